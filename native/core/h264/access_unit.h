@@ -1,0 +1,91 @@
+#pragma once
+// Access units (H.264 7.4.1.2.3): the NAL units of one primary coded picture plus the
+// non-VCL units that precede it. A frame of four slices is one access unit.
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "h264/nal.h"
+#include "h264/parameter_sets.h"
+#include "h264/slice_header.h"
+
+namespace ringclip::h264 {
+
+// Random access points. A non-IDR I picture with a recovery point SEI (open GOP, gradual
+// decoding refresh) is a different kind from an IDR and never confused with one.
+enum class RandomAccess : uint8_t { None = 0, Idr = 1, Recovery = 2 };
+
+struct AccessUnit {
+  std::vector<NalView> nals;  // every NAL unit of the unit in order (AUD, SPS, PPS, SEI, slices, others)
+  RandomAccess random_access = RandomAccess::None;
+  uint32_t recovery_frame_cnt = 0;  // for RandomAccess::Recovery
+  int32_t poc = 0;                   // picture order count (8.2.1)
+  bool poc_reset = false;            // IDR or MMCO5: presentation order restarts here
+  uint32_t sps_id = 0;
+  uint32_t pps_id = 0;
+  bool parameter_sets_changed = false;  // an SPS/PPS in this unit differs from the one before
+  uint8_t primary_slice_type = 0;       // slice_type % 5 of the first slice
+  uint8_t nal_ref_idc = 0;
+  uint32_t slice_count = 0;
+};
+
+// Analyzes the NAL units of one complete access unit (what store.write() receives): updates
+// `sets` with any SPS/PPS it carries, parses the first slice header, computes POC. Throws
+// Error(InvalidData) when there is no slice, a slice names a missing PPS/SPS, or headers
+// do not parse; `sets` and `poc` are then left as they were.
+AccessUnit analyze_access_unit(std::vector<NalView> nals, ParameterSets& sets, PocState& poc);
+
+// Groups a stream of NAL units in decode order into access units by the rules of
+// 7.4.1.2.3 / 7.4.1.2.4. The assembler copies the bytes it holds, so callers may hand it
+// views that die after push(). Completed units are reported through the callback, whose
+// views are valid during the call only.
+class AccessUnitAssembler {
+ public:
+  using Callback = std::function<void(const AccessUnit&)>;
+  explicit AccessUnitAssembler(Callback on_unit) : on_unit_(std::move(on_unit)) {}
+  void push(const NalView& nal);
+  void finish();  // reports the last unit
+  ParameterSets& parameter_sets() { return sets_; }
+  uint64_t rejected_units() const { return rejected_; }  // units that did not parse, dropped
+
+ private:
+  Callback on_unit_;
+  ParameterSets sets_;
+  PocState poc_;
+  std::vector<uint8_t> bytes_;               // the NAL bytes of the unit being collected
+  std::vector<std::pair<size_t, size_t>> spans_;  // offset, size of each NAL in bytes_
+  bool have_vcl_ = false;
+  SliceHeader last_slice_;
+  uint64_t rejected_ = 0;
+};
+
+// Presentation timestamps for streams that carry only decode order (raw files with
+// B-frames). Frames are pushed in decode order with their POC; each is released, in decode
+// order, once its presentation rank is certain (after the stream's reorder depth, or at a
+// POC reset, or at finish()). The rank counts presentation slots from the first frame:
+// pts = start + (rank + delay) * frame_duration, dts = start + decode_index * frame_duration,
+// with `delay` the reorder depth so that pts >= dts always holds.
+class PresentationOrder {
+ public:
+  struct Released {
+    uint64_t token;             // what the caller passed to push()
+    uint64_t decode_index;      // 0, 1, 2, ...
+    uint64_t presentation_index;  // includes the constant delay
+  };
+  using Callback = std::function<void(const Released&)>;
+  PresentationOrder(uint32_t reorder_depth, Callback on_release)
+      : depth_(reorder_depth), on_release_(std::move(on_release)) {}
+  void push(uint64_t token, int32_t poc, bool poc_reset);
+  void finish();
+
+ private:
+  uint32_t depth_;
+  Callback on_release_;
+  struct Pending { uint64_t token; uint64_t decode_index; int32_t poc; };
+  std::vector<Pending> pending_;   // frames of the current POC period not yet released
+  uint64_t next_decode_ = 0;
+  uint64_t period_base_ = 0;       // presentation slot of the current period's first frame
+  // (the implementation may keep more state)
+};
+
+}  // namespace ringclip::h264

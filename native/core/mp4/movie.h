@@ -1,0 +1,47 @@
+#pragma once
+// The description of an MP4 to write, independent of where sample bytes live: the store
+// points samples into its mmap, Mp4Source points them into the input file's mmap.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "util/bytes.h"
+
+namespace ringclip::mp4 {
+
+struct Sample {
+  int64_t dts = 0;        // in the track's timescale, from the track's first sample (first dts may be 0)
+  int64_t pts = 0;        // in the track's timescale
+  uint32_t duration = 0;  // in the track's timescale
+  bool sync = false;      // a random access point (stss / trun sample flags)
+  ByteSpan data;          // the sample bytes: NAL units with 4-byte big-endian length prefixes
+};
+
+// One edit (elst entry). media_time -1 is an empty edit (the track starts later).
+struct Edit {
+  uint64_t segment_duration = 0;  // in the movie timescale
+  int64_t media_time = 0;         // in the track's timescale, or -1
+};
+
+struct Track {
+  uint32_t track_id = 1;
+  std::string name;            // "road", "cabin": written to hdlr name and udta so ffprobe shows it
+  uint32_t timescale = 90000;
+  uint32_t width = 0, height = 0;  // displayed size (after cropping)
+  uint32_t sar_width = 1, sar_height = 1;
+  std::vector<std::vector<uint8_t>> sps;  // raw NAL units, header byte first, no start code
+  std::vector<std::vector<uint8_t>> pps;
+  std::vector<Sample> samples;            // in decode order
+  std::vector<Edit> edits;                // empty: no edit list
+};
+
+struct Movie {
+  uint32_t timescale = 1000;   // movie timescale (mvhd, elst segment durations)
+  int64_t creation_time_us = 0;  // µs since the Unix epoch (capture time); written as 1904-based seconds
+  std::vector<Track> tracks;
+};
+
+// avcC (ISO/IEC 14496-15 5.3.3.1) from the track's SPS/PPS; High-profile fields included.
+std::vector<uint8_t> build_avcc(const Track& track);
+
+}  // namespace ringclip::mp4

@@ -1,0 +1,37 @@
+#pragma once
+// MP4 writers. Progressive: ftyp, moov before mdat (fast start), one mdat whose bytes are
+// spans of the stored samples. Fragmented: an init segment (ftyp + moov with mvex) and
+// media segments (moof + mdat), each fragment of each track starting at a sync sample.
+// Layout and reasons: docs/MP4.md.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "mp4/movie.h"
+#include "mp4/virtual_file.h"
+
+namespace ringclip::mp4 {
+
+// Bumped whenever the bytes we write for the same samples change (ETags include it).
+constexpr uint32_t kWriterVersion = 1;
+
+struct ProgressiveOptions {
+  bool force_co64 = false;  // tests: exercise the 64-bit chunk offsets without 4 GiB of data
+};
+VirtualFile build_progressive(const Movie& movie, const ProgressiveOptions& options = {});
+
+struct FragmentedOptions {
+  bool known_duration = true;  // write mehd with the movie's duration
+};
+// The init segment alone (ftyp + moov with mvex/trex[/mehd]).
+std::vector<uint8_t> build_init_segment(const Movie& movie, const FragmentedOptions& options = {});
+// One media segment (moof + mdat) holding samples [first, last) of each track, in track
+// order. `sequence_number` is mfhd's. Sample ranges are given per track (same order as
+// movie.tracks); a track with an empty range is left out of the fragment.
+struct FragmentRange { size_t first = 0; size_t last = 0; };
+void append_fragment(VirtualFile& out, const Movie& movie, const std::vector<FragmentRange>& ranges,
+                     uint32_t sequence_number);
+// The whole fragmented file: init segment, then one fragment per GOP of each track.
+VirtualFile build_fragmented(const Movie& movie, const FragmentedOptions& options = {});
+
+}  // namespace ringclip::mp4
