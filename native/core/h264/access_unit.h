@@ -2,12 +2,14 @@
 // Access units (H.264 7.4.1.2.3): the NAL units of one primary coded picture plus the
 // non-VCL units that precede it. A frame of four slices is one access unit.
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <vector>
 
 #include "h264/nal.h"
 #include "h264/parameter_sets.h"
 #include "h264/slice_header.h"
+#include "h264/staged_sets.h"
 
 namespace ringclip::h264 {
 
@@ -15,6 +17,12 @@ namespace ringclip::h264 {
 // decoding refresh) is a different kind from an IDR and never confused with one.
 enum class RandomAccess : uint8_t { None = 0, Idr = 1, Recovery = 2 };
 
+// random_access is Idr for an IDR picture (nal_unit_type 5). It is Recovery for a non-IDR
+// picture whose slices are all I or SI and whose unit carries a recovery point SEI: a
+// decoder can start there (open GOP; frames after it in decode order but before it in
+// output may be undecodable, which recovery_frame_cnt and POC tell). A recovery point SEI
+// on a picture with P or B slices (gradual decoding refresh) is None: starting there needs
+// frames before it.
 struct AccessUnit {
   std::vector<NalView> nals;  // every NAL unit of the unit in order (AUD, SPS, PPS, SEI, slices, others)
   RandomAccess random_access = RandomAccess::None;
@@ -26,7 +34,7 @@ struct AccessUnit {
   bool parameter_sets_changed = false;  // an SPS/PPS in this unit differs from the one before
   uint8_t primary_slice_type = 0;       // slice_type % 5 of the first slice
   uint8_t nal_ref_idc = 0;
-  uint32_t slice_count = 0;
+  uint32_t slice_count = 0;           // NAL units with a slice header (types 1, 2, 5)
 };
 
 // Analyzes the NAL units of one complete access unit (what store.write() receives): updates
@@ -46,9 +54,16 @@ class AccessUnitAssembler {
   void push(const NalView& nal);
   void finish();  // reports the last unit
   ParameterSets& parameter_sets() { return sets_; }
-  uint64_t rejected_units() const { return rejected_; }  // units that did not parse, dropped
+  // Units that did not parse (or held no slice), dropped. The callback's own exceptions
+  // propagate to the caller of push()/finish() and are not counted.
+  uint64_t rejected_units() const { return rejected_; }
 
  private:
+  bool starts_new_unit(const NalView& nal, const SliceHeader* header);
+  bool parse_for_boundary(const NalView& nal, SliceHeader& out) const;
+  void complete_unit();
+  void reset_unit();
+
   Callback on_unit_;
   ParameterSets sets_;
   PocState poc_;
@@ -56,6 +71,9 @@ class AccessUnitAssembler {
   std::vector<std::pair<size_t, size_t>> spans_;  // offset, size of each NAL in bytes_
   bool have_vcl_ = false;
   SliceHeader last_slice_;
+  bool last_slice_valid_ = false;  // last_slice_ parsed (a slice naming a missing PPS does not)
+  bool after_end_ = false;         // an end of sequence/stream NAL closed the unit
+  detail::StagedSets staged_;      // SPS/PPS of the unit being collected, for its slice headers
   uint64_t rejected_ = 0;
 };
 
@@ -79,13 +97,22 @@ class PresentationOrder {
   void finish();
 
  private:
+  static constexpr uint64_t kNoSlot = UINT64_MAX;
+  // Beyond this many held frames (a stream whose POCs never let the oldest go), the oldest
+  // frame is given the next slot anyway: memory stays bounded, indexes stay unique.
+  static constexpr size_t kMaxPending = 512;
+
+  void assign_smallest_waiting();
+  void assign_all_waiting();
+  void release_ready();
+
   uint32_t depth_;
   Callback on_release_;
-  struct Pending { uint64_t token; uint64_t decode_index; int32_t poc; };
-  std::vector<Pending> pending_;   // frames of the current POC period not yet released
+  struct Pending { uint64_t token; uint64_t decode_index; int32_t poc; uint64_t slot; };
+  std::deque<Pending> pending_;    // frames not yet released, in decode order
   uint64_t next_decode_ = 0;
-  uint64_t period_base_ = 0;       // presentation slot of the current period's first frame
-  // (the implementation may keep more state)
+  uint64_t next_slot_ = 0;         // presentation slot the next assignment gets
+  uint32_t waiting_ = 0;           // frames in pending_ without a slot (all of the current period)
 };
 
 }  // namespace ringclip::h264

@@ -33,23 +33,43 @@ struct SliceHeader {
 // Throws Error(InvalidData) when the header does not parse or names an unknown PPS/SPS.
 SliceHeader parse_slice_header(const NalView& nal, const ParameterSets& sets);
 
-// 7.4.1.2.4: true when `cur` starts a new primary coded picture after `prev`.
+// The same with the sets already resolved (callers that overlay sets not yet committed).
+// `pps` must be the one named by the header's pic_parameter_set_id, `sps` the one it names.
+SliceHeader parse_slice_header(const NalView& nal, const Pps& pps, const Sps& sps);
+
+// The first three fields of a slice header, readable without any parameter set.
+struct SlicePrefix {
+  uint32_t first_mb_in_slice = 0;
+  uint8_t slice_type = 0;  // 0..4
+  uint32_t pps_id = 0;
+};
+SlicePrefix peek_slice_prefix(const NalView& nal);
+
+// NAL unit types that start with slice_header() (partitions B and C carry only slice_id).
+inline bool has_slice_header(uint8_t nal_type) {
+  return nal_type == kNalSlice || nal_type == kNalSliceA || nal_type == kNalIdr;
+}
+
+// 7.4.1.2.4: true when `cur` starts a new primary coded picture after `prev`. A slice of a
+// redundant coded picture (redundant_pic_cnt > 0) never does: it joins the primary's unit.
 bool first_slice_of_new_picture(const SliceHeader& prev, const SliceHeader& cur, const Sps& sps);
 
 // Picture order count (8.2.1), all three poc_type values, kept per stream.
 class PocState {
  public:
-  int32_t compute(const SliceHeader& sh, const Sps& sps);  // call once per picture (first slice)
+  // Call once per picture (first slice). Returns PicOrderCnt(CurrPic): the smaller of the two
+  // field counts for a frame, the field's own for a field. For a picture with MMCO 5 the value
+  // is the one after the reset of 8.2.1 (tempPicOrderCnt subtracted): 0 for a frame.
+  int32_t compute(const SliceHeader& sh, const Sps& sps);
   void reset() { *this = PocState(); }
 
  private:
-  int32_t prev_poc_msb_ = 0;
-  uint32_t prev_poc_lsb_ = 0;
-  int32_t prev_frame_num_offset_ = 0;
+  // 64-bit: FrameNumOffset grows without bound between IDRs for poc types 1 and 2.
+  int64_t prev_poc_msb_ = 0;
+  int64_t prev_poc_lsb_ = 0;
+  int64_t prev_frame_num_offset_ = 0;
   uint32_t prev_frame_num_ = 0;
   bool prev_had_mmco5_ = false;
-  bool prev_was_bottom_field_ = false;
-  int32_t prev_top_foc_ = 0;
 };
 
 }  // namespace ringclip::h264

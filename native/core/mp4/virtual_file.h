@@ -18,6 +18,9 @@ class VirtualFile {
   void append_generated(std::vector<uint8_t> bytes);  // owned bytes
   void append_span(ByteSpan span);                    // borrowed bytes: must outlive reads
   uint64_t size() const { return size_; }
+  // Writers know roughly how many pieces they append (one per sample at most): reserving
+  // keeps building a file free of per-sample reallocations.
+  void reserve(size_t pieces) { pieces_.reserve(pieces); }
 
   // Calls `emit` with consecutive slices covering [start, end) (end exclusive, clamped to size).
   void read(uint64_t start, uint64_t end, const std::function<void(ByteSpan)>& emit) const;

@@ -1,0 +1,87 @@
+/**
+ * Loads the native addon: prebuilds/<platform>-<arch>/ first, then build/Release (via
+ * node-gyp-build), and explains a failed load in words a user can act on.
+ */
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BindingLoadError, errorClassesByCode } from './errors.js';
+
+export interface NativeBinding {
+  NativeStore: NativeStoreClass;
+  setErrorClasses(classes: Record<string, unknown>): void;
+  detach(buffer: ArrayBuffer): void;
+  formatVersion: number;
+  mp4WriterVersion: number;
+  crc32cHardware: boolean;
+}
+
+export interface NativeStoreClass {
+  create(path: string, options: {
+    capacity: number; segmentSize: number; streams: string[]; protectCap: number;
+    flushPolicy: number; flushIntervalMs: number;
+  }): NativeStore;
+  open(path: string, writable: boolean): NativeStore;
+}
+
+export interface NativeStore {
+  write(stream: number, data: Uint8Array, pts: number, dts: number, capture: number): number;
+  takeEvents(): Array<{ stream: string; from: number; to: number; frames: number }>;
+  info(): any;
+  recovery(): any;
+  protect(from: number, to: number): number;
+  releaseProtection(id: number): void;
+  protections(): Array<{ id: number; from: number; to: number; coveredFrom: number; bytes: number }>;
+  flush(): Promise<void>;
+  close(): void;
+  verify(): { records: number; bytes: number; badRecords: number; problems: string[] };
+  listFrames(stream: number, from: number, to: number): Float64Array;
+  pinIfLive(segment: number, seq: number): boolean;
+  unpin(segment: number): void;
+  segmentBuffer(segment: number): ArrayBuffer;
+  createIngest(stream: number, fps: number, start: number): NativeIngest;
+  clip(request: { from: number; to: number; streams: number[]; exact: boolean; allowPartial: boolean }): NativeClip;
+  header(): { streams: string[]; capacity: number; segmentSize: number; createdUs: number; flushPolicy: number; flushIntervalMs: number; writable: boolean };
+}
+
+export interface NativeIngest {
+  feed(data: Uint8Array): void;
+  finish(): void;
+  stats(): { stored: number; dropped: number; rejected: number; fps: number };
+}
+
+export interface NativeClip {
+  info(): any;
+  build(kind: 'mp4' | 'fmp4' | 'h264', options?: { track?: number; forceCo64?: boolean }): NativeVirtualFile;
+  release(): void;
+}
+
+export interface NativeVirtualFile {
+  readonly size: number;
+  readonly etag: string;
+  read(start: number, end: number): Buffer;
+  writeTo(target: string | number): Promise<number>;
+}
+
+const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+function load(): NativeBinding {
+  const require = createRequire(import.meta.url);
+  try {
+    const nodeGypBuild = require('node-gyp-build') as (dir: string) => NativeBinding;
+    const binding = nodeGypBuild(packageRoot);
+    binding.setErrorClasses(errorClassesByCode);
+    return binding;
+  } catch (cause) {
+    const reason = cause instanceof Error ? cause.message.split('\n')[0] : String(cause);
+    throw new BindingLoadError(
+      `ringclip's native addon could not be loaded for ${process.platform}-${process.arch} ` +
+        `(Node ${process.versions.node}, Node-API ${process.versions.napi}): ${reason}. ` +
+        `No prebuilt binary matched and no local build was found in ${join(packageRoot, 'build', 'Release')}. ` +
+        `To build it from source you need cmake (3.20+) and a C++20 compiler (g++ 11+ or clang 14+): ` +
+        `install them, then run "npm rebuild ringclip".`,
+    );
+  }
+}
+
+export const binding: NativeBinding = load();

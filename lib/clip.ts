@@ -1,0 +1,145 @@
+/**
+ * Clips: keyframe-aligned, zero-copy cuts of one or more streams, written as progressive
+ * MP4, fragmented MP4 or raw H.264, or served as a virtual file by byte range.
+ */
+import type { NativeClip, NativeStore, NativeVirtualFile } from './binding.js';
+import { InvalidArgumentError, StoreClosedError } from './errors.js';
+import type { SegmentStore } from './segment-store.js';
+import { toMicros, type TimeInput } from './units.js';
+
+export interface ClipOptions {
+  from: TimeInput;
+  to: TimeInput;
+  /** Streams to include (default: all of the store's streams). */
+  streams?: string[];
+  /** 'keyframe' (default) presents from the random access point at or before `from`;
+   *  'exact' decodes from there but starts presentation exactly at `from` (edit lists). */
+  align?: 'keyframe' | 'exact';
+  /** Clip what remains of a partly overwritten range instead of failing. */
+  allowPartial?: boolean;
+}
+
+export interface ClipTrack {
+  name: string;
+  width: number;
+  height: number;
+  samples: number;
+  syncSamples: number;
+  bytes: number;
+  timescale: number;
+  /** first presented frame and end of the last one (µs since the epoch) */
+  first?: number;
+  end?: number;
+  /** open-GOP leading pictures left out because they reference footage before the clip */
+  droppedLeading?: number;
+  partial?: boolean;
+  note?: string;
+}
+
+export interface OutputOptions {
+  /** 'mp4' (default) or 'h264' (raw Annex B of one track). */
+  format?: 'mp4' | 'h264';
+  /** Fragmented MP4 (init segment + one fragment per GOP), for MSE and streaming. */
+  fragmented?: boolean;
+  /** For format 'h264': which stream (default: the first of the clip). */
+  stream?: string;
+  /** Tests: force 64-bit chunk offsets (co64). */
+  forceCo64?: boolean;
+}
+
+/** A file whose size is known up front and any byte range of which can be read. */
+export class VirtualMP4 {
+  readonly contentType: string;
+  #file: NativeVirtualFile;
+  constructor(file: NativeVirtualFile, contentType: string) {
+    this.#file = file;
+    this.contentType = contentType;
+  }
+  get size(): number { return this.#file.size; }
+  /** Strong ETag: changes whenever the bytes would (includes the MP4 writer's format version). */
+  get etag(): string { return this.#file.etag; }
+  /** Bytes [start, end) — end exclusive, as in Buffer.subarray. */
+  read(start: number, end: number = this.size): Buffer {
+    if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start) {
+      throw new InvalidArgumentError(`read(start, end) needs whole numbers with 0 <= start <= end, got ${start}, ${end}`);
+    }
+    return this.#file.read(start, Math.min(end, this.size));
+  }
+  /** Writes the whole file (scatter I/O, off the JS thread); resolves with the byte count. */
+  writeTo(target: string | number): Promise<number> { return this.#file.writeTo(target); }
+}
+
+export class Clip {
+  #native: NativeClip | null;
+  #store: SegmentStore | null;
+  #info: { tracks: ClipTrack[]; start?: number; end?: number; partial?: boolean };
+
+  /** @internal */
+  constructor(native: NativeClip, store: SegmentStore | null) {
+    this.#native = native;
+    this.#store = store;
+    this.#info = native.info();
+  }
+
+  /** @internal */
+  static fromStore(store: SegmentStore, native: NativeStore, options: ClipOptions): Clip {
+    if (!options || options.from === undefined || options.to === undefined) throw new InvalidArgumentError('clip() needs { from, to }');
+    const from = toMicros(options.from, 'from');
+    const to = toMicros(options.to, 'to');
+    if (to <= from) throw new InvalidArgumentError(`clip(): 'to' must be after 'from'`);
+    const names = options.streams ?? [...store.streams];
+    if (!Array.isArray(names) || names.length === 0) throw new InvalidArgumentError('clip(): streams must list at least one stream');
+    if (new Set(names).size !== names.length) throw new InvalidArgumentError('clip(): a stream is listed twice');
+    const align = options.align ?? 'keyframe';
+    if (align !== 'keyframe' && align !== 'exact') throw new InvalidArgumentError(`align must be 'keyframe' or 'exact', got ${JSON.stringify(align)}`);
+    const streams = names.map((n) => store.streamId(n));
+    const clip = native.clip({ from, to, streams, exact: align === 'exact', allowPartial: options.allowPartial === true });
+    return new Clip(clip, store);
+  }
+
+  get #clip(): NativeClip {
+    if (!this.#native) throw new StoreClosedError('the clip was released');
+    return this.#native;
+  }
+
+  get tracks(): ClipTrack[] { return this.#info.tracks; }
+  /** Start and end of the clip's timeline (µs since the epoch). */
+  get start(): number | undefined { return this.#info.start; }
+  get end(): number | undefined { return this.#info.end; }
+  /** True when part of the requested range was no longer retained (allowPartial). */
+  get partial(): boolean { return this.#info.partial === true; }
+
+  #build(options: OutputOptions = {}): VirtualMP4 {
+    const format = options.format ?? 'mp4';
+    if (format === 'h264') {
+      const index = options.stream === undefined ? 0 : this.tracks.findIndex((t) => t.name === options.stream);
+      if (index < 0) throw new InvalidArgumentError(`the clip has no stream '${options.stream}': it has ${this.tracks.map((t) => t.name).join(', ')}`);
+      return new VirtualMP4(this.#clip.build('h264', { track: index }), 'video/h264');
+    }
+    if (format !== 'mp4') throw new InvalidArgumentError(`format must be 'mp4' or 'h264', got ${JSON.stringify(format)}`);
+    const kind = options.fragmented ? 'fmp4' : 'mp4';
+    return new VirtualMP4(this.#clip.build(kind, { forceCo64: options.forceCo64 === true }), 'video/mp4');
+  }
+
+  /** The clip as a virtual file: size and ETag known up front, any byte range readable. */
+  toVirtualMP4(options: OutputOptions = {}): VirtualMP4 { return this.#build(options); }
+
+  /** Writes the clip to a path or file descriptor with scatter I/O straight from the store. */
+  async writeMP4(target: string | number, options: OutputOptions = {}): Promise<{ bytes: number }> {
+    if (typeof target !== 'string' && !(Number.isInteger(target) && target >= 0)) {
+      throw new InvalidArgumentError('writeMP4() takes a file path or an open file descriptor');
+    }
+    const file = this.#build(options);
+    const p = file.writeTo(target);
+    const bytes = await (this.#store ? this.#store.track(p) : p);
+    return { bytes };
+  }
+
+  /** Unpins the footage. Virtual files already built keep their own pins until collected. */
+  release(): void {
+    if (!this.#native) return;
+    this.#native.release();
+    this.#native = null;
+  }
+  [Symbol.dispose](): void { this.release(); }
+}

@@ -1,0 +1,16 @@
+export { SegmentStore } from './segment-store.js';
+export type { CreateOptions, OpenOptions, WriteOptions, FlushOption } from './segment-store.js';
+export { Clip, VirtualMP4 } from './clip.js';
+export type { ClipOptions, ClipTrack, OutputOptions } from './clip.js';
+export { Protection } from './protection.js';
+export { AnnexBWriteStream } from './write-stream.js';
+export type { WriteStreamOptions } from './write-stream.js';
+export * from './errors.js';
+export type * from './types.js';
+export { parseSize, parseDuration, toMicros, microsToIso, formatBytes } from './units.js';
+export type { TimeInput } from './units.js';
+import { binding } from './binding.js';
+/** Version of the store file format this build reads and writes. */
+export const formatVersion: number = binding.formatVersion;
+/** Version of the MP4 writer's output (part of every ETag). */
+export const mp4WriterVersion: number = binding.mp4WriterVersion;

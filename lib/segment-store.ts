@@ -1,0 +1,319 @@
+/**
+ * SegmentStore: loop recording of H.264 streams into one preallocated, memory-mapped file.
+ * This layer validates every argument, converts units, and turns native results into
+ * events and objects; the native core does the work.
+ */
+import { EventEmitter } from 'node:events';
+import { resolve } from 'node:path';
+import { binding, type NativeStore } from './binding.js';
+import { Clip, type ClipOptions } from './clip.js';
+import { InvalidArgumentError, OverrunError, StoreClosedError } from './errors.js';
+import { Protection } from './protection.js';
+import type { Frame, OverwriteEvent, RecoveryReport, StoreInfo, VerifyReport } from './types.js';
+import { parseDuration, parseSize, toMicros, type TimeInput } from './units.js';
+import { AnnexBWriteStream, type WriteStreamOptions } from './write-stream.js';
+
+export type FlushOption = 'none' | 'keyframe' | { everyMs: number | string };
+
+export interface CreateOptions {
+  /** Total file size, fixed for the store's life: bytes or e.g. '4GiB'. */
+  capacity: number | string;
+  /** 1 to 64 MiB (default '8MiB'). */
+  segmentSize?: number | string;
+  /** Stream names, e.g. ['road', 'cabin'] (1 to 16, each 1 to 31 bytes). */
+  streams: string[];
+  /** Largest share of the capacity protections may hold (default 0.3). */
+  protectCap?: number;
+  /** When to make writes durable on its own (default 'none': only flush()). */
+  flush?: FlushOption;
+}
+
+export interface OpenOptions {
+  readOnly?: boolean;
+  /** Overrides the flush policy stored in the file. */
+  flush?: FlushOption;
+}
+
+export interface WriteOptions {
+  /** Presentation (capture) time: µs since the epoch, a Date or an ISO string. */
+  pts: TimeInput;
+  /** Decode time, when it differs (B-frames); defaults to pts. */
+  dts?: TimeInput;
+}
+
+const FLUSH_NONE = 0, FLUSH_INTERVAL = 1, FLUSH_KEYFRAME = 2;
+
+function flushPolicy(option: FlushOption | undefined): { policy: number; intervalMs: number } {
+  if (option === undefined || option === 'none') return { policy: FLUSH_NONE, intervalMs: 0 };
+  if (option === 'keyframe') return { policy: FLUSH_KEYFRAME, intervalMs: 0 };
+  if (typeof option === 'object' && option && 'everyMs' in option) {
+    const ms = parseDuration(option.everyMs, 'flush.everyMs');
+    if (ms < 1 || ms > 3_600_000) throw new InvalidArgumentError(`flush.everyMs must be from 1 ms to 1 h, got ${ms} ms`);
+    return { policy: FLUSH_INTERVAL, intervalMs: Math.round(ms) };
+  }
+  throw new InvalidArgumentError(`flush must be 'none', 'keyframe' or { everyMs }, got ${JSON.stringify(option)}`);
+}
+
+function checkPath(path: unknown): string {
+  if (typeof path !== 'string' || path.length === 0) throw new InvalidArgumentError('the store path must be a non-empty string');
+  return resolve(path);
+}
+
+export interface SegmentStoreEvents {
+  overwrite: [OverwriteEvent];
+  /** a background flush (flush policy 'keyframe' or everyMs) failed */
+  error: [Error];
+}
+
+export class SegmentStore extends EventEmitter<SegmentStoreEvents> {
+  readonly path: string;
+  readonly streams: readonly string[];
+  readonly readOnly: boolean;
+  #native: NativeStore | null;
+  #streamIds = new Map<string, number>();
+  #segmentBuffers = new Map<number, ArrayBuffer>();
+  #flushTimer: NodeJS.Timeout | null = null;
+  #flushing: Promise<void> | null = null;
+  #flushAgain = false;
+  #policy: number;
+  #pending = new Set<Promise<unknown>>();
+
+  private constructor(native: NativeStore, path: string, policy: { policy: number; intervalMs: number }) {
+    super();
+    this.#native = native;
+    this.path = path;
+    const header = native.header();
+    this.streams = Object.freeze([...header.streams]);
+    this.readOnly = !header.writable;
+    header.streams.forEach((name, i) => this.#streamIds.set(name, i));
+    this.#policy = this.readOnly ? FLUSH_NONE : policy.policy;
+    if (this.#policy === FLUSH_INTERVAL) {
+      this.#flushTimer = setInterval(() => { this.#backgroundFlush(); }, policy.intervalMs);
+      this.#flushTimer.unref();
+    }
+  }
+
+  /** Creates a new store file (it must not exist) of exactly `capacity` bytes. */
+  static async create(path: string, options: CreateOptions): Promise<SegmentStore> {
+    const full = checkPath(path);
+    if (!options || typeof options !== 'object') throw new InvalidArgumentError('create() needs options: { capacity, streams }');
+    const capacity = parseSize(options.capacity, 'capacity');
+    const segmentSize = parseSize(options.segmentSize ?? '8MiB', 'segmentSize');
+    if (!Array.isArray(options.streams) || options.streams.length === 0 || options.streams.length > 16) {
+      throw new InvalidArgumentError("streams must list 1 to 16 stream names, e.g. ['road', 'cabin']");
+    }
+    for (const s of options.streams) {
+      if (typeof s !== 'string' || !/^[A-Za-z0-9_.-]{1,31}$/.test(s)) {
+        throw new InvalidArgumentError(`stream name ${JSON.stringify(s)} is not allowed: use 1 to 31 letters, digits, '_', '-' or '.'`);
+      }
+    }
+    const protectCap = options.protectCap ?? 0.3;
+    if (typeof protectCap !== 'number' || !(protectCap >= 0 && protectCap <= 0.9)) {
+      throw new InvalidArgumentError(`protectCap is a share of the capacity from 0 to 0.9, got ${protectCap}`);
+    }
+    const flush = flushPolicy(options.flush);
+    const native = binding.NativeStore.create(full, {
+      capacity, segmentSize, streams: [...options.streams], protectCap, flushPolicy: flush.policy, flushIntervalMs: flush.intervalMs,
+    });
+    return new SegmentStore(native, full, flush);
+  }
+
+  /** Opens an existing store, recovering its index (and reporting any damage in `recovery`). */
+  static async open(path: string, options: OpenOptions = {}): Promise<SegmentStore> {
+    const full = checkPath(path);
+    const native = binding.NativeStore.open(full, !options.readOnly);
+    const header = native.header();
+    const flush = options.flush !== undefined ? flushPolicy(options.flush)
+      : { policy: header.flushPolicy, intervalMs: header.flushIntervalMs };
+    return new SegmentStore(native, full, flush);
+  }
+
+  get #store(): NativeStore {
+    if (!this.#native) throw new StoreClosedError(`the store '${this.path}' is closed`);
+    return this.#native;
+  }
+
+  /** @internal */
+  streamId(name: string): number {
+    const id = this.#streamIds.get(name);
+    if (id === undefined) {
+      throw new InvalidArgumentError(`unknown stream ${JSON.stringify(name)}: this store records ${this.streams.map((s) => `'${s}'`).join(', ')}`);
+    }
+    return id;
+  }
+
+  /**
+   * Stores one access unit (Annex B bytes). Returns true when stored, false when dropped
+   * because the stream has not yet reached a random access point (counted in info()).
+   */
+  write(stream: string, accessUnit: Uint8Array, options: WriteOptions): boolean {
+    const id = this.streamId(stream);
+    if (!(accessUnit instanceof Uint8Array)) throw new InvalidArgumentError('write() takes the access unit as a Buffer or Uint8Array');
+    if (!options || options.pts === undefined) throw new InvalidArgumentError('write() needs { pts }: the capture time of the frame');
+    const pts = toMicros(options.pts, 'pts');
+    const dts = options.dts === undefined ? pts : toMicros(options.dts, 'dts');
+    const flags = this.#store.write(id, accessUnit, pts, dts, pts);
+    this.#afterWrite(flags);
+    return (flags & 1) !== 0;
+  }
+
+  /** @internal called after native writes, from write() and write streams */
+  afterWrite(flags: number): void { this.#afterWrite(flags); }
+
+  #afterWrite(flags: number): void {
+    if (flags & 2) this.drainEvents();
+    if (flags & 4 && this.#policy === FLUSH_KEYFRAME) this.#backgroundFlush();
+  }
+
+  /** @internal */
+  drainEvents(): void {
+    if (!this.#native) return;
+    for (const e of this.#native.takeEvents()) this.emit('overwrite', e);
+  }
+
+  /** A Writable for raw Annex B bytes in any chunking; timing from fps (or the SPS VUI). */
+  createWriteStream(stream: string, options: WriteStreamOptions = {}): AnnexBWriteStream {
+    const id = this.streamId(stream);
+    const fps = options.fps ?? 0;
+    if (typeof fps !== 'number' || !(fps === 0 || (fps > 0 && fps <= 1000))) {
+      throw new InvalidArgumentError(`fps must be a number from 0 (exclusive) to 1000, got ${fps}`);
+    }
+    const start = options.start === undefined ? Date.now() * 1000 : toMicros(options.start, 'start');
+    return new AnnexBWriteStream(this, this.#store.createIngest(id, fps, start), stream);
+  }
+
+  info(): StoreInfo {
+    const raw = this.#store.info();
+    return { path: this.path, formatVersion: binding.formatVersion, ...raw };
+  }
+
+  /** What opening the store found and did: records kept, damage skipped, a torn tail cut. */
+  get recovery(): RecoveryReport { return this.#store.recovery(); }
+
+  /** Full CRC pass over every retained record. */
+  verify(): VerifyReport {
+    const r = this.#store.verify();
+    return { ok: r.badRecords === 0 && r.problems.length === 0, ...r };
+  }
+
+  /**
+   * Frames of one stream whose pts lies in [from, to), in decode order. Each segment is
+   * pinned while its frames are being yielded, so the writer cannot overwrite them.
+   */
+  *frames(options: { stream: string; from?: TimeInput; to?: TimeInput; skipOverwritten?: boolean }): Generator<Frame> {
+    const id = this.streamId(options.stream);
+    const from = options.from === undefined ? -Number.MAX_SAFE_INTEGER : toMicros(options.from, 'from');
+    const to = options.to === undefined ? Number.MAX_SAFE_INTEGER : toMicros(options.to, 'to');
+    const rows = this.#store.listFrames(id, from, to);
+    let pinned = -1;
+    try {
+      for (let i = 0; i < rows.length; i += 8) {
+        const segment = rows[i]!, seq = rows[i + 1]!;
+        if (segment !== pinned) {
+          if (pinned >= 0) this.#native?.unpin(pinned);
+          pinned = -1;
+          if (!this.#store.pinIfLive(segment, seq)) {
+            if (options.skipOverwritten) continue;
+            throw new OverrunError(`frames of '${options.stream}' from ${rows[i + 3]} µs were overwritten while iterating; pass skipOverwritten to skip ahead`);
+          }
+          pinned = segment;
+        }
+        const rap = rows[i + 6]!;
+        const size = rows[i + 5]!;
+        yield {
+          stream: options.stream,
+          dts: rows[i + 2]!,
+          pts: rows[i + 3]!,
+          randomAccess: rap === 1 ? 'idr' : rap === 2 ? 'recovery' : null,
+          payload: new Uint8Array(this.#segmentBuffer(segment), rows[i + 4]!, size),
+          size,
+        };
+      }
+    } finally {
+      if (pinned >= 0) this.#native?.unpin(pinned);
+    }
+  }
+
+  #segmentBuffer(segment: number): ArrayBuffer {
+    let ab = this.#segmentBuffers.get(segment);
+    if (!ab) {
+      ab = this.#store.segmentBuffer(segment);
+      this.#segmentBuffers.set(segment, ab);
+    }
+    return ab;
+  }
+
+  /** Keeps the footage of [from, to] (all streams, back to their random access points) from being overwritten. */
+  protect(range: { from: TimeInput; to: TimeInput }): Protection {
+    if (!range || range.from === undefined || range.to === undefined) throw new InvalidArgumentError('protect() needs { from, to }');
+    const from = toMicros(range.from, 'from');
+    const to = toMicros(range.to, 'to');
+    if (to < from) throw new InvalidArgumentError(`protect(): 'to' (${range.to}) is before 'from' (${range.from})`);
+    const id = this.#store.protect(from, to);
+    return new Protection(this, id, from, to);
+  }
+
+  /** Protections held in the file (they survive close and crashes). */
+  protections(): Protection[] {
+    return this.#store.protections().map((p) => new Protection(this, p.id, p.from, p.to, p.bytes));
+  }
+
+  /** @internal */
+  releaseProtection(id: number): void {
+    if (this.#native) this.#native.releaseProtection(id);
+  }
+
+  /** Cuts a clip of one or more streams; it pins its footage until released. */
+  clip(options: ClipOptions): Clip {
+    return Clip.fromStore(this, this.#store, options);
+  }
+
+  /** Resolves when everything written before the call is durable (msync, off the JS thread). */
+  async flush(): Promise<void> {
+    const p = this.#store.flush();
+    this.#pending.add(p);
+    try {
+      await p;
+    } finally {
+      this.#pending.delete(p);
+    }
+  }
+
+  #backgroundFlush(): void {
+    if (!this.#native) return;
+    if (this.#flushing) {
+      this.#flushAgain = true;
+      return;
+    }
+    this.#flushing = this.flush()
+      .catch((err: unknown) => { this.emit('error', err as Error); })
+      .finally(() => {
+        this.#flushing = null;
+        if (this.#flushAgain) {
+          this.#flushAgain = false;
+          this.#backgroundFlush();
+        }
+      });
+  }
+
+  /** Flushes, waits for exports in flight, unmaps. Views of frames become empty. */
+  async close(): Promise<void> {
+    if (!this.#native) return;
+    if (this.#flushTimer) clearInterval(this.#flushTimer);
+    await Promise.allSettled([...this.#pending]);
+    const native = this.#native;
+    this.drainEvents();
+    native.close();
+    this.#native = null;
+    for (const ab of this.#segmentBuffers.values()) binding.detach(ab);
+    this.#segmentBuffers.clear();
+  }
+
+  get closed(): boolean { return this.#native === null; }
+
+  /** @internal */
+  track<T>(p: Promise<T>): Promise<T> {
+    this.#pending.add(p);
+    return p.finally(() => this.#pending.delete(p));
+  }
+}

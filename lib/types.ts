@@ -1,0 +1,90 @@
+/** Public shapes returned by the API. Times are microseconds since the Unix epoch. */
+
+export type RandomAccessKind = 'idr' | 'recovery' | null;
+
+export interface StreamInfo {
+  name: string;
+  /** RFC 6381 codec string, e.g. 'avc1.640028'; null before the first frame. */
+  codec: string | null;
+  width: number;
+  height: number;
+  profile: number;
+  level: number;
+  frames: number;
+  /** Random access points retained: IDR pictures plus recovery points (open GOP). */
+  keyframes: number;
+  idrFrames: number;
+  recoveryPoints: number;
+  bytes: number;
+  first: number | null;
+  last: number | null;
+  overwrittenFrames: number;
+  droppedFrames: number;
+  rejectedUnits: number;
+}
+
+export interface DriveInfo {
+  id: number;
+  first: number | null;
+  last: number | null;
+  frames: number;
+  streams: string[];
+}
+
+export interface StoreInfo {
+  path: string;
+  formatVersion: number;
+  capacity: number;
+  used: number;
+  segmentSize: number;
+  segments: number;
+  liveSegments: number;
+  pinnedSegments: number;
+  protectedBytes: number;
+  protectCapBytes: number;
+  protections: number;
+  currentDrive: number;
+  overwrittenFrames: number;
+  droppedFrames: number;
+  streams: StreamInfo[];
+  drives: DriveInfo[];
+}
+
+export interface RecoveryReport {
+  segmentsScanned: number;
+  recordsKept: number;
+  damagedRecords: number;
+  damagedBytes: number;
+  tornTailRecords: number;
+  tornTailBytes: number;
+  usedBackupHeader: boolean;
+  damaged: Array<{ segment: number; bytes: number; records: number; from: number | null; to: number | null }>;
+}
+
+export interface VerifyReport {
+  ok: boolean;
+  records: number;
+  bytes: number;
+  badRecords: number;
+  problems: string[];
+}
+
+export interface OverwriteEvent {
+  stream: string;
+  /** pts of the first and last frames lost */
+  from: number;
+  to: number;
+  frames: number;
+}
+
+export interface Frame {
+  stream: string;
+  dts: number;
+  pts: number;
+  randomAccess: RandomAccessKind;
+  /** NAL units with 4-byte length prefixes, a view of the store's memory: valid while the
+   *  iteration holds its pin (until the iterator moves past this frame's segment or ends).
+   *  Copy it (Buffer.from) to keep it. */
+  payload: Uint8Array;
+  size: number;
+}

@@ -1,0 +1,89 @@
+/**
+ * Units people write: sizes ('4GiB', '256MiB', 1048576), durations ('10s', '1.5m', 500 ms
+ * as a number) and times (a Date, an ISO-8601 string, or microseconds since the epoch).
+ */
+import { InvalidArgumentError } from './errors.js';
+
+const SIZE_UNITS: Record<string, number> = {
+  b: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12,
+  k: 1024, kib: 1024, m: 1024 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gib: 1024 ** 3, t: 1024 ** 4, tib: 1024 ** 4,
+};
+
+/** Bytes from a number or a string such as '4GiB', '512 MiB', '2GB'. */
+export function parseSize(value: number | string, what = 'size'): number {
+  if (typeof value === 'number') {
+    if (!Number.isSafeInteger(value) || value < 0) {
+      throw new InvalidArgumentError(`${what} must be a whole number of bytes or a string like '4GiB', got ${value}`);
+    }
+    return value;
+  }
+  if (typeof value !== 'string') {
+    throw new InvalidArgumentError(`${what} must be a number of bytes or a string like '4GiB', got ${typeof value}`);
+  }
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(value);
+  const unit = m ? (m[2] || 'b').toLowerCase() : '';
+  if (!m || !(unit in SIZE_UNITS)) {
+    throw new InvalidArgumentError(
+      `${what} '${value}' is not a size: use a number of bytes or a number with a unit (B, KiB, MiB, GiB, TiB, KB, MB, GB, TB)`,
+    );
+  }
+  return Math.floor(Number(m[1]) * SIZE_UNITS[unit]!);
+}
+
+const DURATION_UNITS: Record<string, number> = { us: 1e-3, ms: 1, s: 1000, m: 60_000, min: 60_000, h: 3_600_000 };
+
+/** Milliseconds from a number (ms) or a string such as '10s', '250ms', '1.5m', '2h'. */
+export function parseDuration(value: number | string, what = 'duration'): number {
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value) || value < 0) throw new InvalidArgumentError(`${what} must be a non-negative number of milliseconds, got ${value}`);
+    return value;
+  }
+  const m = typeof value === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*(us|ms|s|m|min|h)\s*$/.exec(value) : null;
+  if (!m) throw new InvalidArgumentError(`${what} '${String(value)}' is not a duration: use e.g. '250ms', '10s', '1.5m', '2h'`);
+  return Number(m[1]) * DURATION_UNITS[m[2]!]!;
+}
+
+/** A point in time the API accepts: a Date, an ISO-8601 string, or µs since the epoch. */
+export type TimeInput = Date | string | number;
+
+/** Microseconds since the Unix epoch. */
+export function toMicros(value: TimeInput, what = 'time'): number {
+  if (value instanceof Date) {
+    const ms = value.getTime();
+    if (Number.isNaN(ms)) throw new InvalidArgumentError(`${what} is an invalid Date`);
+    return ms * 1000;
+  }
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw new InvalidArgumentError(`${what} must be a finite number of microseconds since the epoch, got ${value}`);
+    return Math.round(value);
+  }
+  if (typeof value === 'string') {
+    // ISO-8601 with optional fractional seconds; sub-millisecond digits are kept.
+    const m = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,6})\d*)?(Z|[+-]\d{2}:?\d{2})$/.exec(value.trim());
+    const ms = m ? Date.parse(`${m[1]}${m[3]}`) : NaN;
+    if (!m || Number.isNaN(ms)) {
+      throw new InvalidArgumentError(
+        `${what} '${value}' is not an ISO-8601 time: use e.g. '2026-11-26T17:46:05.250Z' (with a zone), a Date, or microseconds since the epoch`,
+      );
+    }
+    const frac = m[2] ? Number(m[2].padEnd(6, '0')) : 0;
+    return ms * 1000 + frac;
+  }
+  throw new InvalidArgumentError(`${what} must be a Date, an ISO-8601 string, or microseconds since the epoch, got ${typeof value}`);
+}
+
+/** ISO-8601 (UTC, microsecond precision when needed) of µs since the epoch. */
+export function microsToIso(us: number): string {
+  const ms = Math.floor(us / 1000);
+  const iso = new Date(ms).toISOString();
+  const rest = us - ms * 1000;
+  return rest ? iso.replace('Z', `${String(rest).padStart(3, '0')}Z`) : iso;
+}
+
+/** '12.3 MiB' */
+export function formatBytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let i = 0;
+  while (n >= 1024 && i < units.length - 1) { n /= 1024; i++; }
+  return `${i ? n.toFixed(1) : n} ${units[i]}`;
+}

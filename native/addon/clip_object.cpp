@@ -1,0 +1,108 @@
+#include "addon_data.h"
+#include "errors.h"
+#include "export/annexb_export.h"
+#include "export/etag.h"
+#include "mp4/writer.h"
+#include "objects.h"
+
+namespace ringclip::addon {
+
+Napi::Function ClipObject::Define(Napi::Env env) {
+  return DefineClass(env, "NativeClip",
+                     {
+                         InstanceMethod<&ClipObject::Info>("info"),
+                         InstanceMethod<&ClipObject::Build>("build"),
+                         InstanceMethod<&ClipObject::Release>("release"),
+                     });
+}
+
+ClipObject::ClipObject(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ClipObject>(info) {}
+
+void ClipObject::Init(std::shared_ptr<store::SegmentStore> s, std::shared_ptr<void> source_keep_alive,
+                      std::shared_ptr<mp4::Movie> movie, std::shared_ptr<store::StoreClip> clip, uint64_t identity) {
+  store_ = std::move(s);
+  source_ = std::move(source_keep_alive);
+  movie_ = std::move(movie);
+  clip_ = std::move(clip);
+  identity_ = identity;
+}
+
+Napi::Value ClipObject::Info(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (released_) throw to_js_error(env, ErrorCode::Closed, "the clip was released");
+  Napi::Object o = Napi::Object::New(env);
+  Napi::Array tracks = Napi::Array::New(env, movie_->tracks.size());
+  for (size_t i = 0; i < movie_->tracks.size(); ++i) {
+    const mp4::Track& t = movie_->tracks[i];
+    Napi::Object to = Napi::Object::New(env);
+    to.Set("name", t.name);
+    to.Set("width", t.width);
+    to.Set("height", t.height);
+    to.Set("samples", double(t.samples.size()));
+    uint64_t bytes = 0, sync = 0;
+    for (const auto& s : t.samples) {
+      bytes += s.data.size;
+      sync += s.sync ? 1 : 0;
+    }
+    to.Set("bytes", double(bytes));
+    to.Set("syncSamples", double(sync));
+    to.Set("timescale", t.timescale);
+    if (clip_) {
+      const store::ClipTrackReport& r = clip_->tracks()[i];
+      to.Set("first", double(r.first_pts_us));
+      to.Set("end", double(r.end_pts_us));
+      to.Set("droppedLeading", double(r.dropped_leading));
+      to.Set("partial", r.partial);
+      to.Set("note", r.note);
+    }
+    tracks.Set(uint32_t(i), to);
+  }
+  o.Set("tracks", tracks);
+  if (clip_) {
+    o.Set("start", double(clip_->start_us()));
+    o.Set("end", double(clip_->end_us()));
+    o.Set("partial", clip_->partial());
+  }
+  return o;
+}
+
+// build(kind, options): kind 'mp4' | 'fmp4' | 'h264'; options { track?: index, forceCo64? }.
+Napi::Value ClipObject::Build(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    if (released_) throw Error(ErrorCode::Closed, "the clip was released");
+    if (store_ && store_->closed()) throw Error(ErrorCode::Closed, "the store is closed");
+    std::string kind = info[0].As<Napi::String>();
+    Napi::Object o = info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(env);
+    auto file = std::make_shared<mp4::VirtualFile>();
+    uint32_t variant = 0;
+    if (kind == "mp4") {
+      mp4::ProgressiveOptions po;
+      po.force_co64 = o.Get("forceCo64").ToBoolean();
+      *file = mp4::build_progressive(*movie_, po);
+      variant = po.force_co64 ? 2 : 1;
+    } else if (kind == "fmp4") {
+      *file = mp4::build_fragmented(*movie_);
+      variant = 3;
+    } else {
+      uint32_t track = o.Has("track") ? o.Get("track").As<Napi::Number>().Uint32Value() : 0;
+      *file = exporting::build_annexb(movie_->tracks.at(track));
+      variant = 4 + track;
+    }
+    std::string etag = exporting::make_etag(*file, identity_, variant);
+    Napi::Object obj = addon_data(env).virtual_file.New({});
+    // The virtual file keeps the clip (its pins) and the source mapping alive.
+    auto keep = std::make_shared<std::pair<std::shared_ptr<void>, std::shared_ptr<void>>>(clip_, source_);
+    VirtualFileObject::Unwrap(obj)->Init(file, keep, store_, etag);
+    return obj;
+  });
+}
+
+Napi::Value ClipObject::Release(const Napi::CallbackInfo& info) {
+  released_ = true;
+  clip_.reset();  // pins go when the last virtual file built from this clip goes too
+  movie_.reset();
+  return info.Env().Undefined();
+}
+
+}  // namespace ringclip::addon

@@ -1,0 +1,100 @@
+#pragma once
+// The JS-visible native objects. Each method converts arguments (already validated by
+// lib/), calls the core once, and converts the result back. No logic lives here.
+#include <napi.h>
+
+#include <memory>
+
+#include "mp4/virtual_file.h"
+#include "store/segment_store.h"
+#include "store/store_clip.h"
+#include "store/stream_ingest.h"
+
+namespace ringclip::addon {
+
+class StoreObject : public Napi::ObjectWrap<StoreObject> {
+ public:
+  static Napi::Function Define(Napi::Env env);
+  StoreObject(const Napi::CallbackInfo& info);
+  static Napi::Value Create(const Napi::CallbackInfo& info);
+  static Napi::Value Open(const Napi::CallbackInfo& info);
+  std::shared_ptr<store::SegmentStore> store() const { return store_; }
+
+ private:
+  Napi::Value Write(const Napi::CallbackInfo& info);
+  Napi::Value TakeEvents(const Napi::CallbackInfo& info);
+  Napi::Value Info(const Napi::CallbackInfo& info);
+  Napi::Value Recovery(const Napi::CallbackInfo& info);
+  Napi::Value Protect(const Napi::CallbackInfo& info);
+  Napi::Value ReleaseProtection(const Napi::CallbackInfo& info);
+  Napi::Value Protections(const Napi::CallbackInfo& info);
+  Napi::Value Flush(const Napi::CallbackInfo& info);
+  Napi::Value Close(const Napi::CallbackInfo& info);
+  Napi::Value Verify(const Napi::CallbackInfo& info);
+  Napi::Value ListFrames(const Napi::CallbackInfo& info);
+  Napi::Value PinIfLive(const Napi::CallbackInfo& info);
+  Napi::Value Unpin(const Napi::CallbackInfo& info);
+  Napi::Value SegmentBuffer(const Napi::CallbackInfo& info);
+  Napi::Value CreateIngest(const Napi::CallbackInfo& info);
+  Napi::Value Clip(const Napi::CallbackInfo& info);
+  Napi::Value Header(const Napi::CallbackInfo& info);
+
+  std::shared_ptr<store::SegmentStore> store_;
+};
+
+class IngestObject : public Napi::ObjectWrap<IngestObject> {
+ public:
+  static Napi::Function Define(Napi::Env env);
+  IngestObject(const Napi::CallbackInfo& info);
+  void Init(std::shared_ptr<store::SegmentStore> s, uint32_t stream, double fps, int64_t start_us);
+
+ private:
+  Napi::Value Feed(const Napi::CallbackInfo& info);
+  Napi::Value Finish(const Napi::CallbackInfo& info);
+  Napi::Value Stats(const Napi::CallbackInfo& info);
+  std::shared_ptr<store::SegmentStore> store_;
+  std::unique_ptr<store::StreamIngest> ingest_;
+};
+
+// A clip's bytes: a virtual file over generated boxes and spans of pinned stored bytes.
+// It keeps its source alive (the store clip's pins, or an MP4 file's mapping).
+class VirtualFileObject : public Napi::ObjectWrap<VirtualFileObject> {
+ public:
+  static Napi::Function Define(Napi::Env env);
+  VirtualFileObject(const Napi::CallbackInfo& info);
+  void Init(std::shared_ptr<const mp4::VirtualFile> file, std::shared_ptr<void> keep_alive,
+            std::shared_ptr<store::SegmentStore> store, std::string etag);
+
+ private:
+  Napi::Value Size(const Napi::CallbackInfo& info);
+  Napi::Value Etag(const Napi::CallbackInfo& info);
+  Napi::Value Read(const Napi::CallbackInfo& info);
+  Napi::Value WriteTo(const Napi::CallbackInfo& info);
+  std::shared_ptr<const mp4::VirtualFile> file_;
+  std::shared_ptr<void> keep_alive_;
+  std::shared_ptr<store::SegmentStore> store_;  // null for MP4 sources
+  std::string etag_;
+};
+
+class ClipObject : public Napi::ObjectWrap<ClipObject> {
+ public:
+  static Napi::Function Define(Napi::Env env);
+  ClipObject(const Napi::CallbackInfo& info);
+  void Init(std::shared_ptr<store::SegmentStore> s, std::shared_ptr<void> source_keep_alive,
+            std::shared_ptr<mp4::Movie> movie, std::shared_ptr<store::StoreClip> clip, uint64_t identity);
+
+ private:
+  Napi::Value Info(const Napi::CallbackInfo& info);
+  Napi::Value Build(const Napi::CallbackInfo& info);
+  Napi::Value Release(const Napi::CallbackInfo& info);
+  std::shared_ptr<store::SegmentStore> store_;
+  std::shared_ptr<void> source_;          // what the movie's spans point into
+  std::shared_ptr<mp4::Movie> movie_;
+  std::shared_ptr<store::StoreClip> clip_;  // null for MP4 sources
+  uint64_t identity_ = 0;
+  bool released_ = false;
+};
+
+
+
+}  // namespace ringclip::addon

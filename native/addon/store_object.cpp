@@ -1,0 +1,380 @@
+#include <string>
+
+#include "addon_data.h"
+#include "errors.h"
+#include "objects.h"
+#include "store/store_info.h"
+
+namespace ringclip::addon {
+namespace {
+
+int64_t to_i64(const Napi::Value& v) { return int64_t(v.As<Napi::Number>().DoubleValue()); }
+double num(int64_t v) { return double(v); }
+Napi::Value time_or_null(Napi::Env env, int64_t us) {
+  if (us == INT64_MIN || us == INT64_MAX) return env.Null();
+  return Napi::Number::New(env, double(us));
+}
+
+// Flushes (msync) the ranges written so far, off the JS thread.
+class FlushWorker : public Napi::AsyncWorker {
+ public:
+  FlushWorker(Napi::Env env, std::shared_ptr<store::SegmentStore> s, std::vector<store::SegmentStore::Range> ranges)
+      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), store_(std::move(s)), ranges_(std::move(ranges)) {}
+  Napi::Promise promise() { return deferred_.Promise(); }
+  void Execute() override {
+    std::shared_lock<std::shared_mutex> lock(store_->mapping_lock());
+    if (store_->closed()) return;  // close() synced everything itself
+    try {
+      store_->sync(ranges_);
+    } catch (const Error& e) {
+      code_ = e.code();
+      SetError(e.what());
+    }
+  }
+  void OnOK() override { deferred_.Resolve(Env().Undefined()); }
+  void OnError(const Napi::Error& e) override {
+    deferred_.Reject(to_js_error(Env(), code_, e.Message()).Value());
+  }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  std::shared_ptr<store::SegmentStore> store_;
+  std::vector<store::SegmentStore::Range> ranges_;
+  ErrorCode code_ = ErrorCode::Io;
+};
+
+}  // namespace
+
+Napi::Function StoreObject::Define(Napi::Env env) {
+  return DefineClass(env, "NativeStore",
+                     {
+                         StaticMethod<&StoreObject::Create>("create"),
+                         StaticMethod<&StoreObject::Open>("open"),
+                         InstanceMethod<&StoreObject::Write>("write"),
+                         InstanceMethod<&StoreObject::TakeEvents>("takeEvents"),
+                         InstanceMethod<&StoreObject::Info>("info"),
+                         InstanceMethod<&StoreObject::Recovery>("recovery"),
+                         InstanceMethod<&StoreObject::Protect>("protect"),
+                         InstanceMethod<&StoreObject::ReleaseProtection>("releaseProtection"),
+                         InstanceMethod<&StoreObject::Protections>("protections"),
+                         InstanceMethod<&StoreObject::Flush>("flush"),
+                         InstanceMethod<&StoreObject::Close>("close"),
+                         InstanceMethod<&StoreObject::Verify>("verify"),
+                         InstanceMethod<&StoreObject::ListFrames>("listFrames"),
+                         InstanceMethod<&StoreObject::PinIfLive>("pinIfLive"),
+                         InstanceMethod<&StoreObject::Unpin>("unpin"),
+                         InstanceMethod<&StoreObject::SegmentBuffer>("segmentBuffer"),
+                         InstanceMethod<&StoreObject::CreateIngest>("createIngest"),
+                         InstanceMethod<&StoreObject::Clip>("clip"),
+                         InstanceMethod<&StoreObject::Header>("header"),
+                     });
+}
+
+StoreObject::StoreObject(const Napi::CallbackInfo& info) : Napi::ObjectWrap<StoreObject>(info) {}
+
+Napi::Value StoreObject::Create(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    std::string path = info[0].As<Napi::String>();
+    Napi::Object o = info[1].As<Napi::Object>();
+    store::SegmentStore::CreateOptions opts;
+    opts.capacity = uint64_t(o.Get("capacity").As<Napi::Number>().DoubleValue());
+    opts.segment_size = o.Get("segmentSize").As<Napi::Number>().Uint32Value();
+    Napi::Array streams = o.Get("streams").As<Napi::Array>();
+    for (uint32_t i = 0; i < streams.Length(); ++i) opts.streams.push_back(streams.Get(i).As<Napi::String>());
+    opts.protect_cap_fraction = o.Get("protectCap").As<Napi::Number>().DoubleValue();
+    opts.flush_policy = store::FlushPolicy(o.Get("flushPolicy").As<Napi::Number>().Uint32Value());
+    opts.flush_interval_ms = o.Get("flushIntervalMs").As<Napi::Number>().Uint32Value();
+    auto s = store::SegmentStore::create(path, opts);
+    Napi::Object obj = info.This().As<Napi::Function>().New({});
+    StoreObject::Unwrap(obj)->store_ = std::move(s);
+    return obj;
+  });
+}
+
+Napi::Value StoreObject::Open(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    std::string path = info[0].As<Napi::String>();
+    bool writable = info[1].As<Napi::Boolean>();
+    auto s = store::SegmentStore::open(path, writable);
+    Napi::Object obj = info.This().As<Napi::Function>().New({});
+    StoreObject::Unwrap(obj)->store_ = std::move(s);
+    return obj;
+  });
+}
+
+Napi::Value StoreObject::Write(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    uint32_t stream = info[0].As<Napi::Number>().Uint32Value();
+    Napi::Uint8Array bytes = info[1].As<Napi::Uint8Array>();
+    store::WriteResult r = store_->write(stream, bytes.Data(), bytes.ByteLength(), to_i64(info[2]), to_i64(info[3]), to_i64(info[4]));
+    return Napi::Number::New(env, (r.stored ? 1 : 0) | (r.events_pending ? 2 : 0) | (r.random_access ? 4 : 0));
+  });
+}
+
+Napi::Value StoreObject::TakeEvents(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto events = store_->take_events();
+  Napi::Array out = Napi::Array::New(env, events.size());
+  for (size_t i = 0; i < events.size(); ++i) {
+    Napi::Object e = Napi::Object::New(env);
+    e.Set("stream", store_->streams()[events[i].stream].name);
+    e.Set("from", num(events[i].from_us));
+    e.Set("to", num(events[i].to_us));
+    e.Set("frames", double(events[i].frames));
+    out.Set(uint32_t(i), e);
+  }
+  return out;
+}
+
+Napi::Value StoreObject::Info(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    if (store_->closed()) throw Error(ErrorCode::Closed, "the store is closed");
+    store::StoreInfo si = store::describe(*store_);
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("capacity", double(si.capacity));
+    o.Set("used", double(si.used));
+    o.Set("segmentSize", double(si.segment_size));
+    o.Set("segments", si.segments);
+    o.Set("liveSegments", si.live_segments);
+    o.Set("pinnedSegments", si.pinned_segments);
+    o.Set("protectedBytes", double(si.protected_bytes));
+    o.Set("protectCapBytes", double(si.protect_cap_bytes));
+    o.Set("protections", si.protections);
+    o.Set("currentDrive", si.current_drive);
+    o.Set("overwrittenFrames", double(si.overwritten_frames));
+    o.Set("droppedFrames", double(si.dropped_frames));
+    Napi::Array streams = Napi::Array::New(env, si.streams.size());
+    for (size_t i = 0; i < si.streams.size(); ++i) {
+      const store::StreamInfo& s = si.streams[i];
+      Napi::Object so = Napi::Object::New(env);
+      so.Set("name", s.name);
+      so.Set("codec", s.codec.empty() ? env.Null() : Napi::String::New(env, s.codec));
+      so.Set("width", s.width);
+      so.Set("height", s.height);
+      so.Set("profile", s.profile_idc);
+      so.Set("level", s.level_idc);
+      so.Set("frames", double(s.frames));
+      so.Set("keyframes", double(s.keyframes));
+      so.Set("idrFrames", double(s.idr_frames));
+      so.Set("recoveryPoints", double(s.recovery_points));
+      so.Set("bytes", double(s.bytes));
+      so.Set("first", time_or_null(env, s.first_us));
+      so.Set("last", time_or_null(env, s.last_us));
+      so.Set("overwrittenFrames", double(s.overwritten_frames));
+      so.Set("droppedFrames", double(s.dropped_frames));
+      so.Set("rejectedUnits", double(s.rejected_units));
+      streams.Set(uint32_t(i), so);
+    }
+    o.Set("streams", streams);
+    Napi::Array drives = Napi::Array::New(env, si.drives.size());
+    for (size_t i = 0; i < si.drives.size(); ++i) {
+      const store::DriveInfo& d = si.drives[i];
+      Napi::Object dobj = Napi::Object::New(env);
+      dobj.Set("id", d.id);
+      dobj.Set("first", time_or_null(env, d.first_us));
+      dobj.Set("last", time_or_null(env, d.last_us));
+      dobj.Set("frames", double(d.frames));
+      Napi::Array names = Napi::Array::New(env, d.streams.size());
+      for (size_t k = 0; k < d.streams.size(); ++k) names.Set(uint32_t(k), d.streams[k]);
+      dobj.Set("streams", names);
+      drives.Set(uint32_t(i), dobj);
+    }
+    o.Set("drives", drives);
+    return o;
+  });
+}
+
+Napi::Value StoreObject::Recovery(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const store::RecoveryReport& r = store_->recovery();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("segmentsScanned", double(r.segments_scanned));
+  o.Set("recordsKept", double(r.records_kept));
+  o.Set("damagedRecords", double(r.damaged_records));
+  o.Set("damagedBytes", double(r.damaged_bytes));
+  o.Set("tornTailRecords", double(r.torn_tail_records));
+  o.Set("tornTailBytes", double(r.torn_tail_bytes));
+  o.Set("usedBackupHeader", r.used_backup_header);
+  Napi::Array ranges = Napi::Array::New(env, r.damaged.size());
+  for (size_t i = 0; i < r.damaged.size(); ++i) {
+    Napi::Object d = Napi::Object::New(env);
+    d.Set("segment", r.damaged[i].segment);
+    d.Set("bytes", double(r.damaged[i].bytes));
+    d.Set("records", double(r.damaged[i].records));
+    d.Set("from", time_or_null(env, r.damaged[i].from_us));
+    d.Set("to", time_or_null(env, r.damaged[i].to_us));
+    ranges.Set(uint32_t(i), d);
+  }
+  o.Set("damaged", ranges);
+  return o;
+}
+
+Napi::Value StoreObject::Protect(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    return Napi::Number::New(env, double(store_->protect(to_i64(info[0]), to_i64(info[1]))));
+  });
+}
+
+Napi::Value StoreObject::ReleaseProtection(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    store_->release_protection(uint64_t(info[0].As<Napi::Number>().DoubleValue()));
+    return env.Undefined();
+  });
+}
+
+Napi::Value StoreObject::Protections(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto list = store_->protections();
+  Napi::Array out = Napi::Array::New(env, list.size());
+  for (size_t i = 0; i < list.size(); ++i) {
+    Napi::Object p = Napi::Object::New(env);
+    p.Set("id", double(list[i].protection.id));
+    p.Set("from", num(list[i].protection.from_us));
+    p.Set("to", num(list[i].protection.to_us));
+    p.Set("coveredFrom", num(list[i].protection.covered_from_us));
+    p.Set("bytes", double(list[i].bytes));
+    out.Set(uint32_t(i), p);
+  }
+  return out;
+}
+
+Napi::Value StoreObject::Flush(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    if (store_->closed()) throw Error(ErrorCode::Closed, "the store is closed");
+    auto* worker = new FlushWorker(env, store_, store_->take_dirty_ranges());
+    Napi::Promise p = worker->promise();
+    worker->Queue();
+    return p;
+  });
+}
+
+Napi::Value StoreObject::Close(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    store_->close();
+    return env.Undefined();
+  });
+}
+
+Napi::Value StoreObject::Verify(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    auto r = store_->verify();
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("records", double(r.records));
+    o.Set("bytes", double(r.bytes));
+    o.Set("badRecords", double(r.bad_records));
+    Napi::Array problems = Napi::Array::New(env, r.problems.size());
+    for (size_t i = 0; i < r.problems.size(); ++i) problems.Set(uint32_t(i), r.problems[i]);
+    o.Set("problems", problems);
+    return o;
+  });
+}
+
+// Rows of 8 numbers: segment, segment seq, dts, pts, payload offset, size, random access, config.
+Napi::Value StoreObject::ListFrames(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    if (store_->closed()) throw Error(ErrorCode::Closed, "the store is closed");
+    std::lock_guard<std::mutex> lock(store_->mutex());
+    auto refs = store::find_frames(*store_, info[0].As<Napi::Number>().Uint32Value(), to_i64(info[1]), to_i64(info[2]));
+    Napi::Float64Array out = Napi::Float64Array::New(env, refs.size() * 8);
+    double* d = out.Data();
+    for (const auto& r : refs) {
+      *d++ = r.segment;
+      *d++ = double(r.segment_seq);
+      *d++ = double(r.entry->dts_us);
+      *d++ = double(r.entry->pts_us);
+      *d++ = double(r.entry->offset + store::kRecordHeaderSize);
+      *d++ = r.entry->payload_size;
+      *d++ = r.entry->random_access;
+      *d++ = r.entry->config_id;
+    }
+    return out;
+  });
+}
+
+Napi::Value StoreObject::PinIfLive(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  uint32_t segment = info[0].As<Napi::Number>().Uint32Value();
+  uint64_t seq = uint64_t(info[1].As<Napi::Number>().DoubleValue());
+  std::lock_guard<std::mutex> lock(store_->mutex());
+  if (store_->closed() || segment >= store_->segments().size() || store_->segments()[segment].seq != seq)
+    return Napi::Boolean::New(env, false);
+  store_->pin_locked(segment);
+  return Napi::Boolean::New(env, true);
+}
+
+Napi::Value StoreObject::Unpin(const Napi::CallbackInfo& info) {
+  store_->unpin(info[0].As<Napi::Number>().Uint32Value());
+  return info.Env().Undefined();
+}
+
+// One external ArrayBuffer per segment for the store's lifetime (lib/ caches it and
+// detaches it at close), so no address is ever wrapped twice while alive.
+Napi::Value StoreObject::SegmentBuffer(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    if (store_->closed()) throw Error(ErrorCode::Closed, "the store is closed");
+    uint32_t segment = info[0].As<Napi::Number>().Uint32Value();
+    uint8_t* data = const_cast<uint8_t*>(store_->segment_data(segment));
+    return Napi::ArrayBuffer::New(env, data, store_->header().segment_size);
+  });
+}
+
+Napi::Value StoreObject::Header(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const store::Header& h = store_->header();
+  Napi::Object o = Napi::Object::New(env);
+  Napi::Array streams = Napi::Array::New(env, h.streams.size());
+  for (size_t i = 0; i < h.streams.size(); ++i) streams.Set(uint32_t(i), h.streams[i]);
+  o.Set("streams", streams);
+  o.Set("capacity", double(h.file_size));
+  o.Set("segmentSize", h.segment_size);
+  o.Set("createdUs", double(h.created_us));
+  o.Set("flushPolicy", uint32_t(h.flush_policy));
+  o.Set("flushIntervalMs", h.flush_interval_ms);
+  o.Set("writable", store_->writable());
+  return o;
+}
+
+Napi::Value StoreObject::CreateIngest(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    Napi::Object obj = addon_data(env).ingest.New({});
+    IngestObject::Unwrap(obj)->Init(store_, info[0].As<Napi::Number>().Uint32Value(),
+                                     info[1].As<Napi::Number>().DoubleValue(), to_i64(info[2]));
+    return obj;
+  });
+}
+
+Napi::Value StoreObject::Clip(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    Napi::Object o = info[0].As<Napi::Object>();
+    store::ClipRequest req;
+    req.from_us = to_i64(o.Get("from"));
+    req.to_us = to_i64(o.Get("to"));
+    Napi::Array streams = o.Get("streams").As<Napi::Array>();
+    for (uint32_t i = 0; i < streams.Length(); ++i) req.streams.push_back(streams.Get(i).As<Napi::Number>().Uint32Value());
+    req.exact = o.Get("exact").ToBoolean();
+    req.allow_partial = o.Get("allowPartial").ToBoolean();
+    auto clip = std::make_shared<store::StoreClip>(*store_, req);
+    auto movie = std::shared_ptr<mp4::Movie>(clip, const_cast<mp4::Movie*>(&clip->movie()));
+    uint64_t identity = uint64_t(store_->header().created_us);
+    for (const auto& t : clip->movie().tracks)
+      for (const auto& s : t.samples) identity = identity * 1099511628211ull ^ uint64_t(reinterpret_cast<uintptr_t>(s.data.data) - reinterpret_cast<uintptr_t>(store_->segment_data(0)));
+    Napi::Object obj = addon_data(env).clip.New({});
+    ClipObject::Unwrap(obj)->Init(store_, nullptr, movie, clip, identity);
+    return obj;
+  });
+}
+
+}  // namespace ringclip::addon

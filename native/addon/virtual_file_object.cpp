@@ -1,0 +1,129 @@
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <shared_mutex>
+
+#include "addon_data.h"
+#include "errors.h"
+#include "objects.h"
+
+namespace ringclip::addon {
+namespace {
+
+// Writes a virtual file with scatter I/O straight from the mapping, off the JS thread.
+class WriteWorker : public Napi::AsyncWorker {
+ public:
+  WriteWorker(Napi::Env env, std::shared_ptr<const mp4::VirtualFile> file, std::shared_ptr<void> keep,
+              std::shared_ptr<store::SegmentStore> s, std::string path, int fd)
+      : Napi::AsyncWorker(env),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        file_(std::move(file)),
+        keep_(std::move(keep)),
+        store_(std::move(s)),
+        path_(std::move(path)),
+        fd_(fd) {}
+  Napi::Promise promise() { return deferred_.Promise(); }
+  void Execute() override {
+    std::shared_lock<std::shared_mutex> lock;
+    if (store_) {
+      lock = std::shared_lock<std::shared_mutex>(store_->mapping_lock());
+      if (store_->closed()) {
+        code_ = ErrorCode::Closed;
+        SetError("the store was closed before the clip was written");
+        return;
+      }
+    }
+    int fd = fd_;
+    if (fd < 0) {
+      fd = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+      if (fd < 0) {
+        code_ = ErrorCode::Io;
+        SetError("cannot write '" + path_ + "': " + std::strerror(errno));
+        return;
+      }
+    }
+    try {
+      file_->write_to_fd(fd);
+      if (fd_ < 0 && ::close(fd) != 0) {
+        code_ = ErrorCode::Io;
+        SetError("cannot write '" + path_ + "': " + std::strerror(errno));
+      }
+    } catch (const Error& e) {
+      if (fd_ < 0) ::close(fd);
+      code_ = e.code();
+      SetError(e.what());
+    }
+  }
+  void OnOK() override { deferred_.Resolve(Napi::Number::New(Env(), double(file_->size()))); }
+  void OnError(const Napi::Error& e) override { deferred_.Reject(to_js_error(Env(), code_, e.Message()).Value()); }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  std::shared_ptr<const mp4::VirtualFile> file_;
+  std::shared_ptr<void> keep_;
+  std::shared_ptr<store::SegmentStore> store_;
+  std::string path_;
+  int fd_;
+  ErrorCode code_ = ErrorCode::Io;
+};
+
+}  // namespace
+
+Napi::Function VirtualFileObject::Define(Napi::Env env) {
+  return DefineClass(env, "NativeVirtualFile",
+                     {
+                         InstanceAccessor<&VirtualFileObject::Size>("size"),
+                         InstanceAccessor<&VirtualFileObject::Etag>("etag"),
+                         InstanceMethod<&VirtualFileObject::Read>("read"),
+                         InstanceMethod<&VirtualFileObject::WriteTo>("writeTo"),
+                     });
+}
+
+VirtualFileObject::VirtualFileObject(const Napi::CallbackInfo& info) : Napi::ObjectWrap<VirtualFileObject>(info) {}
+
+void VirtualFileObject::Init(std::shared_ptr<const mp4::VirtualFile> file, std::shared_ptr<void> keep_alive,
+                             std::shared_ptr<store::SegmentStore> s, std::string etag) {
+  file_ = std::move(file);
+  keep_alive_ = std::move(keep_alive);
+  store_ = std::move(s);
+  etag_ = std::move(etag);
+}
+
+Napi::Value VirtualFileObject::Size(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), double(file_->size())); }
+Napi::Value VirtualFileObject::Etag(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), etag_); }
+
+// read(start, end): a Buffer with bytes [start, end) (end exclusive, clamped to the size).
+Napi::Value VirtualFileObject::Read(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    std::shared_lock<std::shared_mutex> lock;
+    if (store_) {
+      lock = std::shared_lock<std::shared_mutex>(store_->mapping_lock());
+      if (store_->closed()) throw Error(ErrorCode::Closed, "the store is closed");
+    }
+    uint64_t start = uint64_t(info[0].As<Napi::Number>().DoubleValue());
+    uint64_t end = uint64_t(info[1].As<Napi::Number>().DoubleValue());
+    if (end > file_->size()) end = file_->size();
+    if (start > end) start = end;
+    Napi::Buffer<uint8_t> out = Napi::Buffer<uint8_t>::New(env, size_t(end - start));
+    file_->copy(start, end, out.Data());
+    return out;
+  });
+}
+
+// writeTo(pathOrFd): resolves with the byte count once written.
+Napi::Value VirtualFileObject::WriteTo(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string path;
+  int fd = -1;
+  if (info[0].IsNumber()) fd = info[0].As<Napi::Number>().Int32Value();
+  else path = info[0].As<Napi::String>();
+  auto* worker = new WriteWorker(env, file_, keep_alive_, store_, path, fd);
+  Napi::Promise p = worker->promise();
+  worker->Queue();
+  return p;
+}
+
+}  // namespace ringclip::addon

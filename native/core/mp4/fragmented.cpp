@@ -1,0 +1,205 @@
+// Fragmented MP4: an init segment (ftyp + moov with empty sample tables + mvex) and media
+// segments (moof + mdat). This is what MSE players and DASH/HLS-fMP4 packagers consume.
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "mp4/box_writer.h"
+#include "mp4/movie_boxes.h"
+#include "mp4/movie_time.h"
+#include "mp4/sample_tables.h"
+#include "mp4/writer.h"
+#include "util/error.h"
+
+namespace ringclip::mp4 {
+namespace {
+
+// tfhd: sample data offsets count from this moof's first byte, not from the previous
+// traf's data. Required for MSE and what iso5 promises.
+constexpr uint32_t kTfhdDefaultBaseIsMoof = 0x020000;
+
+constexpr uint32_t kTrunDataOffset = 0x000001;
+constexpr uint32_t kTrunSampleDuration = 0x000100;
+constexpr uint32_t kTrunSampleSize = 0x000200;
+constexpr uint32_t kTrunSampleFlags = 0x000400;
+constexpr uint32_t kTrunCompositionOffset = 0x000800;
+
+// sample_flags: a sync sample depends on nothing (sample_depends_on = 2); any other
+// sample depends on others (1) and is marked sample_is_non_sync_sample.
+constexpr uint32_t kSyncSampleFlags = 0x02000000;
+constexpr uint32_t kNonSyncSampleFlags = 0x01000000 | 0x00010000;
+
+void write_mvex(BoxWriter& w, const Movie& movie, const FragmentedOptions& options) {
+  size_t mvex = w.open("mvex");
+  if (options.known_duration) {
+    uint64_t duration = movie_duration(movie);
+    bool wide = duration > UINT32_MAX;
+    size_t mehd = w.open_full("mehd", wide ? 1 : 0, 0);
+    if (wide) {
+      w.u64(duration);
+    } else {
+      w.u32(uint32_t(duration));
+    }
+    w.close(mehd);
+  }
+  for (const Track& t : movie.tracks) {
+    size_t trex = w.open_full("trex", 0, 0);
+    w.u32(t.track_id);
+    w.u32(1);  // default_sample_description_index
+    w.u32(0);  // default duration, size, flags: every trun states its own
+    w.u32(0);
+    w.u32(0);
+    w.close(trex);
+  }
+  w.close(mvex);
+}
+
+void check_ranges(const Movie& movie, const std::vector<FragmentRange>& ranges) {
+  if (ranges.size() != movie.tracks.size())
+    throw Error(ErrorCode::InvalidArgument, "append_fragment needs one range per track");
+  for (size_t i = 0; i < ranges.size(); ++i) {
+    const FragmentRange& r = ranges[i];
+    if (r.first > r.last || r.last > movie.tracks[i].samples.size())
+      throw Error(ErrorCode::InvalidArgument, "fragment range outside the samples of track " + movie.tracks[i].name);
+    if (r.first < r.last && movie.tracks[i].samples[r.first].dts < 0)
+      throw Error(ErrorCode::InvalidArgument, "negative decode time in track " + movie.tracks[i].name);
+  }
+}
+
+}  // namespace
+
+std::vector<uint8_t> build_init_segment(const Movie& movie, const FragmentedOptions& options) {
+  validate_movie(movie);
+  std::vector<uint8_t> out;
+  out.reserve(1024 * (1 + movie.tracks.size()));
+  BoxWriter w(out);
+  // iso6 (major): ISO BMFF with tfdt/default-base-is-moof fragments; iso5 for readers that
+  // predate iso6; dash: usable as a DASH/MSE init segment; avc1: H.264; mp41: old players.
+  write_ftyp(w, "iso6", 0, {"iso6", "iso5", "dash", "avc1", "mp41"});
+  size_t moov = w.open("moov");
+  // Durations in mvhd/tkhd/mdhd describe samples in the moov: none here. mehd has the total.
+  write_mvhd(w, movie, 0);
+  for (const Track& track : movie.tracks) {
+    write_trak(w, movie, track, TrakDurations{}, [](BoxWriter& tables) { write_empty_sample_tables(tables); });
+  }
+  write_mvex(w, movie, options);
+  w.close(moov);
+  return out;
+}
+
+void append_fragment(VirtualFile& out, const Movie& movie, const std::vector<FragmentRange>& ranges,
+                     uint32_t sequence_number) {
+  check_ranges(movie, ranges);
+  size_t sample_count = 0;
+  for (const FragmentRange& r : ranges) sample_count += r.last - r.first;
+
+  std::vector<uint8_t> header;
+  header.reserve(64 + ranges.size() * 96 + sample_count * 16 + 16);
+  BoxWriter w(header);
+  size_t moof = w.open("moof");
+  size_t mfhd = w.open_full("mfhd", 0, 0);
+  w.u32(sequence_number);
+  w.close(mfhd);
+
+  struct DataOffsetSlot { size_t position; uint64_t payload_offset; };
+  DataOffsetSlot slots[64];  // one per traf; tracks beyond this are refused below
+  size_t slot_count = 0;
+  uint64_t payload = 0;
+  for (size_t i = 0; i < ranges.size(); ++i) {
+    const FragmentRange& r = ranges[i];
+    if (r.first == r.last) continue;
+    if (slot_count == std::size(slots)) throw Error(ErrorCode::InvalidArgument, "more than 64 tracks in a fragment");
+    const Track& track = movie.tracks[i];
+    bool any_offset = false;
+    for (size_t s = r.first; s < r.last; ++s) any_offset = any_offset || track.samples[s].pts != track.samples[s].dts;
+
+    size_t traf = w.open("traf");
+    size_t tfhd = w.open_full("tfhd", 0, kTfhdDefaultBaseIsMoof);
+    w.u32(track.track_id);
+    w.close(tfhd);
+    size_t tfdt = w.open_full("tfdt", 1, 0);
+    w.u64(uint64_t(track.samples[r.first].dts));
+    w.close(tfdt);
+
+    uint32_t flags = kTrunDataOffset | kTrunSampleDuration | kTrunSampleSize | kTrunSampleFlags;
+    if (any_offset) flags |= kTrunCompositionOffset;
+    size_t trun = w.open_full("trun", any_offset ? 1 : 0, flags);
+    w.u32(uint32_t(r.last - r.first));
+    slots[slot_count++] = {w.position(), payload};
+    w.u32(0);  // data_offset, patched once the moof size is known
+    for (size_t s = r.first; s < r.last; ++s) {
+      const Sample& sample = track.samples[s];
+      w.u32(sample.duration);
+      w.u32(uint32_t(sample.data.size));
+      w.u32(sample.sync ? kSyncSampleFlags : kNonSyncSampleFlags);
+      if (any_offset) w.u32(uint32_t(int32_t(sample.pts - sample.dts)));
+      payload += sample.data.size;
+    }
+    w.close(trun);
+    w.close(traf);
+  }
+  w.close(moof);
+
+  const bool large_mdat = payload > uint64_t(UINT32_MAX) - 8;
+  const uint64_t mdat_header_size = large_mdat ? 16 : 8;
+  for (size_t i = 0; i < slot_count; ++i) {
+    uint64_t data_offset = header.size() + mdat_header_size + slots[i].payload_offset;
+    if (data_offset > INT32_MAX) throw Error(ErrorCode::InvalidArgument, "fragment larger than 2 GiB");
+    w.patch_u32(slots[i].position, uint32_t(data_offset));
+  }
+  if (large_mdat) {
+    w.u32(1);
+    w.fourcc("mdat");
+    w.u64(mdat_header_size + payload);
+  } else {
+    w.u32(uint32_t(mdat_header_size + payload));
+    w.fourcc("mdat");
+  }
+  out.append_generated(std::move(header));
+  for (size_t i = 0; i < ranges.size(); ++i) {
+    for (size_t s = ranges[i].first; s < ranges[i].last; ++s) out.append_span(movie.tracks[i].samples[s].data);
+  }
+}
+
+// Tracks rarely have aligned keyframes (two cameras, two encoders), so a fragment holds
+// one GOP of one track: every traf starts at a sync sample, and fragments are ordered by
+// the time of their first sample on the movie timeline so both tracks advance together.
+VirtualFile build_fragmented(const Movie& movie, const FragmentedOptions& options) {
+  VirtualFile file;
+  file.append_generated(build_init_segment(movie, options));
+
+  struct Gop { uint32_t track; size_t first, last; double start_seconds; };
+  std::vector<Gop> gops;
+  size_t sample_count = 0;
+  for (const Track& t : movie.tracks) sample_count += t.samples.size();
+  gops.reserve(sample_count / 8 + movie.tracks.size());
+  for (uint32_t ti = 0; ti < movie.tracks.size(); ++ti) {
+    const Track& track = movie.tracks[ti];
+    const double start = track_start_seconds(track, movie.timescale);
+    double previous_start = -1e300;
+    size_t first = 0;
+    for (size_t s = 1; s <= track.samples.size(); ++s) {
+      if (s < track.samples.size() && !track.samples[s].sync) continue;
+      // A leading non-sync run (a clip that does not start on a keyframe) still needs a home.
+      // Never before the track's previous GOP, so a track's fragments stay in sample order.
+      double gop_start = std::max(previous_start, start + double(track.samples[first].dts) / track.timescale);
+      previous_start = gop_start;
+      gops.push_back({ti, first, s, gop_start});
+      first = s;
+    }
+  }
+  std::stable_sort(gops.begin(), gops.end(),
+                   [](const Gop& a, const Gop& b) { return a.start_seconds < b.start_seconds; });
+
+  file.reserve(file.piece_count() + 2 * gops.size() + sample_count);
+  std::vector<FragmentRange> ranges(movie.tracks.size());
+  uint32_t sequence_number = 0;
+  for (const Gop& gop : gops) {
+    std::fill(ranges.begin(), ranges.end(), FragmentRange{});
+    ranges[gop.track] = FragmentRange{gop.first, gop.last};
+    append_fragment(file, movie, ranges, ++sequence_number);
+  }
+  return file;
+}
+
+}  // namespace ringclip::mp4

@@ -1,0 +1,265 @@
+// moov → track states. Boxes are visited along the fixed path moov/trak/mdia/minf/stbl,
+// never recursively by type, so nesting depth is bounded by the code itself.
+#include <algorithm>
+#include <string>
+
+#include "mp4/movie_time.h"
+#include "mp4/reader_state.h"
+
+namespace ringclip::mp4 {
+namespace {
+
+void read_mvhd(const Box& box, MovieHeader& header) {
+  ByteReader r(box.payload, box.type);
+  uint8_t version = r.u8();
+  r.u24();
+  uint64_t created;
+  if (version == 1) {
+    created = r.u64();
+    r.u64();  // modification_time
+    header.timescale = r.u32();
+  } else {
+    created = r.u32();
+    r.u32();
+    header.timescale = r.u32();
+  }
+  if (header.timescale == 0) throw_invalid("mvhd timescale is 0");
+  header.creation_time_us = mp4_seconds_to_unix_us(created);
+}
+
+void read_tkhd(const Box& box, Track& track, uint32_t& width, uint32_t& height) {
+  ByteReader r(box.payload, box.type);
+  uint8_t version = r.u8();
+  r.u24();
+  r.skip(version == 1 ? 16 : 8);  // creation, modification
+  track.track_id = r.u32();
+  r.skip(4);                      // reserved
+  r.skip(version == 1 ? 8 : 4);   // duration
+  r.skip(8 + 8 + 36);             // reserved, layer/group/volume, matrix
+  width = r.u32() >> 16;
+  height = r.u32() >> 16;
+}
+
+void read_elst(const Box& box, Track& track) {
+  ByteReader r(box.payload, box.type);
+  uint8_t version = r.u8();
+  r.u24();
+  uint32_t count = r.u32();
+  r.need_entries(count, version == 1 ? 20 : 12);
+  track.edits.reserve(count);
+  for (uint32_t i = 0; i < count; ++i) {
+    Edit e;
+    if (version == 1) {
+      e.segment_duration = r.u64();
+      e.media_time = int64_t(r.u64());
+    } else {
+      e.segment_duration = r.u32();
+      e.media_time = int32_t(r.u32());
+    }
+    r.skip(4);  // media_rate: we only describe normal-speed edits
+    track.edits.push_back(e);
+  }
+}
+
+void read_mdhd(const Box& box, Track& track) {
+  ByteReader r(box.payload, box.type);
+  uint8_t version = r.u8();
+  r.u24();
+  r.skip(version == 1 ? 16 : 8);
+  track.timescale = r.u32();
+  if (track.timescale == 0) throw_invalid("mdhd timescale is 0 in track " + std::to_string(track.track_id));
+}
+
+// Returns the handler type. The name is a C string per ISO; QuickTime writes a counted
+// (Pascal) string, recognised by a length byte that matches the rest of the box.
+uint32_t read_hdlr(const Box& box, Track& track) {
+  ByteReader r(box.payload, box.type);
+  r.skip(4 + 4);  // version/flags, pre_defined
+  uint32_t handler = r.u32();
+  r.skip(12);
+  ByteSpan name = r.rest();
+  const char* text = reinterpret_cast<const char*>(name.data);
+  if (name.size > 0 && size_t(name.data[0]) + 1 == name.size) {
+    track.name.assign(text + 1, name.size - 1);
+  } else {
+    size_t length = 0;
+    while (length < name.size && name.data[length] != 0) ++length;
+    track.name.assign(text, length);
+  }
+  return handler;
+}
+
+void read_avcc(const Box& box, Track& track) {
+  ByteReader r(box.payload, box.type);
+  if (r.u8() != 1) throw_invalid("avcC configurationVersion is not 1");
+  r.skip(3);  // profile, compatibility, level: the SPS carries them
+  uint32_t length_size = (r.u8() & 3) + 1;
+  // Samples are handed on as 4-byte length-prefixed NAL units; other sizes would need
+  // rewriting every sample, which a zero-copy reader does not do.
+  if (length_size != 4)
+    throw_invalid("avcC NAL length size " + std::to_string(length_size) + " is not supported (only 4)");
+  uint32_t sps_count = r.u8() & 0x1F;
+  for (uint32_t i = 0; i < sps_count; ++i) {
+    ByteSpan s = r.bytes(r.u16());
+    track.sps.emplace_back(s.data, s.data + s.size);
+  }
+  uint32_t pps_count = r.u8();
+  for (uint32_t i = 0; i < pps_count; ++i) {
+    ByteSpan p = r.bytes(r.u16());
+    track.pps.emplace_back(p.data, p.data + p.size);
+  }
+  // High-profile extension bytes (chroma format, bit depths) are not needed to decode.
+}
+
+// stsd: only the first sample entry matters; ringclip tracks never switch descriptions.
+void read_stsd(ReadContext& context, const Box& box, TrackState& state) {
+  ByteReader r(box.payload, box.type);
+  r.skip(4);
+  if (r.u32() == 0) throw_invalid("stsd has no sample entry");
+  Box entry;
+  BoxIterator entries(context.file, r.rest(), box.type);
+  if (!entries.next(entry)) throw_invalid("truncated stsd box");
+  if (entry.type != fourcc("avc1") && entry.type != fourcc("avc3")) return;  // not H.264: skipped
+
+  ByteReader fields(entry.payload, entry.type);
+  fields.skip(6 + 2 + 16);  // reserved, data_reference_index, pre_defined/reserved
+  uint32_t width = fields.u16();
+  uint32_t height = fields.u16();
+  fields.skip(50);          // resolutions, reserved, frame_count, compressorname, depth, pre_defined
+  if (width && height) {
+    state.track.width = width;
+    state.track.height = height;
+  }
+  bool has_avcc = false;
+  Box child;
+  BoxIterator children(context.file, fields.rest(), entry.type);
+  while (children.next(child)) {
+    if (child.type == fourcc("avcC")) {
+      read_avcc(child, state.track);
+      has_avcc = true;
+    } else if (child.type == fourcc("pasp")) {
+      ByteReader pasp(child.payload, child.type);
+      uint32_t h = pasp.u32(), v = pasp.u32();
+      if (h && v) {
+        state.track.sar_width = h;
+        state.track.sar_height = v;
+      }
+    }
+  }
+  if (!has_avcc) throw_invalid(fourcc_name(entry.type) + " sample entry without avcC");
+  state.h264 = true;
+}
+
+void read_stbl(ReadContext& context, const Box& stbl, TrackState& state) {
+  Box box;
+  BoxIterator it(context.file, stbl.payload, stbl.type);
+  SampleTableBoxes& t = state.tables;
+  while (it.next(box)) {
+    switch (box.type) {
+      case fourcc("stsd"): read_stsd(context, box, state); break;
+      case fourcc("stts"): t.stts = box.payload; break;
+      case fourcc("ctts"): t.ctts = box.payload; break;
+      case fourcc("stss"): t.stss = box.payload; break;
+      case fourcc("stsc"): t.stsc = box.payload; break;
+      case fourcc("stsz"): t.stsz = box.payload; break;
+      case fourcc("stco"): t.chunk_offsets = box.payload; t.co64 = false; break;
+      case fourcc("co64"): t.chunk_offsets = box.payload; t.co64 = true; break;
+      default: break;
+    }
+  }
+}
+
+void read_trak(ReadContext& context, const Box& trak, TrackState& state) {
+  uint32_t tkhd_width = 0, tkhd_height = 0;
+  bool has_tkhd = false, has_mdhd = false;
+  uint32_t handler = 0;
+  Box box;
+  BoxIterator it(context.file, trak.payload, trak.type);
+  while (it.next(box)) {
+    if (box.type == fourcc("tkhd")) {
+      read_tkhd(box, state.track, tkhd_width, tkhd_height);
+      has_tkhd = true;
+    } else if (box.type == fourcc("edts")) {
+      Box elst;
+      BoxIterator edts(context.file, box.payload, box.type);
+      while (edts.next(elst)) {
+        if (elst.type == fourcc("elst")) read_elst(elst, state.track);
+      }
+    } else if (box.type == fourcc("mdia")) {
+      Box child;
+      BoxIterator mdia(context.file, box.payload, box.type);
+      while (mdia.next(child)) {
+        if (child.type == fourcc("mdhd")) {
+          read_mdhd(child, state.track);
+          has_mdhd = true;
+        } else if (child.type == fourcc("hdlr")) {
+          handler = read_hdlr(child, state.track);
+        } else if (child.type == fourcc("minf")) {
+          Box stbl;
+          BoxIterator minf(context.file, child.payload, child.type);
+          while (minf.next(stbl)) {
+            if (stbl.type == fourcc("stbl")) read_stbl(context, stbl, state);
+          }
+        }
+      }
+    }
+  }
+  if (!has_tkhd) throw_invalid("trak without tkhd");
+  if (handler != fourcc("vide")) state.h264 = false;
+  if (!state.h264) return;
+  if (!has_mdhd) throw_invalid("track " + std::to_string(state.track.track_id) + " has no mdhd");
+  if (state.track.width == 0 || state.track.height == 0) {
+    state.track.width = tkhd_width;
+    state.track.height = tkhd_height;
+  }
+}
+
+void read_mvex(ReadContext& context, const Box& mvex, std::vector<std::pair<uint32_t, TrexDefaults>>& trex) {
+  Box box;
+  BoxIterator it(context.file, mvex.payload, mvex.type);
+  while (it.next(box)) {
+    if (box.type != fourcc("trex")) continue;
+    ByteReader r(box.payload, box.type);
+    r.skip(4);
+    uint32_t track_id = r.u32();
+    TrexDefaults d;
+    d.sample_description_index = r.u32();
+    d.duration = r.u32();
+    d.size = r.u32();
+    d.flags = r.u32();
+    trex.emplace_back(track_id, d);
+  }
+}
+
+}  // namespace
+
+void read_moov(ReadContext& context, const Box& moov, MovieHeader& header, std::vector<TrackState>& tracks) {
+  bool has_mvhd = false;
+  std::vector<std::pair<uint32_t, TrexDefaults>> trex;
+  Box box;
+  BoxIterator it(context.file, moov.payload, moov.type);
+  while (it.next(box)) {
+    if (box.type == fourcc("mvhd")) {
+      read_mvhd(box, header);
+      has_mvhd = true;
+    } else if (box.type == fourcc("trak")) {
+      tracks.emplace_back();
+      read_trak(context, box, tracks.back());
+    } else if (box.type == fourcc("mvex")) {
+      read_mvex(context, box, trex);
+    }
+  }
+  if (!has_mvhd) throw_invalid("moov without mvhd");
+  std::vector<uint32_t> ids;
+  ids.reserve(tracks.size());
+  for (const TrackState& t : tracks) ids.push_back(t.track.track_id);
+  std::sort(ids.begin(), ids.end());
+  if (std::adjacent_find(ids.begin(), ids.end()) != ids.end()) throw_invalid("duplicate track id in moov");
+  for (auto& [track_id, defaults] : trex) {
+    for (TrackState& t : tracks) {
+      if (t.track.track_id == track_id) t.trex = defaults;
+    }
+  }
+}
+
+}  // namespace ringclip::mp4

@@ -1,0 +1,48 @@
+#pragma once
+// The boxes progressive files and init segments share: ftyp, mvhd, and a trak down to
+// stsd. What differs (filled vs empty sample tables, durations) is passed in.
+#include <cstdint>
+#include <initializer_list>
+
+#include "mp4/box_writer.h"
+#include "mp4/movie.h"
+
+namespace ringclip::mp4 {
+
+// Throws Error(InvalidArgument) for a movie no writer can express (no tracks, a zero
+// timescale, duplicate track ids, sizes that do not fit their fields).
+void validate_movie(const Movie& movie);
+
+void write_ftyp(BoxWriter& w, const char (&major)[5], uint32_t minor_version,
+                std::initializer_list<const char*> compatible);
+
+// Durations go in as given: progressive files state them, init segments write 0 (the
+// samples live in fragments; mehd carries the total).
+void write_mvhd(BoxWriter& w, const Movie& movie, uint64_t duration);
+
+struct TrakDurations {
+  uint64_t tkhd = 0;  // movie timescale
+  uint64_t mdhd = 0;  // track timescale
+};
+
+// Writes trak/{tkhd, edts?, mdia/{mdhd, hdlr, minf/{vmhd, dinf, stbl/{stsd, ...}}}}.
+// `write_tables` appends the boxes after stsd inside stbl.
+template <typename WriteTables>
+void write_trak(BoxWriter& w, const Movie& movie, const Track& track, const TrakDurations& durations,
+                WriteTables&& write_tables);
+
+// Pieces of write_trak, exposed so the template stays tiny.
+size_t open_trak_until_stbl(BoxWriter& w, const Movie& movie, const Track& track,
+                            const TrakDurations& durations, size_t (&open_boxes)[3]);
+void close_trak(BoxWriter& w, const size_t (&open_boxes)[3], size_t trak);
+
+template <typename WriteTables>
+void write_trak(BoxWriter& w, const Movie& movie, const Track& track, const TrakDurations& durations,
+                WriteTables&& write_tables) {
+  size_t open_boxes[3];
+  size_t trak = open_trak_until_stbl(w, movie, track, durations, open_boxes);
+  write_tables(w);
+  close_trak(w, open_boxes, trak);
+}
+
+}  // namespace ringclip::mp4

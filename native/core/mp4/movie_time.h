@@ -1,0 +1,30 @@
+#pragma once
+// Durations and clock conversions shared by the writers (and the 1904 epoch the reader
+// converts back from).
+#include <cstdint>
+
+#include "mp4/movie.h"
+
+namespace ringclip::mp4 {
+
+// value * to / from, rounded to nearest, without 64-bit overflow.
+uint64_t rescale(uint64_t value, uint32_t from, uint32_t to);
+
+// Sum of sample durations, in the track timescale (mdhd duration).
+uint64_t media_duration(const Track& track);
+// How long the track plays in the movie timescale (tkhd duration): the edit list's total
+// when there is one, otherwise the media duration rescaled.
+uint64_t presentation_duration(const Track& track, uint32_t movie_timescale);
+// The longest track (mvhd duration, mehd fragment_duration).
+uint64_t movie_duration(const Movie& movie);
+
+// Where a track's decode time 0 lands on the movie timeline, in seconds: leading empty
+// edits push it later, the first edit's media_time pulls it earlier. Only used to order
+// bytes (chunk interleaving, fragment order), so a double is precise enough.
+double track_start_seconds(const Track& track, uint32_t movie_timescale);
+
+// MP4 times count seconds since 1904-01-01. 0 means "unknown" on both sides.
+uint64_t unix_us_to_mp4_seconds(int64_t unix_us);
+int64_t mp4_seconds_to_unix_us(uint64_t mp4_seconds);
+
+}  // namespace ringclip::mp4

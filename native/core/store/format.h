@@ -1,0 +1,101 @@
+#pragma once
+// The on-disk format of a store file (docs/FORMAT.md explains every field and invariant).
+// All integers are little-endian. Layout:
+//   [0, 4096)        header slot A
+//   [4096, 8192)     header slot B      (written alternately; the valid one with the higher
+//                                        generation wins, so a torn header write is survived)
+//   [8192, 65536)    reserved, zero
+//   [65536, ...)     segment_count segments of segment_size bytes each
+// A segment: a 64-byte segment header, then records, each 8-byte aligned.
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ringclip::store {
+
+constexpr uint32_t kFormatVersion = 1;
+constexpr char kHeaderMagic[8] = {'R', 'I', 'N', 'G', 'C', 'L', 'I', 'P'};
+constexpr uint64_t kHeaderSlotSize = 4096;
+constexpr uint64_t kDataOffset = 65536;
+constexpr uint32_t kMaxStreams = 16;
+constexpr uint32_t kMaxStreamName = 31;
+constexpr uint32_t kMaxProtections = 64;
+constexpr uint32_t kMinSegmentSize = 1u << 20;
+constexpr uint32_t kMaxSegmentSize = 64u << 20;
+constexpr uint32_t kMinSegments = 2;
+
+constexpr uint32_t kSegmentMagic = 0x47534352;  // "RCSG"
+constexpr uint32_t kSegmentHeaderSize = 64;
+constexpr uint32_t kRecordMagic = 0x52524352;   // "RCRR"
+constexpr uint32_t kRecordHeaderSize = 56;
+constexpr uint32_t kRecordAlign = 8;
+
+enum class FlushPolicy : uint32_t { None = 0, Interval = 1, RandomAccess = 2 };
+
+struct Protection {
+  uint64_t id = 0;
+  int64_t from_us = 0;       // what the caller asked for
+  int64_t to_us = 0;
+  int64_t covered_from_us = 0;  // back to each stream's random access point at or before from_us
+};
+
+struct Header {
+  uint64_t generation = 0;
+  uint64_t file_size = 0;
+  uint32_t segment_size = 0;
+  uint32_t segment_count = 0;
+  int64_t created_us = 0;
+  uint64_t protect_cap_bytes = 0;
+  uint32_t next_drive_id = 1;
+  FlushPolicy flush_policy = FlushPolicy::None;
+  uint32_t flush_interval_ms = 0;
+  std::vector<std::string> streams;
+  std::vector<Protection> protections;
+};
+
+// Serialises into one 4096-byte slot (with its CRC). Throws InvalidArgument when the
+// header does not fit (too many streams or protections, names too long).
+void encode_header(const Header& h, uint8_t* slot);
+// Why a slot was refused, for the error message when neither slot is usable.
+enum class SlotProblem { None, Zero, Magic, Version, Crc, Fields };
+SlotProblem decode_header(const uint8_t* slot, Header& out, uint32_t* version_seen);
+
+struct SegmentHeader {
+  uint64_t segment_seq = 0;      // 1, 2, 3... in the order segments were started; 0 = never used
+  uint64_t first_record_seq = 0; // the sequence number the first record must carry
+  uint32_t segment_index = 0;    // where it sits in the file (guards against misplaced copies)
+  uint32_t drive_id = 0;         // the drive that started this segment
+  int64_t started_us = 0;        // wall clock when the writer started it
+};
+void encode_segment_header(const SegmentHeader& h, uint8_t* at);
+bool decode_segment_header(const uint8_t* at, SegmentHeader& out);
+
+enum class RecordType : uint8_t { AccessUnit = 0, ParameterSets = 1 };
+
+struct RecordHeader {
+  uint64_t seq = 0;
+  int64_t dts_us = 0;
+  int64_t pts_us = 0;
+  int64_t capture_us = 0;
+  uint32_t payload_size = 0;
+  uint32_t drive_id = 0;
+  uint32_t config_id = 0;
+  uint8_t stream = 0;
+  RecordType type = RecordType::AccessUnit;
+  uint8_t random_access = 0;  // h264::RandomAccess
+  uint8_t flags = 0;
+};
+
+inline uint32_t record_span(uint32_t payload_size) {
+  return (kRecordHeaderSize + payload_size + (kRecordAlign - 1)) & ~(kRecordAlign - 1);
+}
+// Writes header fields; the CRC (over header bytes 8..56 and the payload) is added by seal_record.
+void encode_record_header(const RecordHeader& h, uint8_t* at);
+void seal_record(uint8_t* at);  // computes and stores the CRC once the payload is in place
+// Parses a header without checking the CRC (recovery decides what to do with each failure).
+bool decode_record_header(const uint8_t* at, RecordHeader& out);
+bool record_crc_ok(const uint8_t* at, uint32_t payload_size);
+
+}  // namespace ringclip::store

@@ -1,0 +1,42 @@
+#pragma once
+// The store file: preallocated once (fallocate), mapped shared, locked for one writer.
+// The file never grows or shrinks after create.
+#include <cstdint>
+#include <string>
+
+namespace ringclip::store {
+
+class MappedFile {
+ public:
+  enum class Mode { ReadOnly, ReadWrite };
+
+  // Creates a new file of exactly `size` bytes (fails if it exists). The blocks are
+  // reserved with fallocate so a full disk is an error now, not a SIGBUS later.
+  static MappedFile create(const std::string& path, uint64_t size);
+  static MappedFile open(const std::string& path, Mode mode);
+
+  MappedFile() = default;
+  MappedFile(MappedFile&& o) noexcept { *this = std::move(o); }
+  MappedFile& operator=(MappedFile&& o) noexcept;
+  ~MappedFile();
+
+  uint8_t* data() const { return data_; }
+  uint64_t size() const { return size_; }
+  bool writable() const { return mode_ == Mode::ReadWrite; }
+  const std::string& path() const { return path_; }
+  int fd() const { return fd_; }
+
+  // msync of [offset, offset + length) rounded out to pages; blocks until durable.
+  void sync_range(uint64_t offset, uint64_t length) const;
+  void close();
+
+ private:
+  void map(Mode mode);
+  std::string path_;
+  int fd_ = -1;
+  uint8_t* data_ = nullptr;
+  uint64_t size_ = 0;
+  Mode mode_ = Mode::ReadOnly;
+};
+
+}  // namespace ringclip::store

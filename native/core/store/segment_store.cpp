@@ -1,0 +1,591 @@
+#include "store/segment_store.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+
+#include "h264/annexb.h"
+#include "store/crc32c.h"
+#include "util/bytes.h"
+#include "util/error.h"
+
+namespace ringclip::store {
+namespace {
+
+int64_t now_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+bool is_parameter_set(uint8_t type) { return type == h264::kNalSps || type == h264::kNalPps; }
+
+uint32_t parameter_set_payload_size(const StreamConfig& c) {
+  uint32_t n = 0;
+  for (auto& s : c.sps) n += 4 + uint32_t(s.size());
+  for (auto& p : c.pps) n += 4 + uint32_t(p.size());
+  return n;
+}
+
+}  // namespace
+
+std::string StreamConfig::codec() const {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "avc1.%02x%02x%02x", profile_idc, constraint_flags, level_idc);
+  return buf;
+}
+
+std::unique_ptr<SegmentStore> SegmentStore::create(const std::string& path, const CreateOptions& o) {
+  if (o.segment_size < kMinSegmentSize || o.segment_size > kMaxSegmentSize || o.segment_size % 4096 != 0)
+    throw Error(ErrorCode::InvalidArgument, "segmentSize must be a multiple of 4 KiB from 1 MiB to 64 MiB, got " +
+                                                std::to_string(o.segment_size) + " bytes");
+  if (o.streams.empty() || o.streams.size() > kMaxStreams)
+    throw Error(ErrorCode::InvalidArgument, "a store records 1 to 16 streams, got " + std::to_string(o.streams.size()));
+  for (size_t i = 0; i < o.streams.size(); ++i)
+    for (size_t j = 0; j < i; ++j)
+      if (o.streams[i] == o.streams[j]) throw Error(ErrorCode::InvalidArgument, "stream '" + o.streams[i] + "' is listed twice");
+  uint64_t min_capacity = kDataOffset + uint64_t(o.segment_size) * kMinSegments;
+  if (o.capacity < min_capacity)
+    throw Error(ErrorCode::InvalidArgument, "capacity " + std::to_string(o.capacity) + " bytes is too small: with segments of " +
+                                                std::to_string(o.segment_size) + " bytes it must be at least " +
+                                                std::to_string(min_capacity) + " bytes (64 KiB of header and 2 segments)");
+  if (!(o.protect_cap_fraction >= 0 && o.protect_cap_fraction <= 0.9))
+    throw Error(ErrorCode::InvalidArgument, "protectCap must be between 0 and 0.9 of the capacity");
+
+  std::unique_ptr<SegmentStore> s(new SegmentStore());
+  s->header_.generation = 1;
+  s->header_.file_size = o.capacity;
+  s->header_.segment_size = o.segment_size;
+  s->header_.segment_count = uint32_t((o.capacity - kDataOffset) / o.segment_size);
+  s->header_.created_us = now_us();
+  s->header_.protect_cap_bytes = uint64_t(double(o.capacity - kDataOffset) * o.protect_cap_fraction);
+  s->header_.flush_policy = o.flush_policy;
+  s->header_.flush_interval_ms = o.flush_interval_ms;
+  s->header_.streams = o.streams;
+  uint8_t slot[kHeaderSlotSize];
+  encode_header(s->header_, slot);  // validates names before anything touches the disk
+  s->file_ = MappedFile::create(path, o.capacity);
+  std::memcpy(s->file_.data(), slot, kHeaderSlotSize);
+  std::memcpy(s->file_.data() + kHeaderSlotSize, slot, kHeaderSlotSize);
+  s->file_.sync_range(0, 2 * kHeaderSlotSize);
+  s->header_slot_ = 1;
+  s->segments_.resize(s->header_.segment_count);
+  s->configs_.resize(o.streams.size());
+  for (auto& name : o.streams) s->streams_.emplace_back().name = name;
+  s->start_drive();
+  return s;
+}
+
+std::unique_ptr<SegmentStore> SegmentStore::open(const std::string& path, bool writable) {
+  std::unique_ptr<SegmentStore> s(new SegmentStore());
+  s->file_ = MappedFile::open(path, writable ? MappedFile::Mode::ReadWrite : MappedFile::Mode::ReadOnly);
+  Header a, b;
+  uint32_t version_a = 0, version_b = 0;
+  SlotProblem pa = decode_header(s->file_.data(), a, &version_a);
+  SlotProblem pb = decode_header(s->file_.data() + kHeaderSlotSize, b, &version_b);
+  if (pa != SlotProblem::None && pb != SlotProblem::None) {
+    if (pa == SlotProblem::Version || pb == SlotProblem::Version)
+      throw Error(ErrorCode::Format, "'" + path + "' is a ringclip store of format version " +
+                                         std::to_string(pa == SlotProblem::Version ? version_a : version_b) +
+                                         "; this ringclip reads version " + std::to_string(kFormatVersion));
+    if (pa == SlotProblem::Zero && pb == SlotProblem::Zero)
+      throw Error(ErrorCode::Format, "'" + path + "' is not a ringclip store: its header is all zeros");
+    if (pa == SlotProblem::Magic && pb == SlotProblem::Magic)
+      throw Error(ErrorCode::Format, "'" + path + "' is not a ringclip store (no RINGCLIP magic)");
+    throw Error(ErrorCode::Format, "'" + path + "' has a damaged header: both copies fail their checks");
+  }
+  bool use_b = pa != SlotProblem::None || (pb == SlotProblem::None && b.generation > a.generation);
+  s->header_ = use_b ? std::move(b) : std::move(a);
+  s->header_slot_ = use_b ? 1 : 0;
+  s->recovery_.used_backup_header = (use_b ? pa : pb) != SlotProblem::None;
+  if (s->header_.file_size != s->file_.size())
+    throw Error(ErrorCode::Format, "'" + path + "' was " + std::to_string(s->header_.file_size) +
+                                       " bytes when created and is now " + std::to_string(s->file_.size()) +
+                                       " bytes: it was truncated or extended by something else; refusing to use it");
+  s->segments_.resize(s->header_.segment_count);
+  s->configs_.resize(s->header_.streams.size());
+  for (auto& name : s->header_.streams) s->streams_.emplace_back().name = name;
+  s->recover();
+  if (writable) s->start_drive();
+  return s;
+}
+
+SegmentStore::~SegmentStore() {
+  try {
+    close();
+  } catch (...) {
+  }
+}
+
+void SegmentStore::check_open() const {
+  if (closed()) throw Error(ErrorCode::Closed, "the store is closed");
+}
+
+void SegmentStore::write_header() {
+  header_.generation++;
+  int slot = 1 - header_slot_;
+  uint8_t bytes[kHeaderSlotSize];
+  encode_header(header_, bytes);
+  std::memcpy(file_.data() + slot * kHeaderSlotSize, bytes, kHeaderSlotSize);
+  file_.sync_range(slot * kHeaderSlotSize, kHeaderSlotSize);
+  header_slot_ = slot;
+}
+
+void SegmentStore::start_drive() {
+  drive_id_ = header_.next_drive_id++;
+  write_header();
+  current_ = UINT32_MAX;  // each drive starts in a fresh segment
+  for (auto& st : streams_) {
+    st.seen_random_access = false;  // decoding a new drive starts at its first random access point
+    st.sets = h264::ParameterSets();
+    st.poc.reset();
+  }
+}
+
+uint32_t SegmentStore::stream_id(const std::string& name) const {
+  for (uint32_t i = 0; i < streams_.size(); ++i)
+    if (streams_[i].name == name) return i;
+  std::string list;
+  for (auto& s : streams_) list += (list.empty() ? "'" : ", '") + s.name + "'";
+  throw Error(ErrorCode::InvalidArgument, "unknown stream '" + name + "': this store records " + list);
+}
+
+WriteResult SegmentStore::write(uint32_t stream, const uint8_t* data, size_t size, int64_t pts_us, int64_t dts_us,
+                                int64_t capture_us) {
+  check_open();
+  if (stream >= streams_.size()) throw Error(ErrorCode::InvalidArgument, "no stream number " + std::to_string(stream));
+  StreamState& st = streams_[stream];
+  if (dts_us <= st.last_dts_us)
+    throw Error(ErrorCode::InvalidArgument, "timestamps of stream '" + st.name + "' go backwards: dts " +
+                                                std::to_string(dts_us) + " µs is not after the previous " +
+                                                std::to_string(st.last_dts_us) + " µs");
+  nal_scratch_.clear();
+  h264::for_each_nal(data, size, [&](const h264::NalView& nal) { nal_scratch_.push_back(nal); });
+  if (nal_scratch_.empty())
+    throw Error(ErrorCode::InvalidData, "the access unit (" + std::to_string(size) +
+                                            " bytes) holds no NAL unit: Annex B input starts with 00 00 01 or 00 00 00 01");
+  h264::AccessUnit unit;
+  try {
+    unit = h264::analyze_access_unit(nal_scratch_, st.sets, st.poc);
+  } catch (const Error&) {
+    st.rejected_units++;
+    throw;
+  }
+  return append(stream, unit, st.sets, pts_us, dts_us, capture_us);
+}
+
+uint32_t SegmentStore::config_for(uint32_t stream, const h264::AccessUnit& unit, const h264::ParameterSets& sets) {
+  const std::vector<uint8_t>* sps = sets.sps_bytes(unit.sps_id);
+  const std::vector<uint8_t>* pps = sets.pps_bytes(unit.pps_id);
+  if (!sps || !pps) throw Error(ErrorCode::InvalidData, "the access unit names parameter sets the stream has not carried");
+  std::vector<StreamConfig>& list = configs_[stream];
+  if (!list.empty()) {
+    const StreamConfig& last = list.back();
+    if (last.sps.size() == 1 && last.pps.size() == 1 && last.sps[0] == *sps && last.pps[0] == *pps) return last.id;
+  }
+  StreamConfig c;
+  c.id = list.empty() ? 1 : list.back().id + 1;
+  c.sps.push_back(*sps);
+  c.pps.push_back(*pps);
+  const h264::Sps* parsed = sets.sps(unit.sps_id);
+  c.width = parsed->width;
+  c.height = parsed->height;
+  c.sar_width = parsed->sar_width;
+  c.sar_height = parsed->sar_height;
+  c.profile_idc = parsed->profile_idc;
+  c.constraint_flags = parsed->constraint_flags;
+  c.level_idc = parsed->level_idc;
+  std::lock_guard<std::mutex> lock(mutex_);
+  list.push_back(std::move(c));
+  return list.back().id;
+}
+
+const StreamConfig* SegmentStore::config(uint32_t stream, uint32_t id) const {
+  if (stream >= configs_.size()) return nullptr;
+  for (const StreamConfig& c : configs_[stream])
+    if (c.id == id) return &c;
+  return nullptr;
+}
+
+WriteResult SegmentStore::append(uint32_t stream, const h264::AccessUnit& unit, const h264::ParameterSets& sets,
+                                 int64_t pts_us, int64_t dts_us, int64_t capture_us) {
+  check_open();
+  if (!file_.writable()) throw Error(ErrorCode::InvalidArgument, "the store was opened read-only");
+  StreamState& st = streams_.at(stream);
+  if (dts_us <= st.last_dts_us)
+    throw Error(ErrorCode::InvalidArgument, "timestamps of stream '" + st.name + "' go backwards: dts " +
+                                                std::to_string(dts_us) + " µs is not after the previous " +
+                                                std::to_string(st.last_dts_us) + " µs");
+  WriteResult result;
+  if (!st.seen_random_access && unit.random_access == h264::RandomAccess::None) {
+    st.dropped_frames++;  // undecodable: nothing before it to decode from
+    return result;
+  }
+  uint32_t config_id = config_for(stream, unit, sets);
+  const StreamConfig& config = *this->config(stream, config_id);
+
+  uint32_t payload = 0;
+  for (const h264::NalView& nal : unit.nals)
+    if (!is_parameter_set(nal.type())) payload += 4 + uint32_t(nal.size);
+  uint32_t span = record_span(payload);
+  uint32_t config_span = record_span(parameter_set_payload_size(config));
+  uint32_t room = header_.segment_size - kSegmentHeaderSize;
+  if (uint64_t(span) + config_span > room) {
+    st.dropped_frames++;
+    throw Error(ErrorCode::InvalidArgument, "an access unit of " + std::to_string(payload) +
+                                                " bytes does not fit a segment of " + std::to_string(header_.segment_size) +
+                                                " bytes; create the store with a larger segmentSize (up to 64 MiB)");
+  }
+  bool need_config = current_ == UINT32_MAX || segments_[current_].config_written[stream] != config_id;
+  uint32_t needed = span + (need_config ? config_span : 0);
+  if (current_ == UINT32_MAX || segments_[current_].used + needed > header_.segment_size) {
+    try {
+      start_segment(capture_us);
+    } catch (const Error&) {
+      st.dropped_frames++;
+      throw;
+    }
+    need_config = true;
+  }
+  if (need_config) write_config_record(stream, config, pts_us, capture_us);
+
+  Segment& seg = segments_[current_];
+  uint8_t* at = file_.data() + kDataOffset + uint64_t(current_) * header_.segment_size + seg.used;
+  RecordHeader rh;
+  rh.seq = next_record_seq_;
+  rh.dts_us = dts_us;
+  rh.pts_us = pts_us;
+  rh.capture_us = capture_us;
+  rh.payload_size = payload;
+  rh.drive_id = drive_id_;
+  rh.config_id = config_id;
+  rh.stream = uint8_t(stream);
+  rh.type = RecordType::AccessUnit;
+  rh.random_access = uint8_t(unit.random_access);
+  encode_record_header(rh, at);
+  uint8_t* out = at + kRecordHeaderSize;
+  for (const h264::NalView& nal : unit.nals) {
+    if (is_parameter_set(nal.type())) continue;
+    put_be32(out, uint32_t(nal.size));
+    std::memcpy(out + 4, nal.data, nal.size);
+    out += 4 + nal.size;
+  }
+  std::memset(out, 0, span - kRecordHeaderSize - payload);  // alignment padding
+  seal_record(at);
+
+  IndexEntry entry{dts_us, pts_us, seg.used, payload, config_id, uint8_t(unit.random_access), {0, 0, 0}};
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    seg.frames[stream].push_back(entry);
+    seg.used += span;
+    seg.next_record_seq = ++next_record_seq_;
+    seg.min_pts_us = std::min(seg.min_pts_us, pts_us);
+    seg.max_pts_us = std::max(seg.max_pts_us, pts_us);
+    DriveSpan* d = nullptr;
+    for (auto& x : seg.drives)
+      if (x.drive_id == drive_id_ && x.stream == stream) d = &x;
+    if (!d) {
+      seg.drives.push_back({drive_id_, stream, pts_us, pts_us, 0});
+      d = &seg.drives.back();
+    }
+    d->first_pts_us = std::min(d->first_pts_us, pts_us);
+    d->last_pts_us = std::max(d->last_pts_us, pts_us);
+    d->frames++;
+  }
+  mark_dirty(uint64_t(at - file_.data()), span);
+  st.last_dts_us = dts_us;
+  st.seen_random_access = true;
+  result.stored = true;
+  result.random_access = unit.random_access != h264::RandomAccess::None;
+  result.events_pending = !events_.empty();
+  return result;
+}
+
+void SegmentStore::write_config_record(uint32_t stream, const StreamConfig& config, int64_t pts_us, int64_t capture_us) {
+  Segment& seg = segments_[current_];
+  uint32_t payload = parameter_set_payload_size(config);
+  uint32_t span = record_span(payload);
+  uint8_t* at = file_.data() + kDataOffset + uint64_t(current_) * header_.segment_size + seg.used;
+  RecordHeader rh;
+  rh.seq = next_record_seq_;
+  rh.dts_us = pts_us;
+  rh.pts_us = pts_us;
+  rh.capture_us = capture_us;
+  rh.payload_size = payload;
+  rh.drive_id = drive_id_;
+  rh.config_id = config.id;
+  rh.stream = uint8_t(stream);
+  rh.type = RecordType::ParameterSets;
+  encode_record_header(rh, at);
+  uint8_t* out = at + kRecordHeaderSize;
+  auto put = [&](const std::vector<uint8_t>& nal) {
+    put_be32(out, uint32_t(nal.size()));
+    std::memcpy(out + 4, nal.data(), nal.size());
+    out += 4 + nal.size();
+  };
+  for (auto& s : config.sps) put(s);
+  for (auto& p : config.pps) put(p);
+  std::memset(out, 0, span - kRecordHeaderSize - payload);
+  seal_record(at);
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    seg.used += span;
+    seg.next_record_seq = ++next_record_seq_;
+    seg.config_written[stream] = config.id;
+  }
+  mark_dirty(uint64_t(at - file_.data()), span);
+}
+
+bool SegmentStore::segment_protected(uint32_t index) const {
+  const Segment& s = segments_[index];
+  if (s.min_pts_us > s.max_pts_us) return false;
+  for (const Protection& p : header_.protections)
+    if (s.max_pts_us >= p.covered_from_us && s.min_pts_us <= p.to_us) return true;
+  return false;
+}
+
+uint32_t SegmentStore::choose_segment_to_reclaim() const {
+  for (uint32_t i = 0; i < segments_.size(); ++i)
+    if (!segments_[i].live() && segments_[i].pins == 0 && i != current_) return i;
+  uint32_t best = UINT32_MAX;
+  for (uint32_t i = 0; i < segments_.size(); ++i) {
+    const Segment& s = segments_[i];
+    if (i == current_ || s.pins > 0 || segment_protected(i)) continue;
+    if (best == UINT32_MAX || s.seq < segments_[best].seq) best = i;
+  }
+  return best;
+}
+
+void SegmentStore::start_segment(int64_t capture_us) {
+  uint32_t index;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    index = choose_segment_to_reclaim();
+  }
+  if (index == UINT32_MAX) {
+    uint32_t pinned = 0, held = 0;
+    for (uint32_t i = 0; i < segments_.size(); ++i) {
+      if (segments_[i].pins) pinned++;
+      else if (segment_protected(i)) held++;
+    }
+    throw Error(ErrorCode::NoSpace, "no segment can be reclaimed: of " + std::to_string(segments_.size()) +
+                                        " segments, " + std::to_string(held) + " are protected and " +
+                                        std::to_string(pinned) +
+                                        " are pinned by readers; release a protection or a clip (the frame was not stored)");
+  }
+  if (segments_[index].live()) reclaim(index);
+  SegmentHeader sh;
+  sh.segment_seq = next_segment_seq_++;
+  sh.first_record_seq = next_record_seq_;
+  sh.segment_index = index;
+  sh.drive_id = drive_id_;
+  sh.started_us = capture_us;
+  uint8_t* at = file_.data() + kDataOffset + uint64_t(index) * header_.segment_size;
+  encode_segment_header(sh, at);
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    Segment& seg = segments_[index];
+    seg = Segment();
+    seg.seq = sh.segment_seq;
+    seg.first_record_seq = sh.first_record_seq;
+    seg.next_record_seq = sh.first_record_seq;
+    seg.used = kSegmentHeaderSize;
+    seg.drive_id = drive_id_;
+    seg.started_us = capture_us;
+    current_ = index;
+  }
+  mark_dirty(uint64_t(at - file_.data()), kSegmentHeaderSize);
+}
+
+void SegmentStore::reclaim(uint32_t index) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Segment& seg = segments_[index];
+  for (uint32_t s = 0; s < streams_.size(); ++s) {
+    const auto& frames = seg.frames[s];
+    if (frames.empty()) continue;
+    int64_t lo = INT64_MAX, hi = INT64_MIN;
+    for (const IndexEntry& e : frames) {
+      lo = std::min(lo, e.pts_us);
+      hi = std::max(hi, e.pts_us);
+    }
+    events_.push_back({s, lo, hi, frames.size()});
+    streams_[s].overwritten_frames += frames.size();
+  }
+  seg = Segment();
+}
+
+std::vector<OverwriteEvent> SegmentStore::take_events() {
+  std::vector<OverwriteEvent> out;
+  out.swap(events_);
+  return out;
+}
+
+int64_t SegmentStore::covered_from(int64_t from_us) const {
+  int64_t covered = from_us;
+  for (uint32_t s = 0; s < streams_.size(); ++s) {
+    // The random access point at or before from_us: decoding the protected range starts there.
+    int64_t best = INT64_MIN;
+    for (const Segment& seg : segments_) {
+      if (!seg.live()) continue;
+      for (const IndexEntry& e : seg.frames[s])
+        if (e.random_access && e.pts_us <= from_us && e.pts_us > best) best = e.pts_us;
+    }
+    if (best != INT64_MIN) covered = std::min(covered, best);
+  }
+  return covered;
+}
+
+uint64_t SegmentStore::protect(int64_t from_us, int64_t to_us) {
+  check_open();
+  if (!file_.writable()) throw Error(ErrorCode::InvalidArgument, "protect() needs a store opened for writing");
+  if (to_us < from_us) throw Error(ErrorCode::InvalidArgument, "protect(): 'to' is before 'from'");
+  Protection p;
+  p.id = header_.generation + 1;  // generations only grow, so ids are never reused
+  p.from_us = from_us;
+  p.to_us = to_us;
+  p.covered_from_us = covered_from(from_us);
+
+  // Bytes held: the segments covered now, plus for a range reaching into the future the
+  // bytes it will take at the rate recorded so far.
+  auto covered_by = [&](const Segment& s, const Protection& q) {
+    return s.live() && s.min_pts_us <= s.max_pts_us && s.max_pts_us >= q.covered_from_us && s.min_pts_us <= q.to_us;
+  };
+  uint64_t held = 0, newest = 0;
+  int64_t oldest_pts = INT64_MAX, newest_pts = INT64_MIN;
+  uint64_t used = 0;
+  for (const Segment& s : segments_) {
+    if (!s.live()) continue;
+    used += s.used;
+    if (s.min_pts_us <= s.max_pts_us) {
+      oldest_pts = std::min(oldest_pts, s.min_pts_us);
+      newest_pts = std::max(newest_pts, s.max_pts_us);
+    }
+    bool by_new = covered_by(s, p);
+    bool by_old = false;
+    for (const Protection& q : header_.protections) by_old = by_old || covered_by(s, q);
+    if (by_new || by_old) held += header_.segment_size;
+    (void)newest;
+  }
+  if (to_us > newest_pts && newest_pts > oldest_pts) {
+    double rate = double(used) / double(newest_pts - oldest_pts);  // bytes per µs
+    int64_t future_from = std::max(newest_pts, p.covered_from_us);
+    held += uint64_t(rate * double(to_us - future_from)) + header_.segment_size;  // + the segment being filled
+  }
+  if (held > header_.protect_cap_bytes)
+    throw Error(ErrorCode::ProtectionLimit,
+                "protecting this range would hold about " + std::to_string(held >> 20) + " MiB of footage (with the ranges already protected), over the cap of " +
+                    std::to_string(header_.protect_cap_bytes >> 20) +
+                    " MiB; release a protection, protect a shorter range, or create the store with a larger protectCap");
+  if (header_.protections.size() >= kMaxProtections)
+    throw Error(ErrorCode::ProtectionLimit, "at most 64 protections can be held at once; release one first");
+  header_.protections.push_back(p);
+  write_header();
+  return p.id;
+}
+
+void SegmentStore::release_protection(uint64_t id) {
+  check_open();
+  auto it = std::find_if(header_.protections.begin(), header_.protections.end(),
+                         [&](const Protection& p) { return p.id == id; });
+  if (it == header_.protections.end()) return;  // releasing twice is harmless
+  header_.protections.erase(it);
+  if (file_.writable()) write_header();
+}
+
+std::vector<ProtectionInfo> SegmentStore::protections() const {
+  std::vector<ProtectionInfo> out;
+  for (const Protection& p : header_.protections) {
+    uint64_t bytes = 0;
+    for (const Segment& s : segments_)
+      if (s.live() && s.min_pts_us <= s.max_pts_us && s.max_pts_us >= p.covered_from_us && s.min_pts_us <= p.to_us)
+        bytes += header_.segment_size;
+    out.push_back({p, bytes});
+  }
+  return out;
+}
+
+void SegmentStore::pin(uint32_t segment) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  segments_.at(segment).pins++;
+}
+
+void SegmentStore::unpin(uint32_t segment) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Segment& s = segments_.at(segment);
+  if (s.pins > 0) s.pins--;
+}
+
+void SegmentStore::mark_dirty(uint64_t offset, uint64_t length) {
+  if (!dirty_.empty() && dirty_.back().offset + dirty_.back().length == offset) {
+    dirty_.back().length += length;
+    return;
+  }
+  dirty_.push_back({offset, length});
+}
+
+std::vector<SegmentStore::Range> SegmentStore::take_dirty_ranges() {
+  std::vector<Range> out;
+  out.swap(dirty_);
+  return out;
+}
+
+void SegmentStore::sync(const std::vector<Range>& ranges) const {
+  for (const Range& r : ranges) file_.sync_range(r.offset, r.length);
+}
+
+std::vector<uint32_t> SegmentStore::live_segments_in_order() const {
+  std::vector<uint32_t> out;
+  for (uint32_t i = 0; i < segments_.size(); ++i)
+    if (segments_[i].live()) out.push_back(i);
+  std::sort(out.begin(), out.end(), [&](uint32_t a, uint32_t b) { return segments_[a].seq < segments_[b].seq; });
+  return out;
+}
+
+uint64_t SegmentStore::used_bytes() const {
+  uint64_t n = 0;
+  for (const Segment& s : segments_)
+    if (s.live()) n += s.used;
+  return n;
+}
+
+uint64_t SegmentStore::protected_bytes() const {
+  uint64_t n = 0;
+  for (uint32_t i = 0; i < segments_.size(); ++i)
+    if (segments_[i].live() && segment_protected(i)) n += header_.segment_size;
+  return n;
+}
+
+SegmentStore::VerifyReport SegmentStore::verify() const {
+  check_open();
+  VerifyReport r;
+  for (uint32_t i = 0; i < segments_.size(); ++i) {
+    const Segment& seg = segments_[i];
+    if (!seg.live()) continue;
+    const uint8_t* base = segment_data(i);
+    for (uint32_t s = 0; s < streams_.size(); ++s) {
+      for (const IndexEntry& e : seg.frames[s]) {
+        r.records++;
+        r.bytes += e.payload_size;
+        if (!record_crc_ok(base + e.offset, e.payload_size)) {
+          r.bad_records++;
+          r.problems.push_back("segment " + std::to_string(i) + " offset " + std::to_string(e.offset) + ": stream '" +
+                               streams_[s].name + "' frame at " + std::to_string(e.pts_us) + " µs fails its CRC");
+        }
+      }
+    }
+    for (uint32_t hole : seg.holes)
+      r.problems.push_back("segment " + std::to_string(i) + " offset " + std::to_string(hole) +
+                           ": damaged records were skipped when the store was opened");
+  }
+  return r;
+}
+
+void SegmentStore::close() {
+  std::unique_lock<std::shared_mutex> mapping(mapping_lock_);
+  if (closed()) return;
+  if (file_.writable()) sync(take_dirty_ranges());
+  std::lock_guard<std::mutex> lock(mutex_);
+  file_.close();
+}
+
+}  // namespace ringclip::store

@@ -1,0 +1,220 @@
+#pragma once
+// The segment ring store: one preallocated, mmap'd file of fixed-size segments holding
+// records of one or more H.264 streams on one clock. Loop recording reclaims the oldest
+// segment that is neither protected nor pinned. docs/FORMAT.md describes the file.
+//
+// Threading: one thread writes (the JS thread); readers (clip exports, flushes on worker
+// threads) take `mutex()` for index access and hold pins for the bytes they read.
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <vector>
+
+#include "h264/access_unit.h"
+#include "h264/parameter_sets.h"
+#include "h264/slice_header.h"
+#include "store/format.h"
+#include "store/mapped_file.h"
+
+namespace ringclip::store {
+
+// One access unit in the in-memory index: 32 bytes per frame.
+struct IndexEntry {
+  int64_t dts_us;
+  int64_t pts_us;
+  uint32_t offset;        // of the record within its segment
+  uint32_t payload_size;
+  uint32_t config_id;
+  uint8_t random_access;  // h264::RandomAccess
+  uint8_t reserved[3];
+};
+static_assert(sizeof(IndexEntry) == 32, "the index promises at most 32 bytes per frame");
+
+// What decoding a stream needs besides the samples: its parameter sets, as of config_id.
+struct StreamConfig {
+  uint32_t id = 0;
+  std::vector<std::vector<uint8_t>> sps;  // raw NAL units
+  std::vector<std::vector<uint8_t>> pps;
+  uint32_t width = 0, height = 0, sar_width = 1, sar_height = 1;
+  uint8_t profile_idc = 0, constraint_flags = 0, level_idc = 0;
+  std::string codec() const;  // "avc1.64001f"
+};
+
+struct DriveSpan {
+  uint32_t drive_id;
+  uint32_t stream;
+  int64_t first_pts_us, last_pts_us;
+  uint64_t frames;
+};
+
+struct Segment {
+  uint64_t seq = 0;  // 0: free (never used or emptied)
+  uint64_t first_record_seq = 0;
+  uint64_t next_record_seq = 0;
+  uint32_t used = 0;  // bytes from the segment start, header included
+  uint32_t drive_id = 0;
+  int64_t started_us = 0;
+  int64_t min_pts_us = INT64_MAX, max_pts_us = INT64_MIN;
+  std::array<std::vector<IndexEntry>, kMaxStreams> frames;
+  std::array<uint32_t, kMaxStreams> config_written{};  // last config id recorded here per stream
+  std::vector<DriveSpan> drives;
+  std::vector<uint32_t> holes;  // offsets where recovery skipped damaged records (decoding breaks there)
+  uint32_t pins = 0;
+  bool live() const { return seq != 0; }
+};
+
+struct OverwriteEvent {
+  uint32_t stream;
+  int64_t from_us, to_us;  // pts range of the frames lost
+  uint64_t frames;
+};
+
+struct DamageRange {
+  uint32_t segment;
+  uint64_t bytes;
+  uint64_t records;  // lost record count, from the sequence-number gap (0 if unknown)
+  int64_t from_us, to_us;  // between the neighbouring good records (INT64_MIN/MAX when unknown)
+};
+
+struct RecoveryReport {
+  uint64_t damaged_records = 0, damaged_bytes = 0;
+  std::vector<DamageRange> damaged;
+  uint64_t torn_tail_records = 0, torn_tail_bytes = 0;
+  uint64_t segments_scanned = 0, records_kept = 0;
+  bool used_backup_header = false;
+};
+
+struct StreamState {
+  std::string name;
+  h264::ParameterSets sets;  // for write(): the stream's current parameter sets
+  h264::PocState poc;
+  bool seen_random_access = false;
+  int64_t last_dts_us = INT64_MIN;
+  uint32_t config_id = 0;  // current configuration (0: none yet)
+  uint64_t overwritten_frames = 0;
+  uint64_t dropped_frames = 0;      // not stored: before the first random access point, or no room
+  uint64_t rejected_units = 0;      // not stored: did not parse
+};
+
+struct WriteResult {
+  bool stored = false;
+  bool random_access = false;
+  bool events_pending = false;  // overwrite events to drain
+};
+
+struct ProtectionInfo {
+  Protection protection;
+  uint64_t bytes;  // bytes of the segments it currently holds
+};
+
+class SegmentStore {
+ public:
+  struct CreateOptions {
+    uint64_t capacity = 0;
+    uint32_t segment_size = 8u << 20;
+    std::vector<std::string> streams;
+    double protect_cap_fraction = 0.3;
+    FlushPolicy flush_policy = FlushPolicy::None;
+    uint32_t flush_interval_ms = 0;
+  };
+  static std::unique_ptr<SegmentStore> create(const std::string& path, const CreateOptions& options);
+  static std::unique_ptr<SegmentStore> open(const std::string& path, bool writable);
+  ~SegmentStore();
+
+  // One complete access unit in Annex B. Throws InvalidData (bad H.264), InvalidArgument
+  // (timestamps going backwards, unit larger than a segment), NoSpace (nothing reclaimable).
+  // The store is unchanged by any throw.
+  WriteResult write(uint32_t stream, const uint8_t* data, size_t size, int64_t pts_us, int64_t dts_us,
+                    int64_t capture_us);
+  // A unit already analyzed (streaming ingest); `sets` holds its parameter sets.
+  WriteResult append(uint32_t stream, const h264::AccessUnit& unit, const h264::ParameterSets& sets,
+                     int64_t pts_us, int64_t dts_us, int64_t capture_us);
+  std::vector<OverwriteEvent> take_events();
+  void count_dropped(uint32_t stream, uint64_t frames) { streams_.at(stream).dropped_frames += frames; }
+  void count_rejected(uint32_t stream, uint64_t units) { streams_.at(stream).rejected_units += units; }
+
+  // Protections: kept in the file header; survive close, crash and reopen.
+  uint64_t protect(int64_t from_us, int64_t to_us);
+  void release_protection(uint64_t id);
+  std::vector<ProtectionInfo> protections() const;
+  uint64_t protect_cap_bytes() const { return header_.protect_cap_bytes; }
+
+  // Pins: the writer never reclaims a pinned segment.
+  void pin(uint32_t segment);
+  void unpin(uint32_t segment);
+  void pin_locked(uint32_t segment) { segments_.at(segment).pins++; }  // caller holds mutex()
+
+  // Durability. dirty_ranges() (JS thread) lists what to msync; sync() (any thread) does it.
+  struct Range { uint64_t offset, length; };
+  std::vector<Range> take_dirty_ranges();
+  void sync(const std::vector<Range>& ranges) const;
+
+  void close();
+  bool closed() const { return !file_.data(); }
+  bool writable() const { return file_.writable(); }
+
+  // Queries (take mutex() when called off the writing thread).
+  std::mutex& mutex() const { return mutex_; }
+  // Held shared by work that reads the mapping off the JS thread (exports, flushes);
+  // close() takes it exclusively, so it waits for them instead of unmapping under them.
+  std::shared_mutex& mapping_lock() const { return mapping_lock_; }
+  const Header& header() const { return header_; }
+  const std::vector<StreamState>& streams() const { return streams_; }
+  const std::vector<Segment>& segments() const { return segments_; }
+  std::vector<uint32_t> live_segments_in_order() const;  // oldest first
+  const StreamConfig* config(uint32_t stream, uint32_t id) const;
+  const RecoveryReport& recovery() const { return recovery_; }
+  uint32_t drive_id() const { return drive_id_; }
+  uint64_t used_bytes() const;
+  uint64_t protected_bytes() const;
+  const uint8_t* segment_data(uint32_t segment) const { return file_.data() + kDataOffset + uint64_t(segment) * header_.segment_size; }
+  const uint8_t* payload(uint32_t segment, const IndexEntry& e) const { return segment_data(segment) + e.offset + kRecordHeaderSize; }
+  uint32_t stream_id(const std::string& name) const;  // throws InvalidArgument listing the streams
+  const std::string& path() const { return file_.path(); }
+
+  // A full CRC pass over every indexed record.
+  struct VerifyReport { uint64_t records = 0, bytes = 0, bad_records = 0; std::vector<std::string> problems; };
+  VerifyReport verify() const;
+
+ private:
+  SegmentStore() = default;
+  void recover();                      // open: rebuild the index (store_recovery.cpp)
+  void scan_segment(uint32_t index, const SegmentHeader& sh);
+  void index_record(uint32_t segment, uint32_t offset, const RecordHeader& rh);
+  void load_config_record(uint32_t segment, uint32_t offset, const RecordHeader& rh);
+  void write_header();                 // next generation into the other slot, synced
+  void start_drive();
+  uint32_t choose_segment_to_reclaim() const;  // UINT32_MAX when none
+  void start_segment(int64_t now_us);
+  void reclaim(uint32_t segment);
+  bool segment_protected(uint32_t segment) const;
+  void ensure_room(uint32_t bytes, int64_t now_us);
+  void write_config_record(uint32_t stream, const StreamConfig& config, int64_t pts_us, int64_t capture_us);
+  uint32_t config_for(uint32_t stream, const h264::AccessUnit& unit, const h264::ParameterSets& sets);
+  int64_t covered_from(int64_t from_us) const;
+  void mark_dirty(uint64_t offset, uint64_t length);
+  void check_open() const;
+
+  MappedFile file_;
+  Header header_;
+  int header_slot_ = 0;  // the slot holding header_ (the next write goes to the other)
+  std::vector<StreamState> streams_;
+  std::vector<Segment> segments_;
+  std::vector<std::vector<StreamConfig>> configs_;  // per stream, by id order
+  uint32_t current_ = UINT32_MAX;    // segment being written
+  uint64_t next_segment_seq_ = 1;
+  uint64_t next_record_seq_ = 1;
+  uint32_t drive_id_ = 0;
+  std::vector<OverwriteEvent> events_;
+  std::vector<Range> dirty_;
+  std::vector<h264::NalView> nal_scratch_;
+  RecoveryReport recovery_;
+  mutable std::mutex mutex_;
+  mutable std::shared_mutex mapping_lock_;
+};
+
+}  // namespace ringclip::store

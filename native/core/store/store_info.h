@@ -1,0 +1,50 @@
+#pragma once
+// A snapshot of what a store holds, for info() and the CLI. Computed from the index.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "store/segment_store.h"
+
+namespace ringclip::store {
+
+struct StreamInfo {
+  std::string name;
+  std::string codec;  // "avc1.64001f", empty before the first frame
+  uint32_t width = 0, height = 0;
+  uint8_t profile_idc = 0, level_idc = 0;
+  uint64_t frames = 0, keyframes = 0, idr_frames = 0, recovery_points = 0;
+  int64_t first_us = INT64_MIN, last_us = INT64_MIN;  // pts of the first and last retained frames
+  uint64_t bytes = 0;
+  uint64_t overwritten_frames = 0, dropped_frames = 0, rejected_units = 0;
+};
+
+struct DriveInfo {
+  uint32_t id = 0;
+  int64_t first_us = INT64_MAX, last_us = INT64_MIN;
+  uint64_t frames = 0;
+  std::vector<std::string> streams;
+};
+
+struct StoreInfo {
+  uint64_t capacity = 0, used = 0, segment_size = 0;
+  uint32_t segments = 0, live_segments = 0, pinned_segments = 0;
+  uint64_t protected_bytes = 0, protect_cap_bytes = 0;
+  uint32_t protections = 0;
+  uint32_t current_drive = 0;
+  uint64_t overwritten_frames = 0, dropped_frames = 0;
+  std::vector<StreamInfo> streams;
+  std::vector<DriveInfo> drives;
+};
+
+StoreInfo describe(const SegmentStore& store);
+
+// The frames of one stream whose pts lies in [from_us, to_us), in decode order.
+struct FrameRef {
+  uint32_t segment;
+  uint64_t segment_seq;
+  const IndexEntry* entry;
+};
+std::vector<FrameRef> find_frames(const SegmentStore& store, uint32_t stream, int64_t from_us, int64_t to_us);
+
+}  // namespace ringclip::store

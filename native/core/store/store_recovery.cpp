@@ -1,0 +1,185 @@
+// Recovery on open: rebuild the index from segment and record headers. Payloads are not
+// read, except for parameter-set records (a few hundred bytes each) and the CRC check
+// each record needs to be trusted. What recovery does with each kind of damage is in
+// docs/FORMAT.md.
+#include <algorithm>
+#include <cstring>
+
+#include "store/crc32c.h"
+#include "store/segment_store.h"
+#include "util/bytes.h"
+#include "util/error.h"
+
+namespace ringclip::store {
+namespace {
+
+struct Candidate {
+  uint32_t index;
+  SegmentHeader header;
+};
+
+}  // namespace
+
+void SegmentStore::recover() {
+  std::vector<Candidate> live;
+  for (uint32_t i = 0; i < header_.segment_count; ++i) {
+    SegmentHeader sh;
+    if (decode_segment_header(segment_data(i), sh) && sh.segment_index == i) live.push_back({i, sh});
+  }
+  std::sort(live.begin(), live.end(), [](const Candidate& a, const Candidate& b) { return a.header.segment_seq < b.header.segment_seq; });
+  for (size_t k = 0; k < live.size(); ++k) {
+    const Candidate& c = live[k];
+    Segment& seg = segments_[c.index];
+    seg.seq = c.header.segment_seq;
+    seg.first_record_seq = c.header.first_record_seq;
+    seg.next_record_seq = c.header.first_record_seq;
+    seg.used = kSegmentHeaderSize;
+    seg.drive_id = c.header.drive_id;
+    seg.started_us = c.header.started_us;
+    bool newest = k + 1 == live.size();
+    uint64_t next_first = newest ? UINT64_MAX : live[k + 1].header.first_record_seq;
+    scan_segment(c.index, c.header);
+    recovery_.segments_scanned++;
+    // A record that failed where the segment's data ends is a torn write: the last one
+    // before a crash. If the next segment reused its sequence number, a later writer
+    // already cut it; otherwise it is reported (and cut when we open for writing).
+    (void)newest;
+    (void)next_first;
+    next_segment_seq_ = std::max(next_segment_seq_, seg.seq + 1);
+    next_record_seq_ = std::max(next_record_seq_, seg.next_record_seq);
+  }
+  for (uint32_t s = 0; s < streams_.size(); ++s) {
+    int64_t last = INT64_MIN;
+    for (const Segment& seg : segments_)
+      if (seg.live() && !seg.frames[s].empty()) last = std::max(last, seg.frames[s].back().dts_us);
+    streams_[s].last_dts_us = last;
+  }
+}
+
+void SegmentStore::scan_segment(uint32_t index, const SegmentHeader& sh) {
+  const uint32_t size = header_.segment_size;
+  const uint8_t* base = segment_data(index);
+  Segment& seg = segments_[index];
+  uint32_t off = kSegmentHeaderSize;
+  uint64_t expect = sh.first_record_seq;
+  int64_t last_good_pts = INT64_MIN;
+
+  auto valid_at = [&](uint32_t at, uint64_t min_seq, RecordHeader& rh) {
+    if (uint64_t(at) + kRecordHeaderSize > size) return false;
+    if (!decode_record_header(base + at, rh)) return false;
+    if (rh.payload_size > size - at - kRecordHeaderSize) return false;
+    if (rh.seq < min_seq || rh.stream >= streams_.size() || uint8_t(rh.type) > 1 || rh.random_access > 2) return false;
+    return record_crc_ok(base + at, rh.payload_size);
+  };
+
+  while (uint64_t(off) + kRecordHeaderSize <= size) {
+    RecordHeader rh;
+    if (valid_at(off, expect, rh) && rh.seq == expect) {
+      if (rh.type == RecordType::ParameterSets) load_config_record(index, off, rh);
+      else {
+        index_record(index, off, rh);
+        last_good_pts = rh.pts_us;
+      }
+      recovery_.records_kept++;
+      off += record_span(rh.payload_size);
+      expect = rh.seq + 1;
+      seg.used = off;
+      seg.next_record_seq = expect;
+      continue;
+    }
+    // Not the record we expected. Zeros or an older generation's record (sequence number
+    // before this segment's first) mark the end of this segment's data.
+    RecordHeader seen;
+    bool has_magic = decode_record_header(base + off, seen);
+    if (!has_magic || seen.seq < expect) break;
+    // A damaged record: look for the next good one of this generation.
+    uint32_t probe = off + kRecordAlign;
+    bool found = false;
+    RecordHeader next;
+    for (; uint64_t(probe) + kRecordHeaderSize <= size; probe += kRecordAlign) {
+      if (load_le<uint32_t>(base + probe) != kRecordMagic) continue;
+      if (valid_at(probe, expect, next)) {
+        found = true;
+        break;
+      }
+    }
+    if (!found) {
+      // Nothing good follows: the last write of this segment was torn (power lost mid-record).
+      uint32_t torn = std::min<uint64_t>(record_span(seen.payload_size), size - off);
+      recovery_.torn_tail_records++;
+      recovery_.torn_tail_bytes += torn;
+      if (file_.writable()) {
+        // Cut it, so no later open mistakes it for damage inside the store.
+        uint8_t* w = file_.data() + (base - file_.data()) + off;
+        std::memset(w, 0, 4);
+        file_.sync_range(uint64_t(w - file_.data()), 4);
+      }
+      break;
+    }
+    DamageRange d;
+    d.segment = index;
+    d.bytes = probe - off;
+    d.records = next.seq - expect;
+    d.from_us = last_good_pts;
+    d.to_us = next.pts_us;
+    recovery_.damaged.push_back(d);
+    recovery_.damaged_records += d.records ? d.records : 1;
+    recovery_.damaged_bytes += d.bytes;
+    seg.holes.push_back(off);
+    off = probe;
+    expect = next.seq;
+  }
+}
+
+void SegmentStore::index_record(uint32_t segment, uint32_t offset, const RecordHeader& rh) {
+  Segment& seg = segments_[segment];
+  seg.frames[rh.stream].push_back(
+      {rh.dts_us, rh.pts_us, offset, rh.payload_size, rh.config_id, rh.random_access, {0, 0, 0}});
+  seg.min_pts_us = std::min(seg.min_pts_us, rh.pts_us);
+  seg.max_pts_us = std::max(seg.max_pts_us, rh.pts_us);
+  DriveSpan* d = nullptr;
+  for (auto& x : seg.drives)
+    if (x.drive_id == rh.drive_id && x.stream == rh.stream) d = &x;
+  if (!d) {
+    seg.drives.push_back({rh.drive_id, rh.stream, rh.pts_us, rh.pts_us, 0});
+    d = &seg.drives.back();
+  }
+  d->first_pts_us = std::min(d->first_pts_us, rh.pts_us);
+  d->last_pts_us = std::max(d->last_pts_us, rh.pts_us);
+  d->frames++;
+}
+
+void SegmentStore::load_config_record(uint32_t segment, uint32_t offset, const RecordHeader& rh) {
+  segments_[segment].config_written[rh.stream] = rh.config_id;
+  if (config(rh.stream, rh.config_id)) return;
+  StreamConfig c;
+  c.id = rh.config_id;
+  const uint8_t* p = segment_data(segment) + offset + kRecordHeaderSize;
+  const uint8_t* end = p + rh.payload_size;
+  while (end - p >= 4) {
+    uint32_t n = get_be32(p);
+    if (n == 0 || n > uint64_t(end - p - 4)) break;
+    std::vector<uint8_t> nal(p + 4, p + 4 + n);
+    if ((nal[0] & 0x1f) == 7) c.sps.push_back(std::move(nal));
+    else if ((nal[0] & 0x1f) == 8) c.pps.push_back(std::move(nal));
+    p += 4 + n;
+  }
+  if (c.sps.empty() || c.pps.empty()) return;
+  try {
+    h264::Sps sps = h264::parse_sps(h264::NalView{c.sps[0].data(), c.sps[0].size()});
+    c.width = sps.width;
+    c.height = sps.height;
+    c.sar_width = sps.sar_width;
+    c.sar_height = sps.sar_height;
+    c.profile_idc = sps.profile_idc;
+    c.constraint_flags = sps.constraint_flags;
+    c.level_idc = sps.level_idc;
+  } catch (const Error&) {
+    return;  // a CRC-valid record with an SPS we cannot parse: its frames will not be clippable
+  }
+  auto& list = configs_[rh.stream];
+  list.push_back(std::move(c));
+  std::sort(list.begin(), list.end(), [](const StreamConfig& a, const StreamConfig& b) { return a.id < b.id; });
+}
+
+}  // namespace ringclip::store

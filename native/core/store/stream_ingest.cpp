@@ -1,0 +1,70 @@
+#include "store/stream_ingest.h"
+
+#include <cmath>
+#include <cstring>
+
+#include "util/error.h"
+
+namespace ringclip::store {
+
+StreamIngest::StreamIngest(SegmentStore& store, uint32_t stream, double fps, int64_t start_us)
+    : store_(store),
+      stream_(stream),
+      fps_(fps),
+      start_us_(start_us),
+      assembler_([this](const h264::AccessUnit& unit) { on_unit(unit); }) {
+  if (stream >= store.streams().size()) throw Error(ErrorCode::InvalidArgument, "no stream number " + std::to_string(stream));
+  if (fps < 0 || fps > 1000 || std::isnan(fps)) throw Error(ErrorCode::InvalidArgument, "fps must be between 0 (exclusive) and 1000");
+}
+
+void StreamIngest::feed(const uint8_t* data, size_t size) {
+  scanner_.feed(data, size, [this](const h264::NalView& nal) { assembler_.push(nal); });
+}
+
+void StreamIngest::finish() {
+  scanner_.finish([this](const h264::NalView& nal) { assembler_.push(nal); });
+  assembler_.finish();
+  if (order_) order_->finish();
+}
+
+void StreamIngest::on_unit(const h264::AccessUnit& unit) {
+  if (!order_) {
+    const h264::Sps* sps = assembler_.parameter_sets().sps(unit.sps_id);
+    if (fps_ == 0) {
+      fps_ = sps ? sps->vui_fps() : 0;
+      if (!(fps_ > 0 && fps_ <= 1000))
+        throw Error(ErrorCode::InvalidArgument, "stream '" + store_.streams()[stream_].name +
+                                                    "' carries no frame rate (no VUI timing in its SPS): give the frame rate (fps) explicitly");
+    }
+    depth_ = sps ? sps->reorder_depth() : 0;
+    order_ = std::make_unique<h264::PresentationOrder>(depth_, [this](const h264::PresentationOrder::Released& r) { on_release(r); });
+  }
+  Held h;
+  h.token = next_token_++;
+  h.unit = unit;
+  size_t total = 0;
+  for (auto& nal : unit.nals) total += nal.size;
+  h.bytes.resize(total);
+  size_t at = 0;
+  for (size_t i = 0; i < unit.nals.size(); ++i) {
+    std::memcpy(h.bytes.data() + at, unit.nals[i].data, unit.nals[i].size);
+    h.unit.nals[i].data = h.bytes.data() + at;
+    at += unit.nals[i].size;
+  }
+  held_.push_back(std::move(h));
+  order_->push(held_.back().token, unit.poc, unit.poc_reset);
+}
+
+void StreamIngest::on_release(const h264::PresentationOrder::Released& r) {
+  // Releases come in decode order, so the unit is the oldest one held.
+  Held h = std::move(held_.front());
+  held_.pop_front();
+  double frame_us = 1e6 / fps_;
+  int64_t dts = start_us_ + int64_t(std::llround((double(r.decode_index) - depth_) * frame_us));
+  int64_t pts = start_us_ + int64_t(std::llround((double(r.presentation_index) - depth_) * frame_us));
+  WriteResult w = store_.append(stream_, h.unit, assembler_.parameter_sets(), pts, dts, pts);
+  if (w.stored) stored_++;
+  else dropped_++;
+}
+
+}  // namespace ringclip::store

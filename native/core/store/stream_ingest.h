@@ -1,0 +1,50 @@
+#pragma once
+// Streaming ingest of raw Annex B bytes in any chunking (files, pipes, cameras): scanner ->
+// access-unit assembler -> presentation order from POC -> store. Timing comes from a frame
+// rate (given, or the SPS VUI timing); raw streams carry decode order only, so presentation
+// timestamps are derived from POC and B-frames get pts != dts.
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <vector>
+
+#include "h264/access_unit.h"
+#include "h264/annexb.h"
+#include "store/segment_store.h"
+
+namespace ringclip::store {
+
+class StreamIngest {
+ public:
+  // fps 0: take the frame rate from the SPS VUI timing, or fail with a clear error.
+  StreamIngest(SegmentStore& store, uint32_t stream, double fps, int64_t start_us);
+  void feed(const uint8_t* data, size_t size);
+  void finish();
+  uint64_t stored() const { return stored_; }
+  uint64_t dropped() const { return dropped_; }
+  uint64_t rejected() const { return assembler_.rejected_units(); }
+  double fps() const { return fps_; }
+
+ private:
+  struct Held {
+    uint64_t token;
+    h264::AccessUnit unit;        // views point into bytes
+    std::vector<uint8_t> bytes;
+  };
+  void on_unit(const h264::AccessUnit& unit);
+  void on_release(const h264::PresentationOrder::Released& r);
+
+  SegmentStore& store_;
+  uint32_t stream_;
+  double fps_;
+  int64_t start_us_;
+  h264::AnnexBScanner scanner_;
+  h264::AccessUnitAssembler assembler_;
+  std::unique_ptr<h264::PresentationOrder> order_;
+  uint32_t depth_ = 0;
+  std::deque<Held> held_;
+  uint64_t next_token_ = 0;
+  uint64_t stored_ = 0, dropped_ = 0;
+};
+
+}  // namespace ringclip::store
