@@ -1,0 +1,106 @@
+/** Real validators and fixtures for the tests: ffmpeg/ffprobe from npm packages. */
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const require = createRequire(import.meta.url);
+
+function executable(path: string): string {
+  // Some installs drop the exec bit of binaries shipped inside packages.
+  if ((statSync(path).mode & 0o111) === 0) chmodSync(path, 0o755);
+  return path;
+}
+
+export const ffmpegPath: string = executable((require('@ffmpeg-installer/ffmpeg') as { path: string }).path);
+export const ffprobePath: string = executable((require('@ffprobe-installer/ffprobe') as { path: string }).path);
+
+export const fixturesDir = new URL('../fixtures/', import.meta.url).pathname;
+export function fixture(name: string): Buffer {
+  return readFileSync(join(fixturesDir, name));
+}
+
+export const FIXTURES = {
+  road: 'road_1080p30_high_gop30.h264',
+  cabin: 'cabin_720p30_main_gop30.h264',
+  bframes: 'bframes_720p30_high_gop60.h264',
+  slices: 'slices4_aud_720p25_gop50.h264',
+  opengop: 'opengop_480p30_keyint90.h264',
+} as const;
+
+export function tempDir(prefix = 'ringclip-test-'): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export function run(cmd: string, args: string[], input?: Buffer): { status: number; stdout: string; stderr: string } {
+  const r = spawnSync(cmd, args, { input, maxBuffer: 256 * 1024 * 1024, encoding: 'buffer' });
+  if (r.error) throw r.error;
+  return { status: r.status ?? -1, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
+}
+
+export interface ProbedStream {
+  index: number;
+  codec_name: string;
+  width: number;
+  height: number;
+  nb_read_frames?: string;
+  nb_frames?: string;
+  duration?: string;
+  start_time?: string;
+  disposition?: Record<string, number>;
+  tags?: Record<string, string>;
+}
+
+export function ffprobe(file: string, countFrames = false): { streams: ProbedStream[]; format: Record<string, string> } {
+  const args = ['-v', 'error', '-show_streams', '-show_format', '-of', 'json'];
+  if (countFrames) args.push('-count_frames');
+  const r = run(ffprobePath, [...args, file]);
+  if (r.status !== 0) throw new Error(`ffprobe failed on ${file}: ${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+
+/** ffmpeg decodes the file strictly; returns stderr (empty when clean). */
+export function decodeErrors(file: string, extraInput: string[] = []): string {
+  const r = run(ffmpegPath, ['-v', 'error', '-xerror', ...extraInput, '-i', file, '-map', '0', '-f', 'null', '-']);
+  return r.status === 0 ? r.stderr.trim() : `exit ${r.status}: ${r.stderr}`;
+}
+
+/** MD5 of every decoded frame of one video stream, in presentation order. */
+export function frameHashes(file: string, stream = 0, inputArgs: string[] = []): string[] {
+  const r = run(ffmpegPath, ['-v', 'error', ...inputArgs, '-i', file, '-map', `0:${stream}`, '-f', 'framemd5', '-']);
+  if (r.status !== 0) throw new Error(`ffmpeg framemd5 failed on ${file}: ${r.stderr}`);
+  return r.stdout.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(',').pop()!.trim());
+}
+
+/** Splits an Annex B stream into access units (frame-coded streams: a new unit begins at
+ *  an AUD, or at SPS/PPS/SEI or a slice with first_mb_in_slice 0 after a slice). */
+export function splitAccessUnits(data: Buffer): Buffer[] {
+  const starts: number[] = [];
+  for (let i = 0; i + 3 < data.length; i++) {
+    if (data[i] === 0 && data[i + 1] === 0 && data[i + 2] === 1) {
+      starts.push(i > 0 && data[i - 1] === 0 ? i - 1 : i);
+      i += 2;
+    }
+  }
+  const units: Buffer[] = [];
+  let unitStart = -1;
+  let sawSlice = false;
+  for (const s of starts) {
+    const header = data[s + (data[s + 2] === 1 ? 3 : 4)]!;
+    const type = header & 0x1f;
+    const firstMbZero = (data[s + (data[s + 2] === 1 ? 4 : 5)]! & 0x80) !== 0;
+    const isSlice = type === 1 || type === 5;
+    const begins = type === 9 || ((type === 6 || type === 7 || type === 8) && sawSlice) || (isSlice && firstMbZero && sawSlice);
+    if (unitStart < 0) unitStart = s;
+    else if (begins) {
+      units.push(data.subarray(unitStart, s));
+      unitStart = s;
+      sawSlice = false;
+    }
+    if (isSlice) sawSlice = true;
+  }
+  if (unitStart >= 0) units.push(data.subarray(unitStart));
+  return units;
+}
