@@ -122,8 +122,9 @@ TEST(h264_fixture_slice_headers) {
     if (t == h264::kNalPps) sets.put_pps(view(nal));
     if (t != h264::kNalSlice && t != h264::kNalIdr) continue;
     h264::SliceHeader sh = h264::parse_slice_header(view(nal), sets);
-    // 4 slices of 720p (3600 macroblocks): they start at multiples of 900.
-    CHECK_EQ(sh.first_mb_in_slice, uint32_t(slices % 4) * 900);
+    // x264 cuts 720p (45 rows of 80 macroblocks) into 4 slices of 11, 12, 11, 11 rows.
+    const uint32_t starts[4] = {0, 11 * 80, 23 * 80, 34 * 80};
+    CHECK_EQ(sh.first_mb_in_slice, starts[slices % 4]);
     CHECK_EQ(sh.frame_num, 0u + (slices / 4) % 50 % (1u << sets.sps(0)->log2_max_frame_num));
     if (sh.is_idr()) ++idr;
     CHECK(!sh.has_mmco5);
@@ -192,13 +193,21 @@ TEST(h264_poc_type0_mmco5_restarts_counting) {
   sps.log2_max_poc_lsb = 8;
   h264::PocState poc;
   CHECK_EQ(poc.compute(frame(h264::kNalIdr, 3, 0, 0), sps), 0);
-  CHECK_EQ(poc.compute(frame(h264::kNalSlice, 2, 1, 200), sps), 200);
-  h264::SliceHeader reset = frame(h264::kNalSlice, 2, 2, 210);
+  CHECK_EQ(poc.compute(frame(h264::kNalSlice, 2, 1, 100), sps), 100);
+  CHECK_EQ(poc.compute(frame(h264::kNalSlice, 2, 2, 200), sps), 200);
+  h264::SliceHeader reset = frame(h264::kNalSlice, 2, 3, 210);
   reset.has_mmco5 = true;
   CHECK_EQ(poc.compute(reset, sps), 0);
   // The next pictures count from the reset picture (its top field count became 0).
   CHECK_EQ(poc.compute(frame(h264::kNalSlice, 2, 1, 4), sps), 4);
   CHECK_EQ(poc.compute(frame(h264::kNalSlice, 0, 2, 2), sps), 2);
+  // Without the reset the same lsb would have counted on from 210.
+  h264::PocState no_reset;
+  no_reset.compute(frame(h264::kNalIdr, 3, 0, 0), sps);
+  no_reset.compute(frame(h264::kNalSlice, 2, 1, 100), sps);
+  no_reset.compute(frame(h264::kNalSlice, 2, 2, 200), sps);
+  no_reset.compute(frame(h264::kNalSlice, 2, 3, 210), sps);
+  CHECK_EQ(no_reset.compute(frame(h264::kNalSlice, 2, 4, 4), sps), 256 + 4);
 }
 
 TEST(h264_poc_type1_expected_deltas) {

@@ -67,7 +67,9 @@ std::optional<RecoveryPoint> find_recovery_point(const NalView& sei) {
       // recovery_frame_cnt ue(v) (< MaxFrameNum, so at most 33 bits) and three small fields.
       uint8_t payload[16];
       size_t n = 0;
-      while (n < size && n < sizeof payload && in.next(payload[n])) ++n;
+      while (n < size && n < sizeof payload) {
+        if (!in.next(payload[n++])) return std::nullopt;  // payloadSize claims bytes that are not there
+      }
       try {
         BitReader r(payload, n);
         RecoveryPoint rp;

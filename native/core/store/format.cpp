@@ -15,7 +15,8 @@ constexpr size_t kHMagic = 0, kHVersion = 8, kHCrc = 12, kHGeneration = 16, kHFi
                  kHProtectCap = 56, kHStreamCount = 64, kHNextDrive = 68, kHProtectionCount = 72,
                  kHFlushPolicy = 76, kHFlushInterval = 80, kHStreams = 128, kHStreamEntry = 32,
                  kHProtections = kHStreams + kMaxStreams * kHStreamEntry, kHProtectionEntry = 32;
-static_assert(kHProtections + kMaxProtections * kHProtectionEntry <= kHeaderSlotSize);
+constexpr size_t kHCounters = kHProtections + kMaxProtections * kHProtectionEntry, kHCounterEntry = 24;
+static_assert(kHCounters + kMaxStreams * kHCounterEntry <= kHeaderSlotSize);
 
 }  // namespace
 
@@ -51,6 +52,12 @@ void encode_header(const Header& h, uint8_t* slot) {
     store_le<int64_t>(p + 8, h.protections[i].from_us);
     store_le<int64_t>(p + 16, h.protections[i].to_us);
     store_le<int64_t>(p + 24, h.protections[i].covered_from_us);
+  }
+  for (size_t i = 0; i < h.counters.size() && i < kMaxStreams; ++i) {
+    uint8_t* p = slot + kHCounters + i * kHCounterEntry;
+    store_le<uint64_t>(p, h.counters[i].overwritten);
+    store_le<uint64_t>(p + 8, h.counters[i].dropped);
+    store_le<uint64_t>(p + 16, h.counters[i].rejected);
   }
   store_le<uint32_t>(slot + kHCrc, crc32c(slot + 16, kHeaderSlotSize - 16));
 }
@@ -93,6 +100,10 @@ SlotProblem decode_header(const uint8_t* slot, Header& out, uint32_t* version_se
     const uint8_t* p = slot + kHProtections + i * kHProtectionEntry;
     h.protections.push_back({load_le<uint64_t>(p), load_le<int64_t>(p + 8), load_le<int64_t>(p + 16),
                              load_le<int64_t>(p + 24)});
+  }
+  for (uint32_t i = 0; i < stream_count; ++i) {
+    const uint8_t* p = slot + kHCounters + i * kHCounterEntry;
+    h.counters.push_back({load_le<uint64_t>(p), load_le<uint64_t>(p + 8), load_le<uint64_t>(p + 16)});
   }
   out = std::move(h);
   return SlotProblem::None;

@@ -41,6 +41,14 @@ struct Protection {
   int64_t covered_from_us = 0;  // back to each stream's random access point at or before from_us
 };
 
+// Per-stream counters of frames the store did not keep; saved with every header write
+// (drive start, protections, close), so they survive a clean reopen.
+struct StreamCounters {
+  uint64_t overwritten = 0;
+  uint64_t dropped = 0;
+  uint64_t rejected = 0;
+};
+
 struct Header {
   uint64_t generation = 0;
   uint64_t file_size = 0;
@@ -53,6 +61,7 @@ struct Header {
   uint32_t flush_interval_ms = 0;
   std::vector<std::string> streams;
   std::vector<Protection> protections;
+  std::vector<StreamCounters> counters;  // one per stream (missing entries read as zero)
 };
 
 // Serialises into one 4096-byte slot (with its CRC). Throws InvalidArgument when the

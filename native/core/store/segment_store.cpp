@@ -104,7 +104,15 @@ std::unique_ptr<SegmentStore> SegmentStore::open(const std::string& path, bool w
                                        " bytes: it was truncated or extended by something else; refusing to use it");
   s->segments_.resize(s->header_.segment_count);
   s->configs_.resize(s->header_.streams.size());
-  for (auto& name : s->header_.streams) s->streams_.emplace_back().name = name;
+  for (size_t i = 0; i < s->header_.streams.size(); ++i) {
+    StreamState& st = s->streams_.emplace_back();
+    st.name = s->header_.streams[i];
+    if (i < s->header_.counters.size()) {
+      st.overwritten_frames = s->header_.counters[i].overwritten;
+      st.dropped_frames = s->header_.counters[i].dropped;
+      st.rejected_units = s->header_.counters[i].rejected;
+    }
+  }
   s->recover();
   if (writable) s->start_drive();
   return s;
@@ -121,7 +129,15 @@ void SegmentStore::check_open() const {
   if (closed()) throw Error(ErrorCode::Closed, "the store is closed");
 }
 
+void SegmentStore::check_writable() const {
+  check_open();
+  if (!file_.writable()) throw Error(ErrorCode::InvalidArgument, "the store '" + file_.path() + "' was opened read-only");
+}
+
 void SegmentStore::write_header() {
+  header_.counters.resize(streams_.size());
+  for (size_t i = 0; i < streams_.size(); ++i)
+    header_.counters[i] = {streams_[i].overwritten_frames, streams_[i].dropped_frames, streams_[i].rejected_units};
   header_.generation++;
   int slot = 1 - header_slot_;
   uint8_t bytes[kHeaderSlotSize];
@@ -152,7 +168,7 @@ uint32_t SegmentStore::stream_id(const std::string& name) const {
 
 WriteResult SegmentStore::write(uint32_t stream, const uint8_t* data, size_t size, int64_t pts_us, int64_t dts_us,
                                 int64_t capture_us) {
-  check_open();
+  check_writable();
   if (stream >= streams_.size()) throw Error(ErrorCode::InvalidArgument, "no stream number " + std::to_string(stream));
   StreamState& st = streams_[stream];
   if (dts_us <= st.last_dts_us)
@@ -209,8 +225,7 @@ const StreamConfig* SegmentStore::config(uint32_t stream, uint32_t id) const {
 
 WriteResult SegmentStore::append(uint32_t stream, const h264::AccessUnit& unit, const h264::ParameterSets& sets,
                                  int64_t pts_us, int64_t dts_us, int64_t capture_us) {
-  check_open();
-  if (!file_.writable()) throw Error(ErrorCode::InvalidArgument, "the store was opened read-only");
+  check_writable();
   StreamState& st = streams_.at(stream);
   if (dts_us <= st.last_dts_us)
     throw Error(ErrorCode::InvalidArgument, "timestamps of stream '" + st.name + "' go backwards: dts " +
@@ -436,8 +451,7 @@ int64_t SegmentStore::covered_from(int64_t from_us) const {
 }
 
 uint64_t SegmentStore::protect(int64_t from_us, int64_t to_us) {
-  check_open();
-  if (!file_.writable()) throw Error(ErrorCode::InvalidArgument, "protect() needs a store opened for writing");
+  check_writable();
   if (to_us < from_us) throw Error(ErrorCode::InvalidArgument, "protect(): 'to' is before 'from'");
   Protection p;
   p.id = header_.generation + 1;  // generations only grow, so ids are never reused
@@ -583,7 +597,10 @@ SegmentStore::VerifyReport SegmentStore::verify() const {
 void SegmentStore::close() {
   std::unique_lock<std::shared_mutex> mapping(mapping_lock_);
   if (closed()) return;
-  if (file_.writable()) sync(take_dirty_ranges());
+  if (file_.writable()) {
+    sync(take_dirty_ranges());
+    write_header();  // saves the counters
+  }
   std::lock_guard<std::mutex> lock(mutex_);
   file_.close();
 }

@@ -198,6 +198,7 @@ class SegmentStore {
   int64_t covered_from(int64_t from_us) const;
   void mark_dirty(uint64_t offset, uint64_t length);
   void check_open() const;
+  void check_writable() const;
 
   MappedFile file_;
   Header header_;

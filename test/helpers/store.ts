@@ -1,0 +1,37 @@
+/** Building stores from the fixtures for tests. */
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { SegmentStore } from '../../lib/index.js';
+import { fixture, splitAccessUnits } from './tools.js';
+
+export const T0 = Date.parse('2026-01-01T00:00:00Z') * 1000;
+
+/** Feeds a fixture through a write stream. */
+export async function ingestFixture(store: SegmentStore, stream: string, file: string, start = T0, fps = 30): Promise<void> {
+  await pipeline(Readable.from([fixture(file)]), store.createWriteStream(stream, { fps, start }));
+}
+
+/**
+ * Writes access units of several streams interleaved by time, as cameras deliver them:
+ * `seconds` of footage, each fixture looped with its timestamps continuing.
+ */
+export function recordInterleaved(
+  store: SegmentStore,
+  sources: Array<{ stream: string; file: string; fps: number }>,
+  seconds: number,
+  start = T0,
+): void {
+  const feeds = sources.map((s) => ({ ...s, units: splitAccessUnits(fixture(s.file)), next: 0 }));
+  const end = start + seconds * 1e6;
+  for (;;) {
+    let best: (typeof feeds)[number] | null = null;
+    let bestTime = Infinity;
+    for (const f of feeds) {
+      const t = start + Math.round((f.next * 1e6) / f.fps);
+      if (t < end && t < bestTime) { best = f; bestTime = t; }
+    }
+    if (!best) break;
+    store.write(best.stream, best.units[best.next % best.units.length]!, { pts: bestTime });
+    best.next++;
+  }
+}
