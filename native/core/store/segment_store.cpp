@@ -73,6 +73,7 @@ std::unique_ptr<SegmentStore> SegmentStore::create(const std::string& path, cons
   s->configs_.resize(o.streams.size());
   for (auto& name : o.streams) s->streams_.emplace_back().name = name;
   s->start_drive();
+  s->opened_ = true;
   return s;
 }
 
@@ -115,6 +116,7 @@ std::unique_ptr<SegmentStore> SegmentStore::open(const std::string& path, bool w
   }
   s->recover();
   if (writable) s->start_drive();
+  s->opened_ = true;
   return s;
 }
 
@@ -155,6 +157,7 @@ void SegmentStore::start_drive() {
     st.seen_random_access = false;  // decoding a new drive starts at its first random access point
     st.sets = h264::ParameterSets();
     st.poc.reset();
+    st.have_parameter_sets = false;
   }
 }
 
@@ -180,9 +183,20 @@ WriteResult SegmentStore::write(uint32_t stream, const uint8_t* data, size_t siz
   if (nal_scratch_.empty())
     throw Error(ErrorCode::InvalidData, "the access unit (" + std::to_string(size) +
                                             " bytes) holds no NAL unit: Annex B input starts with 00 00 01 or 00 00 00 01");
+  if (!st.have_parameter_sets) {
+    // A stream that starts mid-GOP: until its first SPS, nothing can be decoded, so the
+    // frames are dropped and counted rather than refused.
+    bool carries_sps = false;
+    for (const h264::NalView& nal : nal_scratch_) carries_sps = carries_sps || nal.type() == h264::kNalSps;
+    if (!carries_sps) {
+      st.dropped_frames++;
+      return WriteResult{};
+    }
+  }
   h264::AccessUnit unit;
   try {
     unit = h264::analyze_access_unit(nal_scratch_, st.sets, st.poc);
+    st.have_parameter_sets = true;
   } catch (const Error&) {
     st.rejected_units++;
     throw;
@@ -597,7 +611,7 @@ SegmentStore::VerifyReport SegmentStore::verify() const {
 void SegmentStore::close() {
   std::unique_lock<std::shared_mutex> mapping(mapping_lock_);
   if (closed()) return;
-  if (file_.writable()) {
+  if (file_.writable() && opened_) {
     sync(take_dirty_ranges());
     write_header();  // saves the counters
   }

@@ -85,7 +85,7 @@ struct RecoveryReport {
   std::vector<DamageRange> damaged;
   uint64_t torn_tail_records = 0, torn_tail_bytes = 0;
   uint64_t segments_scanned = 0, records_kept = 0;
-  bool used_backup_header = false;
+  bool used_backup_header = false;  // one header copy failed its checks (a torn header write)
 };
 
 struct StreamState {
@@ -98,6 +98,7 @@ struct StreamState {
   uint64_t overwritten_frames = 0;
   uint64_t dropped_frames = 0;      // not stored: before the first random access point, or no room
   uint64_t rejected_units = 0;      // not stored: did not parse
+  bool have_parameter_sets = false; // write(): an SPS/PPS has been seen since the drive began
 };
 
 struct WriteResult {
@@ -214,6 +215,7 @@ class SegmentStore {
   std::vector<Range> dirty_;
   std::vector<h264::NalView> nal_scratch_;
   RecoveryReport recovery_;
+  bool opened_ = false;  // construction completed: close() may write (a failed open writes nothing)
   mutable std::mutex mutex_;
   mutable std::shared_mutex mapping_lock_;
 };
