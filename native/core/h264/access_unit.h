@@ -13,8 +13,8 @@
 
 namespace ringclip::h264 {
 
-// Random access points. A non-IDR I picture with a recovery point SEI (open GOP, gradual
-// decoding refresh) is a different kind from an IDR and never confused with one.
+// Random access points. A non-IDR I picture with a recovery point SEI (open GOP) is a
+// different kind from an IDR and never confused with one.
 enum class RandomAccess : uint8_t { None = 0, Idr = 1, Recovery = 2 };
 
 // random_access is Idr for an IDR picture (nal_unit_type 5). It is Recovery for a non-IDR

@@ -230,10 +230,18 @@ size_t open_trak_until_stbl(BoxWriter& w, const Movie& movie, const Track& track
   return trak;
 }
 
-void close_trak(BoxWriter& w, const size_t (&open_boxes)[3], size_t trak) {
+void close_trak(BoxWriter& w, const Track& track, const size_t (&open_boxes)[3], size_t trak) {
   w.close(open_boxes[2]);
   w.close(open_boxes[1]);
   w.close(open_boxes[0]);
+  if (!track.name.empty()) {
+    // udta/name: the QuickTime track name, for players that show it instead of hdlr.
+    size_t udta = w.open("udta");
+    size_t name = w.open("name");
+    w.text(track.name);
+    w.close(name);
+    w.close(udta);
+  }
   w.close(trak);
 }
 

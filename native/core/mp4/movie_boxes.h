@@ -25,7 +25,7 @@ struct TrakDurations {
   uint64_t mdhd = 0;  // track timescale
 };
 
-// Writes trak/{tkhd, edts?, mdia/{mdhd, hdlr, minf/{vmhd, dinf, stbl/{stsd, ...}}}}.
+// Writes trak/{tkhd, edts?, mdia/{mdhd, hdlr, minf/{vmhd, dinf, stbl/{stsd, ...}}}, udta/name?}.
 // `write_tables` appends the boxes after stsd inside stbl.
 template <typename WriteTables>
 void write_trak(BoxWriter& w, const Movie& movie, const Track& track, const TrakDurations& durations,
@@ -34,7 +34,7 @@ void write_trak(BoxWriter& w, const Movie& movie, const Track& track, const Trak
 // Pieces of write_trak, exposed so the template stays tiny.
 size_t open_trak_until_stbl(BoxWriter& w, const Movie& movie, const Track& track,
                             const TrakDurations& durations, size_t (&open_boxes)[3]);
-void close_trak(BoxWriter& w, const size_t (&open_boxes)[3], size_t trak);
+void close_trak(BoxWriter& w, const Track& track, const size_t (&open_boxes)[3], size_t trak);
 
 template <typename WriteTables>
 void write_trak(BoxWriter& w, const Movie& movie, const Track& track, const TrakDurations& durations,
@@ -42,7 +42,7 @@ void write_trak(BoxWriter& w, const Movie& movie, const Track& track, const Trak
   size_t open_boxes[3];
   size_t trak = open_trak_until_stbl(w, movie, track, durations, open_boxes);
   write_tables(w);
-  close_trak(w, open_boxes, trak);
+  close_trak(w, track, open_boxes, trak);
 }
 
 }  // namespace ringclip::mp4

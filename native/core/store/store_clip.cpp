@@ -158,6 +158,9 @@ StoreClip::StoreClip(SegmentStore& store, const ClipRequest& req) : store_(&stor
       lo = std::min(lo, r.entry->pts_us);
       hi = std::max(hi, r.entry->pts_us);
     }
+    if (hi + sel.frame_us <= req.from_us)
+      throw Error(ErrorCode::Range, "no retained footage of stream '" + name + "' between " + format_time_us(req.from_us) +
+                                        " and " + format_time_us(req.to_us) + ": " + retained());
     sel.present_from = lo;
     sel.present_end = hi + sel.frame_us;
     ClipTrackReport rep;
