@@ -9,6 +9,7 @@ import { BindingLoadError, errorClassesByCode } from './errors.js';
 
 export interface NativeBinding {
   NativeStore: NativeStoreClass;
+  NativeMp4Source: { open(path: string): NativeMp4Source };
   setErrorClasses(classes: Record<string, unknown>): void;
   detach(buffer: ArrayBuffer): void;
   formatVersion: number;
@@ -42,6 +43,11 @@ export interface NativeStore {
   createIngest(stream: number, fps: number, start: number): NativeIngest;
   clip(request: { from: number; to: number; streams: number[]; exact: boolean; allowPartial: boolean }): NativeClip;
   header(): { streams: string[]; capacity: number; segmentSize: number; createdUs: number; flushPolicy: number; flushIntervalMs: number; writable: boolean };
+}
+
+export interface NativeMp4Source {
+  info(): { origin: number; size: number; tracks: Array<{ name: string; width: number; height: number; samples: number; syncSamples: number; first: number; last: number }> };
+  clip(request: { from: number; to: number; tracks: number[]; exact: boolean; allowPartial: boolean }): NativeClip;
 }
 
 export interface NativeIngest {

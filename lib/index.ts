@@ -3,6 +3,8 @@ export type { CreateOptions, OpenOptions, WriteOptions, FlushOption } from './se
 export { Clip, VirtualMP4 } from './clip.js';
 export type { ClipOptions, ClipTrack, OutputOptions } from './clip.js';
 export { Protection } from './protection.js';
+export { Mp4Source } from './mp4-source.js';
+export type { Mp4SourceTrack } from './mp4-source.js';
 export { AnnexBWriteStream } from './write-stream.js';
 export type { WriteStreamOptions } from './write-stream.js';
 export * from './errors.js';

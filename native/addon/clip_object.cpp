@@ -19,11 +19,11 @@ Napi::Function ClipObject::Define(Napi::Env env) {
 ClipObject::ClipObject(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ClipObject>(info) {}
 
 void ClipObject::Init(std::shared_ptr<store::SegmentStore> s, std::shared_ptr<void> source_keep_alive,
-                      std::shared_ptr<mp4::Movie> movie, std::shared_ptr<store::StoreClip> clip, uint64_t identity) {
+                      std::shared_ptr<const exporting::CutResult> cut, uint64_t identity) {
   store_ = std::move(s);
   source_ = std::move(source_keep_alive);
-  movie_ = std::move(movie);
-  clip_ = std::move(clip);
+  cut_ = std::move(cut);
+  movie_ = &cut_->movie;
   identity_ = identity;
 }
 
@@ -47,8 +47,8 @@ Napi::Value ClipObject::Info(const Napi::CallbackInfo& info) {
     to.Set("bytes", double(bytes));
     to.Set("syncSamples", double(sync));
     to.Set("timescale", t.timescale);
-    if (clip_) {
-      const store::ClipTrackReport& r = clip_->tracks()[i];
+    if (cut_) {
+      const exporting::CutTrackReport& r = cut_->tracks[i];
       to.Set("first", double(r.first_pts_us));
       to.Set("end", double(r.end_pts_us));
       to.Set("droppedLeading", double(r.dropped_leading));
@@ -58,10 +58,10 @@ Napi::Value ClipObject::Info(const Napi::CallbackInfo& info) {
     tracks.Set(uint32_t(i), to);
   }
   o.Set("tracks", tracks);
-  if (clip_) {
-    o.Set("start", double(clip_->start_us()));
-    o.Set("end", double(clip_->end_us()));
-    o.Set("partial", clip_->partial());
+  if (cut_) {
+    o.Set("start", double(cut_->start_us));
+    o.Set("end", double(cut_->end_us));
+    o.Set("partial", cut_->partial());
   }
   return o;
 }
@@ -92,7 +92,7 @@ Napi::Value ClipObject::Build(const Napi::CallbackInfo& info) {
     std::string etag = exporting::make_etag(*file, identity_, variant);
     Napi::Object obj = addon_data(env).virtual_file.New({});
     // The virtual file keeps the clip (its pins) and the source mapping alive.
-    auto keep = std::make_shared<std::pair<std::shared_ptr<void>, std::shared_ptr<void>>>(clip_, source_);
+    auto keep = std::make_shared<std::pair<std::shared_ptr<const void>, std::shared_ptr<void>>>(cut_, source_);
     VirtualFileObject::Unwrap(obj)->Init(file, keep, store_, etag);
     return obj;
   });
@@ -100,8 +100,9 @@ Napi::Value ClipObject::Build(const Napi::CallbackInfo& info) {
 
 Napi::Value ClipObject::Release(const Napi::CallbackInfo& info) {
   released_ = true;
-  clip_.reset();  // pins go when the last virtual file built from this clip goes too
-  movie_.reset();
+  cut_.reset();  // pins go when the last virtual file built from this clip goes too
+  source_.reset();
+  movie_ = nullptr;
   return info.Env().Undefined();
 }
 

@@ -7,6 +7,7 @@
 
 #include "mp4/virtual_file.h"
 #include "store/segment_store.h"
+#include "export/clip_cutter.h"
 #include "store/store_clip.h"
 #include "store/stream_ingest.h"
 
@@ -80,21 +81,25 @@ class ClipObject : public Napi::ObjectWrap<ClipObject> {
  public:
   static Napi::Function Define(Napi::Env env);
   ClipObject(const Napi::CallbackInfo& info);
+  // `source_keep_alive` owns what the movie's spans point into: the store clip's pins, or
+  // the input MP4's mapping; `cut` may alias it.
   void Init(std::shared_ptr<store::SegmentStore> s, std::shared_ptr<void> source_keep_alive,
-            std::shared_ptr<mp4::Movie> movie, std::shared_ptr<store::StoreClip> clip, uint64_t identity);
+            std::shared_ptr<const exporting::CutResult> cut, uint64_t identity);
 
  private:
   Napi::Value Info(const Napi::CallbackInfo& info);
   Napi::Value Build(const Napi::CallbackInfo& info);
   Napi::Value Release(const Napi::CallbackInfo& info);
   std::shared_ptr<store::SegmentStore> store_;
-  std::shared_ptr<void> source_;          // what the movie's spans point into
-  std::shared_ptr<mp4::Movie> movie_;
-  std::shared_ptr<store::StoreClip> clip_;  // null for MP4 sources
+  std::shared_ptr<void> source_;  // what the movie's spans point into
+  std::shared_ptr<const exporting::CutResult> cut_;
+  const mp4::Movie* movie_ = nullptr;
   uint64_t identity_ = 0;
   bool released_ = false;
 };
 
 
+
+Napi::Function DefineMp4Source(Napi::Env env);
 
 }  // namespace ringclip::addon

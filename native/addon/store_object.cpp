@@ -367,12 +367,18 @@ Napi::Value StoreObject::Clip(const Napi::CallbackInfo& info) {
     req.exact = o.Get("exact").ToBoolean();
     req.allow_partial = o.Get("allowPartial").ToBoolean();
     auto clip = std::make_shared<store::StoreClip>(*store_, req);
-    auto movie = std::shared_ptr<mp4::Movie>(clip, const_cast<mp4::Movie*>(&clip->movie()));
+    std::shared_ptr<const exporting::CutResult> cut(clip, &clip->cut());
+    // Identifies the stored bytes: which store, which segments (by their sequence number,
+    // which changes when a segment is rewritten) and where in them.
     uint64_t identity = uint64_t(store_->header().created_us);
+    {
+      std::lock_guard<std::mutex> lock(store_->mutex());
+      for (uint32_t seg : clip->cut().origins) identity = identity * 1099511628211ull ^ store_->segments()[seg].seq;
+    }
     for (const auto& t : clip->movie().tracks)
       for (const auto& s : t.samples) identity = identity * 1099511628211ull ^ uint64_t(reinterpret_cast<uintptr_t>(s.data.data) - reinterpret_cast<uintptr_t>(store_->segment_data(0)));
     Napi::Object obj = addon_data(env).clip.New({});
-    ClipObject::Unwrap(obj)->Init(store_, nullptr, movie, clip, identity);
+    ClipObject::Unwrap(obj)->Init(store_, clip, cut, identity);
     return obj;
   });
 }

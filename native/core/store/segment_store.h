@@ -184,7 +184,10 @@ class SegmentStore {
  private:
   SegmentStore() = default;
   void recover();                      // open: rebuild the index (store_recovery.cpp)
-  void scan_segment(uint32_t index, const SegmentHeader& sh);
+  // Records of this segment's generation have seq in [sh.first_record_seq, end_seq): the
+  // next segment (by segment_seq) started at end_seq, so a record at or past it was written
+  // by a later generation of this segment whose header did not reach the disk.
+  void scan_segment(uint32_t index, const SegmentHeader& sh, uint64_t end_seq);
   void index_record(uint32_t segment, uint32_t offset, const RecordHeader& rh);
   void load_config_record(uint32_t segment, uint32_t offset, const RecordHeader& rh);
   void write_header();                 // next generation into the other slot, synced

@@ -38,13 +38,12 @@ void SegmentStore::recover() {
     seg.started_us = c.header.started_us;
     bool newest = k + 1 == live.size();
     uint64_t next_first = newest ? UINT64_MAX : live[k + 1].header.first_record_seq;
-    scan_segment(c.index, c.header);
-    recovery_.segments_scanned++;
     // A record that failed where the segment's data ends is a torn write: the last one
-    // before a crash. If the next segment reused its sequence number, a later writer
-    // already cut it; otherwise it is reported (and cut when we open for writing).
-    (void)newest;
-    (void)next_first;
+    // before a crash. It is reported (and cut when we open for writing). Records at or
+    // past next_first belong to a later generation of this segment (reclaimed in place,
+    // its new header lost): they end this generation's data.
+    scan_segment(c.index, c.header, next_first);
+    recovery_.segments_scanned++;
     next_segment_seq_ = std::max(next_segment_seq_, seg.seq + 1);
     next_record_seq_ = std::max(next_record_seq_, seg.next_record_seq);
   }
@@ -56,7 +55,7 @@ void SegmentStore::recover() {
   }
 }
 
-void SegmentStore::scan_segment(uint32_t index, const SegmentHeader& sh) {
+void SegmentStore::scan_segment(uint32_t index, const SegmentHeader& sh, uint64_t end_seq) {
   const uint32_t size = header_.segment_size;
   const uint8_t* base = segment_data(index);
   Segment& seg = segments_[index];
@@ -68,7 +67,7 @@ void SegmentStore::scan_segment(uint32_t index, const SegmentHeader& sh) {
     if (uint64_t(at) + kRecordHeaderSize > size) return false;
     if (!decode_record_header(base + at, rh)) return false;
     if (rh.payload_size > size - at - kRecordHeaderSize) return false;
-    if (rh.seq < min_seq || rh.stream >= streams_.size() || uint8_t(rh.type) > 1 || rh.random_access > 2) return false;
+    if (rh.seq < min_seq || rh.seq >= end_seq || rh.stream >= streams_.size() || uint8_t(rh.type) > 1 || rh.random_access > 2) return false;
     return record_crc_ok(base + at, rh.payload_size);
   };
 
@@ -92,6 +91,10 @@ void SegmentStore::scan_segment(uint32_t index, const SegmentHeader& sh) {
     RecordHeader seen;
     bool has_magic = decode_record_header(base + off, seen);
     if (!has_magic || seen.seq < expect) break;
+    // A whole record of a later generation (its segment header lost): also the end.
+    if (seen.seq >= end_seq && seen.payload_size <= size - off - kRecordHeaderSize &&
+        record_crc_ok(base + off, seen.payload_size))
+      break;
     // A damaged record: look for the next good one of this generation.
     uint32_t probe = off + kRecordAlign;
     bool found = false;

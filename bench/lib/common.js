@@ -1,0 +1,172 @@
+// Shared helpers for the benchmark suites: fixtures, store recording, benchmark.js wrappers,
+// ffmpeg, and the row format every suite returns.
+import Benchmark from 'benchmark';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const require = createRequire(import.meta.url);
+
+export const FIXTURES_DIR = new URL('../../test/fixtures/', import.meta.url).pathname;
+export const ROAD = 'road_1080p30_high_gop30.h264';
+export const CABIN = 'cabin_720p30_main_gop30.h264';
+/** 2026-01-01T00:00:00Z in µs since the epoch. */
+export const T0 = Date.parse('2026-01-01T00:00:00Z') * 1000;
+
+const cache = new Map();
+export function fixture(name) {
+  if (!cache.has(name)) cache.set(name, readFileSync(join(FIXTURES_DIR, name)));
+  return cache.get(name);
+}
+
+/** The same JS start-code scan as test/helpers/tools.ts: Annex B bytes -> access units. */
+export function splitAccessUnits(data) {
+  const starts = [];
+  for (let i = 0; i + 3 < data.length; i++) {
+    if (data[i] === 0 && data[i + 1] === 0 && data[i + 2] === 1) {
+      starts.push(i > 0 && data[i - 1] === 0 ? i - 1 : i);
+      i += 2;
+    }
+  }
+  const units = [];
+  let unitStart = -1;
+  let sawSlice = false;
+  for (const s of starts) {
+    const header = data[s + (data[s + 2] === 1 ? 3 : 4)];
+    const type = header & 0x1f;
+    const firstMbZero = (data[s + (data[s + 2] === 1 ? 4 : 5)] & 0x80) !== 0;
+    const isSlice = type === 1 || type === 5;
+    const begins = type === 9 || ((type === 6 || type === 7 || type === 8) && sawSlice) || (isSlice && firstMbZero && sawSlice);
+    if (unitStart < 0) unitStart = s;
+    else if (begins) {
+      units.push(data.subarray(unitStart, s));
+      unitStart = s;
+      sawSlice = false;
+    }
+    if (isSlice) sawSlice = true;
+  }
+  if (unitStart >= 0) units.push(data.subarray(unitStart));
+  return units;
+}
+
+const unitCache = new Map();
+export function units(name) {
+  if (!unitCache.has(name)) unitCache.set(name, splitAccessUnits(fixture(name)));
+  return unitCache.get(name);
+}
+
+/**
+ * Writes `seconds` of road + cabin (both 30 fps, looped, timestamps continuing) with
+ * write(), interleaved by time as cameras deliver them. Returns the number of writes.
+ */
+export function recordDual(store, seconds, start = T0, sources = [{ stream: 'road', file: ROAD }, { stream: 'cabin', file: CABIN }]) {
+  const feeds = sources.map((s) => ({ stream: s.stream, units: units(s.file), next: 0 }));
+  const total = Math.round(seconds * 30);
+  let writes = 0;
+  for (let k = 0; k < total; k++) {
+    const pts = start + Math.round((k * 1e6) / 30);
+    for (const f of feeds) {
+      store.write(f.stream, f.units[f.next % f.units.length], { pts });
+      f.next++;
+      writes++;
+    }
+  }
+  return writes;
+}
+
+/** NAL units (without start codes) of an Annex B buffer. */
+export function nalUnits(data) {
+  const out = [];
+  let start = -1;
+  for (let i = 0; i + 2 < data.length; i++) {
+    if (data[i] === 0 && data[i + 1] === 0 && data[i + 2] === 1) {
+      if (start >= 0) out.push(data.subarray(start, i > 0 && data[i - 1] === 0 ? i - 1 : i));
+      start = i + 3;
+      i += 2;
+    }
+  }
+  if (start >= 0) out.push(data.subarray(start));
+  return out;
+}
+
+/** AVCDecoderConfigurationRecord (avcC payload) from the first SPS and PPS of a fixture. */
+export function avcC(name) {
+  const nals = nalUnits(fixture(name));
+  const sps = nals.find((n) => (n[0] & 0x1f) === 7);
+  const pps = nals.find((n) => (n[0] & 0x1f) === 8);
+  const head = Buffer.from([1, sps[1], sps[2], sps[3], 0xff, 0xe1, sps.length >> 8, sps.length & 0xff]);
+  const mid = Buffer.from([1, pps.length >> 8, pps.length & 0xff]);
+  const parts = [head, sps, mid, pps];
+  // High profiles carry chroma format / bit depth fields (4:2:0, 8 bit).
+  if ([100, 110, 122, 144].includes(sps[1])) parts.push(Buffer.from([0xfd, 0xf8, 0xf8, 0x00]));
+  return Buffer.concat(parts);
+}
+
+export function codecString(name) {
+  const sps = nalUnits(fixture(name)).find((n) => (n[0] & 0x1f) === 7);
+  return `avc1.${[sps[1], sps[2], sps[3]].map((b) => b.toString(16).padStart(2, '0')).join('')}`;
+}
+
+export function ffmpegPath() {
+  const path = require('@ffmpeg-installer/ffmpeg').path;
+  if ((statSync(path).mode & 0o111) === 0) chmodSync(path, 0o755);
+  return path;
+}
+
+export function tempDir(prefix = 'ringclip-bench-') {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Benchmark.js settings: short in --ci mode. `slow` is for operations of 10 ms and more. */
+function settings(ctx, slow) {
+  if (ctx.ci) return slow ? { minSamples: 3, maxTime: 0.6, initCount: 1 } : { minSamples: 5, maxTime: 0.5 };
+  return slow ? { minSamples: 8, maxTime: 3, initCount: 1 } : { minSamples: 20, maxTime: 2 };
+}
+
+/**
+ * Measures `fn` (sync, or async when `async: true`) with benchmark.js; resolves with the mean
+ * time of one call in seconds, its relative margin of error (%), and the sample count.
+ */
+export function measure(ctx, name, fn, { async = false, slow = false } = {}) {
+  return new Promise((resolve, reject) => {
+    const options = { ...settings(ctx, slow) };
+    const bench = async
+      ? new Benchmark(name, { ...options, defer: true, fn(deferred) { fn().then(() => deferred.resolve(), (e) => { bench.error = e; deferred.resolve(); }); } })
+      : new Benchmark(name, fn, options);
+    bench.on('complete', () => {
+      if (bench.error) return reject(bench.error);
+      const s = bench.stats;
+      if (ctx.verbose) console.error(`    ${name}: ${(s.mean * 1e3).toFixed(3)} ms ±${s.rme.toFixed(1)}% (${s.sample.length} samples)`);
+      resolve({ mean: s.mean, rme: s.rme, samples: s.sample.length });
+    });
+    bench.run({ async: async });
+  });
+}
+
+/**
+ * A result row. `ratio` is always oriented so that the meaning is in `better`:
+ *  better 'higher': ratio = ringclip speed / baseline speed (same work), > 1 means ringclip is faster;
+ *  better 'lower':  ratio = ringclip cost / baseline cost (memory), < 1 means ringclip uses less.
+ * `target` = { text, ok } when the design states a goal for this row.
+ */
+export function row(r) {
+  return { better: 'higher', ...r };
+}
+
+export const MB = 1e6;
+export const fmt = (n, digits = 3) => {
+  if (!Number.isFinite(n)) return String(n);
+  const a = Math.abs(n);
+  if (a >= 1e6) return `${(n / 1e6).toFixed(2)}M`;
+  if (a >= 1000) return n.toFixed(0);
+  return Number(n.toPrecision(digits)).toString();
+};
+
+/** Reads RssAnon / RssFile / VmHWM (kB) from /proc/self/status. */
+export function procStatus() {
+  const text = readFileSync('/proc/self/status', 'utf8');
+  const get = (k) => Number((new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(text) || [])[1] || NaN) * 1024;
+  return { rssAnon: get('RssAnon'), rssFile: get('RssFile'), rssShmem: get('RssShmem'), hwm: get('VmHWM'), rss: get('VmRSS') };
+}

@@ -1,0 +1,73 @@
+#!/usr/bin/env node
+/** The `ringclip` command line. */
+import { parseArgs } from 'node:util';
+import { RingclipError } from '../errors.js';
+import * as commands from './commands.js';
+import { USAGE, UsageError } from './usage.js';
+
+const OPTIONS = {
+  capacity: { type: 'string' },
+  'segment-size': { type: 'string' },
+  'protect-cap': { type: 'string' },
+  flush: { type: 'string' },
+  stream: { type: 'string', multiple: true },
+  streams: { type: 'string' },
+  fps: { type: 'string' },
+  start: { type: 'string' },
+  from: { type: 'string' },
+  to: { type: 'string' },
+  exact: { type: 'boolean' },
+  fragmented: { type: 'boolean' },
+  format: { type: 'string' },
+  'allow-partial': { type: 'boolean' },
+  json: { type: 'boolean' },
+  o: { type: 'string', short: 'o' },
+  dir: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const { values, positionals } = parsed;
+  const [command, target] = positionals;
+  if (values.help || !command) {
+    process.stdout.write(USAGE + '\n');
+    return command || values.help ? 0 : 2;
+  }
+  const flags = values as commands.Flags;
+  const needTarget = (what: string) => {
+    if (!target) throw new UsageError(`${command} needs ${what}`);
+    return target;
+  };
+  switch (command) {
+    case 'create': return commands.create(needTarget('a STORE path'), flags);
+    case 'ingest': return commands.ingest(needTarget('a STORE path'), flags);
+    case 'info': return commands.info(needTarget('a STORE path'), flags);
+    case 'verify': return commands.verify(needTarget('a STORE path'), flags);
+    case 'clip': return commands.clip(needTarget('a STORE path'), flags);
+    case 'cut': return (await import('./cut.js')).cut(needTarget('an input MP4'), flags);
+    case 'demo': return (await import('./demo.js')).demo(flags);
+    default: throw new UsageError(`unknown command '${command}'`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => { process.exitCode = code; },
+  (err: unknown) => {
+    if (err instanceof UsageError) {
+      process.stderr.write(`ringclip: ${err.message}\n(ringclip --help lists the commands)\n`);
+      process.exitCode = 2;
+    } else if (err instanceof RingclipError) {
+      process.stderr.write(`ringclip: ${err.message}\n`);
+      process.exitCode = 1;
+    } else {
+      process.stderr.write(`ringclip: ${err instanceof Error ? err.stack : String(err)}\n`);
+      process.exitCode = 1;
+    }
+  },
+);

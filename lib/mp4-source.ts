@@ -1,0 +1,75 @@
+/**
+ * Mp4Source: an existing MP4 (progressive or fragmented; from ringclip, ffmpeg or x264) as
+ * a sample source with the same clip() API as SegmentStore, cutting zero-copy from the file.
+ */
+import { resolve } from 'node:path';
+import { binding, type NativeMp4Source } from './binding.js';
+import { Clip, type ClipOptions } from './clip.js';
+import { InvalidArgumentError } from './errors.js';
+import { toMicros } from './units.js';
+
+export interface Mp4SourceTrack {
+  name: string;
+  width: number;
+  height: number;
+  samples: number;
+  syncSamples: number;
+  /** first and last presented frame on the source's timeline (µs) */
+  first: number;
+  last: number;
+}
+
+export class Mp4Source {
+  readonly path: string;
+  /** µs since the epoch of the file's start when it carries a creation (capture) time, else 0. */
+  readonly origin: number;
+  readonly size: number;
+  readonly tracks: readonly Mp4SourceTrack[];
+  #native: NativeMp4Source;
+
+  private constructor(path: string, native: NativeMp4Source) {
+    this.path = path;
+    this.#native = native;
+    const info = native.info();
+    this.origin = info.origin;
+    this.size = info.size;
+    this.tracks = Object.freeze(info.tracks);
+  }
+
+  /** Opens and indexes an MP4. Garbage or truncated input is an InvalidDataError. */
+  static async open(path: string): Promise<Mp4Source> {
+    if (typeof path !== 'string' || !path) throw new InvalidArgumentError('Mp4Source.open() takes a file path');
+    const full = resolve(path);
+    return new Mp4Source(full, binding.NativeMp4Source.open(full));
+  }
+
+  /** First presented frame of the file (µs on its timeline). */
+  get start(): number { return Math.min(...this.tracks.map((t) => t.first)); }
+
+  /**
+   * Cuts a clip. `from`/`to` are times on the source's timeline (µs, Date or ISO), or
+   * `{ offset: seconds }` from the file's start. `streams` names tracks (default: all).
+   */
+  clip(options: Omit<ClipOptions, 'from' | 'to'> & { from: ClipOptions['from'] | { offset: number }; to: ClipOptions['to'] | { offset: number } }): Clip {
+    const time = (v: ClipOptions['from'] | { offset: number }, what: string) => {
+      if (typeof v === 'object' && v !== null && !(v instanceof Date) && 'offset' in v) {
+        if (typeof v.offset !== 'number' || !Number.isFinite(v.offset) || v.offset < 0) throw new InvalidArgumentError(`${what}.offset must be a non-negative number of seconds`);
+        return this.start + Math.round(v.offset * 1e6);
+      }
+      return toMicros(v as ClipOptions['from'], what);
+    };
+    if (!options || options.from === undefined || options.to === undefined) throw new InvalidArgumentError('clip() needs { from, to }');
+    const from = time(options.from, 'from');
+    const to = time(options.to, 'to');
+    if (to <= from) throw new InvalidArgumentError(`clip(): 'to' must be after 'from'`);
+    const names = options.streams ?? this.tracks.map((t) => t.name);
+    const tracks = names.map((n) => {
+      const i = this.tracks.findIndex((t) => t.name === n);
+      if (i < 0) throw new InvalidArgumentError(`the MP4 has no track '${n}': it has ${this.tracks.map((t) => `'${t.name}'`).join(', ')}`);
+      return i;
+    });
+    const align = options.align ?? 'keyframe';
+    if (align !== 'keyframe' && align !== 'exact') throw new InvalidArgumentError(`align must be 'keyframe' or 'exact', got ${JSON.stringify(align)}`);
+    return new Clip(this.#native.clip({ from, to, tracks, exact: align === 'exact', allowPartial: options.allowPartial === true }), null);
+  }
+}

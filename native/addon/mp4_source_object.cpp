@@ -1,0 +1,88 @@
+#include "addon_data.h"
+#include "errors.h"
+#include "export/mp4_source.h"
+#include "objects.h"
+
+namespace ringclip::addon {
+namespace {
+
+class Mp4SourceObject : public Napi::ObjectWrap<Mp4SourceObject> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "NativeMp4Source",
+                       {
+                           StaticMethod<&Mp4SourceObject::Open>("open"),
+                           InstanceMethod<&Mp4SourceObject::Info>("info"),
+                           InstanceMethod<&Mp4SourceObject::Clip>("clip"),
+                       });
+  }
+  Mp4SourceObject(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Mp4SourceObject>(info) {}
+
+  static Napi::Value Open(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    return guarded(env, [&]() -> Napi::Value {
+      auto src = exporting::Mp4Source::open(info[0].As<Napi::String>());
+      Napi::Object obj = info.This().As<Napi::Function>().New({});
+      Mp4SourceObject::Unwrap(obj)->source_ = std::move(src);
+      return obj;
+    });
+  }
+
+  Napi::Value Info(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("origin", double(source_->origin_us()));
+    o.Set("size", double(source_->size()));
+    const auto& tracks = source_->tracks();
+    Napi::Array arr = Napi::Array::New(env, tracks.size());
+    for (size_t i = 0; i < tracks.size(); ++i) {
+      const exporting::SourceTrack& t = tracks[i];
+      Napi::Object to = Napi::Object::New(env);
+      to.Set("name", t.name);
+      to.Set("width", t.configs.front().width);
+      to.Set("height", t.configs.front().height);
+      to.Set("samples", double(t.samples.size()));
+      uint64_t sync = 0;
+      int64_t first = INT64_MAX, last = INT64_MIN;
+      for (const auto& s : t.samples) {
+        sync += s.random_access ? 1 : 0;
+        first = std::min(first, s.pts_us);
+        last = std::max(last, s.pts_us);
+      }
+      to.Set("syncSamples", double(sync));
+      to.Set("first", double(first));
+      to.Set("last", double(last));
+      arr.Set(uint32_t(i), to);
+    }
+    o.Set("tracks", arr);
+    return o;
+  }
+
+  Napi::Value Clip(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    return guarded(env, [&]() -> Napi::Value {
+      Napi::Object o = info[0].As<Napi::Object>();
+      exporting::CutRequest req;
+      req.from_us = int64_t(o.Get("from").As<Napi::Number>().DoubleValue());
+      req.to_us = int64_t(o.Get("to").As<Napi::Number>().DoubleValue());
+      req.exact = o.Get("exact").ToBoolean();
+      req.allow_partial = o.Get("allowPartial").ToBoolean();
+      Napi::Array indexes = o.Get("tracks").As<Napi::Array>();
+      std::vector<exporting::SourceTrack> tracks;
+      for (uint32_t i = 0; i < indexes.Length(); ++i) tracks.push_back(source_->tracks().at(indexes.Get(i).As<Napi::Number>().Uint32Value()));
+      auto cut = std::make_shared<const exporting::CutResult>(exporting::cut_clip(tracks, req));
+      Napi::Object obj = addon_data(env).clip.New({});
+      ClipObject::Unwrap(obj)->Init(nullptr, source_, cut, source_->identity());
+      return obj;
+    });
+  }
+
+ private:
+  std::shared_ptr<exporting::Mp4Source> source_;
+};
+
+}  // namespace
+
+Napi::Function DefineMp4Source(Napi::Env env) { return Mp4SourceObject::Define(env); }
+
+}  // namespace ringclip::addon

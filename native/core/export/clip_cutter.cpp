@@ -1,0 +1,206 @@
+#include "export/clip_cutter.h"
+
+#include <algorithm>
+#include <cmath>
+#include <ctime>
+
+#include "util/error.h"
+
+namespace ringclip::exporting {
+namespace {
+
+constexpr uint32_t kTimescale = 90000;
+
+int64_t to_ticks(int64_t us) { return int64_t(std::llround(double(us) * kTimescale / 1e6)); }
+
+struct Selected {
+  const SourceTrack* track;
+  std::vector<const SourceSample*> samples;  // decode order, leading pictures removed
+  const SourceConfig* config;
+  int64_t present_from;  // first presented pts
+  int64_t present_end;   // end of the last presented frame
+  int64_t frame_us;
+};
+
+Selected select(const SourceTrack& track, const CutRequest& req, CutTrackReport& rep) {
+  const std::string& name = track.name;
+  const auto& all = track.samples;
+  int64_t retained_from = INT64_MAX, retained_to = INT64_MIN;
+  for (const SourceSample& s : all) {
+    retained_from = std::min(retained_from, s.pts_us);
+    retained_to = std::max(retained_to, s.pts_us);
+  }
+  auto retained = [&] {
+    return all.empty() ? std::string("nothing of '" + name + "' is retained")
+                       : "'" + name + "' retains " + format_time_us(retained_from) + " to " + format_time_us(retained_to);
+  };
+  auto nothing = [&]() -> Error {
+    return Error(ErrorCode::Range, "no retained footage of '" + name + "' between " + format_time_us(req.from_us) + " and " +
+                                       format_time_us(req.to_us) + ": " + retained());
+  };
+  // Start: the last random access point at or before `from` from which decoding reaches
+  // `from` without a gap; else (partial) the first one after `from`.
+  ptrdiff_t start = -1;
+  for (ptrdiff_t i = 0; i < ptrdiff_t(all.size()); ++i) {
+    const SourceSample& s = all[i];
+    if (s.dts_us >= req.to_us) break;
+    if (s.after_gap && start >= 0 && s.pts_us <= req.from_us) start = -1;
+    if (s.random_access && s.pts_us <= req.from_us) start = i;
+  }
+  bool partial = false;
+  std::string note;
+  if (start < 0) {
+    for (ptrdiff_t i = 0; i < ptrdiff_t(all.size()); ++i)
+      if (all[i].random_access && all[i].pts_us > req.from_us && all[i].pts_us < req.to_us) {
+        start = i;
+        break;
+      }
+    if (start < 0) throw nothing();
+    if (!req.allow_partial)
+      throw Error(ErrorCode::Range, "footage of '" + name + "' from " + format_time_us(req.from_us) +
+                                        " is no longer retained (" + retained() + "); pass allowPartial to clip what remains, from " +
+                                        format_time_us(all[start].pts_us));
+    partial = true;
+    note = "starts at " + format_time_us(all[start].pts_us) + " instead of " + format_time_us(req.from_us) +
+           ": the beginning was overwritten";
+  }
+  Selected sel;
+  sel.track = &track;
+  const SourceSample& rap = all[start];
+  sel.config = nullptr;
+  for (const SourceConfig& c : track.configs)
+    if (c.id == rap.config) sel.config = &c;
+  if (!sel.config || sel.config->sps.empty() || sel.config->pps.empty())
+    throw Error(ErrorCode::InvalidData, "the parameter sets of '" + name + "' at " + format_time_us(rap.pts_us) + " are missing");
+  // Open GOP: pictures after a recovery point in decode order but before it in presentation
+  // reference the GOP before it, so they cannot be decoded here.
+  bool leading_possible = true;
+  uint64_t leading = 0;
+  ptrdiff_t last_presented = -1;
+  for (ptrdiff_t i = start; i < ptrdiff_t(all.size()); ++i) {
+    const SourceSample& s = all[i];
+    if (s.dts_us >= req.to_us) break;
+    if (i > start && (s.after_gap || s.config != rap.config)) {
+      partial = true;
+      note += std::string(note.empty() ? "" : "; ") + "ends at " + format_time_us(s.pts_us) +
+              (s.after_gap ? ": footage after it is missing" : ": the stream's parameters change there");
+      break;
+    }
+    if (i > start && s.random_access) leading_possible = false;
+    if (leading_possible && i > start && s.pts_us < rap.pts_us) {
+      leading++;
+      continue;
+    }
+    sel.samples.push_back(&s);
+    if (s.pts_us < req.to_us) last_presented = ptrdiff_t(sel.samples.size()) - 1;
+  }
+  if (last_presented < 0) throw nothing();
+  sel.samples.resize(size_t(last_presented) + 1);
+  int64_t step = INT64_MAX;  // a frame duration robust to gaps: the smallest positive dts step
+  for (size_t i = 1; i < sel.samples.size(); ++i) {
+    int64_t d = sel.samples[i]->dts_us - sel.samples[i - 1]->dts_us;
+    if (d > 0) step = std::min(step, d);
+  }
+  sel.frame_us = step == INT64_MAX ? 33333 : step;
+  int64_t lo = INT64_MAX, hi = INT64_MIN;
+  for (const SourceSample* s : sel.samples) {
+    if (s->pts_us >= req.to_us) continue;
+    lo = std::min(lo, s->pts_us);
+    hi = std::max(hi, s->pts_us);
+  }
+  if (hi + sel.frame_us <= req.from_us) throw nothing();
+  sel.present_from = lo;
+  sel.present_end = hi + sel.frame_us;
+  rep.name = name;
+  rep.first_pts_us = lo;
+  rep.end_pts_us = sel.present_end;
+  rep.frames = sel.samples.size();
+  rep.dropped_leading = leading;
+  rep.partial = partial;
+  rep.note = note;
+  return sel;
+}
+
+}  // namespace
+
+std::string format_time_us(int64_t us) {
+  if (us == INT64_MIN || us == INT64_MAX) return "(none)";
+  time_t secs = time_t(us >= 0 ? us / 1000000 : (us - 999999) / 1000000);
+  int ms = int((us - int64_t(secs) * 1000000) / 1000);
+  struct tm tm;
+  gmtime_r(&secs, &tm);
+  char buf[40];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  char out[48];
+  std::snprintf(out, sizeof out, "%s.%03dZ", buf, ms);
+  return out;
+}
+
+bool CutResult::partial() const {
+  for (const auto& t : tracks)
+    if (t.partial) return true;
+  return false;
+}
+
+CutResult cut_clip(const std::vector<SourceTrack>& tracks, const CutRequest& req) {
+  if (req.to_us <= req.from_us) throw Error(ErrorCode::InvalidArgument, "a clip's 'to' must be after its 'from'");
+  if (tracks.empty()) throw Error(ErrorCode::InvalidArgument, "a clip needs at least one stream");
+  CutResult result;
+  std::vector<Selected> chosen;
+  for (const SourceTrack& t : tracks) {
+    CutTrackReport rep;
+    chosen.push_back(select(t, req, rep));
+    result.tracks.push_back(rep);
+  }
+  // One timeline for all tracks (the capture clock): zero at the earliest presented frame,
+  // or exactly at `from` for exact cuts. Each track's edit list places it on that timeline.
+  int64_t t0 = INT64_MAX, t_end = INT64_MIN;
+  for (const Selected& s : chosen) {
+    t0 = std::min(t0, s.present_from);
+    t_end = std::max(t_end, s.present_end);
+  }
+  if (req.exact) {
+    t0 = std::max(t0, req.from_us);
+    t_end = std::min(t_end, req.to_us);
+  }
+  result.start_us = t0;
+  result.end_us = t_end;
+  result.movie.timescale = kTimescale;
+  result.movie.creation_time_us = t0;
+  uint32_t track_id = 1;
+  for (const Selected& s : chosen) {
+    mp4::Track t;
+    t.track_id = track_id++;
+    t.name = s.track->name;
+    t.timescale = kTimescale;
+    t.width = s.config->width;
+    t.height = s.config->height;
+    t.sar_width = s.config->sar_width;
+    t.sar_height = s.config->sar_height;
+    t.sps = s.config->sps;
+    t.pps = s.config->pps;
+    int64_t base = s.samples.front()->dts_us;
+    t.samples.reserve(s.samples.size());
+    for (const SourceSample* src : s.samples) {
+      mp4::Sample sm;
+      sm.dts = to_ticks(src->dts_us - base);
+      sm.pts = to_ticks(src->pts_us - base);
+      sm.sync = src->random_access != 0;
+      sm.data = src->data;
+      t.samples.push_back(sm);
+      if (std::find(result.origins.begin(), result.origins.end(), src->origin) == result.origins.end())
+        result.origins.push_back(src->origin);
+    }
+    for (size_t i = 0; i + 1 < t.samples.size(); ++i)
+      t.samples[i].duration = uint32_t(std::max<int64_t>(1, t.samples[i + 1].dts - t.samples[i].dts));
+    t.samples.back().duration = uint32_t(to_ticks(s.frame_us));
+    int64_t present_from = req.exact ? std::max(s.present_from, req.from_us) : s.present_from;
+    int64_t present_end = req.exact ? std::min(s.present_end, req.to_us) : s.present_end;
+    if (present_from > t0) t.edits.push_back({uint64_t(to_ticks(present_from - t0)), -1});
+    if (present_end > present_from) t.edits.push_back({uint64_t(to_ticks(present_end - present_from)), to_ticks(present_from - base)});
+    result.movie.tracks.push_back(std::move(t));
+  }
+  return result;
+}
+
+}  // namespace ringclip::exporting

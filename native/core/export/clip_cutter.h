@@ -1,0 +1,69 @@
+#pragma once
+// Cutting a clip from any sample source (the store's ring, or an existing MP4): per track,
+// from the random access point at or before `from` to the last frame presented before
+// `to`, on one timeline shared by all tracks, as an mp4::Movie whose sample bytes are
+// spans of the source. The store and Mp4Source both cut through here, so a clip of an
+// uploaded MP4 is made exactly the way the device makes one from its ring.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "mp4/movie.h"
+#include "util/bytes.h"
+
+namespace ringclip::exporting {
+
+struct SourceSample {
+  int64_t dts_us = 0;
+  int64_t pts_us = 0;
+  uint8_t random_access = 0;  // 0 none, 1 IDR (or an MP4 sync sample), 2 recovery point
+  bool after_gap = false;     // decoding cannot continue from the previous sample
+  uint32_t config = 0;        // samples of one clip track share one configuration
+  ByteSpan data;              // NAL units with 4-byte length prefixes
+  uint32_t origin = 0;        // caller's tag (the store's segment), reported back for pinning
+};
+
+struct SourceConfig {
+  uint32_t id = 0;
+  std::vector<std::vector<uint8_t>> sps, pps;
+  uint32_t width = 0, height = 0, sar_width = 1, sar_height = 1;
+};
+
+struct SourceTrack {
+  std::string name;
+  std::vector<SourceSample> samples;  // decode order
+  std::vector<SourceConfig> configs;
+};
+
+struct CutRequest {
+  int64_t from_us = 0;
+  int64_t to_us = 0;
+  bool exact = false;
+  bool allow_partial = false;
+};
+
+struct CutTrackReport {
+  std::string name;
+  int64_t first_pts_us = 0;
+  int64_t end_pts_us = 0;
+  uint64_t frames = 0;
+  uint64_t dropped_leading = 0;
+  bool partial = false;
+  std::string note;
+};
+
+struct CutResult {
+  mp4::Movie movie;
+  std::vector<CutTrackReport> tracks;
+  std::vector<uint32_t> origins;  // distinct origin tags of the samples used
+  int64_t start_us = 0, end_us = 0;
+  bool partial() const;
+};
+
+// Throws Error(Range) when a track has nothing in the range, or lost its beginning and
+// allow_partial is false; messages say what the source retains.
+CutResult cut_clip(const std::vector<SourceTrack>& tracks, const CutRequest& request);
+
+std::string format_time_us(int64_t us);  // ISO-8601 UTC with milliseconds, for messages
+
+}  // namespace ringclip::exporting

@@ -1,0 +1,105 @@
+#include "export/mp4_source.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+
+#include "mp4/reader.h"
+#include "util/error.h"
+
+namespace ringclip::exporting {
+namespace {
+
+int64_t to_us(int64_t ticks, uint32_t timescale) { return int64_t(std::llround(double(ticks) * 1e6 / timescale)); }
+
+}  // namespace
+
+std::shared_ptr<Mp4Source> Mp4Source::open(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) throw Error(ErrorCode::InvalidArgument, "no file at '" + path + "'");
+    throw Error(ErrorCode::Io, "cannot open '" + path + "': " + std::strerror(errno));
+  }
+  struct stat st;
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    throw Error(ErrorCode::InvalidArgument, "'" + path + "' is not a regular file");
+  }
+  std::shared_ptr<Mp4Source> src(new Mp4Source());
+  src->size_ = uint64_t(st.st_size);
+  src->identity_ = uint64_t(st.st_size) * 1099511628211ull ^ uint64_t(st.st_mtim.tv_sec) * 1000000007ull ^
+                   uint64_t(st.st_mtim.tv_nsec) ^ (uint64_t(st.st_ino) << 20);
+  if (src->size_ < 8) {
+    ::close(fd);
+    throw Error(ErrorCode::InvalidData, "'" + path + "' is not an MP4: " + std::to_string(src->size_) + " bytes is too short");
+  }
+  void* p = ::mmap(nullptr, src->size_, PROT_READ, MAP_PRIVATE, fd, 0);
+  ::close(fd);  // the mapping keeps the file
+  if (p == MAP_FAILED) throw Error(ErrorCode::Io, "cannot map '" + path + "': " + std::strerror(errno));
+  src->data_ = static_cast<const uint8_t*>(p);
+  try {
+    src->movie_ = mp4::read_movie(ByteSpan{src->data_, src->size_});
+  } catch (const Error& e) {
+    throw Error(e.code(), "'" + path + "': " + e.what());
+  }
+  src->build_tracks();
+  return src;
+}
+
+Mp4Source::~Mp4Source() {
+  if (data_) ::munmap(const_cast<uint8_t*>(data_), size_);
+}
+
+void Mp4Source::build_tracks() {
+  // Files from before 1970 (a zero creation time is 1904) have no usable capture time.
+  origin_us_ = movie_.creation_time_us > 0 ? movie_.creation_time_us : 0;
+  for (size_t i = 0; i < movie_.tracks.size(); ++i) {
+    const mp4::Track& t = movie_.tracks[i];
+    if (t.samples.empty()) continue;
+    SourceTrack st;
+    st.name = t.name.empty() ? "track" + std::to_string(t.track_id) : t.name;
+    // Presentation on the movie timeline: an empty edit delays the track; the first media
+    // edit says which media time is presented first.
+    int64_t delay_us = 0, media_start = t.samples.front().pts;
+    bool have_media = false;
+    for (const mp4::Edit& e : t.edits) {
+      if (e.media_time < 0 && !have_media) delay_us += to_us(int64_t(e.segment_duration), movie_.timescale);
+      else if (!have_media) {
+        media_start = e.media_time;
+        have_media = true;
+      }
+    }
+    if (!have_media) {
+      for (const mp4::Sample& s : t.samples) media_start = std::min(media_start, s.pts);
+    }
+    int64_t shift = origin_us_ + delay_us - to_us(media_start, t.timescale);
+    SourceConfig config;
+    config.id = 1;
+    config.sps = t.sps;
+    config.pps = t.pps;
+    config.width = t.width;
+    config.height = t.height;
+    config.sar_width = t.sar_width;
+    config.sar_height = t.sar_height;
+    st.configs.push_back(std::move(config));
+    st.samples.reserve(t.samples.size());
+    for (const mp4::Sample& s : t.samples) {
+      SourceSample ss;
+      ss.dts_us = shift + to_us(s.dts, t.timescale);
+      ss.pts_us = shift + to_us(s.pts, t.timescale);
+      ss.random_access = s.sync ? 1 : 0;
+      ss.config = 1;
+      ss.data = s.data;
+      st.samples.push_back(ss);
+    }
+    tracks_.push_back(std::move(st));
+  }
+  if (tracks_.empty()) throw Error(ErrorCode::InvalidData, "the MP4 has no H.264 samples");
+}
+
+}  // namespace ringclip::exporting

@@ -1,0 +1,43 @@
+#pragma once
+// An existing MP4 file (progressive or fragmented; written by ringclip, ffmpeg or x264) as
+// a sample source: mapped read-only, parsed by mp4::read_movie, and cut through the same
+// clip cutter as the store, zero-copy from the mapping.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "export/clip_cutter.h"
+#include "mp4/movie.h"
+
+namespace ringclip::exporting {
+
+class Mp4Source {
+ public:
+  // Throws Error(InvalidArgument) for a missing file, Error(InvalidData) for one that is not
+  // an MP4 with an H.264 track (the message says what was wrong).
+  static std::shared_ptr<Mp4Source> open(const std::string& path);
+  ~Mp4Source();
+  Mp4Source(const Mp4Source&) = delete;
+  Mp4Source& operator=(const Mp4Source&) = delete;
+
+  const mp4::Movie& movie() const { return movie_; }
+  // The timeline: µs since the epoch when the file carries a creation time (ringclip writes
+  // the capture time there), else µs from the start of the file's presentation.
+  int64_t origin_us() const { return origin_us_; }
+  const std::vector<SourceTrack>& tracks() const { return tracks_; }
+  uint64_t size() const { return size_; }
+  uint64_t identity() const { return identity_; }  // changes when the file does (size, mtime, inode)
+
+ private:
+  Mp4Source() = default;
+  void build_tracks();
+  const uint8_t* data_ = nullptr;
+  uint64_t size_ = 0;
+  mp4::Movie movie_;
+  int64_t origin_us_ = 0;
+  std::vector<SourceTrack> tracks_;
+  uint64_t identity_ = 0;
+};
+
+}  // namespace ringclip::exporting
