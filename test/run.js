@@ -18,7 +18,7 @@ function run(cmd, args, options = {}) {
 const coreBuild = join(root, 'build-core');
 run('cmake', ['-S', '.', '-B', coreBuild, '-G', 'Ninja', '-DRINGCLIP_CORE_TESTS=ON', '-DCMAKE_BUILD_TYPE=Release']);
 run('cmake', ['--build', coreBuild]);
-run('ctest', ['--test-dir', coreBuild, '--output-on-failure']);
+run('ctest', ['--test-dir', coreBuild, '--output-on-failure', '--verbose']);
 // Child processes in the suite load the built package: compile lib/ first.
 run('npx', ['tsc', '-p', 'tsconfig.json']);
 run('npx', ['vitest', 'run', '--config', 'test/vitest.config.ts', ...process.argv.slice(2)]);

@@ -12,7 +12,9 @@ const [mode, path, arg] = process.argv.slice(2);
 const RING = 64 * 2 ** 20;
 const report = (extra = {}) => {
   const s = procStatus();
-  process.stdout.write(`${JSON.stringify({ maxRss: process.resourceUsage().maxRSS * 1024, rssAnon: s.rssAnon, rssFile: s.rssFile, ...extra })}\n`);
+  // VmHWM, not getrusage's maxRSS: Linux carries ru_maxrss over exec from the forked copy of
+  // the parent, so a child of a big parent would report the parent's peak.
+  process.stdout.write(`${JSON.stringify({ maxRss: s.hwm, rssAnon: s.rssAnon, rssFile: s.rssFile, ...extra })}\n`);
 };
 units(ROAD); units(CABIN); // fixtures loaded and split in every mode, before anything is measured
 

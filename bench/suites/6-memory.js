@@ -1,4 +1,5 @@
-// Memory, each scenario in its own child process (peak RSS = getrusage maxRSS of that process):
+// Memory, each scenario in its own child process (peak RSS = VmHWM of that process, from
+// /proc/self/status; getrusage's maxRSS would include the parent's peak, inherited over fork+exec):
 //  - 10 min (simulated, as fast as possible) dual recording with write() into a 64 MiB ring,
 //    vs a naive JS ring recorder (fs.writeSync into a 64 MiB file + a JS index array).
 //    ringclip's peak includes the mapped store pages it touched (up to the 64 MiB ring);
@@ -32,7 +33,7 @@ export async function run(ctx) {
     row({
       name: 'memory: peak RSS, 10 min dual recording (write()) into a 64 MiB ring',
       value: MB(rec.maxRss), unit: 'MB', better: 'lower',
-      extra: `${rec.writes} frames; at the end RssAnon ${fmt(MB(rec.rssAnon))} MB`,
+      extra: `${rec.writes} frames; peak includes the mapped ring pages; at the end RssAnon ${fmt(MB(rec.rssAnon))} MB`,
       baseline: 'naive JS ring recorder (fs.writeSync + JS index)', baselineValue: MB(naive.maxRss), baselineUnit: 'MB',
       ratio: rec.maxRss / naive.maxRss,
     }),
