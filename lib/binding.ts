@@ -10,6 +10,7 @@ import { BindingLoadError, errorClassesByCode } from './errors.js';
 export interface NativeBinding {
   NativeStore: NativeStoreClass;
   NativeMp4Source: { open(path: string): NativeMp4Source };
+  LiveMuxer: new (tracks: Array<{ name: string; width: number; height: number; sps: Uint8Array[]; pps: Uint8Array[] }>, creationUs?: number) => NativeLiveMuxer;
   setErrorClasses(classes: Record<string, unknown>): void;
   detach(buffer: ArrayBuffer): void;
   formatVersion: number;
@@ -37,6 +38,9 @@ export interface NativeStore {
   close(): void;
   verify(): { records: number; bytes: number; badRecords: number; problems: string[] };
   listFrames(stream: number, from: number, to: number): Float64Array;
+  listFramesAfter(stream: number, afterDts: number, max: number): Float64Array;
+  streamConfig(stream: number, config: number): { sps: Buffer[]; pps: Buffer[]; width: number; height: number; codec: string } | null;
+  lastDts(stream: number): number | null;
   pinIfLive(segment: number, seq: number): boolean;
   unpin(segment: number): void;
   segmentBuffer(segment: number): ArrayBuffer;
@@ -48,6 +52,11 @@ export interface NativeStore {
 export interface NativeMp4Source {
   info(): { origin: number; size: number; tracks: Array<{ name: string; width: number; height: number; samples: number; syncSamples: number; first: number; last: number }> };
   clip(request: { from: number; to: number; tracks: number[]; exact: boolean; allowPartial: boolean }): NativeClip;
+}
+
+export interface NativeLiveMuxer {
+  init(): Buffer;
+  fragment(track: number, sequence: number, dts: Float64Array, pts: Float64Array, durations: Float64Array, sync: Uint8Array, payloads: Uint8Array[]): Buffer;
 }
 
 export interface NativeIngest {

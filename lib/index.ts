@@ -4,6 +4,7 @@ export { Clip, VirtualMP4 } from './clip.js';
 export type { ClipOptions, ClipTrack, OutputOptions } from './clip.js';
 export { Protection } from './protection.js';
 export { Mp4Source } from './mp4-source.js';
+export type { LiveFrame, FollowOptions } from './live.js';
 export type { Mp4SourceTrack } from './mp4-source.js';
 export { AnnexBWriteStream } from './write-stream.js';
 export type { WriteStreamOptions } from './write-stream.js';

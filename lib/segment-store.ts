@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import { binding, type NativeStore } from './binding.js';
 import { Clip, type ClipOptions } from './clip.js';
 import { InvalidArgumentError, OverrunError, StoreClosedError } from './errors.js';
+import { follow, liveMP4, type FollowOptions, type LiveFrame } from './live.js';
 import { Protection } from './protection.js';
 import type { Frame, OverwriteEvent, RecoveryReport, StoreInfo, VerifyReport } from './types.js';
 import { parseDuration, parseSize, toMicros, type TimeInput } from './units.js';
@@ -161,12 +162,47 @@ export class SegmentStore extends EventEmitter<SegmentStoreEvents> {
   afterWrite(flags: number): void { this.#afterWrite(flags); }
 
   #afterWrite(flags: number): void {
+    if (flags & 1) this.#wakeFollowers();
     if (flags & 2) this.drainEvents();
     if (flags & 4 && this.#policy === FLUSH_KEYFRAME) this.#backgroundFlush();
   }
 
+  #waiters = new Set<(stored: boolean) => void>();
+
+  #wakeFollowers(): void {
+    if (this.#waiters.size === 0) return;
+    const waiters = [...this.#waiters];
+    this.#waiters.clear();
+    for (const w of waiters) w(true);
+  }
+
+  /** @internal resolves true on the next stored frame, false when the store closes or `signal` aborts */
+  waitForWrite(signal?: AbortSignal): Promise<boolean> {
+    if (!this.#native || signal?.aborted) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const done = (v: boolean) => {
+        this.#waiters.delete(done);
+        signal?.removeEventListener('abort', onAbort);
+        resolve(v);
+      };
+      const onAbort = () => done(false);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.#waiters.add(done);
+    });
+  }
+
+  /** @internal */
+  nativeForLive(): NativeStore { return this.#store; }
+
+  /** Frames as the writer stores them, from a past time or 'now' (copies, safe to keep). */
+  follow(options: FollowOptions = {}): AsyncGenerator<LiveFrame> { return follow(this, options); }
+
+  /** Fragmented MP4 (init segment, then one fragment per GOP) following the writer. */
+  liveMP4(options: Omit<FollowOptions, 'signal'> = {}) { return liveMP4(this, options); }
+
   /** @internal */
   drainEvents(): void {
+    this.#wakeFollowers();
     if (!this.#native) return;
     for (const e of this.#native.takeEvents()) this.emit('overwrite', e);
   }
@@ -233,6 +269,9 @@ export class SegmentStore extends EventEmitter<SegmentStoreEvents> {
       if (pinned >= 0) this.#native?.unpin(pinned);
     }
   }
+
+  /** @internal */
+  segmentView(segment: number): ArrayBuffer { return this.#segmentBuffer(segment); }
 
   #segmentBuffer(segment: number): ArrayBuffer {
     let ab = this.#segmentBuffers.get(segment);
@@ -305,6 +344,7 @@ export class SegmentStore extends EventEmitter<SegmentStoreEvents> {
     this.drainEvents();
     native.close();
     this.#native = null;
+    for (const w of [...this.#waiters]) w(false);
     for (const ab of this.#segmentBuffers.values()) binding.detach(ab);
     this.#segmentBuffers.clear();
   }

@@ -121,7 +121,7 @@ export function tempDir(prefix = 'ringclip-bench-') {
 
 /** Benchmark.js settings: short in --ci mode. `slow` is for operations of 10 ms and more. */
 function settings(ctx, slow) {
-  if (ctx.ci) return slow ? { minSamples: 3, maxTime: 0.6, initCount: 1 } : { minSamples: 5, maxTime: 0.5 };
+  if (ctx.ci) return slow ? { minSamples: 5, maxTime: 1, initCount: 1 } : { minSamples: 5, maxTime: 0.5 };
   return slow ? { minSamples: 8, maxTime: 3, initCount: 1 } : { minSamples: 20, maxTime: 2 };
 }
 
@@ -130,9 +130,12 @@ function settings(ctx, slow) {
  * one call in seconds (`mean`: the median of the samples; `average`: benchmark.js's mean), its
  * relative margin of error (%), and the sample count.
  */
-export function measure(ctx, name, fn, { async = false, slow = false } = {}) {
+export async function measure(ctx, name, fn, { async = false, slow = false, override = {}, warmup = slow ? 3 : 0 } = {}) {
+  // Untimed calls first, so JIT compilation of JS baselines (and first-touch page faults)
+  // do not land in the few samples a --ci run takes.
+  for (let i = 0; i < warmup; i++) await fn();
   return new Promise((resolve, reject) => {
-    const options = { ...settings(ctx, slow) };
+    const options = { ...settings(ctx, slow), ...override };
     const bench = async
       ? new Benchmark(name, { ...options, defer: true, fn(deferred) { fn().then(() => deferred.resolve(), (e) => { bench.error = e; deferred.resolve(); }); } })
       : new Benchmark(name, fn, options);

@@ -35,6 +35,8 @@ export async function run(ctx) {
     extra: `${fmt(viaIndex.mean * 1e3)} ms per pass`,
     baseline: 'JS start-code scan of the same Annex B bytes', baselineValue: frames / scan.mean, baselineUnit: 'frames/s',
     ratio: scan.mean / viaIndex.mean,
+    tolerance: 4,
+    toleranceWhy: 'a pass takes ~0.1-0.2 ms and swings ~2x with load on a shared 2-core machine; the ratio is ~100-200, a real regression is 10x',
     sink,
   })];
 }

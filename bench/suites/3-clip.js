@@ -79,6 +79,8 @@ export async function run(ctx) {
       baseline: 'Buffer.concat of the same sample bytes', baselineValue: ms(floor), baselineUnit: 'ms',
       ratio: floor.mean / ours.mean,
       target: { text: 'within 2× of the copy floor (ratio ≥ 0.5)', ok: floor.mean / ours.mean >= 0.5 },
+      tolerance: 4,
+      toleranceWhy: 'Buffer.concat of 12 MB is 5-15 ms depending on whether malloc reuses warm memory (glibc dynamic mmap threshold): the ratio swings ~3x between runs',
       sink,
     }),
   ];

@@ -35,6 +35,8 @@ export async function run(ctx) {
       baseline: 'mediabunny mux of the same samples (moov at end, writes dropped)', baselineValue: ms(js), baselineUnit: 'ms',
       ratio: js.mean / build.mean,
       target: { text: '≤ 1 ms', ok: ms(build) <= 1 },
+      tolerance: 3.5,
+      toleranceWhy: 'the mediabunny baseline (JIT + GC heavy, ~100-270 ms) swings up to ~2.7x with load on a shared 2-core machine',
       sink: size,
     }),
     row({
@@ -42,6 +44,8 @@ export async function run(ctx) {
       value: ms(cut), unit: 'ms', extra: `${samples} samples`,
       baseline: 'mediabunny mux of the same samples (moov at end, writes dropped)', baselineValue: ms(js), baselineUnit: 'ms',
       ratio: js.mean / cut.mean,
+      tolerance: 3.5,
+      toleranceWhy: 'the mediabunny baseline (JIT + GC heavy, ~100-270 ms) swings up to ~2.7x with load on a shared 2-core machine',
     }),
   ];
 }

@@ -33,6 +33,9 @@ class StoreObject : public Napi::ObjectWrap<StoreObject> {
   Napi::Value Close(const Napi::CallbackInfo& info);
   Napi::Value Verify(const Napi::CallbackInfo& info);
   Napi::Value ListFrames(const Napi::CallbackInfo& info);
+  Napi::Value ListFramesAfter(const Napi::CallbackInfo& info);
+  Napi::Value StreamConfig(const Napi::CallbackInfo& info);
+  Napi::Value LastDts(const Napi::CallbackInfo& info);
   Napi::Value PinIfLive(const Napi::CallbackInfo& info);
   Napi::Value Unpin(const Napi::CallbackInfo& info);
   Napi::Value SegmentBuffer(const Napi::CallbackInfo& info);
@@ -101,5 +104,6 @@ class ClipObject : public Napi::ObjectWrap<ClipObject> {
 
 
 Napi::Function DefineMp4Source(Napi::Env env);
+Napi::Function DefineLiveMuxer(Napi::Env env);
 
 }  // namespace ringclip::addon

@@ -61,6 +61,9 @@ Napi::Function StoreObject::Define(Napi::Env env) {
                          InstanceMethod<&StoreObject::Close>("close"),
                          InstanceMethod<&StoreObject::Verify>("verify"),
                          InstanceMethod<&StoreObject::ListFrames>("listFrames"),
+                         InstanceMethod<&StoreObject::ListFramesAfter>("listFramesAfter"),
+                         InstanceMethod<&StoreObject::StreamConfig>("streamConfig"),
+                         InstanceMethod<&StoreObject::LastDts>("lastDts"),
                          InstanceMethod<&StoreObject::PinIfLive>("pinIfLive"),
                          InstanceMethod<&StoreObject::Unpin>("unpin"),
                          InstanceMethod<&StoreObject::SegmentBuffer>("segmentBuffer"),
@@ -278,13 +281,10 @@ Napi::Value StoreObject::Verify(const Napi::CallbackInfo& info) {
   });
 }
 
+namespace {
+
 // Rows of 8 numbers: segment, segment seq, dts, pts, payload offset, size, random access, config.
-Napi::Value StoreObject::ListFrames(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  return guarded(env, [&]() -> Napi::Value {
-    if (store_->closed()) throw Error(ErrorCode::Closed, "the store is closed");
-    std::lock_guard<std::mutex> lock(store_->mutex());
-    auto refs = store::find_frames(*store_, info[0].As<Napi::Number>().Uint32Value(), to_i64(info[1]), to_i64(info[2]));
+Napi::Float64Array frame_rows(Napi::Env env, const std::vector<store::FrameRef>& refs) {
     Napi::Float64Array out = Napi::Float64Array::New(env, refs.size() * 8);
     double* d = out.Data();
     for (const auto& r : refs) {
@@ -298,7 +298,48 @@ Napi::Value StoreObject::ListFrames(const Napi::CallbackInfo& info) {
       *d++ = r.entry->config_id;
     }
     return out;
+}
+
+}  // namespace
+
+Napi::Value StoreObject::ListFrames(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    if (store_->closed()) throw Error(ErrorCode::Closed, "the store is closed");
+    std::lock_guard<std::mutex> lock(store_->mutex());
+    return frame_rows(env, store::find_frames(*store_, info[0].As<Napi::Number>().Uint32Value(), to_i64(info[1]), to_i64(info[2])));
   });
+}
+
+// listFramesAfter(stream, afterDts, max): the next frames in decode order (followers).
+Napi::Value StoreObject::ListFramesAfter(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    if (store_->closed()) throw Error(ErrorCode::Closed, "the store is closed");
+    std::lock_guard<std::mutex> lock(store_->mutex());
+    return frame_rows(env, store::frames_after(*store_, info[0].As<Napi::Number>().Uint32Value(), to_i64(info[1]),
+                                               info[2].As<Napi::Number>().Uint32Value()));
+  });
+}
+
+// streamConfig(stream, configId) -> { sps: Buffer[], pps: Buffer[], width, height, codec } | null
+Napi::Value StoreObject::StreamConfig(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::lock_guard<std::mutex> lock(store_->mutex());
+  const store::StreamConfig* c = store_->config(info[0].As<Napi::Number>().Uint32Value(), info[1].As<Napi::Number>().Uint32Value());
+  if (!c) return env.Null();
+  auto list = [&](const std::vector<std::vector<uint8_t>>& v) {
+    Napi::Array a = Napi::Array::New(env, v.size());
+    for (size_t i = 0; i < v.size(); ++i) a.Set(uint32_t(i), Napi::Buffer<uint8_t>::Copy(env, v[i].data(), v[i].size()));
+    return a;
+  };
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("sps", list(c->sps));
+  o.Set("pps", list(c->pps));
+  o.Set("width", c->width);
+  o.Set("height", c->height);
+  o.Set("codec", c->codec());
+  return o;
 }
 
 Napi::Value StoreObject::PinIfLive(const Napi::CallbackInfo& info) {
@@ -343,6 +384,13 @@ Napi::Value StoreObject::Header(const Napi::CallbackInfo& info) {
   o.Set("flushIntervalMs", h.flush_interval_ms);
   o.Set("writable", store_->writable());
   return o;
+}
+
+// lastDts(stream): dts of the stream's newest frame, or null (followers starting 'now').
+Napi::Value StoreObject::LastDts(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int64_t dts = store_->streams().at(info[0].As<Napi::Number>().Uint32Value()).last_dts_us;
+  return dts == INT64_MIN ? env.Null() : Napi::Number::New(env, double(dts));
 }
 
 Napi::Value StoreObject::CreateIngest(const Napi::CallbackInfo& info) {

@@ -9,7 +9,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 seconds="${FUZZ_SECONDS:-60}"
 targets="${FUZZ_TARGETS:-h264 mp4_reader store_recovery}"
-build="${FUZZ_BUILD_DIR:-$root/build-fuzz}"
+build="${FUZZ_BUILD_DIR:-$root/build-fuzz}"  # build-*/ is ignored by git
 
 cxx="$(command -v clang++ || command -v clang++-16 || command -v clang++-14 || true)"
 cc="$(command -v clang || command -v clang-16 || command -v clang-14 || true)"
@@ -38,11 +38,12 @@ for t in $targets; do
     status=1
     continue
   fi
+  case "$t" in h264) maxlen=16384 ;; mp4_reader) maxlen=131072 ;; *) maxlen=1200000 ;; esac
   log="$here/artifacts/$t/fuzz.log"
   echo "fuzz: $t for ${seconds}s"
   set +e
   ASAN_OPTIONS="detect_leaks=1:allocator_may_return_null=1" UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" \
-    "$bin" -max_total_time="$seconds" -timeout=20 -rss_limit_mb=2560 -max_len=1200000 -print_final_stats=1 \
+    "$bin" -max_total_time="$seconds" -timeout=20 -rss_limit_mb=2560 -max_len="$maxlen" -print_final_stats=1 \
     -jobs="${FUZZ_JOBS:-1}" -workers="${FUZZ_JOBS:-1}" \
     -artifact_prefix="$here/artifacts/$t/" "$corpus" "$here/seeds/$t" >"$log" 2>&1
   rc=$?

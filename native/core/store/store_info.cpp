@@ -81,4 +81,18 @@ std::vector<FrameRef> find_frames(const SegmentStore& store, uint32_t stream, in
   return out;
 }
 
+std::vector<FrameRef> frames_after(const SegmentStore& store, uint32_t stream, int64_t after_dts_us, uint32_t max) {
+  std::vector<FrameRef> out;
+  for (uint32_t index : store.live_segments_in_order()) {
+    const Segment& seg = store.segments()[index];
+    const auto& frames = seg.frames[stream];
+    if (frames.empty() || frames.back().dts_us <= after_dts_us) continue;
+    auto it = std::upper_bound(frames.begin(), frames.end(), after_dts_us,
+                               [](int64_t t, const IndexEntry& e) { return t < e.dts_us; });
+    for (; it != frames.end() && out.size() < max; ++it) out.push_back({index, seg.seq, &*it});
+    if (out.size() >= max) break;
+  }
+  return out;
+}
+
 }  // namespace ringclip::store

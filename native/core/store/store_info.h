@@ -46,5 +46,7 @@ struct FrameRef {
   const IndexEntry* entry;
 };
 std::vector<FrameRef> find_frames(const SegmentStore& store, uint32_t stream, int64_t from_us, int64_t to_us);
+// Up to `max` frames of one stream with dts after `after_dts_us`, in decode order (followers).
+std::vector<FrameRef> frames_after(const SegmentStore& store, uint32_t stream, int64_t after_dts_us, uint32_t max);
 
 }  // namespace ringclip::store

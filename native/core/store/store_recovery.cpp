@@ -91,17 +91,19 @@ void SegmentStore::scan_segment(uint32_t index, const SegmentHeader& sh, uint64_
     RecordHeader seen;
     bool has_magic = decode_record_header(base + off, seen);
     if (!has_magic || seen.seq < expect) break;
-    // A whole record of a later generation (its segment header lost): also the end.
-    if (seen.seq >= end_seq && seen.payload_size <= size - off - kRecordHeaderSize &&
-        record_crc_ok(base + off, seen.payload_size))
-      break;
+    // A whole, CRC-valid record where record `expect` must start, with another sequence
+    // number, was written by another generation of this segment (reclaimed in place, its
+    // new segment header lost to the crash): this generation's data ends here too.
+    if (seen.payload_size <= size - off - kRecordHeaderSize && record_crc_ok(base + off, seen.payload_size)) break;
     // A damaged record: look for the next good one of this generation.
     uint32_t probe = off + kRecordAlign;
     bool found = false;
     RecordHeader next;
     for (; uint64_t(probe) + kRecordHeaderSize <= size; probe += kRecordAlign) {
       if (load_le<uint32_t>(base + probe) != kRecordMagic) continue;
-      if (valid_at(probe, expect, next)) {
+      // Records of one generation are contiguous and at least kRecordHeaderSize bytes each:
+      // one `probe - off` bytes further on carries at most that many more sequence numbers.
+      if (valid_at(probe, expect, next) && next.seq - expect <= (probe - off) / kRecordHeaderSize) {
         found = true;
         break;
       }

@@ -1,0 +1,178 @@
+/**
+ * Live: following the writer. `follow()` yields frames as they are stored; `liveMP4()`
+ * turns that into fragmented MP4 (init segment, then one fragment per GOP per track) —
+ * what the device serves the phone while it streams a drive. Followers run in the
+ * writing process (the same SegmentStore); a follower that falls behind the ring's wrap
+ * gets an OverrunError, or skips ahead to the next key frame when asked to.
+ */
+import { Readable } from 'node:stream';
+import { binding, type NativeStore } from './binding.js';
+import { InvalidArgumentError, OverrunError } from './errors.js';
+import type { OverwriteEvent, RandomAccessKind } from './types.js';
+import { toMicros, type TimeInput } from './units.js';
+
+export interface LiveFrame {
+  stream: string;
+  dts: number;
+  pts: number;
+  randomAccess: RandomAccessKind;
+  /** the NAL units (4-byte length prefixes), copied out of the ring */
+  payload: Buffer;
+  /** @internal configuration id (parameter sets) */
+  config: number;
+}
+
+export interface FollowOptions {
+  streams?: string[];
+  /** A past time, or 'now' (default): only frames stored from now on. */
+  from?: TimeInput | 'now';
+  /** On falling behind the wrap, continue at the next key frame instead of failing. */
+  skipOverwritten?: boolean;
+  signal?: AbortSignal;
+}
+
+/** What live followers need from a store (implemented by SegmentStore). */
+export interface Followable {
+  readonly streams: readonly string[];
+  streamId(name: string): number;
+  /** @internal */ nativeForLive(): NativeStore;
+  /** @internal */ waitForWrite(signal?: AbortSignal): Promise<boolean>;
+  /** @internal the store's one ArrayBuffer over a segment */ segmentView(segment: number): ArrayBuffer;
+  on(event: 'overwrite', listener: (e: OverwriteEvent) => void): unknown;
+  off(event: 'overwrite', listener: (e: OverwriteEvent) => void): unknown;
+}
+
+const BATCH = 256;
+
+export async function* follow(store: Followable, options: FollowOptions = {}): AsyncGenerator<LiveFrame> {
+  const names = options.streams ?? [...store.streams];
+  if (!Array.isArray(names) || names.length === 0) throw new InvalidArgumentError('follow(): streams must list at least one stream');
+  const ids = names.map((n) => store.streamId(n));
+  const native = store.nativeForLive();
+  const from = options.from ?? 'now';
+  const cursor = ids.map((id) => {
+    if (from === 'now') return native.lastDts(id) ?? -Number.MAX_SAFE_INTEGER;
+    return toMicros(from, 'from') - 1;
+  });
+  const lastPts = ids.map(() => -Number.MAX_SAFE_INTEGER);
+  const needKey = ids.map(() => false);
+  let overrun: OverwriteEvent | null = null;
+  const onOverwrite = (e: OverwriteEvent) => {
+    const k = names.indexOf(e.stream);
+    // Frames after the last one yielded were overwritten before we read them.
+    if (k >= 0 && e.to > lastPts[k]! && e.to > cursor[k]!) overrun ??= e;
+  };
+  store.on('overwrite', onOverwrite);
+  try {
+    for (;;) {
+      if (options.signal?.aborted) return;
+      if (overrun) {
+        const e: OverwriteEvent = overrun;
+        overrun = null;
+        if (!options.skipOverwritten) {
+          throw new OverrunError(`the follower of '${e.stream}' fell behind the ring's wrap: frames up to ${new Date(e.to / 1000).toISOString()} were overwritten before it read them`);
+        }
+        needKey[names.indexOf(e.stream)] = true;
+      }
+      const batch: LiveFrame[] = [];
+      for (let k = 0; k < ids.length; k++) {
+        const rows = native.listFramesAfter(ids[k]!, cursor[k]!, BATCH);
+        for (let i = 0; i < rows.length; i += 8) {
+          const segment = rows[i]!, seq = rows[i + 1]!;
+          cursor[k] = rows[i + 2]!;
+          const rap = rows[i + 6]!;
+          if (needKey[k] && !rap) continue;
+          needKey[k] = false;
+          // Copy under a pin: the bytes cannot be reclaimed while we copy them.
+          if (!native.pinIfLive(segment, seq)) { needKey[k] = true; continue; }
+          try {
+            const payload = Buffer.from(new Uint8Array(store.segmentView(segment), rows[i + 4]!, rows[i + 5]!));
+            batch.push({
+              stream: names[k]!, dts: rows[i + 2]!, pts: rows[i + 3]!,
+              randomAccess: rap === 1 ? 'idr' : rap === 2 ? 'recovery' : null, payload, config: rows[i + 7]!,
+            });
+          } finally {
+            native.unpin(segment);
+          }
+        }
+      }
+      if (batch.length === 0) {
+        if (!(await store.waitForWrite(options.signal))) return;
+        continue;
+      }
+      batch.sort((a, b) => a.dts - b.dts);
+      for (const f of batch) {
+        const k = names.indexOf(f.stream);
+        lastPts[k] = Math.max(lastPts[k]!, f.pts);
+        yield f;
+      }
+    }
+  } finally {
+    store.off('overwrite', onOverwrite);
+  }
+}
+
+const TICKS_PER_US = 90000 / 1e6;
+
+/** Fragmented MP4 following the writer: init segment, then a fragment per GOP per track. */
+export function liveMP4(store: Followable, options: Omit<FollowOptions, 'signal'> = {}): Readable {
+  const names = options.streams ?? [...store.streams];
+  const controller = new AbortController();
+  const native = store.nativeForLive();
+  let muxer: InstanceType<typeof binding.LiveMuxer> | null = null;
+  let sequence = 1;
+  let base = 0;
+  const gops: LiveFrame[][] = names.map(() => []);
+  const pending: LiveFrame[][][] = names.map(() => []); // complete GOPs held until the init segment is out
+  const configs = names.map(() => 0);
+
+  const readable = new Readable({
+    read() { /* frames are pushed as the writer stores them */ },
+    destroy(err, cb) { controller.abort(); cb(err); },
+  });
+
+  const fragment = (k: number, gop: LiveFrame[], nextDts: number) => {
+    const n = gop.length;
+    const dts = new Float64Array(n), pts = new Float64Array(n), durations = new Float64Array(n);
+    const sync = new Uint8Array(n);
+    gop.forEach((f, i) => {
+      dts[i] = Math.round((f.dts - base) * TICKS_PER_US);
+      pts[i] = Math.round((f.pts - base) * TICKS_PER_US);
+      sync[i] = f.randomAccess ? 1 : 0;
+    });
+    for (let i = 0; i < n; i++) durations[i] = (i + 1 < n ? dts[i + 1]! : Math.round((nextDts - base) * TICKS_PER_US)) - dts[i]!;
+    readable.push(muxer!.fragment(k, sequence++, dts, pts, durations, sync, gop.map((f) => f.payload)));
+  };
+
+  (async () => {
+    for await (const f of follow(store, { ...options, streams: names, signal: controller.signal })) {
+      const k = names.indexOf(f.stream);
+      const gop = gops[k]!;
+      if (gop.length === 0 && !f.randomAccess) continue; // a track starts at a key frame
+      if (f.randomAccess && gop.length > 0) {
+        if (muxer) fragment(k, gop, f.dts);
+        else pending[k]!.push(gop);
+        gops[k] = [];
+      }
+      if (f.randomAccess && configs[k] === 0) configs[k] = f.config;
+      gops[k]!.push(f);
+      if (!muxer && configs.every((c) => c !== 0)) {
+        const firstDts = names.map((_, i) => (pending[i]![0] ?? gops[i]!)[0]!.dts);
+        base = Math.min(...firstDts);
+        muxer = new binding.LiveMuxer(names.map((name, i) => {
+          const c = native.streamConfig(store.streamId(name), configs[i]!);
+          if (!c) throw new OverrunError(`the parameter sets of '${name}' were overwritten before the live stream started`);
+          return { name, width: c.width, height: c.height, sps: c.sps, pps: c.pps };
+        }), base);
+        readable.push(muxer.init());
+        names.forEach((_, i) => {
+          const held = pending[i]!;
+          held.forEach((g, j) => fragment(i, g, (held[j + 1] ?? gops[i]!)[0]!.dts));
+          pending[i] = [];
+        });
+      }
+    }
+    readable.push(null);
+  })().catch((err: unknown) => readable.destroy(err as Error));
+  return readable;
+}

@@ -1,0 +1,112 @@
+// Fragmented MP4 for live streaming: an init segment for a set of tracks, then one media
+// segment per call from frames handed in by lib/ (copies the writer already made, so the
+// ring may wrap underneath without tearing a fragment).
+#include <cmath>
+
+#include "addon_data.h"
+#include "errors.h"
+#include "mp4/writer.h"
+#include "objects.h"
+
+namespace ringclip::addon {
+namespace {
+
+std::vector<std::vector<uint8_t>> byte_list(Napi::Array arr) {
+  std::vector<std::vector<uint8_t>> out;
+  for (uint32_t i = 0; i < arr.Length(); ++i) {
+    Napi::Uint8Array b = arr.Get(i).As<Napi::Uint8Array>();
+    out.emplace_back(b.Data(), b.Data() + b.ByteLength());
+  }
+  return out;
+}
+
+Napi::Buffer<uint8_t> to_buffer(Napi::Env env, const mp4::VirtualFile& file) {
+  Napi::Buffer<uint8_t> out = Napi::Buffer<uint8_t>::New(env, size_t(file.size()));
+  file.copy(0, file.size(), out.Data());
+  return out;
+}
+
+class LiveMuxerObject : public Napi::ObjectWrap<LiveMuxerObject> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "LiveMuxer",
+                       {
+                           InstanceMethod<&LiveMuxerObject::Init>("init"),
+                           InstanceMethod<&LiveMuxerObject::Fragment>("fragment"),
+                       });
+  }
+
+  // new LiveMuxer([{ name, width, height, sps: [Uint8Array], pps: [Uint8Array] }])
+  LiveMuxerObject(const Napi::CallbackInfo& info) : Napi::ObjectWrap<LiveMuxerObject>(info) {
+    Napi::Array tracks = info[0].As<Napi::Array>();
+    movie_.timescale = 90000;
+    for (uint32_t i = 0; i < tracks.Length(); ++i) {
+      Napi::Object t = tracks.Get(i).As<Napi::Object>();
+      mp4::Track track;
+      track.track_id = i + 1;
+      track.name = t.Get("name").As<Napi::String>();
+      track.timescale = 90000;
+      track.width = t.Get("width").As<Napi::Number>().Uint32Value();
+      track.height = t.Get("height").As<Napi::Number>().Uint32Value();
+      track.sps = byte_list(t.Get("sps").As<Napi::Array>());
+      track.pps = byte_list(t.Get("pps").As<Napi::Array>());
+      movie_.tracks.push_back(std::move(track));
+    }
+    if (info.Length() > 1 && info[1].IsNumber()) movie_.creation_time_us = int64_t(info[1].As<Napi::Number>().DoubleValue());
+  }
+
+  Napi::Value Init(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    return guarded(env, [&]() -> Napi::Value {
+      mp4::FragmentedOptions o;
+      o.known_duration = false;  // live: the duration is not known
+      std::vector<uint8_t> bytes = mp4::build_init_segment(movie_, o);
+      return Napi::Buffer<uint8_t>::Copy(env, bytes.data(), bytes.size());
+    });
+  }
+
+  // fragment(track, sequence, dtsTicks: Float64Array, ptsTicks: Float64Array, durations:
+  // Float64Array, sync: Uint8Array, payloads: Uint8Array[]) -> Buffer (moof + mdat)
+  Napi::Value Fragment(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    return guarded(env, [&]() -> Napi::Value {
+      uint32_t index = info[0].As<Napi::Number>().Uint32Value();
+      uint32_t sequence = info[1].As<Napi::Number>().Uint32Value();
+      Napi::Float64Array dts = info[2].As<Napi::Float64Array>();
+      Napi::Float64Array pts = info[3].As<Napi::Float64Array>();
+      Napi::Float64Array durations = info[4].As<Napi::Float64Array>();
+      Napi::Uint8Array sync = info[5].As<Napi::Uint8Array>();
+      Napi::Array payloads = info[6].As<Napi::Array>();
+      if (index >= movie_.tracks.size()) throw Error(ErrorCode::InvalidArgument, "no such live track");
+      // A movie whose only samples are this fragment's; the others stay empty.
+      mp4::Movie m = movie_;
+      mp4::Track& t = m.tracks[index];
+      std::vector<Napi::Uint8Array> keep;  // the payload views stay referenced during the call
+      for (uint32_t i = 0; i < payloads.Length(); ++i) {
+        Napi::Uint8Array p = payloads.Get(i).As<Napi::Uint8Array>();
+        keep.push_back(p);
+        mp4::Sample s;
+        s.dts = int64_t(dts[i]);
+        s.pts = int64_t(pts[i]);
+        s.duration = uint32_t(durations[i]);
+        s.sync = sync[i] != 0;
+        s.data = ByteSpan{p.Data(), p.ByteLength()};
+        t.samples.push_back(s);
+      }
+      std::vector<mp4::FragmentRange> ranges(m.tracks.size());
+      ranges[index] = {0, t.samples.size()};
+      mp4::VirtualFile out;
+      mp4::append_fragment(out, m, ranges, sequence);
+      return to_buffer(env, out);
+    });
+  }
+
+ private:
+  mp4::Movie movie_;
+};
+
+}  // namespace
+
+Napi::Function DefineLiveMuxer(Napi::Env env) { return LiveMuxerObject::Define(env); }
+
+}  // namespace ringclip::addon

@@ -1,0 +1,79 @@
+import { writeFileSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { OverrunError, SegmentStore, type LiveFrame } from '../lib/index.js';
+import { T0, recordInterleaved } from './helpers/store.js';
+import { FIXTURES, decodeErrors, ffprobe, fixture, fixturesDir, frameHashes, splitAccessUnits, tempDir } from './helpers/tools.js';
+
+const tmp = tempDir();
+afterAll(() => tmp.cleanup());
+
+describe('follow and liveMP4', () => {
+  it('follow() yields frames from a past time, then as the writer stores them', async () => {
+    const store = await SegmentStore.create(`${tmp.dir}/f.ring`, { capacity: '32MiB', segmentSize: '2MiB', streams: ['road', 'cabin'] });
+    recordInterleaved(store, [{ stream: 'road', file: FIXTURES.road, fps: 30 }], 2);
+    const got: LiveFrame[] = [];
+    const done = (async () => {
+      for await (const f of store.follow({ streams: ['road'], from: T0 })) {
+        got.push(f);
+        if (got.length === 90) break;
+      }
+    })();
+    await new Promise((r) => setTimeout(r, 20));
+    recordInterleaved(store, [{ stream: 'road', file: FIXTURES.road, fps: 30 }], 1, T0 + 2e6);
+    await done;
+    expect(got.map((f) => f.pts)).toEqual(Array.from({ length: 90 }, (_, i) => T0 + Math.round((i * 1e6) / 30)));
+    expect(got[0]!.randomAccess).toBe('idr');
+    await store.close();
+  });
+
+  it("a follower that falls behind the wrap gets OverrunError, or skips to a key frame when asked", async () => {
+    const store = await SegmentStore.create(`${tmp.dir}/o.ring`, { capacity: '4MiB', segmentSize: '1MiB', streams: ['road'] });
+    recordInterleaved(store, [{ stream: 'road', file: FIXTURES.road, fps: 30 }], 1);
+    const strict = store.follow({ from: T0 });
+    const lenient = store.follow({ from: T0, skipOverwritten: true });
+    expect((await strict.next()).value!.pts).toBe(T0);
+    expect((await lenient.next()).value!.pts).toBe(T0);
+    recordInterleaved(store, [{ stream: 'road', file: FIXTURES.road, fps: 30 }], 20, T0 + 1e6); // wraps past both
+    // The strict follower gets what it had already read (contiguous), then the error.
+    const seen: number[] = [T0];
+    let error: unknown;
+    try {
+      for (;;) seen.push((await strict.next()).value!.pts);
+    } catch (e) { error = e; }
+    expect(error).toBeInstanceOf(OverrunError);
+    expect(seen).toEqual(Array.from({ length: seen.length }, (_, i) => T0 + Math.round((i * 1e6) / 30)));
+    expect(seen.length).toBeLessThan(40);
+    // The lenient one skips the lost footage and resumes at a key frame.
+    let next = (await lenient.next()).value!;
+    while (next.pts < T0 + 1e6) next = (await lenient.next()).value!;
+    expect(next.pts).toBeGreaterThan(T0 + 2e6);
+    expect(next.randomAccess).toBe('idr');
+    await lenient.return(undefined);
+    await store.close();
+  });
+
+  it('liveMP4() is fragmented MP4 of both tracks that ffmpeg decodes frame-exact', async () => {
+    const store = await SegmentStore.create(`${tmp.dir}/l.ring`, { capacity: '64MiB', segmentSize: '4MiB', streams: ['road', 'cabin'] });
+    const live = store.liveMP4({ streams: ['road', 'cabin'] });
+    const chunks: Buffer[] = [];
+    live.on('data', (c: Buffer) => chunks.push(c));
+    // The cabin camera's clock is 0.2 ms off the road camera's: two tracks, one timeline.
+    const road = splitAccessUnits(fixture(FIXTURES.road)), cabin = splitAccessUnits(fixture(FIXTURES.cabin));
+    for (let i = 0; i < 300; i++) {
+      store.write('road', road[i]!, { pts: T0 + Math.round((i * 1e6) / 30) });
+      store.write('cabin', cabin[i]!, { pts: T0 + Math.round((i * 1e6) / 30) + 200 });
+      if (i % 10 === 0) await new Promise((r) => setImmediate(r));
+    }
+    await new Promise((r) => setTimeout(r, 50));
+    live.destroy();
+    const out = `${tmp.dir}/live.mp4`;
+    writeFileSync(out, Buffer.concat(chunks));
+    const probe = ffprobe(out);
+    expect(probe.streams.map((s) => s.tags?.handler_name)).toEqual(['road', 'cabin']);
+    expect(decodeErrors(out)).toBe('');
+    // Every complete GOP was sent (the last one is still open when the stream stops).
+    expect(frameHashes(out, 0)).toEqual(frameHashes(`${fixturesDir}/${FIXTURES.road}`).slice(0, 270));
+    expect(frameHashes(out, 1)).toEqual(frameHashes(`${fixturesDir}/${FIXTURES.cabin}`).slice(0, 270));
+    await store.close();
+  });
+});

@@ -1,0 +1,224 @@
+/**
+ * Fault injection and hostile environments (issue 4). Extends test/store-bad-input.test.ts
+ * (which covers one bit flip, a torn header, all-zero and other-version headers, truncated
+ * and extended files) with: seeded bit flips and zeroed pages anywhere in the file, checked
+ * record by record against a map of the clean file; a disk without room for the
+ * preallocation (a real 8 MiB tmpfs); a read-only directory as an unprivileged user; and
+ * refused files left byte-identical.
+ */
+import { spawnSync } from 'node:child_process';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { SegmentStore, StoreFormatError, StoreIoError } from '../../lib/index.js';
+import { recordInterleaved } from '../helpers/store.js';
+import { FIXTURES } from '../helpers/tools.js';
+import { randInt, rng, scratchDir } from './crash-model.js';
+
+const dir = scratchDir('ringclip-faults-');
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const DATA = 65536, SEG = 1 << 20, SEG_HEADER = 64, REC_HEADER = 56;
+
+/** Where every record of a clean store file sits (the format of docs/FORMAT.md). */
+interface RecordAt { segment: number; offset: number; span: number; stream: number; pts: number; type: number }
+function mapRecords(file: Buffer): RecordAt[] {
+  const out: RecordAt[] = [];
+  for (let seg = 0; DATA + (seg + 1) * SEG <= file.length; seg++) {
+    const base = DATA + seg * SEG;
+    if (file.readUInt32LE(base) !== 0x47534352) continue;
+    let expect = file.readBigUInt64LE(base + 16);
+    for (let off = SEG_HEADER; off + REC_HEADER <= SEG;) {
+      const at = base + off;
+      if (file.readUInt32LE(at) !== 0x52524352 || file.readBigUInt64LE(at + 8) !== expect) break;
+      const payload = file.readUInt32LE(at + 40);
+      const span = (REC_HEADER + payload + 7) & ~7;
+      out.push({ segment: seg, offset: at, span, stream: file[at + 52]!, pts: Number(file.readBigInt64LE(at + 24)), type: file[at + 53]! });
+      off += span;
+      expect++;
+    }
+  }
+  return out;
+}
+
+async function cleanStore(name: string) {
+  const path = `${dir}/${name}.ring`;
+  const store = await SegmentStore.create(path, { capacity: DATA + 8 * SEG, segmentSize: '1MiB', streams: ['road', 'cabin'] });
+  recordInterleaved(store, [{ stream: 'road', file: FIXTURES.road, fps: 30 }, { stream: 'cabin', file: FIXTURES.cabin, fps: 30 }], 9);
+  const payloads = new Map<string, Buffer>();
+  for (const [s, stream] of store.streams.entries()) {
+    for (const f of store.frames({ stream })) payloads.set(`${s}:${f.pts}`, Buffer.from(f.payload));
+  }
+  await store.close();
+  return { path, bytes: readFileSync(path), payloads };
+}
+
+describe('bit flips and zeroed pages anywhere in the file', () => {
+  it('recovery keeps every undamaged record, returns nothing wrong, and reports the damage', async () => {
+    const clean = await cleanStore('flips');
+    const records = mapRecords(clean.bytes);
+    expect(records.filter((r) => r.type === 0).length).toBe(clean.payloads.size);
+    const r = rng(4242);
+    const failures: string[] = [];
+    let trials = 0, refused = 0, damagedSeen = 0, keptUndamaged = 0;
+    for (let trial = 0; trial < 120; trial++) {
+      const img = Buffer.from(clean.bytes);
+      const hits: Array<[number, number]> = []; // damaged byte ranges
+      const n = randInt(r, 1, 4);
+      for (let k = 0; k < n; k++) {
+        // Data damage only here (header slots: below; segment headers: the known gap below).
+        let at = randInt(r, DATA, img.length - 1);
+        if ((at - DATA) % SEG < SEG_HEADER) at += SEG_HEADER;
+        if (r() < 0.6) {
+          img[at]! ^= 1 << randInt(r, 0, 7);
+          hits.push([at, at + 1]);
+        } else {
+          const page = at & ~4095;
+          const from = Math.max(page, DATA + Math.floor((page - DATA) / SEG) * SEG + SEG_HEADER);
+          img.fill(0, from, page + 4096);
+          hits.push([from, page + 4096]);
+        }
+      }
+      const path = `${dir}/flipped.ring`;
+      writeFileSync(path, img);
+      trials++;
+      const store = await SegmentStore.open(path, { readOnly: true });
+      const got = new Set<string>();
+      for (const [s, stream] of store.streams.entries()) {
+        for (const f of store.frames({ stream })) {
+          const k = `${s}:${f.pts}`;
+          got.add(k);
+          if (!clean.payloads.get(k)?.equals(f.payload)) failures.push(`trial ${trial}: ${k} returned with other bytes`);
+        }
+      }
+      const damaged = records.filter((rec) => hits.some(([a, b]) => a < rec.offset + rec.span && b > rec.offset));
+      const undamagedFrames = records.filter((rec) => rec.type === 0 && !damaged.includes(rec));
+      for (const rec of undamagedFrames) {
+        // A record's parameter sets live in its segment's config record: undamaged frames are
+        // kept even when that one is hit (they are then listed but not clippable).
+        if (!got.has(`${rec.stream}:${rec.pts}`)) failures.push(`trial ${trial}: undamaged record ${rec.stream}:${rec.pts} lost`);
+        else keptUndamaged++;
+      }
+      const rep = store.recovery;
+      const v = store.verify();
+      if (v.badRecords !== 0) failures.push(`trial ${trial}: verify finds ${v.badRecords} bad records among those returned`);
+      if (damaged.length > 0) {
+        damagedSeen++;
+        if (rep.damagedRecords + rep.tornTailRecords === 0) failures.push(`trial ${trial}: ${damaged.length} damaged records, none reported`);
+        // verify() lists skipped damage (holes); damage in the last record of a segment is
+        // reported by recovery as a torn tail instead.
+        const onlyTails = rep.damagedRecords === 0;
+        if (!onlyTails && v.ok) failures.push(`trial ${trial}: verify() is clean over a store with skipped damage`);
+      }
+      await store.close();
+      rmSync(path);
+    }
+    console.log(`fault-injection: ${JSON.stringify({ trials, refused, damagedSeen, keptUndamaged })}`);
+    expect(failures.slice(0, 20)).toEqual([]);
+    expect(damagedSeen).toBeGreaterThan(50);
+  });
+
+  it('a damaged header slot: the other is used; both damaged: a clear error, the file untouched', async () => {
+    const clean = await cleanStore('slots');
+    for (const slot of [0, 1]) {
+      const img = Buffer.from(clean.bytes);
+      img[slot * 4096 + 200]! ^= 0x10;
+      writeFileSync(`${dir}/slot.ring`, img);
+      const s = await SegmentStore.open(`${dir}/slot.ring`, { readOnly: true });
+      expect(s.recovery.usedBackupHeader).toBe(true);
+      expect(s.info().streams[0]!.frames).toBeGreaterThan(0);
+      await s.close();
+    }
+    const img = Buffer.from(clean.bytes);
+    img.fill(0xee, 3000, 4200); // both slots torn (CRCs cover the whole slot)
+    writeFileSync(`${dir}/both.ring`, img);
+    await expect(SegmentStore.open(`${dir}/both.ring`)).rejects.toThrow(/damaged header: both copies fail/);
+    expect(readFileSync(`${dir}/both.ring`).equals(img)).toBe(true);
+  });
+
+  // KNOWN GAP (a failing reproduction, docs/RELIABILITY.md): a bit flip in a 64-byte segment
+  // header makes recovery skip the whole segment. Its undamaged records are lost, and neither
+  // recovery nor verify() says so. `it.fails` passes while the gap exists; when recovery
+  // learns to salvage such a segment (or at least report it), turn this into a plain `it`.
+  it.fails('a flipped bit in a segment header loses no undamaged record (KNOWN GAP)', async () => {
+    const clean = await cleanStore('seghdr');
+    const records = mapRecords(clean.bytes);
+    const img = Buffer.from(clean.bytes);
+    img[DATA + 2 * SEG + 20]! ^= 0x01; // segment 2's first_record_seq
+    writeFileSync(`${dir}/seghdr.ring`, img);
+    const s = await SegmentStore.open(`${dir}/seghdr.ring`, { readOnly: true });
+    const frames = s.streams.reduce((n, stream) => n + [...s.frames({ stream })].length, 0);
+    const reported = s.recovery.damagedRecords + s.recovery.tornTailRecords;
+    const verifyOk = s.verify().ok;
+    await s.close();
+    const lost = records.filter((r) => r.type === 0).length - frames;
+    expect({ lost, reportedOrVerified: reported > 0 || !verifyOk }).toEqual({ lost: 0, reportedOrVerified: true });
+  });
+});
+
+describe('hostile environments: a clear error, no crash, nothing else touched', () => {
+  it('a disk without room for the preallocation (an 8 MiB tmpfs): ENOSPC, no file left, neighbours untouched', async () => {
+    const mnt = `${dir}/small-disk`;
+    mkdirSync(mnt);
+    const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', mnt]).status === 0;
+    try {
+      if (mounted) {
+        writeFileSync(`${mnt}/neighbour.bin`, Buffer.alloc(1 << 20, 7));
+        await expect(SegmentStore.create(`${mnt}/big.ring`, { capacity: '16MiB', segmentSize: '1MiB', streams: ['road'] }))
+          .rejects.toThrow(/cannot preallocate store .*No space left on device.*no room for the preallocation/);
+        await expect(SegmentStore.create(`${mnt}/big.ring`, { capacity: '16MiB', segmentSize: '1MiB', streams: ['road'] }))
+          .rejects.toBeInstanceOf(StoreIoError);
+        expect(readdirSync(mnt)).toEqual(['neighbour.bin']);
+        expect(readFileSync(`${mnt}/neighbour.bin`).equals(Buffer.alloc(1 << 20, 7))).toBe(true);
+        // A store that fits is fine on the same disk.
+        const ok = await SegmentStore.create(`${mnt}/fits.ring`, { capacity: '4MiB', segmentSize: '1MiB', streams: ['road'] });
+        await ok.close();
+      } else {
+        // Not permitted to mount here: a child whose file size limit is 4 MiB (ulimit -f) gets EFBIG.
+        const script = `import('${new URL('../../dist/index.js', import.meta.url).pathname}').then(async ({ SegmentStore }) => {
+          try { await SegmentStore.create('${mnt}/big.ring', { capacity: '16MiB', segmentSize: '1MiB', streams: ['road'] }); console.log('created'); }
+          catch (e) { console.log(e.name + ': ' + e.message); } })`;
+        const r = spawnSync('bash', ['-c', `ulimit -f 4096; exec "${process.execPath}" -e "$0"`, script], { encoding: 'utf8' });
+        expect(r.stdout).toMatch(/StoreIoError: cannot preallocate store .*File too large/);
+        expect(existsSync(`${mnt}/big.ring`)).toBe(false);
+      }
+    } finally {
+      if (mounted) spawnSync('umount', [mnt]);
+    }
+  });
+
+  it('a read-only directory, as an unprivileged user: a clear error, nothing created', () => {
+    const ro = `${dir}/ro`;
+    mkdirSync(ro);
+    chmodSync(dir, 0o755);
+    chmodSync(ro, 0o555);
+    const lib = new URL('../../dist/index.js', import.meta.url).pathname;
+    const script = `import('${lib}').then(async ({ SegmentStore }) => {
+      try { await SegmentStore.create('${ro}/x.ring', { capacity: '4MiB', segmentSize: '1MiB', streams: ['a'] }); console.log('created'); }
+      catch (e) { console.log(e.name + ': ' + e.message); } })`;
+    const asRoot = process.getuid?.() === 0;
+    const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', ...(asRoot ? { uid: 65534, gid: 65534 } : {}) });
+    if (r.stdout.includes('Cannot find module') || r.stderr.includes('EACCES: permission denied, open')) return; // dist/ not readable by nobody
+    expect(r.stdout).toMatch(/StoreIoError: cannot create store .*Permission denied \(check the permissions/);
+    expect(readdirSync(ro)).toEqual([]);
+  });
+
+  it('refused files are left byte-identical (writable open attempts included)', async () => {
+    const clean = await cleanStore('refused');
+    const cases: Array<[string, (b: Buffer) => Buffer, RegExp]> = [
+      ['other version', (b) => { b.writeUInt32LE(2, 8); b.writeUInt32LE(2, 4096 + 8); return b; }, /format version 2/],
+      ['all-zero header', (b) => b.fill(0, 0, 8192), /header is all zeros/],
+      ['truncated', (b) => b.subarray(0, b.length - 4096), /truncated or extended/],
+      ['extended', (b) => Buffer.concat([b, Buffer.alloc(4096)]), /truncated or extended/],
+      ['not a store', (b) => b.fill(0x41, 0, 8192), /not a ringclip store/],
+    ];
+    for (const [name, damage, message] of cases) {
+      const bytes = damage(Buffer.from(clean.bytes));
+      const path = `${dir}/refused-${name.replace(/ /g, '-')}.ring`;
+      writeFileSync(path, bytes);
+      await expect(SegmentStore.open(path), name).rejects.toThrow(message);
+      await expect(SegmentStore.open(path, { readOnly: true }), name).rejects.toBeInstanceOf(StoreFormatError);
+      expect(readFileSync(path).equals(bytes), name).toBe(true);
+    }
+    copyFileSync(clean.path, `${dir}/copy.ring`);
+  });
+});
