@@ -83,8 +83,10 @@ const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 function load(): NativeBinding {
   const require = createRequire(import.meta.url);
   try {
+    // RINGCLIP_BINDING names a specific build (the ASan+UBSan one for `npm run test:asan`).
+    const override = process.env.RINGCLIP_BINDING;
     const nodeGypBuild = require('node-gyp-build') as (dir: string) => NativeBinding;
-    const binding = nodeGypBuild(packageRoot);
+    const binding = override ? (require(override) as NativeBinding) : nodeGypBuild(packageRoot);
     binding.setErrorClasses(errorClassesByCode);
     return binding;
   } catch (cause) {

@@ -213,3 +213,16 @@ describe('leaks', () => {
     expect(late - early).toBeLessThan(8 * 2 ** 20);
   }, 120_000);
 });
+
+describe('soak (short)', () => {
+  it('6 simulated minutes of dual-stream recording with clips: flat RSS, fixed file size, clean verify', () => {
+    // The full hour is `npm run test:soak` (also part of `npm run test:crash`).
+    const r = spawnSync(process.execPath, ['--expose-gc', new URL('./soak.mjs', import.meta.url).pathname], {
+      encoding: 'utf8', env: { ...process.env, SOAK_HOURS: '0.1' },
+    });
+    const summary = JSON.parse(r.stdout.slice(0, r.stdout.lastIndexOf('}') + 1)) as { failures: string[]; wraps: number };
+    expect(summary.failures).toEqual([]);
+    expect(summary.wraps).toBeGreaterThan(3);
+    expect(r.status).toBe(0);
+  }, 120_000);
+});

@@ -403,6 +403,12 @@ void SegmentStore::start_segment(int64_t capture_us) {
                                         " are pinned by readers; release a protection or a clip (the frame was not stored)");
   }
   if (segments_[index].live()) reclaim(index);
+  if (current_ != UINT32_MAX) {
+    // The finished segment's index no longer grows: give back the vectors' spare capacity
+    // (doubling leaves up to half unused), keeping the index near 32 bytes per frame.
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (auto& frames : segments_[current_].frames) frames.shrink_to_fit();
+  }
   SegmentHeader sh;
   sh.segment_seq = next_segment_seq_++;
   sh.first_record_seq = next_record_seq_;

@@ -43,6 +43,7 @@ void SegmentStore::recover() {
     // past next_first belong to a later generation of this segment (reclaimed in place,
     // its new header lost): they end this generation's data.
     scan_segment(c.index, c.header, next_first);
+    for (auto& frames : seg.frames) frames.shrink_to_fit();
     recovery_.segments_scanned++;
     next_segment_seq_ = std::max(next_segment_seq_, seg.seq + 1);
     next_record_seq_ = std::max(next_record_seq_, seg.next_record_seq);
