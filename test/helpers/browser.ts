@@ -1,0 +1,47 @@
+/**
+ * A real browser for the tests: Debian's Chromium (installed by .ci/run) driven by
+ * playwright-core. In CI a missing browser fails the suite; elsewhere the browser tests
+ * are skipped with a message saying how to get it.
+ */
+import { existsSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export const chromiumPath = '/usr/bin/chromium';
+export const haveChromium = existsSync(chromiumPath);
+export const requireBrowser = process.env.CI === 'true' || process.env.CI === '1';
+if (!haveChromium && !requireBrowser) {
+  console.warn(`browser tests skipped: ${chromiumPath} is missing (apt-get install chromium, as .ci/run does)`);
+}
+
+export async function launchChromium() {
+  const { chromium } = await import('playwright-core');
+  return chromium.launch({
+    executablePath: chromiumPath,
+    args: [
+      '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required',
+    ],
+  });
+}
+
+/** Serves a map of paths to bodies on 127.0.0.1, with Range support for media. */
+export async function serve(routes: Record<string, { type: string; body: Buffer | string }>): Promise<{ url: string; server: Server }> {
+  const server = createServer((req, res) => {
+    const route = routes[new URL(req.url ?? '/', 'http://x').pathname];
+    if (!route) { res.writeHead(404).end(); return; }
+    const body = Buffer.isBuffer(route.body) ? route.body : Buffer.from(route.body);
+    const range = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '');
+    if (range) {
+      const start = Number(range[1]);
+      const end = range[2] ? Math.min(Number(range[2]), body.length - 1) : body.length - 1;
+      res.writeHead(206, { 'content-type': route.type, 'content-range': `bytes ${start}-${end}/${body.length}`, 'accept-ranges': 'bytes', 'content-length': end - start + 1 });
+      res.end(body.subarray(start, end + 1));
+      return;
+    }
+    res.writeHead(200, { 'content-type': route.type, 'content-length': body.length, 'accept-ranges': 'bytes' });
+    res.end(body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
+}
