@@ -7,7 +7,7 @@
  * refused files left byte-identical.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SegmentStore, StoreFormatError, StoreIoError } from '../../lib/index.js';
 import { recordInterleaved } from '../helpers/store.js';
@@ -59,7 +59,7 @@ describe('bit flips and zeroed pages anywhere in the file', () => {
     expect(records.filter((r) => r.type === 0).length).toBe(clean.payloads.size);
     const r = rng(4242);
     const failures: string[] = [];
-    let trials = 0, refused = 0, damagedSeen = 0, keptUndamaged = 0;
+    let trials = 0, damagedSeen = 0, keptUndamaged = 0;
     for (let trial = 0; trial < 120; trial++) {
       const img = Buffer.from(clean.bytes);
       const hits: Array<[number, number]> = []; // damaged byte ranges
@@ -112,7 +112,7 @@ describe('bit flips and zeroed pages anywhere in the file', () => {
       await store.close();
       rmSync(path);
     }
-    console.log(`fault-injection: ${JSON.stringify({ trials, refused, damagedSeen, keptUndamaged })}`);
+    console.log(`fault-injection: ${JSON.stringify({ trials, damagedSeen, keptUndamaged })}`);
     expect(failures.slice(0, 20)).toEqual([]);
     expect(damagedSeen).toBeGreaterThan(50);
   });
@@ -197,7 +197,10 @@ describe('hostile environments: a clear error, no crash, nothing else touched', 
       catch (e) { console.log(e.name + ': ' + e.message); } })`;
     const asRoot = process.getuid?.() === 0;
     const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', ...(asRoot ? { uid: 65534, gid: 65534 } : {}) });
-    if (r.stdout.includes('Cannot find module') || r.stderr.includes('EACCES: permission denied, open')) return; // dist/ not readable by nobody
+    if (r.stdout.includes('Cannot find module') || r.stderr.includes('EACCES')) {
+      console.log(`read-only directory: could not run as uid 65534 here: ${r.stderr.slice(0, 200)}`);
+      return; // dist/ not readable by nobody on this machine
+    }
     expect(r.stdout).toMatch(/StoreIoError: cannot create store .*Permission denied \(check the permissions/);
     expect(readdirSync(ro)).toEqual([]);
   });
@@ -219,6 +222,5 @@ describe('hostile environments: a clear error, no crash, nothing else touched', 
       await expect(SegmentStore.open(path, { readOnly: true }), name).rejects.toBeInstanceOf(StoreFormatError);
       expect(readFileSync(path).equals(bytes), name).toBe(true);
     }
-    copyFileSync(clean.path, `${dir}/copy.ring`);
   });
 });
