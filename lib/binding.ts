@@ -52,6 +52,7 @@ export interface NativeStore {
 export interface NativeMp4Source {
   info(): { origin: number; size: number; tracks: Array<{ name: string; width: number; height: number; samples: number; syncSamples: number; first: number; last: number }> };
   clip(request: { from: number; to: number; tracks: number[]; exact: boolean; allowPartial: boolean }): NativeClip;
+  close(): void;
 }
 
 export interface NativeLiveMuxer {
@@ -76,6 +77,8 @@ export interface NativeVirtualFile {
   readonly etag: string;
   read(start: number, end: number): Buffer;
   writeTo(target: string | number): Promise<number>;
+  /** drops this object's hold on the clip's footage (a write in flight keeps its own) */
+  release(): void;
 }
 
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..');

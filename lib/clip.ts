@@ -66,7 +66,16 @@ export class VirtualMP4 {
     return this.#file.read(start, Math.min(end, this.size));
   }
   /** Writes the whole file (scatter I/O, off the JS thread); resolves with the byte count. */
-  writeTo(target: string | number): Promise<number> { return this.#file.writeTo(target); }
+  writeTo(target: string | number): Promise<number> {
+    if (typeof target !== 'string' && !(Number.isInteger(target) && target >= 0)) {
+      throw new InvalidArgumentError('writeTo() takes a file path or an open file descriptor');
+    }
+    return this.#file.writeTo(target);
+  }
+  /** Lets go of the footage this file points into (its pins) now rather than at garbage
+   *  collection. A write in flight finishes first; reads afterwards fail. */
+  release(): void { this.#file.release(); }
+  [Symbol.dispose](): void { this.release(); }
 }
 
 export class Clip {
@@ -130,9 +139,13 @@ export class Clip {
       throw new InvalidArgumentError('writeMP4() takes a file path or an open file descriptor');
     }
     const file = this.#build(options);
-    const p = file.writeTo(target);
-    const bytes = await (this.#store ? this.#store.track(p) : p);
-    return { bytes };
+    try {
+      const p = file.writeTo(target);
+      const bytes = await (this.#store ? this.#store.track(p) : p);
+      return { bytes };
+    } finally {
+      file.release();
+    }
   }
 
   /** Unpins the footage. Virtual files already built keep their own pins until collected. */

@@ -5,7 +5,7 @@
 import { resolve } from 'node:path';
 import { binding, type NativeMp4Source } from './binding.js';
 import { Clip, type ClipOptions } from './clip.js';
-import { InvalidArgumentError } from './errors.js';
+import { InvalidArgumentError, StoreClosedError } from './errors.js';
 import { toMicros } from './units.js';
 
 export interface Mp4SourceTrack {
@@ -25,7 +25,7 @@ export class Mp4Source {
   readonly origin: number;
   readonly size: number;
   readonly tracks: readonly Mp4SourceTrack[];
-  #native: NativeMp4Source;
+  #native: NativeMp4Source | null;
 
   private constructor(path: string, native: NativeMp4Source) {
     this.path = path;
@@ -42,6 +42,13 @@ export class Mp4Source {
     const full = resolve(path);
     return new Mp4Source(full, binding.NativeMp4Source.open(full));
   }
+
+  /** Unmaps the file. Clips already cut keep their own hold on it until released. */
+  close(): void {
+    this.#native?.close();
+    this.#native = null;
+  }
+  [Symbol.dispose](): void { this.close(); }
 
   /** First presented frame of the file (µs on its timeline). */
   get start(): number { return Math.min(...this.tracks.map((t) => t.first)); }
@@ -63,6 +70,7 @@ export class Mp4Source {
     const to = time(options.to, 'to');
     if (to <= from) throw new InvalidArgumentError(`clip(): 'to' must be after 'from'`);
     const names = options.streams ?? this.tracks.map((t) => t.name);
+    if (new Set(names).size !== names.length) throw new InvalidArgumentError('clip(): a track is listed twice');
     const tracks = names.map((n) => {
       const i = this.tracks.findIndex((t) => t.name === n);
       if (i < 0) throw new InvalidArgumentError(`the MP4 has no track '${n}': it has ${this.tracks.map((t) => `'${t.name}'`).join(', ')}`);
@@ -70,6 +78,7 @@ export class Mp4Source {
     });
     const align = options.align ?? 'keyframe';
     if (align !== 'keyframe' && align !== 'exact') throw new InvalidArgumentError(`align must be 'keyframe' or 'exact', got ${JSON.stringify(align)}`);
+    if (!this.#native) throw new StoreClosedError(`the MP4 source '${this.path}' is closed`);
     return new Clip(this.#native.clip({ from, to, tracks, exact: align === 'exact', allowPartial: options.allowPartial === true }), null);
   }
 }

@@ -341,10 +341,13 @@ export class SegmentStore extends EventEmitter<SegmentStoreEvents> {
     if (this.#flushTimer) clearInterval(this.#flushTimer);
     await Promise.allSettled([...this.#pending]);
     const native = this.#native;
-    this.drainEvents();
+    // Followers end (their waits resolve false) rather than wake to a closed store.
+    const waiters = [...this.#waiters];
+    this.#waiters.clear();
+    for (const w of waiters) w(false);
+    for (const e of native.takeEvents()) this.emit('overwrite', e);
     native.close();
     this.#native = null;
-    for (const w of [...this.#waiters]) w(false);
     for (const ab of this.#segmentBuffers.values()) binding.detach(ab);
     this.#segmentBuffers.clear();
   }

@@ -32,15 +32,15 @@ export function parseSize(value: number | string, what = 'size'): number {
 
 const DURATION_UNITS: Record<string, number> = { us: 1e-3, ms: 1, s: 1000, m: 60_000, min: 60_000, h: 3_600_000 };
 
-/** Milliseconds from a number (ms) or a string such as '10s', '250ms', '1.5m', '2h'. */
+/** Milliseconds from a number (ms) or a string such as '10s', '250ms', '1.5m', '2h' ('500' is ms). */
 export function parseDuration(value: number | string, what = 'duration'): number {
   if (typeof value === 'number') {
     if (!Number.isFinite(value) || value < 0) throw new InvalidArgumentError(`${what} must be a non-negative number of milliseconds, got ${value}`);
     return value;
   }
-  const m = typeof value === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*(us|ms|s|m|min|h)\s*$/.exec(value) : null;
-  if (!m) throw new InvalidArgumentError(`${what} '${String(value)}' is not a duration: use e.g. '250ms', '10s', '1.5m', '2h'`);
-  return Number(m[1]) * DURATION_UNITS[m[2]!]!;
+  const m = typeof value === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*(us|ms|s|m|min|h)?\s*$/i.exec(value) : null;
+  if (!m) throw new InvalidArgumentError(`${what} '${String(value)}' is not a duration: use milliseconds or e.g. '250ms', '10s', '1.5m', '2h'`);
+  return Number(m[1]) * DURATION_UNITS[(m[2] ?? 'ms').toLowerCase()]!;
 }
 
 /** A point in time the API accepts: a Date, an ISO-8601 string, or µs since the epoch. */
@@ -74,6 +74,7 @@ export function toMicros(value: TimeInput, what = 'time'): number {
 
 /** ISO-8601 (UTC, microsecond precision when needed) of µs since the epoch. */
 export function microsToIso(us: number): string {
+  us = Math.round(us);
   const ms = Math.floor(us / 1000);
   const iso = new Date(ms).toISOString();
   const rest = us - ms * 1000;

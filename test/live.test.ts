@@ -52,6 +52,17 @@ describe('follow and liveMP4', () => {
     await store.close();
   });
 
+  it('followers end when the store closes, and liveMP4() ends its stream', async () => {
+    const store = await SegmentStore.create(`${tmp.dir}/c.ring`, { capacity: '8MiB', segmentSize: '1MiB', streams: ['road'] });
+    const follower = store.follow();
+    const pending = follower.next();
+    const live = store.liveMP4();
+    const ended = new Promise<string>((resolve) => { live.on('end', () => resolve('end')); live.on('error', (e) => resolve(`error: ${e.message}`)); live.resume(); });
+    await store.close();
+    expect(await pending).toEqual({ done: true, value: undefined });
+    expect(await ended).toBe('end');
+  });
+
   it('liveMP4() is fragmented MP4 of both tracks that ffmpeg decodes frame-exact', async () => {
     const store = await SegmentStore.create(`${tmp.dir}/l.ring`, { capacity: '64MiB', segmentSize: '4MiB', streams: ['road', 'cabin'] });
     const live = store.liveMP4({ streams: ['road', 'cabin'] });

@@ -33,6 +33,14 @@ describe('Mp4Source', () => {
     // The key frame at or before 2.5 s is the IDR at frame 60 (GOP 30).
     expect(frameHashes(out)).toEqual(frameHashes(`${fixturesDir}/${FIXTURES.cabin}`).slice(60, 120));
     clip.release();
+    // A closed source refuses new clips; a clip cut before keeps its hold on the file.
+    const kept = src.clip({ from: { offset: 0 }, to: { offset: 1 } });
+    src.close();
+    expect(() => src.clip({ from: { offset: 0 }, to: { offset: 1 } })).toThrow(/closed/);
+    expect(() => src.clip({ from: { offset: 0 }, to: { offset: 1 }, streams: ['x', 'x'] })).toThrow();
+    await kept.writeMP4(`${tmp.dir}/kept.mp4`);
+    expect(decodeErrors(`${tmp.dir}/kept.mp4`)).toBe('');
+    kept.release();
   });
 
   it('cuts an ffmpeg-written fragmented MP4 frame-exact', async () => {

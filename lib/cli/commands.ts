@@ -23,6 +23,13 @@ function list(flags: Flags, name: string): string[] {
   return Array.isArray(v) ? v : typeof v === 'string' ? [v] : [];
 }
 
+function protectCap(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const v = Number(text);
+  if (text.trim() === '' || !Number.isFinite(v)) throw new UsageError(`--protect-cap is a share of the capacity from 0 to 0.9, got '${text}'`);
+  return v;
+}
+
 export async function create(store: string, flags: Flags): Promise<number> {
   const streams = list(flags, 'stream');
   if (streams.length === 0) throw new UsageError('create needs at least one --stream NAME');
@@ -32,7 +39,7 @@ export async function create(store: string, flags: Flags): Promise<number> {
     capacity: str(flags, 'capacity', true)!,
     segmentSize: str(flags, 'segment-size') ?? '8MiB',
     streams,
-    protectCap: str(flags, 'protect-cap') === undefined ? undefined : Number(str(flags, 'protect-cap')),
+    protectCap: protectCap(str(flags, 'protect-cap')),
     flush,
   });
   const info = s.info();

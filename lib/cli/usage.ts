@@ -5,7 +5,7 @@ export const USAGE = `ringclip — loop-recording H.264 store, zero-copy clips a
 
 Usage:
   ringclip create STORE --capacity SIZE [--segment-size SIZE] --stream NAME [--stream NAME ...]
-                        [--protect-cap FRACTION] [--flush none|keyframe|MS]
+                        [--protect-cap FRACTION] [--flush none|keyframe|DURATION]
   ringclip ingest STORE --stream NAME=FILE.h264 [--stream NAME=FILE.h264 ...] [--fps N] [--start ISO-8601]
   ringclip info   STORE [--json]
   ringclip verify STORE [--json]

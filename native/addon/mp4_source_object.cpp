@@ -14,6 +14,7 @@ class Mp4SourceObject : public Napi::ObjectWrap<Mp4SourceObject> {
                            StaticMethod<&Mp4SourceObject::Open>("open"),
                            InstanceMethod<&Mp4SourceObject::Info>("info"),
                            InstanceMethod<&Mp4SourceObject::Clip>("clip"),
+                           InstanceMethod<&Mp4SourceObject::Close>("close"),
                        });
   }
   Mp4SourceObject(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Mp4SourceObject>(info) {}
@@ -30,6 +31,7 @@ class Mp4SourceObject : public Napi::ObjectWrap<Mp4SourceObject> {
 
   Napi::Value Info(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
+    if (!source_) throw to_js_error(env, ErrorCode::Closed, "the MP4 source is closed");
     Napi::Object o = Napi::Object::New(env);
     o.Set("origin", double(source_->origin_us()));
     o.Set("size", double(source_->size()));
@@ -58,9 +60,16 @@ class Mp4SourceObject : public Napi::ObjectWrap<Mp4SourceObject> {
     return o;
   }
 
+  // Drops this object's hold on the mapping; clips cut from it keep their own.
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    source_.reset();
+    return info.Env().Undefined();
+  }
+
   Napi::Value Clip(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     return guarded(env, [&]() -> Napi::Value {
+      if (!source_) throw Error(ErrorCode::Closed, "the MP4 source is closed");
       Napi::Object o = info[0].As<Napi::Object>();
       exporting::CutRequest req;
       req.from_us = int64_t(o.Get("from").As<Napi::Number>().DoubleValue());

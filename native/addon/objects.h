@@ -74,6 +74,8 @@ class VirtualFileObject : public Napi::ObjectWrap<VirtualFileObject> {
   Napi::Value Etag(const Napi::CallbackInfo& info);
   Napi::Value Read(const Napi::CallbackInfo& info);
   Napi::Value WriteTo(const Napi::CallbackInfo& info);
+  Napi::Value Release(const Napi::CallbackInfo& info);
+  void check_live() const;
   std::shared_ptr<const mp4::VirtualFile> file_;
   std::shared_ptr<void> keep_alive_;
   std::shared_ptr<store::SegmentStore> store_;  // null for MP4 sources

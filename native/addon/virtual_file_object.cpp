@@ -78,6 +78,7 @@ Napi::Function VirtualFileObject::Define(Napi::Env env) {
                          InstanceAccessor<&VirtualFileObject::Etag>("etag"),
                          InstanceMethod<&VirtualFileObject::Read>("read"),
                          InstanceMethod<&VirtualFileObject::WriteTo>("writeTo"),
+                         InstanceMethod<&VirtualFileObject::Release>("release"),
                      });
 }
 
@@ -91,13 +92,24 @@ void VirtualFileObject::Init(std::shared_ptr<const mp4::VirtualFile> file, std::
   etag_ = std::move(etag);
 }
 
-Napi::Value VirtualFileObject::Size(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), double(file_->size())); }
+Napi::Value VirtualFileObject::Size(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), file_ ? double(file_->size()) : 0); }
 Napi::Value VirtualFileObject::Etag(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), etag_); }
+
+Napi::Value VirtualFileObject::Release(const Napi::CallbackInfo& info) {
+  file_.reset();  // a WriteWorker in flight holds its own references
+  keep_alive_.reset();
+  return info.Env().Undefined();
+}
+
+void VirtualFileObject::check_live() const {
+  if (!file_) throw Error(ErrorCode::Closed, "the virtual file was released");
+}
 
 // read(start, end): a Buffer with bytes [start, end) (end exclusive, clamped to the size).
 Napi::Value VirtualFileObject::Read(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
+    check_live();
     std::shared_lock<std::shared_mutex> lock;
     if (store_) {
       lock = std::shared_lock<std::shared_mutex>(store_->mapping_lock());
@@ -116,6 +128,7 @@ Napi::Value VirtualFileObject::Read(const Napi::CallbackInfo& info) {
 // writeTo(pathOrFd): resolves with the byte count once written.
 Napi::Value VirtualFileObject::WriteTo(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
+  if (!file_) throw to_js_error(env, ErrorCode::Closed, "the virtual file was released");
   std::string path;
   int fd = -1;
   if (info[0].IsNumber()) fd = info[0].As<Napi::Number>().Int32Value();

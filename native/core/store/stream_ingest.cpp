@@ -19,12 +19,21 @@ StreamIngest::StreamIngest(SegmentStore& store, uint32_t stream, double fps, int
 
 void StreamIngest::feed(const uint8_t* data, size_t size) {
   scanner_.feed(data, size, [this](const h264::NalView& nal) { assembler_.push(nal); });
+  count_rejections();
 }
 
 void StreamIngest::finish() {
   scanner_.finish([this](const h264::NalView& nal) { assembler_.push(nal); });
   assembler_.finish();
   if (order_) order_->finish();
+  count_rejections();
+}
+
+void StreamIngest::count_rejections() {
+  // Units that did not parse count in the store's info() as well as in this ingest's stats.
+  uint64_t now = assembler_.rejected_units();
+  if (now > rejected_counted_) store_.count_rejected(stream_, now - rejected_counted_);
+  rejected_counted_ = now;
 }
 
 void StreamIngest::on_unit(const h264::AccessUnit& unit) {

@@ -33,6 +33,7 @@ class StreamIngest {
   };
   void on_unit(const h264::AccessUnit& unit);
   void on_release(const h264::PresentationOrder::Released& r);
+  void count_rejections();
 
   SegmentStore& store_;
   uint32_t stream_;
@@ -45,6 +46,7 @@ class StreamIngest {
   std::deque<Held> held_;
   uint64_t next_token_ = 0;
   uint64_t stored_ = 0, dropped_ = 0;
+  uint64_t rejected_counted_ = 0;
 };
 
 }  // namespace ringclip::store
