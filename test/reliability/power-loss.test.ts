@@ -136,7 +136,11 @@ class Timeline {
   }
 
   async flush() {
+    // A flush may also write a header slot (synced): then it is the last header write.
+    const before = Buffer.from(this.image().subarray(0, HEADER_BYTES));
+    const prot = [...this.protNow];
     await this.store.flush();
+    if (!before.equals(this.image().subarray(0, HEADER_BYTES))) this.headerChanged(before, prot);
     if (this.overwritesSinceDurable > 0) stats.wrapsBetweenFlushes++;
     this.markDurable();
     stats.flushes++;

@@ -55,7 +55,15 @@ Selected select(const SourceTrack& track, const CutRequest& req, CutTrackReport&
         start = i;
         break;
       }
-    if (start < 0) throw nothing();
+    if (start < 0) {
+      for (const SourceSample& s : all)
+        if (s.pts_us >= req.from_us && s.pts_us < req.to_us)
+          throw Error(ErrorCode::Range, "the footage of '" + name + "' between " + format_time_us(req.from_us) + " and " +
+                                            format_time_us(req.to_us) +
+                                            " cannot be decoded: no random access point (key frame) before or in it is retained (" +
+                                            retained() + ")");
+      throw nothing();
+    }
     if (!req.allow_partial)
       throw Error(ErrorCode::Range, "footage of '" + name + "' from " + format_time_us(req.from_us) +
                                         " is no longer retained (" + retained() + "); pass allowPartial to clip what remains, from " +
