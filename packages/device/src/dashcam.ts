@@ -1,0 +1,399 @@
+/**
+ * The dashcam: two cameras recording into internal memory from power-on, a G-sensor whose
+ * events protect their footage until the phone acknowledges them, and the Wi-Fi API.
+ * Time is virtual: `run()` drives a scenario at any multiple of real time, and every
+ * timestamp (footage, events, traces) reads as if it ran in real time.
+ */
+import { EventEmitter } from 'node:events';
+import { ProtectionLimitError, RingFullError, toMicros, type OverwriteEvent, type RecoveryReport, type SegmentStore, type TimeInput } from 'ringclip';
+import { createCamera, type Camera, type CameraOptions } from './camera.js';
+import { Pacer, VirtualClock } from './clock.js';
+import { EventDetector, type Detection, type DetectionOptions } from './detector.js';
+import { EventLog, type DeviceEvent } from './events.js';
+import { GSENSOR_HZ, GSENSOR_PERIOD_US, type GSample } from './gsensor.js';
+import { openMemory, type MemoryOptions } from './memory.js';
+import { Pairing } from './pairing.js';
+import { DriveModel, scenarioDuration, seconds, validateScenario, type Scenario } from './scenario.js';
+import { WifiApi, type ServerOptions } from './server.js';
+
+export interface DashcamOptions {
+  /** where internal memory (memory.ring), events.json and pairing.json live */
+  dataDir: string;
+  /** internal memory size and layout (used when the store is created) */
+  memory?: MemoryOptions;
+  /** the cameras (default: road 1280x720 at 30 fps and cabin 640x360 at 15 fps, GOP 1 s) */
+  cameras?: CameraOptions[];
+  detection?: DetectionOptions;
+  /** an event's clip window around it (default 10 s before, 10 s after) */
+  clipWindow?: { before?: number | string; after?: number | string };
+  /** the manual clip button keeps the last N seconds (default 20) */
+  manualClipSeconds?: number;
+  /** G-sensor trace kept with each event, seconds before and after (default 3) */
+  traceSeconds?: number;
+  /** make footage durable every N seconds of device time (default 1) */
+  flushEvery?: number | string;
+  /** device time at the first power-on (default: now) */
+  startTime?: TimeInput;
+  /** the pairing code the device shows (default: random, new at every power-on) */
+  pairingCode?: string;
+}
+
+export interface RunOptions {
+  /** multiple of real time (default 20; Infinity: as fast as possible) */
+  speed?: number;
+  /** how much of the scenario to drive (default: its duration) */
+  duration?: number | string;
+  signal?: AbortSignal;
+}
+
+export interface RunSummary {
+  scenario: string;
+  /** device time, µs */
+  from: number;
+  to: number;
+  realMs: number;
+  speed: number;
+  frames: Record<string, number>;
+  bytes: Record<string, number>;
+  events: DeviceEvent[];
+  dropped: number;
+  overwrittenFrames: number;
+}
+
+export interface DashcamEvents {
+  event: [DeviceEvent];
+  'event-complete': [DeviceEvent];
+  overwrite: [OverwriteEvent];
+  power: [{ on: boolean; drive?: number; abrupt?: boolean; recovery?: RecoveryReport | null }];
+  error: [Error];
+}
+
+const PARKED: Scenario = { name: 'parked', steps: [], roadNoise: 0 };
+
+export class Dashcam extends EventEmitter<DashcamEvents> {
+  readonly options: DashcamOptions;
+  readonly cameras: Camera[];
+  #store: SegmentStore | null = null;
+  #log: EventLog | null = null;
+  #pairing: Pairing | null = null;
+  #clock: VirtualClock | null = null;
+  #detector: EventDetector;
+  #model: DriveModel = new DriveModel(PARKED);
+  #history: GSample[] = [];
+  #tracing: DeviceEvent[] = [];
+  /** events whose clip window is still being recorded */
+  #open: DeviceEvent[] = [];
+  #loop: Promise<unknown> | null = null;
+  #stop = false;
+  #api: WifiApi | null = null;
+  #drive = 0;
+  #durableUntil: number | null = null;
+  #lastFlush = 0;
+  #flushing: Promise<void> | null = null;
+  #dropped = 0;
+  #overwritten = 0;
+  #recovery: RecoveryReport | null = null;
+  #before: number;
+  #after: number;
+  #flushEvery: number;
+
+  constructor(options: DashcamOptions) {
+    super();
+    if (!options || typeof options.dataDir !== 'string' || !options.dataDir) throw new TypeError('Dashcam needs { dataDir }');
+    this.options = options;
+    const cams = options.cameras ?? [{ name: 'road' }, { name: 'cabin' }];
+    if (cams.length === 0 || new Set(cams.map((c) => c.name)).size !== cams.length) throw new RangeError('cameras must have distinct names');
+    this.cameras = cams.map((c) => createCamera(c));
+    this.#detector = new EventDetector(options.detection);
+    this.#before = seconds(options.clipWindow?.before, 'clipWindow.before', 10) * 1e6;
+    this.#after = seconds(options.clipWindow?.after, 'clipWindow.after', 10) * 1e6;
+    this.#flushEvery = seconds(options.flushEvery, 'flushEvery', 1) * 1e6;
+  }
+
+  get powered(): boolean { return this.#store !== null; }
+  /** Internal memory (while powered). */
+  get store(): SegmentStore {
+    if (!this.#store) throw new Error('the dashcam is powered off');
+    return this.#store;
+  }
+  get clock(): VirtualClock {
+    if (!this.#clock) throw new Error('the dashcam is powered off');
+    return this.#clock;
+  }
+  /** Device time, µs since the epoch. */
+  now(): number { return this.clock.now(); }
+  get drive(): number { return this.#drive; }
+  get pairingCode(): string {
+    if (!this.#pairing) throw new Error('the dashcam is powered off');
+    return this.#pairing.code;
+  }
+  /** @internal */ get pairing(): Pairing { return this.#pairing!; }
+  get events(): DeviceEvent[] { return this.#log?.list() ?? []; }
+  event(id: string): DeviceEvent | undefined { return this.#log?.get(id); }
+  /** Device time up to which footage is durable (flushed). */
+  get durableUntil(): number | null { return this.#durableUntil; }
+  get recovery(): RecoveryReport | null { return this.#recovery; }
+  get recording(): boolean { return this.#loop !== null; }
+
+  /** Powers on: opens (recovers) or creates internal memory and starts a new drive. */
+  async powerOn(options: { at?: TimeInput } = {}): Promise<void> {
+    if (this.#store) return;
+    const streams = this.cameras.map((c) => c.name);
+    const { store, recovery } = await openMemory(this.options.dataDir, streams, this.options.memory);
+    this.#store = store;
+    this.#recovery = recovery;
+    store.on('overwrite', (e) => {
+      this.#overwritten += e.frames;
+      this.emit('overwrite', e);
+    });
+    store.on('error', (e) => this.emit('error', e));
+    const info = store.info();
+    this.#drive = info.currentDrive;
+    // Footage times only move forward: a new drive starts after the last stored frame.
+    const last = Math.max(0, ...info.streams.map((s) => s.last ?? 0));
+    const wanted = options.at !== undefined ? toMicros(options.at, 'at')
+      : recovery === null && this.options.startTime !== undefined ? toMicros(this.options.startTime, 'startTime') : Date.now() * 1000;
+    const start = Math.max(wanted, last ? last + 1e6 : 0);
+    this.#clock = new VirtualClock(start);
+    this.#lastFlush = start;
+    this.#durableUntil = null;
+    this.#history = [];
+    this.#tracing = [];
+    this.#open = [];
+    this.#detector = new EventDetector(this.options.detection);
+    this.#model = new DriveModel(PARKED);
+    for (const cam of this.cameras) cam.start(start);
+    this.#log = new EventLog(this.options.dataDir);
+    this.#log.reconcile(store, this.#drive);
+    this.#pairing = new Pairing(this.options.dataDir, this.options.pairingCode);
+    this.emit('power', { on: true, drive: this.#drive, recovery });
+  }
+
+  /**
+   * Powers off. Graceful: stops recording, makes everything durable, saves the event list,
+   * closes internal memory. Abrupt (`{ abrupt: true }`, a power cut): recording stops where
+   * it is, nothing more is flushed or saved, the Wi-Fi API drops its connections. (In one
+   * process the engine's handle must still be closed to release the store's lock, and
+   * closing syncs the mapping; a real power cut — or kill -9 of a `ringclip-device`
+   * process — can lose footage after the last flush.)
+   */
+  async powerOff(options: { abrupt?: boolean } = {}): Promise<void> {
+    const store = this.#store;
+    if (!store) return;
+    const abrupt = options.abrupt === true;
+    await this.#halt();
+    await this.stopServer({ abrupt });
+    if (!abrupt) {
+      await store.flush();
+      this.#durableUntil = this.#clock!.now();
+      this.#log!.save();
+    }
+    this.#store = null;
+    await store.close();
+    this.#log = null;
+    this.#clock = null;
+    this.emit('power', { on: false, abrupt });
+  }
+
+  /** Drives a scenario: resolves when its duration has passed in device time. */
+  async run(scenario: Scenario, options: RunOptions = {}): Promise<RunSummary> {
+    this.store; // throws when powered off
+    validateScenario(scenario);
+    await this.#halt();
+    const speed = options.speed ?? 20;
+    const durationUs = (options.duration !== undefined ? seconds(options.duration, 'duration') : scenarioDuration(scenario)) * 1e6;
+    const from = this.now();
+    const eventsBefore = new Set(this.events.map((e) => e.id));
+    const frames0 = this.cameras.map((c) => c.stats.pictures), bytes0 = this.cameras.map((c) => c.stats.bytes);
+    const dropped0 = this.#dropped, over0 = this.#overwritten;
+    const t0 = performance.now();
+    this.#model = new DriveModel(scenario, { speedKmh: 0, distanceM: this.#model.state.distanceM });
+    const to = await this.#start(from + durationUs, speed, options.signal);
+    this.#model = new DriveModel(PARKED, { distanceM: this.#model.state.distanceM });
+    return {
+      scenario: scenario.name, from, to, realMs: Math.round(performance.now() - t0), speed,
+      frames: Object.fromEntries(this.cameras.map((c, i) => [c.name, c.stats.pictures - frames0[i]!])),
+      bytes: Object.fromEntries(this.cameras.map((c, i) => [c.name, c.stats.bytes - bytes0[i]!])),
+      events: this.events.filter((e) => !eventsBefore.has(e.id)),
+      dropped: this.#dropped - dropped0, overwrittenFrames: this.#overwritten - over0,
+    };
+  }
+
+  /** Keeps recording a parked car at 1x real time until run(), powerOff() or stopRecording(). */
+  park(speed = 1): void {
+    this.store;
+    void this.#halt().then(() => this.#start(Infinity, speed)).then(() => undefined, (e: unknown) => this.emit('error', e as Error));
+  }
+
+  /** Stops advancing time (the device holds its state; footage stays as recorded). */
+  async stopRecording(): Promise<void> { await this.#halt(); }
+
+  async #halt(): Promise<void> {
+    if (!this.#loop) return;
+    this.#stop = true;
+    try { await this.#loop; } finally { this.#stop = false; }
+    if (this.#flushing) await this.#flushing;
+  }
+
+  /** Records until endUs (device time) or a stop; resolves with the device time reached. */
+  #start(endUs: number, speed: number, signal?: AbortSignal): Promise<number> {
+    const p = this.#record(endUs, speed, signal).finally(() => { if (this.#loop === p) this.#loop = null; });
+    this.#loop = p;
+    return p;
+  }
+
+  async #record(endUs: number, speed: number, signal?: AbortSignal): Promise<number> {
+    const clock = this.clock, store = this.store;
+    const pacer = new Pacer(speed, clock.now());
+    const historyMax = Math.max(1, this.options.traceSeconds ?? 3) * GSENSOR_HZ + 10;
+    while (clock.now() < endUs && !this.#stop && !signal?.aborted) {
+      const t = clock.now() + GSENSOR_PERIOD_US;
+      const g: GSample = { t, ...this.#model.step() };
+      this.#history.push(g);
+      if (this.#history.length > historyMax) this.#history.splice(0, this.#history.length - historyMax);
+      for (const d of this.#detector.push(g)) this.#onDetection(d);
+      for (const cam of this.cameras) {
+        while (cam.nextPts < t) this.#write(store, cam, cam.capture(this.#model.state));
+      }
+      clock.advanceTo(t);
+      this.#tick(t);
+      if (t - this.#lastFlush >= this.#flushEvery) {
+        // Flushes run off the JS thread while recording goes on; one at a time.
+        if (this.#flushing) await this.#flushing;
+        this.#lastFlush = t;
+        const p: Promise<void> = store.flush()
+          .then(() => { if (this.#store === store) this.#durableUntil = t; })
+          .catch((err: unknown) => { this.emit('error', err as Error); })
+          .finally(() => { if (this.#flushing === p) this.#flushing = null; });
+        this.#flushing = p;
+      }
+      await pacer.wait(t);
+    }
+    if (this.#flushing) await this.#flushing;
+    return clock.now();
+  }
+
+  #write(store: SegmentStore, cam: Camera, pic: { stream: string; pts: number; data: Buffer }): void {
+    try {
+      store.write(pic.stream, pic.data, { pts: pic.pts });
+    } catch (err) {
+      if (!(err instanceof RingFullError)) throw err;
+      // Everything is protected: this picture is lost, and the next must not refer to it.
+      this.#dropped++;
+      cam.requestKeyframe();
+    }
+  }
+
+  /** Traces and clip windows finishing at device time t. */
+  #tick(t: number): void {
+    const traceAfter = (this.options.traceSeconds ?? 3) * 1e6;
+    if (this.#tracing.length) {
+      const g = this.#history[this.#history.length - 1]!;
+      this.#tracing = this.#tracing.filter((e) => {
+        if (g.t > e.trace.start + e.trace.samples.length * GSENSOR_PERIOD_US - 1) e.trace.samples.push(sample(g));
+        return t < e.time + traceAfter;
+      });
+    }
+    if (this.#open.length && this.#open.some((e) => t >= e.to)) {
+      const done = this.#open.filter((e) => t >= e.to);
+      this.#open = this.#open.filter((e) => t < e.to);
+      for (const e of done) e.complete = true;
+      this.#log!.save();
+      for (const e of done) this.emit('event-complete', e);
+    }
+  }
+
+  #onDetection(d: Detection): void {
+    this.#newEvent(d.kind, d.time, d.detectedAt, d.peak, d.time - this.#before, d.time + this.#after);
+  }
+
+  #newEvent(kind: DeviceEvent['kind'], time: number, detectedAt: number, peakG: number | null, from: number, to: number): DeviceEvent {
+    const log = this.#log!;
+    const traceBefore = (this.options.traceSeconds ?? 3) * 1e6;
+    const past = this.#history.filter((g) => g.t >= time - traceBefore);
+    const e = log.add({
+      kind, time, detectedAt, peakG, from, to, drive: this.#drive,
+      trace: { hz: GSENSOR_HZ, start: past[0]?.t ?? time, samples: past.map(sample) },
+    });
+    try {
+      log.attachProtection(e, this.store.protect({ from, to }));
+    } catch (err) {
+      if (!(err instanceof ProtectionLimitError)) throw err;
+      e.note = `footage not protected: ${err.message}`;
+    }
+    if (to <= this.now()) e.complete = true;
+    else this.#open.push(e);
+    this.#tracing.push(e);
+    log.save();
+    this.emit('event', e);
+    return e;
+  }
+
+  /** The clip button: keeps the last `secondsBack` seconds (default manualClipSeconds, 20). */
+  manualClip(secondsBack = this.options.manualClipSeconds ?? 20): DeviceEvent {
+    if (!(typeof secondsBack === 'number' && secondsBack > 0 && secondsBack <= 600)) throw new RangeError(`a manual clip is up to 10 min long, got ${secondsBack} s`);
+    const now = this.now();
+    return this.#newEvent('manual', now, now, null, now - secondsBack * 1e6, now);
+  }
+
+  /** A manual clip of any range of footage (past, or reaching into the next minutes). */
+  clipRange(from: TimeInput, to: TimeInput): DeviceEvent {
+    const f = toMicros(from, 'from'), t = toMicros(to, 'to');
+    if (!(t > f && t - f <= 600e6)) throw new RangeError('a manual clip ends after it starts and is up to 10 min long');
+    const now = this.now();
+    return this.#newEvent('manual', f, now, null, f, t);
+  }
+
+  /** The phone has the event's clip: releases its footage. Returns the event, or undefined. */
+  acknowledge(id: string): DeviceEvent | undefined {
+    const e = this.#log?.get(id);
+    if (e) this.#log!.acknowledge(e, this.now());
+    return e;
+  }
+
+  /** Starts the Wi-Fi API (HTTP on 127.0.0.1; port 0 picks a free port). */
+  async startServer(options: ServerOptions = {}): Promise<{ port: number; url: string }> {
+    this.store;
+    if (this.#api) return this.#api.address();
+    const api = new WifiApi(this, options);
+    const addr = await api.listen();
+    this.#api = api;
+    return addr;
+  }
+
+  async stopServer(options: { abrupt?: boolean } = {}): Promise<void> {
+    const api = this.#api;
+    this.#api = null;
+    if (api) await api.close(options.abrupt === true);
+  }
+
+  /** What /status reports. */
+  status() {
+    const info = this.store.info();
+    const oldest = Math.min(...info.streams.map((s) => s.first ?? Infinity));
+    const newest = Math.max(...info.streams.map((s) => s.last ?? -Infinity));
+    const events = this.events;
+    return {
+      powered: true,
+      recording: this.recording,
+      time: this.now(),
+      drive: this.#drive,
+      storage: {
+        capacity: info.capacity, used: info.used, protected: info.protectedBytes, protectCap: info.protectCapBytes,
+        protections: info.protections, overwrittenFrames: info.overwrittenFrames, droppedFrames: info.droppedFrames + this.#dropped,
+      },
+      oldestFootage: Number.isFinite(oldest) ? oldest : null,
+      newestFootage: Number.isFinite(newest) ? newest : null,
+      durableUntil: this.#durableUntil,
+      cameras: this.cameras.map((c) => {
+        const rec = info.streams.find((x) => x.name === c.name);
+        return { name: c.name, width: rec?.width || c.width, height: rec?.height || c.height, fps: c.fps, codec: rec?.codec ?? null };
+      }),
+      events: { total: events.length, unacknowledged: events.filter((e) => !e.acknowledged).length },
+    };
+  }
+}
+
+function sample(g: GSample): [number, number, number] {
+  return [Math.round(g.x * 1000) / 1000, Math.round(g.y * 1000) / 1000, Math.round(g.z * 1000) / 1000];
+}

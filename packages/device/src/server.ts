@@ -1,0 +1,283 @@
+/**
+ * The Wi-Fi API the phone app talks to: HTTP bound to 127.0.0.1 (docs/device-api.md).
+ * Every route but POST /pair needs the bearer token that pairing returns.
+ */
+import { Readable } from 'node:stream';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { ClipRangeError, InvalidArgumentError, microsToIso, toMicros, type Clip, type VirtualMP4 } from 'ringclip';
+import type { Dashcam } from './dashcam.js';
+import type { DeviceEvent } from './events.js';
+
+export interface ServerOptions {
+  /** TCP port (default 0: any free port) */
+  port?: number;
+  /** only loopback addresses are allowed (default '127.0.0.1') */
+  host?: '127.0.0.1' | '::1' | 'localhost';
+}
+
+class ApiError extends Error {
+  constructor(readonly status: number, readonly code: string, message: string, readonly headers: Record<string, string> = {}) {
+    super(message);
+  }
+}
+
+const iso = (us: number | null | undefined) => (us === null || us === undefined ? null : microsToIso(us));
+
+export function eventJson(e: DeviceEvent, withTrace = true) {
+  return {
+    id: e.id, kind: e.kind, time: iso(e.time), detectedAt: iso(e.detectedAt), peakG: e.peakG,
+    window: { from: iso(e.from), to: iso(e.to) }, drive: e.drive, complete: e.complete,
+    acknowledged: e.acknowledged, acknowledgedAt: iso(e.acknowledgedAt), protected: e.protectionId !== null,
+    ...(e.note ? { note: e.note } : {}),
+    clip: `/events/${e.id}/clip`,
+    ...(withTrace ? { trace: { hz: e.trace.hz, start: iso(e.trace.start), axes: ['x', 'y', 'z'], unit: 'g', samples: e.trace.samples } } : {}),
+  };
+}
+
+function parseTime(v: unknown, what: string): number {
+  if (typeof v !== 'string' || v === '') throw new ApiError(400, 'bad_request', `${what} is required: an ISO-8601 time (e.g. 2026-01-01T08:00:00Z) or µs since the epoch`);
+  try {
+    return /^\d+$/.test(v) ? toMicros(Number(v), what) : toMicros(v, what);
+  } catch (err) {
+    throw new ApiError(400, 'bad_request', (err as Error).message);
+  }
+}
+
+/** One byte range of a `size`-byte file, or null for the whole file ('invalid' → 416). */
+export function parseRange(header: string | undefined, size: number): { start: number; end: number } | null | 'invalid' {
+  if (!header) return null;
+  const m = /^bytes=\s*(\d*)\s*-\s*(\d*)\s*$/.exec(header.trim());
+  if (!m) return null; // multiple ranges or another unit: serve the whole file (RFC 9110 allows ignoring Range)
+  if (m[1] === '' && m[2] === '') return 'invalid';
+  let start: number, end: number;
+  if (m[1] === '') {
+    const n = Number(m[2]);
+    if (n === 0) return 'invalid';
+    start = Math.max(0, size - n);
+    end = size - 1;
+  } else {
+    start = Number(m[1]);
+    end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
+    if (start >= size || end < start) return 'invalid';
+  }
+  return { start, end };
+}
+
+const CHUNK = 1 << 20;
+
+export class WifiApi {
+  readonly app: FastifyInstance;
+  #port: number;
+  #host: string;
+  #live = new Set<Readable>();
+
+  constructor(readonly device: Dashcam, options: ServerOptions = {}) {
+    this.#port = options.port ?? 0;
+    this.#host = options.host ?? '127.0.0.1';
+    if (!['127.0.0.1', '::1', 'localhost'].includes(this.#host)) throw new RangeError(`the Wi-Fi API binds to loopback only, not ${this.#host}`);
+    this.app = Fastify({ logger: false, forceCloseConnections: true });
+    this.#routes();
+  }
+
+  async listen(): Promise<{ port: number; url: string }> {
+    await this.app.listen({ port: this.#port, host: this.#host });
+    return this.address();
+  }
+
+  address(): { port: number; url: string } {
+    const a = this.app.server.address();
+    const port = typeof a === 'object' && a ? a.port : this.#port;
+    return { port, url: `http://${this.#host.includes(':') ? `[${this.#host}]` : this.#host}:${port}` };
+  }
+
+  async close(abrupt: boolean): Promise<void> {
+    for (const r of this.#live) r.destroy();
+    this.#live.clear();
+    if (abrupt) this.app.server.closeAllConnections();
+    await this.app.close();
+  }
+
+  #routes(): void {
+    const app = this.app, device = this.device;
+
+    app.setErrorHandler((err: Error & { statusCode?: number }, _req, reply) => {
+      if (err instanceof ApiError) {
+        void reply.code(err.status).headers(err.headers).send({ error: err.code, message: err.message });
+      } else if (err instanceof ClipRangeError) {
+        void reply.code(404).send({ error: 'no_footage', message: err.message });
+      } else if (err instanceof InvalidArgumentError) {
+        void reply.code(400).send({ error: 'bad_request', message: err.message });
+      } else if (err.statusCode && err.statusCode < 500) {
+        void reply.code(err.statusCode).send({ error: 'bad_request', message: err.message });
+      } else {
+        void reply.code(500).send({ error: 'internal', message: err.message });
+      }
+    });
+    app.setNotFoundHandler((req, reply) => {
+      void reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` });
+    });
+
+    app.addHook('onRequest', async (req) => {
+      if (req.method === 'POST' && req.url.split('?')[0] === '/pair') return;
+      const auth = req.headers.authorization;
+      const bearer = auth && /^Bearer\s+(\S+)$/i.exec(auth)?.[1];
+      const query = (req.query as Record<string, string> | undefined)?.access_token;
+      if (!device.powered || !device.pairing.verify(bearer || query)) {
+        throw new ApiError(401, 'unauthorized', auth || query ? 'the token is not valid: pair again (POST /pair)' : 'pair first (POST /pair with the code the device shows), then send Authorization: Bearer <token>', {
+          'www-authenticate': 'Bearer realm="dashcam"',
+        });
+      }
+    });
+
+    app.post('/pair', async (req, reply) => {
+      const body = (req.body ?? {}) as { code?: unknown; name?: unknown };
+      const r = device.pairing.pair(body.code, typeof body.name === 'string' ? body.name : undefined);
+      if (r === null) throw new ApiError(403, 'wrong_code', 'the pairing code is wrong: use the code the device shows');
+      if ('locked' in r) throw new ApiError(429, 'too_many_attempts', `too many wrong codes: try again in ${r.locked} s`, { 'retry-after': String(r.locked) });
+      return reply.code(201).send({ token: r.token, tokenType: 'Bearer' });
+    });
+
+    app.get('/status', async () => {
+      const s = device.status();
+      return {
+        ...s, time: iso(s.time), oldestFootage: iso(s.oldestFootage), newestFootage: iso(s.newestFootage), durableUntil: iso(s.durableUntil),
+      };
+    });
+
+    app.get('/drives', async () => {
+      const info = device.store.info();
+      return {
+        current: info.currentDrive,
+        drives: info.drives.map((d) => ({ id: d.id, from: iso(d.first), to: iso(d.last), frames: d.frames, streams: d.streams, current: d.id === info.currentDrive })),
+      };
+    });
+
+    app.get('/events', async (req) => {
+      const q = req.query as { unacknowledged?: string; trace?: string };
+      let list = device.events;
+      if (q.unacknowledged === 'true' || q.unacknowledged === '1') list = list.filter((e) => !e.acknowledged);
+      return { events: list.map((e) => eventJson(e, q.trace !== 'false' && q.trace !== '0')) };
+    });
+
+    const findEvent = (id: string): DeviceEvent => {
+      const e = device.event(id);
+      if (!e) throw new ApiError(404, 'no_event', `no event '${id}'`);
+      return e;
+    };
+
+    app.post('/events', async (req, reply) => {
+      const body = (req.body ?? {}) as { seconds?: unknown; from?: unknown; to?: unknown };
+      let e: DeviceEvent;
+      try {
+        if (body.from !== undefined || body.to !== undefined) {
+          e = device.clipRange(parseTime(String(body.from ?? ''), 'from'), parseTime(String(body.to ?? ''), 'to'));
+        } else {
+          e = device.manualClip(body.seconds === undefined ? undefined : Number(body.seconds));
+        }
+      } catch (err) {
+        if (err instanceof RangeError) throw new ApiError(400, 'bad_request', err.message);
+        throw err;
+      }
+      return reply.code(201).send(eventJson(e, false));
+    });
+
+    app.get('/events/:id', async (req) => eventJson(findEvent((req.params as { id: string }).id)));
+
+    app.post('/events/:id/ack', async (req) => {
+      const e = findEvent((req.params as { id: string }).id);
+      device.acknowledge(e.id);
+      return eventJson(e, false);
+    });
+
+    app.get('/events/:id/clip', async (req, reply) => {
+      const e = findEvent((req.params as { id: string }).id);
+      if (!e.complete) {
+        const wait = Math.max(1, Math.ceil((e.to - device.now()) / 1e6));
+        throw new ApiError(409, 'recording', `the event's window is still being recorded (until ${iso(e.to)})`, { 'retry-after': String(wait) });
+      }
+      const clip = device.store.clip({ from: e.from, to: e.to, streams: [...device.store.streams], allowPartial: true });
+      return this.#serve(req, reply, clip, `${e.id}.mp4`);
+    });
+
+    app.get('/footage', async (req, reply) => {
+      const q = req.query as Record<string, string | undefined>;
+      const list = (q.streams ?? q.stream ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+      const streams = list.length ? list : [...device.store.streams];
+      for (const s of streams) if (!device.store.streams.includes(s)) throw new ApiError(400, 'bad_request', `unknown stream '${s}': this device records ${device.store.streams.join(', ')}`);
+      const from = parseTime(q.from, 'from'), to = parseTime(q.to, 'to');
+      if (to <= from) throw new ApiError(400, 'bad_request', "'to' must be after 'from'");
+      if (to - from > 3600e6) throw new ApiError(400, 'bad_request', 'at most one hour of footage per request');
+      const align = q.align === 'exact' ? 'exact' : 'keyframe';
+      const clip = device.store.clip({ from, to, streams, align, allowPartial: q.partial === 'true' || q.partial === '1' });
+      return this.#serve(req, reply, clip, `footage-${streams.join('+')}.mp4`);
+    });
+
+    app.get('/live', async (req, reply) => {
+      const q = req.query as Record<string, string | undefined>;
+      const list = (q.streams ?? q.stream ?? 'road').split(',').map((s) => s.trim()).filter(Boolean);
+      for (const s of list) if (!device.store.streams.includes(s)) throw new ApiError(400, 'bad_request', `unknown stream '${s}': this device records ${device.store.streams.join(', ')}`);
+      const live = device.store.liveMP4({ streams: list });
+      this.#live.add(live);
+      live.once('close', () => this.#live.delete(live));
+      req.raw.once('close', () => live.destroy());
+      return reply.code(200).headers({ 'content-type': 'video/mp4', 'cache-control': 'no-store' }).send(live);
+    });
+  }
+
+  /** A clip as a virtual file: Content-Length, ETag, conditional and range requests. */
+  #serve(req: FastifyRequest, reply: FastifyReply, clip: Clip, filename: string): FastifyReply {
+    let file: VirtualMP4;
+    try {
+      file = clip.toVirtualMP4();
+    } catch (err) {
+      clip.release();
+      throw err;
+    }
+    const size = file.size, etag = file.etag;
+    const quoted = etag.startsWith('"') ? etag : `"${etag}"`;
+    const headers: Record<string, string> = {
+      'content-type': file.contentType, etag: quoted, 'accept-ranges': 'bytes', 'cache-control': 'private, no-cache',
+      'content-disposition': `inline; filename="${filename}"`,
+      'x-clip-start': iso(clip.start) ?? '', 'x-clip-end': iso(clip.end) ?? '', 'x-clip-partial': String(clip.partial),
+    };
+    const inm = req.headers['if-none-match'];
+    if (inm && (inm === '*' || inm.split(',').some((t) => t.trim().replace(/^W\//, '') === quoted))) {
+      clip.release();
+      return reply.code(304).headers({ etag: quoted, 'cache-control': headers['cache-control']! }).send();
+    }
+    let range = parseRange(req.headers.range, size);
+    const ifRange = req.headers['if-range'] as string | undefined;
+    if (range && ifRange && ifRange.trim() !== quoted) range = null; // changed since: the whole new file
+    if (range === 'invalid') {
+      clip.release();
+      return reply.code(416).headers({ 'content-range': `bytes */${size}`, etag: quoted }).send({ error: 'range_not_satisfiable', message: `the file has ${size} bytes` });
+    }
+    const start = range ? range.start : 0, end = range ? range.end + 1 : size;
+    if (range) {
+      reply.code(206);
+      headers['content-range'] = `bytes ${start}-${end - 1}/${size}`;
+    }
+    headers['content-length'] = String(end - start);
+    let at = start;
+    const body = new Readable({
+      read() {
+        if (at >= end) { this.push(null); return; }
+        const n = Math.min(CHUNK, end - at);
+        try {
+          this.push(file.read(at, at + n));
+          at += n;
+        } catch (err) { this.destroy(err as Error); }
+      },
+    });
+    body.once('close', () => clip.release());
+    if (req.method === 'HEAD') {
+      // The headers of the GET, Content-Length included, and no body.
+      body.destroy();
+      reply.hijack();
+      reply.raw.writeHead(reply.statusCode, headers);
+      reply.raw.end();
+      return reply;
+    }
+    return reply.headers(headers).send(body);
+  }
+}
