@@ -24,8 +24,9 @@ export interface LiveFrame {
 
 export interface FollowOptions {
   streams?: string[];
-  /** A past time, or 'now' (default): only frames stored from now on. */
-  from?: TimeInput | 'now';
+  /** A past time; 'now' (default): only frames stored from now on; 'keyframe': from each
+   *  stream's latest key frame, so a viewer starts at once instead of at the next GOP. */
+  from?: TimeInput | 'now' | 'keyframe';
   /** On falling behind the wrap, continue at the next key frame instead of failing. */
   skipOverwritten?: boolean;
   signal?: AbortSignal;
@@ -43,6 +44,16 @@ export interface Followable {
 }
 
 const BATCH = 256;
+const KEYFRAME_LOOKBACK_US = 60e6;
+
+/** A cursor just before the stream's latest key frame (within the last minute), else 'now'. */
+function latestKeyframeCursor(native: NativeStore, id: number): number {
+  const last = native.lastDts(id);
+  if (last === null) return -Number.MAX_SAFE_INTEGER;
+  const rows = native.listFrames(id, last - KEYFRAME_LOOKBACK_US, Number.MAX_SAFE_INTEGER);
+  for (let i = rows.length - 8; i >= 0; i -= 8) if (rows[i + 6]) return rows[i + 2]! - 1;
+  return last;
+}
 
 export async function* follow(store: Followable, options: FollowOptions = {}): AsyncGenerator<LiveFrame> {
   const names = options.streams ?? [...store.streams];
@@ -52,6 +63,7 @@ export async function* follow(store: Followable, options: FollowOptions = {}): A
   const from = options.from ?? 'now';
   const cursor = ids.map((id) => {
     if (from === 'now') return native.lastDts(id) ?? -Number.MAX_SAFE_INTEGER;
+    if (from === 'keyframe') return latestKeyframeCursor(native, id);
     return toMicros(from, 'from') - 1;
   });
   const lastPts = ids.map(() => -Number.MAX_SAFE_INTEGER);

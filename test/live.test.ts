@@ -52,6 +52,17 @@ describe('follow and liveMP4', () => {
     await store.close();
   });
 
+  it("from: 'keyframe' starts at each stream's latest key frame", async () => {
+    const store = await SegmentStore.create(`${tmp.dir}/k.ring`, { capacity: '32MiB', segmentSize: '2MiB', streams: ['road'] });
+    recordInterleaved(store, [{ stream: 'road', file: FIXTURES.road, fps: 30 }], 2.5); // key frames at 0, 1 and 2 s
+    const it = store.follow({ from: 'keyframe' });
+    const first = (await it.next()).value!;
+    expect(first.pts).toBe(T0 + 2e6);
+    expect(first.randomAccess).toBe('idr');
+    await it.return(undefined);
+    await store.close();
+  });
+
   it('followers end when the store closes, and liveMP4() ends its stream', async () => {
     const store = await SegmentStore.create(`${tmp.dir}/c.ring`, { capacity: '8MiB', segmentSize: '1MiB', streams: ['road'] });
     const follower = store.follow();

@@ -43,6 +43,8 @@ export interface Config {
   publicUrl?: string;
   /** HMAC key for signed video URLs; default: generated once and kept in the metadata store. */
   secret?: string;
+  /** Unfinished uploads untouched this long (seconds) are deleted. */
+  abandonedUploadSeconds: number;
   /** Seconds between pg-boss polls. */
   queuePollSeconds: number;
   logger: boolean;
@@ -87,6 +89,7 @@ export function loadConfig(overrides: Partial<Config> = {}, env: NodeJS.ProcessE
     cacheBytes: num(env.RINGCLIP_CACHE_BYTES, 4 * 1024 * 1024 * 1024, 'RINGCLIP_CACHE_BYTES'),
     publicUrl: env.RINGCLIP_PUBLIC_URL || undefined,
     secret: env.RINGCLIP_SECRET || undefined,
+    abandonedUploadSeconds: num(env.RINGCLIP_ABANDONED_UPLOAD_SECONDS, 7 * 86400, 'RINGCLIP_ABANDONED_UPLOAD_SECONDS'),
     queuePollSeconds: num(env.RINGCLIP_QUEUE_POLL, 1, 'RINGCLIP_QUEUE_POLL'),
     logger: env.RINGCLIP_LOG === '1',
   };

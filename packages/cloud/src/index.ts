@@ -1,0 +1,14 @@
+export { loadConfig, defaultDataDir } from './config.js';
+export type { Config, S3Config } from './config.js';
+export { createServer, openStores } from './server.js';
+export type { Server } from './server.js';
+export { Service } from './service.js';
+export type { MetaStore, ClipRow, ClipMeta, ShareRow, User, TrackInfo } from './meta.js';
+export type { BlobStore } from './blob.js';
+export type { Queue } from './queue.js';
+export { SqliteMetaStore } from './meta-sqlite.js';
+export { PostgresMetaStore } from './meta-postgres.js';
+export { LocalBlobStore } from './blob-local.js';
+export { S3BlobStore } from './blob-s3.js';
+export { LocalQueue } from './queue.js';
+export { PgBossQueue } from './queue-pgboss.js';

@@ -1,0 +1,87 @@
+/**
+ * Local copies of stored clips. The engine's Mp4Source maps a local file, so cutting a
+ * per-track MP4 or a trim from an S3 object needs the bytes here first: downloaded once
+ * with ranged GETs into `${dataDir}/cache`, shared by concurrent readers, evicted least
+ * recently used beyond the configured size. With the local blob store the stored file
+ * itself is used in place.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, rename, rm, stat, utimes } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { BlobStore } from './blob.js';
+
+export class LocalCopies {
+  readonly dir: string;
+  readonly maxBytes: number;
+  #blobs: BlobStore;
+  #inflight = new Map<string, Promise<string>>();
+
+  constructor(blobs: BlobStore, dir: string, maxBytes: number) {
+    this.#blobs = blobs;
+    this.dir = dir;
+    this.maxBytes = maxBytes;
+  }
+  async init(): Promise<void> { await mkdir(this.dir, { recursive: true }); }
+
+  /** name: a server-made file name for this stored version (user, clip, content hash) */
+  #path(name: string) { return join(this.dir, `${name}.mp4`); }
+
+  async get(key: string, name: string): Promise<string> {
+    const local = this.#blobs.localPath(key);
+    if (local) return local;
+    const path = this.#path(name);
+    try {
+      await stat(path);
+      const now = new Date();
+      await utimes(path, now, now).catch(() => {});
+      return path;
+    } catch { /* not cached */ }
+    let p = this.#inflight.get(name);
+    if (!p) {
+      p = (async () => {
+        const tmp = `${path}.${randomBytes(6).toString('hex')}.part`;
+        try {
+          await this.#blobs.download(key, tmp);
+          await rename(tmp, path);
+        } catch (e) {
+          await rm(tmp, { force: true });
+          throw e;
+        }
+        void this.evict();
+        return path;
+      })().finally(() => this.#inflight.delete(name));
+      this.#inflight.set(name, p);
+    }
+    return p;
+  }
+
+  /** Adopts a file just validated (upload, trim) so the first read needs no download. */
+  async adopt(key: string, name: string, file: string): Promise<void> {
+    if (this.#blobs.localPath(key)) { await rm(file, { force: true }); return; }
+    await rename(file, this.#path(name));
+    void this.evict();
+  }
+
+  async drop(namePrefix: string): Promise<void> {
+    for (const f of await readdir(this.dir).catch(() => [] as string[])) if (f.startsWith(namePrefix)) await rm(join(this.dir, f), { force: true });
+  }
+
+  async evict(): Promise<void> {
+    const files = await readdir(this.dir).catch(() => [] as string[]);
+    const infos = [];
+    let total = 0;
+    for (const f of files) {
+      if (!f.endsWith('.mp4')) continue;
+      const s = await stat(join(this.dir, f)).catch(() => null);
+      if (!s) continue;
+      total += s.size;
+      infos.push({ f, size: s.size, at: s.mtimeMs });
+    }
+    infos.sort((a, b) => a.at - b.at);
+    for (const i of infos) {
+      if (total <= this.maxBytes) break;
+      await rm(join(this.dir, i.f), { force: true });
+      total -= i.size;
+    }
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * What the service asks of the ringclip engine: validate and describe an MP4, cut a trim,
+ * and build per-track virtual MP4s for browsers.
+ */
+import { InvalidDataError, Mp4Source, RingclipError, type VirtualMP4 } from 'ringclip';
+import { HttpError } from './errors.js';
+import type { TrackInfo, TrimSpec } from './meta.js';
+
+export interface Inspection {
+  tracks: TrackInfo[];
+  duration: number;
+  origin: number;
+  /** seconds of decode-only pre-roll before the first presented frame (edit list of a frame-exact cut) */
+  preroll: number;
+}
+
+/**
+ * Where presentation starts. Mp4Source reports the samples of a frame-exact (edit-listed)
+ * MP4 from its pre-roll key frame on, but its origin (creation time) is where the edit
+ * starts presenting: the later of the two is the first frame a player shows.
+ */
+function presentStart(src: Mp4Source): number {
+  return src.origin > src.start ? src.origin : src.start;
+}
+
+/** Road is the track named 'road' (ringclip clips), else the first; cabin is 'cabin', else the second. */
+function roles(names: string[]): Array<'road' | 'cabin' | null> {
+  const out: Array<'road' | 'cabin' | null> = names.map((n) => (n === 'road' ? 'road' : n === 'cabin' ? 'cabin' : null));
+  for (const role of ['road', 'cabin'] as const) {
+    if (out.includes(role)) continue;
+    const i = out.findIndex((r) => r === null);
+    if (i >= 0) out[i] = role;
+  }
+  return out;
+}
+
+/** Opens an MP4 with the engine; anything that is not an MP4 with H.264 video is a 422. */
+export async function inspect(path: string): Promise<Inspection> {
+  let src: Mp4Source;
+  try {
+    src = await Mp4Source.open(path);
+  } catch (e) {
+    if (e instanceof InvalidDataError || (e instanceof RingclipError && e.code === 'ERR_INVALID_DATA')) {
+      const why = e.message.replace(/^'[^']*':\s*/, '');
+      throw new HttpError(422, 'invalid_video', `the upload is not a usable MP4 with H.264 video: ${why}`);
+    }
+    throw e;
+  }
+  const r = roles(src.tracks.map((t) => t.name));
+  const start = presentStart(src);
+  const full = src.clip({ from: { offset: 0 }, to: { offset: 7 * 86400 }, allowPartial: true });
+  const end = full.end ?? start;
+  const perTrack = full.tracks;
+  full.release();
+  const tracks: TrackInfo[] = [];
+  src.tracks.forEach((t, i) => {
+    const role = r[i];
+    if (!role) return;
+    const tEnd = perTrack.find((p) => p.name === t.name)?.end ?? end;
+    const first = Math.max(t.first, start);
+    tracks.push({ name: t.name, role, width: t.width, height: t.height, samples: t.samples, offset: (first - start) / 1e6, duration: (tEnd - first) / 1e6 });
+  });
+  if (tracks.length === 0) throw new HttpError(422, 'invalid_video', 'the upload has no H.264 video track');
+  return { tracks, duration: (end - start) / 1e6, origin: src.origin, preroll: (start - src.start) / 1e6 };
+}
+
+/** Cuts a trim from a local copy of its source into `out`; returns where it starts (s from the source start). */
+export async function cutTrim(sourcePath: string, tracks: TrackInfo[], spec: TrimSpec, out: string): Promise<{ offset: number; duration: number }> {
+  const src = await Mp4Source.open(sourcePath);
+  const start = presentStart(src);
+  const pre = (start - src.start) / 1e6;
+  const streams = spec.tracks.map((role) => {
+    const t = tracks.find((x) => x.role === role);
+    if (!t) throw new HttpError(422, 'no_such_track', `the clip has no ${role} track`);
+    return t.name;
+  });
+  const clip = src.clip({ from: { offset: spec.from + pre }, to: { offset: spec.to + pre }, streams, align: spec.exact ? 'exact' : 'keyframe' });
+  try {
+    await clip.writeMP4(out);
+    const from = clip.start ?? start;
+    return { offset: (from - start) / 1e6, duration: ((clip.end ?? from) - from) / 1e6 };
+  } finally {
+    clip.release();
+  }
+}
+
+/** A bounded LRU of per-track virtual MP4s, keyed by the stored file's identity. */
+export class VirtualCache {
+  #map = new Map<string, Promise<VirtualMP4>>();
+  readonly max: number;
+  constructor(max = 64) { this.max = max; }
+
+  get(key: string, path: string, trackName: string): Promise<VirtualMP4> {
+    const hit = this.#map.get(key);
+    if (hit) { this.#map.delete(key); this.#map.set(key, hit); return hit; }
+    const p = (async () => {
+      const src = await Mp4Source.open(path);
+      const clip = src.clip({ from: { offset: 0 }, to: { offset: 7 * 86400 }, streams: [trackName], allowPartial: true });
+      // The virtual file keeps its own pin on the mapping; the clip object can go.
+      const v = clip.toVirtualMP4();
+      clip.release();
+      return v;
+    })();
+    this.#map.set(key, p);
+    p.catch(() => this.#map.delete(key));
+    while (this.#map.size > this.max) this.#map.delete(this.#map.keys().next().value!);
+    return p;
+  }
+  /** forget every entry of a clip (delete) */
+  drop(prefix: string): void {
+    for (const k of [...this.#map.keys()]) if (k.startsWith(prefix)) this.#map.delete(k);
+  }
+}

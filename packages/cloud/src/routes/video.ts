@@ -1,0 +1,18 @@
+/** GET/HEAD /v1/clips/:id/video?track=road|cabin|both — Bearer token or a signed URL. */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { sendVideo } from '../http-range.js';
+import type { Service } from '../service.js';
+import type { Params } from './util.js';
+
+export function videoRoutes(app: FastifyInstance, svc: Service): void {
+  const handler = async (req: FastifyRequest<{ Params: Params; Querystring: Record<string, string> }>, reply: FastifyReply) => {
+    const q = req.query;
+    const signed = req.headers.authorization ? null : await svc.userFromSignature(req.params.id, q);
+    const user = signed ?? (await svc.authenticate(req.headers.authorization));
+    const row = await svc.clip(user, req.params.id);
+    const src = await svc.video(row, q.track ?? 'both');
+    return sendVideo(req, reply, src);
+  };
+  app.get('/v1/clips/:id/video', handler);
+  app.head('/v1/clips/:id/video', handler);
+}

@@ -1,0 +1,116 @@
+/** Builds the service from a configuration: stores, queue, engine-backed service and fastify app. */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { BlobStore } from './blob.js';
+import { LocalBlobStore } from './blob-local.js';
+import type { Config } from './config.js';
+import { HttpError } from './errors.js';
+import type { MetaStore } from './meta.js';
+import type { Queue } from './queue.js';
+import { LocalQueue } from './queue.js';
+import { clipRoutes } from './routes/clips.js';
+import { shareRoutes } from './routes/share.js';
+import { trimRoutes } from './routes/trim.js';
+import { uploadRoutes } from './routes/upload.js';
+import { videoRoutes } from './routes/video.js';
+import { viewerRoutes } from './routes/viewer.js';
+import { Service } from './service.js';
+
+export async function openStores(config: Config): Promise<{ meta: MetaStore; blobs: BlobStore; queue: Queue }> {
+  await mkdir(config.dataDir, { recursive: true });
+  let meta: MetaStore;
+  let queue: Queue;
+  if (config.databaseUrl) {
+    const { PostgresMetaStore } = await import('./meta-postgres.js');
+    const { PgBossQueue } = await import('./queue-pgboss.js');
+    meta = new PostgresMetaStore(config.databaseUrl, config.databaseSchema);
+    queue = new PgBossQueue(config.databaseUrl, `${config.databaseSchema}_queue`, config.queuePollSeconds);
+  } else {
+    const { SqliteMetaStore } = await import('./meta-sqlite.js');
+    meta = new SqliteMetaStore(join(config.dataDir, 'ringclip.db'));
+    queue = new LocalQueue();
+  }
+  await meta.init();
+  let blobs: BlobStore;
+  if (config.s3) {
+    const { S3BlobStore } = await import('./blob-s3.js');
+    blobs = new S3BlobStore(config.s3);
+  } else {
+    blobs = new LocalBlobStore(join(config.dataDir, 'blobs'));
+  }
+  await blobs.init();
+  return { meta, blobs, queue };
+}
+
+export interface Server {
+  app: FastifyInstance;
+  service: Service;
+  config: Config;
+  /** http://host:port once listening */
+  url: string;
+  /** every route (method, path) the app serves */
+  routes: Array<{ method: string; url: string }>;
+  listen(): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function createServer(config: Config): Promise<Server> {
+  const { meta, blobs, queue } = await openStores(config);
+  const service = new Service(config, meta, blobs, queue);
+  await service.start();
+  const app = Fastify({ logger: config.logger, bodyLimit: 1024 * 1024, exposeHeadRoutes: false, trustProxy: false, forceCloseConnections: true });
+
+  // Upload bodies stay streams (never buffered): the route streams them to staging.
+  app.addContentTypeParser(['application/octet-stream', 'video/mp4'], (_req, payload, done) => done(null, payload));
+  app.addContentTypeParser('*', (_req, payload, done) => done(null, payload));
+
+  app.setErrorHandler((err, req, reply) => {
+    if (err instanceof HttpError) {
+      reply.code(err.status).headers(err.headers);
+      if (req.method === 'HEAD') return reply.send();
+      if (/^\/s\/[^/]+$/.test(req.url.split('?')[0]!) && req.method === 'GET') {
+        return reply.header('content-type', 'text/html; charset=utf-8').send(
+          `<!doctype html><meta charset="utf-8"><title>ringclip</title><body style="font:16px system-ui;margin:3em"><h1>${err.status === 410 ? 'This link no longer works' : 'Not found'}</h1><p>${escapeHtml(err.message)}.</p>`);
+      }
+      return reply.send({ error: { code: err.code, message: err.message } });
+    }
+    const e = err as { statusCode?: number; code?: string; message: string };
+    if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) {
+      return reply.code(e.statusCode).send({ error: { code: (e.code ?? 'bad_request').toLowerCase(), message: e.message } });
+    }
+    req.log.error(err);
+    if (!config.logger) console.error(`ringclip-cloud: ${req.method} ${req.url}:`, err);
+    return reply.code(500).send({ error: { code: 'internal', message: 'internal error' } });
+  });
+  app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: { code: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` } }));
+
+  const routes: Array<{ method: string; url: string }> = [];
+  app.addHook('onRoute', (r) => { for (const m of [r.method].flat()) routes.push({ method: m, url: r.url }); });
+  clipRoutes(app, service);
+  uploadRoutes(app, service);
+  videoRoutes(app, service);
+  trimRoutes(app, service);
+  shareRoutes(app, service);
+  viewerRoutes(app);
+
+  const server: Server = {
+    app, service, config, url: '', routes,
+    async listen() {
+      const url = await app.listen({ host: config.host, port: config.port });
+      server.url = url.replace('[::1]', 'localhost');
+      return server.url;
+    },
+    async close() {
+      await app.close();
+      await service.stop();
+      await meta.close();
+      await blobs.close();
+    },
+  };
+  return server;
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}

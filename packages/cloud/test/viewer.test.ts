@@ -1,0 +1,170 @@
+/**
+ * The web viewer in a real browser (Chromium via playwright-core): the clip list, road and
+ * cabin playing side by side within a frame of each other, the G-sensor plot and its
+ * cursor, share (opening the read-only shared viewer) and delete. Saves the screenshot
+ * used by the README (docs/cloud-viewer.png).
+ */
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { haveChromium, launchChromium, requireBrowser } from '../../../test/helpers/browser.js';
+import type { Server } from '../src/server.js';
+import { Api, makeClip, sqliteBackend, tempDir, trace, type Backend } from './helpers.js';
+
+const screenshot = fileURLToPath(new URL('../../../docs/cloud-viewer.png', import.meta.url));
+const tmp = tempDir();
+
+describe.skipIf(!haveChromium && !requireBrowser)('web viewer in Chromium', () => {
+  let backend: Backend;
+  let server: Server;
+  let api: Api;
+  let token: string;
+  let browser: Awaited<ReturnType<typeof launchChromium>>;
+  const ids = { older: randomUUID(), newer: randomUUID() };
+
+  beforeAll(async () => {
+    backend = sqliteBackend();
+    server = await backend.start();
+    token = (await server.service.createToken('erin')).token;
+    api = new Api(server.url, token);
+    const older = await makeClip(tmp.dir, 4);
+    const newer = await makeClip(tmp.dir, 8);
+    await api.metadata(ids.older, { kind: 'manual', time: '2026-05-02T08:15:00Z' });
+    expect((await api.upload(ids.older, older.bytes)).status).toBe(201);
+    await api.metadata(ids.newer, {
+      kind: 'hard_brake', time: '2026-05-03T17:42:10Z', eventOffset: 4, title: 'Hard brake on A100',
+      location: { lat: 52.4862, lon: 13.4287 }, gsensor: trace(8, 50, 4),
+    });
+    expect((await api.upload(ids.newer, newer.bytes)).status).toBe(201);
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    await backend?.cleanup();
+    tmp.cleanup();
+  });
+
+  it('lists clips, plays road and cabin in sync with the plot cursor, shares and deletes', async () => {
+    const context = await browser.newContext({ viewport: { width: 1360, height: 860 }, deviceScaleFactor: 1 });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await page.goto(`${server.url}/?token=${token}`);
+    await page.evaluate(() => (window as unknown as { ringclipReady: Promise<void> }).ringclipReady);
+    // the token left the address bar and sits in localStorage
+    expect(new URL(page.url()).search).toBe('');
+    expect(await page.evaluate(() => localStorage.getItem('ringclip.token'))).toBe(token);
+    // newest first, with kind, time and duration
+    const items = await page.locator('#clips li').evaluateAll((lis) => lis.map((li) => ({ id: (li as HTMLElement).dataset.id, text: li.textContent })));
+    expect(items.map((i) => i.id)).toEqual([ids.newer, ids.older]);
+    expect(items[0]!.text).toMatch(/hard brake/i);
+    expect(items[0]!.text).toMatch(/8\.0 s/);
+    expect(await page.locator('#clip-title').textContent()).toBe('Hard brake on A100');
+
+    // play: both videos advance together
+    await page.waitForFunction(() => ['road', 'cabin'].every((id) => (document.getElementById(id) as HTMLVideoElement).readyState >= 2), null, { timeout: 20_000 });
+    await page.click('#play');
+    const samples = await page.evaluate(async () => {
+      const road = document.getElementById('road') as HTMLVideoElement;
+      const cabin = document.getElementById('cabin') as HTMLVideoElement;
+      const out: Array<{ road: number; cabin: number; cursor: number }> = [];
+      const start = performance.now();
+      while (road.currentTime < 3.5 && performance.now() - start < 20_000) {
+        await new Promise((r) => setTimeout(r, 150));
+        out.push({ road: road.currentTime, cabin: cabin.currentTime, cursor: Number((document.getElementById('plot') as HTMLCanvasElement).dataset.cursor) });
+      }
+      return { out, errors: [road.error?.code, cabin.error?.code], widths: [road.videoWidth, cabin.videoWidth], paused: [road.paused, cabin.paused] };
+    });
+    expect(samples.errors).toEqual([undefined, undefined]);
+    expect(samples.widths).toEqual([1920, 1280]);
+    expect(samples.paused).toEqual([false, false]);
+    const last = samples.out.at(-1)!;
+    expect(last.road).toBeGreaterThan(3);
+    // after the first half second (start-up), every sample is within one frame (1/30 s)
+    const steady = samples.out.filter((s) => s.road > 0.5);
+    expect(steady.length).toBeGreaterThan(5);
+    const drift = Math.max(...steady.map((s) => Math.abs(s.road - s.cabin)));
+    console.log(`viewer: ${steady.length} samples while playing, largest road/cabin difference ${(drift * 1000).toFixed(1)} ms`);
+    expect(drift).toBeLessThanOrEqual(1 / 30);
+    // the plot's cursor follows playback
+    expect(Math.abs(last.cursor - last.road)).toBeLessThan(0.5);
+    expect(steady[0]!.cursor).toBeLessThan(last.cursor);
+
+    // the plot renders: the canvas has the three trace colours
+    const colours = await page.evaluate(() => {
+      const c = document.getElementById('plot') as HTMLCanvasElement;
+      const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+      const seen = { x: 0, y: 0, z: 0 };
+      for (let i = 0; i < d.length; i += 4) {
+        const [r, g, b] = [d[i]!, d[i + 1]!, d[i + 2]!];
+        if (r > 200 && g > 90 && g < 150 && b < 120) seen.x++;
+        if (r < 120 && g > 180 && b > 90 && b < 160) seen.y++;
+        if (r > 90 && r < 150 && g > 140 && b > 220) seen.z++;
+      }
+      return { ...seen, w: c.width, h: c.height };
+    });
+    expect(colours.w).toBeGreaterThan(300);
+    for (const k of ['x', 'y', 'z'] as const) expect(colours[k], k).toBeGreaterThan(50);
+
+    // pause near the event for the README screenshot
+    await page.click('#play');
+    await page.evaluate(async () => {
+      const seek = document.getElementById('seek') as HTMLInputElement;
+      seek.value = String(Math.round((4.2 / 8) * 1000));
+      seek.dispatchEvent(new Event('input'));
+      seek.dispatchEvent(new Event('change'));
+      await new Promise((r) => setTimeout(r, 800));
+    });
+    await page.screenshot({ path: screenshot });
+
+    // share: the link opens the read-only viewer of this clip only
+    await page.click('#share');
+    await page.waitForSelector('#share-box:not([hidden])');
+    const link = await page.inputValue('#share-url');
+    expect(link).toMatch(new RegExp(`^${server.url}/s/[A-Za-z0-9_-]{43}$`));
+    const anon = await browser.newContext({ viewport: { width: 1100, height: 760 } });
+    const shared = await anon.newPage();
+    await shared.goto(link);
+    await shared.evaluate(() => (window as unknown as { ringclipReady: Promise<void> }).ringclipReady);
+    expect(await shared.locator('#clip-title').textContent()).toBe('Hard brake on A100');
+    expect(await shared.isVisible('#delete')).toBe(false);
+    expect(await shared.isVisible('#share')).toBe(false);
+    expect(await shared.isVisible('#list-pane')).toBe(false);
+    expect(await shared.evaluate(() => localStorage.getItem('ringclip.token'))).toBeNull();
+    await shared.waitForFunction(() => (document.getElementById('cabin') as HTMLVideoElement).readyState >= 2, null, { timeout: 20_000 });
+    await shared.click('#play');
+    await shared.waitForFunction(() => (document.getElementById('road') as HTMLVideoElement).currentTime > 1, null, { timeout: 20_000 });
+    await anon.close();
+
+    // delete, with confirmation: dismissing keeps the clip, accepting removes it everywhere
+    page.once('dialog', (d) => d.dismiss());
+    await page.click('#delete');
+    expect((await api.json(`/v1/clips/${ids.newer}`)).status).toBe(200);
+    page.once('dialog', (d) => d.accept());
+    await page.click('#delete');
+    await page.waitForFunction((id) => !document.querySelector(`#clips li[data-id="${id}"]`), ids.newer);
+    expect((await api.json(`/v1/clips/${ids.newer}`)).status).toBe(404);
+    expect([404, 410]).toContain((await fetch(link)).status); // 410 until the queued delete removes the link, then 404
+    expect(await page.locator('#clips li').count()).toBe(1);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it('asks for a token when there is none, and refuses a wrong one', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(server.url);
+    await page.evaluate(() => (window as unknown as { ringclipReady: Promise<void> }).ringclipReady);
+    expect(await page.isVisible('#login')).toBe(true);
+    await page.fill('#token', 'rc_wrongwrongwrongwrongwrongwrongwrongwrongwro');
+    await page.click('#login-form button');
+    await page.waitForFunction(() => document.getElementById('login-error')!.textContent !== '');
+    expect(await page.isVisible('#app')).toBe(false);
+    await page.fill('#token', token);
+    await page.click('#login-form button');
+    await page.waitForSelector('#clips li');
+    expect(await page.textContent('#user')).toBe('erin');
+    await context.close();
+  });
+});
