@@ -1,0 +1,107 @@
+#!/usr/bin/env node
+/**
+ * ringclip-app connect --device URL [--code 123456] [--cloud URL --token T]   (streams until Ctrl-C)
+ * ringclip-app clips | drives | budget [--set 40%]
+ * ringclip-app clip --from T --to T [--from-device]
+ * ringclip-app delete ID | uninstall
+ * Common: --data DIR (default $RINGCLIP_APP_DATA or ~/.ringclip-app), --phone-storage SIZE.
+ */
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { PhoneApp } from './app.js';
+import { microsToIso } from './device-client.js';
+
+const USAGE = `usage: ringclip-app <connect|clips|drives|budget|clip|delete|uninstall> [options]
+  connect --device URL [--code CODE] [--cloud URL --token TOKEN] [--cellular]
+  clips | drives | budget [--set 40%|2GiB]
+  clip --from TIME --to TIME [--from-device]
+  delete ID
+  uninstall
+  --data DIR   app storage (default $RINGCLIP_APP_DATA or ~/.ringclip-app)
+  --phone-storage SIZE   simulated phone size at first use (default 1GiB)`;
+
+function bar(label: string, done: number, total: number | null): void {
+  if (!process.stderr.isTTY) return;
+  const w = 30;
+  const f = total ? Math.min(1, done / total) : 0;
+  process.stderr.write(`\r${label} [${'#'.repeat(Math.round(f * w)).padEnd(w)}] ${total ? `${Math.round(f * 100)}%` : `${done} B`}   `);
+  if (total && done >= total) process.stderr.write('\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv, allowPositionals: true,
+    options: {
+      device: { type: 'string' }, code: { type: 'string' }, cloud: { type: 'string' }, token: { type: 'string' }, cellular: { type: 'boolean' },
+      from: { type: 'string' }, to: { type: 'string' }, 'from-device': { type: 'boolean' }, set: { type: 'string' },
+      data: { type: 'string' }, 'phone-storage': { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const [cmd, arg] = positionals;
+  if (values.help || !cmd) { console.log(USAGE); return cmd ? 0 : 2; }
+  const dataDir = values.data ?? process.env.RINGCLIP_APP_DATA ?? join(homedir(), '.ringclip-app');
+  const app = await PhoneApp.open({ dataDir, phoneStorage: values['phone-storage'] });
+  app.on('transfer', (e) => bar(`${e.kind} ${e.id.slice(0, 8)}`, e.done, e.total));
+  app.on('error', (e) => console.error(`ringclip-app: ${e.message}`));
+  const time = (s: string) => (/^\d+$/.test(s) ? Number(s) : s);
+  try {
+    switch (cmd) {
+      case 'connect': {
+        if (!values.device) throw new Error('connect needs --device URL');
+        if (values.cloud && values.token) await app.signIn(values.cloud, values.token);
+        if (values.cellular) app.setAllowCellular(true);
+        await app.connect(values.device, values.code);
+        app.on('event-clip', (c) => console.log(`event clip ${c.id} (${c.kind}) saved`));
+        app.on('uploaded', (e) => console.log(`uploaded ${e.id}`));
+        app.on('disconnected', (e) => console.error(`disconnected: ${e.reason}`));
+        console.log(`streaming from ${values.device} into ${dataDir} (Ctrl-C to stop)`);
+        await new Promise<void>((resolve) => { process.once('SIGINT', resolve); process.once('SIGTERM', resolve); });
+        return 0;
+      }
+      case 'clips': {
+        const list = await app.clips();
+        if (values.json) console.log(JSON.stringify(list, null, 1));
+        else for (const c of list) console.log(`${c.id}  ${c.kind.padEnd(10)} ${c.time ?? ''}  ${c.local ? 'phone' : '     '} ${c.uploaded ? 'cloud' : c.uploading ? 'uploading' : ''}`);
+        return 0;
+      }
+      case 'drives': {
+        for (const d of app.drives()) {
+          console.log(`drive ${d.id}: ${d.from ? microsToIso(d.from) : '?'} .. ${d.to ? microsToIso(d.to) : '?'}`);
+          for (const [s, spans] of Object.entries(d.onPhone)) console.log(`  ${s}: ${spans.map((x) => `${microsToIso(x.from)}..${microsToIso(x.to)}`).join(', ') || '(none on the phone)'}`);
+        }
+        return 0;
+      }
+      case 'budget': {
+        const b = values.set ? await app.setBudget(values.set) : app.budget();
+        console.log(JSON.stringify(b, null, 1));
+        return 0;
+      }
+      case 'clip': {
+        if (!values.from || !values.to) throw new Error('clip needs --from and --to');
+        const c = await app.clip({ from: time(values.from), to: time(values.to), fromDevice: values['from-device'] });
+        console.log(c.id);
+        return 0;
+      }
+      case 'delete': {
+        if (!arg) throw new Error('delete needs a clip id');
+        await app.delete(arg);
+        return 0;
+      }
+      case 'uninstall':
+        await app.uninstall();
+        console.log(`removed ${dataDir}`);
+        return 0;
+      default:
+        console.error(USAGE);
+        return 2;
+    }
+  } finally {
+    await app.close();
+  }
+}
+
+main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (e: Error) => {
+  console.error(`ringclip-app: ${e.message}`);
+  process.exitCode = 1;
+});

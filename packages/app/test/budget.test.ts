@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { recordInterleaved, T0 } from '../../../test/helpers/store.js';
+import { FIXTURES } from '../../../test/helpers/tools.js';
+import { openApp, scratch } from './helpers.js';
+
+describe('budget', () => {
+  it('defaults to 50 % of the phone and migrates the ring when changed, keeping the newest footage', async () => {
+    const tmp = scratch();
+    const app = await openApp(tmp.dir, { phoneStorage: '64MiB' });
+    try {
+      expect(app.budget().bytes).toBe(32 * 2 ** 20);
+      expect(app.budget().share).toBe(0.5);
+      const cap = app.ring!.info().capacity;
+      expect(cap).toBeLessThanOrEqual(32 * 2 ** 20);
+      recordInterleaved(app.ring!, [{ stream: 'road', file: FIXTURES.cabin, fps: 30 }, { stream: 'cabin', file: FIXTURES.cabin, fps: 30 }], 20);
+      const before = app.ring!.info().streams.map((s) => [s.first, s.last]);
+      const b = await app.setBudget('10%');
+      expect(b.bytes).toBe(Math.floor(64 * 2 ** 20 * 0.1));
+      const info = app.ring!.info();
+      expect(info.capacity).toBeLessThan(cap);
+      expect(b.used).toBeLessThanOrEqual(b.bytes);
+      // the newest footage made it; the oldest was dropped if it did not fit
+      info.streams.forEach((s, i) => {
+        expect(Math.abs(s.last! - before[i]![1]!)).toBeLessThan(100);
+        expect(s.first!).toBeGreaterThanOrEqual(before[i]![0]! - 100);
+      });
+      const grown = await app.setBudget('50%');
+      expect(grown.bytes).toBe(32 * 2 ** 20);
+      expect(app.ring!.info().capacity).toBe(cap);
+      expect(app.ring!.info().streams[0]!.last).toBe(info.streams[0]!.last);
+      void T0;
+    } finally {
+      await app.close();
+      tmp.cleanup();
+    }
+  });
+});

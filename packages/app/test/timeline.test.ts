@@ -1,0 +1,80 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cruise, CODE, decodeErrors, ffprobe, openApp, scratch, startDevice, until } from './helpers.js';
+
+const secs = (spans: Array<{ from: number; to: number }>) => spans.reduce((n, s) => n + s.to - s.from, 0) / 1e6;
+
+describe('drives on the phone (real device)', () => {
+  const tmp = scratch();
+  let dev: Awaited<ReturnType<typeof startDevice>>;
+  beforeAll(async () => { dev = await startDevice(tmp.dir); });
+  afterAll(async () => {
+    await dev.device.powerOff();
+    tmp.cleanup();
+  });
+
+  it('shows a disconnect as a gap and fills it from device memory', async () => {
+    const app = await openApp(tmp.dir, { dataDir: `${tmp.dir}/phone-gap` });
+    try {
+      await app.connect(dev.url, CODE);
+      await until(() => app.connected, 10_000, 'connected');
+      await dev.device.run(cruise(12), { speed: 8 });
+      await until(() => (app.drives()[0]?.onPhone.road?.length ?? 0) > 0, 10_000, 'live footage');
+      await app.disconnect();
+      await dev.device.run(cruise(10), { speed: 8 });
+      await app.connect(dev.url);
+      await until(() => app.connected, 10_000, 'reconnected');
+      await dev.device.run(cruise(8), { speed: 8 });
+      await until(() => { const d = app.drives()[0]; return d && d.onPhone.road!.length >= 2 && d.onPhone.road![1]!.to > d.onPhone.road![1]!.from + 3e6; }, 10_000, 'live after reconnect');
+      await app.refreshDeviceDrives();
+      let d = app.drives()[0]!;
+      // the gap (about the 10 s while disconnected) is visible for both cameras, and recoverable
+      const gap = d.missing.road!.find((g) => g.to - g.from > 5e6)!;
+      expect(gap).toBeDefined();
+      expect((gap.to - gap.from) / 1e6).toBeGreaterThan(8);
+      expect(secs(d.recoverable.road!)).toBeGreaterThan(8);
+      expect(d.onDevice).not.toBeNull();
+      const filled = await app.fillGaps();
+      expect(filled.length).toBeGreaterThanOrEqual(1);
+      d = app.drives()[0]!;
+      expect(d.missing.road!.filter((g) => g.from >= gap.from - 1e6 && g.to <= gap.to + 1e6 && g.to - g.from > 0.5e6)).toEqual([]);
+      // a clip of the former gap is made on the phone, from the gap-fill footage, and decodes
+      const c = await app.clip({ from: gap.from + 2e6, to: gap.from + 6e6 });
+      expect(c.source).toBe('phone');
+      const view = (await app.clips()).find((x) => x.id === c.id)!;
+      expect(decodeErrors(view.path!)).toBe('');
+      expect(ffprobe(view.path!).streams.length).toBe(2);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('recovers cabin footage the phone never streamed from device memory', async () => {
+    const app = await openApp(tmp.dir, { dataDir: `${tmp.dir}/phone-road`, liveStreams: ['road'] });
+    try {
+      await app.connect(dev.url, CODE);
+      await until(() => app.connected, 10_000, 'connected');
+      await dev.device.run(cruise(10), { speed: 8 });
+      await until(() => secs(app.drives().at(-1)?.onPhone.road ?? []) > 5, 10_000, 'road footage');
+      await app.refreshDeviceDrives();
+      const d = app.drives().at(-1)!;
+      expect(d.onPhone.cabin).toEqual([]);
+      expect(secs(d.recoverable.cabin!)).toBeGreaterThan(5);
+      const road = d.onPhone.road![0]!;
+      const from = road.from + 1e6, to = road.from + 5e6;
+      // from the phone: road only
+      const phone = await app.clip({ from, to });
+      const phonePath = (await app.clips()).find((x) => x.id === phone.id)!.path!;
+      expect(ffprobe(phonePath).streams.length).toBe(1);
+      // from device memory: road + cabin
+      const rec = await app.clip({ from, to, fromDevice: true });
+      expect(rec.source).toBe('device');
+      const path = (await app.clips()).find((x) => x.id === rec.id)!.path!;
+      const probe = ffprobe(path);
+      expect(probe.streams.length).toBe(2);
+      expect(probe.streams.map((s) => s.tags?.handler_name).sort()).toEqual(['cabin', 'road']);
+      expect(decodeErrors(path)).toBe('');
+    } finally {
+      await app.close();
+    }
+  });
+});
