@@ -126,7 +126,10 @@ export async function* follow(store: Followable, options: FollowOptions = {}): A
 
 const TICKS_PER_US = 90000 / 1e6;
 
-/** Fragmented MP4 following the writer: init segment, then a fragment per GOP per track. */
+/**
+ * Fragmented MP4 following the writer: init segment, then a fragment per GOP per track.
+ * Emits 'origin' (µs since the epoch of media time 0) just before the init segment.
+ */
 export function liveMP4(store: Followable, options: Omit<FollowOptions, 'signal'> = {}): Readable {
   const names = options.streams ?? [...store.streams];
   const controller = new AbortController();
@@ -138,10 +141,28 @@ export function liveMP4(store: Followable, options: Omit<FollowOptions, 'signal'
   const pending: LiveFrame[][][] = names.map(() => []); // complete GOPs held until the init segment is out
   const configs = names.map(() => 0);
 
+  // Backpressure: when the consumer is slower than the camera, the follower waits rather
+  // than buffering without bound; if the ring wraps past it meanwhile, it skips ahead to
+  // the next key frame (a live viewer wants now, not a growing backlog).
+  let wantMore: (() => void) | null = null;
   const readable = new Readable({
-    read() { /* frames are pushed as the writer stores them */ },
-    destroy(err, cb) { controller.abort(); cb(err); },
+    highWaterMark: 4 * 1024 * 1024,
+    read() {
+      const w = wantMore;
+      wantMore = null;
+      w?.();
+    },
+    destroy(err, cb) {
+      controller.abort();
+      const w = wantMore;
+      wantMore = null;
+      w?.();
+      cb(err);
+    },
   });
+  const push = async (chunk: Buffer) => {
+    if (!readable.push(chunk) && !readable.destroyed) await new Promise<void>((resolve) => { wantMore = resolve; });
+  };
 
   const fragment = (k: number, gop: LiveFrame[], nextDts: number) => {
     const n = gop.length;
@@ -153,16 +174,16 @@ export function liveMP4(store: Followable, options: Omit<FollowOptions, 'signal'
       sync[i] = f.randomAccess ? 1 : 0;
     });
     for (let i = 0; i < n; i++) durations[i] = (i + 1 < n ? dts[i + 1]! : Math.round((nextDts - base) * TICKS_PER_US)) - dts[i]!;
-    readable.push(muxer!.fragment(k, sequence++, dts, pts, durations, sync, gop.map((f) => f.payload)));
+    return push(muxer!.fragment(k, sequence++, dts, pts, durations, sync, gop.map((f) => f.payload)));
   };
 
   (async () => {
-    for await (const f of follow(store, { ...options, streams: names, signal: controller.signal })) {
+    for await (const f of follow(store, { skipOverwritten: true, ...options, streams: names, signal: controller.signal })) {
       const k = names.indexOf(f.stream);
       const gop = gops[k]!;
       if (gop.length === 0 && !f.randomAccess) continue; // a track starts at a key frame
       if (f.randomAccess && gop.length > 0) {
-        if (muxer) fragment(k, gop, f.dts);
+        if (muxer) await fragment(k, gop, f.dts);
         else pending[k]!.push(gop);
         gops[k] = [];
       }
@@ -176,12 +197,15 @@ export function liveMP4(store: Followable, options: Omit<FollowOptions, 'signal'
           if (!c) throw new OverrunError(`the parameter sets of '${name}' were overwritten before the live stream started`);
           return { name, width: c.width, height: c.height, sps: c.sps, pps: c.pps };
         }), base);
-        readable.push(muxer.init());
-        names.forEach((_, i) => {
+        // The timeline's origin (µs since the epoch) to the microsecond: the init segment's
+        // creation time holds whole seconds only.
+        readable.emit('origin', base);
+        await push(muxer.init());
+        for (let i = 0; i < names.length; i++) {
           const held = pending[i]!;
-          held.forEach((g, j) => fragment(i, g, (held[j + 1] ?? gops[i]!)[0]!.dts));
           pending[i] = [];
-        });
+          for (let j = 0; j < held.length; j++) await fragment(i, held[j]!, (held[j + 1] ?? gops[i]!)[0]!.dts);
+        }
       }
     }
     readable.push(null);

@@ -10,6 +10,8 @@ import { toMicros } from './units.js';
 
 export interface Mp4SourceTrack {
   name: string;
+  /** RFC 6381 codec string from the track's SPS, e.g. 'avc1.640028' (for MSE) */
+  codec?: string;
   width: number;
   height: number;
   samples: number;

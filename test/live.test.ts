@@ -63,6 +63,33 @@ describe('follow and liveMP4', () => {
     await store.close();
   });
 
+  it('liveMP4() holds back for a slow consumer instead of buffering without bound, then skips ahead', async () => {
+    const store = await SegmentStore.create(`${tmp.dir}/bp.ring`, { capacity: '16MiB', segmentSize: '1MiB', streams: ['road'] });
+    const live = store.liveMP4({ streams: ['road'] });
+    let origin = 0;
+    live.on('origin', (us: number) => { origin = us; });
+    live.pause();
+    for (let s = 0; s < 30; s++) {
+      recordInterleaved(store, [{ stream: 'road', file: FIXTURES.road, fps: 30 }], 1, T0 + s * 1e6);
+      await new Promise((r) => setImmediate(r));
+    }
+    expect(origin).toBe(T0);
+    // ~15 MB of fragments were produced upstream; the stream holds at most ~its high-water mark.
+    expect(live.readableLength).toBeLessThan(8 * 1024 * 1024);
+    const chunks: Buffer[] = [];
+    live.on('data', (c: Buffer) => chunks.push(c));
+    live.resume();
+    for (let s = 30; s < 33; s++) {
+      recordInterleaved(store, [{ stream: 'road', file: FIXTURES.road, fps: 30 }], 1, T0 + s * 1e6);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    live.destroy();
+    const out = `${tmp.dir}/bp.mp4`;
+    writeFileSync(out, Buffer.concat(chunks));
+    expect(decodeErrors(out)).toBe('');
+    await store.close();
+  });
+
   it('followers end when the store closes, and liveMP4() ends its stream', async () => {
     const store = await SegmentStore.create(`${tmp.dir}/c.ring`, { capacity: '8MiB', segmentSize: '1MiB', streams: ['road'] });
     const follower = store.follow();

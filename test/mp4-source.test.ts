@@ -65,6 +65,7 @@ describe('Mp4Source', () => {
     await store.close();
     const src = await Mp4Source.open(a);
     expect(src.tracks.map((t) => t.name)).toEqual(['road', 'cabin']);
+    expect(src.tracks.map((t) => t.codec)).toEqual(['avc1.640028', 'avc1.64001f']);
     const clip = src.clip({ from: { offset: 2 }, to: { offset: 4 }, streams: ['cabin', 'road'] });
     const out = `${tmp.dir}/recut.mp4`;
     await clip.writeMP4(out);

@@ -216,11 +216,19 @@ export class WifiApi {
       const q = req.query as Record<string, string | undefined>;
       const list = (q.streams ?? q.stream ?? 'road').split(',').map((s) => s.trim()).filter(Boolean);
       for (const s of list) if (!device.store.streams.includes(s)) throw new ApiError(400, 'bad_request', `unknown stream '${s}': this device records ${device.store.streams.join(', ')}`);
-      const live = device.store.liveMP4({ streams: list });
+      // From the latest key frame, so the phone sees pictures at once; the response starts
+      // when the stream's timeline is known, and X-Live-Origin gives it to the microsecond
+      // (the init segment's creation time holds whole seconds only).
+      const live = device.store.liveMP4({ streams: list, from: 'keyframe' });
       this.#live.add(live);
       live.once('close', () => this.#live.delete(live));
       req.raw.once('close', () => live.destroy());
-      return reply.code(200).headers({ 'content-type': 'video/mp4', 'cache-control': 'no-store' }).send(live);
+      const origin = await new Promise<number | null>((resolve) => {
+        live.once('origin', (us: number) => resolve(us));
+        live.once('close', () => resolve(null));
+      });
+      if (origin === null) throw new ApiError(503, 'not_recording', 'the live stream ended before it started: the device stopped recording');
+      return reply.code(200).headers({ 'content-type': 'video/mp4', 'cache-control': 'no-store', 'x-live-origin': String(origin) }).send(live);
     });
   }
 
