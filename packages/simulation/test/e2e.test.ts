@@ -1,0 +1,77 @@
+/**
+ * The main job end to end: `npm start -- --exit` with a short scenario; the summary must
+ * match the scenario, the clips must decode, and the cloud must list them over its API.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createServer, loadConfig } from '../../cloud/src/index.js';
+import type { SimulationSummary } from '../src/simulation.js';
+import { decodeErrors, ffprobe } from '../../../test/helpers/tools.js';
+
+const root = new URL('../../../', import.meta.url).pathname;
+const dir = mkdtempSync(join(tmpdir(), 'ringclip-e2e-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('npm start', () => {
+  it('--help lists the options', () => {
+    const r = spawnSync('npm', ['start', '--silent', '--', '--help'], { cwd: root, encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    for (const flag of ['--scenario', '--duration', '--speed', '--device-memory', '--phone-storage', '--cloud-port', '--device-port', '--exit', '--data']) {
+      expect(r.stdout).toContain(flag);
+    }
+  });
+
+  it('--exit runs a drive through device, phone and cloud, and every scripted event becomes a clip in all three', async () => {
+    const r = spawnSync('npm', ['start', '--silent', '--', '--exit', '--json', '--scenario', 'hard-brake-collision', '--duration', '55s',
+      '--speed', '50', '--cameras', 'small', '--device-memory', '64MiB', '--phone-storage', '256MiB', '--data', dir], { cwd: root, encoding: 'utf8', timeout: 240_000 });
+    expect(r.stderr).not.toMatch(/ringclip-sim:/);
+    expect(r.status).toBe(0);
+    // It says what happens in each residency, then a summary table.
+    expect(r.stdout).toMatch(/^device +hard-brake at /m);
+    expect(r.stdout).toMatch(/^device +collision at /m);
+    expect(r.stdout).toMatch(/^phone +saved the hard-brake clip/m);
+    expect(r.stdout).toMatch(/^cloud +stored clip /m);
+    expect(r.stdout).toMatch(/^residency +what +id +kind/m);
+    const summary = JSON.parse(r.stdout.trim().split('\n').pop()!) as SimulationSummary;
+    const expected = summary.expected.map((e) => e.kind).sort();
+    expect(expected).toEqual(['collision', 'hard-brake']);
+    // device: exactly the scripted events, acknowledged by the phone
+    expect(summary.device.events.map((e) => e.kind).sort()).toEqual(expected);
+    expect(summary.device.events.every((e) => e.acknowledged)).toBe(true);
+    // phone: an event clip per event, uploaded, decodable; plus the manual cabin clip from device memory
+    const events = summary.phone.clips.filter((c) => c.source === 'event');
+    expect(events.map((c) => c.kind).sort()).toEqual(expected);
+    const manual = summary.phone.clips.filter((c) => c.source === 'device');
+    expect(manual).toHaveLength(1);
+    for (const c of [...events, ...manual]) {
+      expect(c.uploaded).toBe(true);
+      expect(decodeErrors(c.path!)).toBe('');
+    }
+    expect(ffprobe(manual[0]!.path!).streams.map((s) => s.tags?.handler_name)).toEqual(['cabin']);
+
+    // cloud: a new service on the same data lists them over its API, and serves them decodable
+    const token = new URL(summary.viewer).searchParams.get('token')!;
+    const cloud = await createServer(loadConfig({ dataDir: join(dir, 'cloud'), port: 0, host: '127.0.0.1' }, {}));
+    const url = await cloud.listen();
+    try {
+      const res = await fetch(`${url}/v1/clips`, { headers: { authorization: `Bearer ${token}` } });
+      expect(res.status).toBe(200);
+      const { clips } = (await res.json()) as { clips: Array<{ id: string; kind: string; state: string }> };
+      expect(clips.map((c) => c.kind).sort()).toEqual([...expected, 'manual'].sort());
+      expect(clips.map((c) => c.id).sort()).toEqual([...events, ...manual].map((c) => c.id).sort());
+      for (const c of clips) {
+        expect(c.state).toBe('ready');
+        const video = await fetch(`${url}/v1/clips/${c.id}/video?track=both`, { headers: { authorization: `Bearer ${token}` } });
+        expect(video.status).toBe(200);
+        const file = join(dir, `${c.id}.mp4`);
+        writeFileSync(file, Buffer.from(await video.arrayBuffer()));
+        expect(decodeErrors(file)).toBe('');
+      }
+    } finally {
+      await cloud.close();
+    }
+  });
+});
