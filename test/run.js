@@ -20,5 +20,5 @@ run('cmake', ['-S', '.', '-B', coreBuild, '-G', 'Ninja', '-DRINGCLIP_CORE_TESTS=
 run('cmake', ['--build', coreBuild]);
 run('ctest', ['--test-dir', coreBuild, '--output-on-failure', '--verbose']);
 // Child processes in the suite load the built package: compile lib/ first.
-run('npx', ['tsc', '-p', 'tsconfig.json']);
+run('npm', ['run', '--silent', 'prepare']);
 run('npx', ['vitest', 'run', '--config', 'test/vitest.config.ts', ...process.argv.slice(2)]);

@@ -1,3 +1,5 @@
+#include <cstdio>
+
 #include "addon_data.h"
 #include "errors.h"
 #include "export/mp4_source.h"
@@ -42,6 +44,12 @@ class Mp4SourceObject : public Napi::ObjectWrap<Mp4SourceObject> {
       Napi::Object to = Napi::Object::New(env);
       to.Set("name", t.name);
       to.Set("width", t.configs.front().width);
+      const auto& sps = t.configs.front().sps;
+      if (!sps.empty() && sps.front().size() >= 4) {
+        char codec[16];
+        std::snprintf(codec, sizeof codec, "avc1.%02x%02x%02x", sps.front()[1], sps.front()[2], sps.front()[3]);
+        to.Set("codec", codec);
+      }
       to.Set("height", t.configs.front().height);
       to.Set("samples", double(t.samples.size()));
       uint64_t sync = 0;
