@@ -279,49 +279,29 @@ WriteResult SegmentStore::append(uint32_t stream, const h264::AccessUnit& unit, 
   if (need_config) write_config_record(stream, config, pts_us, capture_us);
 
   Segment& seg = segments_[current_];
-  uint8_t* at = file_.data() + kDataOffset + uint64_t(current_) * header_.segment_size + seg.used;
   RecordHeader rh;
-  rh.seq = next_record_seq_;
   rh.dts_us = dts_us;
   rh.pts_us = pts_us;
   rh.capture_us = capture_us;
   rh.payload_size = payload;
-  rh.drive_id = drive_id_;
   rh.config_id = config_id;
   rh.stream = uint8_t(stream);
   rh.type = RecordType::AccessUnit;
   rh.random_access = uint8_t(unit.random_access);
-  encode_record_header(rh, at);
-  uint8_t* out = at + kRecordHeaderSize;
+  uint32_t offset = seg.used;
+  uint8_t* out = begin_record(rh);
   for (const h264::NalView& nal : unit.nals) {
     if (is_parameter_set(nal.type())) continue;
     put_be32(out, uint32_t(nal.size));
     std::memcpy(out + 4, nal.data, nal.size);
     out += 4 + nal.size;
   }
-  std::memset(out, 0, span - kRecordHeaderSize - payload);  // alignment padding
-  seal_record(at);
-
-  IndexEntry entry{dts_us, pts_us, seg.used, payload, config_id, uint8_t(unit.random_access), {0, 0, 0}};
+  finish_record(out, rh);
   {
-    std::lock_guard<std::mutex> lock(mutex_);
-    seg.frames[stream].push_back(entry);
-    seg.used += span;
-    seg.next_record_seq = ++next_record_seq_;
-    seg.min_pts_us = std::min(seg.min_pts_us, pts_us);
-    seg.max_pts_us = std::max(seg.max_pts_us, pts_us);
-    DriveSpan* d = nullptr;
-    for (auto& x : seg.drives)
-      if (x.drive_id == drive_id_ && x.stream == stream) d = &x;
-    if (!d) {
-      seg.drives.push_back({drive_id_, stream, pts_us, pts_us, 0});
-      d = &seg.drives.back();
-    }
-    d->first_pts_us = std::min(d->first_pts_us, pts_us);
-    d->last_pts_us = std::max(d->last_pts_us, pts_us);
-    d->frames++;
+    std::lock_guard<std::mutex> lock(mutex_);  // indexed once sealed: readers never see a half-written record
+    seg.frames[stream].push_back({dts_us, pts_us, offset, payload, config_id, uint8_t(unit.random_access), {0, 0, 0}});
+    seg.note_frame(drive_id_, stream, pts_us);
   }
-  mark_dirty(uint64_t(at - file_.data()), span);
   st.last_dts_us = dts_us;
   st.seen_random_access = true;
   result.stored = true;
@@ -331,22 +311,15 @@ WriteResult SegmentStore::append(uint32_t stream, const h264::AccessUnit& unit, 
 }
 
 void SegmentStore::write_config_record(uint32_t stream, const StreamConfig& config, int64_t pts_us, int64_t capture_us) {
-  Segment& seg = segments_[current_];
-  uint32_t payload = parameter_set_payload_size(config);
-  uint32_t span = record_span(payload);
-  uint8_t* at = file_.data() + kDataOffset + uint64_t(current_) * header_.segment_size + seg.used;
   RecordHeader rh;
-  rh.seq = next_record_seq_;
   rh.dts_us = pts_us;
   rh.pts_us = pts_us;
   rh.capture_us = capture_us;
-  rh.payload_size = payload;
-  rh.drive_id = drive_id_;
+  rh.payload_size = parameter_set_payload_size(config);
   rh.config_id = config.id;
   rh.stream = uint8_t(stream);
   rh.type = RecordType::ParameterSets;
-  encode_record_header(rh, at);
-  uint8_t* out = at + kRecordHeaderSize;
+  uint8_t* out = begin_record(rh);
   auto put = [&](const std::vector<uint8_t>& nal) {
     put_be32(out, uint32_t(nal.size()));
     std::memcpy(out + 4, nal.data(), nal.size());
@@ -354,15 +327,47 @@ void SegmentStore::write_config_record(uint32_t stream, const StreamConfig& conf
   };
   for (auto& s : config.sps) put(s);
   for (auto& p : config.pps) put(p);
-  std::memset(out, 0, span - kRecordHeaderSize - payload);
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    segments_[current_].config_written[stream] = config.id;
+  }
+  finish_record(out, rh);
+}
+
+uint8_t* SegmentStore::begin_record(RecordHeader& rh) {
+  rh.seq = next_record_seq_;
+  rh.drive_id = drive_id_;
+  uint8_t* at = file_.data() + kDataOffset + uint64_t(current_) * header_.segment_size + segments_[current_].used;
+  encode_record_header(rh, at);
+  return at + kRecordHeaderSize;
+}
+
+uint32_t SegmentStore::finish_record(uint8_t* payload_end, const RecordHeader& rh) {
+  Segment& seg = segments_[current_];
+  uint8_t* at = file_.data() + kDataOffset + uint64_t(current_) * header_.segment_size + seg.used;
+  uint32_t span = record_span(rh.payload_size);
+  std::memset(payload_end, 0, span - kRecordHeaderSize - rh.payload_size);  // alignment padding
   seal_record(at);
   {
     std::lock_guard<std::mutex> lock(mutex_);
     seg.used += span;
     seg.next_record_seq = ++next_record_seq_;
-    seg.config_written[stream] = config.id;
   }
   mark_dirty(uint64_t(at - file_.data()), span);
+  return span;
+}
+
+void Segment::note_frame(uint32_t drive, uint32_t stream, int64_t pts_us) {
+  min_pts_us = std::min(min_pts_us, pts_us);
+  max_pts_us = std::max(max_pts_us, pts_us);
+  for (DriveSpan& d : drives) {
+    if (d.drive_id != drive || d.stream != stream) continue;
+    d.first_pts_us = std::min(d.first_pts_us, pts_us);
+    d.last_pts_us = std::max(d.last_pts_us, pts_us);
+    d.frames++;
+    return;
+  }
+  drives.push_back({drive, stream, pts_us, pts_us, 1});
 }
 
 bool SegmentStore::segment_protected(uint32_t index) const {

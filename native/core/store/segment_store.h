@@ -65,6 +65,8 @@ struct Segment {
   std::vector<uint32_t> holes;  // offsets where recovery skipped damaged records (decoding breaks there)
   uint32_t pins = 0;
   bool live() const { return seq != 0; }
+  // Accounts one stored frame in the segment's time range and drive summary.
+  void note_frame(uint32_t drive, uint32_t stream, int64_t pts_us);
 };
 
 struct OverwriteEvent {
@@ -198,6 +200,10 @@ class SegmentStore {
   bool segment_protected(uint32_t segment) const;
   void ensure_room(uint32_t bytes, int64_t now_us);
   void write_config_record(uint32_t stream, const StreamConfig& config, int64_t pts_us, int64_t capture_us);
+  // Record framing in the current segment: begin_record fills the header's sequence number
+  // and drive and returns where the payload goes; finish_record pads, seals and accounts it.
+  uint8_t* begin_record(RecordHeader& rh);
+  uint32_t finish_record(uint8_t* payload_end, const RecordHeader& rh);
   uint32_t config_for(uint32_t stream, const h264::AccessUnit& unit, const h264::ParameterSets& sets);
   int64_t covered_from(int64_t from_us) const;
   void mark_dirty(uint64_t offset, uint64_t length);

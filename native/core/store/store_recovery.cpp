@@ -141,18 +141,7 @@ void SegmentStore::index_record(uint32_t segment, uint32_t offset, const RecordH
   Segment& seg = segments_[segment];
   seg.frames[rh.stream].push_back(
       {rh.dts_us, rh.pts_us, offset, rh.payload_size, rh.config_id, rh.random_access, {0, 0, 0}});
-  seg.min_pts_us = std::min(seg.min_pts_us, rh.pts_us);
-  seg.max_pts_us = std::max(seg.max_pts_us, rh.pts_us);
-  DriveSpan* d = nullptr;
-  for (auto& x : seg.drives)
-    if (x.drive_id == rh.drive_id && x.stream == rh.stream) d = &x;
-  if (!d) {
-    seg.drives.push_back({rh.drive_id, rh.stream, rh.pts_us, rh.pts_us, 0});
-    d = &seg.drives.back();
-  }
-  d->first_pts_us = std::min(d->first_pts_us, rh.pts_us);
-  d->last_pts_us = std::max(d->last_pts_us, rh.pts_us);
-  d->frames++;
+  seg.note_frame(rh.drive_id, rh.stream, rh.pts_us);
 }
 
 void SegmentStore::load_config_record(uint32_t segment, uint32_t offset, const RecordHeader& rh) {
