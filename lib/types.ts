@@ -58,6 +58,8 @@ export interface RecoveryReport {
   tornTailRecords: number;
   tornTailBytes: number;
   usedBackupHeader: boolean;
+  /** segment headers that failed their checks; the records behind each were kept */
+  damagedSegmentHeaders: number;
   damaged: Array<{ segment: number; bytes: number; records: number; from: number | null; to: number | null }>;
 }
 

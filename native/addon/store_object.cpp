@@ -202,6 +202,7 @@ Napi::Value StoreObject::Recovery(const Napi::CallbackInfo& info) {
   o.Set("tornTailRecords", double(r.torn_tail_records));
   o.Set("tornTailBytes", double(r.torn_tail_bytes));
   o.Set("usedBackupHeader", r.used_backup_header);
+  o.Set("damagedSegmentHeaders", double(r.damaged_segment_headers));
   Napi::Array ranges = Napi::Array::New(env, r.damaged.size());
   for (size_t i = 0; i < r.damaged.size(); ++i) {
     Napi::Object d = Napi::Object::New(env);

@@ -147,11 +147,9 @@ describe('bit flips and zeroed pages anywhere in the file', () => {
     expect(readFileSync(`${dir}/both.ring`).equals(img)).toBe(true);
   });
 
-  // KNOWN GAP (a failing reproduction, docs/RELIABILITY.md): a bit flip in a 64-byte segment
-  // header makes recovery skip the whole segment. Its undamaged records are lost, and neither
-  // recovery nor verify() says so. `it.fails` passes while the gap exists; when recovery
-  // learns to salvage such a segment (or at least report it), turn this into a plain `it`.
-  it.fails('a flipped bit in a segment header loses no undamaged record (KNOWN GAP)', async () => {
+  // A bit flip in a 64-byte segment header: the segment's records are salvaged from its first
+  // record, and the damage is reported (recovery and verify()).
+  it('a flipped bit in a segment header loses no undamaged record', async () => {
     const clean = await cleanStore('seghdr');
     const records = mapRecords(clean.bytes);
     const img = Buffer.from(clean.bytes);

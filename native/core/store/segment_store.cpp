@@ -576,7 +576,11 @@ std::vector<uint32_t> SegmentStore::live_segments_in_order() const {
   std::vector<uint32_t> out;
   for (uint32_t i = 0; i < segments_.size(); ++i)
     if (segments_[i].live()) out.push_back(i);
-  std::sort(out.begin(), out.end(), [&](uint32_t a, uint32_t b) { return segments_[a].seq < segments_[b].seq; });
+  std::sort(out.begin(), out.end(), [&](uint32_t a, uint32_t b) {
+    const Segment& x = segments_[a];
+    const Segment& y = segments_[b];
+    return x.seq != y.seq ? x.seq < y.seq : x.first_record_seq < y.first_record_seq;
+  });
   return out;
 }
 
@@ -616,6 +620,9 @@ SegmentStore::VerifyReport SegmentStore::verify() const {
       r.problems.push_back("segment " + std::to_string(i) + " offset " + std::to_string(hole) +
                            ": damaged records were skipped when the store was opened");
   }
+  if (recovery_.damaged_segment_headers)
+    r.problems.push_back(std::to_string(recovery_.damaged_segment_headers) +
+                         " segment header(s) were damaged when the store was opened; their records were kept");
   return r;
 }
 

@@ -84,6 +84,7 @@ struct DamageRange {
 
 struct RecoveryReport {
   uint64_t damaged_records = 0, damaged_bytes = 0;
+  uint64_t damaged_segment_headers = 0;  // rebuilt from the segment's first record
   std::vector<DamageRange> damaged;
   uint64_t torn_tail_records = 0, torn_tail_bytes = 0;
   uint64_t segments_scanned = 0, records_kept = 0;
@@ -185,7 +186,12 @@ class SegmentStore {
 
  private:
   SegmentStore() = default;
+  struct Candidate {
+    uint32_t index;
+    SegmentHeader header;
+  };
   void recover();                      // open: rebuild the index (store_recovery.cpp)
+  void salvage_segment(uint32_t index, std::vector<Candidate>& live);
   // Records of this segment's generation have seq in [sh.first_record_seq, end_seq): the
   // next segment (by segment_seq) started at end_seq, so a record at or past it was written
   // by a later generation of this segment whose header did not reach the disk.

@@ -13,20 +13,56 @@
 namespace ringclip::store {
 namespace {
 
-struct Candidate {
-  uint32_t index;
-  SegmentHeader header;
-};
-
 }  // namespace
+
+// A segment whose 64-byte header fails its checks (bit rot) but whose first record is whole
+// and valid: its records are kept. The header is rebuilt from that record: it starts the
+// segment, and the segment sits after the one holding the previous sequence numbers.
+// Repaired on disk when the store is opened for writing; reported either way.
+void SegmentStore::salvage_segment(uint32_t index, std::vector<Candidate>& live) {
+  const uint8_t* base = segment_data(index);
+  bool all_zero = true;
+  for (uint32_t i = 0; i < kSegmentHeaderSize && all_zero; ++i) all_zero = base[i] == 0;
+  if (all_zero) return;  // never used
+  RecordHeader rh;
+  if (!decode_record_header(base + kSegmentHeaderSize, rh) || rh.stream >= streams_.size() ||
+      rh.payload_size > header_.segment_size - kSegmentHeaderSize - kRecordHeaderSize ||
+      !record_crc_ok(base + kSegmentHeaderSize, rh.payload_size))
+    return;
+  SegmentHeader sh;
+  sh.first_record_seq = rh.seq;
+  sh.segment_index = index;
+  sh.drive_id = rh.drive_id;
+  sh.started_us = rh.capture_us;
+  sh.segment_seq = 1;
+  for (const Candidate& c : live)  // `live` is sorted by segment_seq
+    if (c.header.first_record_seq <= rh.seq) sh.segment_seq = c.header.segment_seq;
+  for (const Candidate& c : live)
+    if (c.header.first_record_seq == rh.seq) return;  // a valid segment already starts there
+  live.push_back({index, sh});
+  recovery_.damaged_segment_headers++;
+  recovery_.damaged.push_back({index, kSegmentHeaderSize, 0, rh.pts_us, rh.pts_us});
+  if (file_.writable()) {
+    uint8_t* w = file_.data() + (base - file_.data());
+    encode_segment_header(sh, w);
+    file_.sync_range(uint64_t(w - file_.data()), kSegmentHeaderSize);
+  }
+}
 
 void SegmentStore::recover() {
   std::vector<Candidate> live;
+  std::vector<uint32_t> damaged_headers;
   for (uint32_t i = 0; i < header_.segment_count; ++i) {
     SegmentHeader sh;
     if (decode_segment_header(segment_data(i), sh) && sh.segment_index == i) live.push_back({i, sh});
+    else damaged_headers.push_back(i);
   }
   std::sort(live.begin(), live.end(), [](const Candidate& a, const Candidate& b) { return a.header.segment_seq < b.header.segment_seq; });
+  for (uint32_t i : damaged_headers) salvage_segment(i, live);
+  std::sort(live.begin(), live.end(), [](const Candidate& a, const Candidate& b) {
+    return a.header.segment_seq != b.header.segment_seq ? a.header.segment_seq < b.header.segment_seq
+                                                        : a.header.first_record_seq < b.header.first_record_seq;
+  });
   for (size_t k = 0; k < live.size(); ++k) {
     const Candidate& c = live[k];
     Segment& seg = segments_[c.index];
