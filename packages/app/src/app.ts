@@ -498,6 +498,7 @@ export class PhoneApp extends EventEmitter<PhoneAppEvents> {
       } catch (err) {
         if (signal.aborted) break;
         reason = (err as Error).message;
+        if (/^MP4 stream:/.test(reason)) this.emit('error', err as Error);
       }
       if (this.#connected) {
         this.#connected = false;

@@ -235,6 +235,13 @@ function fragmentSamples(buf: Buffer, moof: Box, movie: Movie, tables: Map<numbe
       if (tf & 1) { dataAt = base + buf.readInt32BE(p); p += 4; }
       let firstFlags: number | null = null;
       if (tf & 4) { firstFlags = buf.readUInt32BE(p); p += 4; }
+      // A sample count the box cannot hold (per-sample fields) or the buffer cannot back
+      // (data) is a broken stream: refuse it rather than loop over garbage.
+      const perSample = [0x100, 0x200, 0x400, 0x800].filter((f) => tf & f).length * 4;
+      const trunEnd = trun.start + trun.size;
+      if (p + n * perSample > trunEnd || (perSample === 0 && n * Math.max(defSize, 1) > buf.length)) {
+        throw new Error(`MP4 stream: a trun claims ${n} samples, more than its box or the fragment can hold`);
+      }
       for (let i = 0; i < n; i++) {
         let dur = defDur, size = defSize, sflags = i === 0 && firstFlags !== null ? firstFlags : defFlags, cto = 0;
         if (tf & 0x100) { dur = buf.readUInt32BE(p); p += 4; }
@@ -242,6 +249,7 @@ function fragmentSamples(buf: Buffer, moof: Box, movie: Movie, tables: Map<numbe
         if (tf & 0x400) { sflags = buf.readUInt32BE(p); p += 4; }
         if (tf & 0x800) { cto = tv === 1 ? buf.readInt32BE(p) : buf.readUInt32BE(p); p += 4; }
         const sync = (sflags & 0x10000) === 0;
+        if (dataAt + size > buf.length) throw new Error(`MP4 stream: sample ${i} of a fragment lies past its mdat`);
         out.push({
           track: tt.track, dts: timeOf(movie, tt.track, dts, origin), pts: timeOf(movie, tt.track, dts + cto, origin), sync,
           data: buf.subarray(dataAt, dataAt + size),
