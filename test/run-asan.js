@@ -46,6 +46,4 @@ const env = {
   UBSAN_OPTIONS: 'halt_on_error=1:print_stacktrace=1',
 };
 run('npx', ['tsc', '-p', 'tsconfig.json']);
-// The engine's suite (test/): the consumer packages exercise JS over the same addon calls.
-const files = process.argv.slice(2);
-run('npx', ['vitest', 'run', '--config', 'test/vitest.config.ts', ...(files.length ? files : ['test/'])], env);
+run('npx', ['vitest', 'run', '--config', 'test/vitest.engine.config.ts', ...process.argv.slice(2)], env);
