@@ -16,8 +16,11 @@ if (!haveChromium && !requireBrowser) {
 
 export async function launchChromium() {
   const { chromium } = await import('playwright-core');
+  // Under `npm run test:asan` the ASan runtime is preloaded into node: not into Chromium.
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(LD_PRELOAD|ASAN_OPTIONS|UBSAN_OPTIONS)$/.test(k))) as Record<string, string>;
   return chromium.launch({
     executablePath: chromiumPath,
+    env,
     args: [
       '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
       '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required',
