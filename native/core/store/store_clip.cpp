@@ -52,7 +52,8 @@ exporting::SourceTrack source_track(const SegmentStore& store, uint32_t stream, 
 
 }  // namespace
 
-StoreClip::StoreClip(SegmentStore& store, const ClipRequest& req) : store_(&store) {
+StoreClip::StoreClip(std::shared_ptr<SegmentStore> owner, const ClipRequest& req) : store_(std::move(owner)) {
+  SegmentStore& store = *store_;
   std::lock_guard<std::mutex> lock(store.mutex());
   if (store.closed()) throw Error(ErrorCode::Closed, "the store is closed");
   std::vector<exporting::SourceTrack> tracks;
@@ -68,7 +69,7 @@ void StoreClip::release() {
   if (!store_) return;
   for (uint32_t seg : pinned_) store_->unpin(seg);
   pinned_.clear();
-  store_ = nullptr;
+  store_.reset();
 }
 
 }  // namespace ringclip::store

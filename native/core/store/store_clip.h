@@ -3,6 +3,7 @@
 // whose sample bytes point into the mmap. The clip pins every segment it points into
 // until it is released or destroyed.
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "export/clip_cutter.h"
@@ -20,7 +21,9 @@ struct ClipRequest {
 
 class StoreClip {
  public:
-  StoreClip(SegmentStore& store, const ClipRequest& request);
+  // Shares ownership of the store: a clip (and whatever holds it, e.g. a virtual file
+  // collected late) can outlive every other handle and still unpin safely.
+  StoreClip(std::shared_ptr<SegmentStore> store, const ClipRequest& request);
   ~StoreClip();
   StoreClip(const StoreClip&) = delete;
   StoreClip& operator=(const StoreClip&) = delete;
@@ -30,7 +33,7 @@ class StoreClip {
   void release();  // unpins early; the movie's spans must not be read afterwards
 
  private:
-  SegmentStore* store_;
+  std::shared_ptr<SegmentStore> store_;
   std::vector<uint32_t> pinned_;
   exporting::CutResult cut_;
 };
