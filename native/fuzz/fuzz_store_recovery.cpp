@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include <memory>
+
 #include "store/format.h"
 #include "store/segment_store.h"
 #include "store/store_clip.h"
@@ -80,7 +82,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string path = "/proc/self/fd/" + std::to_string(fd);
 
   try {
-    auto store = SegmentStore::open(path, (mode & 2) != 0);
+    std::shared_ptr<SegmentStore> store = SegmentStore::open(path, (mode & 2) != 0);
     uint64_t sum = 0;
     int64_t lo = INT64_MAX, hi = INT64_MIN;
     for (uint32_t seg : store->live_segments_in_order()) {
@@ -103,7 +105,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       req.streams = {0, 1};
       req.allow_partial = true;
       try {
-        StoreClip clip(*store, req);
+        StoreClip clip(store, req);
         for (const auto& t : clip.movie().tracks)
           for (const auto& smp : t.samples)
             if (smp.data.size) sum += smp.data.data[smp.data.size - 1];
