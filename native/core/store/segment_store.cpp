@@ -35,6 +35,16 @@ std::string StreamConfig::codec() const {
   return buf;
 }
 
+void StreamConfig::describe(const h264::Sps& sps) {
+  width = sps.width;
+  height = sps.height;
+  sar_width = sps.sar_width;
+  sar_height = sps.sar_height;
+  profile_idc = sps.profile_idc;
+  constraint_flags = sps.constraint_flags;
+  level_idc = sps.level_idc;
+}
+
 std::unique_ptr<SegmentStore> SegmentStore::create(const std::string& path, const CreateOptions& o) {
   if (o.segment_size < kMinSegmentSize || o.segment_size > kMaxSegmentSize || o.segment_size % 4096 != 0)
     throw Error(ErrorCode::InvalidArgument, "segmentSize must be a multiple of 4 KiB from 1 MiB to 64 MiB, got " +
@@ -218,13 +228,7 @@ uint32_t SegmentStore::config_for(uint32_t stream, const h264::AccessUnit& unit,
   c.sps.push_back(*sps);
   c.pps.push_back(*pps);
   const h264::Sps* parsed = sets.sps(unit.sps_id);
-  c.width = parsed->width;
-  c.height = parsed->height;
-  c.sar_width = parsed->sar_width;
-  c.sar_height = parsed->sar_height;
-  c.profile_idc = parsed->profile_idc;
-  c.constraint_flags = parsed->constraint_flags;
-  c.level_idc = parsed->level_idc;
+  c.describe(*parsed);
   std::lock_guard<std::mutex> lock(mutex_);
   list.push_back(std::move(c));
   return list.back().id;

@@ -198,13 +198,7 @@ void SegmentStore::load_config_record(uint32_t segment, uint32_t offset, const R
   if (c.sps.empty() || c.pps.empty()) return;
   try {
     h264::Sps sps = h264::parse_sps(h264::NalView{c.sps[0].data(), c.sps[0].size()});
-    c.width = sps.width;
-    c.height = sps.height;
-    c.sar_width = sps.sar_width;
-    c.sar_height = sps.sar_height;
-    c.profile_idc = sps.profile_idc;
-    c.constraint_flags = sps.constraint_flags;
-    c.level_idc = sps.level_idc;
+    c.describe(sps);
   } catch (const Error&) {
     return;  // a CRC-valid record with an SPS we cannot parse: its frames will not be clippable
   }
