@@ -1,6 +1,6 @@
 // Ingest: fixtures from memory into a ring store, through createWriteStream (raw Annex B,
 // the engine finds access units) and through write() of access units split beforehand in JS.
-// Baseline: Buffer.copy of the same bytes (memcpy floor), in the same run.
+// Baseline: Buffer.copy of the same bytes into a ring-sized buffer (memcpy floor), in the same run.
 import { SegmentStore } from '../../dist/index.js';
 import { CABIN, MB, ROAD, T0, fixture, fmt, measure, row, units } from '../lib/common.js';
 
@@ -11,12 +11,25 @@ export async function run(ctx) {
   const road = fixture(ROAD), cabin = fixture(CABIN);
   const bytes = road.length + cabin.length;
   const frames = 600;
+  // The memcpy floor copies the same bytes into a destination as large as the stores' ring
+  // (64 MiB), moving on through it from cycle to cycle as the store does: storing footage
+  // means writing memory that is not in any cache. (Copying into one small sink again and
+  // again measures the cache, not storage: that figure is printed beside, for reference.)
+  const RING = 64 << 20;
+  const ring = Buffer.alloc(RING, 1);
+  let ringAt = 0;
+  const intoRing = (u) => {
+    if (ringAt + u.length > RING) ringAt = 0;
+    ringAt += u.copy(ring, ringAt);
+  };
   const sink = Buffer.alloc(bytes);
-
-  // memcpy floor: the same bytes copied once into a preallocated buffer.
-  const floor = await measure(ctx, 'Buffer.copy of road+cabin', () => {
+  const hot = await measure(ctx, 'Buffer.copy of road+cabin into one cache-resident sink', () => {
     road.copy(sink, 0);
     cabin.copy(sink, road.length);
+  });
+  const floor = await measure(ctx, 'Buffer.copy of road+cabin into a 64 MiB ring', () => {
+    intoRing(road);
+    intoRing(cabin);
   });
 
   // 1. createWriteStream: the whole 10 s road and cabin fixtures as one chunk each.
@@ -39,8 +52,8 @@ export async function run(ctx) {
   rows.push(row({
     name: 'ingest: createWriteStream (1080p road + 720p cabin, 10 s each)',
     value: bytes / viaStream.mean / MB, unit: 'MB/s',
-    extra: `${fmt(frames / viaStream.mean)} frames/s`,
-    baseline: 'Buffer.copy of the same bytes (memcpy floor)', baselineValue: bytes / floor.mean / MB, baselineUnit: 'MB/s',
+    extra: `${fmt(frames / viaStream.mean)} frames/s; cache-resident copy ${fmt(bytes / hot.mean / MB)} MB/s`,
+    baseline: 'Buffer.copy of the same bytes into a 64 MiB ring (memcpy floor)', baselineValue: bytes / floor.mean / MB, baselineUnit: 'MB/s',
     ratio: floor.mean / viaStream.mean,
     target: { text: '≥ 0.25 of memcpy floor', ok: floor.mean / viaStream.mean >= 0.25 },
   }));
@@ -59,18 +72,17 @@ export async function run(ctx) {
     base += 10e6;
   }, { slow: true });
   // Same bytes, one Buffer.copy per access unit (the floor for per-unit calls).
-  const floorUnits = await measure(ctx, 'Buffer.copy per unit', () => {
-    let at = 0;
+  const floorUnits = await measure(ctx, 'Buffer.copy per unit into a 64 MiB ring', () => {
     for (let k = 0; k < 300; k++) {
-      at += roadUnits[k].copy(sink, at);
-      at += cabinUnits[k].copy(sink, at);
+      intoRing(roadUnits[k]);
+      intoRing(cabinUnits[k]);
     }
   });
   rows.push(row({
     name: 'ingest: write() of pre-split access units (road + cabin)',
     value: bytes / viaWrite.mean / MB, unit: 'MB/s',
     extra: `${fmt(frames / viaWrite.mean)} frames/s`,
-    baseline: 'Buffer.copy per access unit (memcpy floor)', baselineValue: bytes / floorUnits.mean / MB, baselineUnit: 'MB/s',
+    baseline: 'Buffer.copy per access unit into a 64 MiB ring (memcpy floor)', baselineValue: bytes / floorUnits.mean / MB, baselineUnit: 'MB/s',
     ratio: floorUnits.mean / viaWrite.mean,
     target: { text: '≥ 0.25 of memcpy floor', ok: floorUnits.mean / viaWrite.mean >= 0.25 },
   }));
@@ -94,9 +106,8 @@ export async function run(ctx) {
       store3.write('cabin', batch[i], { pts });
     }
   });
-  const floorSmall = await measure(ctx, 'Buffer.copy 1000 small units', () => {
-    let at = 0;
-    for (let i = 0; i < BATCH; i++) at += batch[i].copy(sink, at);
+  const floorSmall = await measure(ctx, 'Buffer.copy 1000 small units into a 64 MiB ring', () => {
+    for (let i = 0; i < BATCH; i++) intoRing(batch[i]);
   });
   const info3 = store3.info().streams[0];
   if (info3.rejectedUnits || info3.droppedFrames) throw new Error(`ingest: small units rejected (${info3.rejectedUnits}) or dropped (${info3.droppedFrames})`);
@@ -106,7 +117,7 @@ export async function run(ctx) {
     name: `ingest: write() of small access units (${small.map((u) => u.length).join('/')} B P frames)`,
     value: perSec, unit: 'units/s',
     extra: `${fmt(smallBytes / viaSmall.mean / MB)} MB/s`,
-    baseline: 'Buffer.copy per unit', baselineValue: BATCH / floorSmall.mean, baselineUnit: 'units/s',
+    baseline: 'Buffer.copy per unit into a 64 MiB ring', baselineValue: BATCH / floorSmall.mean, baselineUnit: 'units/s',
     ratio: floorSmall.mean / viaSmall.mean,
     target: { text: '≥ 1M units/s', ok: perSec >= 1e6 },
   }));

@@ -128,3 +128,39 @@ TEST(h264_annexb_scanner_is_reusable_after_finish) {
   CHECK(seen == (Nals{{0x67, 0x01}}));
   CHECK_EQ(scanner.skipped_bytes(), uint64_t(4));  // b had no start code
 }
+
+// The vector search compares 16 or 32 positions at once and hands the last few bytes to a
+// scalar search: a start code at any offset around those block edges, next to zero runs
+// and lone zeros, must be found exactly where a byte-by-byte reference finds it.
+TEST(h264_annexb_start_codes_at_every_offset_match_a_bytewise_reference) {
+  SplitMix rng{2024};
+  auto reference = [](const std::vector<uint8_t>& b) {
+    Nals out;
+    size_t start = SIZE_MAX;
+    auto close = [&](size_t end) {
+      if (start == SIZE_MAX) return;
+      while (end > start && b[end - 1] == 0) --end;
+      if (end > start) out.emplace_back(b.begin() + long(start), b.begin() + long(end));
+    };
+    for (size_t i = 0; i + 2 < b.size(); ++i) {
+      if (b[i] == 0 && b[i + 1] == 0 && b[i + 2] == 1) {
+        close(i);
+        start = i + 3;
+        i += 2;
+      }
+    }
+    close(b.size());
+    return out;
+  };
+  for (int round = 0; round < 3000; ++round) {
+    std::vector<uint8_t> b(1 + rng.below(200));
+    for (auto& x : b) x = rng.below(4) == 0 ? 0 : uint8_t(1 + rng.below(255));
+    for (int k = 0, codes = int(rng.below(4)); k < codes; ++k) {
+      size_t at = rng.below(b.size());
+      const uint8_t sc[] = {0, 0, 1};
+      for (size_t j = 0; j < 3 && at + j < b.size(); ++j) b[at + j] = sc[j];
+    }
+    CHECK(scan_whole(b) == reference(b));
+    CHECK(scan_chunked(b, [&] { return 1 + rng.below(40); }) == reference(b));
+  }
+}

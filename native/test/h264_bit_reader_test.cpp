@@ -87,3 +87,62 @@ TEST(h264_bit_reader_more_rbsp_data_finds_the_stop_bit) {
   uint8_t empty[2] = {0, 0};
   CHECK(!h264::BitReader(empty, 2).more_rbsp_data());
 }
+
+// bits() and ue() read through a 64-bit window; a bit-at-a-time reader is the reference,
+// on random data and at every length, including reads cut short by the end.
+TEST(h264_bit_reader_matches_a_bitwise_reference) {
+  SplitMix rng{99};
+  for (int round = 0; round < 2000; ++round) {
+    std::vector<uint8_t> data(rng.below(12));
+    for (auto& x : data) x = rng.below(3) == 0 ? 0 : uint8_t(rng.below(256));
+    size_t ref_pos = 0;
+    auto ref_bit = [&]() -> int {
+      if (ref_pos >= data.size() * 8) return -1;
+      int bit = (data[ref_pos >> 3] >> (7 - (ref_pos & 7))) & 1;
+      ++ref_pos;
+      return bit;
+    };
+    h264::BitReader r(data.data(), data.size());
+    for (int step = 0; step < 20; ++step) {
+      if (rng.below(2) == 0) {
+        unsigned n = unsigned(rng.below(33));
+        size_t before = ref_pos;
+        uint64_t want = 0;
+        bool short_read = ref_pos + n > data.size() * 8;
+        if (!short_read)
+          for (unsigned i = 0; i < n; ++i) want = (want << 1) | uint64_t(ref_bit());
+        if (short_read) {
+          bool threw = false;
+          try { r.bits(n); } catch (const Error&) { threw = true; }
+          CHECK(threw);
+          break;
+        }
+        CHECK_EQ(uint64_t(r.bits(n)), want);
+        CHECK_EQ(r.position(), before + n);
+      } else {
+        unsigned zeros = 0;
+        int bit;
+        while ((bit = ref_bit()) == 0 && zeros < 32) ++zeros;
+        bool fails = bit != 1 || zeros > 31;
+        uint64_t want = 0;
+        if (!fails) {
+          uint64_t suffix = 0;
+          for (unsigned i = 0; i < zeros && !fails; ++i) {
+            int b = ref_bit();
+            if (b < 0) fails = true;
+            else suffix = (suffix << 1) | uint64_t(b);
+          }
+          want = (uint64_t(1) << zeros) - 1 + suffix;
+        }
+        if (fails) {
+          bool threw = false;
+          try { r.ue(); } catch (const Error&) { threw = true; }
+          CHECK(threw);
+          break;
+        }
+        CHECK_EQ(uint64_t(r.ue()), want);
+        CHECK_EQ(r.position(), ref_pos);
+      }
+    }
+  }
+}

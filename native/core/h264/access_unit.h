@@ -54,6 +54,10 @@ class AccessUnitAssembler {
   void push(const NalView& nal);
   void finish();  // reports the last unit
   ParameterSets& parameter_sets() { return sets_; }
+  // From inside the callback: takes the buffer the unit's views point into, so a caller that
+  // keeps the unit (held for presentation order) needs no copy. The views stay valid (a
+  // moved vector keeps its storage); the assembler goes on with `spare`, cleared.
+  std::vector<uint8_t> take_unit_bytes(std::vector<uint8_t> spare);
   // Units that did not parse (or held no slice), dropped. The callback's own exceptions
   // propagate to the caller of push()/finish() and are not counted.
   uint64_t rejected_units() const { return rejected_; }

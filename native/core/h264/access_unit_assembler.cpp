@@ -82,6 +82,12 @@ void AccessUnitAssembler::finish() {
   if (!spans_.empty()) complete_unit();
 }
 
+std::vector<uint8_t> AccessUnitAssembler::take_unit_bytes(std::vector<uint8_t> spare) {
+  spare.clear();
+  std::swap(bytes_, spare);
+  return spare;
+}
+
 void AccessUnitAssembler::reset_unit() {
   bytes_.clear();
   spans_.clear();

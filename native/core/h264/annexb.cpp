@@ -3,13 +3,18 @@
 #include <algorithm>
 #include <cstring>
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
 namespace ringclip::h264 {
 
 namespace {
 
 // Position of the next 00 00 01 in [from, end), or end. memchr jumps between zero bytes;
-// the bytes after a zero decide how far the next search may skip.
-const uint8_t* find_start_code(const uint8_t* from, const uint8_t* end) {
+// the bytes after a zero decide how far the next search may skip. Used for short tails and
+// on CPUs without the vector paths below.
+const uint8_t* find_start_code_scalar(const uint8_t* from, const uint8_t* end) {
   while (end - from >= 3) {
     auto* z = static_cast<const uint8_t*>(std::memchr(from, 0, size_t(end - from - 2)));
     if (!z) return end;
@@ -23,6 +28,49 @@ const uint8_t* find_start_code(const uint8_t* from, const uint8_t* end) {
   }
   return end;
 }
+
+#if defined(__x86_64__)
+// Slice data is dense with single zero bytes (about one in 256 in CABAC output), so memchr
+// stops and restarts every few hundred bytes. Comparing three shifted loads finds the whole
+// pattern 00 00 01 at once: the loop only stops at real start codes, which are rare.
+const uint8_t* find_start_code_sse2(const uint8_t* p, const uint8_t* end) {
+  const __m128i zero = _mm_setzero_si128(), one = _mm_set1_epi8(1);
+  while (end - p >= 18) {  // lanes 0..15 read p[0..17]
+    __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 1));
+    __m128i c = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 2));
+    __m128i hit = _mm_and_si128(_mm_and_si128(_mm_cmpeq_epi8(a, zero), _mm_cmpeq_epi8(b, zero)), _mm_cmpeq_epi8(c, one));
+    unsigned mask = unsigned(_mm_movemask_epi8(hit));
+    if (mask) return p + __builtin_ctz(mask);
+    p += 16;
+  }
+  return find_start_code_scalar(p, end);
+}
+
+__attribute__((target("avx2"))) const uint8_t* find_start_code_avx2(const uint8_t* p, const uint8_t* end) {
+  const __m256i zero = _mm256_setzero_si256(), one = _mm256_set1_epi8(1);
+  while (end - p >= 34) {  // lanes 0..31 read p[0..33]
+    __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+    __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 1));
+    __m256i c = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 2));
+    __m256i hit = _mm256_and_si256(_mm256_and_si256(_mm256_cmpeq_epi8(a, zero), _mm256_cmpeq_epi8(b, zero)),
+                                   _mm256_cmpeq_epi8(c, one));
+    unsigned mask = unsigned(_mm256_movemask_epi8(hit));
+    if (mask) return p + __builtin_ctz(mask);
+    p += 32;
+  }
+  return find_start_code_sse2(p, end);
+}
+
+using FindStartCode = const uint8_t* (*)(const uint8_t*, const uint8_t*);
+FindStartCode choose_find_start_code() {
+  __builtin_cpu_init();  // this runs from a static initializer, possibly before libgcc's own
+  return __builtin_cpu_supports("avx2") ? find_start_code_avx2 : find_start_code_sse2;
+}
+const FindStartCode find_start_code = choose_find_start_code();
+#else
+const uint8_t* find_start_code(const uint8_t* from, const uint8_t* end) { return find_start_code_scalar(from, end); }
+#endif
 
 size_t count_trailing_zeros(const uint8_t* begin, const uint8_t* end) {
   const uint8_t* p = end;
@@ -82,8 +130,21 @@ void AnnexBScanner::feed(const uint8_t* data, size_t size, const Callback& on_na
   for (;;) {
     const uint8_t* sc = find_start_code(run, end);
     if (sc == end) break;
-    pending_.insert(pending_.end(), run, sc);
-    on_start_code(on_nal);
+    if (pending_.empty()) {
+      // The whole NAL unit lies in this chunk: report a view of it, no copy.
+      size_t size = size_t(sc - run) - count_trailing_zeros(run, sc);
+      if (in_nal_) {
+        if (size > 0) on_nal(NalView{run, size});
+      } else if (size > 0) {
+        skipped_ += unresolved_zeros_ + size;
+      }
+      unresolved_zeros_ = 0;
+      in_nal_ = true;
+      zeros_ = 0;
+    } else {
+      pending_.insert(pending_.end(), run, sc);
+      on_start_code(on_nal);
+    }
     run = sc + 3;
   }
   // An all-zero chunk extends the zeros carried from before (1-byte feeds of 00 00 01).

@@ -1,7 +1,7 @@
 #pragma once
 // Annex B byte streams: NAL units separated by 00 00 01 or 00 00 00 01 start codes.
-// Both entry points find start codes with memchr-class searches for zero bytes (never a
-// byte-at-a-time loop) and strip trailing_zero_8bits from the end of each NAL unit.
+// Both entry points find start codes with vector compares of the whole 00 00 01 pattern
+// (SSE2/AVX2; memchr for zero bytes elsewhere; never a byte-at-a-time loop) and strip trailing_zero_8bits from the end of each NAL unit.
 #include <cstdint>
 #include <functional>
 #include <vector>

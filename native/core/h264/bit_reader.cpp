@@ -45,28 +45,40 @@ void BitReader::throw_overread() {
   throw Error(ErrorCode::InvalidData, "H.264 header truncated: read past the end of the NAL unit");
 }
 
+// The 64 bits starting at byte pos/8, big-endian, zero-filled past the end: a window that
+// holds any 32-bit read and its bit offset (at most 7 + 32 bits).
+uint64_t BitReader::window() const {
+  size_t byte = pos_ >> 3;
+  uint64_t w = 0;
+  if (size_ - byte >= 8) {
+    std::memcpy(&w, data_ + byte, 8);
+    w = __builtin_bswap64(w);
+  } else {
+    for (size_t i = 0; i < 8; ++i) w = (w << 8) | (byte + i < size_ ? data_[byte + i] : 0);
+  }
+  return w << (pos_ & 7);
+}
+
 uint32_t BitReader::bits(unsigned n) {
   if (n == 0) return 0;
   if (n > 32 || n > remaining()) throw_overread();
-  uint64_t value = 0;
-  while (n > 0) {
-    unsigned offset = pos_ & 7;
-    unsigned available = 8 - offset;
-    unsigned take = std::min(available, n);
-    uint32_t byte = data_[pos_ >> 3];
-    value = (value << take) | ((byte >> (available - take)) & ((1u << take) - 1));
-    pos_ += take;
-    n -= take;
-  }
-  return uint32_t(value);
+  uint32_t value = uint32_t(window() >> (64 - n));
+  pos_ += n;
+  return value;
 }
 
 uint32_t BitReader::ue() {
-  unsigned leading_zeros = 0;
-  while (bits(1) == 0) {
-    // 32 leading zeros would encode values beyond 32 bits: no syntax element needs them.
-    if (++leading_zeros > 31) throw Error(ErrorCode::InvalidData, "H.264 Exp-Golomb code longer than 32 bits");
+  // The leading zeros of the code, counted in one step from the bit window (zero-filled past
+  // the end, so a code cut short by the end is an overread, as a bitwise read would find).
+  uint64_t w = remaining() > 0 ? window() : 0;
+  unsigned leading_zeros = w ? unsigned(__builtin_clzll(w)) : 64;
+  // 32 leading zeros would encode values beyond 32 bits: no syntax element needs them.
+  if (leading_zeros > 31) {
+    if (remaining() < 32) throw_overread();
+    throw Error(ErrorCode::InvalidData, "H.264 Exp-Golomb code longer than 32 bits");
   }
+  if (leading_zeros + 1 > remaining()) throw_overread();
+  pos_ += leading_zeros + 1;
   return uint32_t((uint64_t(1) << leading_zeros) - 1 + bits(leading_zeros));
 }
 

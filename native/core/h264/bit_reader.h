@@ -40,6 +40,7 @@ class BitReader {
   bool overread_ = false;
 
   [[noreturn]] void throw_overread();
+  uint64_t window() const;
 };
 
 }  // namespace ringclip::h264

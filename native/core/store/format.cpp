@@ -155,6 +155,8 @@ void seal_record(uint8_t* at) {
   store_le<uint32_t>(at + 4, crc32c(at + 8, kRecordHeaderSize - 8 + payload));
 }
 
+void seal_record(uint8_t* at, uint32_t crc) { store_le<uint32_t>(at + 4, crc); }
+
 bool decode_record_header(const uint8_t* at, RecordHeader& out) {
   if (load_le<uint32_t>(at) != kRecordMagic) return false;
   out.seq = load_le<uint64_t>(at + 8);

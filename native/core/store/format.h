@@ -103,6 +103,7 @@ inline uint32_t record_span(uint32_t payload_size) {
 // Writes header fields; the CRC (over header bytes 8..56 and the payload) is added by seal_record.
 void encode_record_header(const RecordHeader& h, uint8_t* at);
 void seal_record(uint8_t* at);  // computes and stores the CRC once the payload is in place
+void seal_record(uint8_t* at, uint32_t crc);  // stores a CRC computed while the record was written
 // Parses a header without checking the CRC (recovery decides what to do with each failure).
 bool decode_record_header(const uint8_t* at, RecordHeader& out);
 bool record_crc_ok(const uint8_t* at, uint32_t payload_size);

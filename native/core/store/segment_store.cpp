@@ -7,6 +7,7 @@
 
 #include "h264/annexb.h"
 #include "store/crc32c.h"
+#include "store/record_copy.h"
 #include "util/bytes.h"
 #include "util/error.h"
 
@@ -294,13 +295,16 @@ WriteResult SegmentStore::append(uint32_t stream, const h264::AccessUnit& unit, 
   rh.random_access = uint8_t(unit.random_access);
   uint32_t offset = seg.used;
   uint8_t* out = begin_record(rh);
+  uint32_t crc = crc32c(out - kRecordHeaderSize + 8, kRecordHeaderSize - 8);
   for (const h264::NalView& nal : unit.nals) {
     if (is_parameter_set(nal.type())) continue;
     put_be32(out, uint32_t(nal.size));
-    std::memcpy(out + 4, nal.data, nal.size);
+    crc = crc32c_extend(crc, out, 4);
+    crc = copy_with_crc32c(out + 4, nal.data, nal.size, crc);
     out += 4 + nal.size;
   }
-  finish_record(out, rh);
+  finish_copies();
+  finish_record(out, rh, crc);
   {
     std::lock_guard<std::mutex> lock(mutex_);  // indexed once sealed: readers never see a half-written record
     seg.frames[stream].push_back({dts_us, pts_us, offset, payload, config_id, uint8_t(unit.random_access), {0, 0, 0}});
@@ -346,12 +350,13 @@ uint8_t* SegmentStore::begin_record(RecordHeader& rh) {
   return at + kRecordHeaderSize;
 }
 
-uint32_t SegmentStore::finish_record(uint8_t* payload_end, const RecordHeader& rh) {
+uint32_t SegmentStore::finish_record(uint8_t* payload_end, const RecordHeader& rh, std::optional<uint32_t> crc) {
   Segment& seg = segments_[current_];
   uint8_t* at = file_.data() + kDataOffset + uint64_t(current_) * header_.segment_size + seg.used;
   uint32_t span = record_span(rh.payload_size);
   std::memset(payload_end, 0, span - kRecordHeaderSize - rh.payload_size);  // alignment padding
-  seal_record(at);
+  if (crc) seal_record(at, *crc);
+  else seal_record(at);
   {
     std::lock_guard<std::mutex> lock(mutex_);
     seg.used += span;

@@ -1,7 +1,6 @@
 #include "store/stream_ingest.h"
 
 #include <cmath>
-#include <cstring>
 
 #include "util/error.h"
 
@@ -51,15 +50,12 @@ void StreamIngest::on_unit(const h264::AccessUnit& unit) {
   Held h;
   h.token = next_token_++;
   h.unit = unit;
-  size_t total = 0;
-  for (auto& nal : unit.nals) total += nal.size;
-  h.bytes.resize(total);
-  size_t at = 0;
-  for (size_t i = 0; i < unit.nals.size(); ++i) {
-    std::memcpy(h.bytes.data() + at, unit.nals[i].data, unit.nals[i].size);
-    h.unit.nals[i].data = h.bytes.data() + at;
-    at += unit.nals[i].size;
+  std::vector<uint8_t> spare;
+  if (!spare_buffers_.empty()) {
+    spare = std::move(spare_buffers_.back());
+    spare_buffers_.pop_back();
   }
+  h.bytes = assembler_.take_unit_bytes(std::move(spare));
   held_.push_back(std::move(h));
   order_->push(held_.back().token, unit.poc, unit.poc_reset);
 }
@@ -74,6 +70,9 @@ void StreamIngest::on_release(const h264::PresentationOrder::Released& r) {
   WriteResult w = store_.append(stream_, h.unit, assembler_.parameter_sets(), pts, dts, pts);
   if (w.stored) stored_++;
   else dropped_++;
+  // A few buffers cover the units in flight (the reorder depth); their capacity is what
+  // saves the allocations and first-touch page faults of a fresh buffer per frame.
+  if (spare_buffers_.size() < 4) spare_buffers_.push_back(std::move(h.bytes));
 }
 
 }  // namespace ringclip::store

@@ -29,7 +29,7 @@ class StreamIngest {
   struct Held {
     uint64_t token;
     h264::AccessUnit unit;        // views point into bytes
-    std::vector<uint8_t> bytes;
+    std::vector<uint8_t> bytes;   // taken over from the assembler, not copied
   };
   void on_unit(const h264::AccessUnit& unit);
   void on_release(const h264::PresentationOrder::Released& r);
@@ -44,6 +44,7 @@ class StreamIngest {
   std::unique_ptr<h264::PresentationOrder> order_;
   uint32_t depth_ = 0;
   std::deque<Held> held_;
+  std::vector<std::vector<uint8_t>> spare_buffers_;  // released units' buffers, reused by the assembler
   uint64_t next_token_ = 0;
   uint64_t stored_ = 0, dropped_ = 0;
   uint64_t rejected_counted_ = 0;
