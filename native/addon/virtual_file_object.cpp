@@ -1,12 +1,8 @@
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
 #include <shared_mutex>
 
 #include "addon_data.h"
 #include "errors.h"
+#include "export/file_output.h"
 #include "objects.h"
 
 namespace ringclip::addon {
@@ -35,23 +31,10 @@ class WriteWorker : public Napi::AsyncWorker {
         return;
       }
     }
-    int fd = fd_;
-    if (fd < 0) {
-      fd = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-      if (fd < 0) {
-        code_ = ErrorCode::Io;
-        SetError("cannot write '" + path_ + "': " + std::strerror(errno));
-        return;
-      }
-    }
     try {
-      file_->write_to_fd(fd);
-      if (fd_ < 0 && ::close(fd) != 0) {
-        code_ = ErrorCode::Io;
-        SetError("cannot write '" + path_ + "': " + std::strerror(errno));
-      }
+      if (fd_ >= 0) file_->write_to_fd(fd_);
+      else exporting::write_file(*file_, path_);
     } catch (const Error& e) {
-      if (fd_ < 0) ::close(fd);
       code_ = e.code();
       SetError(e.what());
     }

@@ -17,6 +17,7 @@ struct ClipRequest {
   std::vector<uint32_t> streams;
   bool exact = false;          // edit lists start presentation exactly at from_us
   bool allow_partial = false;  // clip what remains of a partly overwritten range
+  bool read_all_segments = false;  // tests: hand the cutter every retained frame, the reference for skipping
 };
 
 class StoreClip {
@@ -31,11 +32,14 @@ class StoreClip {
   const mp4::Movie& movie() const { return cut_.movie; }
   const exporting::CutResult& cut() const { return cut_; }
   void release();  // unpins early; the movie's spans must not be read afterwards
+  // The cut was made from the segments it needs, older ones unread (tests, diagnostics).
+  bool skipped_segments() const { return skipped_segments_; }
 
  private:
   std::shared_ptr<SegmentStore> store_;
   std::vector<uint32_t> pinned_;
   exporting::CutResult cut_;
+  bool skipped_segments_ = false;
 };
 
 }  // namespace ringclip::store
