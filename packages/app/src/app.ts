@@ -335,7 +335,8 @@ export class PhoneApp extends EventEmitter<PhoneAppEvents> {
       const gen = this.#settings.ringGeneration + 1;
       const next = await SegmentStore.create(this.#ringPath(gen), { capacity, segmentSize: segmentSizeFor(this.budget().bytes), streams: STREAMS, protectCap: 0 });
       const lost: OverwriteEvent[] = [];
-      next.on('overwrite', (e) => lost.push(e));
+      const collect = (e: OverwriteEvent) => { lost.push(e); };
+      next.on('overwrite', collect);
       const last = new Map<string, number>();
       const info = old.info();
       const first = Math.min(...info.streams.map((s) => s.first ?? Infinity));
@@ -370,6 +371,9 @@ export class PhoneApp extends EventEmitter<PhoneAppEvents> {
       this.#saveSettings();
       this.#ring = next;
       this.#watchRing(next);
+      // Re-emitted to the app's own listener; the collector must be gone first, or every event
+      // would be appended to the list being walked, forever.
+      next.off('overwrite', collect);
       for (const e of lost) next.emit('overwrite', e);
       this.#trimRingSpans();
       this.#lastDts = new Map(last);
