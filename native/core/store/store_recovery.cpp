@@ -138,16 +138,18 @@ void SegmentStore::scan_segment(uint32_t index, const SegmentHeader& sh, uint64_
       seg.next_record_seq = expect;
       continue;
     }
-    // Not the record we expected. Zeros or an older generation's record (sequence number
-    // before this segment's first) mark the end of this segment's data.
+    // Not the record we expected. An older generation's record (its header whole, its
+    // sequence number before this segment's next) marks the end of this segment's data.
     RecordHeader seen;
     bool has_magic = decode_record_header(base + off, seen);
-    if (!has_magic || seen.seq < expect) break;
-    // A whole, CRC-valid record where record `expect` must start, with another sequence
-    // number, was written by another generation of this segment (reclaimed in place, its
-    // new segment header lost to the crash): this generation's data ends here too.
-    if (seen.payload_size <= size - off - kRecordHeaderSize && whole(off, seen)) break;
-    // A damaged record: look for the next good one of this generation.
+    bool header_whole = has_magic && record_header_crc_ok(base + off);
+    if (header_whole && seen.seq < expect) break;
+    // A whole record where record `expect` must start, with another sequence number, was
+    // written by another generation of this segment (reclaimed in place, its new segment
+    // header lost to the crash): this generation's data ends here too.
+    if (header_whole && seen.payload_size <= size - off - kRecordHeaderSize && whole(off, seen)) break;
+    // Zeros (the end of the data, or a zeroed page), or a damaged record: look for the next
+    // good one of this generation.
     uint32_t probe = off + kRecordAlign;
     bool found = false;
     RecordHeader next;
@@ -160,6 +162,7 @@ void SegmentStore::scan_segment(uint32_t index, const SegmentHeader& sh, uint64_
         break;
       }
     }
+    if (!found && !has_magic) break;  // nothing follows the zeros: the end of the data
     if (!found) {
       // Nothing good follows: the last write of this segment was torn (power lost mid-record).
       uint32_t torn = std::min<uint64_t>(record_span(seen.payload_size), size - off);
