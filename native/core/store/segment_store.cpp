@@ -171,7 +171,7 @@ void SegmentStore::write_header(uint32_t starting) {
   for (uint32_t i = 0; i < segments_.size(); ++i) {
     const Segment& seg = segments_[i];
     table[i] = {seg.live(), seg.live() && segment_protected(i), seg.seq, seg.first_record_seq, seg.next_record_seq,
-                !seg.holes.empty()};
+                seg.suspect || !seg.holes.empty()};
   }
   header_.horizon_all = !build_horizon(table, current_, starting, durable_seq_, header_.horizon);
   header_.counters.resize(streams_.size());

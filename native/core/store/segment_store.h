@@ -64,6 +64,10 @@ struct Segment {
   std::array<uint32_t, kMaxStreams> config_written{};  // last config id recorded here per stream
   std::vector<DriveSpan> drives;
   std::vector<uint32_t> holes;  // offsets where recovery skipped damaged records (decoding breaks there)
+  // Open checked its payloads in full (horizon, records past the watermark, damage, a torn
+  // tail): where its data ends was decided with every CRC, so later headers keep it in the
+  // horizon until it is reclaimed; a header-only check could read further into the same bytes.
+  bool suspect = false;
   uint32_t pins = 0;
   bool live() const { return seq != 0; }
   // Accounts one stored frame in the segment's time range and drive summary.

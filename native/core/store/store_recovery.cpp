@@ -82,7 +82,11 @@ void SegmentStore::recover() {
     // before a crash. It is reported (and cut when we open for writing). Records at or
     // past next_first belong to a later generation of this segment (reclaimed in place,
     // its new header lost): they end this generation's data.
+    uint64_t torn_before = recovery_.torn_tail_records;
     scan_segment(c.index, c.header, next_first);
+    seg.suspect = check_payloads(c.index) || seg.next_record_seq > header_.durable_record_seq ||
+                  c.header.first_record_seq >= header_.durable_record_seq || !seg.holes.empty() ||
+                  recovery_.torn_tail_records != torn_before;
     for (auto& frames : seg.frames) frames.shrink_to_fit();
     recovery_.segments_scanned++;
     next_segment_seq_ = std::max(next_segment_seq_, seg.seq + 1);
