@@ -64,9 +64,9 @@ struct Segment {
   std::array<uint32_t, kMaxStreams> config_written{};  // last config id recorded here per stream
   std::vector<DriveSpan> drives;
   std::vector<uint32_t> holes;  // offsets where recovery skipped damaged records (decoding breaks there)
-  // Open checked its payloads in full (horizon, records past the watermark, damage, a torn
-  // tail): where its data ends was decided with every CRC, so later headers keep it in the
-  // horizon until it is reclaimed; a header-only check could read further into the same bytes.
+  // Open found a record whose header was whole but whose payload CRC failed (a torn tail,
+  // damage, new-generation pages): a later open checking headers only would decide
+  // otherwise there, so later headers keep the segment in the horizon until it is reclaimed.
   bool suspect = false;
   uint32_t pins = 0;
   bool live() const { return seq != 0; }

@@ -82,11 +82,7 @@ void SegmentStore::recover() {
     // before a crash. It is reported (and cut when we open for writing). Records at or
     // past next_first belong to a later generation of this segment (reclaimed in place,
     // its new header lost): they end this generation's data.
-    uint64_t torn_before = recovery_.torn_tail_records;
     scan_segment(c.index, c.header, next_first);
-    seg.suspect = check_payloads(c.index) || seg.next_record_seq > header_.durable_record_seq ||
-                  c.header.first_record_seq >= header_.durable_record_seq || !seg.holes.empty() ||
-                  recovery_.torn_tail_records != torn_before;
     for (auto& frames : seg.frames) frames.shrink_to_fit();
     recovery_.segments_scanned++;
     next_segment_seq_ = std::max(next_segment_seq_, seg.seq + 1);
@@ -117,7 +113,11 @@ void SegmentStore::scan_segment(uint32_t index, const SegmentHeader& sh, uint64_
   auto whole = [&](uint32_t at, const RecordHeader& rh) {
     if (!record_header_crc_ok(base + at)) return false;
     if (!full && rh.seq < durable && rh.type == RecordType::AccessUnit) return true;
-    return record_crc_ok(base + at, rh.payload_size);
+    if (record_crc_ok(base + at, rh.payload_size)) return true;
+    // A header-only check (a later open, once the watermark has passed this record) would
+    // have taken it: keep the segment in the horizon so later opens decide as this one did.
+    seg.suspect = true;
+    return false;
   };
   auto valid_at = [&](uint32_t at, uint64_t min_seq, RecordHeader& rh) {
     if (uint64_t(at) + kRecordHeaderSize > size) return false;
