@@ -23,7 +23,7 @@ export interface NativeStoreClass {
     capacity: number; segmentSize: number; streams: string[]; protectCap: number;
     flushPolicy: number; flushIntervalMs: number;
   }): NativeStore;
-  open(path: string, writable: boolean): NativeStore;
+  open(path: string, writable: boolean, verifyFull: boolean): NativeStore;
 }
 
 export interface NativeStore {
@@ -46,6 +46,7 @@ export interface NativeStore {
   segmentBuffer(segment: number): ArrayBuffer;
   createIngest(stream: number, fps: number, start: number): NativeIngest;
   clip(request: { from: number; to: number; streams: number[]; exact: boolean; allowPartial: boolean }): NativeClip;
+  headerWrites(): number;
   header(): { streams: string[]; capacity: number; segmentSize: number; createdUs: number; flushPolicy: number; flushIntervalMs: number; writable: boolean };
 }
 

@@ -31,6 +31,14 @@ export interface CreateOptions {
 
 export interface OpenOptions {
   readOnly?: boolean;
+  /**
+   * 'headers' (default): open reads every record header but CRC-checks payloads only
+   * where they may not be durable (the tail after the last flush, and the segments the
+   * writer may have been reclaiming); bit rot in older payloads is found by verify().
+   * 'full': CRC-check every payload while opening, skipping and reporting damaged
+   * records (slower: it reads the whole store).
+   */
+  verify?: 'headers' | 'full';
   /** Overrides the flush policy stored in the file. */
   flush?: FlushOption;
 }
@@ -122,7 +130,12 @@ export class SegmentStore extends EventEmitter<SegmentStoreEvents> {
   /** Opens an existing store, recovering its index (and reporting any damage in `recovery`). */
   static async open(path: string, options: OpenOptions = {}): Promise<SegmentStore> {
     const full = checkPath(path);
-    const native = binding.NativeStore.open(full, !options.readOnly);
+    if (!options || typeof options !== 'object') throw new InvalidArgumentError('open() options must be an object');
+    const verify = options.verify ?? 'headers';
+    if (verify !== 'headers' && verify !== 'full') {
+      throw new InvalidArgumentError(`verify must be 'headers' or 'full', got ${JSON.stringify(options.verify)}`);
+    }
+    const native = binding.NativeStore.open(full, !options.readOnly, verify === 'full');
     const header = native.header();
     const flush = options.flush !== undefined ? flushPolicy(options.flush)
       : { policy: header.flushPolicy, intervalMs: header.flushIntervalMs };
@@ -222,6 +235,9 @@ export class SegmentStore extends EventEmitter<SegmentStoreEvents> {
     const raw = this.#store.info();
     return { path: this.path, formatVersion: binding.formatVersion, ...raw };
   }
+
+  /** Header slot writes since open (diagnostic; cheap, unlike info()). */
+  get headerWrites(): number { return this.#store.headerWrites(); }
 
   /** What opening the store found and did: records kept, damage skipped, a torn tail cut. */
   get recovery(): RecoveryReport { return this.#store.recovery(); }

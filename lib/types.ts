@@ -46,6 +46,8 @@ export interface StoreInfo {
   currentDrive: number;
   overwrittenFrames: number;
   droppedFrames: number;
+  /** Header slot writes since open (diagnostic: each is one synchronous msync of 4 KiB). */
+  headerWrites: number;
   streams: StreamInfo[];
   drives: DriveInfo[];
 }

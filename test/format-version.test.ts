@@ -15,8 +15,8 @@ const tmp = tempDir();
 afterAll(() => tmp.cleanup());
 
 const GOLDEN = {
-  formatVersion: 1,
-  segmentBytes: '6e76e405a4e881b90207f6f9cddca3632413ce33aa3bd2b7b042d7a7d7fb9bb0',
+  formatVersion: 2,
+  segmentBytes: 'a34ef7d996c465a1fe09210b077c9a67bbbac1e97b1fd2863f27c6c4e9804d9d',
   mp4WriterVersion: 1,
   clipBytes: '86a9c8e07342d6c0af82bd3e2cca99faa08581d60abeeefce1398f5fac1b38d8',
 };

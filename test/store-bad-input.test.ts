@@ -114,7 +114,13 @@ describe('hostile files', () => {
     bytes.writeUInt32LE(99, 8);
     bytes.writeUInt32LE(99, 4096 + 8);
     writeFileSync(other, bytes);
-    await expect(SegmentStore.open(other)).rejects.toThrow(/format version 99; this ringclip reads version 1/);
+    await expect(SegmentStore.open(other)).rejects.toThrow(/format version 99; this ringclip reads version 2/);
+    // A store written by the previous format (version 1: no record header CRC, no durable
+    // watermark) is refused with both versions named, never misread.
+    bytes.writeUInt32LE(1, 8);
+    bytes.writeUInt32LE(1, 4096 + 8);
+    writeFileSync(other, bytes);
+    await expect(SegmentStore.open(other)).rejects.toThrow(/format version 1; this ringclip reads version 2/);
   });
 
   it('a store truncated or extended by someone else is refused, untouched', async () => {
@@ -156,7 +162,14 @@ describe('hostile files', () => {
     // Flip a byte in the middle of the first segment's data.
     writeSync(fd, Buffer.from([0x5a]), 0, 1, 65536 + 300_000);
     closeSync(fd);
-    const again = await SegmentStore.open(store.path);
+    // A default open checks payloads only where they may not be durable: this one was
+    // (closed cleanly), so the flip is found by verify(), not by open.
+    const lazy = await SegmentStore.open(store.path, { readOnly: true });
+    const lv = lazy.verify();
+    expect(lv.ok).toBe(false);
+    expect(lv.badRecords).toBeGreaterThanOrEqual(1);
+    await lazy.close();
+    const again = await SegmentStore.open(store.path, { verify: 'full' });
     expect(again.recovery.damagedRecords).toBeGreaterThanOrEqual(1);
     const kept = [...again.frames({ stream: 'road' })].map((f) => f.pts);
     expect(kept.length).toBeGreaterThanOrEqual(all.length - 1);

@@ -28,7 +28,7 @@ function crc32c(buf, start, end) {
   return (c ^ -1) >>> 0;
 }
 
-const DATA_OFFSET = 65536, SEGMENT_MAGIC = 0x47534352, RECORD_MAGIC = 0x52524352, RECORD_HEADER = 56;
+const DATA_OFFSET = 65536, SEGMENT_MAGIC = 0x47534352, RECORD_MAGIC = 0x52524352, RECORD_HEADER = 64; // format version 2
 
 /** Naive JS recovery: returns the index it built (one object per access unit record). */
 function jsOpen(path, segmentSize, segments, checkCrc) {

@@ -42,6 +42,7 @@ class StoreObject : public Napi::ObjectWrap<StoreObject> {
   Napi::Value CreateIngest(const Napi::CallbackInfo& info);
   Napi::Value Clip(const Napi::CallbackInfo& info);
   Napi::Value Header(const Napi::CallbackInfo& info);
+  Napi::Value HeaderWrites(const Napi::CallbackInfo& info);
 
   std::shared_ptr<store::SegmentStore> store_;
 };

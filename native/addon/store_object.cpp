@@ -15,11 +15,14 @@ Napi::Value time_or_null(Napi::Env env, int64_t us) {
   return Napi::Number::New(env, double(us));
 }
 
-// Flushes (msync) the ranges written so far, off the JS thread.
+// Flushes (msync) the ranges written so far, off the JS thread. Back on the JS thread the
+// store advances its durable watermark (rewriting the header, synchronously) once every
+// earlier flush has completed too.
 class FlushWorker : public Napi::AsyncWorker {
  public:
-  FlushWorker(Napi::Env env, std::shared_ptr<store::SegmentStore> s, std::vector<store::SegmentStore::Range> ranges)
-      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), store_(std::move(s)), ranges_(std::move(ranges)) {}
+  FlushWorker(Napi::Env env, std::shared_ptr<store::SegmentStore> s, store::SegmentStore::FlushTicket ticket)
+      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), store_(std::move(s)),
+        watermark_(ticket.watermark), ranges_(std::move(ticket.ranges)) {}
   Napi::Promise promise() { return deferred_.Promise(); }
   void Execute() override {
     std::shared_lock<std::shared_mutex> lock(store_->mapping_lock());
@@ -31,14 +34,28 @@ class FlushWorker : public Napi::AsyncWorker {
       SetError(e.what());
     }
   }
-  void OnOK() override { deferred_.Resolve(Env().Undefined()); }
+  void OnOK() override {
+    try {
+      store_->end_flush(watermark_, true);
+    } catch (const Error& e) {
+      deferred_.Reject(to_js_error(Env(), e.code(), e.what()).Value());
+      return;
+    }
+    deferred_.Resolve(Env().Undefined());
+  }
   void OnError(const Napi::Error& e) override {
+    try {
+      store_->end_flush(watermark_, false);
+    } catch (const Error&) {
+      // the flush error below is the one to report
+    }
     deferred_.Reject(to_js_error(Env(), code_, e.Message()).Value());
   }
 
  private:
   Napi::Promise::Deferred deferred_;
   std::shared_ptr<store::SegmentStore> store_;
+  uint64_t watermark_;
   std::vector<store::SegmentStore::Range> ranges_;
   ErrorCode code_ = ErrorCode::Io;
 };
@@ -70,6 +87,7 @@ Napi::Function StoreObject::Define(Napi::Env env) {
                          InstanceMethod<&StoreObject::CreateIngest>("createIngest"),
                          InstanceMethod<&StoreObject::Clip>("clip"),
                          InstanceMethod<&StoreObject::Header>("header"),
+                         InstanceMethod<&StoreObject::HeaderWrites>("headerWrites"),
                      });
 }
 
@@ -99,8 +117,10 @@ Napi::Value StoreObject::Open(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
     std::string path = info[0].As<Napi::String>();
-    bool writable = info[1].As<Napi::Boolean>();
-    auto s = store::SegmentStore::open(path, writable);
+    store::SegmentStore::OpenOptions options;
+    options.writable = info[1].As<Napi::Boolean>();
+    options.verify_full = info.Length() > 2 && info[2].ToBoolean();
+    auto s = store::SegmentStore::open(path, options);
     Napi::Object obj = info.This().As<Napi::Function>().New({});
     StoreObject::Unwrap(obj)->store_ = std::move(s);
     return obj;
@@ -150,6 +170,7 @@ Napi::Value StoreObject::Info(const Napi::CallbackInfo& info) {
     o.Set("currentDrive", si.current_drive);
     o.Set("overwrittenFrames", double(si.overwritten_frames));
     o.Set("droppedFrames", double(si.dropped_frames));
+    o.Set("headerWrites", double(store_->header_writes()));
     Napi::Array streams = Napi::Array::New(env, si.streams.size());
     for (size_t i = 0; i < si.streams.size(); ++i) {
       const store::StreamInfo& s = si.streams[i];
@@ -252,7 +273,7 @@ Napi::Value StoreObject::Flush(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
     if (store_->closed()) throw Error(ErrorCode::Closed, "the store is closed");
-    auto* worker = new FlushWorker(env, store_, store_->take_dirty_ranges());
+    auto* worker = new FlushWorker(env, store_, store_->begin_flush());
     Napi::Promise p = worker->promise();
     worker->Queue();
     return p;
@@ -385,6 +406,11 @@ Napi::Value StoreObject::Header(const Napi::CallbackInfo& info) {
   o.Set("flushIntervalMs", h.flush_interval_ms);
   o.Set("writable", store_->writable());
   return o;
+}
+
+// headerWrites(): header slot writes since open (diagnostic; cheap, unlike info()).
+Napi::Value StoreObject::HeaderWrites(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), double(store_->header_writes()));
 }
 
 // lastDts(stream): dts of the stream's newest frame, or null (followers starting 'now').

@@ -93,7 +93,22 @@ describe('bit flips and zeroed pages anywhere in the file', () => {
       const path = `${dir}/flipped.ring`;
       writeFileSync(path, img);
       trials++;
-      const store = await SegmentStore.open(path, { readOnly: true });
+      // A default open CRC-checks payloads only where they may not be durable (this store
+      // was closed cleanly: nowhere but the horizon); what it lets through, verify() finds.
+      const lazy = await SegmentStore.open(path, { readOnly: true });
+      let wrong = 0;
+      for (const [s, stream] of lazy.streams.entries()) {
+        for (const f of lazy.frames({ stream })) if (!clean.payloads.get(`${s}:${f.pts}`)?.equals(f.payload)) wrong++;
+      }
+      const lv = lazy.verify();
+      if (lv.badRecords < wrong) failures.push(`trial ${trial}: default open returns ${wrong} records with other bytes, verify() finds ${lv.badRecords}`);
+      const lazyDamage = records.some((rec) => hits.some(([a, b]) => a < rec.offset + rec.span && b > rec.offset));
+      if (lazyDamage && lazy.recovery.damagedRecords + lazy.recovery.tornTailRecords === 0 && lv.ok) {
+        failures.push(`trial ${trial}: damage neither reported by a default open nor found by verify()`);
+      }
+      await lazy.close();
+      // verify: 'full' is the v1 behaviour: every payload checked at open, damage skipped.
+      const store = await SegmentStore.open(path, { readOnly: true, verify: 'full' });
       const got = new Set<string>();
       for (const [s, stream] of store.streams.entries()) {
         for (const f of store.frames({ stream })) {

@@ -10,7 +10,7 @@
  * each, and checks the guarantees. Seeded: RINGCLIP_CRASH_SEED reproduces a run, and
  * RINGCLIP_CRASH_IMAGES sets how many images (`npm run test:crash` runs 20,000).
  */
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SegmentStore } from '../../lib/index.js';
 import { T0 } from '../helpers/store.js';
@@ -42,11 +42,11 @@ const POLICIES: MixPolicy[] = ['uniform', 'mostly-old', 'mostly-new', 'prefix', 
 interface Stats {
   images: number; timelines: number; crashPoints: number; flushes: number; reopens: number; protects: number;
   wrapsBetweenFlushes: number; tornHeaders: number; writableOpens: number; lossyImages: number; reportedLoss: number;
-  damagedRanges: number; tornTails: number; requiredChecked: number; ffmpegDecoded: number; clipsRefusedNoRap: number; overReported: number; changedPagesMax: number;
+  damagedRanges: number; tornTails: number; internalHeaderWrites: number; requiredChecked: number; ffmpegDecoded: number; clipsRefusedNoRap: number; overReported: number; changedPagesMax: number;
 }
 const stats: Stats = {
   images: 0, timelines: 0, crashPoints: 0, flushes: 0, reopens: 0, protects: 0, wrapsBetweenFlushes: 0,
-  tornHeaders: 0, writableOpens: 0, lossyImages: 0, reportedLoss: 0, damagedRanges: 0, tornTails: 0,
+  tornHeaders: 0, writableOpens: 0, lossyImages: 0, reportedLoss: 0, damagedRanges: 0, tornTails: 0, internalHeaderWrites: 0,
   requiredChecked: 0, ffmpegDecoded: 0, clipsRefusedNoRap: 0, overReported: 0, changedPagesMax: 0,
 };
 const failures: string[] = [];
@@ -68,26 +68,69 @@ class Timeline {
   bytesSinceDurable = 0;
   durable!: Buffer;
   durableKeys = new Set<string>();
-  snaps: Buffer[] = [];
+  // Images taken since the durable point, each numbered (some are dropped to keep a few).
+  snaps: Array<{ no: number; img: Buffer }> = [];
+  snapNo = 0;
+  // Snapshots numbered below this were taken before the last header write: only they
+  // (and the durable image) may be mixed into an image whose last header write is torn,
+  // since the writer writes nothing while a header write is in flight.
+  snapsBeforeHeader = 0;
+  // The store's header write counter as last seen, and the header slots as of then. The
+  // writer also rewrites the header inside write() (reclaim horizon extensions): the
+  // harness watches the counter to know that header is on disk from then on.
+  headerWritesSeen = 0;
+  headerNow: Buffer = Buffer.alloc(HEADER_BYTES);
   overwritesSinceDurable = 0;
   // The header as it was before the last header write, and the protections of each.
   headerBefore: Buffer | null = null;
   protBefore: number[] = [];
   protNow: number[] = [];
 
+  readonly capacity: number;
+
   constructor(id: number) {
     this.id = id;
     this.r = rng(SEED * 7919 + id);
     this.path = `${dir}/t${id}.ring`;
+    // Even timelines: 3 segments (the reclaim horizon always covers the whole ring, and
+    // the ring wraps every few seconds). Odd ones: 8 segments, so the writer leaves its
+    // horizon and extends it inside write(), and open trusts segments outside it.
+    this.capacity = id % 2 === 0 ? 4 << 20 : 65536 + 8 * (1 << 20);
   }
 
   async start() {
-    this.store = await SegmentStore.create(this.path, { capacity: '4MiB', segmentSize: '1MiB', streams: ['road', 'cabin'] });
+    this.store = await SegmentStore.create(this.path, { capacity: this.capacity, segmentSize: '1MiB', streams: ['road', 'cabin'] });
     this.store.on('overwrite', () => { this.overwritesSinceDurable++; });
     this.markDurable();
+    this.sawHeaderWrites();
   }
 
   image(): Buffer { return readFileSync(this.path); }
+
+  headerImage(): Buffer {
+    const out = Buffer.alloc(HEADER_BYTES);
+    const fd = openSync(this.path, 'r');
+    try { readSync(fd, out, 0, HEADER_BYTES, 0); } finally { closeSync(fd); }
+    return out;
+  }
+
+  /** Takes note of the header as it is now (after a header write the harness knows of). */
+  sawHeaderWrites() {
+    this.headerWritesSeen = this.store.headerWrites;
+    this.headerNow = this.headerImage();
+  }
+
+  /** After a write(): did the writer rewrite the header (a horizon extension)? */
+  checkInternalHeaderWrite() {
+    const n = this.store.headerWrites;
+    if (n === this.headerWritesSeen) return;
+    if (n !== this.headerWritesSeen + 1) throw new Error(`${n - this.headerWritesSeen} header writes inside one write()`);
+    stats.internalHeaderWrites++;
+    this.headerBefore = this.headerNow;
+    this.protBefore = [...this.protNow];
+    this.snapsBeforeHeader = this.snapNo;
+    this.sawHeaderWrites();
+  }
 
   liveKeys(): Set<string> {
     const out = new Set<string>();
@@ -101,6 +144,7 @@ class Timeline {
     this.writtenSinceDurable.clear();
     this.bytesSinceDurable = 0;
     this.snaps = [];
+    this.snapsBeforeHeader = this.snapNo;
     this.overwritesSinceDurable = 0;
   }
 
@@ -118,6 +162,7 @@ class Timeline {
           // No room (everything protected or pinned): the frame is not stored; allowed.
           if (!/no segment can be reclaimed/.test(String(e))) throw e;
         }
+        this.checkInternalHeaderWrite();
         if (stored) {
           this.written.set(key(s, pts), unit);
           this.writtenSinceDurable.add(key(s, pts));
@@ -131,7 +176,7 @@ class Timeline {
         if (!payloadRef[s]!.has(unit)) payloadRef[s]!.set(unit, Buffer.from(f.payload));
       }
     });
-    this.snaps.push(this.image());
+    this.snaps.push({ no: this.snapNo++, img: this.image() });
     if (this.snaps.length > 6) this.snaps.splice(randInt(this.r, 0, this.snaps.length - 2), 1); // keep a few
   }
 
@@ -152,6 +197,8 @@ class Timeline {
     this.protBefore = protBefore;
     this.protNow = this.store.protections().map((p) => p.id).sort((a, b) => a - b);
     this.image().copy(this.durable, 0, 0, HEADER_BYTES);
+    this.snapsBeforeHeader = this.snapNo;
+    this.sawHeaderWrites();
   }
 
   protect() {
@@ -194,17 +241,21 @@ class Timeline {
     // parameter-set record per stream for each segment started since.
     const segmentsStarted = Math.ceil(this.bytesSinceDurable / (1 << 20)) + 2;
     const windowRecords = this.writtenSinceDurable.size + (this.durableKeys.size - required.size) + 2 * segmentsStarted;
-    const changed = changedPages(this.durable, [...this.snaps, current]);
+    const changed = changedPages(this.durable, [...this.snaps.map((s) => s.img), current]);
+    // A crash during the last header write: the data pages are as they were when it began.
+    const changedBeforeHeader = changedPages(this.durable, this.snaps.filter((s) => s.no < this.snapsBeforeHeader).map((s) => s.img));
     stats.changedPagesMax = Math.max(stats.changedPagesMax, changed.length);
     for (let n = 0; n < imagesWanted; n++) {
       const imageNo = stats.images++;
       const where = `seed ${SEED} timeline ${this.id} image ${imageNo}`;
       const policy = POLICIES[randInt(this.r, 0, POLICIES.length - 1)]!;
-      const img = crashImage(this.durable, current, changed, this.r, policy);
-      // Sometimes power goes during the last header write: that slot is torn.
+      // Sometimes power goes during the last header write: that slot is torn, and the data
+      // pages hold nothing written after that write began.
+      const tear = this.headerBefore !== null && this.r() < 0.25;
+      const img = crashImage(this.durable, current, tear ? changedBeforeHeader : changed, this.r, policy);
       let torn = false;
-      if (this.headerBefore && this.r() < 0.25) {
-        torn = tearHeaderSlot(img, newestSlot(current), this.headerBefore, current, this.r);
+      if (tear) {
+        torn = tearHeaderSlot(img, newestSlot(current), this.headerBefore!, current, this.r);
         if (torn) stats.tornHeaders++;
       }
       const writable = this.r() < 0.25;
@@ -375,6 +426,48 @@ describe('a segment reclaimed in place after the last flush', () => {
       expect(s.recovery.damagedRecords + s.recovery.tornTailRecords).toBeLessThanOrEqual(2 * 70 + 8);
       await s.close();
       rmSync(path);
+    }
+    await tl.store.close();
+  });
+});
+
+describe('a segment reclaimed outside the reclaim horizon of the last flush', () => {
+  // The ring problem of format v2 (docs/FORMAT.md, "Reclaim horizon"): open trusts records
+  // below the durable watermark without reading their payloads, so a segment the writer
+  // reclaimed after the flush, whose new header is lost while pages of new records survive,
+  // must be listed in the header's horizon. The writer writes ahead of the flush's horizon
+  // here (8 segments, R = 2: five segments are reclaimed before the next flush), so it must
+  // extend it inside write(), synchronously.
+  it('its old records are CRC-checked, never trusted over new-generation pages', async () => {
+    const tl = new Timeline(100_001);
+    await tl.start();
+    tl.writeBatch(450); // fills the 8 segments and wraps
+    await tl.flush();
+    const durable = Buffer.from(tl.durable);
+    const durableKeys = new Set(tl.durableKeys);
+    const writesBefore = tl.store.headerWrites;
+    tl.writeBatch(250); // ~5 MB: five segments reclaimed in place since the flush
+    expect(tl.store.headerWrites).toBeGreaterThan(writesBefore); // the horizon was extended
+    const current = tl.image();
+    const live = tl.liveKeys();
+    const segments = (tl.capacity - 65536) / 1048576;
+    const reclaimed = [...Array(segments).keys()].filter((seg) => {
+      const at = 65536 + seg * 1048576;
+      return !durable.subarray(at, at + 64).equals(current.subarray(at, at + 64)) && durable.readUInt32LE(at) !== 0;
+    });
+    expect(reclaimed.length).toBeGreaterThan(3);
+    for (const seg of reclaimed) {
+      const at = 65536 + seg * 1048576;
+      const img = Buffer.from(current);
+      durable.copy(img, at, at, at + 4096); // the new segment header never reached the disk
+      const required = new Set([...durableKeys].filter((k) => live.has(k)));
+      const before = failureCount;
+      await checkImage(img, {
+        where: `segment ${seg} reclaimed after the flush`, required, written: tl.written, live, windowRecords: 0,
+        protections: [], torn: false, writable: false, ffmpeg: false,
+      });
+      expect(failures.slice(0)).toEqual([]);
+      expect(failureCount).toBe(before);
     }
     await tl.store.close();
   });

@@ -16,7 +16,12 @@ constexpr size_t kHMagic = 0, kHVersion = 8, kHCrc = 12, kHGeneration = 16, kHFi
                  kHFlushPolicy = 76, kHFlushInterval = 80, kHStreams = 128, kHStreamEntry = 32,
                  kHProtections = kHStreams + kMaxStreams * kHStreamEntry, kHProtectionEntry = 32;
 constexpr size_t kHCounters = kHProtections + kMaxProtections * kHProtectionEntry, kHCounterEntry = 24;
-static_assert(kHCounters + kMaxStreams * kHCounterEntry <= kHeaderSlotSize);
+constexpr size_t kHDurable = kHCounters + kMaxStreams * kHCounterEntry, kHHorizonCount = kHDurable + 8,
+                 kHHorizon = kHHorizonCount + 4;
+static_assert(kHHorizon + kMaxHorizon * 4 <= kHeaderSlotSize);
+
+// Record header field offsets (v2: 64 bytes).
+constexpr size_t kRHeaderCrc = 56, kRHeaderCrcFrom = 8;
 
 }  // namespace
 
@@ -58,6 +63,13 @@ void encode_header(const Header& h, uint8_t* slot) {
     store_le<uint64_t>(p, h.counters[i].overwritten);
     store_le<uint64_t>(p + 8, h.counters[i].dropped);
     store_le<uint64_t>(p + 16, h.counters[i].rejected);
+  }
+  store_le<uint64_t>(slot + kHDurable, h.durable_record_seq);
+  if (h.horizon_all || h.horizon.size() > kMaxHorizon) {
+    store_le<uint32_t>(slot + kHHorizonCount, kHorizonAll);
+  } else {
+    store_le<uint32_t>(slot + kHHorizonCount, uint32_t(h.horizon.size()));
+    for (size_t i = 0; i < h.horizon.size(); ++i) store_le<uint32_t>(slot + kHHorizon + 4 * i, h.horizon[i]);
   }
   store_le<uint32_t>(slot + kHCrc, crc32c(slot + 16, kHeaderSlotSize - 16));
 }
@@ -105,6 +117,18 @@ SlotProblem decode_header(const uint8_t* slot, Header& out, uint32_t* version_se
     const uint8_t* p = slot + kHCounters + i * kHCounterEntry;
     h.counters.push_back({load_le<uint64_t>(p), load_le<uint64_t>(p + 8), load_le<uint64_t>(p + 16)});
   }
+  h.durable_record_seq = load_le<uint64_t>(slot + kHDurable);
+  uint32_t horizon_count = load_le<uint32_t>(slot + kHHorizonCount);
+  if (horizon_count == kHorizonAll) {
+    h.horizon_all = true;
+  } else {
+    if (horizon_count > kMaxHorizon) return SlotProblem::Fields;
+    for (uint32_t i = 0; i < horizon_count; ++i) {
+      uint32_t index = load_le<uint32_t>(slot + kHHorizon + 4 * i);
+      if (index >= h.segment_count) return SlotProblem::Fields;
+      h.horizon.push_back(index);
+    }
+  }
   out = std::move(h);
   return SlotProblem::None;
 }
@@ -148,6 +172,8 @@ void encode_record_header(const RecordHeader& h, uint8_t* at) {
   at[53] = uint8_t(h.type);
   at[54] = h.random_access;
   at[55] = h.flags;
+  store_le<uint32_t>(at + kRHeaderCrc, crc32c(at + kRHeaderCrcFrom, kRHeaderCrc - kRHeaderCrcFrom));
+  store_le<uint32_t>(at + 60, 0);  // reserved
 }
 
 void seal_record(uint8_t* at) {
@@ -156,6 +182,10 @@ void seal_record(uint8_t* at) {
 }
 
 void seal_record(uint8_t* at, uint32_t crc) { store_le<uint32_t>(at + 4, crc); }
+
+bool record_header_crc_ok(const uint8_t* at) {
+  return load_le<uint32_t>(at + kRHeaderCrc) == crc32c(at + kRHeaderCrcFrom, kRHeaderCrc - kRHeaderCrcFrom);
+}
 
 bool decode_record_header(const uint8_t* at, RecordHeader& out) {
   if (load_le<uint32_t>(at) != kRecordMagic) return false;

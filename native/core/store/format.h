@@ -15,7 +15,7 @@
 
 namespace ringclip::store {
 
-constexpr uint32_t kFormatVersion = 1;
+constexpr uint32_t kFormatVersion = 2;  // 2: record header CRC, durable watermark, reclaim horizon
 constexpr char kHeaderMagic[8] = {'R', 'I', 'N', 'G', 'C', 'L', 'I', 'P'};
 constexpr uint64_t kHeaderSlotSize = 4096;
 constexpr uint64_t kDataOffset = 65536;
@@ -29,7 +29,11 @@ constexpr uint32_t kMinSegments = 2;
 constexpr uint32_t kSegmentMagic = 0x47534352;  // "RCSG"
 constexpr uint32_t kSegmentHeaderSize = 64;
 constexpr uint32_t kRecordMagic = 0x52524352;   // "RCRR"
-constexpr uint32_t kRecordHeaderSize = 56;
+constexpr uint32_t kRecordHeaderSize = 64;
+// The reclaim horizon kept in the header holds at most this many segment indices; a
+// horizon that would not fit is stored as "every segment" (kHorizonAll).
+constexpr uint32_t kMaxHorizon = 240;
+constexpr uint32_t kHorizonAll = UINT32_MAX;
 constexpr uint32_t kRecordAlign = 8;
 
 enum class FlushPolicy : uint32_t { None = 0, Interval = 1, RandomAccess = 2 };
@@ -62,6 +66,14 @@ struct Header {
   std::vector<std::string> streams;
   std::vector<Protection> protections;
   std::vector<StreamCounters> counters;  // one per stream (missing entries read as zero)
+  // Every record with a smaller sequence number was durable (msync'd) before this header
+  // was written: open trusts its payload without reading it (outside the horizon).
+  uint64_t durable_record_seq = 1;
+  // The reclaim horizon: segments that may hold bytes written after the watermark was
+  // taken (docs/FORMAT.md, "Reclaim horizon"). Open CRC-checks every record in them.
+  // horizon_all: too many to list; open checks every segment.
+  std::vector<uint32_t> horizon;
+  bool horizon_all = false;
 };
 
 // Serialises into one 4096-byte slot (with its CRC). Throws InvalidArgument when the
@@ -100,12 +112,15 @@ struct RecordHeader {
 inline uint32_t record_span(uint32_t payload_size) {
   return (kRecordHeaderSize + payload_size + (kRecordAlign - 1)) & ~(kRecordAlign - 1);
 }
-// Writes header fields; the CRC (over header bytes 8..56 and the payload) is added by seal_record.
+// Writes header fields and the header CRC (bytes 56..60, over header bytes 8..56); the
+// record CRC (bytes 4..8, over header bytes 8..64 and the payload) is added by seal_record.
 void encode_record_header(const RecordHeader& h, uint8_t* at);
-void seal_record(uint8_t* at);  // computes and stores the CRC once the payload is in place
-void seal_record(uint8_t* at, uint32_t crc);  // stores a CRC computed while the record was written
-// Parses a header without checking the CRC (recovery decides what to do with each failure).
+void seal_record(uint8_t* at);  // computes and stores the record CRC once the payload is in place
+void seal_record(uint8_t* at, uint32_t crc);  // stores a record CRC computed while the record was written
+// Parses a header without checking any CRC (recovery decides what to do with each failure).
 bool decode_record_header(const uint8_t* at, RecordHeader& out);
+// The header CRC alone: the header's fields can be trusted without reading the payload.
+bool record_header_crc_ok(const uint8_t* at);
 bool record_crc_ok(const uint8_t* at, uint32_t payload_size);
 
 }  // namespace ringclip::store

@@ -7,6 +7,7 @@
 
 #include "h264/annexb.h"
 #include "store/crc32c.h"
+#include "store/reclaim_horizon.h"
 #include "store/record_copy.h"
 #include "util/bytes.h"
 #include "util/error.h"
@@ -73,6 +74,10 @@ std::unique_ptr<SegmentStore> SegmentStore::create(const std::string& path, cons
   s->header_.flush_policy = o.flush_policy;
   s->header_.flush_interval_ms = o.flush_interval_ms;
   s->header_.streams = o.streams;
+  s->segments_.resize(s->header_.segment_count);
+  s->header_.durable_record_seq = s->durable_seq_;
+  s->header_.horizon_all = !build_horizon(std::vector<HorizonSegment>(s->header_.segment_count), UINT32_MAX,
+                                          UINT32_MAX, s->durable_seq_, s->header_.horizon);
   uint8_t slot[kHeaderSlotSize];
   encode_header(s->header_, slot);  // validates names before anything touches the disk
   s->file_ = MappedFile::create(path, o.capacity);
@@ -80,7 +85,6 @@ std::unique_ptr<SegmentStore> SegmentStore::create(const std::string& path, cons
   std::memcpy(s->file_.data() + kHeaderSlotSize, slot, kHeaderSlotSize);
   s->file_.sync_range(0, 2 * kHeaderSlotSize);
   s->header_slot_ = 1;
-  s->segments_.resize(s->header_.segment_count);
   s->configs_.resize(o.streams.size());
   for (auto& name : o.streams) s->streams_.emplace_back().name = name;
   s->start_drive();
@@ -88,8 +92,10 @@ std::unique_ptr<SegmentStore> SegmentStore::create(const std::string& path, cons
   return s;
 }
 
-std::unique_ptr<SegmentStore> SegmentStore::open(const std::string& path, bool writable) {
+std::unique_ptr<SegmentStore> SegmentStore::open(const std::string& path, const OpenOptions& options) {
+  const bool writable = options.writable;
   std::unique_ptr<SegmentStore> s(new SegmentStore());
+  s->verify_full_ = options.verify_full;
   s->file_ = MappedFile::open(path, writable ? MappedFile::Mode::ReadWrite : MappedFile::Mode::ReadOnly);
   Header a, b;
   uint32_t version_a = 0, version_b = 0;
@@ -126,7 +132,20 @@ std::unique_ptr<SegmentStore> SegmentStore::open(const std::string& path, bool w
     }
   }
   s->recover();
-  if (writable) s->start_drive();
+  // Sequence numbers below the watermark are trusted as durable: new records never reuse
+  // them, even when the records that carried them were lost.
+  s->durable_seq_ = std::max<uint64_t>(1, s->header_.durable_record_seq);
+  s->next_record_seq_ = std::max(s->next_record_seq_, s->durable_seq_);
+  if (writable) {
+    if (s->durable_seq_ < s->next_record_seq_) {
+      // Records past the watermark survived (a kill, or a power cut that spared them):
+      // they passed the full CRC check just now. Make them durable before the header
+      // written by start_drive() says so (after a kill they may be in the page cache only).
+      s->file_.sync_range(kDataOffset, s->file_.size() - kDataOffset);
+      s->durable_seq_ = s->next_record_seq_;
+    }
+    s->start_drive();
+  }
   s->opened_ = true;
   return s;
 }
@@ -147,7 +166,15 @@ void SegmentStore::check_writable() const {
   if (!file_.writable()) throw Error(ErrorCode::InvalidArgument, "the store '" + file_.path() + "' was opened read-only");
 }
 
-void SegmentStore::write_header() {
+void SegmentStore::write_header(uint32_t starting) {
+  header_.durable_record_seq = durable_seq_;
+  std::vector<HorizonSegment> table(segments_.size());
+  for (uint32_t i = 0; i < segments_.size(); ++i) {
+    const Segment& seg = segments_[i];
+    table[i] = {seg.live(), seg.live() && segment_protected(i), seg.seq, seg.first_record_seq, seg.next_record_seq,
+                seg.suspect || !seg.holes.empty()};
+  }
+  header_.horizon_all = !build_horizon(table, current_, starting, durable_seq_, header_.horizon);
   header_.counters.resize(streams_.size());
   for (size_t i = 0; i < streams_.size(); ++i)
     header_.counters[i] = {streams_[i].overwritten_frames, streams_[i].dropped_frames, streams_[i].rejected_units};
@@ -158,6 +185,37 @@ void SegmentStore::write_header() {
   std::memcpy(file_.data() + slot * kHeaderSlotSize, bytes, kHeaderSlotSize);
   file_.sync_range(slot * kHeaderSlotSize, kHeaderSlotSize);
   header_slot_ = slot;
+  header_writes_++;
+}
+
+bool SegmentStore::in_durable_horizon(uint32_t segment) const {
+  // header_ is the header last written, and every header write is synchronous: it is the
+  // one on disk. (While it is being written the previous one is, and the writer is not
+  // writing: header writes happen on the writing thread.)
+  return header_.horizon_all ||
+         std::find(header_.horizon.begin(), header_.horizon.end(), segment) != header_.horizon.end();
+}
+
+SegmentStore::FlushTicket SegmentStore::begin_flush() {
+  FlushTicket t{next_record_seq_, take_dirty_ranges()};
+  flushes_.push_back({t.watermark, false});
+  return t;
+}
+
+void SegmentStore::end_flush(uint64_t watermark, bool ok) {
+  if (!ok) flush_failed_ = true;
+  for (PendingFlush& f : flushes_)
+    if (f.watermark == watermark && !f.done) {
+      f.done = true;
+      break;
+    }
+  uint64_t reached = durable_seq_;
+  size_t n = 0;
+  for (; n < flushes_.size() && flushes_[n].done; ++n) reached = std::max(reached, flushes_[n].watermark);
+  flushes_.erase(flushes_.begin(), flushes_.begin() + long(n));
+  if (closed() || !file_.writable() || flush_failed_ || reached <= durable_seq_) return;
+  durable_seq_ = reached;
+  write_header();
 }
 
 void SegmentStore::start_drive() {
@@ -416,6 +474,9 @@ void SegmentStore::start_segment(int64_t capture_us) {
                                         std::to_string(pinned) +
                                         " are pinned by readers; release a protection or a clip (the frame was not stored)");
   }
+  // Bytes written into a segment the durable header does not list could overwrite records
+  // that open would trust without reading: list it first (docs/FORMAT.md, "Reclaim horizon").
+  if (!in_durable_horizon(index)) write_header(index);
   if (segments_[index].live()) reclaim(index);
   if (current_ != UINT32_MAX) {
     // The finished segment's index no longer grows: give back the vectors' spare capacity
@@ -640,7 +701,10 @@ void SegmentStore::close() {
   if (closed()) return;
   if (file_.writable() && opened_) {
     sync(take_dirty_ranges());
-    write_header();  // saves the counters
+    // After a failed flush its ranges were never synced: sync everything instead.
+    if (flush_failed_) file_.sync_range(kDataOffset, file_.size() - kDataOffset);
+    durable_seq_ = next_record_seq_;
+    write_header();  // saves the counters and the durable watermark
   }
   std::lock_guard<std::mutex> lock(mutex_);
   file_.close();

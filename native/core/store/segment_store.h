@@ -65,6 +65,10 @@ struct Segment {
   std::array<uint32_t, kMaxStreams> config_written{};  // last config id recorded here per stream
   std::vector<DriveSpan> drives;
   std::vector<uint32_t> holes;  // offsets where recovery skipped damaged records (decoding breaks there)
+  // Open found a record whose header was whole but whose payload CRC failed (a torn tail,
+  // damage, new-generation pages): a later open checking headers only would decide
+  // otherwise there, so later headers keep the segment in the horizon until it is reclaimed.
+  bool suspect = false;
   uint32_t pins = 0;
   bool live() const { return seq != 0; }
   // Accounts one stored frame in the segment's time range and drive summary.
@@ -128,7 +132,20 @@ class SegmentStore {
     uint32_t flush_interval_ms = 0;
   };
   static std::unique_ptr<SegmentStore> create(const std::string& path, const CreateOptions& options);
-  static std::unique_ptr<SegmentStore> open(const std::string& path, bool writable);
+  struct OpenOptions {
+    bool writable = true;
+    // Check the CRC of every record's payload, as format version 1 did (damaged records
+    // are skipped and reported). By default payloads are read only where they may not be
+    // durable: records at or past the header's durable watermark and segments in its
+    // reclaim horizon (docs/FORMAT.md); verify() catches bit rot elsewhere.
+    bool verify_full = false;
+  };
+  static std::unique_ptr<SegmentStore> open(const std::string& path, const OpenOptions& options);
+  static std::unique_ptr<SegmentStore> open(const std::string& path, bool writable) {
+    OpenOptions o;
+    o.writable = writable;
+    return open(path, o);
+  }
   ~SegmentStore();
 
   // One complete access unit in Annex B. Throws InvalidData (bad H.264), InvalidArgument
@@ -158,6 +175,18 @@ class SegmentStore {
   struct Range { uint64_t offset, length; };
   std::vector<Range> take_dirty_ranges();
   void sync(const std::vector<Range>& ranges) const;
+  // A flush in three steps: begin_flush() (writing thread) takes the dirty ranges and the
+  // watermark they make durable; sync() runs anywhere; end_flush() (writing thread) records
+  // the outcome. Flushes may complete out of order: the durable watermark advances (and the
+  // header is rewritten, synchronously) only once every earlier flush has completed too.
+  // After a failed flush the watermark no longer advances until close() syncs everything.
+  struct FlushTicket { uint64_t watermark; std::vector<Range> ranges; };
+  FlushTicket begin_flush();
+  void end_flush(uint64_t watermark, bool ok);
+  uint64_t durable_record_seq() const { return durable_seq_; }
+  // Header slot writes since open (all synchronous). Diagnostic: the power-loss harness
+  // watches it to know when the header on disk changed inside write().
+  uint64_t header_writes() const { return header_writes_; }
 
   void close();
   bool closed() const { return !file_.data(); }
@@ -193,6 +222,7 @@ class SegmentStore {
     SegmentHeader header;
   };
   void recover();                      // open: rebuild the index (store_recovery.cpp)
+  bool check_payloads(uint32_t segment) const;  // open: CRC-check this segment's payloads in full
   void salvage_segment(uint32_t index, std::vector<Candidate>& live);
   // Records of this segment's generation have seq in [sh.first_record_seq, end_seq): the
   // next segment (by segment_seq) started at end_seq, so a record at or past it was written
@@ -200,7 +230,10 @@ class SegmentStore {
   void scan_segment(uint32_t index, const SegmentHeader& sh, uint64_t end_seq);
   void index_record(uint32_t segment, uint32_t offset, const RecordHeader& rh);
   void load_config_record(uint32_t segment, uint32_t offset, const RecordHeader& rh);
-  void write_header();                 // next generation into the other slot, synced
+  // Next generation into the other slot, synced. The horizon written covers `starting`
+  // (a segment the writer is about to start) besides what build_horizon() lists.
+  void write_header(uint32_t starting = UINT32_MAX);
+  bool in_durable_horizon(uint32_t segment) const;
   void start_drive();
   uint32_t choose_segment_to_reclaim() const;  // UINT32_MAX when none
   void start_segment(int64_t now_us);
@@ -233,6 +266,12 @@ class SegmentStore {
   std::vector<Range> dirty_;
   std::vector<h264::NalView> nal_scratch_;
   RecoveryReport recovery_;
+  bool verify_full_ = false;             // open option: check every payload
+  uint64_t durable_seq_ = 1;             // records below it are durable (carried in every header write)
+  struct PendingFlush { uint64_t watermark; bool done; };
+  std::vector<PendingFlush> flushes_;    // in begin order (writing thread only)
+  bool flush_failed_ = false;
+  uint64_t header_writes_ = 0;
   bool opened_ = false;  // construction completed: close() may write (a failed open writes nothing)
   mutable std::mutex mutex_;
   mutable std::shared_mutex mapping_lock_;

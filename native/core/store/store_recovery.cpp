@@ -1,7 +1,9 @@
 // Recovery on open: rebuild the index from segment and record headers. Payloads are not
-// read, except for parameter-set records (a few hundred bytes each) and the CRC check
-// each record needs to be trusted. What recovery does with each kind of damage is in
-// docs/FORMAT.md.
+// read, except for parameter-set records (a few hundred bytes each) and where they may
+// not be durable: records at or past the header's durable watermark, and every record of
+// the segments in its reclaim horizon, get the full CRC check; elsewhere the record
+// header's own CRC is enough (docs/FORMAT.md, "What open checks"). What recovery does
+// with each kind of damage is in docs/FORMAT.md.
 #include <algorithm>
 #include <cstring>
 
@@ -11,9 +13,11 @@
 #include "util/error.h"
 
 namespace ringclip::store {
-namespace {
 
-}  // namespace
+bool SegmentStore::check_payloads(uint32_t segment) const {
+  return verify_full_ || header_.horizon_all ||
+         std::find(header_.horizon.begin(), header_.horizon.end(), segment) != header_.horizon.end();
+}
 
 // A segment whose 64-byte header fails its checks (bit rot) but whose first record is whole
 // and valid: its records are kept. The header is rebuilt from that record: it starts the
@@ -27,7 +31,7 @@ void SegmentStore::salvage_segment(uint32_t index, std::vector<Candidate>& live)
   RecordHeader rh;
   if (!decode_record_header(base + kSegmentHeaderSize, rh) || rh.stream >= streams_.size() ||
       rh.payload_size > header_.segment_size - kSegmentHeaderSize - kRecordHeaderSize ||
-      !record_crc_ok(base + kSegmentHeaderSize, rh.payload_size))
+      !record_header_crc_ok(base + kSegmentHeaderSize) || !record_crc_ok(base + kSegmentHeaderSize, rh.payload_size))
     return;
   SegmentHeader sh;
   sh.first_record_seq = rh.seq;
@@ -99,13 +103,28 @@ void SegmentStore::scan_segment(uint32_t index, const SegmentHeader& sh, uint64_
   uint32_t off = kSegmentHeaderSize;
   uint64_t expect = sh.first_record_seq;
   int64_t last_good_pts = INT64_MIN;
+  const bool full = check_payloads(index);
+  const uint64_t durable = header_.durable_record_seq;
 
+  // A record is whole when its header CRC holds and, where its payload may not be durable
+  // (or is a parameter set, read anyway), its record CRC too. Below the watermark and
+  // outside the horizon its bytes were on disk before the header was, and nothing has
+  // written to its segment since: the header CRC vouches for the fields we index.
+  auto whole = [&](uint32_t at, const RecordHeader& rh) {
+    if (!record_header_crc_ok(base + at)) return false;
+    if (!full && rh.seq < durable && rh.type == RecordType::AccessUnit) return true;
+    if (record_crc_ok(base + at, rh.payload_size)) return true;
+    // A header-only check (a later open, once the watermark has passed this record) would
+    // have taken it: keep the segment in the horizon so later opens decide as this one did.
+    seg.suspect = true;
+    return false;
+  };
   auto valid_at = [&](uint32_t at, uint64_t min_seq, RecordHeader& rh) {
     if (uint64_t(at) + kRecordHeaderSize > size) return false;
     if (!decode_record_header(base + at, rh)) return false;
     if (rh.payload_size > size - at - kRecordHeaderSize) return false;
     if (rh.seq < min_seq || rh.seq >= end_seq || rh.stream >= streams_.size() || uint8_t(rh.type) > 1 || rh.random_access > 2) return false;
-    return record_crc_ok(base + at, rh.payload_size);
+    return whole(at, rh);
   };
 
   while (uint64_t(off) + kRecordHeaderSize <= size) {
@@ -123,16 +142,18 @@ void SegmentStore::scan_segment(uint32_t index, const SegmentHeader& sh, uint64_
       seg.next_record_seq = expect;
       continue;
     }
-    // Not the record we expected. Zeros or an older generation's record (sequence number
-    // before this segment's first) mark the end of this segment's data.
+    // Not the record we expected. An older generation's record (its header whole, its
+    // sequence number before this segment's next) marks the end of this segment's data.
     RecordHeader seen;
     bool has_magic = decode_record_header(base + off, seen);
-    if (!has_magic || seen.seq < expect) break;
-    // A whole, CRC-valid record where record `expect` must start, with another sequence
-    // number, was written by another generation of this segment (reclaimed in place, its
-    // new segment header lost to the crash): this generation's data ends here too.
-    if (seen.payload_size <= size - off - kRecordHeaderSize && record_crc_ok(base + off, seen.payload_size)) break;
-    // A damaged record: look for the next good one of this generation.
+    bool header_whole = has_magic && record_header_crc_ok(base + off);
+    if (header_whole && seen.seq < expect) break;
+    // A whole record where record `expect` must start, with another sequence number, was
+    // written by another generation of this segment (reclaimed in place, its new segment
+    // header lost to the crash): this generation's data ends here too.
+    if (header_whole && seen.payload_size <= size - off - kRecordHeaderSize && whole(off, seen)) break;
+    // Zeros (the end of the data, or a zeroed page), or a damaged record: look for the next
+    // good one of this generation.
     uint32_t probe = off + kRecordAlign;
     bool found = false;
     RecordHeader next;
@@ -145,6 +166,7 @@ void SegmentStore::scan_segment(uint32_t index, const SegmentHeader& sh, uint64_
         break;
       }
     }
+    if (!found && !has_magic) break;  // nothing follows the zeros: the end of the data
     if (!found) {
       // Nothing good follows: the last write of this segment was torn (power lost mid-record).
       uint32_t torn = std::min<uint64_t>(record_span(seen.payload_size), size - off);
