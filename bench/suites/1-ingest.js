@@ -120,6 +120,8 @@ export async function run(ctx) {
     baseline: 'Buffer.copy per unit into a 64 MiB ring', baselineValue: BATCH / floorSmall.mean, baselineUnit: 'units/s',
     ratio: floorSmall.mean / viaSmall.mean,
     target: { text: '≥ 1M units/s', ok: perSec >= 1e6 },
+    tolerance: 4,
+    toleranceWhy: 'the floor, 1000 Buffer.copy calls of ~400 B, runs at 17-40M copies/s from one run to the next (JIT state of the copy fast path): the ratio swings ~2x with no change in ringclip',
   }));
   return rows;
 }

@@ -15,11 +15,14 @@ namespace {
 size_t unescape(const uint8_t* data, size_t size, uint8_t* out, size_t capacity) {
   size_t in = 0, n = 0;
   while (in < size && n < capacity) {
-    const void* z = std::memchr(data + in, 0, size - in);
-    size_t run_end = z ? size_t(static_cast<const uint8_t*>(z) - data) : size;
+    // Only the input that can still reach the output is searched (an escape only removes
+    // bytes): a slice header wants a few dozen bytes of a NAL unit of hundreds of kilobytes.
+    size_t scan = std::min(size - in, capacity - n);
+    const void* z = std::memchr(data + in, 0, scan);
+    size_t run_end = z ? size_t(static_cast<const uint8_t*>(z) - data) : in + scan;
     // An escape needs 00 00 03: copy through the two zeros when they are there.
     bool escape = z && run_end + 2 < size && data[run_end + 1] == 0 && data[run_end + 2] == 3;
-    size_t copy_end = escape ? run_end + 2 : (z ? run_end + 1 : size);
+    size_t copy_end = escape ? run_end + 2 : (z ? run_end + 1 : in + scan);
     size_t take = std::min(copy_end - in, capacity - n);
     std::memcpy(out + n, data + in, take);
     n += take;
