@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -40,8 +41,9 @@ function randomChunks(seed: number) {
   };
 }
 
-function snapshot(store: SegmentStore): Array<[number, number, string | null, number]> {
-  return [...store.frames({ stream: 'cam' })].map((f) => [f.dts, f.pts, f.randomAccess, f.size]);
+/** Timing, kind, size and the stored bytes themselves (a hash) of every frame. */
+function snapshot(store: SegmentStore): Array<[number, number, string | null, number, string]> {
+  return [...store.frames({ stream: 'cam' })].map((f) => [f.dts, f.pts, f.randomAccess, f.size, createHash('sha1').update(f.payload).digest('hex')]);
 }
 
 describe.each(EXPECTED)('fixture $file', (exp) => {

@@ -45,18 +45,23 @@ AccessUnit analyze_access_unit(std::vector<NalView> nals, ParameterSets& sets, P
 
 // Groups a stream of NAL units in decode order into access units by the rules of
 // 7.4.1.2.3 / 7.4.1.2.4. The assembler copies the bytes it holds, so callers may hand it
-// views that die after push(). Completed units are reported through the callback, whose
-// views are valid during the call only.
+// views that die after push() — unless they say the bytes stay valid (`stable`: they lie in
+// the caller's current input chunk), in which case it keeps the view until own_borrowed().
+// Completed units are reported through the callback, whose views are valid during the call
+// only (or, for borrowed bytes, until the caller's chunk ends).
 class AccessUnitAssembler {
  public:
   using Callback = std::function<void(const AccessUnit&)>;
   explicit AccessUnitAssembler(Callback on_unit) : on_unit_(std::move(on_unit)) {}
-  void push(const NalView& nal);
+  void push(const NalView& nal, bool stable = false);
+  // The caller's chunk ends: the unit being collected copies the bytes it borrowed from it.
+  void own_borrowed();
   void finish();  // reports the last unit
   ParameterSets& parameter_sets() { return sets_; }
-  // From inside the callback: takes the buffer the unit's views point into, so a caller that
-  // keeps the unit (held for presentation order) needs no copy. The views stay valid (a
-  // moved vector keeps its storage); the assembler goes on with `spare`, cleared.
+  // From inside the callback: takes the buffer the unit's copied views point into, so a
+  // caller that keeps the unit (held for presentation order) needs no copy. The views stay
+  // valid (a moved vector keeps its storage); the assembler goes on with `spare`, cleared.
+  // Views of borrowed bytes still point into the caller's chunk.
   std::vector<uint8_t> take_unit_bytes(std::vector<uint8_t> spare);
   // Units that did not parse (or held no slice), dropped. The callback's own exceptions
   // propagate to the caller of push()/finish() and are not counted.
@@ -71,8 +76,13 @@ class AccessUnitAssembler {
   Callback on_unit_;
   ParameterSets sets_;
   PocState poc_;
-  std::vector<uint8_t> bytes_;               // the NAL bytes of the unit being collected
-  std::vector<std::pair<size_t, size_t>> spans_;  // offset, size of each NAL in bytes_
+  struct Span {
+    const uint8_t* borrowed;  // the caller's bytes (stable until own_borrowed), or null: in bytes_
+    size_t offset;            // in bytes_ when not borrowed
+    size_t size;
+  };
+  std::vector<uint8_t> bytes_;  // the copied NAL bytes of the unit being collected
+  std::vector<Span> spans_;     // each NAL of the unit, in order
   bool have_vcl_ = false;
   SliceHeader last_slice_;
   bool last_slice_valid_ = false;  // last_slice_ parsed (a slice naming a missing PPS does not)

@@ -51,7 +51,7 @@ bool AccessUnitAssembler::starts_new_unit(const NalView& nal, const SliceHeader*
   }
 }
 
-void AccessUnitAssembler::push(const NalView& nal) {
+void AccessUnitAssembler::push(const NalView& nal, bool stable) {
   if (nal.size == 0) return;
   uint8_t type = nal.type();
   // One parse serves both the boundary test and the memory of the unit's last slice. A
@@ -60,8 +60,12 @@ void AccessUnitAssembler::push(const NalView& nal) {
   bool header_ok = has_slice_header(type) && parse_for_boundary(nal, header);
   if (starts_new_unit(nal, header_ok ? &header : nullptr)) complete_unit();
 
-  spans_.emplace_back(bytes_.size(), nal.size);
-  bytes_.insert(bytes_.end(), nal.data, nal.data + nal.size);
+  if (stable) {
+    spans_.push_back(Span{nal.data, 0, nal.size});
+  } else {
+    spans_.push_back(Span{nullptr, bytes_.size(), nal.size});
+    bytes_.insert(bytes_.end(), nal.data, nal.data + nal.size);
+  }
 
   // Sets in this unit apply to its slices; a bad one just leaves the slices unparsed here
   // (analyze_access_unit rejects the unit).
@@ -82,6 +86,15 @@ void AccessUnitAssembler::finish() {
   if (!spans_.empty()) complete_unit();
 }
 
+void AccessUnitAssembler::own_borrowed() {
+  for (Span& span : spans_) {
+    if (!span.borrowed) continue;
+    size_t offset = bytes_.size();
+    bytes_.insert(bytes_.end(), span.borrowed, span.borrowed + span.size);
+    span = Span{nullptr, offset, span.size};
+  }
+}
+
 std::vector<uint8_t> AccessUnitAssembler::take_unit_bytes(std::vector<uint8_t> spare) {
   spare.clear();
   std::swap(bytes_, spare);
@@ -100,7 +113,8 @@ void AccessUnitAssembler::reset_unit() {
 void AccessUnitAssembler::complete_unit() {
   std::vector<NalView> nals;
   nals.reserve(spans_.size());
-  for (const auto& [offset, size] : spans_) nals.push_back(NalView{bytes_.data() + offset, size});
+  for (const Span& span : spans_)
+    nals.push_back(NalView{span.borrowed ? span.borrowed : bytes_.data() + span.offset, span.size});
 
   // The unit's state is dropped even if the callback throws, so the next push starts clean.
   struct ResetOnExit {

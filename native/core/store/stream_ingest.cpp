@@ -1,6 +1,7 @@
 #include "store/stream_ingest.h"
 
 #include <cmath>
+#include <cstring>
 
 #include "util/error.h"
 
@@ -17,8 +18,43 @@ StreamIngest::StreamIngest(SegmentStore& store, uint32_t stream, double fps, int
 }
 
 void StreamIngest::feed(const uint8_t* data, size_t size) {
-  scanner_.feed(data, size, [this](const h264::NalView& nal) { assembler_.push(nal); });
+  chunk_begin_ = data;
+  chunk_end_ = data + size;
+  // Whatever happens (a store error propagates), nothing may keep pointing into the chunk.
+  struct ChunkEnds {
+    StreamIngest* self;
+    ~ChunkEnds() {
+      self->assembler_.own_borrowed();
+      self->own_held();
+      self->chunk_begin_ = self->chunk_end_ = nullptr;
+    }
+  } chunk_ends{this};
+  scanner_.feed(data, size, [this](const h264::NalView& nal) { assembler_.push(nal, in_chunk(nal.data)); });
   count_rejections();
+}
+
+void StreamIngest::own_held() {
+  for (Held& h : held_) {
+    bool borrows = false;
+    for (const h264::NalView& nal : h.unit.nals) borrows = borrows || in_chunk(nal.data);
+    if (!borrows) continue;
+    size_t total = 0;
+    for (const h264::NalView& nal : h.unit.nals) total += nal.size;
+    std::vector<uint8_t> bytes;
+    if (!spare_buffers_.empty()) {
+      bytes = std::move(spare_buffers_.back());
+      spare_buffers_.pop_back();
+    }
+    bytes.resize(total);
+    size_t at = 0;
+    for (h264::NalView& nal : h.unit.nals) {
+      std::memcpy(bytes.data() + at, nal.data, nal.size);
+      nal.data = bytes.data() + at;
+      at += nal.size;
+    }
+    h.bytes.swap(bytes);
+    if (spare_buffers_.size() < 4) spare_buffers_.push_back(std::move(bytes));
+  }
 }
 
 void StreamIngest::finish() {

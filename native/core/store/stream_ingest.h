@@ -29,9 +29,11 @@ class StreamIngest {
   struct Held {
     uint64_t token;
     h264::AccessUnit unit;        // views point into bytes
-    std::vector<uint8_t> bytes;   // taken over from the assembler, not copied
+    std::vector<uint8_t> bytes;   // taken over from the assembler, not copied (views may also borrow the chunk)
   };
   void on_unit(const h264::AccessUnit& unit);
+  bool in_chunk(const uint8_t* p) const { return p >= chunk_begin_ && p < chunk_end_; }
+  void own_held();  // the chunk ends: held units copy the bytes they borrowed from it
   void on_release(const h264::PresentationOrder::Released& r);
   void count_rejections();
 
@@ -44,6 +46,10 @@ class StreamIngest {
   std::unique_ptr<h264::PresentationOrder> order_;
   uint32_t depth_ = 0;
   std::deque<Held> held_;
+  // The chunk feed() is scanning: NAL units wholly inside it reach the store straight from
+  // it (views), and only what is still held when feed() returns is copied.
+  const uint8_t* chunk_begin_ = nullptr;
+  const uint8_t* chunk_end_ = nullptr;
   std::vector<std::vector<uint8_t>> spare_buffers_;  // released units' buffers, reused by the assembler
   uint64_t next_token_ = 0;
   uint64_t stored_ = 0, dropped_ = 0;
