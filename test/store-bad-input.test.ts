@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync, truncateSync, appendFileSync, writeFileSync, chmodSync, mkdirSync, openSync, writeSync, closeSync } from 'node:fs';
+import { readFileSync, truncateSync, appendFileSync, writeFileSync, chmodSync, mkdirSync, openSync, writeSync, closeSync, linkSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { afterAll, describe, expect, it } from 'vitest';
-import { InvalidArgumentError, InvalidDataError, SegmentStore, StoreFormatError } from '../lib/index.js';
+import { InvalidArgumentError, InvalidDataError, Mp4Source, SegmentStore, StoreFormatError } from '../lib/index.js';
 import { T0, recordInterleaved } from './helpers/store.js';
 import { FIXTURES, fixture, splitAccessUnits, tempDir } from './helpers/tools.js';
 
@@ -190,5 +190,49 @@ describe('hostile files', () => {
     } else {
       await expect(SegmentStore.create(`${dir}/x.ring`, { capacity: '32MiB', streams: ['a'] })).rejects.toThrow(/permissions/);
     }
+  });
+});
+
+describe('an export never overwrites the file it reads from', () => {
+  it('refuses the store file by its path, a hard link or a descriptor, and the store stays intact', async () => {
+    const store = await fresh();
+    recordInterleaved(store, [{ stream: 'road', file: FIXTURES.road, fps: 30 }], 3);
+    const before = snapshot(store);
+    const image = readFileSync(store.path);
+    const link = `${tmp.dir}/link-to-store.ring`;
+    linkSync(store.path, link);
+    const clip = store.clip({ from: T0, to: T0 + 2e6 });
+    await expect(clip.writeMP4(store.path)).rejects.toThrow(InvalidArgumentError);
+    await expect(clip.writeMP4(link)).rejects.toThrow(/reads from/);
+    const fd = openSync(store.path, 'r+');
+    try {
+      await expect(clip.writeMP4(fd)).rejects.toThrow(InvalidArgumentError);
+    } finally {
+      closeSync(fd);
+    }
+    // ...while any other path works.
+    await clip.writeMP4(`${tmp.dir}/ok.mp4`);
+    clip.release();
+    expect(readFileSync(store.path).equals(image)).toBe(true);
+    expect(snapshot(store)).toEqual(before);
+    expect(store.verify().ok).toBe(true);
+    await store.close();
+  });
+
+  it('refuses the source MP4 of an Mp4Source clip, which stays byte for byte', async () => {
+    const store = await fresh();
+    recordInterleaved(store, [{ stream: 'road', file: FIXTURES.road, fps: 30 }], 3);
+    const path = `${tmp.dir}/source.mp4`;
+    const whole = store.clip({ from: T0, to: T0 + 3e6 });
+    await whole.writeMP4(path);
+    whole.release();
+    await store.close();
+    const bytes = readFileSync(path);
+    const source = await Mp4Source.open(path);
+    const cut = source.clip({ from: source.start, to: source.start + 1e6 });
+    await expect(cut.writeMP4(path)).rejects.toThrow(InvalidArgumentError);
+    cut.release();
+    source.close();
+    expect(readFileSync(path).equals(bytes)).toBe(true);
   });
 });

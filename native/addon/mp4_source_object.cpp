@@ -89,7 +89,7 @@ class Mp4SourceObject : public Napi::ObjectWrap<Mp4SourceObject> {
       for (uint32_t i = 0; i < indexes.Length(); ++i) tracks.push_back(source_->tracks().at(indexes.Get(i).As<Napi::Number>().Uint32Value()));
       auto cut = std::make_shared<const exporting::CutResult>(exporting::cut_clip(tracks, req));
       Napi::Object obj = addon_data(env).clip.New({});
-      ClipObject::Unwrap(obj)->Init(nullptr, source_, cut, source_->identity());
+      ClipObject::Unwrap(obj)->Init(nullptr, source_, cut, source_->identity(), source_->file());
       return obj;
     });
   }

@@ -9,6 +9,7 @@
 #include "store/segment_store.h"
 #include "export/clip_cutter.h"
 #include "store/store_clip.h"
+#include "util/file_identity.h"
 #include "store/stream_ingest.h"
 
 namespace ringclip::addon {
@@ -67,8 +68,9 @@ class VirtualFileObject : public Napi::ObjectWrap<VirtualFileObject> {
  public:
   static Napi::Function Define(Napi::Env env);
   VirtualFileObject(const Napi::CallbackInfo& info);
+  // `source_file`: the file the stored bytes come from, which writeTo() refuses to overwrite.
   void Init(std::shared_ptr<const mp4::VirtualFile> file, std::shared_ptr<void> keep_alive,
-            std::shared_ptr<store::SegmentStore> store, std::string etag);
+            std::shared_ptr<store::SegmentStore> store, std::string etag, FileIdentity source_file);
 
  private:
   Napi::Value Size(const Napi::CallbackInfo& info);
@@ -81,6 +83,7 @@ class VirtualFileObject : public Napi::ObjectWrap<VirtualFileObject> {
   std::shared_ptr<void> keep_alive_;
   std::shared_ptr<store::SegmentStore> store_;  // null for MP4 sources
   std::string etag_;
+  FileIdentity source_file_;
 };
 
 class ClipObject : public Napi::ObjectWrap<ClipObject> {
@@ -89,8 +92,9 @@ class ClipObject : public Napi::ObjectWrap<ClipObject> {
   ClipObject(const Napi::CallbackInfo& info);
   // `source_keep_alive` owns what the movie's spans point into: the store clip's pins, or
   // the input MP4's mapping; `cut` may alias it.
+  // `source_file` is the store file or the input MP4 (exports never overwrite it).
   void Init(std::shared_ptr<store::SegmentStore> s, std::shared_ptr<void> source_keep_alive,
-            std::shared_ptr<const exporting::CutResult> cut, uint64_t identity);
+            std::shared_ptr<const exporting::CutResult> cut, uint64_t identity, FileIdentity source_file);
 
  private:
   Napi::Value Info(const Napi::CallbackInfo& info);
@@ -101,6 +105,7 @@ class ClipObject : public Napi::ObjectWrap<ClipObject> {
   std::shared_ptr<const exporting::CutResult> cut_;
   const mp4::Movie* movie_ = nullptr;
   uint64_t identity_ = 0;
+  FileIdentity source_file_;
   bool released_ = false;
 };
 

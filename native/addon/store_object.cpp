@@ -453,7 +453,7 @@ Napi::Value StoreObject::Clip(const Napi::CallbackInfo& info) {
     for (const auto& t : clip->movie().tracks)
       for (const auto& s : t.samples) identity = identity * 1099511628211ull ^ uint64_t(reinterpret_cast<uintptr_t>(s.data.data) - reinterpret_cast<uintptr_t>(store_->segment_data(0)));
     Napi::Object obj = addon_data(env).clip.New({});
-    ClipObject::Unwrap(obj)->Init(store_, clip, cut, identity);
+    ClipObject::Unwrap(obj)->Init(store_, clip, cut, identity, store_->file_identity());
     return obj;
   });
 }

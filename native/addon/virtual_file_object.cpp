@@ -12,14 +12,15 @@ namespace {
 class WriteWorker : public Napi::AsyncWorker {
  public:
   WriteWorker(Napi::Env env, std::shared_ptr<const mp4::VirtualFile> file, std::shared_ptr<void> keep,
-              std::shared_ptr<store::SegmentStore> s, std::string path, int fd)
+              std::shared_ptr<store::SegmentStore> s, std::string path, int fd, FileIdentity source_file)
       : Napi::AsyncWorker(env),
         deferred_(Napi::Promise::Deferred::New(env)),
         file_(std::move(file)),
         keep_(std::move(keep)),
         store_(std::move(s)),
         path_(std::move(path)),
-        fd_(fd) {}
+        fd_(fd),
+        source_file_(source_file) {}
   Napi::Promise promise() { return deferred_.Promise(); }
   void Execute() override {
     std::shared_lock<std::shared_mutex> lock;
@@ -32,8 +33,12 @@ class WriteWorker : public Napi::AsyncWorker {
       }
     }
     try {
-      if (fd_ >= 0) file_->write_to_fd(fd_);
-      else exporting::write_file(*file_, path_);
+      if (fd_ >= 0) {
+        exporting::check_not_source(fd_, source_file_, "descriptor " + std::to_string(fd_));
+        file_->write_to_fd(fd_);
+      } else {
+        exporting::write_file(*file_, path_, source_file_);
+      }
     } catch (const Error& e) {
       code_ = e.code();
       SetError(e.what());
@@ -49,6 +54,7 @@ class WriteWorker : public Napi::AsyncWorker {
   std::shared_ptr<store::SegmentStore> store_;
   std::string path_;
   int fd_;
+  FileIdentity source_file_;
   ErrorCode code_ = ErrorCode::Io;
 };
 
@@ -68,7 +74,8 @@ Napi::Function VirtualFileObject::Define(Napi::Env env) {
 VirtualFileObject::VirtualFileObject(const Napi::CallbackInfo& info) : Napi::ObjectWrap<VirtualFileObject>(info) {}
 
 void VirtualFileObject::Init(std::shared_ptr<const mp4::VirtualFile> file, std::shared_ptr<void> keep_alive,
-                             std::shared_ptr<store::SegmentStore> s, std::string etag) {
+                             std::shared_ptr<store::SegmentStore> s, std::string etag, FileIdentity source_file) {
+  source_file_ = source_file;
   file_ = std::move(file);
   keep_alive_ = std::move(keep_alive);
   store_ = std::move(s);
@@ -116,7 +123,7 @@ Napi::Value VirtualFileObject::WriteTo(const Napi::CallbackInfo& info) {
   int fd = -1;
   if (info[0].IsNumber()) fd = info[0].As<Napi::Number>().Int32Value();
   else path = info[0].As<Napi::String>();
-  auto* worker = new WriteWorker(env, file_, keep_alive_, store_, path, fd);
+  auto* worker = new WriteWorker(env, file_, keep_alive_, store_, path, fd, source_file_);
   Napi::Promise p = worker->promise();
   worker->Queue();
   return p;

@@ -18,10 +18,23 @@ Error io_error(const std::string& path, const std::string& what) {
 
 }  // namespace
 
-void write_file(const mp4::VirtualFile& file, const std::string& path) {
-  // No O_TRUNC: see file_output.h.
+void check_not_source(int fd, FileIdentity source, const std::string& what) {
+  if (source.known() && file_identity(fd) == source)
+    throw Error(ErrorCode::InvalidArgument, "refusing to write the export over " + what +
+                                                ": it is the file the export reads from (the store or the source MP4); choose another path");
+}
+
+void write_file(const mp4::VirtualFile& file, const std::string& path, FileIdentity source) {
+  // No O_TRUNC: see file_output.h. Opening without it changes nothing yet, so the identity
+  // check below comes before any byte of an existing file is touched.
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) throw io_error(path, std::strerror(errno));
+  try {
+    check_not_source(fd, source, "'" + path + "'");
+  } catch (...) {
+    ::close(fd);
+    throw;
+  }
   struct stat st;
   const bool regular = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
   const off_t size = off_t(file.size());

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "mp4/virtual_file.h"
+#include "util/file_identity.h"
 
 namespace ringclip::exporting {
 
@@ -16,7 +17,12 @@ namespace ringclip::exporting {
 // first byte, and leaves it exactly file.size() bytes long. A path that is not a regular
 // file (a FIFO, /dev/null) is just written. No fsync: durability is the caller's choice.
 // Throws Error(Io) naming the path; after a failed write a regular file holds only the
-// bytes that were written, as it would have after O_TRUNC.
-void write_file(const mp4::VirtualFile& file, const std::string& path);
+// bytes that were written, as it would have after O_TRUNC. A path that reaches `source` (the
+// file the export reads from, by any name) is refused with Error(InvalidArgument) before a
+// byte of it changes.
+void write_file(const mp4::VirtualFile& file, const std::string& path, FileIdentity source = {});
+
+// The same refusal for a descriptor the caller opened.
+void check_not_source(int fd, FileIdentity source, const std::string& what);
 
 }  // namespace ringclip::exporting

@@ -32,6 +32,7 @@ std::shared_ptr<Mp4Source> Mp4Source::open(const std::string& path) {
   }
   std::shared_ptr<Mp4Source> src(new Mp4Source());
   src->size_ = uint64_t(st.st_size);
+  src->file_ = FileIdentity{uint64_t(st.st_dev), uint64_t(st.st_ino)};
   src->identity_ = uint64_t(st.st_size) * 1099511628211ull ^ uint64_t(st.st_mtim.tv_sec) * 1000000007ull ^
                    uint64_t(st.st_mtim.tv_nsec) ^ (uint64_t(st.st_ino) << 20);
   if (src->size_ < 8) {

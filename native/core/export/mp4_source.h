@@ -9,6 +9,7 @@
 
 #include "export/clip_cutter.h"
 #include "mp4/movie.h"
+#include "util/file_identity.h"
 
 namespace ringclip::exporting {
 
@@ -28,6 +29,7 @@ class Mp4Source {
   const std::vector<SourceTrack>& tracks() const { return tracks_; }
   uint64_t size() const { return size_; }
   uint64_t identity() const { return identity_; }  // changes when the file does (size, mtime, inode)
+  FileIdentity file() const { return file_; }       // the file itself (device, inode)
 
  private:
   Mp4Source() = default;
@@ -38,6 +40,7 @@ class Mp4Source {
   int64_t origin_us_ = 0;
   std::vector<SourceTrack> tracks_;
   uint64_t identity_ = 0;
+  FileIdentity file_;
 };
 
 }  // namespace ringclip::exporting

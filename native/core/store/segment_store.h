@@ -20,6 +20,7 @@
 #include "h264/slice_header.h"
 #include "store/format.h"
 #include "store/mapped_file.h"
+#include "util/file_identity.h"
 
 namespace ringclip::store {
 
@@ -210,6 +211,7 @@ class SegmentStore {
   const uint8_t* payload(uint32_t segment, const IndexEntry& e) const { return segment_data(segment) + e.offset + kRecordHeaderSize; }
   uint32_t stream_id(const std::string& name) const;  // throws InvalidArgument listing the streams
   const std::string& path() const { return file_.path(); }
+  FileIdentity file_identity() const { return ringclip::file_identity(file_.fd()); }
 
   // A full CRC pass over every indexed record.
   struct VerifyReport { uint64_t records = 0, bytes = 0, bad_records = 0; std::vector<std::string> problems; };
