@@ -1,8 +1,9 @@
 /**
  * The web viewer in a real browser (Chromium via playwright-core): the clip list, road and
  * cabin playing side by side within a frame of each other, the G-sensor plot and its
- * cursor, share (opening the read-only shared viewer) and delete. Saves the screenshot
- * used by the README (docs/cloud-viewer.png).
+ * cursor, share (opening the read-only shared viewer) and delete. Takes a screenshot; with
+ * RINGCLIP_UPDATE_SCREENSHOT=1 it replaces the README's docs/cloud-viewer.png (a test run
+ * otherwise leaves the checkout as it found it).
  */
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
@@ -11,8 +12,10 @@ import { haveChromium, launchChromium, requireBrowser } from '../../../test/help
 import type { Server } from '../src/server.js';
 import { Api, makeClip, sqliteBackend, tempDir, trace, type Backend } from './helpers.js';
 
-const screenshot = fileURLToPath(new URL('../../../docs/cloud-viewer.png', import.meta.url));
 const tmp = tempDir();
+const screenshot = process.env.RINGCLIP_UPDATE_SCREENSHOT === '1'
+  ? fileURLToPath(new URL('../../../docs/cloud-viewer.png', import.meta.url))
+  : `${tmp.dir}/cloud-viewer.png`;
 
 describe.skipIf(!haveChromium && !requireBrowser)('web viewer in Chromium', () => {
   let backend: Backend;
