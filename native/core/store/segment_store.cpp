@@ -352,17 +352,10 @@ WriteResult SegmentStore::append(uint32_t stream, const h264::AccessUnit& unit, 
   rh.type = RecordType::AccessUnit;
   rh.random_access = uint8_t(unit.random_access);
   uint32_t offset = seg.used;
-  uint8_t* out = begin_record(rh);
-  uint32_t crc = crc32c(out - kRecordHeaderSize + 8, kRecordHeaderSize - 8);
-  for (const h264::NalView& nal : unit.nals) {
-    if (is_parameter_set(nal.type())) continue;
-    put_be32(out, uint32_t(nal.size));
-    crc = crc32c_extend(crc, out, 4);
-    crc = copy_with_crc32c(out + 4, nal.data, nal.size, crc);
-    out += 4 + nal.size;
-  }
-  finish_copies();
-  finish_record(out, rh, crc);
+  RecordCursor cursor = begin_record(rh);
+  for (const h264::NalView& nal : unit.nals)
+    if (!is_parameter_set(nal.type())) put_nal(cursor, nal.data, nal.size);
+  finish_record(cursor, rh);
   {
     std::lock_guard<std::mutex> lock(mutex_);  // indexed once sealed: readers never see a half-written record
     seg.frames[stream].push_back({dts_us, pts_us, offset, payload, config_id, uint8_t(unit.random_access), {0, 0, 0}});
@@ -385,36 +378,39 @@ void SegmentStore::write_config_record(uint32_t stream, const StreamConfig& conf
   rh.config_id = config.id;
   rh.stream = uint8_t(stream);
   rh.type = RecordType::ParameterSets;
-  uint8_t* out = begin_record(rh);
-  auto put = [&](const std::vector<uint8_t>& nal) {
-    put_be32(out, uint32_t(nal.size()));
-    std::memcpy(out + 4, nal.data(), nal.size());
-    out += 4 + nal.size();
-  };
-  for (auto& s : config.sps) put(s);
-  for (auto& p : config.pps) put(p);
+  RecordCursor cursor = begin_record(rh);
+  for (auto& s : config.sps) put_nal(cursor, s.data(), s.size());
+  for (auto& p : config.pps) put_nal(cursor, p.data(), p.size());
   {
     std::lock_guard<std::mutex> lock(mutex_);
     segments_[current_].config_written[stream] = config.id;
   }
-  finish_record(out, rh);
+  finish_record(cursor, rh);
 }
 
-uint8_t* SegmentStore::begin_record(RecordHeader& rh) {
+SegmentStore::RecordCursor SegmentStore::begin_record(RecordHeader& rh) {
   rh.seq = next_record_seq_;
   rh.drive_id = drive_id_;
   uint8_t* at = file_.data() + kDataOffset + uint64_t(current_) * header_.segment_size + segments_[current_].used;
   encode_record_header(rh, at);
-  return at + kRecordHeaderSize;
+  // The record CRC covers header bytes 8.. and the payload (format.h): start it here.
+  return RecordCursor{at + kRecordHeaderSize, crc32c(at + 8, kRecordHeaderSize - 8)};
 }
 
-uint32_t SegmentStore::finish_record(uint8_t* payload_end, const RecordHeader& rh, std::optional<uint32_t> crc) {
+void SegmentStore::put_nal(RecordCursor& cursor, const uint8_t* data, size_t size) {
+  put_be32(cursor.out, uint32_t(size));
+  cursor.crc = crc32c_extend(cursor.crc, cursor.out, 4);
+  cursor.crc = copy_with_crc32c(cursor.out + 4, data, size, cursor.crc);
+  cursor.out += 4 + size;
+}
+
+uint32_t SegmentStore::finish_record(const RecordCursor& cursor, const RecordHeader& rh) {
   Segment& seg = segments_[current_];
   uint8_t* at = file_.data() + kDataOffset + uint64_t(current_) * header_.segment_size + seg.used;
   uint32_t span = record_span(rh.payload_size);
-  std::memset(payload_end, 0, span - kRecordHeaderSize - rh.payload_size);  // alignment padding
-  if (crc) seal_record(at, *crc);
-  else seal_record(at);
+  std::memset(cursor.out, 0, span - kRecordHeaderSize - rh.payload_size);  // alignment padding
+  finish_copies();  // the payload's non-temporal stores land before the CRC that seals them
+  seal_record(at, cursor.crc);
   {
     std::lock_guard<std::mutex> lock(mutex_);
     seg.used += span;

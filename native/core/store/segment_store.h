@@ -10,7 +10,6 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
-#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <vector>
@@ -244,10 +243,16 @@ class SegmentStore {
   void ensure_room(uint32_t bytes, int64_t now_us);
   void write_config_record(uint32_t stream, const StreamConfig& config, int64_t pts_us, int64_t capture_us);
   // Record framing in the current segment: begin_record fills the header's sequence number
-  // and drive and returns where the payload goes; finish_record pads, seals and accounts it
-  // (with `crc` when the caller computed it while copying, else by reading the record).
-  uint8_t* begin_record(RecordHeader& rh);
-  uint32_t finish_record(uint8_t* payload_end, const RecordHeader& rh, std::optional<uint32_t> crc = std::nullopt);
+  // and drive and returns where the payload goes, with the CRC of the header so far;
+  // put_nal appends one length-prefixed NAL unit, checksumming it as it copies; finish_record
+  // pads, seals and accounts the record.
+  struct RecordCursor {
+    uint8_t* out;
+    uint32_t crc;
+  };
+  RecordCursor begin_record(RecordHeader& rh);
+  static void put_nal(RecordCursor& cursor, const uint8_t* data, size_t size);
+  uint32_t finish_record(const RecordCursor& cursor, const RecordHeader& rh);
   uint32_t config_for(uint32_t stream, const h264::AccessUnit& unit, const h264::ParameterSets& sets);
   int64_t covered_from(int64_t from_us) const;
   void mark_dirty(uint64_t offset, uint64_t length);

@@ -40,11 +40,7 @@ void StreamIngest::own_held() {
     if (!borrows) continue;
     size_t total = 0;
     for (const h264::NalView& nal : h.unit.nals) total += nal.size;
-    std::vector<uint8_t> bytes;
-    if (!spare_buffers_.empty()) {
-      bytes = std::move(spare_buffers_.back());
-      spare_buffers_.pop_back();
-    }
+    std::vector<uint8_t> bytes = take_spare_buffer();
     bytes.resize(total);
     size_t at = 0;
     for (h264::NalView& nal : h.unit.nals) {
@@ -53,8 +49,21 @@ void StreamIngest::own_held() {
       at += nal.size;
     }
     h.bytes.swap(bytes);
-    if (spare_buffers_.size() < 4) spare_buffers_.push_back(std::move(bytes));
+    give_back_buffer(std::move(bytes));
   }
+}
+
+std::vector<uint8_t> StreamIngest::take_spare_buffer() {
+  if (spare_buffers_.empty()) return {};
+  std::vector<uint8_t> b = std::move(spare_buffers_.back());
+  spare_buffers_.pop_back();
+  return b;
+}
+
+void StreamIngest::give_back_buffer(std::vector<uint8_t> buffer) {
+  // A few buffers cover the units in flight (the reorder depth); their capacity is what
+  // saves the allocations and first-touch page faults of a fresh buffer per frame.
+  if (spare_buffers_.size() < 4) spare_buffers_.push_back(std::move(buffer));
 }
 
 void StreamIngest::finish() {
@@ -86,12 +95,7 @@ void StreamIngest::on_unit(const h264::AccessUnit& unit) {
   Held h;
   h.token = next_token_++;
   h.unit = unit;
-  std::vector<uint8_t> spare;
-  if (!spare_buffers_.empty()) {
-    spare = std::move(spare_buffers_.back());
-    spare_buffers_.pop_back();
-  }
-  h.bytes = assembler_.take_unit_bytes(std::move(spare));
+  h.bytes = assembler_.take_unit_bytes(take_spare_buffer());
   held_.push_back(std::move(h));
   order_->push(held_.back().token, unit.poc, unit.poc_reset);
 }
@@ -106,9 +110,7 @@ void StreamIngest::on_release(const h264::PresentationOrder::Released& r) {
   WriteResult w = store_.append(stream_, h.unit, assembler_.parameter_sets(), pts, dts, pts);
   if (w.stored) stored_++;
   else dropped_++;
-  // A few buffers cover the units in flight (the reorder depth); their capacity is what
-  // saves the allocations and first-touch page faults of a fresh buffer per frame.
-  if (spare_buffers_.size() < 4) spare_buffers_.push_back(std::move(h.bytes));
+  give_back_buffer(std::move(h.bytes));
 }
 
 }  // namespace ringclip::store

@@ -34,6 +34,8 @@ class StreamIngest {
   void on_unit(const h264::AccessUnit& unit);
   bool in_chunk(const uint8_t* p) const { return p >= chunk_begin_ && p < chunk_end_; }
   void own_held();  // the chunk ends: held units copy the bytes they borrowed from it
+  std::vector<uint8_t> take_spare_buffer();  // empty when none is spare
+  void give_back_buffer(std::vector<uint8_t> buffer);
   void on_release(const h264::PresentationOrder::Released& r);
   void count_rejections();
 
