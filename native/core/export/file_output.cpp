@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -16,6 +17,25 @@ Error io_error(const std::string& path, const std::string& what) {
   return Error(ErrorCode::Io, "cannot write '" + path + "': " + what);
 }
 
+// Allocates the blocks the file will grow into, [from, to), in one call before the write.
+// ext4 then finds each block already allocated instead of reserving it page by page for
+// delayed allocation (per-block extent-status, quota and reservation bookkeeping): a new
+// 12 MB clip is written ~1 ms faster here (docs/MP4.md, "Writing to a path"). KEEP_SIZE:
+// the size still grows only as bytes land, so a crash mid-write leaves a short file rather
+// than a full-length one with a zero tail that would parse as a complete MP4. Returns the
+// errno of a refusal that must stop the export (no space, quota); filesystems that cannot
+// preallocate (exFAT, FAT on older kernels, tmpfs quirks) just skip it.
+int preallocate(int fd, uint64_t from, uint64_t to) {
+#ifdef __linux__
+  if (to <= from) return 0;
+  if (::fallocate(fd, FALLOC_FL_KEEP_SIZE, off_t(from), off_t(to - from)) == 0) return 0;
+  if (errno == ENOSPC || errno == EDQUOT || errno == EFBIG) return errno;
+#else
+  (void)fd, (void)from, (void)to;
+#endif
+  return 0;
+}
+
 }  // namespace
 
 void check_not_source(int fd, FileIdentity source, const std::string& what) {
@@ -26,8 +46,14 @@ void check_not_source(int fd, FileIdentity source, const std::string& what) {
 
 void write_file(const mp4::VirtualFile& file, const std::string& path, FileIdentity source) {
   // No O_TRUNC: see file_output.h. Opening without it changes nothing yet, so the identity
-  // check below comes before any byte of an existing file is touched.
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  // check below comes before any byte of an existing file is touched. O_EXCL first tells
+  // whether this call created the file, so a refusal before the first byte can take it away.
+  bool created = true;
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0 && errno == EEXIST) {
+    created = false;
+    fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  }
   if (fd < 0) throw io_error(path, std::strerror(errno));
   try {
     check_not_source(fd, source, "'" + path + "'");
@@ -38,6 +64,16 @@ void write_file(const mp4::VirtualFile& file, const std::string& path, FileIdent
   struct stat st;
   const bool regular = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
   const off_t size = off_t(file.size());
+  // Before any byte of an existing file changes: a disk without room leaves it as it was.
+  if (regular) {
+    if (int err = preallocate(fd, uint64_t(std::min<off_t>(st.st_size, size)), uint64_t(size))) {
+      // Blocks a partial preallocation took past the end are freed by cutting to the size.
+      (void)!::ftruncate(fd, std::min<off_t>(st.st_size, size));
+      ::close(fd);
+      if (created) ::unlink(path.c_str());
+      throw io_error(path, "cannot reserve the " + std::to_string(file.size()) + " bytes of the export: " + std::strerror(err));
+    }
+  }
   // A longer old file loses its tail first, so no byte of it past the new end survives,
   // even while the write is in progress. A shorter one is simply written over and grows.
   if (regular && st.st_size > size && ::ftruncate(fd, size) != 0) {
@@ -49,8 +85,9 @@ void write_file(const mp4::VirtualFile& file, const std::string& path, FileIdent
   try {
     file.write_to_fd(fd, [&written](uint64_t done) { written = done; });
   } catch (const Error& e) {
-    // What O_TRUNC would have left: the new bytes written so far, nothing of the old file.
-    // Best effort: the write's own error is the one to report.
+    // What O_TRUNC would have left: the new bytes written so far, nothing of the old file
+    // (nor the blocks preallocated past them: ext4 frees those when cutting to the size,
+    // even to the current one). Best effort: the write's own error is the one to report.
     if (regular) (void)!::ftruncate(fd, off_t(written));
     ::close(fd);
     throw io_error(path, e.what());

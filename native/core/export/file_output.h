@@ -16,8 +16,11 @@ namespace ringclip::exporting {
 // Creates `path` with mode 0644 (before umask) or overwrites the existing file from its
 // first byte, and leaves it exactly file.size() bytes long. A path that is not a regular
 // file (a FIFO, /dev/null) is just written. No fsync: durability is the caller's choice.
-// Throws Error(Io) naming the path; after a failed write a regular file holds only the
-// bytes that were written, as it would have after O_TRUNC. A path that reaches `source` (the
+// The blocks the export needs are reserved first (fallocate, where the filesystem has it):
+// a disk or quota without room for the whole export is an Error(Io) before any byte
+// changes — an existing file stays as it was, a file this call created is removed.
+// Otherwise throws Error(Io) naming the path; after a failed write a regular file holds
+// only the bytes that were written, as it would have after O_TRUNC. A path that reaches `source` (the
 // file the export reads from, by any name) is refused with Error(InvalidArgument) before a
 // byte of it changes.
 void write_file(const mp4::VirtualFile& file, const std::string& path, FileIdentity source = {});
