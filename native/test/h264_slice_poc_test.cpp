@@ -84,7 +84,47 @@ std::vector<uint8_t> p_slice(uint32_t frame_num, uint32_t lsb, bool mmco5, bool 
   return w.nal(0x41, /*stop_bit=*/!stop_after_poc);
 }
 
+// A P slice whose ref_pic_list_modification has `entries` entries (19 bits each) before
+// MMCO 5, then `padding` bytes of slice data: a header longer than the short first read.
+std::vector<uint8_t> p_slice_long_header(size_t entries, size_t padding) {
+  BitWriter w;
+  w.ue(0);
+  w.ue(5);
+  w.ue(0);
+  w.bits(4, 1);
+  w.bits(4, 2);
+  w.flag(false);  // num_ref_idx_active_override
+  w.flag(true);   // ref_pic_list_modification_flag_l0
+  for (size_t i = 0; i < entries; ++i) {
+    w.ue(0);     // modification_of_pic_nums_idc
+    w.ue(1000);  // abs_diff_pic_num_minus1
+  }
+  w.ue(3);
+  w.flag(true);  // adaptive_ref_pic_marking_mode_flag
+  w.ue(5);
+  w.ue(0);
+  w.se(0);
+  for (size_t i = 0; i < padding; ++i) w.bits(8, 0xA5);
+  return w.nal(0x41);
+}
+
 }  // namespace
+
+TEST(h264_slice_header_longer_than_the_first_read) {
+  // parse_slice_header unescapes a short prefix first and the full 256-byte bound only when
+  // the parse runs past it: MMCO 5 after up to 85 bytes of header (32 modifications, the
+  // most a list can have) is still found, in a NAL unit much longer than the header.
+  h264::ParameterSets sets;
+  CHECK(sets.put_sps(view(small_sps())));
+  CHECK(sets.put_pps(view(small_pps())));
+  for (size_t entries : {0, 1, 2, 10, 20, 32}) {
+    std::vector<uint8_t> nal = p_slice_long_header(entries, 600);
+    h264::SliceHeader sh = h264::parse_slice_header(view(nal), sets);
+    CHECK_EQ(sh.frame_num, 1u);
+    CHECK_EQ(sh.pic_order_cnt_lsb, 2u);
+    CHECK(sh.has_mmco5);
+  }
+}
 
 TEST(h264_slice_header_fields_and_mmco5) {
   h264::ParameterSets sets;

@@ -37,12 +37,12 @@ AccessUnit analyze_access_unit(std::vector<NalView> nals, ParameterSets& sets, P
     } else if (has_slice_header(type)) {
       ++unit.slice_count;
       if (first_slice == SIZE_MAX) {
-        first_slice = i;
-      } else if ((type == kNalIdr) != (nals[first_slice].type() == kNalIdr)) {
-        invalid("IDR and non-IDR slices in one picture");
+        first_slice = i;  // its type comes with its full header below
+      } else {
+        if ((type == kNalIdr) != (nals[first_slice].type() == kNalIdr)) invalid("IDR and non-IDR slices in one picture");
+        // The other slices' types decide whether the picture is intra; their first fields suffice.
+        if (all_intra && !is_intra(peek_slice_prefix(nal).slice_type)) all_intra = false;
       }
-      // The other slices' types decide whether the picture is intra; their first fields suffice.
-      if (all_intra && !is_intra(peek_slice_prefix(nal).slice_type)) all_intra = false;
     }
   }
   if (first_slice == SIZE_MAX) invalid("no slice NAL unit");
@@ -54,6 +54,7 @@ AccessUnit analyze_access_unit(std::vector<NalView> nals, ParameterSets& sets, P
   const Sps* sps = staged.sps(pps->sps_id, sets);
   if (!sps) invalid("PPS " + std::to_string(pps->id) + " names missing SPS " + std::to_string(pps->sps_id));
   SliceHeader header = parse_slice_header(slice, *pps, *sps);
+  if (!is_intra(header.slice_type)) all_intra = false;
   PocState next_poc = poc;
   unit.poc = next_poc.compute(header, *sps);
 

@@ -13,6 +13,10 @@ namespace {
 // Everything up to dec_ref_pic_marking() fits in far fewer bytes except with very long
 // weight tables; those only lose MMCO 5 detection.
 constexpr size_t kHeaderBytes = 256;
+// Real headers are a few dozen bytes at most (x264: 3-12). Unescaping this much first and
+// the full bound only when the parse reads past it halves the per-slice cost of write()
+// for small frames, where the header is all the parsing there is.
+constexpr size_t kShortHeaderBytes = 48;
 
 [[noreturn]] void invalid(const std::string& what) { throw Error(ErrorCode::InvalidData, "H.264 slice header: " + what); }
 
@@ -115,10 +119,12 @@ SliceHeader parse_slice_header(const NalView& nal, const ParameterSets& sets) {
   return parse_slice_header(nal, *pps, *sps);
 }
 
-SliceHeader parse_slice_header(const NalView& nal, const Pps& pps, const Sps& sps) {
-  if (nal.size < 1 || !has_slice_header(nal.type())) invalid("not a slice NAL unit");
-  uint8_t buf[kHeaderBytes];
-  size_t n = unescape_rbsp_into(nal.data, nal.size, buf, sizeof buf);
+namespace {
+
+// The header from its unescaped bytes. `cut`: the bytes stop before the NAL unit does, so a
+// failed read may only mean "unescape more"; *needs_more says so for the optional tail.
+SliceHeader parse_rbsp(const NalView& nal, const Pps& pps, const Sps& sps, const uint8_t* buf, size_t n, bool cut,
+                       bool* needs_more) {
   BitReader r(buf, n);
   SliceHeader sh;
   sh.nal_type = nal.type();
@@ -155,8 +161,29 @@ SliceHeader parse_slice_header(const NalView& nal, const Pps& pps, const Sps& sp
     sh.has_mmco5 = detect_mmco5(r, sh, pps, sps);
   } catch (const Error&) {
     sh.has_mmco5 = false;
+    if (cut && r.overread()) *needs_more = true;
   }
   return sh;
+}
+
+}  // namespace
+
+SliceHeader parse_slice_header(const NalView& nal, const Pps& pps, const Sps& sps) {
+  if (nal.size < 1 || !has_slice_header(nal.type())) invalid("not a slice NAL unit");
+  uint8_t buf[kHeaderBytes];
+  size_t n = unescape_rbsp_into(nal.data, nal.size, buf, kShortHeaderBytes);
+  // Unescaping only drops bytes: a short output with input left over means it was cut.
+  if (n == kShortHeaderBytes && nal.size > kShortHeaderBytes) {
+    bool needs_more = false;
+    try {
+      SliceHeader sh = parse_rbsp(nal, pps, sps, buf, n, true, &needs_more);
+      if (!needs_more) return sh;
+    } catch (const Error&) {
+      // Possibly only the cut: the full parse below gives the real verdict.
+    }
+    n = unescape_rbsp_into(nal.data, nal.size, buf, kHeaderBytes);
+  }
+  return parse_rbsp(nal, pps, sps, buf, n, false, nullptr);
 }
 
 bool first_slice_of_new_picture(const SliceHeader& prev, const SliceHeader& cur, const Sps& sps) {

@@ -264,12 +264,18 @@ WriteResult SegmentStore::write(uint32_t stream, const uint8_t* data, size_t siz
   }
   h264::AccessUnit unit;
   try {
-    unit = h264::analyze_access_unit(nal_scratch_, st.sets, st.poc);
+    // The scratch list goes into the unit and comes back below: no allocation per write.
+    unit = h264::analyze_access_unit(std::move(nal_scratch_), st.sets, st.poc);
     st.have_parameter_sets = true;
   } catch (const Error&) {
     st.rejected_units++;
     throw;
   }
+  struct GiveBack {
+    std::vector<h264::NalView>& scratch;
+    std::vector<h264::NalView>& nals;
+    ~GiveBack() { scratch = std::move(nals); }
+  } give_back{nal_scratch_, unit.nals};
   return append(stream, unit, st.sets, pts_us, dts_us, capture_us);
 }
 
