@@ -387,6 +387,25 @@ async function decodeClip(store: SegmentStore, where: string) {
   }
 }
 
+// The test stores' layout (docs/FORMAT.md): segments of 1 MiB after a 64 KiB file header.
+const SEGMENTS_AT = 65536, SEGMENT_BYTES = 1048576;
+
+/** Of `candidates`, the segments the durable image had written whose header has changed since: reclaimed. */
+function reclaimedSince(durable: Buffer, current: Buffer, candidates: number[]): number[] {
+  return candidates.filter((seg) => {
+    const at = SEGMENTS_AT + seg * SEGMENT_BYTES;
+    return durable.readUInt32LE(at) !== 0 && !durable.subarray(at, at + 64).equals(current.subarray(at, at + 64));
+  });
+}
+
+/** `current` with the first page of segment `seg` as in `durable`: the new segment header never reached the disk. */
+function withLostSegmentHeader(current: Buffer, durable: Buffer, seg: number): Buffer {
+  const at = SEGMENTS_AT + seg * SEGMENT_BYTES;
+  const img = Buffer.from(current);
+  durable.copy(img, at, at, at + 4096);
+  return img;
+}
+
 describe('a segment reclaimed in place after the last flush', () => {
   // Regression (fixed in store_recovery.cpp): the new segment header is lost (its page holds
   // the durable, old header) while later pages of the segment hold new records. Recovery
@@ -402,15 +421,10 @@ describe('a segment reclaimed in place after the last flush', () => {
     tl.writeBatch(70); // the oldest segment is reclaimed and ~1.4 MB more are written
     const current = tl.image();
     const live = tl.liveKeys();
-    const reclaimed = [0, 1, 2].filter((seg) => {
-      const at = 65536 + seg * 1048576;
-      return !durable.subarray(at, at + 64).equals(current.subarray(at, at + 64));
-    });
+    const reclaimed = reclaimedSince(durable, current, [0, 1, 2]);
     expect(reclaimed.length).toBeGreaterThan(0);
     for (const seg of reclaimed) {
-      const at = 65536 + seg * 1048576;
-      const img = Buffer.from(current);
-      durable.copy(img, at, at, at + 4096); // the new segment header never reached the disk
+      const img = withLostSegmentHeader(current, durable, seg);
       const required = new Set([...durableKeys].filter((k) => live.has(k)));
       const before = failureCount;
       await checkImage(img, {
@@ -450,16 +464,11 @@ describe('a segment reclaimed outside the reclaim horizon of the last flush', ()
     expect(tl.store.headerWrites).toBeGreaterThan(writesBefore); // the horizon was extended
     const current = tl.image();
     const live = tl.liveKeys();
-    const segments = (tl.capacity - 65536) / 1048576;
-    const reclaimed = [...Array(segments).keys()].filter((seg) => {
-      const at = 65536 + seg * 1048576;
-      return !durable.subarray(at, at + 64).equals(current.subarray(at, at + 64)) && durable.readUInt32LE(at) !== 0;
-    });
+    const segments = (tl.capacity - SEGMENTS_AT) / SEGMENT_BYTES;
+    const reclaimed = reclaimedSince(durable, current, [...Array(segments).keys()]);
     expect(reclaimed.length).toBeGreaterThan(3);
     for (const seg of reclaimed) {
-      const at = 65536 + seg * 1048576;
-      const img = Buffer.from(current);
-      durable.copy(img, at, at, at + 4096); // the new segment header never reached the disk
+      const img = withLostSegmentHeader(current, durable, seg);
       const required = new Set([...durableKeys].filter((k) => live.has(k)));
       const before = failureCount;
       await checkImage(img, {
