@@ -34,8 +34,7 @@ class WriteWorker : public Napi::AsyncWorker {
     }
     try {
       if (fd_ >= 0) {
-        exporting::check_not_source(fd_, source_file_, "descriptor " + std::to_string(fd_));
-        file_->write_to_fd(fd_);
+        exporting::write_descriptor(*file_, fd_, source_file_);
       } else {
         exporting::write_file(*file_, path_, source_file_);
       }

@@ -7,7 +7,7 @@
  * refused files left byte-identical.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SegmentStore, StoreFormatError, StoreIoError, formatVersion } from '../../lib/index.js';
 import { T0, recordInterleaved } from '../helpers/store.js';
@@ -241,6 +241,20 @@ describe('hostile environments: a clear error, no crash, nothing else touched', 
         // To a new name: no file is left behind, and the disk's space is all given back.
         await expect(big.writeMP4(`${mnt}/new.mp4`)).rejects.toThrow(refusal);
         expect(readdirSync(mnt)).toEqual(['event.mp4']);
+        // To descriptors the caller opened (for fsync): refused the same way, nothing written,
+        // whether at the position of a new file or appended to the earlier clip.
+        const fresh = openSync(`${mnt}/by-fd.mp4`, 'w');
+        const appended = openSync(`${mnt}/event.mp4`, 'a');
+        try {
+          await expect(big.writeMP4(fresh)).rejects.toThrow(new RegExp(`cannot write to descriptor ${fresh}: cannot reserve the ${size} bytes`));
+          await expect(big.writeMP4(appended)).rejects.toThrow(/cannot reserve the \d+ bytes of the export: No space left on device/);
+        } finally {
+          closeSync(fresh);
+          closeSync(appended);
+        }
+        expect(statSync(`${mnt}/by-fd.mp4`).size).toBe(0);
+        expect(readFileSync(`${mnt}/event.mp4`).equals(earlier)).toBe(true);
+        rmSync(`${mnt}/by-fd.mp4`);
         const second = store.clip({ from: T0 + 2e6, to: T0 + 3e6, streams: ['cabin'] });
         await second.writeMP4(`${mnt}/second.mp4`);
         second.release();

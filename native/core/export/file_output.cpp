@@ -36,13 +36,13 @@ int preallocate(int fd, uint64_t from, uint64_t to) {
   return 0;
 }
 
-}  // namespace
-
 void check_not_source(int fd, FileIdentity source, const std::string& what) {
   if (source.known() && file_identity(fd) == source)
     throw Error(ErrorCode::InvalidArgument, "refusing to write the export over " + what +
                                                 ": it is the file the export reads from (the store or the source MP4); choose another path");
 }
+
+}  // namespace
 
 void write_file(const mp4::VirtualFile& file, const std::string& path, FileIdentity source) {
   // No O_TRUNC: see file_output.h. Opening without it changes nothing yet, so the identity
@@ -93,6 +93,26 @@ void write_file(const mp4::VirtualFile& file, const std::string& path, FileIdent
     throw io_error(path, e.what());
   }
   if (::close(fd) != 0) throw io_error(path, std::strerror(errno));
+}
+
+void write_descriptor(const mp4::VirtualFile& file, int fd, FileIdentity source) {
+  const std::string what = "descriptor " + std::to_string(fd);
+  check_not_source(fd, source, what);
+  struct stat st;
+  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+    // Where the bytes will land: the end for O_APPEND, the current position otherwise.
+    int flags = ::fcntl(fd, F_GETFL);
+    off_t at = flags >= 0 && (flags & O_APPEND) ? st.st_size : ::lseek(fd, 0, SEEK_CUR);
+    if (at >= 0) {
+      if (int err = preallocate(fd, uint64_t(at), uint64_t(at) + file.size())) {
+        // Blocks a partial preallocation took past the end: cut back to the size it had.
+        (void)!::ftruncate(fd, st.st_size);
+        throw Error(ErrorCode::Io, "cannot write to " + what + ": cannot reserve the " + std::to_string(file.size()) +
+                                       " bytes of the export: " + std::strerror(err));
+      }
+    }
+  }
+  file.write_to_fd(fd);
 }
 
 }  // namespace ringclip::exporting

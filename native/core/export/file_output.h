@@ -25,7 +25,10 @@ namespace ringclip::exporting {
 // byte of it changes.
 void write_file(const mp4::VirtualFile& file, const std::string& path, FileIdentity source = {});
 
-// The same refusal for a descriptor the caller opened.
-void check_not_source(int fd, FileIdentity source, const std::string& what);
+// Writes `file` to a descriptor the caller opened, at its current position (at the end with
+// O_APPEND), neither sizing nor closing it. As write_file: the descriptor of the source is
+// refused, and on a regular file the blocks are reserved first, so a disk without room is an
+// Error(Io) before any byte is written.
+void write_descriptor(const mp4::VirtualFile& file, int fd, FileIdentity source = {});
 
 }  // namespace ringclip::exporting
