@@ -480,11 +480,19 @@ void SegmentStore::start_segment(int64_t capture_us) {
   // that open would trust without reading: list it first (docs/FORMAT.md, "Reclaim horizon").
   if (!in_durable_horizon(index)) write_header(index);
   if (segments_[index].live()) reclaim(index);
+  // The index of each segment is sized from the one before it (segments of one store hold
+  // about the same number of frames), so it neither doubles its way up, copying and leaving
+  // freed blocks behind in the heap, nor keeps more than a little spare capacity.
+  std::vector<size_t> expected(streams_.size(), 0);
   if (current_ != UINT32_MAX) {
-    // The finished segment's index no longer grows: give back the vectors' spare capacity
-    // (doubling leaves up to half unused), keeping the index near 32 bytes per frame.
     std::lock_guard<std::mutex> lock(mutex_);
-    for (auto& frames : segments_[current_].frames) frames.shrink_to_fit();
+    for (size_t s = 0; s < streams_.size(); ++s) {
+      auto& frames = segments_[current_].frames[s];
+      expected[s] = frames.size() + frames.size() / 16;
+      // The finished segment's index no longer grows: a sizing that missed by more than an
+      // eighth gives its spare capacity back, keeping the index near 32 bytes per frame.
+      if (frames.capacity() - frames.size() > frames.size() / 8) frames.shrink_to_fit();
+    }
   }
   SegmentHeader sh;
   sh.segment_seq = next_segment_seq_++;
@@ -504,6 +512,7 @@ void SegmentStore::start_segment(int64_t capture_us) {
     seg.used = kSegmentHeaderSize;
     seg.drive_id = drive_id_;
     seg.started_us = capture_us;
+    for (size_t s = 0; s < expected.size() && s < seg.frames.size(); ++s) seg.frames[s].reserve(expected[s]);
     current_ = index;
   }
   mark_dirty(uint64_t(at - file_.data()), kSegmentHeaderSize);
