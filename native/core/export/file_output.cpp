@@ -22,18 +22,21 @@ Error io_error(const std::string& path, const std::string& what) {
 // delayed allocation (per-block extent-status, quota and reservation bookkeeping): a new
 // 12 MB clip is written ~1 ms faster here (docs/MP4.md, "Writing to a path"). KEEP_SIZE:
 // the size still grows only as bytes land, so a crash mid-write leaves a short file rather
-// than a full-length one with a zero tail that would parse as a complete MP4. Returns the
-// errno of a refusal that must stop the export (no space, quota); filesystems that cannot
-// preallocate (exFAT, FAT on older kernels, tmpfs quirks) just skip it.
-int preallocate(int fd, uint64_t from, uint64_t to) {
+// than a full-length one with a zero tail that would parse as a complete MP4. A refusal
+// that must stop the export (no space, quota, too large) gives back what a partial
+// preallocation took past `size` (the file's size, unchanged) and is returned as the
+// reason; filesystems that cannot preallocate (exFAT, FAT on older kernels) just skip it.
+std::string reserve(int fd, uint64_t from, uint64_t to, off_t size, uint64_t export_bytes) {
 #ifdef __linux__
-  if (to <= from) return 0;
-  if (::fallocate(fd, FALLOC_FL_KEEP_SIZE, off_t(from), off_t(to - from)) == 0) return 0;
-  if (errno == ENOSPC || errno == EDQUOT || errno == EFBIG) return errno;
+  if (to <= from || ::fallocate(fd, FALLOC_FL_KEEP_SIZE, off_t(from), off_t(to - from)) == 0) return {};
+  int err = errno;
+  if (err != ENOSPC && err != EDQUOT && err != EFBIG) return {};
+  (void)!::ftruncate(fd, size);  // ext4 frees blocks past the end even when the size stays
+  return "cannot reserve the " + std::to_string(export_bytes) + " bytes of the export: " + std::strerror(err);
 #else
-  (void)fd, (void)from, (void)to;
+  (void)fd, (void)from, (void)to, (void)size, (void)export_bytes;
+  return {};
 #endif
-  return 0;
 }
 
 void check_not_source(int fd, FileIdentity source, const std::string& what) {
@@ -66,12 +69,11 @@ void write_file(const mp4::VirtualFile& file, const std::string& path, FileIdent
   const off_t size = off_t(file.size());
   // Before any byte of an existing file changes: a disk without room leaves it as it was.
   if (regular) {
-    if (int err = preallocate(fd, uint64_t(std::min<off_t>(st.st_size, size)), uint64_t(size))) {
-      // Blocks a partial preallocation took past the end are freed by cutting to the size.
-      (void)!::ftruncate(fd, std::min<off_t>(st.st_size, size));
+    std::string refused = reserve(fd, uint64_t(std::min<off_t>(st.st_size, size)), uint64_t(size), st.st_size, file.size());
+    if (!refused.empty()) {
       ::close(fd);
       if (created) ::unlink(path.c_str());
-      throw io_error(path, "cannot reserve the " + std::to_string(file.size()) + " bytes of the export: " + std::strerror(err));
+      throw io_error(path, refused);
     }
   }
   // A longer old file loses its tail first, so no byte of it past the new end survives,
@@ -103,14 +105,8 @@ void write_descriptor(const mp4::VirtualFile& file, int fd, FileIdentity source)
     // Where the bytes will land: the end for O_APPEND, the current position otherwise.
     int flags = ::fcntl(fd, F_GETFL);
     off_t at = flags >= 0 && (flags & O_APPEND) ? st.st_size : ::lseek(fd, 0, SEEK_CUR);
-    if (at >= 0) {
-      if (int err = preallocate(fd, uint64_t(at), uint64_t(at) + file.size())) {
-        // Blocks a partial preallocation took past the end: cut back to the size it had.
-        (void)!::ftruncate(fd, st.st_size);
-        throw Error(ErrorCode::Io, "cannot write to " + what + ": cannot reserve the " + std::to_string(file.size()) +
-                                       " bytes of the export: " + std::strerror(err));
-      }
-    }
+    std::string refused = at < 0 ? std::string() : reserve(fd, uint64_t(at), uint64_t(at) + file.size(), st.st_size, file.size());
+    if (!refused.empty()) throw Error(ErrorCode::Io, "cannot write to " + what + ": " + refused);
   }
   file.write_to_fd(fd);
 }

@@ -47,19 +47,15 @@ AccessUnit analyze_access_unit(std::vector<NalView> nals, ParameterSets& sets, P
   }
   if (first_slice == SIZE_MAX) invalid("no slice NAL unit");
 
-  const NalView& slice = nals[first_slice];
-  SlicePrefix prefix = peek_slice_prefix(slice);
-  const Pps* pps = staged.pps(prefix.pps_id, sets);
-  if (!pps) invalid("slice names missing PPS " + std::to_string(prefix.pps_id));
-  const Sps* sps = staged.sps(pps->sps_id, sets);
-  if (!sps) invalid("PPS " + std::to_string(pps->id) + " names missing SPS " + std::to_string(pps->sps_id));
-  SliceHeader header = parse_slice_header(slice, *pps, *sps);
+  SliceSets used;  // what the header was read with (the parse refuses missing sets)
+  SliceHeader header =
+      parse_slice_header(nals[first_slice], [&](uint32_t pps_id) { return used = staged.slice_sets(pps_id, sets); });
   if (!is_intra(header.slice_type)) all_intra = false;
   PocState next_poc = poc;
-  unit.poc = next_poc.compute(header, *sps);
+  unit.poc = next_poc.compute(header, *used.sps);
 
-  unit.sps_id = sps->id;
-  unit.pps_id = pps->id;
+  unit.sps_id = used.sps->id;
+  unit.pps_id = used.pps->id;
   unit.primary_slice_type = header.slice_type;
   unit.nal_ref_idc = header.nal_ref_idc;
   unit.poc_reset = header.is_idr() || header.has_mmco5;

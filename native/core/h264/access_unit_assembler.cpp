@@ -18,12 +18,7 @@ bool opens_unit_after_slice(uint8_t type) {
 
 bool AccessUnitAssembler::parse_for_boundary(const NalView& nal, SliceHeader& out) const {
   try {
-    SlicePrefix prefix = peek_slice_prefix(nal);
-    const Pps* pps = staged_.pps(prefix.pps_id, sets_);
-    if (!pps) return false;
-    const Sps* sps = staged_.sps(pps->sps_id, sets_);
-    if (!sps) return false;
-    out = parse_slice_header(nal, *pps, *sps);
+    out = parse_slice_header(nal, [this](uint32_t pps_id) { return staged_.slice_sets(pps_id, sets_); });
     return true;
   } catch (const Error&) {
     return false;

@@ -111,19 +111,17 @@ SlicePrefix peek_slice_prefix(const NalView& nal) {
 }
 
 SliceHeader parse_slice_header(const NalView& nal, const ParameterSets& sets) {
-  SlicePrefix prefix = peek_slice_prefix(nal);
-  const Pps* pps = sets.pps(prefix.pps_id);
-  if (!pps) invalid("names missing PPS " + std::to_string(prefix.pps_id));
-  const Sps* sps = sets.sps(pps->sps_id);
-  if (!sps) invalid("PPS " + std::to_string(pps->id) + " names missing SPS " + std::to_string(pps->sps_id));
-  return parse_slice_header(nal, *pps, *sps);
+  return parse_slice_header(nal, [&sets](uint32_t pps_id) {
+    const Pps* pps = sets.pps(pps_id);
+    return SliceSets{pps, pps ? sets.sps(pps->sps_id) : nullptr};
+  });
 }
 
 namespace {
 
 // The header from its unescaped bytes. `cut`: the bytes stop before the NAL unit does, so a
 // failed read may only mean "unescape more"; *needs_more says so for the optional tail.
-SliceHeader parse_rbsp(const NalView& nal, const Pps& pps, const Sps& sps, const uint8_t* buf, size_t n, bool cut,
+SliceHeader parse_rbsp(const NalView& nal, const SliceSetLookup& lookup, const uint8_t* buf, size_t n, bool cut,
                        bool* needs_more) {
   BitReader r(buf, n);
   SliceHeader sh;
@@ -131,7 +129,11 @@ SliceHeader parse_rbsp(const NalView& nal, const Pps& pps, const Sps& sps, const
   sh.nal_ref_idc = nal.ref_idc();
   r.skip(8);
   SlicePrefix prefix = read_prefix(r);
-  if (prefix.pps_id != pps.id) invalid("PPS id does not match the PPS given");
+  const SliceSets sets = lookup(prefix.pps_id);
+  if (!sets.pps) invalid("names missing PPS " + std::to_string(prefix.pps_id));
+  if (!sets.sps) invalid("PPS " + std::to_string(prefix.pps_id) + " names missing SPS " + std::to_string(sets.pps->sps_id));
+  const Pps& pps = *sets.pps;
+  const Sps& sps = *sets.sps;
   sh.first_mb_in_slice = prefix.first_mb_in_slice;
   sh.slice_type = prefix.slice_type;
   sh.pps_id = prefix.pps_id;
@@ -168,7 +170,7 @@ SliceHeader parse_rbsp(const NalView& nal, const Pps& pps, const Sps& sps, const
 
 }  // namespace
 
-SliceHeader parse_slice_header(const NalView& nal, const Pps& pps, const Sps& sps) {
+SliceHeader parse_slice_header(const NalView& nal, const SliceSetLookup& lookup) {
   if (nal.size < 1 || !has_slice_header(nal.type())) invalid("not a slice NAL unit");
   uint8_t buf[kHeaderBytes];
   size_t n = unescape_rbsp_into(nal.data, nal.size, buf, kShortHeaderBytes);
@@ -176,14 +178,14 @@ SliceHeader parse_slice_header(const NalView& nal, const Pps& pps, const Sps& sp
   if (n == kShortHeaderBytes && nal.size > kShortHeaderBytes) {
     bool needs_more = false;
     try {
-      SliceHeader sh = parse_rbsp(nal, pps, sps, buf, n, true, &needs_more);
+      SliceHeader sh = parse_rbsp(nal, lookup, buf, n, true, &needs_more);
       if (!needs_more) return sh;
     } catch (const Error&) {
       // Possibly only the cut: the full parse below gives the real verdict.
     }
     n = unescape_rbsp_into(nal.data, nal.size, buf, kHeaderBytes);
   }
-  return parse_rbsp(nal, pps, sps, buf, n, false, nullptr);
+  return parse_rbsp(nal, lookup, buf, n, false, nullptr);
 }
 
 bool first_slice_of_new_picture(const SliceHeader& prev, const SliceHeader& cur, const Sps& sps) {

@@ -2,6 +2,7 @@
 // Slice header (H.264 7.3.3) parsed up to what access-unit boundaries and POC need,
 // plus memory_management_control_operation 5 detection when cheaply reachable.
 #include <cstdint>
+#include <functional>
 
 #include "h264/nal.h"
 #include "h264/parameter_sets.h"
@@ -33,9 +34,16 @@ struct SliceHeader {
 // Throws Error(InvalidData) when the header does not parse or names an unknown PPS/SPS.
 SliceHeader parse_slice_header(const NalView& nal, const ParameterSets& sets);
 
-// The same with the sets already resolved (callers that overlay sets not yet committed).
-// `pps` must be the one named by the header's pic_parameter_set_id, `sps` the one it names.
-SliceHeader parse_slice_header(const NalView& nal, const Pps& pps, const Sps& sps);
+// What a slice header is read with: the PPS its pic_parameter_set_id names and that PPS's
+// SPS (null when the stream has not carried them).
+struct SliceSets {
+  const Pps* pps = nullptr;
+  const Sps* sps = nullptr;
+};
+// The same for callers that overlay sets not yet committed: `lookup` resolves the header's
+// pic_parameter_set_id once it is read, so the header is unescaped and read once.
+using SliceSetLookup = std::function<SliceSets(uint32_t pps_id)>;
+SliceHeader parse_slice_header(const NalView& nal, const SliceSetLookup& lookup);
 
 // The first three fields of a slice header, readable without any parameter set.
 struct SlicePrefix {

@@ -37,6 +37,11 @@ const Pps* StagedSets::pps(uint32_t id, const ParameterSets& committed) const {
   return committed.pps(id);
 }
 
+SliceSets StagedSets::slice_sets(uint32_t pps_id, const ParameterSets& committed) const {
+  const Pps* p = pps(pps_id, committed);
+  return SliceSets{p, p ? sps(p->sps_id, committed) : nullptr};
+}
+
 void StagedSets::commit(ParameterSets& sets, const std::vector<NalView>& nals) const {
   for (const auto& s : sps_) sets.put_sps(nals[s.index], s.parsed);
   for (const auto& p : pps_) sets.put_pps(nals[p.index], p.parsed);

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "h264/parameter_sets.h"
+#include "h264/slice_header.h"
 
 namespace ringclip::h264::detail {
 
@@ -19,6 +20,8 @@ class StagedSets {
   // The staged set with that id if any, else the committed one.
   const Sps* sps(uint32_t id, const ParameterSets& committed) const;
   const Pps* pps(uint32_t id, const ParameterSets& committed) const;
+  // The PPS with that id and the SPS it names, each staged or committed: a slice's sets.
+  SliceSets slice_sets(uint32_t pps_id, const ParameterSets& committed) const;
 
   // Stores the staged sets (in unit order) into `sets`; `nals` are the unit's NAL units.
   void commit(ParameterSets& sets, const std::vector<NalView>& nals) const;

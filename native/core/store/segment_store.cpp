@@ -271,12 +271,9 @@ WriteResult SegmentStore::write(uint32_t stream, const uint8_t* data, size_t siz
     st.rejected_units++;
     throw;
   }
-  struct GiveBack {
-    std::vector<h264::NalView>& scratch;
-    std::vector<h264::NalView>& nals;
-    ~GiveBack() { scratch = std::move(nals); }
-  } give_back{nal_scratch_, unit.nals};
-  return append(stream, unit, st.sets, pts_us, dts_us, capture_us);
+  WriteResult result = append(stream, unit, st.sets, pts_us, dts_us, capture_us);
+  nal_scratch_ = std::move(unit.nals);  // its capacity serves the next write
+  return result;
 }
 
 uint32_t SegmentStore::config_for(uint32_t stream, const h264::AccessUnit& unit, const h264::ParameterSets& sets) {
@@ -483,7 +480,7 @@ void SegmentStore::start_segment(int64_t capture_us) {
   // The index of each segment is sized from the one before it (segments of one store hold
   // about the same number of frames), so it neither doubles its way up, copying and leaving
   // freed blocks behind in the heap, nor keeps more than a little spare capacity.
-  std::vector<size_t> expected(streams_.size(), 0);
+  std::array<size_t, kMaxStreams> expected{};
   if (current_ != UINT32_MAX) {
     std::lock_guard<std::mutex> lock(mutex_);
     for (size_t s = 0; s < streams_.size(); ++s) {
@@ -512,7 +509,7 @@ void SegmentStore::start_segment(int64_t capture_us) {
     seg.used = kSegmentHeaderSize;
     seg.drive_id = drive_id_;
     seg.started_us = capture_us;
-    for (size_t s = 0; s < expected.size() && s < seg.frames.size(); ++s) seg.frames[s].reserve(expected[s]);
+    for (size_t s = 0; s < streams_.size(); ++s) seg.frames[s].reserve(expected[s]);
     current_ = index;
   }
   mark_dirty(uint64_t(at - file_.data()), kSegmentHeaderSize);
