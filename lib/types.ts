@@ -53,7 +53,12 @@ export interface StoreInfo {
 }
 
 export interface RecoveryReport {
+  /** segments indexed by reading their records (the tail after a crash, the reclaim horizon, unsealed ones) */
   segmentsScanned: number;
+  /** segments indexed from their index block alone: no record header or payload read */
+  segmentsFromIndex: number;
+  /** index blocks of a segment's generation refused as inconsistent: those segments were scanned */
+  indexBlocksRefused: number;
   recordsKept: number;
   damagedRecords: number;
   damagedBytes: number;

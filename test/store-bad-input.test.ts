@@ -114,13 +114,13 @@ describe('hostile files', () => {
     bytes.writeUInt32LE(99, 8);
     bytes.writeUInt32LE(99, 4096 + 8);
     writeFileSync(other, bytes);
-    await expect(SegmentStore.open(other)).rejects.toThrow(/format version 99; this ringclip reads version 2/);
+    await expect(SegmentStore.open(other)).rejects.toThrow(/format version 99; this ringclip reads versions 2 to 3 \(a newer ringclip wrote it: upgrade\)/);
     // A store written by the previous format (version 1: no record header CRC, no durable
     // watermark) is refused with both versions named, never misread.
     bytes.writeUInt32LE(1, 8);
     bytes.writeUInt32LE(1, 4096 + 8);
     writeFileSync(other, bytes);
-    await expect(SegmentStore.open(other)).rejects.toThrow(/format version 1; this ringclip reads version 2/);
+    await expect(SegmentStore.open(other)).rejects.toThrow(/format version 1; this ringclip reads versions 2 to 3 \(version 1 stores cannot be converted: record anew\)/);
   });
 
   it('a store truncated or extended by someone else is refused, untouched', async () => {

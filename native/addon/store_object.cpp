@@ -217,6 +217,8 @@ Napi::Value StoreObject::Recovery(const Napi::CallbackInfo& info) {
   const store::RecoveryReport& r = store_->recovery();
   Napi::Object o = Napi::Object::New(env);
   o.Set("segmentsScanned", double(r.segments_scanned));
+  o.Set("segmentsFromIndex", double(r.segments_from_index));
+  o.Set("indexBlocksRefused", double(r.index_blocks_refused));
   o.Set("recordsKept", double(r.records_kept));
   o.Set("damagedRecords", double(r.damaged_records));
   o.Set("damagedBytes", double(r.damaged_bytes));

@@ -43,11 +43,13 @@ interface Stats {
   images: number; timelines: number; crashPoints: number; flushes: number; reopens: number; protects: number;
   wrapsBetweenFlushes: number; tornHeaders: number; writableOpens: number; lossyImages: number; reportedLoss: number;
   damagedRanges: number; tornTails: number; internalHeaderWrites: number; requiredChecked: number; ffmpegDecoded: number; clipsRefusedNoRap: number; overReported: number; changedPagesMax: number;
+  segmentsFromIndex: number; segmentsScanned: number; indexBlocksRefused: number;
 }
 const stats: Stats = {
   images: 0, timelines: 0, crashPoints: 0, flushes: 0, reopens: 0, protects: 0, wrapsBetweenFlushes: 0,
   tornHeaders: 0, writableOpens: 0, lossyImages: 0, reportedLoss: 0, damagedRanges: 0, tornTails: 0, internalHeaderWrites: 0,
   requiredChecked: 0, ffmpegDecoded: 0, clipsRefusedNoRap: 0, overReported: 0, changedPagesMax: 0,
+  segmentsFromIndex: 0, segmentsScanned: 0, indexBlocksRefused: 0,
 };
 const failures: string[] = [];
 let failureCount = 0;
@@ -307,6 +309,11 @@ async function checkImageAt(path: string, e: Expect) {
     if (lost > 0 && reported > 0) stats.reportedLoss++;
     stats.damagedRanges += rec.damaged.length;
     stats.tornTails += rec.tornTailRecords;
+    // Segments indexed from their index block (no record read) against segments scanned:
+    // both kinds must be exercised for the images to say anything about index blocks.
+    stats.segmentsFromIndex += rec.segmentsFromIndex;
+    stats.segmentsScanned += rec.segmentsScanned;
+    stats.indexBlocksRefused += rec.indexBlocksRefused;
     // The loss reported never exceeds the window.
     // Known limit (docs/RELIABILITY.md): when a reclaimed segment's new header is lost and
     // its new records survive, recovery can count records the ring had overwritten as
@@ -510,6 +517,8 @@ describe('power loss between durable points', () => {
     expect(stats.images).toBeGreaterThanOrEqual(IMAGES);
     expect(stats.requiredChecked).toBeGreaterThan(0);
     expect(stats.tornHeaders).toBeGreaterThan(0);
+    expect(stats.segmentsFromIndex).toBeGreaterThan(0);
+    expect(stats.segmentsScanned).toBeGreaterThan(0);
     expect(stats.wrapsBetweenFlushes).toBeGreaterThan(0);
   }, 3_600_000);
 });

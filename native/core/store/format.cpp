@@ -81,7 +81,7 @@ SlotProblem decode_header(const uint8_t* slot, Header& out, uint32_t* version_se
   if (std::memcmp(slot, kHeaderMagic, 8) != 0) return SlotProblem::Magic;
   uint32_t version = load_le<uint32_t>(slot + kHVersion);
   if (version_seen) *version_seen = version;
-  if (version != kFormatVersion) return SlotProblem::Version;
+  if (version < kOldestReadableFormatVersion || version > kFormatVersion) return SlotProblem::Version;
   if (load_le<uint32_t>(slot + kHCrc) != crc32c(slot + 16, kHeaderSlotSize - 16)) return SlotProblem::Crc;
   Header h;
   h.generation = load_le<uint64_t>(slot + kHGeneration);
@@ -149,7 +149,8 @@ void encode_segment_header(const SegmentHeader& h, uint8_t* at) {
 bool decode_segment_header(const uint8_t* at, SegmentHeader& out) {
   if (load_le<uint32_t>(at) != kSegmentMagic) return false;
   if (load_le<uint32_t>(at + 4) != crc32c(at + 8, kSegmentHeaderSize - 8)) return false;
-  if (load_le<uint32_t>(at + 28) != kFormatVersion) return false;
+  uint32_t version = load_le<uint32_t>(at + 28);
+  if (version < kOldestReadableFormatVersion || version > kFormatVersion) return false;
   out.segment_seq = load_le<uint64_t>(at + 8);
   out.first_record_seq = load_le<uint64_t>(at + 16);
   out.segment_index = load_le<uint32_t>(at + 24);

@@ -15,7 +15,12 @@
 
 namespace ringclip::store {
 
-constexpr uint32_t kFormatVersion = 2;  // 2: record header CRC, durable watermark, reclaim horizon
+// 2: record header CRC, durable watermark, reclaim horizon. 3: index blocks at the end of
+// sealed segments. A version-2 file is read as it is (its segments have no index blocks,
+// so open scans them) and becomes version 3 at its first writable open: the layouts of
+// the header, segment headers and records did not change.
+constexpr uint32_t kFormatVersion = 3;
+constexpr uint32_t kOldestReadableFormatVersion = 2;
 constexpr char kHeaderMagic[8] = {'R', 'I', 'N', 'G', 'C', 'L', 'I', 'P'};
 constexpr uint64_t kHeaderSlotSize = 4096;
 constexpr uint64_t kDataOffset = 65536;

@@ -109,6 +109,16 @@ void MappedFile::sync_range(uint64_t offset, uint64_t length) const {
   if (::msync(data_ + start, end - start, MS_SYNC) != 0) throw_errno("cannot flush store", path_, errno);
 }
 
+void MappedFile::prefetch(uint64_t offset, uint64_t length) const {
+  if (fd_ < 0 || offset >= size_) return;
+  if (length > size_ - offset) length = size_ - offset;
+  ::posix_fadvise(fd_, off_t(offset), off_t(length), POSIX_FADV_WILLNEED);
+}
+
+void MappedFile::set_random_access(bool random) const {
+  if (data_) ::madvise(data_, size_, random ? MADV_RANDOM : MADV_NORMAL);
+}
+
 void MappedFile::close() {
   if (data_) ::munmap(data_, size_);
   if (fd_ >= 0) ::close(fd_);  // closing the descriptor releases the flock

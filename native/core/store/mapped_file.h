@@ -26,6 +26,14 @@ class MappedFile {
   const std::string& path() const { return path_; }
   int fd() const { return fd_; }
 
+  // Read hints. They change how fast bytes arrive, never which bytes: the kernel may
+  // ignore them, so a refused hint is not an error.
+  // Starts reading [offset, offset + length) into the page cache without waiting for it.
+  void prefetch(uint64_t offset, uint64_t length) const;
+  // Page faults on the mapping read only the page they need (no read-around): open reads
+  // a page here and there, and read-around would turn each into 128 KiB.
+  void set_random_access(bool random) const;
+
   // msync of [offset, offset + length) rounded out to pages; blocks until durable.
   void sync_range(uint64_t offset, uint64_t length) const;
   void close();

@@ -16,6 +16,10 @@ struct HorizonSegment {
   uint64_t first_record_seq = 0;
   uint64_t next_record_seq = 0;
   bool has_holes = false;         // recovery skipped damaged records in it
+  // Its index block is written. The block is written after the segment's last record, so
+  // a flush whose watermark equals next_record_seq may have begun before it: such a
+  // segment stays listed until a watermark passes it.
+  bool sealed = false;
 };
 
 // How many segments past the current one the horizon reaches (R). Each time the writer
@@ -42,6 +46,11 @@ std::vector<uint32_t> predict_reclaim_order(const std::vector<HorizonSegment>& s
 //  - then the next horizon_lookahead() segments the writer will reclaim.
 // Returns false (horizon = every segment) when the list would exceed kMaxHorizon.
 bool build_horizon(const std::vector<HorizonSegment>& segments, uint32_t current, uint32_t starting,
-                   uint64_t durable_seq, std::vector<uint32_t>& out);
+                   uint64_t durable_seq, std::vector<uint32_t>& out, const std::vector<uint32_t>& also = {});
+
+// The horizon of a header written after everything was synced (a clean close): nothing
+// was written after its watermark, so only the segments with damage stay listed. The next
+// writer writes a header with the full horizon before it writes any data.
+bool build_closed_horizon(const std::vector<HorizonSegment>& segments, std::vector<uint32_t>& out);
 
 }  // namespace ringclip::store

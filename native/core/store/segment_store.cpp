@@ -4,9 +4,11 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <functional>
 
 #include "h264/annexb.h"
 #include "store/crc32c.h"
+#include "store/index_block.h"
 #include "store/reclaim_horizon.h"
 #include "store/record_copy.h"
 #include "util/bytes.h"
@@ -105,7 +107,10 @@ std::unique_ptr<SegmentStore> SegmentStore::open(const std::string& path, const 
     if (pa == SlotProblem::Version || pb == SlotProblem::Version)
       throw Error(ErrorCode::Format, "'" + path + "' is a ringclip store of format version " +
                                          std::to_string(pa == SlotProblem::Version ? version_a : version_b) +
-                                         "; this ringclip reads version " + std::to_string(kFormatVersion));
+                                         "; this ringclip reads versions " + std::to_string(kOldestReadableFormatVersion) + " to " +
+                                         std::to_string(kFormatVersion) +
+                                         (std::max(version_a, version_b) > kFormatVersion ? " (a newer ringclip wrote it: upgrade)"
+                                                                                          : " (version 1 stores cannot be converted: record anew)"));
     if (pa == SlotProblem::Zero && pb == SlotProblem::Zero)
       throw Error(ErrorCode::Format, "'" + path + "' is not a ringclip store: its header is all zeros");
     if (pa == SlotProblem::Magic && pb == SlotProblem::Magic)
@@ -137,6 +142,7 @@ std::unique_ptr<SegmentStore> SegmentStore::open(const std::string& path, const 
   s->durable_seq_ = std::max<uint64_t>(1, s->header_.durable_record_seq);
   s->next_record_seq_ = std::max(s->next_record_seq_, s->durable_seq_);
   if (writable) {
+    s->seal_recovered_segments();
     if (s->durable_seq_ < s->next_record_seq_) {
       // Records past the watermark survived (a kill, or a power cut that spared them):
       // they passed the full CRC check just now. Make them durable before the header
@@ -166,15 +172,36 @@ void SegmentStore::check_writable() const {
   if (!file_.writable()) throw Error(ErrorCode::InvalidArgument, "the store '" + file_.path() + "' was opened read-only");
 }
 
-void SegmentStore::write_header(uint32_t starting) {
-  header_.durable_record_seq = durable_seq_;
-  std::vector<HorizonSegment> table(segments_.size());
-  for (uint32_t i = 0; i < segments_.size(); ++i) {
-    const Segment& seg = segments_[i];
-    table[i] = {seg.live(), seg.live() && segment_protected(i), seg.seq, seg.first_record_seq, seg.next_record_seq,
-                seg.suspect || !seg.holes.empty()};
+namespace {
+
+std::vector<HorizonSegment> horizon_table(const std::vector<Segment>& segments,
+                                          const std::function<bool(uint32_t)>& is_protected) {
+  std::vector<HorizonSegment> table(segments.size());
+  for (uint32_t i = 0; i < segments.size(); ++i) {
+    const Segment& seg = segments[i];
+    table[i] = {seg.live(), seg.live() && is_protected(i), seg.seq, seg.first_record_seq, seg.next_record_seq,
+                seg.suspect || !seg.holes.empty(), seg.sealed};
   }
-  header_.horizon_all = !build_horizon(table, current_, starting, durable_seq_, header_.horizon);
+  return table;
+}
+
+}  // namespace
+
+void SegmentStore::write_header(const std::vector<uint32_t>& starting) {
+  header_.durable_record_seq = durable_seq_;
+  auto table = horizon_table(segments_, [&](uint32_t i) { return segment_protected(i); });
+  header_.horizon_all = !build_horizon(table, current_, UINT32_MAX, durable_seq_, header_.horizon, starting);
+  write_header_slot();
+}
+
+void SegmentStore::write_closing_header() {
+  header_.durable_record_seq = durable_seq_;
+  auto table = horizon_table(segments_, [&](uint32_t i) { return segment_protected(i); });
+  header_.horizon_all = !build_closed_horizon(table, header_.horizon);
+  write_header_slot();
+}
+
+void SegmentStore::write_header_slot() {
   header_.counters.resize(streams_.size());
   for (size_t i = 0; i < streams_.size(); ++i)
     header_.counters[i] = {streams_[i].overwritten_frames, streams_[i].dropped_frames, streams_[i].rejected_units};
@@ -324,7 +351,10 @@ WriteResult SegmentStore::append(uint32_t stream, const h264::AccessUnit& unit, 
     if (!is_parameter_set(nal.type())) payload += 4 + uint32_t(nal.size);
   uint32_t span = record_span(payload);
   uint32_t config_span = record_span(parameter_set_payload_size(config));
-  uint32_t room = header_.segment_size - kSegmentHeaderSize;
+  const uint32_t config_payload = parameter_set_payload_size(config);
+  // A segment holds its header, the records, and its index block (two entries and the
+  // parameter-set payload for a segment holding this one unit).
+  uint64_t room = uint64_t(header_.segment_size) - kSegmentHeaderSize - index_block_span(2, config_payload);
   if (uint64_t(span) + config_span > room) {
     st.dropped_frames++;
     throw Error(ErrorCode::InvalidArgument, "an access unit of " + std::to_string(payload) +
@@ -333,7 +363,8 @@ WriteResult SegmentStore::append(uint32_t stream, const h264::AccessUnit& unit, 
   }
   bool need_config = current_ == UINT32_MAX || segments_[current_].config_written[stream] != config_id;
   uint32_t needed = span + (need_config ? config_span : 0);
-  if (current_ == UINT32_MAX || segments_[current_].used + needed > header_.segment_size) {
+  if (current_ == UINT32_MAX ||
+      !fits_current(needed, need_config ? 2 : 1, need_config ? config_payload : 0)) {
     try {
       start_segment(capture_us);
     } catch (const Error&) {
@@ -386,9 +417,76 @@ void SegmentStore::write_config_record(uint32_t stream, const StreamConfig& conf
   for (auto& p : config.pps) put_nal(cursor, p.data(), p.size());
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    segments_[current_].config_written[stream] = config.id;
+    Segment& seg = segments_[current_];
+    seg.config_written[stream] = config.id;
+    seg.parameter_records.push_back({seg.used, rh.payload_size, config.id, uint8_t(stream), pts_us});
+    seg.parameter_bytes += rh.payload_size;
   }
   finish_record(cursor, rh);
+}
+
+void SegmentStore::seal_recovered_segments() {
+  std::vector<uint32_t> unsealed, outside;
+  for (uint32_t i = 0; i < segments_.size(); ++i) {
+    const Segment& seg = segments_[i];
+    if (!seg.live() || seg.sealed || seg.suspect || !seg.holes.empty() || seg.next_record_seq == seg.first_record_seq) continue;
+    unsealed.push_back(i);
+    if (!in_durable_horizon(i)) outside.push_back(i);
+  }
+  if (unsealed.empty()) return;
+  // The writer rule holds for index blocks too: the header on disk lists a segment before
+  // anything is written into it.
+  if (!outside.empty()) write_header(outside);
+  for (uint32_t i : unsealed) seal_segment(i);
+  // Durable before a header whose horizon no longer lists them is written (start_drive).
+  sync(take_dirty_ranges());
+}
+
+bool SegmentStore::fits_current(uint32_t bytes, uint32_t records, uint32_t parameter_bytes) const {
+  const Segment& seg = segments_[current_];
+  if (seg.sealed) return false;
+  uint64_t count = seg.next_record_seq - seg.first_record_seq + records;
+  uint64_t block = (count * kIndexEntrySize + seg.parameter_bytes + parameter_bytes + 7) / 8 * 8 + kIndexFooterSize;
+  return uint64_t(seg.used) + bytes + block <= header_.segment_size;
+}
+
+void SegmentStore::seal_segment(uint32_t index) {
+  Segment& seg = segments_[index];
+  const uint64_t count = seg.next_record_seq - seg.first_record_seq;
+  if (!seg.live() || seg.sealed || count == 0 || seg.suspect || !seg.holes.empty()) return;
+  std::vector<IndexBlockEntry> entries;
+  entries.reserve(count);
+  for (uint32_t s = 0; s < streams_.size(); ++s)
+    for (const IndexEntry& e : seg.frames[s])
+      entries.push_back({e.dts_us, e.pts_us, e.offset, e.payload_size, e.config_id, uint8_t(s), RecordType::AccessUnit,
+                         e.random_access});
+  for (const ParameterRecord& p : seg.parameter_records)
+    entries.push_back({p.pts_us, p.pts_us, p.offset, p.payload_size, p.config_id, p.stream, RecordType::ParameterSets, 0});
+  // Records follow each other in sequence order: the offset orders them.
+  std::sort(entries.begin(), entries.end(), [](const IndexBlockEntry& a, const IndexBlockEntry& b) { return a.offset < b.offset; });
+  // A segment the index does not fully describe (a format-2 segment written to its end, a
+  // recovered one that lost records) stays unsealed: open keeps scanning it.
+  if (entries.size() != count) return;
+  uint32_t span = index_block_span(uint32_t(count), seg.parameter_bytes);
+  if (uint64_t(seg.used) + span > header_.segment_size) return;
+  uint8_t* base = file_.data() + kDataOffset + uint64_t(index) * header_.segment_size;
+  std::vector<uint8_t> parameters;
+  parameters.reserve(seg.parameter_bytes);
+  for (const IndexBlockEntry& e : entries)
+    if (e.type == RecordType::ParameterSets)
+      parameters.insert(parameters.end(), base + e.offset + kRecordHeaderSize, base + e.offset + kRecordHeaderSize + e.payload_size);
+  IndexFooter f;
+  f.segment_seq = seg.seq;
+  f.first_record_seq = seg.first_record_seq;
+  f.records_end = seg.used;
+  f.parameter_bytes = uint32_t(parameters.size());
+  f.drive_id = seg.drive_id;
+  encode_index_block(base, header_.segment_size, f, entries, parameters.data());
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    seg.sealed = true;
+  }
+  mark_dirty(uint64_t(base - file_.data()) + header_.segment_size - span, span);
 }
 
 SegmentStore::RecordCursor SegmentStore::begin_record(RecordHeader& rh) {
@@ -457,6 +555,7 @@ uint32_t SegmentStore::choose_segment_to_reclaim() const {
 }
 
 void SegmentStore::start_segment(int64_t capture_us) {
+  if (current_ != UINT32_MAX) seal_segment(current_);
   uint32_t index;
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -475,7 +574,7 @@ void SegmentStore::start_segment(int64_t capture_us) {
   }
   // Bytes written into a segment the durable header does not list could overwrite records
   // that open would trust without reading: list it first (docs/FORMAT.md, "Reclaim horizon").
-  if (!in_durable_horizon(index)) write_header(index);
+  if (!in_durable_horizon(index)) write_header({index});
   if (segments_[index].live()) reclaim(index);
   // The index of each segment is sized from the one before it (segments of one store hold
   // about the same number of frames), so it neither doubles its way up, copying and leaving
@@ -499,6 +598,11 @@ void SegmentStore::start_segment(int64_t capture_us) {
   sh.started_us = capture_us;
   uint8_t* at = file_.data() + kDataOffset + uint64_t(index) * header_.segment_size;
   encode_segment_header(sh, at);
+  // Readers in other processes check the segment's generation after they copy (docs/
+  // RELIABILITY.md): the new header must be visible before any record byte of the new
+  // generation, and the records are copied with non-temporal stores, which x86 does not
+  // order after earlier stores without a fence.
+  std::atomic_thread_fence(std::memory_order_seq_cst);
   {
     std::lock_guard<std::mutex> lock(mutex_);
     Segment& seg = segments_[index];
@@ -694,6 +798,7 @@ SegmentStore::VerifyReport SegmentStore::verify() const {
         }
       }
     }
+    if (seg.sealed) verify_index_block(i, r);
     for (uint32_t hole : seg.holes)
       r.problems.push_back("segment " + std::to_string(i) + " offset " + std::to_string(hole) +
                            ": damaged records were skipped when the store was opened");
@@ -704,15 +809,46 @@ SegmentStore::VerifyReport SegmentStore::verify() const {
   return r;
 }
 
+// The index block must say what the records say: open trusts it instead of reading them.
+void SegmentStore::verify_index_block(uint32_t index, VerifyReport& r) const {
+  const uint8_t* base = segment_data(index);
+  const Segment& seg = segments_[index];
+  IndexFooter f;
+  auto problem = [&](const std::string& what) {
+    r.problems.push_back("segment " + std::to_string(index) + ": its index block " + what);
+  };
+  if (!decode_index_footer(base, header_.segment_size, f) || f.segment_seq != seg.seq) {
+    problem("is damaged (its CRC fails); reopening the store scans the segment's records instead");
+    return;
+  }
+  const uint8_t* block = base + index_block_offset(header_.segment_size, f);
+  for (uint32_t k = 0; k < f.record_count; ++k) {
+    IndexBlockEntry e = decode_index_entry(block + uint64_t(k) * kIndexEntrySize);
+    RecordHeader rh;
+    bool same = uint64_t(e.offset) + kRecordHeaderSize <= header_.segment_size && decode_record_header(base + e.offset, rh) &&
+                rh.seq == f.first_record_seq + k && rh.payload_size == e.payload_size && rh.stream == e.stream &&
+                rh.type == e.type && rh.config_id == e.config_id &&
+                (e.type != RecordType::AccessUnit ||
+                 (rh.dts_us == e.dts_us && rh.pts_us == e.pts_us && rh.random_access == e.random_access));
+    if (!same) {
+      problem("disagrees with record " + std::to_string(f.first_record_seq + k) + " at offset " + std::to_string(e.offset) +
+              "; open with verify: 'full' to index the segment from its records");
+      r.bad_records++;
+      return;
+    }
+  }
+}
+
 void SegmentStore::close() {
   std::unique_lock<std::shared_mutex> mapping(mapping_lock_);
   if (closed()) return;
   if (file_.writable() && opened_) {
+    if (current_ != UINT32_MAX) seal_segment(current_);
     sync(take_dirty_ranges());
     // After a failed flush its ranges were never synced: sync everything instead.
     if (flush_failed_) file_.sync_range(kDataOffset, file_.size() - kDataOffset);
     durable_seq_ = next_record_seq_;
-    write_header();  // saves the counters and the durable watermark
+    write_closing_header();  // saves the counters and the durable watermark
   }
   std::lock_guard<std::mutex> lock(mutex_);
   file_.close();

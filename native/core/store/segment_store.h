@@ -53,6 +53,14 @@ struct DriveSpan {
   uint64_t frames;
 };
 
+// A parameter-set record of a segment, kept for its index block (the block carries the
+// payload so that open need not read the record).
+struct ParameterRecord {
+  uint32_t offset, payload_size, config_id;
+  uint8_t stream;
+  int64_t pts_us;
+};
+
 struct Segment {
   uint64_t seq = 0;  // 0: free (never used or emptied)
   uint64_t first_record_seq = 0;
@@ -69,6 +77,10 @@ struct Segment {
   // damage, new-generation pages): a later open checking headers only would decide
   // otherwise there, so later headers keep the segment in the horizon until it is reclaimed.
   bool suspect = false;
+  // Its index block (docs/FORMAT.md, "Index block") is written: no record is added after.
+  bool sealed = false;
+  std::vector<ParameterRecord> parameter_records;
+  uint32_t parameter_bytes = 0;  // their payloads, which the index block repeats
   uint32_t pins = 0;
   bool live() const { return seq != 0; }
   // Accounts one stored frame in the segment's time range and drive summary.
@@ -94,6 +106,10 @@ struct RecoveryReport {
   std::vector<DamageRange> damaged;
   uint64_t torn_tail_records = 0, torn_tail_bytes = 0;
   uint64_t segments_scanned = 0, records_kept = 0;
+  // Segments whose records were indexed from their index block (no record header read),
+  // and blocks present for the segment's generation but refused (torn, or disagreeing
+  // with the segment header): those segments were scanned record by record instead.
+  uint64_t segments_from_index = 0, index_blocks_refused = 0;
   bool used_backup_header = false;  // one header copy failed its checks (a torn header write)
 };
 
@@ -230,10 +246,26 @@ class SegmentStore {
   // by a later generation of this segment whose header did not reach the disk.
   void scan_segment(uint32_t index, const SegmentHeader& sh, uint64_t end_seq);
   void index_record(uint32_t segment, uint32_t offset, const RecordHeader& rh);
-  void load_config_record(uint32_t segment, uint32_t offset, const RecordHeader& rh);
+  void load_config(uint32_t segment, uint32_t stream, uint32_t config_id, const uint8_t* payload, uint32_t size);
+  // Indexes a segment from its index block; false (nothing changed) when the block is
+  // missing, torn, of another generation, or inconsistent: the caller scans instead.
+  bool load_index_block(uint32_t index, const SegmentHeader& sh, uint64_t end_seq);
+  // Writes the segment's index block (writing thread; the segment is in the durable horizon).
+  void seal_segment(uint32_t index);
+  // Room for `bytes` more record bytes, `records` more records and `parameter_bytes` more
+  // parameter-set payload in the current segment, keeping room for its index block.
+  bool fits_current(uint32_t bytes, uint32_t records, uint32_t parameter_bytes) const;
   // Next generation into the other slot, synced. The horizon written covers `starting`
-  // (a segment the writer is about to start) besides what build_horizon() lists.
-  void write_header(uint32_t starting = UINT32_MAX);
+  // (segments the writer is about to write into) besides what build_horizon() lists.
+  void write_header(const std::vector<uint32_t>& starting = {});
+  // The last header of a clean close: everything is synced, so the horizon holds only the
+  // segments recovery found damaged (docs/FORMAT.md, "Reclaim horizon").
+  void write_closing_header();
+  void write_header_slot();
+  // A writable open seals the segments recovery had to scan (a crash's tail, format-2
+  // segments with room), so later opens read their index blocks instead.
+  void seal_recovered_segments();
+  void verify_index_block(uint32_t index, VerifyReport& report) const;
   bool in_durable_horizon(uint32_t segment) const;
   void start_drive();
   uint32_t choose_segment_to_reclaim() const;  // UINT32_MAX when none

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "store/crc32c.h"
+#include "store/index_block.h"
 #include "store/segment_store.h"
 #include "util/bytes.h"
 #include "util/error.h"
@@ -53,7 +54,32 @@ void SegmentStore::salvage_segment(uint32_t index, std::vector<Candidate>& live)
   }
 }
 
+namespace {
+
+// Open reads a few pages per segment, scattered over the whole file: ask for all of them
+// at once (the device works on them in parallel) and keep page faults from reading around
+// each one. Undone when open returns or throws: exports read sequentially.
+class ScatteredReads {
+ public:
+  explicit ScatteredReads(const MappedFile& file) : file_(file) { file_.set_random_access(true); }
+  ~ScatteredReads() { file_.set_random_access(false); }
+  ScatteredReads(const ScatteredReads&) = delete;
+  ScatteredReads& operator=(const ScatteredReads&) = delete;
+
+ private:
+  const MappedFile& file_;
+};
+
+}  // namespace
+
 void SegmentStore::recover() {
+  ScatteredReads scattered(file_);
+  const uint32_t size = header_.segment_size;
+  for (uint32_t i = 0; i < header_.segment_count; ++i) {
+    uint64_t at = kDataOffset + uint64_t(i) * size;
+    file_.prefetch(at, 4096);                 // segment header
+    file_.prefetch(at + size - 4096, 4096);   // index footer
+  }
   std::vector<Candidate> live;
   std::vector<uint32_t> damaged_headers;
   for (uint32_t i = 0; i < header_.segment_count; ++i) {
@@ -67,6 +93,13 @@ void SegmentStore::recover() {
     return a.header.segment_seq != b.header.segment_seq ? a.header.segment_seq < b.header.segment_seq
                                                         : a.header.first_record_seq < b.header.first_record_seq;
   });
+  // Second round of reads: each index block, or the whole segment where records are scanned.
+  for (const Candidate& c : live) {
+    uint64_t at = kDataOffset + uint64_t(c.index) * size;
+    uint32_t block = check_payloads(c.index) ? 0 : peek_index_block_size(segment_data(c.index), size);
+    if (block) file_.prefetch(at + size - kIndexFooterSize - block, block + kIndexFooterSize);
+    else file_.prefetch(at, size);
+  }
   for (size_t k = 0; k < live.size(); ++k) {
     const Candidate& c = live[k];
     Segment& seg = segments_[c.index];
@@ -82,9 +115,15 @@ void SegmentStore::recover() {
     // before a crash. It is reported (and cut when we open for writing). Records at or
     // past next_first belong to a later generation of this segment (reclaimed in place,
     // its new header lost): they end this generation's data.
-    scan_segment(c.index, c.header, next_first);
+    if (!check_payloads(c.index) && load_index_block(c.index, c.header, next_first)) {
+      recovery_.segments_from_index++;
+    } else {
+      scan_segment(c.index, c.header, next_first);
+      // Left unsealed even where a block exists: the records are what was indexed, and a
+      // writable open writes the block anew from them (seal_recovered_segments).
+      recovery_.segments_scanned++;
+    }
     for (auto& frames : seg.frames) frames.shrink_to_fit();
-    recovery_.segments_scanned++;
     next_segment_seq_ = std::max(next_segment_seq_, seg.seq + 1);
     next_record_seq_ = std::max(next_record_seq_, seg.next_record_seq);
   }
@@ -130,8 +169,11 @@ void SegmentStore::scan_segment(uint32_t index, const SegmentHeader& sh, uint64_
   while (uint64_t(off) + kRecordHeaderSize <= size) {
     RecordHeader rh;
     if (valid_at(off, expect, rh) && rh.seq == expect) {
-      if (rh.type == RecordType::ParameterSets) load_config_record(index, off, rh);
-      else {
+      if (rh.type == RecordType::ParameterSets) {
+        load_config(index, rh.stream, rh.config_id, base + off + kRecordHeaderSize, rh.payload_size);
+        seg.parameter_records.push_back({off, rh.payload_size, rh.config_id, rh.stream, rh.pts_us});
+        seg.parameter_bytes += rh.payload_size;
+      } else {
         index_record(index, off, rh);
         last_good_pts = rh.pts_us;
       }
@@ -202,13 +244,61 @@ void SegmentStore::index_record(uint32_t segment, uint32_t offset, const RecordH
   seg.note_frame(rh.drive_id, rh.stream, rh.pts_us);
 }
 
-void SegmentStore::load_config_record(uint32_t segment, uint32_t offset, const RecordHeader& rh) {
-  segments_[segment].config_written[rh.stream] = rh.config_id;
-  if (config(rh.stream, rh.config_id)) return;
+bool SegmentStore::load_index_block(uint32_t index, const SegmentHeader& sh, uint64_t end_seq) {
+  const uint32_t size = header_.segment_size;
+  const uint8_t* base = segment_data(index);
+  IndexFooter f;
+  if (!decode_index_footer(base, size, f)) return false;
+  // A whole block of another generation of this segment (reclaimed in place since): not
+  // refused, just not this segment's.
+  if (f.segment_seq != sh.segment_seq) return false;
+  const uint8_t* block = base + index_block_offset(size, f);
+  // Check everything before changing anything: a block that disagrees with itself or with
+  // the segment header is refused whole, and the records are scanned instead.
+  bool ok = f.first_record_seq == sh.first_record_seq && f.drive_id == sh.drive_id &&
+            f.first_record_seq + f.record_count <= end_seq;
+  uint64_t expect_offset = kSegmentHeaderSize, parameter_bytes = 0;
+  for (uint32_t k = 0; ok && k < f.record_count; ++k) {
+    IndexBlockEntry e = decode_index_entry(block + uint64_t(k) * kIndexEntrySize);
+    ok = e.offset == expect_offset && e.stream < streams_.size() && uint8_t(e.type) <= 1 && e.random_access <= 2 &&
+         uint64_t(e.offset) + record_span(e.payload_size) <= f.records_end && e.payload_size <= size;
+    expect_offset = uint64_t(e.offset) + record_span(e.payload_size);
+    if (e.type == RecordType::ParameterSets) parameter_bytes += e.payload_size;
+  }
+  ok = ok && expect_offset == f.records_end && parameter_bytes == f.parameter_bytes;
+  if (!ok) {
+    recovery_.index_blocks_refused++;
+    return false;
+  }
+  Segment& seg = segments_[index];
+  const uint8_t* parameters = block + uint64_t(f.record_count) * kIndexEntrySize;
+  for (uint32_t k = 0; k < f.record_count; ++k) {
+    IndexBlockEntry e = decode_index_entry(block + uint64_t(k) * kIndexEntrySize);
+    if (e.type == RecordType::ParameterSets) {
+      load_config(index, e.stream, e.config_id, parameters, e.payload_size);
+      seg.parameter_records.push_back({e.offset, e.payload_size, e.config_id, e.stream, e.pts_us});
+      seg.parameter_bytes += e.payload_size;
+      parameters += e.payload_size;
+      continue;
+    }
+    seg.frames[e.stream].push_back({e.dts_us, e.pts_us, e.offset, e.payload_size, e.config_id, e.random_access, {0, 0, 0}});
+    seg.note_frame(sh.drive_id, e.stream, e.pts_us);
+  }
+  recovery_.records_kept += f.record_count;
+  seg.used = f.records_end;
+  seg.next_record_seq = f.first_record_seq + f.record_count;
+  seg.sealed = true;
+  return true;
+}
+
+void SegmentStore::load_config(uint32_t segment, uint32_t stream, uint32_t config_id, const uint8_t* payload,
+                               uint32_t payload_size) {
+  segments_[segment].config_written[stream] = config_id;
+  if (config(stream, config_id)) return;
   StreamConfig c;
-  c.id = rh.config_id;
-  const uint8_t* p = segment_data(segment) + offset + kRecordHeaderSize;
-  const uint8_t* end = p + rh.payload_size;
+  c.id = config_id;
+  const uint8_t* p = payload;
+  const uint8_t* end = p + payload_size;
   while (end - p >= 4) {
     uint32_t n = get_be32(p);
     if (n == 0 || n > uint64_t(end - p - 4)) break;
@@ -224,7 +314,7 @@ void SegmentStore::load_config_record(uint32_t segment, uint32_t offset, const R
   } catch (const Error&) {
     return;  // a CRC-valid record with an SPS we cannot parse: its frames will not be clippable
   }
-  auto& list = configs_[rh.stream];
+  auto& list = configs_[stream];
   list.push_back(std::move(c));
   std::sort(list.begin(), list.end(), [](const StreamConfig& a, const StreamConfig& b) { return a.id < b.id; });
 }
