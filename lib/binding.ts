@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BindingLoadError, errorClassesByCode } from './errors.js';
+import type { PrepareStats } from './types.js';
 
 export interface NativeBinding {
   NativeStore: NativeStoreClass;
@@ -21,9 +22,10 @@ export interface NativeBinding {
 export interface NativeStoreClass {
   create(path: string, options: {
     capacity: number; segmentSize: number; streams: string[]; protectCap: number;
-    flushPolicy: number; flushIntervalMs: number;
+    flushPolicy: number; flushIntervalMs: number; prepareAhead: number;
   }): NativeStore;
-  open(path: string, writable: boolean, verifyFull: boolean): NativeStore;
+  /** prepareAhead: 0 auto, 1 discard, 2 off (lib/segment-store.ts PrepareAhead). */
+  open(path: string, writable: boolean, verifyFull: boolean, prepareAhead: number): NativeStore;
 }
 
 export interface NativeStore {
@@ -47,6 +49,7 @@ export interface NativeStore {
   createIngest(stream: number, fps: number, start: number): NativeIngest;
   clip(request: { from: number; to: number; streams: number[]; exact: boolean; allowPartial: boolean }): NativeClip;
   headerWrites(): number;
+  prepareStats(): PrepareStats;
   header(): { streams: string[]; capacity: number; segmentSize: number; createdUs: number; flushPolicy: number; flushIntervalMs: number; writable: boolean };
 }
 

@@ -1,5 +1,5 @@
 export { SegmentStore } from './segment-store.js';
-export type { CreateOptions, OpenOptions, WriteOptions, FlushOption } from './segment-store.js';
+export type { CreateOptions, OpenOptions, WriteOptions, FlushOption, PrepareAhead } from './segment-store.js';
 export { Clip, VirtualMP4 } from './clip.js';
 export type { ClipOptions, ClipTrack, OutputOptions } from './clip.js';
 export { Protection } from './protection.js';

@@ -10,7 +10,7 @@ import { Clip, type ClipOptions } from './clip.js';
 import { InvalidArgumentError, OverrunError, StoreClosedError } from './errors.js';
 import { follow, liveMP4, type FollowOptions, type LiveFrame } from './live.js';
 import { Protection } from './protection.js';
-import type { Frame, OverwriteEvent, RecoveryReport, StoreInfo, VerifyReport } from './types.js';
+import type { Frame, OverwriteEvent, PrepareStats, RecoveryReport, StoreInfo, VerifyReport } from './types.js';
 import { parseDuration, parseSize, toMicros, type TimeInput } from './units.js';
 import { AnnexBWriteStream, type WriteStreamOptions } from './write-stream.js';
 
@@ -27,6 +27,29 @@ export interface CreateOptions {
   protectCap?: number;
   /** When to make writes durable on its own (default 'none': only flush()). */
   flush?: FlushOption;
+  /** How the writer gets its next segment ready (default 'auto'): see {@link PrepareAhead}. */
+  prepareAhead?: PrepareAhead;
+}
+
+/**
+ * How the writer gets the segment it will write next ready, on a thread of its own, so
+ * that the recording thread takes no page fault and never waits for storage
+ * (docs/FORMAT.md, "Writing into cold storage").
+ * - 'auto': the next segment's pages are made resident ahead of the writer; when it holds
+ *   old footage that is not in the page cache (a cold ring), that footage is reclaimed one
+ *   segment early (its `overwrite` event comes then) and its blocks are dropped instead of
+ *   read back. Rings of fewer than 8 segments never reclaim early.
+ * - 'discard': as 'auto', but old footage is always reclaimed early, resident or not (tests).
+ * - 'off': the writer faults pages in as it writes.
+ */
+export type PrepareAhead = 'auto' | 'discard' | 'off';
+
+function prepareAhead(option: PrepareAhead | undefined): number {
+  const modes: PrepareAhead[] = ['auto', 'discard', 'off'];
+  const mode = option ?? 'auto';
+  const n = modes.indexOf(mode);
+  if (n < 0) throw new InvalidArgumentError(`prepareAhead must be 'auto', 'discard' or 'off', got ${JSON.stringify(option)}`);
+  return n;
 }
 
 export interface OpenOptions {
@@ -41,6 +64,8 @@ export interface OpenOptions {
   verify?: 'headers' | 'full';
   /** Overrides the flush policy stored in the file. */
   flush?: FlushOption;
+  /** For a writable open: how the writer gets its next segment ready (default 'auto'). */
+  prepareAhead?: PrepareAhead;
 }
 
 export interface WriteOptions {
@@ -121,8 +146,9 @@ export class SegmentStore extends EventEmitter<SegmentStoreEvents> {
       throw new InvalidArgumentError(`protectCap is a share of the capacity from 0 to 0.9, got ${protectCap}`);
     }
     const flush = flushPolicy(options.flush);
+    const prepare = prepareAhead(options.prepareAhead);
     const native = binding.NativeStore.create(full, {
-      capacity, segmentSize, streams: [...options.streams], protectCap, flushPolicy: flush.policy, flushIntervalMs: flush.intervalMs,
+      capacity, segmentSize, streams: [...options.streams], protectCap, flushPolicy: flush.policy, flushIntervalMs: flush.intervalMs, prepareAhead: prepare,
     });
     return new SegmentStore(native, full, flush);
   }
@@ -135,7 +161,7 @@ export class SegmentStore extends EventEmitter<SegmentStoreEvents> {
     if (verify !== 'headers' && verify !== 'full') {
       throw new InvalidArgumentError(`verify must be 'headers' or 'full', got ${JSON.stringify(options.verify)}`);
     }
-    const native = binding.NativeStore.open(full, !options.readOnly, verify === 'full');
+    const native = binding.NativeStore.open(full, !options.readOnly, verify === 'full', prepareAhead(options.prepareAhead));
     const header = native.header();
     const flush = options.flush !== undefined ? flushPolicy(options.flush)
       : { policy: header.flushPolicy, intervalMs: header.flushIntervalMs };
@@ -235,6 +261,9 @@ export class SegmentStore extends EventEmitter<SegmentStoreEvents> {
     const raw = this.#store.info();
     return { path: this.path, formatVersion: binding.formatVersion, ...raw };
   }
+
+  /** What the writer's preparing thread did since open (diagnostic). */
+  get prepareStats(): PrepareStats { return this.#store.prepareStats(); }
 
   /** Header slot writes since open (diagnostic; cheap, unlike info()). */
   get headerWrites(): number { return this.#store.headerWrites(); }

@@ -52,6 +52,19 @@ export interface StoreInfo {
   drives: DriveInfo[];
 }
 
+/** What the writer's preparing thread did since open (diagnostic). */
+export interface PrepareStats {
+  /** segments made resident ahead of the writer */
+  segmentsPrepared: number;
+  /** of those, segments whose old blocks were dropped first (no read-back from storage) */
+  segmentsDiscarded: number;
+  /** durable old segments dropped from the page cache */
+  rangesReleased: number;
+  /** kernel calls refused: the writer then faults pages in itself (slower, never wrong) */
+  hintFailures: number;
+  lastError: string | null;
+}
+
 export interface RecoveryReport {
   /** segments indexed by reading their records (the tail after a crash, the reclaim horizon, unsealed ones) */
   segmentsScanned: number;

@@ -44,6 +44,7 @@ class StoreObject : public Napi::ObjectWrap<StoreObject> {
   Napi::Value Clip(const Napi::CallbackInfo& info);
   Napi::Value Header(const Napi::CallbackInfo& info);
   Napi::Value HeaderWrites(const Napi::CallbackInfo& info);
+  Napi::Value PrepareStats(const Napi::CallbackInfo& info);
 
   std::shared_ptr<store::SegmentStore> store_;
 };

@@ -1,3 +1,4 @@
+#include <cstring>
 #include <string>
 
 #include "addon_data.h"
@@ -88,6 +89,7 @@ Napi::Function StoreObject::Define(Napi::Env env) {
                          InstanceMethod<&StoreObject::Clip>("clip"),
                          InstanceMethod<&StoreObject::Header>("header"),
                          InstanceMethod<&StoreObject::HeaderWrites>("headerWrites"),
+                         InstanceMethod<&StoreObject::PrepareStats>("prepareStats"),
                      });
 }
 
@@ -106,6 +108,7 @@ Napi::Value StoreObject::Create(const Napi::CallbackInfo& info) {
     opts.protect_cap_fraction = o.Get("protectCap").As<Napi::Number>().DoubleValue();
     opts.flush_policy = store::FlushPolicy(o.Get("flushPolicy").As<Napi::Number>().Uint32Value());
     opts.flush_interval_ms = o.Get("flushIntervalMs").As<Napi::Number>().Uint32Value();
+    opts.prepare = store::PrepareAhead(o.Get("prepareAhead").As<Napi::Number>().Uint32Value());
     auto s = store::SegmentStore::create(path, opts);
     Napi::Object obj = info.This().As<Napi::Function>().New({});
     StoreObject::Unwrap(obj)->store_ = std::move(s);
@@ -120,6 +123,7 @@ Napi::Value StoreObject::Open(const Napi::CallbackInfo& info) {
     store::SegmentStore::OpenOptions options;
     options.writable = info[1].As<Napi::Boolean>();
     options.verify_full = info.Length() > 2 && info[2].ToBoolean();
+    if (info.Length() > 3) options.prepare = store::PrepareAhead(info[3].As<Napi::Number>().Uint32Value());
     auto s = store::SegmentStore::open(path, options);
     Napi::Object obj = info.This().As<Napi::Function>().New({});
     StoreObject::Unwrap(obj)->store_ = std::move(s);
@@ -411,6 +415,18 @@ Napi::Value StoreObject::Header(const Napi::CallbackInfo& info) {
 }
 
 // headerWrites(): header slot writes since open (diagnostic; cheap, unlike info()).
+Napi::Value StoreObject::PrepareStats(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  store::PreparerStats s = store_->preparer_stats();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("segmentsPrepared", double(s.segments_prepared));
+  o.Set("segmentsDiscarded", double(s.segments_discarded));
+  o.Set("rangesReleased", double(s.ranges_released));
+  o.Set("hintFailures", double(s.hint_failures));
+  o.Set("lastError", s.last_errno ? Napi::Value(Napi::String::New(env, std::strerror(s.last_errno))) : env.Null());
+  return o;
+}
+
 Napi::Value StoreObject::HeaderWrites(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), double(store_->header_writes()));
 }

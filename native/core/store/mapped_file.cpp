@@ -119,6 +119,9 @@ void MappedFile::set_random_access(bool random) const {
   if (data_) ::madvise(data_, size_, random ? MADV_RANDOM : MADV_NORMAL);
 }
 
+ScatteredReads::ScatteredReads(const MappedFile& file) : file_(file) { file_.set_random_access(true); }
+ScatteredReads::~ScatteredReads() { file_.set_random_access(false); }
+
 void MappedFile::close() {
   if (data_) ::munmap(data_, size_);
   if (fd_ >= 0) ::close(fd_);  // closing the descriptor releases the flock

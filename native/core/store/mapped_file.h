@@ -6,6 +6,22 @@
 
 namespace ringclip::store {
 
+class MappedFile;
+
+// While alive, page faults on the file's mapping read only the page they need
+// (set_random_access). Open holds one: it reads a page here and there, and read-around
+// (up to read_ahead_kb, 8 MiB on some devices) would turn each into megabytes.
+class ScatteredReads {
+ public:
+  explicit ScatteredReads(const MappedFile& file);
+  ~ScatteredReads();
+  ScatteredReads(const ScatteredReads&) = delete;
+  ScatteredReads& operator=(const ScatteredReads&) = delete;
+
+ private:
+  const MappedFile& file_;
+};
+
 class MappedFile {
  public:
   enum class Mode { ReadOnly, ReadWrite };

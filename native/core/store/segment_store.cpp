@@ -89,6 +89,8 @@ std::unique_ptr<SegmentStore> SegmentStore::create(const std::string& path, cons
   s->header_slot_ = 1;
   s->configs_.resize(o.streams.size());
   for (auto& name : o.streams) s->streams_.emplace_back().name = name;
+  s->prepare_ = o.prepare;
+  if (o.prepare != PrepareAhead::Off) s->preparer_ = std::make_unique<SegmentPreparer>(s->file_);
   s->start_drive();
   s->opened_ = true;
   return s;
@@ -99,6 +101,7 @@ std::unique_ptr<SegmentStore> SegmentStore::open(const std::string& path, const 
   std::unique_ptr<SegmentStore> s(new SegmentStore());
   s->verify_full_ = options.verify_full;
   s->file_ = MappedFile::open(path, writable ? MappedFile::Mode::ReadWrite : MappedFile::Mode::ReadOnly);
+  ScatteredReads scattered(s->file_);
   Header a, b;
   uint32_t version_a = 0, version_b = 0;
   SlotProblem pa = decode_header(s->file_.data(), a, &version_a);
@@ -142,6 +145,8 @@ std::unique_ptr<SegmentStore> SegmentStore::open(const std::string& path, const 
   s->durable_seq_ = std::max<uint64_t>(1, s->header_.durable_record_seq);
   s->next_record_seq_ = std::max(s->next_record_seq_, s->durable_seq_);
   if (writable) {
+    s->prepare_ = options.prepare;
+    if (options.prepare != PrepareAhead::Off) s->preparer_ = std::make_unique<SegmentPreparer>(s->file_);
     s->seal_recovered_segments();
     if (s->durable_seq_ < s->next_record_seq_) {
       // Records past the watermark survived (a kill, or a power cut that spared them):
@@ -190,7 +195,11 @@ std::vector<HorizonSegment> horizon_table(const std::vector<Segment>& segments,
 void SegmentStore::write_header(const std::vector<uint32_t>& starting) {
   header_.durable_record_seq = durable_seq_;
   auto table = horizon_table(segments_, [&](uint32_t i) { return segment_protected(i); });
-  header_.horizon_all = !build_horizon(table, current_, UINT32_MAX, durable_seq_, header_.horizon, starting);
+  // The reserve's old blocks are being dropped: until the writer starts it (then it is
+  // the current segment), every header lists it.
+  std::vector<uint32_t> also = starting;
+  if (reserve_ != UINT32_MAX) also.push_back(reserve_);
+  header_.horizon_all = !build_horizon(table, current_, UINT32_MAX, durable_seq_, header_.horizon, also);
   write_header_slot();
 }
 
@@ -198,6 +207,9 @@ void SegmentStore::write_closing_header() {
   header_.durable_record_seq = durable_seq_;
   auto table = horizon_table(segments_, [&](uint32_t i) { return segment_protected(i); });
   header_.horizon_all = !build_closed_horizon(table, header_.horizon);
+  // A reserve whose blocks were dropped reads as zeros (never used) if that reached the
+  // disk, and as its old footage otherwise; only a check in full tells which.
+  if (reserve_ != UINT32_MAX && !header_.horizon_all) header_.horizon.push_back(reserve_);
   write_header_slot();
 }
 
@@ -243,12 +255,14 @@ void SegmentStore::end_flush(uint64_t watermark, bool ok) {
   if (closed() || !file_.writable() || flush_failed_ || reached <= durable_seq_) return;
   durable_seq_ = reached;
   write_header();
+  release_durable_segments();
 }
 
 void SegmentStore::start_drive() {
   drive_id_ = header_.next_drive_id++;
   write_header();
   current_ = UINT32_MAX;  // each drive starts in a fresh segment
+  prepare_next_segment();  // the drive's first segment too
   for (auto& st : streams_) {
     st.seen_random_access = false;  // decoding a new drive starts at its first random access point
     st.sets = h264::ParameterSets();
@@ -559,8 +573,12 @@ void SegmentStore::start_segment(int64_t capture_us) {
   uint32_t index;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    index = choose_segment_to_reclaim();
+    const bool reserve_usable = reserve_ != UINT32_MAX && !segments_[reserve_].live() && segments_[reserve_].pins == 0;
+    index = reserve_usable ? reserve_ : choose_segment_to_reclaim();
   }
+  reserve_ = UINT32_MAX;
+  // Its old blocks may still be being dropped: writing before that ends would lose records.
+  if (preparer_ && index != UINT32_MAX) preparer_->wait_discarded(index);
   if (index == UINT32_MAX) {
     uint32_t pinned = 0, held = 0;
     for (uint32_t i = 0; i < segments_.size(); ++i) {
@@ -617,6 +635,50 @@ void SegmentStore::start_segment(int64_t capture_us) {
     current_ = index;
   }
   mark_dirty(uint64_t(at - file_.data()), kSegmentHeaderSize);
+  prepare_next_segment();
+}
+
+// Rings smaller than this keep every segment's footage until the writer needs the segment:
+// one segment reclaimed early is a large part of them.
+constexpr uint32_t kMinSegmentsToReclaimAhead = 8;
+// Segments behind the writer kept in the page cache after they are durable: clips of the
+// last minutes (events) read them.
+constexpr uint32_t kCachedRecentSegments = 4;
+
+void SegmentStore::prepare_next_segment() {
+  if (!preparer_) return;
+  uint32_t next;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    next = choose_segment_to_reclaim();
+  }
+  if (next == UINT32_MAX) return;
+  const uint64_t offset = kDataOffset + uint64_t(next) * header_.segment_size;
+  bool discard = false;
+  if (segments_[next].live()) {
+    // Old footage whose pages are resident costs no read: the writer overwrites it in place.
+    if (header_.segment_count < kMinSegmentsToReclaimAhead) return;
+    if (prepare_ != PrepareAhead::Discard && preparer_->resident(offset, header_.segment_size)) return;
+    // Dropping its blocks writes to it: the header on disk lists it first (writer rule).
+    if (!in_durable_horizon(next)) write_header({next});
+    reclaim(next);
+    discard = true;
+  }
+  reserve_ = next;
+  preparer_->prepare(next, offset, header_.segment_size, discard);
+}
+
+void SegmentStore::release_durable_segments() {
+  if (!preparer_) return;
+  std::vector<uint32_t> order = live_segments_in_order();
+  if (order.size() <= kCachedRecentSegments) return;
+  order.resize(order.size() - kCachedRecentSegments);
+  for (uint32_t i : order) {
+    Segment& seg = segments_[i];
+    if (seg.released || !seg.sealed || seg.pins > 0 || i == current_ || seg.next_record_seq > durable_seq_) continue;
+    seg.released = true;
+    preparer_->release(kDataOffset + uint64_t(i) * header_.segment_size, header_.segment_size);
+  }
 }
 
 void SegmentStore::reclaim(uint32_t index) {
@@ -842,6 +904,7 @@ void SegmentStore::verify_index_block(uint32_t index, VerifyReport& r) const {
 void SegmentStore::close() {
   std::unique_lock<std::shared_mutex> mapping(mapping_lock_);
   if (closed()) return;
+  if (preparer_) preparer_->stop();
   if (file_.writable() && opened_) {
     if (current_ != UINT32_MAX) seal_segment(current_);
     sync(take_dirty_ranges());

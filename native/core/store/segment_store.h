@@ -19,6 +19,7 @@
 #include "h264/slice_header.h"
 #include "store/format.h"
 #include "store/mapped_file.h"
+#include "store/segment_preparer.h"
 #include "util/file_identity.h"
 
 namespace ringclip::store {
@@ -79,6 +80,7 @@ struct Segment {
   bool suspect = false;
   // Its index block (docs/FORMAT.md, "Index block") is written: no record is added after.
   bool sealed = false;
+  bool released = false;  // its pages were dropped from the cache (durable, old)
   std::vector<ParameterRecord> parameter_records;
   uint32_t parameter_bytes = 0;  // their payloads, which the index block repeats
   uint32_t pins = 0;
@@ -137,6 +139,13 @@ struct ProtectionInfo {
   uint64_t bytes;  // bytes of the segments it currently holds
 };
 
+// How the writer gets the next segment ready (docs/FORMAT.md, "Writing into cold storage").
+enum class PrepareAhead {
+  Auto,     // populate the next segment; drop old blocks first when its pages are not resident
+  Discard,  // always drop old blocks first, resident or not (tests of that path)
+  Off,      // the writer faults pages in itself
+};
+
 class SegmentStore {
  public:
   struct CreateOptions {
@@ -146,6 +155,7 @@ class SegmentStore {
     double protect_cap_fraction = 0.3;
     FlushPolicy flush_policy = FlushPolicy::None;
     uint32_t flush_interval_ms = 0;
+    PrepareAhead prepare = PrepareAhead::Auto;
   };
   static std::unique_ptr<SegmentStore> create(const std::string& path, const CreateOptions& options);
   struct OpenOptions {
@@ -155,6 +165,7 @@ class SegmentStore {
     // durable: records at or past the header's durable watermark and segments in its
     // reclaim horizon (docs/FORMAT.md); verify() catches bit rot elsewhere.
     bool verify_full = false;
+    PrepareAhead prepare = PrepareAhead::Auto;
   };
   static std::unique_ptr<SegmentStore> open(const std::string& path, const OpenOptions& options);
   static std::unique_ptr<SegmentStore> open(const std::string& path, bool writable) {
@@ -219,6 +230,7 @@ class SegmentStore {
   std::vector<uint32_t> live_segments_in_order() const;  // oldest first
   const StreamConfig* config(uint32_t stream, uint32_t id) const;
   const RecoveryReport& recovery() const { return recovery_; }
+  PreparerStats preparer_stats() const { return preparer_ ? preparer_->stats() : PreparerStats{}; }
   uint32_t drive_id() const { return drive_id_; }
   uint64_t used_bytes() const;
   uint64_t protected_bytes() const;
@@ -271,6 +283,12 @@ class SegmentStore {
   uint32_t choose_segment_to_reclaim() const;  // UINT32_MAX when none
   void start_segment(int64_t now_us);
   void reclaim(uint32_t segment);
+  // After a segment is started: the one after it is made ready on the preparer's thread.
+  // Old footage that is not resident is reclaimed now (one segment early) so that its
+  // blocks can be dropped instead of read back.
+  void prepare_next_segment();
+  // After the watermark advanced: durable, older segments leave the page cache.
+  void release_durable_segments();
   bool segment_protected(uint32_t segment) const;
   void ensure_room(uint32_t bytes, int64_t now_us);
   void write_config_record(uint32_t stream, const StreamConfig& config, int64_t pts_us, int64_t capture_us);
@@ -311,7 +329,10 @@ class SegmentStore {
   std::vector<PendingFlush> flushes_;    // in begin order (writing thread only)
   bool flush_failed_ = false;
   uint64_t header_writes_ = 0;
-  bool opened_ = false;  // construction completed: close() may write (a failed open writes nothing)
+  bool opened_ = false;
+  PrepareAhead prepare_ = PrepareAhead::Auto;
+  std::unique_ptr<SegmentPreparer> preparer_;  // writable stores only
+  uint32_t reserve_ = UINT32_MAX;               // free segment being prepared for the writer  // construction completed: close() may write (a failed open writes nothing)
   mutable std::mutex mutex_;
   mutable std::shared_mutex mapping_lock_;
 };

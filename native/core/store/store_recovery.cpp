@@ -54,26 +54,10 @@ void SegmentStore::salvage_segment(uint32_t index, std::vector<Candidate>& live)
   }
 }
 
-namespace {
-
-// Open reads a few pages per segment, scattered over the whole file: ask for all of them
-// at once (the device works on them in parallel) and keep page faults from reading around
-// each one. Undone when open returns or throws: exports read sequentially.
-class ScatteredReads {
- public:
-  explicit ScatteredReads(const MappedFile& file) : file_(file) { file_.set_random_access(true); }
-  ~ScatteredReads() { file_.set_random_access(false); }
-  ScatteredReads(const ScatteredReads&) = delete;
-  ScatteredReads& operator=(const ScatteredReads&) = delete;
-
- private:
-  const MappedFile& file_;
-};
-
-}  // namespace
-
+// Open reads a few pages per segment, scattered over the whole file (open() holds a
+// ScatteredReads): all of them are asked for at once, so the device works on them in
+// parallel, and page faults do not read around each one.
 void SegmentStore::recover() {
-  ScatteredReads scattered(file_);
   const uint32_t size = header_.segment_size;
   for (uint32_t i = 0; i < header_.segment_count; ++i) {
     uint64_t at = kDataOffset + uint64_t(i) * size;
