@@ -98,10 +98,15 @@ class Timeline {
     // the ring wraps every few seconds). Odd ones: 8 segments, so the writer leaves its
     // horizon and extends it inside write(), and open trusts segments outside it.
     this.capacity = id % 2 === 0 ? 4 << 20 : 65536 + 8 * (1 << 20);
+    // Every other 8-segment timeline reclaims one segment early and drops its blocks
+    // (ZERO_RANGE, on the preparer's thread) whatever is resident: the path a cold ring takes.
+    this.prepareAhead = id % 4 === 1 ? 'discard' : 'auto';
   }
 
+  readonly prepareAhead: 'discard' | 'auto';
+
   async start() {
-    this.store = await SegmentStore.create(this.path, { capacity: this.capacity, segmentSize: '1MiB', streams: ['road', 'cabin'] });
+    this.store = await SegmentStore.create(this.path, { capacity: this.capacity, segmentSize: '1MiB', streams: ['road', 'cabin'], prepareAhead: this.prepareAhead });
     this.store.on('overwrite', () => { this.overwritesSinceDurable++; });
     this.markDurable();
     this.sawHeaderWrites();
@@ -225,7 +230,7 @@ class Timeline {
   async reopen() {
     await this.store.close();
     const before = this.image().subarray(0, HEADER_BYTES);
-    this.store = await SegmentStore.open(this.path);
+    this.store = await SegmentStore.open(this.path, { prepareAhead: this.prepareAhead });
     this.store.on('overwrite', () => { this.overwritesSinceDurable++; });
     // A new drive starts at a random access point (both fixtures: GOP of 30, IDR first).
     this.next = this.next.map((n) => Math.ceil(n / 30) * 30 + 30);

@@ -262,7 +262,11 @@ void SegmentStore::start_drive() {
   drive_id_ = header_.next_drive_id++;
   write_header();
   current_ = UINT32_MAX;  // each drive starts in a fresh segment
-  prepare_next_segment();  // the drive's first segment too
+  // The drive's first segment too. A header listing it is written first if it is not
+  // listed already (the one just written lists the segments the writer reclaims next).
+  NextSegmentPlan plan = plan_next_segment(UINT32_MAX);
+  if (plan.discard && !in_durable_horizon(plan.segment)) write_header({plan.segment});
+  begin_next_segment(plan);
   for (auto& st : streams_) {
     st.seen_random_access = false;  // decoding a new drive starts at its first random access point
     st.sets = h264::ParameterSets();
@@ -556,13 +560,13 @@ bool SegmentStore::segment_protected(uint32_t index) const {
   return false;
 }
 
-uint32_t SegmentStore::choose_segment_to_reclaim() const {
+uint32_t SegmentStore::choose_segment_to_reclaim(uint32_t exclude) const {
   for (uint32_t i = 0; i < segments_.size(); ++i)
-    if (!segments_[i].live() && segments_[i].pins == 0 && i != current_) return i;
+    if (!segments_[i].live() && segments_[i].pins == 0 && i != current_ && i != exclude) return i;
   uint32_t best = UINT32_MAX;
   for (uint32_t i = 0; i < segments_.size(); ++i) {
     const Segment& s = segments_[i];
-    if (i == current_ || s.pins > 0 || segment_protected(i)) continue;
+    if (i == current_ || i == exclude || s.pins > 0 || segment_protected(i)) continue;
     if (best == UINT32_MAX || s.seq < segments_[best].seq) best = i;
   }
   return best;
@@ -592,7 +596,12 @@ void SegmentStore::start_segment(int64_t capture_us) {
   }
   // Bytes written into a segment the durable header does not list could overwrite records
   // that open would trust without reading: list it first (docs/FORMAT.md, "Reclaim horizon").
-  if (!in_durable_horizon(index)) write_header({index});
+  // The segment whose old blocks will be dropped next is listed by the same header write.
+  const NextSegmentPlan plan = plan_next_segment(index);
+  std::vector<uint32_t> unlisted;
+  if (!in_durable_horizon(index)) unlisted.push_back(index);
+  if (plan.discard && !in_durable_horizon(plan.segment)) unlisted.push_back(plan.segment);
+  if (!unlisted.empty()) write_header(unlisted);
   if (segments_[index].live()) reclaim(index);
   // The index of each segment is sized from the one before it (segments of one store hold
   // about the same number of frames), so it neither doubles its way up, copying and leaving
@@ -635,7 +644,7 @@ void SegmentStore::start_segment(int64_t capture_us) {
     current_ = index;
   }
   mark_dirty(uint64_t(at - file_.data()), kSegmentHeaderSize);
-  prepare_next_segment();
+  begin_next_segment(plan);
 }
 
 // Rings smaller than this keep every segment's footage until the writer needs the segment:
@@ -645,27 +654,38 @@ constexpr uint32_t kMinSegmentsToReclaimAhead = 8;
 // last minutes (events) read them.
 constexpr uint32_t kCachedRecentSegments = 4;
 
-void SegmentStore::prepare_next_segment() {
-  if (!preparer_) return;
-  uint32_t next;
+SegmentStore::NextSegmentPlan SegmentStore::plan_next_segment(uint32_t starting) const {
+  NextSegmentPlan plan;
+  if (!preparer_) return plan;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    next = choose_segment_to_reclaim();
+    plan.segment = choose_segment_to_reclaim(starting);
   }
-  if (next == UINT32_MAX) return;
-  const uint64_t offset = kDataOffset + uint64_t(next) * header_.segment_size;
-  bool discard = false;
-  if (segments_[next].live()) {
+  if (plan.segment == UINT32_MAX) return plan;
+  if (segments_[plan.segment].live()) {
     // Old footage whose pages are resident costs no read: the writer overwrites it in place.
-    if (header_.segment_count < kMinSegmentsToReclaimAhead) return;
-    if (prepare_ != PrepareAhead::Discard && preparer_->resident(offset, header_.segment_size)) return;
-    // Dropping its blocks writes to it: the header on disk lists it first (writer rule).
-    if (!in_durable_horizon(next)) write_header({next});
-    reclaim(next);
-    discard = true;
+    const uint64_t offset = kDataOffset + uint64_t(plan.segment) * header_.segment_size;
+    if (header_.segment_count < kMinSegmentsToReclaimAhead ||
+        (prepare_ != PrepareAhead::Discard && preparer_->resident(offset, header_.segment_size))) {
+      plan.segment = UINT32_MAX;
+      return plan;
+    }
+    plan.discard = true;
   }
-  reserve_ = next;
-  preparer_->prepare(next, offset, header_.segment_size, discard);
+  return plan;
+}
+
+void SegmentStore::begin_next_segment(const NextSegmentPlan& plan) {
+  if (!preparer_ || plan.segment == UINT32_MAX || plan.segment == current_) return;
+  if (plan.discard) {
+    // Dropping its blocks writes to it: the header on disk lists it (writer rule).
+    if (!in_durable_horizon(plan.segment)) return;
+    // A reader may have pinned it (or a protection covered it) since the plan: it stays.
+    if (!reclaim_if_unheld(plan.segment)) return;
+  }
+  reserve_ = plan.segment;
+  preparer_->prepare(plan.segment, kDataOffset + uint64_t(plan.segment) * header_.segment_size, header_.segment_size,
+                     plan.discard);
 }
 
 void SegmentStore::release_durable_segments() {
@@ -683,6 +703,17 @@ void SegmentStore::release_durable_segments() {
 
 void SegmentStore::reclaim(uint32_t index) {
   std::lock_guard<std::mutex> lock(mutex_);
+  reclaim_locked(index);
+}
+
+bool SegmentStore::reclaim_if_unheld(uint32_t index) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (segments_[index].pins > 0 || segment_protected(index)) return false;
+  reclaim_locked(index);
+  return true;
+}
+
+void SegmentStore::reclaim_locked(uint32_t index) {
   Segment& seg = segments_[index];
   for (uint32_t s = 0; s < streams_.size(); ++s) {
     const auto& frames = seg.frames[s];

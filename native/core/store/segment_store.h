@@ -280,13 +280,21 @@ class SegmentStore {
   void verify_index_block(uint32_t index, VerifyReport& report) const;
   bool in_durable_horizon(uint32_t segment) const;
   void start_drive();
-  uint32_t choose_segment_to_reclaim() const;  // UINT32_MAX when none
+  uint32_t choose_segment_to_reclaim(uint32_t exclude = UINT32_MAX) const;  // UINT32_MAX when none
   void start_segment(int64_t now_us);
   void reclaim(uint32_t segment);
-  // After a segment is started: the one after it is made ready on the preparer's thread.
-  // Old footage that is not resident is reclaimed now (one segment early) so that its
-  // blocks can be dropped instead of read back.
-  void prepare_next_segment();
+  void reclaim_locked(uint32_t segment);     // caller holds mutex()
+  bool reclaim_if_unheld(uint32_t segment);  // false when pinned or protected
+  // The segment the writer will start after `starting`, made ready on the preparer's
+  // thread once `starting` is under way. Old footage that is not resident is reclaimed
+  // then (one segment early), so that its blocks can be dropped instead of read back; the
+  // plan is made first so that one header write lists both segments (writer rule).
+  struct NextSegmentPlan {
+    uint32_t segment = UINT32_MAX;
+    bool discard = false;
+  };
+  NextSegmentPlan plan_next_segment(uint32_t starting) const;
+  void begin_next_segment(const NextSegmentPlan& plan);
   // After the watermark advanced: durable, older segments leave the page cache.
   void release_durable_segments();
   bool segment_protected(uint32_t segment) const;
