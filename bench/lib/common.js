@@ -1,6 +1,7 @@
 // Shared helpers for the benchmark suites: fixtures, store recording, benchmark.js wrappers,
 // ffmpeg, and the row format every suite returns.
 import Benchmark from 'benchmark';
+import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -177,4 +178,31 @@ export function procStatus() {
   const text = readFileSync('/proc/self/status', 'utf8');
   const get = (k) => Number((new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(text) || [])[1] || NaN) * 1024;
   return { rssAnon: get('RssAnon'), rssFile: get('RssFile'), rssShmem: get('RssShmem'), hwm: get('VmHWM'), rss: get('VmRSS') };
+}
+
+/** Bytes this process has caused to be read from storage (/proc/self/io read_bytes). */
+export function storageReadBytes() {
+  return Number(/^read_bytes:\s+(\d+)/m.exec(readFileSync('/proc/self/io', 'utf8'))[1]);
+}
+
+/** Page faults (minor + major) taken so far by the JS thread (/proc/self/task/<pid>/stat). */
+export function jsThreadFaults() {
+  const fields = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return Number(fields[7]) + Number(fields[9]);  // minflt, majflt (fields 10 and 12 of stat)
+}
+
+/**
+ * Drops a file's pages from the page cache (posix_fadvise DONTNEED through GNU dd), as a
+ * device that just booted has them: nothing of it in memory. Dirty or mapped pages stay:
+ * call it on a closed, synced file.
+ */
+export function dropFromCache(path) {
+  const r = spawnSync('dd', [`if=${path}`, 'iflag=nocache', 'count=0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  if (r.status !== 0) throw new Error(`cannot drop ${path} from the page cache: ${r.stderr}`);
+}
+
+/** The median of a list of numbers. */
+export function median(values) {
+  const s = [...values].sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }

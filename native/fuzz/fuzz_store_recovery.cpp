@@ -7,6 +7,8 @@
 // Input: [mode][8192 header bytes if mode & 1][segment bytes...]
 //   mode & 1: the input carries the header slots     mode & 2: open writable (cuts torn tails)
 //   mode & 4: open with verify_full (every payload CRC-checked)
+//   mode & 8: then a u32 T; the input's last T bytes go to the end of segment 0 (its index
+//             block and footer, format 3), the rest to its start as usual
 // The template header's durable watermark is 1, so every record is past it and gets the full
 // check. A header from the input may vouch for records (watermark above them, outside the
 // horizon): open then trusts their header CRC alone, by design (format v2), and a damaged
@@ -78,6 +80,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::memcpy(image.data(), data, n);
     data += n;
     size -= n;
+  }
+  if ((mode & 8) && size >= 4) {
+    uint32_t tail = 0;
+    std::memcpy(&tail, data, 4);
+    data += 4;
+    size -= 4;
+    tail = uint32_t(std::min<size_t>({tail, size, kSegmentSize}));
+    std::memcpy(image.data() + kDataOffset + kSegmentSize - tail, data + size - tail, tail);
+    size -= tail;
   }
   std::memcpy(image.data() + kDataOffset, data, std::min<size_t>(size, kFileSize - kDataOffset));
 

@@ -79,13 +79,23 @@ try {
   await store.close();
   const image = readFileSync(path);
   const seg = image.subarray(65536);
-  // The used part of segment 0 (records end where zeros start).
-  let used = seg.length;
-  while (used > 0 && seg[used - 1] === 0) used--;
+  // The used part of segment 0: where its records end, as its index block (format 3,
+  // written at close) says.
+  const footer0 = seg.subarray(1048576 - 64, 1048576);
+  if (footer0.readUInt32LE(0) !== 0x58494352) throw new Error('make-seeds: segment 0 was not sealed at close');
+  const used = footer0.readUInt32LE(28);
   const cut = small ? Math.min(used, 24 * 1024) : used;
   put('store_recovery', 'segment-only', Buffer.concat([Buffer.from([0]), seg.subarray(0, cut)]));
   put('store_recovery', 'with-header', Buffer.concat([Buffer.from([1]), image.subarray(0, 8192), seg.subarray(0, cut)]));
   if (!small) put('store_recovery', 'writable', Buffer.concat([Buffer.from([2]), seg.subarray(0, cut)]));
+  // Format 3: segment 0 sealed at close, its index block at the segment's end; the header
+  // slots of the close vouch for its records (mode 1 | 8: header, head, then the tail).
+  {
+    const tail = footer0.readUInt32LE(36) + 64;
+    const t = Buffer.alloc(4);
+    t.writeUInt32LE(tail);
+    put('store_recovery', 'sealed', Buffer.concat([Buffer.from([1 | 8]), image.subarray(0, 8192), t, seg.subarray(0, used), seg.subarray(1048576 - tail, 1048576)]));
+  }
   for (const [name, file] of [['clip.mp4', mp4], ['clip.fmp4', fmp4]]) {
     const b = readFileSync(file);
     if (small && b.length > 40 * 1024) continue;

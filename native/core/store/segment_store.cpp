@@ -214,6 +214,7 @@ void SegmentStore::write_closing_header() {
 }
 
 void SegmentStore::write_header_slot() {
+  drive_header_pending_ = false;
   header_.counters.resize(streams_.size());
   for (size_t i = 0; i < streams_.size(); ++i)
     header_.counters[i] = {streams_[i].overwritten_frames, streams_[i].dropped_frames, streams_[i].rejected_units};
@@ -260,13 +261,17 @@ void SegmentStore::end_flush(uint64_t watermark, bool ok) {
 
 void SegmentStore::start_drive() {
   drive_id_ = header_.next_drive_id++;
-  write_header();
+  // Written (synchronously) before the drive's first segment, not here: an open that
+  // writes nothing writes no header (a warm open is then a few milliseconds, not a sync).
+  drive_header_pending_ = true;
   current_ = UINT32_MAX;  // each drive starts in a fresh segment
-  // The drive's first segment too. A header listing it is written first if it is not
-  // listed already (the one just written lists the segments the writer reclaims next).
+  // The drive's first segment too, when it is free: footage is reclaimed when the writer
+  // first writes, never by an open alone (a camera switched on and off keeps its footage).
   NextSegmentPlan plan = plan_next_segment(UINT32_MAX);
-  if (plan.discard && !in_durable_horizon(plan.segment)) write_header({plan.segment});
-  begin_next_segment(plan);
+  if (plan.segment != UINT32_MAX && !segments_[plan.segment].live()) {
+    if (plan.discard && !in_durable_horizon(plan.segment)) write_header({plan.segment});
+    begin_next_segment(plan);
+  }
   for (auto& st : streams_) {
     st.seen_random_access = false;  // decoding a new drive starts at its first random access point
     st.sets = h264::ParameterSets();
@@ -601,8 +606,19 @@ void SegmentStore::start_segment(int64_t capture_us) {
   std::vector<uint32_t> unlisted;
   if (!in_durable_horizon(index)) unlisted.push_back(index);
   if (plan.discard && !in_durable_horizon(plan.segment)) unlisted.push_back(plan.segment);
-  if (!unlisted.empty()) write_header(unlisted);
-  if (segments_[index].live()) reclaim(index);
+  if (!unlisted.empty() || drive_header_pending_) write_header(unlisted);
+  const bool index_was_live = segments_[index].live();
+  if (index_was_live) reclaim(index);
+  // Old footage the preparer did not get to (the first segment a drive writes, or a plan
+  // overtaken by a pin): when it is not resident its blocks are dropped now, so the
+  // writer's page faults read nothing back. The writer waits for the drop alone.
+  if (preparer_ && index_was_live) {
+    const uint64_t offset = kDataOffset + uint64_t(index) * header_.segment_size;
+    if (prepare_ == PrepareAhead::Discard || !preparer_->resident(offset, header_.segment_size)) {
+      preparer_->prepare(index, offset, header_.segment_size, true);
+      preparer_->wait_discarded(index);
+    }
+  }
   // The index of each segment is sized from the one before it (segments of one store hold
   // about the same number of frames), so it neither doubles its way up, copying and leaving
   // freed blocks behind in the heap, nor keeps more than a little spare capacity.
@@ -662,16 +678,20 @@ SegmentStore::NextSegmentPlan SegmentStore::plan_next_segment(uint32_t starting)
     plan.segment = choose_segment_to_reclaim(starting);
   }
   if (plan.segment == UINT32_MAX) return plan;
-  if (segments_[plan.segment].live()) {
-    // Old footage whose pages are resident costs no read: the writer overwrites it in place.
-    const uint64_t offset = kDataOffset + uint64_t(plan.segment) * header_.segment_size;
-    if (header_.segment_count < kMinSegmentsToReclaimAhead ||
-        (prepare_ != PrepareAhead::Discard && preparer_->resident(offset, header_.segment_size))) {
-      plan.segment = UINT32_MAX;
-      return plan;
-    }
-    plan.discard = true;
+  // Pages that are resident cost no read: the writer overwrites them in place.
+  const uint64_t offset = kDataOffset + uint64_t(plan.segment) * header_.segment_size;
+  const bool cold = prepare_ == PrepareAhead::Discard || !preparer_->resident(offset, header_.segment_size);
+  if (!segments_[plan.segment].live()) {
+    // A free segment holds no footage: dropping its blocks (old bytes of a generation that
+    // recovery found unusable, or nothing at all) loses nothing.
+    plan.discard = cold;
+    return plan;
   }
+  if (header_.segment_count < kMinSegmentsToReclaimAhead || !cold) {
+    plan.segment = UINT32_MAX;
+    return plan;
+  }
+  plan.discard = true;
   return plan;
 }
 
@@ -681,7 +701,7 @@ void SegmentStore::begin_next_segment(const NextSegmentPlan& plan) {
     // Dropping its blocks writes to it: the header on disk lists it (writer rule).
     if (!in_durable_horizon(plan.segment)) return;
     // A reader may have pinned it (or a protection covered it) since the plan: it stays.
-    if (!reclaim_if_unheld(plan.segment)) return;
+    if (segments_[plan.segment].live() && !reclaim_if_unheld(plan.segment)) return;
   }
   reserve_ = plan.segment;
   preparer_->prepare(plan.segment, kDataOffset + uint64_t(plan.segment) * header_.segment_size, header_.segment_size,
@@ -935,14 +955,29 @@ void SegmentStore::verify_index_block(uint32_t index, VerifyReport& r) const {
 void SegmentStore::close() {
   std::unique_lock<std::shared_mutex> mapping(mapping_lock_);
   if (closed()) return;
-  if (preparer_) preparer_->stop();
+  if (preparer_) {
+    // The reserve's old blocks are dropped before the last header is written: a store
+    // closed cleanly then shows it as a free segment, not as footage to scan at open.
+    if (reserve_ != UINT32_MAX) preparer_->wait_discarded(reserve_);
+    preparer_->stop();
+  }
   if (file_.writable() && opened_) {
     if (current_ != UINT32_MAX) seal_segment(current_);
     sync(take_dirty_ranges());
     // After a failed flush its ranges were never synced: sync everything instead.
     if (flush_failed_) file_.sync_range(kDataOffset, file_.size() - kDataOffset);
     durable_seq_ = next_record_seq_;
-    write_closing_header();  // saves the counters and the durable watermark
+    // An open that wrote nothing (no header since, the counters as loaded) leaves the
+    // header it found: it is still true, and a close of a store that was only looked at
+    // then costs no sync.
+    bool counters_moved = false;
+    for (size_t i = 0; i < streams_.size(); ++i) {
+      StreamCounters c = i < header_.counters.size() ? header_.counters[i] : StreamCounters{};
+      counters_moved = counters_moved || c.overwritten != streams_[i].overwritten_frames ||
+                       c.dropped != streams_[i].dropped_frames || c.rejected != streams_[i].rejected_units;
+    }
+    if (header_writes_ > 0 || !drive_header_pending_ || counters_moved || durable_seq_ != header_.durable_record_seq)
+      write_closing_header();  // saves the counters and the durable watermark
   }
   std::lock_guard<std::mutex> lock(mutex_);
   file_.close();

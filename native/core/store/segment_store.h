@@ -338,6 +338,7 @@ class SegmentStore {
   bool flush_failed_ = false;
   uint64_t header_writes_ = 0;
   bool opened_ = false;
+  bool drive_header_pending_ = false;  // start_drive() ran; its header is written before the first segment
   PrepareAhead prepare_ = PrepareAhead::Auto;
   std::unique_ptr<SegmentPreparer> preparer_;  // writable stores only
   uint32_t reserve_ = UINT32_MAX;               // free segment being prepared for the writer  // construction completed: close() may write (a failed open writes nothing)

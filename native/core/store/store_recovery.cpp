@@ -239,8 +239,12 @@ bool SegmentStore::load_index_block(uint32_t index, const SegmentHeader& sh, uin
   const uint8_t* block = base + index_block_offset(size, f);
   // Check everything before changing anything: a block that disagrees with itself or with
   // the segment header is refused whole, and the records are scanned instead.
+  // Only where every record would be trusted from its header alone: all below the durable
+  // watermark (a segment holding later records is in the horizon; a header saying
+  // otherwise is damage, and the records are then checked in full).
   bool ok = f.first_record_seq == sh.first_record_seq && f.drive_id == sh.drive_id &&
-            f.first_record_seq + f.record_count <= end_seq;
+            f.first_record_seq + f.record_count <= end_seq &&
+            f.first_record_seq + f.record_count <= header_.durable_record_seq;
   uint64_t expect_offset = kSegmentHeaderSize, parameter_bytes = 0;
   for (uint32_t k = 0; ok && k < f.record_count; ++k) {
     IndexBlockEntry e = decode_index_entry(block + uint64_t(k) * kIndexEntrySize);
