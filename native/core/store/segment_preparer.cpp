@@ -44,6 +44,14 @@ void SegmentPreparer::release(uint64_t offset, uint64_t length) {
   wake_.notify_one();
 }
 
+void SegmentPreparer::restore(uint64_t offset, uint64_t length) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (stopping_) return;
+  jobs_.push_back({Job::Restore, UINT32_MAX, offset, length, false});
+  if (!thread_.joinable()) thread_ = std::thread([this] { run(); });
+  wake_.notify_one();
+}
+
 void SegmentPreparer::wait_discarded(uint32_t segment) {
   std::unique_lock<std::mutex> lock(mutex_);
   done_.wait(lock, [&] {
@@ -89,6 +97,13 @@ void SegmentPreparer::run() {
 
 void SegmentPreparer::execute(const Job& job) {
   uint8_t* at = file_.data() + job.offset;
+  if (job.kind == Job::Restore) {
+    if (::madvise(at, job.length, MADV_NORMAL) != 0) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      refused(errno);
+    }
+    return;
+  }
   if (job.kind == Job::Release) {
     // Unmapped first: the page cache keeps pages that a process still maps.
     int a = ::madvise(at, job.length, MADV_DONTNEED);
@@ -98,6 +113,14 @@ void SegmentPreparer::execute(const Job& job) {
     else if (b != 0) refused(b);
     else stats_.ranges_released++;
     return;
+  }
+  // While the segment is being written, a fault on a page not yet in the cache (the writer
+  // overtaking this thread) reads that page alone: read-around would read up to
+  // read_ahead_kb (8 MiB here) of the neighbouring segments' old footage. restore() undoes
+  // it once the segment is sealed, for exports that read it sequentially.
+  if (::madvise(at, job.length, MADV_RANDOM) != 0) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    refused(errno);
   }
   if (job.discard) {
     int rc = ::fallocate(file_.fd(), FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, off_t(job.offset), off_t(job.length));

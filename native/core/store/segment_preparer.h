@@ -39,6 +39,8 @@ class SegmentPreparer {
   void prepare(uint32_t segment, uint64_t offset, uint64_t length, bool discard);
   // Returns once no discard of `segment` is queued or running.
   void wait_discarded(uint32_t segment);
+  // A sealed segment: page faults read ahead again (exports read it sequentially).
+  void restore(uint64_t offset, uint64_t length);
   // Unmaps and drops the clean pages of a range that is durable and no longer written.
   void release(uint64_t offset, uint64_t length);
   // Whether every page of the range is in the page cache (mincore).
@@ -49,7 +51,7 @@ class SegmentPreparer {
 
  private:
   struct Job {
-    enum Kind { Prepare, Release } kind;
+    enum Kind { Prepare, Release, Restore } kind;
     uint32_t segment;
     uint64_t offset, length;
     bool discard;

@@ -578,7 +578,10 @@ uint32_t SegmentStore::choose_segment_to_reclaim(uint32_t exclude) const {
 }
 
 void SegmentStore::start_segment(int64_t capture_us) {
-  if (current_ != UINT32_MAX) seal_segment(current_);
+  if (current_ != UINT32_MAX) {
+    seal_segment(current_);
+    if (preparer_) preparer_->restore(kDataOffset + uint64_t(current_) * header_.segment_size, header_.segment_size);
+  }
   uint32_t index;
   {
     std::lock_guard<std::mutex> lock(mutex_);
