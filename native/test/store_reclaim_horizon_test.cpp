@@ -117,3 +117,24 @@ TEST(record_header_crc_covers_the_fields_not_the_payload) {
   rec[20] ^= 1;  // a header field
   CHECK(!record_header_crc_ok(rec.data()));
 }
+
+TEST(a_sealed_segment_stays_listed_until_a_watermark_passes_its_block) {
+  // Sealed after its last record (seq 60): a flush that took watermark 61 may have begun
+  // before the block was written, so only a later watermark lets it go.
+  std::vector<HorizonSegment> t = full_ring(64);
+  t[5].sealed = true;
+  std::vector<uint32_t> h;
+  CHECK(build_horizon(t, 63, UINT32_MAX, 61, h));
+  CHECK(has(h, 5));
+  CHECK(build_horizon(t, 63, UINT32_MAX, 62, h));
+  CHECK(!has(h, 5));
+}
+
+TEST(a_closed_horizon_lists_only_damaged_segments) {
+  std::vector<HorizonSegment> t = full_ring(64);
+  t[9].has_holes = true;
+  std::vector<uint32_t> h;
+  CHECK(build_closed_horizon(t, h));
+  CHECK_EQ(h.size(), 1u);
+  CHECK_EQ(h[0], 9u);
+}
