@@ -130,7 +130,10 @@ function checkDate(what: string, us: number, shown: string): number {
 export function microsToIso(us: number): string {
   us = Math.round(us);
   const ms = Math.floor(us / 1000);
-  const iso = new Date(ms).toISOString();
+  const date = new Date(ms);
+  // A Date reaches ±8.64e15 ms; beyond it (or NaN) toISOString() throws a bare RangeError.
+  if (Number.isNaN(date.getTime())) throw new InvalidArgumentError(`microsToIso() takes µs within ±8.64e18 (the range of a Date), got ${us}`);
+  const iso = date.toISOString();
   const rest = us - ms * 1000;
   return rest ? iso.replace('Z', `${String(rest).padStart(3, '0')}Z`) : iso;
 }

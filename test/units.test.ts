@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidArgumentError, MAX_TIME_US, MIN_TIME_US, parseDuration, parseSize, toMicros } from '../lib/index.js';
+import { InvalidArgumentError, MAX_TIME_US, MIN_TIME_US, microsToIso, parseDuration, parseSize, toMicros } from '../lib/index.js';
 
 describe('units', () => {
   it('parses sizes', () => {
@@ -88,6 +88,14 @@ describe('toMicros: times ringclip holds', () => {
     refused(new Date(8.64e15), '+275760-09-13T00:00:00.000Z is after');
     refused(new Date(NaN), 'pts is an invalid Date');
     refused('1969-13-45T00:00:00Z', 'is not an ISO-8601 time', undefined, 'or microseconds since the epoch');
+  });
+
+  it('microsToIso prints the ends of the range, and refuses what a Date cannot hold', () => {
+    expect(microsToIso(MIN_TIME_US)).toBe('1970-01-01T00:00:00.000Z');
+    expect(microsToIso(MAX_TIME_US)).toBe('2255-06-05T23:47:34.740991Z');
+    expect(microsToIso(-1)).toBe('1969-12-31T23:59:59.999999Z');
+    expect(() => microsToIso(1e300)).toThrow(InvalidArgumentError);
+    expect(() => microsToIso(NaN)).toThrow(/got NaN/);
   });
 
   it('a timeline that is not a date (Mp4Source) also takes numbers down to −(2^53 − 1)', () => {
