@@ -10,8 +10,8 @@ export { AnnexBWriteStream } from './write-stream.js';
 export type { WriteStreamOptions } from './write-stream.js';
 export * from './errors.js';
 export type * from './types.js';
-export { parseSize, parseDuration, toMicros, microsToIso, formatBytes } from './units.js';
-export type { TimeInput } from './units.js';
+export { parseSize, parseDuration, toMicros, microsToIso, formatBytes, MIN_TIME_US, MAX_TIME_US } from './units.js';
+export type { TimeInput, TimeRule } from './units.js';
 import { binding } from './binding.js';
 /** Version of the store file format this build reads and writes. */
 export const formatVersion: number = binding.formatVersion;

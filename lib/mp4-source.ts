@@ -8,6 +8,10 @@ import { Clip, type ClipOptions } from './clip.js';
 import { InvalidArgumentError, StoreClosedError } from './errors.js';
 import { toMicros } from './units.js';
 
+// A file without a capture time has its own timeline, which may start before 0 (frames an
+// edit list cuts off): bare µs may be negative here.
+const SOURCE_TIME = { timeline: true } as const;
+
 export interface Mp4SourceTrack {
   name: string;
   /** RFC 6381 codec string from the track's SPS, e.g. 'avc1.640028' (for MSE) */
@@ -62,10 +66,10 @@ export class Mp4Source {
   clip(options: Omit<ClipOptions, 'from' | 'to'> & { from: ClipOptions['from'] | { offset: number }; to: ClipOptions['to'] | { offset: number } }): Clip {
     const time = (v: ClipOptions['from'] | { offset: number }, what: string) => {
       if (typeof v === 'object' && v !== null && !(v instanceof Date) && 'offset' in v) {
-        if (typeof v.offset !== 'number' || !Number.isFinite(v.offset) || v.offset < 0) throw new InvalidArgumentError(`${what}.offset must be a non-negative number of seconds`);
-        return this.start + Math.round(v.offset * 1e6);
+        if (typeof v.offset !== 'number' || !Number.isFinite(v.offset) || v.offset < 0) throw new InvalidArgumentError(`${what}.offset must be a non-negative number of seconds, got ${v.offset}`);
+        return toMicros(this.start + Math.round(v.offset * 1e6), `${what} (start ${this.start} µs + offset ${v.offset} s)`, SOURCE_TIME);
       }
-      return toMicros(v as ClipOptions['from'], what);
+      return toMicros(v as ClipOptions['from'], what, SOURCE_TIME);
     };
     if (!options || options.from === undefined || options.to === undefined) throw new InvalidArgumentError('clip() needs { from, to }');
     const from = time(options.from, 'from');

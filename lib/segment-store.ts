@@ -75,6 +75,10 @@ export interface WriteOptions {
   dts?: TimeInput;
 }
 
+// Stored times are whole µs: a fraction would be changed silently, so it is refused. Query
+// bounds (frames, clip, protect, follow) are rounded instead.
+const STORED_TIME = { fractions: 'refuse' } as const;
+
 const FLUSH_NONE = 0, FLUSH_INTERVAL = 1, FLUSH_KEYFRAME = 2;
 
 function flushPolicy(option: FlushOption | undefined): { policy: number; intervalMs: number } {
@@ -190,8 +194,8 @@ export class SegmentStore extends EventEmitter<SegmentStoreEvents> {
     const id = this.streamId(stream);
     if (!(accessUnit instanceof Uint8Array)) throw new InvalidArgumentError('write() takes the access unit as a Buffer or Uint8Array');
     if (!options || options.pts === undefined) throw new InvalidArgumentError('write() needs { pts }: the capture time of the frame');
-    const pts = toMicros(options.pts, 'pts');
-    const dts = options.dts === undefined ? pts : toMicros(options.dts, 'dts');
+    const pts = toMicros(options.pts, 'pts', STORED_TIME);
+    const dts = options.dts === undefined ? pts : toMicros(options.dts, 'dts', STORED_TIME);
     const flags = this.#store.write(id, accessUnit, pts, dts, pts);
     this.#afterWrite(flags);
     return (flags & 1) !== 0;
@@ -253,7 +257,7 @@ export class SegmentStore extends EventEmitter<SegmentStoreEvents> {
     if (typeof fps !== 'number' || !(fps === 0 || (fps > 0 && fps <= 1000))) {
       throw new InvalidArgumentError(`fps must be a number from 0 (exclusive) to 1000, got ${fps}`);
     }
-    const start = options.start === undefined ? Date.now() * 1000 : toMicros(options.start, 'start');
+    const start = options.start === undefined ? Date.now() * 1000 : toMicros(options.start, 'start', STORED_TIME);
     return new AnnexBWriteStream(this, this.#store.createIngest(id, fps, start), stream);
   }
 
@@ -283,6 +287,7 @@ export class SegmentStore extends EventEmitter<SegmentStoreEvents> {
    */
   *frames(options: { stream: string; from?: TimeInput; to?: TimeInput; skipOverwritten?: boolean }): Generator<Frame> {
     const id = this.streamId(options.stream);
+    // Open ends reach past every stored time (the native side takes any safe integer).
     const from = options.from === undefined ? -Number.MAX_SAFE_INTEGER : toMicros(options.from, 'from');
     const to = options.to === undefined ? Number.MAX_SAFE_INTEGER : toMicros(options.to, 'to');
     const rows = this.#store.listFrames(id, from, to);

@@ -4,9 +4,11 @@
 #include <cmath>
 
 #include "addon_data.h"
+#include "convert.h"
 #include "errors.h"
 #include "mp4/writer.h"
 #include "objects.h"
+#include "util/time_range.h"
 
 namespace ringclip::addon {
 namespace {
@@ -36,23 +38,28 @@ class LiveMuxerObject : public Napi::ObjectWrap<LiveMuxerObject> {
                        });
   }
 
-  // new LiveMuxer([{ name, width, height, sps: [Uint8Array], pps: [Uint8Array] }])
+  // new LiveMuxer([{ name, width, height, sps: [Uint8Array], pps: [Uint8Array] }], creationTimeUs?)
   LiveMuxerObject(const Napi::CallbackInfo& info) : Napi::ObjectWrap<LiveMuxerObject>(info) {
-    Napi::Array tracks = info[0].As<Napi::Array>();
-    movie_.timescale = 90000;
-    for (uint32_t i = 0; i < tracks.Length(); ++i) {
-      Napi::Object t = tracks.Get(i).As<Napi::Object>();
-      mp4::Track track;
-      track.track_id = i + 1;
-      track.name = t.Get("name").As<Napi::String>();
-      track.timescale = 90000;
-      track.width = t.Get("width").As<Napi::Number>().Uint32Value();
-      track.height = t.Get("height").As<Napi::Number>().Uint32Value();
-      track.sps = byte_list(t.Get("sps").As<Napi::Array>());
-      track.pps = byte_list(t.Get("pps").As<Napi::Array>());
-      movie_.tracks.push_back(std::move(track));
-    }
-    if (info.Length() > 1 && info[1].IsNumber()) movie_.creation_time_us = int64_t(info[1].As<Napi::Number>().DoubleValue());
+    guarded(info.Env(), [&] {
+      Napi::Array tracks = info[0].As<Napi::Array>();
+      movie_.timescale = 90000;
+      for (uint32_t i = 0; i < tracks.Length(); ++i) {
+        Napi::Object t = tracks.Get(i).As<Napi::Object>();
+        mp4::Track track;
+        track.track_id = i + 1;
+        track.name = t.Get("name").As<Napi::String>();
+        track.timescale = 90000;
+        track.width = t.Get("width").As<Napi::Number>().Uint32Value();
+        track.height = t.Get("height").As<Napi::Number>().Uint32Value();
+        track.sps = byte_list(t.Get("sps").As<Napi::Array>());
+        track.pps = byte_list(t.Get("pps").As<Napi::Array>());
+        movie_.tracks.push_back(std::move(track));
+      }
+      if (info.Length() > 1 && !info[1].IsUndefined()) {
+        movie_.creation_time_us = to_safe_int64(info[1], "creation time");
+        check_time("a live stream's creation time", movie_.creation_time_us);
+      }
+    });
   }
 
   Napi::Value Init(const Napi::CallbackInfo& info) {
@@ -78,17 +85,20 @@ class LiveMuxerObject : public Napi::ObjectWrap<LiveMuxerObject> {
       Napi::Uint8Array sync = info[5].As<Napi::Uint8Array>();
       Napi::Array payloads = info[6].As<Napi::Array>();
       if (index >= movie_.tracks.size()) throw Error(ErrorCode::InvalidArgument, "no such live track");
+      const size_t n = payloads.Length();
+      if (dts.ElementLength() < n || pts.ElementLength() < n || durations.ElementLength() < n || sync.ElementLength() < n)
+        throw Error(ErrorCode::InvalidArgument, "fragment(): dts, pts, durations and sync need an entry per payload");
       // A movie whose only samples are this fragment's; the others stay empty.
       mp4::Movie m = movie_;
       mp4::Track& t = m.tracks[index];
       std::vector<Napi::Uint8Array> keep;  // the payload views stay referenced during the call
-      for (uint32_t i = 0; i < payloads.Length(); ++i) {
+      for (uint32_t i = 0; i < n; ++i) {
         Napi::Uint8Array p = payloads.Get(i).As<Napi::Uint8Array>();
         keep.push_back(p);
         mp4::Sample s;
-        s.dts = int64_t(dts[i]);
-        s.pts = int64_t(pts[i]);
-        s.duration = uint32_t(durations[i]);
+        s.dts = to_safe_int64(dts[i], "a live sample's dts (ticks)");
+        s.pts = to_safe_int64(pts[i], "a live sample's pts (ticks)");
+        s.duration = to_uint32(durations[i], "a live sample's duration (ticks)");
         s.sync = sync[i] != 0;
         s.data = ByteSpan{p.Data(), p.ByteLength()};
         t.samples.push_back(s);

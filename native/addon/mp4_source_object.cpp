@@ -1,6 +1,7 @@
 #include <cstdio>
 
 #include "addon_data.h"
+#include "convert.h"
 #include "errors.h"
 #include "export/mp4_source.h"
 #include "objects.h"
@@ -80,8 +81,8 @@ class Mp4SourceObject : public Napi::ObjectWrap<Mp4SourceObject> {
       if (!source_) throw Error(ErrorCode::Closed, "the MP4 source is closed");
       Napi::Object o = info[0].As<Napi::Object>();
       exporting::CutRequest req;
-      req.from_us = int64_t(o.Get("from").As<Napi::Number>().DoubleValue());
-      req.to_us = int64_t(o.Get("to").As<Napi::Number>().DoubleValue());
+      req.from_us = to_safe_int64(o.Get("from"), "from");
+      req.to_us = to_safe_int64(o.Get("to"), "to");
       req.exact = o.Get("exact").ToBoolean();
       req.allow_partial = o.Get("allowPartial").ToBoolean();
       Napi::Array indexes = o.Get("tracks").As<Napi::Array>();

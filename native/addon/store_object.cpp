@@ -2,6 +2,7 @@
 #include <string>
 
 #include "addon_data.h"
+#include "convert.h"
 #include "errors.h"
 #include "objects.h"
 #include "store/store_info.h"
@@ -9,7 +10,6 @@
 namespace ringclip::addon {
 namespace {
 
-int64_t to_i64(const Napi::Value& v) { return int64_t(v.As<Napi::Number>().DoubleValue()); }
 double num(int64_t v) { return double(v); }
 Napi::Value time_or_null(Napi::Env env, int64_t us) {
   if (us == INT64_MIN || us == INT64_MAX) return env.Null();
@@ -101,7 +101,7 @@ Napi::Value StoreObject::Create(const Napi::CallbackInfo& info) {
     std::string path = info[0].As<Napi::String>();
     Napi::Object o = info[1].As<Napi::Object>();
     store::SegmentStore::CreateOptions opts;
-    opts.capacity = uint64_t(o.Get("capacity").As<Napi::Number>().DoubleValue());
+    opts.capacity = to_safe_uint64(o.Get("capacity"), "capacity");
     opts.segment_size = o.Get("segmentSize").As<Napi::Number>().Uint32Value();
     Napi::Array streams = o.Get("streams").As<Napi::Array>();
     for (uint32_t i = 0; i < streams.Length(); ++i) opts.streams.push_back(streams.Get(i).As<Napi::String>());
@@ -136,7 +136,10 @@ Napi::Value StoreObject::Write(const Napi::CallbackInfo& info) {
   return guarded(env, [&]() -> Napi::Value {
     uint32_t stream = info[0].As<Napi::Number>().Uint32Value();
     Napi::Uint8Array bytes = info[1].As<Napi::Uint8Array>();
-    store::WriteResult r = store_->write(stream, bytes.Data(), bytes.ByteLength(), to_i64(info[2]), to_i64(info[3]), to_i64(info[4]));
+    int64_t pts = to_safe_int64(info[2], "pts");
+    int64_t dts = to_safe_int64(info[3], "dts");
+    int64_t capture = to_safe_int64(info[4], "capture time");
+    store::WriteResult r = store_->write(stream, bytes.Data(), bytes.ByteLength(), pts, dts, capture);
     return Napi::Number::New(env, (r.stored ? 1 : 0) | (r.events_pending ? 2 : 0) | (r.random_access ? 4 : 0));
   });
 }
@@ -247,14 +250,16 @@ Napi::Value StoreObject::Recovery(const Napi::CallbackInfo& info) {
 Napi::Value StoreObject::Protect(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
-    return Napi::Number::New(env, double(store_->protect(to_i64(info[0]), to_i64(info[1]))));
+    int64_t from = to_safe_int64(info[0], "from");
+    int64_t to = to_safe_int64(info[1], "to");
+    return Napi::Number::New(env, double(store_->protect(from, to)));
   });
 }
 
 Napi::Value StoreObject::ReleaseProtection(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
-    store_->release_protection(uint64_t(info[0].As<Napi::Number>().DoubleValue()));
+    store_->release_protection(to_safe_uint64(info[0], "protection id"));
     return env.Undefined();
   });
 }
@@ -334,8 +339,11 @@ Napi::Value StoreObject::ListFrames(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
     if (store_->closed()) throw Error(ErrorCode::Closed, "the store is closed");
+    uint32_t stream = info[0].As<Napi::Number>().Uint32Value();
+    int64_t from = to_safe_int64(info[1], "from");
+    int64_t to = to_safe_int64(info[2], "to");
     std::lock_guard<std::mutex> lock(store_->mutex());
-    return frame_rows(env, store::find_frames(*store_, info[0].As<Napi::Number>().Uint32Value(), to_i64(info[1]), to_i64(info[2])));
+    return frame_rows(env, store::find_frames(*store_, stream, from, to));
   });
 }
 
@@ -344,9 +352,10 @@ Napi::Value StoreObject::ListFramesAfter(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
     if (store_->closed()) throw Error(ErrorCode::Closed, "the store is closed");
+    uint32_t stream = info[0].As<Napi::Number>().Uint32Value();
+    int64_t after = to_safe_int64(info[1], "after dts");
     std::lock_guard<std::mutex> lock(store_->mutex());
-    return frame_rows(env, store::frames_after(*store_, info[0].As<Napi::Number>().Uint32Value(), to_i64(info[1]),
-                                               info[2].As<Napi::Number>().Uint32Value()));
+    return frame_rows(env, store::frames_after(*store_, stream, after, info[2].As<Napi::Number>().Uint32Value()));
   });
 }
 
@@ -372,13 +381,15 @@ Napi::Value StoreObject::StreamConfig(const Napi::CallbackInfo& info) {
 
 Napi::Value StoreObject::PinIfLive(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  uint32_t segment = info[0].As<Napi::Number>().Uint32Value();
-  uint64_t seq = uint64_t(info[1].As<Napi::Number>().DoubleValue());
-  std::lock_guard<std::mutex> lock(store_->mutex());
-  if (store_->closed() || segment >= store_->segments().size() || store_->segments()[segment].seq != seq)
-    return Napi::Boolean::New(env, false);
-  store_->pin_locked(segment);
-  return Napi::Boolean::New(env, true);
+  return guarded(env, [&]() -> Napi::Value {
+    uint32_t segment = info[0].As<Napi::Number>().Uint32Value();
+    uint64_t seq = to_safe_uint64(info[1], "segment sequence");
+    std::lock_guard<std::mutex> lock(store_->mutex());
+    if (store_->closed() || segment >= store_->segments().size() || store_->segments()[segment].seq != seq)
+      return Napi::Boolean::New(env, false);
+    store_->pin_locked(segment);
+    return Napi::Boolean::New(env, true);
+  });
 }
 
 Napi::Value StoreObject::Unpin(const Napi::CallbackInfo& info) {
@@ -442,8 +453,10 @@ Napi::Value StoreObject::CreateIngest(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
     Napi::Object obj = addon_data(env).ingest.New({});
-    IngestObject::Unwrap(obj)->Init(store_, info[0].As<Napi::Number>().Uint32Value(),
-                                     info[1].As<Napi::Number>().DoubleValue(), to_i64(info[2]));
+    uint32_t stream = info[0].As<Napi::Number>().Uint32Value();
+    double fps = info[1].As<Napi::Number>().DoubleValue();
+    int64_t start = to_safe_int64(info[2], "start");
+    IngestObject::Unwrap(obj)->Init(store_, stream, fps, start);
     return obj;
   });
 }
@@ -453,8 +466,8 @@ Napi::Value StoreObject::Clip(const Napi::CallbackInfo& info) {
   return guarded(env, [&]() -> Napi::Value {
     Napi::Object o = info[0].As<Napi::Object>();
     store::ClipRequest req;
-    req.from_us = to_i64(o.Get("from"));
-    req.to_us = to_i64(o.Get("to"));
+    req.from_us = to_safe_int64(o.Get("from"), "from");
+    req.to_us = to_safe_int64(o.Get("to"), "to");
     Napi::Array streams = o.Get("streams").As<Napi::Array>();
     for (uint32_t i = 0; i < streams.Length(); ++i) req.streams.push_back(streams.Get(i).As<Napi::Number>().Uint32Value());
     req.exact = o.Get("exact").ToBoolean();

@@ -1,6 +1,7 @@
 #include <shared_mutex>
 
 #include "addon_data.h"
+#include "convert.h"
 #include "errors.h"
 #include "export/file_output.h"
 #include "objects.h"
@@ -104,8 +105,8 @@ Napi::Value VirtualFileObject::Read(const Napi::CallbackInfo& info) {
       lock = std::shared_lock<std::shared_mutex>(store_->mapping_lock());
       if (store_->closed()) throw Error(ErrorCode::Closed, "the store is closed");
     }
-    uint64_t start = uint64_t(info[0].As<Napi::Number>().DoubleValue());
-    uint64_t end = uint64_t(info[1].As<Napi::Number>().DoubleValue());
+    uint64_t start = to_safe_uint64(info[0], "start");
+    uint64_t end = to_safe_uint64(info[1], "end");
     if (end > file_->size()) end = file_->size();
     if (start > end) start = end;
     Napi::Buffer<uint8_t> out = Napi::Buffer<uint8_t>::New(env, size_t(end - start));

@@ -4,14 +4,16 @@
 #include <cmath>
 #include <ctime>
 
+#include "mp4/movie_time.h"
 #include "util/error.h"
+#include "util/time_range.h"
 
 namespace ringclip::exporting {
 namespace {
 
 constexpr uint32_t kTimescale = 90000;
 
-int64_t to_ticks(int64_t us) { return int64_t(std::llround(double(us) * kTimescale / 1e6)); }
+int64_t to_ticks(int64_t us) { return mp4::rescale_signed(us, 1000000, kTimescale); }
 
 struct Selected {
   const SourceTrack* track;
@@ -26,10 +28,21 @@ Selected select(const SourceTrack& track, const CutRequest& req, CutTrackReport&
   const std::string& name = track.name;
   const auto& all = track.samples;
   int64_t retained_from = INT64_MAX, retained_to = INT64_MIN;
+  int64_t earliest_dts = INT64_MAX, latest_dts = INT64_MIN;
   for (const SourceSample& s : all) {
     retained_from = std::min(retained_from, s.pts_us);
     retained_to = std::max(retained_to, s.pts_us);
+    earliest_dts = std::min(earliest_dts, s.dts_us);
+    latest_dts = std::max(latest_dts, s.dts_us);
   }
+  // The cut subtracts and rescales these times: outside the timeline range that could
+  // overflow. Sources refuse such times when they take them in; this keeps the cutter safe
+  // for a source that did not.
+  if (!all.empty() && (std::min(retained_from, earliest_dts) < kMinTimelineUs || std::max(retained_to, latest_dts) > kMaxTimeUs))
+    throw Error(ErrorCode::InvalidData, "'" + name + "' holds frames timed from " + std::to_string(std::min(retained_from, earliest_dts)) +
+                                            " to " + std::to_string(std::max(retained_to, latest_dts)) +
+                                            " µs, outside the timelines ringclip holds (" + std::to_string(kMinTimelineUs) + " to " +
+                                            std::to_string(kMaxTimeUs) + " µs)");
   auto retained = [&] {
     return all.empty() ? std::string("nothing of '" + name + "' is retained")
                        : "'" + name + "' retains " + format_time_us(retained_from) + " to " + format_time_us(retained_to);
@@ -133,8 +146,14 @@ Selected select(const SourceTrack& track, const CutRequest& req, CutTrackReport&
 
 std::string format_time_us(int64_t us) {
   if (us == INT64_MIN || us == INT64_MAX) return "(none)";
-  time_t secs = time_t(us >= 0 ? us / 1000000 : (us - 999999) / 1000000);
-  int ms = int((us - int64_t(secs) * 1000000) / 1000);
+  // Floor division without forming us - 999999 (which overflows near INT64_MIN).
+  int64_t whole = us / 1000000, frac = us % 1000000;
+  if (frac < 0) {
+    frac += 1000000;
+    whole -= 1;
+  }
+  time_t secs = time_t(whole);
+  int ms = int(frac / 1000);
   struct tm tm;
   gmtime_r(&secs, &tm);
   char buf[40];
@@ -151,6 +170,8 @@ bool CutResult::partial() const {
 }
 
 CutResult cut_clip(const std::vector<SourceTrack>& tracks, const CutRequest& req) {
+  check_timeline_time("a clip's 'from'", req.from_us);
+  check_timeline_time("a clip's 'to'", req.to_us);
   if (req.to_us <= req.from_us) throw Error(ErrorCode::InvalidArgument, "a clip's 'to' must be after its 'from'");
   if (tracks.empty()) throw Error(ErrorCode::InvalidArgument, "a clip needs at least one stream");
   CutResult result;

@@ -6,16 +6,20 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cmath>
+#include <algorithm>
 #include <cstring>
 
+#include "mp4/movie_time.h"
 #include "mp4/reader.h"
 #include "util/error.h"
+#include "util/time_range.h"
 
 namespace ringclip::exporting {
 namespace {
 
-int64_t to_us(int64_t ticks, uint32_t timescale) { return int64_t(std::llround(double(ticks) * 1e6 / timescale)); }
+// Saturates for ticks beyond what µs can count (a hostile file); the range check that
+// follows refuses those.
+int64_t to_us(int64_t ticks, uint32_t timescale) { return mp4::rescale_signed(ticks, timescale, 1000000); }
 
 }  // namespace
 
@@ -45,10 +49,10 @@ std::shared_ptr<Mp4Source> Mp4Source::open(const std::string& path) {
   src->data_ = static_cast<const uint8_t*>(p);
   try {
     src->movie_ = mp4::read_movie(ByteSpan{src->data_, src->size_});
+    src->build_tracks();
   } catch (const Error& e) {
     throw Error(e.code(), "'" + path + "': " + e.what());
   }
-  src->build_tracks();
   return src;
 }
 
@@ -57,19 +61,22 @@ Mp4Source::~Mp4Source() {
 }
 
 void Mp4Source::build_tracks() {
-  // Files from before 1970 (a zero creation time is 1904) have no usable capture time.
-  origin_us_ = movie_.creation_time_us > 0 ? movie_.creation_time_us : 0;
+  // Files from before 1970 (a zero creation time is 1904), or after the latest time
+  // ringclip holds (2255: only a damaged or hostile file), have no usable capture time.
+  origin_us_ = movie_.creation_time_us > 0 && movie_.creation_time_us <= kMaxTimeUs ? movie_.creation_time_us : 0;
   for (size_t i = 0; i < movie_.tracks.size(); ++i) {
     const mp4::Track& t = movie_.tracks[i];
     if (t.samples.empty()) continue;
     SourceTrack st;
     st.name = t.name.empty() ? "track" + std::to_string(t.track_id) : t.name;
     // Presentation on the movie timeline: an empty edit delays the track; the first media
-    // edit says which media time is presented first.
-    int64_t delay_us = 0, media_start = t.samples.front().pts;
+    // edit says which media time is presented first. Sums are kept in 128 bits: a file's
+    // durations and ticks may add up past int64 before the range check can refuse them.
+    __int128 delay_us = 0;
+    int64_t media_start = t.samples.front().pts;
     bool have_media = false;
     for (const mp4::Edit& e : t.edits) {
-      if (e.media_time < 0 && !have_media) delay_us += to_us(int64_t(e.segment_duration), movie_.timescale);
+      if (e.media_time < 0 && !have_media) delay_us += mp4::rescale(e.segment_duration, movie_.timescale, 1000000);
       else if (!have_media) {
         media_start = e.media_time;
         have_media = true;
@@ -78,7 +85,15 @@ void Mp4Source::build_tracks() {
     if (!have_media) {
       for (const mp4::Sample& s : t.samples) media_start = std::min(media_start, s.pts);
     }
-    int64_t shift = origin_us_ + delay_us - to_us(media_start, t.timescale);
+    const __int128 shift = __int128(origin_us_) + delay_us - to_us(media_start, t.timescale);
+    auto timeline_us = [&](int64_t ticks, const char* what) -> int64_t {
+      __int128 us = shift + to_us(ticks, t.timescale);
+      if (us < kMinTimelineUs || us > kMaxTimeUs)
+        throw Error(ErrorCode::InvalidData, "track '" + st.name + "' has a " + what + " time of " + std::to_string(ticks) + " ticks (" +
+                                                std::to_string(t.timescale) + " ticks/s), which lies outside the timelines ringclip can cut (" +
+                                                std::to_string(kMinTimelineUs) + " to " + std::to_string(kMaxTimeUs) + " µs)");
+      return int64_t(us);
+    };
     SourceConfig config;
     config.id = 1;
     config.sps = t.sps;
@@ -91,8 +106,8 @@ void Mp4Source::build_tracks() {
     st.samples.reserve(t.samples.size());
     for (const mp4::Sample& s : t.samples) {
       SourceSample ss;
-      ss.dts_us = shift + to_us(s.dts, t.timescale);
-      ss.pts_us = shift + to_us(s.pts, t.timescale);
+      ss.dts_us = timeline_us(s.dts, "decode");
+      ss.pts_us = timeline_us(s.pts, "presentation");
       ss.random_access = s.sync ? 1 : 0;
       ss.config = 1;
       ss.data = s.data;

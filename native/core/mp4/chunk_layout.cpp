@@ -11,7 +11,10 @@ MdatLayout layout_chunks(const Movie& movie, double chunk_seconds) {
   size_t estimate = 0;
   for (const Track& t : movie.tracks) {
     uint64_t seconds = t.timescale ? media_duration(t) / t.timescale : 0;
-    estimate += size_t(seconds / chunk_seconds) + 2;
+    // A chunk holds at least one sample: sparse samples over a long time (durations of
+    // hours) must not reserve a chunk per chunk_seconds.
+    const double by_time = double(seconds) / chunk_seconds + 2;
+    estimate += by_time < double(t.samples.size()) ? size_t(by_time) : t.samples.size();
   }
   layout.chunks.reserve(estimate);
 

@@ -14,6 +14,16 @@ uint64_t rescale(uint64_t value, uint32_t from, uint32_t to) {
   return scaled > UINT64_MAX ? UINT64_MAX : uint64_t(scaled);
 }
 
+int64_t rescale_signed(int64_t value, uint32_t from, uint32_t to) {
+  if (from == 0) return 0;
+  __int128 product = static_cast<__int128>(value) * to;
+  __int128 half = from / 2;
+  __int128 scaled = product >= 0 ? (product + half) / from : -((-product + half) / from);
+  if (scaled > INT64_MAX) return INT64_MAX;
+  if (scaled < INT64_MIN) return INT64_MIN;
+  return int64_t(scaled);
+}
+
 uint64_t media_duration(const Track& track) {
   uint64_t total = 0;
   for (const Sample& s : track.samples) total += s.duration;

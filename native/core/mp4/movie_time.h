@@ -10,6 +10,11 @@ namespace ringclip::mp4 {
 // value * to / from, rounded to nearest, without 64-bit overflow.
 uint64_t rescale(uint64_t value, uint32_t from, uint32_t to);
 
+// value * to / from for signed clock values (µs <-> track ticks), rounded half away from
+// zero, computed exactly in 128 bits and saturated at the int64 limits: a hostile file's
+// ticks can lie far outside what µs can express, and callers range-check the result.
+int64_t rescale_signed(int64_t value, uint32_t from, uint32_t to);
+
 // Sum of sample durations, in the track timescale (mdhd duration).
 uint64_t media_duration(const Track& track);
 // How long the track plays in the movie timescale (tkhd duration): the edit list's total

@@ -3,6 +3,7 @@
 #include <optional>
 
 #include "util/error.h"
+#include "util/time_range.h"
 
 namespace ringclip::store {
 namespace {
@@ -87,6 +88,8 @@ std::optional<exporting::CutResult> clean_cut(const std::vector<exporting::Sourc
 }  // namespace
 
 StoreClip::StoreClip(std::shared_ptr<SegmentStore> owner, const ClipRequest& req) : store_(std::move(owner)) {
+  check_time("a clip's 'from'", req.from_us);
+  check_time("a clip's 'to'", req.to_us);
   SegmentStore& store = *store_;
   std::lock_guard<std::mutex> lock(store.mutex());
   if (store.closed()) throw Error(ErrorCode::Closed, "the store is closed");

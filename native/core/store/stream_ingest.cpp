@@ -1,9 +1,11 @@
 #include "store/stream_ingest.h"
 
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 
 #include "util/error.h"
+#include "util/time_range.h"
 
 namespace ringclip::store {
 
@@ -15,6 +17,7 @@ StreamIngest::StreamIngest(SegmentStore& store, uint32_t stream, double fps, int
       assembler_([this](const h264::AccessUnit& unit) { on_unit(unit); }) {
   if (stream >= store.streams().size()) throw Error(ErrorCode::InvalidArgument, "no stream number " + std::to_string(stream));
   if (fps < 0 || fps > 1000 || std::isnan(fps)) throw Error(ErrorCode::InvalidArgument, "fps must be between 0 (exclusive) and 1000");
+  check_time("a write stream's start", start_us);
 }
 
 void StreamIngest::feed(const uint8_t* data, size_t size) {
@@ -104,13 +107,34 @@ void StreamIngest::on_release(const h264::PresentationOrder::Released& r) {
   // Releases come in decode order, so the unit is the oldest one held.
   Held h = std::move(held_.front());
   held_.pop_front();
-  double frame_us = 1e6 / fps_;
-  int64_t dts = start_us_ + int64_t(std::llround((double(r.decode_index) - depth_) * frame_us));
-  int64_t pts = start_us_ + int64_t(std::llround((double(r.presentation_index) - depth_) * frame_us));
+  int64_t dts = frame_time("decode", r.decode_index);
+  int64_t pts = frame_time("presentation", r.presentation_index);
   WriteResult w = store_.append(stream_, h.unit, assembler_.parameter_sets(), pts, dts, pts);
   if (w.stored) stored_++;
   else dropped_++;
   give_back_buffer(std::move(h.bytes));
+}
+
+int64_t StreamIngest::frame_time(const char* what, uint64_t index) const {
+  // A tiny frame rate (fps is a double; VUI timing can claim one frame an hour) can carry
+  // the n-th frame past the latest time a store holds; decode times start `depth_` frames
+  // before `start`, so a stream starting at the epoch with B-frames reaches before 1970.
+  // Checked in double before converting, so the conversion itself stays defined.
+  const double offset_us = (double(index) - depth_) * (1e6 / fps_);
+  const double time_us = double(start_us_) + offset_us;
+  if (!(time_us >= double(kMinTimeUs) && time_us <= double(kMaxTimeUs))) {
+    char value[48], fps[32];
+    std::snprintf(value, sizeof value, std::fabs(time_us) < 1e18 ? "%.0f" : "%.6g", time_us);
+    std::snprintf(fps, sizeof fps, "%g", fps_);
+    throw Error(ErrorCode::InvalidArgument,
+                "stream '" + store_.streams()[stream_].name + "': the " + what + " time of frame " + std::to_string(index) +
+                    " (from the start " + iso_time_us(start_us_) + " at " + fps + " fps" +
+                    (depth_ ? ", " + std::to_string(depth_) + " frames of reordering" : std::string()) + ") is " + value +
+                    " µs, outside the times ringclip holds: " + time_range_text());
+  }
+  const int64_t us = start_us_ + int64_t(std::llround(offset_us));
+  check_time(what, us);  // rounding at the very edge of the range
+  return us;
 }
 
 }  // namespace ringclip::store

@@ -38,6 +38,8 @@ class StreamIngest {
   void give_back_buffer(std::vector<uint8_t> buffer);
   void on_release(const h264::PresentationOrder::Released& r);
   void count_rejections();
+  // start + (index - reorder depth) frames, in µs; Error(InvalidArgument) outside the times a store holds.
+  int64_t frame_time(const char* what, uint64_t index) const;
 
   SegmentStore& store_;
   uint32_t stream_;
