@@ -83,8 +83,10 @@ describe("prepareAhead: 'discard'", () => {
     const path = `${tmp.dir}/auto.ring`;
     const store = await SegmentStore.create(path, { capacity: 65536 + SEGMENTS * SEGMENT, segmentSize: SEGMENT, streams: ['cabin'] });
     for (let k = 0; k < 30 * 150; k++) store.write('cabin', units[k % units.length]!, { pts: ptsOf(k) });
+    // Every segment holds footage: none was reclaimed before the writer needed it (free
+    // segments of the fresh file may have had their blocks dropped: they held nothing).
     expect(store.info().liveSegments).toBe(SEGMENTS);
-    expect(store.prepareStats.segmentsDiscarded).toBe(0);
+    expect(store.prepareStats.hintFailures).toBe(0);
     await store.close();
   });
 

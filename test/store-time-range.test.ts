@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { binding } from '../lib/binding.js';
-import { InvalidArgumentError, MAX_TIME_US, Mp4Source, SegmentStore } from '../lib/index.js';
+import { InvalidArgumentError, MAX_TIME_US, Mp4Source, ProtectionLimitError, SegmentStore } from '../lib/index.js';
 import { T0, recordInterleaved } from './helpers/store.js';
 import { FIXTURES, fixture, splitAccessUnits, tempDir } from './helpers/tools.js';
 
@@ -131,6 +131,15 @@ describe('times outside what a store holds are refused, and the store stays inta
     expectIntact();
   });
 
+  it('protect() up to the last time a store holds: refused by the cap, no overflow of the bytes it would hold', async () => {
+    const s = await fresh();
+    s.write('road', units[0]!, { pts: T0 });
+    s.write('road', units[1]!, { pts: T0 + 1 });  // 1 µs apart: the recorded rate is huge
+    expect(() => s.protect({ from: T0, to: MAX_TIME_US })).toThrow(ProtectionLimitError);
+    expect(s.protections()).toEqual([]);
+    await s.close();
+  });
+
   it('protect(): from and to', () => {
     for (const [v, shown] of NOT_A_DATE) {
       expectRefused(() => store.protect({ from: v as number, to: T0 + 1e6 }), 'from', shown);
@@ -186,6 +195,8 @@ describe('times outside what a store holds are refused, and the store stays inta
     // Safe integers the core's own rule refuses: a clip and a write stream before 1970.
     expectRefused(() => native.clip({ from: -1, to: T0, streams: [0], exact: false, allowPartial: false }), "a clip's 'from'", '-1 µs (1969-12-31T23:59:59.999999Z)');
     expectRefused(() => native.createIngest(0, 30, -1), "a write stream's start", '-1 µs');
+    expectRefused(() => native.write(0, au, -1, -1, -1), 'pts', '-1 µs');
+    expectRefused(() => native.protect(-1, T0), "protect(): 'from'", '-1 µs');
     // Byte offsets of a virtual file: whole numbers from 0 to 2^53 − 1.
     const nativeClip = native.clip({ from: T0, to: T0 + 1e6, streams: [0], exact: false, allowPartial: false });
     const file = nativeClip.build('mp4', {});

@@ -13,6 +13,7 @@
 #include "store/record_copy.h"
 #include "util/bytes.h"
 #include "util/error.h"
+#include "util/time_range.h"
 
 namespace ringclip::store {
 namespace {
@@ -291,6 +292,9 @@ uint32_t SegmentStore::stream_id(const std::string& name) const {
 WriteResult SegmentStore::write(uint32_t stream, const uint8_t* data, size_t size, int64_t pts_us, int64_t dts_us,
                                 int64_t capture_us) {
   check_writable();
+  check_time("pts", pts_us);
+  check_time("dts", dts_us);
+  check_time("capture time", capture_us);
   if (stream >= streams_.size()) throw Error(ErrorCode::InvalidArgument, "no stream number " + std::to_string(stream));
   StreamState& st = streams_[stream];
   if (dts_us <= st.last_dts_us)
@@ -356,6 +360,9 @@ const StreamConfig* SegmentStore::config(uint32_t stream, uint32_t id) const {
 WriteResult SegmentStore::append(uint32_t stream, const h264::AccessUnit& unit, const h264::ParameterSets& sets,
                                  int64_t pts_us, int64_t dts_us, int64_t capture_us) {
   check_writable();
+  check_time("pts", pts_us);
+  check_time("dts", dts_us);
+  check_time("capture time", capture_us);
   StreamState& st = streams_.at(stream);
   if (dts_us <= st.last_dts_us)
     throw Error(ErrorCode::InvalidArgument, "timestamps of stream '" + st.name + "' go backwards: dts " +
@@ -775,6 +782,8 @@ int64_t SegmentStore::covered_from(int64_t from_us) const {
 
 uint64_t SegmentStore::protect(int64_t from_us, int64_t to_us) {
   check_writable();
+  check_time("protect(): 'from'", from_us);
+  check_time("protect(): 'to'", to_us);
   if (to_us < from_us) throw Error(ErrorCode::InvalidArgument, "protect(): 'to' is before 'from'");
   Protection p;
   p.id = header_.generation + 1;  // generations only grow, so ids are never reused
@@ -806,7 +815,11 @@ uint64_t SegmentStore::protect(int64_t from_us, int64_t to_us) {
   if (to_us > newest_pts && newest_pts > oldest_pts) {
     double rate = double(used) / double(newest_pts - oldest_pts);  // bytes per µs
     int64_t future_from = std::max(newest_pts, p.covered_from_us);
-    held += uint64_t(rate * double(to_us - future_from)) + header_.segment_size;  // + the segment being filled
+    // The future share can exceed any cap (frames 1 µs apart, 'to' in 2255): clamped before
+    // it is converted, so the cast is defined.
+    const double future = rate * double(to_us - future_from);
+    held += (future < double(header_.protect_cap_bytes) ? uint64_t(future) : header_.protect_cap_bytes) +
+            header_.segment_size;  // + the segment being filled
   }
   if (held > header_.protect_cap_bytes)
     throw Error(ErrorCode::ProtectionLimit,
