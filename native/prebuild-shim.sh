@@ -1,4 +1,5 @@
 #!/bin/sh
 # prebuildify drives node-gyp; this stands in for it and builds with cmake-js instead
 # (Node-API only, so nothing is downloaded). prebuildify picks up build/Release/*.node.
-cd "$(dirname "$0")/.." && exec npx cmake-js rebuild --out build
+# compile, not rebuild: the tree npm install and npm test built is reused (nothing changed).
+cd "$(dirname "$0")/.." && exec npx cmake-js compile --out build

@@ -22,12 +22,9 @@ function output(cmd, args) {
   return spawnSync(cmd, args, { cwd: root, encoding: 'utf8' }).stdout.trim();
 }
 
-const coreBuild = join(root, 'build-core-asan');
-run('cmake', ['-S', '.', '-B', coreBuild, '-G', 'Ninja', '-DRINGCLIP_CORE_TESTS=ON', '-DRINGCLIP_SANITIZE=ON', '-DCMAKE_BUILD_TYPE=Debug']);
-run('cmake', ['--build', coreBuild]);
-run('ctest', ['--test-dir', coreBuild, '--output-on-failure', '--verbose']);
-
-run('npx', ['cmake-js', 'compile', '--out', 'build-asan', '--debug', '--CDRINGCLIP_SANITIZE=ON']);
+// One sanitized build tree for the addon and the core's unit tests: the core is compiled once.
+run('npx', ['cmake-js', 'compile', '--out', 'build-asan', '--debug', '--CDRINGCLIP_SANITIZE=ON', '--CDRINGCLIP_CORE_TESTS=ON']);
+run('ctest', ['--test-dir', 'build-asan', '--output-on-failure', '--parallel', '2']);
 const addon = join(root, 'build-asan', 'Debug', 'ringclip.node');
 if (!existsSync(addon)) {
   console.error(`ringclip test:asan: the sanitized addon was not built at ${addon}`);

@@ -1,24 +1,37 @@
 #!/usr/bin/env node
 // `npm test`: the C++ core's unit tests (ctest), then the vitest suite against the addon.
+// The core is compiled once: the unit tests and the fuzz-input replays are built in the
+// addon's own build tree (build/, made by `npm install`), so they reuse its objects.
+// Prints how long each phase took at the end.
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const phases = [];
 
-function run(cmd, args, options = {}) {
+function run(name, cmd, args, options = {}) {
+  const started = performance.now();
   const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', ...options });
+  phases.push([name, (performance.now() - started) / 1000]);
   if (r.error) {
     console.error(`ringclip test: cannot run ${cmd}: ${r.error.message}`);
     process.exit(1);
   }
-  if (r.status !== 0) process.exit(r.status ?? 1);
+  if (r.status !== 0) {
+    printPhases();
+    process.exit(r.status ?? 1);
+  }
 }
 
-const coreBuild = join(root, 'build-core');
-run('cmake', ['-S', '.', '-B', coreBuild, '-G', 'Ninja', '-DRINGCLIP_CORE_TESTS=ON', '-DCMAKE_BUILD_TYPE=Release']);
-run('cmake', ['--build', coreBuild]);
-run('ctest', ['--test-dir', coreBuild, '--output-on-failure', '--verbose']);
+function printPhases() {
+  const total = phases.reduce((n, [, s]) => n + s, 0);
+  console.log(`\nringclip test phases: ${phases.map(([n, s]) => `${n} ${s.toFixed(1)} s`).join(', ')}; total ${total.toFixed(1)} s`);
+}
+
+run('core build', 'npx', ['cmake-js', 'compile', '--out', 'build', '--CDRINGCLIP_CORE_TESTS=ON']);
+run('core tests', 'ctest', ['--test-dir', 'build', '--output-on-failure', '--parallel', '2']);
 // Child processes in the suite load the built package: compile lib/ first.
-run('npm', ['run', '--silent', 'prepare']);
-run('npx', ['vitest', 'run', '--config', 'test/vitest.config.ts', ...process.argv.slice(2)]);
+run('tsc', 'npm', ['run', '--silent', 'prepare']);
+run('vitest', 'npx', ['vitest', 'run', '--config', 'test/vitest.config.ts', ...process.argv.slice(2)]);
+printPhases();
