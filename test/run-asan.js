@@ -23,7 +23,8 @@ function output(cmd, args) {
 }
 
 // One sanitized build tree for the addon and the core's unit tests: the core is compiled once.
-run('npx', ['cmake-js', 'compile', '--out', 'build-asan', '--debug', '--CDRINGCLIP_SANITIZE=ON', '--CDRINGCLIP_CORE_TESTS=ON']);
+run('npx', ['cmake-js', 'configure', '--out', 'build-asan', '--debug', '--CDRINGCLIP_SANITIZE=ON', '--CDRINGCLIP_CORE_TESTS=ON']);
+run('npx', ['cmake-js', 'build', '--out', 'build-asan', '--debug']);
 run('ctest', ['--test-dir', 'build-asan', '--output-on-failure', '--parallel', '2']);
 const addon = join(root, 'build-asan', 'Debug', 'ringclip.node');
 if (!existsSync(addon)) {

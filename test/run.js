@@ -29,7 +29,10 @@ function printPhases() {
   console.log(`\nringclip test phases: ${phases.map(([n, s]) => `${n} ${s.toFixed(1)} s`).join(', ')}; total ${total.toFixed(1)} s`);
 }
 
-run('core build', 'npx', ['cmake-js', 'compile', '--out', 'build', '--CDRINGCLIP_CORE_TESTS=ON']);
+// configure (not compile alone, which keeps an existing configuration) adds the test
+// targets to the tree npm install made; the addon's objects are reused.
+run('core configure', 'npx', ['cmake-js', 'configure', '--out', 'build', '--CDRINGCLIP_CORE_TESTS=ON']);
+run('core build', 'npx', ['cmake-js', 'build', '--out', 'build']);
 run('core tests', 'ctest', ['--test-dir', 'build', '--output-on-failure', '--parallel', '2']);
 // Child processes in the suite load the built package: compile lib/ first.
 run('tsc', 'npm', ['run', '--silent', 'prepare']);
