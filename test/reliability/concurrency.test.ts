@@ -1,6 +1,7 @@
 /**
  * Concurrency and load (issue 4): readers during wrap — in the writer's thread (pins) and
- * in worker threads (read-only opens) — a store closed while a flush or an export is in
+ * in worker threads (read-only opens, checked copies; other processes:
+ * cross-process-readers.test.ts) — a store closed while a flush or an export is in
  * flight, and a leak check of the create/write/clip/close loop. The soak (an hour of
  * footage at simulated speed) is test/reliability/soak.mjs (`npm run test:soak`).
  */
@@ -106,6 +107,10 @@ describe('readers during wrap', () => {
     for (const s of workerStats) {
       expect(s.errors).toEqual([]);
       expect(s.opens as number).toBeGreaterThan(0);
+      // Read-only readers hold no pins the writer knows about: their copies are checked
+      // instead, so they see the bytes written or an OverrunError, never other bytes.
+      expect(s.torn).toBe(0);
+      expect(s.matched as number).toBeGreaterThan(0);
     }
     expect(store.verify().ok).toBe(true);
     await store.close();
