@@ -89,7 +89,8 @@ Napi::Value ClipObject::Build(const Napi::CallbackInfo& info) {
       variant = 3;
     } else {
       uint32_t track = o.Has("track") ? o.Get("track").As<Napi::Number>().Uint32Value() : 0;
-      *file = exporting::build_annexb(movie_->tracks.at(track));
+      // Raw H.264 is laid out from the stored NAL length prefixes: it reads sample bytes.
+      store::read_guarded(guard_.get(), store_.get(), [&] { *file = exporting::build_annexb(movie_->tracks.at(track)); });
       variant = 4 + track;
     }
     std::string etag = exporting::make_etag(*file, identity_, variant);

@@ -116,9 +116,7 @@ Napi::Value VirtualFileObject::Read(const Napi::CallbackInfo& info) {
     if (end > file_->size()) end = file_->size();
     if (start > end) start = end;
     Napi::Buffer<uint8_t> out = Napi::Buffer<uint8_t>::New(env, size_t(end - start));
-    if (guard_) guard_->check(*store_);
-    file_->copy(start, end, out.Data());
-    if (guard_) guard_->check(*store_);
+    store::read_guarded(guard_.get(), store_.get(), [&] { file_->copy(start, end, out.Data()); });
     return out;
   });
 }

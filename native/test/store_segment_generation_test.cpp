@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -280,4 +281,35 @@ TEST(segment_generation_write_file_takes_back_an_export_the_check_refuses) {
   std::remove(created.c_str());
   std::remove(existing.c_str());
   ::rmdir(dir.c_str());
+}
+
+TEST(segment_generation_a_read_failing_because_the_bytes_changed_is_an_overrun) {
+  Ring ring;
+  ring.record(6);
+  auto reader = ring.reader();
+  auto snapshot = std::make_shared<const GenerationSnapshot>(*reader);
+  const GenerationGuard guard(snapshot, {live(*reader).front()}, {0});
+  auto code_of = [&](const GenerationGuard* g, const std::function<void()>& read) {
+    try {
+      read_guarded(g, reader.get(), read);
+    } catch (const Error& e) {
+      return e.code();
+    }
+    return ErrorCode::Closed;  // stands for "no error"
+  };
+  int runs = 0;
+  CHECK(code_of(&guard, [&] { ++runs; }) == ErrorCode::Closed);
+  CHECK(code_of(nullptr, [&] { ++runs; }) == ErrorCode::Closed);
+  CHECK_EQ(runs, 2);
+  // Bad bytes while the generation held: the read's own error.
+  CHECK(code_of(&guard, [] { throw Error(ErrorCode::InvalidData, "bad NAL length"); }) == ErrorCode::InvalidData);
+  // The writer reclaimed the segment during the read, which then found nonsense: an overrun.
+  CHECK(code_of(&guard, [&] {
+          ring.record(3);
+          throw Error(ErrorCode::InvalidData, "bad NAL length");
+        }) == ErrorCode::Overrun);
+  // And once reclaimed, nothing is read at all.
+  runs = 0;
+  CHECK(code_of(&guard, [&] { ++runs; }) == ErrorCode::Overrun);
+  CHECK_EQ(runs, 0);
 }

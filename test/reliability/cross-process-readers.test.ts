@@ -8,8 +8,8 @@
  *
  * It relies on the writer's store fence between a new segment header and the first record
  * of its generation (SegmentStore::start_segment): records are written with non-temporal
- * stores, which x86 may make visible before the header. Without it, 2 of 7 runs of 20 s
- * found differing frames (62 and 1: a newer frame's bytes, the old header still seen).
+ * stores, which x86 may make visible before the header. Without it, 3 of 11 runs of 20–25 s
+ * found differing frames (62, 1, 1: a newer frame's bytes, the old header still seen).
  *
  * RINGCLIP_READERS_SECONDS sets how long the readers read (default 20).
  */
@@ -56,6 +56,7 @@ function message<T>(p: ChildProcess): Promise<T> {
 interface ReaderStats {
   opens: number; framesVerified: number; framesDiffering: number; frameOverruns: number; followFrames: number; followOverruns: number;
   clipsVerified: number; clipsDiffering: number; clipOverruns: number; refusedExportsLeftAFile: number; clipRangeErrors: number;
+  h264Builds: number; h264Overruns: number;
   virtualReadsVerified: number; virtualReadsDiffering: number; virtualOverruns: number; otherErrors: string[];
   firstDifferences: string[];
 }

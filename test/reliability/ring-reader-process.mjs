@@ -10,7 +10,7 @@ const { SegmentStore, OverrunError, ClipRangeError } = await import(lib);
 const unitOf = (pts) => Math.round((pts - t0) / frameUs) % refs.length;
 const stats = {
   opens: 0, framesVerified: 0, framesDiffering: 0, frameOverruns: 0, followFrames: 0, followOverruns: 0,
-  clipsVerified: 0, clipsDiffering: 0, clipOverruns: 0, refusedExportsLeftAFile: 0, clipRangeErrors: 0,
+  clipsVerified: 0, clipsDiffering: 0, clipOverruns: 0, refusedExportsLeftAFile: 0, clipRangeErrors: 0, h264Builds: 0, h264Overruns: 0,
   virtualReadsVerified: 0, virtualReadsDiffering: 0, virtualOverruns: 0, otherErrors: [], firstDifferences: [],
 };
 
@@ -74,6 +74,15 @@ async function exportClip(store, from) {
       if (!(e instanceof OverrunError)) throw e;
       stats.clipOverruns++;
       if (existsSync(out)) stats.refusedExportsLeftAFile++;
+    }
+    // Raw H.264 is laid out from the stored NAL length prefixes: built from bytes the
+    // writer may be replacing, it is an OverrunError too, never an InvalidDataError.
+    try {
+      clip.toVirtualMP4({ format: 'h264' }).release();
+      stats.h264Builds++;
+    } catch (e) {
+      if (!(e instanceof OverrunError)) throw e;
+      stats.h264Overruns++;
     }
     const file = clip.toVirtualMP4();
     try {

@@ -53,6 +53,18 @@ void GenerationGuard::check(const SegmentStore& store) const {
   }
 }
 
+void read_guarded(const GenerationGuard* guard, const SegmentStore* store, const std::function<void()>& read) {
+  if (!guard) return read();
+  guard->check(*store);
+  try {
+    read();
+  } catch (const Error&) {
+    guard->check(*store);
+    throw;
+  }
+  guard->check(*store);
+}
+
 const IndexEntry& indexed_frame(const SegmentStore& store, uint32_t stream, uint32_t segment, uint64_t payload_offset,
                                 uint64_t size) {
   // A segment's entries of one stream are in record order, so their offsets grow: one

@@ -5,6 +5,7 @@
 // footage that loop recording replaced while it was being read. Writable stores pass no
 // snapshot: their readers hold pins, so the writer never reclaims what they read.
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -28,6 +29,12 @@ class GenerationGuard {
   std::vector<uint32_t> segments_;
   std::vector<uint32_t> streams_;
 };
+
+// Runs `read`, which reads bytes of the guarded segments out of the mapping, between two
+// checks; without a guard (a writable store, an MP4 source) it just runs it. An error `read`
+// throws because the bytes changed under it (a NAL length prefix running past its sample, in
+// a raw H.264 export) is reported as what it is: the guard's Error(Overrun).
+void read_guarded(const GenerationGuard* guard, const SegmentStore* store, const std::function<void()>& read);
 
 // The index entry of the frame of `stream` whose payload starts `payload_offset` bytes into
 // `segment` and is `size` bytes long. Throws InvalidArgument when the index holds no such
