@@ -46,6 +46,8 @@ export interface NativeStore {
   pinIfLive(segment: number, seq: number): boolean;
   unpin(segment: number): void;
   segmentBuffer(segment: number): ArrayBuffer;
+  /** a copy of one indexed frame's payload; on a read-only store, OverrunError when the writer reclaimed its segment */
+  readFrame(stream: number, segment: number, payloadOffset: number, size: number): Buffer;
   createIngest(stream: number, fps: number, start: number): NativeIngest;
   clip(request: { from: number; to: number; streams: number[]; exact: boolean; allowPartial: boolean }): NativeClip;
   headerWrites(): number;

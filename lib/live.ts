@@ -3,7 +3,9 @@
  * turns that into fragmented MP4 (init segment, then one fragment per GOP per track) —
  * what the device serves the phone while it streams a drive. Followers run in the
  * writing process (the same SegmentStore); a follower that falls behind the ring's wrap
- * gets an OverrunError, or skips ahead to the next key frame when asked to.
+ * gets an OverrunError, or skips ahead to the next key frame when asked to. On a read-only
+ * store (another process writes) the same holds for what its snapshot indexed: each
+ * payload is copied and checked against the writer's loop recording.
  */
 import { Readable } from 'node:stream';
 import { binding, type NativeStore } from './binding.js';
@@ -38,7 +40,8 @@ export interface Followable {
   streamId(name: string): number;
   /** @internal */ nativeForLive(): NativeStore;
   /** @internal */ waitForWrite(signal?: AbortSignal): Promise<boolean>;
-  /** @internal the store's one ArrayBuffer over a segment */ segmentView(segment: number): ArrayBuffer;
+  /** @internal a copy of a frame's payload, the caller holding a pin on its segment; OverrunError when a writer in another process reclaimed it */
+  copyPayload(stream: number, segment: number, payloadOffset: number, size: number): Buffer;
   on(event: 'overwrite', listener: (e: OverwriteEvent) => void): unknown;
   off(event: 'overwrite', listener: (e: OverwriteEvent) => void): unknown;
 }
@@ -95,10 +98,18 @@ export async function* follow(store: Followable, options: FollowOptions = {}): A
           const rap = rows[i + 6]!;
           if (needKey[k] && !rap) continue;
           needKey[k] = false;
-          // Copy under a pin: the bytes cannot be reclaimed while we copy them.
+          // Copy under a pin: the bytes cannot be reclaimed while we copy them (a writer in
+          // another process ignores it: there the copy is checked instead).
           if (!native.pinIfLive(segment, seq)) { needKey[k] = true; continue; }
           try {
-            const payload = Buffer.from(new Uint8Array(store.segmentView(segment), rows[i + 4]!, rows[i + 5]!));
+            let payload: Buffer;
+            try {
+              payload = store.copyPayload(ids[k]!, segment, rows[i + 4]!, rows[i + 5]!);
+            } catch (err) {
+              if (!(err instanceof OverrunError) || !options.skipOverwritten) throw err;
+              needKey[k] = true;
+              continue;
+            }
             batch.push({
               stream: names[k]!, dts: rows[i + 2]!, pts: rows[i + 3]!,
               randomAccess: rap === 1 ? 'idr' : rap === 2 ? 'recovery' : null, payload, config: rows[i + 7]!,

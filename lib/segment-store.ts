@@ -283,7 +283,10 @@ export class SegmentStore extends EventEmitter<SegmentStoreEvents> {
 
   /**
    * Frames of one stream whose pts lies in [from, to), in decode order. Each segment is
-   * pinned while its frames are being yielded, so the writer cannot overwrite them.
+   * pinned while its frames are being yielded, so the writer cannot overwrite them. A
+   * read-only store's writer (another process) knows nothing of those pins: there each
+   * payload is a copy, checked to be what was written, and a frame whose segment the writer
+   * reclaimed is an OverrunError (skipOverwritten: the rest of that segment is skipped).
    */
   *frames(options: { stream: string; from?: TimeInput; to?: TimeInput; skipOverwritten?: boolean }): Generator<Frame> {
     const id = this.streamId(options.stream);
@@ -292,9 +295,11 @@ export class SegmentStore extends EventEmitter<SegmentStoreEvents> {
     const to = options.to === undefined ? Number.MAX_SAFE_INTEGER : toMicros(options.to, 'to');
     const rows = this.#store.listFrames(id, from, to);
     let pinned = -1;
+    let overwritten = -1; // a segment the writer of a read-only store reclaimed: skipped
     try {
       for (let i = 0; i < rows.length; i += 8) {
         const segment = rows[i]!, seq = rows[i + 1]!;
+        if (segment === overwritten) continue;
         if (segment !== pinned) {
           if (pinned >= 0) this.#native?.unpin(pinned);
           pinned = -1;
@@ -306,12 +311,24 @@ export class SegmentStore extends EventEmitter<SegmentStoreEvents> {
         }
         const rap = rows[i + 6]!;
         const size = rows[i + 5]!;
+        let payload: Uint8Array;
+        if (this.readOnly) {
+          try {
+            payload = this.#store.readFrame(id, segment, rows[i + 4]!, size);
+          } catch (err) {
+            if (!(err instanceof OverrunError) || !options.skipOverwritten) throw err;
+            overwritten = segment;
+            continue;
+          }
+        } else {
+          payload = new Uint8Array(this.#segmentBuffer(segment), rows[i + 4]!, size);
+        }
         yield {
           stream: options.stream,
           dts: rows[i + 2]!,
           pts: rows[i + 3]!,
           randomAccess: rap === 1 ? 'idr' : rap === 2 ? 'recovery' : null,
-          payload: new Uint8Array(this.#segmentBuffer(segment), rows[i + 4]!, size),
+          payload,
           size,
         };
       }
@@ -320,8 +337,15 @@ export class SegmentStore extends EventEmitter<SegmentStoreEvents> {
     }
   }
 
-  /** @internal */
-  segmentView(segment: number): ArrayBuffer { return this.#segmentBuffer(segment); }
+  /**
+   * @internal A copy of one frame's payload (a row of listFrames/listFramesAfter) for a
+   * reader holding a pin on its segment; on a read-only store, checked against the writer
+   * of another process (OverrunError when it reclaimed the segment).
+   */
+  copyPayload(stream: number, segment: number, payloadOffset: number, size: number): Buffer {
+    if (this.readOnly) return this.#store.readFrame(stream, segment, payloadOffset, size);
+    return Buffer.from(new Uint8Array(this.#segmentBuffer(segment), payloadOffset, size));
+  }
 
   #segmentBuffer(segment: number): ArrayBuffer {
     let ab = this.#segmentBuffers.get(segment);

@@ -104,9 +104,11 @@ export interface Frame {
   dts: number;
   pts: number;
   randomAccess: RandomAccessKind;
-  /** NAL units with 4-byte length prefixes, a view of the store's memory: valid while the
-   *  iteration holds its pin (until the iterator moves past this frame's segment or ends).
-   *  Copy it (Buffer.from) to keep it. */
+  /** NAL units with 4-byte length prefixes. On a writable store, a view of the store's
+   *  memory: valid while the iteration holds its pin (until the iterator moves past this
+   *  frame's segment or ends); copy it (Buffer.from) to keep it. On a read-only store, a
+   *  copy checked against the writer's loop recording (another process may be rewriting the
+   *  file): exactly the bytes written, safe to keep. */
   payload: Uint8Array;
   size: number;
 }

@@ -19,8 +19,10 @@ Napi::Function ClipObject::Define(Napi::Env env) {
 ClipObject::ClipObject(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ClipObject>(info) {}
 
 void ClipObject::Init(std::shared_ptr<store::SegmentStore> s, std::shared_ptr<void> source_keep_alive,
-                      std::shared_ptr<const exporting::CutResult> cut, uint64_t identity, FileIdentity source_file) {
+                      std::shared_ptr<const exporting::CutResult> cut, uint64_t identity, FileIdentity source_file,
+                      std::shared_ptr<const store::GenerationGuard> guard) {
   source_file_ = source_file;
+  guard_ = std::move(guard);
   store_ = std::move(s);
   source_ = std::move(source_keep_alive);
   cut_ = std::move(cut);
@@ -87,14 +89,15 @@ Napi::Value ClipObject::Build(const Napi::CallbackInfo& info) {
       variant = 3;
     } else {
       uint32_t track = o.Has("track") ? o.Get("track").As<Napi::Number>().Uint32Value() : 0;
-      *file = exporting::build_annexb(movie_->tracks.at(track));
+      // Raw H.264 is laid out from the stored NAL length prefixes: it reads sample bytes.
+      store::read_guarded(guard_.get(), store_.get(), [&] { *file = exporting::build_annexb(movie_->tracks.at(track)); });
       variant = 4 + track;
     }
     std::string etag = exporting::make_etag(*file, identity_, variant);
     Napi::Object obj = addon_data(env).virtual_file.New({});
     // The virtual file keeps the clip (its pins) and the source mapping alive.
     auto keep = std::make_shared<std::pair<std::shared_ptr<const void>, std::shared_ptr<void>>>(cut_, source_);
-    VirtualFileObject::Unwrap(obj)->Init(file, keep, store_, etag, source_file_);
+    VirtualFileObject::Unwrap(obj)->Init(file, keep, store_, etag, source_file_, guard_);
     return obj;
   });
 }

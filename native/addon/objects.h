@@ -8,6 +8,7 @@
 #include "mp4/virtual_file.h"
 #include "store/segment_store.h"
 #include "export/clip_cutter.h"
+#include "store/guarded_read.h"
 #include "store/store_clip.h"
 #include "util/file_identity.h"
 #include "store/stream_ingest.h"
@@ -40,6 +41,7 @@ class StoreObject : public Napi::ObjectWrap<StoreObject> {
   Napi::Value PinIfLive(const Napi::CallbackInfo& info);
   Napi::Value Unpin(const Napi::CallbackInfo& info);
   Napi::Value SegmentBuffer(const Napi::CallbackInfo& info);
+  Napi::Value ReadFrame(const Napi::CallbackInfo& info);
   Napi::Value CreateIngest(const Napi::CallbackInfo& info);
   Napi::Value Clip(const Napi::CallbackInfo& info);
   Napi::Value Header(const Napi::CallbackInfo& info);
@@ -47,6 +49,8 @@ class StoreObject : public Napi::ObjectWrap<StoreObject> {
   Napi::Value PrepareStats(const Napi::CallbackInfo& info);
 
   std::shared_ptr<store::SegmentStore> store_;
+  // Read-only stores only: the generations their index describes (store/segment_generation.h).
+  std::shared_ptr<const store::GenerationSnapshot> generations_;
 };
 
 class IngestObject : public Napi::ObjectWrap<IngestObject> {
@@ -70,8 +74,10 @@ class VirtualFileObject : public Napi::ObjectWrap<VirtualFileObject> {
   static Napi::Function Define(Napi::Env env);
   VirtualFileObject(const Napi::CallbackInfo& info);
   // `source_file`: the file the stored bytes come from, which writeTo() refuses to overwrite.
+  // `guard`: for a read-only store, checks the borrowed bytes around every read of them.
   void Init(std::shared_ptr<const mp4::VirtualFile> file, std::shared_ptr<void> keep_alive,
-            std::shared_ptr<store::SegmentStore> store, std::string etag, FileIdentity source_file);
+            std::shared_ptr<store::SegmentStore> store, std::string etag, FileIdentity source_file,
+            std::shared_ptr<const store::GenerationGuard> guard);
 
  private:
   Napi::Value Size(const Napi::CallbackInfo& info);
@@ -83,6 +89,7 @@ class VirtualFileObject : public Napi::ObjectWrap<VirtualFileObject> {
   std::shared_ptr<const mp4::VirtualFile> file_;
   std::shared_ptr<void> keep_alive_;
   std::shared_ptr<store::SegmentStore> store_;  // null for MP4 sources
+  std::shared_ptr<const store::GenerationGuard> guard_;  // null unless the store is read-only
   std::string etag_;
   FileIdentity source_file_;
 };
@@ -94,8 +101,10 @@ class ClipObject : public Napi::ObjectWrap<ClipObject> {
   // `source_keep_alive` owns what the movie's spans point into: the store clip's pins, or
   // the input MP4's mapping; `cut` may alias it.
   // `source_file` is the store file or the input MP4 (exports never overwrite it).
+  // `guard` (read-only stores) checks the clip's segments around every read of their bytes.
   void Init(std::shared_ptr<store::SegmentStore> s, std::shared_ptr<void> source_keep_alive,
-            std::shared_ptr<const exporting::CutResult> cut, uint64_t identity, FileIdentity source_file);
+            std::shared_ptr<const exporting::CutResult> cut, uint64_t identity, FileIdentity source_file,
+            std::shared_ptr<const store::GenerationGuard> guard = nullptr);
 
  private:
   Napi::Value Info(const Napi::CallbackInfo& info);
@@ -104,6 +113,7 @@ class ClipObject : public Napi::ObjectWrap<ClipObject> {
   std::shared_ptr<store::SegmentStore> store_;
   std::shared_ptr<void> source_;  // what the movie's spans point into
   std::shared_ptr<const exporting::CutResult> cut_;
+  std::shared_ptr<const store::GenerationGuard> guard_;
   const mp4::Movie* movie_ = nullptr;
   uint64_t identity_ = 0;
   FileIdentity source_file_;

@@ -5,6 +5,7 @@
 #include "convert.h"
 #include "errors.h"
 #include "objects.h"
+#include "store/segment_generation.h"
 #include "store/store_info.h"
 
 namespace ringclip::addon {
@@ -85,6 +86,7 @@ Napi::Function StoreObject::Define(Napi::Env env) {
                          InstanceMethod<&StoreObject::PinIfLive>("pinIfLive"),
                          InstanceMethod<&StoreObject::Unpin>("unpin"),
                          InstanceMethod<&StoreObject::SegmentBuffer>("segmentBuffer"),
+                         InstanceMethod<&StoreObject::ReadFrame>("readFrame"),
                          InstanceMethod<&StoreObject::CreateIngest>("createIngest"),
                          InstanceMethod<&StoreObject::Clip>("clip"),
                          InstanceMethod<&StoreObject::Header>("header"),
@@ -126,7 +128,9 @@ Napi::Value StoreObject::Open(const Napi::CallbackInfo& info) {
     if (info.Length() > 3) options.prepare = store::PrepareAhead(info[3].As<Napi::Number>().Uint32Value());
     auto s = store::SegmentStore::open(path, options);
     Napi::Object obj = info.This().As<Napi::Function>().New({});
-    StoreObject::Unwrap(obj)->store_ = std::move(s);
+    StoreObject* self = StoreObject::Unwrap(obj);
+    if (!options.writable) self->generations_ = std::make_shared<const store::GenerationSnapshot>(*s);
+    self->store_ = std::move(s);
     return obj;
   });
 }
@@ -409,6 +413,22 @@ Napi::Value StoreObject::SegmentBuffer(const Napi::CallbackInfo& info) {
   });
 }
 
+// readFrame(stream, segment, payloadOffset, size): a copy of one indexed frame's payload,
+// checked against the writer's loop recording when the store is read-only.
+Napi::Value StoreObject::ReadFrame(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    if (store_->closed()) throw Error(ErrorCode::Closed, "the store is closed");
+    uint32_t stream = info[0].As<Napi::Number>().Uint32Value();
+    uint32_t segment = info[1].As<Napi::Number>().Uint32Value();
+    const store::IndexEntry& frame = store::indexed_frame(*store_, stream, segment, to_safe_uint64(info[2], "payload offset"),
+                                                          to_safe_uint64(info[3], "payload size"));
+    Napi::Buffer<uint8_t> out = Napi::Buffer<uint8_t>::New(env, frame.payload_size);
+    store::copy_frame(*store_, generations_.get(), stream, segment, frame, out.Data());
+    return out;
+  });
+}
+
 Napi::Value StoreObject::Header(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const store::Header& h = store_->header();
@@ -483,8 +503,10 @@ Napi::Value StoreObject::Clip(const Napi::CallbackInfo& info) {
     }
     for (const auto& t : clip->movie().tracks)
       for (const auto& s : t.samples) identity = identity * 1099511628211ull ^ uint64_t(reinterpret_cast<uintptr_t>(s.data.data) - reinterpret_cast<uintptr_t>(store_->segment_data(0)));
+    std::shared_ptr<const store::GenerationGuard> guard;
+    if (generations_) guard = std::make_shared<const store::GenerationGuard>(generations_, clip->cut().origins, req.streams);
     Napi::Object obj = addon_data(env).clip.New({});
-    ClipObject::Unwrap(obj)->Init(store_, clip, cut, identity, store_->file_identity());
+    ClipObject::Unwrap(obj)->Init(store_, clip, cut, identity, store_->file_identity(), std::move(guard));
     return obj;
   });
 }

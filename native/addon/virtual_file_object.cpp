@@ -13,7 +13,8 @@ namespace {
 class WriteWorker : public Napi::AsyncWorker {
  public:
   WriteWorker(Napi::Env env, std::shared_ptr<const mp4::VirtualFile> file, std::shared_ptr<void> keep,
-              std::shared_ptr<store::SegmentStore> s, std::string path, int fd, FileIdentity source_file)
+              std::shared_ptr<store::SegmentStore> s, std::string path, int fd, FileIdentity source_file,
+              std::shared_ptr<const store::GenerationGuard> guard)
       : Napi::AsyncWorker(env),
         deferred_(Napi::Promise::Deferred::New(env)),
         file_(std::move(file)),
@@ -21,7 +22,8 @@ class WriteWorker : public Napi::AsyncWorker {
         store_(std::move(s)),
         path_(std::move(path)),
         fd_(fd),
-        source_file_(source_file) {}
+        source_file_(source_file),
+        guard_(std::move(guard)) {}
   Napi::Promise promise() { return deferred_.Promise(); }
   void Execute() override {
     std::shared_lock<std::shared_mutex> lock;
@@ -33,11 +35,13 @@ class WriteWorker : public Napi::AsyncWorker {
         return;
       }
     }
+    std::function<void()> check_source;
+    if (guard_) check_source = [this] { guard_->check(*store_); };
     try {
       if (fd_ >= 0) {
-        exporting::write_descriptor(*file_, fd_, source_file_);
+        exporting::write_descriptor(*file_, fd_, source_file_, check_source);
       } else {
-        exporting::write_file(*file_, path_, source_file_);
+        exporting::write_file(*file_, path_, source_file_, check_source);
       }
     } catch (const Error& e) {
       code_ = e.code();
@@ -55,6 +59,7 @@ class WriteWorker : public Napi::AsyncWorker {
   std::string path_;
   int fd_;
   FileIdentity source_file_;
+  std::shared_ptr<const store::GenerationGuard> guard_;
   ErrorCode code_ = ErrorCode::Io;
 };
 
@@ -74,8 +79,10 @@ Napi::Function VirtualFileObject::Define(Napi::Env env) {
 VirtualFileObject::VirtualFileObject(const Napi::CallbackInfo& info) : Napi::ObjectWrap<VirtualFileObject>(info) {}
 
 void VirtualFileObject::Init(std::shared_ptr<const mp4::VirtualFile> file, std::shared_ptr<void> keep_alive,
-                             std::shared_ptr<store::SegmentStore> s, std::string etag, FileIdentity source_file) {
+                             std::shared_ptr<store::SegmentStore> s, std::string etag, FileIdentity source_file,
+                             std::shared_ptr<const store::GenerationGuard> guard) {
   source_file_ = source_file;
+  guard_ = std::move(guard);
   file_ = std::move(file);
   keep_alive_ = std::move(keep_alive);
   store_ = std::move(s);
@@ -110,7 +117,7 @@ Napi::Value VirtualFileObject::Read(const Napi::CallbackInfo& info) {
     if (end > file_->size()) end = file_->size();
     if (start > end) start = end;
     Napi::Buffer<uint8_t> out = Napi::Buffer<uint8_t>::New(env, size_t(end - start));
-    file_->copy(start, end, out.Data());
+    store::read_guarded(guard_.get(), store_.get(), [&] { file_->copy(start, end, out.Data()); });
     return out;
   });
 }
@@ -123,7 +130,7 @@ Napi::Value VirtualFileObject::WriteTo(const Napi::CallbackInfo& info) {
   int fd = -1;
   if (info[0].IsNumber()) fd = info[0].As<Napi::Number>().Int32Value();
   else path = info[0].As<Napi::String>();
-  auto* worker = new WriteWorker(env, file_, keep_alive_, store_, path, fd, source_file_);
+  auto* worker = new WriteWorker(env, file_, keep_alive_, store_, path, fd, source_file_, guard_);
   Napi::Promise p = worker->promise();
   worker->Queue();
   return p;

@@ -47,7 +47,9 @@ void check_not_source(int fd, FileIdentity source, const std::string& what) {
 
 }  // namespace
 
-void write_file(const mp4::VirtualFile& file, const std::string& path, FileIdentity source) {
+void write_file(const mp4::VirtualFile& file, const std::string& path, FileIdentity source,
+                const std::function<void()>& check_source) {
+  if (check_source) check_source();
   // No O_TRUNC: see file_output.h. Opening without it changes nothing yet, so the identity
   // check below comes before any byte of an existing file is touched. O_EXCL first tells
   // whether this call created the file, so a refusal before the first byte can take it away.
@@ -94,21 +96,43 @@ void write_file(const mp4::VirtualFile& file, const std::string& path, FileIdent
     ::close(fd);
     throw io_error(path, e.what());
   }
+  if (check_source) {
+    try {
+      check_source();
+    } catch (...) {
+      // Best effort: the refusal is the error to report.
+      if (created) ::unlink(path.c_str());
+      else if (regular) (void)!::ftruncate(fd, 0);
+      ::close(fd);
+      throw;
+    }
+  }
   if (::close(fd) != 0) throw io_error(path, std::strerror(errno));
 }
 
-void write_descriptor(const mp4::VirtualFile& file, int fd, FileIdentity source) {
+void write_descriptor(const mp4::VirtualFile& file, int fd, FileIdentity source, const std::function<void()>& check_source) {
   const std::string what = "descriptor " + std::to_string(fd);
   check_not_source(fd, source, what);
+  if (check_source) check_source();
   struct stat st;
+  off_t at = -1;  // where the export begins in a regular file
   if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
     // Where the bytes will land: the end for O_APPEND, the current position otherwise.
     int flags = ::fcntl(fd, F_GETFL);
-    off_t at = flags >= 0 && (flags & O_APPEND) ? st.st_size : ::lseek(fd, 0, SEEK_CUR);
+    at = flags >= 0 && (flags & O_APPEND) ? st.st_size : ::lseek(fd, 0, SEEK_CUR);
     std::string refused = at < 0 ? std::string() : reserve(fd, uint64_t(at), uint64_t(at) + file.size(), st.st_size, file.size());
     if (!refused.empty()) throw Error(ErrorCode::Io, "cannot write to " + what + ": " + refused);
   }
   file.write_to_fd(fd);
+  if (check_source) {
+    try {
+      check_source();
+    } catch (...) {
+      // Best effort: the refusal is the error to report.
+      if (at >= 0 && ::ftruncate(fd, at) == 0) (void)::lseek(fd, at, SEEK_SET);
+      throw;
+    }
+  }
 }
 
 }  // namespace ringclip::exporting

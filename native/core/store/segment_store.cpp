@@ -625,6 +625,7 @@ void SegmentStore::start_segment(int64_t capture_us) {
   if (preparer_ && index_was_live) {
     const uint64_t offset = kDataOffset + uint64_t(index) * header_.segment_size;
     if (prepare_ == PrepareAhead::Discard || !preparer_->resident(offset, header_.segment_size)) {
+      invalidate_segment_header(index);
       preparer_->prepare(index, offset, header_.segment_size, true);
       preparer_->wait_discarded(index);
     }
@@ -711,11 +712,23 @@ void SegmentStore::begin_next_segment(const NextSegmentPlan& plan) {
     // Dropping its blocks writes to it: the header on disk lists it (writer rule).
     if (!in_durable_horizon(plan.segment)) return;
     // A reader may have pinned it (or a protection covered it) since the plan: it stays.
-    if (segments_[plan.segment].live() && !reclaim_if_unheld(plan.segment)) return;
+    if (segments_[plan.segment].live()) {
+      if (!reclaim_if_unheld(plan.segment)) return;
+      invalidate_segment_header(plan.segment);
+    }
   }
   reserve_ = plan.segment;
   preparer_->prepare(plan.segment, kDataOffset + uint64_t(plan.segment) * header_.segment_size, header_.segment_size,
                      plan.discard);
+}
+
+void SegmentStore::invalidate_segment_header(uint32_t index) {
+  // Readers in other processes check a segment's generation around their copies (docs/
+  // RELIABILITY.md): the header changes, visibly, before any of its pages can change. The
+  // drop that follows (fallocate on the preparer's thread) would otherwise change the
+  // pages in whatever order the kernel takes them.
+  std::memset(file_.data() + kDataOffset + uint64_t(index) * header_.segment_size, 0, kSegmentHeaderSize);
+  std::atomic_thread_fence(std::memory_order_seq_cst);
 }
 
 void SegmentStore::release_durable_segments() {

@@ -297,6 +297,8 @@ class SegmentStore {
   void begin_next_segment(const NextSegmentPlan& plan);
   // After the watermark advanced: durable, older segments leave the page cache.
   void release_durable_segments();
+  // Zeroes a reclaimed segment's header before its blocks are dropped.
+  void invalidate_segment_header(uint32_t segment);
   bool segment_protected(uint32_t segment) const;
   void ensure_room(uint32_t bytes, int64_t now_us);
   void write_config_record(uint32_t stream, const StreamConfig& config, int64_t pts_us, int64_t capture_us);

@@ -1,0 +1,95 @@
+#include "store/guarded_read.h"
+
+#include <algorithm>
+#include <cstring>
+#include <string>
+
+#include "export/clip_cutter.h"
+#include "util/error.h"
+
+namespace ringclip::store {
+namespace {
+
+std::string quoted_names(const SegmentStore& store, const std::vector<uint32_t>& streams) {
+  std::string out;
+  for (size_t i = 0; i < streams.size(); ++i) {
+    if (i > 0) out += i + 1 == streams.size() ? " and " : ", ";
+    out += "'" + store.streams().at(streams[i]).name + "'";
+  }
+  return out;
+}
+
+// The pts range of the frames of `streams` the index places in `segment` (INT64_MAX/MIN when none).
+std::pair<int64_t, int64_t> indexed_range(const SegmentStore& store, uint32_t segment, const std::vector<uint32_t>& streams) {
+  int64_t lo = INT64_MAX, hi = INT64_MIN;
+  for (uint32_t s : streams)
+    for (const IndexEntry& e : store.segments()[segment].frames[s]) {
+      lo = std::min(lo, e.pts_us);
+      hi = std::max(hi, e.pts_us);
+    }
+  return {lo, hi};
+}
+
+Error overwritten(const SegmentStore& store, uint32_t segment, const std::string& what) {
+  return Error(ErrorCode::Overrun,
+               what + " was overwritten by loop recording while it was being read: this store is open read-only "
+                      "and reads the file as of its open, and the writer has since reclaimed that part of the ring "
+                      "(segment " + std::to_string(segment) + "); open the store again to read what it holds now");
+}
+
+}  // namespace
+
+GenerationGuard::GenerationGuard(std::shared_ptr<const GenerationSnapshot> snapshot, std::vector<uint32_t> segments,
+                                 std::vector<uint32_t> streams)
+    : snapshot_(std::move(snapshot)), segments_(std::move(segments)), streams_(std::move(streams)) {}
+
+void GenerationGuard::check(const SegmentStore& store) const {
+  for (uint32_t segment : segments_) {
+    if (snapshot_->holds(store, segment)) continue;
+    auto [from, to] = indexed_range(store, segment, streams_);
+    std::string footage = "the footage of " + quoted_names(store, streams_);
+    if (from <= to) footage += " from " + exporting::format_time_us(from) + " to " + exporting::format_time_us(to);
+    throw overwritten(store, segment, footage);
+  }
+}
+
+void read_guarded(const GenerationGuard* guard, const SegmentStore* store, const std::function<void()>& read) {
+  if (!guard) return read();
+  guard->check(*store);
+  try {
+    read();
+  } catch (const Error&) {
+    guard->check(*store);
+    throw;
+  }
+  guard->check(*store);
+}
+
+const IndexEntry& indexed_frame(const SegmentStore& store, uint32_t stream, uint32_t segment, uint64_t payload_offset,
+                                uint64_t size) {
+  // A segment's entries of one stream are in record order, so their offsets grow: one
+  // binary search tells whether the row names a frame this index holds.
+  if (stream < store.streams().size() && segment < store.segments().size() && payload_offset >= kRecordHeaderSize) {
+    const std::vector<IndexEntry>& frames = store.segments()[segment].frames[stream];
+    const uint64_t offset = payload_offset - kRecordHeaderSize;
+    auto it = std::lower_bound(frames.begin(), frames.end(), offset,
+                               [](const IndexEntry& e, uint64_t at) { return e.offset < at; });
+    if (it != frames.end() && it->offset == offset && it->payload_size == size) return *it;
+  }
+  throw Error(ErrorCode::InvalidArgument, "no indexed frame of stream " + std::to_string(stream) + " with " +
+                                              std::to_string(size) + " bytes at offset " + std::to_string(payload_offset) +
+                                              " of segment " + std::to_string(segment));
+}
+
+void copy_frame(const SegmentStore& store, const GenerationSnapshot* snapshot, uint32_t stream, uint32_t segment,
+                const IndexEntry& frame, uint8_t* out) {
+  auto refused = [&] {
+    return overwritten(store, segment, "the frame of '" + store.streams().at(stream).name + "' at " +
+                                           exporting::format_time_us(frame.pts_us));
+  };
+  if (snapshot && !snapshot->holds(store, segment)) throw refused();
+  std::memcpy(out, store.payload(segment, frame), frame.payload_size);
+  if (snapshot && !snapshot->holds(store, segment)) throw refused();
+}
+
+}  // namespace ringclip::store
