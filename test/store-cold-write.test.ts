@@ -80,9 +80,18 @@ describe("prepareAhead: 'discard'", () => {
   });
 
   it("'auto' on a warm ring keeps every segment's footage until the writer needs it", async () => {
+    // 1080p road frames (IDR ~100 KB): a segment's last record ends well before its index
+    // block, so pages in between were never written: the ring is still warm.
+    const road = splitAccessUnits(fixture(FIXTURES.road));
     const path = `${tmp.dir}/auto.ring`;
-    const store = await SegmentStore.create(path, { capacity: 65536 + SEGMENTS * SEGMENT, segmentSize: SEGMENT, streams: ['cabin'] });
-    for (let k = 0; k < 30 * 150; k++) store.write('cabin', units[k % units.length]!, { pts: ptsOf(k) });
+    // Written first without the preparer (which would have made every page resident), then
+    // reopened with it: the pages are in the cache, but not those gaps.
+    const first = await SegmentStore.create(path, { capacity: 65536 + SEGMENTS * SEGMENT, segmentSize: SEGMENT, streams: ['cabin'], prepareAhead: 'off' });
+    for (let k = 0; k < 30 * 40; k++) first.write('cabin', road[k % road.length]!, { pts: ptsOf(k) });
+    await first.close();
+    const store = await SegmentStore.open(path);
+    for (let k = 30 * 41; k < 30 * 60; k++) store.write('cabin', road[k % road.length]!, { pts: ptsOf(k) });
+    expect(store.info().overwrittenFrames).toBeGreaterThan(0);
     // Every segment holds footage: none was reclaimed before the writer needed it (free
     // segments of the fresh file may have had their blocks dropped: they held nothing).
     expect(store.info().liveSegments).toBe(SEGMENTS);

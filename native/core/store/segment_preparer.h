@@ -43,7 +43,7 @@ class SegmentPreparer {
   void restore(uint64_t offset, uint64_t length);
   // Unmaps and drops the clean pages of a range that is durable and no longer written.
   void release(uint64_t offset, uint64_t length);
-  // Whether every page of the range is in the page cache (mincore).
+  // Whether the range is in the page cache, at least three quarters of its pages (mincore).
   bool resident(uint64_t offset, uint64_t length) const;
   PreparerStats stats() const;
   // Waits for the job in progress and drops the queue: before the mapping goes away.

@@ -91,6 +91,7 @@ std::unique_ptr<SegmentStore> SegmentStore::create(const std::string& path, cons
   s->configs_.resize(o.streams.size());
   for (auto& name : o.streams) s->streams_.emplace_back().name = name;
   s->prepare_ = o.prepare;
+  s->prepared_.assign(s->header_.segment_count, false);
   if (o.prepare != PrepareAhead::Off) s->preparer_ = std::make_unique<SegmentPreparer>(s->file_);
   s->start_drive();
   s->opened_ = true;
@@ -147,6 +148,7 @@ std::unique_ptr<SegmentStore> SegmentStore::open(const std::string& path, const 
   s->next_record_seq_ = std::max(s->next_record_seq_, s->durable_seq_);
   if (writable) {
     s->prepare_ = options.prepare;
+    s->prepared_.assign(s->header_.segment_count, false);
     if (options.prepare != PrepareAhead::Off) s->preparer_ = std::make_unique<SegmentPreparer>(s->file_);
     s->seal_recovered_segments();
     if (s->durable_seq_ < s->next_record_seq_) {
@@ -587,7 +589,10 @@ uint32_t SegmentStore::choose_segment_to_reclaim(uint32_t exclude) const {
 void SegmentStore::start_segment(int64_t capture_us) {
   if (current_ != UINT32_MAX) {
     seal_segment(current_);
-    if (preparer_) preparer_->restore(kDataOffset + uint64_t(current_) * header_.segment_size, header_.segment_size);
+    if (preparer_ && prepared_[current_]) {
+      prepared_[current_] = false;
+      preparer_->restore(kDataOffset + uint64_t(current_) * header_.segment_size, header_.segment_size);
+    }
   }
   uint32_t index;
   {
@@ -626,6 +631,7 @@ void SegmentStore::start_segment(int64_t capture_us) {
     const uint64_t offset = kDataOffset + uint64_t(index) * header_.segment_size;
     if (prepare_ == PrepareAhead::Discard || !preparer_->resident(offset, header_.segment_size)) {
       invalidate_segment_header(index);
+      prepared_[index] = true;
       preparer_->prepare(index, offset, header_.segment_size, true);
       preparer_->wait_discarded(index);
     }
@@ -718,6 +724,7 @@ void SegmentStore::begin_next_segment(const NextSegmentPlan& plan) {
     }
   }
   reserve_ = plan.segment;
+  prepared_[plan.segment] = true;
   preparer_->prepare(plan.segment, kDataOffset + uint64_t(plan.segment) * header_.segment_size, header_.segment_size,
                      plan.discard);
 }

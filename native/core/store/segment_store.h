@@ -343,7 +343,8 @@ class SegmentStore {
   bool drive_header_pending_ = false;  // start_drive() ran; its header is written before the first segment
   PrepareAhead prepare_ = PrepareAhead::Auto;
   std::unique_ptr<SegmentPreparer> preparer_;  // writable stores only
-  uint32_t reserve_ = UINT32_MAX;               // free segment being prepared for the writer  // construction completed: close() may write (a failed open writes nothing)
+  uint32_t reserve_ = UINT32_MAX;               // free segment being prepared for the writer
+  std::vector<bool> prepared_;                  // prepared (random-access faults) until sealed  // construction completed: close() may write (a failed open writes nothing)
   mutable std::mutex mutex_;
   mutable std::shared_mutex mapping_lock_;
 };
