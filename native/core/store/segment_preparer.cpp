@@ -28,29 +28,22 @@ void SegmentPreparer::stop() {
   done_.notify_all();
 }
 
+void SegmentPreparer::enqueue(const Job& job) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (stopping_) return;
+  jobs_.push_back(job);
+  // Started with the first job: a store that never writes has no thread.
+  if (!thread_.joinable()) thread_ = std::thread([this] { run(); });
+  wake_.notify_one();
+}
+
 void SegmentPreparer::prepare(uint32_t segment, uint64_t offset, uint64_t length, bool discard) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  if (stopping_) return;
-  jobs_.push_back({Job::Prepare, segment, offset, length, discard});
-  if (!thread_.joinable()) thread_ = std::thread([this] { run(); });
-  wake_.notify_one();
+  enqueue({Job::Prepare, segment, offset, length, discard});
 }
 
-void SegmentPreparer::release(uint64_t offset, uint64_t length) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  if (stopping_) return;
-  jobs_.push_back({Job::Release, UINT32_MAX, offset, length, false});
-  if (!thread_.joinable()) thread_ = std::thread([this] { run(); });
-  wake_.notify_one();
-}
+void SegmentPreparer::release(uint64_t offset, uint64_t length) { enqueue({Job::Release, UINT32_MAX, offset, length, false}); }
 
-void SegmentPreparer::restore(uint64_t offset, uint64_t length) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  if (stopping_) return;
-  jobs_.push_back({Job::Restore, UINT32_MAX, offset, length, false});
-  if (!thread_.joinable()) thread_ = std::thread([this] { run(); });
-  wake_.notify_one();
-}
+void SegmentPreparer::restore(uint64_t offset, uint64_t length) { enqueue({Job::Restore, UINT32_MAX, offset, length, false}); }
 
 void SegmentPreparer::wait_discarded(uint32_t segment) {
   std::unique_lock<std::mutex> lock(mutex_);

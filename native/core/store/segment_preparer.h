@@ -56,6 +56,7 @@ class SegmentPreparer {
     uint64_t offset, length;
     bool discard;
   };
+  void enqueue(const Job& job);
   void run();
   void execute(const Job& job);
   void refused(int err);  // holds mutex_
