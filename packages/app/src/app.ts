@@ -338,33 +338,15 @@ export class PhoneApp extends EventEmitter<PhoneAppEvents> {
       const collect = (e: OverwriteEvent) => { lost.push(e); };
       next.on('overwrite', collect);
       const last = new Map<string, number>();
-      const info = old.info();
-      const first = Math.min(...info.streams.map((s) => s.first ?? Infinity));
-      const end = Math.max(...info.streams.map((s) => s.last ?? -Infinity)) + 1;
-      const step = 30e6;
-      for (let t = first; Number.isFinite(t) && t < end; t += step) {
-        let clip: Clip;
-        try {
-          clip = old.clip({ from: t, to: Math.min(end, t + step), allowPartial: true });
-        } catch { continue; }
-        const tmp = join(this.#paths.tmp, `migrate-${gen}.mp4`);
-        try {
-          await clip.writeMP4(tmp);
-          const { samples } = readMp4(readFileSync(tmp), { origin: clip.start });
-          samples.sort((a, b) => a.dts - b.dts);
-          for (const s of samples) {
-            if (s.dts <= (last.get(s.track.name) ?? -Infinity)) continue;
-            try {
-              next.write(s.track.name, toAnnexB(s), { pts: s.pts, dts: s.dts });
-              last.set(s.track.name, s.dts);
-            } catch (err) { if (!(err instanceof RingFullError)) throw err; }
-          }
-        } finally {
-          clip.release();
-          rmSync(tmp, { force: true });
-        }
+      try {
+        await this.#copyRing(old, next, gen, last);
+        await next.flush();
+      } catch (err) {
+        // The old ring is the one kept: the new one, half filled, goes.
+        await next.close().catch((closeErr: unknown) => this.emit('error', closeErr as Error));
+        rmSync(next.path, { force: true });
+        throw err;
       }
-      await next.flush();
       await old.close();
       rmSync(old.path, { force: true });
       this.#settings.ringGeneration = gen;
@@ -385,6 +367,45 @@ export class PhoneApp extends EventEmitter<PhoneAppEvents> {
     const held = this.#held;
     this.#held = [];
     for (const h of held) this.#writeSamples(h.drive, h.samples);
+  }
+
+  /**
+   * Copies every retained frame of `old` into `next`, stream by stream, in 30 s windows
+   * (oldest first, so a smaller ring keeps the newest). A stream with no frame in a window
+   * (the cabin the phone does not stream, a camera that started late) is skipped there;
+   * any other failure is thrown, and the caller keeps the old ring.
+   */
+  async #copyRing(old: SegmentStore, next: SegmentStore, gen: number, last: Map<string, number>): Promise<void> {
+    const info = old.info();
+    const first = Math.min(...info.streams.map((s) => s.first ?? Infinity));
+    const end = Math.max(...info.streams.map((s) => s.last ?? -Infinity)) + 1;
+    const step = 30e6;
+    const tmp = join(this.#paths.tmp, `migrate-${gen}.mp4`);
+    for (let t = first; Number.isFinite(t) && t < end; t += step) {
+      const to = Math.min(end, t + step);
+      for (const stream of info.streams.filter((s) => s.frames > 0).map((s) => s.name)) {
+        const probe = old.frames({ stream, from: t, to });
+        const empty = probe.next().done;
+        probe.return(undefined);  // unpins the segment the first frame was yielded from
+        if (empty) continue;
+        const clip: Clip = old.clip({ from: t, to, streams: [stream], allowPartial: true });
+        try {
+          await clip.writeMP4(tmp);
+          const { samples } = readMp4(readFileSync(tmp), { origin: clip.start });
+          samples.sort((a, b) => a.dts - b.dts);
+          for (const s of samples) {
+            if (s.dts <= (last.get(stream) ?? -Infinity)) continue;
+            try {
+              next.write(stream, toAnnexB(s), { pts: s.pts, dts: s.dts });
+              last.set(stream, s.dts);
+            } catch (err) { if (!(err instanceof RingFullError)) throw err; }
+          }
+        } finally {
+          clip.release();
+          rmSync(tmp, { force: true });
+        }
+      }
+    }
   }
 
   #driveRecord(id: number): DriveRecord {

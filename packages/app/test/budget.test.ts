@@ -35,3 +35,27 @@ describe('budget', () => {
     }
   });
 });
+
+describe('budget change in the default setup (road streamed, cabin empty)', () => {
+  it('keeps every road frame that fits, byte for byte, shrinking and growing', async () => {
+    const tmp = scratch();
+    const app = await openApp(tmp.dir, { phoneStorage: '64MiB' });
+    try {
+      // Only the road camera reaches the phone: its cabin stream stays empty.
+      recordInterleaved(app.ring!, [{ stream: 'road', file: FIXTURES.cabin, fps: 30 }], 20);
+      const frames = () => [...app.ring!.frames({ stream: 'road' })].map((f) => `${f.pts} ${Buffer.from(f.payload).toString('base64')}`);
+      const before = frames();
+      expect(before.length).toBe(600);
+      expect(app.ring!.info().streams.find((s) => s.name === 'cabin')!.frames).toBe(0);
+      // 40 % of 64 MiB still holds 20 s of 720p (~2 MB): nothing may be lost.
+      await app.setBudget('40%');
+      expect(app.ring!.info().capacity).toBeLessThan(32 * 2 ** 20);
+      expect(frames()).toEqual(before);
+      await app.setBudget('50%');
+      expect(frames()).toEqual(before);
+    } finally {
+      await app.close();
+      tmp.cleanup();
+    }
+  });
+});
