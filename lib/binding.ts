@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BindingLoadError, errorClassesByCode } from './errors.js';
-import type { PrepareStats } from './types.js';
+import type { CopyResult, PrepareStats } from './types.js';
 
 export interface NativeBinding {
   NativeStore: NativeStoreClass;
@@ -31,6 +31,7 @@ export interface NativeStoreClass {
 export interface NativeStore {
   write(stream: number, data: Uint8Array, pts: number, dts: number, capture: number): number;
   takeEvents(): Array<{ stream: string; from: number; to: number; frames: number }>;
+  copyTo(destination: NativeStore, from: number, to: number): CopyResult;
   info(): any;
   recovery(): any;
   protect(from: number, to: number): number;

@@ -10,7 +10,7 @@ import { Clip, type ClipOptions } from './clip.js';
 import { InvalidArgumentError, OverrunError, StoreClosedError } from './errors.js';
 import { follow, liveMP4, type FollowOptions, type LiveFrame } from './live.js';
 import { Protection } from './protection.js';
-import type { Frame, OverwriteEvent, PrepareStats, RecoveryReport, StoreInfo, VerifyReport } from './types.js';
+import type { CopyResult, Frame, OverwriteEvent, PrepareStats, RecoveryReport, StoreInfo, VerifyReport } from './types.js';
 import { parseDuration, parseSize, toMicros, type TimeInput } from './units.js';
 import { AnnexBWriteStream, type WriteStreamOptions } from './write-stream.js';
 
@@ -242,6 +242,36 @@ export class SegmentStore extends EventEmitter<SegmentStoreEvents> {
 
   /** Fragmented MP4 (init segment, then one fragment per GOP) following the writer. */
   liveMP4(options: Omit<FollowOptions, 'signal'> = {}) { return liveMP4(this, options); }
+
+  /**
+   * Copies this store's frames with pts in [from, to) (default: all) into `destination`,
+   * every stream into the destination's stream of the same name, oldest first, as they are
+   * stored: no parsing, no re-muxing, each payload copied once. A smaller destination keeps
+   * the newest (its own loop recording drops the oldest, with `overwrite` events there).
+   * Runs on this thread; the frames read are pinned meanwhile.
+   */
+  copyTo(destination: SegmentStore, range: { from?: TimeInput; to?: TimeInput } = {}): CopyResult {
+    if (!(destination instanceof SegmentStore)) throw new InvalidArgumentError('copyTo() needs a destination SegmentStore');
+    if (destination === this) throw new InvalidArgumentError('copyTo(): the destination is the store itself');
+    if (destination.readOnly) throw new InvalidArgumentError(`copyTo(): the destination '${destination.path}' was opened read-only`);
+    for (const s of this.streams) {
+      if (!destination.streams.includes(s)) {
+        throw new InvalidArgumentError(`copyTo(): the destination records ${destination.streams.map((n) => `'${n}'`).join(', ')}, not '${s}'`);
+      }
+    }
+    const from = range.from === undefined ? -Number.MAX_SAFE_INTEGER : toMicros(range.from, 'from', { fractions: 'round' });
+    const to = range.to === undefined ? Number.MAX_SAFE_INTEGER : toMicros(range.to, 'to', { fractions: 'round' });
+    try {
+      return this.#store.copyTo(destination.#store, from, to);
+    } finally {
+      destination.drainEvents();
+    }
+  }
+
+  /** Decode time of the stream's newest frame (µs), or null when it has none: a write must come after it. */
+  lastDts(stream: string): number | null {
+    return this.#store.lastDts(this.streamId(stream));
+  }
 
   /** @internal */
   drainEvents(): void {

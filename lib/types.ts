@@ -52,6 +52,20 @@ export interface StoreInfo {
   drives: DriveInfo[];
 }
 
+/** What `copyTo()` did. */
+export interface CopyResult {
+  /** frames stored in the destination */
+  frames: number;
+  /** their payload bytes */
+  bytes: number;
+  /**
+   * frames the destination did not store: before a stream's first random access point
+   * there (undecodable), at or before its newest decode time (copied already), or with no
+   * segment to reclaim (all protected or pinned); counted in its stream statistics
+   */
+  notStored: number;
+}
+
 /** What the writer's preparing thread did since open (diagnostic). */
 export interface PrepareStats {
   /** segments made resident ahead of the writer */

@@ -26,6 +26,7 @@ class StoreObject : public Napi::ObjectWrap<StoreObject> {
  private:
   Napi::Value Write(const Napi::CallbackInfo& info);
   Napi::Value TakeEvents(const Napi::CallbackInfo& info);
+  Napi::Value CopyTo(const Napi::CallbackInfo& info);
   Napi::Value Info(const Napi::CallbackInfo& info);
   Napi::Value Recovery(const Napi::CallbackInfo& info);
   Napi::Value Protect(const Napi::CallbackInfo& info);

@@ -6,6 +6,7 @@
 #include "errors.h"
 #include "objects.h"
 #include "store/segment_generation.h"
+#include "store/store_copy.h"
 #include "store/store_info.h"
 
 namespace ringclip::addon {
@@ -71,6 +72,7 @@ Napi::Function StoreObject::Define(Napi::Env env) {
                          StaticMethod<&StoreObject::Open>("open"),
                          InstanceMethod<&StoreObject::Write>("write"),
                          InstanceMethod<&StoreObject::TakeEvents>("takeEvents"),
+                         InstanceMethod<&StoreObject::CopyTo>("copyTo"),
                          InstanceMethod<&StoreObject::Info>("info"),
                          InstanceMethod<&StoreObject::Recovery>("recovery"),
                          InstanceMethod<&StoreObject::Protect>("protect"),
@@ -145,6 +147,24 @@ Napi::Value StoreObject::Write(const Napi::CallbackInfo& info) {
     int64_t capture = to_safe_int64(info[4], "capture time");
     store::WriteResult r = store_->write(stream, bytes.Data(), bytes.ByteLength(), pts, dts, capture);
     return Napi::Number::New(env, (r.stored ? 1 : 0) | (r.events_pending ? 2 : 0) | (r.random_access ? 4 : 0));
+  });
+}
+
+// copyTo(destination: NativeStore, from, to) -> { frames, bytes, notStored }
+Napi::Value StoreObject::CopyTo(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    StoreObject* destination = StoreObject::Unwrap(info[0].As<Napi::Object>());
+    if (!store_ || !destination->store_) throw Error(ErrorCode::Closed, "copyTo(): the store is closed");
+    store::CopyRequest request;
+    request.from_us = to_safe_int64(info[1], "from");
+    request.to_us = to_safe_int64(info[2], "to");
+    store::CopyResult r = store::copy_records(*store_, *destination->store_, request);
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("frames", double(r.frames));
+    o.Set("bytes", double(r.bytes));
+    o.Set("notStored", double(r.not_stored));
+    return o;
   });
 }
 

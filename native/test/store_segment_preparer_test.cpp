@@ -56,7 +56,7 @@ TEST(preparer_discard_leaves_zeros_and_prepares_the_range) {
   std::memset(f.data(), 0x5a, kSize);
   f.sync_range(0, kSize);
   SegmentPreparer p(f);
-  p.prepare(7, 0, kSize / 2, true);
+  p.prepare(7, 0, kSize / 2, true, true);
   p.wait_discarded(7);
   p.stop();  // waits for the job in progress (the populate)
   PreparerStats s = p.stats();

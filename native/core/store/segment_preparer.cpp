@@ -37,13 +37,13 @@ void SegmentPreparer::enqueue(const Job& job) {
   wake_.notify_one();
 }
 
-void SegmentPreparer::prepare(uint32_t segment, uint64_t offset, uint64_t length, bool discard) {
-  enqueue({Job::Prepare, segment, offset, length, discard});
+void SegmentPreparer::prepare(uint32_t segment, uint64_t offset, uint64_t length, bool discard, bool isolate) {
+  enqueue({Job::Prepare, segment, offset, length, discard, isolate});
 }
 
-void SegmentPreparer::release(uint64_t offset, uint64_t length) { enqueue({Job::Release, UINT32_MAX, offset, length, false}); }
+void SegmentPreparer::release(uint64_t offset, uint64_t length) { enqueue({Job::Release, UINT32_MAX, offset, length, false, false}); }
 
-void SegmentPreparer::restore(uint64_t offset, uint64_t length) { enqueue({Job::Restore, UINT32_MAX, offset, length, false}); }
+void SegmentPreparer::restore(uint64_t offset, uint64_t length) { enqueue({Job::Restore, UINT32_MAX, offset, length, false, false}); }
 
 void SegmentPreparer::wait_discarded(uint32_t segment) {
   std::unique_lock<std::mutex> lock(mutex_);
@@ -115,7 +115,7 @@ void SegmentPreparer::execute(const Job& job) {
   // overtaking this thread) reads that page alone: read-around would read up to
   // read_ahead_kb (8 MiB here) of the neighbouring segments' old footage. restore() undoes
   // it once the segment is sealed, for exports that read it sequentially.
-  if (::madvise(at, job.length, MADV_RANDOM) != 0) {
+  if (job.isolate && ::madvise(at, job.length, MADV_RANDOM) != 0) {
     std::lock_guard<std::mutex> lock(mutex_);
     refused(errno);
   }
@@ -141,7 +141,7 @@ void SegmentPreparer::execute(const Job& job) {
   // read-ahead of exactly this range puts every page in the cache without that (over
   // unwritten blocks it reads nothing: the pages are zeros) and in large folios, so the
   // populate (and the writer, should it catch up) only maps pages.
-  ::posix_fadvise(file_.fd(), off_t(job.offset), off_t(job.length), POSIX_FADV_WILLNEED);
+  if (job.isolate) ::posix_fadvise(file_.fd(), off_t(job.offset), off_t(job.length), POSIX_FADV_WILLNEED);
   int rc = ::madvise(at, job.length, MADV_POPULATE_WRITE);
   int err = rc == 0 ? 0 : errno;
   std::lock_guard<std::mutex> lock(mutex_);

@@ -36,7 +36,12 @@ class SegmentPreparer {
   SegmentPreparer(const SegmentPreparer&) = delete;
   SegmentPreparer& operator=(const SegmentPreparer&) = delete;
 
-  void prepare(uint32_t segment, uint64_t offset, uint64_t length, bool discard);
+  // isolate: page faults in the range read only their page (MADV_RANDOM, until restore())
+  // and the range is read ahead exactly first (WILLNEED, order-0 pages): for a segment
+  // next to cold footage, which the kernel's read-around would otherwise read back.
+  // Without it the populate's faults read around as usual: large folios, and over
+  // unwritten neighbours (a fresh file) no I/O.
+  void prepare(uint32_t segment, uint64_t offset, uint64_t length, bool discard, bool isolate);
   // Returns once no discard of `segment` is queued or running.
   void wait_discarded(uint32_t segment);
   // A sealed segment: page faults read ahead again (exports read it sequentially).
@@ -55,6 +60,7 @@ class SegmentPreparer {
     uint32_t segment;
     uint64_t offset, length;
     bool discard;
+    bool isolate;
   };
   void enqueue(const Job& job);
   void run();

@@ -291,18 +291,22 @@ uint32_t SegmentStore::stream_id(const std::string& name) const {
   throw Error(ErrorCode::InvalidArgument, "unknown stream '" + name + "': this store records " + list);
 }
 
-WriteResult SegmentStore::write(uint32_t stream, const uint8_t* data, size_t size, int64_t pts_us, int64_t dts_us,
-                                int64_t capture_us) {
-  check_writable();
+void SegmentStore::check_frame_times(const StreamState& st, int64_t pts_us, int64_t dts_us, int64_t capture_us) const {
   check_time("pts", pts_us);
   check_time("dts", dts_us);
   check_time("capture time", capture_us);
-  if (stream >= streams_.size()) throw Error(ErrorCode::InvalidArgument, "no stream number " + std::to_string(stream));
-  StreamState& st = streams_[stream];
   if (dts_us <= st.last_dts_us)
     throw Error(ErrorCode::InvalidArgument, "timestamps of stream '" + st.name + "' go backwards: dts " +
                                                 std::to_string(dts_us) + " µs is not after the previous " +
                                                 std::to_string(st.last_dts_us) + " µs");
+}
+
+WriteResult SegmentStore::write(uint32_t stream, const uint8_t* data, size_t size, int64_t pts_us, int64_t dts_us,
+                                int64_t capture_us) {
+  check_writable();
+  if (stream >= streams_.size()) throw Error(ErrorCode::InvalidArgument, "no stream number " + std::to_string(stream));
+  StreamState& st = streams_[stream];
+  check_frame_times(st, pts_us, dts_us, capture_us);
   nal_scratch_.clear();
   h264::for_each_nal(data, size, [&](const h264::NalView& nal) { nal_scratch_.push_back(nal); });
   if (nal_scratch_.empty())
@@ -362,25 +366,66 @@ const StreamConfig* SegmentStore::config(uint32_t stream, uint32_t id) const {
 WriteResult SegmentStore::append(uint32_t stream, const h264::AccessUnit& unit, const h264::ParameterSets& sets,
                                  int64_t pts_us, int64_t dts_us, int64_t capture_us) {
   check_writable();
-  check_time("pts", pts_us);
-  check_time("dts", dts_us);
-  check_time("capture time", capture_us);
   StreamState& st = streams_.at(stream);
-  if (dts_us <= st.last_dts_us)
-    throw Error(ErrorCode::InvalidArgument, "timestamps of stream '" + st.name + "' go backwards: dts " +
-                                                std::to_string(dts_us) + " µs is not after the previous " +
-                                                std::to_string(st.last_dts_us) + " µs");
+  check_frame_times(st, pts_us, dts_us, capture_us);
   WriteResult result;
   if (!st.seen_random_access && unit.random_access == h264::RandomAccess::None) {
     st.dropped_frames++;  // undecodable: nothing before it to decode from
     return result;
   }
   uint32_t config_id = config_for(stream, unit, sets);
-  const StreamConfig& config = *this->config(stream, config_id);
-
   uint32_t payload = 0;
   for (const h264::NalView& nal : unit.nals)
     if (!is_parameter_set(nal.type())) payload += 4 + uint32_t(nal.size);
+  return store_access_unit(stream, config_id, PayloadSource{&unit.nals, nullptr}, payload, pts_us, dts_us, capture_us,
+                           uint8_t(unit.random_access));
+}
+
+WriteResult SegmentStore::append_stored(uint32_t stream, const StreamConfig& source_config, const uint8_t* payload,
+                                        uint32_t size, int64_t pts_us, int64_t dts_us, int64_t capture_us,
+                                        uint8_t random_access) {
+  check_writable();
+  StreamState& st = streams_.at(stream);
+  check_frame_times(st, pts_us, dts_us, capture_us);
+  if (random_access > 2) throw Error(ErrorCode::InvalidArgument, "random access kind " + std::to_string(random_access) + " is not 0, 1 or 2");
+  // The payload must be whole length-prefixed NAL units: it is stored as it is.
+  for (uint32_t at = 0; at < size;) {
+    if (size - at < 4) throw Error(ErrorCode::InvalidData, "a stored access unit ends inside a NAL length prefix");
+    uint32_t n = get_be32(payload + at);
+    if (n == 0 || n > size - at - 4)
+      throw Error(ErrorCode::InvalidData, "a stored access unit's NAL length " + std::to_string(n) + " runs past its " +
+                                              std::to_string(size) + " bytes");
+    at += 4 + n;
+  }
+  if (size == 0) throw Error(ErrorCode::InvalidData, "a stored access unit holds no NAL unit");
+  if (!st.seen_random_access && random_access == 0) {
+    st.dropped_frames++;  // undecodable: nothing before it to decode from
+    return WriteResult{};
+  }
+  uint32_t config_id = config_matching(stream, source_config);
+  return store_access_unit(stream, config_id, PayloadSource{nullptr, payload}, size, pts_us, dts_us, capture_us,
+                           random_access);
+}
+
+uint32_t SegmentStore::config_matching(uint32_t stream, const StreamConfig& source) {
+  if (source.sps.empty() || source.pps.empty())
+    throw Error(ErrorCode::InvalidData, "a stored access unit comes without its SPS and PPS");
+  std::vector<StreamConfig>& list = configs_[stream];
+  for (auto it = list.rbegin(); it != list.rend(); ++it)
+    if (it->sps == source.sps && it->pps == source.pps) return it->id;
+  StreamConfig c = source;
+  c.id = list.empty() ? 1 : list.back().id + 1;
+  std::lock_guard<std::mutex> lock(mutex_);
+  list.push_back(std::move(c));
+  return list.back().id;
+}
+
+WriteResult SegmentStore::store_access_unit(uint32_t stream, uint32_t config_id, const PayloadSource& source,
+                                            uint32_t payload, int64_t pts_us, int64_t dts_us, int64_t capture_us,
+                                            uint8_t random_access) {
+  StreamState& st = streams_[stream];
+  WriteResult result;
+  const StreamConfig& config = *this->config(stream, config_id);
   uint32_t span = record_span(payload);
   uint32_t config_span = record_span(parameter_set_payload_size(config));
   const uint32_t config_payload = parameter_set_payload_size(config);
@@ -416,21 +461,26 @@ WriteResult SegmentStore::append(uint32_t stream, const h264::AccessUnit& unit, 
   rh.config_id = config_id;
   rh.stream = uint8_t(stream);
   rh.type = RecordType::AccessUnit;
-  rh.random_access = uint8_t(unit.random_access);
+  rh.random_access = random_access;
   uint32_t offset = seg.used;
   RecordCursor cursor = begin_record(rh);
-  for (const h264::NalView& nal : unit.nals)
-    if (!is_parameter_set(nal.type())) put_nal(cursor, nal.data, nal.size);
+  if (source.nals) {
+    for (const h264::NalView& nal : *source.nals)
+      if (!is_parameter_set(nal.type())) put_nal(cursor, nal.data, nal.size);
+  } else {
+    cursor.crc = copy_with_crc32c(cursor.out, source.stored, payload, cursor.crc);
+    cursor.out += payload;
+  }
   finish_record(cursor, rh);
   {
     std::lock_guard<std::mutex> lock(mutex_);  // indexed once sealed: readers never see a half-written record
-    seg.frames[stream].push_back({dts_us, pts_us, offset, payload, config_id, uint8_t(unit.random_access), {0, 0, 0}});
+    seg.frames[stream].push_back({dts_us, pts_us, offset, payload, config_id, random_access, {0, 0, 0}});
     seg.note_frame(drive_id_, stream, pts_us);
   }
   st.last_dts_us = dts_us;
   st.seen_random_access = true;
   result.stored = true;
-  result.random_access = unit.random_access != h264::RandomAccess::None;
+  result.random_access = random_access != 0;
   result.events_pending = !events_.empty();
   return result;
 }
@@ -632,7 +682,7 @@ void SegmentStore::start_segment(int64_t capture_us) {
     if (prepare_ == PrepareAhead::Discard || !preparer_->resident(offset, header_.segment_size)) {
       invalidate_segment_header(index);
       prepared_[index] = true;
-      preparer_->prepare(index, offset, header_.segment_size, true);
+      preparer_->prepare(index, offset, header_.segment_size, true, true);
       preparer_->wait_discarded(index);
     }
   }
@@ -695,21 +745,27 @@ SegmentStore::NextSegmentPlan SegmentStore::plan_next_segment(uint32_t starting)
     plan.segment = choose_segment_to_reclaim(starting);
   }
   if (plan.segment == UINT32_MAX) return plan;
-  // Pages that are resident cost no read: the writer overwrites them in place.
-  const uint64_t offset = kDataOffset + uint64_t(plan.segment) * header_.segment_size;
-  const bool cold = prepare_ == PrepareAhead::Discard || !preparer_->resident(offset, header_.segment_size);
   if (!segments_[plan.segment].live()) {
-    // A free segment holds no footage: dropping its blocks (old bytes of a generation that
-    // recovery found unusable, or nothing at all) loses nothing.
-    plan.discard = cold;
+    // A free segment: never used (unwritten blocks, nothing to read) or emptied. Its
+    // neighbours decide how its pages come in: read-around is fine next to unwritten or
+    // cached segments, and reads old footage back next to cold ones.
+    const uint32_t n = header_.segment_count;
+    plan.isolate = (plan.segment > 0 && cold(plan.segment - 1)) || (plan.segment + 1 < n && cold(plan.segment + 1));
     return plan;
   }
-  if (header_.segment_count < kMinSegmentsToReclaimAhead || !cold) {
+  // Old footage whose pages are resident costs no read: the writer overwrites it in place.
+  if (header_.segment_count < kMinSegmentsToReclaimAhead || !(prepare_ == PrepareAhead::Discard || cold(plan.segment))) {
     plan.segment = UINT32_MAX;
     return plan;
   }
   plan.discard = true;
+  plan.isolate = true;
   return plan;
+}
+
+bool SegmentStore::cold(uint32_t segment) const {
+  return segments_[segment].live() &&
+         !preparer_->resident(kDataOffset + uint64_t(segment) * header_.segment_size, header_.segment_size);
 }
 
 void SegmentStore::begin_next_segment(const NextSegmentPlan& plan) {
@@ -724,9 +780,9 @@ void SegmentStore::begin_next_segment(const NextSegmentPlan& plan) {
     }
   }
   reserve_ = plan.segment;
-  prepared_[plan.segment] = true;
+  prepared_[plan.segment] = plan.isolate;
   preparer_->prepare(plan.segment, kDataOffset + uint64_t(plan.segment) * header_.segment_size, header_.segment_size,
-                     plan.discard);
+                     plan.discard, plan.isolate);
 }
 
 void SegmentStore::invalidate_segment_header(uint32_t index) {

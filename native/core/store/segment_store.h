@@ -183,6 +183,12 @@ class SegmentStore {
   // A unit already analyzed (streaming ingest); `sets` holds its parameter sets.
   WriteResult append(uint32_t stream, const h264::AccessUnit& unit, const h264::ParameterSets& sets,
                      int64_t pts_us, int64_t dts_us, int64_t capture_us);
+  // An access unit as a store holds it: length-prefixed NAL units without SPS/PPS, and the
+  // configuration (SPS/PPS) it needs, which this store maps to one of its own. Stored as it
+  // is, checksummed while copied: store to store copies (store_copy.h) use it. The same
+  // checks as write() on times and order; the length prefixes must tile the payload.
+  WriteResult append_stored(uint32_t stream, const StreamConfig& config, const uint8_t* payload, uint32_t size,
+                            int64_t pts_us, int64_t dts_us, int64_t capture_us, uint8_t random_access);
   std::vector<OverwriteEvent> take_events();
   void count_dropped(uint32_t stream, uint64_t frames) { streams_.at(stream).dropped_frames += frames; }
   void count_rejected(uint32_t stream, uint64_t units) { streams_.at(stream).rejected_units += units; }
@@ -292,7 +298,9 @@ class SegmentStore {
   struct NextSegmentPlan {
     uint32_t segment = UINT32_MAX;
     bool discard = false;
+    bool isolate = false;  // next to cold footage: faults must not read around (SegmentPreparer)
   };
+  bool cold(uint32_t segment) const;  // live footage mostly not in the page cache
   NextSegmentPlan plan_next_segment(uint32_t starting) const;
   void begin_next_segment(const NextSegmentPlan& plan);
   // After the watermark advanced: durable, older segments leave the page cache.
@@ -314,6 +322,17 @@ class SegmentStore {
   static void put_nal(RecordCursor& cursor, const uint8_t* data, size_t size);
   uint32_t finish_record(const RecordCursor& cursor, const RecordHeader& rh);
   uint32_t config_for(uint32_t stream, const h264::AccessUnit& unit, const h264::ParameterSets& sets);
+  uint32_t config_matching(uint32_t stream, const StreamConfig& source);
+  // Times in range (util/time_range.h) and dts after the stream's last: every way in checks it.
+  void check_frame_times(const StreamState& st, int64_t pts_us, int64_t dts_us, int64_t capture_us) const;
+  // Where a record's payload comes from: NAL units to length-prefix (write()), or bytes
+  // already stored that way (append_stored()).
+  struct PayloadSource {
+    const std::vector<h264::NalView>* nals;
+    const uint8_t* stored;
+  };
+  WriteResult store_access_unit(uint32_t stream, uint32_t config_id, const PayloadSource& source, uint32_t payload,
+                                int64_t pts_us, int64_t dts_us, int64_t capture_us, uint8_t random_access);
   int64_t covered_from(int64_t from_us) const;
   void mark_dirty(uint64_t offset, uint64_t length);
   void check_open() const;

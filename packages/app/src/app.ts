@@ -5,14 +5,14 @@
  * the deletion rules users are told (docs/app.md).
  */
 import { EventEmitter } from 'node:events';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Mp4Source, RingFullError, SegmentStore, type Clip, type OverwriteEvent } from 'ringclip';
 import { budgetBytes, DEFAULT_CLIP_RESERVE, DEFAULT_SHARE, parseBudget, ringCapacity, segmentSizeFor, STORE_HEADER, type BudgetSetting } from './budget.js';
 import { CloudClient, newClipId, type CloudClip, type ClipMetadata } from './cloud-client.js';
 import { DeviceClient, isoToMicros, microsToIso, type DeviceEventJson } from './device-client.js';
 import { HttpError } from './http.js';
-import { FragmentedMp4Reader, readMp4, toAnnexB, type Mp4Sample } from './mp4.js';
+import { FragmentedMp4Reader, toAnnexB, type Mp4Sample } from './mp4.js';
 import { readJson, writeJsonAtomic } from './persist.js';
 import { intersect, merge, subtract, type Span } from './timeline.js';
 import { UploadQueue, type UploadQueueOptions } from './upload-queue.js';
@@ -339,7 +339,7 @@ export class PhoneApp extends EventEmitter<PhoneAppEvents> {
       next.on('overwrite', collect);
       const last = new Map<string, number>();
       try {
-        await this.#copyRing(old, next, gen, last);
+        this.#copyRing(old, next, last);
         await next.flush();
       } catch (err) {
         // The old ring is the one kept: the new one, half filled, goes.
@@ -370,41 +370,15 @@ export class PhoneApp extends EventEmitter<PhoneAppEvents> {
   }
 
   /**
-   * Copies every retained frame of `old` into `next`, stream by stream, in 30 s windows
-   * (oldest first, so a smaller ring keeps the newest). A stream with no frame in a window
-   * (the cabin the phone does not stream, a camera that started late) is skipped there;
-   * any other failure is thrown, and the caller keeps the old ring.
+   * Copies every retained frame of `old` into `next` through the engine (records as they
+   * are stored, oldest first, so a smaller ring keeps the newest); any failure is thrown
+   * and the caller keeps the old ring.
    */
-  async #copyRing(old: SegmentStore, next: SegmentStore, gen: number, last: Map<string, number>): Promise<void> {
-    const info = old.info();
-    const first = Math.min(...info.streams.map((s) => s.first ?? Infinity));
-    const end = Math.max(...info.streams.map((s) => s.last ?? -Infinity)) + 1;
-    const step = 30e6;
-    const tmp = join(this.#paths.tmp, `migrate-${gen}.mp4`);
-    for (let t = first; Number.isFinite(t) && t < end; t += step) {
-      const to = Math.min(end, t + step);
-      for (const stream of info.streams.filter((s) => s.frames > 0).map((s) => s.name)) {
-        const probe = old.frames({ stream, from: t, to });
-        const empty = probe.next().done;
-        probe.return(undefined);  // unpins the segment the first frame was yielded from
-        if (empty) continue;
-        const clip: Clip = old.clip({ from: t, to, streams: [stream], allowPartial: true });
-        try {
-          await clip.writeMP4(tmp);
-          const { samples } = readMp4(readFileSync(tmp), { origin: clip.start });
-          samples.sort((a, b) => a.dts - b.dts);
-          for (const s of samples) {
-            if (s.dts <= (last.get(stream) ?? -Infinity)) continue;
-            try {
-              next.write(stream, toAnnexB(s), { pts: s.pts, dts: s.dts });
-              last.set(stream, s.dts);
-            } catch (err) { if (!(err instanceof RingFullError)) throw err; }
-          }
-        } finally {
-          clip.release();
-          rmSync(tmp, { force: true });
-        }
-      }
+  #copyRing(old: SegmentStore, next: SegmentStore, last: Map<string, number>): void {
+    old.copyTo(next);
+    for (const stream of next.streams) {
+      const dts = next.lastDts(stream);
+      if (dts !== null) last.set(stream, dts);
     }
   }
 
