@@ -254,6 +254,9 @@ export class SegmentStore extends EventEmitter<SegmentStoreEvents> {
     if (!(destination instanceof SegmentStore)) throw new InvalidArgumentError('copyTo() needs a destination SegmentStore');
     if (destination === this) throw new InvalidArgumentError('copyTo(): the destination is the store itself');
     if (destination.readOnly) throw new InvalidArgumentError(`copyTo(): the destination '${destination.path}' was opened read-only`);
+    if (this.readOnly) {
+      throw new InvalidArgumentError('copyTo(): this store was opened read-only (its writer may reclaim what is being copied); copy from the writable handle');
+    }
     for (const s of this.streams) {
       if (!destination.streams.includes(s)) {
         throw new InvalidArgumentError(`copyTo(): the destination records ${destination.streams.map((n) => `'${n}'`).join(', ')}, not '${s}'`);

@@ -87,6 +87,9 @@ describe('copyTo', () => {
     const readOnly = await SegmentStore.open(path, { readOnly: true });
     expect(() => source.copyTo(readOnly)).toThrow(/opened read-only/);
     expect(() => source.copyTo({} as SegmentStore)).toThrow(/needs a destination SegmentStore/);
+    const fresh = await create('8MiB');
+    expect(() => readOnly.copyTo(fresh)).toThrow(/this store was opened read-only/);
+    await fresh.close();
     await readOnly.close();
     expect(source.verify().ok).toBe(true);
     await source.close();

@@ -30,6 +30,10 @@ class SegmentPin {
 CopyResult copy_records(SegmentStore& source, SegmentStore& destination, const CopyRequest& request) {
   if (&source == &destination) throw Error(ErrorCode::InvalidArgument, "copyTo(): the destination is the store itself");
   if (!destination.writable()) throw Error(ErrorCode::InvalidArgument, "copyTo(): the destination store was opened read-only");
+  // A read-only handle's footage can be reclaimed by the writer in another process while
+  // it is copied, and a record already appended cannot be taken back: copy from the writer.
+  if (!source.writable())
+    throw Error(ErrorCode::InvalidArgument, "copyTo(): the source store was opened read-only (its writer may reclaim what is being copied); copy from the writable handle");
   if (source.closed() || destination.closed()) throw Error(ErrorCode::Closed, "copyTo(): the store is closed");
   std::vector<std::pair<uint32_t, uint32_t>> streams = request.streams;
   if (streams.empty())

@@ -28,8 +28,9 @@ struct CopyResult {
                               // point there, or no segment it could reclaim (counted in its stats)
 };
 
-// Source and destination are different stores; the destination is writable. Runs on the
-// writing thread of the destination; the source's segments are pinned while read.
+// Source and destination are different writable stores (a read-only source could be
+// overwritten by its writer mid-copy). Runs on the writing thread of both; the source's
+// segments are pinned while read.
 CopyResult copy_records(SegmentStore& source, SegmentStore& destination, const CopyRequest& request);
 
 }  // namespace ringclip::store
