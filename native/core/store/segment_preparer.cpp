@@ -66,6 +66,12 @@ bool SegmentPreparer::resident(uint64_t offset, uint64_t length) const {
   return in * 4 >= pages.size() * 3;
 }
 
+bool SegmentPreparer::holds_data(uint64_t offset, uint64_t length) const {
+  off_t next = ::lseek(file_.fd(), off_t(offset), SEEK_DATA);
+  if (next < 0) return errno != ENXIO;  // ENXIO: no data from there to the end of the file
+  return uint64_t(next) < offset + length;
+}
+
 PreparerStats SegmentPreparer::stats() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return stats_;

@@ -50,6 +50,10 @@ class SegmentPreparer {
   void release(uint64_t offset, uint64_t length);
   // Whether the range is in the page cache, at least three quarters of its pages (mincore).
   bool resident(uint64_t offset, uint64_t length) const;
+  // Whether the range has blocks holding data (lseek SEEK_DATA): a never-written range of
+  // the preallocated file has none (unwritten extents), and there is nothing to drop.
+  // Filesystems without the distinction say every range holds data.
+  bool holds_data(uint64_t offset, uint64_t length) const;
   PreparerStats stats() const;
   // Waits for the job in progress and drops the queue: before the mapping goes away.
   void stop();

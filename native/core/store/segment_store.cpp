@@ -92,6 +92,7 @@ std::unique_ptr<SegmentStore> SegmentStore::create(const std::string& path, cons
   for (auto& name : o.streams) s->streams_.emplace_back().name = name;
   s->prepare_ = o.prepare;
   s->prepared_.assign(s->header_.segment_count, false);
+  s->stale_.assign(s->header_.segment_count, false);  // a new file holds no data
   if (o.prepare != PrepareAhead::Off) s->preparer_ = std::make_unique<SegmentPreparer>(s->file_);
   s->start_drive();
   s->opened_ = true;
@@ -149,7 +150,15 @@ std::unique_ptr<SegmentStore> SegmentStore::open(const std::string& path, const 
   if (writable) {
     s->prepare_ = options.prepare;
     s->prepared_.assign(s->header_.segment_count, false);
-    if (options.prepare != PrepareAhead::Off) s->preparer_ = std::make_unique<SegmentPreparer>(s->file_);
+    s->stale_.assign(s->header_.segment_count, false);
+    if (options.prepare != PrepareAhead::Off) {
+      s->preparer_ = std::make_unique<SegmentPreparer>(s->file_);
+      // Asked now, before the page cache holds pages of them: free segments with blocks
+      // that hold data (SEEK_DATA; never-written ones are unwritten extents).
+      for (uint32_t i = 0; i < s->header_.segment_count; ++i)
+        s->stale_[i] = !s->segments_[i].live() &&
+                       s->preparer_->holds_data(kDataOffset + uint64_t(i) * s->header_.segment_size, s->header_.segment_size);
+    }
     s->seal_recovered_segments();
     if (s->durable_seq_ < s->next_record_seq_) {
       // Records past the watermark survived (a kill, or a power cut that spared them):
@@ -749,8 +758,11 @@ SegmentStore::NextSegmentPlan SegmentStore::plan_next_segment(uint32_t starting)
     // A free segment: never used (unwritten blocks, nothing to read) or emptied. Its
     // neighbours decide how its pages come in: read-around is fine next to unwritten or
     // cached segments, and reads old footage back next to cold ones.
+    // A segment found free at open can still hold old bytes (a writer killed before its
+    // drop ran): its blocks are dropped too, which loses nothing.
     const uint32_t n = header_.segment_count;
     plan.isolate = (plan.segment > 0 && cold(plan.segment - 1)) || (plan.segment + 1 < n && cold(plan.segment + 1));
+    plan.discard = stale_[plan.segment];
     return plan;
   }
   // Old footage whose pages are resident costs no read: the writer overwrites it in place.
@@ -781,6 +793,7 @@ void SegmentStore::begin_next_segment(const NextSegmentPlan& plan) {
   }
   reserve_ = plan.segment;
   prepared_[plan.segment] = plan.isolate;
+  stale_[plan.segment] = false;
   preparer_->prepare(plan.segment, kDataOffset + uint64_t(plan.segment) * header_.segment_size, header_.segment_size,
                      plan.discard, plan.isolate);
 }

@@ -363,7 +363,8 @@ class SegmentStore {
   PrepareAhead prepare_ = PrepareAhead::Auto;
   std::unique_ptr<SegmentPreparer> preparer_;  // writable stores only
   uint32_t reserve_ = UINT32_MAX;               // free segment being prepared for the writer
-  std::vector<bool> prepared_;                  // prepared (random-access faults) until sealed  // construction completed: close() may write (a failed open writes nothing)
+  std::vector<bool> prepared_;                  // prepared (random-access faults) until sealed
+  std::vector<bool> stale_;                     // free at open, yet its blocks hold old bytes  // construction completed: close() may write (a failed open writes nothing)
   mutable std::mutex mutex_;
   mutable std::shared_mutex mapping_lock_;
 };
