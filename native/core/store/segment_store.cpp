@@ -4,7 +4,6 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
-#include <functional>
 
 #include "h264/annexb.h"
 #include "store/crc32c.h"
@@ -91,7 +90,7 @@ std::unique_ptr<SegmentStore> SegmentStore::create(const std::string& path, cons
   s->configs_.resize(o.streams.size());
   for (auto& name : o.streams) s->streams_.emplace_back().name = name;
   s->prepare_ = o.prepare;
-  s->prepared_.assign(s->header_.segment_count, false);
+  s->isolated_.assign(s->header_.segment_count, false);
   s->stale_.assign(s->header_.segment_count, false);  // a new file holds no data
   if (o.prepare != PrepareAhead::Off) s->preparer_ = std::make_unique<SegmentPreparer>(s->file_);
   s->start_drive();
@@ -149,7 +148,7 @@ std::unique_ptr<SegmentStore> SegmentStore::open(const std::string& path, const 
   s->next_record_seq_ = std::max(s->next_record_seq_, s->durable_seq_);
   if (writable) {
     s->prepare_ = options.prepare;
-    s->prepared_.assign(s->header_.segment_count, false);
+    s->isolated_.assign(s->header_.segment_count, false);
     s->stale_.assign(s->header_.segment_count, false);
     if (options.prepare != PrepareAhead::Off) {
       s->preparer_ = std::make_unique<SegmentPreparer>(s->file_);
@@ -157,7 +156,7 @@ std::unique_ptr<SegmentStore> SegmentStore::open(const std::string& path, const 
       // that hold data (SEEK_DATA; never-written ones are unwritten extents).
       for (uint32_t i = 0; i < s->header_.segment_count; ++i)
         s->stale_[i] = !s->segments_[i].live() &&
-                       s->preparer_->holds_data(kDataOffset + uint64_t(i) * s->header_.segment_size, s->header_.segment_size);
+                       s->preparer_->holds_data(s->segment_offset(i), s->header_.segment_size);
     }
     s->seal_recovered_segments();
     if (s->durable_seq_ < s->next_record_seq_) {
@@ -189,24 +188,19 @@ void SegmentStore::check_writable() const {
   if (!file_.writable()) throw Error(ErrorCode::InvalidArgument, "the store '" + file_.path() + "' was opened read-only");
 }
 
-namespace {
-
-std::vector<HorizonSegment> horizon_table(const std::vector<Segment>& segments,
-                                          const std::function<bool(uint32_t)>& is_protected) {
-  std::vector<HorizonSegment> table(segments.size());
-  for (uint32_t i = 0; i < segments.size(); ++i) {
-    const Segment& seg = segments[i];
-    table[i] = {seg.live(), seg.live() && is_protected(i), seg.seq, seg.first_record_seq, seg.next_record_seq,
+std::vector<HorizonSegment> SegmentStore::horizon_table() const {
+  std::vector<HorizonSegment> table(segments_.size());
+  for (uint32_t i = 0; i < segments_.size(); ++i) {
+    const Segment& seg = segments_[i];
+    table[i] = {seg.live(), seg.live() && segment_protected(i), seg.seq, seg.first_record_seq, seg.next_record_seq,
                 seg.suspect || !seg.holes.empty(), seg.sealed};
   }
   return table;
 }
 
-}  // namespace
-
 void SegmentStore::write_header(const std::vector<uint32_t>& starting) {
   header_.durable_record_seq = durable_seq_;
-  auto table = horizon_table(segments_, [&](uint32_t i) { return segment_protected(i); });
+  auto table = horizon_table();
   // The reserve's old blocks are being dropped: until the writer starts it (then it is
   // the current segment), every header lists it.
   std::vector<uint32_t> also = starting;
@@ -217,7 +211,7 @@ void SegmentStore::write_header(const std::vector<uint32_t>& starting) {
 
 void SegmentStore::write_closing_header() {
   header_.durable_record_seq = durable_seq_;
-  auto table = horizon_table(segments_, [&](uint32_t i) { return segment_protected(i); });
+  auto table = horizon_table();
   header_.horizon_all = !build_closed_horizon(table, header_.horizon);
   // A reserve whose blocks were dropped reads as zeros (never used) if that reached the
   // disk, and as its old footage otherwise; only a check in full tells which.
@@ -537,8 +531,8 @@ bool SegmentStore::fits_current(uint32_t bytes, uint32_t records, uint32_t param
   const Segment& seg = segments_[current_];
   if (seg.sealed) return false;
   uint64_t count = seg.next_record_seq - seg.first_record_seq + records;
-  uint64_t block = (count * kIndexEntrySize + seg.parameter_bytes + parameter_bytes + 7) / 8 * 8 + kIndexFooterSize;
-  return uint64_t(seg.used) + bytes + block <= header_.segment_size;
+  return uint64_t(seg.used) + bytes + index_block_span(uint32_t(count), seg.parameter_bytes + parameter_bytes) <=
+         header_.segment_size;
 }
 
 void SegmentStore::seal_segment(uint32_t index) {
@@ -560,7 +554,7 @@ void SegmentStore::seal_segment(uint32_t index) {
   if (entries.size() != count) return;
   uint32_t span = index_block_span(uint32_t(count), seg.parameter_bytes);
   if (uint64_t(seg.used) + span > header_.segment_size) return;
-  uint8_t* base = file_.data() + kDataOffset + uint64_t(index) * header_.segment_size;
+  uint8_t* base = file_.data() + segment_offset(index);
   std::vector<uint8_t> parameters;
   parameters.reserve(seg.parameter_bytes);
   for (const IndexBlockEntry& e : entries)
@@ -583,7 +577,7 @@ void SegmentStore::seal_segment(uint32_t index) {
 SegmentStore::RecordCursor SegmentStore::begin_record(RecordHeader& rh) {
   rh.seq = next_record_seq_;
   rh.drive_id = drive_id_;
-  uint8_t* at = file_.data() + kDataOffset + uint64_t(current_) * header_.segment_size + segments_[current_].used;
+  uint8_t* at = file_.data() + segment_offset(current_) + segments_[current_].used;
   encode_record_header(rh, at);
   // The record CRC covers header bytes 8.. and the payload (format.h): start it here.
   return RecordCursor{at + kRecordHeaderSize, crc32c(at + 8, kRecordHeaderSize - 8)};
@@ -598,7 +592,7 @@ void SegmentStore::put_nal(RecordCursor& cursor, const uint8_t* data, size_t siz
 
 uint32_t SegmentStore::finish_record(const RecordCursor& cursor, const RecordHeader& rh) {
   Segment& seg = segments_[current_];
-  uint8_t* at = file_.data() + kDataOffset + uint64_t(current_) * header_.segment_size + seg.used;
+  uint8_t* at = file_.data() + segment_offset(current_) + seg.used;
   uint32_t span = record_span(rh.payload_size);
   std::memset(cursor.out, 0, span - kRecordHeaderSize - rh.payload_size);  // alignment padding
   finish_copies();  // the payload's non-temporal stores land before the CRC that seals them
@@ -648,9 +642,9 @@ uint32_t SegmentStore::choose_segment_to_reclaim(uint32_t exclude) const {
 void SegmentStore::start_segment(int64_t capture_us) {
   if (current_ != UINT32_MAX) {
     seal_segment(current_);
-    if (preparer_ && prepared_[current_]) {
-      prepared_[current_] = false;
-      preparer_->restore(kDataOffset + uint64_t(current_) * header_.segment_size, header_.segment_size);
+    if (preparer_ && isolated_[current_]) {
+      isolated_[current_] = false;
+      preparer_->restore(segment_offset(current_), header_.segment_size);
     }
   }
   uint32_t index;
@@ -687,10 +681,10 @@ void SegmentStore::start_segment(int64_t capture_us) {
   // overtaken by a pin): when it is not resident its blocks are dropped now, so the
   // writer's page faults read nothing back. The writer waits for the drop alone.
   if (preparer_ && index_was_live) {
-    const uint64_t offset = kDataOffset + uint64_t(index) * header_.segment_size;
+    const uint64_t offset = segment_offset(index);
     if (prepare_ == PrepareAhead::Discard || !preparer_->resident(offset, header_.segment_size)) {
       invalidate_segment_header(index);
-      prepared_[index] = true;
+      isolated_[index] = true;
       preparer_->prepare(index, offset, header_.segment_size, true, true);
       preparer_->wait_discarded(index);
     }
@@ -715,7 +709,7 @@ void SegmentStore::start_segment(int64_t capture_us) {
   sh.segment_index = index;
   sh.drive_id = drive_id_;
   sh.started_us = capture_us;
-  uint8_t* at = file_.data() + kDataOffset + uint64_t(index) * header_.segment_size;
+  uint8_t* at = file_.data() + segment_offset(index);
   encode_segment_header(sh, at);
   // Readers in other processes check the segment's generation after they copy (docs/
   // RELIABILITY.md): the new header must be visible before any record byte of the new
@@ -777,7 +771,7 @@ SegmentStore::NextSegmentPlan SegmentStore::plan_next_segment(uint32_t starting)
 
 bool SegmentStore::cold(uint32_t segment) const {
   return segments_[segment].live() &&
-         !preparer_->resident(kDataOffset + uint64_t(segment) * header_.segment_size, header_.segment_size);
+         !preparer_->resident(segment_offset(segment), header_.segment_size);
 }
 
 void SegmentStore::begin_next_segment(const NextSegmentPlan& plan) {
@@ -792,9 +786,9 @@ void SegmentStore::begin_next_segment(const NextSegmentPlan& plan) {
     }
   }
   reserve_ = plan.segment;
-  prepared_[plan.segment] = plan.isolate;
+  isolated_[plan.segment] = plan.isolate;
   stale_[plan.segment] = false;
-  preparer_->prepare(plan.segment, kDataOffset + uint64_t(plan.segment) * header_.segment_size, header_.segment_size,
+  preparer_->prepare(plan.segment, segment_offset(plan.segment), header_.segment_size,
                      plan.discard, plan.isolate);
 }
 
@@ -803,7 +797,7 @@ void SegmentStore::invalidate_segment_header(uint32_t index) {
   // RELIABILITY.md): the header changes, visibly, before any of its pages can change. The
   // drop that follows (fallocate on the preparer's thread) would otherwise change the
   // pages in whatever order the kernel takes them.
-  std::memset(file_.data() + kDataOffset + uint64_t(index) * header_.segment_size, 0, kSegmentHeaderSize);
+  std::memset(file_.data() + segment_offset(index), 0, kSegmentHeaderSize);
   std::atomic_thread_fence(std::memory_order_seq_cst);
 }
 
@@ -816,7 +810,7 @@ void SegmentStore::release_durable_segments() {
     Segment& seg = segments_[i];
     if (seg.released || !seg.sealed || seg.pins > 0 || i == current_ || seg.next_record_seq > durable_seq_) continue;
     seg.released = true;
-    preparer_->release(kDataOffset + uint64_t(i) * header_.segment_size, header_.segment_size);
+    preparer_->release(segment_offset(i), header_.segment_size);
   }
 }
 

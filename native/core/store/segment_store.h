@@ -19,6 +19,7 @@
 #include "h264/slice_header.h"
 #include "store/format.h"
 #include "store/mapped_file.h"
+#include "store/reclaim_horizon.h"
 #include "store/segment_preparer.h"
 #include "util/file_identity.h"
 
@@ -240,7 +241,9 @@ class SegmentStore {
   uint32_t drive_id() const { return drive_id_; }
   uint64_t used_bytes() const;
   uint64_t protected_bytes() const;
-  const uint8_t* segment_data(uint32_t segment) const { return file_.data() + kDataOffset + uint64_t(segment) * header_.segment_size; }
+  // Where a segment starts in the file.
+  uint64_t segment_offset(uint32_t segment) const { return kDataOffset + uint64_t(segment) * header_.segment_size; }
+  const uint8_t* segment_data(uint32_t segment) const { return file_.data() + segment_offset(segment); }
   const uint8_t* payload(uint32_t segment, const IndexEntry& e) const { return segment_data(segment) + e.offset + kRecordHeaderSize; }
   uint32_t stream_id(const std::string& name) const;  // throws InvalidArgument listing the streams
   const std::string& path() const { return file_.path(); }
@@ -276,6 +279,7 @@ class SegmentStore {
   // Next generation into the other slot, synced. The horizon written covers `starting`
   // (segments the writer is about to write into) besides what build_horizon() lists.
   void write_header(const std::vector<uint32_t>& starting = {});
+  std::vector<HorizonSegment> horizon_table() const;  // the segment table build_horizon() reads
   // The last header of a clean close: everything is synced, so the horizon holds only the
   // segments recovery found damaged (docs/FORMAT.md, "Reclaim horizon").
   void write_closing_header();
@@ -363,7 +367,7 @@ class SegmentStore {
   PrepareAhead prepare_ = PrepareAhead::Auto;
   std::unique_ptr<SegmentPreparer> preparer_;  // writable stores only
   uint32_t reserve_ = UINT32_MAX;               // free segment being prepared for the writer
-  std::vector<bool> prepared_;                  // prepared (random-access faults) until sealed
+  std::vector<bool> isolated_;                  // prepared isolated (no read-around) until sealed
   std::vector<bool> stale_;                     // free at open, yet its blocks hold old bytes  // construction completed: close() may write (a failed open writes nothing)
   mutable std::mutex mutex_;
   mutable std::shared_mutex mapping_lock_;

@@ -60,7 +60,7 @@ void SegmentStore::salvage_segment(uint32_t index, std::vector<Candidate>& live)
 void SegmentStore::recover() {
   const uint32_t size = header_.segment_size;
   for (uint32_t i = 0; i < header_.segment_count; ++i) {
-    uint64_t at = kDataOffset + uint64_t(i) * size;
+    uint64_t at = segment_offset(i);
     file_.prefetch(at, 4096);                 // segment header
     file_.prefetch(at + size - 4096, 4096);   // index footer
   }
@@ -79,7 +79,7 @@ void SegmentStore::recover() {
   });
   // Second round of reads: each index block, or the whole segment where records are scanned.
   for (const Candidate& c : live) {
-    uint64_t at = kDataOffset + uint64_t(c.index) * size;
+    uint64_t at = segment_offset(c.index);
     uint32_t block = check_payloads(c.index) ? 0 : peek_index_block_size(segment_data(c.index), size);
     if (block) file_.prefetch(at + size - kIndexFooterSize - block, block + kIndexFooterSize);
     else file_.prefetch(at, size);
