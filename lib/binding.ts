@@ -6,7 +6,8 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BindingLoadError, errorClassesByCode } from './errors.js';
-import type { CopyResult, PrepareStats } from './types.js';
+import type { ClipTrack } from './clip.js';
+import type { CopyResult, PrepareStats, RecoveryReport, StoreInfo } from './types.js';
 
 export interface NativeBinding {
   NativeStore: NativeStoreClass;
@@ -32,8 +33,8 @@ export interface NativeStore {
   write(stream: number, data: Uint8Array, pts: number, dts: number, capture: number): number;
   takeEvents(): Array<{ stream: string; from: number; to: number; frames: number }>;
   copyTo(destination: NativeStore, from: number, to: number): CopyResult;
-  info(): any;
-  recovery(): any;
+  info(): Omit<StoreInfo, 'path' | 'formatVersion'>;
+  recovery(): RecoveryReport;
   protect(from: number, to: number): number;
   releaseProtection(id: number): void;
   protections(): Array<{ id: number; from: number; to: number; coveredFrom: number; bytes: number }>;
@@ -74,7 +75,7 @@ export interface NativeIngest {
 }
 
 export interface NativeClip {
-  info(): any;
+  info(): { tracks: ClipTrack[]; start?: number; end?: number; partial?: boolean };
   build(kind: 'mp4' | 'fmp4' | 'h264', options?: { track?: number; forceCo64?: boolean }): NativeVirtualFile;
   release(): void;
 }

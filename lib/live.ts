@@ -28,6 +28,7 @@ export interface FollowOptions {
   streams?: string[];
   /** A past time; 'now' (default): only frames stored from now on; 'keyframe': from each
    *  stream's latest key frame, so a viewer starts at once instead of at the next GOP. */
+  // eslint-disable-next-line @typescript-eslint/no-redundant-type-constituents -- the two words are named for the reader; TimeInput's string takes them
   from?: TimeInput | 'now' | 'keyframe';
   /** On falling behind the wrap, continue at the next key frame instead of failing. */
   skipOverwritten?: boolean;
@@ -54,7 +55,7 @@ function latestKeyframeCursor(native: NativeStore, id: number): number {
   const last = native.lastDts(id);
   if (last === null) return -Number.MAX_SAFE_INTEGER;
   const rows = native.listFrames(id, last - KEYFRAME_LOOKBACK_US, Number.MAX_SAFE_INTEGER);
-  for (let i = rows.length - 8; i >= 0; i -= 8) if (rows[i + 6]) return rows[i + 2]! - 1;
+  for (let i = rows.length - 8; i >= 0; i -= 8) if (rows[i + 6]) return rows[i + 2] - 1;
   return last;
 }
 
@@ -75,7 +76,7 @@ export async function* follow(store: Followable, options: FollowOptions = {}): A
   const onOverwrite = (e: OverwriteEvent) => {
     const k = names.indexOf(e.stream);
     // Frames after the last one yielded were overwritten before we read them.
-    if (k >= 0 && e.to > lastPts[k]! && e.to > cursor[k]!) overrun ??= e;
+    if (k >= 0 && e.to > lastPts[k] && e.to > cursor[k]) overrun ??= e;
   };
   store.on('overwrite', onOverwrite);
   try {
@@ -91,11 +92,11 @@ export async function* follow(store: Followable, options: FollowOptions = {}): A
       }
       const batch: LiveFrame[] = [];
       for (let k = 0; k < ids.length; k++) {
-        const rows = native.listFramesAfter(ids[k]!, cursor[k]!, BATCH);
+        const rows = native.listFramesAfter(ids[k], cursor[k], BATCH);
         for (let i = 0; i < rows.length; i += 8) {
-          const segment = rows[i]!, seq = rows[i + 1]!;
+          const segment = rows[i], seq = rows[i + 1];
           cursor[k] = rows[i + 2]!;
-          const rap = rows[i + 6]!;
+          const rap = rows[i + 6];
           if (needKey[k] && !rap) continue;
           needKey[k] = false;
           // Copy under a pin: the bytes cannot be reclaimed while we copy them (a writer in
@@ -104,15 +105,15 @@ export async function* follow(store: Followable, options: FollowOptions = {}): A
           try {
             let payload: Buffer;
             try {
-              payload = store.copyPayload(ids[k]!, segment, rows[i + 4]!, rows[i + 5]!);
+              payload = store.copyPayload(ids[k], segment, rows[i + 4], rows[i + 5]);
             } catch (err) {
               if (!(err instanceof OverrunError) || !options.skipOverwritten) throw err;
               needKey[k] = true;
               continue;
             }
             batch.push({
-              stream: names[k]!, dts: rows[i + 2]!, pts: rows[i + 3]!,
-              randomAccess: rap === 1 ? 'idr' : rap === 2 ? 'recovery' : null, payload, config: rows[i + 7]!,
+              stream: names[k], dts: rows[i + 2], pts: rows[i + 3],
+              randomAccess: rap === 1 ? 'idr' : rap === 2 ? 'recovery' : null, payload, config: rows[i + 7],
             });
           } finally {
             native.unpin(segment);
@@ -126,7 +127,7 @@ export async function* follow(store: Followable, options: FollowOptions = {}): A
       batch.sort((a, b) => a.dts - b.dts);
       for (const f of batch) {
         const k = names.indexOf(f.stream);
-        lastPts[k] = Math.max(lastPts[k]!, f.pts);
+        lastPts[k] = Math.max(lastPts[k], f.pts);
         yield f;
       }
     }
@@ -184,27 +185,27 @@ export function liveMP4(store: Followable, options: Omit<FollowOptions, 'signal'
       pts[i] = Math.round((f.pts - base) * TICKS_PER_US);
       sync[i] = f.randomAccess ? 1 : 0;
     });
-    for (let i = 0; i < n; i++) durations[i] = (i + 1 < n ? dts[i + 1]! : Math.round((nextDts - base) * TICKS_PER_US)) - dts[i]!;
+    for (let i = 0; i < n; i++) durations[i] = (i + 1 < n ? dts[i + 1] : Math.round((nextDts - base) * TICKS_PER_US)) - dts[i];
     return push(muxer!.fragment(k, sequence++, dts, pts, durations, sync, gop.map((f) => f.payload)));
   };
 
   (async () => {
     for await (const f of follow(store, { skipOverwritten: true, ...options, streams: names, signal: controller.signal })) {
       const k = names.indexOf(f.stream);
-      const gop = gops[k]!;
+      const gop = gops[k];
       if (gop.length === 0 && !f.randomAccess) continue; // a track starts at a key frame
       if (f.randomAccess && gop.length > 0) {
         if (muxer) await fragment(k, gop, f.dts);
-        else pending[k]!.push(gop);
+        else pending[k].push(gop);
         gops[k] = [];
       }
       if (f.randomAccess && configs[k] === 0) configs[k] = f.config;
-      gops[k]!.push(f);
+      gops[k].push(f);
       if (!muxer && configs.every((c) => c !== 0)) {
-        const firstDts = names.map((_, i) => (pending[i]![0] ?? gops[i]!)[0]!.dts);
+        const firstDts = names.map((_, i) => (pending[i][0] ?? gops[i])[0].dts);
         base = Math.min(...firstDts);
         muxer = new binding.LiveMuxer(names.map((name, i) => {
-          const c = native.streamConfig(store.streamId(name), configs[i]!);
+          const c = native.streamConfig(store.streamId(name), configs[i]);
           if (!c) throw new OverrunError(`the parameter sets of '${name}' were overwritten before the live stream started`);
           return { name, width: c.width, height: c.height, sps: c.sps, pps: c.pps };
         }), base);
@@ -213,9 +214,9 @@ export function liveMP4(store: Followable, options: Omit<FollowOptions, 'signal'
         readable.emit('origin', base);
         await push(muxer.init());
         for (let i = 0; i < names.length; i++) {
-          const held = pending[i]!;
+          const held = pending[i];
           pending[i] = [];
-          for (let j = 0; j < held.length; j++) await fragment(i, held[j]!, (held[j + 1] ?? gops[i]!)[0]!.dts);
+          for (let j = 0; j < held.length; j++) await fragment(i, held[j], (held[j + 1] ?? gops[i])[0].dts);
         }
       }
     }

@@ -69,7 +69,7 @@ export class Mp4Source {
         if (typeof v.offset !== 'number' || !Number.isFinite(v.offset) || v.offset < 0) throw new InvalidArgumentError(`${what}.offset must be a non-negative number of seconds, got ${v.offset}`);
         return toMicros(this.start + Math.round(v.offset * 1e6), `${what} (start ${this.start} µs + offset ${v.offset} s)`, SOURCE_TIME);
       }
-      return toMicros(v as ClipOptions['from'], what, SOURCE_TIME);
+      return toMicros(v, what, SOURCE_TIME);
     };
     if (!options || options.from === undefined || options.to === undefined) throw new InvalidArgumentError('clip() needs { from, to }');
     const from = time(options.from, 'from');

@@ -331,7 +331,7 @@ export class SegmentStore extends EventEmitter<SegmentStoreEvents> {
     let overwritten = -1; // a segment the writer of a read-only store reclaimed: skipped
     try {
       for (let i = 0; i < rows.length; i += 8) {
-        const segment = rows[i]!, seq = rows[i + 1]!;
+        const segment = rows[i], seq = rows[i + 1];
         if (segment === overwritten) continue;
         if (segment !== pinned) {
           if (pinned >= 0) this.#native?.unpin(pinned);
@@ -342,24 +342,24 @@ export class SegmentStore extends EventEmitter<SegmentStoreEvents> {
           }
           pinned = segment;
         }
-        const rap = rows[i + 6]!;
-        const size = rows[i + 5]!;
+        const rap = rows[i + 6];
+        const size = rows[i + 5];
         let payload: Uint8Array;
         if (this.readOnly) {
           try {
-            payload = this.#store.readFrame(id, segment, rows[i + 4]!, size);
+            payload = this.#store.readFrame(id, segment, rows[i + 4], size);
           } catch (err) {
             if (!(err instanceof OverrunError) || !options.skipOverwritten) throw err;
             overwritten = segment;
             continue;
           }
         } else {
-          payload = new Uint8Array(this.#segmentBuffer(segment), rows[i + 4]!, size);
+          payload = new Uint8Array(this.#segmentBuffer(segment), rows[i + 4], size);
         }
         yield {
           stream: options.stream,
-          dts: rows[i + 2]!,
-          pts: rows[i + 3]!,
+          dts: rows[i + 2],
+          pts: rows[i + 3],
           randomAccess: rap === 1 ? 'idr' : rap === 2 ? 'recovery' : null,
           payload,
           size,
@@ -394,7 +394,7 @@ export class SegmentStore extends EventEmitter<SegmentStoreEvents> {
     if (!range || range.from === undefined || range.to === undefined) throw new InvalidArgumentError('protect() needs { from, to }');
     const from = toMicros(range.from, 'from');
     const to = toMicros(range.to, 'to');
-    if (to < from) throw new InvalidArgumentError(`protect(): 'to' (${range.to}) is before 'from' (${range.from})`);
+    if (to < from) throw new InvalidArgumentError(`protect(): 'to' (${String(range.to)}) is before 'from' (${String(range.from)})`);
     const id = this.#store.protect(from, to);
     return new Protection(this, id, from, to);
   }

@@ -2,8 +2,10 @@
 // `npm run test:asan`: builds the core and the addon with AddressSanitizer +
 // UndefinedBehaviorSanitizer, runs the core unit tests under them, then the whole vitest
 // suite against the sanitized addon (loaded into node with the ASan runtime preloaded).
+// The same build counts coverage (gcov): at the end the coverage of native/core by all of
+// these runs is printed, at no extra compile.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -23,8 +25,12 @@ function output(cmd, args) {
 }
 
 // One sanitized build tree for the addon and the core's unit tests: the core is compiled once.
-run('npx', ['cmake-js', 'configure', '--out', 'build-asan', '--debug', '--CDRINGCLIP_SANITIZE=ON', '--CDRINGCLIP_CORE_TESTS=ON']);
+run('npx', ['cmake-js', 'configure', '--out', 'build-asan', '--debug', '--CDRINGCLIP_SANITIZE=ON', '--CDRINGCLIP_CORE_TESTS=ON', '--CDRINGCLIP_COVERAGE=ON']);
 run('npx', ['cmake-js', 'build', '--out', 'build-asan', '--debug']);
+// Counters of an earlier run would add up with this one's.
+for (const e of readdirSync(join(root, 'build-asan'), { withFileTypes: true, recursive: true })) {
+  if (e.isFile() && e.name.endsWith('.gcda')) rmSync(join(e.parentPath, e.name));
+}
 run('ctest', ['--test-dir', 'build-asan', '--output-on-failure', '--parallel', '2']);
 const addon = join(root, 'build-asan', 'Debug', 'ringclip.node');
 if (!existsSync(addon)) {
@@ -45,3 +51,4 @@ const env = {
 };
 run('npx', ['tsc', '-p', 'tsconfig.json']);
 run('npx', ['vitest', 'run', '--config', 'test/vitest.engine.config.ts', ...process.argv.slice(2)], env);
+run('node', ['test/native-coverage.js', join(root, 'build-asan')]);

@@ -70,7 +70,8 @@ export async function ingest(storePath: string, flags: Flags): Promise<number> {
       done: false,
     }));
     const clock = (f: (typeof feeds)[number]) => f.writer.stats.stored / (f.writer.stats.fps || 1);
-    let failure: Error | null = null;
+    // A cast, not an annotation: TypeScript would narrow it to null, unaware of the callback.
+    let failure = null as Error | null;
     for (const f of feeds) f.writer.on('error', (e) => { failure ??= e; });
     for (;;) {
       if (failure) throw failure;
@@ -171,7 +172,7 @@ export async function clip(storePath: string, flags: Flags): Promise<number> {
     const to = parseCliTime(str(flags, 'to', true)!, origin, '--to');
     const streams = str(flags, 'streams')?.split(',').map((s) => s.trim()).filter(Boolean);
     const format = (str(flags, 'format') ?? 'mp4') as 'mp4' | 'h264';
-    if (format !== 'mp4' && format !== 'h264') throw new UsageError(`--format is mp4 or h264, got '${format}'`);
+    if (format !== 'mp4' && format !== 'h264') throw new UsageError(`--format is mp4 or h264, got '${String(format)}'`);
     const c = store.clip({ from, to, streams, align: flags.exact ? 'exact' : 'keyframe', allowPartial: flags['allow-partial'] === true });
     try {
       const options = { format, fragmented: flags.fragmented === true };

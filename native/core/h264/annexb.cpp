@@ -132,11 +132,11 @@ void AnnexBScanner::feed(const uint8_t* data, size_t size, const Callback& on_na
     if (sc == end) break;
     if (pending_.empty()) {
       // The whole NAL unit lies in this chunk: report a view of it, no copy.
-      size_t size = size_t(sc - run) - count_trailing_zeros(run, sc);
+      size_t nal_size = size_t(sc - run) - count_trailing_zeros(run, sc);
       if (in_nal_) {
-        if (size > 0) on_nal(NalView{run, size});
-      } else if (size > 0) {
-        skipped_ += unresolved_zeros_ + size;
+        if (nal_size > 0) on_nal(NalView{run, nal_size});
+      } else if (nal_size > 0) {
+        skipped_ += unresolved_zeros_ + nal_size;
       }
       unresolved_zeros_ = 0;
       in_nal_ = true;

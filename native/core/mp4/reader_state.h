@@ -30,7 +30,7 @@ struct TrackState {
 
 class ReadContext {
  public:
-  explicit ReadContext(ByteSpan file) : file(file), sample_budget_(file.size / 4 + 16) {}
+  explicit ReadContext(ByteSpan bytes) : file(bytes), sample_budget_(bytes.size / 4 + 16) {}
   ByteSpan file;
 
   // Every sample needs at least a 4-byte NAL length in the file, so a file cannot hold

@@ -39,14 +39,14 @@ std::string StreamConfig::codec() const {
   return buf;
 }
 
-void StreamConfig::describe(const h264::Sps& sps) {
-  width = sps.width;
-  height = sps.height;
-  sar_width = sps.sar_width;
-  sar_height = sps.sar_height;
-  profile_idc = sps.profile_idc;
-  constraint_flags = sps.constraint_flags;
-  level_idc = sps.level_idc;
+void StreamConfig::describe(const h264::Sps& parsed) {
+  width = parsed.width;
+  height = parsed.height;
+  sar_width = parsed.sar_width;
+  sar_height = parsed.sar_height;
+  profile_idc = parsed.profile_idc;
+  constraint_flags = parsed.constraint_flags;
+  level_idc = parsed.level_idc;
 }
 
 std::unique_ptr<SegmentStore> SegmentStore::create(const std::string& path, const CreateOptions& o) {

@@ -45,7 +45,7 @@ struct StreamConfig {
   uint32_t width = 0, height = 0, sar_width = 1, sar_height = 1;
   uint8_t profile_idc = 0, constraint_flags = 0, level_idc = 0;
   std::string codec() const;  // "avc1.64001f"
-  void describe(const h264::Sps& sps);  // size, aspect, profile and level from the parsed SPS
+  void describe(const h264::Sps& parsed);  // size, aspect, profile and level from the parsed SPS
 };
 
 struct DriveSpan {

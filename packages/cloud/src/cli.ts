@@ -21,12 +21,12 @@ function parse(argv: string[]): { args: string[]; flags: Record<string, string> 
   const args: string[] = [];
   const flags: Record<string, string> = {};
   for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
+    const a = argv[i];
     if (a === '--help' || a === '-h') flags.help = '1';
     else if (a.startsWith('--')) {
       const [k, v] = a.includes('=') ? [a.slice(2, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a.slice(2), argv[++i]];
       if (v === undefined) throw new Error(`${a} needs a value`);
-      flags[k!] = v;
+      flags[k] = v;
     } else args.push(a);
   }
   return { args, flags };
@@ -55,8 +55,8 @@ async function main(): Promise<number> {
     const url = await server.listen();
     console.log(`ringclip-cloud listening on ${url} (metadata: ${server.service.meta.kind}, clips: ${server.service.blobs.kind}, data: ${config.dataDir})`);
     const stop = async () => { await server.close(); process.exit(0); };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    process.once('SIGINT', () => void stop());
+    process.once('SIGTERM', () => void stop());
     return -1;
   }
   if (cmd === 'token' && (sub === 'create' || sub === 'revoke') && arg && args.length === 3) {

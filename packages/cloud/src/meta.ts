@@ -128,7 +128,9 @@ export function clipToParams(r: ClipRow): unknown[] {
     JSON.stringify(r.tracks), r.blobKey, r.trim ? JSON.stringify(r.trim) : null, r.error, r.createdAt, r.updatedAt, r.version];
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// A row's columns are typed by the driver (SQLite or PostgreSQL), not by TypeScript: this
+// mapping is where they get their types.
+/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-argument */
 export function clipFromRow(x: any): ClipRow {
   const n = (v: unknown) => (v === null || v === undefined ? null : Number(v));
   return {
@@ -139,10 +141,10 @@ export function clipFromRow(x: any): ClipRow {
   };
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function shareFromRow(x: any): ShareRow {
   return { id: x.id, hash: x.hash, userId: x.user_id, clipId: x.clip_id, createdAt: Number(x.created_at), expiresAt: Number(x.expires_at), revokedAt: x.revoked_at === null ? null : Number(x.revoked_at) };
 }
+/* eslint-enable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-argument */
 
 /** The schema, in SQL both SQLite and PostgreSQL accept (times are ms since the epoch). */
 export const SCHEMA_SQL = [

@@ -15,7 +15,7 @@ export class PgBossQueue implements Queue {
       connectionString, schema, max: 4, supervise: true, schedule: false,
       retryLimit: 4, retryDelay: 1, retryBackoff: true, expireInSeconds: 15 * 60,
       pollingIntervalSeconds: Math.max(0.5, pollSeconds),
-    } as PgBoss.ConstructorOptions);
+    });
     this.boss.on('error', (e) => console.error(`ringclip-cloud: queue: ${e.message}`));
   }
 

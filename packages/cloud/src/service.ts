@@ -98,8 +98,8 @@ export class Service {
   async authenticate(header: string | undefined): Promise<User> {
     const m = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
     const fail = new HttpError(401, 'unauthorized', header ? 'the bearer token is not valid' : 'this needs Authorization: Bearer TOKEN', { 'www-authenticate': 'Bearer realm="ringclip"' });
-    if (!m || !BEARER_SHAPE.test(m[1]!)) throw fail;
-    const user = await this.meta.userByToken(hashToken(m[1]!));
+    if (!m || !BEARER_SHAPE.test(m[1])) throw fail;
+    const user = await this.meta.userByToken(hashToken(m[1]));
     if (!user) throw fail;
     return user;
   }
@@ -123,7 +123,7 @@ export class Service {
     if (typeof q.cursor === 'string' && q.cursor) {
       const m = /^(-?\d+)~([0-9a-f-]{36})$/.exec(Buffer.from(q.cursor, 'base64url').toString());
       if (!m) throw badRequest('cursor is not one this server handed out');
-      after = { time: Number(m[1]), id: m[2]! };
+      after = { time: Number(m[1]), id: m[2] };
     }
     const rows = await this.meta.listClips(user.id, { limit: limit + 1, kinds, from, to, after, states: VISIBLE });
     const page = rows.slice(0, limit);
@@ -408,7 +408,7 @@ export class Service {
     const roles = src.tracks.map((t) => t.role);
     let tracks = roles;
     if (body.tracks !== undefined) {
-      if (!Array.isArray(body.tracks) || body.tracks.length === 0 || !body.tracks.every((t) => roles.includes(t))) {
+      if (!Array.isArray(body.tracks) || body.tracks.length === 0 || !body.tracks.every((t: unknown) => roles.includes(t as (typeof roles)[number]))) {
         throw badRequest(`tracks must list some of this clip's tracks: ${roles.join(', ')}`);
       }
       tracks = [...new Set(body.tracks as Array<'road' | 'cabin'>)];
@@ -420,7 +420,7 @@ export class Service {
     const row = this.#newRow(user, id);
     Object.assign(row, {
       state: 'processing', kind: (body.kind as string) ?? src.kind, time: src.time, trim: spec,
-      meta: { ...src.meta, title: (body.title as string | undefined) ?? src.meta.title, gsensor: undefined, eventOffset: undefined },
+      meta: { ...src.meta, title: (body.title) ?? src.meta.title, gsensor: undefined, eventOffset: undefined },
     });
     if (!(await this.meta.insertClip(row))) {
       const existing = await this.meta.getClip(user.id, id);
@@ -474,7 +474,7 @@ export class Service {
       await this.blobs.putFile(key, out);
       const size = (await stat(out)).size;
       const end = startOffset + cutDuration;
-      const trace = src.meta.gsensor?.filter((s) => s[0]! >= startOffset && s[0]! <= end).map((s) => [s[0]! - startOffset, s[1]!, s[2]!, s[3]!]);
+      const trace = src.meta.gsensor?.filter((s) => s[0] >= startOffset && s[0] <= end).map((s) => [s[0] - startOffset, s[1], s[2], s[3]]);
       const ev = src.meta.eventOffset;
       Object.assign(row, {
         state: 'ready', blobKey: key, sha256: sha.digest('hex'), size, received: size, tracks: info.tracks, duration: cutDuration,

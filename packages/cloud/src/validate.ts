@@ -58,13 +58,14 @@ export function clipMeta(body: unknown, maxTrace: number): ClipMeta {
     if (!Array.isArray(g)) throw badRequest('gsensor must be an array of [t, x, y, z] samples (t: seconds from the clip start; x, y, z: g)');
     if (g.length > maxTrace) throw badRequest(`gsensor has ${g.length} samples: at most ${maxTrace} are allowed`);
     let last = -Infinity;
-    m.gsensor = g.map((s, i) => {
+    m.gsensor = (g as unknown[]).map((s, i) => {
       if (!Array.isArray(s) || s.length !== 4 || !s.every((x) => typeof x === 'number' && Number.isFinite(x))) {
         throw badRequest(`gsensor[${i}] must be [t, x, y, z] with finite numbers`);
       }
-      if (s[0] < last) throw badRequest(`gsensor[${i}]: times must not go backwards`);
-      last = s[0];
-      return s as number[];
+      if ((s as number[])[0] < last) throw badRequest(`gsensor[${i}]: times must not go backwards`);
+      const sample = s as number[];
+      last = sample[0];
+      return sample;
     });
   }
   return m;

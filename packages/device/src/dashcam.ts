@@ -113,8 +113,11 @@ export class Dashcam extends EventEmitter<DashcamEvents> {
   get powered(): boolean { return this.#store !== null; }
   /** Internal memory (while powered). */
   get store(): SegmentStore {
+    this.#requirePower();
+    return this.#store!;
+  }
+  #requirePower(): void {
     if (!this.#store) throw new Error('the dashcam is powered off');
-    return this.#store;
   }
   get clock(): VirtualClock {
     if (!this.#clock) throw new Error('the dashcam is powered off');
@@ -197,7 +200,7 @@ export class Dashcam extends EventEmitter<DashcamEvents> {
 
   /** Drives a scenario: resolves when its duration has passed in device time. */
   async run(scenario: Scenario, options: RunOptions = {}): Promise<RunSummary> {
-    this.store; // throws when powered off
+    this.#requirePower();
     validateScenario(scenario);
     await this.#halt();
     const speed = options.speed ?? 20;
@@ -212,8 +215,8 @@ export class Dashcam extends EventEmitter<DashcamEvents> {
     this.#model = new DriveModel(PARKED, { distanceM: this.#model.state.distanceM });
     return {
       scenario: scenario.name, from, to, realMs: Math.round(performance.now() - t0), speed,
-      frames: Object.fromEntries(this.cameras.map((c, i) => [c.name, c.stats.pictures - frames0[i]!])),
-      bytes: Object.fromEntries(this.cameras.map((c, i) => [c.name, c.stats.bytes - bytes0[i]!])),
+      frames: Object.fromEntries(this.cameras.map((c, i) => [c.name, c.stats.pictures - frames0[i]])),
+      bytes: Object.fromEntries(this.cameras.map((c, i) => [c.name, c.stats.bytes - bytes0[i]])),
       events: this.events.filter((e) => !eventsBefore.has(e.id)),
       dropped: this.#dropped - dropped0, overwrittenFrames: this.#overwritten - over0,
     };
@@ -221,7 +224,7 @@ export class Dashcam extends EventEmitter<DashcamEvents> {
 
   /** Keeps recording a parked car at 1x real time until run(), powerOff() or stopRecording(). */
   park(speed = 1): void {
-    this.store;
+    this.#requirePower();
     void this.#halt().then(() => this.#start(Infinity, speed)).then(() => undefined, (e: unknown) => this.emit('error', e as Error));
   }
 
@@ -288,7 +291,7 @@ export class Dashcam extends EventEmitter<DashcamEvents> {
   #tick(t: number): void {
     const traceAfter = (this.options.traceSeconds ?? 3) * 1e6;
     if (this.#tracing.length) {
-      const g = this.#history[this.#history.length - 1]!;
+      const g = this.#history[this.#history.length - 1];
       this.#tracing = this.#tracing.filter((e) => {
         if (g.t > e.trace.start + e.trace.samples.length * GSENSOR_PERIOD_US - 1) e.trace.samples.push(sample(g));
         return t < e.time + traceAfter;
@@ -353,7 +356,7 @@ export class Dashcam extends EventEmitter<DashcamEvents> {
 
   /** Starts the Wi-Fi API (HTTP on 127.0.0.1; port 0 picks a free port). */
   async startServer(options: ServerOptions = {}): Promise<{ port: number; url: string }> {
-    this.store;
+    this.#requirePower();
     if (this.#api) return this.#api.address();
     const api = new WifiApi(this, options);
     const addr = await api.listen();

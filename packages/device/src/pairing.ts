@@ -33,7 +33,7 @@ export class Pairing {
   pair(code: unknown, name?: string): { token: string } | { locked: number } | null {
     const now = Date.now();
     if (now < this.#lockedUntil) return { locked: Math.ceil((this.#lockedUntil - now) / 1000) };
-    const given = Buffer.from(String(code ?? ''));
+    const given = Buffer.from(typeof code === 'string' || typeof code === 'number' ? String(code) : '');
     const want = Buffer.from(this.code);
     if (given.length !== want.length || !timingSafeEqual(given, want)) {
       if (++this.#failures >= MAX_FAILURES) {

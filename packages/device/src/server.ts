@@ -34,6 +34,9 @@ export function eventJson(e: DeviceEvent, withTrace = true) {
   };
 }
 
+// A JSON number (µs since the epoch) is taken as its decimal text.
+function text(v: unknown): unknown { return typeof v === 'number' ? String(v) : v; }
+
 function parseTime(v: unknown, what: string): number {
   if (typeof v !== 'string' || v === '') throw new ApiError(400, 'bad_request', `${what} is required: an ISO-8601 time (e.g. 2026-01-01T08:00:00Z) or µs since the epoch`);
   try {
@@ -170,7 +173,7 @@ export class WifiApi {
       let e: DeviceEvent;
       try {
         if (body.from !== undefined || body.to !== undefined) {
-          e = device.clipRange(parseTime(String(body.from ?? ''), 'from'), parseTime(String(body.to ?? ''), 'to'));
+          e = device.clipRange(parseTime(text(body.from), 'from'), parseTime(text(body.to), 'to'));
         } else {
           e = device.manualClip(body.seconds === undefined ? undefined : Number(body.seconds));
         }
@@ -251,7 +254,7 @@ export class WifiApi {
     const inm = req.headers['if-none-match'];
     if (inm && (inm === '*' || inm.split(',').some((t) => t.trim().replace(/^W\//, '') === quoted))) {
       clip.release();
-      return reply.code(304).headers({ etag: quoted, 'cache-control': headers['cache-control']! }).send();
+      return reply.code(304).headers({ etag: quoted, 'cache-control': headers['cache-control'] }).send();
     }
     let range = parseRange(req.headers.range, size);
     const ifRange = req.headers['if-range'] as string | undefined;

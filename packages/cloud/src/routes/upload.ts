@@ -15,7 +15,7 @@ export function uploadRoutes(app: FastifyInstance, svc: Service): void {
     try {
       user = await svc.authenticate(req.headers.authorization);
     } catch (e) { drain(); throw e; }
-    if (!body || typeof (body as Readable).pipe !== 'function') {
+    if (!body || typeof (body).pipe !== 'function') {
       throw new HttpError(415, 'unsupported_media_type', 'upload the MP4 as application/octet-stream or video/mp4 (metadata goes to PUT /v1/clips/:id/metadata)');
     }
     let range;

@@ -13,7 +13,7 @@ const cache = new Map<string, Buffer>();
 
 export const CSP = "default-src 'self'; media-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
-export function sendPage(reply: FastifyReply, name: keyof typeof FILES | string) {
+export function sendPage(reply: FastifyReply, name: keyof typeof FILES) {
   const type = FILES[name];
   if (!type) return reply.code(404).send();
   let body = cache.get(name);

@@ -4,7 +4,7 @@
  * reporting those areas so the encoder looks only there for changed macroblocks.
  */
 import { drawText, GLYPH_H, GLYPH_W, textSize } from './font.js';
-import { fillRect, rgb, YuvFrame, type Color, type Rect } from './frame.js';
+import { fillRect, rgb, YuvFrame, type Rect } from './frame.js';
 
 /** What the camera knows when it takes a picture. */
 export interface SceneState {
@@ -70,14 +70,14 @@ class Overlay {
     }
     const dirty: Rect[] = [];
     text.forEach((t, i) => {
-      const old = this.prev![i]!;
+      const old = this.prev![i];
       const y = pad * 2 + i * lineH;
       for (let k = 0; k < Math.max(t.length, old.length); k++) {
         if (t[k] === old[k]) continue;
         const x = pad * 2 + k * cell;
         const r = { x, y, w: cell, h: GLYPH_H * s };
         fillRect(f, r.x, r.y, r.w, r.h, BLACK);
-        if (t[k]) drawText(f, t[k]!, x, y, s, WHITE);
+        if (t[k]) drawText(f, t[k], x, y, s, WHITE);
         dirty.push(r);
       }
     });
