@@ -3,6 +3,7 @@
  * MP4, fragmented MP4 or raw H.264, or served as a virtual file by byte range.
  */
 import type { NativeClip, NativeStore, NativeVirtualFile } from './binding.js';
+import { withCallerStack } from './caller-stack.js';
 import { InvalidArgumentError, StoreClosedError } from './errors.js';
 import type { SegmentStore } from './segment-store.js';
 import { toMicros, type TimeInput } from './units.js';
@@ -70,7 +71,8 @@ export class VirtualMP4 {
     if (typeof target !== 'string' && !(Number.isInteger(target) && target >= 0)) {
       throw new InvalidArgumentError('writeTo() takes a file path or an open file descriptor');
     }
-    return this.#file.writeTo(target);
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- a marker for the stack trace, never called
+    return withCallerStack(this.#file.writeTo(target), VirtualMP4.prototype.writeTo);
   }
   /** Lets go of the footage this file points into (its pins) now rather than at garbage
    *  collection. A write in flight finishes first; reads afterwards fail. */
@@ -140,7 +142,8 @@ export class Clip {
     }
     const file = this.#build(options);
     try {
-      const p = file.writeTo(target);
+      // eslint-disable-next-line @typescript-eslint/unbound-method -- a marker for the stack trace, never called
+      const p = withCallerStack(file.writeTo(target), Clip.prototype.writeMP4);
       const bytes = await (this.#store ? this.#store.track(p) : p);
       return { bytes };
     } finally {

@@ -11,7 +11,8 @@ import { InvalidArgumentError, OverrunError, StoreClosedError } from './errors.j
 import { follow, liveMP4, type FollowOptions, type LiveFrame } from './live.js';
 import { Protection } from './protection.js';
 import type { CopyResult, Frame, OverwriteEvent, PrepareStats, RecoveryReport, StoreInfo, VerifyReport } from './types.js';
-import { parseDuration, parseSize, toMicros, type TimeInput } from './units.js';
+import { withCallerStack } from './caller-stack.js';
+import { microsToIso, parseDuration, parseSize, toMicros, type TimeInput } from './units.js';
 import { AnnexBWriteStream, type WriteStreamOptions } from './write-stream.js';
 
 export type FlushOption = 'none' | 'keyframe' | { everyMs: number | string };
@@ -338,7 +339,7 @@ export class SegmentStore extends EventEmitter<SegmentStoreEvents> {
           pinned = -1;
           if (!this.#store.pinIfLive(segment, seq)) {
             if (options.skipOverwritten) continue;
-            throw new OverrunError(`frames of '${options.stream}' from ${rows[i + 3]} µs were overwritten while iterating; pass skipOverwritten to skip ahead`);
+            throw new OverrunError(`frames of '${options.stream}' from ${microsToIso(rows[i + 3])} were overwritten while iterating; pass skipOverwritten to skip ahead`);
           }
           pinned = segment;
         }
@@ -416,7 +417,8 @@ export class SegmentStore extends EventEmitter<SegmentStoreEvents> {
 
   /** Resolves when everything written before the call is durable (msync, off the JS thread). */
   async flush(): Promise<void> {
-    const p = this.#store.flush();
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- a marker for the stack trace, never called
+    const p = withCallerStack(this.#store.flush(), SegmentStore.prototype.flush);
     this.#pending.add(p);
     try {
       await p;

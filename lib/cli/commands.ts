@@ -2,10 +2,11 @@
 import { createReadStream } from 'node:fs';
 import { once } from 'node:events';
 import { SegmentStore, type FlushOption } from '../segment-store.js';
-import { InvalidArgumentError } from '../errors.js';
-import { formatBytes, microsToIso, parseSize, toMicros } from '../units.js';
+import { InvalidArgumentError, InvalidDataError } from '../errors.js';
+import { formatBytes, MAX_TIME_US, microsToIso, MIN_TIME_US, parseSize, toMicros } from '../units.js';
 import type { StoreInfo } from '../types.js';
 import { withFileProgress } from './progress.js';
+import { describeNoFrames } from './sniff.js';
 import { UsageError } from './usage.js';
 
 export type Flags = Record<string, string | boolean | string[] | undefined>;
@@ -35,15 +36,22 @@ export async function create(store: string, flags: Flags): Promise<number> {
   if (streams.length === 0) throw new UsageError('create needs at least one --stream NAME');
   const flushText = str(flags, 'flush') ?? 'none';
   const flush: FlushOption = flushText === 'none' || flushText === 'keyframe' ? flushText : { everyMs: flushText };
+  const capacityText = str(flags, 'capacity', true)!;
+  const segmentText = str(flags, 'segment-size') ?? '8MiB';
+  const capacity = parseSize(capacityText, '--capacity');
+  const segmentSize = parseSize(segmentText, '--segment-size');
   const s = await SegmentStore.create(store, {
-    capacity: str(flags, 'capacity', true)!,
-    segmentSize: str(flags, 'segment-size') ?? '8MiB',
+    capacity,
+    segmentSize,
     streams,
     protectCap: protectCap(str(flags, 'protect-cap')),
     flush,
   });
   const info = s.info();
   await s.close();
+  for (const line of [describeSize('--capacity', capacityText, capacity), describeSize('--segment-size', segmentText, segmentSize)]) {
+    if (line) process.stdout.write(`${line}\n`);
+  }
   process.stdout.write(`created ${store}: ${formatBytes(info.capacity)} in ${info.segments} segments of ${formatBytes(info.segmentSize)}, streams ${streams.join(', ')}\n`);
   return 0;
 }
@@ -58,7 +66,8 @@ export async function ingest(storePath: string, flags: Flags): Promise<number> {
   const fpsText = str(flags, 'fps');
   const fps = fpsText === undefined ? undefined : Number(fpsText);
   if (fps !== undefined && !(fps > 0 && fps <= 1000)) throw new UsageError(`--fps must be a number from 0 to 1000, got '${fpsText}'`);
-  const start = str(flags, 'start') === undefined ? Date.now() * 1000 : toMicros(str(flags, 'start')!, '--start');
+  const startText = str(flags, 'start');
+  const start = startText === undefined ? Date.now() * 1000 : parseCliTime(startText, null, '--start', false);
   const store = await SegmentStore.open(storePath);
   try {
     // Interleave by time as cameras would deliver them: always feed the stream that is
@@ -93,12 +102,18 @@ export async function ingest(storePath: string, flags: Flags): Promise<number> {
       }
     }
     await store.flush();
+    const empty: string[] = [];
     for (const f of feeds) {
       const st = f.writer.stats;
+      if (st.stored === 0) {
+        empty.push(await describeNoFrames(f.file, f.stream));
+        continue;
+      }
       process.stdout.write(`${f.stream}: stored ${st.stored} frames at ${st.fps} fps from ${f.file}` +
         (st.dropped ? `, dropped ${st.dropped} before the first key frame` : '') +
         (st.rejected ? `, rejected ${st.rejected} unparseable units` : '') + '\n');
     }
+    if (empty.length > 0) throw new InvalidDataError(empty.join('\nringclip: '));
   } finally {
     await store.close();
   }
@@ -150,15 +165,41 @@ export async function verify(storePath: string, flags: Flags): Promise<number> {
   }
 }
 
-/** ISO-8601, or +SECONDS from `origin`. */
-export function parseCliTime(text: string, origin: number | null, what: string): number {
-  if (text.startsWith('+')) {
+const ISO_FORM = 'an ISO-8601 time with a zone (2026-11-26T17:46:05Z, 2026-11-26T18:46:05.250+01:00)';
+const TIME_FORMS = `${ISO_FORM} or +SECONDS from the first retained frame (+12.5)`;
+
+/**
+ * ISO-8601, or +SECONDS from `origin` when `relative` (--from, --to; not --start). Errors
+ * name every form the option takes and show times as ISO.
+ */
+export function parseCliTime(text: string, origin: number | null, what: string, relative = true): number {
+  const forms = relative ? TIME_FORMS : ISO_FORM;
+  if (relative && text.startsWith('+')) {
     const s = Number(text.slice(1));
-    if (!Number.isFinite(s) || s < 0) throw new UsageError(`${what} '${text}': +SECONDS takes a non-negative number`);
-    if (origin === null) throw new InvalidArgumentError(`${what} '${text}' is relative, but the store holds no footage`);
+    if (text.length < 2 || !Number.isFinite(s) || s < 0) throw new UsageError(`${what} '${text}' is not a time: +SECONDS takes a non-negative number; ${what} takes ${forms}`);
+    if (origin === null) throw new InvalidArgumentError(`${what} '${text}' is relative to the first retained frame, but there is no footage: use ${ISO_FORM}`);
     return origin + Math.round(s * 1e6);
   }
-  return toMicros(text, what);
+  try {
+    return toMicros(text, what);
+  } catch (e) {
+    if (!(e instanceof InvalidArgumentError)) throw e;
+    const outOfRange = /before 1970|after the latest/.test(e.message);
+    throw new UsageError(outOfRange
+      ? `${what} '${text}' is outside the times ringclip holds: ${microsToIso(MIN_TIME_US)} to ${microsToIso(MAX_TIME_US)}`
+      : `${what} '${text}' is not a time: use ${forms}`);
+  }
+}
+
+/** `--capacity 256MB = 256000000 bytes (...)`: what a size with a unit resolved to, decimal or binary. */
+export function describeSize(option: string, text: string, bytes: number): string | null {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]+)\s*$/.exec(text);
+  if (!m) return null; // a plain number of bytes needs no echo
+  const unit = m[2].toLowerCase();
+  const binary: Record<string, string> = { kb: 'KiB', mb: 'MiB', gb: 'GiB', tb: 'TiB' };
+  const other = binary[unit];
+  const hint = other ? ` (decimal ${m[2]}; ${m[1]}${other} would be ${parseSize(`${m[1]}${other}`)} bytes)` : ` (${formatBytes(bytes)})`;
+  return `${option} ${text.trim()} = ${bytes} bytes${hint}`;
 }
 
 export async function clip(storePath: string, flags: Flags): Promise<number> {
@@ -170,6 +211,7 @@ export async function clip(storePath: string, flags: Flags): Promise<number> {
     const origin = firsts.length ? Math.min(...firsts) : null;
     const from = parseCliTime(str(flags, 'from', true)!, origin, '--from');
     const to = parseCliTime(str(flags, 'to', true)!, origin, '--to');
+    if (to <= from) throw new UsageError(`--to (${microsToIso(to)}) must be after --from (${microsToIso(from)})`);
     const streams = str(flags, 'streams')?.split(',').map((s) => s.trim()).filter(Boolean);
     const format = (str(flags, 'format') ?? 'mp4') as 'mp4' | 'h264';
     if (format !== 'mp4' && format !== 'h264') throw new UsageError(`--format is mp4 or h264, got '${String(format)}'`);

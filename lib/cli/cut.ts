@@ -1,6 +1,6 @@
 /** `ringclip cut IN.mp4 --from +S --to +S ...`: a clip of an existing MP4, zero-copy. */
 import { Mp4Source } from '../mp4-source.js';
-import { formatBytes } from '../units.js';
+import { formatBytes, microsToIso } from '../units.js';
 import { parseCliTime, type Flags } from './commands.js';
 import { withFileProgress } from './progress.js';
 import { UsageError } from './usage.js';
@@ -12,6 +12,7 @@ export async function cut(input: string, flags: Flags): Promise<number> {
   const source = await Mp4Source.open(input);
   const from = parseCliTime(flags.from, source.start, '--from');
   const to = parseCliTime(flags.to, source.start, '--to');
+  if (to <= from) throw new UsageError(`--to (${microsToIso(to)}) must be after --from (${microsToIso(from)})`);
   const streams = typeof flags.streams === 'string' ? flags.streams.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
   const clip = source.clip({ from, to, streams, align: flags.exact ? 'exact' : 'keyframe' });
   try {

@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 /** The `ringclip` command line. */
+import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
 import { RingclipError } from '../errors.js';
 import * as commands from './commands.js';
+import { nearestOption, optionText } from './suggest.js';
 import { USAGE, UsageError } from './usage.js';
 
 const OPTIONS = {
@@ -24,9 +26,40 @@ const OPTIONS = {
   o: { type: 'string', short: 'o' },
   dir: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean' },
 } as const;
 
+const NAMES = Object.keys(OPTIONS);
+const SHORT: Record<string, string> = { o: 'o', h: 'help' };
+
+/** Refuses an unknown option with the nearest known one, before parseArgs' generic message. */
+function checkOptionNames(argv: string[]): void {
+  for (let i = 0; i < argv.length; i++) {
+    const token = argv[i];
+    if (token === '--') return; // the rest are positionals
+    let name: string | undefined;
+    if (token.startsWith('--')) name = token.slice(2).split('=')[0];
+    else if (/^-[^-\d]/.test(token)) name = SHORT[token[1]] ?? token.slice(1);
+    if (name === undefined) continue;
+    const known = (OPTIONS as Record<string, { type: string }>)[name];
+    if (known === undefined) {
+      const near = nearestOption(name, NAMES);
+      const hint = near === undefined ? '' : `: did you mean \`${optionText(near)}\`?`;
+      throw new UsageError(`unknown option \`${token.split('=')[0]}\`${hint}`);
+    }
+    // A string option's value may itself start with '-': it is not an option.
+    if (known.type === 'string' && !token.includes('=')) i++;
+  }
+}
+
+function packageVersion(): string {
+  // dist/cli/main.js -> the package's package.json
+  const pkg = createRequire(import.meta.url)('../../package.json') as { version: string };
+  return pkg.version;
+}
+
 async function main(argv: string[]): Promise<number> {
+  checkOptionNames(argv);
   let parsed;
   try {
     parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
@@ -35,6 +68,10 @@ async function main(argv: string[]): Promise<number> {
   }
   const { values, positionals } = parsed;
   const [command, target] = positionals;
+  if (values.version) {
+    process.stdout.write(`ringclip ${packageVersion()}\n`);
+    return 0;
+  }
   if (values.help || !command) {
     process.stdout.write(USAGE + '\n');
     return command || values.help ? 0 : 2;

@@ -13,6 +13,7 @@ Usage:
                         [--format mp4|h264] [--allow-partial] -o OUT
   ringclip cut    IN.mp4 --from +S --to +S [--streams road,cabin] [--exact] [--fragmented] -o OUT.mp4
   ringclip demo   [--dir DIR]      record the bundled fixtures into a store and print its info
+  ringclip --version | --help
 
 Times T: ISO-8601 (2026-11-26T17:46:05Z) or +SECONDS from the first retained frame.
 Sizes: bytes or with a unit (256MiB, 4GiB). Exit status: 0 ok, 1 failed check or bad input, 2 usage error.`;
