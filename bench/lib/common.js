@@ -6,6 +6,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { nalUnits, splitAccessUnits } from '../../test/helpers/annexb.js';
 
 const require = createRequire(import.meta.url);
 
@@ -21,35 +22,7 @@ export function fixture(name) {
   return cache.get(name);
 }
 
-/** The same JS start-code scan as test/helpers/tools.ts: Annex B bytes -> access units. */
-export function splitAccessUnits(data) {
-  const starts = [];
-  for (let i = 0; i + 3 < data.length; i++) {
-    if (data[i] === 0 && data[i + 1] === 0 && data[i + 2] === 1) {
-      starts.push(i > 0 && data[i - 1] === 0 ? i - 1 : i);
-      i += 2;
-    }
-  }
-  const units = [];
-  let unitStart = -1;
-  let sawSlice = false;
-  for (const s of starts) {
-    const header = data[s + (data[s + 2] === 1 ? 3 : 4)];
-    const type = header & 0x1f;
-    const firstMbZero = (data[s + (data[s + 2] === 1 ? 4 : 5)] & 0x80) !== 0;
-    const isSlice = type === 1 || type === 5;
-    const begins = type === 9 || ((type === 6 || type === 7 || type === 8) && sawSlice) || (isSlice && firstMbZero && sawSlice);
-    if (unitStart < 0) unitStart = s;
-    else if (begins) {
-      units.push(data.subarray(unitStart, s));
-      unitStart = s;
-      sawSlice = false;
-    }
-    if (isSlice) sawSlice = true;
-  }
-  if (unitStart >= 0) units.push(data.subarray(unitStart));
-  return units;
-}
+export { splitAccessUnits, nalUnits };
 
 const unitCache = new Map();
 export function units(name) {
@@ -76,20 +49,6 @@ export function recordDual(store, seconds, start = T0, sources = [{ stream: 'roa
   return writes;
 }
 
-/** NAL units (without start codes) of an Annex B buffer. */
-export function nalUnits(data) {
-  const out = [];
-  let start = -1;
-  for (let i = 0; i + 2 < data.length; i++) {
-    if (data[i] === 0 && data[i + 1] === 0 && data[i + 2] === 1) {
-      if (start >= 0) out.push(data.subarray(start, i > 0 && data[i - 1] === 0 ? i - 1 : i));
-      start = i + 3;
-      i += 2;
-    }
-  }
-  if (start >= 0) out.push(data.subarray(start));
-  return out;
-}
 
 /** AVCDecoderConfigurationRecord (avcC payload) from the first SPS and PPS of a fixture. */
 export function avcC(name) {

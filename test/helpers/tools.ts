@@ -78,33 +78,4 @@ export function frameHashes(file: string, stream = 0, inputArgs: string[] = []):
   return r.stdout.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(',').pop()!.trim());
 }
 
-/** Splits an Annex B stream into access units (frame-coded streams: a new unit begins at
- *  an AUD, or at SPS/PPS/SEI or a slice with first_mb_in_slice 0 after a slice). */
-export function splitAccessUnits(data: Buffer): Buffer[] {
-  const starts: number[] = [];
-  for (let i = 0; i + 3 < data.length; i++) {
-    if (data[i] === 0 && data[i + 1] === 0 && data[i + 2] === 1) {
-      starts.push(i > 0 && data[i - 1] === 0 ? i - 1 : i);
-      i += 2;
-    }
-  }
-  const units: Buffer[] = [];
-  let unitStart = -1;
-  let sawSlice = false;
-  for (const s of starts) {
-    const header = data[s + (data[s + 2] === 1 ? 3 : 4)]!;
-    const type = header & 0x1f;
-    const firstMbZero = (data[s + (data[s + 2] === 1 ? 4 : 5)]! & 0x80) !== 0;
-    const isSlice = type === 1 || type === 5;
-    const begins = type === 9 || ((type === 6 || type === 7 || type === 8) && sawSlice) || (isSlice && firstMbZero && sawSlice);
-    if (unitStart < 0) unitStart = s;
-    else if (begins) {
-      units.push(data.subarray(unitStart, s));
-      unitStart = s;
-      sawSlice = false;
-    }
-    if (isSlice) sawSlice = true;
-  }
-  if (unitStart >= 0) units.push(data.subarray(unitStart));
-  return units;
-}
+export { splitAccessUnits } from './annexb.js';

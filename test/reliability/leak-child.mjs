@@ -1,19 +1,11 @@
 // Leak check: create / write / clip / export / close in a loop; prints RSS per iteration.
 // Run with --expose-gc. Arguments: the built package's index.js, a scratch dir, iterations.
 import { readFileSync, rmSync } from 'node:fs';
+import { splitAccessUnits } from '../helpers/annexb.js';
 const [lib, dir, iterations, fixture] = process.argv.slice(2);
 const { SegmentStore } = await import(lib);
 const bytes = readFileSync(fixture);
-const starts = [];
-for (let i = 0; i + 3 < bytes.length; i++) if (bytes[i] === 0 && bytes[i + 1] === 0 && bytes[i + 2] === 1) { starts.push(bytes[i - 1] === 0 ? i - 1 : i); i += 2; }
-// One access unit per slice here is enough: the road fixture has one slice per picture,
-// preceded by SPS/PPS/SEI on IDRs; group non-VCL units with the next slice.
-const units = [];
-let from = 0;
-for (let k = 0; k < starts.length; k++) {
-  const s = starts[k], type = bytes[s + (bytes[s + 2] === 1 ? 3 : 4)] & 0x1f;
-  if (type === 1 || type === 5) { units.push(bytes.subarray(from, starts[k + 1] ?? bytes.length)); from = starts[k + 1] ?? bytes.length; }
-}
+const units = splitAccessUnits(bytes);
 const T0 = Date.parse('2026-01-01T00:00:00Z') * 1000;
 const rss = [];
 for (let it = 0; it < Number(iterations); it++) {

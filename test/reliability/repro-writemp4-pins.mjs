@@ -7,18 +7,12 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { splitAccessUnits } from '../helpers/annexb.js';
 const root = new URL('../../', import.meta.url).pathname;
 const { SegmentStore } = await import(join(root, 'dist/index.js'));
 const dir = mkdtempSync(join(tmpdir(), 'ringclip-pins-'));
 const bytes = readFileSync(join(root, 'test/fixtures/road_1080p30_high_gop30.h264'));
-const starts = [];
-for (let i = 0; i + 3 < bytes.length; i++) if (bytes[i] === 0 && bytes[i + 1] === 0 && bytes[i + 2] === 1) { starts.push(bytes[i - 1] === 0 ? i - 1 : i); i += 2; }
-const units = [];
-let from = 0;
-for (let k = 0; k < starts.length; k++) {
-  const s = starts[k], type = bytes[s + (bytes[s + 2] === 1 ? 3 : 4)] & 0x1f;
-  if (type === 1 || type === 5) { units.push(bytes.subarray(from, starts[k + 1] ?? bytes.length)); from = starts[k + 1] ?? bytes.length; }
-}
+const units = splitAccessUnits(bytes);
 const T0 = Date.parse('2026-01-01T00:00:00Z') * 1000;
 const store = await SegmentStore.create(join(dir, 'r.ring'), { capacity: 65536 + 3 * 1048576, segmentSize: '1MiB', streams: ['road'] });
 let i = 0;

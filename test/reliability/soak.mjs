@@ -12,6 +12,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { splitAccessUnits } from '../helpers/annexb.js';
 
 const root = new URL('../../', import.meta.url).pathname;
 const { SegmentStore } = await import(join(root, 'dist/index.js'));
@@ -25,21 +26,9 @@ const T0 = Date.parse('2026-01-01T00:00:00Z') * 1000;
 const dir = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'ringclip-soak-'));
 const path = join(dir, 'soak.ring');
 
-function split(bytes) {
-  // Access units of the (single-slice, AUD-free) fixtures: non-VCL units join the next slice.
-  const starts = [];
-  for (let i = 0; i + 3 < bytes.length; i++) if (bytes[i] === 0 && bytes[i + 1] === 0 && bytes[i + 2] === 1) { starts.push(i > 0 && bytes[i - 1] === 0 ? i - 1 : i); i += 2; }
-  const units = [];
-  let from = 0;
-  for (let k = 0; k < starts.length; k++) {
-    const s = starts[k], type = bytes[s + (bytes[s + 2] === 1 ? 3 : 4)] & 0x1f;
-    if (type === 1 || type === 5) { units.push(bytes.subarray(from, starts[k + 1] ?? bytes.length)); from = starts[k + 1] ?? bytes.length; }
-  }
-  return units;
-}
 const sources = [
-  { name: 'road', units: split(readFileSync(join(root, 'test/fixtures/road_1080p30_high_gop30.h264'))) },
-  { name: 'cabin', units: split(readFileSync(join(root, 'test/fixtures/cabin_720p30_main_gop30.h264'))) },
+  { name: 'road', units: splitAccessUnits(readFileSync(join(root, 'test/fixtures/road_1080p30_high_gop30.h264'))) },
+  { name: 'cabin', units: splitAccessUnits(readFileSync(join(root, 'test/fixtures/cabin_720p30_main_gop30.h264'))) },
 ];
 
 const failures = [];

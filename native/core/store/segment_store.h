@@ -191,7 +191,6 @@ class SegmentStore {
   WriteResult append_stored(uint32_t stream, const StreamConfig& config, const uint8_t* payload, uint32_t size,
                             int64_t pts_us, int64_t dts_us, int64_t capture_us, uint8_t random_access);
   std::vector<OverwriteEvent> take_events();
-  void count_dropped(uint32_t stream, uint64_t frames) { streams_.at(stream).dropped_frames += frames; }
   void count_rejected(uint32_t stream, uint64_t units) { streams_.at(stream).rejected_units += units; }
 
   // Protections: kept in the file header; survive close, crash and reopen.
