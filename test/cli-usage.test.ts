@@ -1,8 +1,9 @@
 // The `ringclip` CLI's help, usage errors and reports, run in-process (lib/cli/run.ts).
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { nalUnitStarts, splitAccessUnits } from './helpers/annexb.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ringclipInProcess as ringclip } from './helpers/cli.js';
-import { FIXTURES, fixturesDir, tempDir } from './helpers/tools.js';
+import { FIXTURES, fixture, fixturesDir, tempDir } from './helpers/tools.js';
 
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
@@ -160,5 +161,59 @@ describe('ringclip reports', () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toContain(`recorded 3 minutes of road + cabin into ${dir}/dashcam.ring`);
     expect(r.stdout).toMatch(/cut a 10 s dual clip: .*event\.mp4/);
+  });
+
+  it('ingest counts units it could not parse and frames dropped before the first key frame', async () => {
+    const units = splitAccessUnits(fixture(FIXTURES.road));
+    // The first unit's parameter sets, without its IDR slice: the next 4 frames (non-IDR)
+    // are parsed but dropped; without the parameter sets they cannot even be parsed.
+    const first = units[0];
+    const idr = nalUnitStarts(first).find((n) => (first[n.header] & 0x1f) === 5)!;
+    const cases = [
+      {
+        name: 'dropped',
+        bytes: Buffer.concat([first.subarray(0, idr.at), ...units.slice(1)]),
+        note: 'dropped 29 before the first key frame',
+      },
+      { name: 'rejected', bytes: Buffer.concat(units.slice(1)), note: 'rejected 29 unparseable units' },
+    ];
+    for (const c of cases) {
+      const file = `${tmp.dir}/${c.name}.h264`;
+      writeFileSync(file, c.bytes);
+      const path = `${tmp.dir}/${c.name}.ring`;
+      expect(
+        (await ringclip('create', path, '--capacity', '32MiB', '--segment-size', '4MiB', '--stream', 'road')).status,
+      ).toBe(0);
+      const r = await ringclip('ingest', path, '--stream', `road=${file}`);
+      expect(r.status).toBe(0);
+      expect(r.stdout).toBe(`road: stored 270 frames at 30 fps from ${file}, ${c.note}\n`);
+    }
+  });
+
+  it('verify of a store with a damaged payload reports it and fails (status 1)', async () => {
+    const path = `${tmp.dir}/damaged.ring`;
+    expect(
+      (await ringclip('create', path, '--capacity', '32MiB', '--segment-size', '4MiB', '--stream', 'road')).status,
+    ).toBe(0);
+    expect((await ringclip('ingest', path, '--stream', `road=${fixturesDir}/${FIXTURES.road}`)).status).toBe(0);
+    // Payloads are stored as they arrive: flip a byte inside the 11th access unit's slice data.
+    const ring = readFileSync(path);
+    const unit = splitAccessUnits(fixture(FIXTURES.road))[10];
+    const at = ring.indexOf(unit.subarray(unit.length - 64, unit.length - 32));
+    expect(at).toBeGreaterThan(0);
+    ring[at] ^= 0xff;
+    writeFileSync(path, ring);
+    const r = await ringclip('verify', path);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/^\d+ records, .* checked: 1 bad records\n {2}.+/);
+  });
+
+  it('--version in-process, and options after -- are positionals', async () => {
+    expect((await ringclip('--version')).stdout).toMatch(/^ringclip \d+\.\d+\.\d+\n$/);
+    const short = await ringclip('info', 'x.ring', '-x');
+    expect(short.stderr).toContain('unknown option `-x`');
+    const dashes = await ringclip('info', '--', '--not-an-option');
+    expect(dashes.stderr).not.toContain('unknown option');
+    expect(dashes.status).toBe(1);
   });
 });
