@@ -1,0 +1,102 @@
+/** What the API shows of clips: the list, a clip's JSON, and its video as a range-readable source. */
+import { Readable } from 'node:stream';
+import { HttpError, badRequest } from '../errors.js';
+import type { ClipRow, User } from '../meta.js';
+import type { Auth } from './auth.js';
+import { VISIBLE, copyName, type ServiceContext, type Track } from './context.js';
+import { KIND, intParam, parseTime } from '../validate.js';
+
+/** A readable, range-addressable video for the HTTP layer. */
+export interface VideoSource {
+  size: number;
+  etag: string;
+  contentType: string;
+  lastModified: number;
+  read(start: number, endExclusive: number): Promise<Readable>;
+}
+
+export class Views {
+  constructor(
+    private readonly ctx: ServiceContext,
+    private readonly auth: Auth,
+  ) {}
+
+  async list(user: User, q: Record<string, unknown>) {
+    const limit = intParam(q.limit, 'limit', 1, 200, 50);
+    const kinds = typeof q.kind === 'string' && q.kind ? q.kind.split(',') : undefined;
+    for (const k of kinds ?? []) if (!KIND.test(k)) throw badRequest(`kind filter: ${JSON.stringify(k)} is not a kind`);
+    const from = q.from ? parseTime(q.from, 'from') : undefined;
+    const to = q.to ? parseTime(q.to, 'to') : undefined;
+    let after: { time: number; id: string } | undefined;
+    if (typeof q.cursor === 'string' && q.cursor) {
+      const m = /^(-?\d+)~([0-9a-f-]{36})$/.exec(Buffer.from(q.cursor, 'base64url').toString());
+      if (!m) throw badRequest('cursor is not one this server handed out');
+      after = { time: Number(m[1]), id: m[2] };
+    }
+    const rows = await this.ctx.meta.listClips(user.id, { limit: limit + 1, kinds, from, to, after, states: VISIBLE });
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    return {
+      clips: page.map((r) => this.view(r, false)),
+      nextCursor: rows.length > limit && last ? Buffer.from(`${last.time}~${last.id}`).toString('base64url') : null,
+    };
+  }
+
+  /** JSON of a clip (the API's Clip object). */
+  view(r: ClipRow, full = true, videoBase: ((t: Track) => string) | null = null) {
+    const ready = r.state === 'ready';
+    const v: Record<string, unknown> = {
+      id: r.id,
+      state: r.state,
+      kind: r.kind,
+      time: new Date(r.time).toISOString(),
+      title: r.meta.title ?? null,
+      eventOffset: r.meta.eventOffset ?? null,
+      duration: r.duration,
+      size: ready ? r.size : null,
+      sha256: r.sha256,
+      tracks: r.tracks.map((t) => ({ role: t.role, name: t.name, width: t.width, height: t.height, offset: t.offset, duration: t.duration })),
+      location: r.meta.location ?? null,
+      hasTrace: !!r.meta.gsensor?.length,
+      trimmedFrom: r.trim ? { id: r.trim.sourceId, from: r.trim.from, to: r.trim.to, exact: r.trim.exact } : null,
+      error: r.error,
+      createdAt: new Date(r.createdAt).toISOString(),
+    };
+    if (r.state === 'uploading') v.upload = { received: r.received, size: r.size };
+    if (full) v.gsensor = r.meta.gsensor ?? null;
+    if (ready) {
+      const tracks: Track[] = ['both', ...r.tracks.map((t) => t.role)];
+      v.video = Object.fromEntries(tracks.map((t) => [t, videoBase ? videoBase(t) : this.auth.videoUrl(r, t)]));
+    }
+    return v;
+  }
+
+  /** What GET …/video serves: the stored file as is (both) or a per-track virtual MP4 cut by the engine. */
+  async video(row: ClipRow, track: string): Promise<VideoSource> {
+    if (row.state !== 'ready' || !row.blobKey || !row.sha256) {
+      throw new HttpError(409, 'not_ready', `the clip is ${row.state}: its video is not available yet`);
+    }
+    if (track === 'both') {
+      const key = row.blobKey;
+      return {
+        size: row.size!, etag: `"${row.sha256.slice(0, 40)}"`, contentType: 'video/mp4', lastModified: row.updatedAt,
+        read: (s, e) => this.ctx.blobs.readRange(key, s, e),
+      };
+    }
+    if (track !== 'road' && track !== 'cabin') throw badRequest(`track must be road, cabin or both, got ${JSON.stringify(track)}`);
+    const t = row.tracks.find((x) => x.role === track);
+    if (!t) throw new HttpError(404, 'no_such_track', `this clip has no ${track} track`);
+    const name = copyName(row);
+    const path = await this.ctx.copies.get(row.blobKey, name);
+    const v = await this.ctx.virtual.get(`${name}/${track}`, path, t.name);
+    return {
+      size: v.size, etag: v.etag, contentType: v.contentType, lastModified: row.updatedAt,
+      read: async (s, e) => Readable.from(chunks(v, s, e)),
+    };
+  }
+}
+
+function* chunks(v: { read(s: number, e: number): Buffer }, start: number, end: number): Generator<Buffer> {
+  const piece = 1 << 20;
+  for (let at = start; at < end; at += piece) yield v.read(at, Math.min(end, at + piece));
+}
