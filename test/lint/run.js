@@ -53,8 +53,10 @@ check('eslint', 'npx', [
 const warnings = readFileSync(join(root, 'native', 'warnings.txt'), 'utf8')
   .split('\n')
   .filter(Boolean);
-const addonApi = createRequire(import.meta.url)('node-addon-api').include_dir;
-const nodeHeaders = join(dirname(dirname(process.execPath)), 'include', 'node');
+const require = createRequire(import.meta.url);
+const addonApi = require('node-addon-api').include_dir;
+// The Node-API headers the addon is built against: cmake-js's own (CMAKE_JS_INC).
+const nodeHeaders = createRequire(require.resolve('cmake-js'))('node-api-headers').include_dir;
 // One clang++ per source file, two at a time (the machine has two cores).
 check(
   'clang++ warnings',
