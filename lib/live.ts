@@ -185,7 +185,7 @@ export function liveMP4(store: Followable, options: Omit<FollowOptions, 'signal'
       sync[i] = f.randomAccess ? 1 : 0;
     });
     for (let i = 0; i < n; i++) durations[i] = (i + 1 < n ? dts[i + 1]! : Math.round((nextDts - base) * TICKS_PER_US)) - dts[i]!;
-    return push(muxer!.fragment(k, sequence++, dts, pts, durations, sync, gop.map((f) => f.payload)));
+    return push(muxer!.fragment(k, sequence++, dts, pts, durations, sync, gop.map((f) => f.payload), gop[0]!.dts));
   };
 
   (async () => {

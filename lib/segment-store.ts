@@ -12,7 +12,8 @@ import { follow, liveMP4, type FollowOptions, type LiveFrame } from './live.js';
 import { Protection } from './protection.js';
 import type { CopyResult, Frame, OverwriteEvent, PrepareStats, RecoveryReport, StoreInfo, VerifyReport } from './types.js';
 import { parseDuration, parseSize, toMicros, type TimeInput } from './units.js';
-import { AnnexBWriteStream, type WriteStreamOptions } from './write-stream.js';
+import type { NativeSampleWriter } from './binding.js';
+import { AnnexBWriteStream, FragmentedWriteStream, type FragmentedWriteStreamOptions, type WriteStreamOptions } from './write-stream.js';
 
 export type FlushOption = 'none' | 'keyframe' | { everyMs: number | string };
 
@@ -199,6 +200,48 @@ export class SegmentStore extends EventEmitter<SegmentStoreEvents> {
     const flags = this.#store.write(id, accessUnit, pts, dts, pts);
     this.#afterWrite(flags);
     return (flags & 1) !== 0;
+  }
+
+  #sampleWriters = new Map<number, NativeSampleWriter>();
+
+  /**
+   * Writes one MP4 sample: an access unit as length-prefixed NAL units (4-byte lengths),
+   * with its track's `avcC` (parameter sets). Stored as it is, without an Annex B round
+   * trip, with the same checks, errors and guarantees as write(): a sample that does not
+   * parse leaves the store unchanged. Returns false when the frame was not stored (before
+   * the stream's first key frame).
+   */
+  writeSample(stream: string, sample: Uint8Array, options: WriteOptions & { avcC: Uint8Array }): boolean {
+    const id = this.streamId(stream);
+    if (!(sample instanceof Uint8Array)) throw new InvalidArgumentError('writeSample() takes the sample as a Buffer or Uint8Array');
+    if (!options || !(options.avcC instanceof Uint8Array)) throw new InvalidArgumentError("writeSample() needs { avcC }: the track's decoder configuration (parameter sets)");
+    if (options.pts === undefined) throw new InvalidArgumentError('writeSample() needs { pts }: the capture time of the frame');
+    const pts = toMicros(options.pts, 'pts', STORED_TIME);
+    const dts = options.dts === undefined ? pts : toMicros(options.dts, 'dts', STORED_TIME);
+    let writer = this.#sampleWriters.get(id);
+    if (!writer) {
+      writer = this.#store.createSampleWriter(id);
+      this.#sampleWriters.set(id, writer);
+    }
+    const flags = writer.write(sample, pts, dts, pts, options.avcC);
+    this.#afterWrite(flags);
+    return (flags & 1) !== 0;
+  }
+
+  /**
+   * A Writable for a fragmented MP4 byte stream (another ringclip's live stream, or any
+   * fMP4 with H.264 tracks) in any chunking: each track goes to the stream of its name (or
+   * as `tracks` maps it), stored sample by sample. Times come from the stream's `prft`
+   * boxes to the µs, else `origin`, else the init segment's creation time.
+   */
+  createFragmentedWriteStream(options: FragmentedWriteStreamOptions = {}): FragmentedWriteStream {
+    const tracks: Array<[string, number]> = [];
+    if (options.tracks !== undefined) {
+      if (typeof options.tracks !== 'object' || options.tracks === null) throw new InvalidArgumentError('tracks must map track names to stream names');
+      for (const [track, stream] of Object.entries(options.tracks)) tracks.push([track, this.streamId(stream)]);
+    }
+    const origin = options.origin === undefined ? null : toMicros(options.origin, 'origin', STORED_TIME);
+    return new FragmentedWriteStream(this, this.#store.createFragmentedIngest(tracks, origin, options.skipStored ?? true));
   }
 
   /** @internal called after native writes, from write() and write streams */

@@ -90,6 +90,8 @@ Napi::Function StoreObject::Define(Napi::Env env) {
                          InstanceMethod<&StoreObject::SegmentBuffer>("segmentBuffer"),
                          InstanceMethod<&StoreObject::ReadFrame>("readFrame"),
                          InstanceMethod<&StoreObject::CreateIngest>("createIngest"),
+                         InstanceMethod<&StoreObject::CreateSampleWriter>("createSampleWriter"),
+                         InstanceMethod<&StoreObject::CreateFragmentedIngest>("createFragmentedIngest"),
                          InstanceMethod<&StoreObject::Clip>("clip"),
                          InstanceMethod<&StoreObject::Header>("header"),
                          InstanceMethod<&StoreObject::HeaderWrites>("headerWrites"),
@@ -497,6 +499,33 @@ Napi::Value StoreObject::CreateIngest(const Napi::CallbackInfo& info) {
     double fps = info[1].As<Napi::Number>().DoubleValue();
     int64_t start = to_safe_int64(info[2], "start");
     IngestObject::Unwrap(obj)->Init(store_, stream, fps, start);
+    return obj;
+  });
+}
+
+Napi::Value StoreObject::CreateSampleWriter(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    Napi::Object obj = addon_data(env).sample_writer.New({});
+    SampleWriterObject::Unwrap(obj)->Init(store_, info[0].As<Napi::Number>().Uint32Value());
+    return obj;
+  });
+}
+
+// createFragmentedIngest(tracks: Array<[trackName, stream]>, origin: number | null, skipStored)
+Napi::Value StoreObject::CreateFragmentedIngest(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    store::FragmentedIngest::Options options;
+    Napi::Array tracks = info[0].As<Napi::Array>();
+    for (uint32_t i = 0; i < tracks.Length(); ++i) {
+      Napi::Array pair = tracks.Get(i).As<Napi::Array>();
+      options.tracks.emplace_back(pair.Get(0u).As<Napi::String>().Utf8Value(), pair.Get(1u).As<Napi::Number>().Uint32Value());
+    }
+    if (!info[1].IsNull()) options.origin_us = to_safe_int64(info[1], "origin");
+    options.skip_stored = info[2].ToBoolean().Value();
+    Napi::Object obj = addon_data(env).fragmented_ingest.New({});
+    FragmentedIngestObject::Unwrap(obj)->Init(store_, std::move(options));
     return obj;
   });
 }
