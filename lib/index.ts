@@ -6,7 +6,7 @@ export { Protection } from './protection.js';
 export { Mp4Source } from './mp4-source.js';
 export type { LiveFrame, FollowOptions } from './live.js';
 export type { Mp4SourceTrack } from './mp4-source.js';
-export { AnnexBWriteStream, FragmentedWriteStream } from './write-stream.js';
+export { AnnexBWriteStream, FragmentedIngest, FragmentedWriteStream } from './write-stream.js';
 export type { WriteStreamOptions, FragmentedWriteStreamOptions, FragmentedWriteStats } from './write-stream.js';
 export type { FragmentedIngestTrackStats } from './binding.js';
 export * from './errors.js';

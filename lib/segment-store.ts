@@ -13,7 +13,7 @@ import { Protection } from './protection.js';
 import type { CopyResult, Frame, OverwriteEvent, PrepareStats, RecoveryReport, StoreInfo, VerifyReport } from './types.js';
 import { parseDuration, parseSize, toMicros, type TimeInput } from './units.js';
 import type { NativeSampleWriter } from './binding.js';
-import { AnnexBWriteStream, FragmentedWriteStream, type FragmentedWriteStreamOptions, type WriteStreamOptions } from './write-stream.js';
+import { AnnexBWriteStream, FragmentedIngest, FragmentedWriteStream, type FragmentedWriteStreamOptions, type WriteStreamOptions } from './write-stream.js';
 
 export type FlushOption = 'none' | 'keyframe' | { everyMs: number | string };
 
@@ -235,13 +235,18 @@ export class SegmentStore extends EventEmitter<SegmentStoreEvents> {
    * boxes to the µs, else `origin`, else the init segment's creation time.
    */
   createFragmentedWriteStream(options: FragmentedWriteStreamOptions = {}): FragmentedWriteStream {
+    return new FragmentedWriteStream(this.createFragmentedIngest(options));
+  }
+
+  /** The same as createFragmentedWriteStream(), with a synchronous push(chunk) instead of a Writable. */
+  createFragmentedIngest(options: FragmentedWriteStreamOptions = {}): FragmentedIngest {
     const tracks: Array<[string, number]> = [];
     if (options.tracks !== undefined) {
       if (typeof options.tracks !== 'object' || options.tracks === null) throw new InvalidArgumentError('tracks must map track names to stream names');
       for (const [track, stream] of Object.entries(options.tracks)) tracks.push([track, this.streamId(stream)]);
     }
     const origin = options.origin === undefined ? null : toMicros(options.origin, 'origin', STORED_TIME);
-    return new FragmentedWriteStream(this, this.#store.createFragmentedIngest(tracks, origin, options.skipStored ?? true));
+    return new FragmentedIngest(this, this.#store.createFragmentedIngest(tracks, origin, options.skipStored ?? true));
   }
 
   /** @internal called after native writes, from write() and write streams */

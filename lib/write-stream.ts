@@ -72,39 +72,31 @@ export interface FragmentedWriteStats {
 }
 
 /**
- * A Writable of a fragmented MP4 byte stream (init segment, then moof+mdat fragments, in
- * any chunking), stored sample by sample without an Annex B round trip. The native reader
- * parses it; what reached the store before a bad fragment stays stored.
+ * A fragmented MP4 byte stream (init segment, then moof+mdat fragments, in any chunking)
+ * into a store, sample by sample, without an Annex B round trip: push() hands each chunk
+ * to the native reader, which stores every sample its fragments complete. What reached
+ * the store before a bad fragment stays stored; after an error nothing more is accepted.
  */
-export class FragmentedWriteStream extends Writable {
+export class FragmentedIngest {
   #ingest: NativeFragmentedIngest;
   #store: SegmentStore;
 
   constructor(store: SegmentStore, ingest: NativeFragmentedIngest) {
-    super({ decodeStrings: true });
     this.#store = store;
     this.#ingest = ingest;
   }
 
-  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+  /** Stores the samples of every fragment the chunk completes. */
+  push(chunk: Uint8Array): void {
     try {
       this.#ingest.push(chunk);
+    } finally {
       this.#store.drainEvents();
-      callback();
-    } catch (err) {
-      this.#store.drainEvents();
-      callback(err as Error);
     }
   }
 
-  override _final(callback: (error?: Error | null) => void): void {
-    try {
-      this.#ingest.finish();
-      callback();
-    } catch (err) {
-      callback(err as Error);
-    }
-  }
+  /** The stream ended: throws when it ended inside a box. */
+  finish(): void { this.#ingest.finish(); }
 
   /** Per track: stored, skipped (already held), dropped; decode times seen. */
   get stats(): FragmentedWriteStats {
@@ -112,4 +104,34 @@ export class FragmentedWriteStream extends Writable {
     const names = this.#store.streams;
     return { ...raw, tracks: raw.tracks.map((t) => ({ ...t, stream: t.stream >= 0 ? names[t.stream]! : null })) };
   }
+}
+
+/** FragmentedIngest as a Writable. */
+export class FragmentedWriteStream extends Writable {
+  readonly ingest: FragmentedIngest;
+
+  constructor(ingest: FragmentedIngest) {
+    super({ decodeStrings: true });
+    this.ingest = ingest;
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    try {
+      this.ingest.push(chunk);
+      callback();
+    } catch (err) {
+      callback(err as Error);
+    }
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    try {
+      this.ingest.finish();
+      callback();
+    } catch (err) {
+      callback(err as Error);
+    }
+  }
+
+  get stats(): FragmentedWriteStats { return this.ingest.stats; }
 }

@@ -7,12 +7,11 @@
 import { EventEmitter } from 'node:events';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { Mp4Source, RingFullError, SegmentStore, type Clip, type OverwriteEvent } from 'ringclip';
+import { Mp4Source, RingclipError, SegmentStore, type Clip, type FragmentedIngest, type OverwriteEvent } from 'ringclip';
 import { budgetBytes, DEFAULT_CLIP_RESERVE, DEFAULT_SHARE, parseBudget, ringCapacity, segmentSizeFor, STORE_HEADER, type BudgetSetting } from './budget.js';
 import { CloudClient, newClipId, type CloudClip, type ClipMetadata } from './cloud-client.js';
 import { DeviceClient, isoToMicros, microsToIso, type DeviceEventJson } from './device-client.js';
 import { HttpError } from './http.js';
-import { FragmentedMp4Reader, toAnnexB, type Mp4Sample } from './mp4.js';
 import { readJson, writeJsonAtomic } from './persist.js';
 import { intersect, merge, subtract, type Span } from './timeline.js';
 import { UploadQueue, type UploadQueueOptions } from './upload-queue.js';
@@ -135,6 +134,8 @@ export interface PhoneAppEvents {
 
 const STREAMS = ['road', 'cabin'];
 const JOIN_SLACK_FRAMES = 3;
+/** Live bytes held while the ring is being resized (a few seconds of both cameras). */
+const LIVE_HOLD_BYTES = 64 * 1024 * 1024;
 
 export class PhoneApp extends EventEmitter<PhoneAppEvents> {
   readonly dataDir: string;
@@ -148,10 +149,14 @@ export class PhoneApp extends EventEmitter<PhoneAppEvents> {
   #deviceAbort: AbortController | null = null;
   #deviceLoops: Promise<void>[] = [];
   #connected = false;
-  #lastDts = new Map<string, number>();
   #frameDelta = new Map<string, number>();
   #migrating: Promise<void> | null = null;
-  #held: Array<{ drive: number; samples: Mp4Sample[] }> = [];
+  // The live stream into the ring: its init segment is kept, so that a new ring (a budget
+  // change) gets a reader of its own; chunks arriving while the ring is copied are held,
+  // up to LIVE_HOLD_BYTES, and a longer copy leaves a gap that gap fill fetches later.
+  #live: { drive: number; init: Buffer[]; initDone: boolean; ring: SegmentStore | null; ingest: FragmentedIngest | null } | null = null;
+  #liveHeld: Buffer[] = [];
+  #liveHeldBytes = 0;
   #closed = true;
   #eventBusy: Promise<void> | null = null;
   #saveTimer: NodeJS.Timeout | null = null;
@@ -294,7 +299,6 @@ export class PhoneApp extends EventEmitter<PhoneAppEvents> {
       this.#ring = await SegmentStore.create(path, { capacity: want, segmentSize: segmentSizeFor(this.budget().bytes), streams: STREAMS, protectCap: 0 });
     }
     this.#watchRing(this.#ring);
-    for (const s of this.#ring.info().streams) if (s.last !== null) this.#lastDts.set(s.name, s.last);
     this.#trimRingSpans();
   }
 
@@ -337,9 +341,8 @@ export class PhoneApp extends EventEmitter<PhoneAppEvents> {
       const lost: OverwriteEvent[] = [];
       const collect = (e: OverwriteEvent) => { lost.push(e); };
       next.on('overwrite', collect);
-      const last = new Map<string, number>();
       try {
-        this.#copyRing(old, next, last);
+        old.copyTo(next);
         await next.flush();
       } catch (err) {
         // The old ring is the one kept: the new one, half filled, goes.
@@ -358,27 +361,17 @@ export class PhoneApp extends EventEmitter<PhoneAppEvents> {
       next.off('overwrite', collect);
       for (const e of lost) next.emit('overwrite', e);
       this.#trimRingSpans();
-      this.#lastDts = new Map(last);
       this.emit('evicted', { what: 'ring', id: `phone-${gen - 1}.ring`, bytes: 0 });
       this.#saveLibrary();
     };
     this.#migrating = run().finally(() => { this.#migrating = null; });
-    await this.#migrating;
-    const held = this.#held;
-    this.#held = [];
-    for (const h of held) this.#writeSamples(h.drive, h.samples);
-  }
-
-  /**
-   * Copies every retained frame of `old` into `next` through the engine (records as they
-   * are stored, oldest first, so a smaller ring keeps the newest); any failure is thrown
-   * and the caller keeps the old ring.
-   */
-  #copyRing(old: SegmentStore, next: SegmentStore, last: Map<string, number>): void {
-    old.copyTo(next);
-    for (const stream of next.streams) {
-      const dts = next.lastDts(stream);
-      if (dts !== null) last.set(stream, dts);
+    try {
+      await this.#migrating;
+    } finally {
+      const held = this.#liveHeld;
+      this.#liveHeld = [];
+      this.#liveHeldBytes = 0;
+      for (const chunk of held) this.#feedLive(chunk);
     }
   }
 
@@ -391,39 +384,70 @@ export class PhoneApp extends EventEmitter<PhoneAppEvents> {
     return d;
   }
 
-  /** Writes samples (from /live) into the ring, extending the drive's spans. */
-  #writeSamples(drive: number, samples: Mp4Sample[]): void {
-    if (this.#migrating) { this.#held.push({ drive, samples }); return; }
-    const ring = this.#ring;
-    if (!ring || samples.length === 0) return;
-    const d = this.#driveRecord(drive);
-    const count = new Map<string, { n: number; until: number }>();
-    for (const s of [...samples].sort((a, b) => a.dts - b.dts)) {
-      const stream = s.track.name;
-      if (!ring.streams.includes(stream)) continue;
-      const prev = this.#lastDts.get(stream) ?? -Infinity;
-      if (s.dts <= prev) continue;
-      try {
-        if (!ring.write(stream, toAnnexB(s), { pts: s.pts, dts: s.dts })) continue;
-      } catch (err) {
-        if (err instanceof RingFullError) continue;
-        this.emit('error', err as Error);
-        continue;
+  /**
+   * One chunk of the device's live fMP4 into the ring (the engine parses it and stores the
+   * samples as they are), then the drive's spans grow by the frames it stored.
+   */
+  #feedLive(chunk: Buffer): void {
+    const live = this.#live;
+    if (!live) return;
+    if (!live.initDone) live.init.push(chunk);
+    if (this.#migrating) {
+      if (this.#liveHeldBytes + chunk.length > LIVE_HOLD_BYTES) {
+        if (this.#liveHeldBytes <= LIVE_HOLD_BYTES) this.emit('error', new Error(`live footage arriving during the ring resize was not kept beyond ${LIVE_HOLD_BYTES} bytes: gap fill fetches it from the device`));
+        this.#liveHeldBytes = LIVE_HOLD_BYTES + 1;
+        return;
       }
-      this.#lastDts.set(stream, s.dts);
-      const delta = Number.isFinite(prev) && s.dts - prev < 1e6 ? s.dts - prev : this.#frameDelta.get(stream) ?? 66_667;
-      this.#frameDelta.set(stream, delta);
-      const spans = (d.ring[stream] ??= []);
-      const last = spans[spans.length - 1];
-      if (last && s.pts <= last.to + JOIN_SLACK_FRAMES * delta && s.pts >= last.from) last.to = Math.max(last.to, s.pts + delta);
-      else spans.push({ from: s.pts, to: s.pts + delta });
-      const c = count.get(stream) ?? { n: 0, until: 0 };
-      c.n++;
-      c.until = s.pts + delta;
-      count.set(stream, c);
+      this.#liveHeld.push(chunk);
+      this.#liveHeldBytes += chunk.length;
+      return;
     }
-    for (const [stream, c] of count) this.emit('live', { stream, frames: c.n, until: c.until });
-    this.#saveSoon();
+    const ring = this.#ring;
+    if (!ring) return;
+    const streams = this.options.liveStreams ?? STREAMS;
+    const before = new Map(streams.map((s) => [s, ring.streams.includes(s) ? ring.lastDts(s) : null]));
+    try {
+      if (live.ring !== ring || !live.ingest) {
+        // A new ring: its reader starts from the init segment (samples it already has are skipped).
+        live.ring = ring;
+        live.ingest = ring.createFragmentedIngest();
+        for (const c of live.init) live.ingest.push(c);
+        if (!live.init.includes(chunk)) live.ingest.push(chunk);
+      } else {
+        live.ingest.push(chunk);
+      }
+    } finally {
+      live.initDone ||= (live.ingest?.stats.tracks.length ?? 0) > 0;
+      this.#noteStored(live.drive, ring, before);
+    }
+  }
+
+  /** Extends the drive's spans by the frames stored since `before` (each stream's last decode time then). */
+  #noteStored(drive: number, ring: SegmentStore, before: Map<string, number | null>): void {
+    const d = this.#driveRecord(drive);
+    let any = false;
+    for (const [stream, prev] of before) {
+      if (!ring.streams.includes(stream) || ring.lastDts(stream) === prev) continue;
+      let n = 0, until = 0;
+      let last = prev ?? -Infinity;
+      for (const f of ring.frames({ stream, from: prev === null ? undefined : prev + 1 })) {
+        if (f.dts <= last) continue;
+        const delta = Number.isFinite(last) && f.dts - last < 1e6 ? f.dts - last : this.#frameDelta.get(stream) ?? 66_667;
+        this.#frameDelta.set(stream, delta);
+        last = f.dts;
+        const spans = (d.ring[stream] ??= []);
+        const tail = spans[spans.length - 1];
+        if (tail && f.pts <= tail.to + JOIN_SLACK_FRAMES * delta && f.pts >= tail.from) tail.to = Math.max(tail.to, f.pts + delta);
+        else spans.push({ from: f.pts, to: f.pts + delta });
+        n++;
+        until = f.pts + delta;
+      }
+      if (n > 0) {
+        any = true;
+        this.emit('live', { stream, frames: n, until });
+      }
+    }
+    if (any) this.#saveSoon();
   }
 
   // ---- device -----------------------------------------------------------------------
@@ -486,18 +510,18 @@ export class PhoneApp extends EventEmitter<PhoneAppEvents> {
         const status = await device.status(signal);
         this.#connected = true;
         this.emit('connected', { device: device.url, drive: status.drive });
-        // (the device sends the response headers with the first bytes: the init segment)
+        // (the device sends the response headers with the first bytes: the init segment;
+        // its prft boxes carry the capture time to the µs)
         const res = await device.live(streams, signal);
-        const origin = liveOrigin(res.headers);
-        const reader = new FragmentedMp4Reader({ origin: origin ?? undefined });
-        for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-          const samples = reader.push(Buffer.from(chunk));
-          if (samples.length) this.#writeSamples(status.drive, samples);
-        }
+        this.#live = { drive: status.drive, init: [], initDone: false, ring: null, ingest: null };
+        for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) this.#feedLive(Buffer.from(chunk));
       } catch (err) {
         if (signal.aborted) break;
         reason = (err as Error).message;
-        if (/^MP4 stream:/.test(reason)) this.emit('error', err as Error);
+        // What the stream carried was refused (not a lost connection): say so.
+        if (err instanceof RingclipError) this.emit('error', err);
+      } finally {
+        this.#live = null;
       }
       if (this.#connected) {
         this.#connected = false;
@@ -882,17 +906,6 @@ export class PhoneApp extends EventEmitter<PhoneAppEvents> {
 
   /** @internal for tests and the CLI */
   get ring(): SegmentStore | null { return this.#ring; }
-}
-
-function liveOrigin(h: Headers): number | null {
-  for (const name of ['x-live-origin', 'x-timeline-origin', 'x-stream-origin']) {
-    const v = h.get(name);
-    if (!v) continue;
-    if (/^\d+$/.test(v)) return Number(v);
-    const us = isoToMicros(v);
-    if (us !== null) return us;
-  }
-  return null;
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {

@@ -6,8 +6,6 @@ export { CloudClient, newClipId } from './cloud-client.js';
 export type { CloudClip, ClipMetadata } from './cloud-client.js';
 export { UploadQueue } from './upload-queue.js';
 export type { QueueEntry, UploadQueueOptions } from './upload-queue.js';
-export { FragmentedMp4Reader, readMp4, toAnnexB } from './mp4.js';
-export type { Mp4Sample, Mp4Track, Movie } from './mp4.js';
 export { parseBudget, budgetBytes, ringCapacity, DEFAULT_SHARE, DEFAULT_CLIP_RESERVE } from './budget.js';
 export { merge, subtract, intersect } from './timeline.js';
 export type { Span } from './timeline.js';

@@ -217,8 +217,8 @@ export class WifiApi {
       const list = (q.streams ?? q.stream ?? 'road').split(',').map((s) => s.trim()).filter(Boolean);
       for (const s of list) if (!device.store.streams.includes(s)) throw new ApiError(400, 'bad_request', `unknown stream '${s}': this device records ${device.store.streams.join(', ')}`);
       // From the latest key frame, so the phone sees pictures at once; the response starts
-      // when the stream's timeline is known, and X-Live-Origin gives it to the microsecond
-      // (the init segment's creation time holds whole seconds only).
+      // when the stream's timeline is known. Its prft boxes carry the capture time of every
+      // fragment to the microsecond (docs/TIME.md).
       const live = device.store.liveMP4({ streams: list, from: 'keyframe' });
       this.#live.add(live);
       live.once('close', () => this.#live.delete(live));
@@ -228,7 +228,7 @@ export class WifiApi {
         live.once('close', () => resolve(null));
       });
       if (origin === null) throw new ApiError(503, 'not_recording', 'the live stream ended before it started: the device stopped recording');
-      return reply.code(200).headers({ 'content-type': 'video/mp4', 'cache-control': 'no-store', 'x-live-origin': String(origin) }).send(live);
+      return reply.code(200).headers({ 'content-type': 'video/mp4', 'cache-control': 'no-store' }).send(live);
     });
   }
 
