@@ -752,12 +752,11 @@ export class PhoneApp extends EventEmitter<PhoneAppEvents> {
         covered: cover([{ from: f.from, to: f.to }]),
         make: async () => {
           const src = await Mp4Source.open(join(this.#paths.fills, f.file));
-          // Mp4Source places the file at its creation time (whole seconds); the fill's exact start re-bases it.
-          const shift = src.start - f.from;
+          // The file's prft puts its frames at their device capture times, to the µs.
           try {
             const names = streams.filter((s) => src.tracks.some((t) => t.name === s));
-            const clip = src.clip({ from: from + shift, to: to + shift, streams: names, allowPartial: true });
-            return { clip, start: (clip.start ?? from + shift) - shift, end: (clip.end ?? to + shift) - shift, close: () => src.close() };
+            const clip = src.clip({ from, to, streams: names, allowPartial: true });
+            return { clip, start: clip.start ?? from, end: clip.end ?? to, close: () => src.close() };
           } catch (err) {
             src.close();
             throw err;
