@@ -137,11 +137,21 @@ export async function* follow(store: Followable, options: FollowOptions = {}): A
 
 const TICKS_PER_US = 90000 / 1e6;
 
+/** The live stream: a Readable that can also be ended cleanly, its last GOPs included. */
+export interface LiveMP4Stream extends Readable {
+  /**
+   * Stops following and sends the GOPs still in progress (normally a GOP is sent when the
+   * next one starts, so the end of a drive would never arrive), then ends the stream.
+   * Resolves when the end was pushed (or the stream was destroyed meanwhile).
+   */
+  finish(): Promise<void>;
+}
+
 /**
  * Fragmented MP4 following the writer: init segment, then a fragment per GOP per track.
  * Emits 'origin' (µs since the epoch of media time 0) just before the init segment.
  */
-export function liveMP4(store: Followable, options: Omit<FollowOptions, 'signal'> = {}): Readable {
+export function liveMP4(store: Followable, options: Omit<FollowOptions, 'signal'> = {}): LiveMP4Stream {
   const names = options.streams ?? [...store.streams];
   const controller = new AbortController();
   const native = store.nativeForLive();
@@ -156,6 +166,9 @@ export function liveMP4(store: Followable, options: Omit<FollowOptions, 'signal'
   // than buffering without bound; if the ring wraps past it meanwhile, it skips ahead to
   // the next key frame (a live viewer wants now, not a growing backlog).
   let wantMore: (() => void) | null = null;
+  let finishing = false;
+  let ended: () => void = () => {};
+  const done = new Promise<void>((resolve) => { ended = resolve; });
   const readable = new Readable({
     highWaterMark: 4 * 1024 * 1024,
     read() {
@@ -168,14 +181,20 @@ export function liveMP4(store: Followable, options: Omit<FollowOptions, 'signal'
       const w = wantMore;
       wantMore = null;
       w?.();
+      ended();
       cb(err);
     },
-  });
+  }) as LiveMP4Stream;
+  readable.finish = () => {
+    finishing = true;
+    controller.abort();
+    return done;
+  };
   const push = async (chunk: Buffer) => {
     if (!readable.push(chunk) && !readable.destroyed) await new Promise<void>((resolve) => { wantMore = resolve; });
   };
 
-  const fragment = (k: number, gop: LiveFrame[], nextDts: number) => {
+  const fragment = (k: number, gop: LiveFrame[], nextDts: number | null) => {
     const n = gop.length;
     const dts = new Float64Array(n), pts = new Float64Array(n), durations = new Float64Array(n);
     const sync = new Uint8Array(n);
@@ -184,7 +203,9 @@ export function liveMP4(store: Followable, options: Omit<FollowOptions, 'signal'
       pts[i] = Math.round((f.pts - base) * TICKS_PER_US);
       sync[i] = f.randomAccess ? 1 : 0;
     });
-    for (let i = 0; i < n; i++) durations[i] = (i + 1 < n ? dts[i + 1]! : Math.round((nextDts - base) * TICKS_PER_US)) - dts[i]!;
+    // The last GOP of a finished stream has no next frame: its last frame lasts as long as the one before.
+    const end = nextDts !== null ? Math.round((nextDts - base) * TICKS_PER_US) : n > 1 ? 2 * dts[n - 1]! - dts[n - 2]! : dts[n - 1]! + 3000;
+    for (let i = 0; i < n; i++) durations[i] = (i + 1 < n ? dts[i + 1]! : end) - dts[i]!;
     return push(muxer!.fragment(k, sequence++, dts, pts, durations, sync, gop.map((f) => f.payload), gop[0]!.dts));
   };
 
@@ -219,7 +240,14 @@ export function liveMP4(store: Followable, options: Omit<FollowOptions, 'signal'
         }
       }
     }
-    readable.push(null);
+    if (finishing && muxer) {
+      for (let k = 0; k < names.length; k++) {
+        if (gops[k]!.length > 0) await fragment(k, gops[k]!, null);
+        gops[k] = [];
+      }
+    }
+    if (!readable.destroyed) readable.push(null);
+    ended();
   })().catch((err: unknown) => readable.destroy(err as Error));
   return readable;
 }

@@ -4,7 +4,7 @@
  */
 import { Readable } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { ClipRangeError, InvalidArgumentError, microsToIso, toMicros, type Clip, type VirtualMP4 } from 'ringclip';
+import { ClipRangeError, InvalidArgumentError, microsToIso, toMicros, type Clip, type LiveMP4Stream, type VirtualMP4 } from 'ringclip';
 import type { Dashcam } from './dashcam.js';
 import type { DeviceEvent } from './events.js';
 
@@ -69,7 +69,7 @@ export class WifiApi {
   readonly app: FastifyInstance;
   #port: number;
   #host: string;
-  #live = new Set<Readable>();
+  #live = new Set<LiveMP4Stream>();
 
   constructor(readonly device: Dashcam, options: ServerOptions = {}) {
     this.#port = options.port ?? 0;
@@ -91,7 +91,10 @@ export class WifiApi {
   }
 
   async close(abrupt: boolean): Promise<void> {
-    for (const r of this.#live) r.destroy();
+    // A clean stop sends each viewer the GOP in progress (the end of the drive), then ends
+    // the stream; a power cut just drops the connections.
+    if (abrupt) for (const r of this.#live) r.destroy();
+    else await Promise.all([...this.#live].map((r) => r.finish()));
     this.#live.clear();
     if (abrupt) this.app.server.closeAllConnections();
     await this.app.close();
