@@ -34,6 +34,9 @@ export interface PhoneAppOptions {
   upload?: UploadQueueOptions;
   /** the network the phone is on (default 'wifi') */
   network?: Network;
+  /** fetch what live streaming missed from device memory after each (re)connect (default
+   *  true when the app is first installed; then a setting: setAutoFillGaps()) */
+  autoFillGaps?: boolean;
 }
 
 interface Settings {
@@ -44,6 +47,8 @@ interface Settings {
   device: { url: string; token: string } | null;
   cloud: { url: string; token: string } | null;
   ringGeneration: number;
+  /** gap fill after each (re)connect (absent in settings written before it existed: on) */
+  autoFillGaps?: boolean;
 }
 
 export interface ClipRecord {
@@ -128,6 +133,8 @@ export interface PhoneAppEvents {
   evicted: [{ what: 'clip' | 'fill' | 'ring'; id: string; bytes: number }];
   transfer: [{ kind: 'download' | 'upload'; id: string; done: number; total: number | null }];
   uploaded: [{ id: string }];
+  /** a gap filled from device memory (automatically or by fillGaps()) */
+  filled: [{ drive: number; from: number; to: number; bytes: number }];
   'storage-full': [{ used: number; budget: number }];
   error: [Error];
 }
@@ -158,6 +165,8 @@ export class PhoneApp extends EventEmitter<PhoneAppEvents> {
   #liveHeld: Buffer[] = [];
   #liveHeldBytes = 0;
   #closed = true;
+  #filling: Promise<void> | null = null;
+  #fillAgain = false;
   #eventBusy: Promise<void> | null = null;
   #saveTimer: NodeJS.Timeout | null = null;
 
@@ -190,7 +199,7 @@ export class PhoneApp extends EventEmitter<PhoneAppEvents> {
     const { parseSize } = await import('ringclip');
     this.#settings = readJson<Settings>(p.settings, {
       version: 1, phoneStorage: parseSize(this.options.phoneStorage ?? '1GiB', 'phoneStorage'), budget: { share: DEFAULT_SHARE },
-      allowCellular: false, device: null, cloud: null, ringGeneration: 1,
+      allowCellular: false, device: null, cloud: null, ringGeneration: 1, autoFillGaps: this.options.autoFillGaps ?? true,
     });
     this.#saveSettings();
     this.#lib = readJson<Library>(p.library, { version: 1, clips: [], fills: [], drives: [], eventClips: {}, pendingDeletes: [] });
@@ -510,6 +519,7 @@ export class PhoneApp extends EventEmitter<PhoneAppEvents> {
         const status = await device.status(signal);
         this.#connected = true;
         this.emit('connected', { device: device.url, drive: status.drive });
+        this.#fillSoon(signal);
         // (the device sends the response headers with the first bytes: the init segment;
         // its prft boxes carry the capture time to the µs)
         const res = await device.live(streams, signal);
@@ -620,7 +630,7 @@ export class PhoneApp extends EventEmitter<PhoneAppEvents> {
    * (beyond the original product): each gap becomes a gap-fill MP4 on the phone, counted
    * against the budget. Returns the spans filled.
    */
-  async fillGaps(options: { drive?: number; minGapMs?: number } = {}): Promise<Array<{ drive: number; from: number; to: number; bytes: number }>> {
+  async fillGaps(options: { drive?: number; minGapMs?: number; withinBudget?: boolean } = {}): Promise<Array<{ drive: number; from: number; to: number; bytes: number }>> {
     await this.refreshDeviceDrives();
     const device = this.#deviceClient();
     const out: Array<{ drive: number; from: number; to: number; bytes: number }> = [];
@@ -646,12 +656,54 @@ export class PhoneApp extends EventEmitter<PhoneAppEvents> {
         }
         const rec: FillRecord = { file, drive: view.id, from: h.start ?? g.from, to: h.end ?? g.to, streams, bytes: statSync(path).size, createdAt: Date.now() };
         this.#lib.fills.push(rec);
-        out.push({ drive: view.id, from: rec.from, to: rec.to, bytes: rec.bytes });
+        const filled = { drive: view.id, from: rec.from, to: rec.to, bytes: rec.bytes };
+        out.push(filled);
+        this.emit('filled', filled);
+        // Automatic fills stop where the budget would start evicting (they would evict each other).
+        if (options.withinBudget && this.#usage().used >= this.budget().bytes * 0.9) break;
       }
     }
     this.#saveLibrary();
     await this.#enforceBudget();
     return out;
+  }
+
+  /** Automatic gap fill on or off (a setting, kept across restarts). */
+  setAutoFillGaps(on: boolean): void {
+    this.#settings.autoFillGaps = on;
+    this.#saveSettings();
+  }
+
+  get autoFillGaps(): boolean { return this.#settings.autoFillGaps !== false; }
+
+  /**
+   * After a (re)connect: fetch what the phone missed (drops, the end of a drive, drives
+   * recorded while the app was closed) from device memory, oldest first (the device loop-
+   * records the oldest away first), within the budget. One run at a time; a connect during
+   * a run asks for another. Failures are reported, not swallowed.
+   */
+  #fillSoon(signal: AbortSignal): void {
+    if (!this.autoFillGaps) return;
+    if (this.#filling) {
+      this.#fillAgain = true;
+      return;
+    }
+    this.#filling = (async () => {
+      do {
+        this.#fillAgain = false;
+        // Let the live stream start first: the edge it is filling is not a gap.
+        await sleep(this.options.reconnectMs ?? 1000, signal);
+        if (signal.aborted || this.#closed) return;
+        try {
+          await this.fillGaps({ withinBudget: true });
+        } catch (err) {
+          if (signal.aborted) return;
+          // Wi-Fi dropped during the fill: the next connect runs it again (what was fetched stays).
+          if (!this.#connected) return;
+          this.emit('error', new Error(`automatic gap fill: ${(err as Error).message}`, { cause: err }));
+        }
+      } while (this.#fillAgain && !signal.aborted);
+    })().finally(() => { this.#filling = null; });
   }
 
   // ---- drives -----------------------------------------------------------------------
@@ -887,6 +939,7 @@ export class PhoneApp extends EventEmitter<PhoneAppEvents> {
   async close(): Promise<void> {
     if (this.#closed) return;
     await this.disconnect();
+    if (this.#filling) await this.#filling;
     await this.#queue.stop();
     if (this.#migrating) await this.#migrating.catch(() => {});
     if (this.#saveTimer) clearTimeout(this.#saveTimer);
