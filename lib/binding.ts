@@ -42,6 +42,8 @@ export interface NativeStore {
   verify(): { records: number; bytes: number; badRecords: number; problems: string[] };
   listFrames(stream: number, from: number, to: number): Float64Array;
   listFramesAfter(stream: number, afterDts: number, max: number): Float64Array;
+  /** [from, to, frames] triples */
+  spans(stream: number, from: number, to: number, maxGap: number): Float64Array;
   streamConfig(stream: number, config: number): { sps: Buffer[]; pps: Buffer[]; width: number; height: number; codec: string } | null;
   lastDts(stream: number): number | null;
   pinIfLive(segment: number, seq: number): boolean;

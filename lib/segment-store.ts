@@ -10,7 +10,7 @@ import { Clip, type ClipOptions } from './clip.js';
 import { InvalidArgumentError, OverrunError, StoreClosedError } from './errors.js';
 import { follow, liveMP4, type FollowOptions, type LiveFrame } from './live.js';
 import { Protection } from './protection.js';
-import type { CopyResult, Frame, OverwriteEvent, PrepareStats, RecoveryReport, StoreInfo, VerifyReport } from './types.js';
+import type { CopyResult, Frame, FrameSpanInfo, OverwriteEvent, PrepareStats, RecoveryReport, StoreInfo, VerifyReport } from './types.js';
 import { parseDuration, parseSize, toMicros, type TimeInput } from './units.js';
 import type { NativeSampleWriter } from './binding.js';
 import { AnnexBWriteStream, FragmentedIngest, FragmentedWriteStream, type FragmentedWriteStreamOptions, type WriteStreamOptions } from './write-stream.js';
@@ -317,6 +317,25 @@ export class SegmentStore extends EventEmitter<SegmentStoreEvents> {
     } finally {
       destination.drainEvents();
     }
+  }
+
+  /**
+   * What a stream covers: its retained frames as runs of contiguous footage, oldest first.
+   * A run breaks where consecutive frames are more than `maxGap` apart (ms or a duration
+   * string; default 1 s) or at
+   * damage recovery skipped; `to` is the end of the run's last frame. Read from the index
+   * (no payload is touched): a timeline needs no copy of its own.
+   */
+  spans(stream: string, options: { from?: TimeInput; to?: TimeInput; maxGap?: number | string } = {}): FrameSpanInfo[] {
+    const id = this.streamId(stream);
+    const from = options.from === undefined ? -Number.MAX_SAFE_INTEGER : toMicros(options.from, 'from');
+    const to = options.to === undefined ? Number.MAX_SAFE_INTEGER : toMicros(options.to, 'to');
+    const maxGap = options.maxGap === undefined ? 1e6 : Math.round(parseDuration(options.maxGap, 'maxGap') * 1000);
+    if (!(maxGap > 0)) throw new InvalidArgumentError(`maxGap must be above 0, got ${String(options.maxGap)}`);
+    const raw = this.#store.spans(id, from, to, maxGap);
+    const out: FrameSpanInfo[] = [];
+    for (let i = 0; i < raw.length; i += 3) out.push({ from: raw[i]!, to: raw[i + 1]!, frames: raw[i + 2]! });
+    return out;
   }
 
   /** Decode time of the stream's newest frame (µs), or null when it has none: a write must come after it. */

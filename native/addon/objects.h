@@ -39,6 +39,7 @@ class StoreObject : public Napi::ObjectWrap<StoreObject> {
   Napi::Value Verify(const Napi::CallbackInfo& info);
   Napi::Value ListFrames(const Napi::CallbackInfo& info);
   Napi::Value ListFramesAfter(const Napi::CallbackInfo& info);
+  Napi::Value Spans(const Napi::CallbackInfo& info);
   Napi::Value StreamConfig(const Napi::CallbackInfo& info);
   Napi::Value LastDts(const Napi::CallbackInfo& info);
   Napi::Value PinIfLive(const Napi::CallbackInfo& info);

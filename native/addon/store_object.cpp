@@ -5,6 +5,7 @@
 #include "convert.h"
 #include "errors.h"
 #include "objects.h"
+#include "store/frame_spans.h"
 #include "store/segment_generation.h"
 #include "store/store_copy.h"
 #include "store/store_info.h"
@@ -83,6 +84,7 @@ Napi::Function StoreObject::Define(Napi::Env env) {
                          InstanceMethod<&StoreObject::Verify>("verify"),
                          InstanceMethod<&StoreObject::ListFrames>("listFrames"),
                          InstanceMethod<&StoreObject::ListFramesAfter>("listFramesAfter"),
+                         InstanceMethod<&StoreObject::Spans>("spans"),
                          InstanceMethod<&StoreObject::StreamConfig>("streamConfig"),
                          InstanceMethod<&StoreObject::LastDts>("lastDts"),
                          InstanceMethod<&StoreObject::PinIfLive>("pinIfLive"),
@@ -370,6 +372,30 @@ Napi::Value StoreObject::ListFrames(const Napi::CallbackInfo& info) {
     int64_t to = to_safe_int64(info[2], "to");
     std::lock_guard<std::mutex> lock(store_->mutex());
     return frame_rows(env, store::find_frames(*store_, stream, from, to));
+  });
+}
+
+// spans(stream, from, to, maxGap) -> Float64Array of [from, to, frames] triples
+Napi::Value StoreObject::Spans(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    if (store_->closed()) throw Error(ErrorCode::Closed, "the store is closed");
+    uint32_t stream = info[0].As<Napi::Number>().Uint32Value();
+    int64_t from = to_safe_int64(info[1], "from");
+    int64_t to = to_safe_int64(info[2], "to");
+    int64_t max_gap = to_safe_int64(info[3], "maxGap");
+    std::vector<store::FrameSpan> spans;
+    {
+      std::lock_guard<std::mutex> lock(store_->mutex());
+      spans = store::frame_spans(*store_, stream, from, to, max_gap);
+    }
+    Napi::Float64Array out = Napi::Float64Array::New(env, spans.size() * 3);
+    for (size_t i = 0; i < spans.size(); ++i) {
+      out[i * 3] = double(spans[i].from_us);
+      out[i * 3 + 1] = double(spans[i].to_us);
+      out[i * 3 + 2] = double(spans[i].frames);
+    }
+    return out;
   });
 }
 

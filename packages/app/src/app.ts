@@ -280,7 +280,24 @@ export class PhoneApp extends EventEmitter<PhoneAppEvents> {
       if (want < this.#ring.info().capacity) await this.#resizeRing(want);
     }
     if (over() > 0) this.emit('storage-full', { used: this.#usage().used, budget });
+    else await this.#growRing(budget);
     this.#saveLibrary();
+  }
+
+  /**
+   * The ring grows back when clips or fills that shrank it are gone (deleted, evicted) and
+   * the budget has room: up to its size for this budget, never into the clip reserve still
+   * in use. A resize copies the ring, so it waits for a worthwhile step (an eighth of the
+   * ring, at least a segment).
+   */
+  async #growRing(budget: number): Promise<void> {
+    if (!this.#ring) return;
+    const { capacity, segmentSize: seg } = this.#ring.info();
+    const u = this.#usage();
+    const full = ringCapacity(budget, this.options.clipReserve ?? DEFAULT_CLIP_RESERVE);
+    const room = budget - u.clips - u.fills;
+    const want = Math.min(full, STORE_HEADER + Math.floor((room - STORE_HEADER) / seg) * seg);
+    if (want - capacity >= Math.max(seg, capacity / 8)) await this.#resizeRing(want);
   }
 
   #dropFill(f: FillRecord): void {
@@ -869,6 +886,7 @@ export class PhoneApp extends EventEmitter<PhoneAppEvents> {
     this.#lib.clips = this.#lib.clips.filter((x) => x.id !== id);
     if (!this.#lib.pendingDeletes.includes(id)) this.#lib.pendingDeletes.push(id);
     this.#saveLibrary();
+    await this.#enforceBudget();
     await this.#flushDeletes();
   }
 
