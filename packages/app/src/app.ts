@@ -76,8 +76,13 @@ interface DriveRecord {
   id: number;
   /** what the device last said it has of this drive */
   device: { from: number; to: number; checkedAt: number } | null;
-  /** footage in the ring, per stream */
-  ring: Record<string, Span[]>;
+  /**
+   * The drive's time range as the phone saw it (live frames, fills). What the ring holds of
+   * it is read from the ring's own index (store.spans()), never copied here.
+   */
+  seen: Span | null;
+  /** library version 1 kept per-stream ring spans here; read once to derive `seen`, then dropped */
+  ring?: Record<string, Span[]>;
 }
 
 interface Library {
@@ -140,7 +145,8 @@ export interface PhoneAppEvents {
 }
 
 const STREAMS = ['road', 'cabin'];
-const JOIN_SLACK_FRAMES = 3;
+/** Frames further apart than this are a gap in the phone's timeline (a few frames at 15 fps). */
+const TIMELINE_MAX_GAP_MS = 250;
 /** Live bytes held while the ring is being resized (a few seconds of both cameras). */
 const LIVE_HOLD_BYTES = 64 * 1024 * 1024;
 
@@ -156,7 +162,6 @@ export class PhoneApp extends EventEmitter<PhoneAppEvents> {
   #deviceAbort: AbortController | null = null;
   #deviceLoops: Promise<void>[] = [];
   #connected = false;
-  #frameDelta = new Map<string, number>();
   #migrating: Promise<void> | null = null;
   // The live stream into the ring: its init segment is kept, so that a new ring (a budget
   // change) gets a reader of its own; chunks arriving while the ring is copied are held,
@@ -207,6 +212,10 @@ export class PhoneApp extends EventEmitter<PhoneAppEvents> {
     for (const dir of [p.clips, p.fills]) for (const f of readdirSync(dir)) if (f.endsWith('.part')) rmSync(join(dir, f), { force: true });
     for (const c of this.#lib.clips) if (c.file && !existsSync(join(p.clips, c.file))) c.file = null;
     this.#lib.fills = this.#lib.fills.filter((f) => existsSync(join(p.fills, f.file)));
+    for (const d of this.#lib.drives) {
+      if (d.seen === undefined) d.seen = d.ring ? hull(Object.values(d.ring).flat()) : null;
+      delete d.ring;
+    }
     await this.#openRing();
     this.#queue = new UploadQueue(p.queue, () => this.#cloud(), () => this.canUpload, this.options.upload);
     this.#queue.on('progress', (e) => this.emit('transfer', { kind: 'upload', id: e.id, done: e.sent, total: e.size }));
@@ -287,8 +296,8 @@ export class PhoneApp extends EventEmitter<PhoneAppEvents> {
   /**
    * The ring grows back when clips or fills that shrank it are gone (deleted, evicted) and
    * the budget has room: up to its size for this budget, never into the clip reserve still
-   * in use. A resize copies the ring, so it waits for a worthwhile step (an eighth of the
-   * ring, at least a segment).
+   * in use. A resize copies the ring, so a partial step waits until it is worthwhile (an
+   * eighth of the ring); reaching the budgeted size is always worth it.
    */
   async #growRing(budget: number): Promise<void> {
     if (!this.#ring) return;
@@ -297,7 +306,7 @@ export class PhoneApp extends EventEmitter<PhoneAppEvents> {
     const full = ringCapacity(budget, this.options.clipReserve ?? DEFAULT_CLIP_RESERVE);
     const room = budget - u.clips - u.fills;
     const want = Math.min(full, STORE_HEADER + Math.floor((room - STORE_HEADER) / seg) * seg);
-    if (want - capacity >= Math.max(seg, capacity / 8)) await this.#resizeRing(want);
+    if (want > capacity && (want === full || want - capacity >= Math.max(seg, capacity / 8))) await this.#resizeRing(want);
   }
 
   #dropFill(f: FillRecord): void {
@@ -325,31 +334,11 @@ export class PhoneApp extends EventEmitter<PhoneAppEvents> {
       this.#ring = await SegmentStore.create(path, { capacity: want, segmentSize: segmentSizeFor(this.budget().bytes), streams: STREAMS, protectCap: 0 });
     }
     this.#watchRing(this.#ring);
-    this.#trimRingSpans();
   }
 
   #watchRing(store: SegmentStore): void {
-    store.on('overwrite', (e) => {
-      for (const d of this.#lib.drives) {
-        const spans = d.ring[e.stream];
-        if (spans) d.ring[e.stream] = subtract(spans, [{ from: -Number.MAX_SAFE_INTEGER, to: e.to + 1 }]);
-      }
-      this.#saveSoon();
-      this.emit('overwrite', e);
-    });
+    store.on('overwrite', (e) => this.emit('overwrite', e));
     store.on('error', (e) => this.emit('error', e));
-  }
-
-  /** Spans recorded in the library but no longer in the ring (e.g. after a crash) are dropped. */
-  #trimRingSpans(): void {
-    if (!this.#ring) return;
-    const info = this.#ring.info();
-    for (const s of info.streams) {
-      for (const d of this.#lib.drives) {
-        const spans = d.ring[s.name] ?? [];
-        d.ring[s.name] = s.first === null ? [] : subtract(spans, [{ from: -Number.MAX_SAFE_INTEGER, to: s.first }]);
-      }
-    }
   }
 
   /**
@@ -386,7 +375,6 @@ export class PhoneApp extends EventEmitter<PhoneAppEvents> {
       // would be appended to the list being walked, forever.
       next.off('overwrite', collect);
       for (const e of lost) next.emit('overwrite', e);
-      this.#trimRingSpans();
       this.emit('evicted', { what: 'ring', id: `phone-${gen - 1}.ring`, bytes: 0 });
       this.#saveLibrary();
     };
@@ -404,7 +392,7 @@ export class PhoneApp extends EventEmitter<PhoneAppEvents> {
   #driveRecord(id: number): DriveRecord {
     let d = this.#lib.drives.find((x) => x.id === id);
     if (!d) {
-      d = { id, device: null, ring: {} };
+      d = { id, device: null, seen: null };
       this.#lib.drives.push(d);
     }
     return d;
@@ -448,30 +436,19 @@ export class PhoneApp extends EventEmitter<PhoneAppEvents> {
     }
   }
 
-  /** Extends the drive's spans by the frames stored since `before` (each stream's last decode time then). */
+  /** Counts the frames stored since `before` (each stream's last decode time then) into the drive's range. */
   #noteStored(drive: number, ring: SegmentStore, before: Map<string, number | null>): void {
     const d = this.#driveRecord(drive);
     let any = false;
     for (const [stream, prev] of before) {
       if (!ring.streams.includes(stream) || ring.lastDts(stream) === prev) continue;
-      let n = 0, until = 0;
-      let last = prev ?? -Infinity;
-      for (const f of ring.frames({ stream, from: prev === null ? undefined : prev + 1 })) {
-        if (f.dts <= last) continue;
-        const delta = Number.isFinite(last) && f.dts - last < 1e6 ? f.dts - last : this.#frameDelta.get(stream) ?? 66_667;
-        this.#frameDelta.set(stream, delta);
-        last = f.dts;
-        const spans = (d.ring[stream] ??= []);
-        const tail = spans[spans.length - 1];
-        if (tail && f.pts <= tail.to + JOIN_SLACK_FRAMES * delta && f.pts >= tail.from) tail.to = Math.max(tail.to, f.pts + delta);
-        else spans.push({ from: f.pts, to: f.pts + delta });
-        n++;
-        until = f.pts + delta;
-      }
-      if (n > 0) {
-        any = true;
-        this.emit('live', { stream, frames: n, until });
-      }
+      const spans = ring.spans(stream, { from: prev === null ? undefined : prev + 1 });
+      const frames = spans.reduce((n, sp) => n + sp.frames, 0);
+      if (frames === 0) continue;
+      const range = hull([...(d.seen ? [d.seen] : []), ...spans])!;
+      d.seen = range;
+      any = true;
+      this.emit('live', { stream, frames, until: spans[spans.length - 1]!.to });
     }
     if (any) this.#saveSoon();
   }
@@ -728,12 +705,13 @@ export class PhoneApp extends EventEmitter<PhoneAppEvents> {
   /** Drives with their time ranges, what the phone has, and what the device still has. */
   drives(): DriveView[] {
     const streams = STREAMS;
+    const ring = Object.fromEntries(streams.map((s) => [s, this.#ringSpans(s)]));
     return [...this.#lib.drives].sort((a, b) => a.id - b.id).map((d) => {
       const onPhone: Record<string, Span[]> = {};
-      for (const s of streams) {
-        const fills = this.#lib.fills.filter((f) => f.drive === d.id && f.streams.includes(s)).map((f) => ({ from: f.from, to: f.to }));
-        onPhone[s] = merge([...(d.ring[s] ?? []), ...fills], 1);
-      }
+      const fillsOf = (s: string) => this.#lib.fills.filter((f) => f.drive === d.id && f.streams.includes(s)).map((f) => ({ from: f.from, to: f.to }));
+      // The drive's extent: what the phone saw of it and what the device says it has.
+      const extent = hull([...(d.seen ? [d.seen] : []), ...(d.device ? [d.device] : []), ...streams.flatMap(fillsOf)]);
+      for (const s of streams) onPhone[s] = merge([...(extent ? intersect(ring[s]!, [extent]) : []), ...fillsOf(s)], 1);
       const all = Object.values(onPhone).flat();
       const from = Math.min(...all.map((x) => x.from), d.device?.from ?? Infinity);
       const to = Math.max(...all.map((x) => x.to), d.device?.to ?? -Infinity);
@@ -810,7 +788,7 @@ export class PhoneApp extends EventEmitter<PhoneAppEvents> {
     const candidates: Array<{ covered: number; make: () => Promise<{ clip: Clip; start: number; end: number; close: () => void }> }> = [];
     const ringStreams = streams.filter((s) => this.#has(s, from, to));
     candidates.push({
-      covered: cover(this.#lib.drives.flatMap((d) => ringStreams.flatMap((s) => d.ring[s] ?? []))),
+      covered: cover(ringStreams.flatMap((s) => this.#ringSpans(s))),
       make: async () => {
         const clip = this.#ring!.clip({ from, to, streams: ringStreams, allowPartial: true });
         return { clip, start: clip.start ?? from, end: clip.end ?? to, close: () => {} };
@@ -839,8 +817,15 @@ export class PhoneApp extends EventEmitter<PhoneAppEvents> {
     return best.make();
   }
 
+  /** What the ring holds of a stream, from its own index. */
+  #ringSpans(stream: string): Span[] {
+    const ring = this.#ring;
+    if (!ring || !ring.streams.includes(stream)) return [];
+    return ring.spans(stream, { maxGap: TIMELINE_MAX_GAP_MS }).map(({ from, to }) => ({ from, to }));
+  }
+
   #has(stream: string, from: number, to: number): boolean {
-    return this.#lib.drives.some((d) => intersect([{ from, to }], d.ring[stream] ?? []).length > 0);
+    return intersect([{ from, to }], this.#ringSpans(stream)).length > 0;
   }
 
   /** Clips on the phone and in the cloud (the cloud list when signed in and online). */
@@ -976,6 +961,12 @@ export class PhoneApp extends EventEmitter<PhoneAppEvents> {
 
   /** @internal for tests and the CLI */
   get ring(): SegmentStore | null { return this.#ring; }
+}
+
+/** The smallest span holding all of them (null for none). */
+function hull(spans: Span[]): Span | null {
+  if (spans.length === 0) return null;
+  return { from: Math.min(...spans.map((x) => x.from)), to: Math.max(...spans.map((x) => x.to)) };
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
