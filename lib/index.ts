@@ -4,7 +4,7 @@ export { Clip, VirtualMP4 } from './clip.js';
 export type { ClipOptions, ClipTrack, OutputOptions } from './clip.js';
 export { Protection } from './protection.js';
 export { Mp4Source } from './mp4-source.js';
-export type { LiveFrame, FollowOptions, LiveMP4Stream } from './live.js';
+export type { LiveFrame, FollowOptions, LiveMP4Stream, LiveMP4Options } from './live.js';
 export type { Mp4SourceTrack } from './mp4-source.js';
 export { AnnexBWriteStream, FragmentedIngest, FragmentedWriteStream } from './write-stream.js';
 export type { WriteStreamOptions, FragmentedWriteStreamOptions, FragmentedWriteStats } from './write-stream.js';

@@ -151,8 +151,20 @@ export interface LiveMP4Stream extends Readable {
  * Fragmented MP4 following the writer: init segment, then a fragment per GOP per track.
  * Emits 'origin' (µs since the epoch of media time 0) just before the init segment.
  */
-export function liveMP4(store: Followable, options: Omit<FollowOptions, 'signal'> = {}): LiveMP4Stream {
+export interface LiveMP4Options extends Omit<FollowOptions, 'signal'> {
+  /**
+   * When the writer stores nothing for this long (ms; default 500), the GOPs in progress are
+   * sent as they are and continued in the next fragment: a drive that stops, or a camera
+   * that pauses, does not leave its last second unsent until the next key frame. 0: only
+   * whole GOPs.
+   */
+  idleFlushMs?: number;
+}
+
+export function liveMP4(store: Followable, options: LiveMP4Options = {}): LiveMP4Stream {
   const names = options.streams ?? [...store.streams];
+  const idleFlushMs = options.idleFlushMs ?? 500;
+  if (!(Number.isFinite(idleFlushMs) && idleFlushMs >= 0)) throw new InvalidArgumentError(`idleFlushMs must be a number of ms ≥ 0, got ${String(options.idleFlushMs)}`);
   const controller = new AbortController();
   const native = store.nativeForLive();
   let muxer: InstanceType<typeof binding.LiveMuxer> | null = null;
@@ -161,6 +173,7 @@ export function liveMP4(store: Followable, options: Omit<FollowOptions, 'signal'
   const gops: LiveFrame[][] = names.map(() => []);
   const pending: LiveFrame[][][] = names.map(() => []); // complete GOPs held until the init segment is out
   const configs = names.map(() => 0);
+  const midGop = names.map(() => false); // part of the current GOP was sent: the rest follows in later fragments
 
   // Backpressure: when the consumer is slower than the camera, the follower waits rather
   // than buffering without bound; if the ring wraps past it meanwhile, it skips ahead to
@@ -209,11 +222,28 @@ export function liveMP4(store: Followable, options: Omit<FollowOptions, 'signal'
     return push(muxer!.fragment(k, sequence++, dts, pts, durations, sync, gop.map((f) => f.payload), gop[0]!.dts));
   };
 
+  // The writer went quiet: what is held goes out now (see idleFlushMs).
+  let idle: NodeJS.Timeout | null = null;
+  const flushIdle = () => {
+    idle = null;
+    if (!muxer || finishing || readable.destroyed) return;
+    for (let k = 0; k < names.length; k++) {
+      const gop = gops[k]!;
+      if (gop.length === 0) continue;
+      gops[k] = [];
+      midGop[k] = true;
+      fragment(k, gop, null).catch((err: unknown) => readable.destroy(err as Error));
+    }
+  };
+
   (async () => {
     for await (const f of follow(store, { skipOverwritten: true, ...options, streams: names, signal: controller.signal })) {
+      if (idle) clearTimeout(idle);
+      if (idleFlushMs > 0) { idle = setTimeout(flushIdle, idleFlushMs); idle.unref(); }
       const k = names.indexOf(f.stream);
       const gop = gops[k]!;
-      if (gop.length === 0 && !f.randomAccess) continue; // a track starts at a key frame
+      if (f.randomAccess) midGop[k] = false;
+      if (gop.length === 0 && !f.randomAccess && !midGop[k]) continue; // a track starts at a key frame
       if (f.randomAccess && gop.length > 0) {
         if (muxer) await fragment(k, gop, f.dts);
         else pending[k]!.push(gop);
@@ -240,6 +270,7 @@ export function liveMP4(store: Followable, options: Omit<FollowOptions, 'signal'
         }
       }
     }
+    if (idle) clearTimeout(idle);
     if (finishing && muxer) {
       for (let k = 0; k < names.length; k++) {
         if (gops[k]!.length > 0) await fragment(k, gops[k]!, null);

@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { binding, type NativeStore } from './binding.js';
 import { Clip, type ClipOptions } from './clip.js';
 import { InvalidArgumentError, OverrunError, StoreClosedError } from './errors.js';
-import { follow, liveMP4, type FollowOptions, type LiveFrame } from './live.js';
+import { follow, liveMP4, type FollowOptions, type LiveFrame, type LiveMP4Options } from './live.js';
 import { Protection } from './protection.js';
 import type { CopyResult, Frame, FrameSpanInfo, OverwriteEvent, PrepareStats, RecoveryReport, StoreInfo, VerifyReport } from './types.js';
 import { parseDuration, parseSize, toMicros, type TimeInput } from './units.js';
@@ -289,7 +289,7 @@ export class SegmentStore extends EventEmitter<SegmentStoreEvents> {
   follow(options: FollowOptions = {}): AsyncGenerator<LiveFrame> { return follow(this, options); }
 
   /** Fragmented MP4 (init segment, then one fragment per GOP) following the writer. */
-  liveMP4(options: Omit<FollowOptions, 'signal'> = {}) { return liveMP4(this, options); }
+  liveMP4(options: LiveMP4Options = {}) { return liveMP4(this, options); }
 
   /**
    * Copies this store's frames with pts in [from, to) (default: all) into `destination`,
