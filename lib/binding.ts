@@ -43,6 +43,8 @@ export interface NativeStore {
   verify(): { records: number; bytes: number; badRecords: number; problems: string[] };
   listFrames(stream: number, from: number, to: number): Float64Array;
   listFramesAfter(stream: number, afterDts: number, max: number): Float64Array;
+  /** [from, to, frames] triples */
+  spans(stream: number, from: number, to: number, maxGap: number): Float64Array;
   streamConfig(stream: number, config: number): { sps: Buffer[]; pps: Buffer[]; width: number; height: number; codec: string } | null;
   lastDts(stream: number): number | null;
   pinIfLive(segment: number, seq: number): boolean;
@@ -51,6 +53,8 @@ export interface NativeStore {
   /** a copy of one indexed frame's payload; on a read-only store, OverrunError when the writer reclaimed its segment */
   readFrame(stream: number, segment: number, payloadOffset: number, size: number): Buffer;
   createIngest(stream: number, fps: number, start: number): NativeIngest;
+  createSampleWriter(stream: number): NativeSampleWriter;
+  createFragmentedIngest(tracks: Array<[string, number]>, origin: number | null, skipStored: boolean): NativeFragmentedIngest;
   clip(request: { from: number; to: number; streams: number[]; exact: boolean; allowPartial: boolean }): NativeClip;
   headerWrites(): number;
   prepareStats(): PrepareStats;
@@ -65,13 +69,39 @@ export interface NativeMp4Source {
 
 export interface NativeLiveMuxer {
   init(): Buffer;
-  fragment(track: number, sequence: number, dts: Float64Array, pts: Float64Array, durations: Float64Array, sync: Uint8Array, payloads: Uint8Array[]): Buffer;
+  fragment(track: number, sequence: number, dts: Float64Array, pts: Float64Array, durations: Float64Array, sync: Uint8Array, payloads: Uint8Array[], firstDtsUs: number): Buffer;
 }
 
 export interface NativeIngest {
   feed(data: Uint8Array): void;
   finish(): void;
   stats(): { stored: number; dropped: number; rejected: number; fps: number };
+}
+
+export interface NativeSampleWriter {
+  /** flags as NativeStore.write() */
+  write(sample: Uint8Array, pts: number, dts: number, capture: number, avcC: Uint8Array): number;
+}
+
+export interface FragmentedIngestTrackStats {
+  /** the track's name in the stream (its handler name) */
+  name: string;
+  /** the store stream it goes to, or null: ignored (no stream of that name) */
+  stream: string | null;
+  stored: number;
+  /** already stored (a resumed stream starts again at a key frame the store has) */
+  skipped: number;
+  /** not stored: before the stream's first random access point */
+  dropped: number;
+  /** decode times (µs) of the first and last samples seen */
+  first: number | null;
+  last: number | null;
+}
+
+export interface NativeFragmentedIngest {
+  push(data: Uint8Array): void;
+  finish(): void;
+  stats(): { fragments: number; skippedTracks: number; exactTime: boolean; tracks: Array<Omit<FragmentedIngestTrackStats, 'stream'> & { stream: number }> };
 }
 
 export interface NativeClip {

@@ -16,7 +16,8 @@ export interface ClipOptions {
   /** 'keyframe' (default) presents from the random access point at or before `from`;
    *  'exact' decodes from there but starts presentation exactly at `from` (edit lists). */
   align?: 'keyframe' | 'exact';
-  /** Clip what remains of a partly overwritten range instead of failing. */
+  /** Clip what remains of a partly overwritten range instead of failing; of several
+   *  streams, those with nothing in the range are left out (and listed in `empty`). */
   allowPartial?: boolean;
 }
 
@@ -83,7 +84,7 @@ export class VirtualMP4 {
 export class Clip {
   #native: NativeClip | null;
   #store: SegmentStore | null;
-  #info: { tracks: ClipTrack[]; start?: number; end?: number; partial?: boolean };
+  #info: { tracks: ClipTrack[]; start?: number; end?: number; partial?: boolean; empty?: Array<{ stream: string; reason: string }> };
 
   /** @internal */
   constructor(native: NativeClip, store: SegmentStore | null) {
@@ -119,6 +120,8 @@ export class Clip {
   get end(): number | undefined { return this.#info.end; }
   /** True when part of the requested range was no longer retained (allowPartial). */
   get partial(): boolean { return this.#info.partial === true; }
+  /** Streams asked for that had nothing in the range (allowPartial), and what they retain. */
+  get empty(): Array<{ stream: string; reason: string }> { return this.#info.empty ?? []; }
 
   #build(options: OutputOptions = {}): VirtualMP4 {
     const format = options.format ?? 'mp4';

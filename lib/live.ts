@@ -55,7 +55,7 @@ function latestKeyframeCursor(native: NativeStore, id: number): number {
   const last = native.lastDts(id);
   if (last === null) return -Number.MAX_SAFE_INTEGER;
   const rows = native.listFrames(id, last - KEYFRAME_LOOKBACK_US, Number.MAX_SAFE_INTEGER);
-  for (let i = rows.length - 8; i >= 0; i -= 8) if (rows[i + 6]) return rows[i + 2] - 1;
+  for (let i = rows.length - 8; i >= 0; i -= 8) if (rows[i + 6]) return rows[i + 2]! - 1;
   return last;
 }
 
@@ -76,7 +76,7 @@ export async function* follow(store: Followable, options: FollowOptions = {}): A
   const onOverwrite = (e: OverwriteEvent) => {
     const k = names.indexOf(e.stream);
     // Frames after the last one yielded were overwritten before we read them.
-    if (k >= 0 && e.to > lastPts[k] && e.to > cursor[k]) overrun ??= e;
+    if (k >= 0 && e.to > lastPts[k]! && e.to > cursor[k]!) overrun ??= e;
   };
   store.on('overwrite', onOverwrite);
   try {
@@ -92,11 +92,11 @@ export async function* follow(store: Followable, options: FollowOptions = {}): A
       }
       const batch: LiveFrame[] = [];
       for (let k = 0; k < ids.length; k++) {
-        const rows = native.listFramesAfter(ids[k], cursor[k], BATCH);
+        const rows = native.listFramesAfter(ids[k]!, cursor[k]!, BATCH);
         for (let i = 0; i < rows.length; i += 8) {
-          const segment = rows[i], seq = rows[i + 1];
+          const segment = rows[i]!, seq = rows[i + 1]!;
           cursor[k] = rows[i + 2]!;
-          const rap = rows[i + 6];
+          const rap = rows[i + 6]!;
           if (needKey[k] && !rap) continue;
           needKey[k] = false;
           // Copy under a pin: the bytes cannot be reclaimed while we copy them (a writer in
@@ -105,15 +105,15 @@ export async function* follow(store: Followable, options: FollowOptions = {}): A
           try {
             let payload: Buffer;
             try {
-              payload = store.copyPayload(ids[k], segment, rows[i + 4], rows[i + 5]);
+              payload = store.copyPayload(ids[k]!, segment, rows[i + 4]!, rows[i + 5]!);
             } catch (err) {
               if (!(err instanceof OverrunError) || !options.skipOverwritten) throw err;
               needKey[k] = true;
               continue;
             }
             batch.push({
-              stream: names[k], dts: rows[i + 2], pts: rows[i + 3],
-              randomAccess: rap === 1 ? 'idr' : rap === 2 ? 'recovery' : null, payload, config: rows[i + 7],
+              stream: names[k]!, dts: rows[i + 2]!, pts: rows[i + 3]!,
+              randomAccess: rap === 1 ? 'idr' : rap === 2 ? 'recovery' : null, payload, config: rows[i + 7]!,
             });
           } finally {
             native.unpin(segment);
@@ -127,7 +127,7 @@ export async function* follow(store: Followable, options: FollowOptions = {}): A
       batch.sort((a, b) => a.dts - b.dts);
       for (const f of batch) {
         const k = names.indexOf(f.stream);
-        lastPts[k] = Math.max(lastPts[k], f.pts);
+        lastPts[k] = Math.max(lastPts[k]!, f.pts);
         yield f;
       }
     }
@@ -138,12 +138,34 @@ export async function* follow(store: Followable, options: FollowOptions = {}): A
 
 const TICKS_PER_US = 90000 / 1e6;
 
+/** The live stream: a Readable that can also be ended cleanly, its last GOPs included. */
+export interface LiveMP4Stream extends Readable {
+  /**
+   * Stops following and sends the GOPs still in progress (normally a GOP is sent when the
+   * next one starts, so the end of a drive would never arrive), then ends the stream.
+   * Resolves when the end was pushed (or the stream was destroyed meanwhile).
+   */
+  finish(): Promise<void>;
+}
+
 /**
  * Fragmented MP4 following the writer: init segment, then a fragment per GOP per track.
  * Emits 'origin' (µs since the epoch of media time 0) just before the init segment.
  */
-export function liveMP4(store: Followable, options: Omit<FollowOptions, 'signal'> = {}): Readable {
+export interface LiveMP4Options extends Omit<FollowOptions, 'signal'> {
+  /**
+   * When the writer stores nothing for this long (ms; default 500), the GOPs in progress are
+   * sent as they are and continued in the next fragment: a drive that stops, or a camera
+   * that pauses, does not leave its last second unsent until the next key frame. 0: only
+   * whole GOPs.
+   */
+  idleFlushMs?: number;
+}
+
+export function liveMP4(store: Followable, options: LiveMP4Options = {}): LiveMP4Stream {
   const names = options.streams ?? [...store.streams];
+  const idleFlushMs = options.idleFlushMs ?? 500;
+  if (!(Number.isFinite(idleFlushMs) && idleFlushMs >= 0)) throw new InvalidArgumentError(`idleFlushMs must be a number of ms ≥ 0, got ${String(options.idleFlushMs)}`);
   const controller = new AbortController();
   const native = store.nativeForLive();
   let muxer: InstanceType<typeof binding.LiveMuxer> | null = null;
@@ -152,11 +174,15 @@ export function liveMP4(store: Followable, options: Omit<FollowOptions, 'signal'
   const gops: LiveFrame[][] = names.map(() => []);
   const pending: LiveFrame[][][] = names.map(() => []); // complete GOPs held until the init segment is out
   const configs = names.map(() => 0);
+  const midGop = names.map(() => false); // part of the current GOP was sent: the rest follows in later fragments
 
   // Backpressure: when the consumer is slower than the camera, the follower waits rather
   // than buffering without bound; if the ring wraps past it meanwhile, it skips ahead to
   // the next key frame (a live viewer wants now, not a growing backlog).
   let wantMore: (() => void) | null = null;
+  let finishing = false;
+  let ended: () => void = () => {};
+  const done = new Promise<void>((resolve) => { ended = resolve; });
   const readable = new Readable({
     highWaterMark: 4 * 1024 * 1024,
     read() {
@@ -169,14 +195,20 @@ export function liveMP4(store: Followable, options: Omit<FollowOptions, 'signal'
       const w = wantMore;
       wantMore = null;
       w?.();
+      ended();
       cb(err);
     },
-  });
+  }) as LiveMP4Stream;
+  readable.finish = () => {
+    finishing = true;
+    controller.abort();
+    return done;
+  };
   const push = async (chunk: Buffer) => {
     if (!readable.push(chunk) && !readable.destroyed) await new Promise<void>((resolve) => { wantMore = resolve; });
   };
 
-  const fragment = (k: number, gop: LiveFrame[], nextDts: number) => {
+  const fragment = (k: number, gop: LiveFrame[], nextDts: number | null) => {
     const n = gop.length;
     const dts = new Float64Array(n), pts = new Float64Array(n), durations = new Float64Array(n);
     const sync = new Uint8Array(n);
@@ -185,27 +217,46 @@ export function liveMP4(store: Followable, options: Omit<FollowOptions, 'signal'
       pts[i] = Math.round((f.pts - base) * TICKS_PER_US);
       sync[i] = f.randomAccess ? 1 : 0;
     });
-    for (let i = 0; i < n; i++) durations[i] = (i + 1 < n ? dts[i + 1] : Math.round((nextDts - base) * TICKS_PER_US)) - dts[i];
-    return push(muxer!.fragment(k, sequence++, dts, pts, durations, sync, gop.map((f) => f.payload)));
+    // The last GOP of a finished stream has no next frame: its last frame lasts as long as the one before.
+    const end = nextDts !== null ? Math.round((nextDts - base) * TICKS_PER_US) : n > 1 ? 2 * dts[n - 1]! - dts[n - 2]! : dts[n - 1]! + 3000;
+    for (let i = 0; i < n; i++) durations[i] = (i + 1 < n ? dts[i + 1]! : end) - dts[i]!;
+    return push(muxer!.fragment(k, sequence++, dts, pts, durations, sync, gop.map((f) => f.payload), gop[0]!.dts));
+  };
+
+  // The writer went quiet: what is held goes out now (see idleFlushMs).
+  let idle: NodeJS.Timeout | null = null;
+  const flushIdle = () => {
+    idle = null;
+    if (!muxer || finishing || readable.destroyed) return;
+    for (let k = 0; k < names.length; k++) {
+      const gop = gops[k]!;
+      if (gop.length === 0) continue;
+      gops[k] = [];
+      midGop[k] = true;
+      fragment(k, gop, null).catch((err: unknown) => readable.destroy(err as Error));
+    }
   };
 
   (async () => {
     for await (const f of follow(store, { skipOverwritten: true, ...options, streams: names, signal: controller.signal })) {
+      if (idle) clearTimeout(idle);
+      if (idleFlushMs > 0) { idle = setTimeout(flushIdle, idleFlushMs); idle.unref(); }
       const k = names.indexOf(f.stream);
-      const gop = gops[k];
-      if (gop.length === 0 && !f.randomAccess) continue; // a track starts at a key frame
+      const gop = gops[k]!;
+      if (f.randomAccess) midGop[k] = false;
+      if (gop.length === 0 && !f.randomAccess && !midGop[k]) continue; // a track starts at a key frame
       if (f.randomAccess && gop.length > 0) {
         if (muxer) await fragment(k, gop, f.dts);
-        else pending[k].push(gop);
+        else pending[k]!.push(gop);
         gops[k] = [];
       }
       if (f.randomAccess && configs[k] === 0) configs[k] = f.config;
-      gops[k].push(f);
+      gops[k]!.push(f);
       if (!muxer && configs.every((c) => c !== 0)) {
-        const firstDts = names.map((_, i) => (pending[i][0] ?? gops[i])[0].dts);
+        const firstDts = names.map((_, i) => (pending[i]![0] ?? gops[i]!)[0]!.dts);
         base = Math.min(...firstDts);
         muxer = new binding.LiveMuxer(names.map((name, i) => {
-          const c = native.streamConfig(store.streamId(name), configs[i]);
+          const c = native.streamConfig(store.streamId(name), configs[i]!);
           if (!c) throw new OverrunError(`the parameter sets of '${name}' were overwritten before the live stream started`);
           return { name, width: c.width, height: c.height, sps: c.sps, pps: c.pps };
         }), base);
@@ -214,13 +265,21 @@ export function liveMP4(store: Followable, options: Omit<FollowOptions, 'signal'
         readable.emit('origin', base);
         await push(muxer.init());
         for (let i = 0; i < names.length; i++) {
-          const held = pending[i];
+          const held = pending[i]!;
           pending[i] = [];
-          for (let j = 0; j < held.length; j++) await fragment(i, held[j], (held[j + 1] ?? gops[i])[0].dts);
+          for (let j = 0; j < held.length; j++) await fragment(i, held[j]!, (held[j + 1] ?? gops[i]!)[0]!.dts);
         }
       }
     }
-    readable.push(null);
+    if (idle) clearTimeout(idle);
+    if (finishing && muxer) {
+      for (let k = 0; k < names.length; k++) {
+        if (gops[k]!.length > 0) await fragment(k, gops[k]!, null);
+        gops[k] = [];
+      }
+    }
+    if (!readable.destroyed) readable.push(null);
+    ended();
   })().catch((err: unknown) => readable.destroy(err as Error));
   return readable;
 }

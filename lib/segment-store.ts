@@ -8,12 +8,13 @@ import { resolve } from 'node:path';
 import { binding, type NativeStore } from './binding.js';
 import { Clip, type ClipOptions } from './clip.js';
 import { InvalidArgumentError, OverrunError, StoreClosedError } from './errors.js';
-import { follow, liveMP4, type FollowOptions, type LiveFrame } from './live.js';
+import { follow, liveMP4, type FollowOptions, type LiveFrame, type LiveMP4Options } from './live.js';
 import { Protection } from './protection.js';
-import type { CopyResult, Frame, OverwriteEvent, PrepareStats, RecoveryReport, StoreInfo, VerifyReport } from './types.js';
+import type { CopyResult, Frame, FrameSpanInfo, OverwriteEvent, PrepareStats, RecoveryReport, StoreInfo, VerifyReport } from './types.js';
 import { withCallerStack } from './caller-stack.js';
 import { microsToIso, parseDuration, parseSize, toMicros, type TimeInput } from './units.js';
-import { AnnexBWriteStream, type WriteStreamOptions } from './write-stream.js';
+import type { NativeSampleWriter } from './binding.js';
+import { AnnexBWriteStream, FragmentedIngest, FragmentedWriteStream, type FragmentedWriteStreamOptions, type WriteStreamOptions } from './write-stream.js';
 
 export type FlushOption = 'none' | 'keyframe' | { everyMs: number | string };
 
@@ -202,6 +203,53 @@ export class SegmentStore extends EventEmitter<SegmentStoreEvents> {
     return (flags & 1) !== 0;
   }
 
+  #sampleWriters = new Map<number, NativeSampleWriter>();
+
+  /**
+   * Writes one MP4 sample: an access unit as length-prefixed NAL units (4-byte lengths),
+   * with its track's `avcC` (parameter sets). Stored as it is, without an Annex B round
+   * trip, with the same checks, errors and guarantees as write(): a sample that does not
+   * parse leaves the store unchanged. Returns false when the frame was not stored (before
+   * the stream's first key frame).
+   */
+  writeSample(stream: string, sample: Uint8Array, options: WriteOptions & { avcC: Uint8Array }): boolean {
+    const id = this.streamId(stream);
+    if (!(sample instanceof Uint8Array)) throw new InvalidArgumentError('writeSample() takes the sample as a Buffer or Uint8Array');
+    if (!options || !(options.avcC instanceof Uint8Array)) throw new InvalidArgumentError("writeSample() needs { avcC }: the track's decoder configuration (parameter sets)");
+    if (options.pts === undefined) throw new InvalidArgumentError('writeSample() needs { pts }: the capture time of the frame');
+    const pts = toMicros(options.pts, 'pts', STORED_TIME);
+    const dts = options.dts === undefined ? pts : toMicros(options.dts, 'dts', STORED_TIME);
+    let writer = this.#sampleWriters.get(id);
+    if (!writer) {
+      writer = this.#store.createSampleWriter(id);
+      this.#sampleWriters.set(id, writer);
+    }
+    const flags = writer.write(sample, pts, dts, pts, options.avcC);
+    this.#afterWrite(flags);
+    return (flags & 1) !== 0;
+  }
+
+  /**
+   * A Writable for a fragmented MP4 byte stream (another ringclip's live stream, or any
+   * fMP4 with H.264 tracks) in any chunking: each track goes to the stream of its name (or
+   * as `tracks` maps it), stored sample by sample. Times come from the stream's `prft`
+   * boxes to the µs, else `origin`, else the init segment's creation time.
+   */
+  createFragmentedWriteStream(options: FragmentedWriteStreamOptions = {}): FragmentedWriteStream {
+    return new FragmentedWriteStream(this.createFragmentedIngest(options));
+  }
+
+  /** The same as createFragmentedWriteStream(), with a synchronous push(chunk) instead of a Writable. */
+  createFragmentedIngest(options: FragmentedWriteStreamOptions = {}): FragmentedIngest {
+    const tracks: Array<[string, number]> = [];
+    if (options.tracks !== undefined) {
+      if (typeof options.tracks !== 'object' || options.tracks === null) throw new InvalidArgumentError('tracks must map track names to stream names');
+      for (const [track, stream] of Object.entries(options.tracks)) tracks.push([track, this.streamId(stream)]);
+    }
+    const origin = options.origin === undefined ? null : toMicros(options.origin, 'origin', STORED_TIME);
+    return new FragmentedIngest(this, this.#store.createFragmentedIngest(tracks, origin, options.skipStored ?? true));
+  }
+
   /** @internal called after native writes, from write() and write streams */
   afterWrite(flags: number): void { this.#afterWrite(flags); }
 
@@ -242,7 +290,7 @@ export class SegmentStore extends EventEmitter<SegmentStoreEvents> {
   follow(options: FollowOptions = {}): AsyncGenerator<LiveFrame> { return follow(this, options); }
 
   /** Fragmented MP4 (init segment, then one fragment per GOP) following the writer. */
-  liveMP4(options: Omit<FollowOptions, 'signal'> = {}) { return liveMP4(this, options); }
+  liveMP4(options: LiveMP4Options = {}) { return liveMP4(this, options); }
 
   /**
    * Copies this store's frames with pts in [from, to) (default: all) into `destination`,
@@ -270,6 +318,25 @@ export class SegmentStore extends EventEmitter<SegmentStoreEvents> {
     } finally {
       destination.drainEvents();
     }
+  }
+
+  /**
+   * What a stream covers: its retained frames as runs of contiguous footage, oldest first.
+   * A run breaks where consecutive frames are more than `maxGap` apart (ms or a duration
+   * string; default 1 s) or at
+   * damage recovery skipped; `to` is the end of the run's last frame. Read from the index
+   * (no payload is touched): a timeline needs no copy of its own.
+   */
+  spans(stream: string, options: { from?: TimeInput; to?: TimeInput; maxGap?: number | string } = {}): FrameSpanInfo[] {
+    const id = this.streamId(stream);
+    const from = options.from === undefined ? -Number.MAX_SAFE_INTEGER : toMicros(options.from, 'from');
+    const to = options.to === undefined ? Number.MAX_SAFE_INTEGER : toMicros(options.to, 'to');
+    const maxGap = options.maxGap === undefined ? 1e6 : Math.round(parseDuration(options.maxGap, 'maxGap') * 1000);
+    if (!(maxGap > 0)) throw new InvalidArgumentError(`maxGap must be above 0, got ${String(options.maxGap)}`);
+    const raw = this.#store.spans(id, from, to, maxGap);
+    const out: FrameSpanInfo[] = [];
+    for (let i = 0; i < raw.length; i += 3) out.push({ from: raw[i]!, to: raw[i + 1]!, frames: raw[i + 2]! });
+    return out;
   }
 
   /** Decode time of the stream's newest frame (µs), or null when it has none: a write must come after it. */
@@ -332,35 +399,35 @@ export class SegmentStore extends EventEmitter<SegmentStoreEvents> {
     let overwritten = -1; // a segment the writer of a read-only store reclaimed: skipped
     try {
       for (let i = 0; i < rows.length; i += 8) {
-        const segment = rows[i], seq = rows[i + 1];
+        const segment = rows[i]!, seq = rows[i + 1]!;
         if (segment === overwritten) continue;
         if (segment !== pinned) {
           if (pinned >= 0) this.#native?.unpin(pinned);
           pinned = -1;
           if (!this.#store.pinIfLive(segment, seq)) {
             if (options.skipOverwritten) continue;
-            throw new OverrunError(`frames of '${options.stream}' from ${microsToIso(rows[i + 3])} were overwritten while iterating; pass skipOverwritten to skip ahead`);
+            throw new OverrunError(`frames of '${options.stream}' from ${microsToIso(rows[i + 3]!)} were overwritten while iterating; pass skipOverwritten to skip ahead`);
           }
           pinned = segment;
         }
-        const rap = rows[i + 6];
-        const size = rows[i + 5];
+        const rap = rows[i + 6]!;
+        const size = rows[i + 5]!;
         let payload: Uint8Array;
         if (this.readOnly) {
           try {
-            payload = this.#store.readFrame(id, segment, rows[i + 4], size);
+            payload = this.#store.readFrame(id, segment, rows[i + 4]!, size);
           } catch (err) {
             if (!(err instanceof OverrunError) || !options.skipOverwritten) throw err;
             overwritten = segment;
             continue;
           }
         } else {
-          payload = new Uint8Array(this.#segmentBuffer(segment), rows[i + 4], size);
+          payload = new Uint8Array(this.#segmentBuffer(segment), rows[i + 4]!, size);
         }
         yield {
           stream: options.stream,
-          dts: rows[i + 2],
-          pts: rows[i + 3],
+          dts: rows[i + 2]!,
+          pts: rows[i + 3]!,
           randomAccess: rap === 1 ? 'idr' : rap === 2 ? 'recovery' : null,
           payload,
           size,

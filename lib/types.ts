@@ -126,3 +126,12 @@ export interface Frame {
   payload: Uint8Array;
   size: number;
 }
+
+/** A run of contiguous footage of one stream (store.spans()): µs since the epoch. */
+export interface FrameSpanInfo {
+  /** pts of the first presented frame */
+  from: number;
+  /** end of the last presented frame (its pts + one frame duration) */
+  to: number;
+  frames: number;
+}

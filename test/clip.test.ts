@@ -104,7 +104,7 @@ describe.each(SINGLE)('single-stream clips of $name', (fx) => {
     const clip = store.clip({ from: frameUs(0), to: frameUs(fx.gop * 3) });
     const out = `${tmp.dir}/${fx.name}-frag.mp4`;
     await clip.writeMP4(out, { fragmented: true });
-    expect(topBoxes(out).slice(0, 3)).toEqual(['ftyp', 'moov', 'moof']);
+    expect(topBoxes(out).slice(0, 4)).toEqual(['ftyp', 'prft', 'moov', 'moof']);
     expect(decodeErrors(out, fx.allowed)).toBe('');
     // ffmpeg does not apply edit lists to fragmented files: as with raw H.264, a reference
     // frame presented after `to` may show at the end.
@@ -195,6 +195,25 @@ describe('partly overwritten ranges', () => {
     await clip.writeMP4(out);
     expect(decodeErrors(out)).toBe('');
     clip.release();
+    await store.close();
+  });
+
+  it('of several streams, one with nothing in the range: an error naming it and the option; allowPartial clips the others', async () => {
+    // The phone's ring: road streamed, cabin never.
+    const store = await SegmentStore.create(`${tmp.dir}/one-empty.ring`, { capacity: '16MiB', segmentSize: '1MiB', streams: ['road', 'cabin'] });
+    recordInterleaved(store, [{ stream: 'road', file: FIXTURES.road, fps: 30 }], 4);
+    expect(() => store.clip({ from: T0, to: T0 + 2e6 })).toThrow(/no retained footage of 'cabin'.*nothing of 'cabin' is retained.*pass allowPartial to clip the other streams without 'cabin'/);
+    const clip = store.clip({ from: T0, to: T0 + 2e6, allowPartial: true });
+    expect(clip.tracks.map((t) => t.name)).toEqual(['road']);
+    expect(clip.partial).toBe(true);
+    expect(clip.empty).toEqual([{ stream: 'cabin', reason: expect.stringMatching(/nothing of 'cabin' is retained/) }]);
+    const out = `${tmp.dir}/one-empty.mp4`;
+    await clip.writeMP4(out);
+    clip.release();
+    expect(ffprobe(out, true).streams.map((s) => Number(s.nb_read_frames))).toEqual([60]);
+    expect(decodeErrors(out)).toBe('');
+    // Nothing in any stream is still an error, allowPartial or not.
+    expect(() => store.clip({ from: T0 + 60e6, to: T0 + 62e6, allowPartial: true })).toThrow(/no retained footage/);
     await store.close();
   });
 });

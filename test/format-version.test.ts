@@ -17,8 +17,8 @@ afterAll(() => tmp.cleanup());
 const GOLDEN = {
   formatVersion: 3,
   segmentBytes: 'eb492d8c877f12fb13f695f781dfb2e35de9ea3ae37f7dc6734c25be708ab454',
-  mp4WriterVersion: 1,
-  clipBytes: '86a9c8e07342d6c0af82bd3e2cca99faa08581d60abeeefce1398f5fac1b38d8',
+  mp4WriterVersion: 2,
+  clipBytes: '55774077491f7261b65e1e1ac4cea873e5092abc7bf1174e88562ad9f34ef94f',
 };
 
 describe('format versions', () => {

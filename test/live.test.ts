@@ -125,4 +125,56 @@ describe('follow and liveMP4', () => {
     expect(frameHashes(out, 1)).toEqual(frameHashes(`${fixturesDir}/${FIXTURES.cabin}`).slice(0, 270));
     await store.close();
   });
+
+  it('finish() sends the GOPs in progress: the end of a drive reaches the viewer, every frame of it', async () => {
+    const store = await SegmentStore.create(`${tmp.dir}/finish.ring`, { capacity: '64MiB', segmentSize: '4MiB', streams: ['road', 'cabin'] });
+    const live = store.liveMP4({ streams: ['road', 'cabin'] });
+    const chunks: Buffer[] = [];
+    live.on('data', (c: Buffer) => chunks.push(c));
+    const ended = new Promise((resolve) => live.once('end', resolve));
+    const road = splitAccessUnits(fixture(FIXTURES.road)), cabin = splitAccessUnits(fixture(FIXTURES.cabin));
+    // 285 frames: the last GOP (frames 270..284) is still open when the drive ends.
+    for (let i = 0; i < 285; i++) {
+      store.write('road', road[i]!, { pts: T0 + Math.round((i * 1e6) / 30) });
+      store.write('cabin', cabin[i]!, { pts: T0 + Math.round((i * 1e6) / 30) });
+      if (i % 10 === 0) await new Promise((r) => setImmediate(r));
+    }
+    await new Promise((r) => setTimeout(r, 50));
+    await live.finish();
+    await ended;
+    const out = `${tmp.dir}/finished.mp4`;
+    writeFileSync(out, Buffer.concat(chunks));
+    expect(decodeErrors(out)).toBe('');
+    expect(frameHashes(out, 0)).toEqual(frameHashes(`${fixturesDir}/${FIXTURES.road}`).slice(0, 285));
+    expect(frameHashes(out, 1)).toEqual(frameHashes(`${fixturesDir}/${FIXTURES.cabin}`).slice(0, 285));
+    // and the last frame lasts as long as the others
+    const probe = ffprobe(out);
+    expect(Number(probe.streams[0]!.duration)).toBeCloseTo(285 / 30, 2);
+    await store.close();
+  });
+
+  it('a writer that goes quiet mid-GOP: the frames held go out after idleFlushMs, and the GOP continues in the next fragment', async () => {
+    const store = await SegmentStore.create(`${tmp.dir}/idle.ring`, { capacity: '64MiB', segmentSize: '4MiB', streams: ['road'] });
+    const live = store.liveMP4({ streams: ['road'], idleFlushMs: 100 });
+    const chunks: Buffer[] = [];
+    live.on('data', (c: Buffer) => chunks.push(c));
+    const road = splitAccessUnits(fixture(FIXTURES.road));
+    const write = async (from: number, to: number) => {
+      for (let i = from; i < to; i++) {
+        store.write('road', road[i]!, { pts: T0 + Math.round((i * 1e6) / 30) });
+        if (i % 10 === 0) await new Promise((r) => setImmediate(r));
+      }
+    };
+    await write(0, 285); // the camera pauses in the middle of the GOP that starts at 270
+    await new Promise((r) => setTimeout(r, 400));
+    const out = `${tmp.dir}/idle.mp4`;
+    writeFileSync(out, Buffer.concat(chunks));
+    expect(frameHashes(out, 0)).toEqual(frameHashes(`${fixturesDir}/${FIXTURES.road}`).slice(0, 285));
+    await write(285, 300); // and resumes: the rest of that GOP follows in the next fragment
+    await live.finish();
+    writeFileSync(out, Buffer.concat(chunks));
+    expect(decodeErrors(out)).toBe('');
+    expect(frameHashes(out, 0)).toEqual(frameHashes(`${fixturesDir}/${FIXTURES.road}`).slice(0, 300));
+    await store.close();
+  });
 });

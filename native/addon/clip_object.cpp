@@ -65,6 +65,14 @@ Napi::Value ClipObject::Info(const Napi::CallbackInfo& info) {
     o.Set("start", double(cut_->start_us));
     o.Set("end", double(cut_->end_us));
     o.Set("partial", cut_->partial());
+    Napi::Array empty = Napi::Array::New(env, cut_->empty.size());
+    for (size_t i = 0; i < cut_->empty.size(); ++i) {
+      Napi::Object e = Napi::Object::New(env);
+      e.Set("stream", cut_->empty[i].name);
+      e.Set("reason", cut_->empty[i].note);
+      empty.Set(uint32_t(i), e);
+    }
+    o.Set("empty", empty);
   }
   return o;
 }

@@ -1,11 +1,13 @@
 // Fragmented MP4 for live streaming: an init segment for a set of tracks, then one media
 // segment per call from frames handed in by lib/ (copies the writer already made, so the
 // ring may wrap underneath without tearing a fragment).
+#include <algorithm>
 #include <cmath>
 
 #include "addon_data.h"
 #include "convert.h"
 #include "errors.h"
+#include "mp4/producer_reference.h"
 #include "mp4/writer.h"
 #include "objects.h"
 #include "util/time_range.h"
@@ -73,7 +75,9 @@ class LiveMuxerObject : public Napi::ObjectWrap<LiveMuxerObject> {
   }
 
   // fragment(track, sequence, dtsTicks: Float64Array, ptsTicks: Float64Array, durations:
-  // Float64Array, sync: Uint8Array, payloads: Uint8Array[]) -> Buffer (moof + mdat)
+  // Float64Array, sync: Uint8Array, payloads: Uint8Array[], firstDtsUs) -> Buffer (prft +
+  // moof + mdat). The prft pairs the first sample's decode time with its capture time to
+  // the µs (docs/TIME.md): the ticks alone would round it.
   Napi::Value Fragment(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     return guarded(env, [&]() -> Napi::Value {
@@ -106,6 +110,16 @@ class LiveMuxerObject : public Napi::ObjectWrap<LiveMuxerObject> {
       std::vector<mp4::FragmentRange> ranges(m.tracks.size());
       ranges[index] = {0, t.samples.size()};
       mp4::VirtualFile out;
+      if (n > 0 && info.Length() > 7) {
+        mp4::ProducerReference ref;
+        ref.track_id = t.track_id;
+        ref.media_time = uint64_t(std::max<int64_t>(t.samples.front().dts, 0));
+        ref.unix_us = to_safe_int64(info[7], "a live fragment's first decode time (µs)");
+        check_time("a live fragment's first decode time", ref.unix_us);
+        std::vector<uint8_t> prft;
+        mp4::BoxWriter w(prft);
+        if (mp4::write_prft(w, ref)) out.append_generated(std::move(prft));
+      }
       mp4::append_fragment(out, m, ranges, sequence);
       return to_buffer(env, out);
     });

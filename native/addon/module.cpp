@@ -29,6 +29,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("NativeMp4Source", DefineMp4Source(env));
   exports.Set("LiveMuxer", DefineLiveMuxer(env));
   data.ingest = Napi::Persistent(IngestObject::Define(env));
+  data.sample_writer = Napi::Persistent(SampleWriterObject::Define(env));
+  data.fragmented_ingest = Napi::Persistent(FragmentedIngestObject::Define(env));
   data.virtual_file = Napi::Persistent(VirtualFileObject::Define(env));
   data.clip = Napi::Persistent(ClipObject::Define(env));
   exports.Set("setErrorClasses", Napi::Function::New(env, SetErrorClasses));

@@ -12,6 +12,8 @@
 #include "store/store_clip.h"
 #include "util/file_identity.h"
 #include "store/stream_ingest.h"
+#include "store/sample_writer.h"
+#include "store/fragmented_ingest.h"
 
 namespace ringclip::addon {
 
@@ -37,6 +39,7 @@ class StoreObject : public Napi::ObjectWrap<StoreObject> {
   Napi::Value Verify(const Napi::CallbackInfo& info);
   Napi::Value ListFrames(const Napi::CallbackInfo& info);
   Napi::Value ListFramesAfter(const Napi::CallbackInfo& info);
+  Napi::Value Spans(const Napi::CallbackInfo& info);
   Napi::Value StreamConfig(const Napi::CallbackInfo& info);
   Napi::Value LastDts(const Napi::CallbackInfo& info);
   Napi::Value PinIfLive(const Napi::CallbackInfo& info);
@@ -44,6 +47,8 @@ class StoreObject : public Napi::ObjectWrap<StoreObject> {
   Napi::Value SegmentBuffer(const Napi::CallbackInfo& info);
   Napi::Value ReadFrame(const Napi::CallbackInfo& info);
   Napi::Value CreateIngest(const Napi::CallbackInfo& info);
+  Napi::Value CreateSampleWriter(const Napi::CallbackInfo& info);
+  Napi::Value CreateFragmentedIngest(const Napi::CallbackInfo& info);
   Napi::Value Clip(const Napi::CallbackInfo& info);
   Napi::Value Header(const Napi::CallbackInfo& info);
   Napi::Value HeaderWrites(const Napi::CallbackInfo& info);
@@ -66,6 +71,32 @@ class IngestObject : public Napi::ObjectWrap<IngestObject> {
   Napi::Value Stats(const Napi::CallbackInfo& info);
   std::shared_ptr<store::SegmentStore> store_;
   std::unique_ptr<store::StreamIngest> ingest_;
+};
+
+class SampleWriterObject : public Napi::ObjectWrap<SampleWriterObject> {
+ public:
+  static Napi::Function Define(Napi::Env env);
+  SampleWriterObject(const Napi::CallbackInfo& info);
+  void Init(std::shared_ptr<store::SegmentStore> s, uint32_t stream);
+
+ private:
+  Napi::Value Write(const Napi::CallbackInfo& info);
+  std::shared_ptr<store::SegmentStore> store_;
+  std::unique_ptr<store::SampleWriter> writer_;
+};
+
+class FragmentedIngestObject : public Napi::ObjectWrap<FragmentedIngestObject> {
+ public:
+  static Napi::Function Define(Napi::Env env);
+  FragmentedIngestObject(const Napi::CallbackInfo& info);
+  void Init(std::shared_ptr<store::SegmentStore> s, store::FragmentedIngest::Options options);
+
+ private:
+  Napi::Value Push(const Napi::CallbackInfo& info);
+  Napi::Value Finish(const Napi::CallbackInfo& info);
+  Napi::Value Stats(const Napi::CallbackInfo& info);
+  std::shared_ptr<store::SegmentStore> store_;
+  std::unique_ptr<store::FragmentedIngest> ingest_;
 };
 
 // A clip's bytes: a virtual file over generated boxes and spans of pinned stored bytes.

@@ -5,6 +5,7 @@
 #include "convert.h"
 #include "errors.h"
 #include "objects.h"
+#include "store/frame_spans.h"
 #include "store/segment_generation.h"
 #include "store/store_copy.h"
 #include "store/store_info.h"
@@ -83,6 +84,7 @@ Napi::Function StoreObject::Define(Napi::Env env) {
                          InstanceMethod<&StoreObject::Verify>("verify"),
                          InstanceMethod<&StoreObject::ListFrames>("listFrames"),
                          InstanceMethod<&StoreObject::ListFramesAfter>("listFramesAfter"),
+                         InstanceMethod<&StoreObject::Spans>("spans"),
                          InstanceMethod<&StoreObject::StreamConfig>("streamConfig"),
                          InstanceMethod<&StoreObject::LastDts>("lastDts"),
                          InstanceMethod<&StoreObject::PinIfLive>("pinIfLive"),
@@ -90,6 +92,8 @@ Napi::Function StoreObject::Define(Napi::Env env) {
                          InstanceMethod<&StoreObject::SegmentBuffer>("segmentBuffer"),
                          InstanceMethod<&StoreObject::ReadFrame>("readFrame"),
                          InstanceMethod<&StoreObject::CreateIngest>("createIngest"),
+                         InstanceMethod<&StoreObject::CreateSampleWriter>("createSampleWriter"),
+                         InstanceMethod<&StoreObject::CreateFragmentedIngest>("createFragmentedIngest"),
                          InstanceMethod<&StoreObject::Clip>("clip"),
                          InstanceMethod<&StoreObject::Header>("header"),
                          InstanceMethod<&StoreObject::HeaderWrites>("headerWrites"),
@@ -371,6 +375,30 @@ Napi::Value StoreObject::ListFrames(const Napi::CallbackInfo& info) {
   });
 }
 
+// spans(stream, from, to, maxGap) -> Float64Array of [from, to, frames] triples
+Napi::Value StoreObject::Spans(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    if (store_->closed()) throw Error(ErrorCode::Closed, "the store is closed");
+    uint32_t stream = info[0].As<Napi::Number>().Uint32Value();
+    int64_t from = to_safe_int64(info[1], "from");
+    int64_t to = to_safe_int64(info[2], "to");
+    int64_t max_gap = to_safe_int64(info[3], "maxGap");
+    std::vector<store::FrameSpan> spans;
+    {
+      std::lock_guard<std::mutex> lock(store_->mutex());
+      spans = store::frame_spans(*store_, stream, from, to, max_gap);
+    }
+    Napi::Float64Array out = Napi::Float64Array::New(env, spans.size() * 3);
+    for (size_t i = 0; i < spans.size(); ++i) {
+      out[i * 3] = double(spans[i].from_us);
+      out[i * 3 + 1] = double(spans[i].to_us);
+      out[i * 3 + 2] = double(spans[i].frames);
+    }
+    return out;
+  });
+}
+
 // listFramesAfter(stream, afterDts, max): the next frames in decode order (followers).
 Napi::Value StoreObject::ListFramesAfter(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -497,6 +525,33 @@ Napi::Value StoreObject::CreateIngest(const Napi::CallbackInfo& info) {
     double fps = info[1].As<Napi::Number>().DoubleValue();
     int64_t start = to_safe_int64(info[2], "start");
     IngestObject::Unwrap(obj)->Init(store_, stream, fps, start);
+    return obj;
+  });
+}
+
+Napi::Value StoreObject::CreateSampleWriter(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    Napi::Object obj = addon_data(env).sample_writer.New({});
+    SampleWriterObject::Unwrap(obj)->Init(store_, info[0].As<Napi::Number>().Uint32Value());
+    return obj;
+  });
+}
+
+// createFragmentedIngest(tracks: Array<[trackName, stream]>, origin: number | null, skipStored)
+Napi::Value StoreObject::CreateFragmentedIngest(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    store::FragmentedIngest::Options options;
+    Napi::Array tracks = info[0].As<Napi::Array>();
+    for (uint32_t i = 0; i < tracks.Length(); ++i) {
+      Napi::Array pair = tracks.Get(i).As<Napi::Array>();
+      options.tracks.emplace_back(pair.Get(0u).As<Napi::String>().Utf8Value(), pair.Get(1u).As<Napi::Number>().Uint32Value());
+    }
+    if (!info[1].IsNull()) options.origin_us = to_safe_int64(info[1], "origin");
+    options.skip_stored = info[2].ToBoolean().Value();
+    Napi::Object obj = addon_data(env).fragmented_ingest.New({});
+    FragmentedIngestObject::Unwrap(obj)->Init(store_, std::move(options));
     return obj;
   });
 }

@@ -11,9 +11,10 @@ TEST(mp4_init_segment_structure) {
   TestMovie tm = fixture_movie({"road_1080p30_high_gop30.h264", "cabin_720p30_main_gop30.h264"});
   std::vector<uint8_t> init = mp4::build_init_segment(tm.movie);
   std::vector<std::string> types = top_level_types(init);
-  CHECK_EQ(types.size(), size_t(2));
+  CHECK_EQ(types.size(), size_t(3));
   CHECK_EQ(types[0], std::string("ftyp"));
-  CHECK_EQ(types[1], std::string("moov"));
+  CHECK_EQ(types[1], std::string("prft"));  // the capture time, to the µs
+  CHECK_EQ(types[2], std::string("moov"));
   CHECK_EQ(std::string(reinterpret_cast<const char*>(&init[8]), 4), std::string("iso6"));
   auto trex = find_boxes(init, "moov/mvex/trex");
   CHECK_EQ(trex.size(), size_t(2));
@@ -51,7 +52,7 @@ TEST(mp4_fragmented_one_gop_per_fragment_in_time_order) {
   TestMovie tm = fixture_movie({"road_1080p30_high_gop30.h264", "cabin_720p30_main_gop30.h264"});
   std::vector<uint8_t> bytes = materialise(mp4::build_fragmented(tm.movie));
   std::vector<std::string> types = top_level_types(bytes);
-  CHECK_EQ(types.size(), size_t(2 + 2 * 20));  // 10 GOPs per track, moof + mdat each
+  CHECK_EQ(types.size(), size_t(3 + 2 * 20));  // ftyp, prft, moov; 10 GOPs per track, moof + mdat each
   auto moofs = find_boxes(bytes, "moof");
   auto mdats = find_boxes(bytes, "mdat");
   CHECK_EQ(moofs.size(), size_t(20));

@@ -19,10 +19,17 @@ TEST(mp4_progressive_moov_precedes_mdat) {
   mp4::VirtualFile file = mp4::build_progressive(tm.movie);
   std::vector<uint8_t> bytes = materialise(file);
   std::vector<std::string> types = top_level_types(bytes);
-  CHECK_EQ(types.size(), size_t(3));
+  // ftyp, prft (the capture time of presentation time 0, to the µs), moov, mdat.
+  CHECK_EQ(types.size(), size_t(4));
   CHECK_EQ(types[0], std::string("ftyp"));
-  CHECK_EQ(types[1], std::string("moov"));
-  CHECK_EQ(types[2], std::string("mdat"));
+  CHECK_EQ(types[1], std::string("prft"));
+  CHECK_EQ(types[2], std::string("moov"));
+  CHECK_EQ(types[3], std::string("mdat"));
+  CHECK(tm.movie.creation_time_us > 0);
+  mp4::Movie back = mp4::read_movie(ByteSpan{bytes.data(), bytes.size()});
+  CHECK(back.reference.has_value());
+  CHECK_EQ(back.reference->unix_us, tm.movie.creation_time_us);
+  CHECK_EQ(back.reference->track_id, tm.movie.tracks[0].track_id);
   CHECK_EQ(std::string(reinterpret_cast<const char*>(&bytes[8]), 4), std::string("isom"));
   // Mdat size = every sample byte + its 8-byte header, nothing else.
   uint64_t payload = 0;

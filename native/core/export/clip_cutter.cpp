@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <ctime>
+#include <optional>
 
 #include "mp4/movie_time.h"
 #include "util/error.h"
@@ -164,6 +165,7 @@ std::string format_time_us(int64_t us) {
 }
 
 bool CutResult::partial() const {
+  if (!empty.empty()) return true;
   for (const auto& t : tracks)
     if (t.partial) return true;
   return false;
@@ -176,11 +178,29 @@ CutResult cut_clip(const std::vector<SourceTrack>& tracks, const CutRequest& req
   if (tracks.empty()) throw Error(ErrorCode::InvalidArgument, "a clip needs at least one stream");
   CutResult result;
   std::vector<Selected> chosen;
+  std::optional<Error> first_empty;
   for (const SourceTrack& t : tracks) {
     CutTrackReport rep;
-    chosen.push_back(select(t, req, rep));
+    try {
+      chosen.push_back(select(t, req, rep));
+    } catch (const Error& e) {
+      // One of several streams has nothing here (the phone's cabin stream, never streamed):
+      // with allow_partial the others are clipped and it is listed as empty.
+      if (e.code() != ErrorCode::Range || tracks.size() == 1) throw;
+      if (!req.allow_partial)
+        throw Error(ErrorCode::Range, std::string(e.what()) + " (pass allowPartial to clip the other streams without '" +
+                                          t.name + "')");
+      CutTrackReport empty;
+      empty.name = t.name;
+      empty.partial = true;
+      empty.note = e.what();
+      result.empty.push_back(std::move(empty));
+      if (!first_empty) first_empty = e;
+      continue;
+    }
     result.tracks.push_back(rep);
   }
+  if (chosen.empty()) throw *first_empty;
   // One timeline for all tracks (the capture clock): zero at the earliest presented frame,
   // or exactly at `from` for exact cuts. Each track's edit list places it on that timeline.
   int64_t t0 = INT64_MAX, t_end = INT64_MIN;

@@ -54,7 +54,10 @@ struct CutTrackReport {
 
 struct CutResult {
   mp4::Movie movie;
-  std::vector<CutTrackReport> tracks;
+  std::vector<CutTrackReport> tracks;  // one per movie track
+  // Streams asked for that have nothing in the range (allow_partial with several streams):
+  // not in the movie; the note says what they retain.
+  std::vector<CutTrackReport> empty;
   std::vector<uint32_t> origins;  // distinct origin tags of the samples used
   int64_t start_us = 0, end_us = 0;
   bool partial() const;

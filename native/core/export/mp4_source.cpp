@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "mp4/movie_boxes.h"
 #include "mp4/movie_time.h"
 #include "mp4/reader.h"
 #include "util/error.h"
@@ -60,10 +61,28 @@ Mp4Source::~Mp4Source() {
   if (data_) ::munmap(const_cast<uint8_t*>(data_), size_);
 }
 
+std::optional<int64_t> Mp4Source::reference_origin_us() const {
+  // The prft pairs a capture time with a media time of one track; the movie's time 0 lies
+  // that track's presentation offset earlier (writers put it at the first presented sample,
+  // so for ringclip's files this is the prft's time itself, to the µs).
+  if (!movie_.reference) return std::nullopt;
+  const mp4::ProducerReference& ref = *movie_.reference;
+  for (const mp4::Track& t : movie_.tracks) {
+    if (t.track_id != ref.track_id || t.samples.empty()) continue;
+    mp4::PresentationStart start = mp4::presentation_start(t, movie_.timescale);
+    __int128 origin = __int128(ref.unix_us) - start.delay_us -
+                      (__int128(to_us(int64_t(std::min<uint64_t>(ref.media_time, INT64_MAX)), t.timescale)) - to_us(start.media_time, t.timescale));
+    if (origin <= 0 || origin > kMaxTimeUs) return std::nullopt;
+    return int64_t(origin);
+  }
+  return std::nullopt;
+}
+
 void Mp4Source::build_tracks() {
   // Files from before 1970 (a zero creation time is 1904), or after the latest time
   // ringclip holds (2255: only a damaged or hostile file), have no usable capture time.
   origin_us_ = movie_.creation_time_us > 0 && movie_.creation_time_us <= kMaxTimeUs ? movie_.creation_time_us : 0;
+  origin_us_ = reference_origin_us().value_or(origin_us_);
   for (size_t i = 0; i < movie_.tracks.size(); ++i) {
     const mp4::Track& t = movie_.tracks[i];
     if (t.samples.empty()) continue;

@@ -4,6 +4,7 @@
 // clip cutter as the store, zero-copy from the mapping.
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,8 +24,9 @@ class Mp4Source {
   Mp4Source& operator=(const Mp4Source&) = delete;
 
   const mp4::Movie& movie() const { return movie_; }
-  // The timeline: µs since the epoch when the file carries a creation time (ringclip writes
-  // the capture time there), else µs from the start of the file's presentation.
+  // The timeline: µs since the epoch of the movie's presentation time 0 when the file says
+  // when it was captured (a prft to the µs, which ringclip writes; else the creation time,
+  // whole seconds), else µs from the start of the file's presentation.
   int64_t origin_us() const { return origin_us_; }
   const std::vector<SourceTrack>& tracks() const { return tracks_; }
   uint64_t size() const { return size_; }
@@ -34,6 +36,7 @@ class Mp4Source {
  private:
   Mp4Source() = default;
   void build_tracks();
+  std::optional<int64_t> reference_origin_us() const;  // from the file's prft, when it has a usable one
   const uint8_t* data_ = nullptr;
   uint64_t size_ = 0;
   mp4::Movie movie_;

@@ -3,8 +3,10 @@
 // layer does not depend on the h264 module.
 #include <string>
 
+#include "mp4/box_reader.h"
 #include "mp4/box_writer.h"
 #include "mp4/movie.h"
+#include "mp4/reader.h"
 #include "util/error.h"
 
 namespace ringclip::mp4 {
@@ -124,6 +126,28 @@ std::vector<uint8_t> build_avcc(const Track& track) {
     w.u8(0);  // numOfSequenceParameterSetExt: we never carry SPS extensions
   }
   return out;
+}
+
+void read_avcc(ByteSpan payload, Track& track) {
+  ByteReader r(payload, fourcc("avcC"));
+  if (r.u8() != 1) throw_invalid("avcC configurationVersion is not 1");
+  r.skip(3);  // profile, compatibility, level: the SPS carries them
+  uint32_t length_size = (r.u8() & 3) + 1;
+  // Samples are handed on as 4-byte length-prefixed NAL units; other sizes would need
+  // rewriting every sample, which a zero-copy reader does not do.
+  if (length_size != 4)
+    throw_invalid("avcC NAL length size " + std::to_string(length_size) + " is not supported (only 4)");
+  uint32_t sps_count = r.u8() & 0x1F;
+  for (uint32_t i = 0; i < sps_count; ++i) {
+    ByteSpan s = r.bytes(r.u16());
+    track.sps.emplace_back(s.data, s.data + s.size);
+  }
+  uint32_t pps_count = r.u8();
+  for (uint32_t i = 0; i < pps_count; ++i) {
+    ByteSpan p = r.bytes(r.u16());
+    track.pps.emplace_back(p.data, p.data + p.size);
+  }
+  // High-profile extension bytes (chroma format, bit depths) are not needed to decode.
 }
 
 }  // namespace ringclip::mp4

@@ -76,6 +76,7 @@ std::vector<uint8_t> build_init_segment(const Movie& movie, const FragmentedOpti
   // iso6 (major): ISO BMFF with tfdt/default-base-is-moof fragments; iso5 for readers that
   // predate iso6; dash: usable as a DASH/MSE init segment; avc1: H.264; mp41: old players.
   write_ftyp(w, "iso6", 0, {"iso6", "iso5", "dash", "avc1", "mp41"});
+  write_movie_reference(w, movie);
   size_t moov = w.open("moov");
   // Durations in mvhd/tkhd/mdhd describe samples in the moov: none here. mehd has the total.
   write_mvhd(w, movie, 0);

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "mp4/movie_time.h"
+#include "mp4/reader.h"
 #include "mp4/reader_state.h"
 
 namespace ringclip::mp4 {
@@ -89,28 +90,6 @@ uint32_t read_hdlr(const Box& box, Track& track) {
   return handler;
 }
 
-void read_avcc(const Box& box, Track& track) {
-  ByteReader r(box.payload, box.type);
-  if (r.u8() != 1) throw_invalid("avcC configurationVersion is not 1");
-  r.skip(3);  // profile, compatibility, level: the SPS carries them
-  uint32_t length_size = (r.u8() & 3) + 1;
-  // Samples are handed on as 4-byte length-prefixed NAL units; other sizes would need
-  // rewriting every sample, which a zero-copy reader does not do.
-  if (length_size != 4)
-    throw_invalid("avcC NAL length size " + std::to_string(length_size) + " is not supported (only 4)");
-  uint32_t sps_count = r.u8() & 0x1F;
-  for (uint32_t i = 0; i < sps_count; ++i) {
-    ByteSpan s = r.bytes(r.u16());
-    track.sps.emplace_back(s.data, s.data + s.size);
-  }
-  uint32_t pps_count = r.u8();
-  for (uint32_t i = 0; i < pps_count; ++i) {
-    ByteSpan p = r.bytes(r.u16());
-    track.pps.emplace_back(p.data, p.data + p.size);
-  }
-  // High-profile extension bytes (chroma format, bit depths) are not needed to decode.
-}
-
 // stsd: only the first sample entry matters; ringclip tracks never switch descriptions.
 void read_stsd(ReadContext& context, const Box& box, TrackState& state) {
   ByteReader r(box.payload, box.type);
@@ -135,7 +114,7 @@ void read_stsd(ReadContext& context, const Box& box, TrackState& state) {
   BoxIterator children(context.file, fields.rest(), entry.type);
   while (children.next(child)) {
     if (child.type == fourcc("avcC")) {
-      read_avcc(child, state.track);
+      read_avcc(child.payload, state.track);
       has_avcc = true;
     } else if (child.type == fourcc("pasp")) {
       ByteReader pasp(child.payload, child.type);

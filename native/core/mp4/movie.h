@@ -2,9 +2,11 @@
 // The description of an MP4 to write, independent of where sample bytes live: the store
 // points samples into its mmap, Mp4Source points them into the input file's mmap.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "mp4/producer_reference.h"
 #include "util/bytes.h"
 
 namespace ringclip::mp4 {
@@ -37,7 +39,11 @@ struct Track {
 
 struct Movie {
   uint32_t timescale = 1000;   // movie timescale (mvhd, elst segment durations)
-  int64_t creation_time_us = 0;  // µs since the Unix epoch (capture time); written as 1904-based seconds
+  // µs since the Unix epoch (capture time) of the movie's presentation time 0. Written as
+  // 1904-based whole seconds in mvhd, and to the µs in a top-level prft (docs/TIME.md).
+  int64_t creation_time_us = 0;
+  // Read back: the file's first top-level prft, when it has one (writers ignore it).
+  std::optional<ProducerReference> reference;
   std::vector<Track> tracks;
 };
 

@@ -111,6 +111,36 @@ void validate_movie(const Movie& movie) {
   }
 }
 
+PresentationStart presentation_start(const Track& track, uint32_t movie_timescale) {
+  PresentationStart start;
+  bool have_media = false;
+  for (const Edit& e : track.edits) {
+    if (e.media_time < 0 && !have_media) {
+      start.delay_us += int64_t(rescale(e.segment_duration, movie_timescale, 1000000));
+    } else if (!have_media) {
+      start.media_time = e.media_time;
+      have_media = true;
+    }
+  }
+  if (!have_media && !track.samples.empty()) {
+    start.media_time = track.samples.front().pts;
+    for (const Sample& s : track.samples) start.media_time = std::min(start.media_time, s.pts);
+  }
+  return start;
+}
+
+void write_movie_reference(BoxWriter& w, const Movie& movie) {
+  if (movie.tracks.empty() || movie.creation_time_us <= 0) return;
+  const Track& track = movie.tracks.front();
+  PresentationStart start = presentation_start(track, movie.timescale);
+  if (start.media_time < 0) return;  // prft media times are unsigned
+  ProducerReference ref;
+  ref.track_id = track.track_id;
+  ref.media_time = uint64_t(start.media_time);
+  ref.unix_us = movie.creation_time_us + start.delay_us;
+  write_prft(w, ref);
+}
+
 void write_ftyp(BoxWriter& w, const char (&major)[5], uint32_t minor_version,
                 std::initializer_list<const char*> compatible) {
   size_t ftyp = w.open("ftyp");

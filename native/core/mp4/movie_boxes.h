@@ -16,6 +16,20 @@ void validate_movie(const Movie& movie);
 void write_ftyp(BoxWriter& w, const char (&major)[5], uint32_t minor_version,
                 std::initializer_list<const char*> compatible);
 
+// A top-level prft stating the capture time (creation_time_us) of the movie's presentation
+// time 0 to the µs: on the first track, at the media time presented first (after ftyp,
+// before moov). Nothing when the movie has no capture time NTP can express.
+void write_movie_reference(BoxWriter& w, const Movie& movie);
+
+// Where a track's presentation starts: the media time presented first (the first media
+// edit, else the smallest pts) and the movie time it is presented at (leading empty
+// edits), in µs. The reader's origin arithmetic (export/mp4_source.cpp) is its inverse.
+struct PresentationStart {
+  int64_t media_time = 0;  // track ticks
+  int64_t delay_us = 0;
+};
+PresentationStart presentation_start(const Track& track, uint32_t movie_timescale);
+
 // Durations go in as given: progressive files state them, init segments write 0 (the
 // samples live in fragments; mehd carries the total).
 void write_mvhd(BoxWriter& w, const Movie& movie, uint64_t duration);

@@ -36,6 +36,7 @@ Header write_ftyp_and_moov(const Movie& movie, const MdatLayout& layout, bool co
   // isom: ISO base media; iso2: what ffmpeg and most players expect alongside isom;
   // avc1: H.264 in avc1 sample entries; mp41: MP4 v1, for old players that check it.
   write_ftyp(w, "isom", 0x200, {"isom", "iso2", "avc1", "mp41"});
+  write_movie_reference(w, movie);
   size_t moov = w.open("moov");
   write_mvhd(w, movie, movie_duration(movie));
   for (uint32_t i = 0; i < movie.tracks.size(); ++i) {

@@ -35,6 +35,7 @@ Movie read_movie(ByteSpan file) {
   Box moov;
   bool has_moov = false;
   std::vector<Box> moofs;
+  std::optional<ProducerReference> reference;  // the first one: it anchors the file's timeline
   Box box;
   BoxIterator top(file, file, 0);
   while (top.next(box)) {
@@ -44,6 +45,8 @@ Movie read_movie(ByteSpan file) {
       has_moov = true;
     } else if (box.type == fourcc("moof")) {
       moofs.push_back(box);
+    } else if (box.type == fourcc("prft") && !reference) {
+      reference = read_prft(box.payload);
     }
   }
   if (!has_moov) throw_invalid("no moov box (not an MP4 file, or truncated before the movie header)");
@@ -59,6 +62,7 @@ Movie read_movie(ByteSpan file) {
   Movie movie;
   movie.timescale = header.timescale;
   movie.creation_time_us = header.creation_time_us;
+  movie.reference = reference;
   for (TrackState& t : tracks) {
     if (!t.h264) continue;
     sort_by_decode_time(t.track);

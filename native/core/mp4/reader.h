@@ -11,4 +11,8 @@ namespace ringclip::mp4 {
 // the file has no H.264 video track, throws Error(InvalidData).
 Movie read_movie(ByteSpan file);
 
+// An avcC payload (ISO/IEC 14496-15 5.3.3.1) → track.sps / track.pps. Only 4-byte NAL
+// lengths are accepted: samples are handed on as they are, never rewritten.
+void read_avcc(ByteSpan payload, Track& track);
+
 }  // namespace ringclip::mp4

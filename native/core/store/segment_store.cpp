@@ -308,18 +308,28 @@ WriteResult SegmentStore::write(uint32_t stream, const uint8_t* data, size_t siz
                                 int64_t capture_us) {
   check_writable();
   if (stream >= streams_.size()) throw Error(ErrorCode::InvalidArgument, "no stream number " + std::to_string(stream));
-  StreamState& st = streams_[stream];
-  check_frame_times(st, pts_us, dts_us, capture_us);
+  check_frame_times(streams_[stream], pts_us, dts_us, capture_us);
   nal_scratch_.clear();
   h264::for_each_nal(data, size, [&](const h264::NalView& nal) { nal_scratch_.push_back(nal); });
   if (nal_scratch_.empty())
     throw Error(ErrorCode::InvalidData, "the access unit (" + std::to_string(size) +
                                             " bytes) holds no NAL unit: Annex B input starts with 00 00 01 or 00 00 00 01");
+  // The scratch list goes into the unit and comes back: no allocation per write.
+  return write_nal_units(stream, nal_scratch_, pts_us, dts_us, capture_us);
+}
+
+WriteResult SegmentStore::write_nal_units(uint32_t stream, std::vector<h264::NalView>& nals, int64_t pts_us,
+                                          int64_t dts_us, int64_t capture_us) {
+  check_writable();
+  if (stream >= streams_.size()) throw Error(ErrorCode::InvalidArgument, "no stream number " + std::to_string(stream));
+  StreamState& st = streams_[stream];
+  check_frame_times(st, pts_us, dts_us, capture_us);
+  if (nals.empty()) throw Error(ErrorCode::InvalidData, "the access unit holds no NAL unit");
   if (!st.have_parameter_sets) {
     // A stream that starts mid-GOP: until its first SPS, nothing can be decoded, so the
     // frames are dropped and counted rather than refused.
     bool carries_sps = false;
-    for (const h264::NalView& nal : nal_scratch_) carries_sps = carries_sps || nal.type() == h264::kNalSps;
+    for (const h264::NalView& nal : nals) carries_sps = carries_sps || nal.type() == h264::kNalSps;
     if (!carries_sps) {
       st.dropped_frames++;
       return WriteResult{};
@@ -327,16 +337,18 @@ WriteResult SegmentStore::write(uint32_t stream, const uint8_t* data, size_t siz
   }
   h264::AccessUnit unit;
   try {
-    // The scratch list goes into the unit and comes back below: no allocation per write.
-    unit = h264::analyze_access_unit(std::move(nal_scratch_), st.sets, st.poc);
+    unit = h264::analyze_access_unit(std::move(nals), st.sets, st.poc);
     st.have_parameter_sets = true;
   } catch (const Error&) {
     st.rejected_units++;
     throw;
   }
-  WriteResult result = append(stream, unit, st.sets, pts_us, dts_us, capture_us);
-  nal_scratch_ = std::move(unit.nals);  // its capacity serves the next write
-  return result;
+  struct GiveBack {  // the list's capacity returns to the caller, also when append throws
+    std::vector<h264::NalView>& to;
+    h264::AccessUnit& unit;
+    ~GiveBack() { to = std::move(unit.nals); }
+  } give_back{nals, unit};
+  return append(stream, unit, st.sets, pts_us, dts_us, capture_us);
 }
 
 uint32_t SegmentStore::config_for(uint32_t stream, const h264::AccessUnit& unit, const h264::ParameterSets& sets) {

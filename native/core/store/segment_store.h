@@ -181,6 +181,11 @@ class SegmentStore {
   // The store is unchanged by any throw.
   WriteResult write(uint32_t stream, const uint8_t* data, size_t size, int64_t pts_us, int64_t dts_us,
                     int64_t capture_us);
+  // One access unit as its NAL units (length-prefixed MP4 samples: sample_writer.h). The
+  // same checks and guarantees as write(); `nals` is moved from and handed back (its
+  // capacity reused by the caller).
+  WriteResult write_nal_units(uint32_t stream, std::vector<h264::NalView>& nals, int64_t pts_us, int64_t dts_us,
+                              int64_t capture_us);
   // A unit already analyzed (streaming ingest); `sets` holds its parameter sets.
   WriteResult append(uint32_t stream, const h264::AccessUnit& unit, const h264::ParameterSets& sets,
                      int64_t pts_us, int64_t dts_us, int64_t capture_us);

@@ -3,875 +3,130 @@
  * drive (road + cabin) from GET /live into its own ring (a SegmentStore sized to the
  * budget), fetches event clips, makes manual clips, uploads clips to the cloud and applies
  * the deletion rules users are told (docs/app.md).
+ *
+ * This class is the app's face only: each concern lives in its own part (app-context.ts
+ * lists them), and the methods here hand over to them.
  */
 import { EventEmitter } from 'node:events';
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { Mp4Source, RingFullError, SegmentStore, type Clip, type OverwriteEvent } from 'ringclip';
-import { budgetBytes, DEFAULT_CLIP_RESERVE, DEFAULT_SHARE, parseBudget, ringCapacity, segmentSizeFor, STORE_HEADER, type BudgetSetting } from './budget.js';
-import { CloudClient, newClipId, type CloudClip, type ClipMetadata } from './cloud-client.js';
-import { DeviceClient, isoToMicros, microsToIso, type DeviceEventJson } from './device-client.js';
-import { HttpError } from './http.js';
-import { FragmentedMp4Reader, toAnnexB, type Mp4Sample } from './mp4.js';
-import { readJson, writeJsonAtomic } from './persist.js';
-import { intersect, merge, subtract, type Span } from './timeline.js';
-import { UploadQueue, type UploadQueueOptions } from './upload-queue.js';
+import { rmSync } from 'node:fs';
+import type { SegmentStore } from 'ringclip';
+import type { AppContext, Network, PhoneAppEvents, PhoneAppOptions } from './app-context.js';
+import { ClipShelf, type ClipRange, type ClipView } from './clip-shelf.js';
+import { CloudLink } from './cloud-link.js';
+import { DeviceLink, type FilledSpan } from './device-link.js';
+import { driveViews, type DriveView } from './drives.js';
+import { AppState, type ClipRecord } from './library.js';
+import { PhoneRing } from './phone-ring.js';
+import { StorageBudget, type BudgetView } from './storage-budget.js';
+import type { UploadQueue } from './upload-queue.js';
 
-export type Network = 'wifi' | 'cellular' | 'offline';
+export type { Network, PhoneAppEvents, PhoneAppOptions } from './app-context.js';
+export type { ClipView } from './clip-shelf.js';
+export type { DriveView } from './drives.js';
+export type { ClipRecord } from './library.js';
+export type { BudgetView } from './storage-budget.js';
 
-export interface PhoneAppOptions {
-  /** the app's private storage (ring, clips, state) */
-  dataDir: string;
-  /** the simulated phone's total storage (default '1GiB'; used when the app is first installed) */
-  phoneStorage?: number | string;
-  /** share of the clip/gap-fill reserve inside the budget (default 0.25) */
-  clipReserve?: number;
-  /** which cameras to stream live (default ['road', 'cabin']) */
-  liveStreams?: string[];
-  /** poll GET /events every N ms (default 2000) */
-  eventPollMs?: number;
-  /** reconnect to the device after N ms (default 1000) */
-  reconnectMs?: number;
-  upload?: UploadQueueOptions;
-  /** the network the phone is on (default 'wifi') */
-  network?: Network;
-}
-
-interface Settings {
-  version: 1;
-  phoneStorage: number;
-  budget: BudgetSetting;
-  allowCellular: boolean;
-  device: { url: string; token: string } | null;
-  cloud: { url: string; token: string } | null;
-  ringGeneration: number;
-}
-
-export interface ClipRecord {
-  id: string;
-  kind: string;
-  source: 'event' | 'phone' | 'device';
-  /** the device event it came from */
-  deviceEvent: string | null;
-  /** µs since the epoch: first presented frame and end */
-  from: number;
-  to: number;
-  /** event time (µs) for event clips */
-  time: number;
-  drive: number | null;
-  file: string | null;
-  bytes: number;
-  createdAt: number;
-  uploaded: boolean;
-  meta: ClipMetadata;
-}
-
-interface FillRecord { file: string; drive: number; from: number; to: number; streams: string[]; bytes: number; createdAt: number }
-
-interface DriveRecord {
-  id: number;
-  /** what the device last said it has of this drive */
-  device: { from: number; to: number; checkedAt: number } | null;
-  /** footage in the ring, per stream */
-  ring: Record<string, Span[]>;
-}
-
-interface Library {
-  version: 1;
-  clips: ClipRecord[];
-  fills: FillRecord[];
-  drives: DriveRecord[];
-  /** device event id -> clip id (chosen before the download, so retries reuse it) */
-  eventClips: Record<string, string>;
-  /** cloud deletes not yet confirmed (offline at the time) */
-  pendingDeletes: string[];
-}
-
-export interface DriveView {
-  id: number;
-  from: number | null;
-  to: number | null;
-  /** what the phone has, per stream (ring and gap-fill files) */
-  onPhone: Record<string, Span[]>;
-  /** parts of the drive the phone does not have (per stream) */
-  missing: Record<string, Span[]>;
-  /** what the device still has of the drive, when last asked (null: unknown or gone) */
-  onDevice: Span | null;
-  /** the missing parts the device still has (can be filled, or clipped fromDevice) */
-  recoverable: Record<string, Span[]>;
-}
-
-export interface ClipView {
-  id: string;
-  kind: string;
-  source: ClipRecord['source'] | 'cloud';
-  from: number | null;
-  to: number | null;
-  time: string | null;
-  /** on the phone (a playable file) */
-  local: boolean;
-  path: string | null;
-  bytes: number | null;
-  /** safely in the cloud */
-  uploaded: boolean;
-  /** queued or uploading */
-  uploading: boolean;
-  cloud: CloudClip | null;
-}
-
-export interface PhoneAppEvents {
-  connected: [{ device: string; drive: number }];
-  disconnected: [{ device: string; reason: string }];
-  live: [{ stream: string; frames: number; until: number }];
-  overwrite: [OverwriteEvent];
-  'event-clip': [ClipRecord];
-  clip: [ClipRecord];
-  evicted: [{ what: 'clip' | 'fill' | 'ring'; id: string; bytes: number }];
-  transfer: [{ kind: 'download' | 'upload'; id: string; done: number; total: number | null }];
-  uploaded: [{ id: string }];
-  'storage-full': [{ used: number; budget: number }];
-  error: [Error];
-}
-
-const STREAMS = ['road', 'cabin'];
-const JOIN_SLACK_FRAMES = 3;
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 export class PhoneApp extends EventEmitter<PhoneAppEvents> {
   readonly dataDir: string;
   readonly options: PhoneAppOptions;
-  #settings!: Settings;
-  #lib!: Library;
-  #ring: SegmentStore | null = null;
-  #queue!: UploadQueue;
-  #network: Network;
-  #device: DeviceClient | null = null;
-  #deviceAbort: AbortController | null = null;
-  #deviceLoops: Promise<void>[] = [];
-  #connected = false;
-  #lastDts = new Map<string, number>();
-  #frameDelta = new Map<string, number>();
-  #migrating: Promise<void> | null = null;
-  #held: Array<{ drive: number; samples: Mp4Sample[] }> = [];
+  readonly #app: AppContext;
   #closed = true;
-  #eventBusy: Promise<void> | null = null;
-  #saveTimer: NodeJS.Timeout | null = null;
 
   private constructor(options: PhoneAppOptions) {
     super();
     this.options = options;
     this.dataDir = options.dataDir;
-    this.#network = options.network ?? 'wifi';
+    const parts = { options, state: new AppState(options.dataDir) } as Mutable<AppContext>;
+    parts.emit = (event, ...args) => { (this.emit as (e: string, ...a: unknown[]) => boolean)(event, ...args); };
+    Object.defineProperty(parts, 'closed', { get: () => this.#closed });
+    parts.ring = new PhoneRing(parts);
+    parts.budget = new StorageBudget(parts);
+    parts.device = new DeviceLink(parts);
+    parts.clips = new ClipShelf(parts);
+    parts.cloud = new CloudLink(parts);
+    this.#app = parts;
   }
 
   /** Opens the app (installing it on first open): state, the ring, the upload queue. */
   static async open(options: PhoneAppOptions): Promise<PhoneApp> {
     const app = new PhoneApp(options);
-    await app.#open();
+    const { state, ring, budget, cloud } = app.#app;
+    state.load({ phoneStorage: options.phoneStorage ?? '1GiB', autoFillGaps: options.autoFillGaps ?? true });
+    await ring.open(budget.ringCapacity(), budget.bytes);
+    app.#closed = false;
+    cloud.start();
+    await budget.enforce();
     return app;
   }
 
-  get #paths() {
-    const d = this.dataDir;
-    return { settings: join(d, 'settings.json'), library: join(d, 'library.json'), queue: join(d, 'queue.json'), clips: join(d, 'clips'), fills: join(d, 'fills'), tmp: join(d, 'tmp') };
-  }
+  get closed(): boolean { return this.#closed; }
 
-  #ringPath(gen = this.#settings.ringGeneration): string { return join(this.dataDir, `phone-${gen}.ring`); }
+  // ---- storage budget (storage-budget.ts) -------------------------------------------
 
-  async #open(): Promise<void> {
-    const p = this.#paths;
-    for (const dir of [this.dataDir, p.clips, p.fills, p.tmp]) mkdirSync(dir, { recursive: true });
-    rmSync(p.tmp, { recursive: true, force: true });
-    mkdirSync(p.tmp);
-    const { parseSize } = await import('ringclip');
-    this.#settings = readJson<Settings>(p.settings, {
-      version: 1, phoneStorage: parseSize(this.options.phoneStorage ?? '1GiB', 'phoneStorage'), budget: { share: DEFAULT_SHARE },
-      allowCellular: false, device: null, cloud: null, ringGeneration: 1,
-    });
-    this.#saveSettings();
-    this.#lib = readJson<Library>(p.library, { version: 1, clips: [], fills: [], drives: [], eventClips: {}, pendingDeletes: [] });
-    // Downloads that never completed (.part) are not clips.
-    for (const dir of [p.clips, p.fills]) for (const f of readdirSync(dir)) if (f.endsWith('.part')) rmSync(join(dir, f), { force: true });
-    for (const c of this.#lib.clips) if (c.file && !existsSync(join(p.clips, c.file))) c.file = null;
-    this.#lib.fills = this.#lib.fills.filter((f) => existsSync(join(p.fills, f.file)));
-    await this.#openRing();
-    this.#queue = new UploadQueue(p.queue, () => this.#cloud(), () => this.canUpload, this.options.upload);
-    this.#queue.on('progress', (e) => this.emit('transfer', { kind: 'upload', id: e.id, done: e.sent, total: e.size }));
-    this.#queue.on('uploaded', (e) => {
-      const c = this.#lib.clips.find((x) => x.id === e.id);
-      if (c) { c.uploaded = true; this.#saveLibrary(); }
-      this.emit('uploaded', { id: e.id });
-    });
-    this.#queue.on('retry', (e) => this.emit('error', new Error(`upload of ${e.id} failed (attempt ${e.attempts}, retry in ${e.delayMs} ms): ${e.error}`)));
-    this.#closed = false;
-    this.#queue.start();
-    await this.#enforceBudget();
-    void this.#flushDeletes();
-  }
-
-  #saveSettings(): void { writeJsonAtomic(this.#paths.settings, this.#settings); }
-  #saveLibrary(): void { writeJsonAtomic(this.#paths.library, this.#lib); }
-  /** Span updates from live writes are saved at most once a second. */
-  #saveSoon(): void {
-    if (this.#saveTimer) return;
-    this.#saveTimer = setTimeout(() => { this.#saveTimer = null; if (!this.#closed) this.#saveLibrary(); }, 1000);
-    this.#saveTimer.unref();
-  }
-
-  // ---- storage budget ---------------------------------------------------------------
-
-  get phoneStorage(): number { return this.#settings.phoneStorage; }
-
-  /** The app's budget in bytes (default 50 % of the phone's storage). */
-  budget(): { bytes: number; share: number; setting: BudgetSetting; used: number; ring: number; clips: number; fills: number; phoneStorage: number } {
-    const bytes = budgetBytes(this.#settings.phoneStorage, this.#settings.budget);
-    const u = this.#usage();
-    return { bytes, share: bytes / this.#settings.phoneStorage, setting: this.#settings.budget, ...u, phoneStorage: this.#settings.phoneStorage };
-  }
-
-  #usage(): { used: number; ring: number; clips: number; fills: number } {
-    const ring = this.#ring ? this.#ring.info().capacity : 0;
-    const clips = this.#lib.clips.filter((c) => c.file).reduce((n, c) => n + c.bytes, 0);
-    const fills = this.#lib.fills.reduce((n, f) => n + f.bytes, 0);
-    return { used: ring + clips + fills, ring, clips, fills };
-  }
-
+  get phoneStorage(): number { return this.#app.state.settings.phoneStorage; }
+  /** The app's budget in bytes (default 50 % of the phone's storage) and what uses it. */
+  budget(): BudgetView { return this.#app.budget.view(); }
   /** Changes the budget ('40%', 0.4, '2GiB', bytes). Shrinking drops the oldest drive footage first. */
-  async setBudget(value: string | number): Promise<ReturnType<PhoneApp['budget']>> {
-    this.#settings.budget = parseBudget(value);
-    this.#saveSettings();
-    const want = ringCapacity(this.budget().bytes, this.options.clipReserve ?? DEFAULT_CLIP_RESERVE);
-    if (this.#ring && this.#ring.info().capacity !== want) await this.#resizeRing(want);
-    await this.#enforceBudget();
-    return this.budget();
-  }
+  setBudget(value: string | number): Promise<BudgetView> { return this.#app.budget.set(value); }
 
-  /** Keeps the phone within the budget: drops gap-fill footage (oldest first), then uploaded
-   *  clips (oldest first), then shrinks the ring. A clip not yet uploaded is never dropped. */
-  async #enforceBudget(): Promise<void> {
-    const budget = this.budget().bytes;
-    const over = () => this.#usage().used - budget;
-    while (over() > 0 && this.#lib.fills.length) {
-      const f = [...this.#lib.fills].sort((a, b) => a.from - b.from)[0]!;
-      this.#dropFill(f);
-    }
-    while (over() > 0) {
-      const c = this.#lib.clips.filter((x) => x.file && x.uploaded && !this.#queue.has(x.id)).sort((a, b) => a.createdAt - b.createdAt)[0];
-      if (!c) break;
-      this.#evictClip(c);
-    }
-    if (over() > 0 && this.#ring) {
-      const room = budget - this.#usage().clips - this.#usage().fills;
-      const seg = this.#ring.info().segmentSize;
-      const want = Math.max(4 * seg + STORE_HEADER, STORE_HEADER + Math.floor((room - STORE_HEADER) / seg) * seg);
-      if (want < this.#ring.info().capacity) await this.#resizeRing(want);
-    }
-    if (over() > 0) this.emit('storage-full', { used: this.#usage().used, budget });
-    this.#saveLibrary();
-  }
+  // ---- device (device-link.ts) ------------------------------------------------------
 
-  #dropFill(f: FillRecord): void {
-    rmSync(join(this.#paths.fills, f.file), { force: true });
-    this.#lib.fills = this.#lib.fills.filter((x) => x !== f);
-    this.emit('evicted', { what: 'fill', id: f.file, bytes: f.bytes });
-  }
-
-  /** Loop overwriting of a clip: only the phone copy goes; the cloud keeps it. */
-  #evictClip(c: ClipRecord): void {
-    if (!c.uploaded) throw new Error(`internal: clip ${c.id} is not uploaded and must not be evicted`);
-    rmSync(join(this.#paths.clips, c.file!), { force: true });
-    this.emit('evicted', { what: 'clip', id: c.id, bytes: c.bytes });
-    c.file = null;
-  }
-
-  // ---- the ring ---------------------------------------------------------------------
-
-  async #openRing(): Promise<void> {
-    const want = ringCapacity(this.budget().bytes, this.options.clipReserve ?? DEFAULT_CLIP_RESERVE);
-    const path = this.#ringPath();
-    if (existsSync(path)) {
-      this.#ring = await SegmentStore.open(path);
-    } else {
-      this.#ring = await SegmentStore.create(path, { capacity: want, segmentSize: segmentSizeFor(this.budget().bytes), streams: STREAMS, protectCap: 0 });
-    }
-    this.#watchRing(this.#ring);
-    for (const s of this.#ring.info().streams) if (s.last !== null) this.#lastDts.set(s.name, s.last);
-    this.#trimRingSpans();
-  }
-
-  #watchRing(store: SegmentStore): void {
-    store.on('overwrite', (e) => {
-      for (const d of this.#lib.drives) {
-        const spans = d.ring[e.stream];
-        if (spans) d.ring[e.stream] = subtract(spans, [{ from: -Number.MAX_SAFE_INTEGER, to: e.to + 1 }]);
-      }
-      this.#saveSoon();
-      this.emit('overwrite', e);
-    });
-    store.on('error', (e) => this.emit('error', e));
-  }
-
-  /** Spans recorded in the library but no longer in the ring (e.g. after a crash) are dropped. */
-  #trimRingSpans(): void {
-    if (!this.#ring) return;
-    const info = this.#ring.info();
-    for (const s of info.streams) {
-      for (const d of this.#lib.drives) {
-        const spans = d.ring[s.name] ?? [];
-        d.ring[s.name] = s.first === null ? [] : subtract(spans, [{ from: -Number.MAX_SAFE_INTEGER, to: s.first }]);
-      }
-    }
-  }
-
-  /**
-   * A store's capacity is fixed at create: a new ring of the new size is created and the
-   * old one's footage is copied in, oldest first, so a smaller ring keeps the newest drives
-   * (the engine's own loop recording drops the oldest). Live frames arriving meanwhile are
-   * held and written afterwards.
-   */
-  async #resizeRing(capacity: number): Promise<void> {
-    if (this.#migrating) await this.#migrating;
-    const run = async () => {
-      const old = this.#ring!;
-      const gen = this.#settings.ringGeneration + 1;
-      const next = await SegmentStore.create(this.#ringPath(gen), { capacity, segmentSize: segmentSizeFor(this.budget().bytes), streams: STREAMS, protectCap: 0 });
-      const lost: OverwriteEvent[] = [];
-      const collect = (e: OverwriteEvent) => { lost.push(e); };
-      next.on('overwrite', collect);
-      const last = new Map<string, number>();
-      try {
-        this.#copyRing(old, next, last);
-        await next.flush();
-      } catch (err) {
-        // The old ring is the one kept: the new one, half filled, goes.
-        await next.close().catch((closeErr: unknown) => this.emit('error', closeErr as Error));
-        rmSync(next.path, { force: true });
-        throw err;
-      }
-      await old.close();
-      rmSync(old.path, { force: true });
-      this.#settings.ringGeneration = gen;
-      this.#saveSettings();
-      this.#ring = next;
-      this.#watchRing(next);
-      // Re-emitted to the app's own listener; the collector must be gone first, or every event
-      // would be appended to the list being walked, forever.
-      next.off('overwrite', collect);
-      for (const e of lost) next.emit('overwrite', e);
-      this.#trimRingSpans();
-      this.#lastDts = new Map(last);
-      this.emit('evicted', { what: 'ring', id: `phone-${gen - 1}.ring`, bytes: 0 });
-      this.#saveLibrary();
-    };
-    this.#migrating = run().finally(() => { this.#migrating = null; });
-    await this.#migrating;
-    const held = this.#held;
-    this.#held = [];
-    for (const h of held) this.#writeSamples(h.drive, h.samples);
-  }
-
-  /**
-   * Copies every retained frame of `old` into `next` through the engine (records as they
-   * are stored, oldest first, so a smaller ring keeps the newest); any failure is thrown
-   * and the caller keeps the old ring.
-   */
-  #copyRing(old: SegmentStore, next: SegmentStore, last: Map<string, number>): void {
-    old.copyTo(next);
-    for (const stream of next.streams) {
-      const dts = next.lastDts(stream);
-      if (dts !== null) last.set(stream, dts);
-    }
-  }
-
-  #driveRecord(id: number): DriveRecord {
-    let d = this.#lib.drives.find((x) => x.id === id);
-    if (!d) {
-      d = { id, device: null, ring: {} };
-      this.#lib.drives.push(d);
-    }
-    return d;
-  }
-
-  /** Writes samples (from /live) into the ring, extending the drive's spans. */
-  #writeSamples(drive: number, samples: Mp4Sample[]): void {
-    if (this.#migrating) { this.#held.push({ drive, samples }); return; }
-    const ring = this.#ring;
-    if (!ring || samples.length === 0) return;
-    const d = this.#driveRecord(drive);
-    const count = new Map<string, { n: number; until: number }>();
-    for (const s of [...samples].sort((a, b) => a.dts - b.dts)) {
-      const stream = s.track.name;
-      if (!ring.streams.includes(stream)) continue;
-      const prev = this.#lastDts.get(stream) ?? -Infinity;
-      if (s.dts <= prev) continue;
-      try {
-        if (!ring.write(stream, toAnnexB(s), { pts: s.pts, dts: s.dts })) continue;
-      } catch (err) {
-        if (err instanceof RingFullError) continue;
-        this.emit('error', err as Error);
-        continue;
-      }
-      this.#lastDts.set(stream, s.dts);
-      const delta = Number.isFinite(prev) && s.dts - prev < 1e6 ? s.dts - prev : this.#frameDelta.get(stream) ?? 66_667;
-      this.#frameDelta.set(stream, delta);
-      const spans = (d.ring[stream] ??= []);
-      const last = spans[spans.length - 1];
-      if (last && s.pts <= last.to + JOIN_SLACK_FRAMES * delta && s.pts >= last.from) last.to = Math.max(last.to, s.pts + delta);
-      else spans.push({ from: s.pts, to: s.pts + delta });
-      const c = count.get(stream) ?? { n: 0, until: 0 };
-      c.n++;
-      c.until = s.pts + delta;
-      count.set(stream, c);
-    }
-    for (const [stream, c] of count) this.emit('live', { stream, frames: c.n, until: c.until });
-    this.#saveSoon();
-  }
-
-  // ---- device -----------------------------------------------------------------------
-
-  get connected(): boolean { return this.#connected; }
-
-  /**
-   * Connects to the dashcam (Wi-Fi): pairs with `code` unless a token from an earlier
-   * pairing still works, then streams live and collects event clips until disconnect().
-   */
-  async connect(url: string, code?: string): Promise<void> {
-    if (this.#deviceAbort) await this.disconnect();
-    const known = this.#settings.device?.url === url.replace(/\/+$/, '') ? this.#settings.device.token : null;
-    const device = new DeviceClient(url, known);
-    let status;
-    try {
-      if (!known) throw new HttpError(401, 'unauthorized', 'not paired');
-      status = await device.status();
-    } catch (err) {
-      if (!(err instanceof HttpError && err.status === 401)) throw err;
-      if (!code) throw new Error('the device needs pairing: pass the code it shows');
-      await device.pair(code);
-      status = await device.status();
-    }
-    this.#settings.device = { url: device.url, token: device.token! };
-    this.#saveSettings();
-    this.#device = device;
-    this.#deviceAbort = new AbortController();
-    const signal = this.#deviceAbort.signal;
-    this.#deviceLoops = [this.#liveLoop(device, signal), this.#eventLoop(device, signal)];
-    void status;
-  }
-
+  get connected(): boolean { return this.#app.device.connected; }
+  /** Connects to the dashcam: pairs with `code` unless an earlier pairing still works, then streams live and collects event clips. */
+  connect(url: string, code?: string): Promise<void> { return this.#app.device.connect(url, code); }
   /** Drops the Wi-Fi link to the device (the phone keeps what it has; the gap shows in drives()). */
-  async disconnect(): Promise<void> {
-    const abort = this.#deviceAbort;
-    this.#deviceAbort = null;
-    abort?.abort();
-    await Promise.allSettled(this.#deviceLoops);
-    this.#deviceLoops = [];
-    if (this.#connected) {
-      this.#connected = false;
-      this.emit('disconnected', { device: this.#device?.url ?? '', reason: 'disconnect' });
-    }
-  }
-
-  /** The paired device, also while not streaming (for footage and drive queries). */
-  #deviceClient(): DeviceClient {
-    if (this.#device) return this.#device;
-    if (!this.#settings.device) throw new Error('no device is paired: connect first');
-    this.#device = new DeviceClient(this.#settings.device.url, this.#settings.device.token);
-    return this.#device;
-  }
-
-  async #liveLoop(device: DeviceClient, signal: AbortSignal): Promise<void> {
-    const streams = this.options.liveStreams ?? STREAMS;
-    while (!signal.aborted) {
-      let reason = 'the live stream ended';
-      try {
-        const status = await device.status(signal);
-        this.#connected = true;
-        this.emit('connected', { device: device.url, drive: status.drive });
-        // (the device sends the response headers with the first bytes: the init segment)
-        const res = await device.live(streams, signal);
-        const origin = liveOrigin(res.headers);
-        const reader = new FragmentedMp4Reader({ origin: origin ?? undefined });
-        for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-          const samples = reader.push(Buffer.from(chunk));
-          if (samples.length) this.#writeSamples(status.drive, samples);
-        }
-      } catch (err) {
-        if (signal.aborted) break;
-        reason = (err as Error).message;
-        if (/^MP4 stream:/.test(reason)) this.emit('error', err as Error);
-      }
-      if (this.#connected) {
-        this.#connected = false;
-        this.emit('disconnected', { device: device.url, reason });
-      }
-      if (signal.aborted) break;
-      await sleep(this.options.reconnectMs ?? 1000, signal);
-    }
-  }
-
-  async #eventLoop(device: DeviceClient, signal: AbortSignal): Promise<void> {
-    while (!signal.aborted) {
-      try {
-        await this.syncEvents(signal);
-      } catch (err) {
-        if (signal.aborted) break;
-        if (!(err instanceof Error && /fetch failed|ECONNREFUSED|socket/i.test(err.message))) this.emit('error', err as Error);
-      }
-      await sleep(this.options.eventPollMs ?? 2000, signal);
-    }
-    void device;
-  }
-
+  disconnect(): Promise<void> { return this.#app.device.disconnect(); }
   /** Fetches, saves, acknowledges and queues every complete unacknowledged event clip. */
-  async syncEvents(signal?: AbortSignal): Promise<ClipRecord[]> {
-    while (this.#eventBusy) await this.#eventBusy;
-    let done!: () => void;
-    this.#eventBusy = new Promise((r) => { done = r; });
-    try {
-      const device = this.#deviceClient();
-      const out: ClipRecord[] = [];
-      for (const e of await device.events({ unacknowledged: true, signal })) {
-        if (!e.complete) continue;
-        out.push(await this.#fetchEventClip(device, e, signal));
-      }
-      return out;
-    } finally {
-      this.#eventBusy = null;
-      done();
-    }
-  }
-
-  async #fetchEventClip(device: DeviceClient, e: DeviceEventJson, signal?: AbortSignal): Promise<ClipRecord> {
-    let id = this.#lib.eventClips[e.id];
-    if (!id) {
-      id = newClipId();
-      this.#lib.eventClips[e.id] = id;
-      this.#saveLibrary();
-    }
-    let rec = this.#lib.clips.find((c) => c.id === id);
-    if (!rec) {
-      const file = `${id}.mp4`;
-      const h = await device.eventClip(e.id, join(this.#paths.clips, file), {
-        signal, onProgress: (done, total) => this.emit('transfer', { kind: 'download', id, done, total }),
-      });
-      const time = isoToMicros(e.time)!;
-      const start = h.start ?? isoToMicros(e.window.from)!;
-      const meta: ClipMetadata = { kind: e.kind, time: e.time, eventOffset: Math.max(0, (time - start) / 1e6) };
-      if (e.trace && e.trace.samples.length) {
-        const t0 = isoToMicros(e.trace.start)!;
-        meta.gsensor = e.trace.samples.map((s, i) => [Math.round(((t0 + (i * 1e6) / e.trace!.hz - start) / 1e6) * 1000) / 1000, ...s]).filter((s) => s[0]! >= 0);
-      }
-      rec = {
-        id, kind: e.kind, source: 'event', deviceEvent: e.id, from: start, to: h.end ?? isoToMicros(e.window.to)!, time, drive: e.drive,
-        file, bytes: h.bytes, createdAt: Date.now(), uploaded: false, meta,
-      };
-      this.#lib.clips.push(rec);
-      this.#saveLibrary();
-      this.#queue.add(id, join(this.#paths.clips, file), meta);
-      this.emit('event-clip', rec);
-      this.emit('clip', rec);
-    }
-    // The phone has it: the device may release the footage it protected for this event.
-    await device.ack(e.id, signal);
-    await this.#enforceBudget();
-    return rec;
-  }
-
+  syncEvents(signal?: AbortSignal): Promise<ClipRecord[]> { return this.#app.device.syncEvents(signal); }
   /** Asks the device what it still has of each drive (for drives() and gap filling). */
-  async refreshDeviceDrives(): Promise<void> {
-    const r = await this.#deviceClient().drives();
-    const now = Date.now();
-    const seen = new Set<number>();
-    for (const dd of r.drives) {
-      seen.add(dd.id);
-      const from = isoToMicros(dd.from), to = isoToMicros(dd.to);
-      const d = this.#driveRecord(dd.id);
-      d.device = from !== null && to !== null ? { from, to, checkedAt: now } : null;
-    }
-    for (const d of this.#lib.drives) if (!seen.has(d.id)) d.device = null;
-    this.#saveLibrary();
-  }
+  refreshDeviceDrives(): Promise<void> { return this.#app.device.refreshDrives(); }
+  /** Fills the gaps of drives from device memory while it still has them (gap-fill files, within the budget). */
+  fillGaps(options: { drive?: number; minGapMs?: number; withinBudget?: boolean } = {}): Promise<FilledSpan[]> { return this.#app.device.fillGaps(options); }
+  /** Automatic gap fill after each (re)connect, on or off (a setting, kept across restarts). */
+  setAutoFillGaps(on: boolean): void { this.#app.device.setAutoFillGaps(on); }
+  get autoFillGaps(): boolean { return this.#app.device.autoFillGaps; }
 
-  /**
-   * Fills the gaps of drives from the device's internal memory while it still has them
-   * (beyond the original product): each gap becomes a gap-fill MP4 on the phone, counted
-   * against the budget. Returns the spans filled.
-   */
-  async fillGaps(options: { drive?: number; minGapMs?: number } = {}): Promise<Array<{ drive: number; from: number; to: number; bytes: number }>> {
-    await this.refreshDeviceDrives();
-    const device = this.#deviceClient();
-    const out: Array<{ drive: number; from: number; to: number; bytes: number }> = [];
-    for (const view of this.drives()) {
-      if (options.drive !== undefined && view.id !== options.drive) continue;
-      const streams = this.options.liveStreams ?? STREAMS;
-      // Gaps common to the streams the phone streams (a gap in one stream only is filled for all).
-      const gaps = merge(streams.flatMap((s) => view.recoverable[s] ?? []), 0)
-        .filter((g) => g.to - g.from >= (options.minGapMs ?? 500) * 1000);
-      for (const g of gaps) {
-        // Not the live edge of the current drive: the live stream is filling that.
-        if (this.#connected && view.to !== null && g.from >= view.to - 2e6) continue;
-        const file = `fill-${view.id}-${Math.round(g.from)}.mp4`;
-        const path = join(this.#paths.fills, file);
-        let h;
-        try {
-          h = await device.footage(g.from, g.to, path, {
-            streams, onProgress: (done, total) => this.emit('transfer', { kind: 'download', id: file, done, total }),
-          });
-        } catch (err) {
-          if (err instanceof HttpError && err.status === 404) continue; // overwritten on the device meanwhile
-          throw err;
-        }
-        const rec: FillRecord = { file, drive: view.id, from: h.start ?? g.from, to: h.end ?? g.to, streams, bytes: statSync(path).size, createdAt: Date.now() };
-        this.#lib.fills.push(rec);
-        out.push({ drive: view.id, from: rec.from, to: rec.to, bytes: rec.bytes });
-      }
-    }
-    this.#saveLibrary();
-    await this.#enforceBudget();
-    return out;
-  }
-
-  // ---- drives -----------------------------------------------------------------------
+  // ---- drives and clips (drives.ts, clip-shelf.ts) ----------------------------------
 
   /** Drives with their time ranges, what the phone has, and what the device still has. */
-  drives(): DriveView[] {
-    const streams = STREAMS;
-    return [...this.#lib.drives].sort((a, b) => a.id - b.id).map((d) => {
-      const onPhone: Record<string, Span[]> = {};
-      for (const s of streams) {
-        const fills = this.#lib.fills.filter((f) => f.drive === d.id && f.streams.includes(s)).map((f) => ({ from: f.from, to: f.to }));
-        onPhone[s] = merge([...(d.ring[s] ?? []), ...fills], 1);
-      }
-      const all = Object.values(onPhone).flat();
-      const from = Math.min(...all.map((x) => x.from), d.device?.from ?? Infinity);
-      const to = Math.max(...all.map((x) => x.to), d.device?.to ?? -Infinity);
-      const whole = Number.isFinite(from) && Number.isFinite(to) ? [{ from, to }] : [];
-      const missing: Record<string, Span[]> = {}, recoverable: Record<string, Span[]> = {};
-      for (const s of streams) {
-        missing[s] = subtract(whole, onPhone[s]!);
-        recoverable[s] = d.device ? intersect(missing[s]!, [d.device]) : [];
-      }
-      return {
-        id: d.id, from: Number.isFinite(from) ? from : null, to: Number.isFinite(to) ? to : null,
-        onPhone, missing, onDevice: d.device ? { from: d.device.from, to: d.device.to } : null, recoverable,
-      };
-    }).filter((v) => v.from !== null);
-  }
-
-  // ---- clips ------------------------------------------------------------------------
-
-  /**
-   * A manual clip: from the phone's drives (ring or gap-fill footage), or `fromDevice`
-   * from footage still in the device's memory (e.g. cabin view the phone never streamed).
-   */
-  async clip(range: { from: number | string | Date; to: number | string | Date; fromDevice?: boolean; streams?: string[]; title?: string }): Promise<ClipRecord> {
-    const { toMicros } = await import('ringclip');
-    const from = toMicros(range.from, 'from'), to = toMicros(range.to, 'to');
-    if (to <= from) throw new RangeError("a clip's 'to' must be after its 'from'");
-    const id = newClipId();
-    const file = `${id}.mp4`;
-    const path = join(this.#paths.clips, file);
-    let start = from, end = to;
-    const streams = range.streams ?? STREAMS;
-    let source: ClipRecord['source'];
-    if (range.fromDevice) {
-      const h = await this.#deviceClient().footage(from, to, path, {
-        streams, onProgress: (done, total) => this.emit('transfer', { kind: 'download', id, done, total }),
-      });
-      start = h.start ?? from;
-      end = h.end ?? to;
-      source = 'device';
-    } else {
-      if (this.#migrating) await this.#migrating;
-      const cut = await this.#bestSource(from, to, streams);
-      if (!cut) throw new Error(`the phone has no footage from ${microsToIso(from)} to ${microsToIso(to)}${this.#settings.device ? ': clip it fromDevice while the device still has it' : ''}`);
-      const tmp = `${path}.part`;
-      try {
-        await cut.clip.writeMP4(tmp);
-        renameSync(tmp, path);
-      } finally {
-        start = cut.start;
-        end = cut.end;
-        cut.clip.release();
-        cut.close();
-      }
-      source = 'phone';
-    }
-    const meta: ClipMetadata = { kind: 'manual', time: microsToIso(start), ...(range.title ? { title: range.title } : {}) };
-    const drive = this.drives().find((d) => d.from !== null && d.to !== null && from < d.to && to > d.from)?.id ?? null;
-    const rec: ClipRecord = {
-      id, kind: 'manual', source, deviceEvent: null, from: start, to: end, time: start, drive, file,
-      bytes: statSync(path).size, createdAt: Date.now(), uploaded: false, meta,
-    };
-    this.#lib.clips.push(rec);
-    this.#saveLibrary();
-    this.#queue.add(id, path, meta);
-    this.emit('clip', rec);
-    await this.#enforceBudget();
-    return rec;
-  }
-
-  /** The phone source that covers most of [from, to): the ring or a gap-fill file. */
-  async #bestSource(from: number, to: number, streams: string[]): Promise<{ clip: Clip; start: number; end: number; close: () => void } | null> {
-    const want = [{ from, to }];
-    const cover = (spans: Span[]) => intersect(want, spans).reduce((n, s) => n + s.to - s.from, 0);
-    const candidates: Array<{ covered: number; make: () => Promise<{ clip: Clip; start: number; end: number; close: () => void }> }> = [];
-    const ringStreams = streams.filter((s) => this.#has(s, from, to));
-    candidates.push({
-      covered: cover(this.#lib.drives.flatMap((d) => ringStreams.flatMap((s) => d.ring[s] ?? []))),
-      make: async () => {
-        const clip = this.#ring!.clip({ from, to, streams: ringStreams, allowPartial: true });
-        return { clip, start: clip.start ?? from, end: clip.end ?? to, close: () => {} };
-      },
-    });
-    for (const f of this.#lib.fills) {
-      candidates.push({
-        covered: cover([{ from: f.from, to: f.to }]),
-        make: async () => {
-          const src = await Mp4Source.open(join(this.#paths.fills, f.file));
-          // Mp4Source places the file at its creation time (whole seconds); the fill's exact start re-bases it.
-          const shift = src.start - f.from;
-          try {
-            const names = streams.filter((s) => src.tracks.some((t) => t.name === s));
-            const clip = src.clip({ from: from + shift, to: to + shift, streams: names, allowPartial: true });
-            return { clip, start: (clip.start ?? from + shift) - shift, end: (clip.end ?? to + shift) - shift, close: () => src.close() };
-          } catch (err) {
-            src.close();
-            throw err;
-          }
-        },
-      });
-    }
-    candidates.sort((a, b) => b.covered - a.covered);
-    const best = candidates[0];
-    if (!best || best.covered <= 0) return null;
-    return best.make();
-  }
-
-  #has(stream: string, from: number, to: number): boolean {
-    return this.#lib.drives.some((d) => intersect([{ from, to }], d.ring[stream] ?? []).length > 0);
-  }
-
+  drives(): DriveView[] { return driveViews(this.#app); }
+  /** A manual clip: from the phone (ring or gap-fill footage), or `fromDevice` from device memory. */
+  clip(range: ClipRange): Promise<ClipRecord> { return this.#app.clips.clip(range); }
   /** Clips on the phone and in the cloud (the cloud list when signed in and online). */
-  async clips(): Promise<ClipView[]> {
-    const views = new Map<string, ClipView>();
-    for (const c of this.#lib.clips) {
-      views.set(c.id, {
-        id: c.id, kind: c.kind, source: c.source, from: c.from, to: c.to, time: microsToIso(c.time), local: c.file !== null,
-        path: c.file ? join(this.#paths.clips, c.file) : null, bytes: c.bytes, uploaded: c.uploaded, uploading: this.#queue.has(c.id), cloud: null,
-      });
-    }
-    const cloud = this.#cloud();
-    if (cloud && this.#network !== 'offline') {
-      try {
-        for (const cc of await cloud.list()) {
-          const v = views.get(cc.id);
-          if (v) { v.cloud = cc; continue; }
-          if (this.#lib.pendingDeletes.includes(cc.id)) continue;
-          views.set(cc.id, {
-            id: cc.id, kind: cc.kind, source: 'cloud', from: null, to: null, time: cc.time, local: false, path: null,
-            bytes: cc.size, uploaded: cc.state === 'ready', uploading: false, cloud: cc,
-          });
-        }
-      } catch (err) {
-        this.emit('error', err as Error);
-      }
-    }
-    return [...views.values()].sort((a, b) => (a.time ?? '').localeCompare(b.time ?? ''));
-  }
-
+  clips(): Promise<ClipView[]> { return this.#app.clips.list(); }
   /** Where to play a clip: the phone's file, or the cloud's (signed) video URL. */
-  async playUrl(id: string): Promise<string | null> {
-    const c = this.#lib.clips.find((x) => x.id === id);
-    if (c?.file) return join(this.#paths.clips, c.file);
-    return (await this.#cloud()?.videoUrl(id)) ?? null;
-  }
-
+  playUrl(id: string): Promise<string | null> { return this.#app.clips.playUrl(id); }
   /** Deletes a clip from the phone AND permanently from the cloud. */
-  async delete(id: string): Promise<void> {
-    const c = this.#lib.clips.find((x) => x.id === id);
-    this.#queue.remove(id);
-    if (c?.file) rmSync(join(this.#paths.clips, c.file), { force: true });
-    this.#lib.clips = this.#lib.clips.filter((x) => x.id !== id);
-    if (!this.#lib.pendingDeletes.includes(id)) this.#lib.pendingDeletes.push(id);
-    this.#saveLibrary();
-    await this.#flushDeletes();
-  }
+  delete(id: string): Promise<void> { return this.#app.clips.delete(id); }
 
-  /** Cloud deletes are retried until the cloud confirms (offline, not signed in). */
-  async #flushDeletes(): Promise<void> {
-    const cloud = this.#cloud();
-    if (!cloud || this.#network === 'offline') return;
-    for (const id of [...this.#lib.pendingDeletes]) {
-      try {
-        await cloud.remove(id);
-        this.#lib.pendingDeletes = this.#lib.pendingDeletes.filter((x) => x !== id);
-        this.#saveLibrary();
-      } catch (err) {
-        this.emit('error', new Error(`cloud delete of ${id} will be retried: ${(err as Error).message}`));
-      }
-    }
-  }
-
-  // ---- cloud and network ------------------------------------------------------------
-
-  #cloudClient: CloudClient | null = null;
-  #cloud(): CloudClient | null {
-    const s = this.#settings.cloud;
-    if (!s) return null;
-    if (!this.#cloudClient || this.#cloudClient.url !== s.url || this.#cloudClient.token !== s.token) this.#cloudClient = new CloudClient(s.url, s.token);
-    return this.#cloudClient;
-  }
+  // ---- cloud and network (cloud-link.ts) --------------------------------------------
 
   /** Signs in to the cloud with a token (checked with GET /v1/me). */
-  async signIn(url: string, token: string): Promise<{ id: string; name: string }> {
-    const me = await new CloudClient(url, token).me();
-    this.#settings.cloud = { url: url.replace(/\/+$/, ''), token };
-    this.#saveSettings();
-    this.#queue.poke(true);
-    await this.#flushDeletes();
-    return me;
-  }
-
-  get network(): Network { return this.#network; }
-  get allowCellular(): boolean { return this.#settings.allowCellular; }
-  get canUpload(): boolean { return this.#network === 'wifi' || (this.#network === 'cellular' && this.#settings.allowCellular); }
-
+  signIn(url: string, token: string): Promise<{ id: string; name: string }> { return this.#app.cloud.signIn(url, token); }
+  get network(): Network { return this.#app.cloud.network; }
+  get allowCellular(): boolean { return this.#app.cloud.allowCellular; }
+  get canUpload(): boolean { return this.#app.cloud.canUpload; }
   /** The phone's internet link (simulated): uploads run on Wi-Fi, or cellular if allowed. */
-  setNetwork(network: Network): void {
-    if (!['wifi', 'cellular', 'offline'].includes(network)) throw new RangeError(`network is wifi, cellular or offline, got ${network}`);
-    this.#network = network;
-    this.#queue.poke(true);
-    if (network !== 'offline') void this.#flushDeletes();
-  }
-
-  setAllowCellular(allow: boolean): void {
-    this.#settings.allowCellular = allow;
-    this.#saveSettings();
-    this.#queue.poke(true);
-  }
-
+  setNetwork(network: Network): void { this.#app.cloud.setNetwork(network); }
+  setAllowCellular(allow: boolean): void { this.#app.cloud.setAllowCellular(allow); }
   /** Upload queue state. */
-  get uploads(): UploadQueue { return this.#queue; }
-
+  get uploads(): UploadQueue { return this.#app.cloud.queue; }
   /** Resolves when the clip (or every queued clip) has reached the cloud. */
-  uploaded(id?: string, timeoutMs?: number): Promise<void> { return this.#queue.drained(id, timeoutMs); }
+  uploaded(id?: string, timeoutMs?: number): Promise<void> { return this.#app.cloud.queue.drained(id, timeoutMs); }
 
   // ---- lifecycle --------------------------------------------------------------------
-
-  get closed(): boolean { return this.#closed; }
 
   /** Closes the app: the live stream and uploads stop (uploads resume at the next open). */
   async close(): Promise<void> {
     if (this.#closed) return;
-    await this.disconnect();
-    await this.#queue.stop();
-    if (this.#migrating) await this.#migrating.catch(() => {});
-    if (this.#saveTimer) clearTimeout(this.#saveTimer);
-    this.#saveTimer = null;
-    this.#saveLibrary();
-    await this.#ring?.close();
-    this.#ring = null;
+    const { device, cloud, state, ring } = this.#app;
+    await device.close();
+    await cloud.stop();
     this.#closed = true;
+    state.close();
+    await ring.close();
   }
 
   /** Uninstalls the app: every local video and all app state are deleted. Cloud clips stay. */
@@ -880,26 +135,6 @@ export class PhoneApp extends EventEmitter<PhoneAppEvents> {
     rmSync(this.dataDir, { recursive: true, force: true });
   }
 
-  /** @internal for tests and the CLI */
-  get ring(): SegmentStore | null { return this.#ring; }
-}
-
-function liveOrigin(h: Headers): number | null {
-  for (const name of ['x-live-origin', 'x-timeline-origin', 'x-stream-origin']) {
-    const v = h.get(name);
-    if (!v) continue;
-    if (/^\d+$/.test(v)) return Number(v);
-    const us = isoToMicros(v);
-    if (us !== null) return us;
-  }
-  return null;
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() { clearTimeout(t); signal?.removeEventListener('abort', done); resolve(); }
-    signal?.addEventListener('abort', done, { once: true });
-  });
+  /** @internal the ring's store, for tests and the CLI */
+  get ring(): SegmentStore | null { return this.#app.ring.store; }
 }

@@ -1,14 +1,14 @@
 export { PhoneApp } from './app.js';
-export type { PhoneAppOptions, PhoneAppEvents, ClipRecord, ClipView, DriveView, Network } from './app.js';
+export type { PhoneAppOptions, PhoneAppEvents, ClipRecord, ClipView, DriveView, Network, BudgetView } from './app.js';
+export type { FilledSpan } from './device-link.js';
+export type { ClipRange } from './clip-shelf.js';
 export { DeviceClient, isoToMicros, microsToIso } from './device-client.js';
 export type { DeviceStatus, DeviceDrive, DeviceEventJson, ClipHeaders } from './device-client.js';
 export { CloudClient, newClipId } from './cloud-client.js';
 export type { CloudClip, ClipMetadata } from './cloud-client.js';
 export { UploadQueue } from './upload-queue.js';
 export type { QueueEntry, UploadQueueOptions } from './upload-queue.js';
-export { FragmentedMp4Reader, readMp4, toAnnexB } from './mp4.js';
-export type { Mp4Sample, Mp4Track, Movie } from './mp4.js';
 export { parseBudget, budgetBytes, ringCapacity, DEFAULT_SHARE, DEFAULT_CLIP_RESERVE } from './budget.js';
-export { merge, subtract, intersect } from './timeline.js';
+export { merge, subtract, intersect, hull } from './timeline.js';
 export type { Span } from './timeline.js';
 export { HttpError, NetworkError } from './http.js';

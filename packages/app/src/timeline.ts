@@ -39,3 +39,9 @@ export function intersect(a: Span[], b: Span[]): Span[] {
 }
 
 export const total = (spans: Span[]) => spans.reduce((n, s) => n + (s.to - s.from), 0);
+
+/** The smallest span holding all of them (null for none). */
+export function hull(spans: Span[]): Span | null {
+  if (spans.length === 0) return null;
+  return { from: Math.min(...spans.map((x) => x.from)), to: Math.max(...spans.map((x) => x.to)) };
+}

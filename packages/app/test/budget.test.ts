@@ -59,3 +59,33 @@ describe('budget change in the default setup (road streamed, cabin empty)', () =
     }
   });
 });
+
+describe('the ring follows the budget', () => {
+  it('shrinks for clips and grows back when they are deleted; a restart keeps it so', async () => {
+    const tmp = scratch();
+    let app = await openApp(tmp.dir, { phoneStorage: '64MiB' });
+    try {
+      const full = app.ring!.info().capacity;
+      recordInterleaved(app.ring!, [{ stream: 'road', file: FIXTURES.cabin, fps: 30 }], 20);
+      // Clips the user keeps (not uploaded: never evicted) fill the reserve and more.
+      const ids: string[] = [];
+      while (app.ring!.info().capacity === full && ids.length < 40) ids.push((await app.clip({ from: T0, to: T0 + 20e6 })).id);
+      const shrunk = app.ring!.info().capacity;
+      expect(shrunk).toBeLessThan(full);
+      expect(app.budget().used).toBeLessThanOrEqual(app.budget().bytes);
+      await app.close();
+      app = await openApp(tmp.dir, { phoneStorage: '64MiB' });
+      expect(app.ring!.info().capacity).toBe(shrunk);
+      const last = app.ring!.info().streams[0]!.last;
+      for (const id of ids) await app.delete(id);
+      expect(app.ring!.info().capacity).toBe(full);
+      expect(app.ring!.info().streams[0]!.last).toBe(last); // the footage came along
+      await app.close();
+      app = await openApp(tmp.dir, { phoneStorage: '64MiB' });
+      expect(app.ring!.info().capacity).toBe(full);
+    } finally {
+      await app.close();
+      tmp.cleanup();
+    }
+  });
+});

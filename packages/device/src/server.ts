@@ -4,7 +4,7 @@
  */
 import { Readable } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { ClipRangeError, InvalidArgumentError, microsToIso, toMicros, type Clip, type VirtualMP4 } from 'ringclip';
+import { ClipRangeError, InvalidArgumentError, microsToIso, toMicros, type Clip, type LiveMP4Stream, type VirtualMP4 } from 'ringclip';
 import type { Dashcam } from './dashcam.js';
 import type { DeviceEvent } from './events.js';
 
@@ -72,7 +72,7 @@ export class WifiApi {
   readonly app: FastifyInstance;
   #port: number;
   #host: string;
-  #live = new Set<Readable>();
+  #live = new Set<LiveMP4Stream>();
 
   constructor(readonly device: Dashcam, options: ServerOptions = {}) {
     this.#port = options.port ?? 0;
@@ -94,7 +94,10 @@ export class WifiApi {
   }
 
   async close(abrupt: boolean): Promise<void> {
-    for (const r of this.#live) r.destroy();
+    // A clean stop sends each viewer the GOP in progress (the end of the drive), then ends
+    // the stream; a power cut just drops the connections.
+    if (abrupt) for (const r of this.#live) r.destroy();
+    else await Promise.all([...this.#live].map((r) => r.finish()));
     this.#live.clear();
     if (abrupt) this.app.server.closeAllConnections();
     await this.app.close();
@@ -220,8 +223,8 @@ export class WifiApi {
       const list = (q.streams ?? q.stream ?? 'road').split(',').map((s) => s.trim()).filter(Boolean);
       for (const s of list) if (!device.store.streams.includes(s)) throw new ApiError(400, 'bad_request', `unknown stream '${s}': this device records ${device.store.streams.join(', ')}`);
       // From the latest key frame, so the phone sees pictures at once; the response starts
-      // when the stream's timeline is known, and X-Live-Origin gives it to the microsecond
-      // (the init segment's creation time holds whole seconds only).
+      // when the stream's timeline is known. Its prft boxes carry the capture time of every
+      // fragment to the microsecond (docs/TIME.md).
       const live = device.store.liveMP4({ streams: list, from: 'keyframe' });
       this.#live.add(live);
       live.once('close', () => this.#live.delete(live));
@@ -231,7 +234,7 @@ export class WifiApi {
         live.once('close', () => resolve(null));
       });
       if (origin === null) throw new ApiError(503, 'not_recording', 'the live stream ended before it started: the device stopped recording');
-      return reply.code(200).headers({ 'content-type': 'video/mp4', 'cache-control': 'no-store', 'x-live-origin': String(origin) }).send(live);
+      return reply.code(200).headers({ 'content-type': 'video/mp4', 'cache-control': 'no-store' }).send(live);
     });
   }
 
