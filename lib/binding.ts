@@ -12,7 +12,6 @@ import type { CopyResult, PrepareStats, RecoveryReport, StoreInfo } from './type
 export interface NativeBinding {
   NativeStore: NativeStoreClass;
   NativeMp4Source: { open(path: string): NativeMp4Source };
-  LiveMuxer: new (tracks: Array<{ name: string; width: number; height: number; sps: Uint8Array[]; pps: Uint8Array[] }>, creationUs?: number) => NativeLiveMuxer;
   setErrorClasses(classes: Record<string, unknown>): void;
   detach(buffer: ArrayBuffer): void;
   formatVersion: number;
@@ -55,6 +54,7 @@ export interface NativeStore {
   createIngest(stream: number, fps: number, start: number): NativeIngest;
   createSampleWriter(stream: number): NativeSampleWriter;
   createFragmentedIngest(tracks: Array<[string, number]>, origin: number | null, skipStored: boolean): NativeFragmentedIngest;
+  createLiveFragmenter(streams: number[], cursors: number[], skipOverwritten: boolean): NativeLiveFragmenter;
   clip(request: { from: number; to: number; streams: number[]; exact: boolean; allowPartial: boolean }): NativeClip;
   headerWrites(): number;
   prepareStats(): PrepareStats;
@@ -67,9 +67,9 @@ export interface NativeMp4Source {
   close(): void;
 }
 
-export interface NativeLiveMuxer {
-  init(): Buffer;
-  fragment(track: number, sequence: number, dts: Float64Array, pts: Float64Array, durations: Float64Array, sync: Uint8Array, payloads: Uint8Array[], firstDtsUs: number): Buffer;
+export interface NativeLiveFragmenter {
+  /** flush: 0 whole GOPs only, 1 also the GOPs in progress (continued later), 2 final */
+  poll(maxFrames: number, flush: number): { bytes: Buffer | null; more: boolean; origin: number | null; skipped: number; held: number };
 }
 
 export interface NativeIngest {

@@ -8,7 +8,7 @@
  * payload is copied and checked against the writer's loop recording.
  */
 import { Readable } from 'node:stream';
-import { binding, type NativeStore } from './binding.js';
+import type { NativeStore } from './binding.js';
 import { InvalidArgumentError, OverrunError } from './errors.js';
 import type { OverwriteEvent, RandomAccessKind } from './types.js';
 import { toMicros, type TimeInput } from './units.js';
@@ -136,8 +136,6 @@ export async function* follow(store: Followable, options: FollowOptions = {}): A
   }
 }
 
-const TICKS_PER_US = 90000 / 1e6;
-
 /** The live stream: a Readable that can also be ended cleanly, its last GOPs included. */
 export interface LiveMP4Stream extends Readable {
   /**
@@ -148,10 +146,6 @@ export interface LiveMP4Stream extends Readable {
   finish(): Promise<void>;
 }
 
-/**
- * Fragmented MP4 following the writer: init segment, then a fragment per GOP per track.
- * Emits 'origin' (µs since the epoch of media time 0) just before the init segment.
- */
 export interface LiveMP4Options extends Omit<FollowOptions, 'signal'> {
   /**
    * When the writer stores nothing for this long (ms; default 500), the GOPs in progress are
@@ -162,23 +156,33 @@ export interface LiveMP4Options extends Omit<FollowOptions, 'signal'> {
   idleFlushMs?: number;
 }
 
+const FLUSH_NONE = 0, FLUSH_PENDING = 1, FLUSH_FINAL = 2;
+
+/**
+ * Fragmented MP4 following the writer: init segment, then a fragment per GOP per track, each
+ * with a prft carrying its capture time (the core builds them: store/live_fragmenter.h).
+ * Emits 'origin' (µs since the epoch of media time 0) just before the init segment.
+ */
 export function liveMP4(store: Followable, options: LiveMP4Options = {}): LiveMP4Stream {
   const names = options.streams ?? [...store.streams];
+  if (!Array.isArray(names) || names.length === 0) throw new InvalidArgumentError('liveMP4(): streams must list at least one stream');
   const idleFlushMs = options.idleFlushMs ?? 500;
   if (!(Number.isFinite(idleFlushMs) && idleFlushMs >= 0)) throw new InvalidArgumentError(`idleFlushMs must be a number of ms ≥ 0, got ${String(options.idleFlushMs)}`);
-  const controller = new AbortController();
+  const ids = names.map((n) => store.streamId(n));
   const native = store.nativeForLive();
-  let muxer: InstanceType<typeof binding.LiveMuxer> | null = null;
-  let sequence = 1;
-  let base = 0;
-  const gops: LiveFrame[][] = names.map(() => []);
-  const pending: LiveFrame[][][] = names.map(() => []); // complete GOPs held until the init segment is out
-  const configs = names.map(() => 0);
-  const midGop = names.map(() => false); // part of the current GOP was sent: the rest follows in later fragments
+  const from = options.from ?? 'now';
+  const cursors = ids.map((id) => {
+    if (from === 'now') return native.lastDts(id) ?? -Number.MAX_SAFE_INTEGER;
+    if (from === 'keyframe') return latestKeyframeCursor(native, id);
+    return toMicros(from, 'from') - 1;
+  });
+  // A live viewer wants now, not a growing backlog: by default frames the ring overwrote
+  // before they were sent are skipped to the next key frame.
+  const fragmenter = native.createLiveFragmenter(ids, cursors, options.skipOverwritten ?? true);
+  const controller = new AbortController();
 
   // Backpressure: when the consumer is slower than the camera, the follower waits rather
-  // than buffering without bound; if the ring wraps past it meanwhile, it skips ahead to
-  // the next key frame (a live viewer wants now, not a growing backlog).
+  // than buffering without bound; if the ring wraps past it meanwhile, it skips ahead.
   let wantMore: (() => void) | null = null;
   let finishing = false;
   let ended: () => void = () => {};
@@ -208,78 +212,47 @@ export function liveMP4(store: Followable, options: LiveMP4Options = {}): LiveMP
     if (!readable.push(chunk) && !readable.destroyed) await new Promise<void>((resolve) => { wantMore = resolve; });
   };
 
-  const fragment = (k: number, gop: LiveFrame[], nextDts: number | null) => {
-    const n = gop.length;
-    const dts = new Float64Array(n), pts = new Float64Array(n), durations = new Float64Array(n);
-    const sync = new Uint8Array(n);
-    gop.forEach((f, i) => {
-      dts[i] = Math.round((f.dts - base) * TICKS_PER_US);
-      pts[i] = Math.round((f.pts - base) * TICKS_PER_US);
-      sync[i] = f.randomAccess ? 1 : 0;
-    });
-    // The last GOP of a finished stream has no next frame: its last frame lasts as long as the one before.
-    const end = nextDts !== null ? Math.round((nextDts - base) * TICKS_PER_US) : n > 1 ? 2 * dts[n - 1]! - dts[n - 2]! : dts[n - 1]! + 3000;
-    for (let i = 0; i < n; i++) durations[i] = (i + 1 < n ? dts[i + 1]! : end) - dts[i]!;
-    return push(muxer!.fragment(k, sequence++, dts, pts, durations, sync, gop.map((f) => f.payload), gop[0]!.dts));
-  };
-
-  // The writer went quiet: what is held goes out now (see idleFlushMs).
-  let idle: NodeJS.Timeout | null = null;
-  const flushIdle = () => {
-    idle = null;
-    if (!muxer || finishing || readable.destroyed) return;
-    for (let k = 0; k < names.length; k++) {
-      const gop = gops[k]!;
-      if (gop.length === 0) continue;
-      gops[k] = [];
-      midGop[k] = true;
-      fragment(k, gop, null).catch((err: unknown) => readable.destroy(err as Error));
+  // The next write, or (with frames held) the writer staying quiet for idleFlushMs.
+  const next = async (held: boolean): Promise<'write' | 'idle' | 'end'> => {
+    if (!held || idleFlushMs === 0) return (await store.waitForWrite(controller.signal)) ? 'write' : 'end';
+    const wait = new AbortController();
+    const stop = () => wait.abort();
+    controller.signal.addEventListener('abort', stop, { once: true });
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      return await Promise.race([
+        store.waitForWrite(wait.signal).then((ok): 'write' | 'end' => (ok ? 'write' : 'end')),
+        new Promise<'idle'>((resolve) => { timer = setTimeout(() => resolve('idle'), idleFlushMs); }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+      wait.abort(); // the waiter that lost the race goes
+      controller.signal.removeEventListener('abort', stop);
     }
   };
 
   (async () => {
-    for await (const f of follow(store, { skipOverwritten: true, ...options, streams: names, signal: controller.signal })) {
-      if (idle) clearTimeout(idle);
-      if (idleFlushMs > 0) { idle = setTimeout(flushIdle, idleFlushMs); idle.unref(); }
-      const k = names.indexOf(f.stream);
-      const gop = gops[k]!;
-      if (f.randomAccess) midGop[k] = false;
-      if (gop.length === 0 && !f.randomAccess && !midGop[k]) continue; // a track starts at a key frame
-      if (f.randomAccess && gop.length > 0) {
-        if (muxer) await fragment(k, gop, f.dts);
-        else pending[k]!.push(gop);
-        gops[k] = [];
-      }
-      if (f.randomAccess && configs[k] === 0) configs[k] = f.config;
-      gops[k]!.push(f);
-      if (!muxer && configs.every((c) => c !== 0)) {
-        const firstDts = names.map((_, i) => (pending[i]![0] ?? gops[i]!)[0]!.dts);
-        base = Math.min(...firstDts);
-        muxer = new binding.LiveMuxer(names.map((name, i) => {
-          const c = native.streamConfig(store.streamId(name), configs[i]!);
-          if (!c) throw new OverrunError(`the parameter sets of '${name}' were overwritten before the live stream started`);
-          return { name, width: c.width, height: c.height, sps: c.sps, pps: c.pps };
-        }), base);
-        // The timeline's origin (µs since the epoch) to the microsecond: the init segment's
-        // creation time holds whole seconds only.
-        readable.emit('origin', base);
-        await push(muxer.init());
-        for (let i = 0; i < names.length; i++) {
-          const held = pending[i]!;
-          pending[i] = [];
-          for (let j = 0; j < held.length; j++) await fragment(i, held[j]!, (held[j + 1] ?? gops[i]!)[0]!.dts);
-        }
-      }
-    }
-    if (idle) clearTimeout(idle);
-    if (finishing && muxer) {
-      for (let k = 0; k < names.length; k++) {
-        if (gops[k]!.length > 0) await fragment(k, gops[k]!, null);
-        gops[k] = [];
-      }
+    // The caller attaches its 'origin' and 'data' listeners after this returns.
+    await Promise.resolve();
+    let flush = FLUSH_NONE;
+    for (;;) {
+      const final = finishing;
+      const step = fragmenter.poll(BATCH, final ? FLUSH_FINAL : flush);
+      flush = FLUSH_NONE;
+      if (step.origin !== null) readable.emit('origin', step.origin);
+      if (step.bytes) await push(step.bytes);
+      if (final || readable.destroyed) break;
+      if (step.more) continue;
+      const woke = await next(step.held > 0);
+      if (woke === 'idle') flush = FLUSH_PENDING;
+      // Aborted: finish() polls once more (final); destroy() or a closed store ends here.
+      if (woke === 'end' && !finishing) break;
     }
     if (!readable.destroyed) readable.push(null);
     ended();
-  })().catch((err: unknown) => readable.destroy(err as Error));
+  })().catch((err: unknown) => {
+    readable.destroy(err as Error);
+    ended();
+  });
   return readable;
 }

@@ -242,23 +242,3 @@ describe('Mp4Source: times on the file timeline', () => {
   });
 });
 
-describe('the live muxer (internal: lib/ hands it times it read from the store)', () => {
-  it('refuses a creation time or sample ticks it cannot hold', () => {
-    for (const [v, shown] of [[1e300, '1e+300'], [NaN, 'NaN'], [2 ** 53, '9007199254740992'], [1.5, '1.5']] as Array<[number, string]>) {
-      expectRefused(() => new binding.LiveMuxer([], v), 'creation time', `got ${shown}`, SAFE_RANGE);
-    }
-    expectRefused(() => new binding.LiveMuxer([], -1), "a live stream's creation time", '-1 µs', STORE_RANGE);
-    const au = units[0]!;
-    const muxer = new binding.LiveMuxer([{ name: 'road', width: 1920, height: 1080, sps: [au], pps: [au] }], T0);
-    const one = (v: number) => new Float64Array([v]);
-    for (const [v, shown] of [[1e300, '1e+300'], [-Infinity, '-Infinity'], [1.5, '1.5']] as Array<[number, string]>) {
-      expectRefused(() => muxer.fragment(0, 1, one(v), one(0), one(3000), new Uint8Array([1]), [au]), "dts (ticks)", `got ${shown}`, SAFE_RANGE);
-      expectRefused(() => muxer.fragment(0, 1, one(0), one(v), one(3000), new Uint8Array([1]), [au]), "pts (ticks)", `got ${shown}`, SAFE_RANGE);
-    }
-    for (const [v, shown] of [[-1, '-1'], [2 ** 32, '4294967296'], [NaN, 'NaN']] as Array<[number, string]>) {
-      expectRefused(() => muxer.fragment(0, 1, one(0), one(0), one(v), new Uint8Array([1]), [au]), 'duration (ticks)', `got ${shown}`, 'a whole number from 0 to 4294967295');
-    }
-    expectRefused(() => muxer.fragment(0, 1, new Float64Array(0), one(0), one(0), new Uint8Array([1]), [au]), 'fragment()', 'an entry per payload', 'dts, pts, durations and sync');
-    expect(muxer.fragment(0, 1, one(0), one(0), one(3000), new Uint8Array([1]), [au]).subarray(4, 8).toString()).toBe('moof');
-  });
-});

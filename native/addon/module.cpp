@@ -27,10 +27,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   AddonData& data = addon_data(env);
   exports.Set("NativeStore", StoreObject::Define(env));
   exports.Set("NativeMp4Source", DefineMp4Source(env));
-  exports.Set("LiveMuxer", DefineLiveMuxer(env));
   data.ingest = Napi::Persistent(IngestObject::Define(env));
   data.sample_writer = Napi::Persistent(SampleWriterObject::Define(env));
   data.fragmented_ingest = Napi::Persistent(FragmentedIngestObject::Define(env));
+  data.live_fragmenter = Napi::Persistent(LiveFragmenterObject::Define(env));
   data.virtual_file = Napi::Persistent(VirtualFileObject::Define(env));
   data.clip = Napi::Persistent(ClipObject::Define(env));
   exports.Set("setErrorClasses", Napi::Function::New(env, SetErrorClasses));

@@ -14,6 +14,7 @@
 #include "store/stream_ingest.h"
 #include "store/sample_writer.h"
 #include "store/fragmented_ingest.h"
+#include "store/live_fragmenter.h"
 
 namespace ringclip::addon {
 
@@ -49,6 +50,7 @@ class StoreObject : public Napi::ObjectWrap<StoreObject> {
   Napi::Value CreateIngest(const Napi::CallbackInfo& info);
   Napi::Value CreateSampleWriter(const Napi::CallbackInfo& info);
   Napi::Value CreateFragmentedIngest(const Napi::CallbackInfo& info);
+  Napi::Value CreateLiveFragmenter(const Napi::CallbackInfo& info);
   Napi::Value Clip(const Napi::CallbackInfo& info);
   Napi::Value Header(const Napi::CallbackInfo& info);
   Napi::Value HeaderWrites(const Napi::CallbackInfo& info);
@@ -155,6 +157,16 @@ class ClipObject : public Napi::ObjectWrap<ClipObject> {
 
 
 Napi::Function DefineMp4Source(Napi::Env env);
-Napi::Function DefineLiveMuxer(Napi::Env env);
+class LiveFragmenterObject : public Napi::ObjectWrap<LiveFragmenterObject> {
+ public:
+  static Napi::Function Define(Napi::Env env);
+  LiveFragmenterObject(const Napi::CallbackInfo& info);
+  void Init(std::shared_ptr<store::SegmentStore> s, std::shared_ptr<const store::GenerationSnapshot> snapshot,
+            store::LiveFragmenter::Options options);
+
+ private:
+  Napi::Value Poll(const Napi::CallbackInfo& info);
+  std::unique_ptr<store::LiveFragmenter> fragmenter_;
+};
 
 }  // namespace ringclip::addon

@@ -94,6 +94,7 @@ Napi::Function StoreObject::Define(Napi::Env env) {
                          InstanceMethod<&StoreObject::CreateIngest>("createIngest"),
                          InstanceMethod<&StoreObject::CreateSampleWriter>("createSampleWriter"),
                          InstanceMethod<&StoreObject::CreateFragmentedIngest>("createFragmentedIngest"),
+                         InstanceMethod<&StoreObject::CreateLiveFragmenter>("createLiveFragmenter"),
                          InstanceMethod<&StoreObject::Clip>("clip"),
                          InstanceMethod<&StoreObject::Header>("header"),
                          InstanceMethod<&StoreObject::HeaderWrites>("headerWrites"),
@@ -552,6 +553,22 @@ Napi::Value StoreObject::CreateFragmentedIngest(const Napi::CallbackInfo& info) 
     options.skip_stored = info[2].ToBoolean().Value();
     Napi::Object obj = addon_data(env).fragmented_ingest.New({});
     FragmentedIngestObject::Unwrap(obj)->Init(store_, std::move(options));
+    return obj;
+  });
+}
+
+// createLiveFragmenter(streams: number[], cursors: number[], skipOverwritten)
+Napi::Value StoreObject::CreateLiveFragmenter(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    if (store_->closed()) throw Error(ErrorCode::Closed, "the store is closed");
+    store::LiveFragmenter::Options options;
+    Napi::Array streams = info[0].As<Napi::Array>(), cursors = info[1].As<Napi::Array>();
+    for (uint32_t i = 0; i < streams.Length(); ++i) options.streams.push_back(streams.Get(i).As<Napi::Number>().Uint32Value());
+    for (uint32_t i = 0; i < cursors.Length(); ++i) options.cursors.push_back(to_safe_int64(cursors.Get(i), "cursor"));
+    options.skip_overwritten = info[2].ToBoolean().Value();
+    Napi::Object obj = addon_data(env).live_fragmenter.New({});
+    LiveFragmenterObject::Unwrap(obj)->Init(store_, generations_, std::move(options));
     return obj;
   });
 }

@@ -850,6 +850,7 @@ void SegmentStore::reclaim_locked(uint32_t index) {
     }
     events_.push_back({s, lo, hi, frames.size()});
     streams_[s].overwritten_frames += frames.size();
+    streams_[s].reclaimed_until_dts_us = std::max(streams_[s].reclaimed_until_dts_us, frames.back().dts_us);
   }
   seg = Segment();
 }

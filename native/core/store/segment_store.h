@@ -124,6 +124,9 @@ struct StreamState {
   int64_t last_dts_us = INT64_MIN;
   uint32_t config_id = 0;  // current configuration (0: none yet)
   uint64_t overwritten_frames = 0;
+  // The latest decode time among this stream's reclaimed frames: a live follower whose
+  // cursor is before it lost frames to the wrap (store/live_fragmenter.h).
+  int64_t reclaimed_until_dts_us = INT64_MIN;
   uint64_t dropped_frames = 0;      // not stored: before the first random access point, or no room
   uint64_t rejected_units = 0;      // not stored: did not parse
   bool have_parameter_sets = false; // write(): an SPS/PPS has been seen since the drive began

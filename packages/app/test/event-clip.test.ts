@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Mp4Source } from 'ringclip';
+import { CloudClient } from '../src/index.js';
 import { CODE, decodeErrors, drive, openApp, scratch, startCloud, startDevice, until } from './helpers.js';
 
 describe('event clips (real device + real cloud)', () => {
@@ -39,6 +41,21 @@ describe('event clips (real device + real cloud)', () => {
         expect(c.cloud?.sha256).toBe(createHash('sha256').update(readFileSync(c.path!)).digest('hex'));
         expect(c.cloud?.tracks.map((t) => t.role).sort()).toEqual(['cabin', 'road']);
         expect(decodeErrors(c.path!)).toBe('');
+      }
+      // Time crosses device → phone → cloud to the µs: the cloud's copy of each clip starts at
+      // the capture time the device recorded for that frame (the files' prft carries it).
+      const cloudClient = new CloudClient(cloud.url, cloud.token);
+      for (const c of clips) {
+        const url = await cloudClient.videoUrl(c.id);
+        const res = await fetch(url!);
+        expect(res.status).toBe(200);
+        const file = join(tmp.dir, `cloud-${c.id}.mp4`);
+        writeFileSync(file, Buffer.from(await res.arrayBuffer()));
+        const src = await Mp4Source.open(file);
+        const road = [...dev.device.store.frames({ stream: 'road', from: c.from!, to: c.from! + 1 })];
+        expect(road.map((f) => f.pts)).toEqual([c.from]); // the device's own record of the first frame
+        expect(src.start).toBe(c.from);
+        src.close();
       }
       // the drive streamed live into the phone's ring: both cameras, one drive
       const drives = app.drives();
