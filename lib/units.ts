@@ -27,7 +27,7 @@ export function parseSize(value: number | string, what = 'size'): number {
       `${what} '${value}' is not a size: use a number of bytes or a number with a unit (B, KiB, MiB, GiB, TiB, KB, MB, GB, TB)`,
     );
   }
-  const bytes = Math.floor(Number(m[1]) * SIZE_UNITS[unit]);
+  const bytes = Math.floor(Number(m[1]) * SIZE_UNITS[unit]!);
   if (!Number.isSafeInteger(bytes)) throw new InvalidArgumentError(`${what} '${value}' is ${bytes} bytes, more than the ${Number.MAX_SAFE_INTEGER} ringclip handles`);
   return bytes;
 }
@@ -42,7 +42,7 @@ export function parseDuration(value: number | string, what = 'duration'): number
   }
   const m = typeof value === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*(us|ms|s|m|min|h)?\s*$/i.exec(value) : null;
   if (!m) throw new InvalidArgumentError(`${what} '${String(value)}' is not a duration: use milliseconds or e.g. '250ms', '10s', '1.5m', '2h'`);
-  return Number(m[1]) * DURATION_UNITS[(m[2] ?? 'ms').toLowerCase()];
+  return Number(m[1]) * DURATION_UNITS[(m[2] ?? 'ms').toLowerCase()]!;
 }
 
 /** A point in time the API accepts: a Date, an ISO-8601 string, or µs since the epoch. */

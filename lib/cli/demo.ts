@@ -37,7 +37,7 @@ export async function demo(flags: Flags): Promise<number> {
   }
   await store.flush();
   const info = store.info();
-  const last = info.streams[0].last!;
+  const last = info.streams[0]!.last!;
   const clip = store.clip({ from: last - 20e6, to: last - 10e6 });
   const out = join(dir, 'event.mp4');
   const { bytes } = await clip.writeMP4(out);

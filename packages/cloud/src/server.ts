@@ -69,7 +69,7 @@ export async function createServer(config: Config): Promise<Server> {
     if (err instanceof HttpError) {
       reply.code(err.status).headers(err.headers);
       if (req.method === 'HEAD') return reply.send();
-      if (/^\/s\/[^/]+$/.test(req.url.split('?')[0]) && req.method === 'GET') {
+      if (/^\/s\/[^/]+$/.test(req.url.split('?')[0]!) && req.method === 'GET') {
         return reply.header('content-type', 'text/html; charset=utf-8').send(
           `<!doctype html><meta charset="utf-8"><title>ringclip</title><body style="font:16px system-ui;margin:3em"><h1>${err.status === 410 ? 'This link no longer works' : 'Not found'}</h1><p>${escapeHtml(err.message)}.</p>`);
       }

@@ -128,17 +128,17 @@ export class ReplayCamera extends BaseCamera {
     this.next = 0;
   }
   requestKeyframe(): void {
-    while (!this.units[this.next].idr) this.next = (this.next + 1) % this.units.length;
+    while (!this.units[this.next]!.idr) this.next = (this.next + 1) % this.units.length;
   }
   protected take(): { data: Buffer; idr: boolean } {
-    const u = this.units[this.next];
+    const u = this.units[this.next]!;
     this.next = (this.next + 1) % this.units.length;
     return u;
   }
 }
 
 export function createCamera(options: CameraOptions): Camera {
-  const defaults = CAMERA_DEFAULTS[options.name] ?? CAMERA_DEFAULTS.road;
+  const defaults = CAMERA_DEFAULTS[options.name] ?? CAMERA_DEFAULTS.road!;
   const fps = options.fps ?? defaults.fps;
   if (!(typeof fps === 'number' && fps > 0 && fps <= 120)) throw new RangeError(`camera '${options.name}': fps must be from 0 to 120, got ${fps}`);
   if (options.replay) return new ReplayCamera(options.name, options.replay, fps);

@@ -112,7 +112,7 @@ async function main(argv: string[]): Promise<number> {
   };
   out([
     `summary: ${s.scenario}, ${((s.to - s.from) / 1e6).toFixed(0)} s of driving in ${(s.realMs / 1000).toFixed(1)} s (${summary.speedAchieved}x)`,
-    `  frames: ${Object.entries(s.frames).map(([k, v]) => `${k} ${v} (${formatBytes(s.bytes[k])})`).join(', ')}`,
+    `  frames: ${Object.entries(s.frames).map(([k, v]) => `${k} ${v} (${formatBytes(s.bytes[k]!)})`).join(', ')}`,
     `  events: ${s.events.length ? s.events.map((e) => `${e.id} ${e.kind}`).join(', ') : 'none'}`,
     `  memory: ${formatBytes(st.storage.used)} of ${formatBytes(st.storage.capacity)} used, ${formatBytes(st.storage.protected)} protected, ${s.overwrittenFrames} frames overwritten`,
   ].join('\n'), summary);

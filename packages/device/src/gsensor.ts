@@ -39,14 +39,14 @@ export class Random {
 export function readGSensorCsv(path: string): Array<{ dt: number; x: number; y: number; z: number }> {
   const lines = readFileSync(path, 'utf8').split(/\r?\n/).filter((l) => l.trim() && !l.startsWith('#'));
   if (lines.length === 0) throw new Error(`${path}: no samples`);
-  const head = lines[0].split(',').map((s) => s.trim().toLowerCase());
+  const head = lines[0]!.split(',').map((s) => s.trim().toLowerCase());
   const hasHeader = head.includes('x');
   const col = (name: string, def: number) => (hasHeader ? head.indexOf(name) : def);
   const [ct, cx, cy, cz] = [col('t', 0), col('x', 1), col('y', 2), col('z', 3)];
   if ([ct, cx, cy, cz].some((c) => c < 0)) throw new Error(`${path}: the header must name columns t, x, y, z`);
   return lines.slice(hasHeader ? 1 : 0).map((line, i) => {
     const f = line.split(',').map(Number);
-    const s = { dt: Math.round(f[ct] * 1e6), x: f[cx], y: f[cy], z: f[cz] };
+    const s = { dt: Math.round(f[ct]! * 1e6), x: f[cx]!, y: f[cy]!, z: f[cz]! };
     if (![s.dt, s.x, s.y, s.z].every(Number.isFinite)) throw new Error(`${path}: line ${i + (hasHeader ? 2 : 1)} is not four numbers`);
     return s;
   });

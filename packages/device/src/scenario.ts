@@ -142,7 +142,7 @@ export class DriveModel {
         this.#cycle++;
         this.#next = 0;
       }
-      const st = this.#steps[this.#next];
+      const st = this.#steps[this.#next]!;
       if ((Number.isFinite(this.#period) ? this.#cycle * this.#period : 0) + st.t > t) break;
       this.#apply(st, t);
       this.#next++;
@@ -172,8 +172,8 @@ export class DriveModel {
     const sensor = 0.004;
     if (this.#csv) {
       const want = Math.round(t * 1e6);
-      while (this.#csvIndex + 1 < this.#csv.length && this.#csv[this.#csvIndex + 1].dt <= want) this.#csvIndex++;
-      const s = this.#csv[this.#csvIndex];
+      while (this.#csvIndex + 1 < this.#csv.length && this.#csv[this.#csvIndex + 1]!.dt <= want) this.#csvIndex++;
+      const s = this.#csv[this.#csvIndex]!;
       return { x: s.x, y: s.y, z: s.z };
     }
     return {

@@ -26,9 +26,9 @@ export function splitAccessUnits(data: Buffer): AccessUnit[] {
   const units: AccessUnit[] = [];
   let start = -1, sawSlice = false, idr = false;
   for (const { at, header } of nalStarts(data)) {
-    const type = data[header] & 0x1f;
+    const type = data[header]! & 0x1f;
     const isSlice = type === 1 || type === 5;
-    const firstMbZero = isSlice && (data[header + 1] & 0x80) !== 0;
+    const firstMbZero = isSlice && (data[header + 1]! & 0x80) !== 0;
     const begins = type === 9 || ((type === 6 || type === 7 || type === 8) && sawSlice) || (firstMbZero && sawSlice);
     if (start < 0) start = at;
     else if (begins) {

@@ -207,7 +207,7 @@ export class SyntheticH264Encoder {
       b.ensure(list.length * 390 + 16);
       let prev = -1;
       for (let k = 0; k < list.length; k++) {
-        const mb = list[k];
+        const mb = list[k]!;
         b.ue(mb - prev - 1); // mb_skip_run
         b.ue(30); // mb_type: I_PCM in a P slice (5 + 25)
         this.pcm(b, frame, mb);

@@ -18,7 +18,7 @@ export function writeNal(out: Buffer, at: number, refIdc: number, type: number, 
     const end = z < 0 ? n : z;
     if (end > i) {
       // A byte <= 3 right after two zeros needs an emulation prevention byte first.
-      if (zeros >= 2 && rbsp[i] <= 3) { out[at++] = 3; }
+      if (zeros >= 2 && rbsp[i]! <= 3) { out[at++] = 3; }
       rbsp.copy(out, at, i, end);
       at += end - i;
       zeros = 0;
