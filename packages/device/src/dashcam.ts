@@ -381,6 +381,8 @@ export class Dashcam extends EventEmitter<DashcamEvents> {
       storage: {
         capacity: info.capacity, used: info.used, protected: info.protectedBytes, protectCap: info.protectCapBytes,
         protections: info.protections, overwrittenFrames: info.overwrittenFrames, droppedFrames: info.droppedFrames + this.#dropped,
+        // Hours of driving the memory holds at the rate recorded so far (null before footage).
+        hoursThatFit: ((r) => (r.fullSeconds === null ? null : r.fullSeconds / 3600))(this.store.retention()),
       },
       oldestFootage: Number.isFinite(oldest) ? oldest : null,
       newestFootage: Number.isFinite(newest) ? newest : null,
