@@ -10,7 +10,7 @@ import { Clip, type ClipOptions } from './clip.js';
 import { InvalidArgumentError, OverrunError, StoreClosedError } from './errors.js';
 import { follow, liveMP4, type FollowOptions, type LiveFrame, type LiveMP4Options } from './live.js';
 import { Protection } from './protection.js';
-import type { CopyResult, Frame, FrameSpanInfo, OverwriteEvent, PrepareStats, RecoveryReport, StoreInfo, VerifyReport } from './types.js';
+import type { CopyResult, Frame, FrameSpanInfo, OverwriteEvent, RetentionInfo, PrepareStats, RecoveryReport, StoreInfo, VerifyReport } from './types.js';
 import { withCallerStack } from './caller-stack.js';
 import { microsToIso, parseDuration, parseSize, toMicros, type TimeInput } from './units.js';
 import type { NativeSampleWriter } from './binding.js';
@@ -337,6 +337,24 @@ export class SegmentStore extends EventEmitter<SegmentStoreEvents> {
     const out: FrameSpanInfo[] = [];
     for (let i = 0; i < raw.length; i += 3) out.push({ from: raw[i]!, to: raw[i + 1]!, frames: raw[i + 2]! });
     return out;
+  }
+
+  /**
+   * How much footage the store holds and how much it holds when full, at the rate it was
+   * written: the footage is the longest stream's retained spans (gaps excluded), the rate
+   * the bytes stored per second of it (records, headers and index entries included). The
+   * "hours that fit" of a device's memory or a phone's budget.
+   */
+  retention(): RetentionInfo {
+    const info = this.info();
+    let footage = 0;
+    for (const s of info.streams) {
+      if (s.frames === 0) continue;
+      footage = Math.max(footage, this.spans(s.name).reduce((n, sp) => n + (sp.to - sp.from), 0) / 1e6);
+    }
+    if (footage === 0 || info.used === 0) return { footage: 0, bytes: info.used, bytesPerSecond: null, fullSeconds: null };
+    const bytesPerSecond = info.used / footage;
+    return { footage, bytes: info.used, bytesPerSecond, fullSeconds: (info.segments * info.segmentSize) / bytesPerSecond };
   }
 
   /** Decode time of the stream's newest frame (µs), or null when it has none: a write must come after it. */

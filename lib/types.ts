@@ -135,3 +135,15 @@ export interface FrameSpanInfo {
   to: number;
   frames: number;
 }
+
+/** What a store holds and would hold full (store.retention()). */
+export interface RetentionInfo {
+  /** seconds of footage retained (the longest stream's spans, gaps excluded) */
+  footage: number;
+  /** bytes those take in the store */
+  bytes: number;
+  /** bytes per second of footage; null before any footage */
+  bytesPerSecond: number | null;
+  /** seconds of footage the whole ring holds at that rate; null before any footage */
+  fullSeconds: number | null;
+}

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { InvalidArgumentError, SegmentStore } from '../lib/index.js';
 import { recordInterleaved, T0 } from './helpers/store.js';
-import { FIXTURES, tempDir } from './helpers/tools.js';
+import { FIXTURES, fixture, splitAccessUnits, tempDir } from './helpers/tools.js';
 
 const tmp = tempDir('ringclip-spans-');
 afterAll(() => tmp.cleanup());
@@ -26,6 +26,16 @@ describe('spans()', () => {
     expect(store.spans('road', { from: T0 + 1e6, to: T0 + 8e6 }).map((s) => s.frames)).toEqual([90, 30]);
     expect(store.spans('road', { from: T0 + 4.5e6, to: T0 + 6e6 })).toEqual([]);
     expect(() => store.spans('road', { maxGap: 0 })).toThrow(InvalidArgumentError);
+    // A timelapse (a frame a second, as a parked dashcam records) is one run at its own
+    // rate; a hole in it still breaks it.
+    const units = splitAccessUnits(fixture(FIXTURES.road));
+    const lapse = T0 + 20e6;
+    for (let i = 0; i < 10; i++) store.write('road', units[0]!, { pts: lapse + i * 1e6 });
+    for (let i = 15; i < 20; i++) store.write('road', units[0]!, { pts: lapse + i * 1e6 });
+    expect(store.spans('road', { from: lapse })).toEqual([
+      { from: lapse, to: lapse + 10e6, frames: 10 },
+      { from: lapse + 15e6, to: lapse + 20e6, frames: 5 },
+    ]);
     expect(() => store.spans('rear')).toThrow(/rear/);
     await store.close();
   });

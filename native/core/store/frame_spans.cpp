@@ -13,6 +13,7 @@ std::vector<FrameSpan> frame_spans(const SegmentStore& store, uint32_t stream, i
     int64_t min_pts = INT64_MAX, max_pts = INT64_MIN;
     int64_t last_dts = INT64_MIN;
     int64_t step = INT64_MAX;  // the smallest dts step: one frame
+    int64_t last_step = 0;     // the step before this frame's
   } run;
   bool open = false;
   auto close_run = [&] {
@@ -30,7 +31,13 @@ std::vector<FrameSpan> frame_spans(const SegmentStore& store, uint32_t stream, i
     if (!seg.holes.empty()) close_run();
     for (const IndexEntry& e : seg.frames[stream]) {
       if (e.pts_us < from_us || e.pts_us >= to_us) continue;
-      if (open && e.dts_us - run.last_dts > max_gap_us) close_run();
+      // A gap is a step beyond max_gap that is also more than twice the step before it: a
+      // timelapse (one frame a second while parked) is contiguous footage at its own rate.
+      if (open) {
+        int64_t step = e.dts_us - run.last_dts;
+        if (step > max_gap_us && (run.last_step == 0 || step > 2 * run.last_step)) close_run();
+        else run.last_step = step;
+      }
       if (!open) {
         run = Run{};
         open = true;

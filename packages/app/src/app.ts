@@ -17,14 +17,14 @@ import { DeviceLink, type FilledSpan } from './device-link.js';
 import { driveViews, type DriveView } from './drives.js';
 import { AppState, type ClipRecord } from './library.js';
 import { PhoneRing } from './phone-ring.js';
-import { StorageBudget, type BudgetView } from './storage-budget.js';
+import { StorageBudget, type BudgetView, type HoursThatFit } from './storage-budget.js';
 import type { UploadQueue } from './upload-queue.js';
 
 export type { Network, PhoneAppEvents, PhoneAppOptions } from './app-context.js';
 export type { ClipView } from './clip-shelf.js';
 export type { DriveView } from './drives.js';
 export type { ClipRecord } from './library.js';
-export type { BudgetView } from './storage-budget.js';
+export type { BudgetView, HoursThatFit } from './storage-budget.js';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -68,6 +68,8 @@ export class PhoneApp extends EventEmitter<PhoneAppEvents> {
   get phoneStorage(): number { return this.#app.state.settings.phoneStorage; }
   /** The app's budget in bytes (default 50 % of the phone's storage) and what uses it. */
   budget(): BudgetView { return this.#app.budget.view(); }
+  /** Hours of driving that fit in the ring and in the budget, at the bitrate measured in the ring. */
+  hoursThatFit(): HoursThatFit { return this.#app.budget.hoursThatFit(); }
   /** Changes the budget ('40%', 0.4, '2GiB', bytes). Shrinking drops the oldest drive footage first. */
   setBudget(value: string | number): Promise<BudgetView> { return this.#app.budget.set(value); }
 

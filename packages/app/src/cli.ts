@@ -74,7 +74,7 @@ async function main(argv: string[]): Promise<number> {
       }
       case 'budget': {
         const b = values.set ? await app.setBudget(values.set) : app.budget();
-        console.log(JSON.stringify(b, null, 1));
+        console.log(JSON.stringify({ ...b, hoursThatFit: app.hoursThatFit() }, null, 1));
         return 0;
       }
       case 'clip': {

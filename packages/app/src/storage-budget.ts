@@ -11,6 +11,18 @@ import type { ClipRecord, FillRecord } from './library.js';
 
 export interface BudgetView { bytes: number; share: number; setting: BudgetSetting; used: number; ring: number; clips: number; fills: number; phoneStorage: number }
 
+/** Hours of driving that fit, at the rate measured in the ring (null before any footage). */
+export interface HoursThatFit {
+  /** bytes the ring stores per second of driving (the streams the phone records) */
+  bytesPerSecond: number | null;
+  /** the ring as it is now */
+  ring: number | null;
+  /** the ring this budget gives when the clip reserve is free */
+  budget: number | null;
+  /** the part of the budget kept for clips and gap fills */
+  clipReserveBytes: number;
+}
+
 export class StorageBudget {
   #ctx: AppContext;
 
@@ -36,6 +48,21 @@ export class StorageBudget {
     const clips = lib.clips.filter((c) => c.file).reduce((n, c) => n + c.bytes, 0);
     const fills = lib.fills.reduce((n, f) => n + f.bytes, 0);
     return { used: ring + clips + fills, ring, clips, fills };
+  }
+
+  /** Hours of driving that fit in the ring and in the budget, at the rate measured in the ring. */
+  hoursThatFit(): HoursThatFit {
+    const store = this.#ctx.ring.store;
+    const r = store?.retention();
+    const rate = r?.bytesPerSecond ?? null;
+    const full = this.ringCapacity();
+    return {
+      bytesPerSecond: rate,
+      ring: r?.fullSeconds != null ? r.fullSeconds / 3600 : null,
+      // The ring's segments hold what retention() measured; its 64 KiB header holds none.
+      budget: rate ? (full - STORE_HEADER) / rate / 3600 : null,
+      clipReserveBytes: this.bytes - full,
+    };
   }
 
   /** The ring's size for the budget with the clip reserve free. */

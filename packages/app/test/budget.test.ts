@@ -89,3 +89,30 @@ describe('the ring follows the budget', () => {
     }
   });
 });
+
+describe('hours that fit', () => {
+  it('the estimate from the measured bitrate is within 10 % of what the ring then holds', async () => {
+    const tmp = scratch();
+    const app = await openApp(tmp.dir, { phoneStorage: '64MiB' });
+    try {
+      expect(app.hoursThatFit()).toMatchObject({ bytesPerSecond: null, ring: null, budget: null });
+      recordInterleaved(app.ring!, [{ stream: 'road', file: FIXTURES.cabin, fps: 30 }], 20);
+      const fit = app.hoursThatFit();
+      expect(fit.bytesPerSecond).toBeGreaterThan(0);
+      expect(fit.clipReserveBytes).toBe(app.budget().bytes - app.ring!.info().capacity);
+      const estimate = fit.ring! * 3600;
+      expect(fit.budget! * 3600).toBeCloseTo(estimate, -1); // no clips: the ring is the budget's
+      // Now fill it: drive on until loop recording has gone round the ring twice.
+      let overwritten = 0;
+      app.ring!.on('overwrite', (e) => { overwritten += e.frames; });
+      recordInterleaved(app.ring!, [{ stream: 'road', file: FIXTURES.cabin, fps: 30 }], Math.ceil(estimate * 2.2), T0 + 20e6);
+      expect(overwritten).toBeGreaterThan(0);
+      const held = app.ring!.retention().footage;
+      expect(Math.abs(estimate - held) / held).toBeLessThan(0.1);
+    } finally {
+      await app.close();
+      tmp.cleanup();
+    }
+  });
+});
+

@@ -48,6 +48,13 @@ export interface Camera {
   capture(state: Omit<SceneState, 'timeUs'>): Picture;
   /** Makes the next picture a key frame (after a picture could not be stored). */
   requestKeyframe(): void;
+  /**
+   * Parking timelapse: from `startUs`, one picture every `intervalUs` (a key frame first, then
+   * one every GOP's worth of pictures: a parked scene barely changes, so the pictures between
+   * cost little); null: back to the camera's own rate. Either way the next picture is a key frame.
+   */
+  setTimelapse(intervalUs: number | null, startUs: number): void;
+  readonly timelapse: boolean;
   /** Encoder statistics. */
   readonly stats: { pictures: number; idr: number; bytes: number; encodeMs: number };
 }
@@ -56,13 +63,20 @@ abstract class BaseCamera implements Camera {
   readonly stats = { pictures: 0, idr: 0, bytes: 0, encodeMs: 0 };
   protected index = 0;
   protected startUs = 0;
+  protected intervalUs: number | null = null;
   constructor(readonly name: string, readonly fps: number, readonly width: number, readonly height: number) {}
   start(startUs: number): void {
     this.startUs = startUs;
     this.index = 0;
   }
+  setTimelapse(intervalUs: number | null, startUs: number): void {
+    if (intervalUs !== null && !(intervalUs >= 1e6 / this.fps)) throw new RangeError(`a timelapse interval is at least one frame (${Math.round(1e6 / this.fps)} µs), got ${intervalUs}`);
+    this.intervalUs = intervalUs;
+    this.start(startUs);
+  }
+  get timelapse(): boolean { return this.intervalUs !== null; }
   get nextPts(): number {
-    return this.startUs + Math.round((this.index * 1e6) / this.fps);
+    return this.startUs + (this.intervalUs !== null ? this.index * this.intervalUs : Math.round((this.index * 1e6) / this.fps));
   }
   capture(state: Omit<SceneState, 'timeUs'>): Picture {
     const pts = this.nextPts;

@@ -34,8 +34,28 @@ export interface DashcamOptions {
   flushEvery?: number | string;
   /** device time at the first power-on (default: now) */
   startTime?: TimeInput;
+  /** parking mode (ignition off): see ParkingOptions */
+  parking?: ParkingOptions;
   /** the pairing code the device shows (default: random, new at every power-on) */
   pairingCode?: string;
+}
+
+/**
+ * Parking mode: while the car is parked the cameras record a keyframe timelapse into the same
+ * ring (one key frame per camera every `intervalSeconds`: each decodable alone, a few percent
+ * of driving's bitrate), and the G-sensor's parking threshold is armed. A bump produces a
+ * `parking-bump` event whose clip holds the timelapse before it and full-rate footage after
+ * it (the cameras switch to full rate until the clip window ends).
+ */
+export interface ParkingOptions {
+  /** seconds between timelapse pictures (default 1) */
+  intervalSeconds?: number;
+  /** a bump: acceleration (gravity removed) of at least this many g (default 0.3) */
+  threshold?: number;
+  /** the parking clip's length, 10 to 30 s (default 20) */
+  clipSeconds?: number;
+  /** of which before the bump (default 5, as BlackVue does) */
+  beforeSeconds?: number;
 }
 
 export interface RunOptions {
@@ -96,6 +116,10 @@ export class Dashcam extends EventEmitter<DashcamEvents> {
   #before: number;
   #after: number;
   #flushEvery: number;
+  #parking: Required<ParkingOptions>;
+  #parked = false;
+  /** parked and recording at full rate after a bump, until this device time */
+  #fullRateUntil: number | null = null;
 
   constructor(options: DashcamOptions) {
     super();
@@ -108,7 +132,17 @@ export class Dashcam extends EventEmitter<DashcamEvents> {
     this.#before = seconds(options.clipWindow?.before, 'clipWindow.before', 10) * 1e6;
     this.#after = seconds(options.clipWindow?.after, 'clipWindow.after', 10) * 1e6;
     this.#flushEvery = seconds(options.flushEvery, 'flushEvery', 1) * 1e6;
+    const p = options.parking ?? {};
+    this.#parking = { intervalSeconds: p.intervalSeconds ?? 1, threshold: p.threshold ?? 0.3, clipSeconds: p.clipSeconds ?? 20, beforeSeconds: p.beforeSeconds ?? 5 };
+    const k = this.#parking;
+    if (!(k.intervalSeconds > 0 && k.intervalSeconds <= 60)) throw new RangeError(`parking.intervalSeconds is from 0 to 60, got ${k.intervalSeconds}`);
+    if (!(k.threshold > 0)) throw new RangeError(`parking.threshold is above 0 g, got ${k.threshold}`);
+    if (!(k.clipSeconds >= 10 && k.clipSeconds <= 30)) throw new RangeError(`parking.clipSeconds is from 10 to 30, got ${k.clipSeconds}`);
+    if (!(k.beforeSeconds >= 0 && k.beforeSeconds < k.clipSeconds)) throw new RangeError(`parking.beforeSeconds is from 0 to clipSeconds, got ${k.beforeSeconds}`);
   }
+
+  /** In parking mode (keyframe timelapse, parking threshold armed). */
+  get parked(): boolean { return this.#parked; }
 
   get powered(): boolean { return this.#store !== null; }
   /** Internal memory (while powered). */
@@ -165,7 +199,9 @@ export class Dashcam extends EventEmitter<DashcamEvents> {
     this.#open = [];
     this.#detector = new EventDetector(this.options.detection);
     this.#model = new DriveModel(PARKED);
-    for (const cam of this.cameras) cam.start(start);
+    this.#parked = false;
+    this.#fullRateUntil = null;
+    for (const cam of this.cameras) cam.setTimelapse(null, start);
     this.#log = new EventLog(this.options.dataDir);
     this.#log.reconcile(store, this.#drive);
     this.#pairing = new Pairing(this.options.dataDir, this.options.pairingCode);
@@ -211,6 +247,7 @@ export class Dashcam extends EventEmitter<DashcamEvents> {
     const dropped0 = this.#dropped, over0 = this.#overwritten;
     const t0 = performance.now();
     this.#model = new DriveModel(scenario, { speedKmh: 0, distanceM: this.#model.state.distanceM });
+    this.#setParked(scenario.parked === true);
     const to = await this.#start(from + durationUs, speed, options.signal);
     this.#model = new DriveModel(PARKED, { distanceM: this.#model.state.distanceM });
     return {
@@ -222,10 +259,41 @@ export class Dashcam extends EventEmitter<DashcamEvents> {
     };
   }
 
-  /** Keeps recording a parked car at 1x real time until run(), powerOff() or stopRecording(). */
+  /**
+   * The car is parked: parking mode (keyframe timelapse, parking threshold armed) at 1x real
+   * time (or `speed`) until run(), powerOff() or stopRecording().
+   */
   park(speed = 1): void {
     this.#requirePower();
-    void this.#halt().then(() => this.#start(Infinity, speed)).then(() => undefined, (e: unknown) => this.emit('error', e as Error));
+    void this.#halt().then(() => {
+      this.#model = new DriveModel(PARKED, { distanceM: this.#model.state.distanceM });
+      this.#setParked(true);
+      return this.#start(Infinity, speed);
+    }).then(() => undefined, (e: unknown) => this.emit('error', e as Error));
+  }
+
+  #setParked(parked: boolean): void {
+    if (parked === this.#parked && this.#fullRateUntil === null) return;
+    this.#parked = parked;
+    this.#fullRateUntil = null;
+    const now = this.now();
+    for (const cam of this.cameras) cam.setTimelapse(parked ? this.#parking.intervalSeconds * 1e6 : null, now);
+  }
+
+  /** Parked: a bump starts a parking event and full-rate recording until its clip ends. */
+  #watchParked(g: GSample): void {
+    const t = g.t;
+    if (this.#fullRateUntil !== null) {
+      if (t < this.#fullRateUntil) return;
+      this.#fullRateUntil = null;
+      for (const cam of this.cameras) cam.setTimelapse(this.#parking.intervalSeconds * 1e6, t);
+    }
+    const magnitude = Math.hypot(g.x, g.y, g.z - 1);
+    if (magnitude < this.#parking.threshold) return;
+    const before = this.#parking.beforeSeconds * 1e6, after = (this.#parking.clipSeconds - this.#parking.beforeSeconds) * 1e6;
+    this.#newEvent('parking-bump', t, t, Math.round(magnitude * 1000) / 1000, t - before, t + after);
+    this.#fullRateUntil = t + after;
+    for (const cam of this.cameras) cam.setTimelapse(null, t);
   }
 
   /** Stops advancing time (the device holds its state; footage stays as recorded). */
@@ -255,6 +323,7 @@ export class Dashcam extends EventEmitter<DashcamEvents> {
       this.#history.push(g);
       if (this.#history.length > historyMax) this.#history.splice(0, this.#history.length - historyMax);
       for (const d of this.#detector.push(g)) this.#onDetection(d);
+      if (this.#parked) this.#watchParked(g);
       for (const cam of this.cameras) {
         while (cam.nextPts < t) this.#write(store, cam, cam.capture(this.#model.state));
       }
@@ -379,11 +448,14 @@ export class Dashcam extends EventEmitter<DashcamEvents> {
     return {
       powered: true,
       recording: this.recording,
+      parked: this.#parked,
       time: this.now(),
       drive: this.#drive,
       storage: {
         capacity: info.capacity, used: info.used, protected: info.protectedBytes, protectCap: info.protectCapBytes,
         protections: info.protections, overwrittenFrames: info.overwrittenFrames, droppedFrames: info.droppedFrames + this.#dropped,
+        // Hours of driving the memory holds at the rate recorded so far (null before footage).
+        hoursThatFit: ((r) => (r.fullSeconds === null ? null : r.fullSeconds / 3600))(this.store.retention()),
       },
       oldestFootage: Number.isFinite(oldest) ? oldest : null,
       newestFootage: Number.isFinite(newest) ? newest : null,

@@ -10,7 +10,7 @@ import type { Protection, SegmentStore } from 'ringclip';
 import type { EventKind } from './detector.js';
 import { readJson, writeJsonAtomic } from './persist.js';
 
-export type DeviceEventKind = EventKind | 'manual' | 'recovered';
+export type DeviceEventKind = EventKind | 'manual' | 'recovered' | 'parking-bump';
 
 export interface DeviceEvent {
   id: string;

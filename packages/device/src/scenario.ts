@@ -37,6 +37,8 @@ export interface Scenario {
   expect?: Array<{ kind: string; at: number | string }>;
   /** replay the G-sensor from a CSV file (t,x,y,z) instead of synthesising it from the steps */
   gsensorCsv?: string;
+  /** the car is parked (ignition off) for the whole scenario: the dashcam is in parking mode */
+  parked?: boolean;
 }
 
 /** Seconds from a number (seconds) or a string such as '90s', '30m', '1h', '250ms'. */
@@ -55,7 +57,7 @@ export function seconds(v: number | string | undefined, what: string, def?: numb
 export const SCENARIO_DIR = fileURLToPath(new URL('../scenarios/', import.meta.url));
 
 /** Built-in scenario names. */
-export const BUILT_IN = ['commute', 'hard-brake-collision'] as const;
+export const BUILT_IN = ['commute', 'hard-brake-collision', 'parked-bump'] as const;
 
 /** Loads a scenario from a file path or a built-in name; validates it. */
 export function loadScenario(fileOrName: string): Scenario {

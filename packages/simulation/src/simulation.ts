@@ -142,6 +142,13 @@ export async function runSimulation(options: SimulationOptions, report: Reporter
     report.line('phone', `made a manual clip of cabin footage from device memory (${formatBytes(manual.bytes)}, ${microsToIso(manual.from).slice(11, 19)}..${microsToIso(manual.to).slice(11, 19)})`);
     await app.uploaded(undefined, 180_000);
 
+    // Hours that fit, at the bitrates just recorded (Nexar's storage setting shows this).
+    const fit = app.hoursThatFit();
+    const deviceHours = device.status().storage.hoursThatFit;
+    const hours = (h: number | null) => (h === null ? '?' : h < 1 ? `${Math.round(h * 60)} min` : `${h >= 10 ? h.toFixed(0) : h.toFixed(1)} h`);
+    if (fit.bytesPerSecond !== null) report.line('phone', `hours that fit: ${hours(fit.budget)} of driving in the ${formatBytes(app.budget().bytes)} budget at the measured ${((fit.bytesPerSecond * 8) / 1e6).toFixed(1)} Mbit/s (road), ${formatBytes(fit.clipReserveBytes)} kept for clips`);
+    report.line('device', `hours that fit: ${hours(deviceHours)} of driving in ${formatBytes(device.store.info().capacity)} internal memory (road + cabin)`);
+
     // 6. The summary: what each residency holds.
     await app.refreshDeviceDrives();
     const cloudClips = await listCloudClips(cloudUrl, token);
