@@ -23,7 +23,9 @@ LiveFragmenter::LiveFragmenter(std::shared_ptr<SegmentStore> store, std::shared_
   for (size_t i = 0; i < options.streams.size(); ++i) {
     if (options.streams[i] >= store_->streams().size())
       throw Error(ErrorCode::InvalidArgument, "no stream number " + std::to_string(options.streams[i]));
-    tracks_.push_back(Track{options.streams[i], options.cursors[i]});
+    Track& track = tracks_.emplace_back();
+    track.stream = options.streams[i];
+    track.cursor = options.cursors[i];
   }
 }
 
