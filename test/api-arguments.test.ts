@@ -90,6 +90,52 @@ describe('SegmentStore arguments', () => {
     refuses(() => store.protect({ from: t(2), to: t(1) }), /protect\(\): 'to' \(\d+\) is before 'from'/);
   });
 
+  it('writeSample(), createFragmentedIngest(), spans(), copyTo(), and an unknown stream', async () => {
+    const avcC = new Uint8Array([1, 0x64, 0, 0x28, 0xff, 0xe0, 0]);
+    refuses(
+      () => store.writeSample('road', 'bytes' as never, { pts: t(20), avcC }),
+      /writeSample\(\) takes the sample as a Buffer or Uint8Array/,
+    );
+    refuses(
+      () => store.writeSample('road', new Uint8Array(8), { pts: t(20) } as never),
+      /writeSample\(\) needs \{ avcC \}/,
+    );
+    refuses(() => store.writeSample('road', new Uint8Array(8), { avcC } as never), /writeSample\(\) needs \{ pts \}/);
+    refuses(
+      () => store.write('road', 'bytes' as never, { pts: t(20) }),
+      /write\(\) takes the access unit as a Buffer or Uint8Array/,
+    );
+    refuses(
+      () => store.createFragmentedIngest({ tracks: null as never }),
+      /tracks must map track names to stream names/,
+    );
+    refuses(
+      () => store.createFragmentedIngest({ tracks: { video: 'cabin' } }),
+      /unknown stream "cabin": this store records 'road'/,
+    );
+    refuses(() => store.spans('road', { maxGap: 0 }), /maxGap must be above 0, got 0/);
+    refuses(() => store.copyTo({} as never), /copyTo\(\) needs a destination SegmentStore/);
+    refuses(() => store.copyTo(store), /copyTo\(\): the destination is the store itself/);
+    const other = await SegmentStore.create(fresh(), { ...base, streams: ['cabin'] });
+    refuses(() => store.copyTo(other), /copyTo\(\): the destination records 'cabin', not 'road'/);
+    await other.close();
+    const reader = await SegmentStore.open(store.path, { readOnly: true });
+    refuses(() => store.copyTo(reader), /copyTo\(\): the destination '.*' was opened read-only/);
+    refuses(() => reader.copyTo(store), /copyTo\(\): this store was opened read-only/);
+    await reader.close();
+  });
+
+  it('create(): stream names and prepareAhead', async () => {
+    await rejects(
+      () => SegmentStore.create(fresh(), { ...base, streams: ['road camera'] }),
+      /stream name "road camera" is not allowed/,
+    );
+    await rejects(
+      () => SegmentStore.create(fresh(), { ...base, prepareAhead: 'always' as never }),
+      /prepareAhead must be 'auto', 'discard' or 'off', got "always"/,
+    );
+  });
+
   it('clip()', () => {
     refuses(() => store.clip(undefined as never), /clip\(\) needs \{ from, to \}/);
     refuses(() => store.clip({ from: t(2), to: t(2) }), /clip\(\): 'to' must be after 'from'/);
