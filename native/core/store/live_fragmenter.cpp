@@ -76,6 +76,11 @@ bool LiveFragmenter::read_new(Track& t, uint32_t max_frames, Step& step) {
       t.gop.clear();
     }
     if (f.random_access && t.config == 0) t.config = f.config;
+    if (started_ && !t.gop.empty() && f.dts - t.gop.front().dts >= kMaxFragmentUs) {
+      // The GOP goes on in the next fragment (which then starts without a key frame).
+      append_fragment(size_t(&t - tracks_.data()), t.gop, f.dts, step);
+      t.gop.clear();
+    }
     t.gop.push_back(std::move(f));
   }
   return refs.size() >= max_frames;

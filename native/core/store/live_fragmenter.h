@@ -19,6 +19,9 @@ namespace ringclip::store {
 class LiveFragmenter {
  public:
   static constexpr uint32_t kTimescale = 90000;
+  // A fragment never holds more than this much media: a long GOP (a parked timelapse's key
+  // frame comes every 30 s) goes out in parts, so a viewer's delay stays bounded.
+  static constexpr int64_t kMaxFragmentUs = 2'000'000;
 
   struct Options {
     std::vector<uint32_t> streams;
