@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <ctime>
+#include <map>
+
+#include "h264/parameter_sets.h"
 
 #include "mp4/movie_time.h"
 #include "util/error.h"
@@ -90,9 +93,14 @@ Selected select(const SourceTrack& track, const CutRequest& req, CutTrackReport&
   const SourceSample& rap = all[start];
   sel.config = nullptr;
   for (const SourceConfig& c : track.configs)
-    if (c.id == rap.config) sel.config = &c;
-  if (!sel.config || sel.config->sps.empty() || sel.config->pps.empty())
+    if (c.id == rap.config && !c.sps.empty() && !c.pps.empty()) sel.config = &c;
+  if (!sel.config)
     throw Error(ErrorCode::InvalidData, "the parameter sets of '" + name + "' at " + format_time_us(rap.pts_us) + " are missing");
+  auto config_of = [&](uint32_t id) -> const SourceConfig* {
+    for (const SourceConfig& c : track.configs)
+      if (c.id == id && !c.sps.empty() && !c.pps.empty()) return &c;
+    return nullptr;
+  };
   // Open GOP: pictures after a recovery point in decode order but before it in presentation
   // reference the GOP before it, so they cannot be decoded here.
   bool leading_possible = true;
@@ -100,11 +108,15 @@ Selected select(const SourceTrack& track, const CutRequest& req, CutTrackReport&
   ptrdiff_t last_presented = -1;
   for (ptrdiff_t i = start; i < ptrdiff_t(all.size()); ++i) {
     const SourceSample& s = all[i];
-    if (s.dts_us >= req.to_us) break;
-    if (i > start && (s.after_gap || s.config != rap.config)) {
-      partial = true;
-      note += std::string(note.empty() ? "" : "; ") + "ends at " + format_time_us(s.pts_us) +
-              (s.after_gap ? ": footage after it is missing" : ": the stream's parameters change there");
+    // Past `to`, only what the frames before it may still need: up to the next random
+    // access point (nothing after one presents before it; see the end below).
+    if (s.dts_us >= req.to_us && (s.random_access || last_presented < 0)) break;
+    if (i > start && (s.after_gap || !config_of(s.config))) {
+      if (s.pts_us < req.to_us) {
+        partial = true;
+        note += std::string(note.empty() ? "" : "; ") + "ends at " + format_time_us(s.pts_us) +
+                (s.after_gap ? ": footage after it is missing" : ": the stream's parameter sets there are missing");
+      }
       break;
     }
     if (i > start && s.random_access) leading_possible = false;
@@ -116,7 +128,23 @@ Selected select(const SourceTrack& track, const CutRequest& req, CutTrackReport&
     if (s.pts_us < req.to_us) last_presented = ptrdiff_t(sel.samples.size()) - 1;
   }
   if (last_presented < 0) throw nothing();
-  sel.samples.resize(size_t(last_presented) + 1);
+  // The end: after the last frame presented before `to` come, in decode order, frames it
+  // may reference that present later (B-frames: the next P). A player that applies no
+  // edit list (fragmented files, raw H.264) shows those too, so the clip must also hold
+  // every frame presented before the latest of them: it ends where everything after it in
+  // decode order presents after everything before it.
+  {
+    const size_t n = sel.samples.size();
+    std::vector<int64_t> min_after(n + 1, INT64_MAX);  // min pts of samples [k, n)
+    for (size_t k = n; k-- > 0;) min_after[k] = std::min(min_after[k + 1], sel.samples[k]->pts_us);
+    int64_t max_before = INT64_MIN;
+    size_t end = 0;
+    for (; end < n; ++end) {
+      if (end > size_t(last_presented) && min_after[end] > max_before) break;
+      max_before = std::max(max_before, sel.samples[end]->pts_us);
+    }
+    sel.samples.resize(end);
+  }
   int64_t step = INT64_MAX;  // a frame duration robust to gaps: the smallest positive dts step
   for (size_t i = 1; i < sel.samples.size(); ++i) {
     int64_t d = sel.samples[i]->dts_us - sel.samples[i - 1]->dts_us;
@@ -140,6 +168,85 @@ Selected select(const SourceTrack& track, const CutRequest& req, CutTrackReport&
   rep.partial = partial;
   rep.note = note;
   return sel;
+}
+
+// Parameter sets by id, as one sample entry (avcC) holds them.
+struct EntrySets {
+  std::map<uint32_t, const std::vector<uint8_t>*> sps, pps;
+  const SourceConfig* first;  // picture size and aspect of the entry
+
+  // A configuration fits when every set it holds is absent here or the same bytes: one
+  // avcC may carry sets of several ids, never two contents of one id.
+  bool fits(const SourceConfig& c) const {
+    for (const auto& b : c.sps) {
+      auto it = sps.find(h264::peek_sps_id(h264::NalView{b.data(), b.size()}));
+      if (it != sps.end() && *it->second != b) return false;
+    }
+    for (const auto& b : c.pps) {
+      auto it = pps.find(h264::peek_pps_id(h264::NalView{b.data(), b.size()}));
+      if (it != pps.end() && *it->second != b) return false;
+    }
+    return true;
+  }
+  void add(const SourceConfig& c) {
+    for (const auto& b : c.sps) sps.emplace(h264::peek_sps_id(h264::NalView{b.data(), b.size()}), &b);
+    for (const auto& b : c.pps) pps.emplace(h264::peek_pps_id(h264::NalView{b.data(), b.size()}), &b);
+  }
+};
+
+// The sample entries of a clip track: consecutive configurations share an entry while their
+// sets fit in it, so a stream that carries several PPS at once, or repeats its sets, keeps
+// one; a set redefined (new bytes for an id) starts another, or goes back to an earlier one
+// it fits. Fills the track's first entry (sps, pps, size) and later_descriptions; returns
+// each sample's entry index.
+std::vector<uint32_t> describe_samples(const SourceTrack& track, const std::vector<const SourceSample*>& samples,
+                                       mp4::Track& out) {
+  auto config_of = [&](uint32_t id) -> const SourceConfig& {
+    for (const SourceConfig& c : track.configs)
+      if (c.id == id) return c;
+    throw Error(ErrorCode::InvalidData, "the parameter sets of '" + track.name + "' are missing");  // select() checked
+  };
+  std::vector<EntrySets> entries;
+  std::vector<uint32_t> index;
+  index.reserve(samples.size());
+  uint32_t previous_config = 0, current = 0;
+  for (const SourceSample* s : samples) {
+    if (entries.empty() || s->config != previous_config) {
+      const SourceConfig& c = config_of(s->config);
+      if (entries.empty() || !entries[current].fits(c)) {
+        current = uint32_t(entries.size());
+        for (uint32_t k = 0; k < entries.size(); ++k)
+          if (entries[k].fits(c)) {
+            current = k;
+            break;
+          }
+        if (current == entries.size()) entries.push_back(EntrySets{{}, {}, &c});
+      }
+      entries[current].add(c);
+      previous_config = s->config;
+    }
+    index.push_back(current);
+  }
+  for (size_t k = 0; k < entries.size(); ++k) {
+    mp4::SampleDescription d;
+    for (const auto& [id, bytes] : entries[k].sps) d.sps.push_back(*bytes);
+    for (const auto& [id, bytes] : entries[k].pps) d.pps.push_back(*bytes);
+    d.width = entries[k].first->width;
+    d.height = entries[k].first->height;
+    d.sar_width = entries[k].first->sar_width;
+    d.sar_height = entries[k].first->sar_height;
+    if (k == 0) {
+      out.sps = std::move(d.sps);
+      out.pps = std::move(d.pps);
+      out.width = d.width;
+      out.height = d.height;
+      out.sar_width = d.sar_width;
+      out.sar_height = d.sar_height;
+    } else {
+      out.later_descriptions.push_back(std::move(d));
+    }
+  }
+  return index;
 }
 
 }  // namespace
@@ -202,12 +309,7 @@ CutResult cut_clip(const std::vector<SourceTrack>& tracks, const CutRequest& req
     t.track_id = track_id++;
     t.name = s.track->name;
     t.timescale = kTimescale;
-    t.width = s.config->width;
-    t.height = s.config->height;
-    t.sar_width = s.config->sar_width;
-    t.sar_height = s.config->sar_height;
-    t.sps = s.config->sps;
-    t.pps = s.config->pps;
+    const std::vector<uint32_t> descriptions = describe_samples(*s.track, s.samples, t);
     int64_t base = s.samples.front()->dts_us;
     t.samples.reserve(s.samples.size());
     for (const SourceSample* src : s.samples) {
@@ -215,6 +317,7 @@ CutResult cut_clip(const std::vector<SourceTrack>& tracks, const CutRequest& req
       sm.dts = to_ticks(src->dts_us - base);
       sm.pts = to_ticks(src->pts_us - base);
       sm.sync = src->random_access != 0;
+      sm.description = descriptions[t.samples.size()];
       sm.data = src->data;
       t.samples.push_back(sm);
       if (std::find(result.origins.begin(), result.origins.end(), src->origin) == result.origins.end())

@@ -14,6 +14,9 @@ struct Sample {
   int64_t pts = 0;        // in the track's timescale
   uint32_t duration = 0;  // in the track's timescale
   bool sync = false;      // a random access point (stss / trun sample flags)
+  // Which sample entry (stsd) decodes it: 0 the track's own sps/pps/size, k > 0 the track's
+  // later_descriptions[k - 1]. Consecutive samples on one entry share chunks and trafs.
+  uint32_t description = 0;
   ByteSpan data;          // the sample bytes: NAL units with 4-byte big-endian length prefixes
 };
 
@@ -21,6 +24,14 @@ struct Sample {
 struct Edit {
   uint64_t segment_duration = 0;  // in the movie timescale
   int64_t media_time = 0;         // in the track's timescale, or -1
+};
+
+// A further sample entry of a track (stsd entry 2, 3, ...): the stream's parameter sets
+// changed in a way one avcC cannot hold (a PPS id redefined, a new resolution), and the
+// samples after it decode with these.
+struct SampleDescription {
+  std::vector<std::vector<uint8_t>> sps, pps;  // raw NAL units
+  uint32_t width = 0, height = 0, sar_width = 1, sar_height = 1;
 };
 
 struct Track {
@@ -31,6 +42,7 @@ struct Track {
   uint32_t sar_width = 1, sar_height = 1;
   std::vector<std::vector<uint8_t>> sps;  // raw NAL units, header byte first, no start code
   std::vector<std::vector<uint8_t>> pps;
+  std::vector<SampleDescription> later_descriptions;  // stsd entries after the first
   std::vector<Sample> samples;            // in decode order
   std::vector<Edit> edits;                // empty: no edit list
 };
@@ -43,5 +55,6 @@ struct Movie {
 
 // avcC (ISO/IEC 14496-15 5.3.3.1) from the track's SPS/PPS; High-profile fields included.
 std::vector<uint8_t> build_avcc(const Track& track);
+std::vector<uint8_t> build_avcc(const std::vector<std::vector<uint8_t>>& sps, const std::vector<std::vector<uint8_t>>& pps);
 
 }  // namespace ringclip::mp4
