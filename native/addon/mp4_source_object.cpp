@@ -57,6 +57,7 @@ class Mp4SourceObject : public Napi::ObjectWrap<Mp4SourceObject> {
       int64_t first = INT64_MAX, last = INT64_MIN;
       for (const auto& s : t.samples) {
         sync += s.random_access ? 1 : 0;
+        if (s.pts_us < t.presented_from_us || s.pts_us >= t.presented_to_us) continue;  // hidden by the file's edit list
         first = std::min(first, s.pts_us);
         last = std::max(last, s.pts_us);
       }

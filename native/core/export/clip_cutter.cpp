@@ -27,33 +27,43 @@ struct Selected {
   int64_t frame_us;
 };
 
-Selected select(const SourceTrack& track, const CutRequest& req, CutTrackReport& rep) {
+Selected select(const SourceTrack& track, const CutRequest& asked, CutTrackReport& rep) {
   const std::string& name = track.name;
   const auto& all = track.samples;
-  int64_t retained_from = INT64_MAX, retained_to = INT64_MIN;
-  int64_t earliest_dts = INT64_MAX, latest_dts = INT64_MIN;
+  // A source that presents only part of its samples (an edit list starting inside the
+  // media) is cut on what it presents: the request is narrowed to that window.
+  CutRequest req = asked;
+  req.from_us = std::max(req.from_us, track.presented_from_us);
+  req.to_us = std::min(req.to_us, track.presented_to_us);
+  int64_t retained_from = INT64_MAX, retained_to = INT64_MIN;  // presented by the source
+  int64_t earliest = INT64_MAX, latest = INT64_MIN, earliest_dts = INT64_MAX, latest_dts = INT64_MIN;
   for (const SourceSample& s : all) {
-    retained_from = std::min(retained_from, s.pts_us);
-    retained_to = std::max(retained_to, s.pts_us);
+    if (s.pts_us >= track.presented_from_us && s.pts_us < track.presented_to_us) {
+      retained_from = std::min(retained_from, s.pts_us);
+      retained_to = std::max(retained_to, s.pts_us);
+    }
+    earliest = std::min(earliest, s.pts_us);
+    latest = std::max(latest, s.pts_us);
     earliest_dts = std::min(earliest_dts, s.dts_us);
     latest_dts = std::max(latest_dts, s.dts_us);
   }
   // The cut subtracts and rescales these times: outside the timeline range that could
   // overflow. Sources refuse such times when they take them in; this keeps the cutter safe
   // for a source that did not.
-  if (!all.empty() && (std::min(retained_from, earliest_dts) < kMinTimelineUs || std::max(retained_to, latest_dts) > kMaxTimeUs))
-    throw Error(ErrorCode::InvalidData, "'" + name + "' holds frames timed from " + std::to_string(std::min(retained_from, earliest_dts)) +
-                                            " to " + std::to_string(std::max(retained_to, latest_dts)) +
+  if (!all.empty() && (std::min(earliest, earliest_dts) < kMinTimelineUs || std::max(latest, latest_dts) > kMaxTimeUs))
+    throw Error(ErrorCode::InvalidData, "'" + name + "' holds frames timed from " + std::to_string(std::min(earliest, earliest_dts)) +
+                                            " to " + std::to_string(std::max(latest, latest_dts)) +
                                             " µs, outside the timelines ringclip holds (" + std::to_string(kMinTimelineUs) + " to " +
                                             std::to_string(kMaxTimeUs) + " µs)");
   auto retained = [&] {
-    return all.empty() ? std::string("nothing of '" + name + "' is retained")
+    return retained_from > retained_to ? std::string("nothing of '" + name + "' is retained")
                        : "'" + name + "' retains " + format_time_us(retained_from) + " to " + format_time_us(retained_to);
   };
   auto nothing = [&]() -> Error {
-    return Error(ErrorCode::Range, "no retained footage of '" + name + "' between " + format_time_us(req.from_us) + " and " +
-                                       format_time_us(req.to_us) + ": " + retained());
+    return Error(ErrorCode::Range, "no retained footage of '" + name + "' between " + format_time_us(asked.from_us) + " and " +
+                                       format_time_us(asked.to_us) + ": " + retained());
   };
+  if (req.to_us <= req.from_us) throw nothing();
   // Start: the last random access point at or before `from` from which decoding reaches
   // `from` without a gap; else (partial) the first one after `from`.
   ptrdiff_t start = -1;
@@ -153,7 +163,7 @@ Selected select(const SourceTrack& track, const CutRequest& req, CutTrackReport&
   sel.frame_us = step == INT64_MAX ? 33333 : step;
   int64_t lo = INT64_MAX, hi = INT64_MIN;
   for (const SourceSample* s : sel.samples) {
-    if (s->pts_us >= req.to_us) continue;
+    if (s->pts_us >= req.to_us || s->pts_us < track.presented_from_us) continue;
     lo = std::min(lo, s->pts_us);
     hi = std::max(hi, s->pts_us);
   }
@@ -170,6 +180,17 @@ Selected select(const SourceTrack& track, const CutRequest& req, CutTrackReport&
   return sel;
 }
 
+// The id of a parameter set; sets too short to hold one (a source's own business: the
+// decoder will say) all share one key, so two different ones never share an entry.
+uint32_t set_id(const std::vector<uint8_t>& bytes, bool sps) {
+  try {
+    const h264::NalView nal{bytes.data(), bytes.size()};
+    return sps ? h264::peek_sps_id(nal) : h264::peek_pps_id(nal);
+  } catch (const Error&) {
+    return UINT32_MAX;
+  }
+}
+
 // Parameter sets by id, as one sample entry (avcC) holds them.
 struct EntrySets {
   std::map<uint32_t, const std::vector<uint8_t>*> sps, pps;
@@ -179,18 +200,18 @@ struct EntrySets {
   // avcC may carry sets of several ids, never two contents of one id.
   bool fits(const SourceConfig& c) const {
     for (const auto& b : c.sps) {
-      auto it = sps.find(h264::peek_sps_id(h264::NalView{b.data(), b.size()}));
+      auto it = sps.find(set_id(b, true));
       if (it != sps.end() && *it->second != b) return false;
     }
     for (const auto& b : c.pps) {
-      auto it = pps.find(h264::peek_pps_id(h264::NalView{b.data(), b.size()}));
+      auto it = pps.find(set_id(b, false));
       if (it != pps.end() && *it->second != b) return false;
     }
     return true;
   }
   void add(const SourceConfig& c) {
-    for (const auto& b : c.sps) sps.emplace(h264::peek_sps_id(h264::NalView{b.data(), b.size()}), &b);
-    for (const auto& b : c.pps) pps.emplace(h264::peek_pps_id(h264::NalView{b.data(), b.size()}), &b);
+    for (const auto& b : c.sps) sps.emplace(set_id(b, true), &b);
+    for (const auto& b : c.pps) pps.emplace(set_id(b, false), &b);
   }
 };
 

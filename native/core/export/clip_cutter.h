@@ -31,6 +31,11 @@ struct SourceConfig {
 
 struct SourceTrack {
   std::string name;
+  // What the source itself presents of its samples (an MP4's edit list, on the timeline):
+  // frames outside are decoded when needed but never presented by a clip, whatever the
+  // alignment. The whole track when unbounded.
+  int64_t presented_from_us = INT64_MIN;
+  int64_t presented_to_us = INT64_MAX;
   std::vector<SourceSample> samples;  // decode order
   std::vector<SourceConfig> configs;
 };

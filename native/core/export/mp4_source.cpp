@@ -72,7 +72,7 @@ void Mp4Source::build_tracks() {
     // Presentation on the movie timeline: an empty edit delays the track; the first media
     // edit says which media time is presented first. Sums are kept in 128 bits: a file's
     // durations and ticks may add up past int64 before the range check can refuse them.
-    __int128 delay_us = 0;
+    __int128 delay_us = 0, presented_us = -1;
     int64_t media_start = t.samples.front().pts;
     bool have_media = false;
     for (const mp4::Edit& e : t.edits) {
@@ -80,6 +80,8 @@ void Mp4Source::build_tracks() {
       else if (!have_media) {
         media_start = e.media_time;
         have_media = true;
+        // Duration 0 in a fragmented file's edit: "the whole media" (ISO 14496-12 8.6.6).
+        if (e.segment_duration > 0) presented_us = mp4::rescale(e.segment_duration, movie_.timescale, 1000000);
       }
     }
     if (!have_media) {
@@ -94,6 +96,12 @@ void Mp4Source::build_tracks() {
                                                 std::to_string(kMinTimelineUs) + " to " + std::to_string(kMaxTimeUs) + " µs)");
       return int64_t(us);
     };
+    // The edit says what the file presents: a stream-copied cut (ffmpeg -ss) keeps the GOP
+    // before its start in the media and hides it with the edit. Clips present only that window.
+    if (have_media) {
+      st.presented_from_us = timeline_us(media_start, "presentation");
+      if (presented_us > 0 && st.presented_from_us + presented_us <= kMaxTimeUs) st.presented_to_us = st.presented_from_us + int64_t(presented_us);
+    }
     SourceConfig config;
     config.id = 1;
     config.sps = t.sps;
