@@ -81,7 +81,7 @@ export class VirtualMP4 {
 export class Clip {
   #native: NativeClip | null;
   #store: SegmentStore | null;
-  #info: { tracks: ClipTrack[]; start?: number; end?: number; partial?: boolean };
+  #info: { tracks: ClipTrack[]; start?: number; end?: number; partial?: boolean; dropped?: string[] };
 
   /** @internal */
   constructor(native: NativeClip, store: SegmentStore | null) {
@@ -117,6 +117,11 @@ export class Clip {
   get end(): number | undefined { return this.#info.end; }
   /** True when part of the requested range was no longer retained (allowPartial). */
   get partial(): boolean { return this.#info.partial === true; }
+  /**
+   * Tracks of the source the clip does not carry, each with the reason, e.g. "dropped the
+   * AAC track 2: audio is not supported yet" (an MP4 cut with audio). Empty when nothing was.
+   */
+  get dropped(): readonly string[] { return this.#info.dropped ?? []; }
 
   #build(options: OutputOptions = {}): VirtualMP4 {
     const format = options.format ?? 'mp4';

@@ -65,6 +65,9 @@ Napi::Value ClipObject::Info(const Napi::CallbackInfo& info) {
     o.Set("start", double(cut_->start_us));
     o.Set("end", double(cut_->end_us));
     o.Set("partial", cut_->partial());
+    Napi::Array dropped = Napi::Array::New(env, cut_->dropped.size());
+    for (size_t i = 0; i < cut_->dropped.size(); ++i) dropped.Set(uint32_t(i), cut_->dropped[i]);
+    o.Set("dropped", dropped);
   }
   return o;
 }

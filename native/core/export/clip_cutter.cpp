@@ -329,6 +329,8 @@ CutResult cut_clip(const std::vector<SourceTrack>& tracks, const CutRequest& req
     mp4::Track t;
     t.track_id = track_id++;
     t.name = s.track->name;
+    t.matrix = s.track->matrix;
+    t.colour = s.track->colour;
     t.timescale = kTimescale;
     const std::vector<uint32_t> descriptions = describe_samples(*s.track, s.samples, t);
     int64_t base = s.samples.front()->dts_us;

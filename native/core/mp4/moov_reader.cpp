@@ -35,7 +35,8 @@ void read_tkhd(const Box& box, Track& track, uint32_t& width, uint32_t& height) 
   track.track_id = r.u32();
   r.skip(4);                      // reserved
   r.skip(version == 1 ? 8 : 4);   // duration
-  r.skip(8 + 8 + 36);             // reserved, layer/group/volume, matrix
+  r.skip(8 + 8);                  // reserved, layer/group/volume
+  for (uint32_t& m : track.matrix) m = r.u32();
   width = r.u32() >> 16;
   height = r.u32() >> 16;
 }
@@ -119,6 +120,7 @@ void read_stsd(ReadContext& context, const Box& box, TrackState& state) {
   Box entry;
   BoxIterator entries(context.file, r.rest(), box.type);
   if (!entries.next(entry)) throw_invalid("truncated stsd box");
+  state.sample_entry = entry.type;
   if (entry.type != fourcc("avc1") && entry.type != fourcc("avc3")) return;  // not H.264: skipped
 
   ByteReader fields(entry.payload, entry.type);
@@ -144,6 +146,9 @@ void read_stsd(ReadContext& context, const Box& box, TrackState& state) {
         state.track.sar_width = h;
         state.track.sar_height = v;
       }
+    } else if (child.type == fourcc("colr")) {
+      // Kept as it came (nclx, nclc or an ICC profile): a clip describes colour as its source did.
+      state.track.colour.assign(child.payload.data, child.payload.data + child.payload.size);
     }
   }
   if (!has_avcc) throw_invalid(fourcc_name(entry.type) + " sample entry without avcC");
@@ -205,6 +210,7 @@ void read_trak(ReadContext& context, const Box& trak, TrackState& state) {
     }
   }
   if (!has_tkhd) throw_invalid("trak without tkhd");
+  state.handler = handler;
   if (handler != fourcc("vide")) state.h264 = false;
   if (!state.h264) return;
   if (!has_mdhd) throw_invalid("track " + std::to_string(state.track.track_id) + " has no mdhd");

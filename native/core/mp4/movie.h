@@ -1,6 +1,7 @@
 #pragma once
 // The description of an MP4 to write, independent of where sample bytes live: the store
 // points samples into its mmap, Mp4Source points them into the input file's mmap.
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -45,12 +46,24 @@ struct Track {
   std::vector<SampleDescription> later_descriptions;  // stsd entries after the first
   std::vector<Sample> samples;            // in decode order
   std::vector<Edit> edits;                // empty: no edit list
+  // tkhd display matrix (a, b, u, c, d, v, x, y, w as stored, 16.16 and 2.30): a camera
+  // mounted rotated says so here. Unity by default.
+  std::array<uint32_t, 9> matrix{0x00010000, 0, 0, 0, 0x00010000, 0, 0, 0, 0x40000000};
+  std::vector<uint8_t> colour;            // a source's colr box payload, written as it came; empty: none
+};
+
+// A track of an input the reader does not return (audio, other codecs): said, not hidden.
+struct SkippedTrack {
+  uint32_t track_id = 0;
+  uint32_t handler = 0;      // hdlr handler_type: 'soun', 'vide', 'text'...
+  uint32_t sample_entry = 0; // stsd's first entry type: 'mp4a', 'hvc1'...; 0 when none
 };
 
 struct Movie {
   uint32_t timescale = 1000;   // movie timescale (mvhd, elst segment durations)
   int64_t creation_time_us = 0;  // µs since the Unix epoch (capture time); written as 1904-based seconds
   std::vector<Track> tracks;
+  std::vector<SkippedTrack> skipped_tracks;  // read_movie: tracks of the input left out
 };
 
 // avcC (ISO/IEC 14496-15 5.3.3.1) from the track's SPS/PPS; High-profile fields included.

@@ -16,8 +16,8 @@ constexpr uint16_t kLanguageUnd = (('u' - 0x60) << 10) | (('n' - 0x60) << 5) | (
 // a disabled track is hidden by some players, and neither stream is an "alternate".
 constexpr uint32_t kTrackEnabledInMovieInPreview = 0x7;
 
-void write_matrix(BoxWriter& w) {
-  for (uint32_t v : kUnityMatrix) w.u32(v);
+void write_matrix(BoxWriter& w, const uint32_t (&matrix)[9] = kUnityMatrix) {
+  for (uint32_t v : matrix) w.u32(v);
 }
 
 bool needs_64(uint64_t v) { return v > UINT32_MAX; }
@@ -51,7 +51,7 @@ uint32_t display_width_16_16(const Track& track) {
   return v > UINT32_MAX ? UINT32_MAX : uint32_t(v);
 }
 
-void write_avc1(BoxWriter& w, const SampleDescription& track) {
+void write_avc1(BoxWriter& w, const SampleDescription& track, const std::vector<uint8_t>& colour) {
   size_t avc1 = w.open("avc1");
   w.zeros(6);      // reserved
   w.u16(1);        // data_reference_index: the single dref entry (this file)
@@ -80,6 +80,11 @@ void write_avc1(BoxWriter& w, const SampleDescription& track) {
     w.u32(track.sar_width);
     w.u32(track.sar_height);
     w.close(pasp);
+  }
+  if (!colour.empty()) {
+    size_t colr = w.open("colr");
+    w.raw(colour.data(), colour.size());
+    w.close(colr);
   }
   w.close(avc1);
 }
@@ -175,7 +180,7 @@ size_t open_trak_until_stbl(BoxWriter& w, const Movie& movie, const Track& track
   w.u16(0);     // alternate_group: 0 = both tracks play, neither replaces the other
   w.u16(0);     // volume: video
   w.u16(0);     // reserved
-  write_matrix(w);
+  for (uint32_t v : track.matrix) w.u32(v);  // a rotated source stays rotated
   w.u32(display_width_16_16(track));
   w.u32(track.height << 16);
   w.close(tkhd);
@@ -227,8 +232,8 @@ size_t open_trak_until_stbl(BoxWriter& w, const Movie& movie, const Track& track
   if (track.pps.empty()) throw Error(ErrorCode::InvalidArgument, "track " + track.name + " has no PPS");
   size_t stsd = w.open_full("stsd", 0, 0);
   w.u32(uint32_t(1 + track.later_descriptions.size()));
-  write_avc1(w, SampleDescription{track.sps, track.pps, track.width, track.height, track.sar_width, track.sar_height});
-  for (const SampleDescription& d : track.later_descriptions) write_avc1(w, d);
+  write_avc1(w, SampleDescription{track.sps, track.pps, track.width, track.height, track.sar_width, track.sar_height}, track.colour);
+  for (const SampleDescription& d : track.later_descriptions) write_avc1(w, d, track.colour);
   w.close(stsd);
 
   open_boxes[0] = mdia;

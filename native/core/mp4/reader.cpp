@@ -60,7 +60,10 @@ Movie read_movie(ByteSpan file) {
   movie.timescale = header.timescale;
   movie.creation_time_us = header.creation_time_us;
   for (TrackState& t : tracks) {
-    if (!t.h264) continue;
+    if (!t.h264) {
+      movie.skipped_tracks.push_back({t.track.track_id, t.handler, t.sample_entry});
+      continue;
+    }
     sort_by_decode_time(t.track);
     movie.tracks.push_back(std::move(t.track));
   }
