@@ -152,22 +152,19 @@ void Mp4Source::build_tracks() {
     }
     st.matrix = t.matrix;
     st.colour = t.colour;
-    SourceConfig config;
-    config.id = 1;
-    config.sps = t.sps;
-    config.pps = t.pps;
-    config.width = t.width;
-    config.height = t.height;
-    config.sar_width = t.sar_width;
-    config.sar_height = t.sar_height;
-    st.configs.push_back(std::move(config));
+    // One configuration per sample entry (id = entry index + 1).
+    st.configs.push_back({1, t.sps, t.pps, t.width, t.height, t.sar_width, t.sar_height});
+    for (size_t k = 0; k < t.later_descriptions.size(); ++k) {
+      const mp4::SampleDescription& d = t.later_descriptions[k];
+      st.configs.push_back({uint32_t(k + 2), d.sps, d.pps, d.width, d.height, d.sar_width, d.sar_height});
+    }
     st.samples.reserve(t.samples.size());
     for (const mp4::Sample& s : t.samples) {
       SourceSample ss;
       ss.dts_us = timeline_us(s.dts, "decode");
       ss.pts_us = timeline_us(s.pts, "presentation");
       ss.random_access = s.sync ? 1 : 0;
-      ss.config = 1;
+      ss.config = s.description + 1;
       ss.data = s.data;
       st.samples.push_back(ss);
     }
