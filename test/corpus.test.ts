@@ -13,7 +13,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Mp4Source, SegmentStore, type Clip } from '../lib/index.js';
 import { readMp4Structure, sampleNalTypes } from './helpers/mp4-structure.js';
 import { T0 } from './helpers/store.js';
-import { FIXTURES, ffmpegPath, ffprobe, ffprobePath, fixturesDir, run, tempDir } from './helpers/tools.js';
+import { FIXTURES, ffmpegPath, ffprobe, ffprobePath, fixturesDir, run, splitAccessUnits, tempDir } from './helpers/tools.js';
 
 const tmp = tempDir('ringclip-corpus-');
 afterAll(() => tmp.cleanup());
@@ -100,6 +100,16 @@ describe('issue 21: the properties, one by one', () => {
     expect(hashes(frag)).toEqual(want);
     expect(readMp4Structure(frag).tracks[0]!.samples.map((x) => x.description)).toEqual(s.tracks[0]!.samples.map((x) => x.description));
     clip.release();
+    // write() of whole access units (each one carrying its PPS) makes the same clip.
+    const written = await SegmentStore.create(join(tmp.dir, 'ppsredef-write.ring'), { capacity: '16MiB', segmentSize: '1MiB', streams: ['v'] });
+    splitAccessUnits(readFileSync(file)).forEach((unit, k) => written.write('v', unit, { pts: T0 + Math.round((k * 1e6) / 30) }));
+    const byWrite = written.clip({ from: T0, to: T0 + 2e6 });
+    expect(byWrite.partial).toBe(false);
+    const writeOut = await write(byWrite, 'ppsredef-write.mp4');
+    expect(readMp4Structure(writeOut).tracks[0]!.sampleEntries).toHaveLength(3);
+    expect(hashes(writeOut)).toEqual(want);
+    byWrite.release();
+    await written.close();
     // The cloud cuts the device's clip: both files read back with their entries.
     for (const [input, name] of [[out, 'prog'], [frag, 'frag']] as const) {
       const source = await Mp4Source.open(input);
