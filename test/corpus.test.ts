@@ -102,7 +102,11 @@ describe('issue 21: the properties, one by one', () => {
     clip.release();
     // write() of whole access units (each one carrying its PPS) makes the same clip.
     const written = await SegmentStore.create(join(tmp.dir, 'ppsredef-write.ring'), { capacity: '16MiB', segmentSize: '1MiB', streams: ['v'] });
-    splitAccessUnits(readFileSync(file)).forEach((unit, k) => written.write('v', unit, { pts: T0 + Math.round((k * 1e6) / 30) }));
+    // Times as the ingest derived them (decode order; B-frames present later).
+    const timing = [...store.frames({ stream: 'v' })].map((f) => ({ pts: f.pts, dts: f.dts }));
+    const units = splitAccessUnits(readFileSync(file));
+    expect(units).toHaveLength(timing.length);
+    units.forEach((unit, k) => written.write('v', unit, timing[k]!));
     const byWrite = written.clip({ from: T0, to: T0 + 2e6 });
     expect(byWrite.partial).toBe(false);
     const writeOut = await write(byWrite, 'ppsredef-write.mp4');
