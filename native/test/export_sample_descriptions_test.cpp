@@ -7,6 +7,7 @@
 
 #include "check.h"
 #include "export/clip_cutter.h"
+#include "util/error.h"
 #include "mp4/reader.h"
 #include "mp4/writer.h"
 #include "mp4_test_movie.h"
@@ -119,10 +120,23 @@ TEST(a_source_presented_window_bounds_what_a_clip_presents) {
   std::vector<uint8_t> bytes;
   exporting::SourceTrack t = track_with({1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1}, bytes);
   t.presented_from_us = 13 * 33333;  // an edit list starting at frame 13 (key frame at 10)
-  exporting::CutResult cut = exporting::cut_clip({t}, {0, 16 * 33333, false, false});
-  CHECK_EQ(cut.tracks[0].first_pts_us, int64_t(13) * 33333);  // keyframe clip: from the window, decoded from 10
+  // From frame 14: a keyframe clip decodes from 10 but presents from 13, where the source does.
+  exporting::CutResult cut = exporting::cut_clip({t}, {14 * 33333, 16 * 33333, false, false});
+  CHECK(!cut.partial());
+  CHECK_EQ(cut.tracks[0].first_pts_us, int64_t(13) * 33333);
   CHECK_EQ(cut.movie.tracks[0].samples.size(), size_t(6));
   CHECK_EQ(cut.movie.tracks[0].edits.size(), size_t(1));
   const int64_t hidden = cut.movie.tracks[0].edits[0].media_time;  // frames 10..12: 99,999 µs in 90 kHz ticks
   CHECK(hidden >= 8999 && hidden <= 9000);
+  // Before the window is footage the source does not have: refused, or partial on request.
+  bool refused = false;
+  try {
+    exporting::cut_clip({t}, {0, 16 * 33333, false, false});
+  } catch (const Error& e) {
+    refused = e.code() == ErrorCode::Range;
+  }
+  CHECK(refused);
+  exporting::CutResult partial = exporting::cut_clip({t}, {0, 16 * 33333, false, true});
+  CHECK(partial.partial());
+  CHECK_EQ(partial.tracks[0].first_pts_us, int64_t(13) * 33333);
 }

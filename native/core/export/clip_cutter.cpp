@@ -97,6 +97,16 @@ Selected select(const SourceTrack& track, const CutRequest& asked, CutTrackRepor
     partial = true;
     note = "starts at " + format_time_us(all[start].pts_us) + " instead of " + format_time_us(req.from_us) +
            ": the beginning was overwritten";
+  } else if (asked.from_us < req.from_us) {
+    // Asked from before what the source presents (its edit list starts later): the clip
+    // cannot show that beginning either, as for footage no longer retained.
+    if (!req.allow_partial)
+      throw Error(ErrorCode::Range, "footage of '" + name + "' from " + format_time_us(asked.from_us) + " is not in the source (" +
+                                        retained() + "); pass allowPartial to clip what it presents, from " +
+                                        format_time_us(req.from_us));
+    partial = true;
+    note = "starts at " + format_time_us(req.from_us) + " instead of " + format_time_us(asked.from_us) +
+           ": the source presents nothing before it";
   }
   Selected sel;
   sel.track = &track;
