@@ -79,6 +79,17 @@ describe('issue 21: the properties, one by one', () => {
     const later = store.clip({ from: T0 + 2e6, to: T0 + 3e6, align: 'exact' });
     expect(hashes(await write(later, 'multipps-later.mp4'))).toEqual(want.slice(60, 90));
     later.release();
+    // write() of whole access units (the first carries both PPS) keeps one configuration too.
+    const written = await SegmentStore.create(join(tmp.dir, 'multipps-write.ring'), { capacity: '16MiB', segmentSize: '1MiB', streams: ['v'] });
+    const timing = [...store.frames({ stream: 'v' })].map((f) => ({ pts: f.pts, dts: f.dts }));
+    const units = splitAccessUnits(readFileSync(file));
+    expect(units).toHaveLength(timing.length);
+    units.forEach((unit, k) => written.write('v', unit, timing[k]!));
+    const byWrite = written.clip({ from: T0 + 1e6, to: T0 + 4e6 });
+    expect(byWrite.partial).toBe(false);
+    expect(hashes(await write(byWrite, 'multipps-write.mp4'))).toEqual(want.slice(30, 120));
+    byWrite.release();
+    await written.close();
     await store.close();
   });
 
