@@ -62,7 +62,7 @@ export interface NativeStore {
 }
 
 export interface NativeMp4Source {
-  info(): { origin: number; size: number; tracks: Array<{ name: string; codec?: string; width: number; height: number; samples: number; syncSamples: number; first: number; last: number }> };
+  info(): { origin: number; size: number; tracks: Array<{ name: string; codec?: string; width: number; height: number; samples: number; syncSamples: number; first: number; last: number }>; dropped: string[] };
   clip(request: { from: number; to: number; tracks: number[]; exact: boolean; allowPartial: boolean }): NativeClip;
   close(): void;
 }

@@ -84,7 +84,7 @@ export class VirtualMP4 {
 export class Clip {
   #native: NativeClip | null;
   #store: SegmentStore | null;
-  #info: { tracks: ClipTrack[]; start?: number; end?: number; partial?: boolean; empty?: Array<{ stream: string; reason: string }> };
+  #info: { tracks: ClipTrack[]; start?: number; end?: number; partial?: boolean; empty?: Array<{ stream: string; reason: string }>; dropped?: string[] };
 
   /** @internal */
   constructor(native: NativeClip, store: SegmentStore | null) {
@@ -122,6 +122,11 @@ export class Clip {
   get partial(): boolean { return this.#info.partial === true; }
   /** Streams asked for that had nothing in the range (allowPartial), and what they retain. */
   get empty(): Array<{ stream: string; reason: string }> { return this.#info.empty ?? []; }
+  /**
+   * Tracks of the source the clip does not carry, each with the reason, e.g. "dropped the
+   * AAC track 2: audio is not supported yet" (an MP4 cut with audio). Empty when nothing was.
+   */
+  get dropped(): readonly string[] { return this.#info.dropped ?? []; }
 
   #build(options: OutputOptions = {}): VirtualMP4 {
     const format = options.format ?? 'mp4';

@@ -31,6 +31,8 @@ export class Mp4Source {
   readonly origin: number;
   readonly size: number;
   readonly tracks: readonly Mp4SourceTrack[];
+  /** The file's tracks that clips leave out, with why ("dropped the AAC track 2: audio is not supported yet"). */
+  readonly dropped: readonly string[];
   #native: NativeMp4Source | null;
 
   private constructor(path: string, native: NativeMp4Source) {
@@ -40,6 +42,7 @@ export class Mp4Source {
     this.origin = info.origin;
     this.size = info.size;
     this.tracks = Object.freeze(info.tracks);
+    this.dropped = Object.freeze([...info.dropped]);
   }
 
   /** Opens and indexes an MP4. Garbage or truncated input is an InvalidDataError. */

@@ -1,4 +1,6 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { OverrunError, SegmentStore, type LiveFrame } from '../lib/index.js';
 import { T0, recordInterleaved } from './helpers/store.js';
@@ -175,6 +177,35 @@ describe('follow and liveMP4', () => {
     writeFileSync(out, Buffer.concat(chunks));
     expect(decodeErrors(out)).toBe('');
     expect(frameHashes(out, 0)).toEqual(frameHashes(`${fixturesDir}/${FIXTURES.road}`).slice(0, 300));
+    await store.close();
+  });
+
+  it('parameter sets that change mid-stream: a new init segment, and the pictures come out the same on the other side', async () => {
+    // A PPS redefined before every picture (test/fixtures/corpus): each change is a new
+    // sample entry, which a live stream can only announce with a new init segment.
+    const file = `${fixturesDir}/corpus/ppsredef_240p30_bframes.h264`;
+    const units = splitAccessUnits(readFileSync(file));
+    const store = await SegmentStore.create(`${tmp.dir}/reinit.ring`, { capacity: '16MiB', segmentSize: '1MiB', streams: ['v'] });
+    const live = store.liveMP4({ streams: ['v'], from: T0 - 1e6 }); // B-frames: decode times start before T0
+    const chunks: Buffer[] = [];
+    live.on('data', (c: Buffer) => chunks.push(c));
+    // Decode order with B-frames: the store's own ingest gives the times.
+    await pipeline(Readable.from([readFileSync(file)]), store.createWriteStream('v', { fps: 30, start: T0 }));
+    await new Promise((r) => setTimeout(r, 50));
+    await live.finish();
+    const bytes = Buffer.concat(chunks);
+    expect(bytes.toString('latin1').split('moov').length - 1).toBeGreaterThan(1);
+    const phone = await SegmentStore.create(`${tmp.dir}/reinit-phone.ring`, { capacity: '16MiB', segmentSize: '1MiB', streams: ['v'] });
+    const ingest = phone.createFragmentedIngest();
+    ingest.push(bytes);
+    ingest.finish();
+    expect(ingest.stats.tracks[0]).toMatchObject({ stored: units.length, dropped: 0 });
+    const clip = phone.clip({ from: T0, to: T0 + 10e6 });
+    const out = `${tmp.dir}/reinit.mp4`;
+    await clip.writeMP4(out);
+    clip.release();
+    expect(frameHashes(out, 0)).toEqual(frameHashes(file));
+    await phone.close();
     await store.close();
   });
 });

@@ -20,6 +20,7 @@ export async function cut(input: string, flags: Flags): Promise<number> {
     const total = clip.toVirtualMP4(options).size;
     const { bytes } = await withFileProgress('cut', out, total, clip.writeMP4(out, options));
     process.stdout.write(`wrote ${out}: ${formatBytes(bytes)}, ${clip.tracks.map((t) => `${t.name} ${t.samples} frames`).join(', ')}\n`);
+    for (const note of clip.dropped) process.stdout.write(`${note}\n`);
   } finally {
     clip.release();
   }

@@ -73,6 +73,9 @@ Napi::Value ClipObject::Info(const Napi::CallbackInfo& info) {
       empty.Set(uint32_t(i), e);
     }
     o.Set("empty", empty);
+    Napi::Array dropped = Napi::Array::New(env, cut_->dropped.size());
+    for (size_t i = 0; i < cut_->dropped.size(); ++i) dropped.Set(uint32_t(i), cut_->dropped[i]);
+    o.Set("dropped", dropped);
   }
   return o;
 }

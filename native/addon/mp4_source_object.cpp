@@ -57,6 +57,7 @@ class Mp4SourceObject : public Napi::ObjectWrap<Mp4SourceObject> {
       int64_t first = INT64_MAX, last = INT64_MIN;
       for (const auto& s : t.samples) {
         sync += s.random_access ? 1 : 0;
+        if (s.pts_us < t.presented_from_us || s.pts_us >= t.presented_to_us) continue;  // hidden by the file's edit list
         first = std::min(first, s.pts_us);
         last = std::max(last, s.pts_us);
       }
@@ -66,6 +67,9 @@ class Mp4SourceObject : public Napi::ObjectWrap<Mp4SourceObject> {
       arr.Set(uint32_t(i), to);
     }
     o.Set("tracks", arr);
+    Napi::Array dropped = Napi::Array::New(env, source_->dropped_tracks().size());
+    for (size_t i = 0; i < source_->dropped_tracks().size(); ++i) dropped.Set(uint32_t(i), source_->dropped_tracks()[i]);
+    o.Set("dropped", dropped);
     return o;
   }
 
@@ -86,9 +90,9 @@ class Mp4SourceObject : public Napi::ObjectWrap<Mp4SourceObject> {
       req.exact = o.Get("exact").ToBoolean();
       req.allow_partial = o.Get("allowPartial").ToBoolean();
       Napi::Array indexes = o.Get("tracks").As<Napi::Array>();
-      std::vector<exporting::SourceTrack> tracks;
-      for (uint32_t i = 0; i < indexes.Length(); ++i) tracks.push_back(source_->tracks().at(indexes.Get(i).As<Napi::Number>().Uint32Value()));
-      auto cut = std::make_shared<const exporting::CutResult>(exporting::cut_clip(tracks, req));
+      std::vector<uint32_t> tracks;
+      for (uint32_t i = 0; i < indexes.Length(); ++i) tracks.push_back(indexes.Get(i).As<Napi::Number>().Uint32Value());
+      auto cut = std::make_shared<const exporting::CutResult>(source_->cut(tracks, req));
       Napi::Object obj = addon_data(env).clip.New({});
       ClipObject::Unwrap(obj)->Init(nullptr, source_, cut, source_->identity(), source_->file());
       return obj;

@@ -1,13 +1,15 @@
 // libFuzzer target: the MP4 readers over arbitrary bytes. mp4::read_movie reads the whole
-// input (progressive and fragmented MP4); mp4::FragmentStreamReader reads the same bytes
-// as a live stream, in chunks whose sizes the input's first byte chooses. Every sample
-// span either returns must lie inside the bytes it was given (ASan checks the reads).
+// input (progressive and fragmented MP4), and the writers take what it returns;
+// mp4::FragmentStreamReader reads the same bytes as a live stream, in chunks whose sizes
+// the input's first byte chooses. Every sample span either returns must lie inside the
+// bytes it was given (ASan checks the reads).
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
 
 #include "mp4/fragment_stream.h"
 #include "mp4/reader.h"
+#include "mp4/writer.h"
 #include "util/error.h"
 
 using namespace ringclip;
@@ -51,8 +53,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         sum += s.data.data[0] + s.data.data[s.data.size - 1];
       }
       (void)mp4::build_avcc(t);
+      for (const mp4::SampleDescription& d : t.later_descriptions) (void)mp4::build_avcc(d.sps, d.pps);
     }
     (void)sum;
+    // What was read is written again (a cut of an upload keeps its sample entries, matrix and
+    // colr): the writers must take any movie the reader returns, or refuse it with an Error.
+    try {
+      (void)mp4::build_progressive(movie);
+      (void)mp4::build_fragmented(movie);
+    } catch (const Error&) {
+    }
   } catch (const Error&) {
   }
   read_as_stream(data, size);

@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <cmath>
 #include <ctime>
+#include <map>
 #include <optional>
+
+#include "h264/parameter_sets.h"
 
 #include "mp4/movie_time.h"
 #include "util/error.h"
@@ -25,33 +28,43 @@ struct Selected {
   int64_t frame_us;
 };
 
-Selected select(const SourceTrack& track, const CutRequest& req, CutTrackReport& rep) {
+Selected select(const SourceTrack& track, const CutRequest& asked, CutTrackReport& rep) {
   const std::string& name = track.name;
   const auto& all = track.samples;
-  int64_t retained_from = INT64_MAX, retained_to = INT64_MIN;
-  int64_t earliest_dts = INT64_MAX, latest_dts = INT64_MIN;
+  // A source that presents only part of its samples (an edit list starting inside the
+  // media) is cut on what it presents: the request is narrowed to that window.
+  CutRequest req = asked;
+  req.from_us = std::max(req.from_us, track.presented_from_us);
+  req.to_us = std::min(req.to_us, track.presented_to_us);
+  int64_t retained_from = INT64_MAX, retained_to = INT64_MIN;  // presented by the source
+  int64_t earliest = INT64_MAX, latest = INT64_MIN, earliest_dts = INT64_MAX, latest_dts = INT64_MIN;
   for (const SourceSample& s : all) {
-    retained_from = std::min(retained_from, s.pts_us);
-    retained_to = std::max(retained_to, s.pts_us);
+    if (s.pts_us >= track.presented_from_us && s.pts_us < track.presented_to_us) {
+      retained_from = std::min(retained_from, s.pts_us);
+      retained_to = std::max(retained_to, s.pts_us);
+    }
+    earliest = std::min(earliest, s.pts_us);
+    latest = std::max(latest, s.pts_us);
     earliest_dts = std::min(earliest_dts, s.dts_us);
     latest_dts = std::max(latest_dts, s.dts_us);
   }
   // The cut subtracts and rescales these times: outside the timeline range that could
   // overflow. Sources refuse such times when they take them in; this keeps the cutter safe
   // for a source that did not.
-  if (!all.empty() && (std::min(retained_from, earliest_dts) < kMinTimelineUs || std::max(retained_to, latest_dts) > kMaxTimeUs))
-    throw Error(ErrorCode::InvalidData, "'" + name + "' holds frames timed from " + std::to_string(std::min(retained_from, earliest_dts)) +
-                                            " to " + std::to_string(std::max(retained_to, latest_dts)) +
+  if (!all.empty() && (std::min(earliest, earliest_dts) < kMinTimelineUs || std::max(latest, latest_dts) > kMaxTimeUs))
+    throw Error(ErrorCode::InvalidData, "'" + name + "' holds frames timed from " + std::to_string(std::min(earliest, earliest_dts)) +
+                                            " to " + std::to_string(std::max(latest, latest_dts)) +
                                             " µs, outside the timelines ringclip holds (" + std::to_string(kMinTimelineUs) + " to " +
                                             std::to_string(kMaxTimeUs) + " µs)");
   auto retained = [&] {
-    return all.empty() ? std::string("nothing of '" + name + "' is retained")
+    return retained_from > retained_to ? std::string("nothing of '" + name + "' is retained")
                        : "'" + name + "' retains " + format_time_us(retained_from) + " to " + format_time_us(retained_to);
   };
   auto nothing = [&]() -> Error {
-    return Error(ErrorCode::Range, "no retained footage of '" + name + "' between " + format_time_us(req.from_us) + " and " +
-                                       format_time_us(req.to_us) + ": " + retained());
+    return Error(ErrorCode::Range, "no retained footage of '" + name + "' between " + format_time_us(asked.from_us) + " and " +
+                                       format_time_us(asked.to_us) + ": " + retained());
   };
+  if (req.to_us <= req.from_us) throw nothing();
   // Start: the last random access point at or before `from` from which decoding reaches
   // `from` without a gap; else (partial) the first one after `from`.
   ptrdiff_t start = -1;
@@ -85,15 +98,30 @@ Selected select(const SourceTrack& track, const CutRequest& req, CutTrackReport&
     partial = true;
     note = "starts at " + format_time_us(all[start].pts_us) + " instead of " + format_time_us(req.from_us) +
            ": the beginning was overwritten";
+  } else if (asked.from_us < req.from_us) {
+    // Asked from before what the source presents (its edit list starts later): the clip
+    // cannot show that beginning either, as for footage no longer retained.
+    if (!req.allow_partial)
+      throw Error(ErrorCode::Range, "footage of '" + name + "' from " + format_time_us(asked.from_us) + " is not in the source (" +
+                                        retained() + "); pass allowPartial to clip what it presents, from " +
+                                        format_time_us(req.from_us));
+    partial = true;
+    note = "starts at " + format_time_us(req.from_us) + " instead of " + format_time_us(asked.from_us) +
+           ": the source presents nothing before it";
   }
   Selected sel;
   sel.track = &track;
   const SourceSample& rap = all[start];
   sel.config = nullptr;
   for (const SourceConfig& c : track.configs)
-    if (c.id == rap.config) sel.config = &c;
-  if (!sel.config || sel.config->sps.empty() || sel.config->pps.empty())
+    if (c.id == rap.config && !c.sps.empty() && !c.pps.empty()) sel.config = &c;
+  if (!sel.config)
     throw Error(ErrorCode::InvalidData, "the parameter sets of '" + name + "' at " + format_time_us(rap.pts_us) + " are missing");
+  auto config_of = [&](uint32_t id) -> const SourceConfig* {
+    for (const SourceConfig& c : track.configs)
+      if (c.id == id && !c.sps.empty() && !c.pps.empty()) return &c;
+    return nullptr;
+  };
   // Open GOP: pictures after a recovery point in decode order but before it in presentation
   // reference the GOP before it, so they cannot be decoded here.
   bool leading_possible = true;
@@ -101,11 +129,15 @@ Selected select(const SourceTrack& track, const CutRequest& req, CutTrackReport&
   ptrdiff_t last_presented = -1;
   for (ptrdiff_t i = start; i < ptrdiff_t(all.size()); ++i) {
     const SourceSample& s = all[i];
-    if (s.dts_us >= req.to_us) break;
-    if (i > start && (s.after_gap || s.config != rap.config)) {
-      partial = true;
-      note += std::string(note.empty() ? "" : "; ") + "ends at " + format_time_us(s.pts_us) +
-              (s.after_gap ? ": footage after it is missing" : ": the stream's parameters change there");
+    // Past `to`, only what the frames before it may still need: up to the next random
+    // access point (nothing after one presents before it; see the end below).
+    if (s.dts_us >= req.to_us && (s.random_access || last_presented < 0)) break;
+    if (i > start && (s.after_gap || !config_of(s.config))) {
+      if (s.pts_us < req.to_us) {
+        partial = true;
+        note += std::string(note.empty() ? "" : "; ") + "ends at " + format_time_us(s.pts_us) +
+                (s.after_gap ? ": footage after it is missing" : ": the stream's parameter sets there are missing");
+      }
       break;
     }
     if (i > start && s.random_access) leading_possible = false;
@@ -117,7 +149,23 @@ Selected select(const SourceTrack& track, const CutRequest& req, CutTrackReport&
     if (s.pts_us < req.to_us) last_presented = ptrdiff_t(sel.samples.size()) - 1;
   }
   if (last_presented < 0) throw nothing();
-  sel.samples.resize(size_t(last_presented) + 1);
+  // The end: after the last frame presented before `to` come, in decode order, frames it
+  // may reference that present later (B-frames: the next P). A player that applies no
+  // edit list (fragmented files, raw H.264) shows those too, so the clip must also hold
+  // every frame presented before the latest of them: it ends where everything after it in
+  // decode order presents after everything before it.
+  {
+    const size_t n = sel.samples.size();
+    std::vector<int64_t> min_after(n + 1, INT64_MAX);  // min pts of samples [k, n)
+    for (size_t k = n; k-- > 0;) min_after[k] = std::min(min_after[k + 1], sel.samples[k]->pts_us);
+    int64_t max_before = INT64_MIN;
+    size_t end = 0;
+    for (; end < n; ++end) {
+      if (end > size_t(last_presented) && min_after[end] > max_before) break;
+      max_before = std::max(max_before, sel.samples[end]->pts_us);
+    }
+    sel.samples.resize(end);
+  }
   int64_t step = INT64_MAX;  // a frame duration robust to gaps: the smallest positive dts step
   for (size_t i = 1; i < sel.samples.size(); ++i) {
     int64_t d = sel.samples[i]->dts_us - sel.samples[i - 1]->dts_us;
@@ -126,7 +174,7 @@ Selected select(const SourceTrack& track, const CutRequest& req, CutTrackReport&
   sel.frame_us = step == INT64_MAX ? 33333 : step;
   int64_t lo = INT64_MAX, hi = INT64_MIN;
   for (const SourceSample* s : sel.samples) {
-    if (s->pts_us >= req.to_us) continue;
+    if (s->pts_us >= req.to_us || s->pts_us < track.presented_from_us) continue;
     lo = std::min(lo, s->pts_us);
     hi = std::max(hi, s->pts_us);
   }
@@ -141,6 +189,96 @@ Selected select(const SourceTrack& track, const CutRequest& req, CutTrackReport&
   rep.partial = partial;
   rep.note = note;
   return sel;
+}
+
+// The id of a parameter set; sets too short to hold one (a source's own business: the
+// decoder will say) all share one key, so two different ones never share an entry.
+uint32_t set_id(const std::vector<uint8_t>& bytes, bool sps) {
+  try {
+    const h264::NalView nal{bytes.data(), bytes.size()};
+    return sps ? h264::peek_sps_id(nal) : h264::peek_pps_id(nal);
+  } catch (const Error&) {
+    return UINT32_MAX;
+  }
+}
+
+// Parameter sets by id, as one sample entry (avcC) holds them.
+struct EntrySets {
+  std::map<uint32_t, const std::vector<uint8_t>*> sps, pps;
+  const SourceConfig* first;  // picture size and aspect of the entry
+
+  // A configuration fits when every set it holds is absent here or the same bytes: one
+  // avcC may carry sets of several ids, never two contents of one id.
+  bool fits(const SourceConfig& c) const {
+    for (const auto& b : c.sps) {
+      auto it = sps.find(set_id(b, true));
+      if (it != sps.end() && *it->second != b) return false;
+    }
+    for (const auto& b : c.pps) {
+      auto it = pps.find(set_id(b, false));
+      if (it != pps.end() && *it->second != b) return false;
+    }
+    return true;
+  }
+  void add(const SourceConfig& c) {
+    for (const auto& b : c.sps) sps.emplace(set_id(b, true), &b);
+    for (const auto& b : c.pps) pps.emplace(set_id(b, false), &b);
+  }
+};
+
+// The sample entries of a clip track: consecutive configurations share an entry while their
+// sets fit in it, so a stream that carries several PPS at once, or repeats its sets, keeps
+// one; a set redefined (new bytes for an id) starts another, or goes back to an earlier one
+// it fits. Fills the track's first entry (sps, pps, size) and later_descriptions; returns
+// each sample's entry index.
+std::vector<uint32_t> describe_samples(const SourceTrack& track, const std::vector<const SourceSample*>& samples,
+                                       mp4::Track& out) {
+  auto config_of = [&](uint32_t id) -> const SourceConfig& {
+    for (const SourceConfig& c : track.configs)
+      if (c.id == id) return c;
+    throw Error(ErrorCode::InvalidData, "the parameter sets of '" + track.name + "' are missing");  // select() checked
+  };
+  std::vector<EntrySets> entries;
+  std::vector<uint32_t> index;
+  index.reserve(samples.size());
+  uint32_t previous_config = 0, current = 0;
+  for (const SourceSample* s : samples) {
+    if (entries.empty() || s->config != previous_config) {
+      const SourceConfig& c = config_of(s->config);
+      if (entries.empty() || !entries[current].fits(c)) {
+        current = uint32_t(entries.size());
+        for (uint32_t k = 0; k < entries.size(); ++k)
+          if (entries[k].fits(c)) {
+            current = k;
+            break;
+          }
+        if (current == entries.size()) entries.push_back(EntrySets{{}, {}, &c});
+      }
+      entries[current].add(c);
+      previous_config = s->config;
+    }
+    index.push_back(current);
+  }
+  for (size_t k = 0; k < entries.size(); ++k) {
+    mp4::SampleDescription d;
+    for (const auto& [id, bytes] : entries[k].sps) d.sps.push_back(*bytes);
+    for (const auto& [id, bytes] : entries[k].pps) d.pps.push_back(*bytes);
+    d.width = entries[k].first->width;
+    d.height = entries[k].first->height;
+    d.sar_width = entries[k].first->sar_width;
+    d.sar_height = entries[k].first->sar_height;
+    if (k == 0) {
+      out.sps = std::move(d.sps);
+      out.pps = std::move(d.pps);
+      out.width = d.width;
+      out.height = d.height;
+      out.sar_width = d.sar_width;
+      out.sar_height = d.sar_height;
+    } else {
+      out.later_descriptions.push_back(std::move(d));
+    }
+  }
+  return index;
 }
 
 }  // namespace
@@ -221,13 +359,10 @@ CutResult cut_clip(const std::vector<SourceTrack>& tracks, const CutRequest& req
     mp4::Track t;
     t.track_id = track_id++;
     t.name = s.track->name;
+    t.matrix = s.track->matrix;
+    t.colour = s.track->colour;
     t.timescale = kTimescale;
-    t.width = s.config->width;
-    t.height = s.config->height;
-    t.sar_width = s.config->sar_width;
-    t.sar_height = s.config->sar_height;
-    t.sps = s.config->sps;
-    t.pps = s.config->pps;
+    const std::vector<uint32_t> descriptions = describe_samples(*s.track, s.samples, t);
     int64_t base = s.samples.front()->dts_us;
     t.samples.reserve(s.samples.size());
     for (const SourceSample* src : s.samples) {
@@ -235,6 +370,7 @@ CutResult cut_clip(const std::vector<SourceTrack>& tracks, const CutRequest& req
       sm.dts = to_ticks(src->dts_us - base);
       sm.pts = to_ticks(src->pts_us - base);
       sm.sync = src->random_access != 0;
+      sm.description = descriptions[t.samples.size()];
       sm.data = src->data;
       t.samples.push_back(sm);
       if (std::find(result.origins.begin(), result.origins.end(), src->origin) == result.origins.end())

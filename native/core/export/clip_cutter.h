@@ -4,6 +4,7 @@
 // `to`, on one timeline shared by all tracks, as an mp4::Movie whose sample bytes are
 // spans of the source. The store and Mp4Source both cut through here, so a clip of an
 // uploaded MP4 is made exactly the way the device makes one from its ring.
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -31,6 +32,14 @@ struct SourceConfig {
 
 struct SourceTrack {
   std::string name;
+  // What the source itself presents of its samples (an MP4's edit list, on the timeline):
+  // frames outside are decoded when needed but never presented by a clip, whatever the
+  // alignment. The whole track when unbounded.
+  int64_t presented_from_us = INT64_MIN;
+  int64_t presented_to_us = INT64_MAX;
+  // How the source displays the track (an MP4's tkhd matrix and colr box): a clip keeps it.
+  std::array<uint32_t, 9> matrix{0x00010000, 0, 0, 0, 0x00010000, 0, 0, 0, 0x40000000};
+  std::vector<uint8_t> colour;
   std::vector<SourceSample> samples;  // decode order
   std::vector<SourceConfig> configs;
 };
@@ -60,6 +69,9 @@ struct CutResult {
   std::vector<CutTrackReport> empty;
   std::vector<uint32_t> origins;  // distinct origin tags of the samples used
   int64_t start_us = 0, end_us = 0;
+  // Tracks of the source the clip leaves out, each with why ("dropped the AAC track 2:
+  // audio is not supported yet"): said in the result, never silently.
+  std::vector<std::string> dropped;
   bool partial() const;
 };
 

@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <algorithm>
+#include <cctype>
 #include <cstring>
 
 #include "mp4/movie_boxes.h"
@@ -21,6 +22,48 @@ namespace {
 // Saturates for ticks beyond what µs can count (a hostile file); the range check that
 // follows refuses those.
 int64_t to_us(int64_t ticks, uint32_t timescale) { return mp4::rescale_signed(ticks, timescale, 1000000); }
+
+std::string fourcc_text(uint32_t v) {
+  std::string s;
+  for (int shift = 24; shift >= 0; shift -= 8) {
+    char c = char((v >> shift) & 0xff);
+    s += c >= 0x20 && c < 0x7f ? c : '?';
+  }
+  return s;
+}
+
+// A source's handler name is a usable track name when it names the track, not the tool
+// that wrote it: short, printable, and not a muxer's boilerplate ("VideoHandler", "Core
+// Media Video", "(C) 2007 Google Inc. v08.13.2007.").
+bool usable_track_name(const std::string& name) {
+  if (name.empty() || name.size() > 31) return false;
+  for (unsigned char c : name)
+    if (!(std::isalnum(c) || c == ' ' || c == '-' || c == '_' || c == '.')) return false;
+  if (!std::isalnum(static_cast<unsigned char>(name.front()))) return false;
+  std::string lower;
+  for (unsigned char c : name) lower += char(std::tolower(c));
+  for (const char* boilerplate : {"handler", "media video", "iso video", "video media", "mainconcept", "gpac", "l-smash", "bento4"})
+    if (lower.find(boilerplate) != std::string::npos) return false;
+  return true;
+}
+
+// "dropped the AAC track 2: audio is not supported yet"
+std::string dropped_text(const mp4::SkippedTrack& t) {
+  constexpr uint32_t kSound = 0x736f756e, kVideo = 0x76696465;  // 'soun', 'vide'
+  std::string codec;
+  switch (t.sample_entry) {
+    case 0x6d703461: codec = "AAC"; break;    // 'mp4a' (MPEG-4 audio: AAC in every file seen)
+    case 0x4f707573: codec = "Opus"; break;   // 'Opus'
+    case 0x61632d33: codec = "AC-3"; break;   // 'ac-3'
+    case 0x68766331: case 0x68657631: codec = "HEVC"; break;  // 'hvc1', 'hev1'
+    case 0x61763031: codec = "AV1"; break;    // 'av01'
+    case 0: codec = "empty"; break;
+    default: codec = "'" + fourcc_text(t.sample_entry) + "'";
+  }
+  std::string what = t.handler == kSound ? "" : t.handler == kVideo ? " video" : " '" + fourcc_text(t.handler) + "'";
+  std::string why = t.handler == kSound ? "audio is not supported yet" : "only H.264 video is supported";
+  return "dropped the " + codec + what + " track " + std::to_string(t.track_id) + ": " + why;
+}
 
 }  // namespace
 
@@ -87,11 +130,16 @@ void Mp4Source::build_tracks() {
     const mp4::Track& t = movie_.tracks[i];
     if (t.samples.empty()) continue;
     SourceTrack st;
-    st.name = t.name.empty() ? "track" + std::to_string(t.track_id) : t.name;
+    // Named from what it is when the file's name is unusable; unique either way (a clip's
+    // streams are chosen by name).
+    const std::string base = usable_track_name(t.name) ? t.name : "video";
+    st.name = base;
+    for (int n = 2; std::any_of(tracks_.begin(), tracks_.end(), [&](const SourceTrack& o) { return o.name == st.name; }); ++n)
+      st.name = base + "-" + std::to_string(n);
     // Presentation on the movie timeline: an empty edit delays the track; the first media
     // edit says which media time is presented first. Sums are kept in 128 bits: a file's
     // durations and ticks may add up past int64 before the range check can refuse them.
-    __int128 delay_us = 0;
+    __int128 delay_us = 0, presented_us = -1;
     int64_t media_start = t.samples.front().pts;
     bool have_media = false;
     for (const mp4::Edit& e : t.edits) {
@@ -99,6 +147,8 @@ void Mp4Source::build_tracks() {
       else if (!have_media) {
         media_start = e.media_time;
         have_media = true;
+        // Duration 0 in a fragmented file's edit: "the whole media" (ISO 14496-12 8.6.6).
+        if (e.segment_duration > 0) presented_us = mp4::rescale(e.segment_duration, movie_.timescale, 1000000);
       }
     }
     if (!have_media) {
@@ -113,28 +163,45 @@ void Mp4Source::build_tracks() {
                                                 std::to_string(kMinTimelineUs) + " to " + std::to_string(kMaxTimeUs) + " µs)");
       return int64_t(us);
     };
-    SourceConfig config;
-    config.id = 1;
-    config.sps = t.sps;
-    config.pps = t.pps;
-    config.width = t.width;
-    config.height = t.height;
-    config.sar_width = t.sar_width;
-    config.sar_height = t.sar_height;
-    st.configs.push_back(std::move(config));
+    // The edit says what the file presents: a stream-copied cut (ffmpeg -ss) keeps the GOP
+    // before its start in the media and hides it with the edit. Clips present only that window.
+    if (have_media) {
+      st.presented_from_us = timeline_us(media_start, "presentation");
+      if (presented_us > 0 && st.presented_from_us + presented_us <= kMaxTimeUs) st.presented_to_us = st.presented_from_us + int64_t(presented_us);
+    }
+    st.matrix = t.matrix;
+    st.colour = t.colour;
+    // One configuration per sample entry (id = entry index + 1).
+    st.configs.push_back({1, t.sps, t.pps, t.width, t.height, t.sar_width, t.sar_height});
+    for (size_t k = 0; k < t.later_descriptions.size(); ++k) {
+      const mp4::SampleDescription& d = t.later_descriptions[k];
+      st.configs.push_back({uint32_t(k + 2), d.sps, d.pps, d.width, d.height, d.sar_width, d.sar_height});
+    }
     st.samples.reserve(t.samples.size());
     for (const mp4::Sample& s : t.samples) {
       SourceSample ss;
       ss.dts_us = timeline_us(s.dts, "decode");
       ss.pts_us = timeline_us(s.pts, "presentation");
       ss.random_access = s.sync ? 1 : 0;
-      ss.config = 1;
+      ss.config = s.description + 1;
       ss.data = s.data;
       st.samples.push_back(ss);
     }
     tracks_.push_back(std::move(st));
   }
   if (tracks_.empty()) throw Error(ErrorCode::InvalidData, "the MP4 has no H.264 samples");
+  for (const mp4::SkippedTrack& t : movie_.skipped_tracks) dropped_.push_back(dropped_text(t));
+}
+
+CutResult Mp4Source::cut(const std::vector<uint32_t>& track_indexes, const CutRequest& request) const {
+  std::vector<SourceTrack> chosen;
+  for (uint32_t i : track_indexes) {
+    if (i >= tracks_.size()) throw Error(ErrorCode::InvalidArgument, "no track number " + std::to_string(i));
+    chosen.push_back(tracks_[i]);
+  }
+  CutResult result = cut_clip(chosen, request);
+  result.dropped = dropped_;
+  return result;
 }
 
 }  // namespace ringclip::exporting

@@ -29,6 +29,9 @@ class Mp4Source {
   // whole seconds), else µs from the start of the file's presentation.
   int64_t origin_us() const { return origin_us_; }
   const std::vector<SourceTrack>& tracks() const { return tracks_; }
+  // A clip of the tracks at these indexes; its result lists the file's tracks it cannot carry.
+  CutResult cut(const std::vector<uint32_t>& track_indexes, const CutRequest& request) const;
+  const std::vector<std::string>& dropped_tracks() const { return dropped_; }
   uint64_t size() const { return size_; }
   uint64_t identity() const { return identity_; }  // changes when the file does (size, mtime, inode)
   FileIdentity file() const { return file_; }       // the file itself (device, inode)
@@ -42,6 +45,7 @@ class Mp4Source {
   mp4::Movie movie_;
   int64_t origin_us_ = 0;
   std::vector<SourceTrack> tracks_;
+  std::vector<std::string> dropped_;
   uint64_t identity_ = 0;
   FileIdentity file_;
 };

@@ -2,6 +2,7 @@
 #include "h264/parameter_sets.h"
 
 #include <algorithm>
+#include <atomic>
 
 namespace ringclip::h264 {
 
@@ -12,6 +13,11 @@ bool same_bytes(const std::vector<uint8_t>& stored, const NalView& nal) {
 }
 
 }  // namespace
+
+uint64_t ParameterSets::next_version() {
+  static std::atomic<uint64_t> counter{1};
+  return counter.fetch_add(1, std::memory_order_relaxed);
+}
 
 bool ParameterSets::same_sps_bytes(uint32_t id, const NalView& nal) const {
   return id < 32 && sps_[id] && same_bytes(sps_[id]->bytes, nal);
@@ -37,12 +43,14 @@ bool ParameterSets::put_pps(const NalView& nal) {
 bool ParameterSets::put_sps(const NalView& nal, const Sps& parsed) {
   if (same_sps_bytes(parsed.id, nal)) return false;
   sps_[parsed.id] = StoredSps{parsed, std::vector<uint8_t>(nal.data, nal.data + nal.size)};
+  version_ = next_version();
   return true;
 }
 
 bool ParameterSets::put_pps(const NalView& nal, const Pps& parsed) {
   if (same_pps_bytes(parsed.id, nal)) return false;
   pps_[parsed.id] = StoredPps{parsed, std::vector<uint8_t>(nal.data, nal.data + nal.size)};
+  version_ = next_version();
   return true;
 }
 

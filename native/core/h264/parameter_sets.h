@@ -121,8 +121,14 @@ class ParameterSets {
   const Pps* pps(uint32_t id) const { return id < 256 && pps_[id] ? &pps_[id]->parsed : nullptr; }
   const std::vector<uint8_t>* sps_bytes(uint32_t id) const { return id < 32 && sps_[id] ? &sps_[id]->bytes : nullptr; }
   const std::vector<uint8_t>* pps_bytes(uint32_t id) const { return id < 256 && pps_[id] ? &pps_[id]->bytes : nullptr; }
+  // Changes whenever stored bytes change, and is never the same for two tables (a global
+  // counter): a reader (the store's configuration) that saw this table at this version has
+  // nothing to look at again, even if another table later lives at the same address.
+  uint64_t version() const { return version_; }
 
  private:
+  uint64_t version_ = next_version();
+  static uint64_t next_version();
   struct StoredSps { Sps parsed; std::vector<uint8_t> bytes; };
   struct StoredPps { Pps parsed; std::vector<uint8_t> bytes; };
   std::array<std::optional<StoredSps>, 32> sps_;

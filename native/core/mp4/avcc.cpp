@@ -90,6 +90,16 @@ ChromaFormat read_chroma_format(const std::vector<uint8_t>& sps) {
 std::vector<uint8_t> build_avcc(const Track& track) {
   if (track.sps.empty()) throw Error(ErrorCode::InvalidArgument, "track " + track.name + " has no SPS");
   if (track.pps.empty()) throw Error(ErrorCode::InvalidArgument, "track " + track.name + " has no PPS");
+  return build_avcc(track.sps, track.pps);
+}
+
+std::vector<uint8_t> build_avcc(const std::vector<std::vector<uint8_t>>& sps_list, const std::vector<std::vector<uint8_t>>& pps_list) {
+  struct Sets {
+    const std::vector<std::vector<uint8_t>>& sps;
+    const std::vector<std::vector<uint8_t>>& pps;
+  } track{sps_list, pps_list};
+  if (track.sps.empty()) throw Error(ErrorCode::InvalidArgument, "a sample description has no SPS");
+  if (track.pps.empty()) throw Error(ErrorCode::InvalidArgument, "a sample description has no PPS");
   if (track.sps.size() > 31) throw Error(ErrorCode::InvalidArgument, "more than 31 SPS in one track");
   if (track.pps.size() > 255) throw Error(ErrorCode::InvalidArgument, "more than 255 PPS in one track");
   const std::vector<uint8_t>& first = track.sps.front();

@@ -26,6 +26,7 @@ constexpr uint32_t kSampleIsNonSync = 0x00010000;
 
 struct TrafDefaults {
   uint32_t duration, size, flags;
+  uint32_t description;  // 0-based sample entry of the traf's samples
 };
 
 TrackState* find_track(std::vector<TrackState>& tracks, uint32_t track_id) {
@@ -59,6 +60,7 @@ void read_trun(ReadContext& context, const Box& box, TrackState& state, const Tr
   samples.reserve(samples.size() + count);
   for (uint32_t i = 0; i < count; ++i) {
     Sample s;
+    s.description = defaults.description;
     s.duration = (flags & kTrunDuration) ? r.u32() : defaults.duration;
     uint32_t size = (flags & kTrunSize) ? r.u32() : defaults.size;
     uint32_t sample_flags = (flags & kTrunFlags) ? r.u32() : defaults.flags;
@@ -101,8 +103,13 @@ void read_traf(ReadContext& context, const Box& traf, uint64_t moof_offset, bool
   } else {
     base = previous_traf_end;
   }
-  if (flags & kTfhdSampleDescriptionIndex) tfhd.u32();
-  TrafDefaults defaults{state->trex.duration, state->trex.size, state->trex.flags};
+  uint32_t description_index = state->trex.sample_description_index;
+  if (flags & kTfhdSampleDescriptionIndex) description_index = tfhd.u32();
+  const size_t descriptions = 1 + state->track.later_descriptions.size();
+  if (description_index == 0 || description_index > descriptions)
+    throw_invalid("a traf of track " + std::to_string(track_id) + " names sample description " + std::to_string(description_index) +
+                  " of " + std::to_string(descriptions));
+  TrafDefaults defaults{state->trex.duration, state->trex.size, state->trex.flags, description_index - 1};
   if (flags & kTfhdDefaultDuration) defaults.duration = tfhd.u32();
   if (flags & kTfhdDefaultSize) defaults.size = tfhd.u32();
   if (flags & kTfhdDefaultFlags) defaults.flags = tfhd.u32();

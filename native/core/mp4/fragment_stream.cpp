@@ -76,7 +76,7 @@ bool FragmentStreamReader::parse_one() {
   if (box.size == 0 || box.size > left) return false;
   ByteSpan bytes{p, size_t(box.size)};
   if (box.type == fourcc("moov")) {
-    if (have_init_) fail("a second init segment (moov) in one stream");
+    // A later init segment re-initializes (a live stream whose parameter sets changed).
     read_init(bytes);
   } else if (box.type == fourcc("moof")) {
     if (!have_init_) fail("a fragment (moof) before the init segment (moov)");
@@ -103,6 +103,8 @@ bool FragmentStreamReader::parse_one() {
 }
 
 void FragmentStreamReader::read_init(ByteSpan moov_bytes) {
+  tracks_.clear();
+  h264_.clear();
   ReadContext context(moov_bytes);
   BoxIterator it(moov_bytes, moov_bytes, 0);
   Box moov;

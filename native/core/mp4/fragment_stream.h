@@ -20,7 +20,8 @@ class FragmentStreamReader {
    public:
     virtual ~Listener() = default;
     // The init segment: its H.264 tracks (no samples; edit lists included), its movie
-    // header, and how many other tracks it skipped.
+    // header, and how many other tracks it skipped. Called again for a later init segment
+    // (a live stream's parameter sets changed): the tracks are those from then on.
     virtual void on_init(const std::vector<Track>& tracks, const MovieHeader& header, uint32_t skipped_tracks) = 0;
     // One fragment's samples of tracks[index], in decode order; `reference` is the prft
     // that preceded the fragment, if any. Sample bytes are valid during the call only.

@@ -17,6 +17,7 @@ namespace {
 // tfhd: sample data offsets count from this moof's first byte, not from the previous
 // traf's data. Required for MSE and what iso5 promises.
 constexpr uint32_t kTfhdDefaultBaseIsMoof = 0x020000;
+constexpr uint32_t kTfhdSampleDescriptionIndex = 0x000002;
 
 constexpr uint32_t kTrunDataOffset = 0x000001;
 constexpr uint32_t kTrunSampleDuration = 0x000100;
@@ -103,47 +104,56 @@ void append_fragment(VirtualFile& out, const Movie& movie, const std::vector<Fra
   w.close(mfhd);
 
   struct DataOffsetSlot { size_t position; uint64_t payload_offset; };
-  DataOffsetSlot slots[64];  // one per traf; tracks beyond this are refused below
-  size_t slot_count = 0;
+  std::vector<DataOffsetSlot> slots;  // one per traf
+  size_t traf_count = 0;
+  for (const FragmentRange& r : ranges) traf_count += r.first < r.last ? 1 : 0;
+  if (traf_count > 64) throw Error(ErrorCode::InvalidArgument, "more than 64 tracks in a fragment");
   uint64_t payload = 0;
   for (size_t i = 0; i < ranges.size(); ++i) {
     const FragmentRange& r = ranges[i];
-    if (r.first == r.last) continue;
-    if (slot_count == std::size(slots)) throw Error(ErrorCode::InvalidArgument, "more than 64 tracks in a fragment");
     const Track& track = movie.tracks[i];
-    bool any_offset = false;
-    for (size_t s = r.first; s < r.last; ++s) any_offset = any_offset || track.samples[s].pts != track.samples[s].dts;
+    // One traf per run of samples on one sample description: tfhd names the description
+    // for all of its samples (a stream whose parameter sets changed inside the range).
+    for (size_t run = r.first; run < r.last;) {
+      size_t run_end = run + 1;
+      while (run_end < r.last && track.samples[run_end].description == track.samples[run].description) ++run_end;
+      const uint32_t description = track.samples[run].description;
+      bool any_offset = false;
+      for (size_t s = run; s < run_end; ++s) any_offset = any_offset || track.samples[s].pts != track.samples[s].dts;
 
-    size_t traf = w.open("traf");
-    size_t tfhd = w.open_full("tfhd", 0, kTfhdDefaultBaseIsMoof);
-    w.u32(track.track_id);
-    w.close(tfhd);
-    size_t tfdt = w.open_full("tfdt", 1, 0);
-    w.u64(uint64_t(track.samples[r.first].dts));
-    w.close(tfdt);
+      size_t traf = w.open("traf");
+      size_t tfhd = w.open_full("tfhd", 0, kTfhdDefaultBaseIsMoof | (description ? kTfhdSampleDescriptionIndex : 0));
+      w.u32(track.track_id);
+      if (description) w.u32(description + 1);
+      w.close(tfhd);
+      size_t tfdt = w.open_full("tfdt", 1, 0);
+      w.u64(uint64_t(track.samples[run].dts));
+      w.close(tfdt);
 
-    uint32_t flags = kTrunDataOffset | kTrunSampleDuration | kTrunSampleSize | kTrunSampleFlags;
-    if (any_offset) flags |= kTrunCompositionOffset;
-    size_t trun = w.open_full("trun", any_offset ? 1 : 0, flags);
-    w.u32(uint32_t(r.last - r.first));
-    slots[slot_count++] = {w.position(), payload};
-    w.u32(0);  // data_offset, patched once the moof size is known
-    for (size_t s = r.first; s < r.last; ++s) {
-      const Sample& sample = track.samples[s];
-      w.u32(sample.duration);
-      w.u32(uint32_t(sample.data.size));
-      w.u32(sample.sync ? kSyncSampleFlags : kNonSyncSampleFlags);
-      if (any_offset) w.u32(uint32_t(int32_t(sample.pts - sample.dts)));
-      payload += sample.data.size;
+      uint32_t flags = kTrunDataOffset | kTrunSampleDuration | kTrunSampleSize | kTrunSampleFlags;
+      if (any_offset) flags |= kTrunCompositionOffset;
+      size_t trun = w.open_full("trun", any_offset ? 1 : 0, flags);
+      w.u32(uint32_t(run_end - run));
+      slots.push_back({w.position(), payload});
+      w.u32(0);  // data_offset, patched once the moof size is known
+      for (size_t s = run; s < run_end; ++s) {
+        const Sample& sample = track.samples[s];
+        w.u32(sample.duration);
+        w.u32(uint32_t(sample.data.size));
+        w.u32(sample.sync ? kSyncSampleFlags : kNonSyncSampleFlags);
+        if (any_offset) w.u32(uint32_t(int32_t(sample.pts - sample.dts)));
+        payload += sample.data.size;
+      }
+      w.close(trun);
+      w.close(traf);
+      run = run_end;
     }
-    w.close(trun);
-    w.close(traf);
   }
   w.close(moof);
 
   const bool large_mdat = payload > uint64_t(UINT32_MAX) - 8;
   const uint64_t mdat_header_size = large_mdat ? 16 : 8;
-  for (size_t i = 0; i < slot_count; ++i) {
+  for (size_t i = 0; i < slots.size(); ++i) {
     uint64_t data_offset = header.size() + mdat_header_size + slots[i].payload_offset;
     if (data_offset > INT32_MAX) throw Error(ErrorCode::InvalidArgument, "fragment larger than 2 GiB");
     w.patch_u32(slots[i].position, uint32_t(data_offset));

@@ -36,7 +36,8 @@ void read_tkhd(const Box& box, Track& track, uint32_t& width, uint32_t& height) 
   track.track_id = r.u32();
   r.skip(4);                      // reserved
   r.skip(version == 1 ? 8 : 4);   // duration
-  r.skip(8 + 8 + 36);             // reserved, layer/group/volume, matrix
+  r.skip(8 + 8);                  // reserved, layer/group/volume
+  for (uint32_t& m : track.matrix) m = r.u32();
   width = r.u32() >> 16;
   height = r.u32() >> 16;
 }
@@ -90,42 +91,75 @@ uint32_t read_hdlr(const Box& box, Track& track) {
   return handler;
 }
 
-// stsd: only the first sample entry matters; ringclip tracks never switch descriptions.
-void read_stsd(ReadContext& context, const Box& box, TrackState& state) {
-  ByteReader r(box.payload, box.type);
-  r.skip(4);
-  if (r.u32() == 0) throw_invalid("stsd has no sample entry");
-  Box entry;
-  BoxIterator entries(context.file, r.rest(), box.type);
-  if (!entries.next(entry)) throw_invalid("truncated stsd box");
-  if (entry.type != fourcc("avc1") && entry.type != fourcc("avc3")) return;  // not H.264: skipped
-
+// One avc1/avc3 sample entry: size, avcC, pasp, colr.
+void read_avc_entry(ReadContext& context, const Box& entry, SampleDescription& d, std::vector<uint8_t>& colour) {
   ByteReader fields(entry.payload, entry.type);
   fields.skip(6 + 2 + 16);  // reserved, data_reference_index, pre_defined/reserved
-  uint32_t width = fields.u16();
-  uint32_t height = fields.u16();
+  d.width = fields.u16();
+  d.height = fields.u16();
   fields.skip(50);          // resolutions, reserved, frame_count, compressorname, depth, pre_defined
-  if (width && height) {
-    state.track.width = width;
-    state.track.height = height;
-  }
   bool has_avcc = false;
   Box child;
   BoxIterator children(context.file, fields.rest(), entry.type);
   while (children.next(child)) {
     if (child.type == fourcc("avcC")) {
-      read_avcc(child.payload, state.track);
+      Track sets;
+      read_avcc(child.payload, sets);
+      d.sps = std::move(sets.sps);
+      d.pps = std::move(sets.pps);
       has_avcc = true;
     } else if (child.type == fourcc("pasp")) {
       ByteReader pasp(child.payload, child.type);
       uint32_t h = pasp.u32(), v = pasp.u32();
       if (h && v) {
-        state.track.sar_width = h;
-        state.track.sar_height = v;
+        d.sar_width = h;
+        d.sar_height = v;
       }
+    } else if (child.type == fourcc("colr")) {
+      // Kept as it came (nclx, nclc or an ICC profile): a clip describes colour as its source did.
+      colour.assign(child.payload.data, child.payload.data + child.payload.size);
     }
   }
   if (!has_avcc) throw_invalid(fourcc_name(entry.type) + " sample entry without avcC");
+}
+
+// stsd: every sample entry (a stream whose parameter sets changed has several; stsc and
+// tfhd say which samples use which). A track is H.264 when its first entry is.
+void read_stsd(ReadContext& context, const Box& box, TrackState& state) {
+  ByteReader r(box.payload, box.type);
+  r.skip(4);
+  const uint32_t count = r.u32();
+  if (count == 0) throw_invalid("stsd has no sample entry");
+  Box entry;
+  BoxIterator entries(context.file, r.rest(), box.type);
+  for (uint32_t k = 0; k < count; ++k) {
+    if (!entries.next(entry)) throw_invalid("truncated stsd box");
+    const bool avc = entry.type == fourcc("avc1") || entry.type == fourcc("avc3");
+    if (k == 0) {
+      state.sample_entry = entry.type;
+      if (!avc) return;  // not H.264: skipped
+    } else if (!avc) {
+      throw_invalid("sample entry " + std::to_string(k + 1) + " of an H.264 track is " + fourcc_name(entry.type));
+    }
+    SampleDescription d;
+    read_avc_entry(context, entry, d, state.track.colour);
+    if (k == 0) {
+      if (d.width && d.height) {
+        state.track.width = d.width;
+        state.track.height = d.height;
+      }
+      state.track.sps = std::move(d.sps);
+      state.track.pps = std::move(d.pps);
+      state.track.sar_width = d.sar_width;
+      state.track.sar_height = d.sar_height;
+    } else {
+      if (!d.width || !d.height) {
+        d.width = state.track.width;
+        d.height = state.track.height;
+      }
+      state.track.later_descriptions.push_back(std::move(d));
+    }
+  }
   state.h264 = true;
 }
 
@@ -184,6 +218,7 @@ void read_trak(ReadContext& context, const Box& trak, TrackState& state) {
     }
   }
   if (!has_tkhd) throw_invalid("trak without tkhd");
+  state.handler = handler;
   if (handler != fourcc("vide")) state.h264 = false;
   if (!state.h264) return;
   if (!has_mdhd) throw_invalid("track " + std::to_string(state.track.track_id) + " has no mdhd");

@@ -1,6 +1,7 @@
 #pragma once
 // The description of an MP4 to write, independent of where sample bytes live: the store
 // points samples into its mmap, Mp4Source points them into the input file's mmap.
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -16,6 +17,9 @@ struct Sample {
   int64_t pts = 0;        // in the track's timescale
   uint32_t duration = 0;  // in the track's timescale
   bool sync = false;      // a random access point (stss / trun sample flags)
+  // Which sample entry (stsd) decodes it: 0 the track's own sps/pps/size, k > 0 the track's
+  // later_descriptions[k - 1]. Consecutive samples on one entry share chunks and trafs.
+  uint32_t description = 0;
   ByteSpan data;          // the sample bytes: NAL units with 4-byte big-endian length prefixes
 };
 
@@ -23,6 +27,14 @@ struct Sample {
 struct Edit {
   uint64_t segment_duration = 0;  // in the movie timescale
   int64_t media_time = 0;         // in the track's timescale, or -1
+};
+
+// A further sample entry of a track (stsd entry 2, 3, ...): the stream's parameter sets
+// changed in a way one avcC cannot hold (a PPS id redefined, a new resolution), and the
+// samples after it decode with these.
+struct SampleDescription {
+  std::vector<std::vector<uint8_t>> sps, pps;  // raw NAL units
+  uint32_t width = 0, height = 0, sar_width = 1, sar_height = 1;
 };
 
 struct Track {
@@ -33,8 +45,20 @@ struct Track {
   uint32_t sar_width = 1, sar_height = 1;
   std::vector<std::vector<uint8_t>> sps;  // raw NAL units, header byte first, no start code
   std::vector<std::vector<uint8_t>> pps;
+  std::vector<SampleDescription> later_descriptions;  // stsd entries after the first
   std::vector<Sample> samples;            // in decode order
   std::vector<Edit> edits;                // empty: no edit list
+  // tkhd display matrix (a, b, u, c, d, v, x, y, w as stored, 16.16 and 2.30): a camera
+  // mounted rotated says so here. Unity by default.
+  std::array<uint32_t, 9> matrix{0x00010000, 0, 0, 0, 0x00010000, 0, 0, 0, 0x40000000};
+  std::vector<uint8_t> colour;            // a source's colr box payload, written as it came; empty: none
+};
+
+// A track of an input the reader does not return (audio, other codecs): said, not hidden.
+struct SkippedTrack {
+  uint32_t track_id = 0;
+  uint32_t handler = 0;      // hdlr handler_type: 'soun', 'vide', 'text'...
+  uint32_t sample_entry = 0; // stsd's first entry type: 'mp4a', 'hvc1'...; 0 when none
 };
 
 struct Movie {
@@ -45,9 +69,11 @@ struct Movie {
   // Read back: the file's first top-level prft, when it has one (writers ignore it).
   std::optional<ProducerReference> reference;
   std::vector<Track> tracks;
+  std::vector<SkippedTrack> skipped_tracks;  // read_movie: tracks of the input left out
 };
 
 // avcC (ISO/IEC 14496-15 5.3.3.1) from the track's SPS/PPS; High-profile fields included.
 std::vector<uint8_t> build_avcc(const Track& track);
+std::vector<uint8_t> build_avcc(const std::vector<std::vector<uint8_t>>& sps, const std::vector<std::vector<uint8_t>>& pps);
 
 }  // namespace ringclip::mp4

@@ -16,8 +16,8 @@ constexpr uint16_t kLanguageUnd = (('u' - 0x60) << 10) | (('n' - 0x60) << 5) | (
 // a disabled track is hidden by some players, and neither stream is an "alternate".
 constexpr uint32_t kTrackEnabledInMovieInPreview = 0x7;
 
-void write_matrix(BoxWriter& w) {
-  for (uint32_t v : kUnityMatrix) w.u32(v);
+void write_matrix(BoxWriter& w, const uint32_t (&matrix)[9] = kUnityMatrix) {
+  for (uint32_t v : matrix) w.u32(v);
 }
 
 bool needs_64(uint64_t v) { return v > UINT32_MAX; }
@@ -51,7 +51,7 @@ uint32_t display_width_16_16(const Track& track) {
   return v > UINT32_MAX ? UINT32_MAX : uint32_t(v);
 }
 
-void write_avc1(BoxWriter& w, const Track& track) {
+void write_avc1(BoxWriter& w, const SampleDescription& track, const std::vector<uint8_t>& colour) {
   size_t avc1 = w.open("avc1");
   w.zeros(6);      // reserved
   w.u16(1);        // data_reference_index: the single dref entry (this file)
@@ -72,7 +72,7 @@ void write_avc1(BoxWriter& w, const Track& track) {
   w.u16(0x0018);   // depth: colour, no alpha
   w.u16(0xFFFF);   // pre_defined = -1
   size_t avcc = w.open("avcC");
-  std::vector<uint8_t> config = build_avcc(track);
+  std::vector<uint8_t> config = build_avcc(track.sps, track.pps);
   w.raw(config.data(), config.size());
   w.close(avcc);
   if (track.sar_width != track.sar_height) {
@@ -80,6 +80,11 @@ void write_avc1(BoxWriter& w, const Track& track) {
     w.u32(track.sar_width);
     w.u32(track.sar_height);
     w.close(pasp);
+  }
+  if (!colour.empty()) {
+    size_t colr = w.open("colr");
+    w.raw(colour.data(), colour.size());
+    w.close(colr);
   }
   w.close(avc1);
 }
@@ -102,6 +107,10 @@ void validate_movie(const Movie& movie) {
     if (t.sar_width == 0 || t.sar_height == 0)
       throw Error(ErrorCode::InvalidArgument, "track " + t.name + " has a zero sample aspect ratio");
     for (const Sample& s : t.samples) {
+      if (s.description > t.later_descriptions.size())
+        throw Error(ErrorCode::InvalidArgument, "a sample of track " + t.name + " names sample description " +
+                                                    std::to_string(s.description + 1) + " of " +
+                                                    std::to_string(t.later_descriptions.size() + 1));
       if (s.data.size > UINT32_MAX)
         throw Error(ErrorCode::InvalidArgument, "a sample of track " + t.name + " is larger than 4 GiB");
       int64_t offset = s.pts - s.dts;
@@ -201,7 +210,7 @@ size_t open_trak_until_stbl(BoxWriter& w, const Movie& movie, const Track& track
   w.u16(0);     // alternate_group: 0 = both tracks play, neither replaces the other
   w.u16(0);     // volume: video
   w.u16(0);     // reserved
-  write_matrix(w);
+  for (uint32_t v : track.matrix) w.u32(v);  // a rotated source stays rotated
   w.u32(display_width_16_16(track));
   w.u32(track.height << 16);
   w.close(tkhd);
@@ -249,9 +258,12 @@ size_t open_trak_until_stbl(BoxWriter& w, const Movie& movie, const Track& track
   w.close(dinf);
 
   size_t stbl = w.open("stbl");
+  if (track.sps.empty()) throw Error(ErrorCode::InvalidArgument, "track " + track.name + " has no SPS");
+  if (track.pps.empty()) throw Error(ErrorCode::InvalidArgument, "track " + track.name + " has no PPS");
   size_t stsd = w.open_full("stsd", 0, 0);
-  w.u32(1);
-  write_avc1(w, track);
+  w.u32(uint32_t(1 + track.later_descriptions.size()));
+  write_avc1(w, SampleDescription{track.sps, track.pps, track.width, track.height, track.sar_width, track.sar_height}, track.colour);
+  for (const SampleDescription& d : track.later_descriptions) write_avc1(w, d, track.colour);
   w.close(stsd);
 
   open_boxes[0] = mdia;

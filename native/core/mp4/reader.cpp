@@ -64,7 +64,10 @@ Movie read_movie(ByteSpan file) {
   movie.creation_time_us = header.creation_time_us;
   movie.reference = reference;
   for (TrackState& t : tracks) {
-    if (!t.h264) continue;
+    if (!t.h264) {
+      movie.skipped_tracks.push_back({t.track.track_id, t.handler, t.sample_entry});
+      continue;
+    }
     sort_by_decode_time(t.track);
     movie.tracks.push_back(std::move(t.track));
   }

@@ -107,12 +107,19 @@ void read_locations(ReadContext& context, TrackState& state) {
 
   size_t sample = 0;
   uint32_t entry = 0;
-  uint32_t samples_per_chunk = 0;
+  uint32_t samples_per_chunk = 0, description = 0;
+  const uint32_t descriptions = uint32_t(1 + state.track.later_descriptions.size());
+  auto read_description = [&] {
+    uint32_t index = stsc.u32();
+    if (index == 0 || index > descriptions)
+      throw_invalid("stsc names sample description " + std::to_string(index) + " of " + std::to_string(descriptions) + in_track(state));
+    description = index - 1;
+  };
   uint32_t next_first_chunk = 0;  // first_chunk of the entry after the current one
   if (entries > 0) {
     if (stsc.u32() != 1) throw_invalid("stsc does not start at chunk 1" + in_track(state));
     samples_per_chunk = stsc.u32();
-    stsc.u32();
+    read_description();
     entry = 1;
     next_first_chunk = entry < entries ? stsc.u32() : 0;
     if (entry < entries && next_first_chunk <= 1) throw_invalid("stsc chunks are not increasing" + in_track(state));
@@ -120,7 +127,7 @@ void read_locations(ReadContext& context, TrackState& state) {
   for (uint32_t chunk = 1; chunk <= chunk_count && sample < samples.size(); ++chunk) {
     if (entry < entries && chunk == next_first_chunk) {
       samples_per_chunk = stsc.u32();
-      stsc.u32();
+      read_description();
       ++entry;
       uint32_t following = entry < entries ? stsc.u32() : 0;
       if (entry < entries && following <= next_first_chunk)
@@ -131,6 +138,7 @@ void read_locations(ReadContext& context, TrackState& state) {
     for (uint32_t k = 0; k < samples_per_chunk && sample < samples.size(); ++k, ++sample) {
       Sample& s = samples[sample];
       s.data = context.sample_bytes(position, s.data.size, state.track.track_id);
+      s.description = description;
       position += s.data.size;
     }
   }

@@ -80,20 +80,24 @@ void write_stss_if_needed(BoxWriter& w, const Track& track) {
   w.close(stss);
 }
 
-void write_stsc(BoxWriter& w, uint32_t track_index, const MdatLayout& layout) {
+void write_stsc(BoxWriter& w, const Track& track, uint32_t track_index, const MdatLayout& layout) {
   size_t stsc = w.open_full("stsc", 0, 0);
   {
     CountedEntries entries(w);
-    uint32_t chunk_number = 0, previous_count = 0;
+    uint32_t chunk_number = 0, previous_count = 0, previous_description = UINT32_MAX;
     for (const Chunk& c : layout.chunks) {
       if (c.track != track_index) continue;
       ++chunk_number;
-      if (c.sample_count == previous_count) continue;
+      // Chunks never mix sample descriptions (layout_chunks splits them), so the first
+      // sample's entry is the chunk's.
+      const uint32_t description = track.samples[c.first_sample].description + 1;
+      if (c.sample_count == previous_count && description == previous_description) continue;
       w.u32(chunk_number);
       w.u32(c.sample_count);
-      w.u32(1);  // sample_description_index
+      w.u32(description);  // sample_description_index
       entries.add();
       previous_count = c.sample_count;
+      previous_description = description;
     }
   }
   w.close(stsc);
@@ -144,7 +148,7 @@ ChunkOffsetTable write_sample_tables(BoxWriter& w, const Track& track, uint32_t 
   write_stts(w, track);
   write_ctts_if_needed(w, track);
   write_stss_if_needed(w, track);
-  write_stsc(w, track_index, layout);
+  write_stsc(w, track, track_index, layout);
   write_stsz(w, track);
   return write_chunk_offsets(w, track_index, layout, co64);
 }

@@ -19,11 +19,21 @@ FragmentedIngest::FragmentedIngest(SegmentStore& store, Options options)
 void FragmentedIngest::on_init(const std::vector<mp4::Track>& tracks, const mp4::MovieHeader& header,
                                uint32_t skipped_tracks) {
   skipped_tracks_ = skipped_tracks;
-  if (options_.origin_us != kNoOrigin) origin_us_ = options_.origin_us;
-  else if (header.creation_time_us > 0 && header.creation_time_us <= kMaxTimeUs) origin_us_ = header.creation_time_us;
+  // A later init segment (re-initialization) keeps the timeline and each track's counts.
+  const bool again = !tracks_.empty();
+  std::vector<TrackReport> earlier = std::move(reports_);
+  tracks_.clear();
+  reports_.clear();
+  if (!again) {
+    if (options_.origin_us != kNoOrigin) origin_us_ = options_.origin_us;
+    else if (header.creation_time_us > 0 && header.creation_time_us <= kMaxTimeUs) origin_us_ = header.creation_time_us;
+  }
   for (const mp4::Track& t : tracks) {
     TrackReport report;
+    for (TrackReport& e : earlier)
+      if (e.name == t.name) report = e;
     report.name = t.name;
+    report.stream = -1;
     for (const auto& [name, stream] : options_.tracks)
       if (name == t.name) report.stream = stream;
     if (options_.tracks.empty()) {
@@ -35,7 +45,9 @@ void FragmentedIngest::on_init(const std::vector<mp4::Track>& tracks, const mp4:
         throw Error(ErrorCode::InvalidData, "tracks '" + other.name + "' and '" + t.name + "' both go to stream '" +
                                                 store_.streams()[size_t(report.stream)].name + "'");
     if (t.timescale == 0) throw Error(ErrorCode::InvalidData, "MP4: track '" + t.name + "' has timescale 0");
-    TrackWriter w{t.track_id, t.timescale, mp4::presentation_start(t, header.timescale), nullptr};
+    TrackWriter w{t.track_id, t.timescale, mp4::presentation_start(t, header.timescale), nullptr, {}, 0};
+    w.descriptions.emplace_back(t.sps, t.pps);
+    for (const mp4::SampleDescription& d : t.later_descriptions) w.descriptions.emplace_back(d.sps, d.pps);
     if (report.stream >= 0) {
       w.writer = std::make_unique<SampleWriter>(store_, uint32_t(report.stream));
       w.writer->configure(t.sps, t.pps);
@@ -89,6 +101,14 @@ void FragmentedIngest::on_samples(size_t index, const std::vector<mp4::Sample>& 
     if (options_.skip_stored && dts <= store_.streams()[size_t(report.stream)].last_dts_us) {
       ++report.skipped;
       continue;
+    }
+    if (s.description != w.configured) {
+      // Another sample entry of the track (its parameter sets changed): the store gets them.
+      if (s.description >= w.descriptions.size())
+        throw Error(ErrorCode::InvalidData, "MP4: a sample of track '" + report.name + "' names sample entry " +
+                                                std::to_string(s.description + 1) + ", which its init segment does not have");
+      w.writer->configure(w.descriptions[s.description].first, w.descriptions[s.description].second);
+      w.configured = s.description;
     }
     WriteResult r = w.writer->write(s.data, pts, dts, pts);
     if (r.stored) ++report.stored;

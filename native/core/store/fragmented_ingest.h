@@ -54,6 +54,10 @@ class FragmentedIngest : private mp4::FragmentStreamReader::Listener {
     uint32_t timescale;
     mp4::PresentationStart start;  // where its edit list puts it on the movie timeline
     std::unique_ptr<SampleWriter> writer;  // null: ignored
+    // Its sample entries' parameter sets (0: the track's own, k: later_descriptions[k - 1]),
+    // and the one the writer is configured with.
+    std::vector<std::pair<std::vector<std::vector<uint8_t>>, std::vector<std::vector<uint8_t>>>> descriptions;
+    uint32_t configured = 0;
   };
   void on_init(const std::vector<mp4::Track>& tracks, const mp4::MovieHeader& header, uint32_t skipped_tracks) override;
   void on_samples(size_t index, const std::vector<mp4::Sample>& samples, const mp4::ProducerReference* reference) override;

@@ -8,47 +8,59 @@ std::vector<FrameSpan> frame_spans(const SegmentStore& store, uint32_t stream, i
                                    int64_t max_gap_us) {
   std::vector<FrameSpan> spans;
   if (stream >= store.streams().size()) return spans;
-  struct Run {
-    FrameSpan span;
-    int64_t min_pts = INT64_MAX, max_pts = INT64_MIN;
-    int64_t last_dts = INT64_MIN;
-    int64_t step = INT64_MAX;  // the smallest dts step: one frame
-    int64_t last_step = 0;     // the step before this frame's
-  } run;
-  bool open = false;
-  auto close_run = [&] {
-    if (!open) return;
-    int64_t frame = run.step == INT64_MAX ? 0 : run.step;
-    run.span.from_us = run.min_pts;
-    run.span.to_us = run.max_pts + frame;
-    spans.push_back(run.span);
-    open = false;
+  // The frames in range, oldest first; `breaks_before` marks a frame after skipped damage.
+  struct Ref {
+    const IndexEntry* e;
+    bool breaks_before;
   };
+  std::vector<Ref> frames;
+  bool damage = false;
   const std::vector<Segment>& segments = store.segments();
   for (uint32_t index : store.live_segments_in_order()) {
     const Segment& seg = segments[index];
-    // Damaged records were skipped here: decoding (and the footage) breaks.
-    if (!seg.holes.empty()) close_run();
+    damage = damage || !seg.holes.empty();  // damaged records were skipped: the footage breaks
     for (const IndexEntry& e : seg.frames[stream]) {
       if (e.pts_us < from_us || e.pts_us >= to_us) continue;
-      // A gap is a step beyond max_gap that is also more than twice the step before it: a
-      // timelapse (one frame a second while parked) is contiguous footage at its own rate.
-      if (open) {
-        int64_t step = e.dts_us - run.last_dts;
-        if (step > max_gap_us && (run.last_step == 0 || step > 2 * run.last_step)) close_run();
-        else run.last_step = step;
-      }
-      if (!open) {
-        run = Run{};
-        open = true;
-      } else if (e.dts_us > run.last_dts) {
-        run.step = std::min(run.step, e.dts_us - run.last_dts);
-      }
-      run.min_pts = std::min(run.min_pts, e.pts_us);
-      run.max_pts = std::max(run.max_pts, e.pts_us);
-      run.last_dts = e.dts_us;
-      run.span.frames++;
+      frames.push_back({&e, damage});
+      damage = false;
     }
+  }
+  auto step = [&](size_t i) { return frames[i].e->dts_us - frames[i - 1].e->dts_us; };
+  // A gap: a step beyond max_gap that is more than twice the step before it and not followed
+  // by steps of its own size — a camera that slows down (a parked dashcam's timelapse, one
+  // frame a second) changes its rate, it does not leave a hole.
+  auto is_gap = [&](size_t i) {
+    int64_t s = step(i);
+    if (s <= max_gap_us) return false;
+    if (i >= 2 && s <= 2 * step(i - 1)) return false;
+    if (i + 1 < frames.size() && step(i + 1) * 2 >= s) return false;
+    return true;
+  };
+  FrameSpan run;
+  int64_t min_pts = INT64_MAX, max_pts = INT64_MIN, smallest = INT64_MAX, rate = 0;
+  auto close_run = [&] {
+    if (run.frames == 0) return;
+    run.from_us = min_pts;
+    run.to_us = max_pts + (smallest == INT64_MAX ? rate : smallest);  // one frame after the last
+    spans.push_back(run);
+    run = FrameSpan{};
+    min_pts = INT64_MAX;
+    max_pts = INT64_MIN;
+    smallest = INT64_MAX;
+  };
+  for (size_t i = 0; i < frames.size(); ++i) {
+    const IndexEntry& e = *frames[i].e;
+    if (i > 0) {
+      if (frames[i].breaks_before || is_gap(i)) {
+        close_run();
+      } else if (step(i) > 0) {
+        smallest = std::min(smallest, step(i));
+        rate = step(i);
+      }
+    }
+    min_pts = std::min(min_pts, e.pts_us);
+    max_pts = std::max(max_pts, e.pts_us);
+    run.frames++;
   }
   close_run();
   return spans;

@@ -47,8 +47,10 @@ bool LiveFragmenter::read_new(Track& t, uint32_t max_frames, Step& step) {
                                           " were overwritten before it read them");
     t.cursor = st.reclaimed_until_dts_us;
     t.need_key = true;
-    step.skipped_frames += t.gop.size();
+    step.skipped_frames += t.gop.size() + t.waiting.size();
     t.gop.clear();
+    t.waiting.clear();
+    if (!started_) t.config = 0;  // the stream starts at the next random access point
   }
   std::vector<FrameRef> refs;
   {
@@ -72,46 +74,83 @@ bool LiveFragmenter::read_new(Track& t, uint32_t max_frames, Step& step) {
       ++step.skipped_frames;
       continue;
     }
-    if (f.random_access && !t.gop.empty()) {
-      if (started_) append_fragment(size_t(&t - tracks_.data()), t.gop, f.dts, step);
-      else t.waiting.push_back(std::move(t.gop));
-      t.gop.clear();
-    }
-    if (f.random_access && t.config == 0) t.config = f.config;
-    t.gop.push_back(std::move(f));
+    take(size_t(&t - tracks_.data()), std::move(f), step);
   }
   return refs.size() >= max_frames;
+}
+
+bool LiveFragmenter::describe_track(size_t index, uint32_t config) {
+  const Track& t = tracks_[index];
+  mp4::Track& track = movie_.tracks[index];
+  std::lock_guard<std::mutex> lock(store_->mutex());
+  const StreamConfig* c = store_->config(t.stream, config);
+  if (!c) return false;
+  track.width = c->width;
+  track.height = c->height;
+  track.sar_width = c->sar_width;
+  track.sar_height = c->sar_height;
+  track.sps = c->sps;
+  track.pps = c->pps;
+  return true;
+}
+
+void LiveFragmenter::change_configuration(size_t index, uint32_t config, int64_t next_dts, Step& step) {
+  Track& t = tracks_[index];
+  const mp4::Track before = movie_.tracks[index];
+  if (!describe_track(index, config))
+    throw Error(ErrorCode::Overrun, "the parameter sets of '" + store_->streams()[t.stream].name +
+                                        "' were overwritten before the live stream reached them");
+  t.config = config;
+  const mp4::Track& now = movie_.tracks[index];
+  if (now.sps == before.sps && now.pps == before.pps && now.width == before.width && now.height == before.height) return;
+  if (!t.gop.empty()) {
+    append_fragment(index, t.gop, next_dts, step);
+    t.gop.clear();
+  }
+  mp4::FragmentedOptions o;
+  o.known_duration = false;
+  std::vector<uint8_t> init = mp4::build_init_segment(movie_, o);
+  step.bytes.insert(step.bytes.end(), init.begin(), init.end());
+}
+
+void LiveFragmenter::take(size_t index, Frame f, Step& step) {
+  Track& t = tracks_[index];
+  if (!started_) {
+    if (f.random_access && t.config == 0) t.config = f.config;
+    t.waiting.push_back(std::move(f));
+    return;
+  }
+  if (f.random_access && !t.gop.empty()) {
+    append_fragment(index, t.gop, f.dts, step);
+    t.gop.clear();
+  }
+  if (f.config != t.config) change_configuration(index, f.config, f.dts, step);
+  if (!t.gop.empty() && f.dts - t.gop.front().dts >= kMaxFragmentUs) {
+    // The GOP goes on in the next fragment (which then starts without a key frame).
+    append_fragment(index, t.gop, f.dts, step);
+    t.gop.clear();
+  }
+  t.gop.push_back(std::move(f));
 }
 
 void LiveFragmenter::start_movie(Step& step) {
   for (const Track& t : tracks_)
     if (t.config == 0) return;  // a stream has not reached a random access point yet
   int64_t base = INT64_MAX;
-  for (const Track& t : tracks_) base = std::min(base, t.waiting.empty() ? t.gop.front().dts : t.waiting.front().front().dts);
+  for (const Track& t : tracks_) base = std::min(base, t.waiting.front().dts);
   base_us_ = base;
   movie_ = mp4::Movie{};
   movie_.timescale = kTimescale;
   movie_.creation_time_us = base;
   for (size_t i = 0; i < tracks_.size(); ++i) {
-    const Track& t = tracks_[i];
-    const StreamConfig* c;
-    {
-      std::lock_guard<std::mutex> lock(store_->mutex());
-      c = store_->config(t.stream, t.config);
-    }
-    if (!c) throw Error(ErrorCode::Overrun, "the parameter sets of '" + store_->streams()[t.stream].name +
-                                                "' were overwritten before the live stream started");
     mp4::Track track;
     track.track_id = uint32_t(i + 1);
-    track.name = store_->streams()[t.stream].name;
+    track.name = store_->streams()[tracks_[i].stream].name;
     track.timescale = kTimescale;
-    track.width = c->width;
-    track.height = c->height;
-    track.sar_width = c->sar_width;
-    track.sar_height = c->sar_height;
-    track.sps = c->sps;
-    track.pps = c->pps;
     movie_.tracks.push_back(std::move(track));
+    if (!describe_track(i, tracks_[i].config))
+      throw Error(ErrorCode::Overrun, "the parameter sets of '" + store_->streams()[tracks_[i].stream].name +
+                                          "' were overwritten before the live stream started");
   }
   mp4::FragmentedOptions o;
   o.known_duration = false;  // live: the duration is not known
@@ -120,12 +159,9 @@ void LiveFragmenter::start_movie(Step& step) {
   step.origin_us = base;
   started_ = true;
   for (size_t i = 0; i < tracks_.size(); ++i) {
-    Track& t = tracks_[i];
-    for (size_t j = 0; j < t.waiting.size(); ++j) {
-      int64_t next = j + 1 < t.waiting.size() ? t.waiting[j + 1].front().dts : t.gop.front().dts;
-      append_fragment(i, t.waiting[j], next, step);
-    }
-    t.waiting.clear();
+    std::vector<Frame> waiting = std::move(tracks_[i].waiting);
+    tracks_[i].waiting.clear();
+    for (Frame& f : waiting) take(i, std::move(f), step);
   }
 }
 
@@ -180,10 +216,7 @@ LiveFragmenter::Step LiveFragmenter::poll(uint32_t max_frames, Flush flush) {
       t.gop.clear();
     }
   }
-  for (const Track& t : tracks_) {
-    step.held_frames += t.gop.size();
-    for (const auto& gop : t.waiting) step.held_frames += gop.size();
-  }
+  for (const Track& t : tracks_) step.held_frames += t.gop.size() + t.waiting.size();
   return step;
 }
 

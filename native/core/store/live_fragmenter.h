@@ -19,6 +19,9 @@ namespace ringclip::store {
 class LiveFragmenter {
  public:
   static constexpr uint32_t kTimescale = 90000;
+  // A fragment never holds more than this much media: a long GOP (a parked timelapse's key
+  // frame comes every 30 s) goes out in parts, so a viewer's delay stays bounded.
+  static constexpr int64_t kMaxFragmentUs = 2'000'000;
 
   struct Options {
     std::vector<uint32_t> streams;
@@ -63,10 +66,18 @@ class LiveFragmenter {
     bool need_key = true;
     uint32_t config = 0;   // of the first random access point: the track's sample entry
     std::vector<Frame> gop;
-    std::vector<std::vector<Frame>> waiting;  // whole GOPs held until the init segment is out
+    std::vector<Frame> waiting;  // frames read before the init segment could go out
   };
   bool read_new(Track& t, uint32_t max_frames, Step& step);
+  // One frame into its track's fragments (the GOP it ends goes out; a new configuration
+  // brings a new init segment; a GOP longer than kMaxFragmentUs goes out in parts).
+  void take(size_t index, Frame f, Step& step);
   void start_movie(Step& step);
+  // The track's sample entry from the stream configuration `config` (false: overwritten).
+  bool describe_track(size_t index, uint32_t config);
+  // A frame whose parameter sets differ from its track's sample entry: the fragment so far
+  // goes out, then a new init segment with the new entry (MSE and the ingest re-initialize).
+  void change_configuration(size_t index, uint32_t config, int64_t next_dts, Step& step);
   void append_fragment(size_t index, std::vector<Frame>& frames, int64_t next_dts, Step& step);
   uint64_t ticks(int64_t us) const;
 

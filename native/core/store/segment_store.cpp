@@ -352,23 +352,42 @@ WriteResult SegmentStore::write_nal_units(uint32_t stream, std::vector<h264::Nal
 }
 
 uint32_t SegmentStore::config_for(uint32_t stream, const h264::AccessUnit& unit, const h264::ParameterSets& sets) {
-  const std::vector<uint8_t>* sps = sets.sps_bytes(unit.sps_id);
-  const std::vector<uint8_t>* pps = sets.pps_bytes(unit.pps_id);
-  if (!sps || !pps) throw Error(ErrorCode::InvalidData, "the access unit names parameter sets the stream has not carried");
-  std::vector<StreamConfig>& list = configs_[stream];
-  if (!list.empty()) {
-    const StreamConfig& last = list.back();
-    if (last.sps.size() == 1 && last.pps.size() == 1 && last.sps[0] == *sps && last.pps[0] == *pps) return last.id;
-  }
+  if (!sets.sps_bytes(unit.sps_id) || !sets.pps_bytes(unit.pps_id))
+    throw Error(ErrorCode::InvalidData, "the access unit names parameter sets the stream has not carried");
+  StreamState& st = streams_.at(stream);
+  if (st.config_id != 0 && st.config_sets == &sets && st.config_sets_version == sets.version()) return st.config_id;
+  // A configuration is the set of parameter sets in use, not the pair one unit names: an
+  // encoder may alternate slices between several PPS (each unit naming another), and one
+  // sample entry holds them all. It changes only when a set's bytes change (a PPS id
+  // redefined, a new resolution).
   StreamConfig c;
-  c.id = list.empty() ? 1 : list.back().id + 1;
-  c.sps.push_back(*sps);
-  c.pps.push_back(*pps);
-  const h264::Sps* parsed = sets.sps(unit.sps_id);
-  c.describe(*parsed);
-  std::lock_guard<std::mutex> lock(mutex_);
-  list.push_back(std::move(c));
-  return list.back().id;
+  for (uint32_t id = 0; id < 32; ++id)
+    if (const std::vector<uint8_t>* b = sets.sps_bytes(id)) c.sps.push_back(*b);
+  for (uint32_t id = 0; id < 256; ++id)
+    if (const std::vector<uint8_t>* b = sets.pps_bytes(id)) c.pps.push_back(*b);
+  std::vector<StreamConfig>& list = configs_[stream];
+  uint32_t id = 0;
+  // A stream that alternates between redefinitions (a PPS re-sent with one of a few
+  // contents) reuses its configurations instead of growing the list with every picture.
+  size_t looked = 0;
+  for (auto it = list.rbegin(); it != list.rend() && looked < 64; ++it, ++looked)
+    if (it->sps == c.sps && it->pps == c.pps) {
+      id = it->id;
+      break;
+    }
+  if (id == 0) {
+    uint32_t next = 1;
+    for (const StreamConfig& x : list) next = std::max(next, x.id + 1);
+    c.id = next;
+    c.describe(*sets.sps(unit.sps_id));
+    std::lock_guard<std::mutex> lock(mutex_);
+    list.push_back(std::move(c));
+    id = next;
+  }
+  st.config_id = id;
+  st.config_sets = &sets;
+  st.config_sets_version = sets.version();
+  return id;
 }
 
 const StreamConfig* SegmentStore::config(uint32_t stream, uint32_t id) const {
@@ -388,7 +407,19 @@ WriteResult SegmentStore::append(uint32_t stream, const h264::AccessUnit& unit, 
     st.dropped_frames++;  // undecodable: nothing before it to decode from
     return result;
   }
-  uint32_t config_id = config_for(stream, unit, sets);
+  return append(stream, unit, config_for(stream, unit, sets), pts_us, dts_us, capture_us);
+}
+
+WriteResult SegmentStore::append(uint32_t stream, const h264::AccessUnit& unit, uint32_t config_id, int64_t pts_us,
+                                 int64_t dts_us, int64_t capture_us) {
+  check_writable();
+  StreamState& st = streams_.at(stream);
+  check_frame_times(st, pts_us, dts_us, capture_us);
+  if (!st.seen_random_access && unit.random_access == h264::RandomAccess::None) {
+    st.dropped_frames++;  // undecodable: nothing before it to decode from
+    return WriteResult{};
+  }
+  if (!config(stream, config_id)) throw Error(ErrorCode::InvalidArgument, "no configuration " + std::to_string(config_id));
   uint32_t payload = 0;
   for (const h264::NalView& nal : unit.nals)
     if (!is_parameter_set(nal.type())) payload += 4 + uint32_t(nal.size);

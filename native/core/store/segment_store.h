@@ -123,6 +123,10 @@ struct StreamState {
   bool seen_random_access = false;
   int64_t last_dts_us = INT64_MIN;
   uint32_t config_id = 0;  // current configuration (0: none yet)
+  // The parameter sets config_id was made from, and their version then: unchanged sets
+  // keep the configuration without comparing bytes.
+  const h264::ParameterSets* config_sets = nullptr;
+  uint64_t config_sets_version = 0;
   uint64_t overwritten_frames = 0;
   // The latest decode time among this stream's reclaimed frames: a live follower whose
   // cursor is before it lost frames to the wrap (store/live_fragmenter.h).
@@ -189,9 +193,17 @@ class SegmentStore {
   // capacity reused by the caller).
   WriteResult write_nal_units(uint32_t stream, std::vector<h264::NalView>& nals, int64_t pts_us, int64_t dts_us,
                               int64_t capture_us);
-  // A unit already analyzed (streaming ingest); `sets` holds its parameter sets.
+  // A unit already analyzed; `sets` holds its parameter sets as they were when it was parsed.
   WriteResult append(uint32_t stream, const h264::AccessUnit& unit, const h264::ParameterSets& sets,
                      int64_t pts_us, int64_t dts_us, int64_t capture_us);
+  // The same with the configuration taken earlier (config_for): streaming ingest holds
+  // units for reordering while later units may already redefine a parameter set.
+  WriteResult append(uint32_t stream, const h264::AccessUnit& unit, uint32_t config_id, int64_t pts_us,
+                     int64_t dts_us, int64_t capture_us);
+  // The stream's configuration for a unit parsed with `sets`: every SPS and PPS the stream
+  // holds (what one avcC can carry), a configuration seen before reused by its id. Throws
+  // Error(InvalidData) when the unit's own SPS or PPS is missing.
+  uint32_t config_for(uint32_t stream, const h264::AccessUnit& unit, const h264::ParameterSets& sets);
   // An access unit as a store holds it: length-prefixed NAL units without SPS/PPS, and the
   // configuration (SPS/PPS) it needs, which this store maps to one of its own. Stored as it
   // is, checksummed while copied: store to store copies (store_copy.h) use it. The same
@@ -332,7 +344,6 @@ class SegmentStore {
   RecordCursor begin_record(RecordHeader& rh);
   static void put_nal(RecordCursor& cursor, const uint8_t* data, size_t size);
   uint32_t finish_record(const RecordCursor& cursor, const RecordHeader& rh);
-  uint32_t config_for(uint32_t stream, const h264::AccessUnit& unit, const h264::ParameterSets& sets);
   uint32_t config_matching(uint32_t stream, const StreamConfig& source);
   // Times in range (util/time_range.h) and dts after the stream's last: every way in checks it.
   void check_frame_times(const StreamState& st, int64_t pts_us, int64_t dts_us, int64_t capture_us) const;

@@ -97,6 +97,7 @@ void StreamIngest::on_unit(const h264::AccessUnit& unit) {
   }
   Held h;
   h.token = next_token_++;
+  h.config_id = store_.config_for(stream_, unit, assembler_.parameter_sets());
   h.unit = unit;
   h.bytes = assembler_.take_unit_bytes(take_spare_buffer());
   held_.push_back(std::move(h));
@@ -109,7 +110,7 @@ void StreamIngest::on_release(const h264::PresentationOrder::Released& r) {
   held_.pop_front();
   int64_t dts = frame_time("decode", r.decode_index);
   int64_t pts = frame_time("presentation", r.presentation_index);
-  WriteResult w = store_.append(stream_, h.unit, assembler_.parameter_sets(), pts, dts, pts);
+  WriteResult w = store_.append(stream_, h.unit, h.config_id, pts, dts, pts);
   if (w.stored) stored_++;
   else dropped_++;
   give_back_buffer(std::move(h.bytes));

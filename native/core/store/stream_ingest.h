@@ -28,6 +28,7 @@ class StreamIngest {
  private:
   struct Held {
     uint64_t token;
+    uint32_t config_id;           // taken when the unit was parsed: later units may redefine a set
     h264::AccessUnit unit;        // views point into bytes
     std::vector<uint8_t> bytes;   // taken over from the assembler, not copied (views may also borrow the chunk)
   };

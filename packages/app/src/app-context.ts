@@ -7,7 +7,7 @@
 import type { OverwriteEvent } from 'ringclip';
 import type { ClipShelf } from './clip-shelf.js';
 import type { CloudLink } from './cloud-link.js';
-import type { DeviceLink } from './device-link.js';
+import type { DeviceLink, StreamState } from './device-link.js';
 import type { AppState, ClipRecord } from './library.js';
 import type { PhoneRing } from './phone-ring.js';
 import type { StorageBudget } from './storage-budget.js';
@@ -34,6 +34,9 @@ export interface PhoneAppOptions {
   /** fetch what live streaming missed from device memory after each (re)connect (default
    *  true when the app is first installed; then a setting: setAutoFillGaps()) */
   autoFillGaps?: boolean;
+  /** stream live as soon as the link is up (default true when the app is first installed;
+   *  then a setting: setAutoStream()); off: stream() (the Stream button) starts it */
+  autoStream?: boolean;
 }
 
 export interface PhoneAppEvents {
@@ -49,6 +52,8 @@ export interface PhoneAppEvents {
   /** a gap filled from device memory (automatically or by fillGaps()) */
   filled: [{ drive: number; from: number; to: number; bytes: number }];
   'storage-full': [{ used: number; budget: number }];
+  /** the live stream's state changed (the Stream button shows it) */
+  'stream-state': [StreamState];
   error: [Error];
 }
 

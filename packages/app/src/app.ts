@@ -13,7 +13,7 @@ import type { SegmentStore } from 'ringclip';
 import type { AppContext, Network, PhoneAppEvents, PhoneAppOptions } from './app-context.js';
 import { ClipShelf, type ClipRange, type ClipView } from './clip-shelf.js';
 import { CloudLink } from './cloud-link.js';
-import { DeviceLink, type FilledSpan } from './device-link.js';
+import { DeviceLink, type FilledSpan, type StreamState } from './device-link.js';
 import { driveViews, type DriveView } from './drives.js';
 import { AppState, type ClipRecord } from './library.js';
 import { PhoneRing } from './phone-ring.js';
@@ -23,6 +23,7 @@ import type { UploadQueue } from './upload-queue.js';
 export type { Network, PhoneAppEvents, PhoneAppOptions } from './app-context.js';
 export type { ClipView } from './clip-shelf.js';
 export type { DriveView } from './drives.js';
+export type { StreamState, FilledSpan } from './device-link.js';
 export type { ClipRecord } from './library.js';
 export type { BudgetView, HoursThatFit } from './storage-budget.js';
 
@@ -53,7 +54,7 @@ export class PhoneApp extends EventEmitter<PhoneAppEvents> {
   static async open(options: PhoneAppOptions): Promise<PhoneApp> {
     const app = new PhoneApp(options);
     const { state, ring, budget, cloud } = app.#app;
-    state.load({ phoneStorage: options.phoneStorage ?? '1GiB', autoFillGaps: options.autoFillGaps ?? true });
+    state.load({ phoneStorage: options.phoneStorage ?? '1GiB', autoFillGaps: options.autoFillGaps ?? true, autoStream: options.autoStream ?? true });
     await ring.open(budget.ringCapacity(), budget.bytes);
     app.#closed = false;
     cloud.start();
@@ -80,6 +81,15 @@ export class PhoneApp extends EventEmitter<PhoneAppEvents> {
   connect(url: string, code?: string): Promise<void> { return this.#app.device.connect(url, code); }
   /** Drops the Wi-Fi link to the device (the phone keeps what it has; the gap shows in drives()). */
   disconnect(): Promise<void> { return this.#app.device.disconnect(); }
+  /** The Stream button: streams the drive live into the phone (needs the link). */
+  stream(): void { this.#app.device.stream(); }
+  /** Pauses the live stream; the link stays (events and clips go on). */
+  pauseStream(why?: string): Promise<void> { return this.#app.device.pause(why); }
+  /** The live stream's state and why (off, connecting, streaming, paused, reconnecting). */
+  get streamState(): StreamState { return this.#app.device.streamState; }
+  /** Auto-stream when the link comes up (a setting, kept across restarts). */
+  setAutoStream(on: boolean): void { this.#app.device.setAutoStream(on); }
+  get autoStream(): boolean { return this.#app.device.autoStream; }
   /** Fetches, saves, acknowledges and queues every complete unacknowledged event clip. */
   syncEvents(signal?: AbortSignal): Promise<ClipRecord[]> { return this.#app.device.syncEvents(signal); }
   /** Asks the device what it still has of each drive (for drives() and gap filling). */

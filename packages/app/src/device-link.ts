@@ -15,6 +15,13 @@ import { merge } from './timeline.js';
 
 export interface FilledSpan { drive: number; from: number; to: number; bytes: number }
 
+/**
+ * The live stream to the phone, as the Stream button shows it: off (no link), connecting,
+ * streaming, paused (by the user, or auto-stream is off) or reconnecting (the stream
+ * dropped; the link retries). `why` says it in words.
+ */
+export interface StreamState { state: 'off' | 'connecting' | 'streaming' | 'paused' | 'reconnecting'; why: string }
+
 export class DeviceLink {
   #ctx: AppContext;
   #client: DeviceClient | null = null;
@@ -24,6 +31,11 @@ export class DeviceLink {
   #eventBusy: Promise<void> | null = null;
   #filling: Promise<void> | null = null;
   #fillAgain = false;
+  // The live stream runs under its own abort, inside the link's: pausing it keeps the link
+  // (events and control go on).
+  #streamAbort: AbortController | null = null;
+  #streaming: Promise<void> | null = null;
+  #streamState: StreamState = { state: 'off', why: 'not connected to the device' };
 
   constructor(ctx: AppContext) { this.#ctx = ctx; }
 
@@ -51,8 +63,52 @@ export class DeviceLink {
     state.saveSettings();
     this.#client = device;
     this.#abort = new AbortController();
-    const signal = this.#abort.signal;
-    this.#loops = [this.#liveLoop(device, signal), this.#eventLoop(signal)];
+    this.#loops = [this.#eventLoop(this.#abort.signal)];
+    if (this.autoStream) {
+      this.stream();
+    } else {
+      // The link is up for control and events; video waits for the Stream button.
+      this.#connected = true;
+      this.#ctx.emit('connected', { device: device.url, drive: (await device.status()).drive });
+      this.#setStreamState('paused', 'auto-stream is off: press Stream to watch and record the drive');
+    }
+  }
+
+  /** Auto-stream at connect (a setting, on by default); off: streaming waits for stream(). */
+  get autoStream(): boolean { return this.#ctx.state.settings.autoStream !== false; }
+  setAutoStream(on: boolean): void {
+    this.#ctx.state.settings.autoStream = on;
+    this.#ctx.state.saveSettings();
+  }
+
+  get streamState(): StreamState { return { ...this.#streamState }; }
+
+  #setStreamState(state: StreamState['state'], why: string): void {
+    if (this.#streamState.state === state && this.#streamState.why === why) return;
+    this.#streamState = { state, why };
+    this.#ctx.emit('stream-state', { state, why });
+  }
+
+  /** The Stream button: streams the drive live into the phone (needs the link). */
+  stream(): void {
+    const link = this.#abort;
+    if (!link || !this.#client) throw new Error('connect to the device first: streaming needs the Wi-Fi link');
+    if (this.#streamAbort) return;
+    const abort = new AbortController();
+    link.signal.addEventListener('abort', () => abort.abort(), { once: true });
+    this.#streamAbort = abort;
+    this.#setStreamState('connecting', 'starting the live stream');
+    this.#streaming = this.#liveLoop(this.#client, abort.signal).finally(() => { this.#streaming = null; });
+  }
+
+  /** Pauses the live stream; the link stays (events and clips go on). Resolves when it stopped. */
+  async pause(why = 'paused by the user'): Promise<void> {
+    const abort = this.#streamAbort;
+    if (!abort) return;
+    this.#streamAbort = null;
+    abort.abort();
+    await this.#streaming;
+    this.#setStreamState('paused', why);
   }
 
   /** Drops the Wi-Fi link to the device (the phone keeps what it has; the gap shows in drives()). */
@@ -60,8 +116,10 @@ export class DeviceLink {
     const abort = this.#abort;
     this.#abort = null;
     abort?.abort();
-    await Promise.allSettled(this.#loops);
+    this.#streamAbort = null;
+    await Promise.allSettled([...this.#loops, this.#streaming]);
     this.#loops = [];
+    this.#setStreamState('off', 'disconnected from the device');
     if (this.#connected) {
       this.#connected = false;
       this.#ctx.emit('disconnected', { device: this.#client?.url ?? '', reason: 'disconnect' });
@@ -98,6 +156,7 @@ export class DeviceLink {
         // (the device sends the response headers with the first bytes: the init segment;
         // its prft boxes carry the capture time to the µs)
         const res = await device.live(streams, signal);
+        this.#setStreamState('streaming', `streaming drive ${status.drive} live (${streams.join(' + ')})`);
         ring.startLive(status.drive);
         for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) ring.feedLive(Buffer.from(chunk));
       } catch (err) {
@@ -113,6 +172,7 @@ export class DeviceLink {
         emit('disconnected', { device: device.url, reason });
       }
       if (signal.aborted) break;
+      this.#setStreamState('reconnecting', reason);
       await sleep(options.reconnectMs ?? 1000, signal);
     }
   }

@@ -22,6 +22,8 @@ export interface Settings {
   ringGeneration: number;
   /** gap fill after each (re)connect (absent in settings written before it existed: on) */
   autoFillGaps?: boolean;
+  /** stream live as soon as the link is up (absent: on); off: the Stream button starts it */
+  autoStream?: boolean;
 }
 
 export interface ClipRecord {
@@ -82,14 +84,14 @@ export class AppState {
   }
 
   /** Reads the state (installing the app on first open) and drops what a crash left half done. */
-  load(install: { phoneStorage: number | string; autoFillGaps: boolean }): void {
+  load(install: { phoneStorage: number | string; autoFillGaps: boolean; autoStream: boolean }): void {
     const p = this.paths;
     for (const dir of [this.dataDir, p.clips, p.fills, p.tmp]) mkdirSync(dir, { recursive: true });
     rmSync(p.tmp, { recursive: true, force: true });
     mkdirSync(p.tmp);
     this.settings = readJson<Settings>(p.settings, {
       version: 1, phoneStorage: parseSize(install.phoneStorage, 'phoneStorage'), budget: { share: DEFAULT_SHARE },
-      allowCellular: false, device: null, cloud: null, ringGeneration: 1, autoFillGaps: install.autoFillGaps,
+      allowCellular: false, device: null, cloud: null, ringGeneration: 1, autoFillGaps: install.autoFillGaps, autoStream: install.autoStream,
     });
     this.saveSettings();
     this.lib = readJson<Library>(p.library, { version: 1, clips: [], fills: [], drives: [], eventClips: {}, pendingDeletes: [] });
