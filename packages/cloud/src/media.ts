@@ -10,17 +10,6 @@ export interface Inspection {
   tracks: TrackInfo[];
   duration: number;
   origin: number;
-  /** seconds of decode-only pre-roll before the first presented frame (edit list of a frame-exact cut) */
-  preroll: number;
-}
-
-/**
- * Where presentation starts. Mp4Source reports the samples of a frame-exact (edit-listed)
- * MP4 from its pre-roll key frame on, but its origin (creation time) is where the edit
- * starts presenting: the later of the two is the first frame a player shows.
- */
-function presentStart(src: Mp4Source): number {
-  return src.origin > src.start ? src.origin : src.start;
 }
 
 /** Road is the track named 'road' (ringclip clips), else the first; cabin is 'cabin', else the second. */
@@ -47,7 +36,9 @@ export async function inspect(path: string): Promise<Inspection> {
     throw e;
   }
   const r = roles(src.tracks.map((t) => t.name));
-  const start = presentStart(src);
+  // Mp4Source's timeline is what the file presents (its edit list applied; the capture time
+  // from its prft): its start is the first frame a player shows.
+  const start = src.start;
   const full = src.clip({ from: { offset: 0 }, to: { offset: 7 * 86400 }, allowPartial: true });
   const end = full.end ?? start;
   const perTrack = full.tracks;
@@ -61,20 +52,19 @@ export async function inspect(path: string): Promise<Inspection> {
     tracks.push({ name: t.name, role, width: t.width, height: t.height, samples: t.samples, offset: (first - start) / 1e6, duration: (tEnd - first) / 1e6 });
   });
   if (tracks.length === 0) throw new HttpError(422, 'invalid_video', 'the upload has no H.264 video track');
-  return { tracks, duration: (end - start) / 1e6, origin: src.origin, preroll: (start - src.start) / 1e6 };
+  return { tracks, duration: (end - start) / 1e6, origin: src.origin };
 }
 
 /** Cuts a trim from a local copy of its source into `out`; returns where it starts (s from the source start). */
 export async function cutTrim(sourcePath: string, tracks: TrackInfo[], spec: TrimSpec, out: string): Promise<{ offset: number; duration: number }> {
   const src = await Mp4Source.open(sourcePath);
-  const start = presentStart(src);
-  const pre = (start - src.start) / 1e6;
+  const start = src.start;
   const streams = spec.tracks.map((role) => {
     const t = tracks.find((x) => x.role === role);
     if (!t) throw new HttpError(422, 'no_such_track', `the clip has no ${role} track`);
     return t.name;
   });
-  const clip = src.clip({ from: { offset: spec.from + pre }, to: { offset: spec.to + pre }, streams, align: spec.exact ? 'exact' : 'keyframe' });
+  const clip = src.clip({ from: { offset: spec.from }, to: { offset: spec.to }, streams, align: spec.exact ? 'exact' : 'keyframe' });
   try {
     await clip.writeMP4(out);
     const from = clip.start ?? start;
