@@ -6,8 +6,6 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config({
   files: ['lib/**/*.ts', 'packages/*/src/**/*.ts'],
-  // packages/app/src is being restructured on another branch; it joins the list once that lands.
-  ignores: ['packages/app/src/**'],
   extends: [js.configs.recommended, ...tseslint.configs.recommendedTypeChecked],
   languageOptions: {
     parserOptions: { projectService: true, tsconfigRootDir: new URL('../..', import.meta.url).pathname },
