@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 
 export interface SimulationOptions {
-  /** a scenario name (demo-drive, commute, hard-brake-collision) or a JSON file */
+  /** a scenario name (demo-drive, commute, hard-brake-collision, parked-bump) or a JSON file */
   scenario: string;
   /** how much of the scenario to drive (default: all of it) */
   duration?: string;
@@ -29,7 +29,8 @@ export const HELP = `ringclip simulation — a whole drive through the dashcam, 
 Usage: npm start -- [options]
 
   --scenario NAME|FILE   drive scenario (default demo-drive: 3 minutes with a hard brake
-                         and a collision; also commute, hard-brake-collision, or a JSON file)
+                         and a collision; also commute, hard-brake-collision, parked-bump
+                         (parking mode: timelapse, then a bump), or a JSON file)
   --duration TIME        drive only this much of it (e.g. 60s, 2m)
   --speed N              simulated speed, a multiple of real time (default 20)
   --device-memory SIZE   the dashcam's internal memory (default 1GiB)

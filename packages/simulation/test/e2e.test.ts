@@ -74,4 +74,25 @@ describe('npm start', () => {
       await cloud.close();
     }
   });
+
+  it('--scenario parked-bump: the parked dashcam records its timelapse, the bump becomes a parking clip in all three residencies', () => {
+    const data = join(dir, 'parked');
+    const r = spawnSync('npm', ['start', '--silent', '--', '--exit', '--json', '--scenario', 'parked-bump', '--speed', '50', '--cameras', 'small',
+      '--device-memory', '64MiB', '--phone-storage', '256MiB', '--data', data], { cwd: root, encoding: 'utf8', timeout: 240_000 });
+    expect(r.stderr).not.toMatch(/ringclip-sim:/);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^device +parking-bump at /m);
+    expect(r.stdout).toMatch(/^phone +hours that fit: /m);
+    const summary = JSON.parse(r.stdout.trim().split('\n').pop()!) as SimulationSummary;
+    expect(summary.device.events.map((e) => e.kind)).toEqual(['parking-bump']);
+    expect(summary.device.events[0]!.acknowledged).toBe(true);
+    const clip = summary.phone.clips.find((c) => c.kind === 'parking-bump')!;
+    expect(clip.uploaded).toBe(true);
+    expect(decodeErrors(clip.path!)).toBe('');
+    // The impact is in the clip: it runs from before the bump to well after it.
+    const bump = summary.device.events[0]!.time;
+    expect(clip.from!).toBeLessThanOrEqual(bump - 4e6);
+    expect(clip.to!).toBeGreaterThanOrEqual(bump + 14e6);
+    expect(summary.cloud.clips.map((c) => c.kind)).toContain('parking-bump');
+  });
 });
