@@ -85,6 +85,15 @@ export async function createServer(config: Config): Promise<Server> {
   });
   app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: { code: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` } }));
 
+  // Every response: its content type is the one given (a video is never sniffed as HTML).
+  // JSON may carry signed video URLs: it is private to its user and never stored.
+  app.addHook('onSend', async (_req, reply, payload) => {
+    reply.header('x-content-type-options', 'nosniff');
+    const type = String(reply.getHeader('content-type') ?? '');
+    if (type.startsWith('application/json') && !reply.hasHeader('cache-control')) reply.header('cache-control', 'private, no-store');
+    return payload;
+  });
+
   const routes: Array<{ method: string; url: string }> = [];
   app.addHook('onRoute', (r) => { for (const m of [r.method].flat()) routes.push({ method: m, url: r.url }); });
   clipRoutes(app, service);
