@@ -85,6 +85,13 @@ export async function createServer(config: Config): Promise<Server> {
   });
   app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: { code: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` } }));
 
+  // A request that sends a body to the API is authenticated on its headers, before a byte of
+  // the body is read or parsed: without a valid token, a 32 MiB JSON body costs nothing.
+  app.addHook('onRequest', async (req) => {
+    if (!req.url.startsWith('/v1/') || req.method === 'GET' || req.method === 'HEAD' || req.method === 'DELETE') return;
+    await service.authenticate(req.headers.authorization);
+  });
+
   // Every response: its content type is the one given (a video is never sniffed as HTML).
   // JSON may carry signed video URLs: it is private to its user and never stored.
   app.addHook('onSend', async (_req, reply, payload) => {

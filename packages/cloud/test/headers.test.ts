@@ -45,4 +45,22 @@ describe('headers', () => {
     expect(missing.status).toBe(404);
     expect(missing.res.headers.get('x-content-type-options')).toBe('nosniff');
   });
+
+  it('a body sent without a valid token is refused on its headers, before it is read', async () => {
+    // A body that never ends: the answer can only come from the headers.
+    let pulls = 0;
+    const body = new ReadableStream({
+      pull(controller) {
+        pulls++;
+        if (pulls === 1) controller.enqueue(new TextEncoder().encode('{"title":"' + 'x'.repeat(64 * 1024)));
+        return new Promise(() => {}); // and then nothing more, ever
+      },
+    });
+    const res = await fetch(`${server.url}/v1/clips/6a1c2b3d-0000-4000-8000-000000000002/metadata`, {
+      method: 'PUT', body, headers: { 'content-type': 'application/json' }, duplex: 'half',
+    } as RequestInit);
+    expect(res.status).toBe(401);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('unauthorized');
+  });
 });
+
