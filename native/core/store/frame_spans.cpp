@@ -18,6 +18,9 @@ std::vector<FrameSpan> frame_spans(const SegmentStore& store, uint32_t stream, i
   const std::vector<Segment>& segments = store.segments();
   for (uint32_t index : store.live_segments_in_order()) {
     const Segment& seg = segments[index];
+    // Segments wholly outside the range are not walked: a caller asking for what came since
+    // its last look (the phone, after each live chunk) reads only the newest segment.
+    if (seg.max_pts_us < from_us || seg.min_pts_us >= to_us) continue;
     damage = damage || !seg.holes.empty();  // damaged records were skipped: the footage breaks
     for (const IndexEntry& e : seg.frames[stream]) {
       if (e.pts_us < from_us || e.pts_us >= to_us) continue;

@@ -304,27 +304,35 @@ void SegmentStore::check_frame_times(const StreamState& st, int64_t pts_us, int6
                                                 std::to_string(st.last_dts_us) + " µs");
 }
 
-WriteResult SegmentStore::write(uint32_t stream, const uint8_t* data, size_t size, int64_t pts_us, int64_t dts_us,
-                                int64_t capture_us) {
+StreamState& SegmentStore::checked_stream(uint32_t stream, int64_t pts_us, int64_t dts_us, int64_t capture_us) {
   check_writable();
   if (stream >= streams_.size()) throw Error(ErrorCode::InvalidArgument, "no stream number " + std::to_string(stream));
-  check_frame_times(streams_[stream], pts_us, dts_us, capture_us);
+  StreamState& st = streams_[stream];
+  check_frame_times(st, pts_us, dts_us, capture_us);
+  return st;
+}
+
+WriteResult SegmentStore::write(uint32_t stream, const uint8_t* data, size_t size, int64_t pts_us, int64_t dts_us,
+                                int64_t capture_us) {
+  StreamState& st = checked_stream(stream, pts_us, dts_us, capture_us);
   nal_scratch_.clear();
   h264::for_each_nal(data, size, [&](const h264::NalView& nal) { nal_scratch_.push_back(nal); });
   if (nal_scratch_.empty())
     throw Error(ErrorCode::InvalidData, "the access unit (" + std::to_string(size) +
                                             " bytes) holds no NAL unit: Annex B input starts with 00 00 01 or 00 00 00 01");
   // The scratch list goes into the unit and comes back: no allocation per write.
-  return write_nal_units(stream, nal_scratch_, pts_us, dts_us, capture_us);
+  return store_nal_units(st, stream, nal_scratch_, pts_us, dts_us, capture_us);
 }
 
 WriteResult SegmentStore::write_nal_units(uint32_t stream, std::vector<h264::NalView>& nals, int64_t pts_us,
                                           int64_t dts_us, int64_t capture_us) {
-  check_writable();
-  if (stream >= streams_.size()) throw Error(ErrorCode::InvalidArgument, "no stream number " + std::to_string(stream));
-  StreamState& st = streams_[stream];
-  check_frame_times(st, pts_us, dts_us, capture_us);
+  StreamState& st = checked_stream(stream, pts_us, dts_us, capture_us);
   if (nals.empty()) throw Error(ErrorCode::InvalidData, "the access unit holds no NAL unit");
+  return store_nal_units(st, stream, nals, pts_us, dts_us, capture_us);
+}
+
+WriteResult SegmentStore::store_nal_units(StreamState& st, uint32_t stream, std::vector<h264::NalView>& nals,
+                                          int64_t pts_us, int64_t dts_us, int64_t capture_us) {
   if (!st.have_parameter_sets) {
     // A stream that starts mid-GOP: until its first SPS, nothing can be decoded, so the
     // frames are dropped and counted rather than refused.

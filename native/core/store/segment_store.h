@@ -274,6 +274,11 @@ class SegmentStore {
 
  private:
   SegmentStore() = default;
+  // write()'s and write_nal_units()'s checks (writable, stream number, times), once each.
+  StreamState& checked_stream(uint32_t stream, int64_t pts_us, int64_t dts_us, int64_t capture_us);
+  // The shared rest of both: analysis and append.
+  WriteResult store_nal_units(StreamState& st, uint32_t stream, std::vector<h264::NalView>& nals, int64_t pts_us,
+                              int64_t dts_us, int64_t capture_us);
   struct Candidate {
     uint32_t index;
     SegmentHeader header;

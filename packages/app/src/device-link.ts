@@ -50,14 +50,15 @@ export class DeviceLink {
     if (this.#abort) await this.disconnect();
     const known = state.settings.device?.url === url.replace(/\/+$/, '') ? state.settings.device.token : null;
     const device = new DeviceClient(url, known);
+    let status;
     try {
       if (!known) throw new HttpError(401, 'unauthorized', 'not paired');
-      await device.status();
+      status = await device.status();
     } catch (err) {
       if (!(err instanceof HttpError && err.status === 401)) throw err;
       if (!code) throw new Error('the device needs pairing: pass the code it shows');
       await device.pair(code);
-      await device.status();
+      status = await device.status();
     }
     state.settings.device = { url: device.url, token: device.token! };
     state.saveSettings();
@@ -69,7 +70,7 @@ export class DeviceLink {
     } else {
       // The link is up for control and events; video waits for the Stream button.
       this.#connected = true;
-      this.#ctx.emit('connected', { device: device.url, drive: (await device.status()).drive });
+      this.#ctx.emit('connected', { device: device.url, drive: status.drive });
       this.#setStreamState('paused', 'auto-stream is off: press Stream to watch and record the drive');
     }
   }

@@ -33,7 +33,7 @@ export class StorageBudget {
   /** The budget in bytes and what uses it. */
   view(): BudgetView {
     const { settings } = this.#ctx.state;
-    const bytes = budgetBytes(settings.phoneStorage, settings.budget);
+    const bytes = this.bytes;
     return { bytes, share: bytes / settings.phoneStorage, setting: settings.budget, ...this.usage(), phoneStorage: settings.phoneStorage };
   }
 

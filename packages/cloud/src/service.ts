@@ -71,7 +71,7 @@ export class Service {
       for (const row of await this.meta.clipsInState(state, 10_000)) await this.queue.send(job, { userId: row.userId, clipId: row.id });
     }
     await this.sweepAbandoned();
-    this.#sweeper = setInterval(() => { this.sweepAbandoned().catch(() => {}); }, 3600_000);
+    this.#sweeper = setInterval(() => { void this.#ctx.bestEffort('sweeping abandoned uploads', () => this.sweepAbandoned()); }, 3600_000);
     this.#sweeper.unref();
   }
 

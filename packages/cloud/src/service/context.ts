@@ -23,6 +23,8 @@ export const VISIBLE: ClipState[] = ['ready', 'processing', 'failed'];
 export class ServiceContext {
   /** Set by Service.start(): the secret may come from the metadata store. */
   signer!: UrlSigner;
+  /** Best-effort steps that failed (their work is redone later or was only a speed-up). */
+  backgroundFailures = 0;
 
   constructor(
     readonly config: Config,
@@ -33,6 +35,19 @@ export class ServiceContext {
     readonly virtual: VirtualCache,
     readonly staging: string,
   ) {}
+
+  /**
+   * Runs a best-effort step (dropping parts a finished upload no longer needs, keeping a
+   * local copy): its failure does not fail the request, but it is counted and reported.
+   */
+  async bestEffort(what: string, step: () => Promise<unknown>): Promise<void> {
+    try {
+      await step();
+    } catch (err) {
+      this.backgroundFailures++;
+      console.error(`ringclip-cloud: ${what} failed (${this.backgroundFailures} best-effort failures so far): ${(err as Error).message}`);
+    }
+  }
 
   /** A fresh file name in the staging folder. */
   tmp(): string {

@@ -106,7 +106,7 @@ export class Trims {
         if (!now || now.state === 'deleting') await this.ctx.blobs.delete(key);
         return;
       }
-      await this.ctx.copies.adopt(key, copyName(row), out).catch(() => {});
+      await this.ctx.bestEffort(`keeping a local copy of trim ${row.id}`, () => this.ctx.copies.adopt(key, copyName(row), out));
     } finally {
       await rm(out, { force: true });
     }

@@ -182,8 +182,8 @@ export class Uploads {
         if (now?.state === 'ready') return now;
         throw new HttpError(409, 'conflict', 'the clip changed while it was being stored: retry');
       }
-      for (const p of parts) await this.ctx.blobs.delete(p.key).catch(() => {});
-      await this.ctx.copies.adopt(key, copyName(row), file).catch(() => {});
+      for (const p of parts) await this.ctx.bestEffort(`deleting upload part ${p.key}`, () => this.ctx.blobs.delete(p.key));
+      await this.ctx.bestEffort(`keeping a local copy of clip ${row.id}`, () => this.ctx.copies.adopt(key, copyName(row), file));
       return row;
     } finally {
       await rm(file, { force: true });
@@ -191,7 +191,7 @@ export class Uploads {
   }
 
   async #forget(row: ClipRow): Promise<void> {
-    for (const p of row.parts) await this.ctx.blobs.delete(p.key).catch(() => {});
+    for (const p of row.parts) await this.ctx.bestEffort(`deleting upload part ${p.key}`, () => this.ctx.blobs.delete(p.key));
     await this.ctx.meta.deleteClip(row.userId, row.id);
   }
 }
