@@ -104,7 +104,7 @@ describe.each(SINGLE)('single-stream clips of $name', (fx) => {
     const clip = store.clip({ from: frameUs(0), to: frameUs(fx.gop * 3) });
     const out = `${tmp.dir}/${fx.name}-frag.mp4`;
     await clip.writeMP4(out, { fragmented: true });
-    expect(topBoxes(out).slice(0, 4)).toEqual(['ftyp', 'prft', 'moov', 'moof']);
+    expect(topBoxes(out).slice(0, 5)).toEqual(['ftyp', 'prft', 'moov', 'sidx', 'moof']);
     expect(decodeErrors(out, fx.allowed)).toBe('');
     // ffmpeg does not apply edit lists to fragmented files: as with raw H.264, a reference
     // frame presented after `to` may show at the end.

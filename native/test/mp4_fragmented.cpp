@@ -52,10 +52,30 @@ TEST(mp4_fragmented_one_gop_per_fragment_in_time_order) {
   TestMovie tm = fixture_movie({"road_1080p30_high_gop30.h264", "cabin_720p30_main_gop30.h264"});
   std::vector<uint8_t> bytes = materialise(mp4::build_fragmented(tm.movie));
   std::vector<std::string> types = top_level_types(bytes);
-  CHECK_EQ(types.size(), size_t(3 + 2 * 20));  // ftyp, prft, moov; 10 GOPs per track, moof + mdat each
+  CHECK_EQ(types.size(), size_t(5 + 2 * 20));  // ftyp, prft, moov, sidx × 2; 10 GOPs per track, moof + mdat each
   auto moofs = find_boxes(bytes, "moof");
   auto mdats = find_boxes(bytes, "mdat");
   CHECK_EQ(moofs.size(), size_t(20));
+  // A sidx per track: 10 subsegments each, starting at that track's moofs (road's are the
+  // even ones, cabin's the odd ones), the last running to the end of the file.
+  auto sidx = find_boxes(bytes, "sidx");
+  CHECK_EQ(sidx.size(), size_t(2));
+  for (size_t t = 0; t < sidx.size() && moofs.size() == 20; ++t) {
+    const uint8_t* p = &bytes[sidx[t].offset + 8];
+    CHECK_EQ(int(p[0]), 1);                          // version 1
+    CHECK_EQ(get_be32(p + 4), uint32_t(t + 1));      // reference_ID: the track
+    CHECK_EQ(get_be32(p + 8), uint32_t(90000));      // timescale
+    CHECK_EQ(get_be16(p + 30), uint16_t(10));        // reference_count
+    size_t at = sidx[t].offset + sidx[t].size + size_t(get_be64(p + 20));  // first_offset
+    for (int k = 0; k < 10; ++k) {
+      const uint8_t* r = p + 32 + 12 * k;
+      CHECK_EQ(at, moofs[size_t(2 * k) + t].offset);     // the track's GOP k
+      CHECK_EQ(get_be32(r + 4), uint32_t(30 * 3000));    // a GOP of 30 frames
+      CHECK_EQ(get_be32(r + 8), uint32_t(0x90000000));   // starts with a SAP of type 1
+      at += get_be32(r) & 0x7FFFFFFF;
+    }
+    CHECK_EQ(at, bytes.size());
+  }
   auto tfhds = find_boxes(bytes, "moof/traf/tfhd");
   auto tfdts = find_boxes(bytes, "moof/traf/tfdt");
   auto truns = find_boxes(bytes, "moof/traf/trun");

@@ -67,6 +67,45 @@ void check_ranges(const Movie& movie, const std::vector<FragmentRange>& ranges) 
   }
 }
 
+// Where a version-1 sidx holds first_offset: after the box header (8), version and flags
+// (4), reference_ID (4), timescale (4) and earliest_presentation_time (8).
+constexpr size_t kSidxFirstOffset = 28;
+
+struct SegmentReference {
+  uint64_t offset;  // of the subsegment, from the first fragment's start
+  uint64_t size;    // bytes
+  int64_t earliest_pts, end_pts;  // what its samples present, in the track's timescale
+  bool starts_with_sap;
+};
+
+// sidx (ISO/IEC 14496-12 8.16.3), version 1: one reference per subsegment, each starting at
+// one of the track's fragments. Empty when a subsegment does not fit its 31-bit size.
+std::vector<uint8_t> build_segment_index(const Track& track, const std::vector<SegmentReference>& refs) {
+  if (refs.empty() || refs.size() > 0xFFFF || refs.front().earliest_pts < 0) return {};
+  std::vector<uint8_t> out;
+  BoxWriter w(out);
+  size_t sidx = w.open_full("sidx", 1, 0);
+  w.u32(track.track_id);  // reference_ID
+  w.u32(track.timescale);
+  w.u64(uint64_t(refs.front().earliest_pts));  // earliest_presentation_time
+  w.u64(0);                   // first_offset: patched once every sidx's size is known
+  w.u16(0);                   // reserved
+  w.u16(uint16_t(refs.size()));
+  for (size_t i = 0; i < refs.size(); ++i) {
+    const SegmentReference& r = refs[i];
+    // Durations chain the earliest presentation times: subsegment k starts presenting at
+    // the first's time plus the durations before it.
+    const int64_t duration = (i + 1 < refs.size() ? refs[i + 1].earliest_pts : r.end_pts) - r.earliest_pts;
+    if (r.size > 0x7FFFFFFF || duration < 0 || duration > INT64_C(0xFFFFFFFF)) return {};
+    w.u32(uint32_t(r.size));      // reference_type 0 (media), referenced_size
+    w.u32(uint32_t(duration));    // subsegment_duration
+    // starts_with_SAP, SAP_type 1 (a sync sample: decoding starts there), SAP_delta_time 0.
+    w.u32(r.starts_with_sap ? 0x90000000u : 0);
+  }
+  w.close(sidx);
+  return out;
+}
+
 }  // namespace
 
 std::vector<uint8_t> build_init_segment(const Movie& movie, const FragmentedOptions& options) {
@@ -176,8 +215,7 @@ void append_fragment(VirtualFile& out, const Movie& movie, const std::vector<Fra
 // one GOP of one track (audio and metadata: one second): every traf starts at a sync sample, and fragments are ordered by
 // the time of their first sample on the movie timeline so both tracks advance together.
 VirtualFile build_fragmented(const Movie& movie, const FragmentedOptions& options) {
-  VirtualFile file;
-  file.append_generated(build_init_segment(movie, options));
+  std::vector<uint8_t> init = build_init_segment(movie, options);
 
   struct Gop { uint32_t track; size_t first, last; double start_seconds; };
   std::vector<Gop> gops;
@@ -207,14 +245,71 @@ VirtualFile build_fragmented(const Movie& movie, const FragmentedOptions& option
   std::stable_sort(gops.begin(), gops.end(),
                    [](const Gop& a, const Gop& b) { return a.start_seconds < b.start_seconds; });
 
-  file.reserve(file.piece_count() + 2 * gops.size() + sample_count);
+  VirtualFile fragments;
+  fragments.reserve(2 * gops.size() + sample_count);
   std::vector<FragmentRange> ranges(movie.tracks.size());
+  std::vector<uint64_t> offsets;  // of each fragment, from the first one's start
+  offsets.reserve(gops.size() + 1);
   uint32_t sequence_number = 0;
   for (const Gop& gop : gops) {
     std::fill(ranges.begin(), ranges.end(), FragmentRange{});
     ranges[gop.track] = FragmentRange{gop.first, gop.last};
-    append_fragment(file, movie, ranges, ++sequence_number);
+    offsets.push_back(fragments.size());
+    append_fragment(fragments, movie, ranges, ++sequence_number);
   }
+  offsets.push_back(fragments.size());
+
+  VirtualFile file;
+  file.append_generated(std::move(init));
+  // A fragment holding several trafs of one track (its sample entry changes inside a GOP)
+  // gets no index: ffmpeg gives every traf of the fragment the subsegment's start time.
+  bool entry_changes = false;
+  for (const Track& t : movie.tracks)
+    for (size_t k = 1; k < t.samples.size() && !entry_changes; ++k)
+      entry_changes = t.samples[k].description != t.samples[k - 1].description && !t.samples[k].sync;
+  if (options.segment_index && !entry_changes) {
+    // One sidx per track (what ffmpeg writes for several tracks, and reads back into one
+    // fragment index): each subsegment runs from one of the track's fragments to its next
+    // (the other tracks' fragments in between belong to it).
+    std::vector<std::vector<uint8_t>> indexes;
+    std::vector<uint64_t> first_fragment;
+    for (size_t ti = 0; ti < movie.tracks.size(); ++ti) {
+      const Track& track = movie.tracks[ti];
+      std::vector<SegmentReference> references;
+      for (size_t g = 0; g < gops.size(); ++g) {
+        if (gops[g].track != ti) continue;
+        if (!references.empty()) references.back().size = offsets[g] - references.back().offset;
+        // Presentation times, not decode times: readers take a subsegment's earliest
+        // presentation time (the previous ones' durations summed) as its first sample's pts.
+        int64_t earliest = INT64_MAX, end = INT64_MIN;
+        for (size_t k = gops[g].first; k < gops[g].last; ++k) {
+          earliest = std::min(earliest, track.samples[k].pts);
+          end = std::max(end, track.samples[k].pts + int64_t(track.samples[k].duration));
+        }
+        references.push_back({offsets[g], 0, earliest, end, track.samples[gops[g].first].sync});
+      }
+      if (references.empty()) continue;
+      references.back().size = offsets.back() - references.back().offset;
+      std::vector<uint8_t> sidx = build_segment_index(track, references);
+      if (sidx.empty()) {  // a subsegment too large for the box: no index rather than a wrong one
+        indexes.clear();
+        break;
+      }
+      indexes.push_back(std::move(sidx));
+      first_fragment.push_back(references.front().offset);
+    }
+    // first_offset counts from the end of its own sidx: past the indexes after it, to the
+    // track's first fragment.
+    uint64_t after = 0;
+    for (size_t i = indexes.size(); i-- > 0;) {
+      const uint64_t first_offset = after + first_fragment[i];
+      put_be32(indexes[i].data() + kSidxFirstOffset, uint32_t(first_offset >> 32));
+      put_be32(indexes[i].data() + kSidxFirstOffset + 4, uint32_t(first_offset));
+      after += indexes[i].size();
+    }
+    for (auto& sidx : indexes) file.append_generated(std::move(sidx));
+  }
+  file.append_file(std::move(fragments));
   return file;
 }
 

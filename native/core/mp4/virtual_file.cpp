@@ -47,6 +47,17 @@ void VirtualFile::append_span(ByteSpan span) {
   size_ += span.size;
 }
 
+void VirtualFile::append_file(VirtualFile&& other) {
+  // The owned buffers move without moving their bytes: the spans pointing into them stay valid.
+  for (auto& owned : other.owned_) owned_.push_back(std::move(owned));
+  pieces_.reserve(pieces_.size() + other.pieces_.size());
+  for (const Piece& p : other.pieces_) pieces_.push_back({size_ + p.offset, p.span});
+  size_ += other.size_;
+  other.owned_.clear();
+  other.pieces_.clear();
+  other.size_ = 0;
+}
+
 void VirtualFile::read(uint64_t start, uint64_t end, const std::function<void(ByteSpan)>& emit) const {
   end = std::min(end, size_);
   if (start >= end) return;

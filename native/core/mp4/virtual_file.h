@@ -17,6 +17,7 @@ class VirtualFile {
  public:
   void append_generated(std::vector<uint8_t> bytes);  // owned bytes
   void append_span(ByteSpan span);                    // borrowed bytes: must outlive reads
+  void append_file(VirtualFile&& other);              // all of `other`'s pieces, moved
   uint64_t size() const { return size_; }
   // Writers know roughly how many pieces they append (one per sample at most): reserving
   // keeps building a file free of per-sample reallocations.

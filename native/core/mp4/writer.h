@@ -23,6 +23,11 @@ VirtualFile build_progressive(const Movie& movie, const ProgressiveOptions& opti
 
 struct FragmentedOptions {
   bool known_duration = true;  // write mehd with the movie's duration
+  // build_fragmented: a sidx per track after the moov, indexing its fragments (players such
+  // as ExoPlayer seek a fragmented file only through one). Left out when a sample entry
+  // changes inside a GOP (a fragment then holds several trafs of one track, which ffmpeg
+  // would all start at the subsegment's time).
+  bool segment_index = true;
 };
 // The init segment alone (ftyp + moov with mvex/trex[/mehd]).
 std::vector<uint8_t> build_init_segment(const Movie& movie, const FragmentedOptions& options = {});
