@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { GSENSOR_PERIOD_US, Random, readGSensorCsv, type GSample } from './gsensor.js';
-import type { RouteStart } from './route.js';
+import { validateRouteStart, type RouteStart } from './route.js';
 
 export type Step =
   /** ramp the speed to `to` km/h at `accel` g (default 0.15: normal driving) */
@@ -86,6 +86,7 @@ export function validateScenario(s: Scenario): Scenario {
   if (s.duration !== undefined) seconds(s.duration, 'scenario.duration');
   if (s.repeat) seconds(s.repeat.period, 'scenario.repeat.period');
   if (s.potholes) seconds(s.potholes.every, 'scenario.potholes.every');
+  if (s.route !== undefined) validateRouteStart(s.route);
   return s;
 }
 
