@@ -56,17 +56,21 @@ function period() {
   // end flows into its start.
   const noise = new Float32Array(PERIOD);
   let y = 0;
-  for (let pass = 0; pass < 2; pass++)
-    for (let i = 0; i < PERIOD; i++) noise[i] = y = y + 0.08 * (white[i] - y);
+  for (let pass = 0; pass < 2; pass++) for (let i = 0; i < PERIOD; i++) noise[i] = y = y + 0.08 * (white[i] - y);
   for (let i = 0; i < PERIOD; i++) {
     const t = i / RATE;
     const wobble = 1 + 0.2 * Math.sin(2 * Math.PI * 0.5 * t); // the engine's load breathing
-    const hum = wobble * (0.05 * Math.sin(2 * Math.PI * 45 * t) + 0.03 * Math.sin(2 * Math.PI * 90 * t) + 0.015 * Math.sin(2 * Math.PI * 135 * t));
+    const hum =
+      wobble *
+      (0.05 * Math.sin(2 * Math.PI * 45 * t) +
+        0.03 * Math.sin(2 * Math.PI * 90 * t) +
+        0.015 * Math.sin(2 * Math.PI * 135 * t));
     x[i] = hum + 0.25 * noise[i];
   }
   // The click: a 3 kHz burst that starts at full strength on the whole second and dies in ~8 ms.
   for (let s = 0; s < PERIOD_S; s++)
-    for (let i = 0; i < 0.008 * RATE; i++) x[s * RATE + i] += 0.8 * Math.exp(-i / (0.0015 * RATE)) * Math.cos(2 * Math.PI * 3000 * (i / RATE));
+    for (let i = 0; i < 0.008 * RATE; i++)
+      x[s * RATE + i] += 0.8 * Math.exp(-i / (0.0015 * RATE)) * Math.cos(2 * Math.PI * 3000 * (i / RATE));
   return x;
 }
 
@@ -79,7 +83,7 @@ function run(args, input) {
 /** ADTS frames of an AAC stream (frame_length is the 13 bits after the first 30 bits of a header). */
 function adtsFrames(bytes) {
   const frames = [];
-  for (let at = 0; at < bytes.length; ) {
+  for (let at = 0; at < bytes.length;) {
     if (bytes[at] !== 0xff || (bytes[at + 1] & 0xf6) !== 0xf0) throw new Error(`no ADTS sync word at byte ${at}`);
     const length = ((bytes[at + 3] & 0x03) << 11) | (bytes[at + 4] << 3) | (bytes[at + 5] >> 5);
     frames.push(bytes.subarray(at, at + length));
@@ -110,7 +114,25 @@ const one = period();
 const pcm = new Float32Array(3 * PERIOD);
 for (let k = 0; k < 3; k++) pcm.set(one, k * PERIOD);
 const encoded = run(
-  ['-f', 'f32le', '-ar', String(RATE), '-ac', '1', '-i', '-', '-c:a', 'aac', '-profile:a', 'aac_low', '-b:a', BITRATE, '-f', 'adts', '-'],
+  [
+    '-f',
+    'f32le',
+    '-ar',
+    String(RATE),
+    '-ac',
+    '1',
+    '-i',
+    '-',
+    '-c:a',
+    'aac',
+    '-profile:a',
+    'aac_low',
+    '-b:a',
+    BITRATE,
+    '-f',
+    'adts',
+    '-',
+  ],
   Buffer.from(pcm.buffer),
 );
 const frames = adtsFrames(encoded);
@@ -120,12 +142,14 @@ const frames = adtsFrames(encoded);
 const clicks = onsets(decode(encoded));
 const second = clicks.filter((i) => i >= PERIOD && i < 2 * PERIOD + PERIOD / 2);
 const delay = Math.round((second[0] - PERIOD) / FRAME) * FRAME;
-if (delay < 0 || second.length < PERIOD_S) throw new Error(`could not find the clicks of the encoded stream (${clicks.length} found)`);
+if (delay < 0 || second.length < PERIOD_S)
+  throw new Error(`could not find the clicks of the encoded stream (${clicks.length} found)`);
 
 // Decoded sample n of packet j is input sample j·1024 + n − delay: the loop is the 375 packets
 // whose decoded audio starts at input sample PERIOD (a click), in the middle period.
 const first = (PERIOD + delay) / FRAME;
-if (first + LOOP_FRAMES > frames.length) throw new Error(`the encoded stream has ${frames.length} frames, the loop needs ${first + LOOP_FRAMES}`);
+if (first + LOOP_FRAMES > frames.length)
+  throw new Error(`the encoded stream has ${frames.length} frames, the loop needs ${first + LOOP_FRAMES}`);
 const loop = Buffer.concat(frames.slice(first, first + LOOP_FRAMES));
 
 // Check: three loops back to back decode with a click at every whole second, each within 1 ms
@@ -133,7 +157,9 @@ const loop = Buffer.concat(frames.slice(first, first + LOOP_FRAMES));
 const looped = onsets(decode(Buffer.concat([loop, loop, loop]))).filter((i) => i >= RATE / 2);
 const errors = looped.map((i) => i - Math.round(i / RATE) * RATE);
 if (looped.length !== 3 * PERIOD_S - 1 || errors.some((e) => Math.abs(e) > RATE / 1000))
-  throw new Error(`the loop's clicks are not on whole seconds: ${looped.length} clicks, offsets ${errors.join(', ')} samples`);
+  throw new Error(
+    `the loop's clicks are not on whole seconds: ${looped.length} clicks, offsets ${errors.join(', ')} samples`,
+  );
 
 writeFileSync(out, loop);
 const rms = Math.sqrt(one.reduce((s, v) => s + v * v, 0) / one.length);

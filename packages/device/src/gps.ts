@@ -13,7 +13,8 @@ const SPEED_ACCURACY_MPS = 0.2;
 const FIX_3D = 3;
 
 export function validateGpsHz(hz: unknown): number {
-  if (!(typeof hz === 'number' && Number.isInteger(hz) && hz >= 1 && hz <= 10)) throw new RangeError(`gpsHz is an integer from 1 to 10 (fixes per second), got ${String(hz)}`);
+  if (!(typeof hz === 'number' && Number.isInteger(hz) && hz >= 1 && hz <= 10))
+    throw new RangeError(`gpsHz is an integer from 1 to 10 (fixes per second), got ${String(hz)}`);
   return hz;
 }
 
@@ -31,7 +32,9 @@ export class GpsReceiver {
     this.#offsets = epochs(hz);
   }
 
-  get hz(): number { return this.#hz; }
+  get hz(): number {
+    return this.#hz;
+  }
 
   /** Changes the rate from the next fix on. */
   set hz(hz: number) {

@@ -45,7 +45,9 @@ export class Microphone {
   constructor(loop: AacLoop) {
     const samples = loop.frames.length * FRAME_SAMPLES;
     if (loop.frames.length === 0 || samples % loop.sampleRate !== 0)
-      throw new RangeError(`a microphone loop is a whole number of seconds: ${loop.frames.length} frames of ${FRAME_SAMPLES} samples at ${loop.sampleRate} Hz is not`);
+      throw new RangeError(
+        `a microphone loop is a whole number of seconds: ${loop.frames.length} frames of ${FRAME_SAMPLES} samples at ${loop.sampleRate} Hz is not`,
+      );
     this.loop = loop;
     this.periodUs = (samples / loop.sampleRate) * 1e6;
   }
@@ -56,7 +58,9 @@ export class Microphone {
   }
 
   /** Capture time of the next frame. */
-  get nextPts(): number { return this.#pts(this.#cycle, this.#frame); }
+  get nextPts(): number {
+    return this.#pts(this.#cycle, this.#frame);
+  }
 
   /** Starts (again) at the first frame of the grid at or after `us`: after power-on, or after the microphone was off. */
   start(us: number): void {

@@ -47,7 +47,8 @@ const MAX_TURN_RATE = 1; // rad/s
 export function validateRouteStart(start: RouteStart | undefined): Required<RouteStart> {
   const r = { ...ROUTE_DEFAULTS, ...start };
   const check = (v: number, lo: number, hi: number, what: string) => {
-    if (!(typeof v === 'number' && v >= lo && v <= hi)) throw new RangeError(`route.${what} must be a number from ${lo} to ${hi}, got ${String(v)}`);
+    if (!(typeof v === 'number' && v >= lo && v <= hi))
+      throw new RangeError(`route.${what} must be a number from ${lo} to ${hi}, got ${String(v)}`);
   };
   check(r.latitude, -85, 85, 'latitude');
   check(r.longitude, -180, 180, 'longitude');
@@ -74,7 +75,9 @@ export class Route {
   }
 
   /** The car now. */
-  get point(): RoutePoint { return this.#point; }
+  get point(): RoutePoint {
+    return this.#point;
+  }
 
   /**
    * Moves the car to device time `t` at `speedKmh` (the speed at t; the distance covered
@@ -102,9 +105,14 @@ export class Route {
 
   #make(t: number, speed: number, dt: number): RoutePoint {
     const phase = this.#distance / HILL_LENGTH_M;
-    const heading = (((this.#bearing * 180) / Math.PI) % 360 + 360) % 360;
+    const heading = ((((this.#bearing * 180) / Math.PI) % 360) + 360) % 360;
     return {
-      t, latitude: this.#lat, longitude: this.#lon, altitude: this.#base + HILL_M * Math.sin(phase), heading, speed,
+      t,
+      latitude: this.#lat,
+      longitude: this.#lon,
+      altitude: this.#base + HILL_M * Math.sin(phase),
+      heading,
+      speed,
       velocityUp: dt > 0 ? ((HILL_M * Math.cos(phase)) / HILL_LENGTH_M) * speed : 0,
     };
   }
@@ -114,7 +122,8 @@ export class Route {
 export function interpolate(a: RoutePoint, b: RoutePoint, t: number): RoutePoint {
   const k = b.t === a.t ? 1 : (t - a.t) / (b.t - a.t);
   return {
-    ...b, t,
+    ...b,
+    t,
     latitude: a.latitude + (b.latitude - a.latitude) * k,
     longitude: a.longitude + (b.longitude - a.longitude) * k,
     altitude: a.altitude + (b.altitude - a.altitude) * k,

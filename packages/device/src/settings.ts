@@ -19,13 +19,19 @@ export interface DeviceSettings {
   gpsHz: number;
 }
 
-export const SETTINGS_DEFAULTS: DeviceSettings = { eventBeforeSeconds: 20, eventAfterSeconds: 20, cabinAudio: true, gpsHz: 10 };
+export const SETTINGS_DEFAULTS: DeviceSettings = {
+  eventBeforeSeconds: 20,
+  eventAfterSeconds: 20,
+  cabinAudio: true,
+  gpsHz: 10,
+};
 
 const SETTINGS_FILE = 'settings.json';
 
 /** A checked copy of `patch` applied to `base`; RangeError naming the first bad field. */
 export function applySettings(base: DeviceSettings, patch: unknown): DeviceSettings {
-  if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) throw new RangeError('settings are a JSON object, e.g. { "cabinAudio": false }');
+  if (patch === null || typeof patch !== 'object' || Array.isArray(patch))
+    throw new RangeError('settings are a JSON object, e.g. { "cabinAudio": false }');
   const next = { ...base };
   for (const [key, value] of Object.entries(patch as Record<string, unknown>)) {
     switch (key) {
@@ -36,7 +42,8 @@ export function applySettings(base: DeviceSettings, patch: unknown): DeviceSetti
         next.eventAfterSeconds = seconds(value, key, 1);
         break;
       case 'cabinAudio':
-        if (typeof value !== 'boolean') throw new RangeError(`cabinAudio is true or false, got ${JSON.stringify(value)}`);
+        if (typeof value !== 'boolean')
+          throw new RangeError(`cabinAudio is true or false, got ${JSON.stringify(value)}`);
         next.cabinAudio = value;
         break;
       case 'gpsHz':
@@ -50,7 +57,8 @@ export function applySettings(base: DeviceSettings, patch: unknown): DeviceSetti
 }
 
 function seconds(value: unknown, key: string, min: number): number {
-  if (!(typeof value === 'number' && Number.isFinite(value) && value >= min && value <= 120)) throw new RangeError(`${key} is seconds from ${min} to 120, got ${JSON.stringify(value)}`);
+  if (!(typeof value === 'number' && Number.isFinite(value) && value >= min && value <= 120))
+    throw new RangeError(`${key} is seconds from ${min} to 120, got ${JSON.stringify(value)}`);
   return value;
 }
 
@@ -65,7 +73,9 @@ export class SettingsFile {
     this.#settings = applySettings(defaults, readJson<Partial<DeviceSettings>>(this.path, {}));
   }
 
-  get current(): DeviceSettings { return { ...this.#settings }; }
+  get current(): DeviceSettings {
+    return { ...this.#settings };
+  }
 
   /** Applies a change (all or nothing) and saves it. */
   update(patch: unknown): DeviceSettings {

@@ -28,7 +28,10 @@ export class TelemetryWriter {
   readonly stats = { samples: 0, bytes: 0, moved: 0 };
 
   /** `last`: the stream's last stored time (the next sample goes after it). */
-  constructor(readonly write: (sample: Uint8Array, pts: number) => void, last: number | null) {
+  constructor(
+    readonly write: (sample: Uint8Array, pts: number) => void,
+    last: number | null,
+  ) {
     this.#last = last ?? -1;
   }
 

@@ -9,7 +9,11 @@ import { CABIN_AUDIO_ASSET, loadAacLoop, Microphone, type AacLoop } from '../src
 import { T0 } from './helpers.js';
 
 /** A 48 kHz loop of 375 frames (8 s), each frame's bytes its own index. */
-const loop48k: AacLoop = { config: new Uint8Array([0x11, 0x88]), sampleRate: 48_000, frames: Array.from({ length: 375 }, (_, i) => new Uint8Array([i & 0xff, i >> 8])) };
+const loop48k: AacLoop = {
+  config: new Uint8Array([0x11, 0x88]),
+  sampleRate: 48_000,
+  frames: Array.from({ length: 375 }, (_, i) => new Uint8Array([i & 0xff, i >> 8])),
+};
 const index = (data: Uint8Array) => data[0]! | (data[1]! << 8);
 
 describe('Microphone', () => {
@@ -33,7 +37,8 @@ describe('Microphone', () => {
   });
 
   it('picks up on the same grid after it was off', () => {
-    const a = new Microphone(loop48k), b = new Microphone(loop48k);
+    const a = new Microphone(loop48k),
+      b = new Microphone(loop48k);
     a.start(T0);
     const straight = Array.from({ length: 700 }, () => a.capture());
     b.start(T0);
@@ -45,7 +50,9 @@ describe('Microphone', () => {
   });
 
   it('refuses a loop that is not a whole number of seconds', () => {
-    expect(() => new Microphone({ ...loop48k, frames: loop48k.frames.slice(1) })).toThrow(/whole number of seconds: 374 frames/);
+    expect(() => new Microphone({ ...loop48k, frames: loop48k.frames.slice(1) })).toThrow(
+      /whole number of seconds: 374 frames/,
+    );
     expect(() => new Microphone({ ...loop48k, frames: [] })).toThrow(RangeError);
   });
 

@@ -17,7 +17,10 @@ afterAll(() => tmp.cleanup());
 
 // A hard brake at 8 s, a collision 2 s later (inside the brake's window), then a quiet drive.
 const scenario: Scenario = {
-  name: 'brake-then-crash', seed: 4, duration: 24, route: { latitude: 48.85, longitude: 2.35, heading: 90 },
+  name: 'brake-then-crash',
+  seed: 4,
+  duration: 24,
+  route: { latitude: 48.85, longitude: 2.35, heading: 90 },
   steps: [
     { at: 0.5, type: 'speed', to: 60, accel: 0.3 },
     { at: 8, type: 'brake', to: 20, decel: 0.7 },
@@ -32,10 +35,15 @@ beforeAll(async () => {
   await cam.powerOn();
   await cam.run(scenario, { speed: Infinity });
 });
-afterAll(async () => { await cam.powerOff(); });
+afterAll(async () => {
+  await cam.powerOff();
+});
 
 function telemetry(from: number, to: number): Array<{ pts: number; packet: CammPacket }> {
-  return [...cam.store.frames({ stream: 'telemetry', from, to })].map((f) => ({ pts: f.pts, packet: decodeCamm(f.payload) }));
+  return [...cam.store.frames({ stream: 'telemetry', from, to })].map((f) => ({
+    pts: f.pts,
+    packet: decodeCamm(f.payload),
+  }));
 }
 
 /** Click onsets (seconds from the start of the decoded audio): the first loud sample after 0.5 s of none. */
@@ -43,7 +51,8 @@ function clicks(file: string): { onsets: number[]; rms: number } {
   const r = spawnPcm(file);
   const pcm = new Float32Array(r.buffer, r.byteOffset, r.byteLength / 4);
   const onsets: number[] = [];
-  let last = -48_000, sum = 0;
+  let last = -48_000,
+    sum = 0;
   for (let i = 0; i < pcm.length; i++) {
     sum += pcm[i]! * pcm[i]!;
     if (Math.abs(pcm[i]!) > 0.4) {
@@ -56,7 +65,23 @@ function clicks(file: string): { onsets: number[]; rms: number } {
 
 function spawnPcm(file: string): Buffer {
   const out = `${file}.f32`;
-  const r = run(ffmpegPath, ['-v', 'error', '-xerror', '-i', file, '-map', '0:a', '-f', 'f32le', '-ac', '1', '-ar', '48000', '-y', out]);
+  const r = run(ffmpegPath, [
+    '-v',
+    'error',
+    '-xerror',
+    '-i',
+    file,
+    '-map',
+    '0:a',
+    '-f',
+    'f32le',
+    '-ac',
+    '1',
+    '-ar',
+    '48000',
+    '-y',
+    out,
+  ]);
   if (r.status !== 0) throw new Error(`ffmpeg could not decode the audio of ${file}: ${r.stderr}`);
   return readFileSync(out);
 }
@@ -64,12 +89,16 @@ function spawnPcm(file: string): Buffer {
 describe('telemetry stream', () => {
   it('holds every G-sensor sample (camm 3, m/s²) and GPS fixes at 10 Hz on whole tenths (camm 6), times strictly increasing', () => {
     const samples = telemetry(T0 + 2e6, T0 + 4e6);
-    const accel = samples.filter((s) => s.packet.type === 3), gps = samples.filter((s) => s.packet.type === 6);
+    const accel = samples.filter((s) => s.packet.type === 3),
+      gps = samples.filter((s) => s.packet.type === 6);
     expect(accel).toHaveLength(200);
-    expect(gps.map((s) => s.pts - T0)).toEqual(Array.from({ length: 20 }, (_, k) => 2e6 + k * 1e5).map((t) => (t % 10_000 === 0 ? t + 1 : t)));
+    expect(gps.map((s) => s.pts - T0)).toEqual(
+      Array.from({ length: 20 }, (_, k) => 2e6 + k * 1e5).map((t) => (t % 10_000 === 0 ? t + 1 : t)),
+    );
     for (let i = 1; i < samples.length; i++) expect(samples[i]!.pts).toBeGreaterThan(samples[i - 1]!.pts);
     // A fix's own time is the exact epoch (the store time moved by 1 µs where a G-sensor sample sits).
-    for (const s of gps) if (s.packet.type === 6) expect(unixMicrosFromGps(s.packet.timeGpsEpoch)).toBe(Math.floor(s.pts / 1e5) * 1e5);
+    for (const s of gps)
+      if (s.packet.type === 6) expect(unixMicrosFromGps(s.packet.timeGpsEpoch)).toBe(Math.floor(s.pts / 1e5) * 1e5);
     const a = accel[0]!.packet;
     if (a.type !== 3) throw new Error('not an accelerometer packet');
     expect(a.acceleration[2]).toBeGreaterThan(8); // gravity, in m/s²
@@ -77,7 +106,8 @@ describe('telemetry stream', () => {
 
   it('GPS follows the route at the scenario speed: east at 60 km/h before the brake, stopped after the crash', () => {
     const fix = (t: number) => telemetry(T0 + t, T0 + t + 2).find((s) => s.packet.type === 6)!.packet;
-    const cruising = fix(7e6), stopped = fix(12e6);
+    const cruising = fix(7e6),
+      stopped = fix(12e6);
     if (cruising.type !== 6 || stopped.type !== 6) throw new Error('not GPS packets');
     expect(Math.hypot(cruising.velocityEast, cruising.velocityNorth) * 3.6).toBeCloseTo(60, 0);
     expect(cruising.velocityEast).toBeGreaterThan(16);
@@ -89,7 +119,7 @@ describe('telemetry stream', () => {
 });
 
 describe('events', () => {
-  it('a collision inside a hard brake\'s window extends that event; its trace covers the whole clip', () => {
+  it("a collision inside a hard brake's window extends that event; its trace covers the whole clip", () => {
     const events = cam.events;
     expect(events.map((e) => e.kind)).toEqual(['hard-brake']);
     const e = events[0]!;
@@ -112,7 +142,10 @@ describe('events', () => {
     clip.release();
     const probe = ffprobe(file);
     expect(probe.streams.map((s) => [s.codec_type, s.codec_name ?? s.codec_tag_string])).toEqual([
-      ['video', 'h264'], ['video', 'h264'], ['audio', 'aac'], ['data', expect.anything()],
+      ['video', 'h264'],
+      ['video', 'h264'],
+      ['audio', 'aac'],
+      ['data', expect.anything()],
     ]);
     expect(probe.streams[3]!.codec_tag_string).toBe('camm');
     expect(probe.streams[2]).toMatchObject({ sample_rate: '48000', channels: 1, profile: 'LC' });
@@ -148,10 +181,13 @@ describe('settings', () => {
     const drive: Scenario = { name: 'drive', duration: 2, steps: [{ at: 0, type: 'speed', to: 30 }] };
     await dev.run(drive, { speed: Infinity });
     const audioFrames = () => [...dev.store.frames({ stream: 'cabin-audio' })].length;
-    const fixes = (from: number) => [...dev.store.frames({ stream: 'telemetry', from })].filter((f) => decodeCamm(f.payload).type === 6).length;
+    const fixes = (from: number) =>
+      [...dev.store.frames({ stream: 'telemetry', from })].filter((f) => decodeCamm(f.payload).type === 6).length;
     expect(audioFrames()).toBe(Math.ceil((2e6 * 48_000) / 1024 / 1e6));
     expect(dev.updateSettings({ cabinAudio: false, gpsHz: 4 })).toMatchObject({ cabinAudio: false, gpsHz: 4 });
-    expect(() => dev.updateSettings({ gpsHz: 4, eventAfterSeconds: 0 })).toThrow(/eventAfterSeconds is seconds from 1 to 120, got 0/);
+    expect(() => dev.updateSettings({ gpsHz: 4, eventAfterSeconds: 0 })).toThrow(
+      /eventAfterSeconds is seconds from 1 to 120, got 0/,
+    );
     expect(() => dev.updateSettings({ volume: 3 })).toThrow(/unknown setting 'volume'/);
     const t = dev.now();
     const before = audioFrames();

@@ -24,7 +24,8 @@ function drive(scenario: Scenario, seconds: number) {
 }
 
 const metres = (a: { latitude: number; longitude: number }, b: { latitude: number; longitude: number }) => {
-  const r = 6_371_008.8, rad = Math.PI / 180;
+  const r = 6_371_008.8,
+    rad = Math.PI / 180;
   const dn = (b.latitude - a.latitude) * rad * r;
   const de = (b.longitude - a.longitude) * rad * r * Math.cos(a.latitude * rad);
   return Math.hypot(dn, de);
@@ -32,7 +33,10 @@ const metres = (a: { latitude: number; longitude: number }, b: { latitude: numbe
 
 describe('Route', () => {
   it('covers the distance the drive model drives, heading north by default', () => {
-    const { points, model } = drive({ name: 'straight', roadNoise: 0, steps: [{ at: 0, type: 'speed', to: 72, accel: 0.2 }] }, 30);
+    const { points, model } = drive(
+      { name: 'straight', roadNoise: 0, steps: [{ at: 0, type: 'speed', to: 72, accel: 0.2 }] },
+      30,
+    );
     const end = points.at(-1)!;
     expect(end.speed).toBeCloseTo(20, 6); // 72 km/h
     expect(metres(points[0]!, end)).toBeCloseTo(model.state.distanceM, 0);
@@ -45,22 +49,37 @@ describe('Route', () => {
     // A 0.3 g turn at 36 km/h for 4 s: ω = a/v peaks at 0.29 rad/s on a sine; the angle is
     // ∫ a/v dt = 0.3 g · (2/π) · 4 s / 10 m/s ≈ 0.749 rad ≈ 42.9°.
     const scenario: Scenario = {
-      name: 'turn', roadNoise: 0, route: { heading: 90 },
-      steps: [{ at: 0, type: 'speed', to: 36, accel: 0.5 }, { at: 10, type: 'turn', lateral: 0.3, duration: 4 }],
+      name: 'turn',
+      roadNoise: 0,
+      route: { heading: 90 },
+      steps: [
+        { at: 0, type: 'speed', to: 36, accel: 0.5 },
+        { at: 10, type: 'turn', lateral: 0.3, duration: 4 },
+      ],
     };
     const { points } = drive(scenario, 20);
-    const before = points[999]!, after = points.at(-1)!;
+    const before = points[999]!,
+      after = points.at(-1)!;
     expect(before.heading).toBeCloseTo(90, 6);
-    expect(90 - after.heading).toBeCloseTo((0.3 * 9.80665 * (2 / Math.PI) * 4) / 10 * (180 / Math.PI), 0);
+    expect(90 - after.heading).toBeCloseTo(((0.3 * 9.80665 * (2 / Math.PI) * 4) / 10) * (180 / Math.PI), 0);
   });
 
   it('is the same route every time for the same scenario', () => {
-    const s: Scenario = { name: 'commute-ish', seed: 3, steps: [{ at: 0, type: 'speed', to: 50 }, { at: 5, type: 'turn', lateral: -0.2 }] };
+    const s: Scenario = {
+      name: 'commute-ish',
+      seed: 3,
+      steps: [
+        { at: 0, type: 'speed', to: 50 },
+        { at: 5, type: 'turn', lateral: -0.2 },
+      ],
+    };
     expect(drive(s, 15).points).toEqual(drive(s, 15).points);
   });
 
   it('refuses a start that is not on the map', () => {
-    expect(() => validateRouteStart({ latitude: 91 })).toThrow(/route.latitude must be a number from -85 to 85, got 91/);
+    expect(() => validateRouteStart({ latitude: 91 })).toThrow(
+      /route.latitude must be a number from -85 to 85, got 91/,
+    );
     expect(() => validateRouteStart({ heading: -1 })).toThrow(/route.heading/);
   });
 });
@@ -76,7 +95,10 @@ describe('GpsReceiver', () => {
   });
 
   it('reports position, speed and heading of the route as camm type 6 packets', () => {
-    const { points } = drive({ name: 'east', roadNoise: 0, route: { heading: 90 }, steps: [{ at: 0, type: 'speed', to: 54, accel: 0.3 }] }, 10);
+    const { points } = drive(
+      { name: 'east', roadNoise: 0, route: { heading: 90 }, steps: [{ at: 0, type: 'speed', to: 54, accel: 0.3 }] },
+      10,
+    );
     const gps = new GpsReceiver(5);
     const fixes = points.slice(1).flatMap((b, i) => gps.fixes(points[i]!, b));
     expect(fixes).toHaveLength(50);
@@ -93,7 +115,6 @@ describe('GpsReceiver', () => {
   });
 });
 
-
 describe('TelemetryWriter', () => {
   it('writes G-sensor and GPS samples in time order, moving a GPS fix that shares a µs by 1 µs', () => {
     const written: Array<[number, number]> = [];
@@ -102,7 +123,12 @@ describe('TelemetryWriter', () => {
     const fix = (t: number) => ({ t, packet: { type: 5 as const, latitude: 1, longitude: 2, altitude: 3 } });
     w.push([accel(T0 + 10_000)], [fix(T0), fix(T0 + 10_000)]);
     w.push([accel(T0 + 20_000)], []);
-    expect(written).toEqual([[T0, 5], [T0 + 10_000, 3], [T0 + 10_001, 5], [T0 + 20_000, 3]]);
+    expect(written).toEqual([
+      [T0, 5],
+      [T0 + 10_000, 3],
+      [T0 + 10_001, 5],
+      [T0 + 20_000, 3],
+    ]);
     expect(w.stats).toEqual({ samples: 4, bytes: 16 + 28 + 28 + 16, moved: 1 });
   });
 
@@ -115,6 +141,9 @@ describe('TelemetryWriter', () => {
 
   it('stores the G-sensor in m/s², vehicle axes', () => {
     const p = decodeCamm(encode(accelerationPacket({ t: 0, x: -0.5, y: 0.25, z: 1 })));
-    expect(p).toEqual({ type: 3, acceleration: [Math.fround(-0.5 * 9.80665), Math.fround(0.25 * 9.80665), Math.fround(9.80665)] });
+    expect(p).toEqual({
+      type: 3,
+      acceleration: [Math.fround(-0.5 * 9.80665), Math.fround(0.25 * 9.80665), Math.fround(9.80665)],
+    });
   });
 });
