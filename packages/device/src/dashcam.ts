@@ -83,8 +83,13 @@ export interface RunSummary {
   to: number;
   realMs: number;
   speed: number;
+  /** per camera */
   frames: Record<string, number>;
   bytes: Record<string, number>;
+  /** the cabin microphone: AAC frames stored and their bytes */
+  audio: { frames: number; bytes: number };
+  /** the telemetry stream: camm samples stored (G-sensor and GPS) and their bytes */
+  telemetry: { samples: number; gps: number; bytes: number };
   events: DeviceEvent[];
   dropped: number;
   overwrittenFrames: number;
@@ -139,6 +144,8 @@ export class Dashcam extends EventEmitter<DashcamEvents> {
   #microphone: Microphone;
   /** the microphone is recording (cabin audio on, cameras at full rate) */
   #listening = false;
+  /** AAC frames and bytes stored since the Dashcam was made */
+  #audio = { frames: 0, bytes: 0 };
   #flushEvery: number;
   #parking: Required<ParkingOptions>;
   #parked = false;
@@ -297,6 +304,7 @@ export class Dashcam extends EventEmitter<DashcamEvents> {
     const eventsBefore = new Set(this.events.map((e) => e.id));
     const frames0 = this.cameras.map((c) => c.stats.pictures), bytes0 = this.cameras.map((c) => c.stats.bytes);
     const dropped0 = this.#dropped, over0 = this.#overwritten;
+    const audio0 = { ...this.#audio }, telemetry0 = { ...this.#telemetry!.stats };
     const t0 = performance.now();
     this.#model = new DriveModel(scenario, { speedKmh: 0, distanceM: this.#model.state.distanceM });
     // A scenario that says where it starts drives the same route every time; one that does
@@ -309,6 +317,8 @@ export class Dashcam extends EventEmitter<DashcamEvents> {
       scenario: scenario.name, from, to, realMs: Math.round(performance.now() - t0), speed,
       frames: Object.fromEntries(this.cameras.map((c, i) => [c.name, c.stats.pictures - frames0[i]])),
       bytes: Object.fromEntries(this.cameras.map((c, i) => [c.name, c.stats.bytes - bytes0[i]])),
+      audio: { frames: this.#audio.frames - audio0.frames, bytes: this.#audio.bytes - audio0.bytes },
+      telemetry: ((t) => ({ samples: t.samples - telemetry0.samples, gps: t.gps - telemetry0.gps, bytes: t.bytes - telemetry0.bytes }))(this.#telemetry!.stats),
       events: this.events.filter((e) => !eventsBefore.has(e.id)),
       dropped: this.#dropped - dropped0, overwrittenFrames: this.#overwritten - over0,
     };
@@ -434,7 +444,11 @@ export class Dashcam extends EventEmitter<DashcamEvents> {
     const { config } = this.#microphone.loop;
     while (this.#microphone.nextPts < t) {
       const frame = this.#microphone.capture();
-      this.#stored(() => store.writeAudio(CABIN_AUDIO_STREAM, frame.data, { pts: frame.pts, config }));
+      this.#stored(() => {
+        store.writeAudio(CABIN_AUDIO_STREAM, frame.data, { pts: frame.pts, config });
+        this.#audio.frames++;
+        this.#audio.bytes += frame.data.length;
+      });
     }
   }
 

@@ -24,8 +24,8 @@ export function accelerationPacket(g: GSample): CammPacket {
 
 export class TelemetryWriter {
   #last: number;
-  /** samples written, and bytes of their packets */
-  readonly stats = { samples: 0, bytes: 0, moved: 0 };
+  /** samples written (of which GPS fixes, and fixes stored 1 µs late), and bytes of their packets */
+  readonly stats = { samples: 0, gps: 0, bytes: 0, moved: 0 };
 
   /** `last`: the stream's last stored time (the next sample goes after it). */
   constructor(
@@ -46,6 +46,7 @@ export class TelemetryWriter {
       this.write(bytes, pts);
       this.#last = pts;
       this.stats.samples++;
+      if (s.rank === 1) this.stats.gps++;
       this.stats.bytes += bytes.length;
     }
   }

@@ -6,10 +6,10 @@
  * camm data track; a second trigger extends an event, whose trace covers its whole clip; the
  * settings change what is recorded and survive a power cycle.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeCamm, unixMicrosFromGps, type CammPacket } from 'ringclip';
-import { Dashcam, type Scenario } from '../src/index.js';
+import { CABIN_AUDIO_ASSET, Dashcam, type RunSummary, type Scenario } from '../src/index.js';
 import { ffmpegPath, ffprobe, run, scratch, smallDevice, T0 } from './helpers.js';
 
 const tmp = scratch();
@@ -30,10 +30,11 @@ const scenario: Scenario = {
 };
 
 let cam: Dashcam;
+let summary: RunSummary;
 beforeAll(async () => {
   cam = new Dashcam(smallDevice(`${tmp.dir}/dev`));
   await cam.powerOn();
-  await cam.run(scenario, { speed: Infinity });
+  summary = await cam.run(scenario, { speed: Infinity });
 });
 afterAll(async () => {
   await cam.powerOff();
@@ -85,6 +86,14 @@ function spawnPcm(file: string): Buffer {
   if (r.status !== 0) throw new Error(`ffmpeg could not decode the audio of ${file}: ${r.stderr}`);
   return readFileSync(out);
 }
+
+describe('what a drive records besides pictures', () => {
+  it('24 s: 1125 AAC frames (three loops of the asset, ADTS headers off), 2400 G-sensor samples and 240 GPS fixes', () => {
+    expect(summary.audio).toEqual({ frames: 1125, bytes: 3 * (statSync(CABIN_AUDIO_ASSET).size - 375 * 7) });
+    expect(summary.telemetry).toEqual({ samples: 2640, gps: 240, bytes: 2400 * 16 + 240 * 60 });
+    expect([...cam.store.frames({ stream: 'cabin-audio' })]).toHaveLength(1125);
+  });
+});
 
 describe('telemetry stream', () => {
   it('holds every G-sensor sample (camm 3, m/s²) and GPS fixes at 10 Hz on whole tenths (camm 6), times strictly increasing', () => {

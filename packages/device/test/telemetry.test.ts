@@ -129,7 +129,7 @@ describe('TelemetryWriter', () => {
       [T0 + 10_001, 5],
       [T0 + 20_000, 3],
     ]);
-    expect(w.stats).toEqual({ samples: 4, bytes: 16 + 28 + 28 + 16, moved: 1 });
+    expect(w.stats).toEqual({ samples: 4, gps: 2, bytes: 16 + 28 + 28 + 16, moved: 1 });
   });
 
   it('starts after the last stored sample (a new drive in the same memory)', () => {
