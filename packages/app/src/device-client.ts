@@ -30,6 +30,8 @@ export interface DeviceEventJson {
   complete: boolean;
   acknowledged: boolean;
   protected: boolean;
+  /** detected events: the incident that made it, then each one that extended its window */
+  triggers?: Array<{ kind: string; time: string; detectedAt: string; peakG: number }>;
   trace?: { hz: number; start: string; axes: string[]; unit: string; samples: Array<[number, number, number]> };
 }
 
