@@ -42,11 +42,14 @@ describe('ringclip-device simulate', () => {
     expect(r.stdout).toMatch(/pairing code: \d{6}/);
     expect(r.stdout).toMatch(/summary: commute, 180 s of driving/);
     expect(r.stdout).toMatch(/events: none/);
+    // 180 s: 46.875 AAC frames a second, 100 G-sensor samples and 10 GPS fixes a second.
+    expect(r.stdout).toMatch(/cabin audio: 843[78] AAC frames \(.*\); telemetry: 19800 camm samples, 1800 of them GPS fixes \(309\.4 KiB\)/);
     expect(r.stdout).not.toMatch(/^event /m);
     const info = spawnSync(process.execPath, [fileURLToPath(new URL('../../../dist/cli/main.js', import.meta.url)), 'info', `${data}/memory.ring`, '--json'], { encoding: 'utf8' });
     expect(info.status, info.stderr).toBe(0);
     const json = JSON.parse(info.stdout);
-    expect(json.streams.map((s: { name: string; width: number }) => [s.name, s.width])).toEqual([['road', 320], ['cabin', 160]]);
+    expect(json.streams.map((s: { name: string }) => s.name)).toEqual(['road', 'cabin', 'cabin-audio', 'telemetry']);
+    expect(json.streams.slice(0, 2).map((s: { width: number }) => s.width)).toEqual([320, 160]);
     expect(json.overwrittenFrames).toBeGreaterThan(0); // 3 minutes through 16 MiB: it looped
   });
 
