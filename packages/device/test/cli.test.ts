@@ -43,7 +43,7 @@ describe('ringclip-device simulate', () => {
     expect(r.stdout).toMatch(/summary: commute, 180 s of driving/);
     expect(r.stdout).toMatch(/events: none/);
     // 180 s: 46.875 AAC frames a second, 100 G-sensor samples and 10 GPS fixes a second.
-    expect(r.stdout).toMatch(/cabin audio: 843[78] AAC frames \(.*\); telemetry: 19800 camm samples, 1800 of them GPS fixes \(309\.4 KiB\)/);
+    expect(r.stdout).toMatch(/cabin audio: 843[78] AAC frames \(.*\); telemetry: 19800 camm samples, 1800 of them GPS fixes \(386\.7 KiB\)/);
     expect(r.stdout).not.toMatch(/^event /m);
     const info = spawnSync(process.execPath, [fileURLToPath(new URL('../../../dist/cli/main.js', import.meta.url)), 'info', `${data}/memory.ring`, '--json'], { encoding: 'utf8' });
     expect(info.status, info.stderr).toBe(0);
