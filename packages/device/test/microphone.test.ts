@@ -4,9 +4,12 @@
  * time, and the audio is continuous however it starts and stops. The committed asset is what
  * the script says it is.
  */
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { CABIN_AUDIO_ASSET, loadAacLoop, Microphone, type AacLoop } from '../src/microphone.js';
-import { T0 } from './helpers.js';
+import { scratch, T0 } from './helpers.js';
 
 /** A 48 kHz loop of 375 frames (8 s), each frame's bytes its own index. */
 const loop48k: AacLoop = {
@@ -63,5 +66,18 @@ describe('Microphone', () => {
     // AudioSpecificConfig: object type 2 (AAC-LC), frequency index 3 (48 kHz), 1 channel.
     expect(Buffer.from(loop.config).toString('hex')).toBe('1188');
     expect(new Microphone(loop).periodUs).toBe(8e6);
+  });
+
+  it('the committed asset is what scripts/make-cabin-audio.mjs makes (it checks the clicks of the decoded loop)', () => {
+    const tmp = scratch();
+    try {
+      const script = fileURLToPath(new URL('../scripts/make-cabin-audio.mjs', import.meta.url));
+      const r = spawnSync(process.execPath, [script, `${tmp.dir}/cabin-audio.aac`], { encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/375 AAC-LC frames, mono 48000 Hz, 8 s, .* clicks on whole seconds within 0 samples/);
+      expect(readFileSync(`${tmp.dir}/cabin-audio.aac`).equals(readFileSync(CABIN_AUDIO_ASSET))).toBe(true);
+    } finally {
+      tmp.cleanup();
+    }
   });
 });
