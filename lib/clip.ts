@@ -23,6 +23,8 @@ export interface ClipOptions {
 
 export interface ClipTrack {
   name: string;
+  kind: 'video' | 'audio' | 'metadata';
+  /** video: the picture size (0 for audio and metadata) */
   width: number;
   height: number;
   samples: number;
@@ -43,7 +45,7 @@ export interface OutputOptions {
   format?: 'mp4' | 'h264';
   /** Fragmented MP4 (init segment + one fragment per GOP), for MSE and streaming. */
   fragmented?: boolean;
-  /** For format 'h264': which stream (default: the first of the clip). */
+  /** For format 'h264': which video stream (default: the first of the clip). */
   stream?: string;
   /** Tests: force 64-bit chunk offsets (co64). */
   forceCo64?: boolean;
@@ -124,14 +126,14 @@ export class Clip {
   get empty(): Array<{ stream: string; reason: string }> { return this.#info.empty ?? []; }
   /**
    * Tracks of the source the clip does not carry, each with the reason, e.g. "dropped the
-   * AAC track 2: audio is not supported yet" (an MP4 cut with audio). Empty when nothing was.
+   * Opus track 2: ringclip carries AAC audio only". Empty when nothing was.
    */
   get dropped(): readonly string[] { return this.#info.dropped ?? []; }
 
   #build(options: OutputOptions = {}): VirtualMP4 {
     const format = options.format ?? 'mp4';
     if (format === 'h264') {
-      const index = options.stream === undefined ? 0 : this.tracks.findIndex((t) => t.name === options.stream);
+      const index = this.tracks.findIndex((t) => (options.stream === undefined ? t.kind === 'video' : t.name === options.stream));
       if (index < 0) throw new InvalidArgumentError(`the clip has no stream '${options.stream}': it has ${this.tracks.map((t) => t.name).join(', ')}`);
       return new VirtualMP4(this.#clip.build('h264', { track: index }), 'video/h264');
     }

@@ -28,10 +28,15 @@ const FRAME_US = 33_333;
 const dir = scratchDir('ringclip-crash-');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+// Two cameras and a telemetry stream (timed metadata: 16-byte packets, distinct bytes per
+// unit), so the new kinds of records go through the same crashes as video.
+const TELEMETRY_UNITS = Array.from({ length: 97 }, (_, u) => Buffer.alloc(16 + (u % 5) * 8, u + 1));
 const SOURCES = [
-  { name: 'road', units: splitAccessUnits(fixture(FIXTURES.road)) },
-  { name: 'cabin', units: splitAccessUnits(fixture(FIXTURES.cabin)) },
-];
+  { name: 'road', kind: 'video', units: splitAccessUnits(fixture(FIXTURES.road)) },
+  { name: 'cabin', kind: 'video', units: splitAccessUnits(fixture(FIXTURES.cabin)) },
+  { name: 'telemetry', kind: 'metadata', units: TELEMETRY_UNITS },
+] as const;
+const STREAMS = SOURCES.map((s) => (s.kind === 'video' ? s.name : { name: s.name, kind: s.kind }));
 // The stored payload of each fixture unit (length-prefixed NAL units, parameter sets
 // stripped), taken from the store the first time it is written: byte-identity is checked
 // against these.
@@ -64,7 +69,7 @@ class Timeline {
   readonly path: string;
   readonly r: () => number;
   readonly id: number;
-  next = [0, 0];
+  next = SOURCES.map(() => 0);
   written = new Map<string, number>(); // key -> fixture unit index
   writtenSinceDurable = new Set<string>();
   bytesSinceDurable = 0;
@@ -106,7 +111,7 @@ class Timeline {
   readonly prepareAhead: 'discard' | 'auto';
 
   async start() {
-    this.store = await SegmentStore.create(this.path, { capacity: this.capacity, segmentSize: '1MiB', streams: ['road', 'cabin'], prepareAhead: this.prepareAhead });
+    this.store = await SegmentStore.create(this.path, { capacity: this.capacity, segmentSize: '1MiB', streams: STREAMS, prepareAhead: this.prepareAhead });
     this.store.on('overwrite', () => { this.overwritesSinceDurable++; });
     this.markDurable();
     this.sawHeaderWrites();
@@ -156,7 +161,7 @@ class Timeline {
   }
 
   writeBatch(frames: number) {
-    const startPts = [0, 1].map((s) => T0 + this.next[s]! * FRAME_US);
+    const startPts = SOURCES.map((_, s) => T0 + this.next[s]! * FRAME_US);
     for (let k = 0; k < frames; k++) {
       SOURCES.forEach((src, s) => {
         const i = this.next[s]!++;
@@ -164,7 +169,8 @@ class Timeline {
         const unit = i % src.units.length;
         let stored = false;
         try {
-          stored = this.store.write(src.name, src.units[unit]!, { pts });
+          stored = src.kind === 'video' ? this.store.write(src.name, src.units[unit]!, { pts })
+            : this.store.writeMetadata(src.name, src.units[unit]!, { pts, format: 'camm' });
         } catch (e) {
           // No room (everything protected or pinned): the frame is not stored; allowed.
           if (!/no segment can be reclaimed/.test(String(e))) throw e;
@@ -380,6 +386,7 @@ async function decodeClip(store: SegmentStore, where: string) {
     // can be decoded, and the clip is refused (ClipRangeError); that is not a failure.
     if (![...store.frames({ stream: name })].some((f) => f.randomAccess)) { stats.clipsRefusedNoRap++; continue; }
     const out = `${dir}/clip.mp4`;
+    const video = SOURCES.find((src) => src.name === name)?.kind === 'video';
     let clip;
     try {
       clip = store.clip({ from: r[0]!, to: r[1]! + 1, streams: [name], allowPartial: true });
@@ -389,6 +396,8 @@ async function decodeClip(store: SegmentStore, where: string) {
     }
     try {
       await clip.writeMP4(out);
+      // A telemetry-only clip has nothing ffmpeg decodes: its bytes were checked above.
+      if (!video) continue;
       const errors = decodeErrors(out);
       stats.ffmpegDecoded++;
       if (errors) fail(where, `ffmpeg on a clip of '${name}': ${errors.slice(0, 300)}`);
