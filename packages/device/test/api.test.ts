@@ -134,7 +134,7 @@ describe('Wi-Fi API', () => {
     expect(r.status).toBe(200);
     writeFileSync(`${tmp.dir}/ev2.mp4`, Buffer.from(await r.arrayBuffer()));
     expect(decodeErrors(`${tmp.dir}/ev2.mp4`)).toBe('');
-    expect(ffprobe(`${tmp.dir}/ev2.mp4`).streams).toHaveLength(2);
+    expect(ffprobe(`${tmp.dir}/ev2.mp4`).streams.map((s) => s.tags?.handler_name)).toEqual(['road', 'cabin', 'cabin-audio', 'telemetry']);
     const protections = cam.store.protections().length;
     const ack = await fetch(`${base}/events/ev-000002/ack`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
     expect(ack.status).toBe(200);

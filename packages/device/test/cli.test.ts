@@ -65,7 +65,7 @@ describe('power cut (kill -9 of the device process)', () => {
   it('keeps all flushed footage and the unacknowledged events; the next power-on is a new drive', async () => {
     const data = `${tmp.dir}/data`;
     child = spawn(process.execPath, [`${pkg}dist/cli.js`, 'simulate', '--scenario', 'hard-brake-collision', '--duration', '10m', '--speed', '10',
-      '--memory', '64MiB', '--data', data, '--pairing-code', '111111', '--road', '320x180@30', '--cabin', '160x96@15', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      '--memory', '128MiB', '--data', data, '--pairing-code', '111111', '--road', '320x180@30', '--cabin', '160x96@15', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr!.on('data', (d) => { stderr += d; });
     const lines = createInterface({ input: child.stdout! });
@@ -97,9 +97,10 @@ describe('power cut (kill -9 of the device process)', () => {
       expect(cam.store.verify().ok).toBe(true);
       expect(cam.events.map((e) => [e.kind, e.acknowledged, e.protectionId !== null])).toEqual([['hard-brake', false, true], ['collision', false, true]]);
       expect(cam.store.protections().map((p) => p.id).sort()).toEqual(cam.events.map((e) => e.protectionId).sort());
-      // The hard brake's clip (its whole window was recorded before the cut) decodes cleanly.
+      // The hard brake's clip (its window, from the drive's start (20 s before a brake at 15 s
+      // reaches before it) to its end, was recorded before the cut) decodes cleanly.
       const e = cam.events[0]!;
-      const clip = cam.store.clip({ from: e.from, to: e.to });
+      const clip = cam.store.clip({ from: Math.max(e.from, info.drives[0]!.first!), to: e.to });
       expect(clip.partial).toBe(false);
       await clip.writeMP4(`${tmp.dir}/brake.mp4`);
       clip.release();
