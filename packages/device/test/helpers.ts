@@ -2,21 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DashcamOptions } from '../src/index.js';
-import { ffmpegPath, run } from '../../../test/helpers/tools.js';
 
 export { decodeErrors, ffmpegPath, ffprobe, ffprobePath, fixturesDir, FIXTURES, run } from '../../../test/helpers/tools.js';
 
 export const T0 = Date.parse('2026-03-02T08:00:00Z') * 1000;
 
-/**
- * What ffmpeg -xerror says decoding a clip's pictures and sound ('' when clean). The telemetry
- * track is not media: mapped too (decodeErrors), ffmpeg's muxing queue overflows with camm
- * samples while a stream that starts late (the cabin audio of a parking clip) has none yet.
- */
-export function decodeMediaErrors(file: string): string {
-  const r = run(ffmpegPath, ['-v', 'error', '-xerror', '-i', file, '-map', '0:v', '-map', '0:a?', '-f', 'null', '-']);
-  return r.status === 0 ? r.stderr.trim() : `exit ${r.status}: ${r.stderr}`;
-}
 
 export function scratch(prefix = 'ringclip-device-'): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), prefix));

@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Dashcam, loadScenario } from '../src/index.js';
-import { decodeMediaErrors, ffprobe, scratch, smallDevice } from './helpers.js';
+import { decodeErrors, ffprobe, scratch, smallDevice } from './helpers.js';
 
 const tmp = scratch();
 afterAll(() => tmp.cleanup());
@@ -38,7 +38,7 @@ describe('parking mode', () => {
       expect(road.first!).toBeLessThanOrEqual(e.time - 4e6);
       expect(road.end!).toBeGreaterThanOrEqual(e.time + 14e6);
       clip.release();
-      expect(decodeMediaErrors(out)).toBe('');
+      expect(decodeErrors(out)).toBe('');
       expect(ffprobe(out).streams.map((s) => s.tags?.handler_name)).toEqual(['road', 'cabin', 'cabin-audio', 'telemetry']);
       // A timelapse has no sound: the microphone starts with the full-rate footage after the bump.
       const audio = [...device.store.frames({ stream: 'cabin-audio', from: e.from, to: e.to })];
