@@ -147,7 +147,7 @@ describe('events', () => {
     const clip = cam.store.clip({ from: e.from, to: e.to });
     const file = `${tmp.dir}/event.mp4`;
     await clip.writeMP4(file);
-    const start = clip.start;
+    const [start, end] = [clip.start, clip.end];
     clip.release();
     const probe = ffprobe(file);
     expect(probe.streams.map((s) => [s.codec_type, s.codec_name ?? s.codec_tag_string])).toEqual([
@@ -159,6 +159,38 @@ describe('events', () => {
     expect(probe.streams[3]!.codec_tag_string).toBe('camm');
     expect(probe.streams[2]).toMatchObject({ sample_rate: '48000', channels: 1, profile: 'LC' });
     expectClicksOnWholeSeconds(file, start, Number(probe.streams[2]!.start_time));
+    // Stock exiftool reads the GPS fixes: the route the device drove, fix by fix.
+    const r = run('exiftool', [
+      '-ee',
+      '-n',
+      '-j',
+      '-G3',
+      '-GPSLatitude',
+      '-GPSLongitude',
+      '-GPSVelocityEast',
+      '-GPSVelocityNorth',
+      file,
+    ]);
+    expect(r.status, r.stderr).toBe(0);
+    const tags = Object.entries((JSON.parse(r.stdout) as Array<Record<string, number>>)[0]!);
+    const values = (name: string) => tags.filter(([k]) => k.endsWith(`:${name}`)).map(([, v]) => v);
+    // The clip's span: from the key frame at or before the window's start.
+    const fixes = telemetry(start, end).flatMap((x) => (x.packet.type === 6 ? [x.packet] : []));
+    expect(fixes.length).toBe(Math.round((end - start) / 1e5));
+    // (exiftool prints 15 significant digits)
+    const near = (got: number[], want: number[]) =>
+      expect(got.map((v, k) => Math.abs(v - want[k]!))).toEqual(want.map(() => expect.closeTo(0, 10)));
+    near(
+      values('GPSLatitude'),
+      fixes.map((f) => f.latitude),
+    );
+    near(
+      values('GPSLongitude'),
+      fixes.map((f) => f.longitude),
+    );
+    const kmh = values('GPSVelocityEast').map((east, i) => Math.hypot(east, values('GPSVelocityNorth')[i]!) * 3.6);
+    expect(Math.max(...kmh)).toBeCloseTo(60, 3); // the cruise before the brake
+    expect(kmh.at(-1)).toBe(0); // stopped by the collision
   });
 
   it('an exact cut keeps the clicks on whole seconds too', async () => {
