@@ -320,7 +320,7 @@ export class Dashcam extends EventEmitter<DashcamEvents> {
       audio: { frames: this.#audio.frames - audio0.frames, bytes: this.#audio.bytes - audio0.bytes },
       telemetry: ((t) => ({ samples: t.samples - telemetry0.samples, gps: t.gps - telemetry0.gps, bytes: t.bytes - telemetry0.bytes }))(this.#telemetry!.stats),
       events: this.events.filter((e) => !eventsBefore.has(e.id)),
-      dropped: this.#dropped - dropped0, overwrittenFrames: this.#overwritten - over0,
+      dropped: this.#dropped - dropped0 + this.#telemetry!.stats.dropped - telemetry0.dropped, overwrittenFrames: this.#overwritten - over0,
     };
   }
 
@@ -393,7 +393,7 @@ export class Dashcam extends EventEmitter<DashcamEvents> {
         while (cam.nextPts < t) this.#write(store, cam, cam.capture(this.#model.state));
       }
       this.#listen(store, t);
-      this.#record_telemetry([{ t, packet: accelerationPacket(g) }], this.#gps!.fixes(before, here));
+      this.#telemetry!.push([{ t, packet: accelerationPacket(g) }], this.#gps!.fixes(before, here));
       clock.advanceTo(t);
       this.#tick(t);
       if (t - this.#lastFlush >= this.#flushEvery) {
@@ -445,18 +445,15 @@ export class Dashcam extends EventEmitter<DashcamEvents> {
     while (this.#microphone.nextPts < t) {
       const frame = this.#microphone.capture();
       this.#stored(() => {
-        store.writeAudio(CABIN_AUDIO_STREAM, frame.data, { pts: frame.pts, config });
+        // (a frame the store does not keep is in its droppedFrames)
+        if (store.writeAudio(CABIN_AUDIO_STREAM, frame.data, { pts: frame.pts, config }) === 0) return;
         this.#audio.frames++;
         this.#audio.bytes += frame.data.length;
       });
     }
   }
 
-  #record_telemetry(...samples: Parameters<TelemetryWriter['push']>): void {
-    this.#stored(() => this.#telemetry!.push(...samples));
-  }
-
-  /** Audio and telemetry: when everything is protected the sample is lost and counted, as a picture is. */
+  /** Audio: when everything is protected the frame is lost and counted, as a picture is. */
   #stored(write: () => unknown): void {
     try {
       write();
@@ -586,7 +583,8 @@ export class Dashcam extends EventEmitter<DashcamEvents> {
       drive: this.#drive,
       storage: {
         capacity: info.capacity, used: info.used, protected: info.protectedBytes, protectCap: info.protectCapBytes,
-        protections: info.protections, overwrittenFrames: info.overwrittenFrames, droppedFrames: info.droppedFrames + this.#dropped,
+        protections: info.protections, overwrittenFrames: info.overwrittenFrames,
+        droppedFrames: info.droppedFrames + this.#dropped + this.#telemetry!.stats.dropped,
         // Hours of driving the memory holds at the rate recorded so far (null before footage).
         hoursThatFit: ((r) => (r.fullSeconds === null ? null : r.fullSeconds / 3600))(this.store.retention()),
       },

@@ -5,7 +5,7 @@
  * before it (a GPS epoch and a G-sensor sample of the same instant) is written 1 µs later:
  * the GPS packet is the one moved, since it carries its own exact time inside.
  */
-import { CAMM_FORMAT, encodeCamm, type CammPacket, type SegmentStore } from 'ringclip';
+import { CAMM_FORMAT, encodeCamm, RingFullError, type CammPacket, type SegmentStore } from 'ringclip';
 import type { GSample } from './gsensor.js';
 
 export const TELEMETRY_STREAM = 'telemetry';
@@ -24,12 +24,12 @@ export function accelerationPacket(g: GSample): CammPacket {
 
 export class TelemetryWriter {
   #last: number;
-  /** samples written (of which GPS fixes, and fixes stored 1 µs late), and bytes of their packets */
-  readonly stats = { samples: 0, gps: 0, bytes: 0, moved: 0 };
+  /** samples stored (of which GPS fixes, and fixes stored 1 µs late) and their bytes; samples not stored */
+  readonly stats = { samples: 0, gps: 0, bytes: 0, moved: 0, dropped: 0 };
 
-  /** `last`: the stream's last stored time (the next sample goes after it). */
+  /** `write` says whether it stored the sample; `last`: the stream's last stored time (the next sample goes after it). */
   constructor(
-    readonly write: (sample: Uint8Array, pts: number) => void,
+    readonly write: (sample: Uint8Array, pts: number) => boolean,
     last: number | null,
   ) {
     this.#last = last ?? -1;
@@ -41,10 +41,13 @@ export class TelemetryWriter {
     all.sort((a, b) => a.t - b.t || a.rank - b.rank);
     for (const s of all) {
       const pts = Math.max(s.t, this.#last + 1);
-      if (pts !== s.t) this.stats.moved++;
       const bytes = encodeCamm(s.packet);
-      this.write(bytes, pts);
       this.#last = pts;
+      if (!this.write(bytes, pts)) {
+        this.stats.dropped++;
+        continue;
+      }
+      if (pts !== s.t) this.stats.moved++;
       this.stats.samples++;
       if (s.rank === 1) this.stats.gps++;
       this.stats.bytes += bytes.length;
@@ -52,9 +55,17 @@ export class TelemetryWriter {
   }
 }
 
-/** A writer into `store`'s telemetry stream. */
+/**
+ * A writer into `store`'s telemetry stream. When everything is protected (RingFullError) the
+ * sample is lost, as a picture would be: the writer counts it in `stats.dropped`.
+ */
 export function storeTelemetry(store: SegmentStore): TelemetryWriter {
   return new TelemetryWriter((sample, pts) => {
-    store.writeMetadata(TELEMETRY_STREAM, sample, { pts, format: CAMM_FORMAT });
+    try {
+      return store.writeMetadata(TELEMETRY_STREAM, sample, { pts, format: CAMM_FORMAT });
+    } catch (err) {
+      if (err instanceof RingFullError) return false;
+      throw err;
+    }
   }, store.lastDts(TELEMETRY_STREAM));
 }

@@ -118,7 +118,7 @@ describe('GpsReceiver', () => {
 describe('TelemetryWriter', () => {
   it('writes G-sensor and GPS samples in time order, moving a GPS fix that shares a µs by 1 µs', () => {
     const written: Array<[number, number]> = [];
-    const w = new TelemetryWriter((sample, pts) => written.push([pts, decodeCamm(sample).type]), T0 - 5);
+    const w = new TelemetryWriter((sample, pts) => written.push([pts, decodeCamm(sample).type]) > 0, T0 - 5);
     const accel = (t: number) => ({ t, packet: accelerationPacket({ t, x: 0, y: 0, z: 1 }) });
     const fix = (t: number) => ({ t, packet: { type: 5 as const, latitude: 1, longitude: 2, altitude: 3 } });
     w.push([accel(T0 + 10_000)], [fix(T0), fix(T0 + 10_000)]);
@@ -129,12 +129,21 @@ describe('TelemetryWriter', () => {
       [T0 + 10_001, 5],
       [T0 + 20_000, 3],
     ]);
-    expect(w.stats).toEqual({ samples: 4, gps: 2, bytes: 16 + 28 + 28 + 16, moved: 1 });
+    expect(w.stats).toEqual({ samples: 4, gps: 2, bytes: 16 + 28 + 28 + 16, moved: 1, dropped: 0 });
+  });
+
+  it('counts a sample the store did not keep (a full ring), and goes on after it', () => {
+    const written: number[] = [];
+    const w = new TelemetryWriter((_, pts) => pts !== T0 + 20_000 && written.push(pts) > 0, null);
+    const accel = (t: number) => ({ t, packet: accelerationPacket({ t, x: 0, y: 0, z: 1 }) });
+    w.push([accel(T0 + 10_000), accel(T0 + 20_000), accel(T0 + 30_000)], []);
+    expect(written).toEqual([T0 + 10_000, T0 + 30_000]);
+    expect(w.stats).toMatchObject({ samples: 2, dropped: 1 });
   });
 
   it('starts after the last stored sample (a new drive in the same memory)', () => {
     const written: number[] = [];
-    const w = new TelemetryWriter((_, pts) => written.push(pts), T0);
+    const w = new TelemetryWriter((_, pts) => written.push(pts) > 0, T0);
     w.push([{ t: T0, packet: accelerationPacket({ t: T0, x: 0, y: 0, z: 1 }) }], []);
     expect(written).toEqual([T0 + 1]);
   });
