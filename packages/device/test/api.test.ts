@@ -196,6 +196,29 @@ describe('Wi-Fi API', () => {
   });
 });
 
+describe('live with sound and telemetry', () => {
+  it('GET /live?streams=road,cabin-audio,telemetry: the picture, the cabin audio and the camm track in one stream', async () => {
+    const drive = cam.run({ name: 'live', duration: 60, steps: [{ at: 0, type: 'speed', to: 40 }] }, { speed: 4 });
+    const r = await get('/live?streams=road,cabin-audio,telemetry');
+    expect(r.status).toBe(200);
+    const chunks: Buffer[] = [];
+    const reader = r.body!.getReader();
+    let bytes = 0;
+    while (bytes < 400_000) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      chunks.push(Buffer.from(value));
+      bytes += value.length;
+    }
+    await reader.cancel();
+    await cam.stopRecording();
+    await drive;
+    writeFileSync(`${tmp.dir}/live-av.mp4`, Buffer.concat(chunks));
+    const probe = ffprobe(`${tmp.dir}/live-av.mp4`);
+    expect(probe.streams.map((s) => [s.codec_type, s.codec_tag_string])).toEqual([['video', 'avc1'], ['audio', 'mp4a'], ['data', 'camm']]);
+  });
+});
+
 describe('parseRange', () => {
   it('reads single byte ranges and refuses unsatisfiable ones', () => {
     expect(parseRange('bytes=0-9', 100)).toEqual({ start: 0, end: 9 });
