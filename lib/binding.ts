@@ -60,7 +60,8 @@ export interface NativeStore {
   createSampleWriter(stream: number): NativeSampleWriter;
   createFragmentedIngest(tracks: Array<[string, number]>, origin: number | null, skipStored: boolean): NativeFragmentedIngest;
   createLiveFragmenter(streams: number[], cursors: number[], skipOverwritten: boolean): NativeLiveFragmenter;
-  clip(request: { from: number; to: number; streams: number[]; exact: boolean; allowPartial: boolean }): NativeClip;
+  /** timelapseEvery > 0: a key-frame timelapse (one IDR per timelapseEvery µs, each shown timelapseFrame µs) */
+  clip(request: { from: number; to: number; streams: number[]; exact: boolean; allowPartial: boolean; timelapseEvery: number; timelapseFrame: number }): NativeClip;
   headerWrites(): number;
   prepareStats(): PrepareStats;
   header(): { streams: string[]; kinds: Array<'video' | 'audio' | 'metadata'>; capacity: number; segmentSize: number; createdUs: number; flushPolicy: number; flushIntervalMs: number; writable: boolean };
@@ -68,7 +69,7 @@ export interface NativeStore {
 
 export interface NativeMp4Source {
   info(): { origin: number; size: number; tracks: Array<{ name: string; kind: 'video' | 'audio' | 'metadata'; codec?: string; sampleRate: number; channels: number; width: number; height: number; samples: number; syncSamples: number; first: number; last: number }>; dropped: string[] };
-  clip(request: { from: number; to: number; tracks: number[]; exact: boolean; allowPartial: boolean }): NativeClip;
+  clip(request: { from: number; to: number; tracks: number[]; exact: boolean; allowPartial: boolean; timelapseEvery: number; timelapseFrame: number }): NativeClip;
   samples(track: number, from: number, to: number): { pts: Float64Array; data: Buffer[] };
   close(): void;
 }

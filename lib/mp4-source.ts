@@ -4,7 +4,7 @@
  */
 import { resolve } from 'node:path';
 import { binding, type NativeMp4Source } from './binding.js';
-import { Clip, type ClipOptions } from './clip.js';
+import { Clip, timelapseRequest, type ClipOptions } from './clip.js';
 import { InvalidArgumentError, StoreClosedError } from './errors.js';
 import { toMicros, type TimeInput } from './units.js';
 
@@ -98,7 +98,8 @@ export class Mp4Source {
     const from = time(options.from, 'from');
     const to = time(options.to, 'to');
     if (to <= from) throw new InvalidArgumentError(`clip(): 'to' must be after 'from'`);
-    const names = options.streams ?? this.tracks.map((t) => t.name);
+    const timelapse = timelapseRequest(options);
+    const names = options.streams ?? this.tracks.filter((t) => !timelapse.timelapseEvery || t.kind === 'video').map((t) => t.name);
     if (new Set(names).size !== names.length) throw new InvalidArgumentError('clip(): a track is listed twice');
     const tracks = names.map((n) => {
       const i = this.tracks.findIndex((t) => t.name === n);
@@ -108,6 +109,6 @@ export class Mp4Source {
     const align = options.align ?? 'keyframe';
     if (align !== 'keyframe' && align !== 'exact') throw new InvalidArgumentError(`align must be 'keyframe' or 'exact', got ${JSON.stringify(align)}`);
     if (!this.#native) throw new StoreClosedError(`the MP4 source '${this.path}' is closed`);
-    return new Clip(this.#native.clip({ from, to, tracks, exact: align === 'exact', allowPartial: options.allowPartial === true }), null);
+    return new Clip(this.#native.clip({ from, to, tracks, exact: align === 'exact', allowPartial: options.allowPartial === true, ...timelapse }), null);
   }
 }

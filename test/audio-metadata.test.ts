@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidArgumentError, InvalidDataError, Mp4Source, SegmentStore, parseAdts } from '../lib/index.js';
+import { readMp4Structure } from './helpers/mp4-structure.js';
 import { T0 } from './helpers/store.js';
 import {
   FIXTURES,
@@ -317,6 +318,10 @@ describe('clips carry audio and telemetry in sync', () => {
       ffprobe(fragmented).streams.map((s) => (s as unknown as { codec_tag_string: string }).codec_tag_string),
     ).toEqual(['avc1', 'mp4a', 'camm']);
     expect(decodeErrors(fragmented)).toBe('');
+    // A fragment per GOP of video, per second of audio and telemetry: not one per sample.
+    const moofs = readMp4Structure(fragmented).top.filter((t) => t === 'moof').length;
+    expect(moofs).toBeGreaterThanOrEqual(6 * 3);
+    expect(moofs).toBeLessThanOrEqual(7 * 3);
     const source = await Mp4Source.open(progressive);
     try {
       expect(source.tracks.map((t) => [t.name, t.kind, t.codec])).toEqual([

@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "audio/aac.h"
+#include "export/timelapse.h"
 #include "h264/parameter_sets.h"
 
 #include "mp4/movie_time.h"
@@ -228,66 +229,20 @@ struct EntrySets {
   }
 };
 
-// The sample entries of a clip track: consecutive configurations share an entry while their
-// sets fit in it, so a stream that carries several PPS at once, or repeats its sets, keeps
-// one; a set redefined (new bytes for an id) starts another, or goes back to an earlier one
-// it fits. Fills the track's first entry (sps, pps, size) and later_descriptions; returns
-// each sample's entry index.
-std::vector<uint32_t> describe_samples(const SourceTrack& track, const std::vector<const SourceSample*>& samples,
-                                       mp4::Track& out) {
-  auto config_of = [&](uint32_t id) -> const SourceConfig& {
-    for (const SourceConfig& c : track.configs)
-      if (c.id == id) return c;
-    throw Error(ErrorCode::InvalidData, "the parameter sets of '" + track.name + "' are missing");  // select() checked
-  };
-  std::vector<EntrySets> entries;
-  std::vector<uint32_t> index;
-  index.reserve(samples.size());
-  uint32_t previous_config = 0, current = 0;
-  for (const SourceSample* s : samples) {
-    if (entries.empty() || s->config != previous_config) {
-      const SourceConfig& c = config_of(s->config);
-      if (entries.empty() || !entries[current].fits(c)) {
-        current = uint32_t(entries.size());
-        for (uint32_t k = 0; k < entries.size(); ++k)
-          if (entries[k].fits(c)) {
-            current = k;
-            break;
-          }
-        if (current == entries.size()) entries.push_back(EntrySets{{}, {}, &c});
-      }
-      entries[current].add(c);
-      previous_config = s->config;
-    }
-    index.push_back(current);
-  }
-  for (size_t k = 0; k < entries.size(); ++k) {
-    mp4::SampleDescription d;
-    for (const auto& [id, bytes] : entries[k].sps) d.sps.push_back(*bytes);
-    for (const auto& [id, bytes] : entries[k].pps) d.pps.push_back(*bytes);
-    d.width = entries[k].first->width;
-    d.height = entries[k].first->height;
-    d.sar_width = entries[k].first->sar_width;
-    d.sar_height = entries[k].first->sar_height;
-    if (k == 0) mp4::set_first_description(out, std::move(d));
-    else out.later_descriptions.push_back(std::move(d));
-  }
-  return index;
-}
-
 // An audio or metadata track's part of a clip: the samples presented in [from, to) of the
 // clip's span. Every sample is a random access point; AAC frames also overlap their
 // predecessor (the MDCT window), so one frame before the span is kept as pre-roll and the
 // edit list starts presentation after it.
 struct TimedSelection {
   const SourceTrack* track;
+  std::shared_ptr<std::vector<SourceSample>> owned;  // the usable samples, when some were left out
   std::vector<const SourceSample*> samples;
   int64_t present_from = 0, present_end = 0;  // µs on the timeline
   int64_t last_duration_us = 0;
 };
 
-bool select_timed(const SourceTrack& track, int64_t from_us, int64_t to_us, TimedSelection& sel, CutTrackReport& rep) {
-  const auto& all = track.samples;
+bool select_timed_from(const std::vector<SourceSample>& all, const SourceTrack& track, int64_t from_us, int64_t to_us,
+                       TimedSelection& sel, CutTrackReport& rep) {
   const int64_t lo = std::max(from_us, track.presented_from_us), hi = std::min(to_us, track.presented_to_us);
   sel.track = &track;
   // The first sample presented at or after `lo`, and the one before it, which covers `lo`
@@ -332,6 +287,32 @@ bool select_timed(const SourceTrack& track, int64_t from_us, int64_t to_us, Time
   rep.end_pts_us = sel.present_end;
   rep.frames = sel.samples.size();
   return true;
+}
+
+bool select_timed(const SourceTrack& track, int64_t from_us, int64_t to_us, TimedSelection& sel, CutTrackReport& rep) {
+  // Samples whose configuration record was lost (damage a crash left in the ring) cannot be
+  // described: they are left out, and the track says so.
+  std::vector<SourceSample> usable;
+  uint64_t unconfigured = 0;
+  bool gap = false;  // a sample left out breaks the run like a gap
+  for (const SourceSample& s : track.samples) {
+    bool known = false;
+    for (const SourceConfig& c : track.configs) known = known || c.id == s.config;
+    if (!known) {
+      ++unconfigured;
+      gap = true;
+      continue;
+    }
+    usable.push_back(s);
+    usable.back().after_gap = usable.back().after_gap || gap;
+    gap = false;
+  }
+  sel.owned = unconfigured ? std::make_shared<std::vector<SourceSample>>(std::move(usable)) : nullptr;
+  if (unconfigured) {
+    rep.partial = true;
+    rep.note = std::to_string(unconfigured) + " samples of '" + track.name + "' left out: their configuration record is missing (damaged)";
+  }
+  return select_timed_from(sel.owned ? *sel.owned : track.samples, track, from_us, to_us, sel, rep);
 }
 
 // Ticks of a track's timescale (audio: its sample rate, so AAC frames last exactly 1024).
@@ -392,6 +373,53 @@ mp4::Track timed_track(const TimedSelection& s, uint32_t track_id, int64_t t0, u
 
 }  // namespace
 
+// The sample entries of a clip track: consecutive configurations share an entry while their
+// sets fit in it, so a stream that carries several PPS at once, or repeats its sets, keeps
+// one; a set redefined (new bytes for an id) starts another, or goes back to an earlier one
+// it fits. Fills the track's first entry (sps, pps, size) and later_descriptions; returns
+// each sample's entry index.
+std::vector<uint32_t> describe_video_samples(const SourceTrack& track, const std::vector<const SourceSample*>& samples,
+                                       mp4::Track& out) {
+  auto config_of = [&](uint32_t id) -> const SourceConfig& {
+    for (const SourceConfig& c : track.configs)
+      if (c.id == id) return c;
+    throw Error(ErrorCode::InvalidData, "the parameter sets of '" + track.name + "' are missing");  // select() checked
+  };
+  std::vector<EntrySets> entries;
+  std::vector<uint32_t> index;
+  index.reserve(samples.size());
+  uint32_t previous_config = 0, current = 0;
+  for (const SourceSample* s : samples) {
+    if (entries.empty() || s->config != previous_config) {
+      const SourceConfig& c = config_of(s->config);
+      if (entries.empty() || !entries[current].fits(c)) {
+        current = uint32_t(entries.size());
+        for (uint32_t k = 0; k < entries.size(); ++k)
+          if (entries[k].fits(c)) {
+            current = k;
+            break;
+          }
+        if (current == entries.size()) entries.push_back(EntrySets{{}, {}, &c});
+      }
+      entries[current].add(c);
+      previous_config = s->config;
+    }
+    index.push_back(current);
+  }
+  for (size_t k = 0; k < entries.size(); ++k) {
+    mp4::SampleDescription d;
+    for (const auto& [id, bytes] : entries[k].sps) d.sps.push_back(*bytes);
+    for (const auto& [id, bytes] : entries[k].pps) d.pps.push_back(*bytes);
+    d.width = entries[k].first->width;
+    d.height = entries[k].first->height;
+    d.sar_width = entries[k].first->sar_width;
+    d.sar_height = entries[k].first->sar_height;
+    if (k == 0) mp4::set_first_description(out, std::move(d));
+    else out.later_descriptions.push_back(std::move(d));
+  }
+  return index;
+}
+
 std::string codec_string(mp4::TrackKind kind, const SourceConfig& c) {
   if (kind == mp4::TrackKind::Metadata) return mp4::fourcc_text(c.format);
   if (kind == mp4::TrackKind::Audio)
@@ -444,6 +472,7 @@ bool CutResult::partial() const {
 }
 
 CutResult cut_clip(const std::vector<SourceTrack>& tracks, const CutRequest& req) {
+  if (req.timelapse_every_us > 0) return cut_timelapse(tracks, req);
   check_timeline_time("a clip's 'from'", req.from_us);
   check_timeline_time("a clip's 'to'", req.to_us);
   if (req.to_us <= req.from_us) throw Error(ErrorCode::InvalidArgument, "a clip's 'to' must be after its 'from'");
@@ -533,7 +562,7 @@ CutResult cut_clip(const std::vector<SourceTrack>& tracks, const CutRequest& req
     t.matrix = s.track->matrix;
     t.colour = s.track->colour;
     t.timescale = kTimescale;
-    const std::vector<uint32_t> descriptions = describe_samples(*s.track, s.samples, t);
+    const std::vector<uint32_t> descriptions = describe_video_samples(*s.track, s.samples, t);
     int64_t base = s.samples.front()->dts_us;
     t.samples.reserve(s.samples.size());
     for (const SourceSample* src : s.samples) {

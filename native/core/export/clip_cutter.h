@@ -53,6 +53,10 @@ struct CutRequest {
   int64_t to_us = 0;
   bool exact = false;
   bool allow_partial = false;
+  // A key-frame timelapse (export/timelapse.h) when > 0: one IDR picture per `every`, each
+  // shown for `frame`.
+  int64_t timelapse_every_us = 0;
+  int64_t timelapse_frame_us = 0;
 };
 
 struct CutTrackReport {
@@ -84,6 +88,12 @@ struct CutResult {
 // Throws Error(Range) when a track has nothing in the range, or lost its beginning and
 // allow_partial is false; messages say what the source retains.
 CutResult cut_clip(const std::vector<SourceTrack>& tracks, const CutRequest& request);
+
+// The sample entries of a video clip track: consecutive configurations share an entry while
+// their parameter sets agree id by id. Fills the track's first entry and later_descriptions;
+// returns each sample's entry index.
+std::vector<uint32_t> describe_video_samples(const SourceTrack& track, const std::vector<const SourceSample*>& samples,
+                                             mp4::Track& out);
 
 // The RFC 6381 codec string of a configuration ("avc1.64001f", "mp4a.40.2", "camm"); empty
 // when it cannot say (an SPS too short).

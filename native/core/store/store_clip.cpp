@@ -110,7 +110,8 @@ StoreClip::StoreClip(std::shared_ptr<SegmentStore> owner, const ClipRequest& req
   std::lock_guard<std::mutex> lock(store.mutex());
   if (store.closed()) throw Error(ErrorCode::Closed, "the store is closed");
   const std::vector<uint32_t> order = store.live_segments_in_order();
-  const exporting::CutRequest cut{req.from_us, req.to_us, req.exact, req.allow_partial};
+  const exporting::CutRequest cut{
+      req.from_us, req.to_us, req.exact, req.allow_partial, req.timelapse_every_us, req.timelapse_frame_us};
   std::vector<exporting::SourceTrack> tracks;
   bool skipped = false;
   // Audio and metadata follow the span of the video, which starts at a key frame before
