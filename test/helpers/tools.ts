@@ -66,7 +66,10 @@ export function ffprobe(file: string, countFrames = false): { streams: ProbedStr
  * messages that are expected for that input (each use says why).
  */
 export function decodeErrors(file: string, allowed: RegExp[] = []): string {
-  const r = run(ffmpegPath, ['-v', 'error', '-xerror', '-i', file, '-map', '0', '-f', 'null', '-']);
+  // A stream that starts late (a parking clip's cabin audio starts at the bump, up to 30 s in)
+  // holds up ffmpeg's muxer: the other streams' packets queue meanwhile (camm at 100 Hz), past
+  // its default queue of 128 packets. A player has no such queue.
+  const r = run(ffmpegPath, ['-v', 'error', '-xerror', '-i', file, '-map', '0', '-max_muxing_queue_size', '8192', '-f', 'null', '-']);
   const lines = r.stderr.split('\n').filter((l) => l.trim() && !allowed.some((a) => a.test(l)));
   return r.status === 0 ? lines.join('\n') : `exit ${r.status}: ${r.stderr}`;
 }

@@ -13,6 +13,7 @@ import type { SegmentStore } from 'ringclip';
 import type { AppContext, Network, PhoneAppEvents, PhoneAppOptions } from './app-context.js';
 import { ClipShelf, type ClipRange, type ClipView } from './clip-shelf.js';
 import { CloudLink } from './cloud-link.js';
+import type { DeviceSettingsJson } from './device-client.js';
 import { DeviceLink, type FilledSpan, type StreamState } from './device-link.js';
 import { driveViews, type DriveView } from './drives.js';
 import { AppState, type ClipRecord } from './library.js';
@@ -99,6 +100,10 @@ export class PhoneApp extends EventEmitter<PhoneAppEvents> {
   /** Automatic gap fill after each (re)connect, on or off (a setting, kept across restarts). */
   setAutoFillGaps(on: boolean): void { this.#app.device.setAutoFillGaps(on); }
   get autoFillGaps(): boolean { return this.#app.device.autoFillGaps; }
+  /** The paired device's settings: event clip length before/after, cabin audio, GPS rate. */
+  deviceSettings(): Promise<DeviceSettingsJson> { return this.#app.device.client().settings(); }
+  /** Changes the paired device's settings (kept on the device); returns them all. */
+  setDeviceSettings(patch: Partial<DeviceSettingsJson>): Promise<DeviceSettingsJson> { return this.#app.device.client().updateSettings(patch); }
 
   // ---- drives and clips (drives.ts, clip-shelf.ts) ----------------------------------
 

@@ -3,6 +3,7 @@
  * ringclip-app connect --device URL [--code 123456] [--cloud URL --token T]   (streams until Ctrl-C)
  * ringclip-app clips | drives | budget [--set 40%]
  * ringclip-app clip --from T --to T [--from-device]
+ * ringclip-app device-settings [--set eventBeforeSeconds=30 --set cabinAudio=false ...]
  * ringclip-app delete ID | uninstall
  * Common: --data DIR (default $RINGCLIP_APP_DATA or ~/.ringclip-app), --phone-storage SIZE.
  */
@@ -12,10 +13,12 @@ import { parseArgs } from 'node:util';
 import { PhoneApp } from './app.js';
 import { microsToIso } from './device-client.js';
 
-const USAGE = `usage: ringclip-app <connect|clips|drives|budget|clip|delete|uninstall> [options]
+const USAGE = `usage: ringclip-app <connect|clips|drives|budget|clip|device-settings|delete|uninstall> [options]
   connect --device URL [--code CODE] [--cloud URL --token TOKEN] [--cellular]
   clips | drives | budget [--set 40%|2GiB]
   clip --from TIME --to TIME [--from-device]
+  device-settings [--set NAME=VALUE ...]   the paired dashcam's settings: eventBeforeSeconds,
+                  eventAfterSeconds (event clip length), cabinAudio (true|false), gpsHz (1-10)
   delete ID
   uninstall
   --data DIR   app storage (default $RINGCLIP_APP_DATA or ~/.ringclip-app)
@@ -29,12 +32,23 @@ function bar(label: string, done: number, total: number | null): void {
   if (total && done >= total) process.stderr.write('\n');
 }
 
+/** `--set name=value` pairs as a settings change: numbers and true/false as JSON, the device checks the rest. */
+function settingsPatch(pairs: string[]): Record<string, unknown> {
+  const patch: Record<string, unknown> = {};
+  for (const pair of pairs) {
+    const m = /^(\w+)=(.+)$/.exec(pair);
+    if (!m) throw new Error(`--set takes NAME=VALUE (e.g. cabinAudio=false), got '${pair}'`);
+    patch[m[1]!] = /^(true|false|-?\d+(\.\d+)?)$/.test(m[2]!) ? JSON.parse(m[2]!) : m[2];
+  }
+  return patch;
+}
+
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv, allowPositionals: true,
     options: {
       device: { type: 'string' }, code: { type: 'string' }, cloud: { type: 'string' }, token: { type: 'string' }, cellular: { type: 'boolean' },
-      from: { type: 'string' }, to: { type: 'string' }, 'from-device': { type: 'boolean' }, set: { type: 'string' },
+      from: { type: 'string' }, to: { type: 'string' }, 'from-device': { type: 'boolean' }, set: { type: 'string', multiple: true },
       data: { type: 'string' }, 'phone-storage': { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     },
   });
@@ -73,7 +87,8 @@ async function main(argv: string[]): Promise<number> {
         return 0;
       }
       case 'budget': {
-        const b = values.set ? await app.setBudget(values.set) : app.budget();
+        if ((values.set?.length ?? 0) > 1) throw new Error('budget takes one --set');
+        const b = values.set?.[0] ? await app.setBudget(values.set[0]) : app.budget();
         console.log(JSON.stringify({ ...b, hoursThatFit: app.hoursThatFit() }, null, 1));
         return 0;
       }
@@ -81,6 +96,11 @@ async function main(argv: string[]): Promise<number> {
         if (!values.from || !values.to) throw new Error('clip needs --from and --to');
         const c = await app.clip({ from: time(values.from), to: time(values.to), fromDevice: values['from-device'] });
         console.log(c.id);
+        return 0;
+      }
+      case 'device-settings': {
+        const s = values.set?.length ? await app.setDeviceSettings(settingsPatch(values.set)) : await app.deviceSettings();
+        console.log(JSON.stringify(s, null, 1));
         return 0;
       }
       case 'delete': {

@@ -1,6 +1,6 @@
 /**
  * The dashcam's Wi-Fi API as the phone uses it (packages/device, docs/device-api.md):
- * POST /pair, GET /status, /drives, /events, POST /events/:id/ack, GET /events/:id/clip,
+ * POST /pair, GET /status, GET/PATCH /settings, /drives, /events, POST /events/:id/ack, GET /events/:id/clip,
  * GET /footage, GET /live. Every call but /pair carries the bearer token pairing returned.
  */
 import { saveBody, type Progress } from './download.js';
@@ -30,7 +30,17 @@ export interface DeviceEventJson {
   complete: boolean;
   acknowledged: boolean;
   protected: boolean;
+  /** detected events: the incident that made it, then each one that extended its window */
+  triggers?: Array<{ kind: string; time: string; detectedAt: string; peakG: number }>;
   trace?: { hz: number; start: string; axes: string[]; unit: string; samples: Array<[number, number, number]> };
+}
+
+/** The device's user settings (GET/PATCH /settings). */
+export interface DeviceSettingsJson {
+  eventBeforeSeconds: number;
+  eventAfterSeconds: number;
+  cabinAudio: boolean;
+  gpsHz: number;
 }
 
 /** What a clip or footage download says about itself (device headers X-Clip-*). */
@@ -73,6 +83,15 @@ export class DeviceClient {
   }
 
   status(signal?: AbortSignal): Promise<DeviceStatus> { return json(`${this.url}/status`, { headers: this.#headers(), signal }); }
+
+  settings(signal?: AbortSignal): Promise<DeviceSettingsJson> { return json(`${this.url}/settings`, { headers: this.#headers(), signal }); }
+
+  /** Changes some of the device's settings; returns them all. */
+  updateSettings(patch: Partial<DeviceSettingsJson>, signal?: AbortSignal): Promise<DeviceSettingsJson> {
+    return json(`${this.url}/settings`, {
+      method: 'PATCH', headers: this.#headers({ 'content-type': 'application/json' }), body: JSON.stringify(patch), signal,
+    });
+  }
 
   async drives(signal?: AbortSignal): Promise<{ current: number; drives: DeviceDrive[] }> {
     return json(`${this.url}/drives`, { headers: this.#headers(), signal });

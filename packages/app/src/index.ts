@@ -3,7 +3,7 @@ export type { PhoneAppOptions, PhoneAppEvents, ClipRecord, ClipView, DriveView, 
 export type { FilledSpan, StreamState } from './device-link.js';
 export type { ClipRange } from './clip-shelf.js';
 export { DeviceClient, isoToMicros, microsToIso } from './device-client.js';
-export type { DeviceStatus, DeviceDrive, DeviceEventJson, ClipHeaders } from './device-client.js';
+export type { DeviceStatus, DeviceDrive, DeviceEventJson, DeviceSettingsJson, ClipHeaders } from './device-client.js';
 export { CloudClient, newClipId } from './cloud-client.js';
 export type { CloudClip, ClipMetadata } from './cloud-client.js';
 export { UploadQueue } from './upload-queue.js';

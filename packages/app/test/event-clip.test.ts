@@ -76,4 +76,17 @@ describe('event clips (real device + real cloud)', () => {
       await app.close();
     }
   });
+
+  it('reads and changes the paired device\'s settings: event clip length, cabin audio, GPS rate', async () => {
+    const app = await openApp(tmp.dir);
+    try {
+      expect(await app.deviceSettings()).toEqual({ eventBeforeSeconds: 3, eventAfterSeconds: 3, cabinAudio: true, gpsHz: 10 });
+      expect(await app.setDeviceSettings({ eventBeforeSeconds: 25, eventAfterSeconds: 15 })).toEqual({ eventBeforeSeconds: 25, eventAfterSeconds: 15, cabinAudio: true, gpsHz: 10 });
+      expect(dev.device.settings).toMatchObject({ eventBeforeSeconds: 25, eventAfterSeconds: 15 });
+      await expect(app.setDeviceSettings({ gpsHz: 20 })).rejects.toThrow(/PATCH \/settings: 400 gpsHz is an integer from 1 to 10/);
+      expect(dev.device.settings.gpsHz).toBe(10);
+    } finally {
+      await app.close();
+    }
+  });
 });

@@ -107,12 +107,13 @@ async function main(argv: string[]): Promise<number> {
   const summary = {
     type: 'summary', scenario: s.scenario, from: microsToIso(s.from), to: microsToIso(s.to), realSeconds: s.realMs / 1000,
     speedAchieved: Math.round(((s.to - s.from) / 1000 / Math.max(1, s.realMs)) * 10) / 10,
-    frames: s.frames, bytes: s.bytes, events: s.events.map((e) => ({ id: e.id, kind: e.kind, time: microsToIso(e.time) })),
+    frames: s.frames, bytes: s.bytes, audio: s.audio, telemetry: s.telemetry, events: s.events.map((e) => ({ id: e.id, kind: e.kind, time: microsToIso(e.time) })),
     overwrittenFrames: s.overwrittenFrames, dropped: s.dropped, storage: st.storage, drive: st.drive,
   };
   out([
     `summary: ${s.scenario}, ${((s.to - s.from) / 1e6).toFixed(0)} s of driving in ${(s.realMs / 1000).toFixed(1)} s (${summary.speedAchieved}x)`,
     `  frames: ${Object.entries(s.frames).map(([k, v]) => `${k} ${v} (${formatBytes(s.bytes[k]!)})`).join(', ')}`,
+    `  cabin audio: ${s.audio.frames} AAC frames (${formatBytes(s.audio.bytes)}); telemetry: ${s.telemetry.samples} camm samples, ${s.telemetry.gps} of them GPS fixes (${formatBytes(s.telemetry.bytes)})`,
     `  events: ${s.events.length ? s.events.map((e) => `${e.id} ${e.kind}`).join(', ') : 'none'}`,
     `  memory: ${formatBytes(st.storage.used)} of ${formatBytes(st.storage.capacity)} used, ${formatBytes(st.storage.protected)} protected, ${s.overwrittenFrames} frames overwritten`,
   ].join('\n'), summary);

@@ -6,9 +6,14 @@
  */
 import { EventEmitter } from 'node:events';
 import { ProtectionLimitError, RingFullError, toMicros, type OverwriteEvent, type RecoveryReport, type SegmentStore, type TimeInput } from 'ringclip';
+import { GpsReceiver } from './gps.js';
+import { CABIN_AUDIO_STREAM, loadAacLoop, Microphone } from './microphone.js';
+import { Route } from './route.js';
+import { SETTINGS_DEFAULTS, SettingsFile, applySettings, type DeviceSettings } from './settings.js';
+import { TELEMETRY_STREAM, TelemetryWriter, accelerationPacket, storeTelemetry } from './telemetry.js';
 import { createCamera, type Camera, type CameraOptions } from './camera.js';
 import { Pacer, VirtualClock } from './clock.js';
-import { EventDetector, type Detection, type DetectionOptions } from './detector.js';
+import { EventDetector, type Detection, type DetectionOptions, type EventKind } from './detector.js';
 import { EventLog, type DeviceEvent } from './events.js';
 import { GSENSOR_HZ, GSENSOR_PERIOD_US, type GSample } from './gsensor.js';
 import { openMemory, type MemoryOptions } from './memory.js';
@@ -24,12 +29,17 @@ export interface DashcamOptions {
   /** the cameras (default: road 1280x720 at 30 fps and cabin 640x360 at 15 fps, GOP 1 s) */
   cameras?: CameraOptions[];
   detection?: DetectionOptions;
-  /** an event's clip window around it (default 10 s before, 10 s after) */
+  /**
+   * Factory settings (what a device without settings.json starts with; the app changes them
+   * with PATCH /settings): event clip length, cabin audio, GPS rate. See DeviceSettings.
+   */
+  settings?: Partial<DeviceSettings>;
+  /** factory event clip window: the same as settings.eventBeforeSeconds / eventAfterSeconds (default 20 s + 20 s) */
   clipWindow?: { before?: number | string; after?: number | string };
   /** the manual clip button keeps the last N seconds (default 20) */
   manualClipSeconds?: number;
-  /** G-sensor trace kept with each event, seconds before and after (default 3) */
-  traceSeconds?: number;
+  /** the cabin microphone's ADTS asset (default assets/cabin-audio.aac) */
+  cabinAudioAsset?: string;
   /** make footage durable every N seconds of device time (default 1) */
   flushEvery?: number | string;
   /** device time at the first power-on (default: now) */
@@ -73,8 +83,13 @@ export interface RunSummary {
   to: number;
   realMs: number;
   speed: number;
+  /** per camera */
   frames: Record<string, number>;
   bytes: Record<string, number>;
+  /** the cabin microphone: AAC frames stored and their bytes */
+  audio: { frames: number; bytes: number };
+  /** the telemetry stream: camm samples stored (G-sensor and GPS) and their bytes */
+  telemetry: { samples: number; gps: number; bytes: number };
   events: DeviceEvent[];
   dropped: number;
   overwrittenFrames: number;
@@ -82,6 +97,8 @@ export interface RunSummary {
 
 export interface DashcamEvents {
   event: [DeviceEvent];
+  /** a trigger inside an event's window extended it (its `to` and `triggers` changed) */
+  'event-extended': [DeviceEvent];
   'event-complete': [DeviceEvent];
   overwrite: [OverwriteEvent];
   power: [{ on: boolean; drive?: number; abrupt?: boolean; recovery?: RecoveryReport | null }];
@@ -89,6 +106,12 @@ export interface DashcamEvents {
 }
 
 const PARKED: Scenario = { name: 'parked', steps: [], roadNoise: 0 };
+/** Events the G-sensor detects while driving: a new trigger inside one's window extends it. */
+const DETECTED = new Set<DeviceEvent['kind']>(['hard-brake', 'collision', 'hard-acceleration', 'sharp-turn']);
+/** The longest clip window an event may have before its trigger (settings allow 120 s). */
+const MAX_EVENT_SECONDS = 120;
+/** A trace holds at most the longest detected window (120 s + 120 s); a longer manual clip's stops there. */
+const MAX_TRACE_SAMPLES = 2 * MAX_EVENT_SECONDS * GSENSOR_HZ;
 
 export class Dashcam extends EventEmitter<DashcamEvents> {
   readonly options: DashcamOptions;
@@ -113,8 +136,16 @@ export class Dashcam extends EventEmitter<DashcamEvents> {
   #dropped = 0;
   #overwritten = 0;
   #recovery: RecoveryReport | null = null;
-  #before: number;
-  #after: number;
+  #factory: DeviceSettings;
+  #settings: SettingsFile | null = null;
+  #route: Route | null = null;
+  #gps: GpsReceiver | null = null;
+  #telemetry: TelemetryWriter | null = null;
+  #microphone: Microphone;
+  /** the microphone is recording (cabin audio on, cameras at full rate) */
+  #listening = false;
+  /** AAC frames and bytes stored since the Dashcam was made */
+  #audio = { frames: 0, bytes: 0 };
   #flushEvery: number;
   #parking: Required<ParkingOptions>;
   #parked = false;
@@ -129,8 +160,12 @@ export class Dashcam extends EventEmitter<DashcamEvents> {
     if (cams.length === 0 || new Set(cams.map((c) => c.name)).size !== cams.length) throw new RangeError('cameras must have distinct names');
     this.cameras = cams.map((c) => createCamera(c));
     this.#detector = new EventDetector(options.detection);
-    this.#before = seconds(options.clipWindow?.before, 'clipWindow.before', 10) * 1e6;
-    this.#after = seconds(options.clipWindow?.after, 'clipWindow.after', 10) * 1e6;
+    this.#factory = applySettings(SETTINGS_DEFAULTS, {
+      ...(options.clipWindow?.before !== undefined ? { eventBeforeSeconds: seconds(options.clipWindow.before, 'clipWindow.before') } : {}),
+      ...(options.clipWindow?.after !== undefined ? { eventAfterSeconds: seconds(options.clipWindow.after, 'clipWindow.after') } : {}),
+      ...options.settings,
+    });
+    this.#microphone = new Microphone(loadAacLoop(options.cabinAudioAsset));
     this.#flushEvery = seconds(options.flushEvery, 'flushEvery', 1) * 1e6;
     const p = options.parking ?? {};
     this.#parking = { intervalSeconds: p.intervalSeconds ?? 1, threshold: p.threshold ?? 0.3, clipSeconds: p.clipSeconds ?? 20, beforeSeconds: p.beforeSeconds ?? 5 };
@@ -139,6 +174,20 @@ export class Dashcam extends EventEmitter<DashcamEvents> {
     if (!(k.threshold > 0)) throw new RangeError(`parking.threshold is above 0 g, got ${k.threshold}`);
     if (!(k.clipSeconds >= 10 && k.clipSeconds <= 30)) throw new RangeError(`parking.clipSeconds is from 10 to 30, got ${k.clipSeconds}`);
     if (!(k.beforeSeconds >= 0 && k.beforeSeconds < k.clipSeconds)) throw new RangeError(`parking.beforeSeconds is from 0 to clipSeconds, got ${k.beforeSeconds}`);
+  }
+
+  /** The user's settings (GET /settings). */
+  get settings(): DeviceSettings {
+    if (!this.#settings) throw new Error('the dashcam is powered off');
+    return this.#settings.current;
+  }
+
+  /** Changes settings (PATCH /settings): all or nothing, saved, in effect from the next sample. RangeError for a bad value. */
+  updateSettings(patch: unknown): DeviceSettings {
+    if (!this.#settings) throw new Error('the dashcam is powered off');
+    const next = this.#settings.update(patch);
+    this.#gps!.hz = next.gpsHz;
+    return next;
   }
 
   /** In parking mode (keyframe timelapse, parking threshold armed). */
@@ -175,7 +224,11 @@ export class Dashcam extends EventEmitter<DashcamEvents> {
   /** Powers on: opens (recovers) or creates internal memory and starts a new drive. */
   async powerOn(options: { at?: TimeInput } = {}): Promise<void> {
     if (this.#store) return;
-    const streams = this.cameras.map((c) => c.name);
+    const streams = [
+      ...this.cameras.map((c) => c.name),
+      { name: CABIN_AUDIO_STREAM, kind: 'audio' as const },
+      { name: TELEMETRY_STREAM, kind: 'metadata' as const },
+    ];
     const { store, recovery } = await openMemory(this.options.dataDir, streams, this.options.memory);
     this.#store = store;
     this.#recovery = recovery;
@@ -202,6 +255,11 @@ export class Dashcam extends EventEmitter<DashcamEvents> {
     this.#parked = false;
     this.#fullRateUntil = null;
     for (const cam of this.cameras) cam.setTimelapse(null, start);
+    this.#settings = new SettingsFile(this.options.dataDir, this.#factory);
+    this.#route = new Route(undefined, start);
+    this.#gps = new GpsReceiver(this.#settings.current.gpsHz);
+    this.#telemetry = storeTelemetry(store);
+    this.#listening = false;
     this.#log = new EventLog(this.options.dataDir);
     this.#log.reconcile(store, this.#drive);
     this.#pairing = new Pairing(this.options.dataDir, this.options.pairingCode);
@@ -231,6 +289,7 @@ export class Dashcam extends EventEmitter<DashcamEvents> {
     await store.close();
     this.#log = null;
     this.#clock = null;
+    this.#settings = null;
     this.emit('power', { on: false, abrupt });
   }
 
@@ -245,8 +304,12 @@ export class Dashcam extends EventEmitter<DashcamEvents> {
     const eventsBefore = new Set(this.events.map((e) => e.id));
     const frames0 = this.cameras.map((c) => c.stats.pictures), bytes0 = this.cameras.map((c) => c.stats.bytes);
     const dropped0 = this.#dropped, over0 = this.#overwritten;
+    const audio0 = { ...this.#audio }, telemetry0 = { ...this.#telemetry!.stats };
     const t0 = performance.now();
     this.#model = new DriveModel(scenario, { speedKmh: 0, distanceM: this.#model.state.distanceM });
+    // A scenario that says where it starts drives the same route every time; one that does
+    // not goes on from where the car is.
+    if (scenario.route) this.#route = new Route(scenario.route, from);
     this.#setParked(scenario.parked === true);
     const to = await this.#start(from + durationUs, speed, options.signal);
     this.#model = new DriveModel(PARKED, { distanceM: this.#model.state.distanceM });
@@ -254,8 +317,10 @@ export class Dashcam extends EventEmitter<DashcamEvents> {
       scenario: scenario.name, from, to, realMs: Math.round(performance.now() - t0), speed,
       frames: Object.fromEntries(this.cameras.map((c, i) => [c.name, c.stats.pictures - frames0[i]])),
       bytes: Object.fromEntries(this.cameras.map((c, i) => [c.name, c.stats.bytes - bytes0[i]])),
+      audio: { frames: this.#audio.frames - audio0.frames, bytes: this.#audio.bytes - audio0.bytes },
+      telemetry: ((t) => ({ samples: t.samples - telemetry0.samples, gps: t.gps - telemetry0.gps, bytes: t.bytes - telemetry0.bytes }))(this.#telemetry!.stats),
       events: this.events.filter((e) => !eventsBefore.has(e.id)),
-      dropped: this.#dropped - dropped0, overwrittenFrames: this.#overwritten - over0,
+      dropped: this.#dropped - dropped0 + this.#telemetry!.stats.dropped - telemetry0.dropped, overwrittenFrames: this.#overwritten - over0,
     };
   }
 
@@ -316,17 +381,19 @@ export class Dashcam extends EventEmitter<DashcamEvents> {
   async #record(endUs: number, speed: number, signal?: AbortSignal): Promise<number> {
     const clock = this.clock, store = this.store;
     const pacer = new Pacer(speed, clock.now());
-    const historyMax = Math.max(1, this.options.traceSeconds ?? 3) * GSENSOR_HZ + 10;
     while (clock.now() < endUs && !this.#stop && !signal?.aborted) {
       const t = clock.now() + GSENSOR_PERIOD_US;
       const g: GSample = { t, ...this.#model.step() };
-      this.#history.push(g);
-      if (this.#history.length > historyMax) this.#history.splice(0, this.#history.length - historyMax);
+      const before = this.#route!.point;
+      const here = this.#route!.advance(t, this.#model.state.speedKmh, this.#model.lateralG);
+      this.#remember(g);
       for (const d of this.#detector.push(g)) this.#onDetection(d);
       if (this.#parked) this.#watchParked(g);
       for (const cam of this.cameras) {
         while (cam.nextPts < t) this.#write(store, cam, cam.capture(this.#model.state));
       }
+      this.#listen(store, t);
+      this.#telemetry!.push([{ t, packet: accelerationPacket(g) }], this.#gps!.fixes(before, here));
       clock.advanceTo(t);
       this.#tick(t);
       if (t - this.#lastFlush >= this.#flushEvery) {
@@ -345,6 +412,14 @@ export class Dashcam extends EventEmitter<DashcamEvents> {
     return clock.now();
   }
 
+  /** Keeps the G-sensor samples an event clip may need from before its trigger. */
+  #remember(g: GSample): void {
+    this.#history.push(g);
+    // Trimmed in batches: the oldest samples go once the history is twice what it needs.
+    const keep = MAX_EVENT_SECONDS * GSENSOR_HZ + 10;
+    if (this.#history.length > 2 * keep) this.#history.splice(0, this.#history.length - keep);
+  }
+
   #write(store: SegmentStore, cam: Camera, pic: { stream: string; pts: number; data: Buffer }): void {
     try {
       store.write(pic.stream, pic.data, { pts: pic.pts });
@@ -356,14 +431,47 @@ export class Dashcam extends EventEmitter<DashcamEvents> {
     }
   }
 
+  /**
+   * The cabin microphone, up to device time t: on while cabin audio is on and the cameras
+   * record at full rate (a parking timelapse has no sound). It picks up on its whole-second
+   * grid whenever it starts again.
+   */
+  #listen(store: SegmentStore, t: number): void {
+    const on = this.#settings!.current.cabinAudio && !this.cameras.some((c) => c.timelapse);
+    if (on && !this.#listening) this.#microphone.start(this.clock.now());
+    this.#listening = on;
+    if (!on) return;
+    const { config } = this.#microphone.loop;
+    while (this.#microphone.nextPts < t) {
+      const frame = this.#microphone.capture();
+      this.#stored(() => {
+        // (a frame the store does not keep is in its droppedFrames)
+        if (store.writeAudio(CABIN_AUDIO_STREAM, frame.data, { pts: frame.pts, config }) === 0) return;
+        this.#audio.frames++;
+        this.#audio.bytes += frame.data.length;
+      });
+    }
+  }
+
+  /** Audio: when everything is protected the frame is lost and counted, as a picture is. */
+  #stored(write: () => unknown): void {
+    try {
+      write();
+    } catch (err) {
+      if (!(err instanceof RingFullError)) throw err;
+      this.#dropped++;
+    }
+  }
+
   /** Traces and clip windows finishing at device time t. */
   #tick(t: number): void {
-    const traceAfter = (this.options.traceSeconds ?? 3) * 1e6;
     if (this.#tracing.length) {
-      const g = this.#history[this.#history.length - 1];
+      const g = this.#history[this.#history.length - 1]!;
+      // An event's trace covers its whole clip window, which a later trigger may extend.
       this.#tracing = this.#tracing.filter((e) => {
-        if (g.t > e.trace.start + e.trace.samples.length * GSENSOR_PERIOD_US - 1) e.trace.samples.push(sample(g));
-        return t < e.time + traceAfter;
+        const next = g.t > e.trace.start + e.trace.samples.length * GSENSOR_PERIOD_US - 1;
+        if (next && g.t <= e.to && e.trace.samples.length < MAX_TRACE_SAMPLES) e.trace.samples.push(sample(g));
+        return t < e.to;
       });
     }
     if (this.#open.length && this.#open.some((e) => t >= e.to)) {
@@ -376,17 +484,39 @@ export class Dashcam extends EventEmitter<DashcamEvents> {
   }
 
   #onDetection(d: Detection): void {
-    this.#newEvent(d.kind, d.time, d.detectedAt, d.peak, d.time - this.#before, d.time + this.#after);
+    const { eventBeforeSeconds, eventAfterSeconds } = this.#settings!.current;
+    // A trigger inside a detected event's window extends that event rather than making another.
+    const open = this.#open.find((e) => DETECTED.has(e.kind) && d.time <= e.to);
+    if (open) this.#extend(open, d, d.time + eventAfterSeconds * 1e6);
+    else this.#newEvent(d.kind, d.time, d.detectedAt, d.peak, d.time - eventBeforeSeconds * 1e6, d.time + eventAfterSeconds * 1e6);
+  }
+
+  #extend(e: DeviceEvent, d: Detection, to: number): void {
+    const log = this.#log!;
+    e.triggers = [...(e.triggers ?? []), { kind: d.kind, time: d.time, detectedAt: d.detectedAt, peakG: d.peak }];
+    if (to > e.to) {
+      try {
+        // The longer window is protected before the shorter one is let go: no moment unprotected.
+        log.replaceProtection(e, this.store.protect({ from: e.from, to }));
+      } catch (err) {
+        if (!(err instanceof ProtectionLimitError)) throw err;
+        e.note = `the extension to ${new Date(to / 1000).toISOString()} is not protected: ${err.message}`;
+      }
+      e.to = to;
+    }
+    log.save();
+    this.emit('event-extended', e);
   }
 
   #newEvent(kind: DeviceEvent['kind'], time: number, detectedAt: number, peakG: number | null, from: number, to: number): DeviceEvent {
     const log = this.#log!;
-    const traceBefore = (this.options.traceSeconds ?? 3) * 1e6;
-    const past = this.#history.filter((g) => g.t >= time - traceBefore);
+    // The history reaches back MAX_EVENT_SECONDS: a manual clip of older footage has the trace of its recent part.
+    const past = this.#history.filter((g) => g.t >= Math.max(from, this.now() - MAX_EVENT_SECONDS * 1e6) && g.t <= Math.min(to, this.now()));
     const e = log.add({
       kind, time, detectedAt, peakG, from, to, drive: this.#drive,
       trace: { hz: GSENSOR_HZ, start: past[0]?.t ?? time, samples: past.map(sample) },
     });
+    if (DETECTED.has(kind)) e.triggers = [{ kind: kind as EventKind, time, detectedAt, peakG: peakG! }];
     try {
       log.attachProtection(e, this.store.protect({ from, to }));
     } catch (err) {
@@ -453,7 +583,8 @@ export class Dashcam extends EventEmitter<DashcamEvents> {
       drive: this.#drive,
       storage: {
         capacity: info.capacity, used: info.used, protected: info.protectedBytes, protectCap: info.protectCapBytes,
-        protections: info.protections, overwrittenFrames: info.overwrittenFrames, droppedFrames: info.droppedFrames + this.#dropped,
+        protections: info.protections, overwrittenFrames: info.overwrittenFrames,
+        droppedFrames: info.droppedFrames + this.#dropped + this.#telemetry!.stats.dropped,
         // Hours of driving the memory holds at the rate recorded so far (null before footage).
         hoursThatFit: ((r) => (r.fullSeconds === null ? null : r.fullSeconds / 3600))(this.store.retention()),
       },

@@ -32,7 +32,9 @@ export interface DeviceEvent {
   protectionId: number | null;
   /** why the footage is not protected, when it is not */
   note?: string;
-  /** G-sensor samples around the event: 100 Hz from `start` (µs), [x, y, z] in g */
+  /** what triggered a detected event: the first trigger, then each one that extended its window */
+  triggers?: Array<{ kind: EventKind; time: number; detectedAt: number; peakG: number }>;
+  /** G-sensor samples of the clip window: 100 Hz from `start` (µs), [x, y, z] in g */
   trace: { hz: number; start: number; samples: Array<[number, number, number]> };
 }
 
@@ -40,6 +42,12 @@ interface EventsFile { version: 1; nextId: number; events: DeviceEvent[] }
 
 /** Acknowledged events kept for the history (the oldest go first). */
 const KEEP_ACKNOWLEDGED = 500;
+/**
+ * Acknowledged events that keep their G-sensor trace: a trace covers the whole clip (4,000
+ * samples for 20 s + 20 s), the phone has it and the clip file carries the telemetry, so older
+ * history keeps the event without it (events.json stays small).
+ */
+const KEEP_ACKNOWLEDGED_TRACES = 20;
 
 export class EventLog {
   readonly path: string;
@@ -98,6 +106,14 @@ export class EventLog {
     this.#protections.set(p.id, p);
   }
 
+  /** The event's window grew: `p` (already held) replaces its protection, which is released. */
+  replaceProtection(e: DeviceEvent, p: Protection): void {
+    const old = e.protectionId === null ? undefined : this.#protections.get(e.protectionId);
+    if (e.protectionId !== null) this.#protections.delete(e.protectionId);
+    this.attachProtection(e, p);
+    old?.release();
+  }
+
   get(id: string): DeviceEvent | undefined {
     return this.#events.find((e) => e.id === id);
   }
@@ -118,6 +134,7 @@ export class EventLog {
       e.acknowledgedAt = now;
     }
     const acked = this.#events.filter((x) => x.acknowledged);
+    for (const x of acked.slice(0, -KEEP_ACKNOWLEDGED_TRACES)) x.trace.samples = [];
     if (acked.length > KEEP_ACKNOWLEDGED) {
       const drop = new Set(acked.slice(0, acked.length - KEEP_ACKNOWLEDGED));
       this.#events = this.#events.filter((x) => !drop.has(x));

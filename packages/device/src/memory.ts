@@ -5,7 +5,7 @@
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseSize, SegmentStore, type RecoveryReport } from 'ringclip';
+import { parseSize, SegmentStore, type CreateOptions, type RecoveryReport } from 'ringclip';
 
 export interface MemoryOptions {
   /** the store's size, fixed when it is created (default '2GiB') */
@@ -23,12 +23,15 @@ export function defaultSegmentSize(capacity: number): number {
   return Math.min(8 * 2 ** 20, Math.max(2 ** 20, want));
 }
 
-export async function openMemory(dir: string, streams: string[], options: MemoryOptions = {}): Promise<{ store: SegmentStore; created: boolean; recovery: RecoveryReport | null }> {
+/** The streams internal memory records: camera names, and the microphone's and telemetry's streams with their kinds. */
+export type MemoryStreams = CreateOptions['streams'];
+
+export async function openMemory(dir: string, streams: MemoryStreams, options: MemoryOptions = {}): Promise<{ store: SegmentStore; created: boolean; recovery: RecoveryReport | null }> {
   mkdirSync(dir, { recursive: true });
   const path = join(dir, MEMORY_FILE);
   if (existsSync(path)) {
     const store = await SegmentStore.open(path);
-    const missing = streams.filter((s) => !store.streams.includes(s));
+    const missing = streams.map((s) => (typeof s === 'string' ? s : s.name)).filter((s) => !store.streams.includes(s));
     if (missing.length) {
       await store.close();
       throw new Error(`internal memory ${path} records ${store.streams.join(', ')}, not ${missing.join(', ')}: use another data directory`);

@@ -6,6 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { GSENSOR_PERIOD_US, Random, readGSensorCsv, type GSample } from './gsensor.js';
+import { validateRouteStart, type RouteStart } from './route.js';
 
 export type Step =
   /** ramp the speed to `to` km/h at `accel` g (default 0.15: normal driving) */
@@ -39,6 +40,8 @@ export interface Scenario {
   gsensorCsv?: string;
   /** the car is parked (ignition off) for the whole scenario: the dashcam is in parking mode */
   parked?: boolean;
+  /** where the drive starts and which way it heads (the GPS route; default: see route.ts) */
+  route?: RouteStart;
 }
 
 /** Seconds from a number (seconds) or a string such as '90s', '30m', '1h', '250ms'. */
@@ -83,6 +86,7 @@ export function validateScenario(s: Scenario): Scenario {
   if (s.duration !== undefined) seconds(s.duration, 'scenario.duration');
   if (s.repeat) seconds(s.repeat.period, 'scenario.repeat.period');
   if (s.potholes) seconds(s.potholes.every, 'scenario.potholes.every');
+  if (s.route !== undefined) validateRouteStart(s.route);
   return s;
 }
 
@@ -118,6 +122,13 @@ export class DriveModel {
   #csvIndex = 0;
   #period: number;
   #cycle = 0;
+  #lateral = 0;
+
+  /**
+   * The lateral acceleration of the last step's manoeuvres (g, + left), without road or sensor
+   * noise: what turns the car, so the GPS route bends where the G-sensor shows a turn.
+   */
+  get lateralG(): number { return this.#lateral; }
 
   constructor(readonly scenario: Scenario, initial?: Partial<VehicleState>) {
     this.#steps = scenario.steps.map((st) => ({ ...st, t: seconds(st.at, 'at') })).sort((a, b) => a.t - b.t);
@@ -167,6 +178,7 @@ export class DriveModel {
       const k = p.shape === 'sine' ? Math.sin(Math.PI * phase) : phase < 0.5 ? Math.sin(2 * Math.PI * phase) : -0.6 * Math.sin(2 * Math.PI * (phase - 0.5));
       x += p.x * k; y += p.y * k; z += p.z * k;
     }
+    this.#lateral = y;
     const v = this.state.speedKmh / 3.6;
     this.state.distanceM += ((v0 + v) / 2) * dt;
     // Road noise grows with speed; a parked car's sensor only has its own noise.

@@ -29,6 +29,7 @@ export function eventJson(e: DeviceEvent, withTrace = true) {
     window: { from: iso(e.from), to: iso(e.to) }, drive: e.drive, complete: e.complete,
     acknowledged: e.acknowledged, acknowledgedAt: iso(e.acknowledgedAt), protected: e.protectionId !== null,
     ...(e.note ? { note: e.note } : {}),
+    ...(e.triggers ? { triggers: e.triggers.map((x) => ({ kind: x.kind, time: iso(x.time), detectedAt: iso(x.detectedAt), peakG: x.peakG })) } : {}),
     clip: `/events/${e.id}/clip`,
     ...(withTrace ? { trace: { hz: e.trace.hz, start: iso(e.trace.start), axes: ['x', 'y', 'z'], unit: 'g', samples: e.trace.samples } } : {}),
   };
@@ -148,6 +149,17 @@ export class WifiApi {
       return {
         ...s, time: iso(s.time), oldestFootage: iso(s.oldestFootage), newestFootage: iso(s.newestFootage), durableUntil: iso(s.durableUntil),
       };
+    });
+
+    app.get('/settings', async () => device.settings);
+
+    app.patch('/settings', async (req) => {
+      try {
+        return device.updateSettings(req.body ?? {});
+      } catch (err) {
+        if (err instanceof RangeError) throw new ApiError(400, 'bad_request', err.message);
+        throw err;
+      }
     });
 
     app.get('/drives', async () => {

@@ -33,7 +33,7 @@ describe('Wi-Fi API', () => {
   });
 
   it('refuses every request without the token (401), and a wrong pairing code (403)', async () => {
-    for (const path of ['/status', '/drives', '/events', '/live?stream=road', `/footage?stream=road&from=${iso(T0)}&to=${iso(T0 + 2e6)}`, '/events/ev-000001/clip']) {
+    for (const path of ['/status', '/settings', '/drives', '/events', '/live?stream=road', `/footage?stream=road&from=${iso(T0)}&to=${iso(T0 + 2e6)}`, '/events/ev-000001/clip']) {
       const r = await fetch(`${base}${path}`);
       expect(r.status, path).toBe(401);
       expect(r.headers.get('www-authenticate')).toMatch(/^Bearer/);
@@ -60,7 +60,7 @@ describe('Wi-Fi API', () => {
     expect(status).toMatchObject({ powered: true, drive: 1, oldestFootage: iso(T0), storage: { capacity: 32 * 2 ** 20 }, events: { total: 2, unacknowledged: 2 } });
     expect(status.storage.protected).toBeGreaterThan(0);
     const drives = await (await get('/drives')).json();
-    expect(drives.drives).toEqual([expect.objectContaining({ id: 1, from: iso(T0), current: true, streams: ['road', 'cabin'] })]);
+    expect(drives.drives).toEqual([expect.objectContaining({ id: 1, from: iso(T0), current: true, streams: ['road', 'cabin', 'cabin-audio', 'telemetry'] })]);
     const { events } = await (await get('/events')).json();
     expect(events.map((e: { kind: string }) => e.kind)).toEqual(['hard-brake', 'collision']);
     const t = Date.parse(events[1].time) * 1000;
@@ -68,6 +68,22 @@ describe('Wi-Fi API', () => {
     expect(events[1]).toMatchObject({ id: 'ev-000002', acknowledged: false, protected: true, complete: true, window: { from: iso(t - 3e6), to: iso(t + 3e6) } });
     expect(events[1].trace.samples.length).toBeGreaterThan(500);
     expect((await get('/events/nope')).status).toBe(404);
+  });
+
+  it('GET and PATCH /settings: all or nothing, a clear 400, used by the next event', async () => {
+    const patch = (body: unknown) => fetch(`${base}/settings`, { method: 'PATCH', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    expect(await (await get('/settings')).json()).toEqual({ eventBeforeSeconds: 3, eventAfterSeconds: 3, cabinAudio: true, gpsHz: 10 });
+    const bad = await patch({ eventBeforeSeconds: 30, gpsHz: 0 });
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toEqual({ error: 'bad_request', message: 'gpsHz is an integer from 1 to 10 (fixes per second), got 0' });
+    expect((await patch([1])).status).toBe(400);
+    expect((await get('/settings')).status).toBe(200);
+    expect(cam.settings.eventBeforeSeconds).toBe(3);
+    const ok = await patch({ eventBeforeSeconds: 4, eventAfterSeconds: 2 });
+    expect(await ok.json()).toEqual({ eventBeforeSeconds: 4, eventAfterSeconds: 2, cabinAudio: true, gpsHz: 10 });
+    expect((await fetch(`${base}/settings`)).status).toBe(401);
+    expect(cam.settings).toMatchObject({ eventBeforeSeconds: 4, eventAfterSeconds: 2 });
+    await patch({ eventBeforeSeconds: 3, eventAfterSeconds: 3 });
   });
 
   it('GET /footage: a dual MP4 whose ranges concatenate to the whole file; ETag and If-None-Match', async () => {
@@ -118,7 +134,7 @@ describe('Wi-Fi API', () => {
     expect(r.status).toBe(200);
     writeFileSync(`${tmp.dir}/ev2.mp4`, Buffer.from(await r.arrayBuffer()));
     expect(decodeErrors(`${tmp.dir}/ev2.mp4`)).toBe('');
-    expect(ffprobe(`${tmp.dir}/ev2.mp4`).streams).toHaveLength(2);
+    expect(ffprobe(`${tmp.dir}/ev2.mp4`).streams.map((s) => s.tags?.handler_name)).toEqual(['road', 'cabin', 'cabin-audio', 'telemetry']);
     const protections = cam.store.protections().length;
     const ack = await fetch(`${base}/events/ev-000002/ack`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
     expect(ack.status).toBe(200);
@@ -177,6 +193,29 @@ describe('Wi-Fi API', () => {
     writeFileSync(`${tmp.dir}/live.mp4`, data);
     // the stream was cut mid-fragment: ffmpeg may complain about the truncated tail only
     expect(ffprobe(`${tmp.dir}/live.mp4`).streams.map((s) => [s.width, s.height])).toEqual([[320, 180]]);
+  });
+});
+
+describe('live with sound and telemetry', () => {
+  it('GET /live?streams=road,cabin-audio,telemetry: the picture, the cabin audio and the camm track in one stream', async () => {
+    const drive = cam.run({ name: 'live', duration: 60, steps: [{ at: 0, type: 'speed', to: 40 }] }, { speed: 4 });
+    const r = await get('/live?streams=road,cabin-audio,telemetry');
+    expect(r.status).toBe(200);
+    const chunks: Buffer[] = [];
+    const reader = r.body!.getReader();
+    let bytes = 0;
+    while (bytes < 400_000) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      chunks.push(Buffer.from(value));
+      bytes += value.length;
+    }
+    await reader.cancel();
+    await cam.stopRecording();
+    await drive;
+    writeFileSync(`${tmp.dir}/live-av.mp4`, Buffer.concat(chunks));
+    const probe = ffprobe(`${tmp.dir}/live-av.mp4`);
+    expect(probe.streams.map((s) => [s.codec_type, s.codec_tag_string])).toEqual([['video', 'avc1'], ['audio', 'mp4a'], ['data', 'camm']]);
   });
 });
 

@@ -42,11 +42,14 @@ describe('ringclip-device simulate', () => {
     expect(r.stdout).toMatch(/pairing code: \d{6}/);
     expect(r.stdout).toMatch(/summary: commute, 180 s of driving/);
     expect(r.stdout).toMatch(/events: none/);
+    // 180 s: 46.875 AAC frames a second, 100 G-sensor samples and 10 GPS fixes a second.
+    expect(r.stdout).toMatch(/cabin audio: 843[78] AAC frames \(.*\); telemetry: 19800 camm samples, 1800 of them GPS fixes \(386\.7 KiB\)/);
     expect(r.stdout).not.toMatch(/^event /m);
     const info = spawnSync(process.execPath, [fileURLToPath(new URL('../../../dist/cli/main.js', import.meta.url)), 'info', `${data}/memory.ring`, '--json'], { encoding: 'utf8' });
     expect(info.status, info.stderr).toBe(0);
     const json = JSON.parse(info.stdout);
-    expect(json.streams.map((s: { name: string; width: number }) => [s.name, s.width])).toEqual([['road', 320], ['cabin', 160]]);
+    expect(json.streams.map((s: { name: string }) => s.name)).toEqual(['road', 'cabin', 'cabin-audio', 'telemetry']);
+    expect(json.streams.slice(0, 2).map((s: { width: number }) => s.width)).toEqual([320, 160]);
     expect(json.overwrittenFrames).toBeGreaterThan(0); // 3 minutes through 16 MiB: it looped
   });
 
@@ -62,7 +65,7 @@ describe('power cut (kill -9 of the device process)', () => {
   it('keeps all flushed footage and the unacknowledged events; the next power-on is a new drive', async () => {
     const data = `${tmp.dir}/data`;
     child = spawn(process.execPath, [`${pkg}dist/cli.js`, 'simulate', '--scenario', 'hard-brake-collision', '--duration', '10m', '--speed', '10',
-      '--memory', '64MiB', '--data', data, '--pairing-code', '111111', '--road', '320x180@30', '--cabin', '160x96@15', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      '--memory', '128MiB', '--data', data, '--pairing-code', '111111', '--road', '320x180@30', '--cabin', '160x96@15', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr!.on('data', (d) => { stderr += d; });
     const lines = createInterface({ input: child.stdout! });
@@ -94,9 +97,10 @@ describe('power cut (kill -9 of the device process)', () => {
       expect(cam.store.verify().ok).toBe(true);
       expect(cam.events.map((e) => [e.kind, e.acknowledged, e.protectionId !== null])).toEqual([['hard-brake', false, true], ['collision', false, true]]);
       expect(cam.store.protections().map((p) => p.id).sort()).toEqual(cam.events.map((e) => e.protectionId).sort());
-      // The hard brake's clip (its whole window was recorded before the cut) decodes cleanly.
+      // The hard brake's clip (its window, from the drive's start (20 s before a brake at 15 s
+      // reaches before it) to its end, was recorded before the cut) decodes cleanly.
       const e = cam.events[0]!;
-      const clip = cam.store.clip({ from: e.from, to: e.to });
+      const clip = cam.store.clip({ from: Math.max(e.from, info.drives[0]!.first!), to: e.to });
       expect(clip.partial).toBe(false);
       await clip.writeMP4(`${tmp.dir}/brake.mp4`);
       clip.release();

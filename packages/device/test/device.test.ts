@@ -35,14 +35,16 @@ describe('Dashcam', () => {
       expect(Math.max(...e.trace.samples.map(([x, y, z]) => Math.hypot(x, y, z - 1)))).toBeGreaterThan(0.4);
     }
     const info = cam.store.info();
-    expect(info.streams.map((x) => [x.name, x.width, x.height, x.frames])).toEqual([['road', 320, 180, 1800], ['cabin', 160, 96, 900]]);
+    // 60 s: 46.875 AAC frames a second from power-on; 100 G-sensor samples and 10 GPS fixes a second.
+    expect(info.streams.map((x) => [x.name, x.kind, x.frames])).toEqual([['road', 'video', 1800], ['cabin', 'video', 900], ['cabin-audio', 'audio', 2813], ['telemetry', 'metadata', 6600]]);
+    expect(info.streams.slice(0, 2).map((x) => [x.width, x.height])).toEqual([[320, 180], [160, 96]]);
     expect(info.protections).toBe(2);
     // The collision clip, both cameras, straight from internal memory.
     const clip = cam.store.clip({ from: s.events[1]!.from, to: s.events[1]!.to });
     await clip.writeMP4(`${dir}/collision.mp4`);
     clip.release();
     expect(decodeErrors(`${dir}/collision.mp4`)).toBe('');
-    expect(ffprobe(`${dir}/collision.mp4`).streams.map((x) => [x.width, x.height])).toEqual([[320, 180], [160, 96]]);
+    expect(ffprobe(`${dir}/collision.mp4`).streams.map((x) => [x.codec_type, x.width, x.height])).toEqual([['video', 320, 180], ['video', 160, 96], ['audio', undefined, undefined], ['data', undefined, undefined]]);
     await cam.powerOff();
     // events.json is next to the store
     expect(JSON.parse(readFileSync(`${dir}/events.json`, 'utf8')).events).toHaveLength(2);

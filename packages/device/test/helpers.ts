@@ -7,6 +7,7 @@ export { decodeErrors, ffmpegPath, ffprobe, ffprobePath, fixturesDir, FIXTURES, 
 
 export const T0 = Date.parse('2026-03-02T08:00:00Z') * 1000;
 
+
 export function scratch(prefix = 'ringclip-device-'): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };

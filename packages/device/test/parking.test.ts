@@ -39,7 +39,12 @@ describe('parking mode', () => {
       expect(road.end!).toBeGreaterThanOrEqual(e.time + 14e6);
       clip.release();
       expect(decodeErrors(out)).toBe('');
-      expect(ffprobe(out).streams.map((s) => s.tags?.handler_name)).toEqual(['road', 'cabin']);
+      expect(ffprobe(out).streams.map((s) => s.tags?.handler_name)).toEqual(['road', 'cabin', 'cabin-audio', 'telemetry']);
+      // A timelapse has no sound: the microphone starts with the full-rate footage after the bump.
+      const audio = [...device.store.frames({ stream: 'cabin-audio', from: e.from, to: e.to })];
+      expect(audio[0]!.pts).toBeGreaterThanOrEqual(e.time);
+      expect(audio[0]!.pts - e.time).toBeLessThan(21_334 + 10_000);
+      expect(audio.length).toBeGreaterThan(14 * 46);
     } finally {
       await device.powerOff();
     }

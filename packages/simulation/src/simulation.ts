@@ -98,6 +98,7 @@ export async function runSimulation(options: SimulationOptions, report: Reporter
     const info = device.store.info();
     report.line('device', `powered on: drive ${device.drive}, ${formatBytes(info.capacity)} internal memory, cameras ${device.cameras.map((c) => c.name).join(' + ')}; Wi-Fi API ${deviceUrl}, pairing code ${device.pairingCode}`);
     device.on('event', (e) => report.line('device', `${e.kind} at ${microsToIso(e.time)} (${e.peakG?.toFixed(2) ?? '-'} g): footage ${microsToIso(e.from).slice(11, 19)}..${microsToIso(e.to).slice(11, 19)} protected in internal memory`));
+    device.on('event-extended', (e) => { const x = e.triggers!.at(-1)!; report.line('device', `${x.kind} at ${microsToIso(x.time)} (${x.peakG.toFixed(2)} g) inside the ${e.kind} clip: extended it to ${microsToIso(e.to).slice(11, 19)}`); });
     device.on('overwrite', (e) => report.line('device', `loop recording overwrote ${e.frames} old ${e.stream} frames`));
 
     // 3. The phone app: paired over Wi-Fi, signed in to the cloud. It streams the road camera
@@ -107,7 +108,7 @@ export async function runSimulation(options: SimulationOptions, report: Reporter
     await app.connect(deviceUrl, device.pairingCode);
     await until(() => app!.connected, 15_000, 'the phone to connect to the dashcam');
     report.line('phone', `paired with the dashcam and signed in to the cloud; budget ${formatBytes(app.budget().bytes)} (${Math.round(app.budget().share * 100)} % of ${formatBytes(app.phoneStorage)}); streaming the road camera live`);
-    app.on('event-clip', (c) => report.line('phone', `saved the ${c.kind} clip from the dashcam (${formatBytes(c.bytes)}, road + cabin), acknowledged it, queued it for upload`));
+    app.on('event-clip', (c) => report.line('phone', `saved the ${c.kind} clip from the dashcam (${formatBytes(c.bytes)}, road + cabin + cabin audio + telemetry), acknowledged it, queued it for upload`));
     app.on('uploaded', ({ id }) => report.line('cloud', `stored clip ${id} permanently`));
     app.on('evicted', (e) => report.line('phone', `storage budget full: removed ${e.what} ${e.id} (${formatBytes(e.bytes)}) from the phone`));
     app.on('error', (e) => report.line('phone', `error: ${e.message}`));

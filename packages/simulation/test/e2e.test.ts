@@ -25,7 +25,8 @@ describe('npm start', () => {
   });
 
   it('--exit runs a drive through device, phone and cloud, and every scripted event becomes a clip in all three', async () => {
-    const r = spawnSync('npm', ['start', '--silent', '--', '--exit', '--json', '--scenario', 'hard-brake-collision', '--duration', '55s',
+    // 62 s: the collision at 40 s has its 20 s after it recorded, so its clip is complete.
+    const r = spawnSync('npm', ['start', '--silent', '--', '--exit', '--json', '--scenario', 'hard-brake-collision', '--duration', '62s',
       '--speed', '50', '--cameras', 'small', '--device-memory', '64MiB', '--phone-storage', '256MiB', '--data', dir], { cwd: root, encoding: 'utf8', timeout: 240_000 });
     expect(r.stderr).not.toMatch(/ringclip-sim:/);
     expect(r.status).toBe(0);
