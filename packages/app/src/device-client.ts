@@ -30,6 +30,10 @@ export interface DeviceEventJson {
   complete: boolean;
   acknowledged: boolean;
   protected: boolean;
+  /** the cloud clip id a dashcam with its own connectivity uploads this event's clip as */
+  cloudClip?: string | null;
+  /** the dashcam publishes the emergency live link of this event itself */
+  liveFromDevice?: boolean;
   trace?: { hz: number; start: string; axes: string[]; unit: string; samples: Array<[number, number, number]> };
 }
 

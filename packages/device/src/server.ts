@@ -29,6 +29,7 @@ export function eventJson(e: DeviceEvent, withTrace = true) {
     window: { from: iso(e.from), to: iso(e.to) }, drive: e.drive, complete: e.complete,
     acknowledged: e.acknowledged, acknowledgedAt: iso(e.acknowledgedAt), protected: e.protectionId !== null,
     ...(e.note ? { note: e.note } : {}),
+    cloudClip: e.cloudClip ?? null, liveFromDevice: e.liveFromDevice === true,
     clip: `/events/${e.id}/clip`,
     ...(withTrace ? { trace: { hz: e.trace.hz, start: iso(e.trace.start), axes: ['x', 'y', 'z'], unit: 'g', samples: e.trace.samples } } : {}),
   };
