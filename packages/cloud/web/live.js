@@ -7,7 +7,8 @@
 const token = location.pathname.split('/')[2];
 const statusEl = document.getElementById('status');
 // What tests (and curious people) read: the latest latency per camera and every sample.
-const live = { ready: false, ended: null, latency: {}, samples: {}, errors: [] };
+// first: the capture time (ms) of the first picture each camera's stream started with.
+const live = { ready: false, ended: null, latency: {}, samples: {}, first: {}, errors: [] };
 window.ringclipLive = live;
 
 function say(text) { statusEl.textContent = text; }
@@ -76,7 +77,7 @@ async function play(stream, box) {
       const b = buf.subarray(0, size);
       const t = type(buf, 0);
       buf = buf.slice(size);
-      if (t === 'prft') { anchors.push(readPrft(b)); if (anchors.length > 64) anchors.shift(); continue; }
+      if (t === 'prft') { anchors.push(readPrft(b)); live.first[stream] ??= anchors[0].captureMs; if (anchors.length > 64) anchors.shift(); continue; }
       if (t === 'moov' && !sb) {
         const a = find(b, 'avcC');
         const codec = `avc1.${hex(b[a + 5])}${hex(b[a + 6])}${hex(b[a + 7])}`;

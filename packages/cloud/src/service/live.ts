@@ -198,6 +198,8 @@ export class LiveRelay {
     link.viewers.add(viewer);
     link.stats.viewersServed++;
     res.writeHead(200, { 'content-type': 'video/mp4', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
+    // Headers now: a viewer may open the link before the publisher's first picture arrives.
+    res.flushHeaders();
     let stalled: NodeJS.Timeout | null = null;
     const drop = (why: string) => {
       link.stats.viewersDropped++;
@@ -240,7 +242,13 @@ export class LiveRelay {
     link.ended = why;
     link.endedAt = Date.now();
     if (link.timer) clearTimeout(link.timer);
-    for (const v of link.viewers) { v.live.destroy(); v.res.destroy(); }
+    // Viewers get a clean end of stream (the player then asks and learns why); one whose
+    // socket is full cannot take even that, and is cut off.
+    for (const v of link.viewers) {
+      v.live.destroy();
+      v.res.end();
+      setTimeout(() => v.res.destroy(), 1000).unref();
+    }
     link.viewers.clear();
     link.publisher?.destroy();
     await link.ingest;
