@@ -20,7 +20,7 @@ export interface EmergencySettings {
   shareCabin: boolean;
   /** link lifetime, seconds (default 3600) */
   expiresIn: number;
-  /** publish automatically after a collision (default on) */
+  /** publish automatically after a collision (default on; only with at least one contact) */
   auto: boolean;
 }
 
@@ -62,7 +62,8 @@ export class EmergencyLive {
       this.#file.handled.push(e.id);
       if (this.#file.handled.length > HANDLED_KEPT) this.#file.handled.shift();
       this.#save();
-      if (!this.#file.settings.auto || e.liveFromDevice) continue;
+      // No contacts: nobody to send a link to (startLiveLink() still makes one on demand).
+      if (!this.#file.settings.auto || this.#file.settings.contacts.length === 0 || e.liveFromDevice) continue;
       this.start({ kind: e.kind, time: e.time }).catch((err: unknown) => this.#ctx.emit('error', new Error(`emergency live link for ${e.id} failed: ${(err as Error).message}`)));
     }
   }
