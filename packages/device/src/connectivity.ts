@@ -28,7 +28,7 @@ export interface ConnectivityOptions {
   token: string;
   /** data per calendar month (default '1GiB') */
   monthlyBudget?: number | string;
-  /** publish an emergency live link after a collision (default true) */
+  /** publish an emergency live link after a collision (default true; only with at least one contact) */
   liveOnCollision?: boolean;
   contacts?: EmergencyContact[];
   /** the live link shows the cabin camera too (default false) */
@@ -61,10 +61,14 @@ export interface ConnectivityEvents {
 
 interface MeterFile { version: 1; month: string; used: number }
 
-/** A CloudClient whose every upload request counts against the month's data. */
+/**
+ * A CloudClient whose every upload request counts against the month's data, and which sends
+ * no chunk once the budget is used up (so a month ends at most one chunk past it).
+ */
 class MeteredCloudClient extends CloudClient {
-  constructor(url: string, token: string, private readonly count: (bytes: number) => void) { super(url, token); }
+  constructor(url: string, token: string, private readonly gate: () => boolean, private readonly count: (bytes: number) => void) { super(url, token); }
   override putChunk(id: string, path: string, start: number, end: number, total: number, signal?: AbortSignal) {
+    if (!this.gate()) return Promise.reject(new Error("the month's cellular data budget is used up"));
     this.count(end - start);
     return super.putChunk(id, path, start, end, total, signal);
   }
@@ -93,7 +97,13 @@ export class Connectivity extends EventEmitter<ConnectivityEvents> {
     mkdirSync(this.dir, { recursive: true });
     this.#meterPath = join(this.dir, 'meter.json');
     this.#meter = readJson<MeterFile>(this.#meterPath, { version: 1, month: '', used: 0 });
-    this.#client = new MeteredCloudClient(options.cloudUrl, options.token, (n) => this.#count(n));
+    // Out of data: the queue is poked, sees it may not upload, and parks the upload (no retry counted).
+    const gate = () => {
+      if (this.#allowed()) return true;
+      this.#queue.poke();
+      return false;
+    };
+    this.#client = new MeteredCloudClient(options.cloudUrl, options.token, gate, (n) => this.#count(n));
     this.#queue = new UploadQueue(join(this.dir, 'queue.json'), () => this.#client, () => this.#allowed(), {
       chunkSize: options.chunkSize, backoffMs: options.backoffMs,
     });
@@ -105,7 +115,10 @@ export class Connectivity extends EventEmitter<ConnectivityEvents> {
   /** Starts uploading: events complete already (e.g. from before a power cut), then each new one. */
   start(): void {
     const onComplete = (e: DeviceEvent) => this.#queueEvent(e);
-    const onEvent = (e: DeviceEvent) => { if (e.kind === 'collision') this.#startLive(e); };
+    const onEvent = (e: DeviceEvent) => {
+      if (e.kind === 'collision') this.#startLive(e);
+      if (e.complete) this.#queueEvent(e); // a clip of the past (the clip button) is complete at once
+    };
     this.#dashcam.on('event-complete', onComplete);
     this.#dashcam.on('event', onEvent);
     this.#listeners = [() => this.#dashcam.off('event-complete', onComplete), () => this.#dashcam.off('event', onEvent)];
@@ -154,7 +167,7 @@ export class Connectivity extends EventEmitter<ConnectivityEvents> {
   }
 
   #startLive(e: DeviceEvent): void {
-    if (this.#opts.liveOnCollision === false || !this.#allowed()) return;
+    if (this.#opts.liveOnCollision === false || !this.#opts.contacts?.length || !this.#allowed()) return;
     this.#dashcam.annotateEvent(e.id, { liveFromDevice: true });
     const abort = new AbortController();
     const streams = this.#opts.shareCabin ? ['road', 'cabin'] : ['road'];

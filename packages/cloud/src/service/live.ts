@@ -63,7 +63,7 @@ interface Link {
   viewers: Set<Viewer>;
   timer: NodeJS.Timeout | null;
   notified: Delivery[];
-  stats: { fragments: number; bytesIn: number; viewersServed: number; viewersDropped: number; publishes: number };
+  stats: { fragments: number; bytesIn: number; viewersServed: number; viewersDropped: number; publishes: number; publisherDrops: number };
 }
 
 /** Ended links answer 410 for a day, then 404 (they hold no footage: the ring is deleted). */
@@ -123,7 +123,7 @@ export class LiveRelay {
     const link: Link = {
       id, hash: hashToken(token), userId: user.id, streams: streams as string[], createdAt: now, expiresAt: now + Math.round(ttl * 1000),
       ended: null, endedAt: null, event, store, path, publisher: null, ingest: null, viewers: new Set(), timer: null, notified: [],
-      stats: { fragments: 0, bytesIn: 0, viewersServed: 0, viewersDropped: 0, publishes: 0 },
+      stats: { fragments: 0, bytesIn: 0, viewersServed: 0, viewersDropped: 0, publishes: 0, publisherDrops: 0 },
     };
     link.timer = setTimeout(() => { void this.#end(link, 'expired'); }, link.expiresAt - now);
     link.timer.unref();
@@ -171,7 +171,10 @@ export class LiveRelay {
     try {
       await done;
     } catch (err) {
-      if (!link.ended) throw err; // the link's own end cut the body: not the publisher's fault
+      // The link's own end cut the body (not the publisher's fault), or the publisher went
+      // away mid-stream (a lost connection: it may come back and continue). Both are counted.
+      if ((err as NodeJS.ErrnoException).code === 'ECONNRESET' || (err as Error).message === 'aborted') link.stats.publisherDrops++;
+      else if (!link.ended) throw err;
     } finally {
       link.stats.fragments = fragmentsBefore + w.stats.fragments;
       link.publisher = null;
