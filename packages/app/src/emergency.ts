@@ -24,7 +24,11 @@ export interface EmergencySettings {
   auto: boolean;
 }
 
-interface EmergencyFile { version: 1; settings: EmergencySettings; handled: string[] }
+interface EmergencyFile {
+  version: 1;
+  settings: EmergencySettings;
+  handled: string[];
+}
 
 const HANDLED_KEPT = 200;
 
@@ -37,23 +41,34 @@ export class EmergencyLive {
   constructor(ctx: AppContext) {
     this.#ctx = ctx;
     this.#path = join(ctx.options.dataDir, 'emergency.json');
-    this.#file = readJson<EmergencyFile>(this.#path, { version: 1, settings: { contacts: [], shareCabin: false, expiresIn: 3600, auto: true }, handled: [] });
+    this.#file = readJson<EmergencyFile>(this.#path, {
+      version: 1,
+      settings: { contacts: [], shareCabin: false, expiresIn: 3600, auto: true },
+      handled: [],
+    });
   }
 
-  get settings(): EmergencySettings { return structuredClone(this.#file.settings); }
+  get settings(): EmergencySettings {
+    return structuredClone(this.#file.settings);
+  }
 
   set(settings: Partial<EmergencySettings>): EmergencySettings {
     const next = { ...this.#file.settings, ...settings };
-    if (!Array.isArray(next.contacts) || next.contacts.length > 10) throw new RangeError('at most 10 emergency contacts');
-    for (const c of next.contacts) if (!c || typeof c.name !== 'string' || !c.name) throw new TypeError('every emergency contact needs a name');
-    if (!(next.expiresIn >= 1 && next.expiresIn <= 86_400)) throw new RangeError('expiresIn is seconds from 1 to 86400');
+    if (!Array.isArray(next.contacts) || next.contacts.length > 10)
+      throw new RangeError('at most 10 emergency contacts');
+    for (const c of next.contacts)
+      if (!c || typeof c.name !== 'string' || !c.name) throw new TypeError('every emergency contact needs a name');
+    if (!(next.expiresIn >= 1 && next.expiresIn <= 86_400))
+      throw new RangeError('expiresIn is seconds from 1 to 86400');
     this.#file.settings = next;
     this.#save();
     return this.settings;
   }
 
   /** The links this app publishes now. */
-  get links(): LiveLink[] { return [...this.#running.values()].map((r) => r.link); }
+  get links(): LiveLink[] {
+    return [...this.#running.values()].map((r) => r.link);
+  }
 
   /** Called with every event list the app reads: a new collision starts a link. */
   onDeviceEvents(events: DeviceEventJson[]): void {
@@ -64,7 +79,9 @@ export class EmergencyLive {
       this.#save();
       // No contacts: nobody to send a link to (startLiveLink() still makes one on demand).
       if (!this.#file.settings.auto || this.#file.settings.contacts.length === 0 || e.liveFromDevice) continue;
-      this.start({ kind: e.kind, time: e.time }).catch((err: unknown) => this.#ctx.emit('error', new Error(`emergency live link for ${e.id} failed: ${(err as Error).message}`)));
+      this.start({ kind: e.kind, time: e.time }).catch((err: unknown) =>
+        this.#ctx.emit('error', new Error(`emergency live link for ${e.id} failed: ${(err as Error).message}`)),
+      );
     }
   }
 
@@ -74,7 +91,12 @@ export class EmergencyLive {
     if (!cloud) throw new Error('sign in to the cloud first: the live link goes through it');
     const s = this.#file.settings;
     const streams = s.shareCabin ? ['road', 'cabin'] : ['road'];
-    const link = await createLiveLink(cloud, { streams, expiresIn: s.expiresIn, contacts: s.contacts, ...(event ? { event } : {}) });
+    const link = await createLiveLink(cloud, {
+      streams,
+      expiresIn: s.expiresIn,
+      contacts: s.contacts,
+      ...(event ? { event } : {}),
+    });
     const abort = new AbortController();
     const done = this.#relay(link, abort.signal).finally(() => {
       this.#running.delete(link.id);
@@ -106,7 +128,10 @@ export class EmergencyLive {
       const cloud = this.#ctx.cloud.client();
       try {
         // Not linked to the dashcam (or signed out) right now: wait; the link stays valid.
-        if (!cloud || !this.#ctx.device.connected) { await sleep(this.#ctx.options.reconnectMs ?? 1000, signal); continue; }
+        if (!cloud || !this.#ctx.device.connected) {
+          await sleep(this.#ctx.options.reconnectMs ?? 1000, signal);
+          continue;
+        }
         const res = await this.#ctx.device.client().live(link.streams, signal);
         if (!res.body) throw new Error('the dashcam sent no live body');
         if ((await publishLive(cloud, link.id, res.body, signal)) === 'ended') return;
@@ -118,5 +143,7 @@ export class EmergencyLive {
     }
   }
 
-  #save(): void { writeJsonAtomic(this.#path, this.#file); }
+  #save(): void {
+    writeJsonAtomic(this.#path, this.#file);
+  }
 }

@@ -12,7 +12,9 @@ export function eventClipMetadata(e: DeviceEventJson, start: number): ClipMetada
   const meta: ClipMetadata = { kind: e.kind, time: e.time, eventOffset: Math.max(0, (time - start) / 1e6) };
   if (e.trace && e.trace.samples.length) {
     const t0 = isoToMicros(e.trace.start)!;
-    meta.gsensor = e.trace.samples.map((s, i) => [Math.round(((t0 + (i * 1e6) / e.trace!.hz - start) / 1e6) * 1000) / 1000, ...s]).filter((s) => s[0]! >= 0);
+    meta.gsensor = e.trace.samples
+      .map((s, i) => [Math.round(((t0 + (i * 1e6) / e.trace!.hz - start) / 1e6) * 1000) / 1000, ...s])
+      .filter((s) => s[0]! >= 0);
   }
   return meta;
 }

@@ -35,13 +35,19 @@ export interface NewLiveLink {
 
 export function createLiveLink(cloud: CloudClient, link: NewLiveLink, signal?: AbortSignal): Promise<LiveLink> {
   return json(`${cloud.url}/v1/live`, {
-    method: 'POST', signal, body: JSON.stringify(link),
+    method: 'POST',
+    signal,
+    body: JSON.stringify(link),
     headers: { authorization: `Bearer ${cloud.token}`, 'content-type': 'application/json' },
   });
 }
 
 export async function revokeLiveLink(cloud: CloudClient, id: string, signal?: AbortSignal): Promise<void> {
-  await request(`${cloud.url}/v1/live/${id}`, { method: 'DELETE', headers: { authorization: `Bearer ${cloud.token}` }, signal });
+  await request(`${cloud.url}/v1/live/${id}`, {
+    method: 'DELETE',
+    headers: { authorization: `Bearer ${cloud.token}` },
+    signal,
+  });
 }
 
 /**
@@ -49,10 +55,18 @@ export async function revokeLiveLink(cloud: CloudClient, id: string, signal?: Ab
  * aborts. Resolves 'ended' when the cloud says the link is over (410: revoked or expired),
  * else 'dropped' (the publisher may send again: the relay skips what it already has).
  */
-export async function publishLive(cloud: CloudClient, id: string, body: ReadableStream<Uint8Array>, signal?: AbortSignal): Promise<'ended' | 'dropped'> {
+export async function publishLive(
+  cloud: CloudClient,
+  id: string,
+  body: ReadableStream<Uint8Array>,
+  signal?: AbortSignal,
+): Promise<'ended' | 'dropped'> {
   try {
     const res = await request(`${cloud.url}/v1/live/${id}/stream`, {
-      method: 'PUT', signal, body, duplex: 'half',
+      method: 'PUT',
+      signal,
+      body,
+      duplex: 'half',
       headers: { authorization: `Bearer ${cloud.token}`, 'content-type': 'video/mp4' },
     } as RequestInit);
     const r = (await res.json()) as { ended: string | null };
@@ -70,7 +84,12 @@ export async function publishLive(cloud: CloudClient, id: string, body: Readable
 /** The link's state (waiting, live, expired, revoked, closed), or 'gone' when the cloud no longer knows it. */
 export async function liveLinkState(cloud: CloudClient, id: string, signal?: AbortSignal): Promise<string> {
   try {
-    return (await json<{ state: string }>(`${cloud.url}/v1/live/${id}`, { headers: { authorization: `Bearer ${cloud.token}` }, signal })).state;
+    return (
+      await json<{ state: string }>(`${cloud.url}/v1/live/${id}`, {
+        headers: { authorization: `Bearer ${cloud.token}` },
+        signal,
+      })
+    ).state;
   } catch (err) {
     if (err instanceof HttpError && err.status === 404) return 'gone';
     throw err;

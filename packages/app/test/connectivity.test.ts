@@ -52,7 +52,9 @@ describe('a dashcam with +Connectivity', () => {
     const events = device.events;
     expect(events.map((e) => e.kind)).toEqual(['hard-brake', 'collision']);
     // the device acknowledged them itself: the cloud keeps them, the protection is released
-    expect(events.every((e) => e.acknowledged && e.protectionId === null && uploaded.includes(e.cloudClip!))).toBe(true);
+    expect(events.every((e) => e.acknowledged && e.protectionId === null && uploaded.includes(e.cloudClip!))).toBe(
+      true,
+    );
     const inCloud = await client.list();
     expect(inCloud.map((c) => c.id).sort()).toEqual([...uploaded].sort());
     expect(inCloud.map((c) => c.kind).sort()).toEqual(['collision', 'hard-brake']);
@@ -68,7 +70,12 @@ describe('a dashcam with +Connectivity', () => {
     await app.connect(deviceUrl, CODE);
     await app.syncEvents();
     expect(app.uploads.entries).toEqual([]);
-    expect((await app.clips()).filter((c) => c.cloud).map((c) => c.id).sort()).toEqual([...uploaded].sort());
+    expect(
+      (await app.clips())
+        .filter((c) => c.cloud)
+        .map((c) => c.id)
+        .sort(),
+    ).toEqual([...uploaded].sort());
     expect((await client.list()).length).toBe(2);
     expect(errors).toEqual([]);
   });
@@ -81,7 +88,11 @@ describe('a dashcam with +Connectivity', () => {
     await app.signIn(url, token);
     await app.connect((await device.startServer()).url, CODE);
     await device.run(drive('hard-brake-collision'), { speed: 50 });
-    await until(() => device.events.length === 2 && device.events.every((e) => e.acknowledged), 60_000, 'both events handled');
+    await until(
+      () => device.events.length === 2 && device.events.every((e) => e.acknowledged),
+      60_000,
+      'both events handled',
+    );
     await uplink!.drained(60_000);
     await app.uploaded(undefined, 60_000);
     const inCloud = await client.list();

@@ -15,7 +15,16 @@ import { EventEmitter } from 'node:events';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
-import { CloudClient, UploadQueue, createLiveLink, eventClipMetadata, newClipId, publishLive, type EmergencyContact, type LiveLink } from '@ringclip/app';
+import {
+  CloudClient,
+  UploadQueue,
+  createLiveLink,
+  eventClipMetadata,
+  newClipId,
+  publishLive,
+  type EmergencyContact,
+  type LiveLink,
+} from '@ringclip/app';
 import { microsToIso, parseSize } from 'ringclip';
 import type { Dashcam } from './dashcam.js';
 import type { DeviceEvent } from './events.js';
@@ -59,14 +68,25 @@ export interface ConnectivityEvents {
   error: [Error];
 }
 
-interface MeterFile { version: 1; month: string; used: number }
+interface MeterFile {
+  version: 1;
+  month: string;
+  used: number;
+}
 
 /**
  * A CloudClient whose every upload request counts against the month's data, and which sends
  * no chunk once the budget is used up (so a month ends at most one chunk past it).
  */
 class MeteredCloudClient extends CloudClient {
-  constructor(url: string, token: string, private readonly gate: () => boolean, private readonly count: (bytes: number) => void) { super(url, token); }
+  constructor(
+    url: string,
+    token: string,
+    private readonly gate: () => boolean,
+    private readonly count: (bytes: number) => void,
+  ) {
+    super(url, token);
+  }
   override putChunk(id: string, path: string, start: number, end: number, total: number, signal?: AbortSignal) {
     if (!this.gate()) return Promise.reject(new Error("the month's cellular data budget is used up"));
     this.count(end - start);
@@ -104,11 +124,22 @@ export class Connectivity extends EventEmitter<ConnectivityEvents> {
       return false;
     };
     this.#client = new MeteredCloudClient(options.cloudUrl, options.token, gate, (n) => this.#count(n));
-    this.#queue = new UploadQueue(join(this.dir, 'queue.json'), () => this.#client, () => this.#allowed(), {
-      chunkSize: options.chunkSize, backoffMs: options.backoffMs,
-    });
+    this.#queue = new UploadQueue(
+      join(this.dir, 'queue.json'),
+      () => this.#client,
+      () => this.#allowed(),
+      {
+        chunkSize: options.chunkSize,
+        backoffMs: options.backoffMs,
+      },
+    );
     this.#queue.on('uploaded', ({ id, size }) => this.#onUploaded(id, size));
-    this.#queue.on('retry', (e) => this.emit('error', new Error(`upload of ${e.id} failed (attempt ${e.attempts}, retry in ${e.delayMs} ms): ${e.error}`)));
+    this.#queue.on('retry', (e) =>
+      this.emit(
+        'error',
+        new Error(`upload of ${e.id} failed (attempt ${e.attempts}, retry in ${e.delayMs} ms): ${e.error}`),
+      ),
+    );
     this.#queue.on('failed', (e) => this.emit('error', new Error(`upload of ${e.id} failed for good: ${e.error}`)));
   }
 
@@ -121,7 +152,10 @@ export class Connectivity extends EventEmitter<ConnectivityEvents> {
     };
     this.#dashcam.on('event-complete', onComplete);
     this.#dashcam.on('event', onEvent);
-    this.#listeners = [() => this.#dashcam.off('event-complete', onComplete), () => this.#dashcam.off('event', onEvent)];
+    this.#listeners = [
+      () => this.#dashcam.off('event-complete', onComplete),
+      () => this.#dashcam.off('event', onEvent),
+    ];
     for (const e of this.#dashcam.events) if (e.complete) this.#queueEvent(e);
     this.#queue.start();
   }
@@ -135,11 +169,20 @@ export class Connectivity extends EventEmitter<ConnectivityEvents> {
   }
 
   /** Resolves when every queued clip is in the cloud. */
-  drained(timeoutMs?: number): Promise<void> { return this.#queue.drained(undefined, timeoutMs); }
+  drained(timeoutMs?: number): Promise<void> {
+    return this.#queue.drained(undefined, timeoutMs);
+  }
 
   status(): ConnectivityStatus {
     this.#rollMonth();
-    return { month: this.#meter.month, used: this.#meter.used, budget: this.budget, uploaded: this.#uploaded, queued: this.#queue.entries.length, live: [...this.#live.values()].map((l) => l.link) };
+    return {
+      month: this.#meter.month,
+      used: this.#meter.used,
+      budget: this.budget,
+      uploaded: this.#uploaded,
+      queued: this.#queue.entries.length,
+      live: [...this.#live.values()].map((l) => l.link),
+    };
   }
 
   #queueEvent(e: DeviceEvent): void {
@@ -151,10 +194,15 @@ export class Connectivity extends EventEmitter<ConnectivityEvents> {
     // The clip GET /events/:id/clip serves (server.ts): the phone gets the same bytes.
     const clip = store.clip({ from: e.from, to: e.to, streams: [...store.streams], allowPartial: true });
     const start = clip.start ?? e.from;
-    clip.writeMP4(path).then(
-      () => this.#queue.add(id, path, eventClipMetadata(eventJson(e) as Parameters<typeof eventClipMetadata>[0], start)),
-      (err: unknown) => this.emit('error', new Error(`could not write the clip of ${e.id}: ${(err as Error).message}`)),
-    ).finally(() => clip.release());
+    clip
+      .writeMP4(path)
+      .then(
+        () =>
+          this.#queue.add(id, path, eventClipMetadata(eventJson(e) as Parameters<typeof eventClipMetadata>[0], start)),
+        (err: unknown) =>
+          this.emit('error', new Error(`could not write the clip of ${e.id}: ${(err as Error).message}`)),
+      )
+      .finally(() => clip.release());
   }
 
   #onUploaded(id: string, size: number): void {
@@ -172,30 +220,48 @@ export class Connectivity extends EventEmitter<ConnectivityEvents> {
     const abort = new AbortController();
     const streams = this.#opts.shareCabin ? ['road', 'cabin'] : ['road'];
     const run = async () => {
-      const link = await createLiveLink(this.#client, {
-        streams, expiresIn: this.#opts.liveSeconds ?? 3600, contacts: this.#opts.contacts ?? [],
-        event: { kind: e.kind, time: microsToIso(e.time) },
-      }, abort.signal);
+      const link = await createLiveLink(
+        this.#client,
+        {
+          streams,
+          expiresIn: this.#opts.liveSeconds ?? 3600,
+          contacts: this.#opts.contacts ?? [],
+          event: { kind: e.kind, time: microsToIso(e.time) },
+        },
+        abort.signal,
+      );
       this.#live.set(e.id, { link, abort, done });
       this.emit('live-link', { ...link, event: e.id });
       while (!abort.signal.aborted && this.#allowed() && this.#dashcam.powered) {
         const live = this.#dashcam.store.liveMP4({ streams, from: 'keyframe' });
-        const metered = live.pipe(new Transform({
-          transform: (chunk: Buffer, _enc, cb) => {
-            this.#count(chunk.length);
-            cb(this.#allowed() ? null : new Error("the month's data budget is used up: the live link stops"), chunk);
-          },
-        }));
+        const metered = live.pipe(
+          new Transform({
+            transform: (chunk: Buffer, _enc, cb) => {
+              this.#count(chunk.length);
+              cb(this.#allowed() ? null : new Error("the month's data budget is used up: the live link stops"), chunk);
+            },
+          }),
+        );
         try {
-          if ((await publishLive(this.#client, link.id, Readable.toWeb(metered) as ReadableStream<Uint8Array>, abort.signal)) === 'ended') return;
+          if (
+            (await publishLive(
+              this.#client,
+              link.id,
+              Readable.toWeb(metered) as ReadableStream<Uint8Array>,
+              abort.signal,
+            )) === 'ended'
+          )
+            return;
         } finally {
           live.destroy();
         }
       }
     };
-    const done: Promise<void> = run().catch((err: unknown) => {
-      if (!abort.signal.aborted) this.emit('error', new Error(`the live link of ${e.id}: ${(err as Error).message}`));
-    }).finally(() => this.#live.delete(e.id));
+    const done: Promise<void> = run()
+      .catch((err: unknown) => {
+        if (!abort.signal.aborted) this.emit('error', new Error(`the live link of ${e.id}: ${(err as Error).message}`));
+      })
+      .finally(() => this.#live.delete(e.id));
   }
 
   #rollMonth(): void {

@@ -4,7 +4,6 @@
  * frame), then the link revoked at the end and checked to answer 410.
  */
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import type { LiveLink } from '@ringclip/app';
 import { LinkViewer, median, NoticeInbox, type Notice } from './live-watch.js';
 import type { Reporter } from './report.js';
@@ -16,7 +15,15 @@ export interface LiveSummary {
   streams: string[];
   contacts: number;
   notices: Array<Pick<Notice, 'contact' | 'url'>>;
-  viewers: Array<{ name: string; fragments: number; bytes: number; medianLagSeconds: number | null; maxLagSeconds: number | null; startedSecondsIn: number | null; ended: string | null }>;
+  viewers: Array<{
+    name: string;
+    fragments: number;
+    bytes: number;
+    medianLagSeconds: number | null;
+    maxLagSeconds: number | null;
+    startedSecondsIn: number | null;
+    ended: string | null;
+  }>;
   /** what the link answers after it was revoked */
   afterRevoke: number | null;
 }
@@ -27,18 +34,29 @@ export class LiveRun {
   #link: (LiveLink & { by: 'phone' | 'dashcam' }) | null = null;
   #late: NodeJS.Timeout | null = null;
 
-  constructor(private readonly report: Reporter, private readonly dir: string, private readonly deviceNow: () => number, private readonly speed: number, private readonly lateAfterMs: number) {
+  constructor(
+    private readonly report: Reporter,
+    private readonly dir: string,
+    private readonly deviceNow: () => number,
+    private readonly speed: number,
+    private readonly lateAfterMs: number,
+  ) {
     mkdirSync(dir, { recursive: true });
     this.inbox = new NoticeInbox((n) => report.line('contact', `${n.contact} got the live link ${n.url} (webhook)`));
   }
 
-  get link(): LiveLink | null { return this.#link; }
+  get link(): LiveLink | null {
+    return this.#link;
+  }
 
   /** A link was published (by the phone or the dashcam): watch it now, and again later. */
   onLink(link: LiveLink, by: 'phone' | 'dashcam'): void {
     if (this.#link) return;
     this.#link = { ...link, by };
-    this.report.line('cloud', `emergency live link from the ${by}: ${link.url} (${link.streams.join(' + ')}, until ${link.expiresAt.slice(11, 19)} UTC), sent to ${link.contacts} contacts`);
+    this.report.line(
+      'cloud',
+      `emergency live link from the ${by}: ${link.url} (${link.streams.join(' + ')}, until ${link.expiresAt.slice(11, 19)} UTC), sent to ${link.contacts} contacts`,
+    );
     this.#watch('viewer-1');
     this.#late = setTimeout(() => this.#watch('viewer-2 (late)'), this.lateAfterMs);
   }
@@ -62,16 +80,29 @@ export class LiveRun {
     this.report.line('cloud', `revoked the live link: it answers ${after.status} now`);
     const first = Math.min(...this.#viewers.map((v) => v.result.first ?? Infinity));
     const viewers = this.#viewers.map(({ result: r }) => ({
-      name: r.name, fragments: r.fragments, bytes: r.bytes,
-      medianLagSeconds: median(r.lags), maxLagSeconds: r.lags.length ? Math.max(...r.lags) : null,
-      startedSecondsIn: r.first === null ? null : (r.first - first) / 1e6, ended: r.ended,
+      name: r.name,
+      fragments: r.fragments,
+      bytes: r.bytes,
+      medianLagSeconds: median(r.lags),
+      maxLagSeconds: r.lags.length ? Math.max(...r.lags) : null,
+      startedSecondsIn: r.first === null ? null : (r.first - first) / 1e6,
+      ended: r.ended,
     }));
     for (const v of viewers) {
-      this.report.line('contact', `${v.name}: ${v.fragments} fragments from ${v.startedSecondsIn?.toFixed(1) ?? '?'} s into the stream, newest picture ${v.medianLagSeconds?.toFixed(2) ?? '?'} s behind the camera at arrival (median; max ${v.maxLagSeconds?.toFixed(2) ?? '?'} s); stream ${v.ended ?? 'open'}`);
+      this.report.line(
+        'contact',
+        `${v.name}: ${v.fragments} fragments from ${v.startedSecondsIn?.toFixed(1) ?? '?'} s into the stream, newest picture ${v.medianLagSeconds?.toFixed(2) ?? '?'} s behind the camera at arrival (median; max ${v.maxLagSeconds?.toFixed(2) ?? '?'} s); stream ${v.ended ?? 'open'}`,
+      );
     }
     return {
-      by: link.by, id: link.id, url: link.url, streams: link.streams, contacts: link.contacts,
-      notices: this.inbox.notices.map((n) => ({ contact: n.contact, url: n.url })), viewers, afterRevoke: after.status,
+      by: link.by,
+      id: link.id,
+      url: link.url,
+      streams: link.streams,
+      contacts: link.contacts,
+      notices: this.inbox.notices.map((n) => ({ contact: n.contact, url: n.url })),
+      viewers,
+      afterRevoke: after.status,
     };
   }
 

@@ -11,7 +11,13 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { SegmentStore } from 'ringclip';
 
-export interface Notice { type: string; contact: string; url: string; expiresAt: string; event: { kind: string; time: string } | null }
+export interface Notice {
+  type: string;
+  contact: string;
+  url: string;
+  expiresAt: string;
+  event: { kind: string; time: string } | null;
+}
 
 /** Receives the cloud's webhook notices (JSON POSTs). */
 export class NoticeInbox {
@@ -42,7 +48,9 @@ export class NoticeInbox {
     return this.url;
   }
 
-  close(): Promise<void> { return new Promise((resolve) => this.#server.close(() => resolve())); }
+  close(): Promise<void> {
+    return new Promise((resolve) => this.#server.close(() => resolve()));
+  }
 }
 
 export interface ViewerResult {
@@ -63,11 +71,19 @@ export class LinkViewer {
   readonly #abort = new AbortController();
   #done: Promise<void> | null = null;
 
-  constructor(name: string, private readonly url: string, private readonly dir: string, private readonly deviceNow: () => number, private readonly speed: number) {
+  constructor(
+    name: string,
+    private readonly url: string,
+    private readonly dir: string,
+    private readonly deviceNow: () => number,
+    private readonly speed: number,
+  ) {
     this.result = { name, fragments: 0, bytes: 0, lags: [], first: null, ended: null };
   }
 
-  start(): void { this.#done = this.#watch(); }
+  start(): void {
+    this.#done = this.#watch();
+  }
 
   async stop(): Promise<void> {
     this.#abort.abort();
@@ -75,15 +91,21 @@ export class LinkViewer {
   }
 
   /** Resolves when the stream ended by itself (a revoked or expired link). */
-  get done(): Promise<void> { return this.#done ?? Promise.resolve(); }
+  get done(): Promise<void> {
+    return this.#done ?? Promise.resolve();
+  }
 
   async #watch(): Promise<void> {
-    const store = await SegmentStore.create(join(this.dir, `${this.result.name}.ring`), { capacity: '16MiB', segmentSize: '1MiB', streams: ['road', 'cabin'] });
+    const store = await SegmentStore.create(join(this.dir, `${this.result.name}.ring`), {
+      capacity: '16MiB',
+      segmentSize: '1MiB',
+      streams: ['road', 'cabin'],
+    });
     try {
       const res = await fetch(`${this.url}/stream?stream=road`, { signal: this.#abort.signal });
       if (!res.ok || !res.body) throw new Error(`the live link answered ${res.status}`);
       const ingest = store.createFragmentedIngest();
-      const reader = res.body.getReader();
+      const reader = (res.body as ReadableStream<Uint8Array>).getReader();
       for (;;) {
         const { value, done } = await reader.read();
         if (done) break;
@@ -97,7 +119,12 @@ export class LinkViewer {
         }
       }
       const again = await fetch(`${this.url}/info`);
-      this.result.ended = again.status === 410 ? ((await again.json()) as { error: { message: string } }).error.message.includes('revoked') ? 'revoked' : 'expired' : 'closed';
+      this.result.ended =
+        again.status === 410
+          ? ((await again.json()) as { error: { message: string } }).error.message.includes('revoked')
+            ? 'revoked'
+            : 'expired'
+          : 'closed';
     } catch (err) {
       if (!this.#abort.signal.aborted) throw err;
     } finally {
@@ -106,4 +133,5 @@ export class LinkViewer {
   }
 }
 
-export const median = (xs: number[]): number | null => (xs.length ? [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]! : null);
+export const median = (xs: number[]): number | null =>
+  xs.length ? [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]! : null;

@@ -6,7 +6,12 @@
 import type { Scenario } from '@ringclip/device';
 import type { SimulationOptions } from './options.js';
 
-export interface ContactSetting { name: string; phone?: string; email?: string; /** true: the simulation's own webhook inbox */ webhook?: boolean }
+export interface ContactSetting {
+  name: string;
+  phone?: string;
+  email?: string;
+  /** true: the simulation's own webhook inbox */ webhook?: boolean;
+}
 
 export interface SimSettings {
   speed: number;
@@ -28,12 +33,14 @@ interface ScenarioBlock {
 }
 
 export function simSettings(scenario: Scenario, options: SimulationOptions): SimSettings {
-  const block = ((scenario as unknown as { simulation?: ScenarioBlock }).simulation ?? {});
+  const block = (scenario as unknown as { simulation?: ScenarioBlock }).simulation ?? {};
   const conn = block.connectivity;
   const fromScenario = conn ? { monthlyBudget: (typeof conn === 'object' && conn.monthlyBudget) || '1GiB' } : null;
   return {
     speed: options.speed ?? block.speed ?? 20,
-    connectivity: options.connectivity ? { monthlyBudget: options.dataBudget ?? fromScenario?.monthlyBudget ?? '1GiB' } : fromScenario,
+    connectivity: options.connectivity
+      ? { monthlyBudget: options.dataBudget ?? fromScenario?.monthlyBudget ?? '1GiB' }
+      : fromScenario,
     phoneLater: options.phoneLater || block.phone === 'after',
     contacts: block.emergency?.contacts ?? [],
     lateViewerMs: (block.emergency?.lateViewerSeconds ?? 10) * 1000,

@@ -14,8 +14,12 @@ import { baseUrl } from './util.js';
 
 const WEB = fileURLToPath(new URL('../../web/', import.meta.url));
 /** The player builds a MediaSource: its media element plays a blob: URL, which the viewer's CSP does not allow. */
-const LIVE_CSP = "default-src 'self'; media-src 'self' blob:; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
-const FILES: Record<string, string> = { 'live.html': 'text/html; charset=utf-8', 'live.js': 'text/javascript; charset=utf-8' };
+const LIVE_CSP =
+  "default-src 'self'; media-src 'self' blob:; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+const FILES: Record<string, string> = {
+  'live.html': 'text/html; charset=utf-8',
+  'live.js': 'text/javascript; charset=utf-8',
+};
 
 function sendFile(reply: FastifyReply, name: string) {
   return reply
@@ -33,12 +37,15 @@ export function liveRoutes(app: FastifyInstance, svc: Service, relay: LiveRelay)
   app.post('/v1/live', async (req, reply) => {
     const user = await svc.authenticate(req.headers.authorization);
     const body = req.body;
-    if (body !== undefined && (typeof body !== 'object' || body === null || Array.isArray(body))) throw new HttpError(400, 'bad_request', 'the body is a JSON object');
+    if (body !== undefined && (typeof body !== 'object' || body === null || Array.isArray(body)))
+      throw new HttpError(400, 'bad_request', 'the body is a JSON object');
     reply.code(201);
     return relay.create(user, (body ?? {}) as Record<string, unknown>, baseUrl(svc.config, req));
   });
   app.get('/v1/live', async (req) => ({ links: relay.list(await svc.authenticate(req.headers.authorization)) }));
-  app.get<Id>('/v1/live/:id', async (req) => relay.get(await svc.authenticate(req.headers.authorization), req.params.id));
+  app.get<Id>('/v1/live/:id', async (req) =>
+    relay.get(await svc.authenticate(req.headers.authorization), req.params.id),
+  );
   app.delete<Id>('/v1/live/:id', async (req, reply) => {
     await relay.revoke(await svc.authenticate(req.headers.authorization), req.params.id);
     return reply.code(204).send();
@@ -46,7 +53,8 @@ export function liveRoutes(app: FastifyInstance, svc: Service, relay: LiveRelay)
   app.put<Id>('/v1/live/:id/stream', async (req) => {
     const user = await svc.authenticate(req.headers.authorization);
     const type = String(req.headers['content-type'] ?? '');
-    if (!/^(video\/mp4|application\/octet-stream)\b/.test(type)) throw new HttpError(415, 'unsupported_media_type', 'send the live fragmented MP4 as video/mp4');
+    if (!/^(video\/mp4|application\/octet-stream)\b/.test(type))
+      throw new HttpError(415, 'unsupported_media_type', 'send the live fragmented MP4 as video/mp4');
     return relay.publish(user, req.params.id, req.body as Readable);
   });
 

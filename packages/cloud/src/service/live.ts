@@ -44,7 +44,11 @@ export const LIVE_STREAMS = ['road', 'cabin'] as const;
 
 type EndReason = 'expired' | 'revoked' | 'closed';
 
-interface Viewer { live: LiveMP4Stream; res: ServerResponse; stream: string }
+interface Viewer {
+  live: LiveMP4Stream;
+  res: ServerResponse;
+  stream: string;
+}
 
 interface Link {
   id: string;
@@ -63,7 +67,14 @@ interface Link {
   viewers: Set<Viewer>;
   timer: NodeJS.Timeout | null;
   notified: Delivery[];
-  stats: { fragments: number; bytesIn: number; viewersServed: number; viewersDropped: number; publishes: number; publisherDrops: number };
+  stats: {
+    fragments: number;
+    bytesIn: number;
+    viewersServed: number;
+    viewersDropped: number;
+    publishes: number;
+    publisherDrops: number;
+  };
 }
 
 /** Ended links answer 410 for a day, then 404 (they hold no footage: the ring is deleted). */
@@ -82,8 +93,12 @@ export class LiveRelay {
     this.dir = dir;
     this.#notifier = notifier;
     this.#opts = {
-      ringBytes: options.ringBytes ?? 64 * 2 ** 20, ttlDefault: options.ttlDefault ?? 3600, ttlMax: options.ttlMax ?? 86_400,
-      slowViewerMs: options.slowViewerMs ?? 10_000, maxBufferedBytes: options.maxBufferedBytes ?? 8 * 2 ** 20, maxLinks: options.maxLinks ?? 100,
+      ringBytes: options.ringBytes ?? 64 * 2 ** 20,
+      ttlDefault: options.ttlDefault ?? 3600,
+      ttlMax: options.ttlMax ?? 86_400,
+      slowViewerMs: options.slowViewerMs ?? 10_000,
+      maxBufferedBytes: options.maxBufferedBytes ?? 8 * 2 ** 20,
+      maxLinks: options.maxLinks ?? 100,
     };
   }
 
@@ -97,35 +112,71 @@ export class LiveRelay {
   async create(user: User, body: Record<string, unknown>, base: string) {
     this.#prune();
     const live = [...this.#byId.values()].filter((l) => !l.ended).length;
-    if (live >= this.#opts.maxLinks) throw new HttpError(503, 'too_many_links', `this instance relays ${live} live links already: try again later`);
+    if (live >= this.#opts.maxLinks)
+      throw new HttpError(503, 'too_many_links', `this instance relays ${live} live links already: try again later`);
     let ttl = this.#opts.ttlDefault;
     if (body.expiresIn !== undefined) {
       const v = body.expiresIn;
-      if (typeof v !== 'number' || !Number.isFinite(v) || v < 1 || v > this.#opts.ttlMax) throw badRequest(`expiresIn must be seconds from 1 to ${this.#opts.ttlMax}`);
+      if (typeof v !== 'number' || !Number.isFinite(v) || v < 1 || v > this.#opts.ttlMax)
+        throw badRequest(`expiresIn must be seconds from 1 to ${this.#opts.ttlMax}`);
       ttl = v;
     }
     const streams = body.streams === undefined ? ['road'] : body.streams;
-    if (!Array.isArray(streams) || streams.length === 0 || streams.some((s) => !LIVE_STREAMS.includes(s as 'road')) || new Set(streams).size !== streams.length) {
-      throw badRequest(`streams must list road and/or cabin (cabin only when the driver allows it), got ${JSON.stringify(body.streams)}`);
+    if (
+      !Array.isArray(streams) ||
+      streams.length === 0 ||
+      streams.some((s) => !LIVE_STREAMS.includes(s as 'road')) ||
+      new Set(streams).size !== streams.length
+    ) {
+      throw badRequest(
+        `streams must list road and/or cabin (cabin only when the driver allows it), got ${JSON.stringify(body.streams)}`,
+      );
     }
     const contacts = parseContacts(body.contacts);
     let event: Link['event'] = null;
     if (body.event !== undefined) {
       const e = body.event as Record<string, unknown>;
-      if (!e || typeof e.kind !== 'string' || typeof e.time !== 'string' || e.kind.length > 40 || Number.isNaN(Date.parse(e.time))) throw badRequest('event must be { kind, time } (time in ISO-8601)');
+      if (
+        !e ||
+        typeof e.kind !== 'string' ||
+        typeof e.time !== 'string' ||
+        e.kind.length > 40 ||
+        Number.isNaN(Date.parse(e.time))
+      )
+        throw badRequest('event must be { kind, time } (time in ISO-8601)');
       event = { kind: e.kind, time: e.time };
     }
     const token = newShareToken();
     const id = randomUUID();
     const now = Date.now();
     const path = join(this.dir, `${id}.ring`);
-    const store = await SegmentStore.create(path, { capacity: this.#opts.ringBytes, segmentSize: '4MiB', streams: streams as string[] });
+    const store = await SegmentStore.create(path, {
+      capacity: this.#opts.ringBytes,
+      segmentSize: '4MiB',
+      streams: streams as string[],
+    });
     const link: Link = {
-      id, hash: hashToken(token), userId: user.id, streams: streams as string[], createdAt: now, expiresAt: now + Math.round(ttl * 1000),
-      ended: null, endedAt: null, event, store, path, publisher: null, ingest: null, viewers: new Set(), timer: null, notified: [],
+      id,
+      hash: hashToken(token),
+      userId: user.id,
+      streams: streams as string[],
+      createdAt: now,
+      expiresAt: now + Math.round(ttl * 1000),
+      ended: null,
+      endedAt: null,
+      event,
+      store,
+      path,
+      publisher: null,
+      ingest: null,
+      viewers: new Set(),
+      timer: null,
+      notified: [],
       stats: { fragments: 0, bytesIn: 0, viewersServed: 0, viewersDropped: 0, publishes: 0, publisherDrops: 0 },
     };
-    link.timer = setTimeout(() => { void this.#end(link, 'expired'); }, link.expiresAt - now);
+    link.timer = setTimeout(() => {
+      void this.#end(link, 'expired');
+    }, link.expiresAt - now);
     link.timer.unref();
     this.#byId.set(id, link);
     this.#byHash.set(link.hash, link);
@@ -133,8 +184,14 @@ export class LiveRelay {
     const notice = { url, expiresAt: new Date(link.expiresAt).toISOString(), from: user.name, event };
     for (const c of contacts) {
       void this.#notifier.notify(c, notice).then(
-        (d) => { link.notified.push(...d); for (const x of d) if (!x.ok) this.#problem(`notifying ${x.contact} by ${x.via}: ${x.error ?? 'failed'}`); },
-        (err: unknown) => { link.notified.push({ contact: c.name, via: 'log', ok: false, error: String(err) }); this.#problem(`notifying ${c.name}: ${String(err)}`); },
+        (d) => {
+          link.notified.push(...d);
+          for (const x of d) if (!x.ok) this.#problem(`notifying ${x.contact} by ${x.via}: ${x.error ?? 'failed'}`);
+        },
+        (err: unknown) => {
+          link.notified.push({ contact: c.name, via: 'log', ok: false, error: String(err) });
+          this.#problem(`notifying ${c.name}: ${String(err)}`);
+        },
       );
     }
     return { ...this.#view(link), token, url, ingest: `/v1/live/${id}/stream`, contacts: contacts.length };
@@ -145,7 +202,9 @@ export class LiveRelay {
     return [...this.#byId.values()].filter((l) => l.userId === user.id).map((l) => this.#view(l));
   }
 
-  get(user: User, id: string) { return this.#view(this.#own(user, id)); }
+  get(user: User, id: string) {
+    return this.#view(this.#own(user, id));
+  }
 
   /** DELETE /v1/live/:id: the link stops at once (viewers cut off, the publisher too). */
   async revoke(user: User, id: string): Promise<void> {
@@ -163,17 +222,23 @@ export class LiveRelay {
     if (link.publisher) throw new HttpError(409, 'publishing', 'this link has a publisher already: stop it first');
     const w = link.store!.createFragmentedWriteStream();
     const fragmentsBefore = link.stats.fragments;
-    body.on('data', (c: Buffer) => { link.stats.bytesIn += c.length; });
+    body.on('data', (c: Buffer) => {
+      link.stats.bytesIn += c.length;
+    });
     link.publisher = body;
     link.stats.publishes++;
     const done = pipeline(body, w);
-    link.ingest = done.then(() => undefined, () => undefined); // #end waits for it; the error goes to the caller below
+    link.ingest = done.then(
+      () => undefined,
+      () => undefined,
+    ); // #end waits for it; the error goes to the caller below
     try {
       await done;
     } catch (err) {
       // The link's own end cut the body (not the publisher's fault), or the publisher went
       // away mid-stream (a lost connection: it may come back and continue). Both are counted.
-      if ((err as NodeJS.ErrnoException).code === 'ECONNRESET' || (err as Error).message === 'aborted') link.stats.publisherDrops++;
+      if ((err as NodeJS.ErrnoException).code === 'ECONNRESET' || (err as Error).message === 'aborted')
+        link.stats.publisherDrops++;
       else if (!link.ended) throw err;
     } finally {
       link.stats.fragments = fragmentsBefore + w.stats.fragments;
@@ -195,12 +260,17 @@ export class LiveRelay {
   /** GET /l/:token/stream: one viewer, from the latest key frame on; dropped when too slow. */
   watch(token: string, stream: string, res: ServerResponse): void {
     const { link } = this.byToken(token);
-    if (!link.streams.includes(stream)) throw new HttpError(404, 'no_such_stream', `this link shows ${link.streams.join(' and ')}, not ${stream}`);
+    if (!link.streams.includes(stream))
+      throw new HttpError(404, 'no_such_stream', `this link shows ${link.streams.join(' and ')}, not ${stream}`);
     const live = link.store!.liveMP4({ streams: [stream], from: 'keyframe' });
     const viewer: Viewer = { live, res, stream };
     link.viewers.add(viewer);
     link.stats.viewersServed++;
-    res.writeHead(200, { 'content-type': 'video/mp4', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
+    res.writeHead(200, {
+      'content-type': 'video/mp4',
+      'cache-control': 'no-store',
+      'x-content-type-options': 'nosniff',
+    });
     // Headers now: a viewer may open the link before the publisher's first picture arrives.
     res.flushHeaders();
     let stalled: NodeJS.Timeout | null = null;
@@ -211,13 +281,24 @@ export class LiveRelay {
     };
     live.on('data', (chunk: Buffer) => {
       if (res.write(chunk)) return;
-      if (res.writableLength > this.#opts.maxBufferedBytes) return drop(`${res.writableLength} bytes waiting in its socket`);
+      if (res.writableLength > this.#opts.maxBufferedBytes)
+        return drop(`${res.writableLength} bytes waiting in its socket`);
       live.pause();
-      stalled = setTimeout(() => drop(`its socket did not drain for ${this.#opts.slowViewerMs} ms`), this.#opts.slowViewerMs);
-      res.once('drain', () => { if (stalled) clearTimeout(stalled); stalled = null; live.resume(); });
+      stalled = setTimeout(
+        () => drop(`its socket did not drain for ${this.#opts.slowViewerMs} ms`),
+        this.#opts.slowViewerMs,
+      );
+      res.once('drain', () => {
+        if (stalled) clearTimeout(stalled);
+        stalled = null;
+        live.resume();
+      });
     });
     live.once('end', () => res.end());
-    live.once('error', (err: Error) => { if (!link.ended) this.#problem(`live link ${link.id} viewer: ${err.message}`); res.destroy(); });
+    live.once('error', (err: Error) => {
+      if (!link.ended) this.#problem(`live link ${link.id} viewer: ${err.message}`);
+      res.destroy();
+    });
     res.once('close', () => {
       if (stalled) clearTimeout(stalled);
       live.destroy();
@@ -237,7 +318,12 @@ export class LiveRelay {
 
   #usable(link: Link): void {
     if (link.ended === null && Date.now() >= link.expiresAt) void this.#end(link, 'expired');
-    if (link.ended) throw new HttpError(410, 'gone', link.ended === 'revoked' ? 'this live link was revoked' : 'this live link has expired');
+    if (link.ended)
+      throw new HttpError(
+        410,
+        'gone',
+        link.ended === 'revoked' ? 'this live link was revoked' : 'this live link has expired',
+      );
   }
 
   async #end(link: Link, why: EndReason): Promise<void> {
@@ -268,7 +354,10 @@ export class LiveRelay {
   #prune(): void {
     const before = Date.now() - TOMBSTONE_MS;
     for (const l of this.#byId.values()) {
-      if (l.ended && l.endedAt! < before) { this.#byId.delete(l.id); this.#byHash.delete(l.hash); }
+      if (l.ended && l.endedAt! < before) {
+        this.#byId.delete(l.id);
+        this.#byHash.delete(l.hash);
+      }
     }
   }
 
@@ -281,8 +370,16 @@ export class LiveRelay {
   #view(l: Link) {
     const state = l.ended ?? (Date.now() >= l.expiresAt ? 'expired' : l.publisher ? 'live' : 'waiting');
     return {
-      id: l.id, state, streams: l.streams, event: l.event, createdAt: new Date(l.createdAt).toISOString(), expiresAt: new Date(l.expiresAt).toISOString(),
-      endedAt: l.endedAt === null ? null : new Date(l.endedAt).toISOString(), viewers: l.viewers.size, notified: l.notified, stats: { ...l.stats },
+      id: l.id,
+      state,
+      streams: l.streams,
+      event: l.event,
+      createdAt: new Date(l.createdAt).toISOString(),
+      expiresAt: new Date(l.expiresAt).toISOString(),
+      endedAt: l.endedAt === null ? null : new Date(l.endedAt).toISOString(),
+      viewers: l.viewers.size,
+      notified: l.notified,
+      stats: { ...l.stats },
     };
   }
 }

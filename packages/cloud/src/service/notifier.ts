@@ -44,7 +44,9 @@ export class LogNotifier implements Notifier {
   notify(contact: EmergencyContact, notice: LiveNotice): Promise<Delivery[]> {
     const to = [contact.name, contact.phone, contact.email].filter(Boolean).join(' ');
     const what = notice.event ? `${notice.event.kind} at ${notice.event.time}` : 'an emergency';
-    this.write(`ringclip-cloud: live link for ${to} from ${notice.from} (${what}): ${notice.url} (until ${notice.expiresAt})`);
+    this.write(
+      `ringclip-cloud: live link for ${to} from ${notice.from} (${what}): ${notice.url} (until ${notice.expiresAt})`,
+    );
     return Promise.resolve([{ contact: contact.name, via: 'log', ok: true }]);
   }
 }
@@ -56,12 +58,16 @@ export class WebhookNotifier implements Notifier {
     if (!contact.webhook) return [];
     try {
       const res = await fetch(contact.webhook, {
-        method: 'POST', headers: { 'content-type': 'application/json' }, redirect: 'error',
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        redirect: 'error',
         body: JSON.stringify({ type: 'emergency-live-link', contact: contact.name, ...notice }),
         signal: AbortSignal.timeout(this.timeoutMs),
       });
       await res.arrayBuffer();
-      return [{ contact: contact.name, via: 'webhook', ok: res.ok, ...(res.ok ? {} : { error: `HTTP ${res.status}` }) }];
+      return [
+        { contact: contact.name, via: 'webhook', ok: res.ok, ...(res.ok ? {} : { error: `HTTP ${res.status}` }) },
+      ];
     } catch (err) {
       return [{ contact: contact.name, via: 'webhook', ok: false, error: (err as Error).message }];
     }
@@ -81,16 +87,27 @@ export const defaultNotifier = (): Notifier => new Notifiers([new LogNotifier(),
 /** Checks a request's `contacts` (at most 10; names; webhooks are http(s) URLs). */
 export function parseContacts(v: unknown): EmergencyContact[] {
   if (v === undefined) return [];
-  if (!Array.isArray(v) || v.length > MAX_CONTACTS) throw badRequest(`contacts must be a list of at most ${MAX_CONTACTS} contacts`);
+  if (!Array.isArray(v) || v.length > MAX_CONTACTS)
+    throw badRequest(`contacts must be a list of at most ${MAX_CONTACTS} contacts`);
   return v.map((c: unknown, i) => {
     const o = c as Record<string, unknown>;
-    if (!o || typeof o !== 'object' || typeof o.name !== 'string' || !o.name || o.name.length > 100) throw badRequest(`contacts[${i}].name must be a non-empty string (up to 100 characters)`);
-    for (const k of Object.keys(o)) if (!['name', 'webhook', 'phone', 'email'].includes(k)) throw badRequest(`contacts[${i}]: unknown field ${k} (name, webhook, phone, email)`);
-    for (const k of ['phone', 'email'] as const) if (o[k] !== undefined && (typeof o[k] !== 'string' || (o[k] as string).length > 200)) throw badRequest(`contacts[${i}].${k} must be a string`);
+    if (!o || typeof o !== 'object' || typeof o.name !== 'string' || !o.name || o.name.length > 100)
+      throw badRequest(`contacts[${i}].name must be a non-empty string (up to 100 characters)`);
+    for (const k of Object.keys(o))
+      if (!['name', 'webhook', 'phone', 'email'].includes(k))
+        throw badRequest(`contacts[${i}]: unknown field ${k} (name, webhook, phone, email)`);
+    for (const k of ['phone', 'email'] as const)
+      if (o[k] !== undefined && (typeof o[k] !== 'string' || (o[k] as string).length > 200))
+        throw badRequest(`contacts[${i}].${k} must be a string`);
     if (o.webhook !== undefined) {
       let u: URL | null = null;
-      try { u = new URL(String(o.webhook)); } catch { u = null; }
-      if (typeof o.webhook !== 'string' || !u || (u.protocol !== 'http:' && u.protocol !== 'https:')) throw badRequest(`contacts[${i}].webhook must be an http or https URL`);
+      try {
+        u = typeof o.webhook === 'string' ? new URL(o.webhook) : null;
+      } catch {
+        u = null; // not a URL: the 400 below says so
+      }
+      if (typeof o.webhook !== 'string' || !u || (u.protocol !== 'http:' && u.protocol !== 'https:'))
+        throw badRequest(`contacts[${i}].webhook must be an http or https URL`);
     }
     return o as unknown as EmergencyContact;
   });
