@@ -20,7 +20,7 @@ import type { ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { SegmentStore, type FragmentedWriteStats, type LiveMP4Stream } from 'ringclip';
+import { SegmentStore, type FragmentedWriteStats, type FragmentedWriteStream, type LiveMP4Stream } from 'ringclip';
 import { HttpError, badRequest, notFound } from '../errors.js';
 import type { User } from '../meta.js';
 import { SHARE_SHAPE, hashToken, newShareToken } from '../tokens.js';
@@ -63,6 +63,8 @@ interface Link {
   store: SegmentStore | null;
   path: string;
   publisher: Readable | null;
+  /** the publisher's ingest while it sends (its fragments count in stats) */
+  writer: FragmentedWriteStream | null;
   ingest: Promise<unknown> | null;
   viewers: Set<Viewer>;
   timer: NodeJS.Timeout | null;
@@ -168,6 +170,7 @@ export class LiveRelay {
       store,
       path,
       publisher: null,
+      writer: null,
       ingest: null,
       viewers: new Set(),
       timer: null,
@@ -221,7 +224,7 @@ export class LiveRelay {
     this.#usable(link);
     if (link.publisher) throw new HttpError(409, 'publishing', 'this link has a publisher already: stop it first');
     const w = link.store!.createFragmentedWriteStream();
-    const fragmentsBefore = link.stats.fragments;
+    link.writer = w;
     body.on('data', (c: Buffer) => {
       link.stats.bytesIn += c.length;
     });
@@ -241,7 +244,8 @@ export class LiveRelay {
         link.stats.publisherDrops++;
       else if (!link.ended) throw err;
     } finally {
-      link.stats.fragments = fragmentsBefore + w.stats.fragments;
+      link.stats.fragments += w.stats.fragments;
+      link.writer = null;
       link.publisher = null;
       link.ingest = null;
     }
@@ -379,7 +383,7 @@ export class LiveRelay {
       endedAt: l.endedAt === null ? null : new Date(l.endedAt).toISOString(),
       viewers: l.viewers.size,
       notified: l.notified,
-      stats: { ...l.stats },
+      stats: { ...l.stats, fragments: l.stats.fragments + (l.writer?.stats.fragments ?? 0) },
     };
   }
 }
