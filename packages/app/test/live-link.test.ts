@@ -4,9 +4,9 @@
  * (Media Source Extensions) and measures the latency — capture time (from the prft box of
  * each fragment) against the wall clock when the frame is shown — which is printed. A late
  * viewer starts at the newest key frame; revoking ends every viewer and the link answers 410;
- * an expired link too; a viewer that stops reading is dropped.
+ * an expired link too. (A viewer that stops reading is dropped: packages/cloud/test/live.test.ts.)
  */
-import { createServer as createHttpServer, get as httpGet, type IncomingMessage } from 'node:http';
+import { createServer as createHttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -54,9 +54,7 @@ describe.skipIf(!haveChromium && !requireBrowser)('emergency live link', () => {
   beforeAll(async () => {
     await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
     const hookUrl = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/notify`;
-    cloud = await createServer(loadConfig({ dataDir: join(tmp.dir, 'cloud'), port: 0, host: '127.0.0.1' }, {}), {
-      options: { slowViewerMs: 1500, maxBufferedBytes: 4 << 20 },
-    });
+    cloud = await createServer(loadConfig({ dataDir: join(tmp.dir, 'cloud'), port: 0, host: '127.0.0.1' }, {}));
     cloudUrl = await cloud.listen();
     const { token } = await cloud.service.createToken('dana');
     // Device time = wall clock (speed 1 from now): capture times compare with Date.now().
@@ -96,11 +94,6 @@ describe.skipIf(!haveChromium && !requireBrowser)('emergency live link', () => {
     await until(() => notices.length > 0, 10_000, 'the webhook notice');
     expect(notices[0]).toMatchObject({ contact: 'Sam', url: link.url, event: { kind: 'collision' } });
 
-    // A viewer that never reads: dropped once its socket stays full (memory stays bounded).
-    // (It starts now: filling the loopback socket's buffers at this bitrate takes a while.)
-    const stuck = await new Promise<IncomingMessage>((resolve) => httpGet(`${link.url}/stream?stream=road`, resolve));
-    stuck.pause();
-
     const page = await browser.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(String(e)));
@@ -116,7 +109,7 @@ describe.skipIf(!haveChromium && !requireBrowser)('emergency live link', () => {
     const state = () => page.evaluate(() => (window as unknown as { ringclipLive: Live }).ringclipLive);
     // ~8 s of playback: latency of every frame shown
     await page.waitForFunction(
-      () => ((window as unknown as { ringclipLive: Live }).ringclipLive.samples.road?.length ?? 0) > 200,
+      () => ((window as unknown as { ringclipLive: Live }).ringclipLive.samples.road?.length ?? 0) > 120,
       undefined,
       { timeout: 60_000 },
     );
@@ -153,13 +146,6 @@ describe.skipIf(!haveChromium && !requireBrowser)('emergency live link', () => {
       `late viewer: joined after ${played.toFixed(1)} s of playback, its stream began ${((lateState.first.road! - early.first.road!) / 1000).toFixed(1)} s later in capture time; first frame shown ${(lateState.samples.road![0]! / 1000).toFixed(2)} s after capture`,
     );
     expect(lateState.errors).toEqual([]);
-
-    await until(
-      () => cloud.live.problems.some((p) => p.includes('dropped a viewer')),
-      60_000,
-      'the stuck viewer to be dropped',
-    );
-    stuck.destroy();
 
     // Revoked: every viewer ends, and the link answers 410.
     await app.revokeLiveLink(link.id);

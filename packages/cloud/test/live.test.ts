@@ -6,6 +6,7 @@
  * notifier, and a failed webhook is recorded; revoking ends the link (410).
  */
 import { readFileSync } from 'node:fs';
+import { get as httpGet, type IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { Mp4Source, SegmentStore } from 'ringclip';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -29,15 +30,16 @@ describe('live links', () => {
     const notifier = new Notifiers([new LogNotifier((l) => logLines.push(l)), new WebhookNotifier(2000)]);
     server = await createServer(loadConfig({ dataDir: join(tmp.dir, 'cloud'), port: 0, host: '127.0.0.1' }, {}), {
       notifier,
+      options: { slowViewerMs: 500, maxBufferedBytes: 1 << 20 },
     });
     url = await server.listen();
     token = (await server.service.createToken('dana')).token;
     other = (await server.service.createToken('eve')).token;
     // What a publisher sends: a fragmented MP4 with capture times, made by the engine.
-    const clip = await makeClip(tmp.dir, 4);
+    const clip = await makeClip(tmp.dir, 20); // ~10 MB of road: more than a loopback socket holds
     const src = await Mp4Source.open(clip.path);
     frames = src.tracks.find((t) => t.name === 'road')!.samples;
-    const c = src.clip({ from: src.start, to: src.start + 10e6, streams: ['road'] });
+    const c = src.clip({ from: src.start, to: src.start + 30e6, streams: ['road'], allowPartial: true }); // all of it
     await c.writeMP4(join(tmp.dir, 'live.mp4'), { fragmented: true });
     fmp4 = readFileSync(join(tmp.dir, 'live.mp4'));
     c.release();
@@ -124,6 +126,9 @@ describe('live links', () => {
 
     // The viewer joins before the publisher: it waits, then gets the stream from the start.
     const view = await fetch(`${link.url}/stream?stream=road`);
+    // ... and one that never reads: dropped once its socket stays full, not buffered.
+    const stuck = await new Promise<IncomingMessage>((resolve) => httpGet(`${link.url}/stream?stream=road`, resolve));
+    stuck.pause();
     expect(view.headers.get('content-type')).toBe('video/mp4');
     const store = await SegmentStore.create(join(tmp.dir, 'viewer.ring'), {
       capacity: '16MiB',
@@ -163,6 +168,10 @@ describe('live links', () => {
     expect(((await (await api(`/v1/live/${link.id}`)).json()) as { state: string; viewers: number }).state).toBe(
       'live',
     );
+    await expect
+      .poll(() => server.live.problems.filter((p) => p.includes('dropped a viewer')).length, { timeout: 10_000 })
+      .toBe(1);
+    stuck.destroy();
 
     // Notified: the log line for each contact; Kim's webhook failed and says so.
     const me = await server.service.authenticate(`Bearer ${token}`);

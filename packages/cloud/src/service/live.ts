@@ -266,7 +266,9 @@ export class LiveRelay {
     const { link } = this.byToken(token);
     if (!link.streams.includes(stream))
       throw new HttpError(404, 'no_such_stream', `this link shows ${link.streams.join(' and ')}, not ${stream}`);
-    const live = link.store!.liveMP4({ streams: [stream], from: 'keyframe' });
+    // The publisher's fragments arrive a GOP at a time: flush soon after a burst ends instead
+    // of waiting for the next GOP (the default 500 ms would add that much latency).
+    const live = link.store!.liveMP4({ streams: [stream], from: 'keyframe', idleFlushMs: 100 });
     const viewer: Viewer = { live, res, stream };
     link.viewers.add(viewer);
     link.stats.viewersServed++;
