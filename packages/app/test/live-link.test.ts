@@ -160,17 +160,33 @@ describe.skipIf(!haveChromium && !requireBrowser)('emergency live link', () => {
     expect([...errors, ...(await state()).errors]).toEqual([]);
   });
 
-  it('an expired link stops working', async () => {
-    app.setEmergency({ expiresIn: 2, contacts: [] });
+  it('with the cabin shared, both cameras play; an expired link stops working', async () => {
+    app.setEmergency({ expiresIn: 8, contacts: [], shareCabin: true });
+    const ended = new Promise<{ id: string }>((resolve) => app.once('live-link-ended', resolve));
     const link = await app.startLiveLink();
+    expect(link.streams).toEqual(['road', 'cabin']);
     const page = await browser.newPage();
     await page.goto(link.url);
-    const ended = new Promise<{ id: string }>((resolve) => app.once('live-link-ended', resolve));
+    type Live = { ended: number | null; samples: Record<string, number[]> };
+    await page.waitForFunction(
+      () => {
+        const s = (window as unknown as { ringclipLive: Live }).ringclipLive.samples;
+        return (s.road?.length ?? 0) > 0 && (s.cabin?.length ?? 0) > 0;
+      },
+      undefined,
+      { timeout: 8_000 },
+    );
+    const sizes = await page.evaluate(() =>
+      [...document.querySelectorAll('video')].map((v) => `${v.dataset.stream} ${v.videoWidth}x${v.videoHeight}`),
+    );
+    expect(sizes).toEqual(['road 320x180', 'cabin 160x96']);
     expect((await ended).id).toBe(link.id);
     await page.waitForFunction(
-      () => (window as unknown as { ringclipLive: { ended: number | null } }).ringclipLive.ended === 410,
+      () => (window as unknown as { ringclipLive: Live }).ringclipLive.ended === 410,
       undefined,
-      { timeout: 15_000 },
+      {
+        timeout: 15_000,
+      },
     );
     expect((await fetch(`${link.url}/info`)).status).toBe(410);
   });
