@@ -38,6 +38,8 @@ describe.skipIf(!haveChromium && !requireBrowser)('emergency live link', () => {
   let device: Dashcam;
   let app: PhoneApp;
   let drive: Promise<unknown>;
+  /** the link the phone publishes after the collision (listened for before the drive starts) */
+  let published: Promise<LiveLink>;
   let browser: Awaited<ReturnType<typeof launchChromium>>;
   const notices: Array<{ url: string; contact: string; event: { kind: string } | null }> = [];
   const hook = createHttpServer((req, res) => {
@@ -73,6 +75,7 @@ describe.skipIf(!haveChromium && !requireBrowser)('emergency live link', () => {
     });
     await app.signIn(cloudUrl, token);
     await app.connect(deviceUrl, CODE);
+    published = new Promise<LiveLink>((resolve) => app.once('live-link', resolve));
     drive = device.run(crash, { speed: 1 });
     browser = await launchChromium();
   });
@@ -87,7 +90,7 @@ describe.skipIf(!haveChromium && !requireBrowser)('emergency live link', () => {
   });
 
   it('after a collision plays live in Chromium with a few seconds of latency, late viewers start at the newest key frame, revoking ends it', async () => {
-    const link = await new Promise<LiveLink>((resolve) => app.once('live-link', resolve));
+    const link = await published;
     expect(link.streams).toEqual(['road']); // cabin only when the driver allows it
     expect(link.contacts).toBe(2);
     // "sent" to the contacts: Sam's webhook got the link (Alex: the log line)
