@@ -31,7 +31,7 @@ describe('live links', () => {
     server = await createServer(loadConfig({ dataDir: join(tmp.dir, 'cloud'), port: 0, host: '127.0.0.1' }, {}), {
       notifier,
       // Quick to drop a stuck viewer (the default waits 10 s), yet patient with a busy test machine.
-      options: { slowViewerMs: 2000 },
+      options: { slowViewerMs: 2000, maxViewers: 3 },
     });
     url = await server.listen();
     token = (await server.service.createToken('dana')).token;
@@ -103,6 +103,15 @@ describe('live links', () => {
     ).toBe(415);
     expect((await fetch(`${url}/l/${'A'.repeat(43)}`)).status).toBe(404);
     expect((await fetch(`${link.url}/stream?stream=cabin`)).status).toBe(404); // not shared
+    // viewers per link are bounded
+    const viewers = await Promise.all(
+      [1, 2, 3].map(
+        () => new Promise<IncomingMessage>((resolve) => httpGet(`${link.url}/stream?stream=road`, resolve)),
+      ),
+    );
+    expect(viewers.map((v) => v.statusCode)).toEqual([200, 200, 200]);
+    expect((await fetch(`${link.url}/stream?stream=road`)).status).toBe(503);
+    for (const v of viewers) v.destroy();
   });
 
   it('relays a published fMP4 to a viewer with its capture times, notifies the contacts, and ends when revoked', async () => {

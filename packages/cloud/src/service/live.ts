@@ -38,6 +38,8 @@ export interface LiveRelayOptions {
   maxBufferedBytes?: number;
   /** links live at once on this instance (100) */
   maxLinks?: number;
+  /** viewers of one link at once (100): a leaked link cannot open followers without bound */
+  maxViewers?: number;
 }
 
 export const LIVE_STREAMS = ['road', 'cabin'] as const;
@@ -101,6 +103,7 @@ export class LiveRelay {
       slowViewerMs: options.slowViewerMs ?? 10_000,
       maxBufferedBytes: options.maxBufferedBytes ?? 8 * 2 ** 20,
       maxLinks: options.maxLinks ?? 100,
+      maxViewers: options.maxViewers ?? 100,
     };
   }
 
@@ -268,6 +271,13 @@ export class LiveRelay {
       throw new HttpError(404, 'no_such_stream', `this link shows ${link.streams.join(' and ')}, not ${stream}`);
     // The publisher's fragments arrive a GOP at a time: flush soon after a burst ends instead
     // of waiting for the next GOP (the default 500 ms would add that much latency).
+    if (link.viewers.size >= this.#opts.maxViewers) {
+      throw new HttpError(
+        503,
+        'too_many_viewers',
+        `this live link has ${link.viewers.size} viewers already: try again later`,
+      );
+    }
     const live = link.store!.liveMP4({ streams: [stream], from: 'keyframe', idleFlushMs: 100 });
     const viewer: Viewer = { live, res, stream };
     link.viewers.add(viewer);
