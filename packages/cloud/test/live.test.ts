@@ -103,6 +103,13 @@ describe('live links', () => {
     ).toBe(415);
     expect((await fetch(`${url}/l/${'A'.repeat(43)}`)).status).toBe(404);
     expect((await fetch(`${link.url}/stream?stream=cabin`)).status).toBe(404); // not shared
+    // bytes that are not a fragmented MP4: refused, and the link takes a publisher again
+    const junk = await api(`/v1/live/${link.id}/stream`, {
+      method: 'PUT',
+      body: Buffer.alloc(4096, 7),
+      headers: { 'content-type': 'video/mp4' },
+    });
+    expect(junk.status).toBe(422);
     // viewers per link are bounded
     const viewers = await Promise.all(
       [1, 2, 3].map(

@@ -245,6 +245,9 @@ export class LiveRelay {
       // away mid-stream (a lost connection: it may come back and continue). Both are counted.
       if ((err as NodeJS.ErrnoException).code === 'ECONNRESET' || (err as Error).message === 'aborted')
         link.stats.publisherDrops++;
+      // (known by its stable code: a test run may load the engine's JS twice, so not instanceof)
+      else if ((err as { code?: string }).code === 'ERR_INVALID_DATA')
+        throw new HttpError(422, 'invalid_video', `not a live fragmented MP4: ${(err as Error).message}`);
       else if (!link.ended) throw err;
     } finally {
       link.stats.fragments += w.stats.fragments;
