@@ -8,6 +8,8 @@ import type { OverwriteEvent } from 'ringclip';
 import type { ClipShelf } from './clip-shelf.js';
 import type { CloudLink } from './cloud-link.js';
 import type { DeviceLink, StreamState } from './device-link.js';
+import type { EmergencyLive } from './emergency.js';
+import type { LiveLink } from './live-client.js';
 import type { AppState, ClipRecord } from './library.js';
 import type { PhoneRing } from './phone-ring.js';
 import type { StorageBudget } from './storage-budget.js';
@@ -54,6 +56,10 @@ export interface PhoneAppEvents {
   'storage-full': [{ used: number; budget: number }];
   /** the live stream's state changed (the Stream button shows it) */
   'stream-state': [StreamState];
+  /** an emergency live link was published (its url goes to the contacts) */
+  'live-link': [LiveLink];
+  /** ... and ended (expired, revoked, or the app closed) */
+  'live-link-ended': [{ id: string }];
   error: [Error];
 }
 
@@ -67,6 +73,7 @@ export interface AppContext {
   readonly device: DeviceLink;
   readonly clips: ClipShelf;
   readonly cloud: CloudLink;
+  readonly emergency: EmergencyLive;
   readonly emit: Emit;
   /** the app was closed: background work stops */
   readonly closed: boolean;

@@ -16,6 +16,8 @@ import { CloudLink } from './cloud-link.js';
 import type { DeviceSettingsJson } from './device-client.js';
 import { DeviceLink, type FilledSpan, type StreamState } from './device-link.js';
 import { driveViews, type DriveView } from './drives.js';
+import { EmergencyLive, type EmergencySettings } from './emergency.js';
+import type { LiveLink } from './live-client.js';
 import { AppState, type ClipRecord } from './library.js';
 import { PhoneRing } from './phone-ring.js';
 import { StorageBudget, type BudgetView, type HoursThatFit } from './storage-budget.js';
@@ -27,6 +29,8 @@ export type { DriveView } from './drives.js';
 export type { StreamState, FilledSpan } from './device-link.js';
 export type { ClipRecord } from './library.js';
 export type { BudgetView, HoursThatFit } from './storage-budget.js';
+export type { EmergencySettings } from './emergency.js';
+export type { EmergencyContact, LiveLink } from './live-client.js';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -48,6 +52,7 @@ export class PhoneApp extends EventEmitter<PhoneAppEvents> {
     parts.device = new DeviceLink(parts);
     parts.clips = new ClipShelf(parts);
     parts.cloud = new CloudLink(parts);
+    parts.emergency = new EmergencyLive(parts);
     this.#app = parts;
   }
 
@@ -133,12 +138,25 @@ export class PhoneApp extends EventEmitter<PhoneAppEvents> {
   /** Resolves when the clip (or every queued clip) has reached the cloud. */
   uploaded(id?: string, timeoutMs?: number): Promise<void> { return this.#app.cloud.queue.drained(id, timeoutMs); }
 
+  // ---- emergency live link (emergency.ts) -------------------------------------------
+
+  /** Contacts (up to 10), cabin sharing, link lifetime, automatic publishing after a collision. */
+  get emergencySettings(): EmergencySettings { return this.#app.emergency.settings; }
+  setEmergency(settings: Partial<EmergencySettings>): EmergencySettings { return this.#app.emergency.set(settings); }
+  /** Publishes a live link now (it is also published by itself after a collision). */
+  startLiveLink(event?: { kind: string; time: string }): Promise<LiveLink> { return this.#app.emergency.start(event); }
+  /** The live links the app relays now. */
+  get liveLinks(): LiveLink[] { return this.#app.emergency.links; }
+  /** Ends a live link for every viewer. */
+  revokeLiveLink(id: string): Promise<void> { return this.#app.emergency.revoke(id); }
+
   // ---- lifecycle --------------------------------------------------------------------
 
   /** Closes the app: the live stream and uploads stop (uploads resume at the next open). */
   async close(): Promise<void> {
     if (this.#closed) return;
-    const { device, cloud, state, ring } = this.#app;
+    const { device, cloud, state, ring, emergency } = this.#app;
+    await emergency.close();
     await device.close();
     await cloud.stop();
     this.#closed = true;

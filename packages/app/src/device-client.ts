@@ -32,6 +32,10 @@ export interface DeviceEventJson {
   protected: boolean;
   /** detected events: the incident that made it, then each one that extended its window */
   triggers?: Array<{ kind: string; time: string; detectedAt: string; peakG: number }>;
+  /** the cloud clip id a dashcam with its own connectivity uploads this event's clip as */
+  cloudClip?: string | null;
+  /** the dashcam publishes the emergency live link of this event itself */
+  liveFromDevice?: boolean;
   trace?: { hz: number; start: string; axes: string[]; unit: string; samples: Array<[number, number, number]> };
 }
 

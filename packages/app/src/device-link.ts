@@ -6,11 +6,12 @@
 import { statSync } from 'node:fs';
 import { RingclipError } from 'ringclip';
 import { sleep, STREAMS, type AppContext } from './app-context.js';
-import { newClipId, type ClipMetadata } from './cloud-client.js';
+import { newClipId } from './cloud-client.js';
 import { DeviceClient, isoToMicros, type DeviceEventJson } from './device-client.js';
 import { HttpError } from './http.js';
 import type { ClipRecord, FillRecord } from './library.js';
 import { driveViews } from './drives.js';
+import { eventClipMetadata } from './event-meta.js';
 import { merge } from './timeline.js';
 
 export interface FilledSpan { drive: number; from: number; to: number; bytes: number }
@@ -199,7 +200,9 @@ export class DeviceLink {
     try {
       const device = this.client();
       const out: ClipRecord[] = [];
-      for (const e of await device.events({ unacknowledged: true, signal })) {
+      const events = await device.events({ unacknowledged: true, signal });
+      this.#ctx.emergency.onDeviceEvents(events);
+      for (const e of events) {
         if (!e.complete) continue;
         out.push(await this.#fetchEventClip(device, e, signal));
       }
@@ -214,7 +217,9 @@ export class DeviceLink {
     const { state, emit, clips, budget } = this.#ctx;
     let id = state.lib.eventClips[e.id];
     if (!id) {
-      id = newClipId();
+      // A dashcam that uploads by itself names the cloud clip: the same id makes the phone's
+      // upload of it a no-op (or the rest of the same bytes), never a second clip.
+      id = e.cloudClip ?? newClipId();
       state.lib.eventClips[e.id] = id;
       state.saveLibrary();
     }
@@ -226,11 +231,7 @@ export class DeviceLink {
       });
       const time = isoToMicros(e.time)!;
       const start = h.start ?? isoToMicros(e.window.from)!;
-      const meta: ClipMetadata = { kind: e.kind, time: e.time, eventOffset: Math.max(0, (time - start) / 1e6) };
-      if (e.trace && e.trace.samples.length) {
-        const t0 = isoToMicros(e.trace.start)!;
-        meta.gsensor = e.trace.samples.map((s, i) => [Math.round(((t0 + (i * 1e6) / e.trace!.hz - start) / 1e6) * 1000) / 1000, ...s]).filter((s) => s[0]! >= 0);
-      }
+      const meta = eventClipMetadata(e, start);
       rec = {
         id, kind: e.kind, source: 'event', deviceEvent: e.id, from: start, to: h.end ?? isoToMicros(e.window.to)!, time, drive: e.drive,
         file, bytes: h.bytes, createdAt: Date.now(), uploaded: false, meta,

@@ -12,3 +12,7 @@ export { parseBudget, budgetBytes, ringCapacity, DEFAULT_SHARE, DEFAULT_CLIP_RES
 export { merge, subtract, intersect, hull } from './timeline.js';
 export type { Span } from './timeline.js';
 export { HttpError, NetworkError } from './http.js';
+export { createLiveLink, publishLive, revokeLiveLink } from './live-client.js';
+export type { EmergencyContact, LiveLink, NewLiveLink } from './live-client.js';
+export type { EmergencySettings } from './emergency.js';
+export { eventClipMetadata } from './event-meta.js';

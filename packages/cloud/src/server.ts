@@ -10,12 +10,15 @@ import type { MetaStore } from './meta.js';
 import type { Queue } from './queue.js';
 import { LocalQueue } from './queue.js';
 import { clipRoutes } from './routes/clips.js';
+import { liveRoutes } from './routes/live.js';
 import { shareRoutes } from './routes/share.js';
 import { trimRoutes } from './routes/trim.js';
 import { uploadRoutes } from './routes/upload.js';
 import { videoRoutes } from './routes/video.js';
 import { viewerRoutes } from './routes/viewer.js';
 import { Service } from './service.js';
+import { LiveRelay, type LiveRelayOptions } from './service/live.js';
+import { defaultNotifier, type Notifier } from './service/notifier.js';
 
 export async function openStores(config: Config): Promise<{ meta: MetaStore; blobs: BlobStore; queue: Queue }> {
   await mkdir(config.dataDir, { recursive: true });
@@ -51,14 +54,19 @@ export interface Server {
   url: string;
   /** every route (method, path) the app serves */
   routes: Array<{ method: string; url: string }>;
+  /** emergency live links (service/live.ts) */
+  live: LiveRelay;
   listen(): Promise<string>;
   close(): Promise<void>;
 }
 
-export async function createServer(config: Config): Promise<Server> {
+/** `live`: the emergency live relay's notifier (default: a log line and webhooks) and limits. */
+export async function createServer(config: Config, live: { notifier?: Notifier; options?: LiveRelayOptions } = {}): Promise<Server> {
   const { meta, blobs, queue } = await openStores(config);
   const service = new Service(config, meta, blobs, queue);
   await service.start();
+  const relay = new LiveRelay(join(config.dataDir, 'live'), live.notifier ?? defaultNotifier(), live.options);
+  await relay.start();
   const app = Fastify({ logger: config.logger, bodyLimit: 1024 * 1024, exposeHeadRoutes: false, trustProxy: false, forceCloseConnections: true });
 
   // Upload bodies stay streams (never buffered): the route streams them to staging.
@@ -69,7 +77,7 @@ export async function createServer(config: Config): Promise<Server> {
     if (err instanceof HttpError) {
       reply.code(err.status).headers(err.headers);
       if (req.method === 'HEAD') return reply.send();
-      if (/^\/s\/[^/]+$/.test(req.url.split('?')[0]!) && req.method === 'GET') {
+      if (/^\/[sl]\/[^/]+$/.test(req.url.split('?')[0]!) && req.method === 'GET') {
         return reply.header('content-type', 'text/html; charset=utf-8').send(
           `<!doctype html><meta charset="utf-8"><title>ringclip</title><body style="font:16px system-ui;margin:3em"><h1>${err.status === 410 ? 'This link no longer works' : 'Not found'}</h1><p>${escapeHtml(err.message)}.</p>`);
       }
@@ -109,15 +117,17 @@ export async function createServer(config: Config): Promise<Server> {
   trimRoutes(app, service);
   shareRoutes(app, service);
   viewerRoutes(app);
+  liveRoutes(app, service, relay);
 
   const server: Server = {
-    app, service, config, url: '', routes,
+    app, service, config, url: '', routes, live: relay,
     async listen() {
       const url = await app.listen({ host: config.host, port: config.port });
       server.url = url.replace('[::1]', 'localhost');
       return server.url;
     },
     async close() {
+      await relay.close();
       await app.close();
       await service.stop();
       await meta.close();

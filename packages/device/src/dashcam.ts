@@ -546,7 +546,15 @@ export class Dashcam extends EventEmitter<DashcamEvents> {
     return this.#newEvent('manual', f, now, null, f, t);
   }
 
-  /** The phone has the event's clip: releases its footage. Returns the event, or undefined. */
+  /** @internal +Connectivity (connectivity.ts) notes what it does with an event, and it is saved. */
+  annotateEvent(id: string, fields: Pick<DeviceEvent, 'cloudClip' | 'liveFromDevice'>): void {
+    const e = this.#log?.get(id);
+    if (!e) return;
+    Object.assign(e, fields);
+    this.#log!.save();
+  }
+
+  /** The phone (or the cloud, for a device that uploads by itself) has the event's clip: releases its footage. Returns the event, or undefined. */
   acknowledge(id: string): DeviceEvent | undefined {
     const e = this.#log?.get(id);
     if (e) this.#log!.acknowledge(e, this.now());

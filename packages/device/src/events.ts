@@ -30,6 +30,10 @@ export interface DeviceEvent {
   acknowledgedAt: number | null;
   /** the store protection holding its footage (null when none could be made, or released) */
   protectionId: number | null;
+  /** +Connectivity: the cloud clip id the device uploads this event's clip as */
+  cloudClip?: string;
+  /** +Connectivity: the device publishes this collision's live link itself */
+  liveFromDevice?: boolean;
   /** why the footage is not protected, when it is not */
   note?: string;
   /** what triggered a detected event: the first trigger, then each one that extended its window */

@@ -19,6 +19,8 @@ export { VirtualClock, Pacer } from './clock.js';
 export { GSENSOR_HZ, readGSensorCsv, gSensorCsv, Random } from './gsensor.js';
 export type { GSample } from './gsensor.js';
 export { WifiApi, parseRange, eventJson } from './server.js';
+export { Connectivity } from './connectivity.js';
+export type { ConnectivityOptions, ConnectivityStatus, ConnectivityEvents } from './connectivity.js';
 export type { ServerOptions } from './server.js';
 export { openMemory, MEMORY_FILE } from './memory.js';
 export type { MemoryOptions } from './memory.js';

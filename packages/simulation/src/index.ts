@@ -4,3 +4,5 @@ export { parseOptions, HELP } from './options.js';
 export type { SimulationOptions } from './options.js';
 export { Reporter } from './report.js';
 export type { ResidencyRow } from './report.js';
+export type { LiveSummary } from './live-run.js';
+export type { UplinkSummary } from './uplink-run.js';

@@ -6,8 +6,14 @@ export interface SimulationOptions {
   scenario: string;
   /** how much of the scenario to drive (default: all of it) */
   duration?: string;
-  /** multiple of real time (default 20) */
-  speed: number;
+  /** multiple of real time (default: the scenario's, else 20) */
+  speed?: number;
+  /** the dashcam has +Connectivity: it uploads its event clips itself */
+  connectivity: boolean;
+  /** its data budget per month (default 1GiB) */
+  dataBudget?: string;
+  /** the phone connects only after the drive */
+  phoneLater: boolean;
   /** the dashcam's internal memory */
   deviceMemory: string;
   /** the simulated phone's total storage (the app's budget is 50 % of it by default) */
@@ -30,9 +36,18 @@ Usage: npm start -- [options]
 
   --scenario NAME|FILE   drive scenario (default demo-drive: 3 minutes with a hard brake
                          and a collision; also commute, hard-brake-collision, parked-bump
-                         (parking mode: timelapse, then a bump), or a JSON file)
+                         (parking mode: timelapse, then a bump), collision-live (the
+                         phone publishes an emergency live link; contacts watch it),
+                         connected-camera (a dashcam with +Connectivity, no phone during
+                         the drive), or a JSON file)
   --duration TIME        drive only this much of it (e.g. 60s, 2m)
-  --speed N              simulated speed, a multiple of real time (default 20)
+  --speed N              simulated speed, a multiple of real time (default 20; the
+                         collision-live scenario runs in real time: its latency is real)
+  --connectivity         the dashcam has +Connectivity: it uploads its event clips to the
+                         cloud itself over cellular (and publishes the live link)
+  --data-budget SIZE     its cellular data per month (default 1GiB)
+  --phone-later          the phone connects only after the drive (it then finds the
+                         clips in the cloud already and uploads none of them again)
   --device-memory SIZE   the dashcam's internal memory (default 1GiB)
   --phone-storage SIZE   the phone's storage; the app keeps 50 % of it (default 2GiB)
   --cameras default|small  camera sizes (small: 320x180 road, 160x96 cabin; quick runs)
@@ -54,6 +69,7 @@ export function parseOptions(argv: string[]): SimulationOptions | 'help' {
       options: {
         scenario: { type: 'string' }, duration: { type: 'string' }, speed: { type: 'string' },
         'device-memory': { type: 'string' }, 'phone-storage': { type: 'string' }, cameras: { type: 'string' },
+        connectivity: { type: 'boolean' }, 'data-budget': { type: 'string' }, 'phone-later': { type: 'boolean' },
         'cloud-port': { type: 'string' }, 'device-port': { type: 'string' }, data: { type: 'string' },
         exit: { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
       },
@@ -74,7 +90,10 @@ export function parseOptions(argv: string[]): SimulationOptions | 'help' {
   return {
     scenario: values.scenario ?? 'demo-drive',
     duration: values.duration,
-    speed: num(values.speed, 'speed', 20, 0.1, 1000),
+    speed: values.speed === undefined ? undefined : num(values.speed, 'speed', 20, 0.1, 1000),
+    connectivity: values.connectivity === true,
+    dataBudget: values['data-budget'],
+    phoneLater: values['phone-later'] === true,
     deviceMemory: values['device-memory'] ?? '1GiB',
     phoneStorage: values['phone-storage'] ?? '2GiB',
     cameras,

@@ -3,7 +3,7 @@ import { formatBytes, microsToIso } from 'ringclip';
 
 export interface ResidencyRow {
   residency: 'device' | 'phone' | 'cloud';
-  what: 'drive' | 'clip';
+  what: 'drive' | 'clip' | 'live';
   id: string;
   kind: string;
   from: number | null;

@@ -7,10 +7,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer, loadConfig, type Server } from '@ringclip/cloud';
 import { Dashcam, loadScenario, scenarioDuration, type DeviceEvent } from '@ringclip/device';
-import { PhoneApp } from '@ringclip/app';
+import { PhoneApp, type EmergencyContact } from '@ringclip/app';
 import { formatBytes, microsToIso, parseDuration } from 'ringclip';
+import { LiveRun, type LiveSummary } from './live-run.js';
 import type { SimulationOptions } from './options.js';
 import type { Reporter, ResidencyRow } from './report.js';
+import { simSettings } from './sim-settings.js';
+import { UplinkRun, type UplinkSummary } from './uplink-run.js';
 
 const PAIRING_CODE = '246810';
 const SCENARIOS = new URL('../scenarios/', import.meta.url).pathname;
@@ -38,6 +41,10 @@ export interface SimulationSummary {
   device: { drives: Array<{ id: number; first: number | null; last: number | null }>; events: Array<Pick<DeviceEvent, 'id' | 'kind' | 'time' | 'from' | 'to' | 'acknowledged'>> };
   phone: { budget: number; clips: Array<{ id: string; kind: string; source: string; from: number | null; to: number | null; bytes: number | null; uploaded: boolean; path: string | null }> };
   cloud: { url: string; clips: CloudClip[] };
+  /** the emergency live link, when the scenario has emergency contacts and a collision */
+  live: LiveSummary | null;
+  /** the dashcam's own uploads, when it has +Connectivity */
+  uplink: UplinkSummary | null;
   viewer: string;
   dirs: { device: string; phone: string; cloud: string };
 }
@@ -67,11 +74,18 @@ export async function runSimulation(options: SimulationOptions, report: Reporter
   const dirs = { device: join(root, 'device'), phone: join(root, 'phone'), cloud: join(root, 'cloud') };
   for (const d of Object.values(dirs)) mkdirSync(d, { recursive: true });
   const scenario = loadScenario(scenarioPath(options.scenario));
+  const sim = simSettings(scenario, options);
+  const speed = sim.speed;
 
   let cloud: Server | null = null;
   let device: Dashcam | null = null;
   let app: PhoneApp | null = null;
+  let live: LiveRun | null = null;
+  let uplink: UplinkRun | null = null;
   const stop = async () => {
+    const say = (what: string) => (err: unknown) => report.line('sim', `stopping ${what}: ${(err as Error).message}`);
+    await live?.close().catch(say('the live viewers'));
+    await uplink?.uplink.stop().catch(say("the dashcam's connectivity"));
     await app?.close().catch(() => {});
     await device?.stopServer().catch(() => {});
     await device?.powerOff().catch(() => {});
@@ -101,13 +115,39 @@ export async function runSimulation(options: SimulationOptions, report: Reporter
     device.on('event-extended', (e) => { const x = e.triggers!.at(-1)!; report.line('device', `${x.kind} at ${microsToIso(x.time)} (${x.peakG.toFixed(2)} g) inside the ${e.kind} clip: extended it to ${microsToIso(e.to).slice(11, 19)}`); });
     device.on('overwrite', (e) => report.line('device', `loop recording overwrote ${e.frames} old ${e.stream} frames`));
 
+    // Emergency contacts (the scenario's): a webhook inbox stands in for their phones, and
+    // viewers watch the live link once it is published (by the phone, or the dashcam itself).
+    const contacts: EmergencyContact[] = [];
+    if (sim.contacts.length) {
+      live = new LiveRun(report, join(root, 'viewers'), () => device!.clock.now(), speed, sim.lateViewerMs);
+      const inbox = await live.inbox.start();
+      for (const c of sim.contacts) contacts.push({ name: c.name, ...(c.phone ? { phone: c.phone } : {}), ...(c.email ? { email: c.email } : {}), ...(c.webhook ? { webhook: inbox } : {}) });
+    }
+    if (sim.connectivity) {
+      uplink = new UplinkRun(device, cloudUrl, token, sim.connectivity.monthlyBudget, contacts, report);
+      uplink.uplink.on('live-link', (l) => live?.onLink(l, 'dashcam'));
+      uplink.start();
+    }
+
     // 3. The phone app: paired over Wi-Fi, signed in to the cloud. It streams the road camera
     //    live; the cabin camera stays in device memory until a clip is made of it.
     app = await PhoneApp.open({ dataDir: dirs.phone, phoneStorage: options.phoneStorage, liveStreams: ['road'], eventPollMs: 250, reconnectMs: 250 });
     await app.signIn(cloudUrl, token);
-    await app.connect(deviceUrl, device.pairingCode);
-    await until(() => app!.connected, 15_000, 'the phone to connect to the dashcam');
-    report.line('phone', `paired with the dashcam and signed in to the cloud; budget ${formatBytes(app.budget().bytes)} (${Math.round(app.budget().share * 100)} % of ${formatBytes(app.phoneStorage)}); streaming the road camera live`);
+    app.setEmergency({ contacts });
+    const phoneUploads: string[] = [];
+    app.on('uploaded', ({ id }) => phoneUploads.push(id));
+    app.on('live-link', (l) => live?.onLink(l, 'phone'));
+    const connectPhone = async () => {
+      await app!.connect(deviceUrl, device!.pairingCode);
+      await until(() => app!.connected, 15_000, 'the phone to connect to the dashcam');
+    };
+    if (sim.phoneLater) {
+      report.line('phone', `signed in to the cloud; stays away from the dashcam during the drive (no Wi-Fi link)`);
+    } else {
+      await connectPhone();
+      report.line('phone', `paired with the dashcam and signed in to the cloud; budget ${formatBytes(app.budget().bytes)} (${Math.round(app.budget().share * 100)} % of ${formatBytes(app.phoneStorage)}); streaming the road camera live`);
+    }
+    if (contacts.length) report.line('phone', `emergency contacts: ${contacts.map((c) => c.name).join(', ')} (a collision publishes a live link to them)`);
     app.on('event-clip', (c) => report.line('phone', `saved the ${c.kind} clip from the dashcam (${formatBytes(c.bytes)}, road + cabin + cabin audio + telemetry), acknowledged it, queued it for upload`));
     app.on('uploaded', ({ id }) => report.line('cloud', `stored clip ${id} permanently`));
     app.on('evicted', (e) => report.line('phone', `storage budget full: removed ${e.what} ${e.id} (${formatBytes(e.bytes)}) from the phone`));
@@ -118,11 +158,11 @@ export async function runSimulation(options: SimulationOptions, report: Reporter
     const startUs = device.clock.now();
     const timer = setInterval(() => {
       const secs = (device!.clock.now() - startUs) / 1e6;
-      report.progress(secs, total, `${secs.toFixed(0)} s of ${total.toFixed(0)} s (${options.speed}x)`);
+      report.progress(secs, total, `${secs.toFixed(0)} s of ${total.toFixed(0)} s (${speed}x)`);
     }, 200);
     let run;
     try {
-      run = await device.run(scenario, { speed: options.speed, duration: options.duration });
+      run = await device.run(scenario, { speed, duration: options.duration });
     } finally {
       clearInterval(timer);
     }
@@ -136,7 +176,16 @@ export async function runSimulation(options: SimulationOptions, report: Reporter
     const events = run.events;
     const complete = events.filter((e) => e.to <= run.to);
     for (const e of events) if (e.to > run.to) report.line('device', `the ${e.kind} window ends after the drive: its clip stays protected in internal memory`);
-    await until(async () => (await app!.clips()).filter((c) => c.source === 'event').length >= complete.length, 120_000, 'the event clips on the phone');
+    // The live link ends with the drive here: revoked, and checked to answer 410.
+    const liveSummary = await live?.finish((id) => (app!.liveLinks.some((l) => l.id === id) ? app!.revokeLiveLink(id) : revokeInCloud(cloudUrl, token, id))) ?? null;
+    if (uplink) await uplink.uplink.drained(120_000);
+    if (sim.phoneLater) {
+      await connectPhone();
+      report.line('phone', 'connected to the dashcam after the drive');
+      await app.syncEvents();
+    }
+    // Every complete event's clip is somewhere safe: the phone has it, or the dashcam uploaded it (both acknowledge it).
+    await until(() => complete.every((e) => device!.event(e.id)?.acknowledged), 120_000, 'every event clip on the phone or in the cloud');
     const anchor = events[events.length - 1]?.time ?? run.to - 10e6;
     const cabinFrom = Math.max(run.from, anchor - 8e6), cabinTo = Math.min(run.to, anchor + 2e6);
     const manual = await app.clip({ from: cabinFrom, to: cabinTo, fromDevice: true, streams: ['cabin'], title: 'Cabin view recovered from the dashcam' });
@@ -167,6 +216,8 @@ export async function runSimulation(options: SimulationOptions, report: Reporter
         clips: phoneClips.map((c) => ({ id: c.id, kind: c.kind, source: c.source, from: c.from, to: c.to, bytes: c.bytes, uploaded: c.uploaded, path: c.path })),
       },
       cloud: { url: cloudUrl, clips: cloudClips },
+      live: liveSummary,
+      uplink: uplink?.summary(phoneUploads) ?? null,
       viewer: `${cloudUrl}/?token=${encodeURIComponent(token)}`,
       dirs,
     };
@@ -176,6 +227,11 @@ export async function runSimulation(options: SimulationOptions, report: Reporter
     await stop();
     throw err;
   }
+}
+
+async function revokeInCloud(url: string, token: string, id: string): Promise<void> {
+  const res = await fetch(`${url}/v1/live/${id}`, { method: 'DELETE', headers: { authorization: `Bearer ${token}` } });
+  if (!res.ok) throw new Error(`the cloud did not revoke live link ${id}: HTTP ${res.status}`);
 }
 
 async function listCloudClips(url: string, token: string): Promise<CloudClip[]> {
@@ -191,7 +247,8 @@ function rows(device: Dashcam, app: PhoneApp, s: SimulationSummary): ResidencyRo
     out.push({ residency: 'device', what: 'drive', id: `#${d.id}`, kind: d.streams.join('+'), from: d.first, to: d.last, bytes: null, note: `${d.frames} frames in ${formatBytes(info.used)} of ${formatBytes(info.capacity)} internal memory` });
   }
   for (const e of device.events) {
-    out.push({ residency: 'device', what: 'clip', id: e.id, kind: e.kind, from: e.from, to: e.to, bytes: null, note: e.acknowledged ? 'acknowledged by the phone: protection released' : 'protected until the phone has it' });
+    const by = e.cloudClip && s.uplink?.clips.includes(e.cloudClip) ? 'uploaded by the dashcam itself' : 'acknowledged by the phone';
+    out.push({ residency: 'device', what: 'clip', id: e.id, kind: e.kind, from: e.from, to: e.to, bytes: null, note: e.acknowledged ? `${by}: protection released` : 'protected until the phone has it' });
   }
   for (const d of app.drives()) {
     const streams = Object.entries(d.onPhone).filter(([, list]) => list.length > 0).map(([stream]) => stream);
@@ -206,7 +263,15 @@ function rows(device: Dashcam, app: PhoneApp, s: SimulationSummary): ResidencyRo
   }
   for (const c of s.cloud.clips) {
     const t = Date.parse(c.time) * 1000 - Math.round((c.eventOffset ?? 0) * 1e6);
-    out.push({ residency: 'cloud', what: 'clip', id: c.id.slice(0, 8), kind: c.kind, from: t, to: t + c.duration * 1e6, bytes: c.size, note: `${c.tracks.map((x) => x.role).join(' + ')}; ${c.state}` });
+    const by = s.uplink?.clips.includes(c.id) ? '; uploaded by the dashcam (cellular)' : '';
+    out.push({ residency: 'cloud', what: 'clip', id: c.id.slice(0, 8), kind: c.kind, from: t, to: t + c.duration * 1e6, bytes: c.size, note: `${c.tracks.map((x) => x.role).join(' + ')}; ${c.state}${by}` });
+  }
+  if (s.live) {
+    const lags = s.live.viewers.map((v) => v.medianLagSeconds).filter((x) => x !== null).map((x) => x.toFixed(2));
+    out.push({
+      residency: 'cloud', what: 'live', id: s.live.id.slice(0, 8), kind: `live ${s.live.streams.join('+')}`, from: null, to: null, bytes: s.live.viewers.reduce((n, v) => n + v.bytes, 0),
+      note: `from the ${s.live.by}; ${s.live.viewers.length} viewers (${lags.join(' s, ')} s behind at arrival); ${s.live.notices.length} webhook notices; revoked → ${s.live.afterRevoke}`,
+    });
   }
   return out;
 }

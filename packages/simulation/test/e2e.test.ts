@@ -97,3 +97,26 @@ describe('npm start', () => {
     expect(summary.cloud.clips.map((c) => c.kind)).toContain('parking-bump');
   });
 });
+
+describe('npm start --scenario connected-camera', () => {
+  it('a dashcam with +Connectivity and no phone: its event clips are in the cloud exactly once, the phone uploads none of them again', () => {
+    const r = spawnSync('npm', ['start', '--silent', '--', '--exit', '--json', '--scenario', 'connected-camera', '--speed', '50', '--cameras', 'small',
+      '--device-memory', '64MiB', '--phone-storage', '256MiB', '--data', join(dir, 'connected')], { cwd: root, encoding: 'utf8', timeout: 240_000 });
+    expect(r.stderr).not.toMatch(/ringclip-sim:/);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^device +uploaded the clip of ev-000001 over cellular/m);
+    const summary = JSON.parse(r.stdout.trim().split('\n').pop()!) as SimulationSummary;
+    const events = summary.device.events;
+    expect(events.map((e) => e.kind)).toEqual(['hard-brake', 'collision']);
+    expect(summary.uplink!.clips).toHaveLength(2);
+    expect(summary.uplink!.phoneUploadedAgain).toBe(0);
+    expect(summary.uplink!.used).toBeLessThanOrEqual(summary.uplink!.budget);
+    // exactly once: one cloud clip per event (plus the phone's manual cabin clip), each the dashcam's
+    const eventClips = summary.cloud.clips.filter((c) => c.kind !== 'manual');
+    expect(eventClips.map((c) => c.kind).sort()).toEqual(['collision', 'hard-brake']);
+    expect(eventClips.map((c) => c.id).sort()).toEqual([...summary.uplink!.clips].sort());
+    expect(new Set(summary.cloud.clips.map((c) => c.id)).size).toBe(summary.cloud.clips.length);
+    // the phone fetched none of them: it lists them from the cloud
+    expect(summary.phone.clips.filter((c) => c.source === 'event')).toEqual([]);
+  });
+});
