@@ -114,6 +114,8 @@ export interface NativeVirtualFile {
   readonly size: number;
   readonly etag: string;
   read(start: number, end: number): Buffer;
+  /** views of [start, end): zero-copy for MP4 sources, one checked copy for ring stores */
+  views(start: number, end: number): Uint8Array[];
   writeTo(target: string | number): Promise<number>;
   /** drops this object's hold on the clip's footage (a write in flight keeps its own) */
   release(): void;

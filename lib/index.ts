@@ -11,6 +11,8 @@ export type { WriteStreamOptions, FragmentedWriteStreamOptions, FragmentedWriteS
 export type { FragmentedIngestTrackStats } from './binding.js';
 export * from './errors.js';
 export type * from './types.js';
+export { rangeResponse } from './http-range.js';
+export type { RangeRepresentation, RangeResponse } from './http-range.js';
 export { parseSize, parseDuration, toMicros, microsToIso, formatBytes, MIN_TIME_US, MAX_TIME_US } from './units.js';
 export type { TimeInput, TimeRule } from './units.js';
 import { binding } from './binding.js';

@@ -2,9 +2,10 @@
  * What the service asks of the ringclip engine: validate and describe an MP4, cut a trim,
  * and build per-track virtual MP4s for browsers.
  */
-import { InvalidDataError, Mp4Source, RingclipError, type VirtualMP4 } from 'ringclip';
+import { InvalidDataError, Mp4Source, RingclipError } from 'ringclip';
 import { HttpError } from './errors.js';
 import type { TrackInfo, TrimSpec } from './meta.js';
+import { ViewMap } from './view-map.js';
 
 export interface Inspection {
   tracks: TrackInfo[];
@@ -74,13 +75,13 @@ export async function cutTrim(sourcePath: string, tracks: TrackInfo[], spec: Tri
   }
 }
 
-/** A bounded LRU of per-track virtual MP4s, keyed by the stored file's identity. */
+/** A bounded LRU of per-track virtual MP4s (as their views), keyed by the stored file's identity. */
 export class VirtualCache {
-  #map = new Map<string, Promise<VirtualMP4>>();
+  #map = new Map<string, Promise<ViewMap>>();
   readonly max: number;
   constructor(max = 64) { this.max = max; }
 
-  get(key: string, path: string, trackName: string): Promise<VirtualMP4> {
+  get(key: string, path: string, trackName: string): Promise<ViewMap> {
     const hit = this.#map.get(key);
     if (hit) { this.#map.delete(key); this.#map.set(key, hit); return hit; }
     const p = (async () => {
@@ -89,7 +90,8 @@ export class VirtualCache {
       // The virtual file keeps its own pin on the mapping; the clip object can go.
       const v = clip.toVirtualMP4();
       clip.release();
-      return v;
+      src.close(); // the views hold the mapping for as long as they live
+      return new ViewMap(v);
     })();
     this.#map.set(key, p);
     p.catch(() => this.#map.delete(key));

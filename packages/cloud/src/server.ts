@@ -85,6 +85,9 @@ export async function createServer(config: Config): Promise<Server> {
   });
   app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: { code: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` } }));
 
+  // Set before anything else too: videos written straight to the socket skip onSend.
+  app.addHook('onRequest', async (_req, reply) => { reply.header('x-content-type-options', 'nosniff'); });
+
   // A request that sends a body to the API is authenticated on its headers, before a byte of
   // the body is read or parsed: without a valid token, a 32 MiB JSON body costs nothing.
   app.addHook('onRequest', async (req) => {
