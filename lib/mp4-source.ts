@@ -59,6 +59,19 @@ export class Mp4Source {
   }
   [Symbol.dispose](): void { this.close(); }
 
+  /**
+   * The file's own bytes [start, end) (end clamped to the size) as views of its read-only
+   * mapping, without a copy: `[]` for an empty range, else one view. Each view keeps the
+   * mapping alive until it is collected, even after close(). Never write into a view.
+   */
+  views(start = 0, end: number = this.size): Uint8Array[] {
+    if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start) {
+      throw new InvalidArgumentError(`views(start, end) needs whole numbers with 0 <= start <= end, got ${start}, ${end}`);
+    }
+    if (!this.#native) throw new StoreClosedError(`the MP4 source '${this.path}' is closed`);
+    return this.#native.views(start, end);
+  }
+
   /** First presented frame of the file (µs on its timeline). */
   get start(): number { return Math.min(...this.tracks.map((t) => t.first)); }
 

@@ -12,33 +12,10 @@
 
 #include "convert.h"
 #include "errors.h"
+#include "mapped_views.h"
 #include "objects.h"
 
 namespace ringclip::addon {
-namespace {
-
-// What one view keeps alive: the virtual file (generated pieces live in it) and the mapping.
-struct ViewHold {
-  std::shared_ptr<const mp4::VirtualFile> file;
-  std::shared_ptr<void> mapping;
-};
-
-void release_view(napi_env /*env*/, void* /*data*/, void* hint) { delete static_cast<ViewHold*>(hint); }
-
-Napi::Value view_of(Napi::Env env, ByteSpan span, const ViewHold& hold) {
-  auto* keep = new ViewHold(hold);
-  napi_value buffer;
-  // The bytes are read-only (generated boxes, or a PROT_READ mapping): the API says so.
-  napi_status status = napi_create_external_arraybuffer(env, const_cast<uint8_t*>(span.data), span.size, release_view,
-                                                        keep, &buffer);
-  if (status != napi_ok) {
-    delete keep;
-    throw Napi::Error::New(env, "could not create a view of the virtual file");
-  }
-  return Napi::Uint8Array::New(env, span.size, Napi::ArrayBuffer(env, buffer), 0);
-}
-
-}  // namespace
 
 Napi::Value VirtualFileObject::Views(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -60,7 +37,8 @@ Napi::Value VirtualFileObject::Views(const Napi::CallbackInfo& info) {
     }
     // Neighbouring pieces that are neighbours in memory too (consecutive samples of one
     // chunk) become one view: a socket then gets a few large writes, not one per sample.
-    ViewHold hold{file_, keep_alive_};
+    // What every view holds: the virtual file (generated pieces live in it) and the mapping.
+    std::shared_ptr<const void> hold = std::make_shared<std::pair<std::shared_ptr<const mp4::VirtualFile>, std::shared_ptr<void>>>(file_, keep_alive_);
     ByteSpan run;
     uint32_t n = 0;
     file_->read(start, end, [&](ByteSpan s) {
@@ -68,10 +46,10 @@ Napi::Value VirtualFileObject::Views(const Napi::CallbackInfo& info) {
         run.size += s.size;
         return;
       }
-      if (run.data) out.Set(n++, view_of(env, run, hold));
+      if (run.data) out.Set(n++, mapped_view(env, run.data, run.size, hold));
       run = s;
     });
-    if (run.data) out.Set(n++, view_of(env, run, hold));
+    if (run.data) out.Set(n++, mapped_view(env, run.data, run.size, hold));
     return out;
   });
 }

@@ -33,6 +33,7 @@ class Mp4Source {
   CutResult cut(const std::vector<uint32_t>& track_indexes, const CutRequest& request) const;
   const std::vector<std::string>& dropped_tracks() const { return dropped_; }
   uint64_t size() const { return size_; }
+  const uint8_t* data() const { return data_; }  // the read-only mapping of the whole file
   uint64_t identity() const { return identity_; }  // changes when the file does (size, mtime, inode)
   FileIdentity file() const { return file_; }       // the file itself (device, inode)
 

@@ -81,17 +81,21 @@ export class VirtualCache {
   readonly max: number;
   constructor(max = 64) { this.max = max; }
 
-  get(key: string, path: string, trackName: string): Promise<ViewMap> {
+  /** trackName null: the stored file itself, as it is. */
+  get(key: string, path: string, trackName: string | null): Promise<ViewMap> {
     const hit = this.#map.get(key);
     if (hit) { this.#map.delete(key); this.#map.set(key, hit); return hit; }
     const p = (async () => {
       const src = await Mp4Source.open(path);
-      const clip = src.clip({ from: { offset: 0 }, to: { offset: 7 * 86400 }, streams: [trackName], allowPartial: true });
-      // The virtual file keeps its own pin on the mapping; the clip object can go.
-      const v = clip.toVirtualMP4();
-      clip.release();
-      src.close(); // the views hold the mapping for as long as they live
-      return new ViewMap(v);
+      try {
+        if (trackName === null) return new ViewMap(src.views());
+        const clip = src.clip({ from: { offset: 0 }, to: { offset: 7 * 86400 }, streams: [trackName], allowPartial: true });
+        const v = clip.toVirtualMP4();
+        clip.release();
+        return new ViewMap(v.views(0));
+      } finally {
+        src.close(); // the views hold the mapping for as long as they live
+      }
     })();
     this.#map.set(key, p);
     p.catch(() => this.#map.delete(key));

@@ -1,27 +1,23 @@
 /**
- * A per-track virtual MP4 as the list of its views (engine: VirtualMP4.views()), made once
- * per file and sliced per request: a range GET finds its first view by binary search and
- * hands subarrays of the mapped file to the socket. No copy, no allocation per byte served.
+ * A video as the list of its views (engine: VirtualMP4.views() for a per-track MP4,
+ * Mp4Source.views() for the stored file), made once per file and sliced per request: a range
+ * GET finds its first view by binary search and hands subarrays of the mapped file to the
+ * socket. No copy, no allocation per byte served.
  */
-import type { VirtualMP4 } from 'ringclip';
-
 export class ViewMap {
   readonly size: number;
-  readonly file: VirtualMP4;
   /** views[i] starts at offsets[i] of the file */
   readonly #views: Uint8Array[];
-  readonly #offsets: number[];
+  readonly #offsets: number[] = [];
 
-  constructor(file: VirtualMP4) {
-    this.file = file;
-    this.size = file.size;
-    this.#views = file.views(0, file.size);
-    this.#offsets = [];
+  constructor(views: Uint8Array[]) {
+    this.#views = views;
     let at = 0;
-    for (const v of this.#views) {
+    for (const v of views) {
       this.#offsets.push(at);
       at += v.byteLength;
     }
+    this.size = at;
   }
 
   /** Views covering [start, end), in order. */

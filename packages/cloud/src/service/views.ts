@@ -81,9 +81,12 @@ export class Views {
     }
     if (track === 'both') {
       const key = row.blobKey;
+      const local = this.ctx.blobs.localPath(key);
+      // A stored file on this machine is sent from its mapping; from S3, streamed by range.
+      const map = local ? await this.ctx.virtual.get(`${copyName(row)}/both`, local, null) : null;
       return {
         size: row.size!, etag: `"${row.sha256.slice(0, 40)}"`, contentType: 'video/mp4', lastModified: row.updatedAt,
-        body: (s, e) => this.ctx.blobs.readRange(key, s, e),
+        body: (s, e) => (map ? map.slice(s, e) : this.ctx.blobs.readRange(key, s, e)),
       };
     }
     if (track !== 'road' && track !== 'cabin') throw badRequest(`track must be road, cabin or both, got ${JSON.stringify(track)}`);
@@ -96,7 +99,7 @@ export class Views {
     // version: the tag says just that, never a local copy's path or modification time.
     const etag = `"${row.sha256.slice(0, 32)}-${track}-w${mp4WriterVersion}"`;
     return {
-      size: map.size, etag, contentType: map.file.contentType, lastModified: row.updatedAt,
+      size: map.size, etag, contentType: 'video/mp4', lastModified: row.updatedAt,
       body: (s, e) => map.slice(s, e),
     };
   }
