@@ -1,11 +1,12 @@
 /** Builds the service from a configuration: stores, queue, engine-backed service and fastify app. */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { BlobStore } from './blob.js';
 import { LocalBlobStore } from './blob-local.js';
 import type { Config } from './config.js';
 import { HttpError } from './errors.js';
+import { BODY_LIMITS, clientErrorHandler, frameworkRefusal } from './refusals.js';
 import type { MetaStore } from './meta.js';
 import type { Queue } from './queue.js';
 import { LocalQueue } from './queue.js';
@@ -59,11 +60,28 @@ export async function createServer(config: Config): Promise<Server> {
   const { meta, blobs, queue } = await openStores(config);
   const service = new Service(config, meta, blobs, queue);
   await service.start();
-  const app = Fastify({ logger: config.logger, bodyLimit: 1024 * 1024, exposeHeadRoutes: false, trustProxy: false, forceCloseConnections: true });
+  const app = Fastify({
+    logger: config.logger, bodyLimit: BODY_LIMITS.json, exposeHeadRoutes: false, trustProxy: false, forceCloseConnections: true, clientErrorHandler,
+    // URLs the router refuses before any route (a bad escape, a path segment over 100 characters).
+    frameworkErrors: (err, _req, reply) => {
+      const status = (err as { statusCode?: number }).statusCode ?? 400;
+      void (reply as FastifyReply).code(status).header('x-content-type-options', 'nosniff')
+        .send({ error: frameworkRefusal({ statusCode: status, code: err.code, message: err.message }) });
+    },
+  });
+  // text/plain is not a JSON body either: the catch-all below refuses it.
+  app.removeContentTypeParser('text/plain');
 
-  // Upload bodies stay streams (never buffered): the route streams them to staging.
-  app.addContentTypeParser(['application/octet-stream', 'video/mp4'], (_req, payload, done) => done(null, payload));
-  app.addContentTypeParser('*', (_req, payload, done) => done(null, payload));
+  // Upload bodies stay streams (never buffered): the upload route streams them to staging.
+  // Any other route takes JSON only: a form or binary body there is refused unread (415).
+  app.addContentTypeParser('*', (req, payload, done) => {
+    const type = req.headers['content-type'] ?? '';
+    if (req.method === 'PUT' && req.routeOptions.url === '/v1/clips/:id') {
+      if (/^(application\/octet-stream|video\/mp4)\s*(;|$)/i.test(type)) return done(null, payload);
+      return done(new HttpError(415, 'unsupported_media_type', `upload the MP4 as application/octet-stream or video/mp4, not ${type}`));
+    }
+    done(new HttpError(415, 'unsupported_media_type', `this route takes a JSON body (application/json), not ${type}`));
+  });
 
   app.setErrorHandler((err, req, reply) => {
     if (err instanceof HttpError) {
@@ -77,7 +95,9 @@ export async function createServer(config: Config): Promise<Server> {
     }
     const e = err as { statusCode?: number; code?: string; message: string };
     if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) {
-      return reply.code(e.statusCode).send({ error: { code: (e.code ?? 'bad_request').toLowerCase(), message: e.message } });
+      const refusal = frameworkRefusal({ ...e, statusCode: e.statusCode }, req.routeOptions.bodyLimit);
+      reply.code(e.statusCode);
+      return req.method === 'HEAD' ? reply.send() : reply.send({ error: refusal });
     }
     req.log.error(err);
     if (!config.logger) console.error(`ringclip-cloud: ${req.method} ${req.url}:`, err);
