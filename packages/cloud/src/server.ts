@@ -130,7 +130,7 @@ export async function createServer(config: Config): Promise<Server> {
   uploadRoutes(app, service);
   videoRoutes(app, service);
   trimRoutes(app, service);
-  shareRoutes(app, service);
+  shareRoutes(app, service, () => server.url);
   viewerRoutes(app);
 
   const server: Server = {
