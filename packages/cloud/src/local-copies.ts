@@ -62,6 +62,18 @@ export class LocalCopies {
     void this.evict();
   }
 
+  /** The clips this cache holds copies of (names are `${userId}-${clipId}-${hash}.mp4`, both UUIDs). */
+  async clips(): Promise<Array<{ userId: string; clipId: string }>> {
+    const out = new Map<string, { userId: string; clipId: string }>();
+    const uuid = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
+    const name = new RegExp(`^(${uuid})-(${uuid})-[0-9a-f]+\\.mp4`);
+    for (const f of await readdir(this.dir)) {
+      const m = name.exec(f);
+      if (m) out.set(`${m[1]}-${m[2]}`, { userId: m[1]!, clipId: m[2]! });
+    }
+    return [...out.values()];
+  }
+
   async drop(namePrefix: string): Promise<void> {
     for (const f of await readdir(this.dir).catch(() => [] as string[])) if (f.startsWith(namePrefix)) await rm(join(this.dir, f), { force: true });
   }

@@ -6,6 +6,7 @@ import type { BlobStore } from './blob.js';
 import { LocalBlobStore } from './blob-local.js';
 import type { Config } from './config.js';
 import { HttpError } from './errors.js';
+import { LocalInvalidation, type Invalidation } from './invalidation.js';
 import { BODY_LIMITS, clientErrorHandler, frameworkRefusal } from './refusals.js';
 import type { MetaStore } from './meta.js';
 import type { Queue } from './queue.js';
@@ -18,19 +19,24 @@ import { videoRoutes } from './routes/video.js';
 import { viewerRoutes } from './routes/viewer.js';
 import { Service } from './service.js';
 
-export async function openStores(config: Config): Promise<{ meta: MetaStore; blobs: BlobStore; queue: Queue }> {
+export async function openStores(config: Config): Promise<{ meta: MetaStore; blobs: BlobStore; queue: Queue; invalidation: Invalidation }> {
   await mkdir(config.dataDir, { recursive: true });
   let meta: MetaStore;
   let queue: Queue;
+  let invalidation: Invalidation;
   if (config.databaseUrl) {
     const { PostgresMetaStore } = await import('./meta-postgres.js');
     const { PgBossQueue } = await import('./queue-pgboss.js');
-    meta = new PostgresMetaStore(config.databaseUrl, config.databaseSchema);
+    const { PostgresInvalidation } = await import('./invalidation-postgres.js');
+    const pgMeta = new PostgresMetaStore(config.databaseUrl, config.databaseSchema);
+    meta = pgMeta;
     queue = new PgBossQueue(config.databaseUrl, `${config.databaseSchema}_queue`, config.queuePollSeconds);
+    invalidation = new PostgresInvalidation(config.databaseUrl, config.databaseSchema, pgMeta.pool);
   } else {
     const { SqliteMetaStore } = await import('./meta-sqlite.js');
     meta = new SqliteMetaStore(join(config.dataDir, 'ringclip.db'));
     queue = new LocalQueue();
+    invalidation = new LocalInvalidation();
   }
   await meta.init();
   let blobs: BlobStore;
@@ -41,7 +47,7 @@ export async function openStores(config: Config): Promise<{ meta: MetaStore; blo
     blobs = new LocalBlobStore(join(config.dataDir, 'blobs'));
   }
   await blobs.init();
-  return { meta, blobs, queue };
+  return { meta, blobs, queue, invalidation };
 }
 
 export interface Server {
@@ -57,8 +63,8 @@ export interface Server {
 }
 
 export async function createServer(config: Config): Promise<Server> {
-  const { meta, blobs, queue } = await openStores(config);
-  const service = new Service(config, meta, blobs, queue);
+  const { meta, blobs, queue, invalidation } = await openStores(config);
+  const service = new Service(config, meta, blobs, queue, invalidation);
   await service.start();
   const app = Fastify({
     logger: config.logger, bodyLimit: BODY_LIMITS.json, exposeHeadRoutes: false, trustProxy: false, forceCloseConnections: true, clientErrorHandler,
