@@ -16,15 +16,28 @@ export class LocalBlobStore implements BlobStore {
 
   #path(key: string): string { return join(this.root, checkKey(key)); }
 
-  async putFile(key: string, file: string): Promise<void> {
+  async putFile(key: string, file: string, move = false): Promise<void> {
     // A delete elsewhere may prune an empty folder of this key's path between mkdir and the
     // copy (ENOENT): make the folders again and retry, a few times.
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.#put(key, file);
+        return await (move ? this.#move(key, file) : this.#put(key, file));
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || attempt === 3) throw e;
       }
+    }
+  }
+  /** The file itself becomes the blob: synced, then renamed into place (no byte is copied). */
+  async #move(key: string, file: string): Promise<void> {
+    const dest = this.#path(key);
+    await mkdir(dirname(dest), { recursive: true });
+    const fh = await open(file, 'r');
+    try { await fh.sync(); } finally { await fh.close(); }
+    try {
+      await rename(file, dest);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EXDEV') throw e;
+      await this.#put(key, file); // staging on another file system: copy after all
     }
   }
   async #put(key: string, file: string): Promise<void> {
