@@ -70,7 +70,8 @@ export function rangeResponse(request: IncomingHttpHeaders, file: RangeRepresent
 
   const inm = one(request['if-none-match']);
   if (inm !== undefined) {
-    if (inm.split(',').some((t) => t.trim() === '*' || opaque(t) === opaque(etag))) return { status: 304, start: 0, end: 0, headers: validators };
+    if (inm.split(',').some((t) => t.trim() === '*' || opaque(t) === opaque(etag)))
+      return { status: 304, start: 0, end: 0, headers: validators };
   } else {
     const ims = Date.parse(one(request['if-modified-since']) ?? '');
     if (file.lastModified !== undefined && !Number.isNaN(ims) && seconds(file.lastModified) <= seconds(ims)) {
@@ -78,21 +79,34 @@ export function rangeResponse(request: IncomingHttpHeaders, file: RangeRepresent
     }
   }
 
-  const whole: RangeResponse = { status: 200, start: 0, end: file.size, headers: { ...headers, 'content-length': String(file.size) } };
+  const whole: RangeResponse = {
+    status: 200,
+    start: 0,
+    end: file.size,
+    headers: { ...headers, 'content-length': String(file.size) },
+  };
   const range = one(request.range);
   if (range === undefined) return whole;
   const ifRange = one(request['if-range'])?.trim();
   if (ifRange !== undefined) {
-    const current = ifRange.startsWith('"') || ifRange.startsWith('W/') ? ifRange === etag && !etag.startsWith('W/') : ifRange === validators['last-modified'];
+    const current =
+      ifRange.startsWith('"') || ifRange.startsWith('W/')
+        ? ifRange === etag && !etag.startsWith('W/')
+        : ifRange === validators['last-modified'];
     if (!current) return whole; // the client's copy is of another version: send this one whole
   }
   const parsed = parseRange(range, file.size);
   if (parsed === 'whole') return whole;
-  if (parsed === 'unsatisfiable') return { status: 416, start: 0, end: 0, headers: { ...headers, 'content-range': `bytes */${file.size}` } };
+  if (parsed === 'unsatisfiable')
+    return { status: 416, start: 0, end: 0, headers: { ...headers, 'content-range': `bytes */${file.size}` } };
   return {
     status: 206,
     start: parsed.start,
     end: parsed.end,
-    headers: { ...headers, 'content-range': `bytes ${parsed.start}-${parsed.end - 1}/${file.size}`, 'content-length': String(parsed.end - parsed.start) },
+    headers: {
+      ...headers,
+      'content-range': `bytes ${parsed.start}-${parsed.end - 1}/${file.size}`,
+      'content-length': String(parsed.end - parsed.start),
+    },
   };
 }

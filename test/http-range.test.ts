@@ -10,16 +10,32 @@ const at = (range: string, extra: Record<string, string> = {}) => rangeResponse(
 describe('rangeResponse', () => {
   it('serves the whole file with its validators when nothing is asked', () => {
     expect(rangeResponse({}, file)).toEqual({
-      status: 200, start: 0, end: 100,
+      status: 200,
+      start: 0,
+      end: 100,
       headers: { etag: '"v1"', 'last-modified': LM, 'accept-ranges': 'bytes', 'content-length': '100' },
     });
     // an unquoted tag is quoted; no lastModified, no Last-Modified
-    expect(rangeResponse({}, { size: 3, etag: 'abc' }).headers).toEqual({ etag: '"abc"', 'accept-ranges': 'bytes', 'content-length': '3' });
+    expect(rangeResponse({}, { size: 3, etag: 'abc' }).headers).toEqual({
+      etag: '"abc"',
+      'accept-ranges': 'bytes',
+      'content-length': '3',
+    });
   });
 
   it('answers one bytes range, the end clamped to the size', () => {
-    expect(at('bytes=0-9')).toMatchObject({ status: 206, start: 0, end: 10, headers: { 'content-range': 'bytes 0-9/100', 'content-length': '10' } });
-    expect(at('bytes=90-')).toMatchObject({ status: 206, start: 90, end: 100, headers: { 'content-range': 'bytes 90-99/100' } });
+    expect(at('bytes=0-9')).toMatchObject({
+      status: 206,
+      start: 0,
+      end: 10,
+      headers: { 'content-range': 'bytes 0-9/100', 'content-length': '10' },
+    });
+    expect(at('bytes=90-')).toMatchObject({
+      status: 206,
+      start: 90,
+      end: 100,
+      headers: { 'content-range': 'bytes 90-99/100' },
+    });
     expect(at('bytes=90-1000')).toMatchObject({ status: 206, start: 90, end: 100 });
     expect(at('bytes=-10')).toMatchObject({ status: 206, start: 90, end: 100 });
     expect(at('bytes=-1000')).toMatchObject({ status: 206, start: 0, end: 100 });
@@ -53,7 +69,12 @@ describe('rangeResponse', () => {
 
   it('answers 304 to If-None-Match (weak comparison, lists, *) before any range', () => {
     for (const inm of ['"v1"', 'W/"v1"', '"x", "v1"', '*']) {
-      expect(rangeResponse({ 'if-none-match': inm, range: 'bytes=0-1' }, file), inm).toEqual({ status: 304, start: 0, end: 0, headers: { etag: '"v1"', 'last-modified': LM } });
+      expect(rangeResponse({ 'if-none-match': inm, range: 'bytes=0-1' }, file), inm).toEqual({
+        status: 304,
+        start: 0,
+        end: 0,
+        headers: { etag: '"v1"', 'last-modified': LM },
+      });
     }
     expect(rangeResponse({ 'if-none-match': '"v0"' }, file).status).toBe(200);
     // If-None-Match wins over If-Modified-Since

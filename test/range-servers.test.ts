@@ -7,7 +7,11 @@ import { scratch, smallDevice, T0 } from '../packages/device/test/helpers.js';
 import { Api, makeClip, sqliteBackend, until, type Backend } from '../packages/cloud/test/helpers.js';
 import type { Server } from '../packages/cloud/src/server.js';
 
-interface Target { name: string; url: string; headers: Record<string, string> }
+interface Target {
+  name: string;
+  url: string;
+  headers: Record<string, string>;
+}
 const targets: Target[] = [];
 const tmp = scratch('ringclip-ranges-');
 let cam: Dashcam;
@@ -19,10 +23,18 @@ beforeAll(async () => {
   await cam.powerOn();
   await cam.run(loadScenario('hard-brake-collision'), { speed: Infinity, duration: 8 });
   const device = (await cam.startServer({ port: 0 })).url;
-  const pair = await fetch(`${device}/pair`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code: cam.pairingCode }) });
+  const pair = await fetch(`${device}/pair`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ code: cam.pairingCode }),
+  });
   const { token: deviceToken } = (await pair.json()) as { token: string };
   const iso = (us: number) => new Date(us / 1000).toISOString();
-  targets.push({ name: 'device', url: `${device}/footage?stream=road&from=${iso(T0)}&to=${iso(T0 + 5e6)}`, headers: { authorization: `Bearer ${deviceToken}` } });
+  targets.push({
+    name: 'device',
+    url: `${device}/footage?stream=road&from=${iso(T0)}&to=${iso(T0 + 5e6)}`,
+    headers: { authorization: `Bearer ${deviceToken}` },
+  });
 
   backend = sqliteBackend();
   cloud = await backend.start();
@@ -33,7 +45,11 @@ beforeAll(async () => {
   expect((await api.upload(id, bytes)).status).toBeLessThan(300);
   await until(async () => (await api.json(`/v1/clips/${id}`)).body?.state === 'ready');
   for (const track of ['road', 'both']) {
-    targets.push({ name: `cloud ${track}`, url: `${cloud.url}/v1/clips/${id}/video?track=${track}`, headers: { authorization: `Bearer ${token}` } });
+    targets.push({
+      name: `cloud ${track}`,
+      url: `${cloud.url}/v1/clips/${id}/video?track=${track}`,
+      headers: { authorization: `Bearer ${token}` },
+    });
   }
 });
 afterAll(async () => {
@@ -65,7 +81,10 @@ describe('byte ranges and conditional requests, the same on the device and the c
       expect([first.status, first.headers.get('content-range')], t.name).toEqual([206, `bytes 0-99/${size}`]);
       expect(first.body.equals(whole.body.subarray(0, 100))).toBe(true);
       const tail = await range('bytes=-10');
-      expect([tail.status, tail.headers.get('content-range')], t.name).toEqual([206, `bytes ${size - 10}-${size - 1}/${size}`]);
+      expect([tail.status, tail.headers.get('content-range')], t.name).toEqual([
+        206,
+        `bytes ${size - 10}-${size - 1}/${size}`,
+      ]);
       expect(tail.body.equals(whole.body.subarray(-10))).toBe(true);
       const clamped = await range(`bytes=${size - 5}-${size + 1000}`);
       expect([clamped.status, clamped.body.length], t.name).toEqual([206, 5]);

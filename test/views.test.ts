@@ -11,8 +11,19 @@ const tmp = tempDir();
 let mp4 = '';
 afterAll(() => tmp.cleanup());
 beforeAll(async () => {
-  const store = await SegmentStore.create(`${tmp.dir}/v.ring`, { capacity: '64MiB', segmentSize: '4MiB', streams: ['road', 'cabin'] });
-  recordInterleaved(store, [{ stream: 'road', file: FIXTURES.road, fps: 30 }, { stream: 'cabin', file: FIXTURES.cabin, fps: 30 }], 5);
+  const store = await SegmentStore.create(`${tmp.dir}/v.ring`, {
+    capacity: '64MiB',
+    segmentSize: '4MiB',
+    streams: ['road', 'cabin'],
+  });
+  recordInterleaved(
+    store,
+    [
+      { stream: 'road', file: FIXTURES.road, fps: 30 },
+      { stream: 'cabin', file: FIXTURES.cabin, fps: 30 },
+    ],
+    5,
+  );
   const clip = store.clip({ from: T0, to: T0 + 4e6 });
   mp4 = `${tmp.dir}/dual.mp4`;
   await clip.writeMP4(mp4);
@@ -32,7 +43,12 @@ describe('VirtualMP4.views()', () => {
     // consecutive samples of a chunk are one view: far fewer views than samples
     expect(views.length).toBeLessThan(clip.tracks[0]!.samples);
     expect(join(views).equals(whole)).toBe(true);
-    for (const [s, e] of [[0, 1], [7, 5000], [whole.length - 3, whole.length + 100], [12345, 12345]] as const) {
+    for (const [s, e] of [
+      [0, 1],
+      [7, 5000],
+      [whole.length - 3, whole.length + 100],
+      [12345, 12345],
+    ] as const) {
       expect(join(file.views(s, e)).equals(whole.subarray(s, e)), `${s}-${e}`).toBe(true);
     }
     expect(file.views(5, 5)).toEqual([]);
@@ -49,13 +65,22 @@ describe('VirtualMP4.views()', () => {
     const src = await Mp4Source.open(mp4);
     const clip = src.clip({ from: { offset: 0 }, to: { offset: 1 } });
     const file = clip.toVirtualMP4();
-    for (const [s, e] of [[-1, 2], [3, 2], [0.5, 2]]) expect(() => file.views(s!, e)).toThrow(InvalidArgumentError);
+    for (const [s, e] of [
+      [-1, 2],
+      [3, 2],
+      [0.5, 2],
+    ])
+      expect(() => file.views(s!, e)).toThrow(InvalidArgumentError);
     clip.release();
     src.close();
   });
 
   it('of a ring store clip is one checked copy', async () => {
-    const store = await SegmentStore.create(`${tmp.dir}/r.ring`, { capacity: '64MiB', segmentSize: '4MiB', streams: ['road'] });
+    const store = await SegmentStore.create(`${tmp.dir}/r.ring`, {
+      capacity: '64MiB',
+      segmentSize: '4MiB',
+      streams: ['road'],
+    });
     recordInterleaved(store, [{ stream: 'road', file: FIXTURES.road, fps: 30 }], 3);
     const clip = store.clip({ from: T0, to: T0 + 2e6 });
     const file = clip.toVirtualMP4();
@@ -78,7 +103,12 @@ describe('Mp4Source.views()', () => {
     expect(join(src.views(100, 200)).equals(bytes.subarray(100, 200))).toBe(true);
     expect(join(src.views(bytes.length - 5, bytes.length + 5)).equals(bytes.subarray(-5))).toBe(true);
     expect(src.views(9, 9)).toEqual([]);
-    for (const [s, e] of [[-1, 2], [3, 2], [1, 2.5]]) expect(() => src.views(s!, e)).toThrow(InvalidArgumentError);
+    for (const [s, e] of [
+      [-1, 2],
+      [3, 2],
+      [1, 2.5],
+    ])
+      expect(() => src.views(s!, e)).toThrow(InvalidArgumentError);
     src.close();
     expect(Buffer.from(views[0]!).equals(bytes)).toBe(true);
     expect(() => src.views()).toThrow(StoreClosedError);

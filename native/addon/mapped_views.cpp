@@ -5,7 +5,9 @@
 namespace ringclip::addon {
 namespace {
 
-void release_hold(napi_env /*env*/, void* /*data*/, void* hint) { delete static_cast<std::shared_ptr<const void>*>(hint); }
+void release_hold(napi_env /*env*/, void* /*data*/, void* hint) {
+  delete static_cast<std::shared_ptr<const void>*>(hint);
+}
 
 }  // namespace
 
@@ -14,7 +16,8 @@ Napi::Value mapped_view(Napi::Env env, const uint8_t* data, size_t size, std::sh
   napi_value buffer;
   // Read-only bytes (generated boxes, a PROT_READ mapping) behind a writable-typed array:
   // the API documents the views as read-only.
-  napi_status status = napi_create_external_arraybuffer(env, const_cast<uint8_t*>(data), size, release_hold, keep, &buffer);
+  napi_status status =
+      napi_create_external_arraybuffer(env, const_cast<uint8_t*>(data), size, release_hold, keep, &buffer);
   if (status != napi_ok) {
     delete keep;
     throw Napi::Error::New(env, "could not create a view of mapped bytes");

@@ -8,8 +8,8 @@
 
 namespace ringclip::addon {
 
-Napi::Value mp4_source_views(Napi::Env env, const std::shared_ptr<exporting::Mp4Source>& source, const Napi::Value& start_arg,
-                             const Napi::Value& end_arg) {
+Napi::Value mp4_source_views(Napi::Env env, const std::shared_ptr<exporting::Mp4Source>& source,
+                             const Napi::Value& start_arg, const Napi::Value& end_arg) {
   uint64_t start = to_safe_uint64(start_arg, "start");
   uint64_t end = to_safe_uint64(end_arg, "end");
   if (end > source->size()) end = source->size();

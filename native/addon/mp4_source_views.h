@@ -9,7 +9,7 @@
 
 namespace ringclip::addon {
 
-Napi::Value mp4_source_views(Napi::Env env, const std::shared_ptr<exporting::Mp4Source>& source, const Napi::Value& start,
-                             const Napi::Value& end);
+Napi::Value mp4_source_views(Napi::Env env, const std::shared_ptr<exporting::Mp4Source>& source,
+                             const Napi::Value& start, const Napi::Value& end);
 
 }  // namespace ringclip::addon

@@ -38,7 +38,8 @@ Napi::Value VirtualFileObject::Views(const Napi::CallbackInfo& info) {
     // Neighbouring pieces that are neighbours in memory too (consecutive samples of one
     // chunk) become one view: a socket then gets a few large writes, not one per sample.
     // What every view holds: the virtual file (generated pieces live in it) and the mapping.
-    std::shared_ptr<const void> hold = std::make_shared<std::pair<std::shared_ptr<const mp4::VirtualFile>, std::shared_ptr<void>>>(file_, keep_alive_);
+    std::shared_ptr<const void> hold =
+        std::make_shared<std::pair<std::shared_ptr<const mp4::VirtualFile>, std::shared_ptr<void>>>(file_, keep_alive_);
     ByteSpan run;
     uint32_t n = 0;
     file_->read(start, end, [&](ByteSpan s) {

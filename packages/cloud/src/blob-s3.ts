@@ -46,7 +46,8 @@ export class S3BlobStore implements BlobStore {
   }
   async close(): Promise<void> { this.client.destroy(); }
 
-  async putFile(key: string, file: string, _move = false): Promise<void> {
+  // `move` (BlobStore.putFile) does not apply: the file is uploaded and stays for the local cache.
+  async putFile(key: string, file: string): Promise<void> {
     const { size } = await stat(file);
     await this.client.send(new PutObjectCommand({
       Bucket: this.bucket, Key: this.#key(key), Body: createReadStream(file), ContentLength: size, ContentType: 'application/octet-stream',

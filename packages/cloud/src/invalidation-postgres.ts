@@ -38,7 +38,9 @@ export class PostgresInvalidation implements Invalidation {
     client.on('notification', (msg) => {
       if (msg.channel !== this.channel || !msg.payload) return;
       const { userId, clipId } = JSON.parse(msg.payload) as { userId: string; clipId: string };
-      this.#forget?.(userId, clipId).catch((e: unknown) => this.#failed('dropping the local copy of a deleted clip', e));
+      this.#forget?.(userId, clipId).catch((e: unknown) =>
+        this.#failed('dropping the local copy of a deleted clip', e),
+      );
     });
     client.on('error', (e) => {
       this.#failed('the LISTEN connection', e);
@@ -57,14 +59,19 @@ export class PostgresInvalidation implements Invalidation {
       this.#retry = null;
       this.#listen()
         .then(() => this.#resync())
-        .catch((e: unknown) => { this.#failed('reconnecting the LISTEN connection', e); this.#reconnectSoon(); });
+        .catch((e: unknown) => {
+          this.#failed('reconnecting the LISTEN connection', e);
+          this.#reconnectSoon();
+        });
     }, 1000);
     this.#retry.unref();
   }
 
   #failed(what: string, e: unknown): void {
     this.failures++;
-    console.error(`ringclip-cloud: ${what} failed (${this.failures} invalidation failures so far): ${(e as Error).message}`);
+    console.error(
+      `ringclip-cloud: ${what} failed (${this.failures} invalidation failures so far): ${(e as Error).message}`,
+    );
   }
 
   async announce(userId: string, clipId: string): Promise<void> {

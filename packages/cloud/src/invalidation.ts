@@ -19,7 +19,13 @@ export interface Invalidation {
 
 export class LocalInvalidation implements Invalidation {
   #forget: Forget | null = null;
-  async start(forget: Forget): Promise<void> { this.#forget = forget; } // one instance: no gaps
-  async announce(userId: string, clipId: string): Promise<void> { await this.#forget?.(userId, clipId); }
-  async stop(): Promise<void> { this.#forget = null; }
+  async start(forget: Forget): Promise<void> {
+    this.#forget = forget;
+  } // one instance: no gaps
+  async announce(userId: string, clipId: string): Promise<void> {
+    await this.#forget?.(userId, clipId);
+  }
+  async stop(): Promise<void> {
+    this.#forget = null;
+  }
 }

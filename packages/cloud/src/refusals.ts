@@ -37,8 +37,10 @@ const BY_STATUS: Record<number, string> = {
 
 /** Fastify's own errors that deserve a clearer message than the framework's. */
 const MESSAGES: Record<string, (limit?: number) => string> = {
-  FST_ERR_CTP_BODY_TOO_LARGE: (limit) => `the body is larger than this route accepts${limit ? ` (${limit} bytes)` : ''}`,
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: () => 'this route takes no body of this Content-Type (JSON routes take application/json)',
+  FST_ERR_CTP_BODY_TOO_LARGE: (limit) =>
+    `the body is larger than this route accepts${limit ? ` (${limit} bytes)` : ''}`,
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: () =>
+    'this route takes no body of this Content-Type (JSON routes take application/json)',
   FST_ERR_CTP_EMPTY_JSON_BODY: () => 'the body is empty: send a JSON object, or no Content-Type',
   FST_ERR_CTP_INVALID_JSON_BODY: () => 'the body is not valid JSON',
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: () => 'Content-Length does not match the body',
@@ -47,18 +49,36 @@ const MESSAGES: Record<string, (limit?: number) => string> = {
 };
 
 /** A 4xx error from the framework, as the API's code and message. */
-export function frameworkRefusal(e: { statusCode: number; code?: string; message: string }, limit?: number): { code: string; message: string } {
-  const code = e.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || (e.code === undefined && e.statusCode === 400 && /JSON/.test(e.message)) ? 'invalid_json' : (BY_STATUS[e.statusCode] ?? 'bad_request');
-  const message = (e.code && MESSAGES[e.code]?.(limit)) ?? (e.code?.startsWith('FST_') ? code.replace(/_/g, ' ') : e.message);
+export function frameworkRefusal(
+  e: { statusCode: number; code?: string; message: string },
+  limit?: number,
+): { code: string; message: string } {
+  const code =
+    e.code === 'FST_ERR_CTP_INVALID_JSON_BODY' ||
+    (e.code === undefined && e.statusCode === 400 && /JSON/.test(e.message))
+      ? 'invalid_json'
+      : (BY_STATUS[e.statusCode] ?? 'bad_request');
+  const message =
+    (e.code && MESSAGES[e.code]?.(limit)) ?? (e.code?.startsWith('FST_') ? code.replace(/_/g, ' ') : e.message);
   return { code, message };
 }
 
 /** Node's HTTP parser refused the request (no route ever saw it): the same JSON shape. */
 export function clientErrorHandler(err: Error & { code?: string }, socket: Socket): void {
-  if (!socket.writable) { socket.destroy(); return; }
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
   const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-  const body = JSON.stringify({ error: { code: BY_STATUS[status], message: status === 431 ? 'the request headers are too large' : 'the request is not valid HTTP' } });
-  socket.end(`HTTP/1.1 ${status} ${status === 400 ? 'Bad Request' : status === 431 ? 'Request Header Fields Too Large' : 'Request Timeout'}\r\n` +
-    `content-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nx-content-type-options: nosniff\r\n` +
-    `cache-control: no-store\r\nconnection: close\r\n\r\n${body}`);
+  const body = JSON.stringify({
+    error: {
+      code: BY_STATUS[status],
+      message: status === 431 ? 'the request headers are too large' : 'the request is not valid HTTP',
+    },
+  });
+  socket.end(
+    `HTTP/1.1 ${status} ${status === 400 ? 'Bad Request' : status === 431 ? 'Request Header Fields Too Large' : 'Request Timeout'}\r\n` +
+      `content-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nx-content-type-options: nosniff\r\n` +
+      `cache-control: no-store\r\nconnection: close\r\n\r\n${body}`,
+  );
 }

@@ -37,11 +37,19 @@ describe('finalize', () => {
     const putFile = blobs.putFile.bind(blobs);
     blobs.readRange = async (key, start, end) => {
       const stream: Readable = await readRange(key, start, end);
-      stream.on('data', (c: Buffer) => { read += c.length; });
+      stream.on('data', (c: Buffer) => {
+        read += c.length;
+      });
       return stream;
     };
-    blobs.download = async (key, file) => { downloads++; return download(key, file); };
-    blobs.putFile = async (key, file, move) => { puts.push({ key, move }); return putFile(key, file, move); };
+    blobs.download = async (key, file) => {
+      downloads++;
+      return download(key, file);
+    };
+    blobs.putFile = async (key, file, move) => {
+      puts.push({ key, move });
+      return putFile(key, file, move);
+    };
     try {
       const third = Math.ceil(bytes.length / 3);
       for (let at = 0; at < bytes.length; at += third) {

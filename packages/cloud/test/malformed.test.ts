@@ -24,7 +24,11 @@ beforeAll(async () => {
   const { bytes } = await makeClip(tmp.dir, 2);
   expect((await api.upload(id, bytes)).status).toBeLessThan(300);
   await until(async () => (await api.json(`/v1/clips/${id}`)).body?.state === 'ready');
-  const share = await api.json(`/v1/clips/${id}/share`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+  const share = await api.json(`/v1/clips/${id}/share`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{}',
+  });
   shareToken = String(share.body.url).split('/s/')[1]!;
 });
 afterAll(async () => {
@@ -33,11 +37,28 @@ afterAll(async () => {
   tmp.cleanup();
 });
 
-interface Sent { what: string; status: number; type: string; nosniff: string | null; body: string }
+interface Sent {
+  what: string;
+  status: number;
+  type: string;
+  nosniff: string | null;
+  body: string;
+}
 
-async function send(method: string, path: string, headers: Record<string, string>, body?: string | Buffer): Promise<Sent> {
+async function send(
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body?: string | Buffer,
+): Promise<Sent> {
   const r = await fetch(`${server.url}${path}`, { method, headers, body });
-  return { what: `${method} ${path} ${JSON.stringify(headers)} ${body === undefined ? '' : String(body).slice(0, 40)}`, status: r.status, type: r.headers.get('content-type') ?? '', nosniff: r.headers.get('x-content-type-options'), body: await r.text() };
+  return {
+    what: `${method} ${path} ${JSON.stringify(headers)} ${body === undefined ? '' : String(body).slice(0, 40)}`,
+    status: r.status,
+    type: r.headers.get('content-type') ?? '',
+    nosniff: r.headers.get('x-content-type-options'),
+    body: await r.text(),
+  };
 }
 
 /** A refusal as every client may rely on it. */
@@ -65,13 +86,34 @@ describe('malformed requests on every route', () => {
     const auth = { authorization: `Bearer ${token}` };
     const json = { ...auth, 'content-type': 'application/json' };
     expectRefusal(await send('PUT', `/v1/clips/${id}/metadata`, json, '{'), 400, 'invalid_json');
-    expectRefusal(await send('PUT', `/v1/clips/${id}/metadata`, { ...auth, 'content-type': 'application/x-www-form-urlencoded' }, 'kind=manual'), 415, 'unsupported_media_type');
-    expectRefusal(await send('PUT', `/v1/clips/${id}/metadata`, { ...auth, 'content-type': 'application/octet-stream' }, 'x'), 415, 'unsupported_media_type');
-    expectRefusal(await send('POST', `/v1/clips/${id}/trim`, { ...auth, 'content-type': 'text/plain' }, '{}'), 415, 'unsupported_media_type');
+    expectRefusal(
+      await send(
+        'PUT',
+        `/v1/clips/${id}/metadata`,
+        { ...auth, 'content-type': 'application/x-www-form-urlencoded' },
+        'kind=manual',
+      ),
+      415,
+      'unsupported_media_type',
+    );
+    expectRefusal(
+      await send('PUT', `/v1/clips/${id}/metadata`, { ...auth, 'content-type': 'application/octet-stream' }, 'x'),
+      415,
+      'unsupported_media_type',
+    );
+    expectRefusal(
+      await send('POST', `/v1/clips/${id}/trim`, { ...auth, 'content-type': 'text/plain' }, '{}'),
+      415,
+      'unsupported_media_type',
+    );
     expectRefusal(await send('POST', `/v1/clips/${id}/share`, json, 'null'), 400, 'bad_request');
     expectRefusal(await send('POST', `/v1/clips/${id}/share`, json, '[]'), 400, 'bad_request');
     expectRefusal(await send('PUT', `/v1/clips/${id}/metadata`, json, 'null'), 400, 'bad_request');
-    expectRefusal(await send('PUT', `/v1/clips/${id}`, { ...auth, 'content-type': 'text/plain' }, 'x'), 415, 'unsupported_media_type');
+    expectRefusal(
+      await send('PUT', `/v1/clips/${id}`, { ...auth, 'content-type': 'text/plain' }, 'x'),
+      415,
+      'unsupported_media_type',
+    );
     // no body at all still shares with the defaults
     expect((await send('POST', `/v1/clips/${id}/share`, auth)).status).toBe(201);
   });
@@ -81,7 +123,11 @@ describe('malformed requests on every route', () => {
     const over = (n: number) => `{"title":"${'x'.repeat(n)}"}`;
     expectRefusal(await send('POST', `/v1/clips/${id}/trim`, json, over(BODY_LIMITS.json)), 413, 'body_too_large');
     expectRefusal(await send('POST', `/v1/clips/${id}/share`, json, over(BODY_LIMITS.json)), 413, 'body_too_large');
-    expectRefusal(await send('PUT', `/v1/clips/${id}/metadata`, json, over(BODY_LIMITS.metadata)), 413, 'body_too_large');
+    expectRefusal(
+      await send('PUT', `/v1/clips/${id}/metadata`, json, over(BODY_LIMITS.metadata)),
+      413,
+      'body_too_large',
+    );
     // a 10-minute manual clip's trace (60,000 samples at 100 Hz, 3 decimals) fits
     const gsensor = Array.from({ length: 60_000 }, (_, i) => [i / 100, -1.234, 0.567, 1.089]);
     const fits = await send('PUT', `/v1/clips/${id}/metadata`, json, JSON.stringify({ gsensor }));
@@ -91,22 +137,34 @@ describe('malformed requests on every route', () => {
   it('answers a request that is not valid HTTP with the same JSON shape', async () => {
     const { port } = new URL(server.url);
     const raw = await new Promise<string>((resolve, reject) => {
-      const socket = connect(Number(port), '127.0.0.1', () => socket.write('GET /v1/me HTTP/1.1\r\nHost: x\r\nBad Header Line\r\n\r\n'));
+      const socket = connect(Number(port), '127.0.0.1', () =>
+        socket.write('GET /v1/me HTTP/1.1\r\nHost: x\r\nBad Header Line\r\n\r\n'),
+      );
       let got = '';
-      socket.on('data', (d) => { got += String(d); });
+      socket.on('data', (d) => {
+        got += String(d);
+      });
       socket.on('end', () => resolve(got));
       socket.on('error', reject);
     });
     expect(raw).toMatch(/^HTTP\/1\.1 400 /);
     expect(raw).toMatch(/x-content-type-options: nosniff/);
-    expect(JSON.parse(raw.split('\r\n\r\n')[1]!)).toEqual({ error: { code: 'bad_request', message: 'the request is not valid HTTP' } });
+    expect(JSON.parse(raw.split('\r\n\r\n')[1]!)).toEqual({
+      error: { code: 'bad_request', message: 'the request is not valid HTTP' },
+    });
   });
 
   // last: with a valid token it also DELETEs the clip (every later route then says 404)
   it('are refused with a 4xx and one error shape, never a 500', async () => {
     const auth = { authorization: `Bearer ${token}` };
     const ids = [id, 'nope', '..%2F..%2Fetc', 'x'.repeat(300), '%00', '6A1C2B3D-0000-4000-8000-0000000000F1'];
-    const queries = ['', '?track=evil', '?limit=-1&cursor=%25%25&kind=A%20B&from=garbage&to=1e99', '?wait=abc', '?track=road&sig=zz&exp=1'];
+    const queries = [
+      '',
+      '?track=evil',
+      '?limit=-1&cursor=%25%25&kind=A%20B&from=garbage&to=1e99',
+      '?wait=abc',
+      '?track=road&sig=zz&exp=1',
+    ];
     const bodies: Array<{ type?: string; body?: string | Buffer }> = [
       { type: 'application/json', body: '{' },
       { type: 'application/json', body: 'null' },
@@ -124,14 +182,23 @@ describe('malformed requests on every route', () => {
       for (const idValue of ids) {
         for (const q of queries) {
           const path = fill(r.url, idValue) + q;
-          for (const headers of [{}, { authorization: 'Bearer nope' }, { authorization: 'Basic YTpi' }, { ...auth, range: 'bytes=zzz', 'if-none-match': 'x', 'if-range': 'y' }]) {
+          for (const headers of [
+            {},
+            { authorization: 'Bearer nope' },
+            { authorization: 'Basic YTpi' },
+            { ...auth, range: 'bytes=zzz', 'if-none-match': 'x', 'if-range': 'y' },
+          ]) {
             const s = await send(r.method, path, headers);
             sent++;
             expect(s.status, s.what).not.toBeGreaterThanOrEqual(500);
             if (s.status >= 400) expectRefusal(s);
             // the API's routes all need a token (video: or a signature); the router refuses
             // a path segment over 100 characters before any route (414)
-            if (path.startsWith('/v1/') && !('authorization' in headers && headers.authorization === auth.authorization)) expect([401, 414], s.what).toContain(s.status);
+            if (
+              path.startsWith('/v1/') &&
+              !('authorization' in headers && headers.authorization === auth.authorization)
+            )
+              expect([401, 414], s.what).toContain(s.status);
           }
           if (!withBody || q !== '') continue;
           for (const b of bodies) {

@@ -15,7 +15,8 @@ export function shareRoutes(app: FastifyInstance, svc: Service, listenUrl: () =>
     const user = await svc.authenticate(req.headers.authorization);
     // No body at all: the defaults. A body must be a JSON object (null, arrays, numbers: 400).
     const body = req.body === undefined ? {} : req.body;
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest('send a JSON object { expiresIn?, expiresAt? } or no body');
+    if (typeof body !== 'object' || body === null || Array.isArray(body))
+      throw badRequest('send a JSON object { expiresIn?, expiresAt? } or no body');
     reply.code(201);
     return svc.share(user, req.params.id, body as Record<string, unknown>, baseUrl(svc.config, req, listenUrl()));
   });

@@ -12,6 +12,10 @@ export function baseUrl(config: Config, req: FastifyRequest, listenUrl: string):
   if (config.publicUrl) return config.publicUrl.replace(/\/+$/, '');
   if (config.trustHost) return `${req.protocol}://${req.host}`;
   if (/^https?:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?$/.test(listenUrl)) return listenUrl;
-  throw new HttpError(503, 'no_public_url', 'share links need the public URL of this service: set RINGCLIP_PUBLIC_URL (or RINGCLIP_TRUST_HOST=1 behind a proxy that sets Host)');
+  throw new HttpError(
+    503,
+    'no_public_url',
+    'share links need the public URL of this service: set RINGCLIP_PUBLIC_URL (or RINGCLIP_TRUST_HOST=1 behind a proxy that sets Host)',
+  );
 }
 export type Params = { id: string };
