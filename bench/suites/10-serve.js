@@ -45,8 +45,8 @@ async function startCloud(root, dir, mp4) {
  * Range cycles through `ranges` when given. A JS load generator (autocannon was tried) parses
  * the bodies it receives at ~50 MB/s here and would measure itself, not the servers.
  */
-function load(ctx, url, seconds, headers = {}, ranges = null) {
-  const script = join(ctx.dir, `wrk-${process.pid}.lua`);
+async function load(ctx, url, seconds, headers = {}, ranges = null, connections = CONNECTIONS) {
+  const script = join(ctx.dir, `wrk-${process.pid}-${++scripts}.lua`);
   const lua = (v) => JSON.stringify(v); // a JSON string is a valid Lua string literal here (ASCII)
   writeFileSync(script, `local ranges = { ${(ranges ?? []).map(lua).join(', ')} }
 local i = 0
@@ -56,17 +56,23 @@ request = function()
   return wrk.format("GET", nil, h)
 end
 `);
-  const r = spawnSync('wrk', ['-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '--latency', '-s', script, url], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`wrk ${url}: ${r.stderr || r.stdout}`);
-  const num = (re) => Number((re.exec(r.stdout) ?? [])[1]);
+  const child = spawn('wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', '-s', script, url], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => { stdout += d; });
+  child.stderr.on('data', (d) => { stderr += d; });
+  const [code] = await once(child, 'exit');
+  if (code !== 0) throw new Error(`wrk ${url}: ${stderr || stdout}`);
+  const num = (re) => Number((re.exec(stdout) ?? [])[1]);
   const bad = num(/Non-2xx or 3xx responses: (\d+)/) || 0;
-  const errors = /Socket errors: (.*)/.exec(r.stdout)?.[1];
-  if (bad || errors) throw new Error(`${url}: ${bad} non-2xx responses; socket errors: ${errors ?? 'none'}\n${r.stdout}`);
+  const errors = /Socket errors: (.*)/.exec(stdout)?.[1];
+  if (bad || errors) throw new Error(`${url}: ${bad} non-2xx responses; socket errors: ${errors ?? 'none'}\n${stdout}`);
   const rate = num(/Requests\/sec:\s+([\d.]+)/);
-  if (!(rate > 0)) throw new Error(`wrk ${url}: no requests/sec in\n${r.stdout}`);
-  const p99 = /99%\s+(\S+)/.exec(r.stdout)?.[1];
+  if (!(rate > 0)) throw new Error(`wrk ${url}: no requests/sec in\n${stdout}`);
+  const p99 = /^\s+99%\s+(\S+)/m.exec(stdout)?.[1];
   return { rate, p99 };
 }
+let scripts = 0;
 
 export async function run(ctx) {
   if (spawnSync('wrk', ['-v']).error) throw new Error('wrk is not installed: apt-get install wrk (.ci/run installs it)');
@@ -102,10 +108,10 @@ export async function run(ctx) {
     ];
     for (const c of cases) {
       // warm-up: JIT, page cache, the cloud's virtual file cache, connection setup
-      load(ctx, c.cloud, 1, auth, c.ranges);
-      load(ctx, c.base, 1, {}, c.ranges);
-      const ours = load(ctx, c.cloud, seconds, auth, c.ranges);
-      const theirs = load(ctx, c.base, seconds, {}, c.ranges);
+      await load(ctx, c.cloud, 1, auth, c.ranges);
+      await load(ctx, c.base, 1, {}, c.ranges);
+      const ours = await load(ctx, c.cloud, seconds, auth, c.ranges);
+      const theirs = await load(ctx, c.base, seconds, {}, c.ranges);
       const ratio = ours.rate / theirs.rate;
       if (ctx.verbose) console.log(`\n    ${c.name}: cloud ${fmt(ours.rate)} req/s (p99 ${ours.p99}), ${baseName} ${fmt(theirs.rate)} req/s (p99 ${theirs.p99})`);
       rows.push(row({
@@ -114,6 +120,20 @@ export async function run(ctx) {
         target: { text: '≥ 0.8× nginx', ok: ratio >= 0.8 },
       }));
     }
+    // Another user's list while one user streams video over 4 connections: one user's load
+    // must not starve the others (issue 17 item 4). Ratio = list req/s under load / alone.
+    const list = `${cloud.url}/v1/clips`;
+    const bob = { authorization: `Bearer ${cloud.otherToken}` };
+    await load(ctx, list, 1, bob, null, 2);
+    const alone = await load(ctx, list, seconds, bob, null, 2);
+    const [loaded] = await Promise.all([load(ctx, list, seconds, bob, null, 2), load(ctx, video('road'), seconds, auth)]);
+    const ratio = loaded.rate / alone.rate;
+    if (ctx.verbose) console.log(`\n    list: alone ${fmt(alone.rate)} req/s (p99 ${alone.p99}), while video streams ${fmt(loaded.rate)} req/s (p99 ${loaded.p99})`);
+    rows.push(row({
+      name: 'list: GET /v1/clips (2 connections) while another user streams video (4 connections)', value: loaded.rate, unit: 'req/s',
+      extra: `p99 ${loaded.p99}`, baseline: 'the same list with no other load', baselineValue: alone.rate, ratio,
+      target: { text: '≥ 0.5 (within 2× of alone)', ok: ratio >= 0.5 },
+    }));
   } finally {
     await base.stop();
     await cloud.stop();
