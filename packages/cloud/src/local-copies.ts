@@ -55,6 +55,18 @@ export class LocalCopies {
     return p;
   }
 
+  /** The local copy of a stored version if this instance has one already (no download). */
+  async peek(name: string): Promise<string | null> {
+    const path = this.#path(name);
+    try {
+      await stat(path);
+      return path;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw e;
+    }
+  }
+
   /** Adopts a file just validated (upload, trim) so the first read needs no download. */
   async adopt(key: string, name: string, file: string): Promise<void> {
     if (this.#blobs.localPath(key)) { await rm(file, { force: true }); return; }

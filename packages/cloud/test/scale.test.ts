@@ -90,6 +90,28 @@ describe('PostgreSQL + S3 with several instances', () => {
     await until(async () => (await a.service.meta.getClip(user.id, id)) === null);
   });
 
+  it('an instance with a local copy of an S3 object sends track=both from it, not from S3', async (ctx) => {
+    if (!backend) return ctx.skip();
+    const onB = new Api(b.url, token);
+    const id = randomUUID();
+    expect((await new Api(a.url, token).upload(id, clip)).status).toBe(201);
+    const road = await onB.fetch(`/v1/clips/${id}/video?track=road`, { headers: { range: 'bytes=0-9' } });
+    expect(road.status).toBe(206); // B now has the object in its cache
+    await road.arrayBuffer();
+    const blobs = b.service.blobs;
+    const readRange = blobs.readRange.bind(blobs);
+    let fromS3 = 0;
+    blobs.readRange = async (key, start, end) => { fromS3++; return readRange(key, start, end); };
+    try {
+      const both = await onB.fetch(`/v1/clips/${id}/video?track=both`);
+      expect(both.status).toBe(200);
+      expect(sha(Buffer.from(await both.arrayBuffer()))).toBe(sha(clip));
+    } finally {
+      blobs.readRange = readRange;
+    }
+    expect(fromS3).toBe(0);
+  });
+
   it('a delete on one instance removes the clip from every instance\'s local cache (LISTEN/NOTIFY)', async (ctx) => {
     if (!backend) return ctx.skip();
     const onA = new Api(a.url, token);

@@ -81,8 +81,9 @@ export class Views {
     }
     if (track === 'both') {
       const key = row.blobKey;
-      const local = this.ctx.blobs.localPath(key);
-      // A stored file on this machine is sent from its mapping; from S3, streamed by range.
+      // A stored file on this machine (the local store, or this instance's copy of an S3
+      // object) is sent from its mapping; otherwise streamed from S3 by range.
+      const local = this.ctx.blobs.localPath(key) ?? (await this.ctx.copies.peek(copyName(row)));
       const map = local ? await this.ctx.virtual.get(`${copyName(row)}/both`, local, null) : null;
       return {
         size: row.size!, etag: `"${row.sha256.slice(0, 40)}"`, contentType: 'video/mp4', lastModified: row.updatedAt,
