@@ -14,6 +14,7 @@ export interface NativeBinding {
   NativeMp4Source: { open(path: string): NativeMp4Source };
   setErrorClasses(classes: Record<string, unknown>): void;
   detach(buffer: ArrayBuffer): void;
+  parseAdts(bytes: Uint8Array): { config: Buffer; sampleRate: number; channels: number; frameSamples: number; frames: Array<[number, number]> };
   formatVersion: number;
   mp4WriterVersion: number;
   crc32cHardware: boolean;
@@ -21,7 +22,7 @@ export interface NativeBinding {
 
 export interface NativeStoreClass {
   create(path: string, options: {
-    capacity: number; segmentSize: number; streams: string[]; protectCap: number;
+    capacity: number; segmentSize: number; streams: string[]; kinds: number[]; protectCap: number;
     flushPolicy: number; flushIntervalMs: number; prepareAhead: number;
   }): NativeStore;
   /** prepareAhead: 0 auto, 1 discard, 2 off (lib/segment-store.ts PrepareAhead). */
@@ -30,6 +31,10 @@ export interface NativeStoreClass {
 
 export interface NativeStore {
   write(stream: number, data: Uint8Array, pts: number, dts: number, capture: number): number;
+  /** flags as write() */
+  writeAudio(stream: number, frame: Uint8Array, config: Uint8Array, pts: number, capture: number): number;
+  /** flags as write(); format: the sample entry's four-character code as a number */
+  writeMetadata(stream: number, sample: Uint8Array, format: number, entry: Uint8Array, pts: number, capture: number): number;
   takeEvents(): Array<{ stream: string; from: number; to: number; frames: number }>;
   copyTo(destination: NativeStore, from: number, to: number): CopyResult;
   info(): Omit<StoreInfo, 'path' | 'formatVersion'>;
@@ -55,10 +60,11 @@ export interface NativeStore {
   createSampleWriter(stream: number): NativeSampleWriter;
   createFragmentedIngest(tracks: Array<[string, number]>, origin: number | null, skipStored: boolean): NativeFragmentedIngest;
   createLiveFragmenter(streams: number[], cursors: number[], skipOverwritten: boolean): NativeLiveFragmenter;
-  clip(request: { from: number; to: number; streams: number[]; exact: boolean; allowPartial: boolean }): NativeClip;
+  /** timelapseEvery > 0: a key-frame timelapse (one IDR per timelapseEvery µs, each shown timelapseFrame µs) */
+  clip(request: { from: number; to: number; streams: number[]; exact: boolean; allowPartial: boolean; timelapseEvery: number; timelapseFrame: number }): NativeClip;
   headerWrites(): number;
   prepareStats(): PrepareStats;
-  header(): { streams: string[]; capacity: number; segmentSize: number; createdUs: number; flushPolicy: number; flushIntervalMs: number; writable: boolean };
+  header(): { streams: string[]; kinds: Array<'video' | 'audio' | 'metadata'>; capacity: number; segmentSize: number; createdUs: number; flushPolicy: number; flushIntervalMs: number; writable: boolean };
 }
 
 export interface NativeMp4Source {
@@ -66,6 +72,9 @@ export interface NativeMp4Source {
   clip(request: { from: number; to: number; tracks: number[]; exact: boolean; allowPartial: boolean }): NativeClip;
   /** the file's own bytes [start, end) as one view of its mapping (none when empty) */
   views(start: number, end: number): Uint8Array[];
+  info(): { origin: number; size: number; tracks: Array<{ name: string; kind: 'video' | 'audio' | 'metadata'; codec?: string; sampleRate: number; channels: number; width: number; height: number; samples: number; syncSamples: number; first: number; last: number }>; dropped: string[] };
+  clip(request: { from: number; to: number; tracks: number[]; exact: boolean; allowPartial: boolean; timelapseEvery: number; timelapseFrame: number }): NativeClip;
+  samples(track: number, from: number, to: number): { pts: Float64Array; data: Buffer[] };
   close(): void;
 }
 

@@ -6,7 +6,7 @@ import type { NativeClip, NativeStore, NativeVirtualFile } from './binding.js';
 import { withCallerStack } from './caller-stack.js';
 import { InvalidArgumentError, StoreClosedError } from './errors.js';
 import type { SegmentStore } from './segment-store.js';
-import { toMicros, type TimeInput } from './units.js';
+import { parseDuration, toMicros, type TimeInput } from './units.js';
 
 export interface ClipOptions {
   from: TimeInput;
@@ -19,10 +19,32 @@ export interface ClipOptions {
   /** Clip what remains of a partly overwritten range instead of failing; of several
    *  streams, those with nothing in the range are left out (and listed in `empty`). */
   allowPartial?: boolean;
+  /**
+   * A key-frame timelapse instead of a clip: one stored IDR picture per `every` of footage
+   * (default '1s'), each shown for 1/`fps` s (default 30): one per second at 30 fps plays an
+   * hour in two minutes. Nothing is re-encoded. Video streams only (the default streams are
+   * the video streams); `align` does not apply.
+   */
+  timelapse?: { every?: number | string; fps?: number };
+}
+
+/** The native request fields of options.timelapse (zeros: a clip). @internal */
+export function timelapseRequest(options: Pick<ClipOptions, 'timelapse' | 'align'>): { timelapseEvery: number; timelapseFrame: number } {
+  const t = options.timelapse;
+  if (t === undefined) return { timelapseEvery: 0, timelapseFrame: 0 };
+  if (typeof t !== 'object' || t === null) throw new InvalidArgumentError("timelapse is { every?: '1s', fps?: 30 }");
+  if (options.align === 'exact') throw new InvalidArgumentError("a timelapse shows whole key frames: align 'exact' does not apply");
+  const every = Math.round(parseDuration(t.every ?? '1s', 'timelapse.every') * 1000);
+  if (every < 1000) throw new InvalidArgumentError(`timelapse.every must be at least 1ms, got ${JSON.stringify(t.every)}`);
+  const fps = t.fps ?? 30;
+  if (typeof fps !== 'number' || !(fps > 0 && fps <= 240)) throw new InvalidArgumentError(`timelapse.fps is a number from 0 (exclusive) to 240, got ${JSON.stringify(fps)}`);
+  return { timelapseEvery: every, timelapseFrame: Math.round(1e6 / fps) };
 }
 
 export interface ClipTrack {
   name: string;
+  kind: 'video' | 'audio' | 'metadata';
+  /** video: the picture size (0 for audio and metadata) */
   width: number;
   height: number;
   samples: number;
@@ -43,7 +65,7 @@ export interface OutputOptions {
   format?: 'mp4' | 'h264';
   /** Fragmented MP4 (init segment + one fragment per GOP), for MSE and streaming. */
   fragmented?: boolean;
-  /** For format 'h264': which stream (default: the first of the clip). */
+  /** For format 'h264': which video stream (default: the first of the clip). */
   stream?: string;
   /** Tests: force 64-bit chunk offsets (co64). */
   forceCo64?: boolean;
@@ -112,13 +134,14 @@ export class Clip {
     const from = toMicros(options.from, 'from');
     const to = toMicros(options.to, 'to');
     if (to <= from) throw new InvalidArgumentError(`clip(): 'to' must be after 'from'`);
-    const names = options.streams ?? [...store.streams];
+    const timelapse = timelapseRequest(options);
+    const names = options.streams ?? store.streams.filter((s) => !timelapse.timelapseEvery || store.streamKinds[s] === 'video');
     if (!Array.isArray(names) || names.length === 0) throw new InvalidArgumentError('clip(): streams must list at least one stream');
     if (new Set(names).size !== names.length) throw new InvalidArgumentError('clip(): a stream is listed twice');
     const align = options.align ?? 'keyframe';
     if (align !== 'keyframe' && align !== 'exact') throw new InvalidArgumentError(`align must be 'keyframe' or 'exact', got ${JSON.stringify(align)}`);
     const streams = names.map((n) => store.streamId(n));
-    const clip = native.clip({ from, to, streams, exact: align === 'exact', allowPartial: options.allowPartial === true });
+    const clip = native.clip({ from, to, streams, exact: align === 'exact', allowPartial: options.allowPartial === true, ...timelapse });
     return new Clip(clip, store);
   }
 
@@ -137,14 +160,14 @@ export class Clip {
   get empty(): Array<{ stream: string; reason: string }> { return this.#info.empty ?? []; }
   /**
    * Tracks of the source the clip does not carry, each with the reason, e.g. "dropped the
-   * AAC track 2: audio is not supported yet" (an MP4 cut with audio). Empty when nothing was.
+   * Opus track 2: ringclip carries AAC audio only". Empty when nothing was.
    */
   get dropped(): readonly string[] { return this.#info.dropped ?? []; }
 
   #build(options: OutputOptions = {}): VirtualMP4 {
     const format = options.format ?? 'mp4';
     if (format === 'h264') {
-      const index = options.stream === undefined ? 0 : this.tracks.findIndex((t) => t.name === options.stream);
+      const index = this.tracks.findIndex((t) => (options.stream === undefined ? t.kind === 'video' : t.name === options.stream));
       if (index < 0) throw new InvalidArgumentError(`the clip has no stream '${options.stream}': it has ${this.tracks.map((t) => t.name).join(', ')}`);
       return new VirtualMP4(this.#clip.build('h264', { track: index }), 'video/h264');
     }

@@ -6,6 +6,8 @@ export { Protection } from './protection.js';
 export { Mp4Source } from './mp4-source.js';
 export type { LiveFrame, FollowOptions, LiveMP4Stream, LiveMP4Options } from './live.js';
 export type { Mp4SourceTrack } from './mp4-source.js';
+export { parseAdts } from './stream-kinds.js';
+export type { StreamSpec, AdtsChunk } from './stream-kinds.js';
 export { AnnexBWriteStream, FragmentedIngest, FragmentedWriteStream } from './write-stream.js';
 export type { WriteStreamOptions, FragmentedWriteStreamOptions, FragmentedWriteStats } from './write-stream.js';
 export type { FragmentedIngestTrackStats } from './binding.js';

@@ -4,9 +4,9 @@
  */
 import { resolve } from 'node:path';
 import { binding, type NativeMp4Source } from './binding.js';
-import { Clip, type ClipOptions } from './clip.js';
+import { Clip, timelapseRequest, type ClipOptions } from './clip.js';
 import { InvalidArgumentError, StoreClosedError } from './errors.js';
-import { toMicros } from './units.js';
+import { toMicros, type TimeInput } from './units.js';
 
 // A file without a capture time has its own timeline, which may start before 0 (frames an
 // edit list cuts off): bare µs may be negative here.
@@ -14,8 +14,12 @@ const SOURCE_TIME = { timeline: true } as const;
 
 export interface Mp4SourceTrack {
   name: string;
-  /** RFC 6381 codec string from the track's SPS, e.g. 'avc1.640028' (for MSE) */
+  kind: 'video' | 'audio' | 'metadata';
+  /** RFC 6381 codec string, e.g. 'avc1.640028', 'mp4a.40.2' (for MSE), 'camm' */
   codec?: string;
+  /** audio tracks (0 otherwise) */
+  sampleRate: number;
+  channels: number;
   width: number;
   height: number;
   samples: number;
@@ -31,7 +35,7 @@ export class Mp4Source {
   readonly origin: number;
   readonly size: number;
   readonly tracks: readonly Mp4SourceTrack[];
-  /** The file's tracks that clips leave out, with why ("dropped the AAC track 2: audio is not supported yet"). */
+  /** The file's tracks that clips leave out, with why ("dropped the Opus track 2: ringclip carries AAC audio only"). */
   readonly dropped: readonly string[];
   #native: NativeMp4Source | null;
 
@@ -72,6 +76,22 @@ export class Mp4Source {
     return this.#native.views(start, end);
   }
 
+  /**
+   * The samples of one track that the file presents, optionally only those presented in
+   * [from, to): their presentation time (µs on the source's timeline) and a copy of their
+   * bytes. For reading a clip's telemetry (a `camm` track: one packet per sample, see
+   * decodeCamm) or audio frames without parsing the container yourself.
+   */
+  samples(track: string, range: { from?: TimeInput; to?: TimeInput } = {}): Array<{ pts: number; data: Buffer }> {
+    if (!this.#native) throw new StoreClosedError(`the MP4 source '${this.path}' is closed`);
+    const index = this.tracks.findIndex((t) => t.name === track);
+    if (index < 0) throw new InvalidArgumentError(`the MP4 has no track '${track}': it has ${this.tracks.map((t) => `'${t.name}'`).join(', ')}`);
+    const from = range.from === undefined ? -Number.MAX_SAFE_INTEGER : toMicros(range.from, 'from', SOURCE_TIME);
+    const to = range.to === undefined ? Number.MAX_SAFE_INTEGER : toMicros(range.to, 'to', SOURCE_TIME);
+    const got = this.#native.samples(index, from, to);
+    return got.data.map((data, i) => ({ pts: got.pts[i]!, data }));
+  }
+
   /** First presented frame of the file (µs on its timeline). */
   get start(): number { return Math.min(...this.tracks.map((t) => t.first)); }
 
@@ -91,7 +111,8 @@ export class Mp4Source {
     const from = time(options.from, 'from');
     const to = time(options.to, 'to');
     if (to <= from) throw new InvalidArgumentError(`clip(): 'to' must be after 'from'`);
-    const names = options.streams ?? this.tracks.map((t) => t.name);
+    const timelapse = timelapseRequest(options);
+    const names = options.streams ?? this.tracks.filter((t) => !timelapse.timelapseEvery || t.kind === 'video').map((t) => t.name);
     if (new Set(names).size !== names.length) throw new InvalidArgumentError('clip(): a track is listed twice');
     const tracks = names.map((n) => {
       const i = this.tracks.findIndex((t) => t.name === n);
@@ -101,6 +122,6 @@ export class Mp4Source {
     const align = options.align ?? 'keyframe';
     if (align !== 'keyframe' && align !== 'exact') throw new InvalidArgumentError(`align must be 'keyframe' or 'exact', got ${JSON.stringify(align)}`);
     if (!this.#native) throw new StoreClosedError(`the MP4 source '${this.path}' is closed`);
-    return new Clip(this.#native.clip({ from, to, tracks, exact: align === 'exact', allowPartial: options.allowPartial === true }), null);
+    return new Clip(this.#native.clip({ from, to, tracks, exact: align === 'exact', allowPartial: options.allowPartial === true, ...timelapse }), null);
   }
 }

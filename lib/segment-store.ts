@@ -1,5 +1,6 @@
 /**
- * SegmentStore: loop recording of H.264 streams into one preallocated, memory-mapped file.
+ * SegmentStore: loop recording of H.264 streams (and the AAC audio and timed metadata
+ * recorded with them) into one preallocated, memory-mapped file.
  * This layer validates every argument, converts units, and turns native results into
  * events and objects; the native core does the work.
  */
@@ -10,7 +11,8 @@ import { Clip, type ClipOptions } from './clip.js';
 import { InvalidArgumentError, OverrunError, StoreClosedError } from './errors.js';
 import { follow, liveMP4, type FollowOptions, type LiveFrame, type LiveMP4Options } from './live.js';
 import { Protection } from './protection.js';
-import type { CopyResult, Frame, FrameSpanInfo, OverwriteEvent, RetentionInfo, PrepareStats, RecoveryReport, StoreInfo, VerifyReport } from './types.js';
+import { fourccNumber, parseAdts, parseStreamSpecs, type StreamSpec } from './stream-kinds.js';
+import type { CopyResult, StreamKind, Frame, FrameSpanInfo, OverwriteEvent, RetentionInfo, PrepareStats, RecoveryReport, StoreInfo, VerifyReport } from './types.js';
 import { withCallerStack } from './caller-stack.js';
 import { microsToIso, parseDuration, parseSize, toMicros, type TimeInput } from './units.js';
 import type { NativeSampleWriter } from './binding.js';
@@ -23,8 +25,12 @@ export interface CreateOptions {
   capacity: number | string;
   /** 1 to 64 MiB (default '8MiB'). */
   segmentSize?: number | string;
-  /** Stream names, e.g. ['road', 'cabin'] (1 to 16, each 1 to 31 bytes). */
-  streams: string[];
+  /**
+   * 1 to 16 streams, each a name (1 to 31 bytes) of an H.264 stream, or `{ name, kind }`
+   * for an AAC audio or timed-metadata stream, e.g.
+   * `['road', 'cabin', { name: 'cabin-audio', kind: 'audio' }, { name: 'telemetry', kind: 'metadata' }]`.
+   */
+  streams: StreamSpec[];
   /** Largest share of the capacity protections may hold (default 0.3). */
   protectCap?: number;
   /** When to make writes durable on its own (default 'none': only flush()). */
@@ -108,6 +114,8 @@ export interface SegmentStoreEvents {
 export class SegmentStore extends EventEmitter<SegmentStoreEvents> {
   readonly path: string;
   readonly streams: readonly string[];
+  /** What each stream records, by name. */
+  readonly streamKinds: Readonly<Record<string, StreamKind>>;
   readonly readOnly: boolean;
   #native: NativeStore | null;
   #streamIds = new Map<string, number>();
@@ -124,6 +132,7 @@ export class SegmentStore extends EventEmitter<SegmentStoreEvents> {
     this.path = path;
     const header = native.header();
     this.streams = Object.freeze([...header.streams]);
+    this.streamKinds = Object.freeze(Object.fromEntries(header.streams.map((name, i) => [name, header.kinds[i] ?? 'video'])));
     this.readOnly = !header.writable;
     header.streams.forEach((name, i) => this.#streamIds.set(name, i));
     this.#policy = this.readOnly ? FLUSH_NONE : policy.policy;
@@ -139,14 +148,7 @@ export class SegmentStore extends EventEmitter<SegmentStoreEvents> {
     if (!options || typeof options !== 'object') throw new InvalidArgumentError('create() needs options: { capacity, streams }');
     const capacity = parseSize(options.capacity, 'capacity');
     const segmentSize = parseSize(options.segmentSize ?? '8MiB', 'segmentSize');
-    if (!Array.isArray(options.streams) || options.streams.length === 0 || options.streams.length > 16) {
-      throw new InvalidArgumentError("streams must list 1 to 16 stream names, e.g. ['road', 'cabin']");
-    }
-    for (const s of options.streams) {
-      if (typeof s !== 'string' || !/^[A-Za-z0-9_.-]{1,31}$/.test(s)) {
-        throw new InvalidArgumentError(`stream name ${JSON.stringify(s)} is not allowed: use 1 to 31 letters, digits, '_', '-' or '.'`);
-      }
-    }
+    const streams = parseStreamSpecs(options.streams);
     const protectCap = options.protectCap ?? 0.3;
     if (typeof protectCap !== 'number' || !(protectCap >= 0 && protectCap <= 0.9)) {
       throw new InvalidArgumentError(`protectCap is a share of the capacity from 0 to 0.9, got ${protectCap}`);
@@ -154,7 +156,7 @@ export class SegmentStore extends EventEmitter<SegmentStoreEvents> {
     const flush = flushPolicy(options.flush);
     const prepare = prepareAhead(options.prepareAhead);
     const native = binding.NativeStore.create(full, {
-      capacity, segmentSize, streams: [...options.streams], protectCap, flushPolicy: flush.policy, flushIntervalMs: flush.intervalMs, prepareAhead: prepare,
+      capacity, segmentSize, streams: streams.names, kinds: streams.kinds, protectCap, flushPolicy: flush.policy, flushIntervalMs: flush.intervalMs, prepareAhead: prepare,
     });
     return new SegmentStore(native, full, flush);
   }
@@ -199,6 +201,53 @@ export class SegmentStore extends EventEmitter<SegmentStoreEvents> {
     const pts = toMicros(options.pts, 'pts', STORED_TIME);
     const dts = options.dts === undefined ? pts : toMicros(options.dts, 'dts', STORED_TIME);
     const flags = this.#store.write(id, accessUnit, pts, dts, pts);
+    this.#afterWrite(flags);
+    return (flags & 1) !== 0;
+  }
+
+  /**
+   * Stores AAC audio in an audio stream. With `config` (the track's AudioSpecificConfig),
+   * `data` is one raw AAC frame presented at `pts`; without it, `data` holds whole ADTS
+   * frames (one configuration), the first at `pts` and each next one a frame later
+   * (frameSamples / sampleRate s, rounded to the µs). Every frame is a random access
+   * point. Returns the frames stored. Bad AAC, an unknown or non-audio stream, or times
+   * going backwards throw with the store unchanged.
+   */
+  writeAudio(stream: string, data: Uint8Array, options: { pts: TimeInput; config?: Uint8Array }): number {
+    const id = this.streamId(stream);
+    if (!(data instanceof Uint8Array)) throw new InvalidArgumentError('writeAudio() takes the audio as a Buffer or Uint8Array');
+    if (!options || options.pts === undefined) throw new InvalidArgumentError('writeAudio() needs { pts }: the capture time of the (first) frame');
+    const pts = toMicros(options.pts, 'pts', STORED_TIME);
+    if (options.config !== undefined) {
+      if (!(options.config instanceof Uint8Array)) throw new InvalidArgumentError('writeAudio() config is the AudioSpecificConfig as a Buffer or Uint8Array');
+      const flags = this.#store.writeAudio(id, data, options.config, pts, pts);
+      this.#afterWrite(flags);
+      return flags & 1;
+    }
+    const chunk = parseAdts(data);
+    let stored = 0;
+    chunk.frames.forEach((frame, i) => {
+      const at = pts + Math.round((i * chunk.frameSamples * 1e6) / chunk.sampleRate);
+      const flags = this.#store.writeAudio(id, frame, chunk.config, at, at);
+      this.#afterWrite(flags);
+      stored += flags & 1;
+    });
+    return stored;
+  }
+
+  /**
+   * Stores one timed-metadata sample (for `camm`: one packet, see camm.ts) presented at
+   * `pts` in a metadata stream. `format` is its MP4 sample entry type ('camm'); `entry`
+   * the sample entry's body, when the format has one. Returns true when stored.
+   */
+  writeMetadata(stream: string, sample: Uint8Array, options: { pts: TimeInput; format: string; entry?: Uint8Array }): boolean {
+    const id = this.streamId(stream);
+    if (!(sample instanceof Uint8Array)) throw new InvalidArgumentError('writeMetadata() takes the sample as a Buffer or Uint8Array');
+    if (!options || options.pts === undefined) throw new InvalidArgumentError('writeMetadata() needs { pts }: the capture time of the sample');
+    const format = fourccNumber(options.format);
+    if (options.entry !== undefined && !(options.entry instanceof Uint8Array)) throw new InvalidArgumentError('writeMetadata() entry is a Buffer or Uint8Array');
+    const pts = toMicros(options.pts, 'pts', STORED_TIME);
+    const flags = this.#store.writeMetadata(id, sample, format, options.entry ?? new Uint8Array(0), pts, pts);
     this.#afterWrite(flags);
     return (flags & 1) !== 0;
   }
@@ -372,6 +421,9 @@ export class SegmentStore extends EventEmitter<SegmentStoreEvents> {
   /** A Writable for raw Annex B bytes in any chunking; timing from fps (or the SPS VUI). */
   createWriteStream(stream: string, options: WriteStreamOptions = {}): AnnexBWriteStream {
     const id = this.streamId(stream);
+    if (this.streamKinds[stream] !== 'video') {
+      throw new InvalidArgumentError(`stream '${stream}' records ${this.streamKinds[stream]}: an Annex B write stream takes H.264; use writeAudio() or writeMetadata()`);
+    }
     const fps = options.fps ?? 0;
     if (typeof fps !== 'number' || !(fps === 0 || (fps > 0 && fps <= 1000))) {
       throw new InvalidArgumentError(`fps must be a number from 0 (exclusive) to 1000, got ${fps}`);

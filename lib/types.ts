@@ -2,10 +2,17 @@
 
 export type RandomAccessKind = 'idr' | 'recovery' | null;
 
+/** What a stream records: H.264 video, AAC audio, or timed metadata (such as camm). */
+export type StreamKind = 'video' | 'audio' | 'metadata';
+
 export interface StreamInfo {
   name: string;
-  /** RFC 6381 codec string, e.g. 'avc1.640028'; null before the first frame. */
+  kind: StreamKind;
+  /** RFC 6381 codec string, e.g. 'avc1.640028', 'mp4a.40.2', 'camm'; null before the first sample. */
   codec: string | null;
+  /** Audio streams: of the latest configuration (0 otherwise). */
+  sampleRate: number;
+  channels: number;
   width: number;
   height: number;
   profile: number;

@@ -6,7 +6,7 @@ import { formatVersion } from '../lib/index.js';
 // really runs against it (and the ASan runtime), never silently against the release build.
 describe('the loaded binding', () => {
   it('is the one asked for', () => {
-    expect(formatVersion).toBe(3);
+    expect(formatVersion).toBe(4);
     const maps = readFileSync('/proc/self/maps', 'utf8');
     const loaded = [...new Set(maps.split('\n').map((l) => l.split(/\s+/).pop() ?? '').filter((p) => p.endsWith('ringclip.node')))];
     expect(loaded).toHaveLength(1);

@@ -15,18 +15,25 @@ const tmp = tempDir();
 afterAll(() => tmp.cleanup());
 
 const GOLDEN = {
-  formatVersion: 3,
-  segmentBytes: 'eb492d8c877f12fb13f695f781dfb2e35de9ea3ae37f7dc6734c25be708ab454',
-  mp4WriterVersion: 2,
-  clipBytes: '55774077491f7261b65e1e1ac4cea873e5092abc7bf1174e88562ad9f34ef94f',
+  formatVersion: 4,
+  segmentBytes: 'd8e5f54e44ea933a78092722addb0bb16fd5174694699fc9b72cae9aa89caa18',
+  mp4WriterVersion: 3,
+  clipBytes: '0eacbe093e85b86037d849dac03c4f0f1fe53542a064815d7575ab935e73de07',
 };
 
 describe('format versions', () => {
   it('the store format and the MP4 output match their versions', async () => {
     const path = `${tmp.dir}/golden.ring`;
-    const store = await SegmentStore.create(path, { capacity: '16MiB', segmentSize: '4MiB', streams: ['road', 'cabin'] });
+    const store = await SegmentStore.create(path, {
+      capacity: '16MiB', segmentSize: '4MiB',
+      streams: ['road', 'cabin', { name: 'mic', kind: 'audio' }, { name: 'telemetry', kind: 'metadata' }],
+    });
     recordInterleaved(store, [{ stream: 'road', file: FIXTURES.road, fps: 30 }, { stream: 'cabin', file: FIXTURES.cabin, fps: 30 }], 2);
-    const clip = store.clip({ from: T0 + 0.5e6, to: T0 + 1.5e6 });
+    // Audio and metadata records (their payloads are not decoded by the store: fixed bytes).
+    const asc = Buffer.from([0x11, 0x88]); // AAC-LC, 48 kHz, mono
+    for (let k = 0; k < 94; k++) store.writeAudio('mic', Buffer.alloc(40 + (k % 7), k), { pts: T0 + Math.round((k * 1024e6) / 48000), config: asc });
+    for (let k = 0; k < 200; k++) store.writeMetadata('telemetry', Buffer.alloc(16, k), { pts: T0 + k * 10_000 + 5_000, format: 'camm' });
+    const clip = store.clip({ from: T0 + 0.5e6, to: T0 + 1.5e6, streams: ['road', 'cabin', 'mic', 'telemetry'] });
     const mp4 = clip.toVirtualMP4().read(0);
     clip.release();
     await store.close();

@@ -4,6 +4,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { InvalidArgumentError, InvalidDataError, Mp4Source, SegmentStore, StoreFormatError } from '../lib/index.js';
+import { crc32c } from './helpers/crc32c.js';
 import { T0, recordInterleaved } from './helpers/store.js';
 import { FIXTURES, fixture, splitAccessUnits, tempDir } from './helpers/tools.js';
 
@@ -114,13 +115,22 @@ describe('hostile files', () => {
     bytes.writeUInt32LE(99, 8);
     bytes.writeUInt32LE(99, 4096 + 8);
     writeFileSync(other, bytes);
-    await expect(SegmentStore.open(other)).rejects.toThrow(/format version 99; this ringclip reads versions 2 to 3 \(a newer ringclip wrote it: upgrade\)/);
+    await expect(SegmentStore.open(other)).rejects.toThrow(/format version 99; this ringclip reads versions 2 to 4 \(a newer ringclip wrote it: upgrade\)/);
     // A store written by the previous format (version 1: no record header CRC, no durable
     // watermark) is refused with both versions named, never misread.
     bytes.writeUInt32LE(1, 8);
     bytes.writeUInt32LE(1, 4096 + 8);
     writeFileSync(other, bytes);
-    await expect(SegmentStore.open(other)).rejects.toThrow(/format version 1; this ringclip reads versions 2 to 3 \(version 1 stores cannot be converted: record anew\)/);
+    await expect(SegmentStore.open(other)).rejects.toThrow(/format version 1; this ringclip reads versions 2 to 4 \(version 1 stores cannot be converted: record anew\)/);
+    // A stream kind this version does not know (a slot whose CRC is whole): refused as
+    // damaged, not read as some kind it is not.
+    const kinds = readFileSync(store.path);
+    for (const slot of [0, 4096]) {
+      kinds.writeUInt8(9, slot + 4048);
+      kinds.writeUInt32LE(crc32c(kinds.subarray(slot + 16, slot + 4096)), slot + 12);
+    }
+    writeFileSync(other, kinds);
+    await expect(SegmentStore.open(other)).rejects.toThrow(/damaged header: both copies fail their checks/);
   });
 
   it('a store truncated or extended by someone else is refused, untouched', async () => {

@@ -128,7 +128,7 @@ describe('index blocks', () => {
     expect(full.verify.ok).toBe(true);
   });
 
-  it('a format-2 store opens read-only as it is, and a writable open makes it format 3 with every frame intact', async () => {
+  it('a format-2 store opens read-only as it is, and a writable open makes it format 4 with every frame intact', async () => {
     // 54 road frames written by ringclip 0.1 (format 2: no index blocks), kept gzipped.
     const path = `${tmp.dir}/v2.ring`;
     writeFileSync(path, gunzipSync(readFileSync(`${fixturesDir}format-v2.ring.gz`)));
@@ -143,10 +143,34 @@ describe('index blocks', () => {
     recordInterleaved(writer, [{ stream: 'road', file: FIXTURES.road, fps: 30 }], 2, T0 + 60e6);
     await writer.close();
     const file = readFileSync(path);
-    expect(file.readUInt32LE(8) === 3 || file.readUInt32LE(4096 + 8) === 3).toBe(true);
+    expect(file.readUInt32LE(8) === 4 || file.readUInt32LE(4096 + 8) === 4).toBe(true);
     const after = await framesOf(path);
     expect(after.recovery.segmentsScanned).toBe(0);
     expect(after.frames.slice(0, 54)).toEqual(before.frames);
     expect(after.frames.length).toBe(54 + 60);
+  });
+
+  it('a format-3 store (ringclip before stream kinds) opens from its index blocks as video streams, and a writable open makes it format 4', async () => {
+    // 6 road and 45 cabin frames written by ringclip at format 3 (git 57e2642), gzipped.
+    const path = `${tmp.dir}/v3.ring`;
+    writeFileSync(path, gunzipSync(readFileSync(`${fixturesDir}format-v3.ring.gz`)));
+    expect(readFileSync(path).readUInt32LE(8) === 3 || readFileSync(path).readUInt32LE(4096 + 8) === 3).toBe(true);
+    const before = await framesOf(path);
+    expect(before.frames.length).toBe(6 + 45);
+    expect(before.recovery.segmentsScanned).toBe(0); // its index blocks are read as they are
+    expect(before.recovery.segmentsFromIndex).toBeGreaterThan(0);
+    expect(before.verify.ok).toBe(true);
+    const reader = await SegmentStore.open(path, { readOnly: true });
+    expect(reader.streamKinds).toEqual({ road: 'video', cabin: 'video' });
+    await reader.close();
+    const writer = await SegmentStore.open(path);
+    recordInterleaved(writer, [{ stream: 'road', file: FIXTURES.road, fps: 30 }], 1, T0 + 60e6);
+    await writer.close();
+    const file = readFileSync(path);
+    expect(file.readUInt32LE(8) === 4 || file.readUInt32LE(4096 + 8) === 4).toBe(true);
+    const after = await framesOf(path);
+    expect(after.frames).toEqual(expect.arrayContaining(before.frames));
+    expect(after.frames.length).toBe(51 + 30);
+    expect(after.verify.ok).toBe(true);
   });
 });

@@ -39,6 +39,8 @@ Napi::Value ClipObject::Info(const Napi::CallbackInfo& info) {
     const mp4::Track& t = movie_->tracks[i];
     Napi::Object to = Napi::Object::New(env);
     to.Set("name", t.name);
+    static constexpr const char* kKinds[] = {"video", "audio", "metadata"};
+    to.Set("kind", kKinds[uint8_t(t.kind)]);
     to.Set("width", t.width);
     to.Set("height", t.height);
     to.Set("samples", double(t.samples.size()));

@@ -35,6 +35,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   data.clip = Napi::Persistent(ClipObject::Define(env));
   exports.Set("setErrorClasses", Napi::Function::New(env, SetErrorClasses));
   exports.Set("detach", Napi::Function::New(env, Detach));
+  exports.Set("parseAdts", Napi::Function::New(env, ParseAdts));
   exports.Set("formatVersion", Napi::Number::New(env, store::kFormatVersion));
   exports.Set("mp4WriterVersion", Napi::Number::New(env, mp4::kWriterVersion));
   exports.Set("crc32cHardware", Napi::Boolean::New(env, store::crc32c_is_hardware()));

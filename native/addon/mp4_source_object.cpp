@@ -18,6 +18,7 @@ class Mp4SourceObject : public Napi::ObjectWrap<Mp4SourceObject> {
                            StaticMethod<&Mp4SourceObject::Open>("open"),
                            InstanceMethod<&Mp4SourceObject::Info>("info"),
                            InstanceMethod<&Mp4SourceObject::Clip>("clip"),
+                           InstanceMethod<&Mp4SourceObject::Samples>("samples"),
                            InstanceMethod<&Mp4SourceObject::Close>("close"),
                            InstanceMethod<&Mp4SourceObject::Views>("views"),
                        });
@@ -46,13 +47,13 @@ class Mp4SourceObject : public Napi::ObjectWrap<Mp4SourceObject> {
       const exporting::SourceTrack& t = tracks[i];
       Napi::Object to = Napi::Object::New(env);
       to.Set("name", t.name);
+      static constexpr const char* kKinds[] = {"video", "audio", "metadata"};
+      to.Set("kind", kKinds[uint8_t(t.kind)]);
       to.Set("width", t.configs.front().width);
-      const auto& sps = t.configs.front().sps;
-      if (!sps.empty() && sps.front().size() >= 4) {
-        char codec[16];
-        std::snprintf(codec, sizeof codec, "avc1.%02x%02x%02x", sps.front()[1], sps.front()[2], sps.front()[3]);
-        to.Set("codec", codec);
-      }
+      const std::string codec = exporting::codec_string(t.kind, t.configs.front());
+      if (!codec.empty()) to.Set("codec", codec);
+      to.Set("sampleRate", t.configs.front().sample_rate);
+      to.Set("channels", t.configs.front().channels);
       to.Set("height", t.configs.front().height);
       to.Set("samples", double(t.samples.size()));
       uint64_t sync = 0;
@@ -87,6 +88,28 @@ class Mp4SourceObject : public Napi::ObjectWrap<Mp4SourceObject> {
     return info.Env().Undefined();
   }
 
+  // samples(track, from, to) -> { pts: Float64Array, data: Buffer[] }: copies of the track's
+  // samples presented in [from, to), in decode order.
+  Napi::Value Samples(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    return guarded(env, [&]() -> Napi::Value {
+      if (!source_) throw Error(ErrorCode::Closed, "the MP4 source is closed");
+      const uint32_t index = info[0].As<Napi::Number>().Uint32Value();
+      const int64_t from = to_safe_int64(info[1], "from"), to = to_safe_int64(info[2], "to");
+      std::vector<const exporting::SourceSample*> chosen = source_->samples(index, from, to);
+      Napi::Float64Array pts = Napi::Float64Array::New(env, chosen.size());
+      Napi::Array data = Napi::Array::New(env, chosen.size());
+      for (size_t i = 0; i < chosen.size(); ++i) {
+        pts[i] = double(chosen[i]->pts_us);
+        data.Set(uint32_t(i), Napi::Buffer<uint8_t>::Copy(env, chosen[i]->data.data, chosen[i]->data.size));
+      }
+      Napi::Object o = Napi::Object::New(env);
+      o.Set("pts", pts);
+      o.Set("data", data);
+      return o;
+    });
+  }
+
   Napi::Value Clip(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     return guarded(env, [&]() -> Napi::Value {
@@ -97,6 +120,8 @@ class Mp4SourceObject : public Napi::ObjectWrap<Mp4SourceObject> {
       req.to_us = to_safe_int64(o.Get("to"), "to");
       req.exact = o.Get("exact").ToBoolean();
       req.allow_partial = o.Get("allowPartial").ToBoolean();
+      req.timelapse_every_us = to_safe_int64(o.Get("timelapseEvery"), "timelapse interval");
+      req.timelapse_frame_us = to_safe_int64(o.Get("timelapseFrame"), "timelapse frame");
       Napi::Array indexes = o.Get("tracks").As<Napi::Array>();
       std::vector<uint32_t> tracks;
       for (uint32_t i = 0; i < indexes.Length(); ++i) tracks.push_back(indexes.Get(i).As<Napi::Number>().Uint32Value());

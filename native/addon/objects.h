@@ -18,6 +18,8 @@
 
 namespace ringclip::addon {
 
+Napi::Value ParseAdts(const Napi::CallbackInfo& info);  // store_timed_writes.cpp
+
 class StoreObject : public Napi::ObjectWrap<StoreObject> {
  public:
   static Napi::Function Define(Napi::Env env);
@@ -28,6 +30,8 @@ class StoreObject : public Napi::ObjectWrap<StoreObject> {
 
  private:
   Napi::Value Write(const Napi::CallbackInfo& info);
+  Napi::Value WriteAudio(const Napi::CallbackInfo& info);     // store_timed_writes.cpp
+  Napi::Value WriteMetadata(const Napi::CallbackInfo& info);
   Napi::Value TakeEvents(const Napi::CallbackInfo& info);
   Napi::Value CopyTo(const Napi::CallbackInfo& info);
   Napi::Value Info(const Napi::CallbackInfo& info);

@@ -72,6 +72,8 @@ Napi::Function StoreObject::Define(Napi::Env env) {
                          StaticMethod<&StoreObject::Create>("create"),
                          StaticMethod<&StoreObject::Open>("open"),
                          InstanceMethod<&StoreObject::Write>("write"),
+                         InstanceMethod<&StoreObject::WriteAudio>("writeAudio"),
+                         InstanceMethod<&StoreObject::WriteMetadata>("writeMetadata"),
                          InstanceMethod<&StoreObject::TakeEvents>("takeEvents"),
                          InstanceMethod<&StoreObject::CopyTo>("copyTo"),
                          InstanceMethod<&StoreObject::Info>("info"),
@@ -114,6 +116,9 @@ Napi::Value StoreObject::Create(const Napi::CallbackInfo& info) {
     opts.segment_size = o.Get("segmentSize").As<Napi::Number>().Uint32Value();
     Napi::Array streams = o.Get("streams").As<Napi::Array>();
     for (uint32_t i = 0; i < streams.Length(); ++i) opts.streams.push_back(streams.Get(i).As<Napi::String>());
+    Napi::Array kinds = o.Get("kinds").As<Napi::Array>();
+    for (uint32_t i = 0; i < kinds.Length(); ++i)
+      opts.kinds.push_back(store::StreamKind(kinds.Get(i).As<Napi::Number>().Uint32Value()));
     opts.protect_cap_fraction = o.Get("protectCap").As<Napi::Number>().DoubleValue();
     opts.flush_policy = store::FlushPolicy(o.Get("flushPolicy").As<Napi::Number>().Uint32Value());
     opts.flush_interval_ms = o.Get("flushIntervalMs").As<Napi::Number>().Uint32Value();
@@ -212,6 +217,9 @@ Napi::Value StoreObject::Info(const Napi::CallbackInfo& info) {
       const store::StreamInfo& s = si.streams[i];
       Napi::Object so = Napi::Object::New(env);
       so.Set("name", s.name);
+      so.Set("kind", store::stream_kind_name(s.kind));
+      so.Set("sampleRate", s.sample_rate);
+      so.Set("channels", s.channels);
       so.Set("codec", s.codec.empty() ? env.Null() : Napi::String::New(env, s.codec));
       so.Set("width", s.width);
       so.Set("height", s.height);
@@ -483,8 +491,13 @@ Napi::Value StoreObject::Header(const Napi::CallbackInfo& info) {
   const store::Header& h = store_->header();
   Napi::Object o = Napi::Object::New(env);
   Napi::Array streams = Napi::Array::New(env, h.streams.size());
-  for (size_t i = 0; i < h.streams.size(); ++i) streams.Set(uint32_t(i), h.streams[i]);
+  Napi::Array kinds = Napi::Array::New(env, h.streams.size());
+  for (size_t i = 0; i < h.streams.size(); ++i) {
+    streams.Set(uint32_t(i), h.streams[i]);
+    kinds.Set(uint32_t(i), store::stream_kind_name(i < h.kinds.size() ? h.kinds[i] : store::StreamKind::Video));
+  }
   o.Set("streams", streams);
+  o.Set("kinds", kinds);
   o.Set("capacity", double(h.file_size));
   o.Set("segmentSize", h.segment_size);
   o.Set("createdUs", double(h.created_us));
@@ -584,6 +597,8 @@ Napi::Value StoreObject::Clip(const Napi::CallbackInfo& info) {
     for (uint32_t i = 0; i < streams.Length(); ++i) req.streams.push_back(streams.Get(i).As<Napi::Number>().Uint32Value());
     req.exact = o.Get("exact").ToBoolean();
     req.allow_partial = o.Get("allowPartial").ToBoolean();
+    req.timelapse_every_us = to_safe_int64(o.Get("timelapseEvery"), "timelapse interval");
+    req.timelapse_frame_us = to_safe_int64(o.Get("timelapseFrame"), "timelapse frame");
     auto clip = std::make_shared<store::StoreClip>(store_, req);
     std::shared_ptr<const exporting::CutResult> cut(clip, &clip->cut());
     // Identifies the stored bytes: which store, which segments (by their sequence number,

@@ -8,7 +8,7 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 seconds="${FUZZ_SECONDS:-60}"
-targets="${FUZZ_TARGETS:-h264 mp4_reader store_recovery}"
+targets="${FUZZ_TARGETS:-h264 mp4_reader store_recovery aac}"
 build="${FUZZ_BUILD_DIR:-$root/build-fuzz}"  # build-*/ is ignored by git
 
 cxx="$(command -v clang++ || command -v clang++-16 || command -v clang++-14 || true)"

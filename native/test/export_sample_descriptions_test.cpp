@@ -23,7 +23,13 @@ const std::vector<uint8_t> kPps0B = {0x68, 0xEB, 0xE3, 0xCB, 0x22, 0xC8};  // id
 const std::vector<uint8_t> kPps1 = {0x68, 0x5B, 0xE3, 0xCB, 0x22, 0xC0};   // id 1 ("010...")
 
 exporting::SourceConfig config(uint32_t id, std::vector<std::vector<uint8_t>> pps) {
-  return {id, {kSps}, std::move(pps), 320, 240, 1, 1};
+  exporting::SourceConfig c;
+  c.id = id;
+  c.sps = {kSps};
+  c.pps = std::move(pps);
+  c.width = 320;
+  c.height = 240;
+  return c;
 }
 
 // `configs` per frame, a key frame every 10, in presentation = decode order.

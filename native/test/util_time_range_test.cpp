@@ -39,7 +39,12 @@ const std::string kRange = "0 (1970-01-01T00:00:00Z) to 9007199254740991 µs (22
 exporting::SourceTrack frames_from(int64_t first_us, int count, std::vector<uint8_t>& bytes) {
   exporting::SourceTrack t;
   t.name = "road";
-  t.configs.push_back({1, {{0x67, 0x64, 0x00, 0x28}}, {{0x68, 0xee}}, 1920, 1080, 1, 1});
+  exporting::SourceConfig& c = t.configs.emplace_back();
+  c.id = 1;
+  c.sps = {{0x67, 0x64, 0x00, 0x28}};
+  c.pps = {{0x68, 0xee}};
+  c.width = 1920;
+  c.height = 1080;
   bytes.assign(64, 0xab);
   for (int i = 0; i < count; ++i) {
     exporting::SourceSample s;

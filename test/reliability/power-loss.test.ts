@@ -12,7 +12,7 @@
  */
 import { closeSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { SegmentStore } from '../../lib/index.js';
+import { ClipRangeError, SegmentStore } from '../../lib/index.js';
 import { T0 } from '../helpers/store.js';
 import { FIXTURES, decodeErrors, fixture, splitAccessUnits } from '../helpers/tools.js';
 import {
@@ -28,10 +28,15 @@ const FRAME_US = 33_333;
 const dir = scratchDir('ringclip-crash-');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+// Two cameras and a telemetry stream (timed metadata: 16-byte packets, distinct bytes per
+// unit), so the new kinds of records go through the same crashes as video.
+const TELEMETRY_UNITS = Array.from({ length: 97 }, (_, u) => Buffer.alloc(16 + (u % 5) * 8, u + 1));
 const SOURCES = [
-  { name: 'road', units: splitAccessUnits(fixture(FIXTURES.road)) },
-  { name: 'cabin', units: splitAccessUnits(fixture(FIXTURES.cabin)) },
-];
+  { name: 'road', kind: 'video', units: splitAccessUnits(fixture(FIXTURES.road)) },
+  { name: 'cabin', kind: 'video', units: splitAccessUnits(fixture(FIXTURES.cabin)) },
+  { name: 'telemetry', kind: 'metadata', units: TELEMETRY_UNITS },
+] as const;
+const STREAMS = SOURCES.map((s) => (s.kind === 'video' ? s.name : { name: s.name, kind: s.kind }));
 // The stored payload of each fixture unit (length-prefixed NAL units, parameter sets
 // stripped), taken from the store the first time it is written: byte-identity is checked
 // against these.
@@ -42,13 +47,13 @@ const POLICIES: MixPolicy[] = ['uniform', 'mostly-old', 'mostly-new', 'prefix', 
 interface Stats {
   images: number; timelines: number; crashPoints: number; flushes: number; reopens: number; protects: number;
   wrapsBetweenFlushes: number; tornHeaders: number; writableOpens: number; lossyImages: number; reportedLoss: number;
-  damagedRanges: number; tornTails: number; internalHeaderWrites: number; requiredChecked: number; ffmpegDecoded: number; clipsRefusedNoRap: number; overReported: number; changedPagesMax: number;
+  damagedRanges: number; tornTails: number; internalHeaderWrites: number; requiredChecked: number; ffmpegDecoded: number; clipsRefusedNoRap: number; clipsRefusedNoConfig: number; overReported: number; changedPagesMax: number;
   segmentsFromIndex: number; segmentsScanned: number; indexBlocksRefused: number;
 }
 const stats: Stats = {
   images: 0, timelines: 0, crashPoints: 0, flushes: 0, reopens: 0, protects: 0, wrapsBetweenFlushes: 0,
   tornHeaders: 0, writableOpens: 0, lossyImages: 0, reportedLoss: 0, damagedRanges: 0, tornTails: 0, internalHeaderWrites: 0,
-  requiredChecked: 0, ffmpegDecoded: 0, clipsRefusedNoRap: 0, overReported: 0, changedPagesMax: 0,
+  requiredChecked: 0, ffmpegDecoded: 0, clipsRefusedNoRap: 0, clipsRefusedNoConfig: 0, overReported: 0, changedPagesMax: 0,
   segmentsFromIndex: 0, segmentsScanned: 0, indexBlocksRefused: 0,
 };
 const failures: string[] = [];
@@ -64,7 +69,7 @@ class Timeline {
   readonly path: string;
   readonly r: () => number;
   readonly id: number;
-  next = [0, 0];
+  next = SOURCES.map(() => 0);
   written = new Map<string, number>(); // key -> fixture unit index
   writtenSinceDurable = new Set<string>();
   bytesSinceDurable = 0;
@@ -106,7 +111,7 @@ class Timeline {
   readonly prepareAhead: 'discard' | 'auto';
 
   async start() {
-    this.store = await SegmentStore.create(this.path, { capacity: this.capacity, segmentSize: '1MiB', streams: ['road', 'cabin'], prepareAhead: this.prepareAhead });
+    this.store = await SegmentStore.create(this.path, { capacity: this.capacity, segmentSize: '1MiB', streams: STREAMS, prepareAhead: this.prepareAhead });
     this.store.on('overwrite', () => { this.overwritesSinceDurable++; });
     this.markDurable();
     this.sawHeaderWrites();
@@ -156,7 +161,7 @@ class Timeline {
   }
 
   writeBatch(frames: number) {
-    const startPts = [0, 1].map((s) => T0 + this.next[s]! * FRAME_US);
+    const startPts = SOURCES.map((_, s) => T0 + this.next[s]! * FRAME_US);
     for (let k = 0; k < frames; k++) {
       SOURCES.forEach((src, s) => {
         const i = this.next[s]!++;
@@ -164,7 +169,8 @@ class Timeline {
         const unit = i % src.units.length;
         let stored = false;
         try {
-          stored = this.store.write(src.name, src.units[unit]!, { pts });
+          stored = src.kind === 'video' ? this.store.write(src.name, src.units[unit]!, { pts })
+            : this.store.writeMetadata(src.name, src.units[unit]!, { pts, format: 'camm' });
         } catch (e) {
           // No room (everything protected or pinned): the frame is not stored; allowed.
           if (!/no segment can be reclaimed/.test(String(e))) throw e;
@@ -334,7 +340,7 @@ async function checkImageAt(path: string, e: Expect) {
       fail(e.where, `protections ${JSON.stringify(prot)}, expected ${JSON.stringify(e.protections)}${e.torn ? ' (torn header)' : ''}`);
     }
     if (e.torn && !rec.usedBackupHeader) fail(e.where, 'a torn header slot was not reported (usedBackupHeader false)');
-    if (e.ffmpeg) await decodeClip(store, e.where);
+    if (e.ffmpeg) await decodeClip(store, e.where, e.required);
     if (e.writable) {
       // What a writable open cut and wrote must reopen to the same records, with no torn tail.
       await store.close();
@@ -368,7 +374,7 @@ function readBack(store: SegmentStore, e: Expect): Set<string> {
   return got;
 }
 
-async function decodeClip(store: SegmentStore, where: string) {
+async function decodeClip(store: SegmentStore, where: string, required: Set<string>) {
   const ranges = store.streams.map((name) => {
     const pts = [...store.frames({ stream: name })].map((f) => f.pts);
     return pts.length ? [Math.min(...pts), Math.max(...pts)] : null;
@@ -380,15 +386,23 @@ async function decodeClip(store: SegmentStore, where: string) {
     // can be decoded, and the clip is refused (ClipRangeError); that is not a failure.
     if (![...store.frames({ stream: name })].some((f) => f.randomAccess)) { stats.clipsRefusedNoRap++; continue; }
     const out = `${dir}/clip.mp4`;
+    const video = SOURCES.find((src) => src.name === name)?.kind === 'video';
     let clip;
     try {
       clip = store.clip({ from: r[0]!, to: r[1]! + 1, streams: [name], allowPartial: true });
     } catch (err) {
+      // Telemetry samples that outlived their stream's configuration record (torn, not yet
+      // durable) cannot be described: refused, counted. Durable samples must always clip.
+      const s = SOURCES.findIndex((src) => src.name === name);
+      const durable = [...store.frames({ stream: name })].some((f) => required.has(key(s, f.pts)));
+      if (!video && !durable && err instanceof ClipRangeError) { stats.clipsRefusedNoConfig++; continue; }
       fail(where, `clip of '${name}' failed: ${(err as Error).message}`);
       continue;
     }
     try {
       await clip.writeMP4(out);
+      // A telemetry-only clip has nothing ffmpeg decodes: its bytes were checked above.
+      if (!video) continue;
       const errors = decodeErrors(out);
       stats.ffmpegDecoded++;
       if (errors) fail(where, `ffmpeg on a clip of '${name}': ${errors.slice(0, 300)}`);

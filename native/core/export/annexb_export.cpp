@@ -6,6 +6,9 @@
 namespace ringclip::exporting {
 
 mp4::VirtualFile build_annexb(const mp4::Track& track) {
+  if (track.kind != mp4::TrackKind::Video)
+    throw Error(ErrorCode::InvalidArgument,
+                "track '" + track.name + "' is not video: a raw H.264 export takes a video track");
   mp4::VirtualFile out;
   static const uint8_t kStartCode[4] = {0, 0, 0, 1};
   std::vector<uint8_t> params;

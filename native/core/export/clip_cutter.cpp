@@ -2,10 +2,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <ctime>
 #include <map>
 #include <optional>
 
+#include "audio/aac.h"
+#include "export/timelapse.h"
 #include "h264/parameter_sets.h"
 
 #include "mp4/movie_time.h"
@@ -226,12 +229,156 @@ struct EntrySets {
   }
 };
 
+// An audio or metadata track's part of a clip: the samples presented in [from, to) of the
+// clip's span. Every sample is a random access point; AAC frames also overlap their
+// predecessor (the MDCT window), so one frame before the span is kept as pre-roll and the
+// edit list starts presentation after it.
+struct TimedSelection {
+  const SourceTrack* track;
+  std::shared_ptr<std::vector<SourceSample>> owned;  // the usable samples, when some were left out
+  std::vector<const SourceSample*> samples;
+  int64_t present_from = 0, present_end = 0;  // µs on the timeline
+  int64_t last_duration_us = 0;
+};
+
+bool select_timed_from(const std::vector<SourceSample>& all, const SourceTrack& track, int64_t from_us, int64_t to_us,
+                       TimedSelection& sel, CutTrackReport& rep) {
+  const int64_t lo = std::max(from_us, track.presented_from_us), hi = std::min(to_us, track.presented_to_us);
+  sel.track = &track;
+  // The first sample presented at or after `lo`, and the one before it, which covers `lo`
+  // unless a gap separates them.
+  size_t first = all.size();
+  for (size_t i = 0; i < all.size(); ++i)
+    if (all[i].pts_us >= lo) {
+      first = i;
+      break;
+    }
+  const bool audio = track.kind == mp4::TrackKind::Audio;
+  size_t begin = first;
+  if (first > 0 && first <= all.size() && (first == all.size() || !all[first].after_gap) && all[first - 1].pts_us < hi) {
+    // Covers `lo` (its successor starts at or after it): presented from `lo`; audio keeps
+    // one more before it to prime the decoder.
+    begin = first - 1;
+    if (audio && begin > 0 && !all[begin].after_gap) --begin;
+  }
+  int64_t step = INT64_MAX;
+  for (size_t i = begin; i < all.size() && all[i].pts_us < hi; ++i) {
+    if (i > begin) step = std::min(step, std::max<int64_t>(1, all[i].pts_us - all[i - 1].pts_us));
+    sel.samples.push_back(&all[i]);
+  }
+  if (sel.samples.empty()) return false;
+  int64_t frame_us = step == INT64_MAX ? 0 : step;
+  if (audio) {
+    for (const SourceConfig& c : track.configs)
+      if (c.id == sel.samples.back()->config && c.sample_rate && c.frame_samples)
+        frame_us = int64_t(c.frame_samples) * 1000000 / c.sample_rate;
+  }
+  if (frame_us == 0) frame_us = 1;
+  sel.last_duration_us = frame_us;
+  // What the track holds that the clip presents: from the sample covering `lo` (or the
+  // first after it) to the end of the last one, within the span.
+  const SourceSample* covering = first > 0 && begin < first ? &all[first - 1] : sel.samples.front();
+  sel.present_from = std::max(lo, covering->pts_us);
+  sel.present_end = std::min(hi, sel.samples.back()->pts_us + frame_us);
+  if (sel.present_end <= sel.present_from) return false;
+  rep.name = track.name;
+  rep.kind = track.kind;
+  rep.first_pts_us = sel.present_from;
+  rep.end_pts_us = sel.present_end;
+  rep.frames = sel.samples.size();
+  return true;
+}
+
+bool select_timed(const SourceTrack& track, int64_t from_us, int64_t to_us, TimedSelection& sel, CutTrackReport& rep) {
+  // Samples whose configuration record was lost (damage a crash left in the ring) cannot be
+  // described: they are left out, and the track says so.
+  std::vector<SourceSample> usable;
+  uint64_t unconfigured = 0;
+  bool gap = false;  // a sample left out breaks the run like a gap
+  for (const SourceSample& s : track.samples) {
+    bool known = false;
+    for (const SourceConfig& c : track.configs) known = known || c.id == s.config;
+    if (!known) {
+      ++unconfigured;
+      gap = true;
+      continue;
+    }
+    usable.push_back(s);
+    usable.back().after_gap = usable.back().after_gap || gap;
+    gap = false;
+  }
+  sel.owned = unconfigured ? std::make_shared<std::vector<SourceSample>>(std::move(usable)) : nullptr;
+  if (unconfigured) {
+    rep.partial = true;
+    rep.note = std::to_string(unconfigured) + " samples of '" + track.name + "' left out: their configuration record is missing (damaged)";
+  }
+  return select_timed_from(sel.owned ? *sel.owned : track.samples, track, from_us, to_us, sel, rep);
+}
+
+// Ticks of a track's timescale (audio: its sample rate, so AAC frames last exactly 1024).
+int64_t to_track_ticks(int64_t us, uint32_t timescale) { return mp4::rescale_signed(us, 1000000, timescale); }
+
+// Sample entries of an audio or metadata track: one per distinct configuration, in order
+// of first use; the track's first entry filled from the first.
+std::vector<uint32_t> describe_timed(const SourceTrack& track, const std::vector<const SourceSample*>& samples,
+                                     mp4::Track& out) {
+  std::vector<const SourceConfig*> entries;
+  std::vector<uint32_t> index;
+  index.reserve(samples.size());
+  for (const SourceSample* s : samples) {
+    const SourceConfig* c = nullptr;
+    for (const SourceConfig& x : track.configs)
+      if (x.id == s->config) c = &x;
+    if (!c) throw Error(ErrorCode::InvalidData, "the configuration of '" + track.name + "' at " + format_time_us(s->pts_us) + " is missing");
+    uint32_t k = 0;
+    while (k < entries.size() && !(entries[k]->config == c->config && entries[k]->format == c->format)) ++k;
+    if (k == entries.size()) entries.push_back(c);
+    index.push_back(k);
+  }
+  for (size_t k = 0; k < entries.size(); ++k) {
+    mp4::SampleDescription d = description_of(*entries[k]);
+    if (k == 0) mp4::set_first_description(out, std::move(d));
+    else out.later_descriptions.push_back(std::move(d));
+  }
+  return index;
+}
+
+mp4::Track timed_track(const TimedSelection& s, uint32_t track_id, int64_t t0, uint32_t movie_timescale,
+                       std::vector<uint32_t>& origins) {
+  mp4::Track t;
+  t.track_id = track_id;
+  t.name = s.track->name;
+  t.kind = s.track->kind;
+  const std::vector<uint32_t> descriptions = describe_timed(*s.track, s.samples, t);
+  t.timescale = t.kind == mp4::TrackKind::Audio && t.sample_rate ? t.sample_rate : kTimescale;
+  const int64_t base = s.samples.front()->pts_us;
+  for (size_t i = 0; i < s.samples.size(); ++i) {
+    const SourceSample* src = s.samples[i];
+    mp4::Sample sm;
+    sm.dts = sm.pts = to_track_ticks(src->pts_us - base, t.timescale);
+    sm.sync = true;
+    sm.description = descriptions[i];
+    sm.data = src->data;
+    t.samples.push_back(sm);
+    if (std::find(origins.begin(), origins.end(), src->origin) == origins.end()) origins.push_back(src->origin);
+  }
+  for (size_t i = 0; i + 1 < t.samples.size(); ++i)
+    t.samples[i].duration = uint32_t(std::clamp<int64_t>(t.samples[i + 1].dts - t.samples[i].dts, 1, UINT32_MAX));
+  t.samples.back().duration = uint32_t(std::clamp<int64_t>(to_track_ticks(s.last_duration_us, t.timescale), 1, UINT32_MAX));
+  auto movie_ticks = [&](int64_t us) { return uint64_t(mp4::rescale_signed(us, 1000000, movie_timescale)); };
+  if (s.present_from > t0) t.edits.push_back({movie_ticks(s.present_from - t0), -1});
+  t.edits.push_back({movie_ticks(s.present_end - s.present_from), to_track_ticks(s.present_from - base, t.timescale)});
+  return t;
+}
+
+}  // namespace
+
 // The sample entries of a clip track: consecutive configurations share an entry while their
 // sets fit in it, so a stream that carries several PPS at once, or repeats its sets, keeps
 // one; a set redefined (new bytes for an id) starts another, or goes back to an earlier one
 // it fits. Fills the track's first entry (sps, pps, size) and later_descriptions; returns
 // each sample's entry index.
-std::vector<uint32_t> describe_samples(const SourceTrack& track, const std::vector<const SourceSample*>& samples,
+std::vector<uint32_t> describe_video_samples(const SourceTrack& track, const std::vector<const SourceSample*>& samples,
                                        mp4::Track& out) {
   auto config_of = [&](uint32_t id) -> const SourceConfig& {
     for (const SourceConfig& c : track.configs)
@@ -267,21 +414,34 @@ std::vector<uint32_t> describe_samples(const SourceTrack& track, const std::vect
     d.height = entries[k].first->height;
     d.sar_width = entries[k].first->sar_width;
     d.sar_height = entries[k].first->sar_height;
-    if (k == 0) {
-      out.sps = std::move(d.sps);
-      out.pps = std::move(d.pps);
-      out.width = d.width;
-      out.height = d.height;
-      out.sar_width = d.sar_width;
-      out.sar_height = d.sar_height;
-    } else {
-      out.later_descriptions.push_back(std::move(d));
-    }
+    if (k == 0) mp4::set_first_description(out, std::move(d));
+    else out.later_descriptions.push_back(std::move(d));
   }
   return index;
 }
 
-}  // namespace
+std::string codec_string(mp4::TrackKind kind, const SourceConfig& c) {
+  if (kind == mp4::TrackKind::Metadata) return mp4::fourcc_text(c.format);
+  if (kind == mp4::TrackKind::Audio)
+    return c.config.empty() ? "" : audio::codec_string(audio::parse_audio_specific_config(c.config.data(), c.config.size()));
+  if (c.sps.empty() || c.sps.front().size() < 4) return "";
+  char codec[16];
+  std::snprintf(codec, sizeof codec, "avc1.%02x%02x%02x", c.sps.front()[1], c.sps.front()[2], c.sps.front()[3]);
+  return codec;
+}
+
+mp4::SampleDescription description_of(const SourceConfig& c) { return c; }
+
+SourceConfig config_of(uint32_t id, const mp4::SampleDescription& d) {
+  SourceConfig c;
+  static_cast<mp4::SampleDescription&>(c) = d;
+  c.id = id;
+  // An AudioSpecificConfig (readers and the store parsed it already): its frame length
+  // gives the last frame's duration.
+  if (!d.config.empty() && d.format == 0)
+    c.frame_samples = audio::parse_audio_specific_config(d.config.data(), d.config.size()).frame_samples;
+  return c;
+}
 
 std::string format_time_us(int64_t us) {
   if (us == INT64_MIN || us == INT64_MAX) return "(none)";
@@ -303,24 +463,33 @@ std::string format_time_us(int64_t us) {
 }
 
 bool CutResult::partial() const {
-  if (!empty.empty()) return true;
+  // An audio or metadata stream with nothing in the span leaves the clip whole.
+  for (const auto& t : empty)
+    if (t.kind == mp4::TrackKind::Video) return true;
   for (const auto& t : tracks)
     if (t.partial) return true;
   return false;
 }
 
 CutResult cut_clip(const std::vector<SourceTrack>& tracks, const CutRequest& req) {
+  if (req.timelapse_every_us > 0) return cut_timelapse(tracks, req);
   check_timeline_time("a clip's 'from'", req.from_us);
   check_timeline_time("a clip's 'to'", req.to_us);
   if (req.to_us <= req.from_us) throw Error(ErrorCode::InvalidArgument, "a clip's 'to' must be after its 'from'");
   if (tracks.empty()) throw Error(ErrorCode::InvalidArgument, "a clip needs at least one stream");
   CutResult result;
-  std::vector<Selected> chosen;
+  // Video tracks first: they decide the span (key frame to key frame) the others follow.
+  std::vector<std::optional<Selected>> chosen(tracks.size());
+  std::vector<CutTrackReport> reports(tracks.size());
   std::optional<Error> first_empty;
-  for (const SourceTrack& t : tracks) {
-    CutTrackReport rep;
+  size_t video_tracks = 0, videos_chosen = 0;
+  for (size_t i = 0; i < tracks.size(); ++i) {
+    const SourceTrack& t = tracks[i];
+    if (t.kind != mp4::TrackKind::Video) continue;
+    ++video_tracks;
     try {
-      chosen.push_back(select(t, req, rep));
+      chosen[i] = select(t, req, reports[i]);
+      ++videos_chosen;
     } catch (const Error& e) {
       // One of several streams has nothing here (the phone's cabin stream, never streamed):
       // with allow_partial the others are clipped and it is listed as empty.
@@ -334,35 +503,66 @@ CutResult cut_clip(const std::vector<SourceTrack>& tracks, const CutRequest& req
       empty.note = e.what();
       result.empty.push_back(std::move(empty));
       if (!first_empty) first_empty = e;
-      continue;
     }
-    result.tracks.push_back(rep);
   }
-  if (chosen.empty()) throw *first_empty;
+  if (video_tracks > 0 && videos_chosen == 0) throw *first_empty;
   // One timeline for all tracks (the capture clock): zero at the earliest presented frame,
   // or exactly at `from` for exact cuts. Each track's edit list places it on that timeline.
   int64_t t0 = INT64_MAX, t_end = INT64_MIN;
-  for (const Selected& s : chosen) {
-    t0 = std::min(t0, s.present_from);
-    t_end = std::max(t_end, s.present_end);
+  for (const auto& s : chosen) {
+    if (!s) continue;
+    t0 = std::min(t0, s->present_from);
+    t_end = std::max(t_end, s->present_end);
   }
-  if (req.exact) {
+  if (videos_chosen == 0) {
+    t0 = req.from_us;
+    t_end = req.to_us;
+  } else if (req.exact) {
     t0 = std::max(t0, req.from_us);
     t_end = std::min(t_end, req.to_us);
   }
+  // Audio and metadata: what is presented in that span. A stream with nothing there (a
+  // muted cabin, no GPS fix) is listed as empty, never an error: the video is the clip.
+  std::vector<std::optional<TimedSelection>> timed(tracks.size());
+  for (size_t i = 0; i < tracks.size(); ++i) {
+    const SourceTrack& t = tracks[i];
+    if (t.kind == mp4::TrackKind::Video) continue;
+    TimedSelection sel;
+    if (select_timed(t, t0, t_end, sel, reports[i])) {
+      timed[i] = std::move(sel);
+      continue;
+    }
+    CutTrackReport empty;
+    empty.name = t.name;
+    empty.kind = t.kind;
+    empty.note = "no " + std::string(t.kind == mp4::TrackKind::Audio ? "audio" : "metadata") + " of '" + t.name +
+                 "' between " + format_time_us(t0) + " and " + format_time_us(t_end);
+    result.empty.push_back(std::move(empty));
+  }
+  if (videos_chosen == 0 && std::none_of(timed.begin(), timed.end(), [](const auto& x) { return x.has_value(); }))
+    throw Error(ErrorCode::Range, "nothing of the streams asked for is retained between " + format_time_us(req.from_us) + " and " +
+                                      format_time_us(req.to_us));
   result.start_us = t0;
   result.end_us = t_end;
   result.movie.timescale = kTimescale;
   result.movie.creation_time_us = t0;
   uint32_t track_id = 1;
-  for (const Selected& s : chosen) {
+  for (size_t i = 0; i < tracks.size(); ++i) {
+    if (timed[i]) {
+      result.tracks.push_back(reports[i]);
+      result.movie.tracks.push_back(timed_track(*timed[i], track_id++, t0, kTimescale, result.origins));
+      continue;
+    }
+    if (!chosen[i]) continue;
+    result.tracks.push_back(reports[i]);
+    const Selected& s = *chosen[i];
     mp4::Track t;
     t.track_id = track_id++;
     t.name = s.track->name;
     t.matrix = s.track->matrix;
     t.colour = s.track->colour;
     t.timescale = kTimescale;
-    const std::vector<uint32_t> descriptions = describe_samples(*s.track, s.samples, t);
+    const std::vector<uint32_t> descriptions = describe_video_samples(*s.track, s.samples, t);
     int64_t base = s.samples.front()->dts_us;
     t.samples.reserve(s.samples.size());
     for (const SourceSample* src : s.samples) {
@@ -376,8 +576,8 @@ CutResult cut_clip(const std::vector<SourceTrack>& tracks, const CutRequest& req
       if (std::find(result.origins.begin(), result.origins.end(), src->origin) == result.origins.end())
         result.origins.push_back(src->origin);
     }
-    for (size_t i = 0; i + 1 < t.samples.size(); ++i)
-      t.samples[i].duration = uint32_t(std::max<int64_t>(1, t.samples[i + 1].dts - t.samples[i].dts));
+    for (size_t k = 0; k + 1 < t.samples.size(); ++k)
+      t.samples[k].duration = uint32_t(std::max<int64_t>(1, t.samples[k + 1].dts - t.samples[k].dts));
     t.samples.back().duration = uint32_t(to_ticks(s.frame_us));
     int64_t present_from = req.exact ? std::max(s.present_from, req.from_us) : s.present_from;
     int64_t present_end = req.exact ? std::min(s.present_end, req.to_us) : s.present_end;

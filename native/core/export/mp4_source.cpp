@@ -23,15 +23,6 @@ namespace {
 // follows refuses those.
 int64_t to_us(int64_t ticks, uint32_t timescale) { return mp4::rescale_signed(ticks, timescale, 1000000); }
 
-std::string fourcc_text(uint32_t v) {
-  std::string s;
-  for (int shift = 24; shift >= 0; shift -= 8) {
-    char c = char((v >> shift) & 0xff);
-    s += c >= 0x20 && c < 0x7f ? c : '?';
-  }
-  return s;
-}
-
 // A source's handler name is a usable track name when it names the track, not the tool
 // that wrote it: short, printable, and not a muxer's boilerplate ("VideoHandler", "Core
 // Media Video", "(C) 2007 Google Inc. v08.13.2007.").
@@ -52,16 +43,17 @@ std::string dropped_text(const mp4::SkippedTrack& t) {
   constexpr uint32_t kSound = 0x736f756e, kVideo = 0x76696465;  // 'soun', 'vide'
   std::string codec;
   switch (t.sample_entry) {
-    case 0x6d703461: codec = "AAC"; break;    // 'mp4a' (MPEG-4 audio: AAC in every file seen)
+    case 0x6d703461: codec = "MPEG-4 audio (not AAC)"; break;  // 'mp4a' whose esds names another codec
     case 0x4f707573: codec = "Opus"; break;   // 'Opus'
     case 0x61632d33: codec = "AC-3"; break;   // 'ac-3'
     case 0x68766331: case 0x68657631: codec = "HEVC"; break;  // 'hvc1', 'hev1'
     case 0x61763031: codec = "AV1"; break;    // 'av01'
     case 0: codec = "empty"; break;
-    default: codec = "'" + fourcc_text(t.sample_entry) + "'";
+    default: codec = "'" + mp4::fourcc_text(t.sample_entry) + "'";
   }
-  std::string what = t.handler == kSound ? "" : t.handler == kVideo ? " video" : " '" + fourcc_text(t.handler) + "'";
-  std::string why = t.handler == kSound ? "audio is not supported yet" : "only H.264 video is supported";
+  std::string what = t.handler == kSound ? "" : t.handler == kVideo ? " video" : " '" + mp4::fourcc_text(t.handler) + "'";
+  std::string why = t.handler == kSound ? "ringclip carries AAC audio only" : t.handler == kVideo ? "only H.264 video is supported"
+                                                                           : "ringclip carries camm metadata only";
   return "dropped the " + codec + what + " track " + std::to_string(t.track_id) + ": " + why;
 }
 
@@ -132,7 +124,11 @@ void Mp4Source::build_tracks() {
     SourceTrack st;
     // Named from what it is when the file's name is unusable; unique either way (a clip's
     // streams are chosen by name).
-    const std::string base = usable_track_name(t.name) ? t.name : "video";
+    const std::string base = usable_track_name(t.name)                 ? t.name
+                             : t.kind == mp4::TrackKind::Audio    ? "audio"
+                             : t.kind == mp4::TrackKind::Metadata ? "metadata"
+                                                                  : "video";
+    st.kind = t.kind;
     st.name = base;
     for (int n = 2; std::any_of(tracks_.begin(), tracks_.end(), [&](const SourceTrack& o) { return o.name == st.name; }); ++n)
       st.name = base + "-" + std::to_string(n);
@@ -172,17 +168,14 @@ void Mp4Source::build_tracks() {
     st.matrix = t.matrix;
     st.colour = t.colour;
     // One configuration per sample entry (id = entry index + 1).
-    st.configs.push_back({1, t.sps, t.pps, t.width, t.height, t.sar_width, t.sar_height});
-    for (size_t k = 0; k < t.later_descriptions.size(); ++k) {
-      const mp4::SampleDescription& d = t.later_descriptions[k];
-      st.configs.push_back({uint32_t(k + 2), d.sps, d.pps, d.width, d.height, d.sar_width, d.sar_height});
-    }
+    st.configs.push_back(config_of(1, mp4::first_description(t)));
+    for (size_t k = 0; k < t.later_descriptions.size(); ++k) st.configs.push_back(config_of(uint32_t(k + 2), t.later_descriptions[k]));
     st.samples.reserve(t.samples.size());
     for (const mp4::Sample& s : t.samples) {
       SourceSample ss;
       ss.dts_us = timeline_us(s.dts, "decode");
       ss.pts_us = timeline_us(s.pts, "presentation");
-      ss.random_access = s.sync ? 1 : 0;
+      ss.random_access = s.sync || t.kind != mp4::TrackKind::Video ? 1 : 0;
       ss.config = s.description + 1;
       ss.data = s.data;
       st.samples.push_back(ss);
@@ -191,6 +184,15 @@ void Mp4Source::build_tracks() {
   }
   if (tracks_.empty()) throw Error(ErrorCode::InvalidData, "the MP4 has no H.264 samples");
   for (const mp4::SkippedTrack& t : movie_.skipped_tracks) dropped_.push_back(dropped_text(t));
+}
+
+std::vector<const SourceSample*> Mp4Source::samples(uint32_t track, int64_t from_us, int64_t to_us) const {
+  if (track >= tracks_.size()) throw Error(ErrorCode::InvalidArgument, "no track number " + std::to_string(track));
+  const SourceTrack& t = tracks_[track];
+  std::vector<const SourceSample*> out;
+  for (const SourceSample& s : t.samples)
+    if (s.pts_us >= std::max(from_us, t.presented_from_us) && s.pts_us < std::min(to_us, t.presented_to_us)) out.push_back(&s);
+  return out;
 }
 
 CutResult Mp4Source::cut(const std::vector<uint32_t>& track_indexes, const CutRequest& request) const {

@@ -32,6 +32,10 @@ class Mp4Source {
   // A clip of the tracks at these indexes; its result lists the file's tracks it cannot carry.
   CutResult cut(const std::vector<uint32_t>& track_indexes, const CutRequest& request) const;
   const std::vector<std::string>& dropped_tracks() const { return dropped_; }
+  // The samples of a track presented in [from_us, to_us) and by the file's edit list, in
+  // decode order (the telemetry of a clip, for a viewer). Throws Error(InvalidArgument) for a
+  // track number it does not have.
+  std::vector<const SourceSample*> samples(uint32_t track, int64_t from_us, int64_t to_us) const;
   uint64_t size() const { return size_; }
   const uint8_t* data() const { return data_; }  // the read-only mapping of the whole file
   uint64_t identity() const { return identity_; }  // changes when the file does (size, mtime, inode)

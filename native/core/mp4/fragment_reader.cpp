@@ -93,7 +93,7 @@ void read_traf(ReadContext& context, const Box& traf, uint64_t moof_offset, bool
   uint32_t track_id = tfhd.u32();
   TrackState* state = find_track(tracks, track_id);
   if (!state) throw_invalid("traf for track " + std::to_string(track_id) + " which the moov does not have");
-  if (!state->h264) return;  // a track we skip (audio, metadata)
+  if (!state->supported) return;  // a track we skip (another codec)
 
   uint64_t base;
   if (flags & kTfhdBaseDataOffset) {

@@ -1,5 +1,6 @@
 #include "mp4/fragment_stream.h"
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 
@@ -104,7 +105,7 @@ bool FragmentStreamReader::parse_one() {
 
 void FragmentStreamReader::read_init(ByteSpan moov_bytes) {
   tracks_.clear();
-  h264_.clear();
+  reported_.clear();
   ReadContext context(moov_bytes);
   BoxIterator it(moov_bytes, moov_bytes, 0);
   Box moov;
@@ -117,14 +118,15 @@ void FragmentStreamReader::read_init(ByteSpan moov_bytes) {
     // The moov's own sample tables are not expanded: a stream's samples come in fragments,
     // and the table spans point into bytes about to be dropped.
     tracks_[i].tables = SampleTableBoxes{};
-    if (!tracks_[i].h264) {
+    if (!tracks_[i].supported) {
       ++skipped;
       continue;
     }
-    h264_.push_back(i);
+    reported_.push_back(i);
     reported.push_back(tracks_[i].track);
   }
-  if (h264_.empty()) fail("the init segment has no H.264 video track");
+  if (std::none_of(reported.begin(), reported.end(), [](const Track& t) { return t.kind == TrackKind::Video; }))
+    fail("the init segment has no H.264 video track");
   have_init_ = true;
   listener_.on_init(reported, header, skipped);
 }
@@ -138,8 +140,8 @@ void FragmentStreamReader::read_fragment_pair(ByteSpan bytes) {
   read_fragment(context, moof, tracks_);
   ++fragments_;
   const ProducerReference* reference = reference_ ? &*reference_ : nullptr;
-  for (size_t k = 0; k < h264_.size(); ++k) {
-    const std::vector<Sample>& samples = tracks_[h264_[k]].track.samples;
+  for (size_t k = 0; k < reported_.size(); ++k) {
+    const std::vector<Sample>& samples = tracks_[reported_[k]].track.samples;
     if (!samples.empty()) listener_.on_samples(k, samples, reference);
   }
   for (TrackState& t : tracks_) t.track.samples.clear();

@@ -1,6 +1,6 @@
 #pragma once
 // A fragmented MP4 byte stream read as it arrives (the device's live stream over HTTP, in
-// any chunking): the init segment's H.264 tracks, then each fragment's samples, parsed by
+// any chunking): the init segment's tracks (H.264, AAC, camm), then each fragment's samples, parsed by
 // the same moov/moof code as read_movie (reader_state.h). Bytes are buffered only until
 // the box they belong to is whole; a fragment is its moof and the mdat after it.
 #include <cstdint>
@@ -19,7 +19,7 @@ class FragmentStreamReader {
   class Listener {
    public:
     virtual ~Listener() = default;
-    // The init segment: its H.264 tracks (no samples; edit lists included), its movie
+    // The init segment: its tracks ringclip reads (no samples; edit lists included), its movie
     // header, and how many other tracks it skipped. Called again for a later init segment
     // (a live stream's parameter sets changed): the tracks are those from then on.
     virtual void on_init(const std::vector<Track>& tracks, const MovieHeader& header, uint32_t skipped_tracks) = 0;
@@ -53,7 +53,7 @@ class FragmentStreamReader {
   bool have_init_ = false;
   bool failed_ = false;
   std::vector<TrackState> tracks_;
-  std::vector<size_t> h264_;  // indexes into tracks_ of the tracks reported
+  std::vector<size_t> reported_;  // indexes into tracks_ of the tracks reported
   std::optional<ProducerReference> reference_;
   uint64_t fragments_ = 0;
 };

@@ -173,7 +173,7 @@ void append_fragment(VirtualFile& out, const Movie& movie, const std::vector<Fra
 }
 
 // Tracks rarely have aligned keyframes (two cameras, two encoders), so a fragment holds
-// one GOP of one track: every traf starts at a sync sample, and fragments are ordered by
+// one GOP of one track (audio and metadata: one second): every traf starts at a sync sample, and fragments are ordered by
 // the time of their first sample on the movie timeline so both tracks advance together.
 VirtualFile build_fragmented(const Movie& movie, const FragmentedOptions& options) {
   VirtualFile file;
@@ -189,8 +189,13 @@ VirtualFile build_fragmented(const Movie& movie, const FragmentedOptions& option
     const double start = track_start_seconds(track, movie.timescale);
     double previous_start = -1e300;
     size_t first = 0;
+    // Audio and metadata samples are all sync samples: a fragment per second of them, not
+    // one per sample (47 AAC frames and 110 camm packets a second).
+    const bool video = track.kind == TrackKind::Video;
     for (size_t s = 1; s <= track.samples.size(); ++s) {
       if (s < track.samples.size() && !track.samples[s].sync) continue;
+      if (s < track.samples.size() && !video && track.samples[s].dts - track.samples[first].dts < int64_t(track.timescale))
+        continue;
       // A leading non-sync run (a clip that does not start on a keyframe) still needs a home.
       // Never before the track's previous GOP, so a track's fragments stay in sample order.
       double gop_start = std::max(previous_start, start + double(track.samples[first].dts) / track.timescale);

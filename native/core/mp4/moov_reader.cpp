@@ -1,8 +1,11 @@
 // moov → track states. Boxes are visited along the fixed path moov/trak/mdia/minf/stbl,
 // never recursively by type, so nesting depth is bounded by the code itself.
 #include <algorithm>
+#include <optional>
 #include <string>
+#include <vector>
 
+#include "audio/aac.h"
 #include "mp4/movie_time.h"
 #include "mp4/reader.h"
 #include "mp4/reader_state.h"
@@ -123,8 +126,82 @@ void read_avc_entry(ReadContext& context, const Box& entry, SampleDescription& d
   if (!has_avcc) throw_invalid(fourcc_name(entry.type) + " sample entry without avcC");
 }
 
-// stsd: every sample entry (a stream whose parameter sets changed has several; stsc and
-// tfhd say which samples use which). A track is H.264 when its first entry is.
+// An ES descriptor's length: 1 to 4 bytes of 7 bits (ISO/IEC 14496-1 8.3.3).
+uint32_t descriptor_length(ByteReader& r) {
+  uint32_t n = 0;
+  for (int i = 0; i < 4; ++i) {
+    uint8_t b = r.u8();
+    n = n << 7 | (b & 0x7F);
+    if (!(b & 0x80)) return n;
+  }
+  return n;
+}
+
+// esds → the AudioSpecificConfig, when the stream is MPEG-4 audio (AAC); empty otherwise.
+std::vector<uint8_t> read_esds(const Box& box) {
+  ByteReader r(box.payload, box.type);
+  r.skip(4);  // version, flags
+  if (r.u8() != 0x03) throw_invalid("esds without an ES_Descriptor");
+  descriptor_length(r);
+  r.skip(2);  // ES_ID
+  uint8_t flags = r.u8();
+  if (flags & 0x80) r.skip(2);         // dependsOn_ES_ID
+  if (flags & 0x40) r.skip(r.u8());    // URL
+  if (flags & 0x20) r.skip(2);         // OCR_ES_Id
+  if (r.u8() != 0x04) throw_invalid("esds without a DecoderConfigDescriptor");
+  descriptor_length(r);
+  const uint8_t object_type = r.u8();
+  r.skip(12);  // streamType, bufferSizeDB, maxBitrate, avgBitrate
+  // 0x40: MPEG-4 audio; 0x66-0x68: MPEG-2 AAC profiles (the same raw frames).
+  if (object_type != 0x40 && !(object_type >= 0x66 && object_type <= 0x68)) return {};
+  if (r.u8() != 0x05) throw_invalid("an AAC esds without its DecoderSpecificInfo (AudioSpecificConfig)");
+  uint32_t n = descriptor_length(r);
+  ByteSpan asc = r.bytes(n);
+  return std::vector<uint8_t>(asc.data, asc.data + asc.size);
+}
+
+// One mp4a sample entry (ISO 14496-14, or QuickTime's sound description versions 1 and 2):
+// its esds, also when QuickTime nests it in a 'wave' box. False when it is not AAC.
+bool read_mp4a_entry(ReadContext& context, const Box& entry, SampleDescription& d) {
+  ByteReader fields(entry.payload, entry.type);
+  fields.skip(6 + 2);  // reserved, data_reference_index
+  const uint16_t version = fields.u16();
+  fields.skip(6);  // revision, vendor
+  d.channels = fields.u16();
+  fields.skip(2 + 4);  // sample size, compression id, packet size
+  d.sample_rate = fields.u32() >> 16;
+  if (version == 1) fields.skip(16);
+  else if (version == 2) fields.skip(36);
+  BoxIterator children(context.file, fields.rest(), entry.type);
+  Box child;
+  while (children.next(child)) {
+    if (child.type == fourcc("esds")) {
+      d.config = read_esds(child);
+    } else if (child.type == fourcc("wave")) {
+      BoxIterator wave(context.file, child.payload, child.type);
+      Box inner;
+      while (wave.next(inner))
+        if (inner.type == fourcc("esds")) d.config = read_esds(inner);
+    }
+  }
+  if (d.config.empty()) return false;
+  // The AudioSpecificConfig, not the entry's 16.16 fields, is what decoders use.
+  audio::AudioSpecificConfig asc = audio::parse_audio_specific_config(d.config.data(), d.config.size());
+  d.sample_rate = asc.sample_rate;
+  d.channels = asc.channels;
+  return true;
+}
+
+// What a sample entry type carries, or nothing ringclip reads.
+std::optional<TrackKind> entry_kind(uint32_t type) {
+  if (type == fourcc("avc1") || type == fourcc("avc3")) return TrackKind::Video;
+  if (type == fourcc("mp4a")) return TrackKind::Audio;
+  if (type == fourcc("camm")) return TrackKind::Metadata;
+  return std::nullopt;
+}
+
+// stsd: every sample entry (a stream whose configuration changed has several; stsc and
+// tfhd say which samples use which). The first entry decides the track's kind.
 void read_stsd(ReadContext& context, const Box& box, TrackState& state) {
   ByteReader r(box.payload, box.type);
   r.skip(4);
@@ -134,15 +211,27 @@ void read_stsd(ReadContext& context, const Box& box, TrackState& state) {
   BoxIterator entries(context.file, r.rest(), box.type);
   for (uint32_t k = 0; k < count; ++k) {
     if (!entries.next(entry)) throw_invalid("truncated stsd box");
-    const bool avc = entry.type == fourcc("avc1") || entry.type == fourcc("avc3");
+    const std::optional<TrackKind> kind = entry_kind(entry.type);
     if (k == 0) {
       state.sample_entry = entry.type;
-      if (!avc) return;  // not H.264: skipped
-    } else if (!avc) {
-      throw_invalid("sample entry " + std::to_string(k + 1) + " of an H.264 track is " + fourcc_name(entry.type));
+      if (!kind) return;  // another codec: skipped
+      state.track.kind = *kind;
+    } else if (kind != state.track.kind) {
+      throw_invalid("sample entry " + std::to_string(k + 1) + " of a " + fourcc_name(state.sample_entry) + " track is " +
+                    fourcc_name(entry.type));
     }
     SampleDescription d;
-    read_avc_entry(context, entry, d, state.track.colour);
+    if (*kind == TrackKind::Video) {
+      read_avc_entry(context, entry, d, state.track.colour);
+    } else if (*kind == TrackKind::Audio) {
+      if (!read_mp4a_entry(context, entry, d)) return;  // MPEG audio that is not AAC: skipped
+    } else {
+      ByteReader fields(entry.payload, entry.type);
+      fields.skip(6 + 2);
+      ByteSpan rest = fields.rest();
+      d.format = entry.type;
+      d.config.assign(rest.data, rest.data + rest.size);
+    }
     if (k == 0) {
       if (d.width && d.height) {
         state.track.width = d.width;
@@ -152,6 +241,10 @@ void read_stsd(ReadContext& context, const Box& box, TrackState& state) {
       state.track.pps = std::move(d.pps);
       state.track.sar_width = d.sar_width;
       state.track.sar_height = d.sar_height;
+      state.track.config = std::move(d.config);
+      state.track.format = d.format;
+      state.track.sample_rate = d.sample_rate;
+      state.track.channels = d.channels;
     } else {
       if (!d.width || !d.height) {
         d.width = state.track.width;
@@ -160,7 +253,7 @@ void read_stsd(ReadContext& context, const Box& box, TrackState& state) {
       state.track.later_descriptions.push_back(std::move(d));
     }
   }
-  state.h264 = true;
+  state.supported = true;
 }
 
 void read_stbl(ReadContext& context, const Box& stbl, TrackState& state) {
@@ -219,8 +312,15 @@ void read_trak(ReadContext& context, const Box& trak, TrackState& state) {
   }
   if (!has_tkhd) throw_invalid("trak without tkhd");
   state.handler = handler;
-  if (handler != fourcc("vide")) state.h264 = false;
-  if (!state.h264) return;
+  // The handler must agree with the sample entry: a 'vide' H.264 track, a 'soun' AAC
+  // track; metadata entries come under 'meta' (camm's own choice), 'camm' or 'data'.
+  if (state.supported) {
+    const TrackKind kind = state.track.kind;
+    if ((kind == TrackKind::Video && handler != fourcc("vide")) || (kind == TrackKind::Audio && handler != fourcc("soun")) ||
+        (kind == TrackKind::Metadata && handler != fourcc("meta") && handler != fourcc("camm") && handler != fourcc("data")))
+      state.supported = false;
+  }
+  if (!state.supported) return;
   if (!has_mdhd) throw_invalid("track " + std::to_string(state.track.track_id) + " has no mdhd");
   if (state.track.width == 0 || state.track.height == 0) {
     state.track.width = tkhd_width;

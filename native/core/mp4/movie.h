@@ -23,6 +23,13 @@ struct Sample {
   ByteSpan data;          // the sample bytes: NAL units with 4-byte big-endian length prefixes
 };
 
+// What a track carries (hdlr handler, media header, sample entry).
+enum class TrackKind : uint8_t {
+  Video = 0,     // H.264: avc1/avcC, vmhd
+  Audio = 1,     // AAC: mp4a/esds, smhd
+  Metadata = 2,  // timed metadata with its own sample entry (camm), nmhd
+};
+
 // One edit (elst entry). media_time -1 is an empty edit (the track starts later).
 struct Edit {
   uint64_t segment_duration = 0;  // in the movie timescale
@@ -35,16 +42,27 @@ struct Edit {
 struct SampleDescription {
   std::vector<std::vector<uint8_t>> sps, pps;  // raw NAL units
   uint32_t width = 0, height = 0, sar_width = 1, sar_height = 1;
+  // Audio: the AudioSpecificConfig (esds DecoderSpecificInfo). Metadata: the sample entry's
+  // bytes after data_reference_index (none for camm).
+  std::vector<uint8_t> config;
+  uint32_t format = 0;  // metadata: the sample entry type ('camm')
+  uint32_t sample_rate = 0, channels = 0;  // audio
 };
 
 struct Track {
   uint32_t track_id = 1;
   std::string name;            // "road", "cabin": written to hdlr name and udta so ffprobe shows it
-  uint32_t timescale = 90000;
+  uint32_t timescale = 90000;  // audio: the sample rate
   uint32_t width = 0, height = 0;  // displayed size (after cropping)
   uint32_t sar_width = 1, sar_height = 1;
   std::vector<std::vector<uint8_t>> sps;  // raw NAL units, header byte first, no start code
   std::vector<std::vector<uint8_t>> pps;
+  TrackKind kind = TrackKind::Video;
+  // The first sample entry of an audio or metadata track (SampleDescription's fields of
+  // the same names); video keeps its first entry in sps/pps/width/height above.
+  std::vector<uint8_t> config;
+  uint32_t format = 0;
+  uint32_t sample_rate = 0, channels = 0;
   std::vector<SampleDescription> later_descriptions;  // stsd entries after the first
   std::vector<Sample> samples;            // in decode order
   std::vector<Edit> edits;                // empty: no edit list
@@ -71,6 +89,14 @@ struct Movie {
   std::vector<Track> tracks;
   std::vector<SkippedTrack> skipped_tracks;  // read_movie: tracks of the input left out
 };
+
+// The track's first sample entry as a SampleDescription (any kind).
+SampleDescription first_description(const Track& track);
+void set_first_description(Track& track, SampleDescription&& description);  // the inverse
+inline uint32_t fourcc_value(const char (&f)[5]) {
+  return uint32_t(uint8_t(f[0])) << 24 | uint32_t(uint8_t(f[1])) << 16 | uint32_t(uint8_t(f[2])) << 8 | uint8_t(f[3]);
+}
+std::string fourcc_text(uint32_t v);
 
 // avcC (ISO/IEC 14496-15 5.3.3.1) from the track's SPS/PPS; High-profile fields included.
 std::vector<uint8_t> build_avcc(const Track& track);

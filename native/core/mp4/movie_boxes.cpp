@@ -89,7 +89,116 @@ void write_avc1(BoxWriter& w, const SampleDescription& track, const std::vector<
   w.close(avc1);
 }
 
+// ES descriptor lengths (ISO/IEC 14496-1 8.3.3): the 4-byte form, which every reader takes
+// and keeps the box size independent of the content.
+void write_descriptor_header(BoxWriter& w, uint8_t tag, uint32_t length) {
+  w.u8(tag);
+  w.u8(uint8_t(0x80 | ((length >> 21) & 0x7F)));
+  w.u8(uint8_t(0x80 | ((length >> 14) & 0x7F)));
+  w.u8(uint8_t(0x80 | ((length >> 7) & 0x7F)));
+  w.u8(uint8_t(length & 0x7F));
+}
+
+// mp4a with esds (ISO/IEC 14496-14 5.6, 14496-3 1.6.2.1): AAC as MP4 players expect it.
+void write_mp4a(BoxWriter& w, const SampleDescription& d) {
+  size_t mp4a = w.open("mp4a");
+  w.zeros(6);
+  w.u16(1);  // data_reference_index
+  w.zeros(8);  // reserved
+  w.u16(uint16_t(d.channels));
+  w.u16(16);  // samplesize
+  w.u16(0);   // pre_defined
+  w.u16(0);   // reserved
+  // samplerate is 16.16 and cannot hold rates above 65535: the AudioSpecificConfig holds
+  // the real one (and mdhd's timescale), which is what decoders use.
+  w.u32(d.sample_rate <= 0xFFFF ? d.sample_rate << 16 : 0);
+  size_t esds = w.open_full("esds", 0, 0);
+  // Each descriptor: a 5-byte header (tag, 4-byte length), then its payload.
+  const uint32_t decoder_specific = uint32_t(d.config.size());  // the AudioSpecificConfig
+  const uint32_t decoder_config = 13 + 5 + decoder_specific;
+  const uint32_t sl_config = 1;
+  write_descriptor_header(w, 0x03, 3 + 5 + decoder_config + 5 + sl_config);  // ES_Descriptor
+  w.u16(0);  // ES_ID
+  w.u8(0);   // no dependency, URL or OCR stream
+  write_descriptor_header(w, 0x04, decoder_config);  // DecoderConfigDescriptor
+  w.u8(0x40);  // objectTypeIndication: Audio ISO/IEC 14496-3
+  w.u8(0x15);  // streamType 5 (audio) << 2 | reserved 1
+  w.u8(0);     // bufferSizeDB (24 bits): unknown
+  w.u16(0);
+  w.u32(0);    // maxBitrate: unknown
+  w.u32(0);    // avgBitrate: unknown
+  write_descriptor_header(w, 0x05, decoder_specific);  // DecoderSpecificInfo: the AudioSpecificConfig
+  w.raw(d.config.data(), d.config.size());
+  write_descriptor_header(w, 0x06, 1);  // SLConfigDescriptor
+  w.u8(0x02);  // predefined: MP4 files
+  w.close(esds);
+  w.close(mp4a);
+}
+
+// A metadata sample entry: its type (camm) and whatever the format puts after
+// data_reference_index (camm: nothing).
+void write_metadata_entry(BoxWriter& w, const SampleDescription& d) {
+  const std::string type = fourcc_text(d.format);
+  char code[5] = {type[0], type[1], type[2], type[3], 0};
+  size_t entry = w.open(code);
+  w.zeros(6);
+  w.u16(1);  // data_reference_index
+  w.raw(d.config.data(), d.config.size());
+  w.close(entry);
+}
+
+void write_sample_entry(BoxWriter& w, const Track& track, const SampleDescription& d) {
+  switch (track.kind) {
+    case TrackKind::Video:
+      write_avc1(w, d, track.colour);
+      break;
+    case TrackKind::Audio:
+      write_mp4a(w, d);
+      break;
+    case TrackKind::Metadata:
+      write_metadata_entry(w, d);
+      break;
+  }
+}
+
 }  // namespace
+
+std::string fourcc_text(uint32_t v) {
+  std::string s(4, ' ');
+  for (int i = 0; i < 4; ++i) {
+    char c = char((v >> (24 - 8 * i)) & 0xFF);
+    s[size_t(i)] = c >= 0x20 && c < 0x7F ? c : '?';
+  }
+  return s;
+}
+
+SampleDescription first_description(const Track& track) {
+  SampleDescription d;
+  d.sps = track.sps;
+  d.pps = track.pps;
+  d.width = track.width;
+  d.height = track.height;
+  d.sar_width = track.sar_width;
+  d.sar_height = track.sar_height;
+  d.config = track.config;
+  d.format = track.format;
+  d.sample_rate = track.sample_rate;
+  d.channels = track.channels;
+  return d;
+}
+
+void set_first_description(Track& track, SampleDescription&& d) {
+  track.sps = std::move(d.sps);
+  track.pps = std::move(d.pps);
+  track.width = d.width;
+  track.height = d.height;
+  track.sar_width = d.sar_width;
+  track.sar_height = d.sar_height;
+  track.config = std::move(d.config);
+  track.format = d.format;
+  track.sample_rate = d.sample_rate;
+  track.channels = d.channels;
+}
 
 void validate_movie(const Movie& movie) {
   if (movie.tracks.empty()) throw Error(ErrorCode::InvalidArgument, "a movie needs at least one track");
@@ -102,6 +211,19 @@ void validate_movie(const Movie& movie) {
         throw Error(ErrorCode::InvalidArgument, "duplicate track id " + std::to_string(t.track_id));
     }
     if (t.timescale == 0) throw Error(ErrorCode::InvalidArgument, "track " + t.name + " has timescale 0");
+    switch (t.kind) {
+      case TrackKind::Video:
+        if (t.sps.empty()) throw Error(ErrorCode::InvalidArgument, "track " + t.name + " has no SPS");
+        if (t.pps.empty()) throw Error(ErrorCode::InvalidArgument, "track " + t.name + " has no PPS");
+        break;
+      case TrackKind::Audio:
+        if (t.config.empty() || t.config.size() > 0xFFFF || t.channels == 0 || t.channels > 0xFFFF || t.sample_rate == 0)
+          throw Error(ErrorCode::InvalidArgument, "audio track " + t.name + " has no AudioSpecificConfig, channels or rate");
+        break;
+      case TrackKind::Metadata:
+        if (t.format == 0) throw Error(ErrorCode::InvalidArgument, "metadata track " + t.name + " has no sample entry type");
+        break;
+    }
     if (t.width > 0xFFFF || t.height > 0xFFFF)
       throw Error(ErrorCode::InvalidArgument, "track " + t.name + " is larger than 65535 pixels");
     if (t.sar_width == 0 || t.sar_height == 0)
@@ -207,12 +329,13 @@ size_t open_trak_until_stbl(BoxWriter& w, const Movie& movie, const Track& track
   }
   w.zeros(8);   // reserved
   w.u16(0);     // layer
-  w.u16(0);     // alternate_group: 0 = both tracks play, neither replaces the other
-  w.u16(0);     // volume: video
+  w.u16(0);     // alternate_group: 0 = every track plays, none replaces another
+  w.u16(track.kind == TrackKind::Audio ? 0x0100 : 0);  // volume: 1.0 for audio, 0 otherwise
   w.u16(0);     // reserved
   for (uint32_t v : track.matrix) w.u32(v);  // a rotated source stays rotated
-  w.u32(display_width_16_16(track));
-  w.u32(track.height << 16);
+  const bool video = track.kind == TrackKind::Video;
+  w.u32(video ? display_width_16_16(track) : 0);  // only visual tracks have a size
+  w.u32(video ? track.height << 16 : 0);
   w.close(tkhd);
 
   if (!track.edits.empty()) write_elst(w, track);
@@ -239,16 +362,26 @@ size_t open_trak_until_stbl(BoxWriter& w, const Movie& movie, const Track& track
   // camera name ("road", "cabin") so a viewer can tell the tracks apart.
   size_t hdlr = w.open_full("hdlr", 0, 0);
   w.u32(0);  // pre_defined
-  w.fourcc("vide");
+  // Metadata: 'meta', as the camm specification asks (subComponentType meta).
+  w.fourcc(video ? "vide" : track.kind == TrackKind::Audio ? "soun" : "meta");
   w.zeros(12);  // reserved
   w.text(track.name);
   w.u8(0);
   w.close(hdlr);
 
   size_t minf = w.open("minf");
-  size_t vmhd = w.open_full("vmhd", 0, 1);  // flags 1 is mandated for vmhd
-  w.zeros(8);  // graphicsmode copy, opcolor 0,0,0
-  w.close(vmhd);
+  if (video) {
+    size_t vmhd = w.open_full("vmhd", 0, 1);  // flags 1 is mandated for vmhd
+    w.zeros(8);  // graphicsmode copy, opcolor 0,0,0
+    w.close(vmhd);
+  } else if (track.kind == TrackKind::Audio) {
+    size_t smhd = w.open_full("smhd", 0, 0);
+    w.zeros(4);  // balance 0 (centre), reserved
+    w.close(smhd);
+  } else {
+    size_t nmhd = w.open_full("nmhd", 0, 0);  // the null media header of other tracks
+    w.close(nmhd);
+  }
   size_t dinf = w.open("dinf");
   size_t dref = w.open_full("dref", 0, 0);
   w.u32(1);
@@ -258,12 +391,10 @@ size_t open_trak_until_stbl(BoxWriter& w, const Movie& movie, const Track& track
   w.close(dinf);
 
   size_t stbl = w.open("stbl");
-  if (track.sps.empty()) throw Error(ErrorCode::InvalidArgument, "track " + track.name + " has no SPS");
-  if (track.pps.empty()) throw Error(ErrorCode::InvalidArgument, "track " + track.name + " has no PPS");
   size_t stsd = w.open_full("stsd", 0, 0);
   w.u32(uint32_t(1 + track.later_descriptions.size()));
-  write_avc1(w, SampleDescription{track.sps, track.pps, track.width, track.height, track.sar_width, track.sar_height}, track.colour);
-  for (const SampleDescription& d : track.later_descriptions) write_avc1(w, d, track.colour);
+  write_sample_entry(w, track, first_description(track));
+  for (const SampleDescription& d : track.later_descriptions) write_sample_entry(w, track, d);
   w.close(stsd);
 
   open_boxes[0] = mdia;

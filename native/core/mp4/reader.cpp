@@ -55,7 +55,7 @@ Movie read_movie(ByteSpan file) {
   std::vector<TrackState> tracks;
   read_moov(context, moov, header, tracks);
   for (TrackState& t : tracks) {
-    if (t.h264) read_sample_tables(context, t);
+    if (t.supported) read_sample_tables(context, t);
   }
   for (const Box& moof : moofs) read_fragment(context, moof, tracks);
 
@@ -64,14 +64,15 @@ Movie read_movie(ByteSpan file) {
   movie.creation_time_us = header.creation_time_us;
   movie.reference = reference;
   for (TrackState& t : tracks) {
-    if (!t.h264) {
+    if (!t.supported) {
       movie.skipped_tracks.push_back({t.track.track_id, t.handler, t.sample_entry});
       continue;
     }
     sort_by_decode_time(t.track);
     movie.tracks.push_back(std::move(t.track));
   }
-  if (movie.tracks.empty()) throw_invalid("no H.264 video track");
+  if (std::none_of(movie.tracks.begin(), movie.tracks.end(), [](const Track& t) { return t.kind == TrackKind::Video; }))
+    throw_invalid("no H.264 video track");
   return movie;
 }
 

@@ -13,7 +13,8 @@
 namespace ringclip::mp4 {
 
 // Bumped whenever the bytes we write for the same samples change (ETags include it).
-constexpr uint32_t kWriterVersion = 2;  // 2: a top-level prft (capture time to the µs)
+// 2: a top-level prft (capture time to the µs). 3: audio (mp4a) and metadata (camm) tracks.
+constexpr uint32_t kWriterVersion = 3;
 
 struct ProgressiveOptions {
   bool force_co64 = false;  // tests: exercise the 64-bit chunk offsets without 4 GiB of data

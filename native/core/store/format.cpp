@@ -18,12 +18,23 @@ constexpr size_t kHMagic = 0, kHVersion = 8, kHCrc = 12, kHGeneration = 16, kHFi
 constexpr size_t kHCounters = kHProtections + kMaxProtections * kHProtectionEntry, kHCounterEntry = 24;
 constexpr size_t kHDurable = kHCounters + kMaxStreams * kHCounterEntry, kHHorizonCount = kHDurable + 8,
                  kHHorizon = kHHorizonCount + 4;
-static_assert(kHHorizon + kMaxHorizon * 4 <= kHeaderSlotSize);
+// Version 4: one kind byte per stream, after the horizon.
+constexpr size_t kHKinds = 4048;
+static_assert(kHHorizon + kMaxHorizon * 4 <= kHKinds && kHKinds + kMaxStreams <= kHeaderSlotSize);
 
 // Record header field offsets (v2: 64 bytes).
 constexpr size_t kRHeaderCrc = 56, kRHeaderCrcFrom = 8;
 
 }  // namespace
+
+const char* stream_kind_name(StreamKind kind) {
+  switch (kind) {
+    case StreamKind::Video: return "video";
+    case StreamKind::Audio: return "audio";
+    case StreamKind::Metadata: return "metadata";
+  }
+  return "unknown";
+}
 
 void encode_header(const Header& h, uint8_t* slot) {
   if (h.streams.empty() || h.streams.size() > kMaxStreams)
@@ -51,6 +62,8 @@ void encode_header(const Header& h, uint8_t* slot) {
       throw Error(ErrorCode::InvalidArgument, "a stream name has 1 to 31 bytes: '" + name + "'");
     std::memcpy(slot + kHStreams + i * kHStreamEntry, name.data(), name.size());
   }
+  for (size_t i = 0; i < h.streams.size(); ++i)
+    slot[kHKinds + i] = uint8_t(i < h.kinds.size() ? h.kinds[i] : StreamKind::Video);
   for (size_t i = 0; i < h.protections.size(); ++i) {
     uint8_t* p = slot + kHProtections + i * kHProtectionEntry;
     store_le<uint64_t>(p, h.protections[i].id);
@@ -107,6 +120,12 @@ SlotProblem decode_header(const uint8_t* slot, Header& out, uint32_t* version_se
     const char* name = reinterpret_cast<const char*>(slot + kHStreams + i * kHStreamEntry);
     h.streams.emplace_back(name, strnlen(name, kMaxStreamName));
     if (h.streams.back().empty()) return SlotProblem::Fields;
+  }
+  for (uint32_t i = 0; i < stream_count; ++i) {
+    // Versions 2 and 3 held H.264 streams only (and zeros there).
+    const uint8_t kind = version >= 4 ? slot[kHKinds + i] : 0;
+    if (kind > kMaxStreamKind) return SlotProblem::Fields;
+    h.kinds.push_back(StreamKind(kind));
   }
   for (uint32_t i = 0; i < protection_count; ++i) {
     const uint8_t* p = slot + kHProtections + i * kHProtectionEntry;

@@ -16,11 +16,14 @@
 namespace ringclip::store {
 
 // 2: record header CRC, durable watermark, reclaim horizon. 3: index blocks at the end of
-// sealed segments. A version-2 file is read as it is (its segments have no index blocks,
-// so open scans them) and becomes version 3 at its first writable open: the layouts of
-// the header, segment headers and records did not change.
-constexpr uint32_t kFormatVersion = 3;
+// sealed segments. 4: stream kinds (audio and metadata streams beside H.264 video). Older
+// files are read as they are (version 2 segments have no index blocks, so open scans them;
+// versions 2 and 3 hold video streams only) and take the current version at their first
+// writable open: the layouts of segment headers, records and index blocks did not change.
+constexpr uint32_t kFormatVersion = 4;
 constexpr uint32_t kOldestReadableFormatVersion = 2;
+// Index blocks are read from files of this version on (their layout is unchanged since).
+constexpr uint32_t kOldestIndexBlockVersion = 3;
 constexpr char kHeaderMagic[8] = {'R', 'I', 'N', 'G', 'C', 'L', 'I', 'P'};
 constexpr uint64_t kHeaderSlotSize = 4096;
 constexpr uint64_t kDataOffset = 65536;
@@ -42,6 +45,15 @@ constexpr uint32_t kHorizonAll = UINT32_MAX;
 constexpr uint32_t kRecordAlign = 8;
 
 enum class FlushPolicy : uint32_t { None = 0, Interval = 1, RandomAccess = 2 };
+
+// What a stream records (header byte per stream; the values are on disk).
+enum class StreamKind : uint8_t {
+  Video = 0,     // H.264 access units; configuration: SPS and PPS
+  Audio = 1,     // AAC frames; configuration: the AudioSpecificConfig
+  Metadata = 2,  // timed metadata samples; configuration: the sample entry type and body
+};
+constexpr uint8_t kMaxStreamKind = 2;
+const char* stream_kind_name(StreamKind kind);  // "video", "audio", "metadata"
 
 struct Protection {
   uint64_t id = 0;
@@ -69,6 +81,7 @@ struct Header {
   FlushPolicy flush_policy = FlushPolicy::None;
   uint32_t flush_interval_ms = 0;
   std::vector<std::string> streams;
+  std::vector<StreamKind> kinds;  // one per stream (files before version 4: all video)
   std::vector<Protection> protections;
   std::vector<StreamCounters> counters;  // one per stream (missing entries read as zero)
   // Every record with a smaller sequence number was durable (msync'd) before this header

@@ -45,12 +45,19 @@ void FragmentedIngest::on_init(const std::vector<mp4::Track>& tracks, const mp4:
         throw Error(ErrorCode::InvalidData, "tracks '" + other.name + "' and '" + t.name + "' both go to stream '" +
                                                 store_.streams()[size_t(report.stream)].name + "'");
     if (t.timescale == 0) throw Error(ErrorCode::InvalidData, "MP4: track '" + t.name + "' has timescale 0");
-    TrackWriter w{t.track_id, t.timescale, mp4::presentation_start(t, header.timescale), nullptr, {}, 0};
-    w.descriptions.emplace_back(t.sps, t.pps);
-    for (const mp4::SampleDescription& d : t.later_descriptions) w.descriptions.emplace_back(d.sps, d.pps);
+    TrackWriter w{t.track_id, t.timescale, mp4::presentation_start(t, header.timescale), t.kind, report.stream, nullptr, {}, 0};
+    w.descriptions.push_back(mp4::first_description(t));
+    for (const mp4::SampleDescription& d : t.later_descriptions) w.descriptions.push_back(d);
     if (report.stream >= 0) {
-      w.writer = std::make_unique<SampleWriter>(store_, uint32_t(report.stream));
-      w.writer->configure(t.sps, t.pps);
+      const StreamKind kind = store_.streams()[size_t(report.stream)].kind;
+      if (kind != StreamKind(t.kind))
+        throw Error(ErrorCode::InvalidData, std::string("MP4: track '") + t.name + "' carries " + stream_kind_name(StreamKind(t.kind)) +
+                                                ", but stream '" + store_.streams()[size_t(report.stream)].name + "' records " +
+                                                stream_kind_name(kind));
+      if (t.kind == mp4::TrackKind::Video) {
+        w.writer = std::make_unique<SampleWriter>(store_, uint32_t(report.stream));
+        w.writer->configure(t.sps, t.pps);
+      }
     }
     tracks_.push_back(std::move(w));
     reports_.push_back(std::move(report));
@@ -82,7 +89,7 @@ void FragmentedIngest::on_samples(size_t index, const std::vector<mp4::Sample>& 
       if (t.track_id == reference->track_id) ref_track = &t;
     if (!ref_track)
       throw Error(ErrorCode::InvalidData, "MP4: a prft names track " + std::to_string(reference->track_id) +
-                                              ", which is not an H.264 track of the init segment");
+                                              ", which is not a track of the init segment ringclip reads");
     if (reference->media_time > uint64_t(INT64_MAX)) throw Error(ErrorCode::InvalidData, "MP4: prft media time out of range");
     origin_us_ = __int128(reference->unix_us) - movie_us(*ref_track, int64_t(reference->media_time));
     exact_ = true;
@@ -97,17 +104,27 @@ void FragmentedIngest::on_samples(size_t index, const std::vector<mp4::Sample>& 
     int64_t pts = capture_us(w, s.pts);
     if (report.first_us == kNoOrigin) report.first_us = dts;
     report.last_us = dts;
-    if (!w.writer) continue;
+    if (w.stream < 0) continue;
     if (options_.skip_stored && dts <= store_.streams()[size_t(report.stream)].last_dts_us) {
       ++report.skipped;
       continue;
     }
+    if (s.description >= w.descriptions.size())
+      throw Error(ErrorCode::InvalidData, "MP4: a sample of track '" + report.name + "' names sample entry " +
+                                              std::to_string(s.description + 1) + ", which its init segment does not have");
+    if (w.kind != mp4::TrackKind::Video) {
+      const mp4::SampleDescription& d = w.descriptions[s.description];
+      WriteResult r = w.kind == mp4::TrackKind::Audio
+                          ? store_.write_audio(uint32_t(w.stream), s.data.data, s.data.size, d.config.data(), d.config.size(), pts, pts)
+                          : store_.write_metadata(uint32_t(w.stream), s.data.data, s.data.size, d.format, d.config.data(),
+                                                  d.config.size(), pts, pts);
+      if (r.stored) ++report.stored;
+      else ++report.dropped;
+      continue;
+    }
     if (s.description != w.configured) {
       // Another sample entry of the track (its parameter sets changed): the store gets them.
-      if (s.description >= w.descriptions.size())
-        throw Error(ErrorCode::InvalidData, "MP4: a sample of track '" + report.name + "' names sample entry " +
-                                                std::to_string(s.description + 1) + ", which its init segment does not have");
-      w.writer->configure(w.descriptions[s.description].first, w.descriptions[s.description].second);
+      w.writer->configure(w.descriptions[s.description].sps, w.descriptions[s.description].pps);
       w.configured = s.description;
     }
     WriteResult r = w.writer->write(s.data, pts, dts, pts);

@@ -1,7 +1,8 @@
 #pragma once
-// A fragmented MP4 stream (another ringclip's live stream, or any fMP4 with H.264 tracks)
-// into a store's streams: mp4::FragmentStreamReader parses it as it arrives, a
-// SampleWriter per track stores the samples as they are (no Annex B round trip). Times
+// A fragmented MP4 stream (another ringclip's live stream, or any fMP4 with H.264 tracks,
+// and AAC and camm tracks) into a store's streams: mp4::FragmentStreamReader parses it as
+// it arrives, a SampleWriter per video track stores the samples as they are (no Annex B
+// round trip); audio and metadata samples go in with their sample entry's configuration. Times
 // come from the stream's prft boxes to the microsecond (docs/TIME.md), else from a given
 // origin, else from the init segment's creation time (whole seconds).
 #include <cstdint>
@@ -43,7 +44,7 @@ class FragmentedIngest : private mp4::FragmentStreamReader::Listener {
 
   bool started() const { return !tracks_.empty(); }
   uint64_t fragments() const { return reader_.fragments(); }
-  uint32_t skipped_tracks() const { return skipped_tracks_; }  // not H.264 (audio, metadata)
+  uint32_t skipped_tracks() const { return skipped_tracks_; }  // of codecs ringclip does not store
   const std::vector<TrackReport>& tracks() const { return reports_; }
   // True when the times came from prft boxes (exact), false: from an origin.
   bool exact_time() const { return exact_; }
@@ -53,10 +54,12 @@ class FragmentedIngest : private mp4::FragmentStreamReader::Listener {
     uint32_t track_id;
     uint32_t timescale;
     mp4::PresentationStart start;  // where its edit list puts it on the movie timeline
-    std::unique_ptr<SampleWriter> writer;  // null: ignored
-    // Its sample entries' parameter sets (0: the track's own, k: later_descriptions[k - 1]),
-    // and the one the writer is configured with.
-    std::vector<std::pair<std::vector<std::vector<uint8_t>>, std::vector<std::vector<uint8_t>>>> descriptions;
+    mp4::TrackKind kind;
+    int64_t stream;                        // -1: ignored
+    std::unique_ptr<SampleWriter> writer;  // video tracks that go to a stream
+    // Its sample entries (0: the track's own, k: later_descriptions[k - 1]), and the one the
+    // writer is configured with.
+    std::vector<mp4::SampleDescription> descriptions;
     uint32_t configured = 0;
   };
   void on_init(const std::vector<mp4::Track>& tracks, const mp4::MovieHeader& header, uint32_t skipped_tracks) override;

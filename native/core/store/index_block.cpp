@@ -59,7 +59,8 @@ void encode_index_block(uint8_t* segment, uint32_t segment_size, const IndexFoot
 bool decode_index_footer(const uint8_t* segment, uint32_t segment_size, IndexFooter& out) {
   const uint8_t* footer = segment + segment_size - kIndexFooterSize;
   if (load_le<uint32_t>(footer + kFMagic) != kIndexFooterMagic) return false;
-  if (load_le<uint32_t>(footer + kFVersion) != kFormatVersion) return false;
+  const uint32_t version = load_le<uint32_t>(footer + kFVersion);
+  if (version < kOldestIndexBlockVersion || version > kFormatVersion) return false;
   IndexFooter f;
   f.segment_seq = load_le<uint64_t>(footer + kFSegmentSeq);
   f.first_record_seq = load_le<uint64_t>(footer + kFFirstRecord);

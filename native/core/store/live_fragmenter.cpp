@@ -29,9 +29,9 @@ LiveFragmenter::LiveFragmenter(std::shared_ptr<SegmentStore> store, std::shared_
   }
 }
 
-uint64_t LiveFragmenter::ticks(int64_t us) const {
+uint64_t LiveFragmenter::ticks(int64_t us, uint32_t timescale) const {
   // Frames before the base do not reach a fragment (a track starts at or after it).
-  return uint64_t(std::max<int64_t>(0, mp4::rescale_signed(us - base_us_, 1000000, kTimescale)));
+  return uint64_t(std::max<int64_t>(0, mp4::rescale_signed(us - base_us_, 1000000, timescale)));
 }
 
 // Copies the frames stored after the track's cursor; false when the writer reclaimed some
@@ -85,6 +85,13 @@ bool LiveFragmenter::describe_track(size_t index, uint32_t config) {
   std::lock_guard<std::mutex> lock(store_->mutex());
   const StreamConfig* c = store_->config(t.stream, config);
   if (!c) return false;
+  track.kind = mp4::TrackKind(c->kind);
+  track.config = c->config;
+  track.format = c->format;
+  track.sample_rate = c->sample_rate;
+  track.channels = c->channels;
+  // Audio on its own clock, so AAC frames last exactly their 1024 samples.
+  track.timescale = c->kind == StreamKind::Audio && c->sample_rate ? c->sample_rate : kTimescale;
   track.width = c->width;
   track.height = c->height;
   track.sar_width = c->sar_width;
@@ -102,7 +109,9 @@ void LiveFragmenter::change_configuration(size_t index, uint32_t config, int64_t
                                         "' were overwritten before the live stream reached them");
   t.config = config;
   const mp4::Track& now = movie_.tracks[index];
-  if (now.sps == before.sps && now.pps == before.pps && now.width == before.width && now.height == before.height) return;
+  if (now.sps == before.sps && now.pps == before.pps && now.width == before.width && now.height == before.height &&
+      now.config == before.config && now.format == before.format && now.timescale == before.timescale)
+    return;
   if (!t.gop.empty()) {
     append_fragment(index, t.gop, next_dts, step);
     t.gop.clear();
@@ -120,12 +129,15 @@ void LiveFragmenter::take(size_t index, Frame f, Step& step) {
     t.waiting.push_back(std::move(f));
     return;
   }
-  if (f.random_access && !t.gop.empty()) {
+  // Video: a fragment per GOP. Audio and metadata, where every sample is a random access
+  // point: a fragment per kTimedFragmentUs.
+  const bool video = store_->streams()[t.stream].kind == StreamKind::Video;
+  if (video && f.random_access && !t.gop.empty()) {
     append_fragment(index, t.gop, f.dts, step);
     t.gop.clear();
   }
   if (f.config != t.config) change_configuration(index, f.config, f.dts, step);
-  if (!t.gop.empty() && f.dts - t.gop.front().dts >= kMaxFragmentUs) {
+  if (!t.gop.empty() && f.dts - t.gop.front().dts >= (video ? kMaxFragmentUs : kTimedFragmentUs)) {
     // The GOP goes on in the next fragment (which then starts without a key frame).
     append_fragment(index, t.gop, f.dts, step);
     t.gop.clear();
@@ -172,8 +184,8 @@ void LiveFragmenter::append_fragment(size_t index, std::vector<Frame>& frames, i
   for (size_t i = 0; i < frames.size(); ++i) {
     const Frame& f = frames[i];
     mp4::Sample s;
-    s.dts = int64_t(ticks(f.dts));
-    s.pts = int64_t(ticks(f.pts));
+    s.dts = int64_t(ticks(f.dts, track.timescale));
+    s.pts = int64_t(ticks(f.pts, track.timescale));
     s.sync = f.random_access != 0;
     s.data = ByteSpan{f.payload.data(), f.payload.size()};
     track.samples.push_back(s);
@@ -181,9 +193,9 @@ void LiveFragmenter::append_fragment(size_t index, std::vector<Frame>& frames, i
   // Durations from the decode times; the last one from the next frame's, or (unknown: the
   // stream pauses or ends) as long as the one before.
   size_t n = track.samples.size();
-  int64_t end = next_dts != INT64_MIN ? int64_t(ticks(next_dts))
+  int64_t end = next_dts != INT64_MIN ? int64_t(ticks(next_dts, track.timescale))
                 : n > 1               ? 2 * track.samples[n - 1].dts - track.samples[n - 2].dts
-                                      : track.samples[n - 1].dts + kTimescale / 30;
+                                      : track.samples[n - 1].dts + track.timescale / 30;
   for (size_t i = 0; i < n; ++i) {
     int64_t next = i + 1 < n ? track.samples[i + 1].dts : end;
     track.samples[i].duration = uint32_t(std::clamp<int64_t>(next - track.samples[i].dts, 1, UINT32_MAX));

@@ -22,6 +22,9 @@ class LiveFragmenter {
   // A fragment never holds more than this much media: a long GOP (a parked timelapse's key
   // frame comes every 30 s) goes out in parts, so a viewer's delay stays bounded.
   static constexpr int64_t kMaxFragmentUs = 2'000'000;
+  // Audio and metadata samples are all random access points: they go out in fragments of
+  // this much, short enough for a live viewer's delay, long enough not to cost a moof each.
+  static constexpr int64_t kTimedFragmentUs = 500'000;
 
   struct Options {
     std::vector<uint32_t> streams;
@@ -79,7 +82,7 @@ class LiveFragmenter {
   // goes out, then a new init segment with the new entry (MSE and the ingest re-initialize).
   void change_configuration(size_t index, uint32_t config, int64_t next_dts, Step& step);
   void append_fragment(size_t index, std::vector<Frame>& frames, int64_t next_dts, Step& step);
-  uint64_t ticks(int64_t us) const;
+  uint64_t ticks(int64_t us, uint32_t timescale) const;
 
   std::shared_ptr<SegmentStore> store_;
   std::shared_ptr<const GenerationSnapshot> snapshot_;

@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "audio/aac.h"
+#include "mp4/movie.h"
 #include "h264/annexb.h"
 #include "store/crc32c.h"
 #include "store/index_block.h"
@@ -24,16 +26,30 @@ int64_t now_us() {
 
 bool is_parameter_set(uint8_t type) { return type == h264::kNalSps || type == h264::kNalPps; }
 
-uint32_t parameter_set_payload_size(const StreamConfig& c) {
-  uint32_t n = 0;
-  for (auto& s : c.sps) n += 4 + uint32_t(s.size());
-  for (auto& p : c.pps) n += 4 + uint32_t(p.size());
-  return n;
-}
+uint32_t parameter_set_payload_size(const StreamConfig& c) { return c.record_payload_size(); }
 
 }  // namespace
 
+uint32_t StreamConfig::record_payload_size() const {
+  if (kind == StreamKind::Audio) return uint32_t(config.size());
+  if (kind == StreamKind::Metadata) return 4 + uint32_t(config.size());
+  uint32_t n = 0;
+  for (auto& s : sps) n += 4 + uint32_t(s.size());
+  for (auto& p : pps) n += 4 + uint32_t(p.size());
+  return n;
+}
+
+void StreamConfig::describe_audio() {
+  audio::AudioSpecificConfig asc = audio::parse_audio_specific_config(config.data(), config.size());
+  sample_rate = asc.sample_rate;
+  channels = asc.channels;
+  frame_samples = asc.frame_samples;
+  object_type = asc.object_type;
+}
+
 std::string StreamConfig::codec() const {
+  if (kind == StreamKind::Audio) return "mp4a.40." + std::to_string(object_type);
+  if (kind == StreamKind::Metadata) return mp4::fourcc_text(format);
   char buf[32];
   std::snprintf(buf, sizeof buf, "avc1.%02x%02x%02x", profile_idc, constraint_flags, level_idc);
   return buf;
@@ -55,6 +71,10 @@ std::unique_ptr<SegmentStore> SegmentStore::create(const std::string& path, cons
                                                 std::to_string(o.segment_size) + " bytes");
   if (o.streams.empty() || o.streams.size() > kMaxStreams)
     throw Error(ErrorCode::InvalidArgument, "a store records 1 to 16 streams, got " + std::to_string(o.streams.size()));
+  if (o.kinds.size() > o.streams.size())
+    throw Error(ErrorCode::InvalidArgument, "more stream kinds than streams");
+  for (StreamKind k : o.kinds)
+    if (uint8_t(k) > kMaxStreamKind) throw Error(ErrorCode::InvalidArgument, "stream kind " + std::to_string(int(k)) + " is unknown");
   for (size_t i = 0; i < o.streams.size(); ++i)
     for (size_t j = 0; j < i; ++j)
       if (o.streams[i] == o.streams[j]) throw Error(ErrorCode::InvalidArgument, "stream '" + o.streams[i] + "' is listed twice");
@@ -76,6 +96,8 @@ std::unique_ptr<SegmentStore> SegmentStore::create(const std::string& path, cons
   s->header_.flush_policy = o.flush_policy;
   s->header_.flush_interval_ms = o.flush_interval_ms;
   s->header_.streams = o.streams;
+  s->header_.kinds = o.kinds;
+  s->header_.kinds.resize(o.streams.size(), StreamKind::Video);
   s->segments_.resize(s->header_.segment_count);
   s->header_.durable_record_seq = s->durable_seq_;
   s->header_.horizon_all = !build_horizon(std::vector<HorizonSegment>(s->header_.segment_count), UINT32_MAX,
@@ -88,7 +110,11 @@ std::unique_ptr<SegmentStore> SegmentStore::create(const std::string& path, cons
   s->file_.sync_range(0, 2 * kHeaderSlotSize);
   s->header_slot_ = 1;
   s->configs_.resize(o.streams.size());
-  for (auto& name : o.streams) s->streams_.emplace_back().name = name;
+  for (size_t i = 0; i < o.streams.size(); ++i) {
+    StreamState& st = s->streams_.emplace_back();
+    st.name = o.streams[i];
+    st.kind = s->header_.kinds[i];
+  }
   s->prepare_ = o.prepare;
   s->isolated_.assign(s->header_.segment_count, false);
   s->stale_.assign(s->header_.segment_count, false);  // a new file holds no data
@@ -135,6 +161,7 @@ std::unique_ptr<SegmentStore> SegmentStore::open(const std::string& path, const 
   for (size_t i = 0; i < s->header_.streams.size(); ++i) {
     StreamState& st = s->streams_.emplace_back();
     st.name = s->header_.streams[i];
+    st.kind = i < s->header_.kinds.size() ? s->header_.kinds[i] : StreamKind::Video;
     if (i < s->header_.counters.size()) {
       st.overwritten_frames = s->header_.counters[i].overwritten;
       st.dropped_frames = s->header_.counters[i].dropped;
@@ -304,10 +331,16 @@ void SegmentStore::check_frame_times(const StreamState& st, int64_t pts_us, int6
                                                 std::to_string(st.last_dts_us) + " µs");
 }
 
-StreamState& SegmentStore::checked_stream(uint32_t stream, int64_t pts_us, int64_t dts_us, int64_t capture_us) {
+StreamState& SegmentStore::checked_stream(uint32_t stream, int64_t pts_us, int64_t dts_us, int64_t capture_us,
+                                          StreamKind kind) {
   check_writable();
   if (stream >= streams_.size()) throw Error(ErrorCode::InvalidArgument, "no stream number " + std::to_string(stream));
   StreamState& st = streams_[stream];
+  if (st.kind != kind) {
+    static constexpr const char* kWrite[] = {"write() or writeSample()", "writeAudio()", "writeMetadata()"};
+    throw Error(ErrorCode::InvalidArgument, "stream '" + st.name + "' records " + stream_kind_name(st.kind) + ", not " +
+                                                stream_kind_name(kind) + ": write it with " + kWrite[uint8_t(st.kind)]);
+  }
   check_frame_times(st, pts_us, dts_us, capture_us);
   return st;
 }
@@ -329,6 +362,46 @@ WriteResult SegmentStore::write_nal_units(uint32_t stream, std::vector<h264::Nal
   StreamState& st = checked_stream(stream, pts_us, dts_us, capture_us);
   if (nals.empty()) throw Error(ErrorCode::InvalidData, "the access unit holds no NAL unit");
   return store_nal_units(st, stream, nals, pts_us, dts_us, capture_us);
+}
+
+WriteResult SegmentStore::write_audio(uint32_t stream, const uint8_t* frame, size_t size, const uint8_t* config,
+                                      size_t config_size, int64_t pts_us, int64_t capture_us) {
+  checked_stream(stream, pts_us, pts_us, capture_us, StreamKind::Audio);
+  StreamConfig c;
+  c.kind = StreamKind::Audio;
+  c.config.assign(config, config + config_size);
+  c.describe_audio();  // refuses what is not an AAC AudioSpecificConfig
+  return store_timed_sample(stream, std::move(c), frame, size, pts_us, capture_us);
+}
+
+WriteResult SegmentStore::write_metadata(uint32_t stream, const uint8_t* sample, size_t size, uint32_t format,
+                                         const uint8_t* entry, size_t entry_size, int64_t pts_us, int64_t capture_us) {
+  checked_stream(stream, pts_us, pts_us, capture_us, StreamKind::Metadata);
+  for (int shift = 24; shift >= 0; shift -= 8) {
+    const uint8_t ch = uint8_t(format >> shift);
+    if (ch < 0x20 || ch > 0x7E)
+      throw Error(ErrorCode::InvalidArgument, "a metadata format is a four-character code of printable ASCII (such as 'camm')");
+  }
+  if (entry_size > 4096) throw Error(ErrorCode::InvalidArgument, "a metadata sample entry body has at most 4096 bytes");
+  StreamConfig c;
+  c.kind = StreamKind::Metadata;
+  c.format = format;
+  c.config.assign(entry, entry + entry_size);
+  return store_timed_sample(stream, std::move(c), sample, size, pts_us, capture_us);
+}
+
+WriteResult SegmentStore::store_timed_sample(uint32_t stream, StreamConfig&& config, const uint8_t* data, size_t size,
+                                             int64_t pts_us, int64_t capture_us) {
+  StreamState& st = streams_[stream];
+  if (size == 0) throw Error(ErrorCode::InvalidData, "an empty sample for stream '" + st.name + "'");
+  if (size > UINT32_MAX) throw Error(ErrorCode::InvalidArgument, "a sample of 4 GiB or more");
+  // The last configuration is the one almost every sample has: no comparison beyond it.
+  const StreamConfig* last = st.config_id ? this->config(stream, st.config_id) : nullptr;
+  const uint32_t config_id = last && last->same_content(config) ? st.config_id : config_matching(stream, config);
+  WriteResult r = store_access_unit(stream, config_id, PayloadSource{nullptr, data}, uint32_t(size), pts_us, pts_us,
+                                    capture_us, 1);
+  st.config_id = config_id;
+  return r;
 }
 
 WriteResult SegmentStore::store_nal_units(StreamState& st, uint32_t stream, std::vector<h264::NalView>& nals,
@@ -421,7 +494,7 @@ WriteResult SegmentStore::append(uint32_t stream, const h264::AccessUnit& unit, 
 WriteResult SegmentStore::append(uint32_t stream, const h264::AccessUnit& unit, uint32_t config_id, int64_t pts_us,
                                  int64_t dts_us, int64_t capture_us) {
   check_writable();
-  StreamState& st = streams_.at(stream);
+  StreamState& st = checked_stream(stream, pts_us, dts_us, capture_us);
   check_frame_times(st, pts_us, dts_us, capture_us);
   if (!st.seen_random_access && unit.random_access == h264::RandomAccess::None) {
     st.dropped_frames++;  // undecodable: nothing before it to decode from
@@ -442,6 +515,14 @@ WriteResult SegmentStore::append_stored(uint32_t stream, const StreamConfig& sou
   StreamState& st = streams_.at(stream);
   check_frame_times(st, pts_us, dts_us, capture_us);
   if (random_access > 2) throw Error(ErrorCode::InvalidArgument, "random access kind " + std::to_string(random_access) + " is not 0, 1 or 2");
+  if (source_config.kind != st.kind)
+    throw Error(ErrorCode::InvalidArgument, std::string("a stored ") + stream_kind_name(source_config.kind) + " sample cannot go into " +
+                                                stream_kind_name(st.kind) + " stream '" + st.name + "'");
+  if (st.kind != StreamKind::Video) {
+    if (size == 0) throw Error(ErrorCode::InvalidData, "a stored sample of '" + st.name + "' is empty");
+    uint32_t config_id = config_matching(stream, source_config);
+    return store_access_unit(stream, config_id, PayloadSource{nullptr, payload}, size, pts_us, dts_us, capture_us, 1);
+  }
   // The payload must be whole length-prefixed NAL units: it is stored as it is.
   for (uint32_t at = 0; at < size;) {
     if (size - at < 4) throw Error(ErrorCode::InvalidData, "a stored access unit ends inside a NAL length prefix");
@@ -462,11 +543,11 @@ WriteResult SegmentStore::append_stored(uint32_t stream, const StreamConfig& sou
 }
 
 uint32_t SegmentStore::config_matching(uint32_t stream, const StreamConfig& source) {
-  if (source.sps.empty() || source.pps.empty())
+  if (source.kind == StreamKind::Video && (source.sps.empty() || source.pps.empty()))
     throw Error(ErrorCode::InvalidData, "a stored access unit comes without its SPS and PPS");
   std::vector<StreamConfig>& list = configs_[stream];
   for (auto it = list.rbegin(); it != list.rend(); ++it)
-    if (it->sps == source.sps && it->pps == source.pps) return it->id;
+    if (it->same_content(source)) return it->id;
   StreamConfig c = source;
   c.id = list.empty() ? 1 : list.back().id + 1;
   std::lock_guard<std::mutex> lock(mutex_);
@@ -549,8 +630,19 @@ void SegmentStore::write_config_record(uint32_t stream, const StreamConfig& conf
   rh.stream = uint8_t(stream);
   rh.type = RecordType::ParameterSets;
   RecordCursor cursor = begin_record(rh);
-  for (auto& s : config.sps) put_nal(cursor, s.data(), s.size());
-  for (auto& p : config.pps) put_nal(cursor, p.data(), p.size());
+  if (config.kind == StreamKind::Video) {
+    for (auto& s : config.sps) put_nal(cursor, s.data(), s.size());
+    for (auto& p : config.pps) put_nal(cursor, p.data(), p.size());
+  } else {
+    if (config.kind == StreamKind::Metadata) {
+      uint8_t type[4];
+      put_be32(type, config.format);
+      cursor.crc = copy_with_crc32c(cursor.out, type, 4, cursor.crc);
+      cursor.out += 4;
+    }
+    cursor.crc = copy_with_crc32c(cursor.out, config.config.data(), config.config.size(), cursor.crc);
+    cursor.out += config.config.size();
+  }
   {
     std::lock_guard<std::mutex> lock(mutex_);
     Segment& seg = segments_[current_];

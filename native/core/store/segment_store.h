@@ -37,15 +37,29 @@ struct IndexEntry {
 };
 static_assert(sizeof(IndexEntry) == 32, "the index promises at most 32 bytes per frame");
 
-// What decoding a stream needs besides the samples: its parameter sets, as of config_id.
+// What decoding a stream needs besides the samples, as of config_id: a video stream's
+// parameter sets, an audio stream's AudioSpecificConfig, a metadata stream's sample entry.
 struct StreamConfig {
   uint32_t id = 0;
+  StreamKind kind = StreamKind::Video;
   std::vector<std::vector<uint8_t>> sps;  // raw NAL units
   std::vector<std::vector<uint8_t>> pps;
   uint32_t width = 0, height = 0, sar_width = 1, sar_height = 1;
   uint8_t profile_idc = 0, constraint_flags = 0, level_idc = 0;
-  std::string codec() const;  // "avc1.64001f"
+  // Audio: the AudioSpecificConfig. Metadata: the sample entry's body (camm: empty).
+  std::vector<uint8_t> config;
+  uint32_t format = 0;  // metadata: the sample entry type ('camm')
+  uint32_t sample_rate = 0, channels = 0, frame_samples = 0, object_type = 0;  // audio, from the config
+  std::string codec() const;  // "avc1.64001f", "mp4a.40.2", "camm"
   void describe(const h264::Sps& parsed);  // size, aspect, profile and level from the parsed SPS
+  // Audio: rate, channels and frame length from `config`; throws Error(InvalidData).
+  void describe_audio();
+  bool same_content(const StreamConfig& other) const {
+    return kind == other.kind && sps == other.sps && pps == other.pps && config == other.config && format == other.format;
+  }
+  // The payload of its record (docs/FORMAT.md, "Records"): video, length-prefixed SPS and
+  // PPS; audio, the AudioSpecificConfig; metadata, the 4-byte entry type and the body.
+  uint32_t record_payload_size() const;
 };
 
 struct DriveSpan {
@@ -118,6 +132,7 @@ struct RecoveryReport {
 
 struct StreamState {
   std::string name;
+  StreamKind kind = StreamKind::Video;
   h264::ParameterSets sets;  // for write(): the stream's current parameter sets
   h264::PocState poc;
   bool seen_random_access = false;
@@ -160,6 +175,7 @@ class SegmentStore {
     uint64_t capacity = 0;
     uint32_t segment_size = 8u << 20;
     std::vector<std::string> streams;
+    std::vector<StreamKind> kinds;  // per stream; missing ones are video
     double protect_cap_fraction = 0.3;
     FlushPolicy flush_policy = FlushPolicy::None;
     uint32_t flush_interval_ms = 0;
@@ -210,6 +226,14 @@ class SegmentStore {
   // checks as write() on times and order; the length prefixes must tile the payload.
   WriteResult append_stored(uint32_t stream, const StreamConfig& config, const uint8_t* payload, uint32_t size,
                             int64_t pts_us, int64_t dts_us, int64_t capture_us, uint8_t random_access);
+  // One AAC frame (raw, no ADTS header) decoded with `config` (an AudioSpecificConfig), or
+  // one timed-metadata sample of sample entry `format` (with `entry` as its body), of an
+  // audio or metadata stream. Every such sample is a random access point; dts is pts. The
+  // same checks and guarantees as write() (times, room, the store unchanged by a throw).
+  WriteResult write_audio(uint32_t stream, const uint8_t* frame, size_t size, const uint8_t* config, size_t config_size,
+                          int64_t pts_us, int64_t capture_us);
+  WriteResult write_metadata(uint32_t stream, const uint8_t* sample, size_t size, uint32_t format, const uint8_t* entry,
+                             size_t entry_size, int64_t pts_us, int64_t capture_us);
   std::vector<OverwriteEvent> take_events();
   void count_rejected(uint32_t stream, uint64_t units) { streams_.at(stream).rejected_units += units; }
 
@@ -275,7 +299,11 @@ class SegmentStore {
  private:
   SegmentStore() = default;
   // write()'s and write_nal_units()'s checks (writable, stream number, times), once each.
-  StreamState& checked_stream(uint32_t stream, int64_t pts_us, int64_t dts_us, int64_t capture_us);
+  StreamState& checked_stream(uint32_t stream, int64_t pts_us, int64_t dts_us, int64_t capture_us,
+                              StreamKind kind = StreamKind::Video);
+  // write_audio()'s and write_metadata()'s shared rest: the configuration, then the record.
+  WriteResult store_timed_sample(uint32_t stream, StreamConfig&& config, const uint8_t* data, size_t size, int64_t pts_us,
+                                 int64_t capture_us);
   // The shared rest of both: analysis and append.
   WriteResult store_nal_units(StreamState& st, uint32_t stream, std::vector<h264::NalView>& nals, int64_t pts_us,
                               int64_t dts_us, int64_t capture_us);

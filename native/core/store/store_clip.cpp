@@ -1,5 +1,7 @@
 #include "store/store_clip.h"
 
+#include <algorithm>
+#include <cstdint>
 #include <optional>
 
 #include "util/error.h"
@@ -33,6 +35,7 @@ exporting::SourceTrack source_track(const SegmentStore& store, const std::vector
                                     uint32_t stream, int64_t to_us) {
   exporting::SourceTrack track;
   track.name = store.streams().at(stream).name;
+  track.kind = mp4::TrackKind(store.streams().at(stream).kind);
   uint64_t expected_seq = 0;
   bool first = true;
   std::vector<uint32_t> config_ids;
@@ -69,7 +72,20 @@ exporting::SourceTrack source_track(const SegmentStore& store, const std::vector
     bool known = false;
     for (auto& x : track.configs) known = known || x.id == id;
     if (known) continue;
-    track.configs.push_back({c->id, c->sps, c->pps, c->width, c->height, c->sar_width, c->sar_height});
+    exporting::SourceConfig sc;
+    sc.id = c->id;
+    sc.sps = c->sps;
+    sc.pps = c->pps;
+    sc.width = c->width;
+    sc.height = c->height;
+    sc.sar_width = c->sar_width;
+    sc.sar_height = c->sar_height;
+    sc.config = c->config;
+    sc.format = c->format;
+    sc.sample_rate = c->sample_rate;
+    sc.channels = c->channels;
+    sc.frame_samples = c->frame_samples;
+    track.configs.push_back(std::move(sc));
   }
   return track;
 }
@@ -94,13 +110,30 @@ StoreClip::StoreClip(std::shared_ptr<SegmentStore> owner, const ClipRequest& req
   std::lock_guard<std::mutex> lock(store.mutex());
   if (store.closed()) throw Error(ErrorCode::Closed, "the store is closed");
   const std::vector<uint32_t> order = store.live_segments_in_order();
-  const exporting::CutRequest cut{req.from_us, req.to_us, req.exact, req.allow_partial};
+  const exporting::CutRequest cut{
+      req.from_us, req.to_us, req.exact, req.allow_partial, req.timelapse_every_us, req.timelapse_frame_us};
   std::vector<exporting::SourceTrack> tracks;
   bool skipped = false;
-  for (uint32_t stream : req.streams) {
-    size_t first = req.read_all_segments ? 0 : first_needed_segment(store, order, stream, req.from_us, req.to_us);
+  // Audio and metadata follow the span of the video, which starts at a key frame before
+  // `from`: they start reading a segment before the earliest video stream's first (AAC also
+  // keeps a frame of pre-roll). Without video, they are searched like video (every sample
+  // is a random access point).
+  std::vector<size_t> firsts(req.streams.size(), 0);
+  size_t earliest_video = SIZE_MAX;
+  for (size_t i = 0; i < req.streams.size(); ++i) {
+    if (req.read_all_segments) break;
+    firsts[i] = first_needed_segment(store, order, req.streams[i], req.from_us, req.to_us);
+    if (store.streams().at(req.streams[i]).kind == StreamKind::Video)
+      earliest_video = std::min(earliest_video, firsts[i]);
+  }
+  for (size_t i = 0; i < req.streams.size(); ++i) {
+    size_t first = firsts[i];
+    if (store.streams().at(req.streams[i]).kind != StreamKind::Video) {
+      if (earliest_video != SIZE_MAX) first = earliest_video;
+      first = first > 0 ? first - 1 : 0;
+    }
     skipped = skipped || first > 0;
-    tracks.push_back(source_track(store, order, first, stream, req.to_us));
+    tracks.push_back(source_track(store, order, first, req.streams[i], req.to_us));
   }
   // A clean cut from the needed segments is the cut from all of them: the cutter starts at
   // that last key frame either way. Anything else (a gap after it, a partial or failed cut)

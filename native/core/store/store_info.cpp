@@ -20,6 +20,8 @@ StoreInfo describe(const SegmentStore& store) {
     const StreamState& st = store.streams()[s];
     StreamInfo si;
     si.name = st.name;
+    si.kind = st.kind;
+    const bool video = st.kind == StreamKind::Video;
     si.overwritten_frames = st.overwritten_frames;
     si.dropped_frames = st.dropped_frames;
     si.rejected_units = st.rejected_units;
@@ -30,7 +32,7 @@ StoreInfo describe(const SegmentStore& store) {
         si.frames++;
         si.bytes += e.payload_size;
         if (e.random_access) si.keyframes++;
-        if (e.random_access == uint8_t(h264::RandomAccess::Idr)) si.idr_frames++;
+        if (e.random_access == uint8_t(h264::RandomAccess::Idr) && video) si.idr_frames++;
         if (e.random_access == uint8_t(h264::RandomAccess::Recovery)) si.recovery_points++;
         if (si.first_us == INT64_MIN || e.pts_us < si.first_us) si.first_us = e.pts_us;
         if (si.last_us == INT64_MIN || e.pts_us > si.last_us) si.last_us = e.pts_us;
@@ -52,6 +54,8 @@ StoreInfo describe(const SegmentStore& store) {
       si.height = c->height;
       si.profile_idc = c->profile_idc;
       si.level_idc = c->level_idc;
+      si.sample_rate = c->sample_rate;
+      si.channels = c->channels;
     }
     info.overwritten_frames += si.overwritten_frames;
     info.dropped_frames += si.dropped_frames;

@@ -10,7 +10,9 @@ namespace ringclip::store {
 
 struct StreamInfo {
   std::string name;
-  std::string codec;  // "avc1.64001f", empty before the first frame
+  StreamKind kind = StreamKind::Video;
+  std::string codec;                       // "avc1.64001f", "mp4a.40.2", "camm"; empty before the first frame
+  uint32_t sample_rate = 0, channels = 0;  // audio
   uint32_t width = 0, height = 0;
   uint8_t profile_idc = 0, level_idc = 0;
   uint64_t frames = 0, keyframes = 0, idr_frames = 0, recovery_points = 0;

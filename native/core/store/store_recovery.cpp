@@ -285,6 +285,25 @@ void SegmentStore::load_config(uint32_t segment, uint32_t stream, uint32_t confi
   if (config(stream, config_id)) return;
   StreamConfig c;
   c.id = config_id;
+  c.kind = streams_.at(stream).kind;
+  if (c.kind != StreamKind::Video) {
+    if (c.kind == StreamKind::Metadata) {
+      if (payload_size < 4) return;  // a CRC-valid record too short for its type: its samples stay unclippable
+      c.format = get_be32(payload);
+      c.config.assign(payload + 4, payload + payload_size);
+    } else {
+      c.config.assign(payload, payload + payload_size);
+      try {
+        c.describe_audio();
+      } catch (const Error&) {
+        return;  // as an unparseable SPS below: a config the writer checked; its frames will not be clippable
+      }
+    }
+    auto& list = configs_[stream];
+    list.push_back(std::move(c));
+    std::sort(list.begin(), list.end(), [](const StreamConfig& a, const StreamConfig& b) { return a.id < b.id; });
+    return;
+  }
   const uint8_t* p = payload;
   const uint8_t* end = p + payload_size;
   while (end - p >= 4) {
