@@ -68,8 +68,6 @@ export interface NativeStore {
 }
 
 export interface NativeMp4Source {
-  info(): { origin: number; size: number; tracks: Array<{ name: string; codec?: string; width: number; height: number; samples: number; syncSamples: number; first: number; last: number }>; dropped: string[] };
-  clip(request: { from: number; to: number; tracks: number[]; exact: boolean; allowPartial: boolean }): NativeClip;
   /** the file's own bytes [start, end) as one view of its mapping (none when empty) */
   views(start: number, end: number): Uint8Array[];
   info(): { origin: number; size: number; tracks: Array<{ name: string; kind: 'video' | 'audio' | 'metadata'; codec?: string; sampleRate: number; channels: number; width: number; height: number; samples: number; syncSamples: number; first: number; last: number }>; dropped: string[] };

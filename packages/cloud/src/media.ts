@@ -36,7 +36,10 @@ export async function inspect(path: string): Promise<Inspection> {
     }
     throw e;
   }
-  const r = roles(src.tracks.map((t) => t.name));
+  // Road and cabin are video tracks: an MP4's audio or telemetry (camm) track is neither.
+  const video = src.tracks.filter((t) => t.kind === 'video');
+  if (video.length === 0) throw new HttpError(422, 'invalid_video', 'the upload has no H.264 video track');
+  const r = roles(video.map((t) => t.name));
   // Mp4Source's timeline is what the file presents (its edit list applied; the capture time
   // from its prft): its start is the first frame a player shows.
   const start = src.start;
@@ -45,7 +48,7 @@ export async function inspect(path: string): Promise<Inspection> {
   const perTrack = full.tracks;
   full.release();
   const tracks: TrackInfo[] = [];
-  src.tracks.forEach((t, i) => {
+  video.forEach((t, i) => {
     const role = r[i];
     if (!role) return;
     const tEnd = perTrack.find((p) => p.name === t.name)?.end ?? end;
