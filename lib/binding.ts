@@ -68,6 +68,8 @@ export interface NativeStore {
 }
 
 export interface NativeMp4Source {
+  /** the file's own bytes [start, end) as one view of its mapping (none when empty) */
+  views(start: number, end: number): Uint8Array[];
   info(): { origin: number; size: number; tracks: Array<{ name: string; kind: 'video' | 'audio' | 'metadata'; codec?: string; sampleRate: number; channels: number; width: number; height: number; samples: number; syncSamples: number; first: number; last: number }>; dropped: string[] };
   clip(request: { from: number; to: number; tracks: number[]; exact: boolean; allowPartial: boolean; timelapseEvery: number; timelapseFrame: number }): NativeClip;
   samples(track: number, from: number, to: number): { pts: Float64Array; data: Buffer[] };
@@ -121,6 +123,8 @@ export interface NativeVirtualFile {
   readonly size: number;
   readonly etag: string;
   read(start: number, end: number): Buffer;
+  /** views of [start, end): zero-copy for MP4 sources, one checked copy for ring stores */
+  views(start: number, end: number): Uint8Array[];
   writeTo(target: string | number): Promise<number>;
   /** drops this object's hold on the clip's footage (a write in flight keeps its own) */
   release(): void;

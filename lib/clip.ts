@@ -89,6 +89,19 @@ export class VirtualMP4 {
     }
     return this.#file.read(start, Math.min(end, this.size));
   }
+  /**
+   * Bytes [start, end) as views, in order, without copying: the generated boxes and the
+   * stored samples where they sit in the mapping of an Mp4Source (a server writes them to
+   * its socket as they are). Each view keeps what it points into alive until it is
+   * collected, even past release(). Read-only: never write into a view. A ring store's clip
+   * gets one checked copy instead (the recorder may reclaim or close what a view would see).
+   */
+  views(start: number, end: number = this.size): Uint8Array[] {
+    if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start) {
+      throw new InvalidArgumentError(`views(start, end) needs whole numbers with 0 <= start <= end, got ${start}, ${end}`);
+    }
+    return this.#file.views(start, Math.min(end, this.size));
+  }
   /** Writes the whole file (scatter I/O, off the JS thread); resolves with the byte count. */
   writeTo(target: string | number): Promise<number> {
     if (typeof target !== 'string' && !(Number.isInteger(target) && target >= 0)) {

@@ -64,6 +64,19 @@ export class Mp4Source {
   [Symbol.dispose](): void { this.close(); }
 
   /**
+   * The file's own bytes [start, end) (end clamped to the size) as views of its read-only
+   * mapping, without a copy: `[]` for an empty range, else one view. Each view keeps the
+   * mapping alive until it is collected, even after close(). Never write into a view.
+   */
+  views(start = 0, end: number = this.size): Uint8Array[] {
+    if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start) {
+      throw new InvalidArgumentError(`views(start, end) needs whole numbers with 0 <= start <= end, got ${start}, ${end}`);
+    }
+    if (!this.#native) throw new StoreClosedError(`the MP4 source '${this.path}' is closed`);
+    return this.#native.views(start, end);
+  }
+
+  /**
    * The samples of one track that the file presents, optionally only those presented in
    * [from, to): their presentation time (µs on the source's timeline) and a copy of their
    * bytes. For reading a clip's telemetry (a `camm` track: one packet per sample, see

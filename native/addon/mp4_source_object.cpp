@@ -4,6 +4,7 @@
 #include "convert.h"
 #include "errors.h"
 #include "export/mp4_source.h"
+#include "mp4_source_views.h"
 #include "objects.h"
 
 namespace ringclip::addon {
@@ -19,6 +20,7 @@ class Mp4SourceObject : public Napi::ObjectWrap<Mp4SourceObject> {
                            InstanceMethod<&Mp4SourceObject::Clip>("clip"),
                            InstanceMethod<&Mp4SourceObject::Samples>("samples"),
                            InstanceMethod<&Mp4SourceObject::Close>("close"),
+                           InstanceMethod<&Mp4SourceObject::Views>("views"),
                        });
   }
   Mp4SourceObject(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Mp4SourceObject>(info) {}
@@ -75,6 +77,12 @@ class Mp4SourceObject : public Napi::ObjectWrap<Mp4SourceObject> {
   }
 
   // Drops this object's hold on the mapping; clips cut from it keep their own.
+  Napi::Value Views(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!source_) throw to_js_error(env, ErrorCode::Closed, "the MP4 source is closed");
+    return guarded(env, [&]() -> Napi::Value { return mp4_source_views(env, source_, info[0], info[1]); });
+  }
+
   Napi::Value Close(const Napi::CallbackInfo& info) {
     source_.reset();
     return info.Env().Undefined();

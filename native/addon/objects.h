@@ -121,6 +121,7 @@ class VirtualFileObject : public Napi::ObjectWrap<VirtualFileObject> {
   Napi::Value Size(const Napi::CallbackInfo& info);
   Napi::Value Etag(const Napi::CallbackInfo& info);
   Napi::Value Read(const Napi::CallbackInfo& info);
+  Napi::Value Views(const Napi::CallbackInfo& info);  // virtual_file_views.cpp
   Napi::Value WriteTo(const Napi::CallbackInfo& info);
   Napi::Value Release(const Napi::CallbackInfo& info);
   void check_live() const;

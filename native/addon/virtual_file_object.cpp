@@ -71,6 +71,7 @@ Napi::Function VirtualFileObject::Define(Napi::Env env) {
                          InstanceAccessor<&VirtualFileObject::Size>("size"),
                          InstanceAccessor<&VirtualFileObject::Etag>("etag"),
                          InstanceMethod<&VirtualFileObject::Read>("read"),
+                         InstanceMethod<&VirtualFileObject::Views>("views"),
                          InstanceMethod<&VirtualFileObject::WriteTo>("writeTo"),
                          InstanceMethod<&VirtualFileObject::Release>("release"),
                      });

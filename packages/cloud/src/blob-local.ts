@@ -1,6 +1,6 @@
 /** Blobs as files under `${dataDir}/blobs`: written to a temporary name, fsynced, renamed. */
 import { createReadStream } from 'node:fs';
-import { copyFile, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdir, open, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { dirname, join, relative } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -16,7 +16,31 @@ export class LocalBlobStore implements BlobStore {
 
   #path(key: string): string { return join(this.root, checkKey(key)); }
 
-  async putFile(key: string, file: string): Promise<void> {
+  async putFile(key: string, file: string, move = false): Promise<void> {
+    // A delete elsewhere may prune an empty folder of this key's path between mkdir and the
+    // copy (ENOENT): make the folders again and retry, a few times.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await (move ? this.#move(key, file) : this.#put(key, file));
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || attempt === 3) throw e;
+      }
+    }
+  }
+  /** The file itself becomes the blob: synced, then renamed into place (no byte is copied). */
+  async #move(key: string, file: string): Promise<void> {
+    const dest = this.#path(key);
+    await mkdir(dirname(dest), { recursive: true });
+    const fh = await open(file, 'r');
+    try { await fh.sync(); } finally { await fh.close(); }
+    try {
+      await rename(file, dest);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EXDEV') throw e;
+      await this.#put(key, file); // staging on another file system: copy after all
+    }
+  }
+  async #put(key: string, file: string): Promise<void> {
     const dest = this.#path(key);
     await mkdir(dirname(dest), { recursive: true });
     const tmp = `${dest}.${randomBytes(6).toString('hex')}.tmp`;
@@ -41,8 +65,19 @@ export class LocalBlobStore implements BlobStore {
   async delete(key: string): Promise<void> {
     const p = this.#path(key);
     await rm(p, { force: true });
-    // Tidy empty per-clip part folders (ignore "not empty").
-    if (key.startsWith('parts/')) await rm(dirname(p), { recursive: false }).catch(() => {});
+    await this.#prune(dirname(p));
+  }
+  /** Removes the folders a key lived in as long as they are empty: a refused upload leaves none. */
+  async #prune(dir: string): Promise<void> {
+    for (let d = dir; d !== this.root && d.startsWith(this.root); d = dirname(d)) {
+      try {
+        await rmdir(d);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'ENOTEMPTY' || code === 'EEXIST' || code === 'ENOENT') return; // still in use, or already gone
+        throw e;
+      }
+    }
   }
   async list(prefix: string): Promise<string[]> {
     const out: string[] = [];

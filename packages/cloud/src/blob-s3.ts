@@ -46,6 +46,7 @@ export class S3BlobStore implements BlobStore {
   }
   async close(): Promise<void> { this.client.destroy(); }
 
+  // `move` (BlobStore.putFile) does not apply: the file is uploaded and stays for the local cache.
   async putFile(key: string, file: string): Promise<void> {
     const { size } = await stat(file);
     await this.client.send(new PutObjectCommand({

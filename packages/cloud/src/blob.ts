@@ -8,8 +8,12 @@ import type { Readable } from 'node:stream';
 export interface BlobStore {
   readonly kind: 'local' | 's3';
   init(): Promise<void>;
-  /** Stores a local file under key (atomically: readers see all or nothing). */
-  putFile(key: string, file: string): Promise<void>;
+  /**
+   * Stores a local file under key (atomically: readers see all or nothing). `move`: the
+   * caller no longer needs the file, so a store on the same disk may take it by renaming
+   * instead of copying (it may then be gone); an S3 store uploads it and leaves it.
+   */
+  putFile(key: string, file: string, move?: boolean): Promise<void>;
   /** Bytes [start, endExclusive) of an object. */
   readRange(key: string, start: number, endExclusive: number): Promise<Readable>;
   /** Copies the whole object to a local file. */

@@ -15,7 +15,7 @@ const USAGE = `usage:
   ringclip-cloud token create USER [--data DIR]
   ringclip-cloud token revoke TOKEN [--data DIR]
 environment: DATABASE_URL, DATABASE_SCHEMA, S3_ENDPOINT, S3_BUCKET, S3_REGION, S3_ACCESS_KEY_ID,
-  S3_SECRET_ACCESS_KEY, RINGCLIP_DATA, RINGCLIP_PUBLIC_URL, RINGCLIP_MAX_CLIP_BYTES (see README)`;
+  S3_SECRET_ACCESS_KEY, RINGCLIP_DATA, RINGCLIP_PUBLIC_URL, RINGCLIP_TRUST_HOST, RINGCLIP_MAX_CLIP_BYTES (see README)`;
 
 function parse(argv: string[]): { args: string[]; flags: Record<string, string> } {
   const args: string[] = [];

@@ -39,8 +39,10 @@ export interface Config {
   shareTtlMax: number;
   /** Local cache of stored clips (needed to cut per-track MP4s from S3 objects), bytes. */
   cacheBytes: number;
-  /** Public base URL for share links (default: from the request's Host). */
+  /** Public base URL for share links (default: this server's address when on loopback). */
   publicUrl?: string;
+  /** Build share links from the request's Host when no publicUrl is set (behind a proxy that sets it). */
+  trustHost: boolean;
   /** HMAC key for signed video URLs; default: generated once and kept in the metadata store. */
   secret?: string;
   /** Unfinished uploads untouched this long (seconds) are deleted. */
@@ -88,6 +90,7 @@ export function loadConfig(overrides: Partial<Config> = {}, env: NodeJS.ProcessE
     shareTtlMax: 365 * 86400,
     cacheBytes: num(env.RINGCLIP_CACHE_BYTES, 4 * 1024 * 1024 * 1024, 'RINGCLIP_CACHE_BYTES'),
     publicUrl: env.RINGCLIP_PUBLIC_URL || undefined,
+    trustHost: env.RINGCLIP_TRUST_HOST === '1',
     secret: env.RINGCLIP_SECRET || undefined,
     abandonedUploadSeconds: num(env.RINGCLIP_ABANDONED_UPLOAD_SECONDS, 7 * 86400, 'RINGCLIP_ABANDONED_UPLOAD_SECONDS'),
     queuePollSeconds: num(env.RINGCLIP_QUEUE_POLL, 1, 'RINGCLIP_QUEUE_POLL'),

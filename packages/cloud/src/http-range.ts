@@ -1,51 +1,31 @@
-/** HTTP byte ranges (RFC 9110): Range, If-Range, If-None-Match, 206/416, HEAD. */
+/** Serving video by byte range (RFC 9110), and the Content-Range of upload chunks. */
+import type { OutgoingHttpHeaders } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { rangeResponse } from 'ringclip';
 import { HttpError, badRequest } from './errors.js';
 import type { ContentRange, VideoSource } from './service.js';
 
-/** `bytes=a-b`, `bytes=a-`, `bytes=-n` (single range). null: serve the whole file. */
-export function parseRange(header: string | undefined, size: number): { start: number; end: number } | null {
-  if (!header) return null;
-  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
-  if (!m || (m[1] === '' && m[2] === '')) return null; // multiple or malformed ranges: ignore, send 200
-  let start: number;
-  let end: number;
-  if (m[1] === '') {
-    const n = Number(m[2]);
-    if (n === 0) throw new HttpError(416, 'range', 'unsatisfiable range', { 'content-range': `bytes */${size}` });
-    start = Math.max(0, size - n);
-    end = size - 1;
-  } else {
-    start = Number(m[1]);
-    end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
-    if (m[2] !== '' && Number(m[2]) < start) return null;
-  }
-  if (start >= size) throw new HttpError(416, 'range', `range starts past the end (${size} bytes)`, { 'content-range': `bytes */${size}` });
-  return { start, end };
-}
-
+/**
+ * A video with Range, If-Range, If-None-Match and If-Modified-Since answered by the engine's
+ * rangeResponse() (the device's Wi-Fi API answers from the same one). Views of a virtual
+ * file go to the socket as they are: no copy, one corked write of a few large views.
+ */
 export async function sendVideo(req: FastifyRequest, reply: FastifyReply, src: VideoSource, cacheControl = 'private, no-cache'): Promise<FastifyReply> {
-  reply.header('accept-ranges', 'bytes');
-  reply.header('etag', src.etag);
-  reply.header('last-modified', new Date(src.lastModified).toUTCString());
+  const answer = rangeResponse(req.headers, { size: src.size, etag: src.etag, lastModified: src.lastModified });
   reply.header('cache-control', cacheControl);
-  reply.header('content-type', src.contentType);
-  const inm = req.headers['if-none-match'];
-  if (inm && inm.split(',').some((t) => t.trim() === src.etag || t.trim() === '*')) {
-    return reply.code(304).send();
-  }
-  let range = parseRange(req.headers.range, src.size);
-  const ifRange = req.headers['if-range'];
-  if (range && ifRange && ifRange !== src.etag) range = null; // the file changed: send it whole
-  const start = range?.start ?? 0;
-  const end = range ? range.end + 1 : src.size;
-  if (range) {
-    reply.code(206);
-    reply.header('content-range', `bytes ${start}-${end - 1}/${src.size}`);
-  }
-  reply.header('content-length', String(end - start));
-  if (req.method === 'HEAD') return reply.send();
-  return reply.send(await src.read(start, end));
+  if (answer.status === 304) return reply.code(304).headers(answer.headers).send();
+  if (answer.status === 416) throw new HttpError(416, 'range', `the range starts past the end of the file (${src.size} bytes)`, answer.headers);
+  reply.code(answer.status).headers(answer.headers).header('content-type', src.contentType);
+  if (req.method === 'HEAD' || answer.end === answer.start) return reply.send();
+  const body = await src.body(answer.start, answer.end);
+  if (!Array.isArray(body)) return reply.send(body);
+  reply.hijack();
+  const res = reply.raw;
+  res.writeHead(reply.statusCode, reply.getHeaders() as OutgoingHttpHeaders);
+  res.cork();
+  for (const view of body) res.write(view);
+  res.end();
+  return reply;
 }
 
 /** Content-Range of an upload chunk: `bytes a-b/total`. Without it the body is the whole file. */

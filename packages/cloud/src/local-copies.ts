@@ -55,11 +55,35 @@ export class LocalCopies {
     return p;
   }
 
+  /** The local copy of a stored version if this instance has one already (no download). */
+  async peek(name: string): Promise<string | null> {
+    const path = this.#path(name);
+    try {
+      await stat(path);
+      return path;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw e;
+    }
+  }
+
   /** Adopts a file just validated (upload, trim) so the first read needs no download. */
   async adopt(key: string, name: string, file: string): Promise<void> {
     if (this.#blobs.localPath(key)) { await rm(file, { force: true }); return; }
     await rename(file, this.#path(name));
     void this.evict();
+  }
+
+  /** The clips this cache holds copies of (names are `${userId}-${clipId}-${hash}.mp4`, both UUIDs). */
+  async clips(): Promise<Array<{ userId: string; clipId: string }>> {
+    const out = new Map<string, { userId: string; clipId: string }>();
+    const uuid = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
+    const name = new RegExp(`^(${uuid})-(${uuid})-[0-9a-f]+\\.mp4`);
+    for (const f of await readdir(this.dir)) {
+      const m = name.exec(f);
+      if (m) out.set(`${m[1]}-${m[2]}`, { userId: m[1]!, clipId: m[2]! });
+    }
+    return [...out.values()];
   }
 
   async drop(namePrefix: string): Promise<void> {

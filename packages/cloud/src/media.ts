@@ -2,9 +2,10 @@
  * What the service asks of the ringclip engine: validate and describe an MP4, cut a trim,
  * and build per-track virtual MP4s for browsers.
  */
-import { InvalidDataError, Mp4Source, RingclipError, type VirtualMP4 } from 'ringclip';
+import { InvalidDataError, Mp4Source, RingclipError } from 'ringclip';
 import { HttpError } from './errors.js';
 import type { TrackInfo, TrimSpec } from './meta.js';
+import { ViewMap } from './view-map.js';
 
 export interface Inspection {
   tracks: TrackInfo[];
@@ -35,7 +36,10 @@ export async function inspect(path: string): Promise<Inspection> {
     }
     throw e;
   }
-  const r = roles(src.tracks.map((t) => t.name));
+  // Road and cabin are video tracks: an MP4's audio or telemetry (camm) track is neither.
+  const video = src.tracks.filter((t) => t.kind === 'video');
+  if (video.length === 0) throw new HttpError(422, 'invalid_video', 'the upload has no H.264 video track');
+  const r = roles(video.map((t) => t.name));
   // Mp4Source's timeline is what the file presents (its edit list applied; the capture time
   // from its prft): its start is the first frame a player shows.
   const start = src.start;
@@ -44,7 +48,7 @@ export async function inspect(path: string): Promise<Inspection> {
   const perTrack = full.tracks;
   full.release();
   const tracks: TrackInfo[] = [];
-  src.tracks.forEach((t, i) => {
+  video.forEach((t, i) => {
     const role = r[i];
     if (!role) return;
     const tEnd = perTrack.find((p) => p.name === t.name)?.end ?? end;
@@ -74,22 +78,27 @@ export async function cutTrim(sourcePath: string, tracks: TrackInfo[], spec: Tri
   }
 }
 
-/** A bounded LRU of per-track virtual MP4s, keyed by the stored file's identity. */
+/** A bounded LRU of per-track virtual MP4s (as their views), keyed by the stored file's identity. */
 export class VirtualCache {
-  #map = new Map<string, Promise<VirtualMP4>>();
+  #map = new Map<string, Promise<ViewMap>>();
   readonly max: number;
   constructor(max = 64) { this.max = max; }
 
-  get(key: string, path: string, trackName: string): Promise<VirtualMP4> {
+  /** trackName null: the stored file itself, as it is. */
+  get(key: string, path: string, trackName: string | null): Promise<ViewMap> {
     const hit = this.#map.get(key);
     if (hit) { this.#map.delete(key); this.#map.set(key, hit); return hit; }
     const p = (async () => {
       const src = await Mp4Source.open(path);
-      const clip = src.clip({ from: { offset: 0 }, to: { offset: 7 * 86400 }, streams: [trackName], allowPartial: true });
-      // The virtual file keeps its own pin on the mapping; the clip object can go.
-      const v = clip.toVirtualMP4();
-      clip.release();
-      return v;
+      try {
+        if (trackName === null) return new ViewMap(src.views());
+        const clip = src.clip({ from: { offset: 0 }, to: { offset: 7 * 86400 }, streams: [trackName], allowPartial: true });
+        const v = clip.toVirtualMP4();
+        clip.release();
+        return new ViewMap(v.views(0));
+      } finally {
+        src.close(); // the views hold the mapping for as long as they live
+      }
     })();
     this.#map.set(key, p);
     p.catch(() => this.#map.delete(key));

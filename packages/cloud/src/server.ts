@@ -1,11 +1,13 @@
 /** Builds the service from a configuration: stores, queue, engine-backed service and fastify app. */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { BlobStore } from './blob.js';
 import { LocalBlobStore } from './blob-local.js';
 import type { Config } from './config.js';
 import { HttpError } from './errors.js';
+import { LocalInvalidation, type Invalidation } from './invalidation.js';
+import { BODY_LIMITS, clientErrorHandler, frameworkRefusal } from './refusals.js';
 import type { MetaStore } from './meta.js';
 import type { Queue } from './queue.js';
 import { LocalQueue } from './queue.js';
@@ -20,19 +22,24 @@ import { Service } from './service.js';
 import { LiveRelay, type LiveRelayOptions } from './service/live.js';
 import { defaultNotifier, type Notifier } from './service/notifier.js';
 
-export async function openStores(config: Config): Promise<{ meta: MetaStore; blobs: BlobStore; queue: Queue }> {
+export async function openStores(config: Config): Promise<{ meta: MetaStore; blobs: BlobStore; queue: Queue; invalidation: Invalidation }> {
   await mkdir(config.dataDir, { recursive: true });
   let meta: MetaStore;
   let queue: Queue;
+  let invalidation: Invalidation;
   if (config.databaseUrl) {
     const { PostgresMetaStore } = await import('./meta-postgres.js');
     const { PgBossQueue } = await import('./queue-pgboss.js');
-    meta = new PostgresMetaStore(config.databaseUrl, config.databaseSchema);
+    const { PostgresInvalidation } = await import('./invalidation-postgres.js');
+    const pgMeta = new PostgresMetaStore(config.databaseUrl, config.databaseSchema);
+    meta = pgMeta;
     queue = new PgBossQueue(config.databaseUrl, `${config.databaseSchema}_queue`, config.queuePollSeconds);
+    invalidation = new PostgresInvalidation(config.databaseUrl, config.databaseSchema, pgMeta.pool);
   } else {
     const { SqliteMetaStore } = await import('./meta-sqlite.js');
     meta = new SqliteMetaStore(join(config.dataDir, 'ringclip.db'));
     queue = new LocalQueue();
+    invalidation = new LocalInvalidation();
   }
   await meta.init();
   let blobs: BlobStore;
@@ -43,7 +50,7 @@ export async function openStores(config: Config): Promise<{ meta: MetaStore; blo
     blobs = new LocalBlobStore(join(config.dataDir, 'blobs'));
   }
   await blobs.init();
-  return { meta, blobs, queue };
+  return { meta, blobs, queue, invalidation };
 }
 
 export interface Server {
@@ -62,16 +69,33 @@ export interface Server {
 
 /** `live`: the emergency live relay's notifier (default: a log line and webhooks) and limits. */
 export async function createServer(config: Config, live: { notifier?: Notifier; options?: LiveRelayOptions } = {}): Promise<Server> {
-  const { meta, blobs, queue } = await openStores(config);
-  const service = new Service(config, meta, blobs, queue);
+  const { meta, blobs, queue, invalidation } = await openStores(config);
+  const service = new Service(config, meta, blobs, queue, invalidation);
   await service.start();
   const relay = new LiveRelay(join(config.dataDir, 'live'), live.notifier ?? defaultNotifier(), live.options);
   await relay.start();
-  const app = Fastify({ logger: config.logger, bodyLimit: 1024 * 1024, exposeHeadRoutes: false, trustProxy: false, forceCloseConnections: true });
+  const app = Fastify({
+    logger: config.logger, bodyLimit: BODY_LIMITS.json, exposeHeadRoutes: false, trustProxy: false, forceCloseConnections: true, clientErrorHandler,
+    // URLs the router refuses before any route (a bad escape, a path segment over 100 characters).
+    frameworkErrors: (err, _req, reply) => {
+      const status = (err as { statusCode?: number }).statusCode ?? 400;
+      void (reply as FastifyReply).code(status).header('x-content-type-options', 'nosniff')
+        .send({ error: frameworkRefusal({ statusCode: status, code: err.code, message: err.message }) });
+    },
+  });
+  // text/plain is not a JSON body either: the catch-all below refuses it.
+  app.removeContentTypeParser('text/plain');
 
-  // Upload bodies stay streams (never buffered): the route streams them to staging.
-  app.addContentTypeParser(['application/octet-stream', 'video/mp4'], (_req, payload, done) => done(null, payload));
-  app.addContentTypeParser('*', (_req, payload, done) => done(null, payload));
+  // Upload bodies stay streams (never buffered): the upload route streams them to staging.
+  // Any other route takes JSON only: a form or binary body there is refused unread (415).
+  app.addContentTypeParser('*', (req, payload, done) => {
+    const type = req.headers['content-type'] ?? '';
+    if (req.method === 'PUT' && req.routeOptions.url === '/v1/clips/:id') {
+      if (/^(application\/octet-stream|video\/mp4)\s*(;|$)/i.test(type)) return done(null, payload);
+      return done(new HttpError(415, 'unsupported_media_type', `upload the MP4 as application/octet-stream or video/mp4, not ${type}`));
+    }
+    done(new HttpError(415, 'unsupported_media_type', `this route takes a JSON body (application/json), not ${type}`));
+  });
 
   app.setErrorHandler((err, req, reply) => {
     if (err instanceof HttpError) {
@@ -85,13 +109,18 @@ export async function createServer(config: Config, live: { notifier?: Notifier; 
     }
     const e = err as { statusCode?: number; code?: string; message: string };
     if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) {
-      return reply.code(e.statusCode).send({ error: { code: (e.code ?? 'bad_request').toLowerCase(), message: e.message } });
+      const refusal = frameworkRefusal({ ...e, statusCode: e.statusCode }, req.routeOptions.bodyLimit);
+      reply.code(e.statusCode);
+      return req.method === 'HEAD' ? reply.send() : reply.send({ error: refusal });
     }
     req.log.error(err);
     if (!config.logger) console.error(`ringclip-cloud: ${req.method} ${req.url}:`, err);
     return reply.code(500).send({ error: { code: 'internal', message: 'internal error' } });
   });
   app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: { code: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` } }));
+
+  // Set before anything else too: videos written straight to the socket skip onSend.
+  app.addHook('onRequest', async (_req, reply) => { reply.header('x-content-type-options', 'nosniff'); });
 
   // A request that sends a body to the API is authenticated on its headers, before a byte of
   // the body is read or parsed: without a valid token, a 32 MiB JSON body costs nothing.
@@ -115,9 +144,9 @@ export async function createServer(config: Config, live: { notifier?: Notifier; 
   uploadRoutes(app, service);
   videoRoutes(app, service);
   trimRoutes(app, service);
-  shareRoutes(app, service);
+  shareRoutes(app, service, () => server.url);
   viewerRoutes(app);
-  liveRoutes(app, service, relay);
+  liveRoutes(app, service, relay, () => server.url);
 
   const server: Server = {
     app, service, config, url: '', routes, live: relay,

@@ -12,6 +12,7 @@ import type { BlobStore } from './blob.js';
 import { keys } from './blob.js';
 import type { Config } from './config.js';
 import { HttpError, notFound } from './errors.js';
+import { LocalInvalidation, type Invalidation } from './invalidation.js';
 import { LocalCopies } from './local-copies.js';
 import { VirtualCache } from './media.js';
 import type { ClipMeta, ClipRow, ClipState, MetaStore, User } from './meta.js';
@@ -42,8 +43,12 @@ export class Service {
   #trims: Trims;
   #shares: Shares;
 
-  constructor(config: Config, meta: MetaStore, blobs: BlobStore, queue: Queue) {
+  /** Tells every instance about deletes (their local copies); one instance: a direct call. */
+  readonly invalidation: Invalidation;
+
+  constructor(config: Config, meta: MetaStore, blobs: BlobStore, queue: Queue, invalidation: Invalidation = new LocalInvalidation()) {
     this.config = config;
+    this.invalidation = invalidation;
     this.meta = meta;
     this.blobs = blobs;
     this.queue = queue;
@@ -63,6 +68,9 @@ export class Service {
     await rm(this.#ctx.staging, { recursive: true, force: true });
     await mkdir(this.#ctx.staging, { recursive: true });
     await this.copies.init();
+    await this.invalidation.start((userId, id) => this.#forgetLocal(userId, id), async () => { await this.reconcileCopies(); });
+    // Deletes announced while this instance was down: its cache is checked against the rows.
+    await this.reconcileCopies();
     const secret = this.config.secret ?? (await this.meta.setting('url-signing-secret', randomBytes(32).toString('base64url')));
     this.#ctx.signer = new UrlSigner(secret);
     await this.queue.start((name, data) => this.#runJob(name, data));
@@ -139,6 +147,9 @@ export class Service {
         await this.meta.revokeShares(user.id, id, Date.now());
         if (row.sha256) this.virtual.drop(copyName(row));
         await this.queue.send('delete', { userId: user.id, clipId: id });
+        // Every instance stops serving from its views and drops its local copy now, not
+        // when the job runs (the job announces it again once the bytes are gone).
+        await this.#ctx.bestEffort('announcing a delete', () => this.invalidation.announce(user.id, id));
         return;
       }
     }
@@ -152,9 +163,26 @@ export class Service {
     await this.blobs.delete(key);
     for (const k of await this.blobs.list(`parts/${userId}/${id}/`)) await this.blobs.delete(k);
     for (const p of row.parts) await this.blobs.delete(p.key);
-    await this.copies.drop(`${userId}-${id}-`);
-    this.virtual.drop(`${userId}-${id}-`);
     await this.meta.deleteClip(userId, id);
+    await this.invalidation.announce(userId, id);
+  }
+
+  /** A deleted clip's local copy and views on this instance. */
+  async #forgetLocal(userId: string, id: string): Promise<void> {
+    this.virtual.drop(`${userId}-${id}-`);
+    await this.copies.drop(`${userId}-${id}-`);
+  }
+
+  /** Drops local copies of clips that are gone or being deleted; returns how many. */
+  async reconcileCopies(): Promise<number> {
+    let dropped = 0;
+    for (const { userId, clipId: id } of await this.copies.clips()) {
+      const row = await this.meta.getClip(userId, id);
+      if (row && row.state !== 'deleting') continue;
+      await this.#forgetLocal(userId, id);
+      dropped++;
+    }
+    return dropped;
   }
 
   // ---- shares (service/shares.ts) -----------------------------------------------------
@@ -168,5 +196,6 @@ export class Service {
   async stop(): Promise<void> {
     if (this.#sweeper) clearInterval(this.#sweeper);
     await this.queue.stop();
+    await this.invalidation.stop();
   }
 }

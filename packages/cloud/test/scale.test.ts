@@ -5,6 +5,8 @@
  * lost in a crash is picked up again when an instance starts.
  */
 import { createHash, randomUUID } from 'node:crypto';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Server } from '../src/server.js';
 import { Api, makeClip, postgresAvailable, postgresBackend, tempDir, until, type Backend } from './helpers.js';
@@ -86,5 +88,54 @@ describe('PostgreSQL + S3 with several instances', () => {
     expect((await onA.json(`/v1/clips/${id}`)).status).toBe(404);
     await until(async () => (await a.service.blobs.size(`clips/${user.id}/${id}.mp4`)) === null);
     await until(async () => (await a.service.meta.getClip(user.id, id)) === null);
+  });
+
+  it('an instance with a local copy of an S3 object sends track=both from it, not from S3', async (ctx) => {
+    if (!backend) return ctx.skip();
+    const onB = new Api(b.url, token);
+    const id = randomUUID();
+    expect((await new Api(a.url, token).upload(id, clip)).status).toBe(201);
+    const road = await onB.fetch(`/v1/clips/${id}/video?track=road`, { headers: { range: 'bytes=0-9' } });
+    expect(road.status).toBe(206); // B now has the object in its cache
+    await road.arrayBuffer();
+    const blobs = b.service.blobs;
+    const readRange = blobs.readRange.bind(blobs);
+    let fromS3 = 0;
+    blobs.readRange = async (key, start, end) => { fromS3++; return readRange(key, start, end); };
+    try {
+      const both = await onB.fetch(`/v1/clips/${id}/video?track=both`);
+      expect(both.status).toBe(200);
+      expect(sha(Buffer.from(await both.arrayBuffer()))).toBe(sha(clip));
+    } finally {
+      blobs.readRange = readRange;
+    }
+    expect(fromS3).toBe(0);
+  });
+
+  it('a delete on one instance removes the clip from every instance\'s local cache (LISTEN/NOTIFY)', async (ctx) => {
+    if (!backend) return ctx.skip();
+    const onA = new Api(a.url, token);
+    const onB = new Api(b.url, token);
+    const id = randomUUID();
+    expect((await onA.upload(id, clip)).status).toBe(201);
+    const cached = (s: Server) => readdirSync(join(s.config.dataDir, 'cache')).filter((f) => f.includes(id));
+    // B serves a per-track file: it downloads the clip into its own cache
+    const road = await onB.fetch(`/v1/clips/${id}/video?track=road`, { headers: { range: 'bytes=0-99' } });
+    expect(road.status).toBe(206);
+    await road.arrayBuffer();
+    expect(cached(b)).toHaveLength(1);
+    expect((await onA.fetch(`/v1/clips/${id}`, { method: 'DELETE' })).status).toBe(204);
+    await until(async () => cached(b).length === 0);
+    expect((await onB.fetch(`/v1/clips/${id}/video?track=road`)).status).toBe(404);
+  });
+
+  it('an instance that missed announcements drops stale copies when it checks its cache', async (ctx) => {
+    if (!backend) return ctx.skip();
+    const user = await b.service.meta.ensureUser('carol');
+    const gone = randomUUID();
+    const stale = join(b.config.dataDir, 'cache', `${user.id}-${gone}-0123456789abcdef.mp4`);
+    writeFileSync(stale, clip);
+    expect(await b.service.reconcileCopies()).toBeGreaterThanOrEqual(1);
+    expect(existsSync(stale)).toBe(false);
   });
 });

@@ -18,7 +18,7 @@ export { drawText } from './render/font.js';
 export { VirtualClock, Pacer } from './clock.js';
 export { GSENSOR_HZ, readGSensorCsv, gSensorCsv, Random } from './gsensor.js';
 export type { GSample } from './gsensor.js';
-export { WifiApi, parseRange, eventJson } from './server.js';
+export { WifiApi, eventJson } from './server.js';
 export { Connectivity } from './connectivity.js';
 export type { ConnectivityOptions, ConnectivityStatus, ConnectivityEvents } from './connectivity.js';
 export type { ServerOptions } from './server.js';

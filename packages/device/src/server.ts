@@ -4,7 +4,7 @@
  */
 import { Readable } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { ClipRangeError, InvalidArgumentError, microsToIso, toMicros, type Clip, type LiveMP4Stream, type VirtualMP4 } from 'ringclip';
+import { ClipRangeError, InvalidArgumentError, microsToIso, rangeResponse, toMicros, type Clip, type LiveMP4Stream, type VirtualMP4 } from 'ringclip';
 import type { Dashcam } from './dashcam.js';
 import type { DeviceEvent } from './events.js';
 
@@ -46,26 +46,6 @@ function parseTime(v: unknown, what: string): number {
   } catch (err) {
     throw new ApiError(400, 'bad_request', (err as Error).message);
   }
-}
-
-/** One byte range of a `size`-byte file, or null for the whole file ('invalid' → 416). */
-export function parseRange(header: string | undefined, size: number): { start: number; end: number } | null | 'invalid' {
-  if (!header) return null;
-  const m = /^bytes=\s*(\d*)\s*-\s*(\d*)\s*$/.exec(header.trim());
-  if (!m) return null; // multiple ranges or another unit: serve the whole file (RFC 9110 allows ignoring Range)
-  if (m[1] === '' && m[2] === '') return 'invalid';
-  let start: number, end: number;
-  if (m[1] === '') {
-    const n = Number(m[2]);
-    if (n === 0) return 'invalid';
-    start = Math.max(0, size - n);
-    end = size - 1;
-  } else {
-    start = Number(m[1]);
-    end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
-    if (start >= size || end < start) return 'invalid';
-  }
-  return { start, end };
 }
 
 const CHUNK = 1 << 20;
@@ -260,31 +240,23 @@ export class WifiApi {
       clip.release();
       throw err;
     }
-    const size = file.size, etag = file.etag;
-    const quoted = etag.startsWith('"') ? etag : `"${etag}"`;
+    // Ranges and conditional requests: the engine's one reading of RFC 9110 (the cloud's too).
+    const answer = rangeResponse(req.headers, { size: file.size, etag: file.etag });
     const headers: Record<string, string> = {
-      'content-type': file.contentType, etag: quoted, 'accept-ranges': 'bytes', 'cache-control': 'private, no-cache',
+      'content-type': file.contentType, 'cache-control': 'private, no-cache', ...answer.headers,
       'content-disposition': `inline; filename="${filename}"`,
       'x-clip-start': iso(clip.start) ?? '', 'x-clip-end': iso(clip.end) ?? '', 'x-clip-partial': String(clip.partial),
     };
-    const inm = req.headers['if-none-match'];
-    if (inm && (inm === '*' || inm.split(',').some((t) => t.trim().replace(/^W\//, '') === quoted))) {
+    if (answer.status === 304) {
       clip.release();
-      return reply.code(304).headers({ etag: quoted, 'cache-control': headers['cache-control'] }).send();
+      return reply.code(304).headers({ ...answer.headers, 'cache-control': headers['cache-control'] }).send();
     }
-    let range = parseRange(req.headers.range, size);
-    const ifRange = req.headers['if-range'] as string | undefined;
-    if (range && ifRange && ifRange.trim() !== quoted) range = null; // changed since: the whole new file
-    if (range === 'invalid') {
+    if (answer.status === 416) {
       clip.release();
-      return reply.code(416).headers({ 'content-range': `bytes */${size}`, etag: quoted }).send({ error: 'range_not_satisfiable', message: `the file has ${size} bytes` });
+      return reply.code(416).headers(answer.headers).send({ error: 'range_not_satisfiable', message: `the file has ${file.size} bytes` });
     }
-    const start = range ? range.start : 0, end = range ? range.end + 1 : size;
-    if (range) {
-      reply.code(206);
-      headers['content-range'] = `bytes ${start}-${end - 1}/${size}`;
-    }
-    headers['content-length'] = String(end - start);
+    reply.code(answer.status);
+    const { start, end } = answer;
     let at = start;
     const body = new Readable({
       read() {

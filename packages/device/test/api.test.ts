@@ -4,7 +4,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Dashcam, loadScenario, parseRange, WifiApi } from '../src/index.js';
+import { Dashcam, loadScenario, WifiApi } from '../src/index.js';
 import { decodeErrors, ffprobe, scratch, smallDevice, T0 } from './helpers.js';
 
 const tmp = scratch();
@@ -219,14 +219,3 @@ describe('live with sound and telemetry', () => {
   });
 });
 
-describe('parseRange', () => {
-  it('reads single byte ranges and refuses unsatisfiable ones', () => {
-    expect(parseRange('bytes=0-9', 100)).toEqual({ start: 0, end: 9 });
-    expect(parseRange('bytes=90-', 100)).toEqual({ start: 90, end: 99 });
-    expect(parseRange('bytes=-10', 100)).toEqual({ start: 90, end: 99 });
-    expect(parseRange('bytes=50-500', 100)).toEqual({ start: 50, end: 99 });
-    expect(parseRange('bytes=100-', 100)).toBe('invalid');
-    expect(parseRange('bytes=0-1,5-6', 100)).toBeNull();
-    expect(parseRange(undefined, 100)).toBeNull();
-  });
-});

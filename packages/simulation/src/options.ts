@@ -1,5 +1,6 @@
 /** The simulation's options: `npm start -- --help`. */
 import { parseArgs } from 'node:util';
+import { DEFAULT_DATABASE_URL } from './cloud-backend.js';
 
 export interface SimulationOptions {
   /** a scenario name (demo-drive, commute, hard-brake-collision, parked-bump) or a JSON file */
@@ -20,6 +21,10 @@ export interface SimulationOptions {
   phoneStorage: string;
   /** camera sizes: 'default' (road 1280x720@30, cabin 640x360@15) or 'small' (quick runs) */
   cameras: 'default' | 'small';
+  /** the cloud's stores: sqlite (SQLite + a folder) or postgres (PostgreSQL + s3rver, as at scale) */
+  cloud: 'sqlite' | 'postgres';
+  /** PostgreSQL for --cloud postgres */
+  databaseUrl: string;
   cloudPort: number;
   devicePort: number;
   /** stop after the summary instead of serving the viewer */
@@ -51,6 +56,12 @@ Usage: npm start -- [options]
   --device-memory SIZE   the dashcam's internal memory (default 1GiB)
   --phone-storage SIZE   the phone's storage; the app keeps 50 % of it (default 2GiB)
   --cameras default|small  camera sizes (small: 320x180 road, 160x96 cabin; quick runs)
+  --cloud sqlite|postgres  the cloud's stores: sqlite (default: SQLite + a local folder) or
+                         postgres (this machine's PostgreSQL + an S3 server, s3rver, started
+                         on 127.0.0.1: the way the cloud runs with several instances)
+  --database-url URL     PostgreSQL for --cloud postgres (default: $DATABASE_URL, else
+                         postgres://postgres@127.0.0.1:5432/test); a schema of its own per run,
+                         dropped at exit unless --data keeps the run
   --cloud-port N         the cloud service's port on 127.0.0.1 (default 0: any free port)
   --device-port N        the dashcam's Wi-Fi API port on 127.0.0.1 (default 0)
   --data DIR             keep the three residencies in DIR/device, DIR/phone, DIR/cloud
@@ -70,7 +81,7 @@ export function parseOptions(argv: string[]): SimulationOptions | 'help' {
         scenario: { type: 'string' }, duration: { type: 'string' }, speed: { type: 'string' },
         'device-memory': { type: 'string' }, 'phone-storage': { type: 'string' }, cameras: { type: 'string' },
         connectivity: { type: 'boolean' }, 'data-budget': { type: 'string' }, 'phone-later': { type: 'boolean' },
-        'cloud-port': { type: 'string' }, 'device-port': { type: 'string' }, data: { type: 'string' },
+        cloud: { type: 'string' }, 'database-url': { type: 'string' }, 'cloud-port': { type: 'string' }, 'device-port': { type: 'string' }, data: { type: 'string' },
         exit: { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -87,6 +98,8 @@ export function parseOptions(argv: string[]): SimulationOptions | 'help' {
   };
   const cameras = values.cameras ?? 'default';
   if (cameras !== 'default' && cameras !== 'small') throw new UsageError(`--cameras is default or small, got '${cameras}'`);
+  const cloud = values.cloud ?? 'sqlite';
+  if (cloud !== 'sqlite' && cloud !== 'postgres') throw new UsageError(`--cloud is sqlite or postgres, got '${cloud}'`);
   return {
     scenario: values.scenario ?? 'demo-drive',
     duration: values.duration,
@@ -97,6 +110,8 @@ export function parseOptions(argv: string[]): SimulationOptions | 'help' {
     deviceMemory: values['device-memory'] ?? '1GiB',
     phoneStorage: values['phone-storage'] ?? '2GiB',
     cameras,
+    cloud,
+    databaseUrl: values['database-url'] ?? process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL,
     cloudPort: num(values['cloud-port'], 'cloud-port', 0, 0, 65535),
     devicePort: num(values['device-port'], 'device-port', 0, 0, 65535),
     exit: values.exit === true,

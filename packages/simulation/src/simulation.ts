@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer, loadConfig, type Server } from '@ringclip/cloud';
+import { postgresBackend, type CloudBackend } from './cloud-backend.js';
 import { Dashcam, loadScenario, scenarioDuration, type DeviceEvent } from '@ringclip/device';
 import { PhoneApp, type EmergencyContact } from '@ringclip/app';
 import { formatBytes, microsToIso, parseDuration } from 'ringclip';
@@ -40,7 +41,8 @@ export interface SimulationSummary {
   drive: { from: number; to: number; frames: Record<string, number> };
   device: { drives: Array<{ id: number; first: number | null; last: number | null }>; events: Array<Pick<DeviceEvent, 'id' | 'kind' | 'time' | 'from' | 'to' | 'acknowledged'>> };
   phone: { budget: number; clips: Array<{ id: string; kind: string; source: string; from: number | null; to: number | null; bytes: number | null; uploaded: boolean; path: string | null }> };
-  cloud: { url: string; clips: CloudClip[] };
+  /** stores: where the cloud kept them (--cloud) */
+  cloud: { url: string; stores: 'sqlite' | 'postgres'; clips: CloudClip[] };
   /** the emergency live link, when the scenario has emergency contacts and a collision */
   live: LiveSummary | null;
   /** the dashcam's own uploads, when it has +Connectivity */
@@ -78,6 +80,7 @@ export async function runSimulation(options: SimulationOptions, report: Reporter
   const speed = sim.speed;
 
   let cloud: Server | null = null;
+  let backend: CloudBackend | null = null;
   let device: Dashcam | null = null;
   let app: PhoneApp | null = null;
   let live: LiveRun | null = null;
@@ -90,15 +93,17 @@ export async function runSimulation(options: SimulationOptions, report: Reporter
     await device?.stopServer().catch(() => {});
     await device?.powerOff().catch(() => {});
     await cloud?.close().catch(() => {});
+    await backend?.close(!temporary).catch((e: unknown) => report.line('cloud', `could not clean up the PostgreSQL/s3rver run: ${(e as Error).message}`));
     if (temporary) rmSync(root, { recursive: true, force: true });
   };
 
   try {
-    // 1. The cloud: embedded SQLite and a local folder, on 127.0.0.1.
-    cloud = await createServer(loadConfig({ dataDir: dirs.cloud, port: options.cloudPort, host: '127.0.0.1' }, {}));
+    // 1. The cloud, on 127.0.0.1: embedded SQLite and a local folder, or PostgreSQL + s3rver.
+    backend = options.cloud === 'postgres' ? await postgresBackend(options.databaseUrl, dirs.cloud) : null;
+    cloud = await createServer(loadConfig({ dataDir: dirs.cloud, port: options.cloudPort, host: '127.0.0.1' }, backend?.env ?? {}));
     const cloudUrl = await cloud.listen();
     const { token } = await cloud.service.createToken('driver');
-    report.line('cloud', `service up at ${cloudUrl} (SQLite + local folder in ${dirs.cloud})`);
+    report.line('cloud', `service up at ${cloudUrl} (${backend?.description ?? `SQLite + local folder in ${dirs.cloud}`})`);
 
     // 2. The dashcam powers on: a new drive recorded into its internal memory.
     device = new Dashcam({
@@ -215,7 +220,7 @@ export async function runSimulation(options: SimulationOptions, report: Reporter
         budget: app.budget().bytes,
         clips: phoneClips.map((c) => ({ id: c.id, kind: c.kind, source: c.source, from: c.from, to: c.to, bytes: c.bytes, uploaded: c.uploaded, path: c.path })),
       },
-      cloud: { url: cloudUrl, clips: cloudClips },
+      cloud: { url: cloudUrl, stores: options.cloud, clips: cloudClips },
       live: liveSummary,
       uplink: uplink?.summary(phoneUploads) ?? null,
       viewer: `${cloudUrl}/?token=${encodeURIComponent(token)}`,

@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createServer, loadConfig } from '../../cloud/src/index.js';
 import type { SimulationSummary } from '../src/simulation.js';
@@ -19,7 +20,7 @@ describe('npm start', () => {
   it('--help lists the options', () => {
     const r = spawnSync('npm', ['start', '--silent', '--', '--help'], { cwd: root, encoding: 'utf8' });
     expect(r.status).toBe(0);
-    for (const flag of ['--scenario', '--duration', '--speed', '--device-memory', '--phone-storage', '--cloud-port', '--device-port', '--exit', '--data']) {
+    for (const flag of ['--scenario', '--duration', '--speed', '--device-memory', '--phone-storage', '--cloud', '--database-url', '--cloud-port', '--device-port', '--exit', '--data']) {
       expect(r.stdout).toContain(flag);
     }
   });
@@ -95,6 +96,30 @@ describe('npm start', () => {
     expect(clip.from!).toBeLessThanOrEqual(bump - 4e6);
     expect(clip.to!).toBeGreaterThanOrEqual(bump + 14e6);
     expect(summary.cloud.clips.map((c) => c.kind)).toContain('parking-bump');
+  });
+
+  it('--cloud postgres: the same drive with the cloud on PostgreSQL + s3rver, its schema dropped at exit', async () => {
+    const databaseUrl = process.env.RINGCLIP_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+    const r = spawnSync('npm', ['start', '--silent', '--', '--exit', '--json', '--cloud', 'postgres', '--database-url', databaseUrl, '--scenario', 'hard-brake-collision',
+      '--duration', '30s', '--speed', '50', '--cameras', 'small', '--device-memory', '64MiB', '--phone-storage', '256MiB'], { cwd: root, encoding: 'utf8', timeout: 240_000 });
+    expect(r.stderr).not.toMatch(/ringclip-sim:/);
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    const schema = /^cloud +service up at \S+ \(PostgreSQL \S+ schema (\w+) \+ s3rver at http:\/\/127\.0\.0\.1:\d+/m.exec(r.stdout)?.[1];
+    expect(schema, r.stdout).toBeDefined();
+    const summary = JSON.parse(r.stdout.trim().split('\n').pop()!) as SimulationSummary;
+    expect(summary.cloud.stores).toBe('postgres');
+    expect(summary.cloud.clips.map((c) => c.kind)).toContain('hard-brake');
+    const uploaded = summary.phone.clips.filter((c) => c.uploaded).map((c) => c.id).sort();
+    expect(summary.cloud.clips.map((c) => c.id).sort()).toEqual(uploaded);
+    // a run without --data leaves nothing in the database
+    const c = new pg.Client({ connectionString: databaseUrl });
+    await c.connect();
+    try {
+      const left = await c.query('SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE $1', [`${schema}%`]);
+      expect(left.rows).toEqual([]);
+    } finally {
+      await c.end();
+    }
   });
 });
 

@@ -2,6 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Service } from '../service.js';
 import { uploadHeaders } from '../service.js';
+import { BODY_LIMITS } from '../refusals.js';
 import { clipMeta } from '../validate.js';
 import type { Params } from './util.js';
 
@@ -28,7 +29,7 @@ export function clipRoutes(app: FastifyInstance, svc: Service): void {
     return reply.headers({ ...uploadHeaders(row), 'cache-control': 'no-store' }).code(200).send();
   });
 
-  app.put<{ Params: Params }>('/v1/clips/:id/metadata', { bodyLimit: 32 * 1024 * 1024 }, async (req) => {
+  app.put<{ Params: Params }>('/v1/clips/:id/metadata', { bodyLimit: BODY_LIMITS.metadata }, async (req) => {
     const user = await svc.authenticate(req.headers.authorization);
     const meta = clipMeta(req.body, svc.config.maxTraceSamples);
     return svc.view(await svc.putMetadata(user, req.params.id, meta));

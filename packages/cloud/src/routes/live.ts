@@ -33,14 +33,15 @@ function sendFile(reply: FastifyReply, name: string) {
 type Id = { Params: { id: string } };
 type Tok = FastifyRequest<{ Params: { token: string }; Querystring: { stream?: string } }>;
 
-export function liveRoutes(app: FastifyInstance, svc: Service, relay: LiveRelay): void {
+/** listenUrl: this server's own address once it listens (the default base of live links). */
+export function liveRoutes(app: FastifyInstance, svc: Service, relay: LiveRelay, listenUrl: () => string): void {
   app.post('/v1/live', async (req, reply) => {
     const user = await svc.authenticate(req.headers.authorization);
     const body = req.body;
     if (body !== undefined && (typeof body !== 'object' || body === null || Array.isArray(body)))
       throw new HttpError(400, 'bad_request', 'the body is a JSON object');
     reply.code(201);
-    return relay.create(user, (body ?? {}) as Record<string, unknown>, baseUrl(svc.config, req));
+    return relay.create(user, (body ?? {}) as Record<string, unknown>, baseUrl(svc.config, req, listenUrl()));
   });
   app.get('/v1/live', async (req) => ({ links: relay.list(await svc.authenticate(req.headers.authorization)) }));
   app.get<Id>('/v1/live/:id', async (req) =>

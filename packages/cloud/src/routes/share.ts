@@ -3,17 +3,22 @@
  * the public side /s/:token (viewer page), /s/:token/clip (JSON), /s/:token/video.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { badRequest } from '../errors.js';
 import { sendVideo } from '../http-range.js';
 import type { Service, Track } from '../service.js';
 import { baseUrl, type Params } from './util.js';
 import { sendPage } from './viewer.js';
 
-export function shareRoutes(app: FastifyInstance, svc: Service): void {
+/** listenUrl: this server's own address once it listens (the default base of share links). */
+export function shareRoutes(app: FastifyInstance, svc: Service, listenUrl: () => string): void {
   app.post<{ Params: Params }>('/v1/clips/:id/share', async (req, reply) => {
     const user = await svc.authenticate(req.headers.authorization);
-    const body = (req.body ?? {}) as Record<string, unknown>;
+    // No body at all: the defaults. A body must be a JSON object (null, arrays, numbers: 400).
+    const body = req.body === undefined ? {} : req.body;
+    if (typeof body !== 'object' || body === null || Array.isArray(body))
+      throw badRequest('send a JSON object { expiresIn?, expiresAt? } or no body');
     reply.code(201);
-    return svc.share(user, req.params.id, typeof body === 'object' ? body : {}, baseUrl(svc.config, req));
+    return svc.share(user, req.params.id, body as Record<string, unknown>, baseUrl(svc.config, req, listenUrl()));
   });
   app.get<{ Params: Params }>('/v1/clips/:id/shares', async (req) => {
     const user = await svc.authenticate(req.headers.authorization);

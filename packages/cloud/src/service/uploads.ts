@@ -170,7 +170,9 @@ export class Uploads {
       }
       const key = keys.clip(row.userId, row.id);
       const sha = hash.digest('hex');
-      await this.ctx.blobs.putFile(key, file);
+      // The assembled file is not read again: on a local store it becomes the blob (renamed),
+      // on S3 it is uploaded and then kept as this instance's local copy.
+      await this.ctx.blobs.putFile(key, file, true);
       const parts = row.parts;
       Object.assign(row, {
         state: 'ready', blobKey: key, sha256: sha, tracks: info.tracks, duration: info.duration, parts: [], received: row.size,

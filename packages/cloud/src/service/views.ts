@@ -1,18 +1,21 @@
 /** What the API shows of clips: the list, a clip's JSON, and its video as a range-readable source. */
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
+import { mp4WriterVersion } from 'ringclip';
 import { HttpError, badRequest } from '../errors.js';
 import type { ClipRow, User } from '../meta.js';
 import type { Auth } from './auth.js';
 import { VISIBLE, copyName, type ServiceContext, type Track } from './context.js';
 import { KIND, intParam, parseTime } from '../validate.js';
 
-/** A readable, range-addressable video for the HTTP layer. */
+/** A range-addressable video for the HTTP layer. */
 export interface VideoSource {
   size: number;
+  /** strong: the same bytes always carry the same tag (no file times in it) */
   etag: string;
   contentType: string;
   lastModified: number;
-  read(start: number, endExclusive: number): Promise<Readable>;
+  /** bytes [start, end): views of a mapped file (sent as they are) or a stream */
+  body(start: number, endExclusive: number): Uint8Array[] | Promise<Readable>;
 }
 
 export class Views {
@@ -78,9 +81,13 @@ export class Views {
     }
     if (track === 'both') {
       const key = row.blobKey;
+      // A stored file on this machine (the local store, or this instance's copy of an S3
+      // object) is sent from its mapping; otherwise streamed from S3 by range.
+      const local = this.ctx.blobs.localPath(key) ?? (await this.ctx.copies.peek(copyName(row)));
+      const map = local ? await this.ctx.virtual.get(`${copyName(row)}/both`, local, null) : null;
       return {
         size: row.size!, etag: `"${row.sha256.slice(0, 40)}"`, contentType: 'video/mp4', lastModified: row.updatedAt,
-        read: (s, e) => this.ctx.blobs.readRange(key, s, e),
+        body: (s, e) => (map ? map.slice(s, e) : this.ctx.blobs.readRange(key, s, e)),
       };
     }
     if (track !== 'road' && track !== 'cabin') throw badRequest(`track must be road, cabin or both, got ${JSON.stringify(track)}`);
@@ -88,15 +95,13 @@ export class Views {
     if (!t) throw new HttpError(404, 'no_such_track', `this clip has no ${track} track`);
     const name = copyName(row);
     const path = await this.ctx.copies.get(row.blobKey, name);
-    const v = await this.ctx.virtual.get(`${name}/${track}`, path, t.name);
+    const map = await this.ctx.virtual.get(`${name}/${track}`, path, t.name);
+    // The bytes follow from the stored file (its hash), the track and the MP4 writer's
+    // version: the tag says just that, never a local copy's path or modification time.
+    const etag = `"${row.sha256.slice(0, 32)}-${track}-w${mp4WriterVersion}"`;
     return {
-      size: v.size, etag: v.etag, contentType: v.contentType, lastModified: row.updatedAt,
-      read: async (s, e) => Readable.from(chunks(v, s, e)),
+      size: map.size, etag, contentType: 'video/mp4', lastModified: row.updatedAt,
+      body: (s, e) => map.slice(s, e),
     };
   }
-}
-
-function* chunks(v: { read(s: number, e: number): Buffer }, start: number, end: number): Generator<Buffer> {
-  const piece = 1 << 20;
-  for (let at = start; at < end; at += piece) yield v.read(at, Math.min(end, at + piece));
 }
