@@ -527,8 +527,10 @@ CutResult cut_clip(const std::vector<SourceTrack>& tracks, const CutRequest& req
   for (size_t i = 0; i < tracks.size(); ++i) {
     const SourceTrack& t = tracks[i];
     if (t.kind == mp4::TrackKind::Video) continue;
+    // Never past `to`: what a clip holds must not depend on when it is cut (a writer adds
+    // audio after the last video frame before `to` a little later than that frame).
     TimedSelection sel;
-    if (select_timed(t, t0, t_end, sel, reports[i])) {
+    if (select_timed(t, t0, std::min(t_end, req.to_us), sel, reports[i])) {
       timed[i] = std::move(sel);
       continue;
     }

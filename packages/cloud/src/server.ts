@@ -94,6 +94,11 @@ export async function createServer(config: Config, live: { notifier?: Notifier; 
       if (/^(application\/octet-stream|video\/mp4)\s*(;|$)/i.test(type)) return done(null, payload);
       return done(new HttpError(415, 'unsupported_media_type', `upload the MP4 as application/octet-stream or video/mp4, not ${type}`));
     }
+    // A live link's publisher sends one endless fragmented MP4: a stream, never a parsed body.
+    if (req.method === 'PUT' && req.routeOptions.url === '/v1/live/:id/stream') {
+      if (/^(application\/octet-stream|video\/mp4)\s*(;|$)/i.test(type)) return done(null, payload);
+      return done(new HttpError(415, 'unsupported_media_type', `send the live fragmented MP4 as video/mp4, not ${type}`));
+    }
     done(new HttpError(415, 'unsupported_media_type', `this route takes a JSON body (application/json), not ${type}`));
   });
 
