@@ -120,8 +120,10 @@ class Mp4SourceObject : public Napi::ObjectWrap<Mp4SourceObject> {
       req.to_us = to_safe_int64(o.Get("to"), "to");
       req.exact = o.Get("exact").ToBoolean();
       req.allow_partial = o.Get("allowPartial").ToBoolean();
-      req.timelapse_every_us = to_safe_int64(o.Get("timelapseEvery"), "timelapse interval");
-      req.timelapse_frame_us = to_safe_int64(o.Get("timelapseFrame"), "timelapse frame");
+      if (o.Has("timelapseEvery")) {
+        req.timelapse_every_us = to_safe_int64(o.Get("timelapseEvery"), "timelapse interval");
+        req.timelapse_frame_us = to_safe_int64(o.Get("timelapseFrame"), "timelapse frame");
+      }
       Napi::Array indexes = o.Get("tracks").As<Napi::Array>();
       std::vector<uint32_t> tracks;
       for (uint32_t i = 0; i < indexes.Length(); ++i) tracks.push_back(indexes.Get(i).As<Napi::Number>().Uint32Value());

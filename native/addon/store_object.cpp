@@ -597,8 +597,10 @@ Napi::Value StoreObject::Clip(const Napi::CallbackInfo& info) {
     for (uint32_t i = 0; i < streams.Length(); ++i) req.streams.push_back(streams.Get(i).As<Napi::Number>().Uint32Value());
     req.exact = o.Get("exact").ToBoolean();
     req.allow_partial = o.Get("allowPartial").ToBoolean();
-    req.timelapse_every_us = to_safe_int64(o.Get("timelapseEvery"), "timelapse interval");
-    req.timelapse_frame_us = to_safe_int64(o.Get("timelapseFrame"), "timelapse frame");
+    if (o.Has("timelapseEvery")) {
+      req.timelapse_every_us = to_safe_int64(o.Get("timelapseEvery"), "timelapse interval");
+      req.timelapse_frame_us = to_safe_int64(o.Get("timelapseFrame"), "timelapse frame");
+    }
     auto clip = std::make_shared<store::StoreClip>(store_, req);
     std::shared_ptr<const exporting::CutResult> cut(clip, &clip->cut());
     // Identifies the stored bytes: which store, which segments (by their sequence number,

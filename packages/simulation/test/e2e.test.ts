@@ -101,7 +101,8 @@ describe('npm start', () => {
   it('--cloud postgres: the same drive with the cloud on PostgreSQL + s3rver, its schema dropped at exit', async () => {
     const databaseUrl = process.env.RINGCLIP_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
     const r = spawnSync('npm', ['start', '--silent', '--', '--exit', '--json', '--cloud', 'postgres', '--database-url', databaseUrl, '--scenario', 'hard-brake-collision',
-      '--duration', '30s', '--speed', '50', '--cameras', 'small', '--device-memory', '64MiB', '--phone-storage', '256MiB'], { cwd: root, encoding: 'utf8', timeout: 240_000 });
+      // 38 s: the hard brake at 15 s has its 20 s after it recorded.
+      '--duration', '38s', '--speed', '50', '--cameras', 'small', '--device-memory', '64MiB', '--phone-storage', '256MiB'], { cwd: root, encoding: 'utf8', timeout: 240_000 });
     expect(r.stderr).not.toMatch(/ringclip-sim:/);
     expect(r.status, r.stdout + r.stderr).toBe(0);
     const schema = /^cloud +service up at \S+ \(PostgreSQL \S+ schema (\w+) \+ s3rver at http:\/\/127\.0\.0\.1:\d+/m.exec(r.stdout)?.[1];
