@@ -66,6 +66,7 @@ void stream_copy(uint8_t* dst, const uint8_t* src, size_t n) { std::memcpy(dst, 
 }  // namespace
 
 uint32_t copy_with_crc32c(uint8_t* dst, const uint8_t* src, size_t n, uint32_t crc) {
+  if (n == 0) return crc;  // an empty sample entry body (camm) has no bytes, and may have no address
   if (n < kStreamThreshold) {
     std::memcpy(dst, src, n);
     return crc32c_extend(crc, src, n);
