@@ -118,18 +118,20 @@ StoreClip::StoreClip(std::shared_ptr<SegmentStore> owner, const ClipRequest& req
   // `from`: they start reading a segment before the earliest video stream's first (AAC also
   // keeps a frame of pre-roll). Without video, they are searched like video (every sample
   // is a random access point).
+  auto is_video = [&](uint32_t stream) { return store.streams().at(stream).kind == StreamKind::Video; };
   std::vector<size_t> firsts(req.streams.size(), 0);
   size_t earliest_video = SIZE_MAX;
-  for (size_t i = 0; i < req.streams.size(); ++i) {
-    if (req.read_all_segments) break;
+  for (size_t i = 0; i < req.streams.size() && !req.read_all_segments; ++i) {
+    if (!is_video(req.streams[i])) continue;
     firsts[i] = first_needed_segment(store, order, req.streams[i], req.from_us, req.to_us);
-    if (store.streams().at(req.streams[i]).kind == StreamKind::Video)
-      earliest_video = std::min(earliest_video, firsts[i]);
+    earliest_video = std::min(earliest_video, firsts[i]);
   }
   for (size_t i = 0; i < req.streams.size(); ++i) {
     size_t first = firsts[i];
-    if (store.streams().at(req.streams[i]).kind != StreamKind::Video) {
-      if (earliest_video != SIZE_MAX) first = earliest_video;
+    if (!is_video(req.streams[i]) && !req.read_all_segments) {
+      // Searched only when no video sets the span: a scan of every audio frame otherwise wasted.
+      first = earliest_video != SIZE_MAX ? earliest_video
+                                         : first_needed_segment(store, order, req.streams[i], req.from_us, req.to_us);
       first = first > 0 ? first - 1 : 0;
     }
     skipped = skipped || first > 0;

@@ -5,30 +5,16 @@
  */
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Server } from '../src/server.js';
-import { Api, makeClip, sqliteBackend, tempDir, type Backend } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { makeClip, useSqliteService } from './helpers.js';
 
 describe('finalize', () => {
-  const tmp = tempDir();
-  let backend: Backend;
-  let server: Server;
-  let api: Api;
-  beforeAll(async () => {
-    backend = sqliteBackend();
-    server = await backend.start();
-    api = new Api(server.url, (await server.service.createToken('alice')).token);
-  });
-  afterAll(async () => {
-    await server.close();
-    await backend.cleanup();
-    tmp.cleanup();
-  });
+  const svc = useSqliteService();
 
   it('reads the uploaded bytes once and moves the assembled file into place', async () => {
-    const { bytes } = await makeClip(tmp.dir, 3);
+    const { bytes } = await makeClip(svc.tmp.dir, 3);
     const id = '6a1c2b3d-0000-4000-8000-0000000003a1';
-    const blobs = server.service.blobs;
+    const blobs = svc.server.service.blobs;
     let read = 0;
     let downloads = 0;
     const puts: Array<{ key: string; move: boolean | undefined }> = [];
@@ -54,7 +40,7 @@ describe('finalize', () => {
       const third = Math.ceil(bytes.length / 3);
       for (let at = 0; at < bytes.length; at += third) {
         const chunk = bytes.subarray(at, Math.min(bytes.length, at + third));
-        const r = await api.upload(id, chunk, { start: at, total: bytes.length });
+        const r = await svc.api.upload(id, chunk, { start: at, total: bytes.length });
         expect(r.status).toBe(at + third >= bytes.length ? 201 : 202);
       }
     } finally {
@@ -64,7 +50,7 @@ describe('finalize', () => {
     expect(downloads).toBe(0);
     const clipPut = puts.filter((p) => p.key.startsWith('clips/'));
     expect(clipPut).toEqual([{ key: expect.stringMatching(/^clips\//), move: true }]);
-    const stored = await api.json(`/v1/clips/${id}`);
+    const stored = await svc.api.json(`/v1/clips/${id}`);
     expect(stored.body.sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
   });
 });

@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { afterAll, beforeAll } from 'vitest';
 import { SegmentStore } from '../../../lib/index.js';
 import { T0, recordInterleaved } from '../../../test/helpers/store.js';
 import { FIXTURES } from '../../../test/helpers/tools.js';
@@ -21,11 +22,22 @@ export function tempDir(prefix = 'ringclip-cloud-'): { dir: string; cleanup: () 
 }
 
 /** A dual (road + cabin) MP4 written by ringclip: `seconds` long starting at T0 + startS. */
-export async function makeClip(dir: string, seconds = 6, opts: { startS?: number; streams?: string[]; name?: string } = {}): Promise<{ path: string; bytes: Buffer }> {
+export async function makeClip(
+  dir: string,
+  seconds = 6,
+  opts: { startS?: number; streams?: string[]; name?: string } = {},
+): Promise<{ path: string; bytes: Buffer }> {
   const ring = join(dir, `${randomBytes(4).toString('hex')}.ring`);
   const store = await SegmentStore.create(ring, { capacity: '64MiB', segmentSize: '4MiB', streams: ['road', 'cabin'] });
   const startS = opts.startS ?? 0;
-  recordInterleaved(store, [{ stream: 'road', file: FIXTURES.road, fps: 30 }, { stream: 'cabin', file: FIXTURES.cabin, fps: 30 }], startS + seconds + 1);
+  recordInterleaved(
+    store,
+    [
+      { stream: 'road', file: FIXTURES.road, fps: 30 },
+      { stream: 'cabin', file: FIXTURES.cabin, fps: 30 },
+    ],
+    startS + seconds + 1,
+  );
   const clip = store.clip({ from: T0 + startS * 1e6, to: T0 + (startS + seconds) * 1e6, streams: opts.streams });
   const path = join(dir, opts.name ?? `${randomBytes(4).toString('hex')}.mp4`);
   await clip.writeMP4(path);
@@ -46,8 +58,11 @@ export async function postgresAvailable(): Promise<boolean> {
     await c.query('select 1');
     return true;
   } catch (e) {
-    if (isCI) throw new Error(`PostgreSQL is required in CI (RINGCLIP_TEST_DATABASE_URL=${pgUrl}): ${(e as Error).message}`);
-    console.warn(`PostgreSQL tests skipped: cannot reach ${pgUrl} (${(e as Error).message}); set RINGCLIP_TEST_DATABASE_URL`);
+    if (isCI)
+      throw new Error(`PostgreSQL is required in CI (RINGCLIP_TEST_DATABASE_URL=${pgUrl}): ${(e as Error).message}`);
+    console.warn(
+      `PostgreSQL tests skipped: cannot reach ${pgUrl} (${(e as Error).message}); set RINGCLIP_TEST_DATABASE_URL`,
+    );
     return false;
   } finally {
     await c.end().catch(() => {});
@@ -78,18 +93,31 @@ export async function postgresBackend(): Promise<Backend> {
   const { default: S3rver } = await import('s3rver');
   const tmp = tempDir();
   const schema = `rc_test_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
-  const s3 = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory: join(tmp.dir, 's3'), configureBuckets: [{ name: 'clips', configs: [] }] });
+  const s3 = new S3rver({
+    port: 0,
+    address: '127.0.0.1',
+    silent: true,
+    directory: join(tmp.dir, 's3'),
+    configureBuckets: [{ name: 'clips', configs: [] }],
+  });
   const addr = (await s3.run()) as { address: string; port: number };
   const env = {
-    DATABASE_URL: pgUrl, DATABASE_SCHEMA: schema, S3_ENDPOINT: `http://127.0.0.1:${addr.port}`, S3_BUCKET: 'clips',
-    S3_ACCESS_KEY_ID: 'S3RVER', S3_SECRET_ACCESS_KEY: 'S3RVER', RINGCLIP_QUEUE_POLL: '0.5',
+    DATABASE_URL: pgUrl,
+    DATABASE_SCHEMA: schema,
+    S3_ENDPOINT: `http://127.0.0.1:${addr.port}`,
+    S3_BUCKET: 'clips',
+    S3_ACCESS_KEY_ID: 'S3RVER',
+    S3_SECRET_ACCESS_KEY: 'S3RVER',
+    RINGCLIP_QUEUE_POLL: '0.5',
   };
   let n = 0;
   return {
     name: 'postgres',
     start: async (overrides = {}) => {
       // each instance gets its own data dir (upload staging and read cache are per machine)
-      const s = await createServer(loadConfig({ dataDir: join(tmp.dir, `instance-${n++}`), port: 0, host: '127.0.0.1', ...overrides }, env));
+      const s = await createServer(
+        loadConfig({ dataDir: join(tmp.dir, `instance-${n++}`), port: 0, host: '127.0.0.1', ...overrides }, env),
+      );
       await s.listen();
       return s;
     },
@@ -107,14 +135,20 @@ export async function postgresBackend(): Promise<Backend> {
 
 /** A small HTTP client for the API. */
 export class Api {
-  constructor(readonly base: string, readonly token?: string) {}
+  constructor(
+    readonly base: string,
+    readonly token?: string,
+  ) {}
   headers(extra: Record<string, string> = {}): Record<string, string> {
     return { ...(this.token ? { authorization: `Bearer ${this.token}` } : {}), ...extra };
   }
   fetch(path: string, init: RequestInit & { headers?: Record<string, string> } = {}): Promise<Response> {
     return fetch(this.base + path, { ...init, headers: this.headers(init.headers) });
   }
-  async json(path: string, init: RequestInit & { headers?: Record<string, string> } = {}): Promise<{ status: number; body: any; res: Response }> {
+  async json(
+    path: string,
+    init: RequestInit & { headers?: Record<string, string> } = {},
+  ): Promise<{ status: number; body: any; res: Response }> {
     const res = await this.fetch(path, init);
     const text = await res.text();
     return { status: res.status, body: text ? JSON.parse(text) : null, res };
@@ -125,7 +159,11 @@ export class Api {
     return this.json(`/v1/clips/${id}`, { method: 'PUT', body: bytes, headers });
   }
   metadata(id: string, meta: unknown) {
-    return this.json(`/v1/clips/${id}/metadata`, { method: 'PUT', body: JSON.stringify(meta), headers: { 'content-type': 'application/json' } });
+    return this.json(`/v1/clips/${id}/metadata`, {
+      method: 'PUT',
+      body: JSON.stringify(meta),
+      headers: { 'content-type': 'application/json' },
+    });
   }
 }
 
@@ -147,4 +185,25 @@ export function trace(seconds: number, rate = 50, hitAt = seconds / 2): number[]
     out.push([t, 0.05 * Math.sin(t * 3) - 1.2 * hit, 0.03 * Math.cos(t * 5) + 0.4 * hit, 1 + 0.02 * Math.sin(t * 7)]);
   }
   return out;
+}
+
+/**
+ * A SQLite-backed service for the tests of one describe block, with alice's client: started
+ * before them, closed (and its folders removed) after. Read the fields inside tests.
+ */
+export function useSqliteService(): { tmp: { dir: string }; server: Server; api: Api } {
+  const tmp = tempDir();
+  let backend: Backend | undefined;
+  const ctx = { tmp, server: undefined as unknown as Server, api: undefined as unknown as Api };
+  beforeAll(async () => {
+    backend = sqliteBackend();
+    ctx.server = await backend.start();
+    ctx.api = new Api(ctx.server.url, (await ctx.server.service.createToken('alice')).token);
+  });
+  afterAll(async () => {
+    await ctx.server?.close();
+    await backend?.cleanup();
+    tmp.cleanup();
+  });
+  return ctx;
 }

@@ -31,6 +31,7 @@ export interface LiveSummary {
 export class LiveRun {
   readonly inbox: NoticeInbox;
   #viewers: LinkViewer[] = [];
+  #ended: Array<Promise<unknown>> = [];
   #link: (LiveLink & { by: 'phone' | 'dashcam' }) | null = null;
   #late: NodeJS.Timeout | null = null;
 
@@ -65,7 +66,10 @@ export class LiveRun {
     const v = new LinkViewer(name, this.#link!.url, this.dir, this.deviceNow, this.speed);
     this.#viewers.push(v);
     v.start();
-    v.done.catch((err: unknown) => this.report.line('contact', `${name} failed: ${(err as Error).message}`));
+    // The one place a viewer's failure is reported; finish() waits for these.
+    this.#ended.push(
+      v.done.catch((err: unknown) => this.report.line('contact', `${name} failed: ${(err as Error).message}`)),
+    );
   }
 
   /** Revokes the link (`revoke`), lets the viewers see it end, and sums up. */
@@ -74,7 +78,7 @@ export class LiveRun {
     const link = this.#link;
     if (!link) return null;
     await revoke(link.id);
-    await Promise.all(this.#viewers.map((v) => v.done.catch(() => undefined))); // failures were reported as they happened
+    await Promise.all(this.#ended);
     const after = await fetch(link.url);
     await after.arrayBuffer();
     this.report.line('cloud', `revoked the live link: it answers ${after.status} now`);
