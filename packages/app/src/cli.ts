@@ -5,21 +5,25 @@
  * ringclip-app clip --from T --to T [--from-device]
  * ringclip-app device-settings [--set eventBeforeSeconds=30 --set cabinAudio=false ...]
  * ringclip-app delete ID | uninstall
+ * ringclip-app export-telemetry CLIP --format gpx|csv [--out FILE] [--cloud URL --token T]
  * Common: --data DIR (default $RINGCLIP_APP_DATA or ~/.ringclip-app), --phone-storage SIZE.
  */
+import { readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PhoneApp } from './app.js';
 import { microsToIso } from './device-client.js';
 
-const USAGE = `usage: ringclip-app <connect|clips|drives|budget|clip|device-settings|delete|uninstall> [options]
+const USAGE = `usage: ringclip-app <connect|clips|drives|budget|clip|device-settings|delete|export-telemetry|uninstall> [options]
   connect --device URL [--code CODE] [--cloud URL --token TOKEN] [--cellular]
   clips | drives | budget [--set 40%|2GiB]
   clip --from TIME --to TIME [--from-device]
   device-settings [--set NAME=VALUE ...]   the paired dashcam's settings: eventBeforeSeconds,
                   eventAfterSeconds (event clip length), cabinAudio (true|false), gpsHz (1-10)
   delete ID
+  export-telemetry CLIP --format gpx|csv [--out FILE]   a cloud clip's GPS route (GPX 1.1) or GPS and
+                  G-sensor samples (CSV), from the cloud the app is signed in to (or --cloud URL --token T)
   uninstall
   --data DIR   app storage (default $RINGCLIP_APP_DATA or ~/.ringclip-app)
   --phone-storage SIZE   simulated phone size at first use (default 1GiB)`;
@@ -43,6 +47,38 @@ function settingsPatch(pairs: string[]): Record<string, unknown> {
   return patch;
 }
 
+/**
+ * export-telemetry: the cloud derives the files from the clip's camm track
+ * (GET /v1/clips/:id/telemetry.gpx|.csv); this fetches one to a file or stdout.
+ */
+async function exportTelemetry(id: string | undefined, o: { format?: string; out?: string; cloud?: string; token?: string; dataDir: string }): Promise<void> {
+  if (!id) throw new Error('export-telemetry needs a clip id (see `ringclip-app clips`)');
+  if (o.format !== 'gpx' && o.format !== 'csv') throw new Error(`export-telemetry needs --format gpx or --format csv${o.format ? `, not '${o.format}'` : ''}`);
+  let cloud = o.cloud && o.token ? { url: o.cloud, token: o.token } : null;
+  if (!cloud && (o.cloud || o.token)) throw new Error('--cloud and --token go together');
+  if (!cloud) {
+    // The cloud the app signed in to (connect --cloud URL --token T), from its settings file.
+    let settings: { cloud?: { url: string; token: string } } = {};
+    try {
+      settings = JSON.parse(readFileSync(join(o.dataDir, 'settings.json'), 'utf8')) as typeof settings;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`cannot read the app's settings in ${o.dataDir}: ${(e as Error).message}`);
+    }
+    cloud = settings.cloud ?? null;
+  }
+  if (!cloud) throw new Error('export-telemetry needs a cloud: sign in once with `connect --cloud URL --token T`, or pass --cloud URL --token T');
+  const url = `${cloud.url.replace(/\/+$/, '')}/v1/clips/${encodeURIComponent(id)}/telemetry.${o.format}`;
+  const res = await fetch(url, { headers: { authorization: `Bearer ${cloud.token}` } });
+  const body = await res.text();
+  if (!res.ok) {
+    let why = body.slice(0, 200);
+    try { why = (JSON.parse(body) as { error: { message: string } }).error.message; } catch { /* not the API's JSON: show the text */ }
+    throw new Error(`the cloud answered ${res.status} for clip ${id}: ${why}`);
+  }
+  if (o.out) writeFileSync(o.out, body);
+  else process.stdout.write(body);
+}
+
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv, allowPositionals: true,
@@ -50,11 +86,17 @@ async function main(argv: string[]): Promise<number> {
       device: { type: 'string' }, code: { type: 'string' }, cloud: { type: 'string' }, token: { type: 'string' }, cellular: { type: 'boolean' },
       from: { type: 'string' }, to: { type: 'string' }, 'from-device': { type: 'boolean' }, set: { type: 'string', multiple: true },
       data: { type: 'string' }, 'phone-storage': { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      format: { type: 'string' }, out: { type: 'string', short: 'o' },
     },
   });
   const [cmd, arg] = positionals;
   if (values.help || !cmd) { console.log(USAGE); return cmd ? 0 : 2; }
   const dataDir = values.data ?? process.env.RINGCLIP_APP_DATA ?? join(homedir(), '.ringclip-app');
+  // Needs only the cloud: the phone's store is not opened.
+  if (cmd === 'export-telemetry') {
+    await exportTelemetry(arg, { format: values.format, out: values.out, cloud: values.cloud, token: values.token, dataDir });
+    return 0;
+  }
   const app = await PhoneApp.open({ dataDir, phoneStorage: values['phone-storage'] });
   app.on('transfer', (e) => bar(`${e.kind} ${e.id.slice(0, 8)}`, e.done, e.total));
   app.on('error', (e) => console.error(`ringclip-app: ${e.message}`));

@@ -47,6 +47,10 @@ export interface Config {
   secret?: string;
   /** Unfinished uploads untouched this long (seconds) are deleted. */
   abandonedUploadSeconds: number;
+  /** Per-user request budget: API requests served at once per user; more wait (user-budget.ts). */
+  userInFlight: number;
+  /** Per-user request budget: requests that may wait; past them a 429 with Retry-After. */
+  userQueue: number;
   /** Seconds between pg-boss polls. */
   queuePollSeconds: number;
   logger: boolean;
@@ -94,6 +98,8 @@ export function loadConfig(overrides: Partial<Config> = {}, env: NodeJS.ProcessE
     secret: env.RINGCLIP_SECRET || undefined,
     abandonedUploadSeconds: num(env.RINGCLIP_ABANDONED_UPLOAD_SECONDS, 7 * 86400, 'RINGCLIP_ABANDONED_UPLOAD_SECONDS'),
     queuePollSeconds: num(env.RINGCLIP_QUEUE_POLL, 1, 'RINGCLIP_QUEUE_POLL'),
+    userInFlight: Math.max(1, Math.floor(num(env.RINGCLIP_USER_INFLIGHT, 4, 'RINGCLIP_USER_INFLIGHT'))),
+    userQueue: Math.floor(num(env.RINGCLIP_USER_QUEUE, 64, 'RINGCLIP_USER_QUEUE')),
     logger: env.RINGCLIP_LOG === '1',
   };
   const c = { ...base, ...overrides };

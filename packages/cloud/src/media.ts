@@ -11,6 +11,10 @@ export interface Inspection {
   tracks: TrackInfo[];
   duration: number;
   origin: number;
+  /** a camm telemetry track */
+  telemetry: boolean;
+  /** an audio track the clips carry */
+  audio: boolean;
 }
 
 /** Road is the track named 'road' (ringclip clips), else the first; cabin is 'cabin', else the second. */
@@ -56,7 +60,10 @@ export async function inspect(path: string): Promise<Inspection> {
     tracks.push({ name: t.name, role, width: t.width, height: t.height, samples: t.samples, offset: (first - start) / 1e6, duration: (tEnd - first) / 1e6 });
   });
   if (tracks.length === 0) throw new HttpError(422, 'invalid_video', 'the upload has no H.264 video track');
-  return { tracks, duration: (end - start) / 1e6, origin: src.origin };
+  return {
+    tracks, duration: (end - start) / 1e6, origin: src.origin,
+    telemetry: src.tracks.some((t) => t.kind === 'metadata' && t.codec === 'camm'), audio: src.tracks.some((t) => t.kind === 'audio'),
+  };
 }
 
 /** Cuts a trim from a local copy of its source into `out`; returns where it starts (s from the source start). */
@@ -68,6 +75,9 @@ export async function cutTrim(sourcePath: string, tracks: TrackInfo[], spec: Tri
     if (!t) throw new HttpError(422, 'no_such_track', `the clip has no ${role} track`);
     return t.name;
   });
+  // The audio and telemetry (camm) of the cut range go with it: the engine cuts them at the
+  // same times as the video.
+  for (const t of src.tracks) if (t.kind !== 'video' && !streams.includes(t.name)) streams.push(t.name);
   const clip = src.clip({ from: { offset: spec.from }, to: { offset: spec.to }, streams, align: spec.exact ? 'exact' : 'keyframe' });
   try {
     await clip.writeMP4(out);

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import {
-  CLIP_COLUMNS, SCHEMA_SQL, clipFromRow, clipToParams, listWhere, shareFromRow,
+  CLIP_COLUMNS, MIGRATIONS, SCHEMA_SQL, clipFromRow, clipToParams, listWhere, shareFromRow,
   type ClipRow, type ClipState, type ListQuery, type MetaStore, type ShareRow, type User,
 } from './meta.js';
 
@@ -30,6 +30,11 @@ export class PostgresMetaStore implements MetaStore {
       await c.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`ringclip-schema-${this.schema}`]);
       await c.query(`CREATE SCHEMA IF NOT EXISTS ${this.schema}`);
       for (const s of SCHEMA_SQL) await c.query(s);
+      for (const m of MIGRATIONS) {
+        if ((await c.query('SELECT 1 FROM settings WHERE key = $1', [m.name])).rowCount) continue;
+        await c.query(m.postgres);
+        await c.query('INSERT INTO settings (key, value) VALUES ($1, $2)', [m.name, new Date().toISOString()]);
+      }
       await c.query('COMMIT');
     } catch (e) {
       await c.query('ROLLBACK').catch(() => {});

@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
 import {
-  CLIP_COLUMNS, SCHEMA_SQL, clipFromRow, clipToParams, listWhere, shareFromRow,
+  CLIP_COLUMNS, MIGRATIONS, SCHEMA_SQL, clipFromRow, clipToParams, listWhere, shareFromRow,
   type ClipRow, type ClipState, type ListQuery, type MetaStore, type ShareRow, type User,
 } from './meta.js';
 
@@ -19,7 +19,14 @@ export class SqliteMetaStore implements MetaStore {
   }
 
   async init(): Promise<void> {
-    this.#db.transaction(() => { for (const s of SCHEMA_SQL) this.#db.exec(s); })();
+    this.#db.transaction(() => {
+      for (const s of SCHEMA_SQL) this.#db.exec(s);
+      for (const m of MIGRATIONS) {
+        if (this.#db.prepare('SELECT 1 FROM settings WHERE key = ?').get(m.name)) continue;
+        this.#db.exec(m.sqlite);
+        this.#db.prepare('INSERT INTO settings (key, value) VALUES (?, ?)').run(m.name, new Date().toISOString());
+      }
+    })();
   }
   async close(): Promise<void> { this.#db.close(); }
 

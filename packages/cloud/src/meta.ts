@@ -32,9 +32,13 @@ export interface ClipMeta {
   /** seconds into the video where the event is */
   eventOffset?: number;
   location?: Location;
-  /** [[t seconds from the clip's start, x, y, z in g], ...] */
-  gsensor?: number[][];
   title?: string;
+  // Set by the server from the stored file (upload, trim), never by a client: the clip's
+  // telemetry and audio live in its file (a camm track, an AAC track), not in this row.
+  /** the file has a camm telemetry track */
+  hasTelemetry?: boolean;
+  /** the file has an audio track */
+  hasAudio?: boolean;
 }
 
 export interface TrimSpec { sourceId: string; from: number; to: number; exact: boolean; tracks: Array<'road' | 'cabin'> }
@@ -161,6 +165,22 @@ export const SCHEMA_SQL = [
      created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL, revoked_at BIGINT)`,
   `CREATE INDEX IF NOT EXISTS shares_by_clip ON shares (user_id, clip_id)`,
   `CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)`,
+];
+
+/**
+ * Migrations that run once per database (a row in settings marks each as done), in the
+ * transaction that creates the schema. Each is SQL per engine (JSON functions differ).
+ */
+export const MIGRATIONS: Array<{ name: string; sqlite: string; postgres: string }> = [
+  {
+    // Rows once held the G-sensor trace in their metadata (up to 200,000 samples, parsed on
+    // every list and video request): telemetry is read from the clip file's camm track now.
+    name: 'migration:2026-12-gsensor-out-of-rows',
+    sqlite: `UPDATE clips SET meta = json_remove(meta, '$.gsensor'), version = version + 1
+             WHERE meta LIKE '%"gsensor"%' AND json_type(meta, '$.gsensor') IS NOT NULL`,
+    postgres: `UPDATE clips SET meta = (meta::jsonb - 'gsensor')::text, version = version + 1
+               WHERE meta LIKE '%"gsensor"%' AND jsonb_exists(meta::jsonb, 'gsensor')`,
+  },
 ];
 
 /** WHERE clause + params for a list query, with a placeholder function ($n or ?). */

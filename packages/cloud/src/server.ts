@@ -14,6 +14,7 @@ import { LocalQueue } from './queue.js';
 import { clipRoutes } from './routes/clips.js';
 import { liveRoutes } from './routes/live.js';
 import { shareRoutes } from './routes/share.js';
+import { telemetryRoutes } from './routes/telemetry.js';
 import { trimRoutes } from './routes/trim.js';
 import { uploadRoutes } from './routes/upload.js';
 import { videoRoutes } from './routes/video.js';
@@ -127,11 +128,23 @@ export async function createServer(config: Config, live: { notifier?: Notifier; 
   // Set before anything else too: videos written straight to the socket skip onSend.
   app.addHook('onRequest', async (_req, reply) => { reply.header('x-content-type-options', 'nosniff'); });
 
-  // A request that sends a body to the API is authenticated on its headers, before a byte of
-  // the body is read or parsed: without a valid token, a 32 MiB JSON body costs nothing.
-  app.addHook('onRequest', async (req) => {
-    if (!req.url.startsWith('/v1/') || req.method === 'GET' || req.method === 'HEAD' || req.method === 'DELETE') return;
-    await service.authenticate(req.headers.authorization);
+  // A request to the API is authenticated on its headers, before a byte of its body is read
+  // or parsed: without a valid token, a 32 MiB JSON body costs nothing. Then it takes one of
+  // its user's request slots (user-budget.ts), given back when the response is done: one
+  // user's many connections wait in their own line, not in front of other users.
+  // Live links are outside the budget: a publisher's stream lasts as long as the emergency.
+  app.addHook('onRequest', async (req, reply) => {
+    if (!req.url.startsWith('/v1/')) return;
+    const user = await service.whoIs(req);
+    if (!user) {
+      if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'DELETE') return; // the route refuses it
+      await service.authenticate(req.headers.authorization); // 401 before the body
+      return;
+    }
+    if (req.url.startsWith('/v1/live')) return;
+    const release = await service.budget.acquire(user.id);
+    if (reply.raw.writableFinished || reply.raw.destroyed) release();
+    else reply.raw.once('close', release);
   });
 
   // Every response: its content type is the one given (a video is never sniffed as HTML).
@@ -148,6 +161,7 @@ export async function createServer(config: Config, live: { notifier?: Notifier; 
   clipRoutes(app, service);
   uploadRoutes(app, service);
   videoRoutes(app, service);
+  telemetryRoutes(app, service);
   trimRoutes(app, service);
   shareRoutes(app, service, () => server.url);
   viewerRoutes(app);

@@ -20,13 +20,24 @@ import type { JobData, JobName, Queue } from './queue.js';
 import { Auth } from './service/auth.js';
 import { ServiceContext, copyName, type Track } from './service/context.js';
 import { Shares } from './service/shares.js';
+import { TelemetryService } from './service/telemetry.js';
 import { Trims } from './service/trims.js';
 import { Uploads, type ContentRange } from './service/uploads.js';
 import { Views, type VideoSource } from './service/views.js';
 import { UrlSigner } from './tokens.js';
+import { UserBudget } from './user-budget.js';
 import { clipId } from './validate.js';
 
 export type { ContentRange, Track, VideoSource };
+
+/** What authentication reads of a request (a FastifyRequest). */
+export interface AuthRequest {
+  raw: object;
+  headers: { authorization?: string };
+  params: unknown;
+  query: unknown;
+  routeOptions: { url?: string };
+}
 export { uploadHeaders } from './service/uploads.js';
 
 export class Service {
@@ -42,13 +53,20 @@ export class Service {
   #uploads: Uploads;
   #trims: Trims;
   #shares: Shares;
+  /** Telemetry series and exports, read from the clips' camm tracks (decoded once per stored file). */
+  readonly telemetry: TelemetryService;
 
   /** Tells every instance about deletes (their local copies); one instance: a direct call. */
   readonly invalidation: Invalidation;
+  /** Requests served at once per user (server.ts applies it after authentication). */
+  readonly budget: UserBudget;
+  /** Who each request in flight is (authenticated once, by the budget's hook). */
+  #who = new WeakMap<object, Promise<User | null>>();
 
   constructor(config: Config, meta: MetaStore, blobs: BlobStore, queue: Queue, invalidation: Invalidation = new LocalInvalidation()) {
     this.config = config;
     this.invalidation = invalidation;
+    this.budget = new UserBudget(config.userInFlight, config.userQueue);
     this.meta = meta;
     this.blobs = blobs;
     this.queue = queue;
@@ -59,6 +77,7 @@ export class Service {
     this.#uploads = new Uploads(this.#ctx);
     this.#trims = new Trims(this.#ctx);
     this.#shares = new Shares(this.#ctx);
+    this.telemetry = new TelemetryService(this.#ctx);
   }
 
   #sweeper: NodeJS.Timeout | null = null;
@@ -98,7 +117,28 @@ export class Service {
   // ---- users and tokens (service/auth.ts) --------------------------------------------
 
   createToken(userName: string, label = 'cli'): Promise<{ user: User; token: string }> { return this.#auth.createToken(userName, label); }
-  authenticate(header: string | undefined): Promise<User> { return this.#auth.authenticate(header); }
+  /** The user of a bearer token (401 otherwise); with `req`, the one its hook found already. */
+  authenticate(header: string | undefined, req?: AuthRequest): Promise<User> {
+    const known = req && this.#who.get(req.raw);
+    if (known) return known.then((u) => u ?? this.#auth.authenticate(header));
+    return this.#auth.authenticate(header);
+  }
+  /**
+   * Who a request is: its bearer token's user (401 for a bad token), a signed video URL's
+   * user, or null (the route refuses it). Looked up once per request.
+   */
+  whoIs(req: AuthRequest): Promise<User | null> {
+    let p = this.#who.get(req.raw);
+    if (!p) {
+      const header = req.headers.authorization;
+      const params = req.params as { id?: string };
+      if (header) p = this.#auth.authenticate(header);
+      else if (req.routeOptions.url === '/v1/clips/:id/video' && params.id) p = this.#auth.userFromSignature(params.id, req.query as Record<string, unknown>);
+      else p = Promise.resolve(null);
+      this.#who.set(req.raw, p);
+    }
+    return p;
+  }
   videoUrl(row: ClipRow, track: Track, base = ''): string { return this.#auth.videoUrl(row, track, base); }
   /** A signed video URL's user, when its signature and expiry hold. */
   userFromSignature(id: string, q: Record<string, unknown>): Promise<User | null> { return this.#auth.userFromSignature(id, q); }
@@ -109,7 +149,7 @@ export class Service {
   clip(user: User, id: string, states?: ClipState[]): Promise<ClipRow> { return this.#ctx.clip(user, id, states); }
   list(user: User, q: Record<string, unknown>) { return this.#views.list(user, q); }
   /** JSON of a clip (the API's Clip object). */
-  view(r: ClipRow, full = true, videoBase: ((t: Track) => string) | null = null) { return this.#views.view(r, full, videoBase); }
+  view(r: ClipRow, videoBase: ((t: Track) => string) | null = null) { return this.#views.view(r, videoBase); }
   /** What GET …/video serves: the stored file as is (both) or a per-track virtual MP4 cut by the engine. */
   video(row: ClipRow, track: string): Promise<VideoSource> { return this.#views.video(row, track); }
 
@@ -145,7 +185,7 @@ export class Service {
       row.updatedAt = Date.now();
       if (await this.meta.updateClip(row)) {
         await this.meta.revokeShares(user.id, id, Date.now());
-        if (row.sha256) this.virtual.drop(copyName(row));
+        if (row.sha256) { this.virtual.drop(copyName(row)); this.telemetry.drop(copyName(row)); }
         await this.queue.send('delete', { userId: user.id, clipId: id });
         // Every instance stops serving from its views and drops its local copy now, not
         // when the job runs (the job announces it again once the bytes are gone).
@@ -170,6 +210,7 @@ export class Service {
   /** A deleted clip's local copy and views on this instance. */
   async #forgetLocal(userId: string, id: string): Promise<void> {
     this.virtual.drop(`${userId}-${id}-`);
+    this.telemetry.drop(`${userId}-${id}-`);
     await this.copies.drop(`${userId}-${id}-`);
   }
 

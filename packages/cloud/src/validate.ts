@@ -28,7 +28,7 @@ export function parseTime(v: unknown, what: string): number {
   throw badRequest(`${what} must be an ISO 8601 time (like 2026-01-01T12:00:00Z) or ms since the epoch`);
 }
 
-/** The metadata document of PUT /v1/clips/:id/metadata. */
+/** The metadata document of PUT /v1/clips/:id/metadata (without the legacy gsensor, which is checked and dropped). */
 export function clipMeta(body: unknown, maxTrace: number): ClipMeta {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest('metadata must be a JSON object');
   const b = body as Record<string, unknown>;
@@ -53,19 +53,20 @@ export function clipMeta(body: unknown, maxTrace: number): ClipMeta {
     for (const k of Object.keys(l)) if (!['lat', 'lon', 'accuracy', 'heading', 'speed', 'altitude'].includes(k)) throw badRequest(`unknown location field '${k}'`);
     m.location = loc;
   }
+  // gsensor is a legacy field: older apps send the event's G-sensor trace here. It is still
+  // checked (a malformed one is a 400, as before) but not kept: a clip's telemetry is read
+  // from its file's camm track (GET /v1/clips/:id/telemetry), so no row grows with a trace.
   if (b.gsensor !== undefined && b.gsensor !== null) {
     const g = b.gsensor;
     if (!Array.isArray(g)) throw badRequest('gsensor must be an array of [t, x, y, z] samples (t: seconds from the clip start; x, y, z: g)');
     if (g.length > maxTrace) throw badRequest(`gsensor has ${g.length} samples: at most ${maxTrace} are allowed`);
     let last = -Infinity;
-    m.gsensor = (g as unknown[]).map((s, i) => {
+    (g as unknown[]).forEach((s, i) => {
       if (!Array.isArray(s) || s.length !== 4 || !s.every((x) => typeof x === 'number' && Number.isFinite(x))) {
         throw badRequest(`gsensor[${i}] must be [t, x, y, z] with finite numbers`);
       }
       if ((s as number[])[0] < last) throw badRequest(`gsensor[${i}]: times must not go backwards`);
-      const sample = s as number[];
-      last = sample[0];
-      return sample;
+      last = (s as number[])[0]!;
     });
   }
   return m;

@@ -36,23 +36,23 @@ type Tok = FastifyRequest<{ Params: { token: string }; Querystring: { stream?: s
 /** listenUrl: this server's own address once it listens (the default base of live links). */
 export function liveRoutes(app: FastifyInstance, svc: Service, relay: LiveRelay, listenUrl: () => string): void {
   app.post('/v1/live', async (req, reply) => {
-    const user = await svc.authenticate(req.headers.authorization);
+    const user = await svc.authenticate(req.headers.authorization, req);
     const body = req.body;
     if (body !== undefined && (typeof body !== 'object' || body === null || Array.isArray(body)))
       throw new HttpError(400, 'bad_request', 'the body is a JSON object');
     reply.code(201);
     return relay.create(user, (body ?? {}) as Record<string, unknown>, baseUrl(svc.config, req, listenUrl()));
   });
-  app.get('/v1/live', async (req) => ({ links: relay.list(await svc.authenticate(req.headers.authorization)) }));
+  app.get('/v1/live', async (req) => ({ links: relay.list(await svc.authenticate(req.headers.authorization, req)) }));
   app.get<Id>('/v1/live/:id', async (req) =>
-    relay.get(await svc.authenticate(req.headers.authorization), req.params.id),
+    relay.get(await svc.authenticate(req.headers.authorization, req), req.params.id),
   );
   app.delete<Id>('/v1/live/:id', async (req, reply) => {
-    await relay.revoke(await svc.authenticate(req.headers.authorization), req.params.id);
+    await relay.revoke(await svc.authenticate(req.headers.authorization, req), req.params.id);
     return reply.code(204).send();
   });
   app.put<Id>('/v1/live/:id/stream', async (req) => {
-    const user = await svc.authenticate(req.headers.authorization);
+    const user = await svc.authenticate(req.headers.authorization, req);
     const type = String(req.headers['content-type'] ?? '');
     if (!/^(video\/mp4|application\/octet-stream)\b/.test(type))
       throw new HttpError(415, 'unsupported_media_type', 'send the live fragmented MP4 as video/mp4');

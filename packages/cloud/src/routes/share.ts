@@ -12,7 +12,7 @@ import { sendPage } from './viewer.js';
 /** listenUrl: this server's own address once it listens (the default base of share links). */
 export function shareRoutes(app: FastifyInstance, svc: Service, listenUrl: () => string): void {
   app.post<{ Params: Params }>('/v1/clips/:id/share', async (req, reply) => {
-    const user = await svc.authenticate(req.headers.authorization);
+    const user = await svc.authenticate(req.headers.authorization, req);
     // No body at all: the defaults. A body must be a JSON object (null, arrays, numbers: 400).
     const body = req.body === undefined ? {} : req.body;
     if (typeof body !== 'object' || body === null || Array.isArray(body))
@@ -21,11 +21,11 @@ export function shareRoutes(app: FastifyInstance, svc: Service, listenUrl: () =>
     return svc.share(user, req.params.id, body as Record<string, unknown>, baseUrl(svc.config, req, listenUrl()));
   });
   app.get<{ Params: Params }>('/v1/clips/:id/shares', async (req) => {
-    const user = await svc.authenticate(req.headers.authorization);
+    const user = await svc.authenticate(req.headers.authorization, req);
     return { shares: await svc.shares(user, req.params.id) };
   });
   app.delete<{ Params: Params & { shareId: string } }>('/v1/clips/:id/shares/:shareId', async (req, reply) => {
-    const user = await svc.authenticate(req.headers.authorization);
+    const user = await svc.authenticate(req.headers.authorization, req);
     await svc.revokeShare(user, req.params.id, req.params.shareId);
     return reply.code(204).send();
   });
@@ -38,7 +38,7 @@ export function shareRoutes(app: FastifyInstance, svc: Service, listenUrl: () =>
   app.get('/s/:token/clip', async (req: S, reply) => {
     const { row } = await svc.shared(req.params.token);
     reply.header('cache-control', 'no-store');
-    const v = svc.view(row, true, (t: Track) => `/s/${req.params.token}/video?track=${t}`);
+    const v = svc.view(row, (t: Track) => `/s/${req.params.token}/video?track=${t}`);
     delete v.trimmedFrom;
     return { ...v, shared: true };
   });

@@ -7,8 +7,8 @@ import type { Params } from './util.js';
 export function videoRoutes(app: FastifyInstance, svc: Service): void {
   const handler = async (req: FastifyRequest<{ Params: Params; Querystring: Record<string, string> }>, reply: FastifyReply) => {
     const q = req.query;
-    const signed = req.headers.authorization ? null : await svc.userFromSignature(req.params.id, q);
-    const user = signed ?? (await svc.authenticate(req.headers.authorization));
+    // The bearer token's user or the signed URL's (server.ts found it for the request budget).
+    const user = (await svc.whoIs(req)) ?? (await svc.authenticate(req.headers.authorization, req));
     const row = await svc.clip(user, req.params.id);
     const src = await svc.video(row, q.track ?? 'both');
     return sendVideo(req, reply, src);

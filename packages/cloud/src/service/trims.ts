@@ -43,7 +43,7 @@ export class Trims {
     const row = newRow(user, id);
     Object.assign(row, {
       state: 'processing', kind: (body.kind as string) ?? src.kind, time: src.time, trim: spec,
-      meta: { ...src.meta, title: (body.title) ?? src.meta.title, gsensor: undefined, eventOffset: undefined },
+      meta: { ...src.meta, title: (body.title) ?? src.meta.title, eventOffset: undefined },
     });
     if (!(await this.ctx.meta.insertClip(row))) {
       const existing = await this.ctx.meta.getClip(user.id, id);
@@ -93,11 +93,11 @@ export class Trims {
       await this.ctx.blobs.putFile(key, out);
       const size = (await stat(out)).size;
       const end = startOffset + cutDuration;
-      const trace = src.meta.gsensor?.filter((s) => s[0] >= startOffset && s[0] <= end).map((s) => [s[0] - startOffset, s[1], s[2], s[3]]);
       const ev = src.meta.eventOffset;
       Object.assign(row, {
         state: 'ready', blobKey: key, sha256: sha.digest('hex'), size, received: size, tracks: info.tracks, duration: cutDuration,
-        meta: { ...row.meta, gsensor: trace?.length ? trace : undefined, eventOffset: ev !== undefined && ev >= startOffset && ev <= end ? ev - startOffset : undefined },
+        // The cut carries the camm and audio samples of its range (the engine cuts them with the video).
+        meta: { ...row.meta, hasTelemetry: info.telemetry, hasAudio: info.audio, eventOffset: ev !== undefined && ev >= startOffset && ev <= end ? ev - startOffset : undefined },
         updatedAt: Date.now(),
       });
       if (!(await this.ctx.meta.updateClip(row))) {

@@ -34,7 +34,8 @@ export class Uploads {
     for (let i = 0; i < 20; i++) {
       const row = await this.#getOrCreate(user, id);
       if (row.state === 'deleting') throw notFound();
-      row.meta = meta;
+      // What the server learnt from the file stays; the client's document replaces the rest.
+      row.meta = { ...meta, hasTelemetry: row.meta.hasTelemetry, hasAudio: row.meta.hasAudio };
       row.kind = meta.kind ?? (row.trim ? row.kind : 'manual');
       if (meta.time !== undefined) row.time = meta.time;
       row.updatedAt = Date.now();
@@ -156,6 +157,16 @@ export class Uploads {
             if (!out.write(c)) await new Promise<void>((r) => out.once('drain', () => r()));
           }
         }
+      } catch (e) {
+        // Two requests may both see the last byte arrive (a chunk and its retry, sent at
+        // once): the first to finish stores the clip and deletes the parts the other is
+        // reading. That one answers with the stored clip, or a 409 to ask where things are.
+        const now = await this.ctx.meta.getClip(row.userId, row.id);
+        if (now && now.version !== row.version) {
+          if (now.state === 'ready') return now;
+          throw new HttpError(409, 'conflict', 'another request is finishing this upload: ask HEAD /v1/clips/:id for its state', uploadHeaders(now));
+        }
+        throw e;
       } finally {
         await new Promise<void>((res, rej) => out.end((e?: Error | null) => (e ? rej(e) : res())));
       }
@@ -174,6 +185,7 @@ export class Uploads {
       // on S3 it is uploaded and then kept as this instance's local copy.
       await this.ctx.blobs.putFile(key, file, true);
       const parts = row.parts;
+      row.meta = { ...row.meta, hasTelemetry: info.telemetry, hasAudio: info.audio };
       Object.assign(row, {
         state: 'ready', blobKey: key, sha256: sha, tracks: info.tracks, duration: info.duration, parts: [], received: row.size,
         updatedAt: Date.now(),

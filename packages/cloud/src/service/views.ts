@@ -40,13 +40,13 @@ export class Views {
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
     return {
-      clips: page.map((r) => this.view(r, false)),
+      clips: page.map((r) => this.view(r)),
       nextCursor: rows.length > limit && last ? Buffer.from(`${last.time}~${last.id}`).toString('base64url') : null,
     };
   }
 
   /** JSON of a clip (the API's Clip object). */
-  view(r: ClipRow, full = true, videoBase: ((t: Track) => string) | null = null) {
+  view(r: ClipRow, videoBase: ((t: Track) => string) | null = null) {
     const ready = r.state === 'ready';
     const v: Record<string, unknown> = {
       id: r.id,
@@ -60,13 +60,13 @@ export class Views {
       sha256: r.sha256,
       tracks: r.tracks.map((t) => ({ role: t.role, name: t.name, width: t.width, height: t.height, offset: t.offset, duration: t.duration })),
       location: r.meta.location ?? null,
-      hasTrace: !!r.meta.gsensor?.length,
+      hasTrace: !!r.meta.hasTelemetry,
+      hasAudio: !!r.meta.hasAudio,
       trimmedFrom: r.trim ? { id: r.trim.sourceId, from: r.trim.from, to: r.trim.to, exact: r.trim.exact } : null,
       error: r.error,
       createdAt: new Date(r.createdAt).toISOString(),
     };
     if (r.state === 'uploading') v.upload = { received: r.received, size: r.size };
-    if (full) v.gsensor = r.meta.gsensor ?? null;
     if (ready) {
       const tracks: Track[] = ['both', ...r.tracks.map((t) => t.role)];
       v.video = Object.fromEntries(tracks.map((t) => [t, videoBase ? videoBase(t) : this.auth.videoUrl(r, t)]));

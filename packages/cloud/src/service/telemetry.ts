@@ -1,0 +1,186 @@
+/**
+ * GET /v1/clips/:id/telemetry(.gpx|.csv): the clip's telemetry, decoded from its stored file
+ * once per stored version (the content hash names it) and kept in a small LRU; each request
+ * only thins and renders it. Its ETag follows from the file's hash, the query and this
+ * renderer's version, so a client revalidates for free.
+ */
+import { InvalidDataError } from 'ringclip';
+import { HttpError, badRequest } from '../errors.js';
+import type { ClipRow } from '../meta.js';
+import {
+  accelPoints,
+  gpsPoints,
+  keptAccel,
+  keptGps,
+  readTelemetry,
+  type Downsampling,
+  type Telemetry,
+} from '../telemetry.js';
+import { toCsv, toGpx } from '../telemetry-export.js';
+import { copyName, type ServiceContext } from './context.js';
+
+/** Bump when the rendered bytes change for the same file and query (it is part of the ETag). */
+const RENDER_VERSION = 1;
+/** What a JSON series holds by default: enough for a 40 s clip's 100 Hz trace, unthinned. */
+const DEFAULT_POINTS = 5000;
+const MAX_POINTS = 1_000_000;
+
+export type TelemetryFormat = 'json' | 'gpx' | 'csv';
+
+export interface TelemetryQuery extends Downsampling {
+  format: TelemetryFormat;
+}
+
+export interface RenderedTelemetry {
+  etag: string;
+  contentType: string;
+  body: string;
+  /** for a download: the file name to suggest */
+  filename: string | null;
+}
+
+/** The query of a telemetry request: `maxPoints`, `hz`, `format` (or the path's extension); anything else is a 400. */
+export function telemetryQuery(q: Record<string, unknown>, pathFormat: TelemetryFormat | null): TelemetryQuery {
+  for (const k of Object.keys(q))
+    if (!['maxPoints', 'hz', 'format'].includes(k))
+      throw badRequest(`unknown telemetry parameter '${k}': allowed are maxPoints, hz, format`);
+  let format: TelemetryFormat = pathFormat ?? 'json';
+  if (q.format !== undefined) {
+    if (q.format !== 'json' && q.format !== 'gpx' && q.format !== 'csv')
+      throw badRequest(`format must be json, gpx or csv, got ${JSON.stringify(q.format)}`);
+    if (pathFormat && q.format !== pathFormat)
+      throw badRequest(`format=${q.format} contradicts the path's .${pathFormat}`);
+    format = q.format;
+  }
+  // Files are for other tools: every sample unless asked; the JSON feeds a page: a bounded series.
+  let maxPoints = format === 'json' ? DEFAULT_POINTS : MAX_POINTS;
+  if (q.maxPoints !== undefined) {
+    const n = Number(q.maxPoints);
+    if (typeof q.maxPoints !== 'string' || !/^\d+$/.test(q.maxPoints) || n < 2 || n > MAX_POINTS)
+      throw badRequest(
+        `maxPoints must be a whole number from 2 to ${MAX_POINTS} (points per series), got ${JSON.stringify(q.maxPoints)}`,
+      );
+    maxPoints = n;
+  }
+  let hz = 0;
+  if (q.hz !== undefined) {
+    const n = Number(q.hz);
+    if (typeof q.hz !== 'string' || !/^\d+(\.\d+)?$/.test(q.hz) || !(n > 0) || n > 1000)
+      throw badRequest(
+        `hz must be a number of points per second above 0 and at most 1000, got ${JSON.stringify(q.hz)}`,
+      );
+    hz = n;
+  }
+  return { format, maxPoints, hz };
+}
+
+export class TelemetryService {
+  #decoded = new Map<string, Promise<Telemetry>>();
+  #rendered = new Map<string, RenderedTelemetry>();
+  /** How many times a stored file was decoded (the cache makes it once per file). */
+  decodes = 0;
+
+  constructor(
+    private readonly ctx: ServiceContext,
+    private readonly maxClips = 16,
+  ) {}
+
+  /** The decoded telemetry of a ready clip (shared by concurrent requests). */
+  telemetry(row: ClipRow): Promise<Telemetry> {
+    if (row.state !== 'ready' || !row.blobKey || !row.sha256)
+      throw new HttpError(409, 'not_ready', `the clip is ${row.state}: its telemetry is not available yet`);
+    const name = copyName(row);
+    const hit = this.#decoded.get(name);
+    if (hit) {
+      this.#decoded.delete(name);
+      this.#decoded.set(name, hit);
+      return hit;
+    }
+    const key = row.blobKey;
+    const p = (async () => {
+      const path = await this.ctx.copies.get(key, name);
+      this.decodes++;
+      try {
+        return await readTelemetry(path);
+      } catch (e) {
+        if (e instanceof InvalidDataError)
+          throw new HttpError(422, 'invalid_telemetry', `the clip's telemetry track cannot be read: ${e.message}`);
+        throw e;
+      }
+    })();
+    this.#decoded.set(name, p);
+    p.catch(() => this.#decoded.delete(name));
+    while (this.#decoded.size > this.maxClips) this.#decoded.delete(this.#decoded.keys().next().value!);
+    return p;
+  }
+
+  /** The ETag a request would get, without decoding anything (answers If-None-Match cheaply). */
+  etag(row: ClipRow, q: TelemetryQuery): string {
+    return `"${row.sha256!.slice(0, 32)}-t${RENDER_VERSION}-${q.format}-${q.maxPoints}-${q.hz}"`;
+  }
+
+  async render(row: ClipRow, q: TelemetryQuery): Promise<RenderedTelemetry> {
+    const tel = await this.telemetry(row);
+    const etag = this.etag(row, q);
+    const key = `${copyName(row)}/${etag}`;
+    const hit = this.#rendered.get(key);
+    if (hit) return hit;
+    const base = `clip-${row.id}-telemetry`;
+    let out: RenderedTelemetry;
+    if (q.format === 'gpx') {
+      out = {
+        etag,
+        contentType: 'application/gpx+xml; charset=utf-8',
+        body: toGpx(tel, row.meta.title ?? `ringclip clip ${row.id}`, keptGps(tel.gps, q)),
+        filename: `${base}.gpx`,
+      };
+    } else if (q.format === 'csv') {
+      out = {
+        etag,
+        contentType: 'text/csv; charset=utf-8',
+        body: toCsv(tel, keptGps(tel.gps, q), keptAccel(tel.accel, q)),
+        filename: `${base}.csv`,
+      };
+    } else {
+      out = {
+        etag,
+        contentType: 'application/json; charset=utf-8',
+        body: JSON.stringify(this.#json(row, tel, q)),
+        filename: null,
+      };
+    }
+    this.#rendered.set(key, out);
+    while (this.#rendered.size > this.maxClips * 4) this.#rendered.delete(this.#rendered.keys().next().value!);
+    return out;
+  }
+
+  #json(row: ClipRow, tel: Telemetry, q: TelemetryQuery) {
+    const gps = gpsPoints(tel.gps, q);
+    const accel = accelPoints(tel.accel, q);
+    return {
+      id: row.id,
+      source: tel.track ? 'camm' : 'none',
+      start: tel.start !== null ? new Date(Math.round(tel.start)).toISOString() : null,
+      duration: row.duration,
+      downsampling: { maxPoints: q.maxPoints, hz: q.hz || null },
+      gps: {
+        fields: ['t', 'lat', 'lon', 'alt', 'speed', 'heading'],
+        units: ['s', 'deg', 'deg', 'm', 'm/s', 'deg'],
+        samples: tel.gps.t.length,
+        points: gps,
+      },
+      accel: {
+        fields: ['t', 'x', 'y', 'z'],
+        units: ['s', 'm/s2', 'm/s2', 'm/s2'],
+        samples: tel.accel.t.length,
+        points: accel,
+      },
+    };
+  }
+
+  /** forget a clip's entries (delete) */
+  drop(prefix: string): void {
+    for (const k of [...this.#decoded.keys()]) if (k.startsWith(prefix)) this.#decoded.delete(k);
+    for (const k of [...this.#rendered.keys()]) if (k.startsWith(prefix)) this.#rendered.delete(k);
+  }
+}

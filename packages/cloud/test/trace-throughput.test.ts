@@ -1,0 +1,114 @@
+/**
+ * A 200,000-sample trace does not change its owner's request rate (issue 16/17): the trace
+ * lives in the clip file's camm track, and a legacy gsensor metadata field of the same size
+ * is not kept in the row. Two users with the same clips, one of them also holding a clip
+ * whose file carries 200,000 accelerometer samples and whose metadata carried a 200,000-sample
+ * trace: the same number of list and ranged-video requests take within 2x as long for
+ * both (a ratio measured in this run, on 127.0.0.1, never an absolute time).
+ */
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { Api, makeClip, useSqliteService } from './helpers.js';
+import { makeTelemetryClip } from './telemetry-fixture.js';
+
+const svc = useSqliteService();
+const SAMPLES = 200_000;
+let plainUser: Api;
+let traceUser: Api;
+let plainClip: string;
+let traceClip: string;
+
+async function upload(api: Api, bytes: Buffer): Promise<string> {
+  const id = randomUUID();
+  const r = await api.upload(id, bytes);
+  expect(r.status, JSON.stringify(r.body)).toBe(201);
+  return id;
+}
+
+/** `n` requests, `concurrency` at a time: how long they took (ms). Every answer must be `status`. */
+async function timed(
+  n: number,
+  concurrency: number,
+  request: () => Promise<Response>,
+  status: number,
+): Promise<number> {
+  let left = n;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (left-- > 0) {
+        const r = await request();
+        await r.arrayBuffer();
+        expect(r.status).toBe(status);
+      }
+    }),
+  );
+  return performance.now() - t0;
+}
+
+/** Durations of the same work for both, alternating (a warm-up round first, not counted). */
+async function compare(
+  plain: () => Promise<Response>,
+  heavy: () => Promise<Response>,
+  status: number,
+): Promise<{ plain: number; heavy: number; ratio: number }> {
+  await timed(20, 4, plain, status);
+  await timed(20, 4, heavy, status);
+  let p = 0;
+  let h = 0;
+  for (let round = 0; round < 3; round++) {
+    p += await timed(100, 4, plain, status);
+    h += await timed(100, 4, heavy, status);
+  }
+  return { plain: p, heavy: h, ratio: h / p };
+}
+
+beforeAll(async () => {
+  plainUser = new Api(svc.server.url, (await svc.server.service.createToken('plain-owner')).token);
+  traceUser = new Api(svc.server.url, (await svc.server.service.createToken('trace-owner')).token);
+  const small = (await makeClip(svc.tmp.dir, 3)).bytes;
+  const heavy = await makeTelemetryClip(svc.tmp.dir, { seconds: 4, accelSamples: SAMPLES, gpsHz: 10 });
+  expect(heavy.accelCount).toBe(SAMPLES);
+  for (const api of [plainUser, traceUser]) for (let i = 0; i < 5; i++) await upload(api, small);
+  plainClip = await upload(plainUser, small);
+  traceClip = await upload(traceUser, heavy.bytes);
+  // The trace a legacy app sends with it: 200,000 samples, as compact as JSON gets (3.4 MB).
+  const gsensor = Array.from({ length: SAMPLES }, (_, i) => [Math.round(i) / 100, 0, -1, 0]);
+  const m = await traceUser.metadata(traceClip, { kind: 'hard_brake', gsensor });
+  expect(m.status, JSON.stringify(m.body).slice(0, 300)).toBe(200);
+  const tel = await traceUser.json(`/v1/clips/${traceClip}/telemetry?maxPoints=10`);
+  expect(tel.body.accel.samples).toBe(SAMPLES);
+}, 180_000);
+
+describe('a 200,000-sample trace', () => {
+  it("leaves its owner's list rate within 2x of an owner without one", async () => {
+    const r = await compare(
+      () => plainUser.fetch('/v1/clips'),
+      () => traceUser.fetch('/v1/clips'),
+      200,
+    );
+    console.log(
+      `list: 300 requests ${r.plain.toFixed(0)} ms without a trace, ${r.heavy.toFixed(0)} ms with one (ratio ${r.ratio.toFixed(2)})`,
+    );
+    expect(r.ratio).toBeLessThan(2);
+    const row = (await traceUser.json('/v1/clips')).body.clips.find((c: { id: string }) => c.id === traceClip);
+    expect(row).toMatchObject({ hasTrace: true });
+    expect(JSON.stringify(row).length).toBeLessThan(3000);
+  });
+
+  it("leaves its owner's ranged-video rate within 2x of an owner without one", async () => {
+    const range = { headers: { range: 'bytes=0-65535' } };
+    for (const track of ['road', 'both']) {
+      const r = await compare(
+        () => plainUser.fetch(`/v1/clips/${plainClip}/video?track=${track}`, range),
+        () => traceUser.fetch(`/v1/clips/${traceClip}/video?track=${track}`, range),
+        206,
+      );
+      console.log(
+        `ranged video (${track}): 300 requests ${r.plain.toFixed(0)} ms without a trace, ${r.heavy.toFixed(0)} ms with one (ratio ${r.ratio.toFixed(2)})`,
+      );
+      expect(r.ratio).toBeLessThan(2);
+    }
+  });
+});
