@@ -94,15 +94,16 @@ export class VirtualCache {
   readonly max: number;
   constructor(max = 64) { this.max = max; }
 
-  /** trackName null: the stored file itself, as it is. */
-  get(key: string, path: string, trackName: string | null): Promise<ViewMap> {
+  /** trackName null: the stored file itself, as it is. `withAudio`: the file's (first) audio track goes along. */
+  get(key: string, path: string, trackName: string | null, withAudio = false): Promise<ViewMap> {
     const hit = this.#map.get(key);
     if (hit) { this.#map.delete(key); this.#map.set(key, hit); return hit; }
     const p = (async () => {
       const src = await Mp4Source.open(path);
       try {
         if (trackName === null) return new ViewMap(src.views());
-        const clip = src.clip({ from: { offset: 0 }, to: { offset: 7 * 86400 }, streams: [trackName], allowPartial: true });
+        const audio = withAudio ? src.tracks.filter((t) => t.kind === 'audio').slice(0, 1).map((t) => t.name) : [];
+        const clip = src.clip({ from: { offset: 0 }, to: { offset: 7 * 86400 }, streams: [trackName, ...audio], allowPartial: true });
         const v = clip.toVirtualMP4();
         clip.release();
         return new ViewMap(v.views(0));

@@ -10,12 +10,14 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { haveChromium, launchChromium, requireBrowser } from '../../../test/helpers/browser.js';
 import type { Server } from '../src/server.js';
-import { Api, makeClip, sqliteBackend, tempDir, trace, type Backend } from './helpers.js';
+import { Api, makeClip, sqliteBackend, tempDir, type Backend } from './helpers.js';
+import { makeTelemetryClip } from './telemetry-fixture.js';
 
 const tmp = tempDir();
-const screenshot = process.env.RINGCLIP_UPDATE_SCREENSHOT === '1'
-  ? fileURLToPath(new URL('../../../docs/cloud-viewer.png', import.meta.url))
-  : `${tmp.dir}/cloud-viewer.png`;
+const screenshot =
+  process.env.RINGCLIP_UPDATE_SCREENSHOT === '1'
+    ? fileURLToPath(new URL('../../../docs/cloud-viewer.png', import.meta.url))
+    : `${tmp.dir}/cloud-viewer.png`;
 
 describe.skipIf(!haveChromium && !requireBrowser)('web viewer in Chromium', () => {
   let backend: Backend;
@@ -31,12 +33,17 @@ describe.skipIf(!haveChromium && !requireBrowser)('web viewer in Chromium', () =
     token = (await server.service.createToken('erin')).token;
     api = new Api(server.url, token);
     const older = await makeClip(tmp.dir, 4);
-    const newer = await makeClip(tmp.dir, 8);
+    // Road, cabin, cabin audio (a click each second) and camm telemetry (GPS along a route,
+    // a hard brake at 4 s on the accelerometer).
+    const newer = await makeTelemetryClip(tmp.dir, { seconds: 8, audio: true, brakeAt: 4 });
     await api.metadata(ids.older, { kind: 'manual', time: '2026-05-02T08:15:00Z' });
     expect((await api.upload(ids.older, older.bytes)).status).toBe(201);
     await api.metadata(ids.newer, {
-      kind: 'hard_brake', time: '2026-05-03T17:42:10Z', eventOffset: 4, title: 'Hard brake on A100',
-      location: { lat: 52.4862, lon: 13.4287 }, gsensor: trace(8, 50, 4),
+      kind: 'hard_brake',
+      time: '2026-05-03T17:42:10Z',
+      eventOffset: 4,
+      title: 'Hard brake on A100',
+      location: { lat: 52.4862, lon: 13.4287 },
     });
     expect((await api.upload(ids.newer, newer.bytes)).status).toBe(201);
     browser = await launchChromium();
@@ -59,14 +66,20 @@ describe.skipIf(!haveChromium && !requireBrowser)('web viewer in Chromium', () =
     expect(new URL(page.url()).search).toBe('');
     expect(await page.evaluate(() => localStorage.getItem('ringclip.token'))).toBe(token);
     // newest first, with kind, time and duration
-    const items = await page.locator('#clips li').evaluateAll((lis) => lis.map((li) => ({ id: (li as HTMLElement).dataset.id, text: li.textContent })));
+    const items = await page
+      .locator('#clips li')
+      .evaluateAll((lis) => lis.map((li) => ({ id: (li as HTMLElement).dataset.id, text: li.textContent })));
     expect(items.map((i) => i.id)).toEqual([ids.newer, ids.older]);
     expect(items[0]!.text).toMatch(/hard brake/i);
     expect(items[0]!.text).toMatch(/8\.0 s/);
     expect(await page.locator('#clip-title').textContent()).toBe('Hard brake on A100');
 
     // play: both videos advance together
-    await page.waitForFunction(() => ['road', 'cabin'].every((id) => (document.getElementById(id) as HTMLVideoElement).readyState >= 2), null, { timeout: 20_000 });
+    await page.waitForFunction(
+      () => ['road', 'cabin'].every((id) => (document.getElementById(id) as HTMLVideoElement).readyState >= 2),
+      null,
+      { timeout: 20_000 },
+    );
     await page.click('#play');
     const samples = await page.evaluate(async () => {
       const road = document.getElementById('road') as HTMLVideoElement;
@@ -75,9 +88,18 @@ describe.skipIf(!haveChromium && !requireBrowser)('web viewer in Chromium', () =
       const start = performance.now();
       while (road.currentTime < 3.5 && performance.now() - start < 20_000) {
         await new Promise((r) => setTimeout(r, 150));
-        out.push({ road: road.currentTime, cabin: cabin.currentTime, cursor: Number((document.getElementById('plot') as HTMLCanvasElement).dataset.cursor) });
+        out.push({
+          road: road.currentTime,
+          cabin: cabin.currentTime,
+          cursor: Number((document.getElementById('plot') as HTMLCanvasElement).dataset.cursor),
+        });
       }
-      return { out, errors: [road.error?.code, cabin.error?.code], widths: [road.videoWidth, cabin.videoWidth], paused: [road.paused, cabin.paused] };
+      return {
+        out,
+        errors: [road.error?.code, cabin.error?.code],
+        widths: [road.videoWidth, cabin.videoWidth],
+        paused: [road.paused, cabin.paused],
+      };
     });
     expect(samples.errors).toEqual([undefined, undefined]);
     expect(samples.widths).toEqual([1920, 1280]);
@@ -88,7 +110,9 @@ describe.skipIf(!haveChromium && !requireBrowser)('web viewer in Chromium', () =
     const steady = samples.out.filter((s) => s.road > 0.5);
     expect(steady.length).toBeGreaterThan(5);
     const drift = Math.max(...steady.map((s) => Math.abs(s.road - s.cabin)));
-    console.log(`viewer: ${steady.length} samples while playing, largest road/cabin difference ${(drift * 1000).toFixed(1)} ms`);
+    console.log(
+      `viewer: ${steady.length} samples while playing, largest road/cabin difference ${(drift * 1000).toFixed(1)} ms`,
+    );
     expect(drift).toBeLessThanOrEqual(1 / 30);
     // the plot's cursor follows playback
     expect(Math.abs(last.cursor - last.road)).toBeLessThan(0.5);
@@ -109,6 +133,113 @@ describe.skipIf(!haveChromium && !requireBrowser)('web viewer in Chromium', () =
     });
     expect(colours.w).toBeGreaterThan(300);
     for (const k of ['x', 'y', 'z'] as const) expect(colours[k], k).toBeGreaterThan(50);
+
+    // sound: muted until a real click on the sound button, then the cabin microphone's audio
+    // is not silent (a WebAudio analyser on the element that plays it: the road video, the
+    // viewer's clock)
+    expect(await page.isVisible('#sound')).toBe(true);
+    expect(await page.evaluate(() => (document.getElementById('road') as HTMLVideoElement).muted)).toBe(true);
+    await page.click('#sound');
+    const level = await page.evaluate(async () => {
+      const withSound = document.getElementById('road') as HTMLVideoElement;
+      const ctx = new AudioContext();
+      await ctx.resume();
+      const analyser = ctx.createAnalyser();
+      analyser.fftSize = 2048;
+      ctx.createMediaElementSource(withSound).connect(analyser);
+      analyser.connect(ctx.destination);
+      const buf = new Float32Array(analyser.fftSize);
+      let peakRms = 0;
+      const start = performance.now();
+      while (performance.now() - start < 1500) {
+        await new Promise((r) => setTimeout(r, 40));
+        analyser.getFloatTimeDomainData(buf);
+        peakRms = Math.max(peakRms, Math.sqrt(buf.reduce((s, v) => s + v * v, 0) / buf.length));
+      }
+      return {
+        peakRms,
+        muted: withSound.muted,
+        paused: withSound.paused,
+        pressed: document.getElementById('sound')!.getAttribute('aria-pressed'),
+      };
+    });
+    console.log(`viewer: cabin microphone level (peak RMS over 1.5 s, unmuted by a click) ${level.peakRms.toFixed(3)}`);
+    expect(level).toMatchObject({ muted: false, paused: false, pressed: 'true' });
+    expect(level.peakRms).toBeGreaterThan(0.02);
+
+    // telemetry: the route is drawn from the GPS fixes (80 at 10 Hz over 8 s), the speed plot has its line
+    await page.waitForSelector('#telemetry[data-loaded="camm"]');
+    const drawn = await page.evaluate(() => {
+      const line = document.querySelector('#route polyline')!;
+      const c = document.getElementById('speed') as HTMLCanvasElement;
+      const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+      let yellow = 0;
+      for (let i = 0; i < d.length; i += 4) if (d[i]! > 220 && d[i + 1]! > 180 && d[i + 2]! < 130) yellow++;
+      const box = (line as SVGGraphicsElement).getBBox();
+      return {
+        points: line.getAttribute('points')!.split(' ').length,
+        yellow,
+        box: { w: box.width, h: box.height },
+        info: document.getElementById('route-info')!.textContent,
+      };
+    });
+    expect(drawn.points).toBe(80);
+    expect(drawn.yellow).toBeGreaterThan(50);
+    expect(drawn.box.h).toBeGreaterThan(100); // the route runs north: it fills the panel's height
+    expect(drawn.info).toMatch(/^0\.\d\d km$/);
+
+    // clicking the route seeks both cameras to the fix clicked (the one at 1.5 s; playback had passed 5 s)
+    await page.click('#play'); // pause
+    const at = await page.evaluate(() => {
+      const svg = document.getElementById('route') as unknown as SVGSVGElement;
+      const [x, y] = document
+        .querySelector('#route polyline')!
+        .getAttribute('points')!
+        .split(' ')[15]!
+        .split(',')
+        .map(Number);
+      const p = new DOMPoint(x, y).matrixTransform(svg.getScreenCTM()!);
+      return { x: p.x, y: p.y };
+    });
+    await page.mouse.click(at.x, at.y);
+    await page
+      .waitForFunction(
+        () =>
+          ['road', 'cabin'].every(
+            (id) => Math.abs((document.getElementById(id) as HTMLVideoElement).currentTime - 1.5) < 0.04,
+          ) && Math.abs(Number(document.getElementById('route')!.dataset.cursor) - 1.5) < 0.04,
+        null,
+        { timeout: 10_000 },
+      )
+      .catch(async (e: Error) => {
+        const now = await page.evaluate(() =>
+          ['road', 'cabin'].map((id) => {
+            const v = document.getElementById(id) as HTMLVideoElement;
+            return { id, t: v.currentTime, seeking: v.seeking, paused: v.paused, rs: v.readyState };
+          }),
+        );
+        throw new Error(`${e.message}: ${JSON.stringify(now)}`);
+      });
+    const afterRoute = await page.evaluate(() => ({
+      road: (document.getElementById('road') as HTMLVideoElement).currentTime,
+      cabin: (document.getElementById('cabin') as HTMLVideoElement).currentTime,
+      marker: Number(document.getElementById('route')!.dataset.cursor),
+    }));
+    expect(afterRoute.cabin).toBeCloseTo(1.5, 1);
+    expect(afterRoute.marker).toBeCloseTo(1.5, 1);
+    // clicking the speed plot at 7 s seeks both cameras there
+    const box = (await page.locator('#speed').boundingBox())!;
+    const t1 = 8;
+    await page.mouse.click(box.x + 38 + (7 / t1) * (box.width - 38 - 8), box.y + box.height / 2);
+    await page.waitForFunction(
+      () =>
+        ['road', 'cabin'].every(
+          (id) => Math.abs((document.getElementById(id) as HTMLVideoElement).currentTime - 7) < 0.1,
+        ),
+      null,
+      { timeout: 10_000 },
+    );
+    await page.click('#play'); // play again, as before
 
     // pause near the event for the README screenshot
     await page.click('#play');
@@ -135,9 +266,13 @@ describe.skipIf(!haveChromium && !requireBrowser)('web viewer in Chromium', () =
     expect(await shared.isVisible('#share')).toBe(false);
     expect(await shared.isVisible('#list-pane')).toBe(false);
     expect(await shared.evaluate(() => localStorage.getItem('ringclip.token'))).toBeNull();
-    await shared.waitForFunction(() => (document.getElementById('cabin') as HTMLVideoElement).readyState >= 2, null, { timeout: 20_000 });
+    await shared.waitForFunction(() => (document.getElementById('cabin') as HTMLVideoElement).readyState >= 2, null, {
+      timeout: 20_000,
+    });
     await shared.click('#play');
-    await shared.waitForFunction(() => (document.getElementById('road') as HTMLVideoElement).currentTime > 1, null, { timeout: 20_000 });
+    await shared.waitForFunction(() => (document.getElementById('road') as HTMLVideoElement).currentTime > 1, null, {
+      timeout: 20_000,
+    });
     await anon.close();
 
     // delete, with confirmation: dismissing keeps the clip, accepting removes it everywhere

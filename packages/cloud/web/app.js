@@ -18,7 +18,7 @@ if (!shared && params.has('token')) {
   history.replaceState(null, '', location.pathname + (params.toString() ? `?${params}` : ''));
 }
 
-const state = { clip: null, cursor: null, kind: '', items: [], offsets: { road: 0, cabin: 0 }, duration: 0, dragging: false };
+const state = { clip: null, cursor: null, kind: '', items: [], offsets: { road: 0, cabin: 0 }, duration: 0, dragging: false, tel: null };
 
 async function api(path, init = {}) {
   const headers = { ...(init.headers || {}) };
@@ -91,7 +91,15 @@ function listItem(c) {
 // ---- player ----------------------------------------------------------------------------
 const road = () => $('road');
 const cabin = () => $('cabin');
-function players() { return [road(), cabin()].filter((v) => !v.closest('figure').hidden); }
+/**
+ * The visible videos, the master first: the one that plays the clip's audio when it has any
+ * (an element with sound keeps its own clock; the silent one follows it by rate and seeks).
+ */
+function players() {
+  const vs = [road(), cabin()].filter((v) => !v.closest('figure').hidden);
+  if (state.clip && state.clip.hasAudio) { const a = audioVideo(); vs.sort((x, y) => (y === a) - (x === a)); }
+  return vs;
+}
 function master() { return players()[0]; }
 function roleOf(v) { return v.id; }
 /** clip time (s from the clip start) of a video element */
@@ -125,9 +133,43 @@ function showClip(c) {
   }
   document.querySelector('.videos').classList.toggle('single', players().length < 2);
   $('play').textContent = '▶';
+  // Sound: the cabin microphone plays with the road video, the clock the other follows (the
+  // cabin one without a road track). Muted until the user asks: browsers allow sound only
+  // after a user action.
+  for (const v of [road(), cabin()]) v.muted = true;
+  $('sound').hidden = !c.hasAudio;
+  setSound(false);
+  state.tel = null;
   updateClock();
-  drawPlot();
+  drawAll();
+  void loadTelemetry(c);
 }
+
+/** The clip's telemetry (GPS, accelerometer) from the API: read from the clip file's camm track. */
+async function loadTelemetry(c) {
+  let tel = null;
+  try {
+    tel = await api(shared ? `/s/${shared}/telemetry?maxPoints=4000` : `/v1/clips/${c.id}/telemetry?maxPoints=4000`);
+  } catch (e) {
+    console.warn(`telemetry: ${e.message}`);
+  }
+  if (state.clip !== c) return; // another clip was opened meanwhile
+  state.tel = tel;
+  drawAll();
+  $('telemetry').dataset.loaded = tel ? tel.source : 'error';
+}
+
+function hasRoad() { return !!(state.clip && state.clip.tracks.some((t) => t.role === 'road')); }
+/** The video element that carries the clip's audio (the server puts it in the road track's MP4). */
+function audioVideo() { return hasRoad() ? road() : cabin(); }
+function setSound(on) {
+  const v = audioVideo();
+  if (v) v.muted = !on;
+  $('sound').setAttribute('aria-pressed', String(on));
+  $('sound').textContent = on ? 'Sound on' : 'Sound off';
+}
+
+function drawAll() { drawPlot(); drawSpeed(); drawRoute(); }
 
 async function playAll() {
   const vs = players();
@@ -170,7 +212,7 @@ function sync() {
     if (m.paused || v.seeking) continue;
     const diff = t - clipTime(v);
     if (Math.abs(diff) > 0.3) v.currentTime = t - state.offsets[roleOf(v)];
-    else if (Math.abs(diff) > 0.008) v.playbackRate = Math.min(1.1, Math.max(0.9, 1 + diff * 2));
+    else if (Math.abs(diff) > 0.008) v.playbackRate = Math.min(1.15, Math.max(0.85, 1 + diff * 5));
     else if (v.playbackRate !== 1) v.playbackRate = 1;
   }
 }
@@ -189,24 +231,38 @@ function updateClock() {
   if (!state.dragging) $('seek').value = state.duration ? String(Math.round((t / state.duration) * 1000)) : '0';
 }
 
-// ---- G-sensor plot -----------------------------------------------------------------------
-const COLORS = { x: '#ff7a59', y: '#4cd37f', z: '#7aa7ff' };
-let plotImage = null;
-function plotGeometry() {
-  const canvas = $('plot');
+// ---- plots (G-sensor, speed) -------------------------------------------------------------
+const COLORS = { x: '#ff7a59', y: '#4cd37f', z: '#7aa7ff', speed: '#ffd45c' };
+const G = 9.80665;
+/** per canvas id: its drawn image, time → x, and the time span */
+const charts = {};
+/** [t, x, y, z] in g, from the telemetry's accelerometer series (m/s²) */
+function gTrace() {
+  const a = state.tel && state.tel.accel.points;
+  return a && a.length ? a.map((p) => [p[0], p[1] / G, p[2] / G, p[3] / G]) : null;
+}
+function plotGeometry(id = 'plot') {
+  const canvas = $(id);
   const dpr = window.devicePixelRatio || 1;
   const w = canvas.clientWidth;
   const h = canvas.clientHeight;
   return { canvas, dpr, w, h, left: 38, right: 8, top: 8, bottom: 20 };
 }
 function drawPlot() {
+  drawChart('plot', 'no-trace', gTrace(), ['x', 'y', 'z'], 'g');
+}
+function drawSpeed() {
+  const gps = state.tel && state.tel.gps.points.filter((p) => p[4] !== null);
+  drawChart('speed', 'no-speed', gps && gps.length ? gps.map((p) => [p[0], p[4] * 3.6]) : null, ['speed'], '');
+}
+/** A time plot of `g` ([t, v1, v2, ...] rows) on canvas `id`, one line per key of `axes`. */
+function drawChart(id, emptyId, g, axes, unit) {
   const c = state.clip;
-  const g = c && c.gsensor;
-  $('no-trace').hidden = !!(g && g.length);
-  $('plot').hidden = !(g && g.length);
-  plotImage = null;
+  $(emptyId).hidden = !!(g && g.length) || !state.tel;
+  $(id).hidden = !(g && g.length);
+  delete charts[id];
   if (!g || !g.length) return;
-  const { canvas, dpr, w, h, left, right, top, bottom } = plotGeometry();
+  const { canvas, dpr, w, h, left, right, top, bottom } = plotGeometry(id);
   canvas.width = Math.round(w * dpr);
   canvas.height = Math.round(h * dpr);
   const ctx = canvas.getContext('2d');
@@ -214,7 +270,7 @@ function drawPlot() {
   ctx.clearRect(0, 0, w, h);
   const t1 = Math.max(state.duration, g[g.length - 1][0]);
   let lo = Infinity, hi = -Infinity;
-  for (const s of g) for (let i = 1; i < 4; i++) { lo = Math.min(lo, s[i]); hi = Math.max(hi, s[i]); }
+  for (const s of g) for (let i = 1; i <= axes.length; i++) { lo = Math.min(lo, s[i]); hi = Math.max(hi, s[i]); }
   const padY = Math.max(0.1, (hi - lo) * 0.08);
   lo -= padY; hi += padY;
   const X = (t) => left + (t / t1) * (w - left - right);
@@ -226,7 +282,7 @@ function drawPlot() {
   const stepY = niceStep((hi - lo) / 4);
   for (let v = Math.ceil(lo / stepY) * stepY; v <= hi; v += stepY) {
     ctx.beginPath(); ctx.moveTo(left, Y(v)); ctx.lineTo(w - right, Y(v)); ctx.stroke();
-    ctx.fillText(`${+v.toFixed(2)}g`, 2, Y(v) + 4);
+    ctx.fillText(`${+v.toFixed(2)}${unit}`, 2, Y(v) + 4);
   }
   const stepT = niceStep(t1 / 8);
   for (let t = 0; t <= t1 + 1e-9; t += stepT) {
@@ -239,14 +295,14 @@ function drawPlot() {
     ctx.beginPath(); ctx.moveTo(X(c.eventOffset), top); ctx.lineTo(X(c.eventOffset), h - bottom); ctx.stroke();
     ctx.setLineDash([]);
   }
-  ['x', 'y', 'z'].forEach((axis, i) => {
+  axes.forEach((axis, i) => {
     ctx.strokeStyle = COLORS[axis];
     ctx.lineWidth = 1.5;
     ctx.beginPath();
     g.forEach((s, j) => (j ? ctx.lineTo(X(s[0]), Y(s[i + 1])) : ctx.moveTo(X(s[0]), Y(s[i + 1]))));
     ctx.stroke();
   });
-  plotImage = { data: ctx.getImageData(0, 0, canvas.width, canvas.height), X, t1 };
+  charts[id] = { data: ctx.getImageData(0, 0, canvas.width, canvas.height), X, t1 };
   drawCursor();
 }
 function niceStep(raw) {
@@ -255,18 +311,90 @@ function niceStep(raw) {
   return (n < 1.5 ? 1 : n < 3.5 ? 2 : n < 7.5 ? 5 : 10) * p;
 }
 function drawCursor() {
-  if (!plotImage) return;
-  const { canvas, dpr, h, top, bottom } = plotGeometry();
-  const ctx = canvas.getContext('2d');
-  ctx.putImageData(plotImage.data, 0, 0);
   const m = master();
   const t = m ? clipTime(m) : 0;
-  const x = plotImage.X(Math.min(t, plotImage.t1));
-  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-  ctx.strokeStyle = '#ffffff';
-  ctx.lineWidth = 1.5;
-  ctx.beginPath(); ctx.moveTo(x, top); ctx.lineTo(x, h - bottom); ctx.stroke();
-  canvas.dataset.cursor = t.toFixed(3);
+  for (const [id, chart] of Object.entries(charts)) {
+    const { canvas, dpr, h, top, bottom } = plotGeometry(id);
+    const ctx = canvas.getContext('2d');
+    ctx.putImageData(chart.data, 0, 0);
+    const x = chart.X(Math.min(t, chart.t1));
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.strokeStyle = '#ffffff';
+    ctx.lineWidth = 1.5;
+    ctx.beginPath(); ctx.moveTo(x, top); ctx.lineTo(x, h - bottom); ctx.stroke();
+    canvas.dataset.cursor = t.toFixed(3);
+  }
+  moveRouteMarker(t);
+}
+
+// ---- route (drawn here from the GPS fixes: no map tiles, nothing from the internet) -------
+const SVG = 'http://www.w3.org/2000/svg';
+let route = null;
+function drawRoute() {
+  const svg = $('route');
+  svg.replaceChildren();
+  route = null;
+  const pts = state.tel ? state.tel.gps.points : [];
+  $('no-route').hidden = pts.length > 0 || !state.tel;
+  svg.style.display = pts.length ? '' : 'none';
+  $('route-info').textContent = '';
+  if (!pts.length) return;
+  // Equirectangular around the route's middle latitude: true to shape at a clip's scale.
+  const lat0 = pts.reduce((s, p) => s + p[1], 0) / pts.length;
+  const k = Math.cos((lat0 * Math.PI) / 180);
+  const xs = pts.map((p) => p[2] * k);
+  const ys = pts.map((p) => p[1]);
+  const [x0, x1, y0, y1] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
+  const W = 320, H = 200, pad = 14;
+  const scale = Math.min((W - 2 * pad) / Math.max(x1 - x0, 1e-9), (H - 2 * pad) / Math.max(y1 - y0, 1e-9));
+  const ox = (W - (x1 - x0) * scale) / 2, oy = (H - (y1 - y0) * scale) / 2;
+  const screen = pts.map((p, i) => [ox + (xs[i] - x0) * scale, H - (oy + (ys[i] - y0) * scale), p[0]]);
+  const line = document.createElementNS(SVG, 'polyline');
+  line.setAttribute('class', 'line');
+  line.setAttribute('points', screen.map(([x, y]) => `${x.toFixed(1)},${y.toFixed(1)}`).join(' '));
+  const start = document.createElementNS(SVG, 'circle');
+  start.setAttribute('class', 'start');
+  start.setAttribute('r', '4');
+  start.setAttribute('cx', screen[0][0].toFixed(1));
+  start.setAttribute('cy', screen[0][1].toFixed(1));
+  const pos = document.createElementNS(SVG, 'circle');
+  pos.setAttribute('class', 'pos');
+  pos.setAttribute('r', '5');
+  svg.append(line, start, pos);
+  route = { screen, pos };
+  const km = pts.slice(1).reduce((s, p, i) => s + haversine(pts[i], p), 0) / 1000;
+  $('route-info').textContent = `${km.toFixed(2)} km`;
+  const m = master();
+  moveRouteMarker(m ? clipTime(m) : 0);
+}
+function haversine(a, b) {
+  const r = Math.PI / 180, R = 6371e3;
+  const dlat = (b[1] - a[1]) * r, dlon = (b[2] - a[2]) * r;
+  const h = Math.sin(dlat / 2) ** 2 + Math.cos(a[1] * r) * Math.cos(b[1] * r) * Math.sin(dlon / 2) ** 2;
+  return 2 * R * Math.asin(Math.sqrt(h));
+}
+/** The route marker at clip time t (interpolated between fixes). */
+function moveRouteMarker(t) {
+  if (!route) return;
+  const s = route.screen;
+  let i = 0;
+  while (i < s.length - 1 && s[i + 1][2] <= t) i++;
+  const a = s[i], b = s[Math.min(i + 1, s.length - 1)];
+  const f = b[2] > a[2] ? Math.max(0, Math.min(1, (t - a[2]) / (b[2] - a[2]))) : 0;
+  route.pos.setAttribute('cx', (a[0] + (b[0] - a[0]) * f).toFixed(1));
+  route.pos.setAttribute('cy', (a[1] + (b[1] - a[1]) * f).toFixed(1));
+  $('route').dataset.cursor = t.toFixed(3);
+}
+/** The clip time of the fix nearest to a click on the route. */
+function routeTimeAt(e) {
+  const svg = $('route');
+  const p = new DOMPoint(e.clientX, e.clientY).matrixTransform(svg.getScreenCTM().inverse());
+  let best = null, bestD = Infinity;
+  for (const [x, y, t] of route.screen) {
+    const d = (x - p.x) ** 2 + (y - p.y) ** 2;
+    if (d < bestD) { bestD = d; best = t; }
+  }
+  return best;
 }
 
 // ---- actions -----------------------------------------------------------------------------
@@ -311,14 +439,25 @@ function wire() {
     state.dragging = false;
     if (playing) tick(); else { updateClock(); drawCursor(); }
   });
-  $('plot').addEventListener('click', async (e) => {
-    if (!plotImage) return;
-    const r = $('plot').getBoundingClientRect();
-    const { left, right, w } = plotGeometry();
-    const t = Math.max(0, Math.min(state.duration, ((e.clientX - r.left - left) / (w - left - right)) * plotImage.t1));
+  // Clicking a plot or the route seeks both cameras to that moment.
+  for (const id of ['plot', 'speed']) {
+    $(id).addEventListener('click', async (e) => {
+      const chart = charts[id];
+      if (!chart) return;
+      const r = $(id).getBoundingClientRect();
+      const { left, right, w } = plotGeometry(id);
+      const t = Math.max(0, Math.min(state.duration, ((e.clientX - r.left - left) / (w - left - right)) * chart.t1));
+      await seekAll(t);
+      updateClock(); drawCursor();
+    });
+  }
+  $('route').addEventListener('click', async (e) => {
+    if (!route) return;
+    const t = Math.max(0, Math.min(state.duration, routeTimeAt(e)));
     await seekAll(t);
     updateClock(); drawCursor();
   });
+  $('sound').addEventListener('click', () => setSound($('sound').getAttribute('aria-pressed') !== 'true'));
   for (const v of [road(), cabin()]) {
     v.addEventListener('timeupdate', () => { if (v === master()) { updateClock(); drawCursor(); } });
     v.addEventListener('error', async () => {
@@ -328,7 +467,7 @@ function wire() {
       try { const c = await api(`/v1/clips/${state.clip.id}`); if (c.video) { showClip(c); await seekAll(t); } } catch { /* gone */ }
     });
   }
-  window.addEventListener('resize', () => drawPlot());
+  window.addEventListener('resize', () => { drawPlot(); drawSpeed(); });
   $('share').addEventListener('click', share);
   $('delete').addEventListener('click', remove);
   $('more').addEventListener('click', () => loadList(false));

@@ -95,10 +95,14 @@ export class Views {
     if (!t) throw new HttpError(404, 'no_such_track', `this clip has no ${track} track`);
     const name = copyName(row);
     const path = await this.ctx.copies.get(row.blobKey, name);
-    const map = await this.ctx.virtual.get(`${name}/${track}`, path, t.name);
-    // The bytes follow from the stored file (its hash), the track and the MP4 writer's
-    // version: the tag says just that, never a local copy's path or modification time.
-    const etag = `"${row.sha256.slice(0, 32)}-${track}-w${mp4WriterVersion}"`;
+    // The clip's audio (the cabin microphone) goes with the road track, the one the viewer
+    // plays as its clock (the cabin one when there is no road track): an element with sound
+    // keeps its own time, so it leads and the silent one follows it.
+    const withAudio = track === (row.tracks.some((x) => x.role === 'road') ? 'road' : 'cabin');
+    const map = await this.ctx.virtual.get(`${name}/${track}`, path, t.name, withAudio);
+    // The bytes follow from the stored file (its hash), the track, whether audio goes along
+    // and the MP4 writer's version: never a local copy's path or modification time.
+    const etag = `"${row.sha256.slice(0, 32)}-${track}${withAudio ? '+audio' : ''}-w${mp4WriterVersion}"`;
     return {
       size: map.size, etag, contentType: 'video/mp4', lastModified: row.updatedAt,
       body: (s, e) => map.slice(s, e),
