@@ -88,22 +88,33 @@ export async function cutTrim(sourcePath: string, tracks: TrackInfo[], spec: Tri
   }
 }
 
+/** VirtualCache.get()'s name for "the clip's audio track, alone". */
+export const AUDIO = Symbol('audio');
+
 /** A bounded LRU of per-track virtual MP4s (as their views), keyed by the stored file's identity. */
 export class VirtualCache {
   #map = new Map<string, Promise<ViewMap>>();
   readonly max: number;
   constructor(max = 64) { this.max = max; }
 
-  /** trackName null: the stored file itself, as it is. `withAudio`: the file's (first) audio track goes along. */
-  get(key: string, path: string, trackName: string | null, withAudio = false): Promise<ViewMap> {
+  /**
+   * trackName: one track as its own MP4; null: the stored file itself, as it is; AUDIO: the
+   * file's first audio track alone (404 when it has none).
+   */
+  get(key: string, path: string, trackName: string | null | typeof AUDIO): Promise<ViewMap> {
     const hit = this.#map.get(key);
     if (hit) { this.#map.delete(key); this.#map.set(key, hit); return hit; }
     const p = (async () => {
       const src = await Mp4Source.open(path);
       try {
         if (trackName === null) return new ViewMap(src.views());
-        const audio = withAudio ? src.tracks.filter((t) => t.kind === 'audio').slice(0, 1).map((t) => t.name) : [];
-        const clip = src.clip({ from: { offset: 0 }, to: { offset: 7 * 86400 }, streams: [trackName, ...audio], allowPartial: true });
+        let stream = trackName;
+        if (stream === AUDIO) {
+          const audio = src.tracks.find((t) => t.kind === 'audio');
+          if (!audio) throw new HttpError(404, 'no_such_track', 'this clip has no audio track');
+          stream = audio.name;
+        }
+        const clip = src.clip({ from: { offset: 0 }, to: { offset: 7 * 86400 }, streams: [stream], allowPartial: true });
         const v = clip.toVirtualMP4();
         clip.release();
         return new ViewMap(v.views(0));

@@ -1,7 +1,9 @@
 /**
  * The web viewer in a real browser (Chromium via playwright-core): the clip list, road and
  * cabin playing side by side within a frame of each other, the G-sensor plot and its
- * cursor, share (opening the read-only shared viewer) and delete. Takes a screenshot; with
+ * cursor, the cabin microphone (muted until a click, then not silent by a WebAudio level
+ * check), the route and speed drawn from the clip's camm telemetry, seeking by a click on
+ * the route or a plot, share (opening the read-only shared viewer) and delete. Takes a screenshot; with
  * RINGCLIP_UPDATE_SCREENSHOT=1 it replaces the README's docs/cloud-viewer.png (a test run
  * otherwise leaves the checkout as it found it).
  */
@@ -56,7 +58,7 @@ describe.skipIf(!haveChromium && !requireBrowser)('web viewer in Chromium', () =
   });
 
   it('lists clips, plays road and cabin in sync with the plot cursor, shares and deletes', async () => {
-    const context = await browser.newContext({ viewport: { width: 1360, height: 860 }, deviceScaleFactor: 1 });
+    const context = await browser.newContext({ viewport: { width: 1360, height: 1060 }, deviceScaleFactor: 1 });
     const page = await context.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(String(e)));
@@ -135,13 +137,12 @@ describe.skipIf(!haveChromium && !requireBrowser)('web viewer in Chromium', () =
     for (const k of ['x', 'y', 'z'] as const) expect(colours[k], k).toBeGreaterThan(50);
 
     // sound: muted until a real click on the sound button, then the cabin microphone's audio
-    // is not silent (a WebAudio analyser on the element that plays it: the road video, the
-    // viewer's clock)
+    // is not silent (a WebAudio analyser on the <audio> element that plays it)
     expect(await page.isVisible('#sound')).toBe(true);
-    expect(await page.evaluate(() => (document.getElementById('road') as HTMLVideoElement).muted)).toBe(true);
+    expect(await page.evaluate(() => (document.getElementById('sound-track') as HTMLAudioElement).muted)).toBe(true);
     await page.click('#sound');
     const level = await page.evaluate(async () => {
-      const withSound = document.getElementById('road') as HTMLVideoElement;
+      const withSound = document.getElementById('sound-track') as HTMLAudioElement;
       const ctx = new AudioContext();
       await ctx.resume();
       const analyser = ctx.createAnalyser();
@@ -158,6 +159,7 @@ describe.skipIf(!haveChromium && !requireBrowser)('web viewer in Chromium', () =
       }
       return {
         peakRms,
+        behind: (document.getElementById('road') as HTMLVideoElement).currentTime - withSound.currentTime,
         muted: withSound.muted,
         paused: withSound.paused,
         pressed: document.getElementById('sound')!.getAttribute('aria-pressed'),
@@ -166,6 +168,7 @@ describe.skipIf(!haveChromium && !requireBrowser)('web viewer in Chromium', () =
     console.log(`viewer: cabin microphone level (peak RMS over 1.5 s, unmuted by a click) ${level.peakRms.toFixed(3)}`);
     expect(level).toMatchObject({ muted: false, paused: false, pressed: 'true' });
     expect(level.peakRms).toBeGreaterThan(0.02);
+    expect(Math.abs(level.behind)).toBeLessThan(0.1); // the audio follows the videos' clock
 
     // telemetry: the route is drawn from the GPS fixes (80 at 10 Hz over 8 s), the speed plot has its line
     await page.waitForSelector('#telemetry[data-loaded="camm"]');

@@ -18,7 +18,7 @@ if (!shared && params.has('token')) {
   history.replaceState(null, '', location.pathname + (params.toString() ? `?${params}` : ''));
 }
 
-const state = { clip: null, cursor: null, kind: '', items: [], offsets: { road: 0, cabin: 0 }, duration: 0, dragging: false, tel: null };
+const state = { clip: null, cursor: null, kind: '', items: [], offsets: { road: 0, cabin: 0, audio: 0 }, duration: 0, dragging: false, tel: null };
 
 async function api(path, init = {}) {
   const headers = { ...(init.headers || {}) };
@@ -91,17 +91,13 @@ function listItem(c) {
 // ---- player ----------------------------------------------------------------------------
 const road = () => $('road');
 const cabin = () => $('cabin');
-/**
- * The visible videos, the master first: the one that plays the clip's audio when it has any
- * (an element with sound keeps its own clock; the silent one follows it by rate and seeks).
- */
-function players() {
-  const vs = [road(), cabin()].filter((v) => !v.closest('figure').hidden);
-  if (state.clip && state.clip.hasAudio) { const a = audioVideo(); vs.sort((x, y) => (y === a) - (x === a)); }
-  return vs;
-}
+function players() { return [road(), cabin()].filter((v) => !v.closest('figure').hidden); }
+/** The cabin microphone: its own <audio> element, following the videos like the cabin video does. */
+const sound = () => $('sound-track');
+/** Everything that plays: the videos (the first is the clock) and the audio when the clip has it. */
+function media() { return sound().getAttribute('src') ? [...players(), sound()] : players(); }
 function master() { return players()[0]; }
-function roleOf(v) { return v.id; }
+function roleOf(v) { return v.id === 'sound-track' ? 'audio' : v.id; }
 /** clip time (s from the clip start) of a video element */
 const clipTime = (v) => v.currentTime + state.offsets[roleOf(v)];
 
@@ -133,11 +129,11 @@ function showClip(c) {
   }
   document.querySelector('.videos').classList.toggle('single', players().length < 2);
   $('play').textContent = '▶';
-  // Sound: the cabin microphone plays with the road video, the clock the other follows (the
-  // cabin one without a road track). Muted until the user asks: browsers allow sound only
-  // after a user action.
-  for (const v of [road(), cabin()]) v.muted = true;
-  $('sound').hidden = !c.hasAudio;
+  // Sound: the cabin microphone's track, muted until the user asks (browsers allow sound only
+  // after a user action).
+  sound().pause();
+  if (c.video && c.video.audio) { sound().src = c.video.audio; sound().load(); } else { sound().removeAttribute('src'); sound().load(); }
+  $('sound').hidden = !(c.video && c.video.audio);
   setSound(false);
   state.tel = null;
   updateClock();
@@ -159,12 +155,8 @@ async function loadTelemetry(c) {
   $('telemetry').dataset.loaded = tel ? tel.source : 'error';
 }
 
-function hasRoad() { return !!(state.clip && state.clip.tracks.some((t) => t.role === 'road')); }
-/** The video element that carries the clip's audio (the server puts it in the road track's MP4). */
-function audioVideo() { return hasRoad() ? road() : cabin(); }
 function setSound(on) {
-  const v = audioVideo();
-  if (v) v.muted = !on;
+  sound().muted = !on;
   $('sound').setAttribute('aria-pressed', String(on));
   $('sound').textContent = on ? 'Sound on' : 'Sound off';
 }
@@ -172,7 +164,7 @@ function setSound(on) {
 function drawAll() { drawPlot(); drawSpeed(); drawRoute(); }
 
 async function playAll() {
-  const vs = players();
+  const vs = media();
   if (!vs.length) return;
   const m = master();
   if (clipTime(m) >= state.duration - 0.05) await seekAll(0);
@@ -183,7 +175,7 @@ async function playAll() {
   tick();
 }
 function pauseAll() {
-  for (const v of players()) v.pause();
+  for (const v of media()) v.pause();
   $('play').textContent = '▶';
   $('play').setAttribute('aria-label', 'Play');
   const m = master();
@@ -191,7 +183,7 @@ function pauseAll() {
 }
 /** Seeks every video to one clip time and waits until they all have it. */
 function seekAll(t) {
-  return Promise.all(players().map((v) => new Promise((resolve) => {
+  return Promise.all(media().map((v) => new Promise((resolve) => {
     const target = Math.max(0, t - state.offsets[roleOf(v)]);
     if (Math.abs(v.currentTime - target) < 0.001 && v.readyState >= 2) return resolve();
     const done = () => { v.removeEventListener('seeked', done); resolve(); };
@@ -204,7 +196,7 @@ function seekAll(t) {
 // Keeps the followers within a frame of the master: small drift is trimmed by a slight
 // change of playback rate, large drift (stall, seek) by a seek.
 function sync() {
-  const vs = players();
+  const vs = media();
   const m = vs[0];
   if (!m) return;
   const t = clipTime(m);

@@ -15,7 +15,7 @@ import type { Queue } from '../queue.js';
 import type { UrlSigner } from '../tokens.js';
 import { clipId } from '../validate.js';
 
-export type Track = 'road' | 'cabin' | 'both';
+export type Track = 'road' | 'cabin' | 'both' | 'audio';
 
 /** The states a user sees; 'uploading' only where asked, 'deleting' never. */
 export const VISIBLE: ClipState[] = ['ready', 'processing', 'failed'];

@@ -2,6 +2,7 @@
 import type { Readable } from 'node:stream';
 import { mp4WriterVersion } from 'ringclip';
 import { HttpError, badRequest } from '../errors.js';
+import { AUDIO } from '../media.js';
 import type { ClipRow, User } from '../meta.js';
 import type { Auth } from './auth.js';
 import { VISIBLE, copyName, type ServiceContext, type Track } from './context.js';
@@ -68,7 +69,7 @@ export class Views {
     };
     if (r.state === 'uploading') v.upload = { received: r.received, size: r.size };
     if (ready) {
-      const tracks: Track[] = ['both', ...r.tracks.map((t) => t.role)];
+      const tracks: Track[] = ['both', ...r.tracks.map((t) => t.role), ...(r.meta.hasAudio ? (['audio'] as const) : [])];
       v.video = Object.fromEntries(tracks.map((t) => [t, videoBase ? videoBase(t) : this.auth.videoUrl(r, t)]));
     }
     return v;
@@ -90,19 +91,17 @@ export class Views {
         body: (s, e) => (map ? map.slice(s, e) : this.ctx.blobs.readRange(key, s, e)),
       };
     }
-    if (track !== 'road' && track !== 'cabin') throw badRequest(`track must be road, cabin or both, got ${JSON.stringify(track)}`);
-    const t = row.tracks.find((x) => x.role === track);
-    if (!t) throw new HttpError(404, 'no_such_track', `this clip has no ${track} track`);
+    if (track !== 'road' && track !== 'cabin' && track !== 'audio') throw badRequest(`track must be road, cabin, audio or both, got ${JSON.stringify(track)}`);
+    // audio: the cabin microphone's track alone, for the viewer's <audio> element (which
+    // follows the videos' clock as the cabin video follows the road one).
+    const t = track === 'audio' ? null : row.tracks.find((x) => x.role === track);
+    if (track !== 'audio' && !t) throw new HttpError(404, 'no_such_track', `this clip has no ${track} track`);
     const name = copyName(row);
     const path = await this.ctx.copies.get(row.blobKey, name);
-    // The clip's audio (the cabin microphone) goes with the road track, the one the viewer
-    // plays as its clock (the cabin one when there is no road track): an element with sound
-    // keeps its own time, so it leads and the silent one follows it.
-    const withAudio = track === (row.tracks.some((x) => x.role === 'road') ? 'road' : 'cabin');
-    const map = await this.ctx.virtual.get(`${name}/${track}`, path, t.name, withAudio);
-    // The bytes follow from the stored file (its hash), the track, whether audio goes along
-    // and the MP4 writer's version: never a local copy's path or modification time.
-    const etag = `"${row.sha256.slice(0, 32)}-${track}${withAudio ? '+audio' : ''}-w${mp4WriterVersion}"`;
+    const map = await this.ctx.virtual.get(`${name}/${track}`, path, t ? t.name : AUDIO);
+    // The bytes follow from the stored file (its hash), the track and the MP4 writer's
+    // version: the tag says just that, never a local copy's path or modification time.
+    const etag = `"${row.sha256.slice(0, 32)}-${track}-w${mp4WriterVersion}"`;
     return {
       size: map.size, etag, contentType: 'video/mp4', lastModified: row.updatedAt,
       body: (s, e) => map.slice(s, e),
