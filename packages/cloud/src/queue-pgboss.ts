@@ -22,7 +22,12 @@ export class PgBossQueue implements Queue {
   async start(handler: JobHandler): Promise<void> {
     await this.boss.start();
     for (const name of NAMES) {
-      await this.boss.createQueue(name).catch(() => {});
+      // Another instance may create it between the check and the create: that one is fine.
+      if (!(await this.boss.getQueue(name))) {
+        await this.boss.createQueue(name).catch((e: Error) => {
+          if (!/already exists/i.test(e.message)) throw e;
+        });
+      }
       const id = await this.boss.work<JobData>(name, { batchSize: 1, pollingIntervalSeconds: 0.5 }, async (jobs) => {
         this.#active++;
         try { for (const j of jobs) await handler(name, j.data); } finally { this.#active--; }
