@@ -104,22 +104,27 @@ export function frameHashes(file: string, stream = 0, inputArgs: string[] = []):
 
 export { splitAccessUnits } from './annexb.js';
 
-/**
- * Click onsets (seconds from the file's presentation start) in its first audio track, decoded
- * by ffmpeg to mono PCM: where the level jumps far above the hum (the sync marks the test
- * streams and the device's microphone put on whole seconds), at most one per half second.
- */
-export function audioClicks(file: string, rate = 48_000): number[] {
+/** The first audio track of `file` decoded by ffmpeg (`-xerror`) to mono 32-bit float PCM at `rate`. */
+export function decodeAudio(file: string, rate = 48_000): Float32Array {
   const r = spawnSync(
     ffmpegPath,
-    ['-v', 'error', '-i', file, '-map', '0:a:0', '-f', 'f32le', '-ac', '1', '-ar', String(rate), '-'],
+    ['-v', 'error', '-xerror', '-i', file, '-map', '0:a:0', '-f', 'f32le', '-ac', '1', '-ar', String(rate), '-'],
     {
       maxBuffer: 512 * 1024 * 1024,
     },
   );
   if (r.error) throw r.error;
   if (r.status !== 0) throw new Error(`ffmpeg could not decode the audio of ${file}: ${r.stderr.toString()}`);
-  const pcm = new Float32Array(r.stdout.buffer, r.stdout.byteOffset, r.stdout.byteLength / 4);
+  return new Float32Array(r.stdout.buffer, r.stdout.byteOffset, r.stdout.byteLength / 4);
+}
+
+/**
+ * Click onsets (seconds from the file's presentation start) in its first audio track: where
+ * the level jumps far above the hum (the sync marks the test streams and the device's
+ * microphone put on whole seconds), at most one per half second.
+ */
+export function audioClicks(file: string, rate = 48_000): number[] {
+  const pcm = decodeAudio(file, rate);
   const times: number[] = [];
   let last = -1;
   for (let i = 0; i < pcm.length; i++) {
