@@ -12,6 +12,7 @@ import { readMp4Structure } from './helpers/mp4-structure.js';
 import { T0 } from './helpers/store.js';
 import {
   FIXTURES,
+  audioClicks,
   decodeErrors,
   ffmpegPath,
   ffprobe,
@@ -147,41 +148,7 @@ afterAll(async () => {
   await store?.close();
 });
 
-/** Click onsets (s) in decoded mono PCM: where the level jumps far above the hum. */
-function clickTimes(file: string): number[] {
-  const r = require_pcm(file);
-  const times: number[] = [];
-  let last = -1;
-  for (let i = 0; i < r.length; i++) {
-    if (Math.abs(r[i]!) > 0.3 && (last < 0 || i - last > RATE / 2)) {
-      times.push(i / RATE);
-      last = i;
-    }
-  }
-  return times;
-}
-function require_pcm(file: string): Float32Array {
-  const out = join(tmp.dir, `pcm-${Math.random().toString(36).slice(2)}.f32`);
-  const r = run(ffmpegPath, [
-    '-v',
-    'error',
-    '-i',
-    file,
-    '-map',
-    '0:a:0',
-    '-f',
-    'f32le',
-    '-ac',
-    '1',
-    '-ar',
-    String(RATE),
-    '-y',
-    out,
-  ]);
-  if (r.status !== 0) throw new Error(`ffmpeg could not decode the audio of ${file}: ${r.stderr}`);
-  const bytes = readFileSync(out);
-  return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
-}
+const clickTimes = (file: string): number[] => audioClicks(file, RATE);
 
 describe('a store of video, audio and telemetry', () => {
   it('knows its kinds and codecs, and keeps them across a reopen', async () => {

@@ -43,6 +43,8 @@ export function run(cmd: string, args: string[], input?: Buffer): { status: numb
 export interface ProbedStream {
   index: number;
   codec_name: string;
+  codec_type?: string;
+  codec_tag_string?: string;
   width: number;
   height: number;
   nb_read_frames?: string;
@@ -53,7 +55,10 @@ export interface ProbedStream {
   tags?: Record<string, string>;
 }
 
-export function ffprobe(file: string, countFrames = false): { streams: ProbedStream[]; format: Record<string, string> } {
+export function ffprobe(
+  file: string,
+  countFrames = false,
+): { streams: ProbedStream[]; format: Record<string, string> } {
   const args = ['-v', 'error', '-show_streams', '-show_format', '-of', 'json'];
   if (countFrames) args.push('-count_frames');
   const r = run(ffprobePath, [...args, file]);
@@ -69,7 +74,20 @@ export function decodeErrors(file: string, allowed: RegExp[] = []): string {
   // A stream that starts late (a parking clip's cabin audio starts at the bump, up to 30 s in)
   // holds up ffmpeg's muxer: the other streams' packets queue meanwhile (camm at 100 Hz), past
   // its default queue of 128 packets. A player has no such queue.
-  const r = run(ffmpegPath, ['-v', 'error', '-xerror', '-i', file, '-map', '0', '-max_muxing_queue_size', '8192', '-f', 'null', '-']);
+  const r = run(ffmpegPath, [
+    '-v',
+    'error',
+    '-xerror',
+    '-i',
+    file,
+    '-map',
+    '0',
+    '-max_muxing_queue_size',
+    '8192',
+    '-f',
+    'null',
+    '-',
+  ]);
   const lines = r.stderr.split('\n').filter((l) => l.trim() && !allowed.some((a) => a.test(l)));
   return r.status === 0 ? lines.join('\n') : `exit ${r.status}: ${r.stderr}`;
 }
@@ -78,7 +96,42 @@ export function decodeErrors(file: string, allowed: RegExp[] = []): string {
 export function frameHashes(file: string, stream = 0, inputArgs: string[] = []): string[] {
   const r = run(ffmpegPath, ['-v', 'error', ...inputArgs, '-i', file, '-map', `0:${stream}`, '-f', 'framemd5', '-']);
   if (r.status !== 0) throw new Error(`ffmpeg framemd5 failed on ${file}: ${r.stderr}`);
-  return r.stdout.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(',').pop()!.trim());
+  return r.stdout
+    .split('\n')
+    .filter((l) => l && !l.startsWith('#'))
+    .map((l) => l.split(',').pop()!.trim());
 }
 
 export { splitAccessUnits } from './annexb.js';
+
+/** The first audio track of `file` decoded by ffmpeg (`-xerror`) to mono 32-bit float PCM at `rate`. */
+export function decodeAudio(file: string, rate = 48_000): Float32Array {
+  const r = spawnSync(
+    ffmpegPath,
+    ['-v', 'error', '-xerror', '-i', file, '-map', '0:a:0', '-f', 'f32le', '-ac', '1', '-ar', String(rate), '-'],
+    {
+      maxBuffer: 512 * 1024 * 1024,
+    },
+  );
+  if (r.error) throw r.error;
+  if (r.status !== 0) throw new Error(`ffmpeg could not decode the audio of ${file}: ${r.stderr.toString()}`);
+  return new Float32Array(r.stdout.buffer, r.stdout.byteOffset, r.stdout.byteLength / 4);
+}
+
+/**
+ * Click onsets (seconds from the file's presentation start) in its first audio track: where
+ * the level jumps far above the hum (the sync marks the test streams and the device's
+ * microphone put on whole seconds), at most one per half second.
+ */
+export function audioClicks(file: string, rate = 48_000): number[] {
+  const pcm = decodeAudio(file, rate);
+  const times: number[] = [];
+  let last = -1;
+  for (let i = 0; i < pcm.length; i++) {
+    if (Math.abs(pcm[i]!) > 0.3 && (last < 0 || i - last > rate / 2)) {
+      times.push(i / rate);
+      last = i;
+    }
+  }
+  return times;
+}

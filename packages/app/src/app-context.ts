@@ -4,7 +4,7 @@
  * library.ts (state on disk), phone-ring.ts (the ring and the live stream into it),
  * storage-budget.ts, device-link.ts, drives.ts, clip-shelf.ts, cloud-link.ts.
  */
-import type { OverwriteEvent } from 'ringclip';
+import type { OverwriteEvent, StreamSpec } from 'ringclip';
 import type { ClipShelf } from './clip-shelf.js';
 import type { CloudLink } from './cloud-link.js';
 import type { DeviceLink, StreamState } from './device-link.js';
@@ -80,7 +80,21 @@ export interface AppContext {
 }
 
 /** The cameras a dashcam has (and the phone ring's streams). */
+/** The cameras: the phone's timeline, its gaps and their filling follow them. */
 export const STREAMS = ['road', 'cabin'];
+/**
+ * What rides with the cameras: the cabin microphone and the telemetry track (GPS, G-sensor).
+ * The ring keeps them and every clip carries them, but they never make a gap of their own (a
+ * muted cabin or a parked timelapse records no sound, and that is not missing footage).
+ */
+export const COMPANION_STREAMS: ReadonlyArray<{ name: string; kind: 'audio' | 'metadata' }> = [
+  { name: 'cabin-audio', kind: 'audio' },
+  { name: 'telemetry', kind: 'metadata' },
+];
+/** The phone ring's streams, in order. */
+export const RING_STREAMS: StreamSpec[] = [...STREAMS, ...COMPANION_STREAMS];
+/** Every stream name the phone keeps. */
+export const RING_STREAM_NAMES = RING_STREAMS.map((s) => (typeof s === 'string' ? s : s.name));
 
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {

@@ -5,7 +5,7 @@
  */
 import { renameSync, rmSync, statSync } from 'node:fs';
 import { Mp4Source, toMicros, type Clip } from 'ringclip';
-import { STREAMS, type AppContext } from './app-context.js';
+import { COMPANION_STREAMS, STREAMS, type AppContext } from './app-context.js';
 import { newClipId, type CloudClip, type ClipMetadata } from './cloud-client.js';
 import { microsToIso } from './device-client.js';
 import { driveViews } from './drives.js';
@@ -63,7 +63,7 @@ export class ClipShelf {
     let source: ClipRecord['source'];
     if (range.fromDevice) {
       const h = await device.client().footage(from, to, path, {
-        streams, onProgress: (done, total) => emit('transfer', { kind: 'download', id, done, total }),
+        streams: await device.footageStreams(streams), onProgress: (done, total) => emit('transfer', { kind: 'download', id, done, total }),
       });
       start = h.start ?? from;
       end = h.end ?? to;
@@ -105,9 +105,12 @@ export class ClipShelf {
     const want = [{ from, to }];
     const cover = (spans: Span[]) => intersect(want, spans).reduce((n, s) => n + s.to - s.from, 0);
     const candidates: Array<{ covered: number; make: () => Promise<Cut> }> = [];
-    const ringStreams = streams.filter((s) => ring.has(s, from, to));
+    // The cameras asked for, with the audio and telemetry the ring holds (a muted cabin: the
+    // clip lists the audio stream as empty, it is not partial).
+    const ringCameras = streams.filter((s) => ring.has(s, from, to));
+    const ringStreams = [...ringCameras, ...COMPANION_STREAMS.map((c) => c.name).filter((s) => ring.store?.streams.includes(s))];
     candidates.push({
-      covered: cover(ringStreams.flatMap((s) => ring.spans(s))),
+      covered: cover(ringCameras.flatMap((s) => ring.spans(s))),
       make: async () => {
         const clip = ring.store!.clip({ from, to, streams: ringStreams, allowPartial: true });
         return { clip, start: clip.start ?? from, end: clip.end ?? to, close: () => {} };
@@ -120,7 +123,7 @@ export class ClipShelf {
           const src = await Mp4Source.open(state.fillPath(f.file));
           // The file's prft puts its frames at their device capture times, to the µs.
           try {
-            const names = streams.filter((s) => src.tracks.some((t) => t.name === s));
+            const names = [...streams, ...COMPANION_STREAMS.map((c) => c.name)].filter((s) => src.tracks.some((t) => t.name === s));
             const clip = src.clip({ from, to, streams: names, allowPartial: true });
             return { clip, start: clip.start ?? from, end: clip.end ?? to, close: () => src.close() };
           } catch (err) {

@@ -26,7 +26,8 @@ export interface ClipMetadata {
   time?: string;
   eventOffset?: number;
   title?: string;
-  gsensor?: number[][];
+  /** where the event happened (the clip's camm track has the whole GPS track) */
+  location?: { lat: number; lon: number };
 }
 
 export class CloudClient {

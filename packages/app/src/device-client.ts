@@ -16,6 +16,8 @@ export interface DeviceStatus {
   cameras: Array<{ name: string; width: number; height: number; fps: number }>;
   events: { total: number; unacknowledged: number };
   storage: { capacity: number; used: number };
+  /** every stream of the device's memory and whether it is written now (absent on older devices) */
+  streams?: Array<{ name: string; kind: 'video' | 'audio' | 'metadata'; recording: boolean }>;
 }
 
 export interface DeviceDrive { id: number; from: string | null; to: string | null; frames: number; streams: string[]; current: boolean }
@@ -30,6 +32,8 @@ export interface DeviceEventJson {
   complete: boolean;
   acknowledged: boolean;
   protected: boolean;
+  /** where the car was (null: unknown) */
+  location?: { latitude: number; longitude: number } | null;
   /** detected events: the incident that made it, then each one that extended its window */
   triggers?: Array<{ kind: string; time: string; detectedAt: string; peakG: number }>;
   /** the cloud clip id a dashcam with its own connectivity uploads this event's clip as */
@@ -101,8 +105,9 @@ export class DeviceClient {
     return json(`${this.url}/drives`, { headers: this.#headers(), signal });
   }
 
-  async events(options: { unacknowledged?: boolean; signal?: AbortSignal } = {}): Promise<DeviceEventJson[]> {
-    const q = options.unacknowledged ? '?unacknowledged=true' : '';
+  /** The device's events; `trace: true` includes each one's G-sensor trace (the clip has it too). */
+  async events(options: { unacknowledged?: boolean; trace?: boolean; signal?: AbortSignal } = {}): Promise<DeviceEventJson[]> {
+    const q = `?trace=${options.trace === true}${options.unacknowledged ? '&unacknowledged=true' : ''}`;
     return (await json<{ events: DeviceEventJson[] }>(`${this.url}/events${q}`, { headers: this.#headers(), signal: options.signal })).events;
   }
 

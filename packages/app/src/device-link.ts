@@ -5,9 +5,9 @@
  */
 import { statSync } from 'node:fs';
 import { RingclipError } from 'ringclip';
-import { sleep, STREAMS, type AppContext } from './app-context.js';
+import { COMPANION_STREAMS, sleep, STREAMS, type AppContext } from './app-context.js';
 import { newClipId } from './cloud-client.js';
-import { DeviceClient, isoToMicros, type DeviceEventJson } from './device-client.js';
+import { DeviceClient, isoToMicros, type DeviceEventJson, type DeviceStatus } from './device-client.js';
 import { HttpError } from './http.js';
 import type { ClipRecord, FillRecord } from './library.js';
 import { driveViews } from './drives.js';
@@ -37,6 +37,12 @@ export class DeviceLink {
   #streamAbort: AbortController | null = null;
   #streaming: Promise<void> | null = null;
   #streamState: StreamState = { state: 'off', why: 'not connected to the device' };
+  // The device's streams, as its last status listed them (null: not asked yet, or a device
+  // that does not list them: cameras only).
+  #deviceStreams: NonNullable<DeviceStatus['streams']> | null = null;
+  // The streams of the live stream running now (to restart it when the device's change).
+  #liveNow: string[] | null = null;
+  #liveRestart: AbortController | null = null;
 
   constructor(ctx: AppContext) { this.#ctx = ctx; }
 
@@ -145,6 +151,40 @@ export class DeviceLink {
 
   get paired(): boolean { return this.#ctx.state.settings.device !== null; }
 
+  /**
+   * The cameras asked for plus the companion streams (cabin audio, telemetry) that both the
+   * device and the phone's ring have; with `recordingOnly`, while the device records, only
+   * those it writes now (a live stream waits for each of its streams: a muted microphone
+   * would hold it back). A device between drives is taken to record them all when it starts.
+   */
+  withCompanions(cameras: readonly string[], recordingOnly = false): string[] {
+    const ring = this.#ctx.ring.store;
+    const listed = this.#deviceStreams ?? [];
+    const recording = recordingOnly && listed.some((x) => x.recording);
+    const extra = COMPANION_STREAMS.map((c) => c.name).filter((name) => {
+      const d = listed.find((x) => x.name === name);
+      return d !== undefined && (!recording || d.recording) && (ring === null || ring.streams.includes(name));
+    });
+    return [...cameras, ...extra];
+  }
+
+  /** withCompanions(), asking the device for its streams first if it was not asked yet. */
+  async footageStreams(cameras: readonly string[], signal?: AbortSignal): Promise<string[]> {
+    if (this.#deviceStreams === null) this.#noteStatus(await this.client().status(signal));
+    return this.withCompanions(cameras);
+  }
+
+  #noteStatus(status: DeviceStatus): void {
+    this.#deviceStreams = status.streams ?? null;
+    // The device started or stopped writing a stream the live stream has or lacks (cabin audio
+    // switched, a parking timelapse began or ended): the stream restarts with the new set.
+    const live = this.#liveNow;
+    if (live && this.#liveRestart) {
+      const want = this.withCompanions(this.#ctx.options.liveStreams ?? STREAMS, true);
+      if (want.join(',') !== live.join(',')) this.#liveRestart.abort();
+    }
+  }
+
   async #liveLoop(device: DeviceClient, signal: AbortSignal): Promise<void> {
     const { options, ring, emit } = this.#ctx;
     const streams = options.liveStreams ?? STREAMS;
@@ -152,22 +192,33 @@ export class DeviceLink {
       let reason = 'the live stream ended';
       try {
         const status = await device.status(signal);
+        this.#noteStatus(status);
+        if (!this.#connected) emit('connected', { device: device.url, drive: status.drive });
         this.#connected = true;
-        emit('connected', { device: device.url, drive: status.drive });
         this.#fillSoon(signal);
+        const live = this.withCompanions(streams, true);
+        const restart = new AbortController();
+        this.#liveNow = live;
+        this.#liveRestart = restart;
         // (the device sends the response headers with the first bytes: the init segment;
         // its prft boxes carry the capture time to the µs)
-        const res = await device.live(streams, signal);
-        this.#setStreamState('streaming', `streaming drive ${status.drive} live (${streams.join(' + ')})`);
+        const res = await device.live(live, AbortSignal.any([signal, restart.signal]));
+        this.#setStreamState('streaming', `streaming drive ${status.drive} live (${live.join(' + ')})`);
         ring.startLive(status.drive);
         for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) ring.feedLive(Buffer.from(chunk));
       } catch (err) {
         if (signal.aborted) break;
+        if (this.#liveRestart?.signal.aborted) {
+          // Not a lost link: the device's streams changed; the next stream has the new set at once.
+          continue;
+        }
         reason = (err as Error).message;
         // What the stream carried was refused (not a lost connection): say so.
         if (err instanceof RingclipError) emit('error', err);
       } finally {
         ring.endLive();
+        this.#liveNow = null;
+        this.#liveRestart = null;
       }
       if (this.#connected) {
         this.#connected = false;
@@ -183,6 +234,8 @@ export class DeviceLink {
     while (!signal.aborted) {
       try {
         await this.syncEvents(signal);
+        // While streaming: has the device started or stopped writing a stream (see #noteStatus)?
+        if (this.#liveNow) this.#noteStatus(await this.client().status(signal));
       } catch (err) {
         if (signal.aborted) break;
         // A lost link is the live loop's to report; anything else is an error.
@@ -272,34 +325,45 @@ export class DeviceLink {
     await this.refreshDrives();
     const device = this.client();
     const out: FilledSpan[] = [];
-    const streams = this.#ctx.options.liveStreams ?? STREAMS;
+    const cameras = this.#ctx.options.liveStreams ?? STREAMS;
+    // The gaps are the cameras'; their fill carries the audio and telemetry of the same span.
+    const streams = await this.footageStreams(cameras);
+    const todo: Array<{ view: ReturnType<typeof driveViews>[number]; g: { from: number; to: number } }> = [];
     for (const view of driveViews(this.#ctx)) {
       if (options.drive !== undefined && view.id !== options.drive) continue;
       // Gaps common to the streams the phone streams (a gap in one stream only is filled for all).
-      const gaps = merge(streams.flatMap((s) => view.recoverable[s] ?? []), 0)
+      const gaps = merge(cameras.flatMap((s) => view.recoverable[s] ?? []), 0)
         .filter((g) => g.to - g.from >= (options.minGapMs ?? 500) * 1000);
       for (const g of gaps) {
         // Not the live edge of the current drive: the live stream is filling that.
         if (this.#connected && view.to !== null && g.from >= view.to - 2e6) continue;
-        const file = `fill-${view.id}-${Math.round(g.from)}.mp4`;
-        const path = state.fillPath(file);
-        let h;
-        try {
-          h = await device.footage(g.from, g.to, path, {
-            streams, onProgress: (done, total) => emit('transfer', { kind: 'download', id: file, done, total }),
-          });
-        } catch (err) {
-          if (err instanceof HttpError && err.status === 404) continue; // overwritten on the device meanwhile
-          throw err;
-        }
-        const rec: FillRecord = { file, drive: view.id, from: h.start ?? g.from, to: h.end ?? g.to, streams, bytes: statSync(path).size, createdAt: Date.now() };
-        state.lib.fills.push(rec);
-        const filled = { drive: view.id, from: rec.from, to: rec.to, bytes: rec.bytes };
-        out.push(filled);
-        emit('filled', filled);
-        // Automatic fills stop where the budget would start evicting (they would evict each other).
-        if (options.withinBudget && budget.usage().used >= budget.bytes * 0.9) break;
+        todo.push({ view, g });
       }
+    }
+    // Within the budget, newest first: the budget evicts the oldest fills first, so an old
+    // gap fetched first could only push out the newer ones (or itself) and stop the run before
+    // them, at every reconnect. Asked explicitly, oldest first (the device loop-records the
+    // oldest away first).
+    todo.sort((a, b) => (options.withinBudget ? b.g.from - a.g.from : a.g.from - b.g.from));
+    for (const { view, g } of todo) {
+      const file = `fill-${view.id}-${Math.round(g.from)}.mp4`;
+      const path = state.fillPath(file);
+      let h;
+      try {
+        h = await device.footage(g.from, g.to, path, {
+          streams, onProgress: (done, total) => emit('transfer', { kind: 'download', id: file, done, total }),
+        });
+      } catch (err) {
+        if (err instanceof HttpError && err.status === 404) continue; // overwritten on the device meanwhile
+        throw err;
+      }
+      const rec: FillRecord = { file, drive: view.id, from: h.start ?? g.from, to: h.end ?? g.to, streams, bytes: statSync(path).size, createdAt: Date.now() };
+      state.lib.fills.push(rec);
+      const filled = { drive: view.id, from: rec.from, to: rec.to, bytes: rec.bytes };
+      out.push(filled);
+      emit('filled', filled);
+      // Automatic fills stop where the budget would start evicting (they would evict each other).
+      if (options.withinBudget && budget.usage().used >= budget.bytes * 0.9) break;
     }
     state.saveLibrary();
     await budget.enforce();
@@ -316,8 +380,7 @@ export class DeviceLink {
 
   /**
    * After a (re)connect: fetch what the phone missed (drops, the end of a drive, drives
-   * recorded while the app was closed) from device memory, oldest first (the device loop-
-   * records the oldest away first), within the budget. One run at a time; a connect during
+   * recorded while the app was closed) from device memory, newest first, within the budget. One run at a time; a connect during
    * a run asks for another. Failures are reported, not swallowed.
    */
   #fillSoon(signal: AbortSignal): void {

@@ -7,7 +7,7 @@
 import { existsSync, rmSync } from 'node:fs';
 import { SegmentStore, type FragmentedIngest, type OverwriteEvent } from 'ringclip';
 import type { AppContext } from './app-context.js';
-import { STREAMS } from './app-context.js';
+import { RING_STREAM_NAMES, RING_STREAMS, STREAMS } from './app-context.js';
 import { segmentSizeFor } from './budget.js';
 import { hull, intersect, type Span } from './timeline.js';
 
@@ -50,8 +50,18 @@ export class PhoneRing {
     const path = this.#ctx.state.ringPath();
     this.#store = existsSync(path)
       ? await SegmentStore.open(path)
-      : await SegmentStore.create(path, { capacity, segmentSize: segmentSizeFor(budgetBytes), streams: STREAMS, protectCap: 0 });
+      : await SegmentStore.create(path, { capacity, segmentSize: segmentSizeFor(budgetBytes), streams: RING_STREAMS, protectCap: 0 });
     this.#watch(this.#store);
+    const missing = RING_STREAM_NAMES.filter((s) => !this.#store!.streams.includes(s));
+    if (missing.length === 0) return;
+    // A ring made before the phone kept cabin audio and telemetry: its footage is copied into
+    // a ring that has every stream, as a budget change does. If that fails, the old ring is
+    // kept whole and goes on with the streams it has (the live stream asks only for those).
+    try {
+      await this.resize(this.#store.info().capacity, budgetBytes);
+    } catch (err) {
+      this.#ctx.emit('error', new Error(`the phone ring could not gain the streams ${missing.join(', ')} (it keeps its footage and goes on without them): ${(err as Error).message}`));
+    }
   }
 
   async close(): Promise<void> {
@@ -80,7 +90,7 @@ export class PhoneRing {
     const run = async () => {
       const old = this.#store!;
       const gen = state.settings.ringGeneration + 1;
-      const next = await SegmentStore.create(state.ringPath(gen), { capacity, segmentSize: segmentSizeFor(budgetBytes), streams: STREAMS, protectCap: 0 });
+      const next = await SegmentStore.create(state.ringPath(gen), { capacity, segmentSize: segmentSizeFor(budgetBytes), streams: RING_STREAMS, protectCap: 0 });
       const lost: OverwriteEvent[] = [];
       const collect = (e: OverwriteEvent) => { lost.push(e); };
       next.on('overwrite', collect);

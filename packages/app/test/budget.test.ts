@@ -1,3 +1,6 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { SegmentStore } from 'ringclip';
 import { describe, expect, it } from 'vitest';
 import { recordInterleaved, T0 } from '../../../test/helpers/store.js';
 import { FIXTURES } from '../../../test/helpers/tools.js';
@@ -13,14 +16,15 @@ describe('budget', () => {
       const cap = app.ring!.info().capacity;
       expect(cap).toBeLessThanOrEqual(32 * 2 ** 20);
       recordInterleaved(app.ring!, [{ stream: 'road', file: FIXTURES.cabin, fps: 30 }, { stream: 'cabin', file: FIXTURES.cabin, fps: 30 }], 20);
-      const before = app.ring!.info().streams.map((s) => [s.first, s.last]);
+      const video = () => app.ring!.info().streams.filter((s) => s.kind === 'video');
+      const before = video().map((s) => [s.first, s.last]);
       const b = await app.setBudget('10%');
       expect(b.bytes).toBe(Math.floor(64 * 2 ** 20 * 0.1));
       const info = app.ring!.info();
       expect(info.capacity).toBeLessThan(cap);
       expect(b.used).toBeLessThanOrEqual(b.bytes);
       // the newest footage made it; the oldest was dropped if it did not fit
-      info.streams.forEach((s, i) => {
+      video().forEach((s, i) => {
         expect(Math.abs(s.last! - before[i]![1]!)).toBeLessThan(100);
         expect(s.first!).toBeGreaterThanOrEqual(before[i]![0]! - 100);
       });
@@ -29,6 +33,30 @@ describe('budget', () => {
       expect(app.ring!.info().capacity).toBe(cap);
       expect(app.ring!.info().streams[0]!.last).toBe(info.streams[0]!.last);
       void T0;
+    } finally {
+      await app.close();
+      tmp.cleanup();
+    }
+  });
+});
+
+describe('a phone ring from before cabin audio and telemetry', () => {
+  it('gains their streams when the app opens it, keeping every frame (as a budget change copies)', async () => {
+    const tmp = scratch();
+    const old = join(tmp.dir, 'phone', 'phone-1.ring');
+    mkdirSync(dirname(old), { recursive: true });
+    const ring = await SegmentStore.create(old, { capacity: '16MiB', segmentSize: '1MiB', streams: ['road', 'cabin'], protectCap: 0 });
+    recordInterleaved(ring, [{ stream: 'road', file: FIXTURES.cabin, fps: 30 }, { stream: 'cabin', file: FIXTURES.cabin, fps: 30 }], 5);
+    const frames = (s: SegmentStore) => ['road', 'cabin'].map((name) => [...s.frames({ stream: name })].map((f) => `${f.pts} ${Buffer.from(f.payload).toString('base64')}`));
+    const before = frames(ring);
+    await ring.close();
+    const app = await openApp(tmp.dir, { phoneStorage: '64MiB' });
+    try {
+      expect(app.ring!.streams).toEqual(['road', 'cabin', 'cabin-audio', 'telemetry']);
+      expect(app.ring!.streamKinds).toEqual({ road: 'video', cabin: 'video', 'cabin-audio': 'audio', telemetry: 'metadata' });
+      expect(frames(app.ring!)).toEqual(before);
+      expect(before[0]!.length).toBe(150);
+      expect(existsSync(old)).toBe(false); // the old ring went once copied
     } finally {
       await app.close();
       tmp.cleanup();

@@ -4,7 +4,34 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Mp4Source } from 'ringclip';
 import { CloudClient } from '../src/index.js';
-import { CODE, decodeErrors, drive, openApp, scratch, startCloud, startDevice, until } from './helpers.js';
+import { audioClicks, ffprobe } from '../../../test/helpers/tools.js';
+import { CODE, decodeErrors, drive, openApp, scratch, startCloud, startDevice, cruise, until } from './helpers.js';
+
+/** The road camera's frame time: A/V sync must hold within one (µs). */
+const FRAME_US = 1e6 / 30;
+
+/**
+ * A/V sync of a clip, from its sound: the cabin microphone clicks on every whole second of
+ * capture time, and the file's presentation time 0 is the capture time `start` of its first
+ * video frame; each click's distance to its whole second (µs) is how far the audio has moved
+ * against the video on the way.
+ */
+function syncErrors(file: string, start: number): number[] {
+  return audioClicks(file).map((t) => {
+    const r = (((start + Math.round(t * 1e6)) % 1e6) + 1e6) % 1e6;
+    return r > 5e5 ? r - 1e6 : r;
+  });
+}
+
+/** What a dashcam clip carries: both cameras, the cabin's sound and the telemetry track. */
+function expectDashcamTracks(file: string, start: number, seconds: number): void {
+  const streams = ffprobe(file).streams;
+  expect(streams.map((s) => s.codec_type)).toEqual(['video', 'video', 'audio', 'data']);
+  expect(streams.map((s) => s.codec_tag_string)).toEqual(['avc1', 'avc1', 'mp4a', 'camm']);
+  const errors = syncErrors(file, start);
+  expect(errors.length).toBeGreaterThanOrEqual(seconds - 1);
+  for (const e of errors) expect(Math.abs(e)).toBeLessThan(FRAME_US);
+}
 
 describe('event clips (real device + real cloud)', () => {
   const tmp = scratch();
@@ -41,6 +68,7 @@ describe('event clips (real device + real cloud)', () => {
         expect(c.cloud?.sha256).toBe(createHash('sha256').update(readFileSync(c.path!)).digest('hex'));
         expect(c.cloud?.tracks.map((t) => t.role).sort()).toEqual(['cabin', 'road']);
         expect(decodeErrors(c.path!)).toBe('');
+        expectDashcamTracks(c.path!, c.from!, 6); // the device's own cut (3 s + 3 s)
       }
       // Time crosses device → phone → cloud to the µs: the cloud's copy of each clip starts at
       // the capture time the device recorded for that frame (the files' prft carries it).
@@ -55,7 +83,9 @@ describe('event clips (real device + real cloud)', () => {
         const road = [...dev.device.store.frames({ stream: 'road', from: c.from!, to: c.from! + 1 })];
         expect(road.map((f) => f.pts)).toEqual([c.from]); // the device's own record of the first frame
         expect(src.start).toBe(c.from);
+        expect(src.tracks.map((t) => t.kind)).toEqual(['video', 'video', 'audio', 'metadata']);
         src.close();
+        expectDashcamTracks(file, c.from!, 6); // device → phone → cloud
       }
       // the drive streamed live into the phone's ring: both cameras, one drive
       const drives = app.drives();
@@ -71,8 +101,32 @@ describe('event clips (real device + real cloud)', () => {
       expect(m.source).toBe('phone');
       const path = (await app.clips()).find((c) => c.id === m.id)!.path!;
       expect(decodeErrors(path)).toBe('');
+      // cut from the live stream the phone stored: the sound and the telemetry came along
+      expectDashcamTracks(path, m.from!, 6);
       writeFileSync(join(tmp.dir, 'ok'), '1');
     } finally {
+      await app.close();
+    }
+  });
+
+  it('cabin audio switched off and on while streaming: the live stream follows without a disconnect', async () => {
+    const app = await openApp(tmp.dir);
+    const disconnects: string[] = [];
+    app.on('disconnected', (e) => disconnects.push(e.reason));
+    try {
+      await app.connect(dev.url, CODE);
+      const running = dev.device.run(cruise(30), { speed: 2 });
+      const live = (what: string) => until(() => app.streamState.state === 'streaming' && app.streamState.why.includes(what) && app.streamState, 15_000, what);
+      await live('road + cabin + cabin-audio + telemetry');
+      await app.setDeviceSettings({ cabinAudio: false });
+      // the device stops writing the sound: the phone asks for the other streams again
+      expect((await live('road + cabin + telemetry')).why).not.toContain('cabin-audio');
+      await app.setDeviceSettings({ cabinAudio: true });
+      await live('road + cabin + cabin-audio + telemetry');
+      await running;
+      expect(disconnects).toEqual([]);
+    } finally {
+      dev.device.updateSettings({ cabinAudio: true });
       await app.close();
     }
   });

@@ -10,11 +10,23 @@ import { mkdir, readdir, rename, rm, stat, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BlobStore } from './blob.js';
 
+/** `p`'s value, or `fallback` when the file or folder is not there (any other error is thrown). */
+async function unlessMissing<T, F>(p: Promise<T>, fallback: F): Promise<T | F> {
+  try {
+    return await p;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return fallback;
+    throw e;
+  }
+}
+
 export class LocalCopies {
   readonly dir: string;
   readonly maxBytes: number;
   #blobs: BlobStore;
   #inflight = new Map<string, Promise<string>>();
+  /** Evictions that failed (run in the background after a download: counted and warned). */
+  evictionFailures = 0;
 
   constructor(blobs: BlobStore, dir: string, maxBytes: number) {
     this.#blobs = blobs;
@@ -30,12 +42,9 @@ export class LocalCopies {
     const local = this.#blobs.localPath(key);
     if (local) return local;
     const path = this.#path(name);
-    try {
-      await stat(path);
-      const now = new Date();
-      await utimes(path, now, now).catch(() => {});
-      return path;
-    } catch { /* not cached */ }
+    // A hit is touched for the LRU; a copy evicted meanwhile is downloaded again.
+    const now = new Date();
+    if ((await unlessMissing(utimes(path, now, now), false)) !== false) return path;
     let p = this.#inflight.get(name);
     if (!p) {
       p = (async () => {
@@ -47,7 +56,7 @@ export class LocalCopies {
           await rm(tmp, { force: true });
           throw e;
         }
-        void this.evict();
+        this.#evictSoon();
         return path;
       })().finally(() => this.#inflight.delete(name));
       this.#inflight.set(name, p);
@@ -71,7 +80,14 @@ export class LocalCopies {
   async adopt(key: string, name: string, file: string): Promise<void> {
     if (this.#blobs.localPath(key)) { await rm(file, { force: true }); return; }
     await rename(file, this.#path(name));
-    void this.evict();
+    this.#evictSoon();
+  }
+
+  #evictSoon(): void {
+    this.evict().catch((e: unknown) => {
+      this.evictionFailures++;
+      process.emitWarning(`the local clip cache could not evict: ${(e as Error).message}`, { code: 'RINGCLIP_CACHE_EVICT' });
+    });
   }
 
   /** The clips this cache holds copies of (names are `${userId}-${clipId}-${hash}.mp4`, both UUIDs). */
@@ -87,16 +103,16 @@ export class LocalCopies {
   }
 
   async drop(namePrefix: string): Promise<void> {
-    for (const f of await readdir(this.dir).catch(() => [] as string[])) if (f.startsWith(namePrefix)) await rm(join(this.dir, f), { force: true });
+    for (const f of await unlessMissing(readdir(this.dir), [] as string[])) if (f.startsWith(namePrefix)) await rm(join(this.dir, f), { force: true });
   }
 
   async evict(): Promise<void> {
-    const files = await readdir(this.dir).catch(() => [] as string[]);
+    const files = await unlessMissing(readdir(this.dir), [] as string[]);
     const infos = [];
     let total = 0;
     for (const f of files) {
       if (!f.endsWith('.mp4')) continue;
-      const s = await stat(join(this.dir, f)).catch(() => null);
+      const s = await unlessMissing(stat(join(this.dir, f)), null); // a reader's copy renamed in, or evicted by another
       if (!s) continue;
       total += s.size;
       infos.push({ f, size: s.size, at: s.mtimeMs });

@@ -13,6 +13,30 @@ import {
 // BIGINT columns come back as strings by default; all of ours are ms or byte counts < 2^53.
 pg.types.setTypeParser(20, (v: string) => Number(v));
 
+/**
+ * `work` inside BEGIN/COMMIT on one connection. On failure the transaction is rolled back and
+ * the failure thrown; if the rollback fails too, the connection is destroyed (never returned
+ * to the pool mid-transaction) and both errors are thrown together.
+ */
+async function inTransaction(pool: pg.Pool, work: (c: pg.PoolClient) => Promise<void>): Promise<void> {
+  const c = await pool.connect();
+  try {
+    await c.query('BEGIN');
+    await work(c);
+    await c.query('COMMIT');
+  } catch (e) {
+    try {
+      await c.query('ROLLBACK');
+    } catch (rollback) {
+      c.release(rollback as Error);
+      throw new AggregateError([e, rollback], `${(e as Error).message} (and the rollback failed: ${(rollback as Error).message})`);
+    }
+    c.release();
+    throw e;
+  }
+  c.release();
+}
+
 export class PostgresMetaStore implements MetaStore {
   readonly kind = 'postgres' as const;
   readonly pool: pg.Pool;
@@ -24,9 +48,7 @@ export class PostgresMetaStore implements MetaStore {
   }
 
   async init(): Promise<void> {
-    const c = await this.pool.connect();
-    try {
-      await c.query('BEGIN');
+    await inTransaction(this.pool, async (c) => {
       await c.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`ringclip-schema-${this.schema}`]);
       await c.query(`CREATE SCHEMA IF NOT EXISTS ${this.schema}`);
       for (const s of SCHEMA_SQL) await c.query(s);
@@ -35,13 +57,7 @@ export class PostgresMetaStore implements MetaStore {
         await c.query(m.postgres);
         await c.query('INSERT INTO settings (key, value) VALUES ($1, $2)', [m.name, new Date().toISOString()]);
       }
-      await c.query('COMMIT');
-    } catch (e) {
-      await c.query('ROLLBACK').catch(() => {});
-      throw e;
-    } finally {
-      c.release();
-    }
+    });
   }
   async close(): Promise<void> { await this.pool.end(); }
 
@@ -86,18 +102,10 @@ export class PostgresMetaStore implements MetaStore {
     return ok;
   }
   async deleteClip(userId: string, id: string): Promise<void> {
-    const c = await this.pool.connect();
-    try {
-      await c.query('BEGIN');
+    await inTransaction(this.pool, async (c) => {
       await c.query('DELETE FROM shares WHERE user_id = $1 AND clip_id = $2', [userId, id]);
       await c.query('DELETE FROM clips WHERE user_id = $1 AND id = $2', [userId, id]);
-      await c.query('COMMIT');
-    } catch (e) {
-      await c.query('ROLLBACK').catch(() => {});
-      throw e;
-    } finally {
-      c.release();
-    }
+    });
   }
   async listClips(userId: string, q: ListQuery): Promise<ClipRow[]> {
     const { sql, params } = listWhere(userId, q, (i) => `$${i}`);

@@ -19,10 +19,29 @@ export class PgBossQueue implements Queue {
     this.boss.on('error', (e) => console.error(`ringclip-cloud: queue: ${e.message}`));
   }
 
+  /**
+   * Creates the queue unless it exists. Instances starting together race to create it: the
+   * loser sees a unique violation or a deadlock (PostgreSQL picks a victim); the queue exists
+   * then, and that is success. Any other failure, or a queue still missing, is thrown.
+   */
+  async #ensureQueue(name: string): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      if (await this.boss.getQueue(name)) return;
+      try {
+        await this.boss.createQueue(name);
+        return;
+      } catch (e) {
+        const code = (e as { code?: string }).code;
+        const race = code === '40P01' || code === '23505' || /already exists/i.test((e as Error).message);
+        if (!race || attempt >= 5) throw e;
+      }
+    }
+  }
+
   async start(handler: JobHandler): Promise<void> {
     await this.boss.start();
     for (const name of NAMES) {
-      await this.boss.createQueue(name).catch(() => {});
+      await this.#ensureQueue(name);
       const id = await this.boss.work<JobData>(name, { batchSize: 1, pollingIntervalSeconds: 0.5 }, async (jobs) => {
         this.#active++;
         try { for (const j of jobs) await handler(name, j.data); } finally { this.#active--; }

@@ -517,6 +517,10 @@ export class Dashcam extends EventEmitter<DashcamEvents> {
       trace: { hz: GSENSOR_HZ, start: past[0]?.t ?? time, samples: past.map(sample) },
     });
     if (DETECTED.has(kind)) e.triggers = [{ kind: kind as EventKind, time, detectedAt, peakG: peakG! }];
+    // Where it happened: the route's position now, a few ms after the incident began (at the
+    // speeds driven, within a metre or two of it); the clip's GPS track has every fix.
+    const at = this.#route?.point;
+    e.location = at ? { latitude: at.latitude, longitude: at.longitude } : null;
     try {
       log.attachProtection(e, this.store.protect({ from, to }));
     } catch (err) {
@@ -604,7 +608,16 @@ export class Dashcam extends EventEmitter<DashcamEvents> {
         return { name: c.name, width: rec?.width || c.width, height: rec?.height || c.height, fps: c.fps, codec: rec?.codec ?? null };
       }),
       events: { total: events.length, unacknowledged: events.filter((e) => !e.acknowledged).length },
+      // Every stream of internal memory and whether it is written now: a live viewer asks only
+      // for those (a live stream starts when each of its streams reaches a random access point,
+      // so a muted microphone would hold it back forever).
+      streams: info.streams.map((s) => ({ name: s.name, kind: s.kind, recording: this.#writing(s.name) })),
     };
+  }
+
+  #writing(stream: string): boolean {
+    if (!this.recording) return false;
+    return stream === CABIN_AUDIO_STREAM ? this.#listening : true;
   }
 }
 

@@ -34,6 +34,8 @@ export interface DeviceEvent {
   cloudClip?: string;
   /** +Connectivity: the device publishes this collision's live link itself */
   liveFromDevice?: boolean;
+  /** where the car was when the event was made (the GPS receiver's position then; null: no route yet) */
+  location?: { latitude: number; longitude: number } | null;
   /** why the footage is not protected, when it is not */
   note?: string;
   /** what triggered a detected event: the first trigger, then each one that extended its window */

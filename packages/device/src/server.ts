@@ -30,7 +30,7 @@ export function eventJson(e: DeviceEvent, withTrace = true) {
     acknowledged: e.acknowledged, acknowledgedAt: iso(e.acknowledgedAt), protected: e.protectionId !== null,
     ...(e.note ? { note: e.note } : {}),
     ...(e.triggers ? { triggers: e.triggers.map((x) => ({ kind: x.kind, time: iso(x.time), detectedAt: iso(x.detectedAt), peakG: x.peakG })) } : {}),
-    cloudClip: e.cloudClip ?? null, liveFromDevice: e.liveFromDevice === true,
+    cloudClip: e.cloudClip ?? null, liveFromDevice: e.liveFromDevice === true, location: e.location ?? null,
     clip: `/events/${e.id}/clip`,
     ...(withTrace ? { trace: { hz: e.trace.hz, start: iso(e.trace.start), axes: ['x', 'y', 'z'], unit: 'g', samples: e.trace.samples } } : {}),
   };

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DashcamOptions } from '../src/index.js';
 
-export { decodeErrors, ffmpegPath, ffprobe, ffprobePath, fixturesDir, FIXTURES, run } from '../../../test/helpers/tools.js';
+export { decodeAudio, decodeErrors, ffmpegPath, ffprobe, ffprobePath, fixturesDir, FIXTURES, run } from '../../../test/helpers/tools.js';
 
 export const T0 = Date.parse('2026-03-02T08:00:00Z') * 1000;
 

@@ -6,11 +6,11 @@
  * camm data track; a second trigger extends an event, whose trace covers its whole clip; the
  * settings change what is recorded and survive a power cycle.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeCamm, unixMicrosFromGps, type CammPacket } from 'ringclip';
 import { CABIN_AUDIO_ASSET, Dashcam, type RunSummary, type Scenario } from '../src/index.js';
-import { ffmpegPath, ffprobe, run, scratch, smallDevice, T0 } from './helpers.js';
+import { decodeAudio, ffprobe, run, scratch, smallDevice, T0 } from './helpers.js';
 
 const tmp = scratch();
 afterAll(() => tmp.cleanup());
@@ -49,8 +49,7 @@ function telemetry(from: number, to: number): Array<{ pts: number; packet: CammP
 
 /** Click onsets (seconds from the start of the decoded audio): the first loud sample after 0.5 s of none. */
 function clicks(file: string): { onsets: number[]; rms: number } {
-  const r = spawnPcm(file);
-  const pcm = new Float32Array(r.buffer, r.byteOffset, r.byteLength / 4);
+  const pcm = decodeAudio(file);
   const onsets: number[] = [];
   let last = -48_000,
     sum = 0;
@@ -62,29 +61,6 @@ function clicks(file: string): { onsets: number[]; rms: number } {
     }
   }
   return { onsets, rms: Math.sqrt(sum / pcm.length) };
-}
-
-function spawnPcm(file: string): Buffer {
-  const out = `${file}.f32`;
-  const r = run(ffmpegPath, [
-    '-v',
-    'error',
-    '-xerror',
-    '-i',
-    file,
-    '-map',
-    '0:a',
-    '-f',
-    'f32le',
-    '-ac',
-    '1',
-    '-ar',
-    '48000',
-    '-y',
-    out,
-  ]);
-  if (r.status !== 0) throw new Error(`ffmpeg could not decode the audio of ${file}: ${r.stderr}`);
-  return readFileSync(out);
 }
 
 describe('what a drive records besides pictures', () => {

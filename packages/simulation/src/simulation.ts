@@ -39,7 +39,7 @@ export interface SimulationSummary {
   scenario: string;
   expected: Array<{ kind: string; at: string }>;
   drive: { from: number; to: number; frames: Record<string, number> };
-  device: { drives: Array<{ id: number; first: number | null; last: number | null }>; events: Array<Pick<DeviceEvent, 'id' | 'kind' | 'time' | 'from' | 'to' | 'acknowledged'>> };
+  device: { drives: Array<{ id: number; first: number | null; last: number | null }>; events: Array<Pick<DeviceEvent, 'id' | 'kind' | 'time' | 'from' | 'to' | 'acknowledged' | 'location'>> };
   phone: { budget: number; clips: Array<{ id: string; kind: string; source: string; from: number | null; to: number | null; bytes: number | null; uploaded: boolean; path: string | null }> };
   /** stores: where the cloud kept them (--cloud) */
   cloud: { url: string; stores: 'sqlite' | 'postgres'; clips: CloudClip[] };
@@ -214,7 +214,7 @@ export async function runSimulation(options: SimulationOptions, report: Reporter
       drive: { from: run.from, to: run.to, frames: run.frames },
       device: {
         drives: device.store.info().drives.map((d) => ({ id: d.id, first: d.first, last: d.last })),
-        events: device.events.map((e) => ({ id: e.id, kind: e.kind, time: e.time, from: e.from, to: e.to, acknowledged: e.acknowledged })),
+        events: device.events.map((e) => ({ id: e.id, kind: e.kind, time: e.time, from: e.from, to: e.to, acknowledged: e.acknowledged, location: e.location ?? null })),
       },
       phone: {
         budget: app.budget().bytes,

@@ -10,7 +10,7 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createServer, loadConfig } from '../../cloud/src/index.js';
 import type { SimulationSummary } from '../src/simulation.js';
-import { decodeErrors, ffprobe } from '../../../test/helpers/tools.js';
+import { audioClicks, decodeErrors, ffprobe, run } from '../../../test/helpers/tools.js';
 
 const root = new URL('../../../', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'ringclip-e2e-'));
@@ -52,7 +52,29 @@ describe('npm start', () => {
       expect(c.uploaded).toBe(true);
       expect(decodeErrors(c.path!)).toBe('');
     }
-    expect(ffprobe(manual[0]!.path!).streams.map((s) => s.tags?.handler_name)).toEqual(['cabin']);
+    // the cabin camera asked for, with the sound and the telemetry of its span
+    expect(ffprobe(manual[0]!.path!).streams.map((s) => s.tags?.handler_name)).toEqual(['cabin', 'cabin-audio', 'telemetry']);
+    // Each event clip is what a dashcam clip is: both cameras, the cabin's sound in sync (its
+    // clicks on the whole seconds of capture time, within a frame: 15 fps small cameras), and
+    // the GPS track that exiftool reads, through the place the device says the event happened.
+    for (const c of events) {
+      expect(ffprobe(c.path!).streams.map((s) => s.codec_tag_string)).toEqual(['avc1', 'avc1', 'mp4a', 'camm']);
+      const offsets = audioClicks(c.path!).map((t) => ((c.from! + Math.round(t * 1e6)) % 1e6 + 1e6) % 1e6).map((r) => (r > 5e5 ? r - 1e6 : r));
+      const seconds = (c.to! - c.from!) / 1e6;
+      expect(offsets.length).toBeGreaterThanOrEqual(Math.floor(seconds) - 1);
+      for (const o of offsets) expect(Math.abs(o)).toBeLessThan(1e6 / 15);
+      const e = summary.device.events.find((x) => x.kind === c.kind)!;
+      const r = run('exiftool', ['-ee', '-n', '-j', '-G3', '-GPSLatitude', '-GPSLongitude', '-GPSDateTime', c.path!]);
+      expect(r.status, r.stderr).toBe(0);
+      const tags = Object.entries((JSON.parse(r.stdout) as Array<Record<string, unknown>>)[0]!);
+      const values = (name: string) => tags.filter(([k]) => k.endsWith(`:${name}`)).map(([, v]) => v as number);
+      const lats = values('GPSLatitude'), lons = values('GPSLongitude');
+      expect(lats.length).toBeGreaterThanOrEqual(Math.floor(seconds * 10) - 2); // 10 Hz (a fix lost to each end of the cut)
+      expect(lons.length).toBe(lats.length);
+      // within ~3 m of the event's place (the car covers ~1.4 m between fixes at 50 km/h)
+      const nearest = Math.min(...lats.map((lat, i) => Math.hypot((lat - e.location!.latitude) * 111_320, (lons[i]! - e.location!.longitude) * 111_320 * Math.cos((lat * Math.PI) / 180))));
+      expect(nearest).toBeLessThan(3);
+    }
 
     // cloud: a new service on the same data lists them over its API, and serves them decodable
     const token = new URL(summary.viewer).searchParams.get('token')!;

@@ -117,12 +117,26 @@ export class Uploads {
     let interrupted = false;
     try {
       await pipeline(body, cut, createWriteStream(tmp));
-    } catch {
-      interrupted = true; // the client went away: keep what arrived, it resumes from there
+    } catch (e) {
+      // The client went away (or sent too much): keep what arrived, it resumes from there. A
+      // failure of this side's file (a full disk) is this request's error, not a short chunk.
+      const err = e as NodeJS.ErrnoException;
+      const local = typeof err.syscall === 'string' && !['ECONNRESET', 'EPIPE', 'ETIMEDOUT'].includes(err.code ?? '');
+      if (local && !tooLong) {
+        await rm(tmp, { force: true });
+        throw err;
+      }
+      interrupted = true;
     }
     try {
       if (tooLong) throw badRequest(`the body is longer than its Content-Range (${want} bytes)`);
-      const size = (await stat(tmp).catch(() => ({ size: 0 }))).size;
+      const size = await stat(tmp).then(
+        (st) => st.size,
+        (e: NodeJS.ErrnoException) => {
+          if (e.code === 'ENOENT') return 0; // nothing arrived: the file was never opened
+          throw e;
+        },
+      );
       const n = Math.min(size, kept);
       if (n <= 0) {
         if (!interrupted && want - skip > 0) throw badRequest('the request had no body');
