@@ -55,13 +55,20 @@ async function compare(
 ): Promise<{ plain: number; heavy: number; ratio: number }> {
   await timed(20, 4, plain, status);
   await timed(20, 4, heavy, status);
+  // Short alternating rounds, the ratio their median: a burst of load from elsewhere on the
+  // machine lands on one round, not on one side.
   let p = 0;
   let h = 0;
-  for (let round = 0; round < 3; round++) {
-    p += await timed(100, 4, plain, status);
-    h += await timed(100, 4, heavy, status);
+  const ratios: number[] = [];
+  for (let round = 0; round < 10; round++) {
+    const a = await timed(30, 4, plain, status);
+    const b = await timed(30, 4, heavy, status);
+    p += a;
+    h += b;
+    ratios.push(b / a);
   }
-  return { plain: p, heavy: h, ratio: h / p };
+  ratios.sort((x, y) => x - y);
+  return { plain: p, heavy: h, ratio: (ratios[4]! + ratios[5]!) / 2 };
 }
 
 beforeAll(async () => {
@@ -89,7 +96,7 @@ describe('a 200,000-sample trace', () => {
       200,
     );
     console.log(
-      `list: 300 requests ${r.plain.toFixed(0)} ms without a trace, ${r.heavy.toFixed(0)} ms with one (ratio ${r.ratio.toFixed(2)})`,
+      `list: 300 requests ${r.plain.toFixed(0)} ms without a trace, ${r.heavy.toFixed(0)} ms with one (median ratio of 10 alternating rounds ${r.ratio.toFixed(2)})`,
     );
     expect(r.ratio).toBeLessThan(2);
     const row = (await traceUser.json('/v1/clips')).body.clips.find((c: { id: string }) => c.id === traceClip);
@@ -106,7 +113,7 @@ describe('a 200,000-sample trace', () => {
         206,
       );
       console.log(
-        `ranged video (${track}): 300 requests ${r.plain.toFixed(0)} ms without a trace, ${r.heavy.toFixed(0)} ms with one (ratio ${r.ratio.toFixed(2)})`,
+        `ranged video (${track}): 300 requests ${r.plain.toFixed(0)} ms without a trace, ${r.heavy.toFixed(0)} ms with one (median ratio of 10 alternating rounds ${r.ratio.toFixed(2)})`,
       );
       expect(r.ratio).toBeLessThan(2);
     }
