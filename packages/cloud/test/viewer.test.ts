@@ -244,6 +244,73 @@ describe.skipIf(!haveChromium && !requireBrowser)('web viewer in Chromium', () =
     );
     await page.click('#play'); // play again, as before
 
+    // scrub preview: hovering the timeline shows the road camera at the time under the pointer,
+    // decoded in the browser from the stored file (the server stores no preview pictures)
+    const seekBox = (await page.locator('#seek').boundingBox())!;
+    const previewAt = async (fraction: number) => {
+      await page.mouse.move(seekBox.x + seekBox.width * fraction, seekBox.y + seekBox.height / 2);
+      await page.waitForFunction(
+        (want) => Math.abs(Number(document.getElementById('preview')!.dataset.time) - want) < 0.1,
+        fraction * 8,
+        { timeout: 10_000 },
+      );
+      return page.evaluate(() => {
+        const c = document.getElementById('preview-canvas') as HTMLCanvasElement;
+        const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+        let sum = 0,
+          sq = 0;
+        const luma: number[] = [];
+        for (let i = 0; i < d.length; i += 4) {
+          const l = (d[i]! + d[i + 1]! + d[i + 2]!) / 3;
+          luma.push(l);
+          sum += l;
+          sq += l * l;
+        }
+        const n = luma.length;
+        return {
+          luma,
+          sd: Math.sqrt(sq / n - (sum / n) ** 2),
+          visible: !document.getElementById('preview')!.hidden,
+          caption: document.getElementById('preview-time')!.textContent,
+        };
+      });
+    };
+    const early = await previewAt(0.25);
+    const late = await previewAt(0.75);
+    expect(early.visible && late.visible).toBe(true);
+    expect(late.caption).toBe('0:06.0');
+    expect(Math.min(early.sd, late.sd)).toBeGreaterThan(5); // pictures, not a flat canvas
+    // The 6 s preview is the road camera's picture at 6 s: the same as a separate decode of
+    // the file there, and closer to it than the 2 s preview (the test scene moves little).
+    const at6 = await page.evaluate(async () => {
+      const v = document.createElement('video');
+      v.muted = true;
+      v.preload = 'auto';
+      v.src = (document.getElementById('road') as HTMLVideoElement).src;
+      await new Promise((r) => v.addEventListener('loadeddata', r, { once: true }));
+      v.currentTime = 6;
+      await new Promise((r) => v.addEventListener('seeked', r, { once: true }));
+      const c = document.createElement('canvas');
+      c.width = 192;
+      c.height = 108;
+      const g = c.getContext('2d')!;
+      g.drawImage(v, 0, 0, c.width, c.height);
+      const d = g.getImageData(0, 0, c.width, c.height).data;
+      const luma: number[] = [];
+      for (let i = 0; i < d.length; i += 4) luma.push((d[i]! + d[i + 1]! + d[i + 2]!) / 3);
+      return luma;
+    });
+    const distance = (a: number[], b: number[]) => a.reduce((n, l, i) => n + Math.abs(l - b[i]!), 0) / a.length;
+    const same = distance(late.luma, at6);
+    const other = distance(early.luma, at6);
+    console.log(
+      `viewer: scrub preview at 6 s vs a decode at 6 s: ${same.toFixed(2)} (the 2 s preview: ${other.toFixed(2)})`,
+    );
+    expect(same).toBeLessThan(0.5);
+    expect(other).toBeGreaterThan(same + 0.2);
+    await page.mouse.move(seekBox.x + seekBox.width / 2, seekBox.y - 200);
+    expect(await page.isVisible('#preview')).toBe(false);
+
     // pause near the event for the README screenshot
     await page.click('#play');
     await page.evaluate(async () => {

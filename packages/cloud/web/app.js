@@ -420,13 +420,82 @@ async function remove() {
   $('empty').hidden = state.items.length > 0;
 }
 
+// ---- scrub preview -----------------------------------------------------------------------
+// The road camera at the time under the pointer (or the dragged thumb), decoded in the browser
+// by a hidden video element from the clip's stored file: it fetches the GOP around that time
+// by byte range and decodes from its key frame. No preview picture is made or stored anywhere.
+const scrub = { want: null, busy: false };
+function previewRole() {
+  const v = state.clip && state.clip.video;
+  return v && v.road ? 'road' : v && v.cabin ? 'cabin' : null;
+}
+function showPreview(t, clientX) {
+  const role = previewRole();
+  if (!role || !state.duration) return;
+  const pv = $('preview-video');
+  const src = state.clip.video[role];
+  if (pv.getAttribute('src') !== src) { pv.src = src; scrub.busy = false; }
+  const wrap = $('seek').getBoundingClientRect();
+  const fig = $('preview');
+  fig.hidden = false;
+  fig.style.left = `${Math.max(0, Math.min(wrap.width - fig.offsetWidth, clientX - wrap.left - fig.offsetWidth / 2))}px`;
+  $('preview-time').textContent = clock(t);
+  scrub.want = t;
+  if (!scrub.busy) nextPreview();
+}
+function hidePreview() {
+  $('preview').hidden = true;
+  scrub.want = null;
+}
+/** Decodes the newest time asked for; times asked meanwhile are skipped (a drag asks many). */
+function nextPreview() {
+  const pv = $('preview-video');
+  const role = previewRole();
+  if (scrub.want === null || !role) { scrub.busy = false; return; }
+  const t = scrub.want;
+  scrub.want = null;
+  scrub.busy = true;
+  const done = () => {
+    pv.removeEventListener('seeked', drawn);
+    pv.removeEventListener('error', failed);
+  };
+  const drawn = () => {
+    done();
+    const canvas = $('preview-canvas');
+    canvas.getContext('2d').drawImage(pv, 0, 0, canvas.width, canvas.height);
+    $('preview').dataset.time = t.toFixed(3);
+    nextPreview();
+  };
+  const failed = () => {
+    done();
+    scrub.busy = false;
+    console.warn(`preview: the ${role} video could not be read (${pv.error ? pv.error.message || pv.error.code : 'unknown'})`);
+  };
+  pv.addEventListener('seeked', drawn);
+  pv.addEventListener('error', failed);
+  pv.currentTime = Math.max(0, t - state.offsets[role]);
+}
+function seekTimeAt(clientX) {
+  const r = $('seek').getBoundingClientRect();
+  return Math.max(0, Math.min(1, (clientX - r.left) / r.width)) * state.duration;
+}
+
 // ---- wiring ------------------------------------------------------------------------------
 function wire() {
+  $('seek').addEventListener('pointermove', (e) => showPreview(state.dragging ? (+$('seek').value / 1000) * state.duration : seekTimeAt(e.clientX), e.clientX));
+  $('seek').addEventListener('pointerleave', () => { if (!state.dragging) hidePreview(); });
   $('play').addEventListener('click', () => (master() && !master().paused ? pauseAll() : playAll()));
-  $('seek').addEventListener('input', () => { state.dragging = true; $('clock').textContent = `${clock((+$('seek').value / 1000) * state.duration)} / ${clock(state.duration)}`; });
+  $('seek').addEventListener('input', () => {
+    state.dragging = true;
+    const t = (+$('seek').value / 1000) * state.duration;
+    $('clock').textContent = `${clock(t)} / ${clock(state.duration)}`;
+    const r = $('seek').getBoundingClientRect();
+    showPreview(t, r.left + (r.width * +$('seek').value) / 1000);
+  });
   $('seek').addEventListener('change', async () => {
     const t = (+$('seek').value / 1000) * state.duration;
     const playing = master() && !master().paused;
+    hidePreview();
     await seekAll(t);
     state.dragging = false;
     if (playing) tick(); else { updateClock(); drawCursor(); }
