@@ -3,12 +3,11 @@
  * cabin playing side by side within a frame of each other, the G-sensor plot and its
  * cursor, the cabin microphone (muted until a click, then not silent by a WebAudio level
  * check), the route and speed drawn from the clip's camm telemetry, seeking by a click on
- * the route or a plot, share (opening the read-only shared viewer) and delete. Takes a screenshot; with
- * RINGCLIP_UPDATE_SCREENSHOT=1 it replaces the README's docs/cloud-viewer.png (a test run
- * otherwise leaves the checkout as it found it).
+ * the route or a plot, scrub previews, share (opening the read-only shared viewer) and delete.
+ * Takes a screenshot into its temporary folder (the README's picture is what `npm start`
+ * shows: packages/simulation/test/viewer.test.ts makes it).
  */
 import { randomUUID } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { haveChromium, launchChromium, requireBrowser } from '../../../test/helpers/browser.js';
 import type { Server } from '../src/server.js';
@@ -16,10 +15,7 @@ import { Api, makeClip, sqliteBackend, tempDir, type Backend } from './helpers.j
 import { makeTelemetryClip } from './telemetry-fixture.js';
 
 const tmp = tempDir();
-const screenshot =
-  process.env.RINGCLIP_UPDATE_SCREENSHOT === '1'
-    ? fileURLToPath(new URL('../../../docs/cloud-viewer.png', import.meta.url))
-    : `${tmp.dir}/cloud-viewer.png`;
+const screenshot = `${tmp.dir}/cloud-viewer.png`;
 
 describe.skipIf(!haveChromium && !requireBrowser)('web viewer in Chromium', () => {
   let backend: Backend;
