@@ -59,6 +59,12 @@ inline double number_of(const Napi::Value& v, const char* what) {
   return v.As<Napi::Number>().DoubleValue();
 }
 
+// A time for JS: null for the core's "none" (INT64_MIN or INT64_MAX).
+inline Napi::Value time_or_null(Napi::Env env, int64_t us) {
+  if (us == INT64_MIN || us == INT64_MAX) return env.Null();
+  return Napi::Number::New(env, double(us));
+}
+
 inline int64_t to_safe_int64(const Napi::Value& v, const char* what) { return to_safe_int64(number_of(v, what), what); }
 inline uint64_t to_safe_uint64(const Napi::Value& v, const char* what) { return to_safe_uint64(number_of(v, what), what); }
 

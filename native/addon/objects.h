@@ -20,6 +20,11 @@ namespace ringclip::addon {
 
 Napi::Value ParseAdts(const Napi::CallbackInfo& info);  // store_timed_writes.cpp
 
+// What a write did, as lib/ reads it: 1 stored, 2 overwrite events to take, 4 a random access point.
+inline Napi::Value write_flags(Napi::Env env, const store::WriteResult& r) {
+  return Napi::Number::New(env, (r.stored ? 1 : 0) | (r.events_pending ? 2 : 0) | (r.random_access ? 4 : 0));
+}
+
 class StoreObject : public Napi::ObjectWrap<StoreObject> {
  public:
   static Napi::Function Define(Napi::Env env);

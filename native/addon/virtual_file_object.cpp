@@ -1,10 +1,8 @@
-#include <shared_mutex>
-
 #include "addon_data.h"
 #include "convert.h"
 #include "errors.h"
-#include "export/file_output.h"
 #include "objects.h"
+#include "store/mapped_read.h"
 
 namespace ringclip::addon {
 namespace {
@@ -26,23 +24,8 @@ class WriteWorker : public Napi::AsyncWorker {
         guard_(std::move(guard)) {}
   Napi::Promise promise() { return deferred_.Promise(); }
   void Execute() override {
-    std::shared_lock<std::shared_mutex> lock;
-    if (store_) {
-      lock = std::shared_lock<std::shared_mutex>(store_->mapping_lock());
-      if (store_->closed()) {
-        code_ = ErrorCode::Closed;
-        SetError("the store was closed before the clip was written");
-        return;
-      }
-    }
-    std::function<void()> check_source;
-    if (guard_) check_source = [this] { guard_->check(*store_); };
     try {
-      if (fd_ >= 0) {
-        exporting::write_descriptor(*file_, fd_, source_file_, check_source);
-      } else {
-        exporting::write_file(*file_, path_, source_file_, check_source);
-      }
+      store::write_mapped(store_.get(), guard_.get(), *file_, path_, fd_, source_file_);
     } catch (const Error& e) {
       code_ = e.code();
       SetError(e.what());
@@ -108,17 +91,12 @@ Napi::Value VirtualFileObject::Read(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
     check_live();
-    std::shared_lock<std::shared_mutex> lock;
-    if (store_) {
-      lock = std::shared_lock<std::shared_mutex>(store_->mapping_lock());
-      if (store_->closed()) throw Error(ErrorCode::Closed, "the store is closed");
-    }
     uint64_t start = to_safe_uint64(info[0], "start");
     uint64_t end = to_safe_uint64(info[1], "end");
     if (end > file_->size()) end = file_->size();
     if (start > end) start = end;
     Napi::Buffer<uint8_t> out = Napi::Buffer<uint8_t>::New(env, size_t(end - start));
-    store::read_guarded(guard_.get(), store_.get(), [&] { file_->copy(start, end, out.Data()); });
+    store::read_mapped(store_.get(), guard_.get(), [&] { file_->copy(start, end, out.Data()); });
     return out;
   });
 }

@@ -1,4 +1,5 @@
 #include "store/segment_generation.h"
+#include "store/index_access.h"
 
 #include <atomic>
 
@@ -33,9 +34,9 @@ uint64_t load_segment_generation(const uint8_t* segment) {
   return load_u64(segment + kSegmentSeqOffset);
 }
 
-GenerationSnapshot::GenerationSnapshot(const SegmentStore& store) : expected_(store.segments().size()) {
+GenerationSnapshot::GenerationSnapshot(const SegmentStore& store) : expected_(IndexAccess::segments(store).size()) {
   for (uint32_t i = 0; i < expected_.size(); ++i) {
-    const uint64_t indexed = store.segments()[i].seq;
+    const uint64_t indexed = IndexAccess::segments(store)[i].seq;
     if (indexed == 0) continue;  // nothing indexed there: nothing will be read
     Expected& e = expected_[i];
     e.seq = indexed;
