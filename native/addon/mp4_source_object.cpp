@@ -65,7 +65,8 @@ class Mp4SourceObject : public Napi::ObjectWrap<Mp4SourceObject> {
     }
     o.Set("tracks", arr);
     Napi::Array dropped = Napi::Array::New(env, source_->dropped_tracks().size());
-    for (size_t i = 0; i < source_->dropped_tracks().size(); ++i) dropped.Set(uint32_t(i), source_->dropped_tracks()[i]);
+    for (size_t i = 0; i < source_->dropped_tracks().size(); ++i)
+      dropped.Set(uint32_t(i), source_->dropped_tracks()[i]);
     o.Set("dropped", dropped);
     return o;
   }

@@ -82,8 +82,10 @@ Napi::Value FragmentedIngestObject::Stats(const Napi::CallbackInfo& info) {
     r.Set("stored", double(t.stored));
     r.Set("skipped", double(t.skipped));
     r.Set("dropped", double(t.dropped));
-    r.Set("first", t.first_us == store::FragmentedIngest::kNoOrigin ? env.Null() : Napi::Number::New(env, double(t.first_us)));
-    r.Set("last", t.last_us == store::FragmentedIngest::kNoOrigin ? env.Null() : Napi::Number::New(env, double(t.last_us)));
+    r.Set("first",
+          t.first_us == store::FragmentedIngest::kNoOrigin ? env.Null() : Napi::Number::New(env, double(t.first_us)));
+    r.Set("last",
+          t.last_us == store::FragmentedIngest::kNoOrigin ? env.Null() : Napi::Number::New(env, double(t.last_us)));
     tracks.Set(i++, r);
   }
   o.Set("tracks", tracks);

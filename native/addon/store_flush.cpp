@@ -12,8 +12,11 @@ namespace {
 class FlushWorker : public Napi::AsyncWorker {
  public:
   FlushWorker(Napi::Env env, std::shared_ptr<store::SegmentStore> s, store::SegmentStore::FlushTicket ticket)
-      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), store_(std::move(s)),
-        watermark_(ticket.watermark), ranges_(std::move(ticket.ranges)) {}
+      : Napi::AsyncWorker(env),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        store_(std::move(s)),
+        watermark_(ticket.watermark),
+        ranges_(std::move(ticket.ranges)) {}
   Napi::Promise promise() { return deferred_.Promise(); }
   void Execute() override {
     try {
@@ -48,7 +51,6 @@ class FlushWorker : public Napi::AsyncWorker {
   std::vector<store::SegmentStore::Range> ranges_;
   ErrorCode code_ = ErrorCode::Io;
 };
-
 
 }  // namespace
 

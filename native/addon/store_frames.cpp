@@ -12,19 +12,19 @@ namespace {
 
 // Rows of 8 numbers: segment, segment seq, dts, pts, payload offset, size, random access, config.
 Napi::Float64Array frame_rows(Napi::Env env, const std::vector<store::FrameRef>& refs) {
-    Napi::Float64Array out = Napi::Float64Array::New(env, refs.size() * 8);
-    double* d = out.Data();
-    for (const auto& r : refs) {
-      *d++ = r.segment;
-      *d++ = double(r.segment_seq);
-      *d++ = double(r.entry->dts_us);
-      *d++ = double(r.entry->pts_us);
-      *d++ = double(r.entry->offset + store::kRecordHeaderSize);
-      *d++ = r.entry->payload_size;
-      *d++ = r.entry->random_access;
-      *d++ = r.entry->config_id;
-    }
-    return out;
+  Napi::Float64Array out = Napi::Float64Array::New(env, refs.size() * 8);
+  double* d = out.Data();
+  for (const auto& r : refs) {
+    *d++ = r.segment;
+    *d++ = double(r.segment_seq);
+    *d++ = double(r.entry->dts_us);
+    *d++ = double(r.entry->pts_us);
+    *d++ = double(r.entry->offset + store::kRecordHeaderSize);
+    *d++ = r.entry->payload_size;
+    *d++ = r.entry->random_access;
+    *d++ = r.entry->config_id;
+  }
+  return out;
 }
 
 }  // namespace
@@ -76,7 +76,8 @@ Napi::Value StoreObject::StreamConfig(const Napi::CallbackInfo& info) {
   if (!c) return env.Null();
   auto list = [&](const std::vector<std::vector<uint8_t>>& v) {
     Napi::Array a = Napi::Array::New(env, v.size());
-    for (size_t i = 0; i < v.size(); ++i) a.Set(uint32_t(i), Napi::Buffer<uint8_t>::Copy(env, v[i].data(), v[i].size()));
+    for (size_t i = 0; i < v.size(); ++i)
+      a.Set(uint32_t(i), Napi::Buffer<uint8_t>::Copy(env, v[i].data(), v[i].size()));
     return a;
   };
   Napi::Object o = Napi::Object::New(env);
@@ -119,14 +120,13 @@ Napi::Value StoreObject::ReadFrame(const Napi::CallbackInfo& info) {
   return guarded(env, [&]() -> Napi::Value {
     uint32_t stream = info[0].As<Napi::Number>().Uint32Value();
     uint32_t segment = info[1].As<Napi::Number>().Uint32Value();
-    const store::IndexEntry& frame = store::indexed_frame(*store_, stream, segment, to_safe_uint64(info[2], "payload offset"),
-                                                          to_safe_uint64(info[3], "payload size"));
+    const store::IndexEntry& frame = store::indexed_frame(
+        *store_, stream, segment, to_safe_uint64(info[2], "payload offset"), to_safe_uint64(info[3], "payload size"));
     Napi::Buffer<uint8_t> out = Napi::Buffer<uint8_t>::New(env, frame.payload_size);
     store::copy_frame(*store_, generations_.get(), stream, segment, frame, out.Data());
     return out;
   });
 }
-
 
 // lastDts(stream): dts of the stream's newest frame, or null (followers starting 'now').
 Napi::Value StoreObject::LastDts(const Napi::CallbackInfo& info) {

@@ -91,7 +91,6 @@ Napi::Value StoreObject::Open(const Napi::CallbackInfo& info) {
   });
 }
 
-
 Napi::Value StoreObject::Close(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
@@ -99,7 +98,6 @@ Napi::Value StoreObject::Close(const Napi::CallbackInfo& info) {
     return env.Undefined();
   });
 }
-
 
 Napi::Value StoreObject::Header(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();

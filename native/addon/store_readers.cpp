@@ -36,7 +36,8 @@ Napi::Value StoreObject::CreateFragmentedIngest(const Napi::CallbackInfo& info) 
     Napi::Array tracks = info[0].As<Napi::Array>();
     for (uint32_t i = 0; i < tracks.Length(); ++i) {
       Napi::Array pair = tracks.Get(i).As<Napi::Array>();
-      options.tracks.emplace_back(pair.Get(0u).As<Napi::String>().Utf8Value(), pair.Get(1u).As<Napi::Number>().Uint32Value());
+      options.tracks.emplace_back(pair.Get(0u).As<Napi::String>().Utf8Value(),
+                                  pair.Get(1u).As<Napi::Number>().Uint32Value());
     }
     if (!info[1].IsNull()) options.origin_us = to_safe_int64(info[1], "origin");
     options.skip_stored = info[2].ToBoolean().Value();
@@ -52,7 +53,8 @@ Napi::Value StoreObject::CreateLiveFragmenter(const Napi::CallbackInfo& info) {
   return guarded(env, [&]() -> Napi::Value {
     store::LiveFragmenter::Options options;
     Napi::Array streams = info[0].As<Napi::Array>(), cursors = info[1].As<Napi::Array>();
-    for (uint32_t i = 0; i < streams.Length(); ++i) options.streams.push_back(streams.Get(i).As<Napi::Number>().Uint32Value());
+    for (uint32_t i = 0; i < streams.Length(); ++i)
+      options.streams.push_back(streams.Get(i).As<Napi::Number>().Uint32Value());
     for (uint32_t i = 0; i < cursors.Length(); ++i) options.cursors.push_back(to_safe_int64(cursors.Get(i), "cursor"));
     options.skip_overwritten = info[2].ToBoolean().Value();
     Napi::Object obj = addon_data(env).live_fragmenter.New({});
@@ -69,7 +71,8 @@ Napi::Value StoreObject::Clip(const Napi::CallbackInfo& info) {
     req.from_us = to_safe_int64(o.Get("from"), "from");
     req.to_us = to_safe_int64(o.Get("to"), "to");
     Napi::Array streams = o.Get("streams").As<Napi::Array>();
-    for (uint32_t i = 0; i < streams.Length(); ++i) req.streams.push_back(streams.Get(i).As<Napi::Number>().Uint32Value());
+    for (uint32_t i = 0; i < streams.Length(); ++i)
+      req.streams.push_back(streams.Get(i).As<Napi::Number>().Uint32Value());
     req.exact = o.Get("exact").ToBoolean();
     req.allow_partial = o.Get("allowPartial").ToBoolean();
     if (o.Has("timelapseEvery")) {
@@ -79,7 +82,8 @@ Napi::Value StoreObject::Clip(const Napi::CallbackInfo& info) {
     auto clip = std::make_shared<store::StoreClip>(store_, req);
     std::shared_ptr<const exporting::CutResult> cut(clip, &clip->cut());
     std::shared_ptr<const store::GenerationGuard> guard;
-    if (generations_) guard = std::make_shared<const store::GenerationGuard>(generations_, clip->cut().origins, req.streams);
+    if (generations_)
+      guard = std::make_shared<const store::GenerationGuard>(generations_, clip->cut().origins, req.streams);
     Napi::Object obj = addon_data(env).clip.New({});
     ClipObject::Unwrap(obj)->Init(store_, clip, cut, clip->identity(), store_->file_identity(), std::move(guard));
     return obj;

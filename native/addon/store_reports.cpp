@@ -98,7 +98,6 @@ Napi::Value StoreObject::Recovery(const Napi::CallbackInfo& info) {
   return o;
 }
 
-
 Napi::Value StoreObject::Verify(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
@@ -113,7 +112,6 @@ Napi::Value StoreObject::Verify(const Napi::CallbackInfo& info) {
     return o;
   });
 }
-
 
 // prepareStats(): what the thread preparing the writer's next segment did (diagnostic).
 Napi::Value StoreObject::PrepareStats(const Napi::CallbackInfo& info) {

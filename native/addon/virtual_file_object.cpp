@@ -73,7 +73,9 @@ void VirtualFileObject::Init(std::shared_ptr<const mp4::VirtualFile> file, std::
   etag_ = std::move(etag);
 }
 
-Napi::Value VirtualFileObject::Size(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), file_ ? double(file_->size()) : 0); }
+Napi::Value VirtualFileObject::Size(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), file_ ? double(file_->size()) : 0);
+}
 Napi::Value VirtualFileObject::Etag(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), etag_); }
 
 Napi::Value VirtualFileObject::Release(const Napi::CallbackInfo& info) {
@@ -107,8 +109,10 @@ Napi::Value VirtualFileObject::WriteTo(const Napi::CallbackInfo& info) {
   if (!file_) throw to_js_error(env, ErrorCode::Closed, "the virtual file was released");
   std::string path;
   int fd = -1;
-  if (info[0].IsNumber()) fd = info[0].As<Napi::Number>().Int32Value();
-  else path = info[0].As<Napi::String>();
+  if (info[0].IsNumber())
+    fd = info[0].As<Napi::Number>().Int32Value();
+  else
+    path = info[0].As<Napi::String>();
   auto* worker = new WriteWorker(env, file_, keep_alive_, store_, path, fd, source_file_, guard_);
   Napi::Promise p = worker->promise();
   worker->Queue();

@@ -90,8 +90,8 @@ TEST(store_pin_if_live_pins_only_the_generation_the_row_names) {
   CHECK_EQ(describe(*ring.store).pinned_segments, 0u);
   CHECK(ring.store->pin_if_live(segment, seq));
   CHECK_EQ(describe(*ring.store).pinned_segments, 1u);
-  CHECK(!ring.store->pin_if_live(segment, seq + 1));        // another generation
-  CHECK(!ring.store->pin_if_live(segment + 1000, seq));     // no such segment
+  CHECK(!ring.store->pin_if_live(segment, seq + 1));     // another generation
+  CHECK(!ring.store->pin_if_live(segment + 1000, seq));  // no such segment
   // While pinned, loop recording goes around it: the row still names footage the index holds.
   ring.record(8);
   CHECK(!find_frames(*ring.store, 0, kT0, kT0 + 1000000).empty());
@@ -123,8 +123,10 @@ TEST(store_clip_identity_and_etag_variants) {
   CHECK(a.identity() != later.identity());
 
   using exporting::ClipFormat;
-  const std::vector<exporting::ClipFileRequest> requests = {
-      {ClipFormat::Mp4, false, 0}, {ClipFormat::Mp4, true, 0}, {ClipFormat::FragmentedMp4, false, 0}, {ClipFormat::AnnexB, false, 0}};
+  const std::vector<exporting::ClipFileRequest> requests = {{ClipFormat::Mp4, false, 0},
+                                                            {ClipFormat::Mp4, true, 0},
+                                                            {ClipFormat::FragmentedMp4, false, 0},
+                                                            {ClipFormat::AnnexB, false, 0}};
   std::set<std::string> tags;
   for (size_t i = 0; i < requests.size(); ++i) {
     CHECK_EQ(exporting::etag_variant(requests[i]), uint32_t(i + 1));
@@ -146,7 +148,11 @@ TEST(store_clip_identity_and_etag_variants) {
   std::string message;
   CHECK_EQ(code_of([] { exporting::clip_format("webm"); }, &message), std::string("ERR_INVALID_ARGUMENT"));
   CHECK(message.find("'webm'") != std::string::npos && message.find("'fmp4'") != std::string::npos);
-  CHECK_EQ(code_of([&] { build_clip_file(store.get(), nullptr, a.movie(), {ClipFormat::AnnexB, false, 1}, a.identity()); }, &message),
+  CHECK_EQ(code_of(
+               [&] {
+                 build_clip_file(store.get(), nullptr, a.movie(), {ClipFormat::AnnexB, false, 1}, a.identity());
+               },
+               &message),
            std::string("ERR_INVALID_ARGUMENT"));
   CHECK(message.find("no track 1") != std::string::npos);
 }
@@ -176,7 +182,7 @@ TEST(store_sample_stats_count_samples_and_presented_times) {
   }
   stats = exporting::sample_stats(source);
   CHECK_EQ(stats.samples, 5u);
-  CHECK_EQ(stats.sync_samples, 2u);  // hidden samples count: they are in the file
+  CHECK_EQ(stats.sync_samples, 2u);    // hidden samples count: they are in the file
   CHECK_EQ(stats.first_pts_us, 1000);  // the edit list presents [1000, 4000)
   CHECK_EQ(stats.last_pts_us, 3000);
   source.presented_from_us = 5000;
@@ -212,7 +218,9 @@ TEST(store_readers_of_a_closed_store_say_it_is_closed) {
   CHECK_EQ(code_of([&] { frame_spans(*store, 0, kT0, kT0 + 1000000, 1000000); }), closed);
   CHECK_EQ(code_of([&] { store->segment_bytes(0); }), closed);
   CHECK_EQ(code_of([&] { store->begin_flush(); }), closed);
-  CHECK_EQ(code_of([&] { indexed_frame(*store, 0, row.segment, entry.offset + kRecordHeaderSize, entry.payload_size); }), closed);
+  CHECK_EQ(
+      code_of([&] { indexed_frame(*store, 0, row.segment, entry.offset + kRecordHeaderSize, entry.payload_size); }),
+      closed);
   CHECK_EQ(code_of([&] { StoreClip(store, ring.request(kT0, kT0 + 2000000)); }), closed);
   CHECK_EQ(code_of([&] { build_clip_file(store.get(), nullptr, clip.movie(), {}, clip.identity()); }), closed);
   CHECK_EQ(code_of([&] { ingest.feed(ring.road.data(), 1000); }), closed);  // it would only have buffered these
@@ -221,7 +229,8 @@ TEST(store_readers_of_a_closed_store_say_it_is_closed) {
   CHECK_EQ(code_of([&] { read_mapped(store.get(), nullptr, [&] { read = true; }); }), closed);
   CHECK(!read);
   std::string message;
-  CHECK_EQ(code_of([&] { write_mapped(store.get(), nullptr, file.file, ring.dir + "/clip.mp4", -1, {}); }, &message), closed);
+  CHECK_EQ(code_of([&] { write_mapped(store.get(), nullptr, file.file, ring.dir + "/clip.mp4", -1, {}); }, &message),
+           closed);
   CHECK_EQ(message, std::string("the store was closed before the clip was written"));
   CHECK(::access((ring.dir + "/clip.mp4").c_str(), F_OK) != 0);  // nothing was created
   // A flush that was under way when the store closed has nothing left to do: close() synced.

@@ -16,9 +16,12 @@ ClipFormat clip_format(const std::string& name) {
 
 uint32_t etag_variant(const ClipFileRequest& request) {
   switch (request.format) {
-    case ClipFormat::Mp4: return request.force_co64 ? 2 : 1;
-    case ClipFormat::FragmentedMp4: return 3;
-    case ClipFormat::AnnexB: return 4 + request.track;
+    case ClipFormat::Mp4:
+      return request.force_co64 ? 2 : 1;
+    case ClipFormat::FragmentedMp4:
+      return 3;
+    case ClipFormat::AnnexB:
+      return 4 + request.track;
   }
   return 0;
 }
@@ -41,8 +44,10 @@ ClipFile build_clip_file(const mp4::Movie& movie, const ClipFileRequest& request
         throw Error(ErrorCode::InvalidArgument, "no track " + std::to_string(request.track) + ": the clip has " +
                                                     std::to_string(movie.tracks.size()) + " track(s)");
       auto build = [&] { out.file = build_annexb(movie.tracks[request.track]); };
-      if (read_samples) read_samples(build);
-      else build();
+      if (read_samples)
+        read_samples(build);
+      else
+        build();
       break;
     }
   }

@@ -38,8 +38,10 @@ void write_mapped(const SegmentStore* store, const GenerationGuard* guard, const
   with_mapping(store, "the store was closed before the clip was written", [&] {
     std::function<void()> check_source;
     if (guard) check_source = [&] { guard->check(*store); };
-    if (fd >= 0) exporting::write_descriptor(file, fd, source_file, check_source);
-    else exporting::write_file(file, path, source_file, check_source);
+    if (fd >= 0)
+      exporting::write_descriptor(file, fd, source_file, check_source);
+    else
+      exporting::write_file(file, path, source_file, check_source);
   });
 }
 

@@ -1,10 +1,10 @@
 #include "store/store_clip.h"
-#include "store/index_access.h"
 
 #include <algorithm>
 #include <cstdint>
 #include <optional>
 
+#include "store/index_access.h"
 #include "util/error.h"
 #include "util/time_range.h"
 
@@ -111,7 +111,8 @@ uint64_t clip_identity(const SegmentStore& store, const exporting::CutResult& cu
   for (uint32_t seg : cut.origins) identity = identity * kPrime ^ IndexAccess::segments(store)[seg].seq;
   const uintptr_t base = reinterpret_cast<uintptr_t>(store.segment_data(0));
   for (const mp4::Track& t : cut.movie.tracks)
-    for (const mp4::Sample& s : t.samples) identity = identity * kPrime ^ uint64_t(reinterpret_cast<uintptr_t>(s.data.data) - base);
+    for (const mp4::Sample& s : t.samples)
+      identity = identity * kPrime ^ uint64_t(reinterpret_cast<uintptr_t>(s.data.data) - base);
   return identity;
 }
 

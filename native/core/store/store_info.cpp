@@ -1,8 +1,9 @@
 #include "store/store_info.h"
-#include "store/index_access.h"
 
 #include <algorithm>
 #include <map>
+
+#include "store/index_access.h"
 
 namespace ringclip::store {
 
