@@ -14,10 +14,10 @@
 #include <string>
 
 #include "check.h"
-#include "store/index_access.h"
 #include "export/file_output.h"
 #include "store/format.h"
 #include "store/guarded_read.h"
+#include "store/index_access.h"
 #include "store/segment_generation.h"
 #include "store/segment_store.h"
 #include "store/stream_ingest.h"

@@ -1,7 +1,8 @@
 #include "store/frame_spans.h"
-#include "store/index_access.h"
 
 #include <algorithm>
+
+#include "store/index_access.h"
 
 namespace ringclip::store {
 

@@ -1,11 +1,11 @@
 #include "store/guarded_read.h"
-#include "store/index_access.h"
 
 #include <algorithm>
 #include <cstring>
 #include <string>
 
 #include "export/clip_cutter.h"
+#include "store/index_access.h"
 #include "util/error.h"
 
 namespace ringclip::store {

@@ -1,5 +1,4 @@
 #include "store/live_fragmenter.h"
-#include "store/index_access.h"
 
 #include <algorithm>
 #include <string>
@@ -10,6 +9,7 @@
 #include "mp4/producer_reference.h"
 #include "mp4/writer.h"
 #include "store/guarded_read.h"
+#include "store/index_access.h"
 #include "store/store_info.h"
 #include "util/error.h"
 

@@ -1,9 +1,9 @@
 #include "store/segment_generation.h"
-#include "store/index_access.h"
 
 #include <atomic>
 
 #include "store/format.h"
+#include "store/index_access.h"
 
 namespace ringclip::store {
 namespace {

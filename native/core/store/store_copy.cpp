@@ -1,8 +1,8 @@
 #include "store/store_copy.h"
-#include "store/index_access.h"
 
 #include <algorithm>
 
+#include "store/index_access.h"
 #include "util/error.h"
 
 namespace ringclip::store {
