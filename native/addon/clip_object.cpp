@@ -1,9 +1,9 @@
 #include "addon_data.h"
 #include "errors.h"
-#include "export/annexb_export.h"
-#include "export/etag.h"
-#include "mp4/writer.h"
+#include "export/clip_file.h"
+#include "export/sample_stats.h"
 #include "objects.h"
+#include "store/mapped_read.h"
 
 namespace ringclip::addon {
 
@@ -43,14 +43,10 @@ Napi::Value ClipObject::Info(const Napi::CallbackInfo& info) {
     to.Set("kind", kKinds[uint8_t(t.kind)]);
     to.Set("width", t.width);
     to.Set("height", t.height);
-    to.Set("samples", double(t.samples.size()));
-    uint64_t bytes = 0, sync = 0;
-    for (const auto& s : t.samples) {
-      bytes += s.data.size;
-      sync += s.sync ? 1 : 0;
-    }
-    to.Set("bytes", double(bytes));
-    to.Set("syncSamples", double(sync));
+    const exporting::SampleStats stats = exporting::sample_stats(t);
+    to.Set("samples", double(stats.samples));
+    to.Set("bytes", double(stats.bytes));
+    to.Set("syncSamples", double(stats.sync_samples));
     to.Set("timescale", t.timescale);
     if (cut_) {
       const exporting::CutTrackReport& r = cut_->tracks[i];
@@ -87,30 +83,17 @@ Napi::Value ClipObject::Build(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
     if (released_) throw Error(ErrorCode::Closed, "the clip was released");
-    if (store_ && store_->closed()) throw Error(ErrorCode::Closed, "the store is closed");
-    std::string kind = info[0].As<Napi::String>();
     Napi::Object o = info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(env);
-    auto file = std::make_shared<mp4::VirtualFile>();
-    uint32_t variant = 0;
-    if (kind == "mp4") {
-      mp4::ProgressiveOptions po;
-      po.force_co64 = o.Get("forceCo64").ToBoolean();
-      *file = mp4::build_progressive(*movie_, po);
-      variant = po.force_co64 ? 2 : 1;
-    } else if (kind == "fmp4") {
-      *file = mp4::build_fragmented(*movie_);
-      variant = 3;
-    } else {
-      uint32_t track = o.Has("track") ? o.Get("track").As<Napi::Number>().Uint32Value() : 0;
-      // Raw H.264 is laid out from the stored NAL length prefixes: it reads sample bytes.
-      store::read_guarded(guard_.get(), store_.get(), [&] { *file = exporting::build_annexb(movie_->tracks.at(track)); });
-      variant = 4 + track;
-    }
-    std::string etag = exporting::make_etag(*file, identity_, variant);
+    exporting::ClipFileRequest request;
+    request.format = exporting::clip_format(info[0].As<Napi::String>());
+    request.force_co64 = o.Get("forceCo64").ToBoolean();
+    if (o.Has("track")) request.track = o.Get("track").As<Napi::Number>().Uint32Value();
+    exporting::ClipFile built = store::build_clip_file(store_.get(), guard_.get(), *movie_, request, identity_);
+    auto file = std::make_shared<const mp4::VirtualFile>(std::move(built.file));
     Napi::Object obj = addon_data(env).virtual_file.New({});
     // The virtual file keeps the clip (its pins) and the source mapping alive.
     auto keep = std::make_shared<std::pair<std::shared_ptr<const void>, std::shared_ptr<void>>>(cut_, source_);
-    VirtualFileObject::Unwrap(obj)->Init(file, keep, store_, etag, source_file_, guard_);
+    VirtualFileObject::Unwrap(obj)->Init(file, keep, store_, built.etag, source_file_, guard_);
     return obj;
   });
 }

@@ -35,7 +35,8 @@ inline std::string js_number_text(double v) {
 inline int64_t to_safe_int64(double v, const char* what) {
   if (!(std::fabs(v) <= kMaxSafeInteger) || v != std::trunc(v))
     throw Error(ErrorCode::InvalidArgument,
-                std::string(what) + " must be a whole number from -9007199254740991 to 9007199254740991, got " + js_number_text(v));
+                std::string(what) + " must be a whole number from -9007199254740991 to 9007199254740991, got " +
+                    js_number_text(v));
   return int64_t(v);
 }
 
@@ -50,7 +51,8 @@ inline uint64_t to_safe_uint64(double v, const char* what) {
 // A whole number from 0 to 2^32 − 1 (sample durations in ticks).
 inline uint32_t to_uint32(double v, const char* what) {
   if (!(v >= 0 && v <= 4294967295.0) || v != std::trunc(v))
-    throw Error(ErrorCode::InvalidArgument, std::string(what) + " must be a whole number from 0 to 4294967295, got " + js_number_text(v));
+    throw Error(ErrorCode::InvalidArgument,
+                std::string(what) + " must be a whole number from 0 to 4294967295, got " + js_number_text(v));
   return uint32_t(v);
 }
 
@@ -59,7 +61,15 @@ inline double number_of(const Napi::Value& v, const char* what) {
   return v.As<Napi::Number>().DoubleValue();
 }
 
+// A time for JS: null for the core's "none" (INT64_MIN or INT64_MAX).
+inline Napi::Value time_or_null(Napi::Env env, int64_t us) {
+  if (us == INT64_MIN || us == INT64_MAX) return env.Null();
+  return Napi::Number::New(env, double(us));
+}
+
 inline int64_t to_safe_int64(const Napi::Value& v, const char* what) { return to_safe_int64(number_of(v, what), what); }
-inline uint64_t to_safe_uint64(const Napi::Value& v, const char* what) { return to_safe_uint64(number_of(v, what), what); }
+inline uint64_t to_safe_uint64(const Napi::Value& v, const char* what) {
+  return to_safe_uint64(number_of(v, what), what);
+}
 
 }  // namespace ringclip::addon

@@ -23,7 +23,6 @@ void IngestObject::Init(std::shared_ptr<store::SegmentStore> s, uint32_t stream,
 Napi::Value IngestObject::Feed(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
-    if (store_->closed()) throw Error(ErrorCode::Closed, "the store is closed");
     Napi::Uint8Array bytes = info[0].As<Napi::Uint8Array>();
     ingest_->feed(bytes.Data(), bytes.ByteLength());
     return env.Undefined();
@@ -33,7 +32,6 @@ Napi::Value IngestObject::Feed(const Napi::CallbackInfo& info) {
 Napi::Value IngestObject::Finish(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
-    if (store_->closed()) throw Error(ErrorCode::Closed, "the store is closed");
     ingest_->finish();
     return env.Undefined();
   });

@@ -29,7 +29,9 @@ Napi::Value LiveFragmenterObject::Poll(const Napi::CallbackInfo& info) {
     if (flush > 2) throw Error(ErrorCode::InvalidArgument, "flush is 0, 1 or 2");
     store::LiveFragmenter::Step step = fragmenter_->poll(max, store::LiveFragmenter::Flush(flush));
     Napi::Object o = Napi::Object::New(env);
-    o.Set("bytes", step.bytes.empty() ? env.Null() : Napi::Buffer<uint8_t>::Copy(env, step.bytes.data(), step.bytes.size()).As<Napi::Value>());
+    o.Set("bytes", step.bytes.empty()
+                       ? env.Null()
+                       : Napi::Buffer<uint8_t>::Copy(env, step.bytes.data(), step.bytes.size()).As<Napi::Value>());
     o.Set("more", step.more);
     o.Set("origin", step.origin_us == INT64_MIN ? env.Null() : Napi::Number::New(env, double(step.origin_us)));
     o.Set("skipped", double(step.skipped_frames));

@@ -4,6 +4,7 @@
 #include "convert.h"
 #include "errors.h"
 #include "export/mp4_source.h"
+#include "export/sample_stats.h"
 #include "mp4_source_views.h"
 #include "objects.h"
 
@@ -55,23 +56,17 @@ class Mp4SourceObject : public Napi::ObjectWrap<Mp4SourceObject> {
       to.Set("sampleRate", t.configs.front().sample_rate);
       to.Set("channels", t.configs.front().channels);
       to.Set("height", t.configs.front().height);
-      to.Set("samples", double(t.samples.size()));
-      uint64_t sync = 0;
-      int64_t first = INT64_MAX, last = INT64_MIN;
-      for (const auto& s : t.samples) {
-        sync += s.random_access ? 1 : 0;
-        if (s.pts_us < t.presented_from_us || s.pts_us >= t.presented_to_us) continue;  // hidden by the file's edit list
-        first = std::min(first, s.pts_us);
-        last = std::max(last, s.pts_us);
-      }
-      to.Set("syncSamples", double(sync));
-      to.Set("first", double(first));
-      to.Set("last", double(last));
+      const exporting::SampleStats stats = exporting::sample_stats(t);  // first and last: what the edit list presents
+      to.Set("samples", double(stats.samples));
+      to.Set("syncSamples", double(stats.sync_samples));
+      to.Set("first", double(stats.first_pts_us));
+      to.Set("last", double(stats.last_pts_us));
       arr.Set(uint32_t(i), to);
     }
     o.Set("tracks", arr);
     Napi::Array dropped = Napi::Array::New(env, source_->dropped_tracks().size());
-    for (size_t i = 0; i < source_->dropped_tracks().size(); ++i) dropped.Set(uint32_t(i), source_->dropped_tracks()[i]);
+    for (size_t i = 0; i < source_->dropped_tracks().size(); ++i)
+      dropped.Set(uint32_t(i), source_->dropped_tracks()[i]);
     o.Set("dropped", dropped);
     return o;
   }

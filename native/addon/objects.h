@@ -5,20 +5,25 @@
 
 #include <memory>
 
-#include "mp4/virtual_file.h"
-#include "store/segment_store.h"
 #include "export/clip_cutter.h"
-#include "store/guarded_read.h"
-#include "store/store_clip.h"
-#include "util/file_identity.h"
-#include "store/stream_ingest.h"
-#include "store/sample_writer.h"
+#include "mp4/virtual_file.h"
 #include "store/fragmented_ingest.h"
+#include "store/guarded_read.h"
 #include "store/live_fragmenter.h"
+#include "store/sample_writer.h"
+#include "store/segment_store.h"
+#include "store/store_clip.h"
+#include "store/stream_ingest.h"
+#include "util/file_identity.h"
 
 namespace ringclip::addon {
 
 Napi::Value ParseAdts(const Napi::CallbackInfo& info);  // store_timed_writes.cpp
+
+// What a write did, as lib/ reads it: 1 stored, 2 overwrite events to take, 4 a random access point.
+inline Napi::Value write_flags(Napi::Env env, const store::WriteResult& r) {
+  return Napi::Number::New(env, (r.stored ? 1 : 0) | (r.events_pending ? 2 : 0) | (r.random_access ? 4 : 0));
+}
 
 class StoreObject : public Napi::ObjectWrap<StoreObject> {
  public:
@@ -30,7 +35,7 @@ class StoreObject : public Napi::ObjectWrap<StoreObject> {
 
  private:
   Napi::Value Write(const Napi::CallbackInfo& info);
-  Napi::Value WriteAudio(const Napi::CallbackInfo& info);     // store_timed_writes.cpp
+  Napi::Value WriteAudio(const Napi::CallbackInfo& info);  // store_timed_writes.cpp
   Napi::Value WriteMetadata(const Napi::CallbackInfo& info);
   Napi::Value TakeEvents(const Napi::CallbackInfo& info);
   Napi::Value CopyTo(const Napi::CallbackInfo& info);
@@ -127,7 +132,7 @@ class VirtualFileObject : public Napi::ObjectWrap<VirtualFileObject> {
   void check_live() const;
   std::shared_ptr<const mp4::VirtualFile> file_;
   std::shared_ptr<void> keep_alive_;
-  std::shared_ptr<store::SegmentStore> store_;  // null for MP4 sources
+  std::shared_ptr<store::SegmentStore> store_;           // null for MP4 sources
   std::shared_ptr<const store::GenerationGuard> guard_;  // null unless the store is read-only
   std::string etag_;
   FileIdentity source_file_;
@@ -158,8 +163,6 @@ class ClipObject : public Napi::ObjectWrap<ClipObject> {
   FileIdentity source_file_;
   bool released_ = false;
 };
-
-
 
 Napi::Function DefineMp4Source(Napi::Env env);
 class LiveFragmenterObject : public Napi::ObjectWrap<LiveFragmenterObject> {

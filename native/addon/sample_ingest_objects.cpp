@@ -22,7 +22,6 @@ void SampleWriterObject::Init(std::shared_ptr<store::SegmentStore> s, uint32_t s
 Napi::Value SampleWriterObject::Write(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
-    if (store_->closed()) throw Error(ErrorCode::Closed, "the store is closed");
     Napi::Uint8Array sample = info[0].As<Napi::Uint8Array>();
     int64_t pts = to_safe_int64(info[1], "pts");
     int64_t dts = to_safe_int64(info[2], "dts");
@@ -30,7 +29,7 @@ Napi::Value SampleWriterObject::Write(const Napi::CallbackInfo& info) {
     Napi::Uint8Array avcc = info[4].As<Napi::Uint8Array>();
     writer_->configure(ByteSpan{avcc.Data(), avcc.ByteLength()});
     store::WriteResult r = writer_->write(ByteSpan{sample.Data(), sample.ByteLength()}, pts, dts, capture);
-    return Napi::Number::New(env, (r.stored ? 1 : 0) | (r.events_pending ? 2 : 0) | (r.random_access ? 4 : 0));
+    return write_flags(env, r);
   });
 }
 
@@ -54,7 +53,6 @@ void FragmentedIngestObject::Init(std::shared_ptr<store::SegmentStore> s, store:
 Napi::Value FragmentedIngestObject::Push(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
-    if (store_->closed()) throw Error(ErrorCode::Closed, "the store is closed");
     Napi::Uint8Array bytes = info[0].As<Napi::Uint8Array>();
     ingest_->push(ByteSpan{bytes.Data(), bytes.ByteLength()});
     return env.Undefined();
@@ -84,8 +82,10 @@ Napi::Value FragmentedIngestObject::Stats(const Napi::CallbackInfo& info) {
     r.Set("stored", double(t.stored));
     r.Set("skipped", double(t.skipped));
     r.Set("dropped", double(t.dropped));
-    r.Set("first", t.first_us == store::FragmentedIngest::kNoOrigin ? env.Null() : Napi::Number::New(env, double(t.first_us)));
-    r.Set("last", t.last_us == store::FragmentedIngest::kNoOrigin ? env.Null() : Napi::Number::New(env, double(t.last_us)));
+    r.Set("first",
+          t.first_us == store::FragmentedIngest::kNoOrigin ? env.Null() : Napi::Number::New(env, double(t.first_us)));
+    r.Set("last",
+          t.last_us == store::FragmentedIngest::kNoOrigin ? env.Null() : Napi::Number::New(env, double(t.last_us)));
     tracks.Set(i++, r);
   }
   o.Set("tracks", tracks);

@@ -5,14 +5,6 @@
 #include "objects.h"
 
 namespace ringclip::addon {
-namespace {
-
-Napi::Value write_flags(Napi::Env env, const store::WriteResult& r) {
-  return Napi::Number::New(env, (r.stored ? 1 : 0) | (r.events_pending ? 2 : 0) | (r.random_access ? 4 : 0));
-}
-
-}  // namespace
-
 // writeAudio(stream, frame, config, pts, capture) -> write flags (as write())
 Napi::Value StoreObject::WriteAudio(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();

@@ -1,10 +1,8 @@
-#include <shared_mutex>
-
 #include "addon_data.h"
 #include "convert.h"
 #include "errors.h"
-#include "export/file_output.h"
 #include "objects.h"
+#include "store/mapped_read.h"
 
 namespace ringclip::addon {
 namespace {
@@ -26,23 +24,8 @@ class WriteWorker : public Napi::AsyncWorker {
         guard_(std::move(guard)) {}
   Napi::Promise promise() { return deferred_.Promise(); }
   void Execute() override {
-    std::shared_lock<std::shared_mutex> lock;
-    if (store_) {
-      lock = std::shared_lock<std::shared_mutex>(store_->mapping_lock());
-      if (store_->closed()) {
-        code_ = ErrorCode::Closed;
-        SetError("the store was closed before the clip was written");
-        return;
-      }
-    }
-    std::function<void()> check_source;
-    if (guard_) check_source = [this] { guard_->check(*store_); };
     try {
-      if (fd_ >= 0) {
-        exporting::write_descriptor(*file_, fd_, source_file_, check_source);
-      } else {
-        exporting::write_file(*file_, path_, source_file_, check_source);
-      }
+      store::write_mapped(store_.get(), guard_.get(), *file_, path_, fd_, source_file_);
     } catch (const Error& e) {
       code_ = e.code();
       SetError(e.what());
@@ -90,7 +73,9 @@ void VirtualFileObject::Init(std::shared_ptr<const mp4::VirtualFile> file, std::
   etag_ = std::move(etag);
 }
 
-Napi::Value VirtualFileObject::Size(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), file_ ? double(file_->size()) : 0); }
+Napi::Value VirtualFileObject::Size(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), file_ ? double(file_->size()) : 0);
+}
 Napi::Value VirtualFileObject::Etag(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), etag_); }
 
 Napi::Value VirtualFileObject::Release(const Napi::CallbackInfo& info) {
@@ -108,17 +93,12 @@ Napi::Value VirtualFileObject::Read(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
     check_live();
-    std::shared_lock<std::shared_mutex> lock;
-    if (store_) {
-      lock = std::shared_lock<std::shared_mutex>(store_->mapping_lock());
-      if (store_->closed()) throw Error(ErrorCode::Closed, "the store is closed");
-    }
     uint64_t start = to_safe_uint64(info[0], "start");
     uint64_t end = to_safe_uint64(info[1], "end");
     if (end > file_->size()) end = file_->size();
     if (start > end) start = end;
     Napi::Buffer<uint8_t> out = Napi::Buffer<uint8_t>::New(env, size_t(end - start));
-    store::read_guarded(guard_.get(), store_.get(), [&] { file_->copy(start, end, out.Data()); });
+    store::read_mapped(store_.get(), guard_.get(), [&] { file_->copy(start, end, out.Data()); });
     return out;
   });
 }
@@ -129,8 +109,10 @@ Napi::Value VirtualFileObject::WriteTo(const Napi::CallbackInfo& info) {
   if (!file_) throw to_js_error(env, ErrorCode::Closed, "the virtual file was released");
   std::string path;
   int fd = -1;
-  if (info[0].IsNumber()) fd = info[0].As<Napi::Number>().Int32Value();
-  else path = info[0].As<Napi::String>();
+  if (info[0].IsNumber())
+    fd = info[0].As<Napi::Number>().Int32Value();
+  else
+    path = info[0].As<Napi::String>();
   auto* worker = new WriteWorker(env, file_, keep_alive_, store_, path, fd, source_file_, guard_);
   Napi::Promise p = worker->promise();
   worker->Queue();

@@ -7,13 +7,13 @@
 // another process writing) reclaim what a view would point into, so there the range is one
 // checked copy, exactly what read() returns.
 #include <memory>
-#include <shared_mutex>
 #include <utility>
 
 #include "convert.h"
 #include "errors.h"
 #include "mapped_views.h"
 #include "objects.h"
+#include "store/mapped_read.h"
 
 namespace ringclip::addon {
 
@@ -28,10 +28,8 @@ Napi::Value VirtualFileObject::Views(const Napi::CallbackInfo& info) {
     Napi::Array out = Napi::Array::New(env);
     if (start == end) return out;
     if (store_) {
-      std::shared_lock<std::shared_mutex> lock(store_->mapping_lock());
-      if (store_->closed()) throw Error(ErrorCode::Closed, "the store is closed");
       Napi::Buffer<uint8_t> copy = Napi::Buffer<uint8_t>::New(env, size_t(end - start));
-      store::read_guarded(guard_.get(), store_.get(), [&] { file_->copy(start, end, copy.Data()); });
+      store::read_mapped(store_.get(), guard_.get(), [&] { file_->copy(start, end, copy.Data()); });
       out.Set(uint32_t(0), copy);
       return out;
     }

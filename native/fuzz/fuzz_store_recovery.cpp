@@ -25,6 +25,7 @@
 #include <memory>
 
 #include "store/format.h"
+#include "store/index_access.h"
 #include "store/segment_store.h"
 #include "store/store_clip.h"
 #include "util/error.h"
@@ -105,7 +106,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     uint64_t sum = 0;
     int64_t lo = INT64_MAX, hi = INT64_MIN;
     for (uint32_t seg : store->live_segments_in_order()) {
-      const Segment& s = store->segments()[seg];
+      const Segment& s = IndexAccess::segments(*store)[seg];
       for (uint32_t st = 0; st < store->streams().size(); ++st)
         for (const IndexEntry& e : s.frames[st]) {
           const uint8_t* p = store->payload(seg, e);

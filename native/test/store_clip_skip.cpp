@@ -9,6 +9,7 @@
 #include <string>
 
 #include "check.h"
+#include "store/index_access.h"
 #include "store/segment_store.h"
 #include "store/store_clip.h"
 #include "store/stream_ingest.h"
@@ -73,7 +74,7 @@ TEST(store_clip_skipping_segments_cuts_as_reading_all) {
   }
   int64_t lo = INT64_MAX, hi = INT64_MIN;
   for (uint32_t seg : store->live_segments_in_order())
-    for (const auto& frames : store->segments()[seg].frames)
+    for (const auto& frames : IndexAccess::segments(*store)[seg].frames)
       for (const IndexEntry& e : frames) {
         lo = std::min(lo, e.pts_us);
         hi = std::max(hi, e.pts_us);

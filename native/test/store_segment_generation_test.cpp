@@ -17,6 +17,7 @@
 #include "export/file_output.h"
 #include "store/format.h"
 #include "store/guarded_read.h"
+#include "store/index_access.h"
 #include "store/segment_generation.h"
 #include "store/segment_store.h"
 #include "store/stream_ingest.h"
@@ -78,8 +79,8 @@ TEST(segment_generation_is_the_segment_seq_on_disk) {
   ring.record(3);
   auto reader = ring.reader();
   CHECK(live(*reader).size() >= 2);
-  for (uint32_t i = 0; i < reader->segments().size(); ++i)
-    CHECK_EQ(load_segment_generation(reader->segment_data(i)), reader->segments()[i].seq);  // 0 for unused ones
+  for (uint32_t i = 0; i < IndexAccess::segments(*reader).size(); ++i)
+    CHECK_EQ(load_segment_generation(reader->segment_data(i)), IndexAccess::segments(*reader)[i].seq);  // 0 for unused ones
 }
 
 TEST(segment_generation_snapshot_refuses_a_segment_reclaimed_after_the_open) {
@@ -91,7 +92,7 @@ TEST(segment_generation_snapshot_refuses_a_segment_reclaimed_after_the_open) {
   for (uint32_t i : order) CHECK(snapshot.holds(*reader, i));
   const uint32_t oldest = order.front();
   ring.record(3);
-  CHECK(ring.writer->segments()[oldest].seq > reader->segments()[oldest].seq);  // it was reclaimed
+  CHECK(IndexAccess::segments(*ring.writer)[oldest].seq > IndexAccess::segments(*reader)[oldest].seq);  // it was reclaimed
   CHECK(!snapshot.holds(*reader, oldest));
   CHECK(snapshot.holds(*reader, order.back()));  // still the generation indexed (written on)
   // A fresh open indexes the new generation and holds it.
@@ -106,8 +107,8 @@ TEST(segment_generation_copy_frame_is_the_written_bytes_or_overrun) {
   auto snapshot = std::make_shared<const GenerationSnapshot>(*reader);
   const std::vector<uint32_t> order = live(*reader);
   const uint32_t oldest = order.front(), newest = order.back();
-  const IndexEntry& old_frame = reader->segments()[oldest].frames[0].back();
-  const IndexEntry& new_frame = reader->segments()[newest].frames[0].front();
+  const IndexEntry& old_frame = IndexAccess::segments(*reader)[oldest].frames[0].back();
+  const IndexEntry& new_frame = IndexAccess::segments(*reader)[newest].frames[0].front();
   std::vector<uint8_t> written(reader->payload(oldest, old_frame), reader->payload(oldest, old_frame) + old_frame.payload_size);
 
   std::vector<uint8_t> out(old_frame.payload_size);
@@ -139,7 +140,7 @@ TEST(segment_generation_rows_not_in_the_index_are_invalid_arguments) {
   ring.record(3);
   auto reader = ring.reader();
   const uint32_t seg = live(*reader).front();
-  const IndexEntry& e = reader->segments()[seg].frames[0].front();
+  const IndexEntry& e = IndexAccess::segments(*reader)[seg].frames[0].front();
   auto code = [&](uint32_t stream, uint32_t segment, uint64_t offset, uint64_t size) {
     try {
       indexed_frame(*reader, stream, segment, offset, size);
@@ -195,7 +196,7 @@ TEST(segment_generation_a_damaged_header_stands_as_it_was_until_rewritten) {
   ring.put_header(seg, damaged.data());
   auto reader = ring.reader();
   CHECK_EQ(reader->recovery().damaged_segment_headers, 1u);
-  CHECK(reader->segments()[seg].live());
+  CHECK(IndexAccess::segments(*reader)[seg].live());
   GenerationSnapshot snapshot(*reader);
   CHECK(snapshot.holds(*reader, seg));
   // A writer reclaiming it writes a whole new header.
@@ -226,8 +227,8 @@ TEST(segment_generation_an_emptied_segment_is_refused) {
   CHECK_EQ(load_segment_generation(reader->segment_data(seg)), 0u);
   CHECK(!snapshot.holds(*reader, seg));
   // A segment the index does not hold is never vouched for.
-  for (uint32_t i = 0; i < reader->segments().size(); ++i)
-    if (!reader->segments()[i].live()) CHECK(!snapshot.holds(*reader, i));
+  for (uint32_t i = 0; i < IndexAccess::segments(*reader).size(); ++i)
+    if (!IndexAccess::segments(*reader)[i].live()) CHECK(!snapshot.holds(*reader, i));
   CHECK(!snapshot.holds(*reader, 99));
 }
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "check.h"
+#include "store/index_access.h"
 #include "store/segment_store.h"
 #include "store/stream_ingest.h"
 
@@ -49,7 +50,7 @@ std::vector<Stored> ingest(const std::string& dir, const std::string& name, cons
   }
   std::vector<Stored> out;
   for (uint32_t seg : store->live_segments_in_order())
-    for (const IndexEntry& e : store->segments()[seg].frames[0]) {
+    for (const IndexEntry& e : IndexAccess::segments(*store)[seg].frames[0]) {
       const uint8_t* p = store->payload(seg, e);
       out.push_back(Stored{e.dts_us, e.pts_us, std::vector<uint8_t>(p, p + e.payload_size)});
     }

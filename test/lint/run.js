@@ -4,6 +4,7 @@
 // - typescript-eslint, type-aware, on lib/ and the packages' sources (test/lint/eslint.config.js);
 // - the native warning set (native/warnings.txt) with -Werror under clang++ -fsyntax-only, so
 //   the code is clean for both compilers (the build applies the same set under g++);
+// - native/addon never reaches the store's locks or index (native/core/store/index_access.h);
 // - prettier and clang-format, each on the files of test/lint/formatted.json: the tree was
 //   not reformatted in one sweep (it would collide with parallel work), so a file joins the
 //   list once it is formatted, and stays formatted from then on.
@@ -77,6 +78,13 @@ check(
   ],
   'apt-get install clang',
 );
+
+// The addon converts arguments and results: the store's locks and index are the core's
+// (native/core/store/index_access.h is their one way in, for the core's own readers).
+check('addon boundary', 'bash', [
+  '-c',
+  'if grep -rnE "IndexAccess|index_access\\.h" native/addon; then echo "native/addon must call the core, not reach into the store (see index_access.h)"; exit 1; fi',
+]);
 
 check('prettier', 'npx', ['prettier', '--check', '--log-level', 'warn', ...formatted.prettier]);
 check(

@@ -76,9 +76,8 @@ describe('readers during wrap', () => {
         if (mainFrames % 10 === 0) write(3); // the writer goes on while the reader holds a pin
       }
       // A clip exported off the thread while the writer wraps under it.
-      // At most 2 in flight, 6 in all: each pins up to 2 segments, and (BUG, see
-      // repro-writemp4-pins.mjs) the MP4 writeMP4() builds keeps its pins until it is
-      // garbage-collected, after release(): too many pins starve the writer (next test).
+      // At most 2 in flight, 6 in all: each pins up to 2 segments until it is written and
+      // released; too many pins at once starve the writer (next test).
       if (exports.length < 6 && inFlight < 2) {
         inFlight++;
         const from = T0 + (next - 45) * FRAME_US;

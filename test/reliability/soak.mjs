@@ -78,9 +78,9 @@ for (let f = 0; f < totalFrames; f++, next++) {
     const check = clips % 60 === 0;
     inflight = clip.writeMP4(out).then(() => {
       clip.release();
-      // KNOWN BUG (repro-writemp4-pins.mjs): the MP4 writeMP4() builds keeps the clip's pins
-      // until it is garbage-collected; without this the ring fills with pinned segments
-      // within minutes (SOAK_NO_GC=1 shows it). Run with --expose-gc.
+      // writeMP4() releases the MP4 it builds once written (RELIABILITY.md, former gap 4), so
+      // no pin outlives the clip; this gc() only keeps the heap small. SOAK_NO_GC=1 runs
+      // without it, to show that the pins do not pile up.
       if (!process.env.SOAK_NO_GC) globalThis.gc?.();
       clips++;
       if (check) {

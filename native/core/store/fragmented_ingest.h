@@ -39,7 +39,10 @@ class FragmentedIngest : private mp4::FragmentStreamReader::Listener {
 
   FragmentedIngest(SegmentStore& store, Options options);
   // Throws what the reader or the store throws; samples stored before stay stored.
-  void push(ByteSpan chunk) { reader_.push(chunk); }
+  void push(ByteSpan chunk) {  // Error(Closed) once the store is closed, even for bytes it would only buffer
+    store_.check_open();
+    reader_.push(chunk);
+  }
   void finish() { reader_.finish(); }
 
   bool started() const { return !tracks_.empty(); }

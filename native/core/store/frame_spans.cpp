@@ -2,10 +2,14 @@
 
 #include <algorithm>
 
+#include "store/index_access.h"
+
 namespace ringclip::store {
 
 std::vector<FrameSpan> frame_spans(const SegmentStore& store, uint32_t stream, int64_t from_us, int64_t to_us,
                                    int64_t max_gap_us) {
+  std::lock_guard<std::mutex> lock(IndexAccess::mutex(store));
+  store.check_open();
   std::vector<FrameSpan> spans;
   if (stream >= store.streams().size()) return spans;
   // The frames in range, oldest first; `breaks_before` marks a frame after skipped damage.
@@ -15,7 +19,7 @@ std::vector<FrameSpan> frame_spans(const SegmentStore& store, uint32_t stream, i
   };
   std::vector<Ref> frames;
   bool damage = false;
-  const std::vector<Segment>& segments = store.segments();
+  const std::vector<Segment>& segments = IndexAccess::segments(store);
   for (uint32_t index : store.live_segments_in_order()) {
     const Segment& seg = segments[index];
     // Segments wholly outside the range are not walked: a caller asking for what came since

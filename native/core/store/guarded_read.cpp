@@ -5,6 +5,7 @@
 #include <string>
 
 #include "export/clip_cutter.h"
+#include "store/index_access.h"
 #include "util/error.h"
 
 namespace ringclip::store {
@@ -23,7 +24,7 @@ std::string quoted_names(const SegmentStore& store, const std::vector<uint32_t>&
 std::pair<int64_t, int64_t> indexed_range(const SegmentStore& store, uint32_t segment, const std::vector<uint32_t>& streams) {
   int64_t lo = INT64_MAX, hi = INT64_MIN;
   for (uint32_t s : streams)
-    for (const IndexEntry& e : store.segments()[segment].frames[s]) {
+    for (const IndexEntry& e : IndexAccess::segments(store)[segment].frames[s]) {
       lo = std::min(lo, e.pts_us);
       hi = std::max(hi, e.pts_us);
     }
@@ -67,10 +68,11 @@ void read_guarded(const GenerationGuard* guard, const SegmentStore* store, const
 
 const IndexEntry& indexed_frame(const SegmentStore& store, uint32_t stream, uint32_t segment, uint64_t payload_offset,
                                 uint64_t size) {
+  store.check_open();
   // A segment's entries of one stream are in record order, so their offsets grow: one
   // binary search tells whether the row names a frame this index holds.
-  if (stream < store.streams().size() && segment < store.segments().size() && payload_offset >= kRecordHeaderSize) {
-    const std::vector<IndexEntry>& frames = store.segments()[segment].frames[stream];
+  if (stream < store.streams().size() && segment < IndexAccess::segments(store).size() && payload_offset >= kRecordHeaderSize) {
+    const std::vector<IndexEntry>& frames = IndexAccess::segments(store)[segment].frames[stream];
     const uint64_t offset = payload_offset - kRecordHeaderSize;
     auto it = std::lower_bound(frames.begin(), frames.end(), offset,
                                [](const IndexEntry& e, uint64_t at) { return e.offset < at; });

@@ -38,7 +38,7 @@ void read_guarded(const GenerationGuard* guard, const SegmentStore* store, const
 
 // The index entry of the frame of `stream` whose payload starts `payload_offset` bytes into
 // `segment` and is `size` bytes long. Throws InvalidArgument when the index holds no such
-// frame: the caller's row does not come from this store's index.
+// frame: the caller's row does not come from this store's index; Closed once the store is closed.
 const IndexEntry& indexed_frame(const SegmentStore& store, uint32_t stream, uint32_t segment, uint64_t payload_offset,
                                 uint64_t size);
 

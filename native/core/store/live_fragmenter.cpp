@@ -9,6 +9,7 @@
 #include "mp4/producer_reference.h"
 #include "mp4/writer.h"
 #include "store/guarded_read.h"
+#include "store/index_access.h"
 #include "store/store_info.h"
 #include "util/error.h"
 
@@ -17,6 +18,7 @@ namespace ringclip::store {
 LiveFragmenter::LiveFragmenter(std::shared_ptr<SegmentStore> store, std::shared_ptr<const GenerationSnapshot> snapshot,
                                Options options)
     : store_(std::move(store)), snapshot_(std::move(snapshot)), skip_overwritten_(options.skip_overwritten) {
+  store_->check_open();
   if (options.streams.empty()) throw Error(ErrorCode::InvalidArgument, "a live stream needs at least one stream");
   if (options.cursors.size() != options.streams.size())
     throw Error(ErrorCode::InvalidArgument, "a live stream needs one cursor per stream");
@@ -52,11 +54,7 @@ bool LiveFragmenter::read_new(Track& t, uint32_t max_frames, Step& step) {
     t.waiting.clear();
     if (!started_) t.config = 0;  // the stream starts at the next random access point
   }
-  std::vector<FrameRef> refs;
-  {
-    std::lock_guard<std::mutex> lock(store.mutex());
-    refs = frames_after(store, t.stream, t.cursor, max_frames);
-  }
+  const std::vector<FrameRef> refs = frames_after(store, t.stream, t.cursor, max_frames);  // under the store's mutex
   for (const FrameRef& r : refs) {
     const IndexEntry& e = *r.entry;
     t.cursor = e.dts_us;
@@ -82,7 +80,7 @@ bool LiveFragmenter::read_new(Track& t, uint32_t max_frames, Step& step) {
 bool LiveFragmenter::describe_track(size_t index, uint32_t config) {
   const Track& t = tracks_[index];
   mp4::Track& track = movie_.tracks[index];
-  std::lock_guard<std::mutex> lock(store_->mutex());
+  std::lock_guard<std::mutex> lock(IndexAccess::mutex(*store_));
   const StreamConfig* c = store_->config(t.stream, config);
   if (!c) return false;
   track.kind = mp4::TrackKind(c->kind);
@@ -216,7 +214,7 @@ void LiveFragmenter::append_fragment(size_t index, std::vector<Frame>& frames, i
 }
 
 LiveFragmenter::Step LiveFragmenter::poll(uint32_t max_frames, Flush flush) {
-  if (store_->closed()) throw Error(ErrorCode::Closed, "the store is closed");
+  store_->check_open();
   Step step;
   for (Track& t : tracks_) step.more = read_new(t, max_frames, step) || step.more;
   if (!started_) start_movie(step);

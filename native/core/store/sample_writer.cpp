@@ -33,6 +33,7 @@ void SampleWriter::configure(const std::vector<std::vector<uint8_t>>& sps,
 }
 
 WriteResult SampleWriter::write(ByteSpan sample, int64_t pts_us, int64_t dts_us, int64_t capture_us) {
+  store_.check_open();
   if (!configured()) throw Error(ErrorCode::InvalidArgument, "a sample came before its track's configuration (avcC)");
   nals_.clear();
   bool sets_in_band = false;

@@ -3,6 +3,7 @@
 #include <atomic>
 
 #include "store/format.h"
+#include "store/index_access.h"
 
 namespace ringclip::store {
 namespace {
@@ -33,9 +34,9 @@ uint64_t load_segment_generation(const uint8_t* segment) {
   return load_u64(segment + kSegmentSeqOffset);
 }
 
-GenerationSnapshot::GenerationSnapshot(const SegmentStore& store) : expected_(store.segments().size()) {
+GenerationSnapshot::GenerationSnapshot(const SegmentStore& store) : expected_(IndexAccess::segments(store).size()) {
   for (uint32_t i = 0; i < expected_.size(); ++i) {
-    const uint64_t indexed = store.segments()[i].seq;
+    const uint64_t indexed = IndexAccess::segments(store)[i].seq;
     if (indexed == 0) continue;  // nothing indexed there: nothing will be read
     Expected& e = expected_[i];
     e.seq = indexed;

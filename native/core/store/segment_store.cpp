@@ -270,6 +270,7 @@ bool SegmentStore::in_durable_horizon(uint32_t segment) const {
 }
 
 SegmentStore::FlushTicket SegmentStore::begin_flush() {
+  check_open();
   FlushTicket t{next_record_seq_, take_dirty_ranges()};
   flushes_.push_back({t.watermark, false});
   return t;
@@ -476,6 +477,13 @@ const StreamConfig* SegmentStore::config(uint32_t stream, uint32_t id) const {
   for (const StreamConfig& c : configs_[stream])
     if (c.id == id) return &c;
   return nullptr;
+}
+
+std::optional<StreamConfig> SegmentStore::config_copy(uint32_t stream, uint32_t id) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const StreamConfig* c = config(stream, id);
+  if (!c) return std::nullopt;
+  return *c;
 }
 
 WriteResult SegmentStore::append(uint32_t stream, const h264::AccessUnit& unit, const h264::ParameterSets& sets,
@@ -1086,6 +1094,13 @@ void SegmentStore::pin(uint32_t segment) {
   segments_.at(segment).pins++;
 }
 
+bool SegmentStore::pin_if_live(uint32_t segment, uint64_t seq) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (closed() || segment >= segments_.size() || segments_[segment].seq != seq) return false;
+  segments_[segment].pins++;
+  return true;
+}
+
 void SegmentStore::unpin(uint32_t segment) {
   std::lock_guard<std::mutex> lock(mutex_);
   Segment& s = segments_.at(segment);
@@ -1108,6 +1123,19 @@ std::vector<SegmentStore::Range> SegmentStore::take_dirty_ranges() {
 
 void SegmentStore::sync(const std::vector<Range>& ranges) const {
   for (const Range& r : ranges) file_.sync_range(r.offset, r.length);
+}
+
+void SegmentStore::sync_unless_closed(const std::vector<Range>& ranges) const {
+  std::shared_lock<std::shared_mutex> mapping(mapping_lock_);
+  if (!closed()) sync(ranges);
+}
+
+ByteSpan SegmentStore::segment_bytes(uint32_t segment) const {
+  check_open();
+  if (segment >= header_.segment_count)
+    throw Error(ErrorCode::InvalidArgument, "segment " + std::to_string(segment) + " does not exist: the store has " +
+                                                std::to_string(header_.segment_count) + " segments");
+  return ByteSpan{segment_data(segment), header_.segment_size};
 }
 
 std::vector<uint32_t> SegmentStore::live_segments_in_order() const {

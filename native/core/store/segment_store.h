@@ -4,12 +4,14 @@
 // segment that is neither protected nor pinned. docs/FORMAT.md describes the file.
 //
 // Threading: one thread writes (the JS thread); readers (clip exports, flushes on worker
-// threads) take `mutex()` for index access and hold pins for the bytes they read.
+// threads) take the store's mutex for index access (store/index_access.h) and hold pins
+// for the bytes they read.
 #include <array>
 #include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <vector>
@@ -21,6 +23,7 @@
 #include "store/mapped_file.h"
 #include "store/reclaim_horizon.h"
 #include "store/segment_preparer.h"
+#include "util/bytes.h"
 #include "util/file_identity.h"
 
 namespace ringclip::store {
@@ -246,12 +249,19 @@ class SegmentStore {
   // Pins: the writer never reclaims a pinned segment.
   void pin(uint32_t segment);
   void unpin(uint32_t segment);
-  void pin_locked(uint32_t segment) { segments_.at(segment).pins++; }  // caller holds mutex()
+  // The pin protocol of readers that hold a row of the index, not a clip (lib/'s frame
+  // iterators, live followers): pins `segment` only while it still holds generation `seq`.
+  // False, pinning nothing, when the store is closed, the segment does not exist, or loop
+  // recording reclaimed it since the row was read. Takes the store's mutex itself.
+  bool pin_if_live(uint32_t segment, uint64_t seq);
 
   // Durability. dirty_ranges() (JS thread) lists what to msync; sync() (any thread) does it.
   struct Range { uint64_t offset, length; };
   std::vector<Range> take_dirty_ranges();
   void sync(const std::vector<Range>& ranges) const;
+  // A flush's sync off the writing thread: holds the mapping (close() waits for it), and
+  // does nothing once the store is closed (close() synced everything itself).
+  void sync_unless_closed(const std::vector<Range>& ranges) const;
   // A flush in three steps: begin_flush() (writing thread) takes the dirty ranges and the
   // watermark they make durable; sync() runs anywhere; end_flush() (writing thread) records
   // the outcome. Flushes may complete out of order: the durable watermark advances (and the
@@ -267,18 +277,18 @@ class SegmentStore {
 
   void close();
   bool closed() const { return !file_.data(); }
+  // Throws Error(Closed, "the store is closed"): every operation on a closed store says so.
+  void check_open() const;
   bool writable() const { return file_.writable(); }
 
-  // Queries (take mutex() when called off the writing thread).
-  std::mutex& mutex() const { return mutex_; }
-  // Held shared by work that reads the mapping off the JS thread (exports, flushes);
-  // close() takes it exclusively, so it waits for them instead of unmapping under them.
-  std::shared_mutex& mapping_lock() const { return mapping_lock_; }
+  // Queries. Readers off the writing thread reach the index through store/index_access.h
+  // (the core's readers only), which holds the store's mutex.
   const Header& header() const { return header_; }
   const std::vector<StreamState>& streams() const { return streams_; }
-  const std::vector<Segment>& segments() const { return segments_; }
-  std::vector<uint32_t> live_segments_in_order() const;  // oldest first
-  const StreamConfig* config(uint32_t stream, uint32_t id) const;
+  std::vector<uint32_t> live_segments_in_order() const;  // oldest first (writing thread, or under the mutex)
+  const StreamConfig* config(uint32_t stream, uint32_t id) const;  // writing thread, or under the mutex
+  // A copy of a configuration, taken under the store's mutex (any thread); nullopt when unknown.
+  std::optional<StreamConfig> config_copy(uint32_t stream, uint32_t id) const;
   const RecoveryReport& recovery() const { return recovery_; }
   PreparerStats preparer_stats() const { return preparer_ ? preparer_->stats() : PreparerStats{}; }
   uint32_t drive_id() const { return drive_id_; }
@@ -287,6 +297,9 @@ class SegmentStore {
   // Where a segment starts in the file.
   uint64_t segment_offset(uint32_t segment) const { return kDataOffset + uint64_t(segment) * header_.segment_size; }
   const uint8_t* segment_data(uint32_t segment) const { return file_.data() + segment_offset(segment); }
+  // A whole segment's bytes in the mapping, for views that live as long as the store is
+  // open. Throws Closed once closed, InvalidArgument for a segment the store does not have.
+  ByteSpan segment_bytes(uint32_t segment) const;
   const uint8_t* payload(uint32_t segment, const IndexEntry& e) const { return segment_data(segment) + e.offset + kRecordHeaderSize; }
   uint32_t stream_id(const std::string& name) const;  // throws InvalidArgument listing the streams
   const std::string& path() const { return file_.path(); }
@@ -297,6 +310,9 @@ class SegmentStore {
   VerifyReport verify() const;
 
  private:
+  // The core's readers of the index (clips, info, frame lists, copies, live followers)
+  // reach mutex_, mapping_lock_ and segments_ through it; native/addon never does.
+  friend class IndexAccess;
   SegmentStore() = default;
   // write()'s and write_nal_units()'s checks (writable, stream number, times), once each.
   StreamState& checked_stream(uint32_t stream, int64_t pts_us, int64_t dts_us, int64_t capture_us,
@@ -345,7 +361,7 @@ class SegmentStore {
   uint32_t choose_segment_to_reclaim(uint32_t exclude = UINT32_MAX) const;  // UINT32_MAX when none
   void start_segment(int64_t now_us);
   void reclaim(uint32_t segment);
-  void reclaim_locked(uint32_t segment);     // caller holds mutex()
+  void reclaim_locked(uint32_t segment);     // caller holds mutex_
   bool reclaim_if_unheld(uint32_t segment);  // false when pinned or protected
   // The segment the writer will start after `starting`, made ready on the preparer's
   // thread once `starting` is under way. Old footage that is not resident is reclaimed
@@ -390,7 +406,6 @@ class SegmentStore {
                                 int64_t pts_us, int64_t dts_us, int64_t capture_us, uint8_t random_access);
   int64_t covered_from(int64_t from_us) const;
   void mark_dirty(uint64_t offset, uint64_t length);
-  void check_open() const;
   void check_writable() const;
 
   MappedFile file_;

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 
+#include "store/index_access.h"
 #include "util/error.h"
 #include "util/time_range.h"
 
@@ -20,7 +21,7 @@ size_t first_needed_segment(const SegmentStore& store, const std::vector<uint32_
                             int64_t from_us, int64_t to_us) {
   size_t first = 0;
   for (size_t k = 0; k < order.size(); ++k) {
-    for (const IndexEntry& e : store.segments()[order[k]].frames[stream]) {
+    for (const IndexEntry& e : IndexAccess::segments(store)[order[k]].frames[stream]) {
       if (e.dts_us >= to_us) return first;
       if (e.random_access && e.pts_us <= from_us) first = k;
     }
@@ -41,7 +42,7 @@ exporting::SourceTrack source_track(const SegmentStore& store, const std::vector
   std::vector<uint32_t> config_ids;
   for (size_t k = first_segment; k < order.size(); ++k) {
     const uint32_t index = order[k];
-    const Segment& seg = store.segments()[index];
+    const Segment& seg = IndexAccess::segments(store)[index];
     bool gap = first || seg.first_record_seq != expected_seq;
     first = false;
     expected_seq = seg.next_record_seq;
@@ -101,13 +102,27 @@ std::optional<exporting::CutResult> clean_cut(const std::vector<exporting::Sourc
   return std::nullopt;
 }
 
+// Identifies the stored bytes a clip shows (its ETags are made of it: export/etag.h): which
+// store (its creation time), which segments (their sequence numbers, which change when a
+// segment is rewritten) and where in them each sample lies. Under the store's mutex.
+uint64_t clip_identity(const SegmentStore& store, const exporting::CutResult& cut) {
+  constexpr uint64_t kPrime = 1099511628211ull;  // FNV-1a's 64-bit prime
+  uint64_t identity = uint64_t(store.header().created_us);
+  for (uint32_t seg : cut.origins) identity = identity * kPrime ^ IndexAccess::segments(store)[seg].seq;
+  const uintptr_t base = reinterpret_cast<uintptr_t>(store.segment_data(0));
+  for (const mp4::Track& t : cut.movie.tracks)
+    for (const mp4::Sample& s : t.samples)
+      identity = identity * kPrime ^ uint64_t(reinterpret_cast<uintptr_t>(s.data.data) - base);
+  return identity;
+}
+
 }  // namespace
 
 StoreClip::StoreClip(std::shared_ptr<SegmentStore> owner, const ClipRequest& req) : store_(std::move(owner)) {
   check_time("a clip's 'from'", req.from_us);
   check_time("a clip's 'to'", req.to_us);
   SegmentStore& store = *store_;
-  std::lock_guard<std::mutex> lock(store.mutex());
+  std::lock_guard<std::mutex> lock(IndexAccess::mutex(store));
   if (store.closed()) throw Error(ErrorCode::Closed, "the store is closed");
   const std::vector<uint32_t> order = store.live_segments_in_order();
   const exporting::CutRequest cut{
@@ -152,8 +167,9 @@ StoreClip::StoreClip(std::shared_ptr<SegmentStore> owner, const ClipRequest& req
     }
     cut_ = exporting::cut_clip(tracks, cut);
   }
-  for (uint32_t seg : cut_.origins) store.pin_locked(seg);
+  for (uint32_t seg : cut_.origins) IndexAccess::pin_locked(store, seg);
   pinned_ = cut_.origins;
+  identity_ = clip_identity(store, cut_);
 }
 
 StoreClip::~StoreClip() { release(); }

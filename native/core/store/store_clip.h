@@ -35,12 +35,17 @@ class StoreClip {
   void release();  // unpins early; the movie's spans must not be read afterwards
   // The cut was made from the segments it needs, older ones unread (tests, diagnostics).
   bool skipped_segments() const { return skipped_segments_; }
+  // Identifies the stored bytes the clip shows: the same footage of the same store gives
+  // the same value, and a segment rewritten since (loop recording) another. Its ETags
+  // (export/clip_file.h) are made of it.
+  uint64_t identity() const { return identity_; }
 
  private:
   std::shared_ptr<SegmentStore> store_;
   std::vector<uint32_t> pinned_;
   exporting::CutResult cut_;
   bool skipped_segments_ = false;
+  uint64_t identity_ = 0;
 };
 
 }  // namespace ringclip::store

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "store/index_access.h"
 #include "util/error.h"
 
 namespace ringclip::store {
@@ -41,13 +42,13 @@ CopyResult copy_records(SegmentStore& source, SegmentStore& destination, const C
   CopyResult result;
   std::vector<uint32_t> order;
   {
-    std::lock_guard<std::mutex> lock(source.mutex());
+    std::lock_guard<std::mutex> lock(IndexAccess::mutex(source));
     order = source.live_segments_in_order();
   }
   std::vector<Pending> pending;
   for (uint32_t segment : order) {
     SegmentPin pin(source, segment);
-    const Segment& seg = source.segments()[segment];
+    const Segment& seg = IndexAccess::segments(source)[segment];
     if (seg.max_pts_us < request.from_us || seg.min_pts_us >= request.to_us) continue;
     // Records in the order they were written (their offsets), every copied stream merged:
     // the destination then interleaves them as the source did.

@@ -3,10 +3,13 @@
 #include <algorithm>
 #include <map>
 
+#include "store/index_access.h"
+
 namespace ringclip::store {
 
 StoreInfo describe(const SegmentStore& store) {
-  std::lock_guard<std::mutex> lock(store.mutex());
+  std::lock_guard<std::mutex> lock(IndexAccess::mutex(store));
+  store.check_open();
   StoreInfo info;
   const Header& h = store.header();
   info.capacity = h.file_size;
@@ -27,7 +30,7 @@ StoreInfo describe(const SegmentStore& store) {
     si.rejected_units = st.rejected_units;
     uint32_t last_config = 0;
     for (uint32_t index : store.live_segments_in_order()) {
-      const Segment& seg = store.segments()[index];
+      const Segment& seg = IndexAccess::segments(store)[index];
       for (const IndexEntry& e : seg.frames[s]) {
         si.frames++;
         si.bytes += e.payload_size;
@@ -62,8 +65,8 @@ StoreInfo describe(const SegmentStore& store) {
     info.streams.push_back(std::move(si));
   }
   for (auto& [id, d] : drives) info.drives.push_back(d);
-  for (uint32_t i = 0; i < store.segments().size(); ++i) {
-    const Segment& seg = store.segments()[i];
+  for (uint32_t i = 0; i < IndexAccess::segments(store).size(); ++i) {
+    const Segment& seg = IndexAccess::segments(store)[i];
     if (!seg.live()) continue;
     info.live_segments++;
     info.used += seg.used;
@@ -74,9 +77,11 @@ StoreInfo describe(const SegmentStore& store) {
 }
 
 std::vector<FrameRef> find_frames(const SegmentStore& store, uint32_t stream, int64_t from_us, int64_t to_us) {
+  std::lock_guard<std::mutex> lock(IndexAccess::mutex(store));
+  store.check_open();
   std::vector<FrameRef> out;
   for (uint32_t index : store.live_segments_in_order()) {
-    const Segment& seg = store.segments()[index];
+    const Segment& seg = IndexAccess::segments(store)[index];
     const auto& frames = seg.frames[stream];
     if (frames.empty() || seg.max_pts_us < from_us || seg.min_pts_us >= to_us) continue;
     for (const IndexEntry& e : frames)
@@ -86,9 +91,11 @@ std::vector<FrameRef> find_frames(const SegmentStore& store, uint32_t stream, in
 }
 
 std::vector<FrameRef> frames_after(const SegmentStore& store, uint32_t stream, int64_t after_dts_us, uint32_t max) {
+  std::lock_guard<std::mutex> lock(IndexAccess::mutex(store));
+  store.check_open();
   std::vector<FrameRef> out;
   for (uint32_t index : store.live_segments_in_order()) {
-    const Segment& seg = store.segments()[index];
+    const Segment& seg = IndexAccess::segments(store)[index];
     const auto& frames = seg.frames[stream];
     if (frames.empty() || frames.back().dts_us <= after_dts_us) continue;
     auto it = std::upper_bound(frames.begin(), frames.end(), after_dts_us,

@@ -39,9 +39,11 @@ struct StoreInfo {
   std::vector<DriveInfo> drives;
 };
 
+// Each of these takes the store's mutex itself and throws Error(Closed) once the store is closed.
 StoreInfo describe(const SegmentStore& store);
 
-// The frames of one stream whose pts lies in [from_us, to_us), in decode order.
+// The frames of one stream whose pts lies in [from_us, to_us), in decode order. `entry`
+// points into the index: read it on the writing thread, before the next write.
 struct FrameRef {
   uint32_t segment;
   uint64_t segment_seq;

@@ -21,6 +21,7 @@ StreamIngest::StreamIngest(SegmentStore& store, uint32_t stream, double fps, int
 }
 
 void StreamIngest::feed(const uint8_t* data, size_t size) {
+  store_.check_open();  // also when the chunk would only be buffered
   chunk_begin_ = data;
   chunk_end_ = data + size;
   // Whatever happens (a store error propagates), nothing may keep pointing into the chunk.
@@ -70,6 +71,7 @@ void StreamIngest::give_back_buffer(std::vector<uint8_t> buffer) {
 }
 
 void StreamIngest::finish() {
+  store_.check_open();
   scanner_.finish([this](const h264::NalView& nal) { assembler_.push(nal); });
   assembler_.finish();
   if (order_) order_->finish();

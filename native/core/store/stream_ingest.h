@@ -18,6 +18,7 @@ class StreamIngest {
  public:
   // fps 0: take the frame rate from the SPS VUI timing, or fail with a clear error.
   StreamIngest(SegmentStore& store, uint32_t stream, double fps, int64_t start_us);
+  // Both throw Error(Closed) once the store is closed, even when the bytes would only be held.
   void feed(const uint8_t* data, size_t size);
   void finish();
   uint64_t stored() const { return stored_; }
