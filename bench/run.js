@@ -27,8 +27,16 @@ function machine() {
   try {
     const m = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'));
     if (m) model = m[1].trim();
-  } catch { /* not Linux */ }
-  return { cpu: model, cores: cpus().length, node: process.version, platform: `${process.platform}-${process.arch}`, mode: ci ? 'ci' : 'full' };
+  } catch {
+    /* not Linux */
+  }
+  return {
+    cpu: model,
+    cores: cpus().length,
+    node: process.version,
+    platform: `${process.platform}-${process.arch}`,
+    mode: ci ? 'ci' : 'full',
+  };
 }
 
 function ratioText(r) {
@@ -48,9 +56,17 @@ function table(rows, mach, markdown) {
   const header = `Machine: ${mach.cpu}, ${mach.cores} cores, Node ${mach.node} (${mach.platform}), ${mach.mode} run`;
   if (markdown) {
     const esc = (s) => String(s).replace(/\|/g, '\\|');
-    return [header, '', `| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...body.map((c) => `| ${c.map(esc).join(' | ')} |`)].join('\n');
+    return [
+      header,
+      '',
+      `| ${head.join(' | ')} |`,
+      `|${head.map(() => '---').join('|')}|`,
+      ...body.map((c) => `| ${c.map(esc).join(' | ')} |`),
+    ].join('\n');
   }
-  const widths = head.map((h, i) => Math.min(i === 0 || i === 2 ? 60 : 44, Math.max(h.length, ...body.map((c) => c[i].length))));
+  const widths = head.map((h, i) =>
+    Math.min(i === 0 || i === 2 ? 60 : 44, Math.max(h.length, ...body.map((c) => c[i].length))),
+  );
   const line = (cells) => cells.map((c, i) => c.padEnd(widths[i])).join(' | ');
   return [header, line(head), widths.map((w) => '-'.repeat(w)).join('-|-'), ...body.map(line)].join('\n');
 }
@@ -76,8 +92,10 @@ function compareWithBaseline(rows) {
     const limit = b.tolerance ?? tolerance;
     const bad = !(worse <= limit);
     if (bad) ok = false;
-    console.log(`  ${bad ? '✘ REGRESSION' : '✔'} ${r.name}: ratio ${fmt(r.ratio)} vs baseline ${fmt(b.ratio)} ` +
-      `(${worse >= 1 ? `${fmt(worse)}× worse` : `${fmt(1 / worse)}× better`}${bad ? `, limit ${limit}×` : ''})`);
+    console.log(
+      `  ${bad ? '✘ REGRESSION' : '✔'} ${r.name}: ratio ${fmt(r.ratio)} vs baseline ${fmt(b.ratio)} ` +
+        `(${worse >= 1 ? `${fmt(worse)}× worse` : `${fmt(1 / worse)}× better`}${bad ? `, limit ${limit}×` : ''})`,
+    );
   }
   for (const name of Object.keys(base.rows ?? {})) {
     if (!rows.some((r) => r.name === name) && only.length === 0) {
@@ -92,11 +110,15 @@ function updateReadme(text) {
   // --readme=PATH edits another file (e.g. a copy, to try it); default: the top-level README.md.
   const custom = args.find((a) => a.startsWith('--readme='));
   const path = custom ? custom.slice(9) : join(root, 'README.md');
-  const start = '<!-- bench:start -->', end = '<!-- bench:end -->';
+  const start = '<!-- bench:start -->',
+    end = '<!-- bench:end -->';
   const readme = existsSync(path) ? readFileSync(path, 'utf8') : null;
-  const a = readme?.indexOf(start) ?? -1, b = readme?.indexOf(end) ?? -1;
+  const a = readme?.indexOf(start) ?? -1,
+    b = readme?.indexOf(end) ?? -1;
   if (!readme || a < 0 || b < a) {
-    console.log(`\n--readme: ${readme ? 'README.md has no' : 'there is no README.md with'} ${start} ... ${end} markers; the table to paste is:\n`);
+    console.log(
+      `\n--readme: ${readme ? 'README.md has no' : 'there is no README.md with'} ${start} ... ${end} markers; the table to paste is:\n`,
+    );
     console.log(text);
     return;
   }
@@ -109,7 +131,9 @@ async function main() {
   const mach = machine();
   console.log(`ringclip benchmarks (${mach.mode}): ${mach.cpu}, ${mach.cores} cores, Node ${mach.node}`);
   const suitesDir = join(here, 'suites');
-  const files = readdirSync(suitesDir).filter((f) => f.endsWith('.js')).sort()
+  const files = readdirSync(suitesDir)
+    .filter((f) => f.endsWith('.js'))
+    .sort()
     .filter((f) => only.length === 0 || only.some((o) => f.includes(o)));
   const tmp = tempDir();
   const rows = [];
@@ -132,23 +156,44 @@ async function main() {
     tmp.cleanup();
   }
   console.log(`\n${table(rows, mach, false)}\n`);
-  console.log('ratio: for speed rows, baseline time / ringclip time for the same work (> 1 = ringclip faster; ' +
-    'for memcpy floors it is the fraction of copy speed reached); for memory rows, ringclip / baseline (< 1 = less memory).');
-  const results = rows.map((r) => ({ name: r.name, value: r.value, unit: r.unit, baseline: r.baseline, baselineValue: r.baselineValue, baselineUnit: r.baselineUnit ?? r.unit, ratio: r.ratio, better: r.better, ...(r.target ? { target: r.target.text, targetMet: r.target.ok } : {}) }));
+  console.log(
+    'ratio: for speed rows, baseline time / ringclip time for the same work (> 1 = ringclip faster; ' +
+      'for memcpy floors it is the fraction of copy speed reached); for memory rows, ringclip / baseline (< 1 = less memory).',
+  );
+  const results = rows.map((r) => ({
+    name: r.name,
+    value: r.value,
+    unit: r.unit,
+    baseline: r.baseline,
+    baselineValue: r.baselineValue,
+    baselineUnit: r.baselineUnit ?? r.unit,
+    ratio: r.ratio,
+    better: r.better,
+    ...(r.target ? { target: r.target.text, targetMet: r.target.ok } : {}),
+  }));
   if (only.length === 0) writeFileSync(join(here, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
   if (flag('--update-baseline')) {
     if (only.length) throw new Error('--update-baseline needs a run of every suite (no --only)');
     const baseline = {
-      note: 'Ratios from one run of `npm run bench:ci` on the machine named below. CI fails when a ratio is more than `tolerance` times worse. ' +
+      note:
+        'Ratios from one run of `npm run bench:ci` on the machine named below. CI fails when a ratio is more than `tolerance` times worse. ' +
         'Rows with their own tolerance say why. To update: run `node bench/run.js --ci --update-baseline` on the CI machine kind, check the table, and commit bench/baseline.json ' +
         'on its own with the reason (which change moved which row, and why that is accepted) in the commit message.',
       tolerance: 2.5,
       machine: mach,
       created: new Date().toISOString(),
-      rows: Object.fromEntries(rows.map((r) => [r.name, {
-        ratio: Number(r.ratio.toPrecision(4)), better: r.better, value: Number(r.value.toPrecision(4)), unit: r.unit,
-        ...(r.tolerance ? { tolerance: r.tolerance, why: r.toleranceWhy } : {}),
-      }])),
+      rows: Object.fromEntries(
+        rows.map((r) => [
+          r.name,
+          {
+            ratio: Number(r.ratio.toPrecision(4)),
+            better: r.better,
+            value: Number(r.value.toPrecision(4)),
+            unit: r.unit,
+            ...(r.tolerance ? { tolerance: r.tolerance, why: r.toleranceWhy } : {}),
+          },
+        ]),
+      ),
     };
     writeFileSync(join(here, 'baseline.json'), `${JSON.stringify(baseline, null, 2)}\n`);
     console.log('\nbench/baseline.json written from this run');

@@ -61,7 +61,8 @@ function latestKeyframeCursor(native: NativeStore, id: number): number {
 
 export async function* follow(store: Followable, options: FollowOptions = {}): AsyncGenerator<LiveFrame> {
   const names = options.streams ?? [...store.streams];
-  if (!Array.isArray(names) || names.length === 0) throw new InvalidArgumentError('follow(): streams must list at least one stream');
+  if (!Array.isArray(names) || names.length === 0)
+    throw new InvalidArgumentError('follow(): streams must list at least one stream');
   const ids = names.map((n) => store.streamId(n));
   const native = store.nativeForLive();
   const from = options.from ?? 'now';
@@ -86,7 +87,9 @@ export async function* follow(store: Followable, options: FollowOptions = {}): A
         const e: OverwriteEvent = overrun;
         overrun = null;
         if (!options.skipOverwritten) {
-          throw new OverrunError(`the follower of '${e.stream}' fell behind the ring's wrap: frames up to ${new Date(e.to / 1000).toISOString()} were overwritten before it read them`);
+          throw new OverrunError(
+            `the follower of '${e.stream}' fell behind the ring's wrap: frames up to ${new Date(e.to / 1000).toISOString()} were overwritten before it read them`,
+          );
         }
         needKey[names.indexOf(e.stream)] = true;
       }
@@ -94,14 +97,18 @@ export async function* follow(store: Followable, options: FollowOptions = {}): A
       for (let k = 0; k < ids.length; k++) {
         const rows = native.listFramesAfter(ids[k]!, cursor[k]!, BATCH);
         for (let i = 0; i < rows.length; i += 8) {
-          const segment = rows[i]!, seq = rows[i + 1]!;
+          const segment = rows[i]!,
+            seq = rows[i + 1]!;
           cursor[k] = rows[i + 2]!;
           const rap = rows[i + 6]!;
           if (needKey[k] && !rap) continue;
           needKey[k] = false;
           // Copy under a pin: the bytes cannot be reclaimed while we copy them (a writer in
           // another process ignores it: there the copy is checked instead).
-          if (!native.pinIfLive(segment, seq)) { needKey[k] = true; continue; }
+          if (!native.pinIfLive(segment, seq)) {
+            needKey[k] = true;
+            continue;
+          }
           try {
             let payload: Buffer;
             try {
@@ -112,8 +119,12 @@ export async function* follow(store: Followable, options: FollowOptions = {}): A
               continue;
             }
             batch.push({
-              stream: names[k]!, dts: rows[i + 2]!, pts: rows[i + 3]!,
-              randomAccess: rap === 1 ? 'idr' : rap === 2 ? 'recovery' : null, payload, config: rows[i + 7]!,
+              stream: names[k]!,
+              dts: rows[i + 2]!,
+              pts: rows[i + 3]!,
+              randomAccess: rap === 1 ? 'idr' : rap === 2 ? 'recovery' : null,
+              payload,
+              config: rows[i + 7]!,
             });
           } finally {
             native.unpin(segment);
@@ -156,7 +167,9 @@ export interface LiveMP4Options extends Omit<FollowOptions, 'signal'> {
   idleFlushMs?: number;
 }
 
-const FLUSH_NONE = 0, FLUSH_PENDING = 1, FLUSH_FINAL = 2;
+const FLUSH_NONE = 0,
+  FLUSH_PENDING = 1,
+  FLUSH_FINAL = 2;
 
 /**
  * Fragmented MP4 following the writer: init segment, then a fragment per GOP per track, each
@@ -165,9 +178,11 @@ const FLUSH_NONE = 0, FLUSH_PENDING = 1, FLUSH_FINAL = 2;
  */
 export function liveMP4(store: Followable, options: LiveMP4Options = {}): LiveMP4Stream {
   const names = options.streams ?? [...store.streams];
-  if (!Array.isArray(names) || names.length === 0) throw new InvalidArgumentError('liveMP4(): streams must list at least one stream');
+  if (!Array.isArray(names) || names.length === 0)
+    throw new InvalidArgumentError('liveMP4(): streams must list at least one stream');
   const idleFlushMs = options.idleFlushMs ?? 500;
-  if (!(Number.isFinite(idleFlushMs) && idleFlushMs >= 0)) throw new InvalidArgumentError(`idleFlushMs must be a number of ms ≥ 0, got ${String(options.idleFlushMs)}`);
+  if (!(Number.isFinite(idleFlushMs) && idleFlushMs >= 0))
+    throw new InvalidArgumentError(`idleFlushMs must be a number of ms ≥ 0, got ${String(options.idleFlushMs)}`);
   const ids = names.map((n) => store.streamId(n));
   const native = store.nativeForLive();
   const from = options.from ?? 'now';
@@ -186,7 +201,9 @@ export function liveMP4(store: Followable, options: LiveMP4Options = {}): LiveMP
   let wantMore: (() => void) | null = null;
   let finishing = false;
   let ended: () => void = () => {};
-  const done = new Promise<void>((resolve) => { ended = resolve; });
+  const done = new Promise<void>((resolve) => {
+    ended = resolve;
+  });
   const readable = new Readable({
     highWaterMark: 4 * 1024 * 1024,
     read() {
@@ -209,7 +226,10 @@ export function liveMP4(store: Followable, options: LiveMP4Options = {}): LiveMP
     return done;
   };
   const push = async (chunk: Buffer) => {
-    if (!readable.push(chunk) && !readable.destroyed) await new Promise<void>((resolve) => { wantMore = resolve; });
+    if (!readable.push(chunk) && !readable.destroyed)
+      await new Promise<void>((resolve) => {
+        wantMore = resolve;
+      });
   };
 
   // The next write, or (with frames held) the writer staying quiet for idleFlushMs.
@@ -222,7 +242,9 @@ export function liveMP4(store: Followable, options: LiveMP4Options = {}): LiveMP
     try {
       return await Promise.race([
         store.waitForWrite(wait.signal).then((ok): 'write' | 'end' => (ok ? 'write' : 'end')),
-        new Promise<'idle'>((resolve) => { timer = setTimeout(() => resolve('idle'), idleFlushMs); }),
+        new Promise<'idle'>((resolve) => {
+          timer = setTimeout(() => resolve('idle'), idleFlushMs);
+        }),
       ]);
     } finally {
       clearTimeout(timer);

@@ -61,7 +61,9 @@ export class Mp4Source {
     this.#native?.close();
     this.#native = null;
   }
-  [Symbol.dispose](): void { this.close(); }
+  [Symbol.dispose](): void {
+    this.close();
+  }
 
   /**
    * The file's own bytes [start, end) (end clamped to the size) as views of its read-only
@@ -70,7 +72,9 @@ export class Mp4Source {
    */
   views(start = 0, end: number = this.size): Uint8Array[] {
     if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start) {
-      throw new InvalidArgumentError(`views(start, end) needs whole numbers with 0 <= start <= end, got ${start}, ${end}`);
+      throw new InvalidArgumentError(
+        `views(start, end) needs whole numbers with 0 <= start <= end, got ${start}, ${end}`,
+      );
     }
     if (!this.#native) throw new StoreClosedError(`the MP4 source '${this.path}' is closed`);
     return this.#native.views(start, end);
@@ -85,7 +89,10 @@ export class Mp4Source {
   samples(track: string, range: { from?: TimeInput; to?: TimeInput } = {}): Array<{ pts: number; data: Buffer }> {
     if (!this.#native) throw new StoreClosedError(`the MP4 source '${this.path}' is closed`);
     const index = this.tracks.findIndex((t) => t.name === track);
-    if (index < 0) throw new InvalidArgumentError(`the MP4 has no track '${track}': it has ${this.tracks.map((t) => `'${t.name}'`).join(', ')}`);
+    if (index < 0)
+      throw new InvalidArgumentError(
+        `the MP4 has no track '${track}': it has ${this.tracks.map((t) => `'${t.name}'`).join(', ')}`,
+      );
     const from = range.from === undefined ? -Number.MAX_SAFE_INTEGER : toMicros(range.from, 'from', SOURCE_TIME);
     const to = range.to === undefined ? Number.MAX_SAFE_INTEGER : toMicros(range.to, 'to', SOURCE_TIME);
     const got = this.#native.samples(index, from, to);
@@ -93,35 +100,63 @@ export class Mp4Source {
   }
 
   /** First presented frame of the file (µs on its timeline). */
-  get start(): number { return Math.min(...this.tracks.map((t) => t.first)); }
+  get start(): number {
+    return Math.min(...this.tracks.map((t) => t.first));
+  }
 
   /**
    * Cuts a clip. `from`/`to` are times on the source's timeline (µs, Date or ISO), or
    * `{ offset: seconds }` from the file's start. `streams` names tracks (default: all).
    */
-  clip(options: Omit<ClipOptions, 'from' | 'to'> & { from: ClipOptions['from'] | { offset: number }; to: ClipOptions['to'] | { offset: number } }): Clip {
+  clip(
+    options: Omit<ClipOptions, 'from' | 'to'> & {
+      from: ClipOptions['from'] | { offset: number };
+      to: ClipOptions['to'] | { offset: number };
+    },
+  ): Clip {
     const time = (v: ClipOptions['from'] | { offset: number }, what: string) => {
       if (typeof v === 'object' && v !== null && !(v instanceof Date) && 'offset' in v) {
-        if (typeof v.offset !== 'number' || !Number.isFinite(v.offset) || v.offset < 0) throw new InvalidArgumentError(`${what}.offset must be a non-negative number of seconds, got ${v.offset}`);
-        return toMicros(this.start + Math.round(v.offset * 1e6), `${what} (start ${this.start} µs + offset ${v.offset} s)`, SOURCE_TIME);
+        if (typeof v.offset !== 'number' || !Number.isFinite(v.offset) || v.offset < 0)
+          throw new InvalidArgumentError(`${what}.offset must be a non-negative number of seconds, got ${v.offset}`);
+        return toMicros(
+          this.start + Math.round(v.offset * 1e6),
+          `${what} (start ${this.start} µs + offset ${v.offset} s)`,
+          SOURCE_TIME,
+        );
       }
       return toMicros(v, what, SOURCE_TIME);
     };
-    if (!options || options.from === undefined || options.to === undefined) throw new InvalidArgumentError('clip() needs { from, to }');
+    if (!options || options.from === undefined || options.to === undefined)
+      throw new InvalidArgumentError('clip() needs { from, to }');
     const from = time(options.from, 'from');
     const to = time(options.to, 'to');
     if (to <= from) throw new InvalidArgumentError(`clip(): 'to' must be after 'from'`);
     const timelapse = timelapseRequest(options);
-    const names = options.streams ?? this.tracks.filter((t) => !timelapse.timelapseEvery || t.kind === 'video').map((t) => t.name);
+    const names =
+      options.streams ?? this.tracks.filter((t) => !timelapse.timelapseEvery || t.kind === 'video').map((t) => t.name);
     if (new Set(names).size !== names.length) throw new InvalidArgumentError('clip(): a track is listed twice');
     const tracks = names.map((n) => {
       const i = this.tracks.findIndex((t) => t.name === n);
-      if (i < 0) throw new InvalidArgumentError(`the MP4 has no track '${n}': it has ${this.tracks.map((t) => `'${t.name}'`).join(', ')}`);
+      if (i < 0)
+        throw new InvalidArgumentError(
+          `the MP4 has no track '${n}': it has ${this.tracks.map((t) => `'${t.name}'`).join(', ')}`,
+        );
       return i;
     });
     const align = options.align ?? 'keyframe';
-    if (align !== 'keyframe' && align !== 'exact') throw new InvalidArgumentError(`align must be 'keyframe' or 'exact', got ${JSON.stringify(align)}`);
+    if (align !== 'keyframe' && align !== 'exact')
+      throw new InvalidArgumentError(`align must be 'keyframe' or 'exact', got ${JSON.stringify(align)}`);
     if (!this.#native) throw new StoreClosedError(`the MP4 source '${this.path}' is closed`);
-    return new Clip(this.#native.clip({ from, to, tracks, exact: align === 'exact', allowPartial: options.allowPartial === true, ...timelapse }), null);
+    return new Clip(
+      this.#native.clip({
+        from,
+        to,
+        tracks,
+        exact: align === 'exact',
+        allowPartial: options.allowPartial === true,
+        ...timelapse,
+      }),
+      null,
+    );
   }
 }

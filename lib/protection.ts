@@ -4,7 +4,13 @@ import type { SegmentStore } from './segment-store.js';
 export class Protection {
   #store: SegmentStore;
   #released = false;
-  constructor(store: SegmentStore, readonly id: number, readonly from: number, readonly to: number, readonly bytes?: number) {
+  constructor(
+    store: SegmentStore,
+    readonly id: number,
+    readonly from: number,
+    readonly to: number,
+    readonly bytes?: number,
+  ) {
     this.#store = store;
   }
   release(): void {
@@ -12,5 +18,7 @@ export class Protection {
     this.#released = true;
     this.#store.releaseProtection(this.id);
   }
-  [Symbol.dispose](): void { this.release(); }
+  [Symbol.dispose](): void {
+    this.release();
+  }
 }

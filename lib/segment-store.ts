@@ -12,11 +12,28 @@ import { InvalidArgumentError, OverrunError, StoreClosedError } from './errors.j
 import { follow, liveMP4, type FollowOptions, type LiveFrame, type LiveMP4Options } from './live.js';
 import { Protection } from './protection.js';
 import { fourccNumber, parseAdts, parseStreamSpecs, type StreamSpec } from './stream-kinds.js';
-import type { CopyResult, StreamKind, Frame, FrameSpanInfo, OverwriteEvent, RetentionInfo, PrepareStats, RecoveryReport, StoreInfo, VerifyReport } from './types.js';
+import type {
+  CopyResult,
+  StreamKind,
+  Frame,
+  FrameSpanInfo,
+  OverwriteEvent,
+  RetentionInfo,
+  PrepareStats,
+  RecoveryReport,
+  StoreInfo,
+  VerifyReport,
+} from './types.js';
 import { withCallerStack } from './caller-stack.js';
 import { microsToIso, parseDuration, parseSize, toMicros, type TimeInput } from './units.js';
 import type { NativeSampleWriter } from './binding.js';
-import { AnnexBWriteStream, FragmentedIngest, FragmentedWriteStream, type FragmentedWriteStreamOptions, type WriteStreamOptions } from './write-stream.js';
+import {
+  AnnexBWriteStream,
+  FragmentedIngest,
+  FragmentedWriteStream,
+  type FragmentedWriteStreamOptions,
+  type WriteStreamOptions,
+} from './write-stream.js';
 
 export type FlushOption = 'none' | 'keyframe' | { everyMs: number | string };
 
@@ -56,7 +73,8 @@ function prepareAhead(option: PrepareAhead | undefined): number {
   const modes: PrepareAhead[] = ['auto', 'discard', 'off'];
   const mode = option ?? 'auto';
   const n = modes.indexOf(mode);
-  if (n < 0) throw new InvalidArgumentError(`prepareAhead must be 'auto', 'discard' or 'off', got ${JSON.stringify(option)}`);
+  if (n < 0)
+    throw new InvalidArgumentError(`prepareAhead must be 'auto', 'discard' or 'off', got ${JSON.stringify(option)}`);
   return n;
 }
 
@@ -87,21 +105,25 @@ export interface WriteOptions {
 // bounds (frames, clip, protect, follow) are rounded instead.
 const STORED_TIME = { fractions: 'refuse' } as const;
 
-const FLUSH_NONE = 0, FLUSH_INTERVAL = 1, FLUSH_KEYFRAME = 2;
+const FLUSH_NONE = 0,
+  FLUSH_INTERVAL = 1,
+  FLUSH_KEYFRAME = 2;
 
 function flushPolicy(option: FlushOption | undefined): { policy: number; intervalMs: number } {
   if (option === undefined || option === 'none') return { policy: FLUSH_NONE, intervalMs: 0 };
   if (option === 'keyframe') return { policy: FLUSH_KEYFRAME, intervalMs: 0 };
   if (typeof option === 'object' && option && 'everyMs' in option) {
     const ms = parseDuration(option.everyMs, 'flush.everyMs');
-    if (ms < 1 || ms > 3_600_000) throw new InvalidArgumentError(`flush.everyMs must be from 1 ms to 1 h, got ${ms} ms`);
+    if (ms < 1 || ms > 3_600_000)
+      throw new InvalidArgumentError(`flush.everyMs must be from 1 ms to 1 h, got ${ms} ms`);
     return { policy: FLUSH_INTERVAL, intervalMs: Math.round(ms) };
   }
   throw new InvalidArgumentError(`flush must be 'none', 'keyframe' or { everyMs }, got ${JSON.stringify(option)}`);
 }
 
 function checkPath(path: unknown): string {
-  if (typeof path !== 'string' || path.length === 0) throw new InvalidArgumentError('the store path must be a non-empty string');
+  if (typeof path !== 'string' || path.length === 0)
+    throw new InvalidArgumentError('the store path must be a non-empty string');
   return resolve(path);
 }
 
@@ -132,12 +154,16 @@ export class SegmentStore extends EventEmitter<SegmentStoreEvents> {
     this.path = path;
     const header = native.header();
     this.streams = Object.freeze([...header.streams]);
-    this.streamKinds = Object.freeze(Object.fromEntries(header.streams.map((name, i) => [name, header.kinds[i] ?? 'video'])));
+    this.streamKinds = Object.freeze(
+      Object.fromEntries(header.streams.map((name, i) => [name, header.kinds[i] ?? 'video'])),
+    );
     this.readOnly = !header.writable;
     header.streams.forEach((name, i) => this.#streamIds.set(name, i));
     this.#policy = this.readOnly ? FLUSH_NONE : policy.policy;
     if (this.#policy === FLUSH_INTERVAL) {
-      this.#flushTimer = setInterval(() => { this.#backgroundFlush(); }, policy.intervalMs);
+      this.#flushTimer = setInterval(() => {
+        this.#backgroundFlush();
+      }, policy.intervalMs);
       this.#flushTimer.unref();
     }
   }
@@ -145,7 +171,8 @@ export class SegmentStore extends EventEmitter<SegmentStoreEvents> {
   /** Creates a new store file (it must not exist) of exactly `capacity` bytes. */
   static async create(path: string, options: CreateOptions): Promise<SegmentStore> {
     const full = checkPath(path);
-    if (!options || typeof options !== 'object') throw new InvalidArgumentError('create() needs options: { capacity, streams }');
+    if (!options || typeof options !== 'object')
+      throw new InvalidArgumentError('create() needs options: { capacity, streams }');
     const capacity = parseSize(options.capacity, 'capacity');
     const segmentSize = parseSize(options.segmentSize ?? '8MiB', 'segmentSize');
     const streams = parseStreamSpecs(options.streams);
@@ -156,7 +183,14 @@ export class SegmentStore extends EventEmitter<SegmentStoreEvents> {
     const flush = flushPolicy(options.flush);
     const prepare = prepareAhead(options.prepareAhead);
     const native = binding.NativeStore.create(full, {
-      capacity, segmentSize, streams: streams.names, kinds: streams.kinds, protectCap, flushPolicy: flush.policy, flushIntervalMs: flush.intervalMs, prepareAhead: prepare,
+      capacity,
+      segmentSize,
+      streams: streams.names,
+      kinds: streams.kinds,
+      protectCap,
+      flushPolicy: flush.policy,
+      flushIntervalMs: flush.intervalMs,
+      prepareAhead: prepare,
     });
     return new SegmentStore(native, full, flush);
   }
@@ -169,10 +203,17 @@ export class SegmentStore extends EventEmitter<SegmentStoreEvents> {
     if (verify !== 'headers' && verify !== 'full') {
       throw new InvalidArgumentError(`verify must be 'headers' or 'full', got ${JSON.stringify(options.verify)}`);
     }
-    const native = binding.NativeStore.open(full, !options.readOnly, verify === 'full', prepareAhead(options.prepareAhead));
+    const native = binding.NativeStore.open(
+      full,
+      !options.readOnly,
+      verify === 'full',
+      prepareAhead(options.prepareAhead),
+    );
     const header = native.header();
-    const flush = options.flush !== undefined ? flushPolicy(options.flush)
-      : { policy: header.flushPolicy, intervalMs: header.flushIntervalMs };
+    const flush =
+      options.flush !== undefined
+        ? flushPolicy(options.flush)
+        : { policy: header.flushPolicy, intervalMs: header.flushIntervalMs };
     return new SegmentStore(native, full, flush);
   }
 
@@ -185,7 +226,9 @@ export class SegmentStore extends EventEmitter<SegmentStoreEvents> {
   streamId(name: string): number {
     const id = this.#streamIds.get(name);
     if (id === undefined) {
-      throw new InvalidArgumentError(`unknown stream ${JSON.stringify(name)}: this store records ${this.streams.map((s) => `'${s}'`).join(', ')}`);
+      throw new InvalidArgumentError(
+        `unknown stream ${JSON.stringify(name)}: this store records ${this.streams.map((s) => `'${s}'`).join(', ')}`,
+      );
     }
     return id;
   }
@@ -196,8 +239,10 @@ export class SegmentStore extends EventEmitter<SegmentStoreEvents> {
    */
   write(stream: string, accessUnit: Uint8Array, options: WriteOptions): boolean {
     const id = this.streamId(stream);
-    if (!(accessUnit instanceof Uint8Array)) throw new InvalidArgumentError('write() takes the access unit as a Buffer or Uint8Array');
-    if (!options || options.pts === undefined) throw new InvalidArgumentError('write() needs { pts }: the capture time of the frame');
+    if (!(accessUnit instanceof Uint8Array))
+      throw new InvalidArgumentError('write() takes the access unit as a Buffer or Uint8Array');
+    if (!options || options.pts === undefined)
+      throw new InvalidArgumentError('write() needs { pts }: the capture time of the frame');
     const pts = toMicros(options.pts, 'pts', STORED_TIME);
     const dts = options.dts === undefined ? pts : toMicros(options.dts, 'dts', STORED_TIME);
     const flags = this.#store.write(id, accessUnit, pts, dts, pts);
@@ -215,11 +260,14 @@ export class SegmentStore extends EventEmitter<SegmentStoreEvents> {
    */
   writeAudio(stream: string, data: Uint8Array, options: { pts: TimeInput; config?: Uint8Array }): number {
     const id = this.streamId(stream);
-    if (!(data instanceof Uint8Array)) throw new InvalidArgumentError('writeAudio() takes the audio as a Buffer or Uint8Array');
-    if (!options || options.pts === undefined) throw new InvalidArgumentError('writeAudio() needs { pts }: the capture time of the (first) frame');
+    if (!(data instanceof Uint8Array))
+      throw new InvalidArgumentError('writeAudio() takes the audio as a Buffer or Uint8Array');
+    if (!options || options.pts === undefined)
+      throw new InvalidArgumentError('writeAudio() needs { pts }: the capture time of the (first) frame');
     const pts = toMicros(options.pts, 'pts', STORED_TIME);
     if (options.config !== undefined) {
-      if (!(options.config instanceof Uint8Array)) throw new InvalidArgumentError('writeAudio() config is the AudioSpecificConfig as a Buffer or Uint8Array');
+      if (!(options.config instanceof Uint8Array))
+        throw new InvalidArgumentError('writeAudio() config is the AudioSpecificConfig as a Buffer or Uint8Array');
       const flags = this.#store.writeAudio(id, data, options.config, pts, pts);
       this.#afterWrite(flags);
       return flags & 1;
@@ -240,12 +288,19 @@ export class SegmentStore extends EventEmitter<SegmentStoreEvents> {
    * `pts` in a metadata stream. `format` is its MP4 sample entry type ('camm'); `entry`
    * the sample entry's body, when the format has one. Returns true when stored.
    */
-  writeMetadata(stream: string, sample: Uint8Array, options: { pts: TimeInput; format: string; entry?: Uint8Array }): boolean {
+  writeMetadata(
+    stream: string,
+    sample: Uint8Array,
+    options: { pts: TimeInput; format: string; entry?: Uint8Array },
+  ): boolean {
     const id = this.streamId(stream);
-    if (!(sample instanceof Uint8Array)) throw new InvalidArgumentError('writeMetadata() takes the sample as a Buffer or Uint8Array');
-    if (!options || options.pts === undefined) throw new InvalidArgumentError('writeMetadata() needs { pts }: the capture time of the sample');
+    if (!(sample instanceof Uint8Array))
+      throw new InvalidArgumentError('writeMetadata() takes the sample as a Buffer or Uint8Array');
+    if (!options || options.pts === undefined)
+      throw new InvalidArgumentError('writeMetadata() needs { pts }: the capture time of the sample');
     const format = fourccNumber(options.format);
-    if (options.entry !== undefined && !(options.entry instanceof Uint8Array)) throw new InvalidArgumentError('writeMetadata() entry is a Buffer or Uint8Array');
+    if (options.entry !== undefined && !(options.entry instanceof Uint8Array))
+      throw new InvalidArgumentError('writeMetadata() entry is a Buffer or Uint8Array');
     const pts = toMicros(options.pts, 'pts', STORED_TIME);
     const flags = this.#store.writeMetadata(id, sample, format, options.entry ?? new Uint8Array(0), pts, pts);
     this.#afterWrite(flags);
@@ -263,9 +318,14 @@ export class SegmentStore extends EventEmitter<SegmentStoreEvents> {
    */
   writeSample(stream: string, sample: Uint8Array, options: WriteOptions & { avcC: Uint8Array }): boolean {
     const id = this.streamId(stream);
-    if (!(sample instanceof Uint8Array)) throw new InvalidArgumentError('writeSample() takes the sample as a Buffer or Uint8Array');
-    if (!options || !(options.avcC instanceof Uint8Array)) throw new InvalidArgumentError("writeSample() needs { avcC }: the track's decoder configuration (parameter sets)");
-    if (options.pts === undefined) throw new InvalidArgumentError('writeSample() needs { pts }: the capture time of the frame');
+    if (!(sample instanceof Uint8Array))
+      throw new InvalidArgumentError('writeSample() takes the sample as a Buffer or Uint8Array');
+    if (!options || !(options.avcC instanceof Uint8Array))
+      throw new InvalidArgumentError(
+        "writeSample() needs { avcC }: the track's decoder configuration (parameter sets)",
+      );
+    if (options.pts === undefined)
+      throw new InvalidArgumentError('writeSample() needs { pts }: the capture time of the frame');
     const pts = toMicros(options.pts, 'pts', STORED_TIME);
     const dts = options.dts === undefined ? pts : toMicros(options.dts, 'dts', STORED_TIME);
     let writer = this.#sampleWriters.get(id);
@@ -292,7 +352,8 @@ export class SegmentStore extends EventEmitter<SegmentStoreEvents> {
   createFragmentedIngest(options: FragmentedWriteStreamOptions = {}): FragmentedIngest {
     const tracks: Array<[string, number]> = [];
     if (options.tracks !== undefined) {
-      if (typeof options.tracks !== 'object' || options.tracks === null) throw new InvalidArgumentError('tracks must map track names to stream names');
+      if (typeof options.tracks !== 'object' || options.tracks === null)
+        throw new InvalidArgumentError('tracks must map track names to stream names');
       for (const [track, stream] of Object.entries(options.tracks)) tracks.push([track, this.streamId(stream)]);
     }
     const origin = options.origin === undefined ? null : toMicros(options.origin, 'origin', STORED_TIME);
@@ -300,7 +361,9 @@ export class SegmentStore extends EventEmitter<SegmentStoreEvents> {
   }
 
   /** @internal called after native writes, from write() and write streams */
-  afterWrite(flags: number): void { this.#afterWrite(flags); }
+  afterWrite(flags: number): void {
+    this.#afterWrite(flags);
+  }
 
   #afterWrite(flags: number): void {
     if (flags & 1) this.#wakeFollowers();
@@ -333,13 +396,19 @@ export class SegmentStore extends EventEmitter<SegmentStoreEvents> {
   }
 
   /** @internal */
-  nativeForLive(): NativeStore { return this.#store; }
+  nativeForLive(): NativeStore {
+    return this.#store;
+  }
 
   /** Frames as the writer stores them, from a past time or 'now' (copies, safe to keep). */
-  follow(options: FollowOptions = {}): AsyncGenerator<LiveFrame> { return follow(this, options); }
+  follow(options: FollowOptions = {}): AsyncGenerator<LiveFrame> {
+    return follow(this, options);
+  }
 
   /** Fragmented MP4 (init segment, then one fragment per GOP) following the writer. */
-  liveMP4(options: LiveMP4Options = {}) { return liveMP4(this, options); }
+  liveMP4(options: LiveMP4Options = {}) {
+    return liveMP4(this, options);
+  }
 
   /**
    * Copies this store's frames with pts in [from, to) (default: all) into `destination`,
@@ -349,18 +418,25 @@ export class SegmentStore extends EventEmitter<SegmentStoreEvents> {
    * Runs on this thread; the frames read are pinned meanwhile.
    */
   copyTo(destination: SegmentStore, range: { from?: TimeInput; to?: TimeInput } = {}): CopyResult {
-    if (!(destination instanceof SegmentStore)) throw new InvalidArgumentError('copyTo() needs a destination SegmentStore');
+    if (!(destination instanceof SegmentStore))
+      throw new InvalidArgumentError('copyTo() needs a destination SegmentStore');
     if (destination === this) throw new InvalidArgumentError('copyTo(): the destination is the store itself');
-    if (destination.readOnly) throw new InvalidArgumentError(`copyTo(): the destination '${destination.path}' was opened read-only`);
+    if (destination.readOnly)
+      throw new InvalidArgumentError(`copyTo(): the destination '${destination.path}' was opened read-only`);
     if (this.readOnly) {
-      throw new InvalidArgumentError('copyTo(): this store was opened read-only (its writer may reclaim what is being copied); copy from the writable handle');
+      throw new InvalidArgumentError(
+        'copyTo(): this store was opened read-only (its writer may reclaim what is being copied); copy from the writable handle',
+      );
     }
     for (const s of this.streams) {
       if (!destination.streams.includes(s)) {
-        throw new InvalidArgumentError(`copyTo(): the destination records ${destination.streams.map((n) => `'${n}'`).join(', ')}, not '${s}'`);
+        throw new InvalidArgumentError(
+          `copyTo(): the destination records ${destination.streams.map((n) => `'${n}'`).join(', ')}, not '${s}'`,
+        );
       }
     }
-    const from = range.from === undefined ? -Number.MAX_SAFE_INTEGER : toMicros(range.from, 'from', { fractions: 'round' });
+    const from =
+      range.from === undefined ? -Number.MAX_SAFE_INTEGER : toMicros(range.from, 'from', { fractions: 'round' });
     const to = range.to === undefined ? Number.MAX_SAFE_INTEGER : toMicros(range.to, 'to', { fractions: 'round' });
     try {
       return this.#store.copyTo(destination.#store, from, to);
@@ -401,9 +477,15 @@ export class SegmentStore extends EventEmitter<SegmentStoreEvents> {
       if (s.frames === 0) continue;
       footage = Math.max(footage, this.spans(s.name).reduce((n, sp) => n + (sp.to - sp.from), 0) / 1e6);
     }
-    if (footage === 0 || info.used === 0) return { footage: 0, bytes: info.used, bytesPerSecond: null, fullSeconds: null };
+    if (footage === 0 || info.used === 0)
+      return { footage: 0, bytes: info.used, bytesPerSecond: null, fullSeconds: null };
     const bytesPerSecond = info.used / footage;
-    return { footage, bytes: info.used, bytesPerSecond, fullSeconds: (info.segments * info.segmentSize) / bytesPerSecond };
+    return {
+      footage,
+      bytes: info.used,
+      bytesPerSecond,
+      fullSeconds: (info.segments * info.segmentSize) / bytesPerSecond,
+    };
   }
 
   /** Decode time of the stream's newest frame (µs), or null when it has none: a write must come after it. */
@@ -422,7 +504,9 @@ export class SegmentStore extends EventEmitter<SegmentStoreEvents> {
   createWriteStream(stream: string, options: WriteStreamOptions = {}): AnnexBWriteStream {
     const id = this.streamId(stream);
     if (this.streamKinds[stream] !== 'video') {
-      throw new InvalidArgumentError(`stream '${stream}' records ${this.streamKinds[stream]}: an Annex B write stream takes H.264; use writeAudio() or writeMetadata()`);
+      throw new InvalidArgumentError(
+        `stream '${stream}' records ${this.streamKinds[stream]}: an Annex B write stream takes H.264; use writeAudio() or writeMetadata()`,
+      );
     }
     const fps = options.fps ?? 0;
     if (typeof fps !== 'number' || !(fps === 0 || (fps > 0 && fps <= 1000))) {
@@ -438,13 +522,19 @@ export class SegmentStore extends EventEmitter<SegmentStoreEvents> {
   }
 
   /** What the writer's preparing thread did since open (diagnostic). */
-  get prepareStats(): PrepareStats { return this.#store.prepareStats(); }
+  get prepareStats(): PrepareStats {
+    return this.#store.prepareStats();
+  }
 
   /** Header slot writes since open (diagnostic; cheap, unlike info()). */
-  get headerWrites(): number { return this.#store.headerWrites(); }
+  get headerWrites(): number {
+    return this.#store.headerWrites();
+  }
 
   /** What opening the store found and did: records kept, damage skipped, a torn tail cut. */
-  get recovery(): RecoveryReport { return this.#store.recovery(); }
+  get recovery(): RecoveryReport {
+    return this.#store.recovery();
+  }
 
   /** Full CRC pass over every retained record. */
   verify(): VerifyReport {
@@ -469,14 +559,17 @@ export class SegmentStore extends EventEmitter<SegmentStoreEvents> {
     let overwritten = -1; // a segment the writer of a read-only store reclaimed: skipped
     try {
       for (let i = 0; i < rows.length; i += 8) {
-        const segment = rows[i]!, seq = rows[i + 1]!;
+        const segment = rows[i]!,
+          seq = rows[i + 1]!;
         if (segment === overwritten) continue;
         if (segment !== pinned) {
           if (pinned >= 0) this.#native?.unpin(pinned);
           pinned = -1;
           if (!this.#store.pinIfLive(segment, seq)) {
             if (options.skipOverwritten) continue;
-            throw new OverrunError(`frames of '${options.stream}' from ${microsToIso(rows[i + 3]!)} were overwritten while iterating; pass skipOverwritten to skip ahead`);
+            throw new OverrunError(
+              `frames of '${options.stream}' from ${microsToIso(rows[i + 3]!)} were overwritten while iterating; pass skipOverwritten to skip ahead`,
+            );
           }
           pinned = segment;
         }
@@ -529,10 +622,12 @@ export class SegmentStore extends EventEmitter<SegmentStoreEvents> {
 
   /** Keeps the footage of [from, to] (all streams, back to their random access points) from being overwritten. */
   protect(range: { from: TimeInput; to: TimeInput }): Protection {
-    if (!range || range.from === undefined || range.to === undefined) throw new InvalidArgumentError('protect() needs { from, to }');
+    if (!range || range.from === undefined || range.to === undefined)
+      throw new InvalidArgumentError('protect() needs { from, to }');
     const from = toMicros(range.from, 'from');
     const to = toMicros(range.to, 'to');
-    if (to < from) throw new InvalidArgumentError(`protect(): 'to' (${String(range.to)}) is before 'from' (${String(range.from)})`);
+    if (to < from)
+      throw new InvalidArgumentError(`protect(): 'to' (${String(range.to)}) is before 'from' (${String(range.from)})`);
     const id = this.#store.protect(from, to);
     return new Protection(this, id, from, to);
   }
@@ -571,7 +666,9 @@ export class SegmentStore extends EventEmitter<SegmentStoreEvents> {
       return;
     }
     this.#flushing = this.flush()
-      .catch((err: unknown) => { this.emit('error', err as Error); })
+      .catch((err: unknown) => {
+        this.emit('error', err as Error);
+      })
       .finally(() => {
         this.#flushing = null;
         if (this.#flushAgain) {
@@ -598,7 +695,9 @@ export class SegmentStore extends EventEmitter<SegmentStoreEvents> {
     this.#segmentBuffers.clear();
   }
 
-  get closed(): boolean { return this.#native === null; }
+  get closed(): boolean {
+    return this.#native === null;
+  }
 
   /** @internal */
   track<T>(p: Promise<T>): Promise<T> {

@@ -5,15 +5,28 @@
 import { InvalidArgumentError } from './errors.js';
 
 const SIZE_UNITS: Record<string, number> = {
-  b: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12,
-  k: 1024, kib: 1024, m: 1024 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gib: 1024 ** 3, t: 1024 ** 4, tib: 1024 ** 4,
+  b: 1,
+  kb: 1e3,
+  mb: 1e6,
+  gb: 1e9,
+  tb: 1e12,
+  k: 1024,
+  kib: 1024,
+  m: 1024 ** 2,
+  mib: 1024 ** 2,
+  g: 1024 ** 3,
+  gib: 1024 ** 3,
+  t: 1024 ** 4,
+  tib: 1024 ** 4,
 };
 
 /** Bytes from a number or a string such as '4GiB', '512 MiB', '2GB'. */
 export function parseSize(value: number | string, what = 'size'): number {
   if (typeof value === 'number') {
     if (!Number.isSafeInteger(value) || value < 0) {
-      throw new InvalidArgumentError(`${what} must be a whole number of bytes from 0 to ${Number.MAX_SAFE_INTEGER} or a string like '4GiB', got ${value}`);
+      throw new InvalidArgumentError(
+        `${what} must be a whole number of bytes from 0 to ${Number.MAX_SAFE_INTEGER} or a string like '4GiB', got ${value}`,
+      );
     }
     return value;
   }
@@ -28,7 +41,10 @@ export function parseSize(value: number | string, what = 'size'): number {
     );
   }
   const bytes = Math.floor(Number(m[1]) * SIZE_UNITS[unit]!);
-  if (!Number.isSafeInteger(bytes)) throw new InvalidArgumentError(`${what} '${value}' is ${bytes} bytes, more than the ${Number.MAX_SAFE_INTEGER} ringclip handles`);
+  if (!Number.isSafeInteger(bytes))
+    throw new InvalidArgumentError(
+      `${what} '${value}' is ${bytes} bytes, more than the ${Number.MAX_SAFE_INTEGER} ringclip handles`,
+    );
   return bytes;
 }
 
@@ -37,11 +53,15 @@ const DURATION_UNITS: Record<string, number> = { us: 1e-3, ms: 1, s: 1000, m: 60
 /** Milliseconds from a number (ms) or a string such as '10s', '250ms', '1.5m', '2h' ('500' is ms). */
 export function parseDuration(value: number | string, what = 'duration'): number {
   if (typeof value === 'number') {
-    if (!Number.isFinite(value) || value < 0) throw new InvalidArgumentError(`${what} must be a non-negative number of milliseconds, got ${value}`);
+    if (!Number.isFinite(value) || value < 0)
+      throw new InvalidArgumentError(`${what} must be a non-negative number of milliseconds, got ${value}`);
     return value;
   }
   const m = typeof value === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*(us|ms|s|m|min|h)?\s*$/i.exec(value) : null;
-  if (!m) throw new InvalidArgumentError(`${what} '${String(value)}' is not a duration: use milliseconds or e.g. '250ms', '10s', '1.5m', '2h'`);
+  if (!m)
+    throw new InvalidArgumentError(
+      `${what} '${String(value)}' is not a duration: use milliseconds or e.g. '250ms', '10s', '1.5m', '2h'`,
+    );
   return Number(m[1]) * DURATION_UNITS[(m[2] ?? 'ms').toLowerCase()]!;
 }
 
@@ -83,21 +103,28 @@ export interface TimeRule {
 export function toMicros(value: TimeInput, what = 'time', rule: TimeRule = {}): number {
   if (value instanceof Date) {
     const ms = value.getTime();
-    if (Number.isNaN(ms)) throw new InvalidArgumentError(`${what} is an invalid Date (its time is NaN): use ${FORMS}, from ${RANGE}`);
+    if (Number.isNaN(ms))
+      throw new InvalidArgumentError(`${what} is an invalid Date (its time is NaN): use ${FORMS}, from ${RANGE}`);
     return checkDate(what, ms * 1000, value.toISOString());
   }
   if (typeof value === 'number') {
     const min = rule.timeline ? -MAX_TIME_US : MIN_TIME_US;
     if (!Number.isFinite(value)) {
-      throw new InvalidArgumentError(`${what} must be a finite number of µs since the epoch, got ${value}: times run from ${rangeFrom(min)}`);
+      throw new InvalidArgumentError(
+        `${what} must be a finite number of µs since the epoch, got ${value}: times run from ${rangeFrom(min)}`,
+      );
     }
     const us = rule.fractions === 'refuse' ? value : Math.round(value);
     if (!Number.isInteger(us)) {
-      throw new InvalidArgumentError(`${what} ${value} µs is not a whole number of microseconds: stored times are whole µs from ${RANGE}`);
+      throw new InvalidArgumentError(
+        `${what} ${value} µs is not a whole number of microseconds: stored times are whole µs from ${RANGE}`,
+      );
     }
     if (us < min || us > MAX_TIME_US) {
       const hint = us < 0 && us >= -MAX_TIME_US ? ' (times are µs since the epoch; none before 1970)' : '';
-      throw new InvalidArgumentError(`${what} ${value} µs is outside the times ringclip holds: ${rangeFrom(min)}${hint}`);
+      throw new InvalidArgumentError(
+        `${what} ${value} µs is outside the times ringclip holds: ${rangeFrom(min)}${hint}`,
+      );
     }
     return us + 0; // -0 becomes 0
   }
@@ -121,8 +148,10 @@ function rangeFrom(min: number): string {
 }
 
 function checkDate(what: string, us: number, shown: string): number {
-  if (us < MIN_TIME_US) throw new InvalidArgumentError(`${what} ${shown} is before 1970: times ringclip holds run from ${RANGE}`);
-  if (us > MAX_TIME_US) throw new InvalidArgumentError(`${what} ${shown} is after the latest time ringclip holds: times run from ${RANGE}`);
+  if (us < MIN_TIME_US)
+    throw new InvalidArgumentError(`${what} ${shown} is before 1970: times ringclip holds run from ${RANGE}`);
+  if (us > MAX_TIME_US)
+    throw new InvalidArgumentError(`${what} ${shown} is after the latest time ringclip holds: times run from ${RANGE}`);
   return us;
 }
 
@@ -132,7 +161,8 @@ export function microsToIso(us: number): string {
   const ms = Math.floor(us / 1000);
   const date = new Date(ms);
   // A Date reaches ±8.64e15 ms; beyond it (or NaN) toISOString() throws a bare RangeError.
-  if (Number.isNaN(date.getTime())) throw new InvalidArgumentError(`microsToIso() takes µs within ±8.64e18 (the range of a Date), got ${us}`);
+  if (Number.isNaN(date.getTime()))
+    throw new InvalidArgumentError(`microsToIso() takes µs within ±8.64e18 (the range of a Date), got ${us}`);
   const iso = date.toISOString();
   const rest = us - ms * 1000;
   return rest ? iso.replace('Z', `${String(rest).padStart(3, '0')}Z`) : iso;
@@ -142,6 +172,9 @@ export function microsToIso(us: number): string {
 export function formatBytes(n: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
   let i = 0;
-  while (n >= 1024 && i < units.length - 1) { n /= 1024; i++; }
+  while (n >= 1024 && i < units.length - 1) {
+    n /= 1024;
+    i++;
+  }
   return `${i ? n.toFixed(1) : n} ${units[i]}`;
 }

@@ -96,7 +96,9 @@ export class FragmentedIngest {
   }
 
   /** The stream ended: throws when it ended inside a box. */
-  finish(): void { this.#ingest.finish(); }
+  finish(): void {
+    this.#ingest.finish();
+  }
 
   /** Per track: stored, skipped (already held), dropped; decode times seen. */
   get stats(): FragmentedWriteStats {
@@ -133,5 +135,7 @@ export class FragmentedWriteStream extends Writable {
     }
   }
 
-  get stats(): FragmentedWriteStats { return this.ingest.stats; }
+  get stats(): FragmentedWriteStats {
+    return this.ingest.stats;
+  }
 }

@@ -8,7 +8,14 @@ describe('the loaded binding', () => {
   it('is the one asked for', () => {
     expect(formatVersion).toBe(4);
     const maps = readFileSync('/proc/self/maps', 'utf8');
-    const loaded = [...new Set(maps.split('\n').map((l) => l.split(/\s+/).pop() ?? '').filter((p) => p.endsWith('ringclip.node')))];
+    const loaded = [
+      ...new Set(
+        maps
+          .split('\n')
+          .map((l) => l.split(/\s+/).pop() ?? '')
+          .filter((p) => p.endsWith('ringclip.node')),
+      ),
+    ];
     expect(loaded).toHaveLength(1);
     if (process.env.RINGCLIP_BINDING) {
       expect(loaded[0]).toBe(process.env.RINGCLIP_BINDING);

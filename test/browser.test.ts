@@ -46,13 +46,27 @@ window.result = (async () => {
 describe.skipIf(!haveChromium && !requireBrowser)('a real browser plays ringclip output', () => {
   let store: SegmentStore;
   beforeAll(async () => {
-    store = await SegmentStore.create(`${tmp.dir}/b.ring`, { capacity: '64MiB', segmentSize: '4MiB', streams: ['road', 'cabin'] });
-    recordInterleaved(store, [{ stream: 'road', file: FIXTURES.road, fps: 30 }, { stream: 'cabin', file: FIXTURES.cabin, fps: 30 }], 10);
+    store = await SegmentStore.create(`${tmp.dir}/b.ring`, {
+      capacity: '64MiB',
+      segmentSize: '4MiB',
+      streams: ['road', 'cabin'],
+    });
+    recordInterleaved(
+      store,
+      [
+        { stream: 'road', file: FIXTURES.road, fps: 30 },
+        { stream: 'cabin', file: FIXTURES.cabin, fps: 30 },
+      ],
+      10,
+    );
   });
   afterAll(() => store.close());
 
   async function play(page: string, mp4: Buffer, type: string) {
-    const { url, server } = await serve({ '/': { type: 'text/html', body: page }, '/clip.mp4': { type: 'video/mp4', body: mp4 } });
+    const { url, server } = await serve({
+      '/': { type: 'text/html', body: page },
+      '/clip.mp4': { type: 'video/mp4', body: mp4 },
+    });
     const browser = await launchChromium();
     try {
       const tab = await browser.newPage();
@@ -67,19 +81,22 @@ describe.skipIf(!haveChromium && !requireBrowser)('a real browser plays ringclip
   it.each([
     ['road', 'avc1.640028', 1920],
     ['cabin', 'avc1.4d401f', 1280],
-  ])('fragmented single-track %s clip through Media Source Extensions: time advances, no media error', async (stream, codec, width) => {
-    const clip = store.clip({ from: T0 + 1e6, to: T0 + 6e6, streams: [stream] });
-    const file = `${tmp.dir}/${stream}-frag.mp4`;
-    await clip.writeMP4(file, { fragmented: true });
-    expect(decodeErrors(file)).toBe('');
-    const mp4 = clip.toVirtualMP4({ fragmented: true }).read(0);
-    clip.release();
-    const r = await play(MSE_PAGE, mp4, `video/mp4; codecs="${codec}"`);
-    expect(r.supported).toBe(true);
-    expect(r.errors).toEqual([]);
-    expect(r.currentTime).toBeGreaterThan(1.5);
-    expect(r.width).toBe(width);
-  });
+  ])(
+    'fragmented single-track %s clip through Media Source Extensions: time advances, no media error',
+    async (stream, codec, width) => {
+      const clip = store.clip({ from: T0 + 1e6, to: T0 + 6e6, streams: [stream] });
+      const file = `${tmp.dir}/${stream}-frag.mp4`;
+      await clip.writeMP4(file, { fragmented: true });
+      expect(decodeErrors(file)).toBe('');
+      const mp4 = clip.toVirtualMP4({ fragmented: true }).read(0);
+      clip.release();
+      const r = await play(MSE_PAGE, mp4, `video/mp4; codecs="${codec}"`);
+      expect(r.supported).toBe(true);
+      expect(r.errors).toEqual([]);
+      expect(r.currentTime).toBeGreaterThan(1.5);
+      expect(r.width).toBe(width);
+    },
+  );
 
   it('progressive dual clip in a <video> element: plays the first (road) track', async () => {
     const clip = store.clip({ from: T0 + 1e6, to: T0 + 6e6 });

@@ -13,7 +13,17 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Mp4Source, SegmentStore, type Clip } from '../lib/index.js';
 import { readMp4Structure, sampleNalTypes } from './helpers/mp4-structure.js';
 import { T0 } from './helpers/store.js';
-import { FIXTURES, decodeErrors, ffmpegPath, ffprobe, ffprobePath, fixturesDir, run, splitAccessUnits, tempDir } from './helpers/tools.js';
+import {
+  FIXTURES,
+  decodeErrors,
+  ffmpegPath,
+  ffprobe,
+  ffprobePath,
+  fixturesDir,
+  run,
+  splitAccessUnits,
+  tempDir,
+} from './helpers/tools.js';
 
 const tmp = tempDir('ringclip-corpus-');
 afterAll(() => tmp.cleanup());
@@ -24,14 +34,31 @@ const cli = new URL('../dist/cli/main.js', import.meta.url).pathname;
 function hashes(file: string, videoTrack = 0): string[] {
   const r = run(ffmpegPath, ['-v', 'error', '-i', file, '-map', `0:v:${videoTrack}`, '-f', 'framemd5', '-']);
   if (r.status !== 0) throw new Error(`ffmpeg framemd5 failed on ${file}: ${r.stderr}`);
-  return r.stdout.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(',').pop()!.trim());
+  return r.stdout
+    .split('\n')
+    .filter((l) => l && !l.startsWith('#'))
+    .map((l) => l.split(',').pop()!.trim());
 }
 /** Presentation times (s) of the decoded frames of the k-th video track, as ffmpeg shows them. */
 function frameTimes(file: string, videoTrack = 0): number[] {
-  const r = run(ffprobePath, ['-v', 'error', '-select_streams', `v:${videoTrack}`, '-show_entries', 'frame=best_effort_timestamp_time', '-of', 'csv=p=0', file]);
+  const r = run(ffprobePath, [
+    '-v',
+    'error',
+    '-select_streams',
+    `v:${videoTrack}`,
+    '-show_entries',
+    'frame=best_effort_timestamp_time',
+    '-of',
+    'csv=p=0',
+    file,
+  ]);
   if (r.status !== 0) throw new Error(`ffprobe failed on ${file}: ${r.stderr}`);
   // A frame with side data prints a second section: "0.000000," then an empty line.
-  return r.stdout.split('\n').map((l) => l.trim().replace(/,+$/, '')).filter(Boolean).map(Number);
+  return r.stdout
+    .split('\n')
+    .map((l) => l.trim().replace(/,+$/, ''))
+    .filter(Boolean)
+    .map(Number);
 }
 const cache = new Map<string, string[]>();
 function sourceHashes(file: string, videoTrack = 0): string[] {
@@ -49,7 +76,9 @@ function placement(got: string[], want: string[]): { first: number; contiguous: 
 
 async function storeOf(file: string, fps: number, name = 'v'): Promise<SegmentStore> {
   const store = await SegmentStore.create(join(tmp.dir, `${name}-${Math.random().toString(36).slice(2)}.ring`), {
-    capacity: '32MiB', segmentSize: '2MiB', streams: [name],
+    capacity: '32MiB',
+    segmentSize: '2MiB',
+    streams: [name],
   });
   await pipeline(Readable.from([readFileSync(file)]), store.createWriteStream(name, { fps, start: T0 }));
   return store;
@@ -80,7 +109,11 @@ describe('issue 21: the properties, one by one', () => {
     expect(hashes(await write(later, 'multipps-later.mp4'))).toEqual(want.slice(60, 90));
     later.release();
     // write() of whole access units (the first carries both PPS) keeps one configuration too.
-    const written = await SegmentStore.create(join(tmp.dir, 'multipps-write.ring'), { capacity: '16MiB', segmentSize: '1MiB', streams: ['v'] });
+    const written = await SegmentStore.create(join(tmp.dir, 'multipps-write.ring'), {
+      capacity: '16MiB',
+      segmentSize: '1MiB',
+      streams: ['v'],
+    });
     const timing = [...store.frames({ stream: 'v' })].map((f) => ({ pts: f.pts, dts: f.dts }));
     const units = splitAccessUnits(readFileSync(file));
     expect(units).toHaveLength(timing.length);
@@ -109,11 +142,17 @@ describe('issue 21: the properties, one by one', () => {
     expect(new Set(s.tracks[0]!.samples.map((x) => x.description))).toEqual(new Set([1, 2, 3]));
     const frag = await write(clip, 'ppsredef-frag.mp4', true);
     expect(hashes(frag)).toEqual(want);
-    expect(readMp4Structure(frag).tracks[0]!.samples.map((x) => x.description)).toEqual(s.tracks[0]!.samples.map((x) => x.description));
+    expect(readMp4Structure(frag).tracks[0]!.samples.map((x) => x.description)).toEqual(
+      s.tracks[0]!.samples.map((x) => x.description),
+    );
     clip.release();
     // The fragmented file streamed into another store (the phone's hop) switches sample
     // entries with it: the same pictures come back out.
-    const phone = await SegmentStore.create(join(tmp.dir, 'ppsredef-phone.ring'), { capacity: '16MiB', segmentSize: '1MiB', streams: ['v'] });
+    const phone = await SegmentStore.create(join(tmp.dir, 'ppsredef-phone.ring'), {
+      capacity: '16MiB',
+      segmentSize: '1MiB',
+      streams: ['v'],
+    });
     const ingest = phone.createFragmentedIngest();
     ingest.push(readFileSync(frag));
     ingest.finish();
@@ -123,7 +162,11 @@ describe('issue 21: the properties, one by one', () => {
     back.release();
     await phone.close();
     // write() of whole access units (each one carrying its PPS) makes the same clip.
-    const written = await SegmentStore.create(join(tmp.dir, 'ppsredef-write.ring'), { capacity: '16MiB', segmentSize: '1MiB', streams: ['v'] });
+    const written = await SegmentStore.create(join(tmp.dir, 'ppsredef-write.ring'), {
+      capacity: '16MiB',
+      segmentSize: '1MiB',
+      streams: ['v'],
+    });
     // Times as the ingest derived them (decode order; B-frames present later).
     const timing = [...store.frames({ stream: 'v' })].map((f) => ({ pts: f.pts, dts: f.dts }));
     const units = splitAccessUnits(readFileSync(file));
@@ -137,7 +180,10 @@ describe('issue 21: the properties, one by one', () => {
     byWrite.release();
     await written.close();
     // The cloud cuts the device's clip: both files read back with their entries.
-    for (const [input, name] of [[out, 'prog'], [frag, 'frag']] as const) {
+    for (const [input, name] of [
+      [out, 'prog'],
+      [frag, 'frag'],
+    ] as const) {
       const source = await Mp4Source.open(input);
       const cut = source.clip({ from: { offset: 0.5 }, to: { offset: 1.5 }, align: 'exact' });
       expect(hashes(await write(cut, `ppsredef-recut-${name}.mp4`))).toEqual(want.slice(15, 45));
@@ -153,8 +199,13 @@ describe('issue 21: the properties, one by one', () => {
     const want = sourceHashes(file);
     // +1 s .. +3 s: frames 30..89. A fragmented file has no edit list a player applies: it
     // shows everything from the key frame on, and must not skip a frame at the end.
-    for (const [from, to] of [[1, 3], [1.5, 2.9], [0.4, 4.1]] as const) {
-      const fromFrame = Math.round(from * 30), toFrame = Math.round(to * 30);
+    for (const [from, to] of [
+      [1, 3],
+      [1.5, 2.9],
+      [0.4, 4.1],
+    ] as const) {
+      const fromFrame = Math.round(from * 30),
+        toFrame = Math.round(to * 30);
       const clip = store.clip({ from: T0 + from * 1e6, to: T0 + to * 1e6 });
       const frag = hashes(await write(clip, 'bpyr-frag.mp4', true));
       const p = placement(frag, want);
@@ -175,15 +226,24 @@ describe('issue 21: the properties, one by one', () => {
     const file = corpus('ctts_negative_noedit.mp4');
     const bytes = readFileSync(file);
     const ctts = bytes.indexOf('ctts');
-    expect(bytes[ctts + 4]).toBe(1);  // version 1: signed offsets
+    expect(bytes[ctts + 4]).toBe(1); // version 1: signed offsets
     expect(bytes.indexOf('elst')).toBe(-1);
     const want = sourceHashes(file);
     const times = frameTimes(file).map((t, _, all) => t - all[0]!);
     const source = await Mp4Source.open(file);
-    for (const [from, to] of [[1, 3], [1.2, 2.6], [0.3, 4.2]] as const) {
-      const fromFrame = times.findIndex((t) => t >= from - 1e-4), toFrame = times.findIndex((t) => t >= to - 1e-4);
+    for (const [from, to] of [
+      [1, 3],
+      [1.2, 2.6],
+      [0.3, 4.2],
+    ] as const) {
+      const fromFrame = times.findIndex((t) => t >= from - 1e-4),
+        toFrame = times.findIndex((t) => t >= to - 1e-4);
       for (const mode of ['keyframe', 'exact', 'fragmented'] as const) {
-        const clip = source.clip({ from: { offset: from }, to: { offset: to }, align: mode === 'exact' ? 'exact' : 'keyframe' });
+        const clip = source.clip({
+          from: { offset: from },
+          to: { offset: to },
+          align: mode === 'exact' ? 'exact' : 'keyframe',
+        });
         const got = hashes(await write(clip, `ctts-${mode}.mp4`, mode === 'fragmented'));
         const p = placement(got, want);
         expect(p.contiguous, `${mode} ${from}..${to} s`).toBe(true);
@@ -198,13 +258,17 @@ describe('issue 21: the properties, one by one', () => {
 
   it('5. MP4 whose edit list starts inside the media: +N is on the timeline the edit list makes', async () => {
     const file = corpus('editlist_inside.mp4');
-    const want = sourceHashes(file);  // what the file presents: 111 of its 150 frames
+    const want = sourceHashes(file); // what the file presents: 111 of its 150 frames
     expect(want).toHaveLength(111);
     const source = await Mp4Source.open(file);
     expect(source.start).toBe(0);
     expect(source.tracks[0]!.first).toBe(0);
     for (const mode of ['keyframe', 'exact', 'fragmented'] as const) {
-      const clip = source.clip({ from: { offset: 1 }, to: { offset: 3 }, align: mode === 'exact' ? 'exact' : 'keyframe' });
+      const clip = source.clip({
+        from: { offset: 1 },
+        to: { offset: 3 },
+        align: mode === 'exact' ? 'exact' : 'keyframe',
+      });
       const got = hashes(await write(clip, `edit-${mode}.mp4`, mode === 'fragmented'));
       const p = placement(got, want);
       // Never a frame the source does not show (the GOP before the edit's start).
@@ -223,12 +287,18 @@ describe('issue 21: the properties, one by one', () => {
     for (const fragmented of [false, true]) {
       const out = await write(clip, `rotated-${fragmented}.mp4`, fragmented);
       const [src, cut] = [ffprobe(file).streams[0]!, ffprobe(out).streams[0]!] as Array<Record<string, unknown>>;
-      for (const key of ['sample_aspect_ratio', 'display_aspect_ratio', 'color_primaries', 'color_transfer', 'color_space'])
+      for (const key of [
+        'sample_aspect_ratio',
+        'display_aspect_ratio',
+        'color_primaries',
+        'color_transfer',
+        'color_space',
+      ])
         expect(cut![key], key).toBe(src![key]);
       expect(cut!['sample_aspect_ratio']).toBe('4:3');
       expect(cut!['color_primaries']).toBe('bt709');
       expect(readMp4Structure(out).tracks[0]!.matrix).toEqual(readMp4Structure(file).tracks[0]!.matrix);
-      expect(readMp4Structure(out).tracks[0]!.matrix[0]).toBe(0);  // rotated 90°: a = 0
+      expect(readMp4Structure(out).tracks[0]!.matrix[0]).toBe(0); // rotated 90°: a = 0
       const side = run(ffprobePath, ['-v', 'error', '-show_streams', out]).stdout;
       expect(side).toMatch(/rotation=-?90/);
     }
@@ -240,14 +310,20 @@ describe('issue 21: the properties, one by one', () => {
     const file = corpus('aac_junk_names.mp4');
     const source = await Mp4Source.open(file);
     expect(source.dropped).toEqual([]);
-    expect(source.tracks.map((t) => [t.kind, t.codec])).toEqual([['video', 'avc1.64000d'], ['video', 'avc1.64000d'], ['audio', 'mp4a.40.2']]);
+    expect(source.tracks.map((t) => [t.kind, t.codec])).toEqual([
+      ['video', 'avc1.64000d'],
+      ['video', 'avc1.64000d'],
+      ['audio', 'mp4a.40.2'],
+    ]);
     const clip = source.clip({ from: { offset: 0.5 }, to: { offset: 2 } });
     expect(clip.dropped).toEqual([]);
     expect(clip.tracks.map((t) => t.kind)).toEqual(['video', 'video', 'audio']);
     clip.release();
     source.close();
     const out = join(tmp.dir, 'aac-cli.mp4');
-    const r = spawnSync(process.execPath, [cli, 'cut', file, '--from', '+0.5', '--to', '+2', '-o', out], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [cli, 'cut', file, '--from', '+0.5', '--to', '+2', '-o', out], {
+      encoding: 'utf8',
+    });
     expect(r.status, r.stderr).toBe(0);
     expect(ffprobe(out).streams.map((st) => st.codec_name)).toEqual(['h264', 'h264', 'aac']);
     expect(decodeErrors(out)).toBe('');
@@ -261,7 +337,8 @@ describe('issue 21: the properties, one by one', () => {
     const out = await write(clip, 'names.mp4');
     expect(ffprobe(out).streams.map((s) => s.tags?.handler_name)).toEqual(['video', 'video-2', 'audio']);
     const times = frameTimes(file);
-    const fromFrame = times.findIndex((t) => t - times[0]! >= 0.5), toFrame = times.findIndex((t) => t - times[0]! >= 2);
+    const fromFrame = times.findIndex((t) => t - times[0]! >= 0.5),
+      toFrame = times.findIndex((t) => t - times[0]! >= 2);
     for (const k of [0, 1]) expect(hashes(out, k)).toEqual(sourceHashes(file, k).slice(fromFrame, toFrame));
     clip.release();
     source.close();
@@ -272,10 +349,11 @@ describe('issue 21: the properties, one by one', () => {
 
 interface CorpusEntry {
   name: string;
-  file: string;          // raw H.264 or MP4
-  fps: number;           // of the raw stream (store ingest)
-  from: number; to: number;  // seconds from the start
-  randomAccessNonIdr?: boolean;  // open GOP: recovery-point I pictures are sync samples too
+  file: string; // raw H.264 or MP4
+  fps: number; // of the raw stream (store ingest)
+  from: number;
+  to: number; // seconds from the start
+  randomAccessNonIdr?: boolean; // open GOP: recovery-point I pictures are sync samples too
 }
 const CORPUS: CorpusEntry[] = [
   { name: 'multipps', file: corpus('multipps_240p30_cavlc.h264'), fps: 30, from: 1.2, to: 2.6 },
@@ -296,7 +374,15 @@ type Mode = (typeof MODES)[number];
 const table = new Map<string, string>();
 
 /** Checks a written clip against the source's decode and its structure; returns the table cell. */
-function checkClip(out: string, want: string[], fromFrame: number, toFrame: number, mode: Mode, entry: CorpusEntry, videoTrack = 0): string {
+function checkClip(
+  out: string,
+  want: string[],
+  fromFrame: number,
+  toFrame: number,
+  mode: Mode,
+  entry: CorpusEntry,
+  videoTrack = 0,
+): string {
   const s = readMp4Structure(out);
   // ftyp first, the moov before any media (other boxes, e.g. a prft, may sit between).
   expect(s.top[0]).toBe('ftyp');
@@ -306,9 +392,9 @@ function checkClip(out: string, want: string[], fromFrame: number, toFrame: numb
   expect(s.fragmented).toBe(mode === 'fragmented');
   for (const t of s.tracks) {
     expect(t.enabled, 'track enabled').toBe(true);
-    if (t.handler !== 'vide') continue;  // audio: checked by decoding
+    if (t.handler !== 'vide') continue; // audio: checked by decoding
     for (const sample of t.samples) {
-      const types = sampleNalTypes(s, sample);  // throws on Annex B framing
+      const types = sampleNalTypes(s, sample); // throws on Annex B framing
       expect(types.includes(7) || types.includes(8), 'SPS/PPS are in the sample entry, not the samples').toBe(false);
       const idr = types.includes(5);
       if (idr) expect(sample.sync, 'an IDR is a sync sample').toBe(true);
@@ -334,7 +420,22 @@ describe.each(CORPUS)('corpus: $name', (entry) => {
   const raw = () => {
     if (!isMp4) return entry.file;
     const out = join(tmp.dir, `${entry.name}.h264`);
-    const r = run(ffmpegPath, ['-v', 'error', '-y', '-i', entry.file, '-map', '0:v:0', '-c', 'copy', '-bsf:v', 'h264_mp4toannexb', '-f', 'h264', out]);
+    const r = run(ffmpegPath, [
+      '-v',
+      'error',
+      '-y',
+      '-i',
+      entry.file,
+      '-map',
+      '0:v:0',
+      '-c',
+      'copy',
+      '-bsf:v',
+      'h264_mp4toannexb',
+      '-f',
+      'h264',
+      out,
+    ]);
     if (r.status !== 0) throw new Error(r.stderr);
     return out;
   };
@@ -343,8 +444,13 @@ describe.each(CORPUS)('corpus: $name', (entry) => {
     const file = raw();
     const store = await storeOf(file, entry.fps);
     const want = sourceHashes(file);
-    const fromFrame = Math.round(entry.from * entry.fps), toFrame = Math.round(entry.to * entry.fps);
-    const clip = store.clip({ from: T0 + entry.from * 1e6, to: T0 + entry.to * 1e6, align: mode === 'exact' ? 'exact' : 'keyframe' });
+    const fromFrame = Math.round(entry.from * entry.fps),
+      toFrame = Math.round(entry.to * entry.fps);
+    const clip = store.clip({
+      from: T0 + entry.from * 1e6,
+      to: T0 + entry.to * 1e6,
+      align: mode === 'exact' ? 'exact' : 'keyframe',
+    });
     expect(clip.partial).toBe(false);
     const out = await write(clip, `${entry.name}-store-${mode}.mp4`, mode === 'fragmented');
     table.set(`${entry.name}|store|${mode}`, checkClip(out, want, fromFrame, toFrame, mode, entry));
@@ -368,7 +474,11 @@ describe.each(CORPUS)('corpus: $name', (entry) => {
     const rel = times.map((t) => t - times[0]!);
     const fromFrame = rel.findIndex((t) => t >= entry.from - 1e-4);
     const toFrame = rel.findIndex((t) => t >= entry.to - 1e-4);
-    const clip = source.clip({ from: { offset: entry.from }, to: { offset: entry.to }, align: mode === 'exact' ? 'exact' : 'keyframe' });
+    const clip = source.clip({
+      from: { offset: entry.from },
+      to: { offset: entry.to },
+      align: mode === 'exact' ? 'exact' : 'keyframe',
+    });
     const out = await write(clip, `${entry.name}-cut-${mode}.mp4`, mode === 'fragmented');
     let cell = checkClip(out, want, fromFrame, toFrame, mode, entry);
     if (source.tracks.length > 1) {
@@ -382,9 +492,14 @@ describe.each(CORPUS)('corpus: $name', (entry) => {
 });
 
 afterAll(() => {
-  const lines = ['| stream | store keyframe | store exact | store fragmented | MP4 keyframe | MP4 exact | MP4 fragmented |', '|---|---|---|---|---|---|---|'];
+  const lines = [
+    '| stream | store keyframe | store exact | store fragmented | MP4 keyframe | MP4 exact | MP4 fragmented |',
+    '|---|---|---|---|---|---|---|',
+  ];
   for (const e of CORPUS) {
-    const cells = [...(['store', 'mp4'] as const).flatMap((k) => MODES.map((m) => table.get(`${e.name}|${k}|${m}`) ?? 'FAILED'))];
+    const cells = [
+      ...(['store', 'mp4'] as const).flatMap((k) => MODES.map((m) => table.get(`${e.name}|${k}|${m}`) ?? 'FAILED')),
+    ];
     lines.push(`| ${e.name} | ${cells.join(' | ')} |`);
   }
   const text = lines.join('\n');

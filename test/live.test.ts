@@ -4,14 +4,27 @@ import { pipeline } from 'node:stream/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { OverrunError, SegmentStore, type LiveFrame } from '../lib/index.js';
 import { T0, recordInterleaved } from './helpers/store.js';
-import { FIXTURES, decodeErrors, ffprobe, fixture, fixturesDir, frameHashes, splitAccessUnits, tempDir } from './helpers/tools.js';
+import {
+  FIXTURES,
+  decodeErrors,
+  ffprobe,
+  fixture,
+  fixturesDir,
+  frameHashes,
+  splitAccessUnits,
+  tempDir,
+} from './helpers/tools.js';
 
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
 
 describe('follow and liveMP4', () => {
   it('follow() yields frames from a past time, then as the writer stores them', async () => {
-    const store = await SegmentStore.create(`${tmp.dir}/f.ring`, { capacity: '32MiB', segmentSize: '2MiB', streams: ['road', 'cabin'] });
+    const store = await SegmentStore.create(`${tmp.dir}/f.ring`, {
+      capacity: '32MiB',
+      segmentSize: '2MiB',
+      streams: ['road', 'cabin'],
+    });
     recordInterleaved(store, [{ stream: 'road', file: FIXTURES.road, fps: 30 }], 2);
     const got: LiveFrame[] = [];
     const done = (async () => {
@@ -28,8 +41,12 @@ describe('follow and liveMP4', () => {
     await store.close();
   });
 
-  it("a follower that falls behind the wrap gets OverrunError, or skips to a key frame when asked", async () => {
-    const store = await SegmentStore.create(`${tmp.dir}/o.ring`, { capacity: '4MiB', segmentSize: '1MiB', streams: ['road'] });
+  it('a follower that falls behind the wrap gets OverrunError, or skips to a key frame when asked', async () => {
+    const store = await SegmentStore.create(`${tmp.dir}/o.ring`, {
+      capacity: '4MiB',
+      segmentSize: '1MiB',
+      streams: ['road'],
+    });
     recordInterleaved(store, [{ stream: 'road', file: FIXTURES.road, fps: 30 }], 1);
     const strict = store.follow({ from: T0 });
     const lenient = store.follow({ from: T0, skipOverwritten: true });
@@ -41,7 +58,9 @@ describe('follow and liveMP4', () => {
     let error: unknown;
     try {
       for (;;) seen.push((await strict.next()).value!.pts);
-    } catch (e) { error = e; }
+    } catch (e) {
+      error = e;
+    }
     expect(error).toBeInstanceOf(OverrunError);
     expect(seen).toEqual(Array.from({ length: seen.length }, (_, i) => T0 + Math.round((i * 1e6) / 30)));
     expect(seen.length).toBeLessThan(40);
@@ -55,7 +74,11 @@ describe('follow and liveMP4', () => {
   });
 
   it("from: 'keyframe' starts at each stream's latest key frame", async () => {
-    const store = await SegmentStore.create(`${tmp.dir}/k.ring`, { capacity: '32MiB', segmentSize: '2MiB', streams: ['road'] });
+    const store = await SegmentStore.create(`${tmp.dir}/k.ring`, {
+      capacity: '32MiB',
+      segmentSize: '2MiB',
+      streams: ['road'],
+    });
     recordInterleaved(store, [{ stream: 'road', file: FIXTURES.road, fps: 30 }], 2.5); // key frames at 0, 1 and 2 s
     const it = store.follow({ from: 'keyframe' });
     const first = (await it.next()).value!;
@@ -66,10 +89,16 @@ describe('follow and liveMP4', () => {
   });
 
   it('liveMP4() holds back for a slow consumer instead of buffering without bound, then skips ahead', async () => {
-    const store = await SegmentStore.create(`${tmp.dir}/bp.ring`, { capacity: '16MiB', segmentSize: '1MiB', streams: ['road'] });
+    const store = await SegmentStore.create(`${tmp.dir}/bp.ring`, {
+      capacity: '16MiB',
+      segmentSize: '1MiB',
+      streams: ['road'],
+    });
     const live = store.liveMP4({ streams: ['road'] });
     let origin = 0;
-    live.on('origin', (us: number) => { origin = us; });
+    live.on('origin', (us: number) => {
+      origin = us;
+    });
     live.pause();
     for (let s = 0; s < 30; s++) {
       recordInterleaved(store, [{ stream: 'road', file: FIXTURES.road, fps: 30 }], 1, T0 + s * 1e6);
@@ -93,23 +122,36 @@ describe('follow and liveMP4', () => {
   });
 
   it('followers end when the store closes, and liveMP4() ends its stream', async () => {
-    const store = await SegmentStore.create(`${tmp.dir}/c.ring`, { capacity: '8MiB', segmentSize: '1MiB', streams: ['road'] });
+    const store = await SegmentStore.create(`${tmp.dir}/c.ring`, {
+      capacity: '8MiB',
+      segmentSize: '1MiB',
+      streams: ['road'],
+    });
     const follower = store.follow();
     const pending = follower.next();
     const live = store.liveMP4();
-    const ended = new Promise<string>((resolve) => { live.on('end', () => resolve('end')); live.on('error', (e) => resolve(`error: ${e.message}`)); live.resume(); });
+    const ended = new Promise<string>((resolve) => {
+      live.on('end', () => resolve('end'));
+      live.on('error', (e) => resolve(`error: ${e.message}`));
+      live.resume();
+    });
     await store.close();
     expect(await pending).toEqual({ done: true, value: undefined });
     expect(await ended).toBe('end');
   });
 
   it('liveMP4() is fragmented MP4 of both tracks that ffmpeg decodes frame-exact', async () => {
-    const store = await SegmentStore.create(`${tmp.dir}/l.ring`, { capacity: '64MiB', segmentSize: '4MiB', streams: ['road', 'cabin'] });
+    const store = await SegmentStore.create(`${tmp.dir}/l.ring`, {
+      capacity: '64MiB',
+      segmentSize: '4MiB',
+      streams: ['road', 'cabin'],
+    });
     const live = store.liveMP4({ streams: ['road', 'cabin'] });
     const chunks: Buffer[] = [];
     live.on('data', (c: Buffer) => chunks.push(c));
     // The cabin camera's clock is 0.2 ms off the road camera's: two tracks, one timeline.
-    const road = splitAccessUnits(fixture(FIXTURES.road)), cabin = splitAccessUnits(fixture(FIXTURES.cabin));
+    const road = splitAccessUnits(fixture(FIXTURES.road)),
+      cabin = splitAccessUnits(fixture(FIXTURES.cabin));
     for (let i = 0; i < 300; i++) {
       store.write('road', road[i]!, { pts: T0 + Math.round((i * 1e6) / 30) });
       store.write('cabin', cabin[i]!, { pts: T0 + Math.round((i * 1e6) / 30) + 200 });
@@ -129,12 +171,17 @@ describe('follow and liveMP4', () => {
   });
 
   it('finish() sends the GOPs in progress: the end of a drive reaches the viewer, every frame of it', async () => {
-    const store = await SegmentStore.create(`${tmp.dir}/finish.ring`, { capacity: '64MiB', segmentSize: '4MiB', streams: ['road', 'cabin'] });
+    const store = await SegmentStore.create(`${tmp.dir}/finish.ring`, {
+      capacity: '64MiB',
+      segmentSize: '4MiB',
+      streams: ['road', 'cabin'],
+    });
     const live = store.liveMP4({ streams: ['road', 'cabin'] });
     const chunks: Buffer[] = [];
     live.on('data', (c: Buffer) => chunks.push(c));
     const ended = new Promise((resolve) => live.once('end', resolve));
-    const road = splitAccessUnits(fixture(FIXTURES.road)), cabin = splitAccessUnits(fixture(FIXTURES.cabin));
+    const road = splitAccessUnits(fixture(FIXTURES.road)),
+      cabin = splitAccessUnits(fixture(FIXTURES.cabin));
     // 285 frames: the last GOP (frames 270..284) is still open when the drive ends.
     for (let i = 0; i < 285; i++) {
       store.write('road', road[i]!, { pts: T0 + Math.round((i * 1e6) / 30) });
@@ -156,7 +203,11 @@ describe('follow and liveMP4', () => {
   });
 
   it('a writer that goes quiet mid-GOP: the frames held go out after idleFlushMs, and the GOP continues in the next fragment', async () => {
-    const store = await SegmentStore.create(`${tmp.dir}/idle.ring`, { capacity: '64MiB', segmentSize: '4MiB', streams: ['road'] });
+    const store = await SegmentStore.create(`${tmp.dir}/idle.ring`, {
+      capacity: '64MiB',
+      segmentSize: '4MiB',
+      streams: ['road'],
+    });
     const live = store.liveMP4({ streams: ['road'], idleFlushMs: 100 });
     const chunks: Buffer[] = [];
     live.on('data', (c: Buffer) => chunks.push(c));
@@ -185,7 +236,11 @@ describe('follow and liveMP4', () => {
     // sample entry, which a live stream can only announce with a new init segment.
     const file = `${fixturesDir}/corpus/ppsredef_240p30_bframes.h264`;
     const units = splitAccessUnits(readFileSync(file));
-    const store = await SegmentStore.create(`${tmp.dir}/reinit.ring`, { capacity: '16MiB', segmentSize: '1MiB', streams: ['v'] });
+    const store = await SegmentStore.create(`${tmp.dir}/reinit.ring`, {
+      capacity: '16MiB',
+      segmentSize: '1MiB',
+      streams: ['v'],
+    });
     const live = store.liveMP4({ streams: ['v'], from: T0 - 1e6 }); // B-frames: decode times start before T0
     const chunks: Buffer[] = [];
     live.on('data', (c: Buffer) => chunks.push(c));
@@ -195,7 +250,11 @@ describe('follow and liveMP4', () => {
     await live.finish();
     const bytes = Buffer.concat(chunks);
     expect(bytes.toString('latin1').split('moov').length - 1).toBeGreaterThan(1);
-    const phone = await SegmentStore.create(`${tmp.dir}/reinit-phone.ring`, { capacity: '16MiB', segmentSize: '1MiB', streams: ['v'] });
+    const phone = await SegmentStore.create(`${tmp.dir}/reinit-phone.ring`, {
+      capacity: '16MiB',
+      segmentSize: '1MiB',
+      streams: ['v'],
+    });
     const ingest = phone.createFragmentedIngest();
     ingest.push(bytes);
     ingest.finish();

@@ -25,7 +25,16 @@ function output(cmd, args) {
 }
 
 // One sanitized build tree for the addon and the core's unit tests: the core is compiled once.
-run('npx', ['cmake-js', 'configure', '--out', 'build-asan', '--debug', '--CDRINGCLIP_SANITIZE=ON', '--CDRINGCLIP_CORE_TESTS=ON', '--CDRINGCLIP_COVERAGE=ON']);
+run('npx', [
+  'cmake-js',
+  'configure',
+  '--out',
+  'build-asan',
+  '--debug',
+  '--CDRINGCLIP_SANITIZE=ON',
+  '--CDRINGCLIP_CORE_TESTS=ON',
+  '--CDRINGCLIP_COVERAGE=ON',
+]);
 run('npx', ['cmake-js', 'build', '--out', 'build-asan', '--debug']);
 // Counters of an earlier run would add up with this one's.
 for (const e of readdirSync(join(root, 'build-asan'), { withFileTypes: true, recursive: true })) {

@@ -27,7 +27,9 @@ function run(name, cmd, args, options = {}) {
 
 function printPhases() {
   const total = phases.reduce((n, [, s]) => n + s, 0);
-  console.log(`\nringclip test phases: ${phases.map(([n, s]) => `${n} ${s.toFixed(1)} s`).join(', ')}; total ${total.toFixed(1)} s`);
+  console.log(
+    `\nringclip test phases: ${phases.map(([n, s]) => `${n} ${s.toFixed(1)} s`).join(', ')}; total ${total.toFixed(1)} s`,
+  );
 }
 
 // configure (not compile alone, which keeps an existing configuration) adds the test
@@ -41,5 +43,12 @@ run('tsc', 'npm', ['run', '--silent', 'prepare']);
 // lib/: test/vitest.config.ts); a run narrowed by arguments has no coverage (its figures
 // would fail the gate for want of the other files' tests).
 const narrowed = process.argv.length > 2;
-run(narrowed ? 'vitest' : 'vitest with coverage', 'npx', ['vitest', 'run', '--config', 'test/vitest.config.ts', ...(narrowed ? [] : ['--coverage']), ...process.argv.slice(2)]);
+run(narrowed ? 'vitest' : 'vitest with coverage', 'npx', [
+  'vitest',
+  'run',
+  '--config',
+  'test/vitest.config.ts',
+  ...(narrowed ? [] : ['--coverage']),
+  ...process.argv.slice(2),
+]);
 printPhases();

@@ -23,7 +23,10 @@ function nalUnits(unit: Buffer): Buffer[] {
   let i = 0;
   const starts: Array<[number, number]> = [];
   while (i + 2 < unit.length) {
-    if (unit[i] === 0 && unit[i + 1] === 0 && unit[i + 2] === 1) { starts.push([i, i + 3]); i += 3; } else i++;
+    if (unit[i] === 0 && unit[i + 1] === 0 && unit[i + 2] === 1) {
+      starts.push([i, i + 3]);
+      i += 3;
+    } else i++;
   }
   for (let k = 0; k < starts.length; k++) {
     let end = k + 1 < starts.length ? starts[k + 1]![0] : unit.length;
@@ -34,13 +37,30 @@ function nalUnits(unit: Buffer): Buffer[] {
 }
 
 function lengthPrefixed(nals: Buffer[]): Buffer {
-  return Buffer.concat(nals.flatMap((n) => { const h = Buffer.alloc(4); h.writeUInt32BE(n.length); return [h, n]; }));
+  return Buffer.concat(
+    nals.flatMap((n) => {
+      const h = Buffer.alloc(4);
+      h.writeUInt32BE(n.length);
+      return [h, n];
+    }),
+  );
 }
 
 /** avcC (ISO/IEC 14496-15) built by hand from one SPS and one PPS. */
 function avcC(sps: Buffer, pps: Buffer, lengthSize = 4): Buffer {
-  const u16 = (n: number) => { const b = Buffer.alloc(2); b.writeUInt16BE(n); return b; };
-  return Buffer.concat([Buffer.from([1, sps[1]!, sps[2]!, sps[3]!, 0xfc | (lengthSize - 1), 0xe1]), u16(sps.length), sps, Buffer.from([1]), u16(pps.length), pps]);
+  const u16 = (n: number) => {
+    const b = Buffer.alloc(2);
+    b.writeUInt16BE(n);
+    return b;
+  };
+  return Buffer.concat([
+    Buffer.from([1, sps[1]!, sps[2]!, sps[3]!, 0xfc | (lengthSize - 1), 0xe1]),
+    u16(sps.length),
+    sps,
+    Buffer.from([1]),
+    u16(pps.length),
+    pps,
+  ]);
 }
 
 /** The fixture's access units as MP4 samples: parameter sets moved to the avcC. */
@@ -48,11 +68,22 @@ function asSamples(file: string): { config: Buffer; samples: Buffer[] } {
   const units = splitAccessUnits(fixture(file)).map(nalUnits);
   const sps = units.flat().find((n) => (n[0]! & 0x1f) === 7)!;
   const pps = units.flat().find((n) => (n[0]! & 0x1f) === 8)!;
-  return { config: avcC(sps, pps), samples: units.map((u) => lengthPrefixed(u.filter((n) => ![7, 8].includes(n[0]! & 0x1f)))) };
+  return {
+    config: avcC(sps, pps),
+    samples: units.map((u) => lengthPrefixed(u.filter((n) => ![7, 8].includes(n[0]! & 0x1f)))),
+  };
 }
 
-function frameList(store: SegmentStore, stream: string): Array<Pick<Frame, 'dts' | 'pts' | 'randomAccess'> & { payload: string }> {
-  return [...store.frames({ stream })].map((f) => ({ dts: f.dts, pts: f.pts, randomAccess: f.randomAccess, payload: Buffer.from(f.payload).toString('base64') }));
+function frameList(
+  store: SegmentStore,
+  stream: string,
+): Array<Pick<Frame, 'dts' | 'pts' | 'randomAccess'> & { payload: string }> {
+  return [...store.frames({ stream })].map((f) => ({
+    dts: f.dts,
+    pts: f.pts,
+    randomAccess: f.randomAccess,
+    payload: Buffer.from(f.payload).toString('base64'),
+  }));
 }
 
 async function clipHashes(store: SegmentStore, name: string): Promise<string[]> {
@@ -67,10 +98,20 @@ describe('writeSample()', () => {
   it('stores MP4 samples as write() stores the same access units in Annex B', async () => {
     const { config, samples } = asSamples(FIXTURES.road);
     const units = splitAccessUnits(fixture(FIXTURES.road));
-    const viaAnnexB = await SegmentStore.create(join(tmp.dir, 'annexb.ring'), { capacity: '16MiB', segmentSize: '1MiB', streams: STREAMS });
-    const viaSamples = await SegmentStore.create(join(tmp.dir, 'samples.ring'), { capacity: '16MiB', segmentSize: '1MiB', streams: STREAMS });
+    const viaAnnexB = await SegmentStore.create(join(tmp.dir, 'annexb.ring'), {
+      capacity: '16MiB',
+      segmentSize: '1MiB',
+      streams: STREAMS,
+    });
+    const viaSamples = await SegmentStore.create(join(tmp.dir, 'samples.ring'), {
+      capacity: '16MiB',
+      segmentSize: '1MiB',
+      streams: STREAMS,
+    });
     units.forEach((u, i) => viaAnnexB.write('road', u, { pts: START + Math.round((i * 1e6) / 30) }));
-    samples.forEach((s, i) => viaSamples.writeSample('road', s, { pts: START + Math.round((i * 1e6) / 30), avcC: config }));
+    samples.forEach((s, i) =>
+      viaSamples.writeSample('road', s, { pts: START + Math.round((i * 1e6) / 30), avcC: config }),
+    );
     expect(frameList(viaSamples, 'road')).toEqual(frameList(viaAnnexB, 'road'));
     expect(frameList(viaSamples, 'road').length).toBe(units.length);
     expect(await clipHashes(viaSamples, 'samples.mp4')).toEqual(await clipHashes(viaAnnexB, 'annexb.mp4'));
@@ -80,16 +121,31 @@ describe('writeSample()', () => {
 
   it('refuses bad samples with a clear error and leaves the store as it was', async () => {
     const { config, samples } = asSamples(FIXTURES.road);
-    const store = await SegmentStore.create(join(tmp.dir, 'bad.ring'), { capacity: '16MiB', segmentSize: '1MiB', streams: STREAMS });
+    const store = await SegmentStore.create(join(tmp.dir, 'bad.ring'), {
+      capacity: '16MiB',
+      segmentSize: '1MiB',
+      streams: STREAMS,
+    });
     for (let i = 0; i < 10; i++) store.writeSample('road', samples[i]!, { pts: START + i * 33_333, avcC: config });
     const before = frameList(store, 'road');
     const torn = Buffer.from(samples[10]!);
     torn.writeUInt32BE(torn.length, 0); // the first NAL length runs past the sample
     expect(() => store.writeSample('road', torn, { pts: START + 10 * 33_333, avcC: config })).toThrow(InvalidDataError);
-    expect(() => store.writeSample('road', torn, { pts: START + 10 * 33_333, avcC: config })).toThrow(/NAL length \d+ at byte 0 runs past/);
-    expect(() => store.writeSample('road', samples[10]!, { pts: START + 10 * 33_333, avcC: avcC(Buffer.from([0x67, 0x64, 0, 0x1f]), Buffer.from([0x68]), 2) })).toThrow(/length size 2 is not supported/);
-    expect(() => store.writeSample('road', samples[10]!, { pts: START + 10 * 33_333 } as never)).toThrow(InvalidArgumentError);
-    expect(() => store.writeSample('road', samples[10]!, { pts: START + 9 * 33_333, avcC: config })).toThrow(/go backwards/);
+    expect(() => store.writeSample('road', torn, { pts: START + 10 * 33_333, avcC: config })).toThrow(
+      /NAL length \d+ at byte 0 runs past/,
+    );
+    expect(() =>
+      store.writeSample('road', samples[10]!, {
+        pts: START + 10 * 33_333,
+        avcC: avcC(Buffer.from([0x67, 0x64, 0, 0x1f]), Buffer.from([0x68]), 2),
+      }),
+    ).toThrow(/length size 2 is not supported/);
+    expect(() => store.writeSample('road', samples[10]!, { pts: START + 10 * 33_333 } as never)).toThrow(
+      InvalidArgumentError,
+    );
+    expect(() => store.writeSample('road', samples[10]!, { pts: START + 9 * 33_333, avcC: config })).toThrow(
+      /go backwards/,
+    );
     expect(frameList(store, 'road')).toEqual(before);
     // and it goes on where it was
     expect(store.writeSample('road', samples[10]!, { pts: START + 10 * 33_333, avcC: config })).toBe(true);
@@ -99,8 +155,20 @@ describe('writeSample()', () => {
 
 describe('createFragmentedWriteStream()', () => {
   async function device(): Promise<SegmentStore> {
-    const store = await SegmentStore.create(join(tmp.dir, `device-${Math.random()}.ring`), { capacity: '32MiB', segmentSize: '2MiB', streams: STREAMS });
-    recordInterleaved(store, [{ stream: 'road', file: FIXTURES.road, fps: 30 }, { stream: 'cabin', file: FIXTURES.cabin, fps: 15 }], 6, START);
+    const store = await SegmentStore.create(join(tmp.dir, `device-${Math.random()}.ring`), {
+      capacity: '32MiB',
+      segmentSize: '2MiB',
+      streams: STREAMS,
+    });
+    recordInterleaved(
+      store,
+      [
+        { stream: 'road', file: FIXTURES.road, fps: 30 },
+        { stream: 'cabin', file: FIXTURES.cabin, fps: 15 },
+      ],
+      6,
+      START,
+    );
     return store;
   }
 
@@ -110,7 +178,11 @@ describe('createFragmentedWriteStream()', () => {
     const path = join(tmp.dir, 'clip-frag.mp4');
     await clip.writeMP4(path, { fragmented: true });
     clip.release();
-    const phone = await SegmentStore.create(join(tmp.dir, 'phone-a.ring'), { capacity: '32MiB', segmentSize: '2MiB', streams: STREAMS });
+    const phone = await SegmentStore.create(join(tmp.dir, 'phone-a.ring'), {
+      capacity: '32MiB',
+      segmentSize: '2MiB',
+      streams: STREAMS,
+    });
     const input = phone.createFragmentedWriteStream();
     // byte-sized and odd chunks: the reader must not care where chunks end
     const bytes = readFileSync(path);
@@ -126,7 +198,11 @@ describe('createFragmentedWriteStream()', () => {
       expect(k, `${stream}: the first frame lands on its source time to the µs`).toBeGreaterThanOrEqual(0);
       got.forEach((f, i) => {
         expect(Math.abs(f.pts - want[k + i]!.pts)).toBeLessThanOrEqual(6); // 90 kHz ticks between
-        expect(Buffer.from(f.payload).toString("hex").slice(0, 80), `${stream} frame ${i} of ${got.length}`).toBe(Buffer.from(want[k + i]!.payload).toString("hex").slice(0, 80));
+        expect(Buffer.from(f.payload).toString('hex').slice(0, 80), `${stream} frame ${i} of ${got.length}`).toBe(
+          Buffer.from(want[k + i]!.payload)
+            .toString('hex')
+            .slice(0, 80),
+        );
         expect(Buffer.from(f.payload).equals(Buffer.from(want[k + i]!.payload))).toBe(true);
       });
       const track = input.stats.tracks.find((t) => t.name === stream)!;
@@ -142,7 +218,11 @@ describe('createFragmentedWriteStream()', () => {
 
   it('follows a live stream: every fragment (GOP) starts at its device time to the µs, resumed streams skip what is held', async () => {
     const source = await device();
-    const phone = await SegmentStore.create(join(tmp.dir, 'phone-b.ring'), { capacity: '32MiB', segmentSize: '2MiB', streams: STREAMS });
+    const phone = await SegmentStore.create(join(tmp.dir, 'phone-b.ring'), {
+      capacity: '32MiB',
+      segmentSize: '2MiB',
+      streams: STREAMS,
+    });
     const total = [...source.frames({ stream: 'road' })].length;
     for (let round = 0; round < 2; round++) {
       const live = source.liveMP4({ from: START, streams: ['road'] });
@@ -170,21 +250,31 @@ describe('createFragmentedWriteStream()', () => {
   });
 
   it('refuses what is not a fragmented MP4 stream, keeping what was stored', async () => {
-    const phone = await SegmentStore.create(join(tmp.dir, 'phone-c.ring'), { capacity: '16MiB', segmentSize: '1MiB', streams: STREAMS });
+    const phone = await SegmentStore.create(join(tmp.dir, 'phone-c.ring'), {
+      capacity: '16MiB',
+      segmentSize: '1MiB',
+      streams: STREAMS,
+    });
     const source = await device();
     const clip = source.clip({ from: START, to: START + 3e6 });
     const progressive = join(tmp.dir, 'prog.mp4');
     await clip.writeMP4(progressive);
     clip.release();
-    await expect(pipeline(Readable.from([readFileSync(progressive)]), phone.createFragmentedWriteStream())).rejects.toThrow(/mdat that no moof describes/);
-    await expect(pipeline(Readable.from([fixture(FIXTURES.road)]), phone.createFragmentedWriteStream())).rejects.toThrow(InvalidDataError);
+    await expect(
+      pipeline(Readable.from([readFileSync(progressive)]), phone.createFragmentedWriteStream()),
+    ).rejects.toThrow(/mdat that no moof describes/);
+    await expect(
+      pipeline(Readable.from([fixture(FIXTURES.road)]), phone.createFragmentedWriteStream()),
+    ).rejects.toThrow(InvalidDataError);
     // a stream cut inside a fragment: what came before stays, the end is reported
     const fragmented = join(tmp.dir, 'frag2.mp4');
     const c2 = source.clip({ from: START, to: START + 3e6 });
     await c2.writeMP4(fragmented, { fragmented: true });
     c2.release();
     const bytes = readFileSync(fragmented);
-    await expect(pipeline(Readable.from([bytes.subarray(0, bytes.length - 100)]), phone.createFragmentedWriteStream())).rejects.toThrow(/ended inside a box/);
+    await expect(
+      pipeline(Readable.from([bytes.subarray(0, bytes.length - 100)]), phone.createFragmentedWriteStream()),
+    ).rejects.toThrow(/ended inside a box/);
     expect([...phone.frames({ stream: 'road' })].length).toBeGreaterThan(0);
     expect(phone.verify().badRecords).toBe(0);
     await phone.close();
@@ -194,7 +284,11 @@ describe('createFragmentedWriteStream()', () => {
 
 describe('capture time in files', () => {
   it('a clip file says when its first frame was captured, to the µs', async () => {
-    const store = await SegmentStore.create(join(tmp.dir, 'origin.ring'), { capacity: '32MiB', segmentSize: '2MiB', streams: STREAMS });
+    const store = await SegmentStore.create(join(tmp.dir, 'origin.ring'), {
+      capacity: '32MiB',
+      segmentSize: '2MiB',
+      streams: STREAMS,
+    });
     recordInterleaved(store, [{ stream: 'road', file: FIXTURES.road, fps: 30 }], 4, START);
     for (const fragmented of [false, true]) {
       const clip = store.clip({ from: START + 1.5e6, to: START + 3e6, streams: ['road'] });

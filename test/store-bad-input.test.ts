@@ -1,5 +1,16 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync, truncateSync, appendFileSync, writeFileSync, chmodSync, mkdirSync, openSync, writeSync, closeSync, linkSync } from 'node:fs';
+import {
+  readFileSync,
+  truncateSync,
+  appendFileSync,
+  writeFileSync,
+  chmodSync,
+  mkdirSync,
+  openSync,
+  writeSync,
+  closeSync,
+  linkSync,
+} from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -26,8 +37,13 @@ describe('bad input never loses data', () => {
     expect(() => store.write('road', randomBytes(5000).fill(0xff, 0, 4), { pts: T0 + 10e6 })).toThrow(InvalidDataError);
     let refused = 0;
     for (let i = 0; i < 50; i++) {
-      const garbage = Buffer.concat([Buffer.from([0, 0, 0, 1]), randomBytes(1 + (i * 97) % 3000)]);
-      try { store.write('road', garbage, { pts: T0 + 10e6 + i }); } catch (e) { expect(e).toBeInstanceOf(InvalidDataError); refused++; }
+      const garbage = Buffer.concat([Buffer.from([0, 0, 0, 1]), randomBytes(1 + ((i * 97) % 3000))]);
+      try {
+        store.write('road', garbage, { pts: T0 + 10e6 + i });
+      } catch (e) {
+        expect(e).toBeInstanceOf(InvalidDataError);
+        refused++;
+      }
     }
     // Random bytes can look like a syntactically valid slice header (only decoding the
     // slice data could tell); most are refused, and nothing stored before is touched.
@@ -88,14 +104,26 @@ describe('bad input never loses data', () => {
 
   it('unknown streams and bad options are usage errors naming what is allowed', async () => {
     const store = await fresh();
-    expect(() => store.write('rear', Buffer.alloc(4), { pts: 1 })).toThrow(/unknown stream "rear": this store records 'road'/);
+    expect(() => store.write('rear', Buffer.alloc(4), { pts: 1 })).toThrow(
+      /unknown stream "rear": this store records 'road'/,
+    );
     expect(() => store.write('road', 'text' as unknown as Buffer, { pts: 1 })).toThrow(/Buffer or Uint8Array/);
-    await expect(SegmentStore.create(`${tmp.dir}/x.ring`, { capacity: '1MiB', streams: ['a'] })).rejects.toThrow(/too small/);
-    await expect(SegmentStore.create(`${tmp.dir}/x.ring`, { capacity: '64MiB', segmentSize: '100MiB', streams: ['a'] })).rejects.toThrow(/1 MiB to 64 MiB/);
-    await expect(SegmentStore.create(`${tmp.dir}/x.ring`, { capacity: '64MiB', streams: ['a', 'a'] })).rejects.toThrow(/listed twice/);
-    await expect(SegmentStore.create(`${tmp.dir}/x.ring`, { capacity: '64MiB', streams: ['bad name'] })).rejects.toThrow(/not allowed/);
+    await expect(SegmentStore.create(`${tmp.dir}/x.ring`, { capacity: '1MiB', streams: ['a'] })).rejects.toThrow(
+      /too small/,
+    );
+    await expect(
+      SegmentStore.create(`${tmp.dir}/x.ring`, { capacity: '64MiB', segmentSize: '100MiB', streams: ['a'] }),
+    ).rejects.toThrow(/1 MiB to 64 MiB/);
+    await expect(SegmentStore.create(`${tmp.dir}/x.ring`, { capacity: '64MiB', streams: ['a', 'a'] })).rejects.toThrow(
+      /listed twice/,
+    );
+    await expect(
+      SegmentStore.create(`${tmp.dir}/x.ring`, { capacity: '64MiB', streams: ['bad name'] }),
+    ).rejects.toThrow(/not allowed/);
     await store.close();
-    await expect(SegmentStore.create(store.path, { capacity: '32MiB', streams: ['a'] })).rejects.toThrow(/already exists/);
+    await expect(SegmentStore.create(store.path, { capacity: '32MiB', streams: ['a'] })).rejects.toThrow(
+      /already exists/,
+    );
   });
 });
 
@@ -115,13 +143,17 @@ describe('hostile files', () => {
     bytes.writeUInt32LE(99, 8);
     bytes.writeUInt32LE(99, 4096 + 8);
     writeFileSync(other, bytes);
-    await expect(SegmentStore.open(other)).rejects.toThrow(/format version 99; this ringclip reads versions 2 to 4 \(a newer ringclip wrote it: upgrade\)/);
+    await expect(SegmentStore.open(other)).rejects.toThrow(
+      /format version 99; this ringclip reads versions 2 to 4 \(a newer ringclip wrote it: upgrade\)/,
+    );
     // A store written by the previous format (version 1: no record header CRC, no durable
     // watermark) is refused with both versions named, never misread.
     bytes.writeUInt32LE(1, 8);
     bytes.writeUInt32LE(1, 4096 + 8);
     writeFileSync(other, bytes);
-    await expect(SegmentStore.open(other)).rejects.toThrow(/format version 1; this ringclip reads versions 2 to 4 \(version 1 stores cannot be converted: record anew\)/);
+    await expect(SegmentStore.open(other)).rejects.toThrow(
+      /format version 1; this ringclip reads versions 2 to 4 \(version 1 stores cannot be converted: record anew\)/,
+    );
     // A stream kind this version does not know (a slot whose CRC is whole): refused as
     // damaged, not read as some kind it is not.
     const kinds = readFileSync(store.path);
@@ -196,9 +228,13 @@ describe('hostile files', () => {
     chmodSync(dir, 0o555);
     if (process.getuid?.() === 0) {
       // root ignores directory permissions; check an unwritable location instead
-      await expect(SegmentStore.create('/proc/ringclip.ring', { capacity: '32MiB', streams: ['a'] })).rejects.toThrow(/cannot create store/);
+      await expect(SegmentStore.create('/proc/ringclip.ring', { capacity: '32MiB', streams: ['a'] })).rejects.toThrow(
+        /cannot create store/,
+      );
     } else {
-      await expect(SegmentStore.create(`${dir}/x.ring`, { capacity: '32MiB', streams: ['a'] })).rejects.toThrow(/permissions/);
+      await expect(SegmentStore.create(`${dir}/x.ring`, { capacity: '32MiB', streams: ['a'] })).rejects.toThrow(
+        /permissions/,
+      );
     }
   });
 });

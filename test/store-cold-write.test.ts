@@ -29,9 +29,15 @@ const ptsOf = (k: number) => T0 + Math.round((k * 1e6) / 30);
 const reference = new Map<number, Buffer>();
 async function loadReference(): Promise<void> {
   if (reference.size) return;
-  const store = await SegmentStore.create(`${tmp.dir}/reference.ring`, { capacity: '64MiB', segmentSize: '8MiB', streams: ['cabin'], prepareAhead: 'off' });
+  const store = await SegmentStore.create(`${tmp.dir}/reference.ring`, {
+    capacity: '64MiB',
+    segmentSize: '8MiB',
+    streams: ['cabin'],
+    prepareAhead: 'off',
+  });
   for (let k = 0; k < units.length; k++) store.write('cabin', units[k]!, { pts: ptsOf(k) });
-  for (const f of store.frames({ stream: 'cabin' })) reference.set(Math.round(((f.pts - T0) * 30) / 1e6), Buffer.from(f.payload));
+  for (const f of store.frames({ stream: 'cabin' }))
+    reference.set(Math.round(((f.pts - T0) * 30) / 1e6), Buffer.from(f.payload));
   await store.close();
 }
 
@@ -49,12 +55,19 @@ describe("prepareAhead: 'discard'", () => {
   it('loop recording reclaims one segment early, loses nothing else, and accounts every frame', async () => {
     await loadReference();
     const path = `${tmp.dir}/discard.ring`;
-    const store = await SegmentStore.create(path, { capacity: 65536 + SEGMENTS * SEGMENT, segmentSize: SEGMENT, streams: ['cabin'], prepareAhead: 'discard' });
+    const store = await SegmentStore.create(path, {
+      capacity: 65536 + SEGMENTS * SEGMENT,
+      segmentSize: SEGMENT,
+      streams: ['cabin'],
+      prepareAhead: 'discard',
+    });
     let overwritten = 0;
-    store.on('overwrite', (e) => { overwritten += e.frames; });
-    const total = 30 * 150;  // 150 s of 720p (~15 MB): the ring wraps
+    store.on('overwrite', (e) => {
+      overwritten += e.frames;
+    });
+    const total = 30 * 150; // 150 s of 720p (~15 MB): the ring wraps
     for (let k = 0; k < total; k++) store.write('cabin', units[k % units.length]!, { pts: ptsOf(k) });
-    await new Promise((r) => setImmediate(r));  // overwrite events are delivered asynchronously
+    await new Promise((r) => setImmediate(r)); // overwrite events are delivered asynchronously
     const kept = checkFrames(store);
     const info = store.info();
     expect(kept + overwritten).toBe(total);
@@ -86,7 +99,12 @@ describe("prepareAhead: 'discard'", () => {
     const path = `${tmp.dir}/auto.ring`;
     // Written first without the preparer (which would have made every page resident), then
     // reopened with it: the pages are in the cache, but not those gaps.
-    const first = await SegmentStore.create(path, { capacity: 65536 + SEGMENTS * SEGMENT, segmentSize: SEGMENT, streams: ['cabin'], prepareAhead: 'off' });
+    const first = await SegmentStore.create(path, {
+      capacity: 65536 + SEGMENTS * SEGMENT,
+      segmentSize: SEGMENT,
+      streams: ['cabin'],
+      prepareAhead: 'off',
+    });
     for (let k = 0; k < 30 * 40; k++) first.write('cabin', road[k % road.length]!, { pts: ptsOf(k) });
     await first.close();
     const store = await SegmentStore.open(path);
@@ -100,7 +118,13 @@ describe("prepareAhead: 'discard'", () => {
   });
 
   it('rejects an unknown prepareAhead', async () => {
-    await expect(SegmentStore.create(`${tmp.dir}/bad.ring`, { capacity: '4MiB', segmentSize: '1MiB', streams: ['a'], prepareAhead: 'eager' as never }))
-      .rejects.toThrow(/prepareAhead must be 'auto', 'discard' or 'off', got "eager"/);
+    await expect(
+      SegmentStore.create(`${tmp.dir}/bad.ring`, {
+        capacity: '4MiB',
+        segmentSize: '1MiB',
+        streams: ['a'],
+        prepareAhead: 'eager' as never,
+      }),
+    ).rejects.toThrow(/prepareAhead must be 'auto', 'discard' or 'off', got "eager"/);
   });
 });

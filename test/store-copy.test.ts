@@ -16,12 +16,21 @@ const create = (capacity: string, streams = ['road', 'cabin']) =>
   SegmentStore.create(`${tmp.dir}/s${n++}.ring`, { capacity, segmentSize: '1MiB', streams });
 
 const framesOf = (store: SegmentStore, stream: string) =>
-  [...store.frames({ stream })].map((f) => `${f.pts} ${f.dts} ${f.randomAccess} ${Buffer.from(f.payload).toString('base64')}`);
+  [...store.frames({ stream })].map(
+    (f) => `${f.pts} ${f.dts} ${f.randomAccess} ${Buffer.from(f.payload).toString('base64')}`,
+  );
 
 describe('copyTo', () => {
   it('copies every frame of every stream as it is stored; a clip of the copy decodes to the same pictures', async () => {
     const source = await create('32MiB');
-    recordInterleaved(source, [{ stream: 'road', file: FIXTURES.bframes, fps: 30 }, { stream: 'cabin', file: FIXTURES.cabin, fps: 30 }], 8);
+    recordInterleaved(
+      source,
+      [
+        { stream: 'road', file: FIXTURES.bframes, fps: 30 },
+        { stream: 'cabin', file: FIXTURES.cabin, fps: 30 },
+      ],
+      8,
+    );
     const copy = await create('32MiB');
     const r = source.copyTo(copy);
     expect(r.notStored).toBe(0);
@@ -30,7 +39,10 @@ describe('copyTo', () => {
     const clip = (store: SegmentStore, name: string) => {
       const c = store.clip({ from: T0 + 2e6, to: T0 + 5e6, streams: ['road'] });
       const path = `${tmp.dir}/${name}.mp4`;
-      return c.writeMP4(path).then(() => { c.release(); return frameHashes(path); });
+      return c.writeMP4(path).then(() => {
+        c.release();
+        return frameHashes(path);
+      });
     };
     expect(await clip(copy, 'copy')).toEqual(await clip(source, 'source'));
     expect(copy.verify().ok).toBe(true);
@@ -40,7 +52,14 @@ describe('copyTo', () => {
 
   it('into a smaller store keeps the newest footage, with overwrite events there', async () => {
     const source = await create('32MiB');
-    recordInterleaved(source, [{ stream: 'road', file: FIXTURES.road, fps: 30 }, { stream: 'cabin', file: FIXTURES.cabin, fps: 30 }], 20);
+    recordInterleaved(
+      source,
+      [
+        { stream: 'road', file: FIXTURES.road, fps: 30 },
+        { stream: 'cabin', file: FIXTURES.cabin, fps: 30 },
+      ],
+      20,
+    );
     const small = await create('6MiB');
     const lost: OverwriteEvent[] = [];
     small.on('overwrite', (e) => lost.push(e));
@@ -49,7 +68,7 @@ describe('copyTo', () => {
     const all = framesOf(source, 'road');
     expect(kept.length).toBeGreaterThan(0);
     expect(kept.length).toBeLessThan(all.length);
-    expect(all.slice(all.length - kept.length)).toEqual(kept);  // the newest, in order
+    expect(all.slice(all.length - kept.length)).toEqual(kept); // the newest, in order
     const lostFrames = lost.reduce((k, e) => k + e.frames, 0);
     expect(r.frames).toBe(lostFrames + kept.length + framesOf(small, 'cabin').length);
     await source.close();

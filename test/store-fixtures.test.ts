@@ -19,7 +19,11 @@ const EXPECTED = [
 
 let counter = 0;
 async function ingest(file: string, chunker: (data: Buffer) => Buffer[]): Promise<SegmentStore> {
-  const store = await SegmentStore.create(`${tmp.dir}/s${counter++}.ring`, { capacity: '48MiB', segmentSize: '4MiB', streams: ['cam'] });
+  const store = await SegmentStore.create(`${tmp.dir}/s${counter++}.ring`, {
+    capacity: '48MiB',
+    segmentSize: '4MiB',
+    streams: ['cam'],
+  });
   const w = store.createWriteStream('cam', { fps: 30, start: '2026-01-01T00:00:00Z' });
   await pipeline(Readable.from(chunker(fixture(file))), w);
   return store;
@@ -28,12 +32,17 @@ async function ingest(file: string, chunker: (data: Buffer) => Buffer[]): Promis
 function randomChunks(seed: number) {
   return (data: Buffer): Buffer[] => {
     let x = seed;
-    const rand = () => ((x = (x * 1103515245 + 12345) >>> 0) / 2 ** 32);
+    const rand = () => (x = (x * 1103515245 + 12345) >>> 0) / 2 ** 32;
     const out: Buffer[] = [];
     for (let i = 0; i < data.length;) {
       // Sizes from 1 byte to 1 MiB, most of them small so start codes get split often.
       const r = rand();
-      const size = r < 0.5 ? 1 + Math.floor(rand() * 8) : r < 0.9 ? 1 + Math.floor(rand() * 4096) : 1 + Math.floor(rand() * 1024 * 1024);
+      const size =
+        r < 0.5
+          ? 1 + Math.floor(rand() * 8)
+          : r < 0.9
+            ? 1 + Math.floor(rand() * 4096)
+            : 1 + Math.floor(rand() * 1024 * 1024);
       out.push(data.subarray(i, i + size));
       i += size;
     }
@@ -43,7 +52,13 @@ function randomChunks(seed: number) {
 
 /** Timing, kind, size and the stored bytes themselves (a hash) of every frame. */
 function snapshot(store: SegmentStore): Array<[number, number, string | null, number, string]> {
-  return [...store.frames({ stream: 'cam' })].map((f) => [f.dts, f.pts, f.randomAccess, f.size, createHash('sha1').update(f.payload).digest('hex')]);
+  return [...store.frames({ stream: 'cam' })].map((f) => [
+    f.dts,
+    f.pts,
+    f.randomAccess,
+    f.size,
+    createHash('sha1').update(f.payload).digest('hex'),
+  ]);
 }
 
 describe.each(EXPECTED)('fixture $file', (exp) => {
@@ -82,7 +97,11 @@ describe.each(EXPECTED)('fixture $file', (exp) => {
     const viaStream = await ingest(exp.file, (d) => [d]);
     const bytes = [...viaStream.frames({ stream: 'cam' })].map((f) => Buffer.from(f.payload).toString('base64'));
     await viaStream.close();
-    const store = await SegmentStore.create(`${tmp.dir}/w${counter++}.ring`, { capacity: '48MiB', segmentSize: '4MiB', streams: ['cam'] });
+    const store = await SegmentStore.create(`${tmp.dir}/w${counter++}.ring`, {
+      capacity: '48MiB',
+      segmentSize: '4MiB',
+      streams: ['cam'],
+    });
     const units = splitAccessUnits(fixture(exp.file));
     expect(units.length).toBe(exp.frames);
     units.forEach((u, i) => store.write('cam', u, { pts: 1_000_000 + i * 33_333 }));

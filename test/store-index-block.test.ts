@@ -24,8 +24,19 @@ const FOOTER = 64;
 
 async function recorded(name: string, seconds = 12): Promise<string> {
   const path = `${tmp.dir}/${name}.ring`;
-  const store = await SegmentStore.create(path, { capacity: DATA_OFFSET + 8 * SEGMENT, segmentSize: SEGMENT, streams: ['road', 'cabin'] });
-  recordInterleaved(store, [{ stream: 'road', file: FIXTURES.road, fps: 30 }, { stream: 'cabin', file: FIXTURES.cabin, fps: 30 }], seconds);
+  const store = await SegmentStore.create(path, {
+    capacity: DATA_OFFSET + 8 * SEGMENT,
+    segmentSize: SEGMENT,
+    streams: ['road', 'cabin'],
+  });
+  recordInterleaved(
+    store,
+    [
+      { stream: 'road', file: FIXTURES.road, fps: 30 },
+      { stream: 'cabin', file: FIXTURES.cabin, fps: 30 },
+    ],
+    seconds,
+  );
   await store.close();
   return path;
 }
@@ -33,7 +44,10 @@ async function recorded(name: string, seconds = 12): Promise<string> {
 async function framesOf(path: string, options: { verify?: 'full' } = {}) {
   const store = await SegmentStore.open(path, { readOnly: true, ...options });
   const frames = ['road', 'cabin'].flatMap((stream) =>
-    [...store.frames({ stream })].map((f) => `${stream} ${f.pts} ${f.dts} ${f.randomAccess} ${Buffer.from(f.payload).toString('base64')}`));
+    [...store.frames({ stream })].map(
+      (f) => `${stream} ${f.pts} ${f.dts} ${f.randomAccess} ${Buffer.from(f.payload).toString('base64')}`,
+    ),
+  );
   const recovery = store.recovery;
   const verify = store.verify();
   await store.close();
@@ -65,7 +79,8 @@ describe('index blocks', () => {
     const file = readFileSync(path);
     const sealed = Array.from({ length: 8 }, (_, i) => footer(file, i)).filter((f) => f.magic === 0x58494352);
     expect(sealed.length).toBeGreaterThan(3);
-    for (let i = 0; i < 8; i++) if (footer(file, i).magic === 0x58494352) expect(recomputeFooterCrc(file, i)).toBe(footer(file, i).crc);
+    for (let i = 0; i < 8; i++)
+      if (footer(file, i).magic === 0x58494352) expect(recomputeFooterCrc(file, i)).toBe(footer(file, i).crc);
     const read = await framesOf(path);
     expect(read.recovery.segmentsScanned).toBe(0);
     expect(read.recovery.segmentsFromIndex).toBe(sealed.length);
@@ -82,10 +97,10 @@ describe('index blocks', () => {
     const reference = (await framesOf(path)).frames;
     const file = readFileSync(path);
     const f = footer(file, 1);
-    file.fill(0, f.blockStart, f.blockStart + 512);  // a page of the block never reached the disk
+    file.fill(0, f.blockStart, f.blockStart + 512); // a page of the block never reached the disk
     writeFileSync(path, file);
     const read = await framesOf(path);
-    expect(read.recovery.indexBlocksRefused).toBe(0);  // fails its CRC: no whole block at all
+    expect(read.recovery.indexBlocksRefused).toBe(0); // fails its CRC: no whole block at all
     expect(read.recovery.segmentsScanned).toBe(1);
     expect(read.frames).toEqual(reference);
     const writer = await SegmentStore.open(path);
@@ -100,7 +115,7 @@ describe('index blocks', () => {
     const reference = (await framesOf(path)).frames;
     const file = readFileSync(path);
     const f = footer(file, 2);
-    file.writeUInt32LE(file.readUInt32LE(f.at + 44) + 1, f.at + 44);  // another drive than the segment header's
+    file.writeUInt32LE(file.readUInt32LE(f.at + 44) + 1, f.at + 44); // another drive than the segment header's
     file.writeUInt32LE(recomputeFooterCrc(file, 2), f.at + 4);
     writeFileSync(path, file);
     const read = await framesOf(path);
@@ -137,7 +152,7 @@ describe('index blocks', () => {
     expect(before.frames.length).toBe(54);
     expect(before.recovery.segmentsScanned).toBe(1);
     expect(before.verify.ok).toBe(true);
-    expect(readFileSync(path).readUInt32LE(8)).toBe(2);  // a read-only open changes nothing
+    expect(readFileSync(path).readUInt32LE(8)).toBe(2); // a read-only open changes nothing
     copyFileSync(path, `${path}.copy`);
     const writer = await SegmentStore.open(path);
     recordInterleaved(writer, [{ stream: 'road', file: FIXTURES.road, fps: 30 }], 2, T0 + 60e6);

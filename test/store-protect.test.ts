@@ -9,7 +9,12 @@ const road = [{ stream: 'road', file: FIXTURES.road, fps: 30 }];
 
 describe('protection and pins', () => {
   it('a protected range survives many wraps, and is overwritten once released', async () => {
-    const store = await SegmentStore.create(`${tmp.dir}/p.ring`, { capacity: '8MiB', segmentSize: '1MiB', streams: ['road'], protectCap: 0.5 });
+    const store = await SegmentStore.create(`${tmp.dir}/p.ring`, {
+      capacity: '8MiB',
+      segmentSize: '1MiB',
+      streams: ['road'],
+      protectCap: 0.5,
+    });
     recordInterleaved(store, road, 6);
     const p = store.protect({ from: T0 + 2e6, to: T0 + 3e6 });
     recordInterleaved(store, road, 60, T0 + 6e6); // ~4x the ring
@@ -28,7 +33,12 @@ describe('protection and pins', () => {
 
   it('protections are kept in the file: they survive close and reopen', async () => {
     const path = `${tmp.dir}/persist.ring`;
-    const store = await SegmentStore.create(path, { capacity: '8MiB', segmentSize: '1MiB', streams: ['road'], protectCap: 0.5 });
+    const store = await SegmentStore.create(path, {
+      capacity: '8MiB',
+      segmentSize: '1MiB',
+      streams: ['road'],
+      protectCap: 0.5,
+    });
     recordInterleaved(store, road, 6);
     const p = store.protect({ from: T0 + 1e6, to: T0 + 2e6 });
     await store.close();
@@ -42,11 +52,20 @@ describe('protection and pins', () => {
   });
 
   it('enforces the protected cap with a clear error and nothing lost', async () => {
-    const store = await SegmentStore.create(`${tmp.dir}/cap.ring`, { capacity: '8MiB', segmentSize: '1MiB', streams: ['road'], protectCap: 0.3 });
+    const store = await SegmentStore.create(`${tmp.dir}/cap.ring`, {
+      capacity: '8MiB',
+      segmentSize: '1MiB',
+      streams: ['road'],
+      protectCap: 0.3,
+    });
     recordInterleaved(store, road, 10);
     const before = store.info();
     let error: unknown;
-    try { store.protect({ from: T0, to: T0 + 10e6 }); } catch (e) { error = e; }
+    try {
+      store.protect({ from: T0, to: T0 + 10e6 });
+    } catch (e) {
+      error = e;
+    }
     expect(error).toBeInstanceOf(ProtectionLimitError);
     expect((error as Error).message).toMatch(/over the cap of \d+ MiB/);
     expect(store.protections()).toEqual([]);
@@ -60,7 +79,12 @@ describe('protection and pins', () => {
   });
 
   it('a range reaching into the future is protected as it is recorded (event windows)', async () => {
-    const store = await SegmentStore.create(`${tmp.dir}/future.ring`, { capacity: '8MiB', segmentSize: '1MiB', streams: ['road'], protectCap: 0.5 });
+    const store = await SegmentStore.create(`${tmp.dir}/future.ring`, {
+      capacity: '8MiB',
+      segmentSize: '1MiB',
+      streams: ['road'],
+      protectCap: 0.5,
+    });
     recordInterleaved(store, road, 5);
     store.protect({ from: T0 + 4e6, to: T0 + 7e6 }); // 1 s past, 2 s to come
     recordInterleaved(store, road, 60, T0 + 5e6);
@@ -69,7 +93,11 @@ describe('protection and pins', () => {
   });
 
   it('frames() pins its segment: the writer skips it while iterating', async () => {
-    const store = await SegmentStore.create(`${tmp.dir}/pin.ring`, { capacity: '6MiB', segmentSize: '1MiB', streams: ['road'] });
+    const store = await SegmentStore.create(`${tmp.dir}/pin.ring`, {
+      capacity: '6MiB',
+      segmentSize: '1MiB',
+      streams: ['road'],
+    });
     recordInterleaved(store, road, 4);
     const it = store.frames({ stream: 'road' });
     const first = it.next().value!;
@@ -78,7 +106,10 @@ describe('protection and pins', () => {
     expect(Buffer.from(first.payload).equals(copy)).toBe(true);
     let n = 1;
     try {
-      for (const f of it) { void f; n++; }
+      for (const f of it) {
+        void f;
+        n++;
+      }
     } catch (e) {
       expect((e as Error).message).toMatch(/overwritten while iterating/);
     }

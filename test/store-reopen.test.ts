@@ -19,14 +19,30 @@ function comparable(info: ReturnType<SegmentStore['info']>) {
 describe('reopen and crash', () => {
   it('reopens to an identical info() and identical frames', async () => {
     const path = `${tmp.dir}/reopen.ring`;
-    const store = await SegmentStore.create(path, { capacity: '12MiB', segmentSize: '1MiB', streams: ['road', 'cabin'] });
-    recordInterleaved(store, [{ stream: 'road', file: FIXTURES.road, fps: 30 }, { stream: 'cabin', file: FIXTURES.cabin, fps: 30 }], 30);
+    const store = await SegmentStore.create(path, {
+      capacity: '12MiB',
+      segmentSize: '1MiB',
+      streams: ['road', 'cabin'],
+    });
+    recordInterleaved(
+      store,
+      [
+        { stream: 'road', file: FIXTURES.road, fps: 30 },
+        { stream: 'cabin', file: FIXTURES.cabin, fps: 30 },
+      ],
+      30,
+    );
     const before = store.info();
-    const frames = [...store.frames({ stream: 'cabin' })].map((f) => [f.pts, Buffer.from(f.payload).toString('base64')]);
+    const frames = [...store.frames({ stream: 'cabin' })].map((f) => [
+      f.pts,
+      Buffer.from(f.payload).toString('base64'),
+    ]);
     await store.close();
     const again = await SegmentStore.open(path);
     expect(comparable(again.info())).toEqual(comparable(before));
-    expect([...again.frames({ stream: 'cabin' })].map((f) => [f.pts, Buffer.from(f.payload).toString('base64')])).toEqual(frames);
+    expect(
+      [...again.frames({ stream: 'cabin' })].map((f) => [f.pts, Buffer.from(f.payload).toString('base64')]),
+    ).toEqual(frames);
     expect(again.recovery.damagedRecords).toBe(0);
     expect(again.info().drives.map((d) => d.id)).toEqual([1]);
     // Recording after reopen starts a new drive.

@@ -10,9 +10,21 @@ afterAll(() => tmp.cleanup());
 
 describe('spans()', () => {
   it('lists runs of contiguous footage, broken at gaps, with exact ends', async () => {
-    const store = await SegmentStore.create(join(tmp.dir, 's.ring'), { capacity: '32MiB', segmentSize: '1MiB', streams: ['road', 'cabin'] });
+    const store = await SegmentStore.create(join(tmp.dir, 's.ring'), {
+      capacity: '32MiB',
+      segmentSize: '1MiB',
+      streams: ['road', 'cabin'],
+    });
     // 4 s, a 3 s hole (a dropped link), 2 s more; cabin at 15 fps only in the first part
-    recordInterleaved(store, [{ stream: 'road', file: FIXTURES.road, fps: 30 }, { stream: 'cabin', file: FIXTURES.cabin, fps: 15 }], 4, T0);
+    recordInterleaved(
+      store,
+      [
+        { stream: 'road', file: FIXTURES.road, fps: 30 },
+        { stream: 'cabin', file: FIXTURES.cabin, fps: 15 },
+      ],
+      4,
+      T0,
+    );
     recordInterleaved(store, [{ stream: 'road', file: FIXTURES.road, fps: 30 }], 2, T0 + 7e6);
     const frame = (i: number) => Math.round((i * 1e6) / 30);
     expect(store.spans('road')).toEqual([

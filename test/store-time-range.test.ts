@@ -14,7 +14,8 @@ import { FIXTURES, fixture, splitAccessUnits, tempDir } from './helpers/tools.js
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
 let n = 0;
-const fresh = () => SegmentStore.create(`${tmp.dir}/t${n++}.ring`, { capacity: '8MiB', segmentSize: '1MiB', streams: ['road'] });
+const fresh = () =>
+  SegmentStore.create(`${tmp.dir}/t${n++}.ring`, { capacity: '8MiB', segmentSize: '1MiB', streams: ['road'] });
 
 const STORE_RANGE = '0 (1970-01-01T00:00:00Z) to 9007199254740991 µs (2255-06-05T23:47:34.740991Z)';
 const TIMELINE_RANGE = '-9007199254740991 to 9007199254740991 µs';
@@ -100,19 +101,27 @@ describe('times outside what a store holds are refused, and the store stays inta
     const slow = store.createWriteStream('road', { fps: 1e-10, start: T0 + 10e6 });
     const e = await pipeline(Readable.from([fixture(FIXTURES.road)]), slow).catch((err: unknown) => err);
     expect(e).toBeInstanceOf(InvalidArgumentError);
-    expect((e as Error).message).toMatch(/stream 'road': the (decode|presentation) time of frame 1 .* at 1e-10 fps\) is \d+ µs, outside the times ringclip holds/);
+    expect((e as Error).message).toMatch(
+      /stream 'road': the (decode|presentation) time of frame 1 .* at 1e-10 fps\) is \d+ µs, outside the times ringclip holds/,
+    );
     expect((e as Error).message).toContain(STORE_RANGE);
     before = snapshot(store); // the first frame of that stream was stored: a valid time
-    next = Math.ceil((before.at(-1)![0] as number - T0) / 33_333) + 1;
+    next = Math.ceil(((before.at(-1)![0] as number) - T0) / 33_333) + 1;
     expectIntact();
   });
 
   it('a write stream starting at the epoch with B-frames: decode times before 1970 are refused, not wrapped', async () => {
-    const other = await SegmentStore.create(`${tmp.dir}/epoch.ring`, { capacity: '8MiB', segmentSize: '1MiB', streams: ['cam'] });
+    const other = await SegmentStore.create(`${tmp.dir}/epoch.ring`, {
+      capacity: '8MiB',
+      segmentSize: '1MiB',
+      streams: ['cam'],
+    });
     const w = other.createWriteStream('cam', { fps: 30, start: 0 });
     const e = await pipeline(Readable.from([fixture(FIXTURES.bframes)]), w).catch((err: unknown) => err);
     expect(e).toBeInstanceOf(InvalidArgumentError);
-    expect((e as Error).message).toMatch(/the decode time of frame 0 \(from the start 1970-01-01T00:00:00Z at 30 fps, \d+ frames of reordering\) is -\d+ µs/);
+    expect((e as Error).message).toMatch(
+      /the decode time of frame 0 \(from the start 1970-01-01T00:00:00Z at 30 fps, \d+ frames of reordering\) is -\d+ µs/,
+    );
     expect(other.info().streams[0]!.frames).toBe(0);
     await other.close();
   });
@@ -134,7 +143,7 @@ describe('times outside what a store holds are refused, and the store stays inta
   it('protect() up to the last time a store holds: refused by the cap, no overflow of the bytes it would hold', async () => {
     const s = await fresh();
     s.write('road', units[0]!, { pts: T0 });
-    s.write('road', units[1]!, { pts: T0 + 1 });  // 1 µs apart: the recorded rate is huge
+    s.write('road', units[1]!, { pts: T0 + 1 }); // 1 µs apart: the recorded rate is huge
     expect(() => s.protect({ from: T0, to: MAX_TIME_US })).toThrow(ProtectionLimitError);
     expect(s.protections()).toEqual([]);
     await s.close();
@@ -165,7 +174,10 @@ describe('times outside what a store holds are refused, and the store stays inta
 
   it('follow(): from', async () => {
     for (const [v, shown] of NOT_A_DATE) {
-      const e = await store.follow({ from: v as number }).next().catch((err: unknown) => err);
+      const e = await store
+        .follow({ from: v as number })
+        .next()
+        .catch((err: unknown) => err);
       expect(e).toBeInstanceOf(InvalidArgumentError);
       expect((e as Error).message).toContain(shown);
       expect((e as Error).message).toContain(STORE_RANGE);
@@ -176,7 +188,15 @@ describe('times outside what a store holds are refused, and the store stays inta
   it('the native layer refuses what lib/ would have refused, without undefined behaviour', async () => {
     const native = store.nativeForLive();
     const au = units[0]!;
-    const numbers: Array<[number, string]> = [[1e300, '1e+300'], [-1e300, '-1e+300'], [2 ** 63, '9.223372036854776e+18'], [2 ** 53, '9007199254740992'], [NaN, 'NaN'], [Infinity, 'Infinity'], [1.5, '1.5']];
+    const numbers: Array<[number, string]> = [
+      [1e300, '1e+300'],
+      [-1e300, '-1e+300'],
+      [2 ** 63, '9.223372036854776e+18'],
+      [2 ** 53, '9007199254740992'],
+      [NaN, 'NaN'],
+      [Infinity, 'Infinity'],
+      [1.5, '1.5'],
+    ];
     for (const [v, shown] of numbers) {
       for (const [call, what] of [
         [() => native.write(0, au, v, T0, T0), 'pts'],
@@ -193,14 +213,24 @@ describe('times outside what a store holds are refused, and the store stays inta
       }
     }
     // Safe integers the core's own rule refuses: a clip and a write stream before 1970.
-    expectRefused(() => native.clip({ from: -1, to: T0, streams: [0], exact: false, allowPartial: false }), "a clip's 'from'", '-1 µs (1969-12-31T23:59:59.999999Z)');
+    expectRefused(
+      () => native.clip({ from: -1, to: T0, streams: [0], exact: false, allowPartial: false }),
+      "a clip's 'from'",
+      '-1 µs (1969-12-31T23:59:59.999999Z)',
+    );
     expectRefused(() => native.createIngest(0, 30, -1), "a write stream's start", '-1 µs');
     expectRefused(() => native.write(0, au, -1, -1, -1), 'pts', '-1 µs');
     expectRefused(() => native.protect(-1, T0), "protect(): 'from'", '-1 µs');
     // Byte offsets of a virtual file: whole numbers from 0 to 2^53 − 1.
     const nativeClip = native.clip({ from: T0, to: T0 + 1e6, streams: [0], exact: false, allowPartial: false });
     const file = nativeClip.build('mp4', {});
-    for (const [v, shown] of [[-1, '-1'], [1.5, '1.5'], [2 ** 53, '9007199254740992'], [NaN, 'NaN'], [1e300, '1e+300']] as Array<[number, string]>) {
+    for (const [v, shown] of [
+      [-1, '-1'],
+      [1.5, '1.5'],
+      [2 ** 53, '9007199254740992'],
+      [NaN, 'NaN'],
+      [1e300, '1e+300'],
+    ] as Array<[number, string]>) {
       expectRefused(() => file.read(v, 10), 'start', `got ${shown}`, 'a whole number from 0 to 9007199254740991');
       expectRefused(() => file.read(0, v), 'end', `got ${shown}`, 'a whole number from 0 to 9007199254740991');
     }
@@ -227,9 +257,15 @@ describe('Mp4Source: times on the file timeline', () => {
       expectRefused(() => src.clip({ from: v as number, to }), 'from', shown, range);
       expectRefused(() => src.clip({ from: src.start, to: v as number }), 'to', shown, range);
     }
-    for (const [v, shown] of [...BEFORE_1970.slice(1), ...AFTER_2255]) expectRefused(() => src.clip({ from: v as string, to }), 'from', shown);
+    for (const [v, shown] of [...BEFORE_1970.slice(1), ...AFTER_2255])
+      expectRefused(() => src.clip({ from: v as string, to }), 'from', shown);
     expectRefused(() => src.clip({ from: { offset: 1e300 }, to }), 'from (start', '1e+306 µs', TIMELINE_RANGE);
-    expectRefused(() => src.clip({ from: src.start, to: { offset: 1e10 } }), 'to (start', 'µs is outside', TIMELINE_RANGE);
+    expectRefused(
+      () => src.clip({ from: src.start, to: { offset: 1e10 } }),
+      'to (start',
+      'µs is outside',
+      TIMELINE_RANGE,
+    );
     // A negative bound is a time on a timeline that may start before 0 (edit lists):
     // allowed, and here it simply starts before the footage.
     const partial = src.clip({ from: -1, to, allowPartial: true });
@@ -241,4 +277,3 @@ describe('Mp4Source: times on the file timeline', () => {
     src.close();
   });
 });
-

@@ -11,14 +11,26 @@ describe('loop recording', () => {
   it('wraps: constant file size, newest footage kept, overwrite events, oldest time only moves forward', async () => {
     const path = `${tmp.dir}/wrap.ring`;
     // Road alone is ~4 Mbit/s (0.5 MB/s): 60 s is ~30 MB through a 10 MiB ring.
-    const store = await SegmentStore.create(path, { capacity: '10MiB', segmentSize: '1MiB', streams: ['road', 'cabin'] });
+    const store = await SegmentStore.create(path, {
+      capacity: '10MiB',
+      segmentSize: '1MiB',
+      streams: ['road', 'cabin'],
+    });
     const size = statSync(path).size;
     expect(size).toBe(10 * 1024 * 1024);
     const events: OverwriteEvent[] = [];
     store.on('overwrite', (e) => events.push(e));
     let oldest = -Infinity;
     for (let minute = 0; minute < 6; minute++) {
-      recordInterleaved(store, [{ stream: 'road', file: FIXTURES.road, fps: 30 }, { stream: 'cabin', file: FIXTURES.cabin, fps: 30 }], 10, T0 + minute * 10e6);
+      recordInterleaved(
+        store,
+        [
+          { stream: 'road', file: FIXTURES.road, fps: 30 },
+          { stream: 'cabin', file: FIXTURES.cabin, fps: 30 },
+        ],
+        10,
+        T0 + minute * 10e6,
+      );
       const info = store.info();
       const first = Math.min(...info.streams.map((s) => s.first ?? Infinity));
       expect(first).toBeGreaterThanOrEqual(oldest);
@@ -39,7 +51,11 @@ describe('loop recording', () => {
   });
 
   it('keeps every stored random access point decodable after its parameter sets were overwritten', async () => {
-    const store = await SegmentStore.create(`${tmp.dir}/params.ring`, { capacity: '6MiB', segmentSize: '1MiB', streams: ['road'] });
+    const store = await SegmentStore.create(`${tmp.dir}/params.ring`, {
+      capacity: '6MiB',
+      segmentSize: '1MiB',
+      streams: ['road'],
+    });
     recordInterleaved(store, [{ stream: 'road', file: FIXTURES.road, fps: 30 }], 40);
     const info = store.info().streams[0]!;
     expect(info.overwrittenFrames).toBeGreaterThan(0);
@@ -54,7 +70,11 @@ describe('loop recording', () => {
   });
 
   it('fails a write with RingFullError when nothing can be reclaimed, and counts the dropped frame', async () => {
-    const store = await SegmentStore.create(`${tmp.dir}/full.ring`, { capacity: '4MiB', segmentSize: '1MiB', streams: ['road'] });
+    const store = await SegmentStore.create(`${tmp.dir}/full.ring`, {
+      capacity: '4MiB',
+      segmentSize: '1MiB',
+      streams: ['road'],
+    });
     recordInterleaved(store, [{ stream: 'road', file: FIXTURES.road, fps: 30 }], 5);
     const info0 = store.info();
     // A clip of everything pins every live segment; the ring has 3.
@@ -63,7 +83,9 @@ describe('loop recording', () => {
     let error: unknown;
     try {
       recordInterleaved(store, [{ stream: 'road', file: FIXTURES.road, fps: 30 }], 20, T0 + 5e6);
-    } catch (e) { error = e; }
+    } catch (e) {
+      error = e;
+    }
     expect(error).toBeInstanceOf(RingFullError);
     expect((error as RingFullError).code).toBe('ERR_NO_SPACE');
     expect((error as Error).message).toMatch(/no segment can be reclaimed.*pinned by readers/);

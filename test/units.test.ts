@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidArgumentError, MAX_TIME_US, MIN_TIME_US, microsToIso, parseDuration, parseSize, toMicros } from '../lib/index.js';
+import {
+  InvalidArgumentError,
+  MAX_TIME_US,
+  MIN_TIME_US,
+  microsToIso,
+  parseDuration,
+  parseSize,
+  toMicros,
+} from '../lib/index.js';
 
 describe('units', () => {
   it('parses sizes', () => {

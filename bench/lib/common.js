@@ -34,7 +34,15 @@ export function units(name) {
  * Writes `seconds` of road + cabin (both 30 fps, looped, timestamps continuing) with
  * write(), interleaved by time as cameras deliver them. Returns the number of writes.
  */
-export function recordDual(store, seconds, start = T0, sources = [{ stream: 'road', file: ROAD }, { stream: 'cabin', file: CABIN }]) {
+export function recordDual(
+  store,
+  seconds,
+  start = T0,
+  sources = [
+    { stream: 'road', file: ROAD },
+    { stream: 'cabin', file: CABIN },
+  ],
+) {
   const feeds = sources.map((s) => ({ stream: s.stream, units: units(s.file), next: 0 }));
   const total = Math.round(seconds * 30);
   let writes = 0;
@@ -48,7 +56,6 @@ export function recordDual(store, seconds, start = T0, sources = [{ stream: 'roa
   }
   return writes;
 }
-
 
 /** AVCDecoderConfigurationRecord (avcC payload) from the first SPS and PPS of a fixture. */
 export function avcC(name) {
@@ -90,14 +97,31 @@ function settings(ctx, slow) {
  * one call in seconds (`mean`: the median of the samples; `average`: benchmark.js's mean), its
  * relative margin of error (%), and the sample count.
  */
-export async function measure(ctx, name, fn, { async = false, slow = false, override = {}, warmup = slow ? 3 : 0 } = {}) {
+export async function measure(
+  ctx,
+  name,
+  fn,
+  { async = false, slow = false, override = {}, warmup = slow ? 3 : 0 } = {},
+) {
   // Untimed calls first, so JIT compilation of JS baselines (and first-touch page faults)
   // do not land in the few samples a --ci run takes.
   for (let i = 0; i < warmup; i++) await fn();
   return new Promise((resolve, reject) => {
     const options = { ...settings(ctx, slow), ...override };
     const bench = async
-      ? new Benchmark(name, { ...options, defer: true, fn(deferred) { fn().then(() => deferred.resolve(), (e) => { bench.error = e; deferred.resolve(); }); } })
+      ? new Benchmark(name, {
+          ...options,
+          defer: true,
+          fn(deferred) {
+            fn().then(
+              () => deferred.resolve(),
+              (e) => {
+                bench.error = e;
+                deferred.resolve();
+              },
+            );
+          },
+        })
       : new Benchmark(name, fn, options);
     bench.on('complete', () => {
       if (bench.error) return reject(bench.error);
@@ -105,8 +129,14 @@ export async function measure(ctx, name, fn, { async = false, slow = false, over
       // The median of benchmark.js's samples (each the mean of one timed cycle): on a shared
       // 2-core machine a few cycles are hit by other work, and the median ignores them.
       const sorted = [...s.sample].sort((a, b) => a - b);
-      const median = sorted.length % 2 ? sorted[sorted.length >> 1] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
-      if (ctx.verbose) console.error(`    ${name}: median ${(median * 1e3).toFixed(3)} ms, mean ${(s.mean * 1e3).toFixed(3)} ms ±${s.rme.toFixed(1)}% (${s.sample.length} samples)`);
+      const median =
+        sorted.length % 2
+          ? sorted[sorted.length >> 1]
+          : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
+      if (ctx.verbose)
+        console.error(
+          `    ${name}: median ${(median * 1e3).toFixed(3)} ms, mean ${(s.mean * 1e3).toFixed(3)} ms ±${s.rme.toFixed(1)}% (${s.sample.length} samples)`,
+        );
       resolve({ mean: median, average: s.mean, rme: s.rme, samples: s.sample.length });
     });
     bench.run({ async: async });
@@ -136,7 +166,13 @@ export const fmt = (n, digits = 3) => {
 export function procStatus() {
   const text = readFileSync('/proc/self/status', 'utf8');
   const get = (k) => Number((new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(text) || [])[1] || NaN) * 1024;
-  return { rssAnon: get('RssAnon'), rssFile: get('RssFile'), rssShmem: get('RssShmem'), hwm: get('VmHWM'), rss: get('VmRSS') };
+  return {
+    rssAnon: get('RssAnon'),
+    rssFile: get('RssFile'),
+    rssShmem: get('RssShmem'),
+    hwm: get('VmHWM'),
+    rss: get('VmRSS'),
+  };
 }
 
 /** Bytes this process has caused to be read from storage (/proc/self/io read_bytes). */
@@ -147,7 +183,7 @@ export function storageReadBytes() {
 /** Page faults (minor + major) taken so far by the JS thread (/proc/self/task/<pid>/stat). */
 export function jsThreadFaults() {
   const fields = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return Number(fields[7]) + Number(fields[9]);  // minflt, majflt (fields 10 and 12 of stat)
+  return Number(fields[7]) + Number(fields[9]); // minflt, majflt (fields 10 and 12 of stat)
 }
 
 /**

@@ -1,6 +1,13 @@
 // The pure-JS baseline muxer: mediabunny (TypeScript MP4 writer, no native code), fed the
 // same samples ringclip writes, read from the store with store.frames().
-import { BufferTarget, EncodedPacket, EncodedVideoPacketSource, Mp4OutputFormat, Output, StreamTarget } from 'mediabunny';
+import {
+  BufferTarget,
+  EncodedPacket,
+  EncodedVideoPacketSource,
+  Mp4OutputFormat,
+  Output,
+  StreamTarget,
+} from 'mediabunny';
 import { CABIN, ROAD, avcC, codecString } from './common.js';
 
 const FILES = { road: ROAD, cabin: CABIN };
@@ -16,7 +23,8 @@ export function collectSamples(store, clip, to) {
     for (const f of store.frames({ stream: t.name, from: t.first, to })) {
       samples.push({ data: Buffer.from(f.payload), pts: f.pts, dts: f.dts, key: f.randomAccess !== null });
     }
-    if (samples.length !== t.samples) throw new Error(`jsmux: ${t.name}: ${samples.length} samples read, the clip has ${t.samples}`);
+    if (samples.length !== t.samples)
+      throw new Error(`jsmux: ${t.name}: ${samples.length} samples read, the clip has ${t.samples}`);
     return { name: t.name, samples };
   });
 }
@@ -28,22 +36,45 @@ export function collectSamples(store, clip, to) {
  */
 export async function muxWithMediabunny(tracks, target = 'buffer') {
   let bytes = 0;
-  const out = target === 'buffer'
-    ? new BufferTarget()
-    : new StreamTarget(new WritableStream({ write(chunk) { bytes += chunk.data.byteLength; } }));
-  const output = new Output({ format: new Mp4OutputFormat({ fastStart: target === 'buffer' ? 'in-memory' : false }), target: out });
+  const out =
+    target === 'buffer'
+      ? new BufferTarget()
+      : new StreamTarget(
+          new WritableStream({
+            write(chunk) {
+              bytes += chunk.data.byteLength;
+            },
+          }),
+        );
+  const output = new Output({
+    format: new Mp4OutputFormat({ fastStart: target === 'buffer' ? 'in-memory' : false }),
+    target: out,
+  });
   const start = Math.min(...tracks.map((t) => t.samples[0].pts));
   const sources = tracks.map((t) => {
     const source = new EncodedVideoPacketSource('avc');
     output.addVideoTrack(source, { name: t.name });
     const [w, h] = SIZES[t.name];
-    return { source, t, next: 0, meta: { decoderConfig: { codec: codecString(FILES[t.name]), codedWidth: w, codedHeight: h, description: avcC(FILES[t.name]) } } };
+    return {
+      source,
+      t,
+      next: 0,
+      meta: {
+        decoderConfig: {
+          codec: codecString(FILES[t.name]),
+          codedWidth: w,
+          codedHeight: h,
+          description: avcC(FILES[t.name]),
+        },
+      },
+    };
   });
   await output.start();
   // Interleaved by decode time, as a live muxer would receive them.
   for (;;) {
     let best = null;
-    for (const s of sources) if (s.next < s.t.samples.length && (!best || s.t.samples[s.next].dts < best.t.samples[best.next].dts)) best = s;
+    for (const s of sources)
+      if (s.next < s.t.samples.length && (!best || s.t.samples[s.next].dts < best.t.samples[best.next].dts)) best = s;
     if (!best) break;
     const x = best.t.samples[best.next];
     const packet = new EncodedPacket(x.data, x.key ? 'key' : 'delta', (x.pts - start) / 1e6, 1 / 30, best.next);

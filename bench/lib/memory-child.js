@@ -16,7 +16,8 @@ const report = (extra = {}) => {
   // the parent, so a child of a big parent would report the parent's peak.
   process.stdout.write(`${JSON.stringify({ maxRss: s.hwm, rssAnon: s.rssAnon, rssFile: s.rssFile, ...extra })}\n`);
 };
-units(ROAD); units(CABIN); // fixtures loaded and split in every mode, before anything is measured
+units(ROAD);
+units(CABIN); // fixtures loaded and split in every mode, before anything is measured
 
 if (mode === 'record') {
   const store = await SegmentStore.create(path, { capacity: RING, segmentSize: '4MiB', streams: ['road', 'cabin'] });
@@ -29,8 +30,13 @@ if (mode === 'record') {
   // positional writes, and a JS array indexing what it holds.
   const fd = openSync(path, 'w+');
   const index = [];
-  let at = 0, first = 0, writes = 0;
-  const feeds = [{ stream: 0, units: units(ROAD) }, { stream: 1, units: units(CABIN) }];
+  let at = 0,
+    first = 0,
+    writes = 0;
+  const feeds = [
+    { stream: 0, units: units(ROAD) },
+    { stream: 1, units: units(CABIN) },
+  ];
   const total = Math.round(Number(arg) * 30);
   for (let k = 0; k < total; k++) {
     const pts = T0 + Math.round((k * 1e6) / 30);
@@ -42,8 +48,12 @@ if (mode === 'record') {
       at += u.length;
       // Drop the oldest index entries whose bytes this write overwrote.
       const a = at - u.length;
-      while (first < index.length - 1 && index[first].offset < at && index[first].offset + index[first].size > a) first++;
-      if (first > 4096) { index.splice(0, first); first = 0; }
+      while (first < index.length - 1 && index[first].offset < at && index[first].offset + index[first].size > a)
+        first++;
+      if (first > 4096) {
+        index.splice(0, first);
+        first = 0;
+      }
       writes++;
     }
   }
@@ -52,7 +62,8 @@ if (mode === 'record') {
 } else if (mode === 'export' || mode === 'naive-export') {
   const store = await SegmentStore.open(path, { readOnly: true });
   const last = Math.min(...store.info().streams.map((s) => s.last));
-  const from = last - 61e6, to = last - 1e6;
+  const from = last - 61e6,
+    to = last - 1e6;
   const clip = store.clip({ from, to });
   let bytes;
   if (mode === 'export') {
@@ -97,7 +108,12 @@ if (mode === 'record') {
   const indexed = info.streams[0].frames;
   await store.close();
   const perFrame = (after - atMid) / (frames - mid);
-  report({ frames: indexed, anonGrowth: after - before, oneTime: after - before - perFrame * frames, bytesPerFrame: perFrame });
+  report({
+    frames: indexed,
+    anonGrowth: after - before,
+    oneTime: after - before - perFrame * frames,
+    bytesPerFrame: perFrame,
+  });
 } else {
   throw new Error(`unknown mode ${mode}`);
 }

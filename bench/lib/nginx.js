@@ -29,7 +29,9 @@ export async function startNginx(binary, dir, root) {
   const conf = join(dir, 'nginx.conf');
   // `user` only matters when started as root (CI): workers then run as root to read `root`.
   const asRoot = process.getuid?.() === 0 ? 'user root;' : '';
-  writeFileSync(conf, `${asRoot}
+  writeFileSync(
+    conf,
+    `${asRoot}
 worker_processes 1;
 daemon off;
 pid ${dir}/nginx.pid;
@@ -45,17 +47,31 @@ http {
   types { video/mp4 mp4; }
   server { listen 127.0.0.1:${port}; root ${root}; }
 }
-`);
-  const child = spawn(binary, ['-c', conf, '-p', dir, '-e', join(dir, 'error.log')], { stdio: ['ignore', 'ignore', 'pipe'] });
+`,
+  );
+  const child = spawn(binary, ['-c', conf, '-p', dir, '-e', join(dir, 'error.log')], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
-  child.stderr.on('data', (d) => { stderr += d; });
+  child.stderr.on('data', (d) => {
+    stderr += d;
+  });
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 100; i++) {
     if (child.exitCode !== null) throw new Error(`nginx exited (${child.exitCode}): ${stderr}`);
     try {
       await fetch(`${url}/`);
-      return { url, stop: () => new Promise((r) => { child.once('exit', r); child.kill('SIGTERM'); }) };
-    } catch { await new Promise((r) => setTimeout(r, 50)); }
+      return {
+        url,
+        stop: () =>
+          new Promise((r) => {
+            child.once('exit', r);
+            child.kill('SIGTERM');
+          }),
+      };
+    } catch {
+      await new Promise((r) => setTimeout(r, 50));
+    }
   }
   child.kill('SIGKILL');
   throw new Error(`nginx did not answer on ${url}: ${stderr}`);
@@ -65,7 +81,15 @@ http {
 export async function startNodeStatic(root) {
   const { once } = await import('node:events');
   const { createInterface } = await import('node:readline');
-  const child = spawn(process.execPath, [new URL('./serve-static.js', import.meta.url).pathname, root], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [new URL('./serve-static.js', import.meta.url).pathname, root], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   const [line] = await once(createInterface({ input: child.stdout }), 'line');
-  return { url: line.trim(), stop: async () => { child.stdin.end(); await once(child, 'exit'); } };
+  return {
+    url: line.trim(),
+    stop: async () => {
+      child.stdin.end();
+      await once(child, 'exit');
+    },
+  };
 }

@@ -8,7 +8,8 @@ export const title = 'ingest';
 
 export async function run(ctx) {
   const rows = [];
-  const road = fixture(ROAD), cabin = fixture(CABIN);
+  const road = fixture(ROAD),
+    cabin = fixture(CABIN);
   const bytes = road.length + cabin.length;
   const frames = 600;
   // The memcpy floor copies the same bytes into a destination as large as the stores' ring
@@ -33,44 +34,69 @@ export async function run(ctx) {
   });
 
   // 1. createWriteStream: the whole 10 s road and cabin fixtures as one chunk each.
-  const store = await SegmentStore.create(`${ctx.dir}/ingest.ring`, { capacity: '64MiB', segmentSize: '4MiB', streams: ['road', 'cabin'] });
-  let cycle = 0;
-  const endStream = (w, data) => new Promise((resolve, reject) => {
-    w.on('error', reject);
-    w.on('finish', resolve);
-    w.end(data);
+  const store = await SegmentStore.create(`${ctx.dir}/ingest.ring`, {
+    capacity: '64MiB',
+    segmentSize: '4MiB',
+    streams: ['road', 'cabin'],
   });
-  const viaStream = await measure(ctx, 'createWriteStream road+cabin', async () => {
-    const start = T0 + cycle++ * 10e6;
-    await Promise.all([
-      endStream(store.createWriteStream('road', { fps: 30, start }), road),
-      endStream(store.createWriteStream('cabin', { fps: 30, start }), cabin),
-    ]);
-  }, { async: true, slow: true });
+  let cycle = 0;
+  const endStream = (w, data) =>
+    new Promise((resolve, reject) => {
+      w.on('error', reject);
+      w.on('finish', resolve);
+      w.end(data);
+    });
+  const viaStream = await measure(
+    ctx,
+    'createWriteStream road+cabin',
+    async () => {
+      const start = T0 + cycle++ * 10e6;
+      await Promise.all([
+        endStream(store.createWriteStream('road', { fps: 30, start }), road),
+        endStream(store.createWriteStream('cabin', { fps: 30, start }), cabin),
+      ]);
+    },
+    { async: true, slow: true },
+  );
   const lost = store.info().streams.reduce((n, s) => n + s.droppedFrames + s.rejectedUnits, 0);
   if (lost) throw new Error(`ingest: ${lost} frames dropped or rejected through createWriteStream`);
-  rows.push(row({
-    name: 'ingest: createWriteStream (1080p road + 720p cabin, 10 s each)',
-    value: bytes / viaStream.mean / MB, unit: 'MB/s',
-    extra: `${fmt(frames / viaStream.mean)} frames/s; cache-resident copy ${fmt(bytes / hot.mean / MB)} MB/s`,
-    baseline: 'Buffer.copy of the same bytes into a 64 MiB ring (memcpy floor)', baselineValue: bytes / floor.mean / MB, baselineUnit: 'MB/s',
-    ratio: floor.mean / viaStream.mean,
-    target: { text: '≥ 0.25 of memcpy floor', ok: floor.mean / viaStream.mean >= 0.25 },
-  }));
+  rows.push(
+    row({
+      name: 'ingest: createWriteStream (1080p road + 720p cabin, 10 s each)',
+      value: bytes / viaStream.mean / MB,
+      unit: 'MB/s',
+      extra: `${fmt(frames / viaStream.mean)} frames/s; cache-resident copy ${fmt(bytes / hot.mean / MB)} MB/s`,
+      baseline: 'Buffer.copy of the same bytes into a 64 MiB ring (memcpy floor)',
+      baselineValue: bytes / floor.mean / MB,
+      baselineUnit: 'MB/s',
+      ratio: floor.mean / viaStream.mean,
+      target: { text: '≥ 0.25 of memcpy floor', ok: floor.mean / viaStream.mean >= 0.25 },
+    }),
+  );
   await store.close();
 
   // 2. write() of access units split beforehand (the JS scan is not timed).
-  const roadUnits = units(ROAD), cabinUnits = units(CABIN);
-  const store2 = await SegmentStore.create(`${ctx.dir}/ingest-write.ring`, { capacity: '64MiB', segmentSize: '4MiB', streams: ['road', 'cabin'] });
+  const roadUnits = units(ROAD),
+    cabinUnits = units(CABIN);
+  const store2 = await SegmentStore.create(`${ctx.dir}/ingest-write.ring`, {
+    capacity: '64MiB',
+    segmentSize: '4MiB',
+    streams: ['road', 'cabin'],
+  });
   let base = T0;
-  const viaWrite = await measure(ctx, 'write() road+cabin units', () => {
-    for (let k = 0; k < 300; k++) {
-      const pts = base + Math.round((k * 1e6) / 30);
-      store2.write('road', roadUnits[k], { pts });
-      store2.write('cabin', cabinUnits[k], { pts });
-    }
-    base += 10e6;
-  }, { slow: true });
+  const viaWrite = await measure(
+    ctx,
+    'write() road+cabin units',
+    () => {
+      for (let k = 0; k < 300; k++) {
+        const pts = base + Math.round((k * 1e6) / 30);
+        store2.write('road', roadUnits[k], { pts });
+        store2.write('cabin', cabinUnits[k], { pts });
+      }
+      base += 10e6;
+    },
+    { slow: true },
+  );
   // Same bytes, one Buffer.copy per access unit (the floor for per-unit calls).
   const floorUnits = await measure(ctx, 'Buffer.copy per unit into a 64 MiB ring', () => {
     for (let k = 0; k < 300; k++) {
@@ -78,14 +104,19 @@ export async function run(ctx) {
       intoRing(cabinUnits[k]);
     }
   });
-  rows.push(row({
-    name: 'ingest: write() of pre-split access units (road + cabin)',
-    value: bytes / viaWrite.mean / MB, unit: 'MB/s',
-    extra: `${fmt(frames / viaWrite.mean)} frames/s`,
-    baseline: 'Buffer.copy per access unit into a 64 MiB ring (memcpy floor)', baselineValue: bytes / floorUnits.mean / MB, baselineUnit: 'MB/s',
-    ratio: floorUnits.mean / viaWrite.mean,
-    target: { text: '≥ 0.25 of memcpy floor', ok: floorUnits.mean / viaWrite.mean >= 0.25 },
-  }));
+  rows.push(
+    row({
+      name: 'ingest: write() of pre-split access units (road + cabin)',
+      value: bytes / viaWrite.mean / MB,
+      unit: 'MB/s',
+      extra: `${fmt(frames / viaWrite.mean)} frames/s`,
+      baseline: 'Buffer.copy per access unit into a 64 MiB ring (memcpy floor)',
+      baselineValue: bytes / floorUnits.mean / MB,
+      baselineUnit: 'MB/s',
+      ratio: floorUnits.mean / viaWrite.mean,
+      target: { text: '≥ 0.25 of memcpy floor', ok: floorUnits.mean / viaWrite.mean >= 0.25 },
+    }),
+  );
   const s2 = store2.info().streams;
   if (s2.some((s) => s.droppedFrames || s.rejectedUnits)) throw new Error('ingest: write() dropped or rejected frames');
   await store2.close();
@@ -94,7 +125,11 @@ export async function run(ctx) {
   // (404-438 bytes) repeated with increasing pts, 1000 writes per call.
   const idr = cabinUnits[0];
   const small = [...cabinUnits].filter((u) => u.length < 1000);
-  const store3 = await SegmentStore.create(`${ctx.dir}/ingest-small.ring`, { capacity: '64MiB', segmentSize: '4MiB', streams: ['cabin'] });
+  const store3 = await SegmentStore.create(`${ctx.dir}/ingest-small.ring`, {
+    capacity: '64MiB',
+    segmentSize: '4MiB',
+    streams: ['cabin'],
+  });
   let pts = T0;
   store3.write('cabin', idr, { pts });
   const BATCH = 1000;
@@ -110,18 +145,25 @@ export async function run(ctx) {
     for (let i = 0; i < BATCH; i++) intoRing(batch[i]);
   });
   const info3 = store3.info().streams[0];
-  if (info3.rejectedUnits || info3.droppedFrames) throw new Error(`ingest: small units rejected (${info3.rejectedUnits}) or dropped (${info3.droppedFrames})`);
+  if (info3.rejectedUnits || info3.droppedFrames)
+    throw new Error(`ingest: small units rejected (${info3.rejectedUnits}) or dropped (${info3.droppedFrames})`);
   await store3.close();
   const perSec = BATCH / viaSmall.mean;
-  rows.push(row({
-    name: `ingest: write() of small access units (${small.map((u) => u.length).join('/')} B P frames)`,
-    value: perSec, unit: 'units/s',
-    extra: `${fmt(smallBytes / viaSmall.mean / MB)} MB/s`,
-    baseline: 'Buffer.copy per unit into a 64 MiB ring', baselineValue: BATCH / floorSmall.mean, baselineUnit: 'units/s',
-    ratio: floorSmall.mean / viaSmall.mean,
-    target: { text: '≥ 1M units/s', ok: perSec >= 1e6 },
-    tolerance: 4,
-    toleranceWhy: 'the floor, 1000 Buffer.copy calls of ~400 B, runs at 17-40M copies/s from one run to the next (JIT state of the copy fast path): the ratio swings ~2x with no change in ringclip',
-  }));
+  rows.push(
+    row({
+      name: `ingest: write() of small access units (${small.map((u) => u.length).join('/')} B P frames)`,
+      value: perSec,
+      unit: 'units/s',
+      extra: `${fmt(smallBytes / viaSmall.mean / MB)} MB/s`,
+      baseline: 'Buffer.copy per unit into a 64 MiB ring',
+      baselineValue: BATCH / floorSmall.mean,
+      baselineUnit: 'units/s',
+      ratio: floorSmall.mean / viaSmall.mean,
+      target: { text: '≥ 1M units/s', ok: perSec >= 1e6 },
+      tolerance: 4,
+      toleranceWhy:
+        'the floor, 1000 Buffer.copy calls of ~400 B, runs at 17-40M copies/s from one run to the next (JIT state of the copy fast path): the ratio swings ~2x with no change in ringclip',
+    }),
+  );
   return rows;
 }

@@ -21,7 +21,11 @@ const CONNECTIONS = 4;
 const MiB = 1 << 20;
 
 async function dualMp4(dir, seconds) {
-  const store = await SegmentStore.create(join(dir, 'serve.ring'), { capacity: '128MiB', segmentSize: '4MiB', streams: ['road', 'cabin'] });
+  const store = await SegmentStore.create(join(dir, 'serve.ring'), {
+    capacity: '128MiB',
+    segmentSize: '4MiB',
+    streams: ['road', 'cabin'],
+  });
   recordDual(store, seconds + 1);
   const clip = store.clip({ from: T0, to: T0 + seconds * 1e6 });
   const path = join(dir, 'serve-source.mp4');
@@ -32,12 +36,22 @@ async function dualMp4(dir, seconds) {
 }
 
 async function startCloud(root, dir, mp4) {
-  const child = spawn(process.execPath, [join(root, 'bench/lib/serve-cloud.js'), dir, mp4], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [join(root, 'bench/lib/serve-cloud.js'), dir, mp4], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   const [line] = await Promise.race([
     once(createInterface({ input: child.stdout }), 'line'),
-    once(child, 'exit').then(([code]) => { throw new Error(`the cloud exited (${code}) before serving`); }),
+    once(child, 'exit').then(([code]) => {
+      throw new Error(`the cloud exited (${code}) before serving`);
+    }),
   ]);
-  return { ...JSON.parse(line), stop: async () => { child.stdin.end(); await once(child, 'exit'); } };
+  return {
+    ...JSON.parse(line),
+    stop: async () => {
+      child.stdin.end();
+      await once(child, 'exit');
+    },
+  };
 }
 
 /**
@@ -48,19 +62,30 @@ async function startCloud(root, dir, mp4) {
 async function load(ctx, url, seconds, headers = {}, ranges = null, connections = CONNECTIONS) {
   const script = join(ctx.dir, `wrk-${process.pid}-${++scripts}.lua`);
   const lua = (v) => JSON.stringify(v); // a JSON string is a valid Lua string literal here (ASCII)
-  writeFileSync(script, `local ranges = { ${(ranges ?? []).map(lua).join(', ')} }
+  writeFileSync(
+    script,
+    `local ranges = { ${(ranges ?? []).map(lua).join(', ')} }
 local i = 0
 request = function()
-  local h = { ${Object.entries(headers).map(([k, v]) => `[${lua(k)}] = ${lua(v)}`).join(', ')} }
+  local h = { ${Object.entries(headers)
+    .map(([k, v]) => `[${lua(k)}] = ${lua(v)}`)
+    .join(', ')} }
   if #ranges > 0 then i = i + 1; h["Range"] = ranges[(i % #ranges) + 1] end
   return wrk.format("GET", nil, h)
 end
-`);
-  const child = spawn('wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', '-s', script, url], { stdio: ['ignore', 'pipe', 'pipe'] });
+`,
+  );
+  const child = spawn('wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', '-s', script, url], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (d) => { stdout += d; });
-  child.stderr.on('data', (d) => { stderr += d; });
+  child.stdout.on('data', (d) => {
+    stdout += d;
+  });
+  child.stderr.on('data', (d) => {
+    stderr += d;
+  });
   const [code] = await once(child, 'exit');
   if (code !== 0) throw new Error(`wrk ${url}: ${stderr || stdout}`);
   const num = (re) => Number((re.exec(stdout) ?? [])[1]);
@@ -75,7 +100,8 @@ end
 let scripts = 0;
 
 export async function run(ctx) {
-  if (spawnSync('wrk', ['-v']).error) throw new Error('wrk is not installed: apt-get install wrk (.ci/run installs it)');
+  if (spawnSync('wrk', ['-v']).error)
+    throw new Error('wrk is not installed: apt-get install wrk (.ci/run installs it)');
   const dir = join(ctx.dir, 'serve');
   const www = join(dir, 'www');
   mkdirSync(www, { recursive: true });
@@ -102,9 +128,24 @@ export async function run(ctx) {
   const rows = [];
   try {
     const cases = [
-      { name: 'serve: full GETs of a per-track MP4 (track=road), 4 connections', cloud: video('road'), base: `${base.url}/road.mp4`, size: sizes.road },
-      { name: 'serve: 1 MiB range GETs of a per-track MP4 (track=road), 4 connections', cloud: video('road'), base: `${base.url}/road.mp4`, ranges },
-      { name: 'serve: full GETs of the stored dual-track MP4 (track=both), 4 connections', cloud: video('both'), base: `${base.url}/both.mp4`, size: sizes.both },
+      {
+        name: 'serve: full GETs of a per-track MP4 (track=road), 4 connections',
+        cloud: video('road'),
+        base: `${base.url}/road.mp4`,
+        size: sizes.road,
+      },
+      {
+        name: 'serve: 1 MiB range GETs of a per-track MP4 (track=road), 4 connections',
+        cloud: video('road'),
+        base: `${base.url}/road.mp4`,
+        ranges,
+      },
+      {
+        name: 'serve: full GETs of the stored dual-track MP4 (track=both), 4 connections',
+        cloud: video('both'),
+        base: `${base.url}/both.mp4`,
+        size: sizes.both,
+      },
     ];
     for (const c of cases) {
       // warm-up: JIT, page cache, the cloud's virtual file cache, connection setup
@@ -113,12 +154,22 @@ export async function run(ctx) {
       const ours = await load(ctx, c.cloud, seconds, auth, c.ranges);
       const theirs = await load(ctx, c.base, seconds, {}, c.ranges);
       const ratio = ours.rate / theirs.rate;
-      if (ctx.verbose) console.log(`\n    ${c.name}: cloud ${fmt(ours.rate)} req/s (p99 ${ours.p99}), ${baseName} ${fmt(theirs.rate)} req/s (p99 ${theirs.p99})`);
-      rows.push(row({
-        name: c.name, value: ours.rate, unit: 'req/s', extra: `${fmt((ours.rate * (c.ranges ? MiB : c.size)) / 1e6)} MB/s`,
-        baseline: baseName, baselineValue: theirs.rate, ratio,
-        target: { text: '≥ 0.8× nginx', ok: ratio >= 0.8 },
-      }));
+      if (ctx.verbose)
+        console.log(
+          `\n    ${c.name}: cloud ${fmt(ours.rate)} req/s (p99 ${ours.p99}), ${baseName} ${fmt(theirs.rate)} req/s (p99 ${theirs.p99})`,
+        );
+      rows.push(
+        row({
+          name: c.name,
+          value: ours.rate,
+          unit: 'req/s',
+          extra: `${fmt((ours.rate * (c.ranges ? MiB : c.size)) / 1e6)} MB/s`,
+          baseline: baseName,
+          baselineValue: theirs.rate,
+          ratio,
+          target: { text: '≥ 0.8× nginx', ok: ratio >= 0.8 },
+        }),
+      );
     }
     // Another user's list while one user streams video over 4 connections: one user's load
     // must not starve the others (issue 17 item 4). Ratio = list req/s under load / alone.
@@ -126,14 +177,27 @@ export async function run(ctx) {
     const bob = { authorization: `Bearer ${cloud.otherToken}` };
     await load(ctx, list, 1, bob, null, 2);
     const alone = await load(ctx, list, seconds, bob, null, 2);
-    const [loaded] = await Promise.all([load(ctx, list, seconds, bob, null, 2), load(ctx, video('road'), seconds, auth)]);
+    const [loaded] = await Promise.all([
+      load(ctx, list, seconds, bob, null, 2),
+      load(ctx, video('road'), seconds, auth),
+    ]);
     const ratio = loaded.rate / alone.rate;
-    if (ctx.verbose) console.log(`\n    list: alone ${fmt(alone.rate)} req/s (p99 ${alone.p99}), while video streams ${fmt(loaded.rate)} req/s (p99 ${loaded.p99})`);
-    rows.push(row({
-      name: 'list: GET /v1/clips (2 connections) while another user streams video (4 connections)', value: loaded.rate, unit: 'req/s',
-      extra: `p99 ${loaded.p99}`, baseline: 'the same list with no other load', baselineValue: alone.rate, ratio,
-      target: { text: '≥ 0.5 (within 2× of alone)', ok: ratio >= 0.5 },
-    }));
+    if (ctx.verbose)
+      console.log(
+        `\n    list: alone ${fmt(alone.rate)} req/s (p99 ${alone.p99}), while video streams ${fmt(loaded.rate)} req/s (p99 ${loaded.p99})`,
+      );
+    rows.push(
+      row({
+        name: 'list: GET /v1/clips (2 connections) while another user streams video (4 connections)',
+        value: loaded.rate,
+        unit: 'req/s',
+        extra: `p99 ${loaded.p99}`,
+        baseline: 'the same list with no other load',
+        baselineValue: alone.rate,
+        ratio,
+        target: { text: '≥ 0.5 (within 2× of alone)', ok: ratio >= 0.5 },
+      }),
+    );
   } finally {
     await base.stop();
     await cloud.stop();

@@ -14,23 +14,40 @@ export const title = 'key-frame timelapse';
 export async function run(ctx) {
   const seconds = ctx.ci ? 300 : 3600;
   const store = await SegmentStore.create(`${ctx.dir}/timelapse.ring`, {
-    capacity: ctx.ci ? '160MiB' : '512MiB', segmentSize: '16MiB', streams: ['cabin'],
+    capacity: ctx.ci ? '160MiB' : '512MiB',
+    segmentSize: '16MiB',
+    streams: ['cabin'],
   });
   recordDual(store, seconds, T0, [{ stream: 'cabin', file: CABIN }]);
-  const from = T0, to = T0 + seconds * 1e6;
+  const from = T0,
+    to = T0 + seconds * 1e6;
   const out = `${ctx.dir}/timelapse-ringclip.mp4`;
-  const ours = await measure(ctx, `ringclip timelapse of ${seconds} s`, async () => {
-    rmSync(out, { force: true });
-    const lapse = store.clip({ from, to, timelapse: { every: '1s', fps: 30 } });
-    await lapse.writeMP4(out);
-    lapse.release();
-  }, { async: true, slow: true });
+  const ours = await measure(
+    ctx,
+    `ringclip timelapse of ${seconds} s`,
+    async () => {
+      rmSync(out, { force: true });
+      const lapse = store.clip({ from, to, timelapse: { every: '1s', fps: 30 } });
+      await lapse.writeMP4(out);
+      lapse.release();
+    },
+    { async: true, slow: true },
+  );
 
   // The same key frames as bytes: the copy floor.
-  const keyframes = [...store.frames({ stream: 'cabin', from, to })].filter((f) => f.randomAccess === 'idr').map((f) => Buffer.from(f.payload));
+  const keyframes = [...store.frames({ stream: 'cabin', from, to })]
+    .filter((f) => f.randomAccess === 'idr')
+    .map((f) => Buffer.from(f.payload));
   const keyBytes = keyframes.reduce((n, b) => n + b.length, 0);
   let sink = 0;
-  const floor = await measure(ctx, 'Buffer.concat of the key frames', () => { sink += Buffer.concat(keyframes, keyBytes).length; }, { slow: true });
+  const floor = await measure(
+    ctx,
+    'Buffer.concat of the key frames',
+    () => {
+      sink += Buffer.concat(keyframes, keyBytes).length;
+    },
+    { slow: true },
+  );
 
   const source = `${ctx.dir}/timelapse-source.mp4`;
   const whole = store.clip({ from, to });
@@ -38,32 +55,64 @@ export async function run(ctx) {
   whole.release();
   await store.close();
   const ffOut = `${ctx.dir}/timelapse-ffmpeg.mp4`;
-  const ffArgs = ['-v', 'error', '-y', '-skip_frame', 'nokey', '-i', source, '-vsync', '0', '-an', '-c:v', 'libx264', '-preset', 'ultrafast', '-r', '30', ffOut];
+  const ffArgs = [
+    '-v',
+    'error',
+    '-y',
+    '-skip_frame',
+    'nokey',
+    '-i',
+    source,
+    '-vsync',
+    '0',
+    '-an',
+    '-c:v',
+    'libx264',
+    '-preset',
+    'ultrafast',
+    '-r',
+    '30',
+    ffOut,
+  ];
   const ffmpeg = ffmpegPath();
-  const ff = await measure(ctx, 'ffmpeg -skip_frame nokey + libx264 ultrafast', () => {
-    rmSync(ffOut, { force: true });
-    const r = spawnSync(ffmpeg, ffArgs, { stdio: ['ignore', 'ignore', 'pipe'] });
-    if (r.status !== 0) throw new Error(`ffmpeg failed: ${r.stderr}`);
-  }, { slow: true, override: { minSamples: 1, maxTime: 0.1, initCount: 1 }, warmup: 0 });
+  const ff = await measure(
+    ctx,
+    'ffmpeg -skip_frame nokey + libx264 ultrafast',
+    () => {
+      rmSync(ffOut, { force: true });
+      const r = spawnSync(ffmpeg, ffArgs, { stdio: ['ignore', 'ignore', 'pipe'] });
+      if (r.status !== 0) throw new Error(`ffmpeg failed: ${r.stderr}`);
+    },
+    { slow: true, override: { minSamples: 1, maxTime: 0.1, initCount: 1 }, warmup: 0 },
+  );
 
   const ms = (m) => m.mean * 1e3;
-  const common = { value: ms(ours), unit: 'ms', extra: `${keyframes.length} key frames, ${fmt(keyBytes / 1e6)} MB, ${fmt(seconds / 60)} min drive` };
+  const common = {
+    value: ms(ours),
+    unit: 'ms',
+    extra: `${keyframes.length} key frames, ${fmt(keyBytes / 1e6)} MB, ${fmt(seconds / 60)} min drive`,
+  };
   return [
     row({
       name: 'timelapse: 1 key frame/s of a drive to MP4 vs ffmpeg decode + re-encode',
       ...common,
-      baseline: 'ffmpeg -skip_frame nokey, libx264 ultrafast (spawned)', baselineValue: ms(ff), baselineUnit: 'ms',
+      baseline: 'ffmpeg -skip_frame nokey, libx264 ultrafast (spawned)',
+      baselineValue: ms(ff),
+      baselineUnit: 'ms',
       ratio: ff.mean / ours.mean,
       target: { text: '≥ 50× faster than re-encoding', ok: ff.mean / ours.mean >= 50 },
     }),
     row({
       name: 'timelapse: 1 key frame/s of a drive to MP4 vs copy floor',
       ...common,
-      baseline: 'Buffer.concat of the same key frames', baselineValue: ms(floor), baselineUnit: 'ms',
+      baseline: 'Buffer.concat of the same key frames',
+      baselineValue: ms(floor),
+      baselineUnit: 'ms',
       ratio: floor.mean / ours.mean,
       target: { text: 'within 4× of the copy floor (ratio ≥ 0.25)', ok: floor.mean / ours.mean >= 0.25 },
       tolerance: 4,
-      toleranceWhy: 'the floor copies ~10 MB (Buffer.concat) and swings ~2.5x between runs as the clip rows do (fresh pages vs warm malloc memory)',
+      toleranceWhy:
+        'the floor copies ~10 MB (Buffer.concat) and swings ~2.5x between runs as the clip rows do (fresh pages vs warm malloc memory)',
       sink,
     }),
   ];

@@ -8,9 +8,14 @@ import { CABIN, ROAD, fixture, fmt, measure, recordDual, row, splitAccessUnits }
 export const title = 'frame iteration';
 
 export async function run(ctx) {
-  const store = await SegmentStore.create(`${ctx.dir}/frames.ring`, { capacity: '32MiB', segmentSize: '4MiB', streams: ['road', 'cabin'] });
+  const store = await SegmentStore.create(`${ctx.dir}/frames.ring`, {
+    capacity: '32MiB',
+    segmentSize: '4MiB',
+    streams: ['road', 'cabin'],
+  });
   recordDual(store, 10);
-  const road = fixture(ROAD), cabin = fixture(CABIN);
+  const road = fixture(ROAD),
+    cabin = fixture(CABIN);
   let sink = 0;
   const iterate = () => {
     let n = 0;
@@ -25,18 +30,29 @@ export async function run(ctx) {
   const frames = iterate();
   if (frames !== 600) throw new Error(`frames: expected 600 frames, got ${frames}`);
   const viaIndex = await measure(ctx, 'store.frames() road+cabin', iterate);
-  const scan = await measure(ctx, 'JS start-code scan road+cabin', () => {
-    sink += splitAccessUnits(road).length + splitAccessUnits(cabin).length;
-  }, { slow: true });
+  const scan = await measure(
+    ctx,
+    'JS start-code scan road+cabin',
+    () => {
+      sink += splitAccessUnits(road).length + splitAccessUnits(cabin).length;
+    },
+    { slow: true },
+  );
   await store.close();
-  return [row({
-    name: 'frames(): iterate a stored 10 s dual stream (600 frames)',
-    value: frames / viaIndex.mean, unit: 'frames/s',
-    extra: `${fmt(viaIndex.mean * 1e3)} ms per pass`,
-    baseline: 'JS start-code scan of the same Annex B bytes', baselineValue: frames / scan.mean, baselineUnit: 'frames/s',
-    ratio: scan.mean / viaIndex.mean,
-    tolerance: 4,
-    toleranceWhy: 'a pass takes ~0.1-0.2 ms and swings ~2x with load on a shared 2-core machine; the ratio is ~100-200, a real regression is 10x',
-    sink,
-  })];
+  return [
+    row({
+      name: 'frames(): iterate a stored 10 s dual stream (600 frames)',
+      value: frames / viaIndex.mean,
+      unit: 'frames/s',
+      extra: `${fmt(viaIndex.mean * 1e3)} ms per pass`,
+      baseline: 'JS start-code scan of the same Annex B bytes',
+      baselineValue: frames / scan.mean,
+      baselineUnit: 'frames/s',
+      ratio: scan.mean / viaIndex.mean,
+      tolerance: 4,
+      toleranceWhy:
+        'a pass takes ~0.1-0.2 ms and swings ~2x with load on a shared 2-core machine; the ratio is ~100-200, a real regression is 10x',
+      sink,
+    }),
+  ];
 }

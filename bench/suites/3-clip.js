@@ -16,9 +16,14 @@ import { collectSamples, muxWithMediabunny } from '../lib/jsmux.js';
 export const title = 'clip to file';
 
 export async function run(ctx) {
-  const store = await SegmentStore.create(`${ctx.dir}/clip.ring`, { capacity: '128MiB', segmentSize: '8MiB', streams: ['road', 'cabin'] });
+  const store = await SegmentStore.create(`${ctx.dir}/clip.ring`, {
+    capacity: '128MiB',
+    segmentSize: '8MiB',
+    streams: ['road', 'cabin'],
+  });
   recordDual(store, 26);
-  const from = T0 + 3e6, to = T0 + 23e6;
+  const from = T0 + 3e6,
+    to = T0 + 23e6;
   const out = `${ctx.dir}/clip-ringclip.mp4`;
 
   // Every party that writes a file writes a new one each cycle: the previous output is
@@ -46,7 +51,10 @@ export async function run(ctx) {
     await clip.writeMP4(overOut);
     clip.release();
   };
-  const oursOver = await measure(ctx, 'ringclip clip+writeMP4 20 s dual, over the same file', ringclipOver, { async: true, slow: true });
+  const oursOver = await measure(ctx, 'ringclip clip+writeMP4 20 s dual, over the same file', ringclipOver, {
+    async: true,
+    slow: true,
+  });
 
   // ffmpeg stream copy of the same range from a ringclip-written source MP4.
   const source = `${ctx.dir}/clip-source.mp4`;
@@ -56,54 +64,86 @@ export async function run(ctx) {
   const ffmpeg = ffmpegPath();
   const ffOut = `${ctx.dir}/clip-ffmpeg.mp4`;
   const ffArgs = ['-v', 'error', '-y', '-ss', '3', '-i', source, '-t', '20', '-map', '0', '-c', 'copy', ffOut];
-  const ff = await measure(ctx, 'ffmpeg -c copy 20 s dual', () => {
-    rmSync(ffOut, { force: true });
-    const r = spawnSync(ffmpeg, ffArgs, { stdio: ['ignore', 'ignore', 'pipe'] });
-    if (r.status !== 0) throw new Error(`ffmpeg failed: ${r.stderr}`);
-  }, { slow: true });
+  const ff = await measure(
+    ctx,
+    'ffmpeg -c copy 20 s dual',
+    () => {
+      rmSync(ffOut, { force: true });
+      const r = spawnSync(ffmpeg, ffArgs, { stdio: ['ignore', 'ignore', 'pipe'] });
+      if (r.status !== 0) throw new Error(`ffmpeg failed: ${r.stderr}`);
+    },
+    { slow: true },
+  );
 
   const jsOut = `${ctx.dir}/clip-mediabunny.mp4`;
-  const js = await measure(ctx, 'mediabunny mux 20 s dual', async () => {
-    rmSync(jsOut, { force: true });
-    writeFileSync(jsOut, await muxWithMediabunny(tracks, 'buffer'));
-  }, { async: true, slow: true });
+  const js = await measure(
+    ctx,
+    'mediabunny mux 20 s dual',
+    async () => {
+      rmSync(jsOut, { force: true });
+      writeFileSync(jsOut, await muxWithMediabunny(tracks, 'buffer'));
+    },
+    { async: true, slow: true },
+  );
 
   const all = tracks.flatMap((t) => t.samples.map((s) => s.data));
   let sink = 0;
-  const floor = await measure(ctx, 'Buffer.concat of the samples', () => { sink += Buffer.concat(all, sampleBytes).length; }, { slow: true });
+  const floor = await measure(
+    ctx,
+    'Buffer.concat of the samples',
+    () => {
+      sink += Buffer.concat(all, sampleBytes).length;
+    },
+    { slow: true },
+  );
   await store.close();
 
   const ms = (m) => m.mean * 1e3;
-  const common = { value: ms(ours), unit: 'ms', extra: `${fmt(bytes / 1e6)} MB, ${samples} samples, ${fmt(bytes / ours.mean / 1e6)} MB/s` };
+  const common = {
+    value: ms(ours),
+    unit: 'ms',
+    extra: `${fmt(bytes / 1e6)} MB, ${samples} samples, ${fmt(bytes / ours.mean / 1e6)} MB/s`,
+  };
   return [
     row({
       name: 'clip: 20 s dual clip to an MP4 file vs ffmpeg -c copy',
       ...common,
-      baseline: 'ffmpeg -ss -t -c copy (spawned)', baselineValue: ms(ff), baselineUnit: 'ms',
+      baseline: 'ffmpeg -ss -t -c copy (spawned)',
+      baselineValue: ms(ff),
+      baselineUnit: 'ms',
       ratio: ff.mean / ours.mean,
       target: { text: '≥ 10× faster than ffmpeg', ok: ff.mean / ours.mean >= 10 },
     }),
     row({
       name: 'clip: 20 s dual clip to an MP4 file vs JS muxer',
       ...common,
-      baseline: 'mediabunny in-process mux + writeFile', baselineValue: ms(js), baselineUnit: 'ms',
+      baseline: 'mediabunny in-process mux + writeFile',
+      baselineValue: ms(js),
+      baselineUnit: 'ms',
       ratio: js.mean / ours.mean,
       target: { text: '≥ 5× faster than the JS muxer', ok: js.mean / ours.mean >= 5 },
     }),
     row({
       name: 'clip: 20 s dual clip to an MP4 file vs copy floor',
       ...common,
-      baseline: 'Buffer.concat of the same sample bytes', baselineValue: ms(floor), baselineUnit: 'ms',
+      baseline: 'Buffer.concat of the same sample bytes',
+      baselineValue: ms(floor),
+      baselineUnit: 'ms',
       ratio: floor.mean / ours.mean,
       target: { text: 'within 2× of the copy floor (ratio ≥ 0.5)', ok: floor.mean / ours.mean >= 0.5 },
       tolerance: 4,
-      toleranceWhy: 'Buffer.concat of 12 MB takes 1.8-4.8 ms from one run to the next, depending on whether malloc hands back warm memory or fresh pages (glibc dynamic mmap threshold, GC timing): the ratio swings ~2.5x with no change in ringclip',
+      toleranceWhy:
+        'Buffer.concat of 12 MB takes 1.8-4.8 ms from one run to the next, depending on whether malloc hands back warm memory or fresh pages (glibc dynamic mmap threshold, GC timing): the ratio swings ~2.5x with no change in ringclip',
       sink,
     }),
     row({
       name: 'clip: 20 s dual clip over an existing MP4 file (informational) vs copy floor',
-      value: ms(oursOver), unit: 'ms', extra: `written in place over the previous cycle's output, ${fmt(bytes / oursOver.mean / 1e6)} MB/s`,
-      baseline: 'Buffer.concat of the same sample bytes', baselineValue: ms(floor), baselineUnit: 'ms',
+      value: ms(oursOver),
+      unit: 'ms',
+      extra: `written in place over the previous cycle's output, ${fmt(bytes / oursOver.mean / 1e6)} MB/s`,
+      baseline: 'Buffer.concat of the same sample bytes',
+      baselineValue: ms(floor),
+      baselineUnit: 'ms',
       ratio: floor.mean / oursOver.mean,
       tolerance: 4,
       toleranceWhy: 'the same Buffer.concat floor as the copy-floor row above: it swings ~3x between runs',

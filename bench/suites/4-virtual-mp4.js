@@ -11,41 +11,61 @@ import { collectSamples, muxWithMediabunny } from '../lib/jsmux.js';
 export const title = 'virtual MP4 build';
 
 export async function run(ctx) {
-  const store = await SegmentStore.create(`${ctx.dir}/virtual.ring`, { capacity: '96MiB', segmentSize: '8MiB', streams: ['road', 'cabin'] });
+  const store = await SegmentStore.create(`${ctx.dir}/virtual.ring`, {
+    capacity: '96MiB',
+    segmentSize: '8MiB',
+    streams: ['road', 'cabin'],
+  });
   recordDual(store, 62);
-  const from = T0 + 1e6, to = T0 + 61e6;
+  const from = T0 + 1e6,
+    to = T0 + 61e6;
   const clip = store.clip({ from, to });
   const tracks = collectSamples(store, clip, to);
   const samples = tracks.reduce((n, t) => n + t.samples.length, 0);
   let size = 0;
-  const build = await measure(ctx, 'clip.toVirtualMP4() 60 s dual', () => { size += clip.toVirtualMP4().size; });
+  const build = await measure(ctx, 'clip.toVirtualMP4() 60 s dual', () => {
+    size += clip.toVirtualMP4().size;
+  });
   const cut = await measure(ctx, 'store.clip() + toVirtualMP4() + release 60 s dual', () => {
     const c = store.clip({ from, to });
     size += c.toVirtualMP4().size;
     c.release();
   });
-  const js = await measure(ctx, 'mediabunny mux to a discarding target', () => muxWithMediabunny(tracks, 'discard'), { async: true, slow: true });
+  const js = await measure(ctx, 'mediabunny mux to a discarding target', () => muxWithMediabunny(tracks, 'discard'), {
+    async: true,
+    slow: true,
+  });
   clip.release();
   await store.close();
   const ms = (m) => m.mean * 1e3;
   return [
     row({
       name: 'toVirtualMP4(): 60 s dual clip (moov + range map)',
-      value: ms(build), unit: 'ms', extra: `${samples} samples`,
-      baseline: 'mediabunny mux of the same samples (moov at end, writes dropped)', baselineValue: ms(js), baselineUnit: 'ms',
+      value: ms(build),
+      unit: 'ms',
+      extra: `${samples} samples`,
+      baseline: 'mediabunny mux of the same samples (moov at end, writes dropped)',
+      baselineValue: ms(js),
+      baselineUnit: 'ms',
       ratio: js.mean / build.mean,
       target: { text: '≤ 1 ms', ok: ms(build) <= 1 },
       tolerance: 3.5,
-      toleranceWhy: 'the mediabunny baseline (JIT + GC heavy, ~100-270 ms) swings up to ~2.7x with load on a shared 2-core machine',
+      toleranceWhy:
+        'the mediabunny baseline (JIT + GC heavy, ~100-270 ms) swings up to ~2.7x with load on a shared 2-core machine',
       sink: size,
     }),
     row({
       name: 'clip() + toVirtualMP4() + release(): 60 s dual clip',
-      value: ms(cut), unit: 'ms', extra: `${samples} samples`,
-      baseline: 'mediabunny mux of the same samples (moov at end, writes dropped)', baselineValue: ms(js), baselineUnit: 'ms',
+      value: ms(cut),
+      unit: 'ms',
+      extra: `${samples} samples`,
+      baseline: 'mediabunny mux of the same samples (moov at end, writes dropped)',
+      baselineValue: ms(js),
+      baselineUnit: 'ms',
       ratio: js.mean / cut.mean,
       tolerance: 3.5,
-      toleranceWhy: 'the mediabunny baseline (JIT + GC heavy, ~100-270 ms) swings up to ~2.7x with load on a shared 2-core machine',
+      toleranceWhy:
+        'the mediabunny baseline (JIT + GC heavy, ~100-270 ms) swings up to ~2.7x with load on a shared 2-core machine',
     }),
   ];
 }

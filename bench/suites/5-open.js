@@ -32,7 +32,10 @@ function crc32c(buf, start, end) {
   return (c ^ -1) >>> 0;
 }
 
-const DATA_OFFSET = 65536, SEGMENT_MAGIC = 0x47534352, RECORD_MAGIC = 0x52524352, RECORD_HEADER = 64; // format versions 2 and 3
+const DATA_OFFSET = 65536,
+  SEGMENT_MAGIC = 0x47534352,
+  RECORD_MAGIC = 0x52524352,
+  RECORD_HEADER = 64; // format versions 2 and 3
 
 /** Naive JS recovery: returns the index it built (one object per access unit record). */
 function jsOpen(path, segmentSize, segments, checkCrc) {
@@ -50,8 +53,16 @@ function jsOpen(path, segmentSize, segments, checkCrc) {
         if (off + RECORD_HEADER + size > segmentSize) break;
         if (checkCrc && crc32c(buf, off + 8, off + RECORD_HEADER + size) !== buf.readUInt32LE(off + 4)) bad++;
         if (buf[off + 53] === 0) {
-          index.push({ segment: s, offset: off, seq: Number(buf.readBigUInt64LE(off + 8)), dts: Number(buf.readBigInt64LE(off + 16)),
-            pts: Number(buf.readBigInt64LE(off + 24)), size, stream: buf[off + 52], randomAccess: buf[off + 54] });
+          index.push({
+            segment: s,
+            offset: off,
+            seq: Number(buf.readBigUInt64LE(off + 8)),
+            dts: Number(buf.readBigInt64LE(off + 16)),
+            pts: Number(buf.readBigInt64LE(off + 24)),
+            size,
+            stream: buf[off + 52],
+            randomAccess: buf[off + 54],
+          });
         }
         off += (RECORD_HEADER + size + 7) & ~7;
       }
@@ -76,7 +87,8 @@ async function fullRing(path, capacity) {
 
 /** Cold opens (pages dropped before each): median ms and bytes read per open. */
 async function coldOpens(path, times, options = {}) {
-  const ms = [], bytes = [];
+  const ms = [],
+    bytes = [];
   for (let i = 0; i < times; i++) {
     dropFromCache(path);
     const read = storageReadBytes();
@@ -99,22 +111,42 @@ export async function run(ctx) {
   const kept = check.recovery.recordsKept;
   await check.close();
   const jsIndex = jsOpen(path, info.segmentSize, info.segments, true);
-  if (jsIndex.length !== frames) throw new Error(`open: the JS walk found ${jsIndex.length} frames, the store has ${frames}`);
+  if (jsIndex.length !== frames)
+    throw new Error(`open: the JS walk found ${jsIndex.length} frames, the store has ${frames}`);
 
   const slowOpts = { async: true, slow: true };
-  const ours = await measure(ctx, `SegmentStore.open+close ${capacity >> 20} MiB`, async () => {
-    const s = await SegmentStore.open(path);
-    await s.close();
-  }, slowOpts);
+  const ours = await measure(
+    ctx,
+    `SegmentStore.open+close ${capacity >> 20} MiB`,
+    async () => {
+      const s = await SegmentStore.open(path);
+      await s.close();
+    },
+    slowOpts,
+  );
   // Seconds per call: a few samples are plenty for a baseline 10-20× slower than the engine.
-  const jsCrc = await measure(ctx, 'JS read + walk + CRC32C', () => { jsOpen(path, info.segmentSize, info.segments, true); },
-    { slow: true, warmup: 1, override: { minSamples: 3, maxTime: ctx.ci ? 0.5 : 2 } });
-  const jsWalk = await measure(ctx, 'JS read + walk (no CRC)', () => { jsOpen(path, info.segmentSize, info.segments, false); }, { slow: true });
+  const jsCrc = await measure(
+    ctx,
+    'JS read + walk + CRC32C',
+    () => {
+      jsOpen(path, info.segmentSize, info.segments, true);
+    },
+    { slow: true, warmup: 1, override: { minSamples: 3, maxTime: ctx.ci ? 0.5 : 2 } },
+  );
+  const jsWalk = await measure(
+    ctx,
+    'JS read + walk (no CRC)',
+    () => {
+      jsOpen(path, info.segmentSize, info.segments, false);
+    },
+    { slow: true },
+  );
 
   const gib = capacity / 2 ** 30;
   const ms = ours.mean * 1e3;
   const common = {
-    value: ms, unit: 'ms',
+    value: ms,
+    unit: 'ms',
     extra: `${fmt(ms / gib)} ms/GiB, ${fmt(frames)} frames, ${kept} records`,
   };
   // Targets for a 1 GiB ring; a smaller one (--ci) must meet them too (open has fixed
@@ -133,14 +165,22 @@ export async function run(ctx) {
     jsCold.push(performance.now() - t);
   }
   const readShare = cold.bytes / capacity;
-  const coldRows = [row({
-    name: `open (cold): SegmentStore.open + close of a full ${capacity >> 20} MiB store, pages dropped, vs JS header walk (cold)`,
-    value: cold.ms, unit: 'ms',
-    extra: `${fmt(cold.ms / gib)} ms/GiB; read ${fmt(cold.bytes / 2 ** 20)} MiB from storage = ${fmt(readShare * 100)} % of the capacity; read-only open ${fmt(coldRO.ms)} ms, ${fmt(coldRO.bytes / 2 ** 20)} MiB`,
-    baseline: 'JS readSync every segment, walk record headers (no CRC), pages dropped', baselineValue: median(jsCold), baselineUnit: 'ms',
-    ratio: median(jsCold) / cold.ms,
-    target: { text: 'cold: reads ≤ 1 % of the capacity, a 1 GiB ring in ≤ 50 ms', ok: readShare <= 0.01 && coldRO.bytes / capacity <= 0.01 && cold.ms <= 50 * Math.max(1, gib) },
-  })];
+  const coldRows = [
+    row({
+      name: `open (cold): SegmentStore.open + close of a full ${capacity >> 20} MiB store, pages dropped, vs JS header walk (cold)`,
+      value: cold.ms,
+      unit: 'ms',
+      extra: `${fmt(cold.ms / gib)} ms/GiB; read ${fmt(cold.bytes / 2 ** 20)} MiB from storage = ${fmt(readShare * 100)} % of the capacity; read-only open ${fmt(coldRO.ms)} ms, ${fmt(coldRO.bytes / 2 ** 20)} MiB`,
+      baseline: 'JS readSync every segment, walk record headers (no CRC), pages dropped',
+      baselineValue: median(jsCold),
+      baselineUnit: 'ms',
+      ratio: median(jsCold) / cold.ms,
+      target: {
+        text: 'cold: reads ≤ 1 % of the capacity, a 1 GiB ring in ≤ 50 ms',
+        ok: readShare <= 0.01 && coldRO.bytes / capacity <= 0.01 && cold.ms <= 50 * Math.max(1, gib),
+      },
+    }),
+  ];
   if (!ctx.ci) {
     // What open reads per GiB must not grow with the capacity: a 4 GiB ring against this one.
     rmSync(path, { force: true });
@@ -148,28 +188,39 @@ export async function run(ctx) {
     await fullRing(big, 4 * 2 ** 30);
     const cold4 = await coldOpens(big, 3);
     rmSync(big, { force: true });
-    const perGiB = cold.bytes / gib, perGiB4 = cold4.bytes / 4;
-    coldRows.push(row({
-      name: 'open (cold): bytes read per GiB, full 4 GiB ring vs full 1 GiB ring',
-      value: perGiB4 / 2 ** 20, unit: 'MiB/GiB',
-      extra: `4 GiB opens cold in ${fmt(cold4.ms)} ms, reading ${fmt(cold4.bytes / 2 ** 20)} MiB`,
-      baseline: '1 GiB ring', baselineValue: perGiB / 2 ** 20, baselineUnit: 'MiB/GiB',
-      better: 'lower', ratio: perGiB4 / perGiB,
-      target: { text: 'does not grow with capacity (ratio ≤ 1.25)', ok: perGiB4 / perGiB <= 1.25 },
-    }));
+    const perGiB = cold.bytes / gib,
+      perGiB4 = cold4.bytes / 4;
+    coldRows.push(
+      row({
+        name: 'open (cold): bytes read per GiB, full 4 GiB ring vs full 1 GiB ring',
+        value: perGiB4 / 2 ** 20,
+        unit: 'MiB/GiB',
+        extra: `4 GiB opens cold in ${fmt(cold4.ms)} ms, reading ${fmt(cold4.bytes / 2 ** 20)} MiB`,
+        baseline: '1 GiB ring',
+        baselineValue: perGiB / 2 ** 20,
+        baselineUnit: 'MiB/GiB',
+        better: 'lower',
+        ratio: perGiB4 / perGiB,
+        target: { text: 'does not grow with capacity (ratio ≤ 1.25)', ok: perGiB4 / perGiB <= 1.25 },
+      }),
+    );
   }
   return [
     row({
       name: `open: SegmentStore.open + close of a full ${capacity >> 20} MiB store vs JS walk with CRC`,
       ...common,
-      baseline: 'JS readSync every segment, walk records, CRC32C each', baselineValue: jsCrc.mean * 1e3, baselineUnit: 'ms',
+      baseline: 'JS readSync every segment, walk records, CRC32C each',
+      baselineValue: jsCrc.mean * 1e3,
+      baselineUnit: 'ms',
       ratio: jsCrc.mean / ours.mean,
       target,
     }),
     row({
       name: `open: SegmentStore.open + close of a full ${capacity >> 20} MiB store vs JS header walk`,
       ...common,
-      baseline: 'JS readSync every segment, walk record headers (no CRC)', baselineValue: jsWalk.mean * 1e3, baselineUnit: 'ms',
+      baseline: 'JS readSync every segment, walk record headers (no CRC)',
+      baselineValue: jsWalk.mean * 1e3,
+      baselineUnit: 'ms',
       ratio: jsWalk.mean / ours.mean,
     }),
     ...coldRows,

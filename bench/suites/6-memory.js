@@ -16,7 +16,10 @@ export const title = 'memory';
 
 const child = fileURLToPath(new URL('../lib/memory-child.js', import.meta.url));
 function runChild(args, nodeArgs = []) {
-  const out = execFileSync(process.execPath, [...nodeArgs, child, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const out = execFileSync(process.execPath, [...nodeArgs, child, ...args], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   return JSON.parse(out.trim().split('\n').pop());
 }
 const MB = (n) => n / 1e6;
@@ -34,23 +37,35 @@ export async function run(ctx) {
   return [
     row({
       name: 'memory: peak RSS, 10 min dual recording (write()) into a 64 MiB ring',
-      value: MB(rec.maxRss), unit: 'MB', better: 'lower',
+      value: MB(rec.maxRss),
+      unit: 'MB',
+      better: 'lower',
       extra: `${rec.writes} frames; peak includes the mapped ring pages; at the end RssAnon ${fmt(MB(rec.rssAnon))} MB`,
-      baseline: 'naive JS ring recorder (fs.writeSync + JS index)', baselineValue: MB(naive.maxRss), baselineUnit: 'MB',
+      baseline: 'naive JS ring recorder (fs.writeSync + JS index)',
+      baselineValue: MB(naive.maxRss),
+      baselineUnit: 'MB',
       ratio: rec.maxRss / naive.maxRss,
     }),
     row({
       name: 'memory: peak RSS, 60 s dual clip export (writeMP4)',
-      value: MB(exp.maxRss), unit: 'MB', better: 'lower',
+      value: MB(exp.maxRss),
+      unit: 'MB',
+      better: 'lower',
       extra: `${fmt(MB(exp.bytes))} MB MP4, ${exp.samples} samples`,
-      baseline: 'mediabunny in-process export of the same clip', baselineValue: MB(jsExp.maxRss), baselineUnit: 'MB',
+      baseline: 'mediabunny in-process export of the same clip',
+      baselineValue: MB(jsExp.maxRss),
+      baselineUnit: 'MB',
       ratio: exp.maxRss / jsExp.maxRss,
     }),
     row({
       name: 'memory: index bytes per frame (RssAnon growth per frame over the last 800k of 1M small frames)',
-      value: idx.bytesPerFrame, unit: 'B/frame', better: 'lower',
+      value: idx.bytesPerFrame,
+      unit: 'B/frame',
+      better: 'lower',
       extra: `${fmt(idx.bytesPerFrame)} MB per million frames; plus ${fmt(MB(idx.oneTime))} MB once (V8's young generation growing) over ${fmt(idx.frames - 1)} frames`,
-      baseline: 'design: 32 B IndexEntry', baselineValue: 32, baselineUnit: 'B/frame',
+      baseline: 'design: 32 B IndexEntry',
+      baselineValue: 32,
+      baselineUnit: 'B/frame',
       ratio: idx.bytesPerFrame / 32,
       target: { text: '≈ 32 B/frame (ratio ≤ 1.25)', ok: idx.bytesPerFrame / 32 <= 1.25 },
     }),

@@ -21,7 +21,8 @@ export async function run(ctx) {
   // copy's page population does not queue behind it.
   execFileSync('sync');
   const rounds = ctx.ci ? 3 : 5;
-  const copyMs = [], changeMs = [];
+  const copyMs = [],
+    changeMs = [];
   let result = null;
   for (let i = 0; i < rounds; i++) {
     const path = `${ctx.dir}/copy-dest-${i}.ring`;
@@ -43,23 +44,33 @@ export async function run(ctx) {
 
   // The floor: the same bytes through Buffer.copy, 1 MiB at a time, ring buffer to ring buffer.
   const ring = Math.min(capacity, 512 * 2 ** 20);
-  const from = Buffer.alloc(ring, 1), into = Buffer.alloc(ring, 2);
+  const from = Buffer.alloc(ring, 1),
+    into = Buffer.alloc(ring, 2);
   const floorMs = [];
   for (let i = 0; i < rounds; i++) {
     const t = performance.now();
-    for (let done = 0, at = 0; done < result.bytes; done += 2 ** 20, at = (at + 2 ** 20) % ring) from.copy(into, at, at, at + Math.min(2 ** 20, result.bytes - done));
+    for (let done = 0, at = 0; done < result.bytes; done += 2 ** 20, at = (at + 2 ** 20) % ring)
+      from.copy(into, at, at, at + Math.min(2 ** 20, result.bytes - done));
     floorMs.push(performance.now() - t);
   }
-  const copy = median(copyMs), floor = median(floorMs), change = median(changeMs);
+  const copy = median(copyMs),
+    floor = median(floorMs),
+    change = median(changeMs);
   const gib = capacity / 2 ** 30;
   return [
     row({
       name: `copyTo: a full ${capacity >> 20} MiB ring into a new store vs a copy floor`,
-      value: result.bytes / (copy / 1000) / MB, unit: 'MB/s',
+      value: result.bytes / (copy / 1000) / MB,
+      unit: 'MB/s',
       extra: `${fmt(copy)} ms for ${fmt(result.frames)} frames (${result.notStored} before a first random access point not stored), ${fmt(result.bytes / 2 ** 20)} MiB; budget change (create + copy + flush + close) ${fmt(change)} ms`,
-      baseline: 'Buffer.copy of the same bytes in 1 MiB chunks, ring buffer to ring buffer', baselineValue: result.bytes / (floor / 1000) / MB, baselineUnit: 'MB/s',
+      baseline: 'Buffer.copy of the same bytes in 1 MiB chunks, ring buffer to ring buffer',
+      baselineValue: result.bytes / (floor / 1000) / MB,
+      baselineUnit: 'MB/s',
       ratio: floor / copy,
-      target: { text: '≥ 0.5 of the copy floor; a 1 GiB budget change in ≤ 2 s', ok: floor / copy >= 0.5 && change <= 2000 * Math.max(1, gib) },
+      target: {
+        text: '≥ 0.5 of the copy floor; a 1 GiB budget change in ≤ 2 s',
+        ok: floor / copy >= 0.5 && change <= 2000 * Math.max(1, gib),
+      },
     }),
   ];
 }

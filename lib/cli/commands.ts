@@ -27,7 +27,8 @@ function list(flags: Flags, name: string): string[] {
 function protectCap(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   const v = Number(text);
-  if (text.trim() === '' || !Number.isFinite(v)) throw new UsageError(`--protect-cap is a share of the capacity from 0 to 0.9, got '${text}'`);
+  if (text.trim() === '' || !Number.isFinite(v))
+    throw new UsageError(`--protect-cap is a share of the capacity from 0 to 0.9, got '${text}'`);
   return v;
 }
 
@@ -49,10 +50,15 @@ export async function create(store: string, flags: Flags): Promise<number> {
   });
   const info = s.info();
   await s.close();
-  for (const line of [describeSize('--capacity', capacityText, capacity), describeSize('--segment-size', segmentText, segmentSize)]) {
+  for (const line of [
+    describeSize('--capacity', capacityText, capacity),
+    describeSize('--segment-size', segmentText, segmentSize),
+  ]) {
     if (line) process.stdout.write(`${line}\n`);
   }
-  process.stdout.write(`created ${store}: ${formatBytes(info.capacity)} in ${info.segments} segments of ${formatBytes(info.segmentSize)}, streams ${streams.join(', ')}\n`);
+  process.stdout.write(
+    `created ${store}: ${formatBytes(info.capacity)} in ${info.segments} segments of ${formatBytes(info.segmentSize)}, streams ${streams.join(', ')}\n`,
+  );
   return 0;
 }
 
@@ -65,7 +71,8 @@ export async function ingest(storePath: string, flags: Flags): Promise<number> {
   if (sources.length === 0) throw new UsageError('ingest needs at least one --stream NAME=FILE.h264');
   const fpsText = str(flags, 'fps');
   const fps = fpsText === undefined ? undefined : Number(fpsText);
-  if (fps !== undefined && !(fps > 0 && fps <= 1000)) throw new UsageError(`--fps must be a number from 0 to 1000, got '${fpsText}'`);
+  if (fps !== undefined && !(fps > 0 && fps <= 1000))
+    throw new UsageError(`--fps must be a number from 0 to 1000, got '${fpsText}'`);
   const startText = str(flags, 'start');
   const start = startText === undefined ? Date.now() * 1000 : parseCliTime(startText, null, '--start', false);
   const store = await SegmentStore.open(storePath);
@@ -81,7 +88,10 @@ export async function ingest(storePath: string, flags: Flags): Promise<number> {
     const clock = (f: (typeof feeds)[number]) => f.writer.stats.stored / (f.writer.stats.fps || 1);
     // A cast, not an annotation: TypeScript would narrow it to null, unaware of the callback.
     let failure = null as Error | null;
-    for (const f of feeds) f.writer.on('error', (e) => { failure ??= e; });
+    for (const f of feeds)
+      f.writer.on('error', (e) => {
+        failure ??= e;
+      });
     for (;;) {
       if (failure) throw failure;
       const open = feeds.filter((f) => !f.done);
@@ -109,9 +119,12 @@ export async function ingest(storePath: string, flags: Flags): Promise<number> {
         empty.push(await describeNoFrames(f.file, f.stream));
         continue;
       }
-      process.stdout.write(`${f.stream}: stored ${st.stored} frames at ${st.fps} fps from ${f.file}` +
-        (st.dropped ? `, dropped ${st.dropped} before the first key frame` : '') +
-        (st.rejected ? `, rejected ${st.rejected} unparseable units` : '') + '\n');
+      process.stdout.write(
+        `${f.stream}: stored ${st.stored} frames at ${st.fps} fps from ${f.file}` +
+          (st.dropped ? `, dropped ${st.dropped} before the first key frame` : '') +
+          (st.rejected ? `, rejected ${st.rejected} unparseable units` : '') +
+          '\n',
+      );
     }
     if (empty.length > 0) throw new InvalidDataError(empty.join('\nringclip: '));
   } finally {
@@ -130,10 +143,13 @@ function describeInfo(info: StoreInfo): string {
     'streams',
   ];
   for (const s of info.streams) {
-    lines.push(`  ${s.name.padEnd(8)} ${s.codec ?? '(empty)'} ${s.width}x${s.height}  ${s.frames} frames, ${s.keyframes} key frames, ${formatBytes(s.bytes)}  ${t(s.first)} .. ${t(s.last)}`);
+    lines.push(
+      `  ${s.name.padEnd(8)} ${s.codec ?? '(empty)'} ${s.width}x${s.height}  ${s.frames} frames, ${s.keyframes} key frames, ${formatBytes(s.bytes)}  ${t(s.first)} .. ${t(s.last)}`,
+    );
   }
   lines.push('drives');
-  for (const d of info.drives) lines.push(`  #${d.id}  ${t(d.first)} .. ${t(d.last)}  ${d.frames} frames  (${d.streams.join(', ')})`);
+  for (const d of info.drives)
+    lines.push(`  #${d.id}  ${t(d.first)} .. ${t(d.last)}  ${d.frames} frames  (${d.streams.join(', ')})`);
   return lines.join('\n') + '\n';
 }
 
@@ -141,7 +157,9 @@ export async function info(storePath: string, flags: Flags): Promise<number> {
   const store = await SegmentStore.open(storePath, { readOnly: true });
   try {
     const i = store.info();
-    process.stdout.write(flags.json ? JSON.stringify({ ...i, recovery: store.recovery }, null, 2) + '\n' : describeInfo(i));
+    process.stdout.write(
+      flags.json ? JSON.stringify({ ...i, recovery: store.recovery }, null, 2) + '\n' : describeInfo(i),
+    );
   } finally {
     await store.close();
   }
@@ -155,9 +173,14 @@ export async function verify(storePath: string, flags: Flags): Promise<number> {
     const r = store.recovery;
     if (flags.json) process.stdout.write(JSON.stringify({ ...v, recovery: r }, null, 2) + '\n');
     else {
-      process.stdout.write(`${v.records} records, ${formatBytes(v.bytes)} checked: ${v.ok ? 'clean' : `${v.badRecords} bad records`}\n`);
+      process.stdout.write(
+        `${v.records} records, ${formatBytes(v.bytes)} checked: ${v.ok ? 'clean' : `${v.badRecords} bad records`}\n`,
+      );
       for (const p of v.problems) process.stdout.write(`  ${p}\n`);
-      if (r.tornTailRecords) process.stdout.write(`  (a torn write of ${r.tornTailBytes} bytes after the last durable record was cut, as after a power loss)\n`);
+      if (r.tornTailRecords)
+        process.stdout.write(
+          `  (a torn write of ${r.tornTailBytes} bytes after the last durable record was cut, as after a power loss)\n`,
+        );
     }
     return v.ok ? 0 : 1;
   } finally {
@@ -176,8 +199,14 @@ export function parseCliTime(text: string, origin: number | null, what: string, 
   const forms = relative ? TIME_FORMS : ISO_FORM;
   if (relative && text.startsWith('+')) {
     const s = Number(text.slice(1));
-    if (text.length < 2 || !Number.isFinite(s) || s < 0) throw new UsageError(`${what} '${text}' is not a time: +SECONDS takes a non-negative number; ${what} takes ${forms}`);
-    if (origin === null) throw new InvalidArgumentError(`${what} '${text}' is relative to the first retained frame, but there is no footage: use ${ISO_FORM}`);
+    if (text.length < 2 || !Number.isFinite(s) || s < 0)
+      throw new UsageError(
+        `${what} '${text}' is not a time: +SECONDS takes a non-negative number; ${what} takes ${forms}`,
+      );
+    if (origin === null)
+      throw new InvalidArgumentError(
+        `${what} '${text}' is relative to the first retained frame, but there is no footage: use ${ISO_FORM}`,
+      );
     return origin + Math.round(s * 1e6);
   }
   try {
@@ -185,9 +214,11 @@ export function parseCliTime(text: string, origin: number | null, what: string, 
   } catch (e) {
     if (!(e instanceof InvalidArgumentError)) throw e;
     const outOfRange = /before 1970|after the latest/.test(e.message);
-    throw new UsageError(outOfRange
-      ? `${what} '${text}' is outside the times ringclip holds: ${microsToIso(MIN_TIME_US)} to ${microsToIso(MAX_TIME_US)}`
-      : `${what} '${text}' is not a time: use ${forms}`);
+    throw new UsageError(
+      outOfRange
+        ? `${what} '${text}' is outside the times ringclip holds: ${microsToIso(MIN_TIME_US)} to ${microsToIso(MAX_TIME_US)}`
+        : `${what} '${text}' is not a time: use ${forms}`,
+    );
   }
 }
 
@@ -198,7 +229,9 @@ export function describeSize(option: string, text: string, bytes: number): strin
   const unit = m[2].toLowerCase();
   const binary: Record<string, string> = { kb: 'KiB', mb: 'MiB', gb: 'GiB', tb: 'TiB' };
   const other = binary[unit];
-  const hint = other ? ` (decimal ${m[2]}; ${m[1]}${other} would be ${parseSize(`${m[1]}${other}`)} bytes)` : ` (${formatBytes(bytes)})`;
+  const hint = other
+    ? ` (decimal ${m[2]}; ${m[1]}${other} would be ${parseSize(`${m[1]}${other}`)} bytes)`
+    : ` (${formatBytes(bytes)})`;
   return `${option} ${text.trim()} = ${bytes} bytes${hint}`;
 }
 
@@ -212,16 +245,34 @@ export async function clip(storePath: string, flags: Flags): Promise<number> {
     const from = parseCliTime(str(flags, 'from', true)!, origin, '--from');
     const to = parseCliTime(str(flags, 'to', true)!, origin, '--to');
     if (to <= from) throw new UsageError(`--to (${microsToIso(to)}) must be after --from (${microsToIso(from)})`);
-    const streams = str(flags, 'streams')?.split(',').map((s) => s.trim()).filter(Boolean);
+    const streams = str(flags, 'streams')
+      ?.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     const format = (str(flags, 'format') ?? 'mp4') as 'mp4' | 'h264';
     if (format !== 'mp4' && format !== 'h264') throw new UsageError(`--format is mp4 or h264, got '${String(format)}'`);
-    const c = store.clip({ from, to, streams, align: flags.exact ? 'exact' : 'keyframe', allowPartial: flags['allow-partial'] === true });
+    const c = store.clip({
+      from,
+      to,
+      streams,
+      align: flags.exact ? 'exact' : 'keyframe',
+      allowPartial: flags['allow-partial'] === true,
+    });
     try {
       const options = { format, fragmented: flags.fragmented === true };
       const total = c.toVirtualMP4(options).size;
       const { bytes } = await withFileProgress('clip', out, total, c.writeMP4(out, options));
       const t = c.tracks.map((tr) => `${tr.name} ${tr.samples} frames`).join(', ');
-      process.stdout.write(`wrote ${out}: ${formatBytes(bytes)}, ${t}${c.partial ? ` (partial: ${c.tracks.map((x) => x.note).filter(Boolean).join('; ')})` : ''}\n`);
+      process.stdout.write(
+        `wrote ${out}: ${formatBytes(bytes)}, ${t}${
+          c.partial
+            ? ` (partial: ${c.tracks
+                .map((x) => x.note)
+                .filter(Boolean)
+                .join('; ')})`
+            : ''
+        }\n`,
+      );
     } finally {
       c.release();
     }
@@ -231,4 +282,6 @@ export async function clip(storePath: string, flags: Flags): Promise<number> {
   return 0;
 }
 
-export function size(text: string): number { return parseSize(text); }
+export function size(text: string): number {
+  return parseSize(text);
+}

@@ -13,13 +13,21 @@ export async function cut(input: string, flags: Flags): Promise<number> {
   const from = parseCliTime(flags.from, source.start, '--from');
   const to = parseCliTime(flags.to, source.start, '--to');
   if (to <= from) throw new UsageError(`--to (${microsToIso(to)}) must be after --from (${microsToIso(from)})`);
-  const streams = typeof flags.streams === 'string' ? flags.streams.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
+  const streams =
+    typeof flags.streams === 'string'
+      ? flags.streams
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : undefined;
   const clip = source.clip({ from, to, streams, align: flags.exact ? 'exact' : 'keyframe' });
   try {
     const options = { fragmented: flags.fragmented === true };
     const total = clip.toVirtualMP4(options).size;
     const { bytes } = await withFileProgress('cut', out, total, clip.writeMP4(out, options));
-    process.stdout.write(`wrote ${out}: ${formatBytes(bytes)}, ${clip.tracks.map((t) => `${t.name} ${t.samples} frames`).join(', ')}\n`);
+    process.stdout.write(
+      `wrote ${out}: ${formatBytes(bytes)}, ${clip.tracks.map((t) => `${t.name} ${t.samples} frames`).join(', ')}\n`,
+    );
     for (const note of clip.dropped) process.stdout.write(`${note}\n`);
   } finally {
     clip.release();

@@ -21,18 +21,28 @@ export async function demo(flags: Flags): Promise<number> {
   const road = join(fixtures, 'road_1080p30_high_gop30.h264');
   const cabin = join(fixtures, 'cabin_720p30_main_gop30.h264');
   if (!existsSync(road) || !existsSync(cabin)) {
-    throw new InvalidArgumentError(`the demo records the fixtures in ${fixtures}, which this installation does not have (run it from a clone of the repository)`);
+    throw new InvalidArgumentError(
+      `the demo records the fixtures in ${fixtures}, which this installation does not have (run it from a clone of the repository)`,
+    );
   }
   const dir = typeof flags.dir === 'string' ? flags.dir : mkdtempSync(join(tmpdir(), 'ringclip-demo-'));
   const path = join(dir, 'dashcam.ring');
   const store = await SegmentStore.create(path, { capacity: '64MiB', segmentSize: '4MiB', streams: ['road', 'cabin'] });
   let lost = 0;
-  store.on('overwrite', (e) => { lost += e.frames; });
+  store.on('overwrite', (e) => {
+    lost += e.frames;
+  });
   const start = Date.now() * 1000;
   // Three minutes of both cameras (the 10 s fixtures looped) through a 64 MiB ring.
   for (let i = 0; i < 18; i++) {
-    for (const [stream, file] of [['road', road], ['cabin', cabin]] as const) {
-      await pipeline(Readable.from([readFileSync(file)]), store.createWriteStream(stream, { fps: 30, start: start + i * 10e6 }));
+    for (const [stream, file] of [
+      ['road', road],
+      ['cabin', cabin],
+    ] as const) {
+      await pipeline(
+        Readable.from([readFileSync(file)]),
+        store.createWriteStream(stream, { fps: 30, start: start + i * 10e6 }),
+      );
     }
   }
   await store.flush();
@@ -42,10 +52,14 @@ export async function demo(flags: Flags): Promise<number> {
   const out = join(dir, 'event.mp4');
   const { bytes } = await clip.writeMP4(out);
   clip.release();
-  process.stdout.write(`recorded 3 minutes of road + cabin into ${path} (${formatBytes(info.capacity)} ring; ${lost} old frames overwritten)\n`);
+  process.stdout.write(
+    `recorded 3 minutes of road + cabin into ${path} (${formatBytes(info.capacity)} ring; ${lost} old frames overwritten)\n`,
+  );
   process.stdout.write(`cut a 10 s dual clip: ${out} (${formatBytes(bytes)})\n\n`);
   for (const s of info.streams) {
-    process.stdout.write(`${s.name.padEnd(6)} ${s.codec} ${s.width}x${s.height}: ${s.frames} frames (${s.keyframes} key frames) ${microsToIso(s.first!)} .. ${microsToIso(s.last!)}\n`);
+    process.stdout.write(
+      `${s.name.padEnd(6)} ${s.codec} ${s.width}x${s.height}: ${s.frames} frames (${s.keyframes} key frames) ${microsToIso(s.first!)} .. ${microsToIso(s.last!)}\n`,
+    );
   }
   process.stdout.write(`\nringclip info ${path}   # the full report\n`);
   await store.close();

@@ -19,10 +19,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <vector>
-
-#include <memory>
 
 #include "store/format.h"
 #include "store/index_access.h"

@@ -12,12 +12,17 @@ using namespace ringclip;
 namespace {
 
 // One ADTS frame: AAC-LC (profile 1), the rate index and channels given, `payload` bytes.
-std::vector<uint8_t> adts_frame(uint32_t rate_index, uint32_t channels, const std::vector<uint8_t>& payload, bool crc = false) {
+std::vector<uint8_t> adts_frame(uint32_t rate_index, uint32_t channels, const std::vector<uint8_t>& payload,
+                                bool crc = false) {
   const uint32_t header = crc ? 9 : 7;
   const uint32_t length = header + uint32_t(payload.size());
-  std::vector<uint8_t> f = {0xFF, uint8_t(crc ? 0xF0 : 0xF1), uint8_t((1 << 6) | (rate_index << 2) | (channels >> 2)),
-                            uint8_t(((channels & 3) << 6) | ((length >> 11) & 3)), uint8_t((length >> 3) & 0xFF),
-                            uint8_t(((length & 7) << 5) | 0x1F), 0xFC};
+  std::vector<uint8_t> f = {0xFF,
+                            uint8_t(crc ? 0xF0 : 0xF1),
+                            uint8_t((1 << 6) | (rate_index << 2) | (channels >> 2)),
+                            uint8_t(((channels & 3) << 6) | ((length >> 11) & 3)),
+                            uint8_t((length >> 3) & 0xFF),
+                            uint8_t(((length & 7) << 5) | 0x1F),
+                            0xFC};
   if (crc) f.insert(f.end(), {0x12, 0x34});
   f.insert(f.end(), payload.begin(), payload.end());
   return f;
@@ -56,11 +61,13 @@ TEST(audio_specific_config_fields) {
 
 TEST(audio_specific_config_refusals) {
   const uint8_t short_config[] = {0x11};
-  CHECK(error_of([&] { audio::parse_audio_specific_config(short_config, 1); }).find("at least 2 bytes") != std::string::npos);
+  CHECK(error_of([&] { audio::parse_audio_specific_config(short_config, 1); }).find("at least 2 bytes") !=
+        std::string::npos);
   const uint8_t reserved_rate[] = {0x16, 0x88};  // index 13
   CHECK(error_of([&] { audio::parse_audio_specific_config(reserved_rate, 2); }).find("reserved") != std::string::npos);
   const uint8_t pce[] = {0x11, 0x80};  // channel configuration 0
-  CHECK(error_of([&] { audio::parse_audio_specific_config(pce, 2); }).find("program config element") != std::string::npos);
+  CHECK(error_of([&] { audio::parse_audio_specific_config(pce, 2); }).find("program config element") !=
+        std::string::npos);
   const uint8_t celp[] = {0x41, 0x88};  // object type 8 (CELP): not AAC
   CHECK(error_of([&] { audio::parse_audio_specific_config(celp, 2); }).find("not AAC") != std::string::npos);
 }
@@ -82,7 +89,8 @@ TEST(adts_frames_split_with_their_config) {
 TEST(adts_refusals_name_the_byte) {
   std::vector<uint8_t> one = adts_frame(3, 1, {1, 2, 3});
   std::vector<uint8_t> truncated(one.begin(), one.end() - 1);
-  CHECK(error_of([&] { audio::split_adts(truncated.data(), truncated.size()); }).find("truncated") != std::string::npos);
+  CHECK(error_of([&] { audio::split_adts(truncated.data(), truncated.size()); }).find("truncated") !=
+        std::string::npos);
   std::vector<uint8_t> junk = one;
   junk.insert(junk.end(), {0x12, 0x34, 0x56, 0x78, 0, 0, 0, 0});
   std::string e = error_of([&] { audio::split_adts(junk.data(), junk.size()); });

@@ -33,30 +33,34 @@ inline std::vector<uint8_t> read_fixture(const std::string& name) {
 
 #define RC_CONCAT2(a, b) a##b
 #define RC_CONCAT(a, b) RC_CONCAT2(a, b)
-#define TEST(name)                                                                       \
-  static void name();                                                                    \
-  static ::ringclip::test::Register RC_CONCAT(register_, name)(#name, name);              \
+#define TEST(name)                                                           \
+  static void name();                                                        \
+  static ::ringclip::test::Register RC_CONCAT(register_, name)(#name, name); \
   static void name()
 
-#define CHECK(cond)                                                                 \
-  do {                                                                              \
-    if (!(cond)) ::ringclip::test::fail(__FILE__, __LINE__, "CHECK(" #cond ")");    \
+#define CHECK(cond)                                                              \
+  do {                                                                           \
+    if (!(cond)) ::ringclip::test::fail(__FILE__, __LINE__, "CHECK(" #cond ")"); \
   } while (0)
 
-#define CHECK_EQ(a, b)                                                                          \
-  do {                                                                                          \
-    auto&& rc_a = (a);                                                                          \
-    auto&& rc_b = (b);                                                                          \
-    if (!(rc_a == rc_b)) {                                                                      \
-      std::ostringstream rc_s;                                                                  \
-      rc_s << "CHECK_EQ(" #a ", " #b "): " << rc_a << " != " << rc_b;                          \
-      ::ringclip::test::fail(__FILE__, __LINE__, rc_s.str());                                   \
-    }                                                                                           \
+#define CHECK_EQ(a, b)                                                \
+  do {                                                                \
+    auto&& rc_a = (a);                                                \
+    auto&& rc_b = (b);                                                \
+    if (!(rc_a == rc_b)) {                                            \
+      std::ostringstream rc_s;                                        \
+      rc_s << "CHECK_EQ(" #a ", " #b "): " << rc_a << " != " << rc_b; \
+      ::ringclip::test::fail(__FILE__, __LINE__, rc_s.str());         \
+    }                                                                 \
   } while (0)
 
-#define CHECK_THROWS(expr)                                                               \
-  do {                                                                                   \
-    bool rc_threw = false;                                                               \
-    try { (void)(expr); } catch (...) { rc_threw = true; }                               \
+#define CHECK_THROWS(expr)                                                                 \
+  do {                                                                                     \
+    bool rc_threw = false;                                                                 \
+    try {                                                                                  \
+      (void)(expr);                                                                        \
+    } catch (...) {                                                                        \
+      rc_threw = true;                                                                     \
+    }                                                                                      \
     if (!rc_threw) ::ringclip::test::fail(__FILE__, __LINE__, "expected a throw: " #expr); \
   } while (0)

@@ -76,7 +76,7 @@ TEST(export_write_file_over_longer_and_shorter_files_is_exact) {
   CHECK(get(path) == s.expected);
   struct stat after;
   CHECK(stat(path.c_str(), &after) == 0);
-  CHECK(after.st_ino == before.st_ino);  // the same file, overwritten: links and mode stay
+  CHECK(after.st_ino == before.st_ino);        // the same file, overwritten: links and mode stay
   put(path, std::vector<uint8_t>(100, 0xBB));  // shorter: written over and grown
   exporting::write_file(s.file, path);
   CHECK(get(path) == s.expected);
@@ -95,7 +95,8 @@ TEST(export_write_file_failure_leaves_only_new_bytes) {
   Sample s(16, 20000, 4);
   put(path, std::vector<uint8_t>(12000, 0xCC));
   // The file size limit stops the write at 8 KiB (EFBIG instead of SIGXFSZ while ignored).
-  struct sigaction ignore {}, old_action {};
+  struct sigaction ignore {
+  }, old_action{};
   ignore.sa_handler = SIG_IGN;
   sigaction(SIGXFSZ, &ignore, &old_action);
   struct rlimit old_limit;

@@ -7,10 +7,10 @@
 
 #include "check.h"
 #include "export/clip_cutter.h"
-#include "util/error.h"
 #include "mp4/reader.h"
 #include "mp4/writer.h"
 #include "mp4_test_movie.h"
+#include "util/error.h"
 
 using namespace ringclip;
 
@@ -118,7 +118,7 @@ TEST(a_b_frame_clip_holds_every_frame_presented_before_the_reference_it_needs) {
   // be too, or a player without edit lists shows 0 1 2 3 4 6.
   exporting::CutResult cut = exporting::cut_clip({t}, {0, 5 * 33333, false, false});
   const mp4::Track& m = cut.movie.tracks[0];
-  CHECK_EQ(m.samples.size(), size_t(7));  // I0 P3 B1 B2 P6 B4 B5
+  CHECK_EQ(m.samples.size(), size_t(7));                   // I0 P3 B1 B2 P6 B4 B5
   CHECK_EQ(cut.tracks[0].end_pts_us, int64_t(5) * 33333);  // the edit list still ends at `to`
 }
 

@@ -21,10 +21,8 @@ struct FixtureFacts {
 
 // From test/fixtures/README.md.
 const FixtureFacts kFixtures[] = {
-    {"road_1080p30_high_gop30.h264", 300, 10, 0},
-    {"cabin_720p30_main_gop30.h264", 300, 10, 0},
-    {"bframes_720p30_high_gop60.h264", 300, 5, 0},
-    {"slices4_aud_720p25_gop50.h264", 250, 5, 0},
+    {"road_1080p30_high_gop30.h264", 300, 10, 0},  {"cabin_720p30_main_gop30.h264", 300, 10, 0},
+    {"bframes_720p30_high_gop60.h264", 300, 5, 0}, {"slices4_aud_720p25_gop50.h264", 250, 5, 0},
     {"opengop_480p30_keyint90.h264", 300, 1, 3},
 };
 
@@ -124,7 +122,8 @@ TEST(h264_whole_unit_write_path_matches_assembler) {
   for (size_t i = 0; i < unit_buffers.size() && i < reference.units.size(); ++i) {
     views.clear();
     const auto& buf = unit_buffers[i];
-    CHECK_EQ(h264::for_each_nal(buf.data(), buf.size(), [&](const h264::NalView& n) { views.push_back(n); }), size_t(0));
+    CHECK_EQ(h264::for_each_nal(buf.data(), buf.size(), [&](const h264::NalView& n) { views.push_back(n); }),
+             size_t(0));
     h264::AccessUnit unit = h264::analyze_access_unit(views, sets, poc);
     CHECK(summarize(unit) == reference.units[i]);
   }
@@ -158,7 +157,8 @@ TEST(h264_analyze_leaves_state_unchanged_on_failure) {
   CHECK(typed);
 
   // The whole unit works and reports the change once.
-  h264::AccessUnit first = h264::analyze_access_unit({view(nals[0]), view(nals[1]), view(nals[2]), view(nals[3])}, sets, poc);
+  h264::AccessUnit first =
+      h264::analyze_access_unit({view(nals[0]), view(nals[1]), view(nals[2]), view(nals[3])}, sets, poc);
   CHECK(first.random_access == RandomAccess::Idr);
   CHECK(first.parameter_sets_changed);
   CHECK(sets.sps(0) != nullptr && sets.pps(0) != nullptr);

@@ -16,7 +16,8 @@ std::vector<std::vector<uint8_t>> scan_whole(const std::vector<uint8_t>& bytes, 
 }
 
 template <typename NextChunk>
-std::vector<std::vector<uint8_t>> scan_chunked(const std::vector<uint8_t>& bytes, NextChunk next, uint64_t* skipped = nullptr) {
+std::vector<std::vector<uint8_t>> scan_chunked(const std::vector<uint8_t>& bytes, NextChunk next,
+                                               uint64_t* skipped = nullptr) {
   std::vector<std::vector<uint8_t>> nals;
   h264::AnnexBScanner scanner;
   auto on_nal = [&](const h264::NalView& n) { nals.emplace_back(n.data, n.data + n.size); };
@@ -69,14 +70,16 @@ TEST(h264_annexb_counts_garbage_before_first_start_code) {
   CHECK_EQ(skipped, size_t(4));  // DE AD 00 BE; the zeros before 00 00 01 are leading zeros
   for (size_t chunk = 1; chunk <= bytes.size(); ++chunk) {
     uint64_t chunked_skipped = 0;
-    CHECK(scan_chunked(bytes, [&] { return chunk; }, &chunked_skipped) == nals);
+    CHECK(scan_chunked(
+              bytes, [&] { return chunk; }, &chunked_skipped) == nals);
     CHECK_EQ(chunked_skipped, uint64_t(4));
   }
   // Leading zero bytes only: nothing skipped.
   std::vector<uint8_t> leading = {0, 0, 0, 0, 0, 0, 1, 0x67};
   CHECK_EQ(h264::for_each_nal(leading.data(), leading.size(), [](const h264::NalView&) {}), size_t(0));
   uint64_t s = 1;
-  scan_chunked(leading, [] { return 1; }, &s);
+  scan_chunked(
+      leading, [] { return 1; }, &s);
   CHECK_EQ(s, uint64_t(0));
   // No start code at all: everything is skipped, no NAL reported.
   std::vector<uint8_t> none = {1, 2, 3, 0, 0, 2, 0, 0};
@@ -84,7 +87,9 @@ TEST(h264_annexb_counts_garbage_before_first_start_code) {
   CHECK(scan_whole(none, &none_skipped).empty());
   CHECK_EQ(none_skipped, none.size());
   uint64_t none_chunked = 0;
-  CHECK(scan_chunked(none, [] { return 3; }, &none_chunked).empty());
+  CHECK(scan_chunked(
+            none, [] { return 3; }, &none_chunked)
+            .empty());
   CHECK_EQ(none_chunked, uint64_t(none.size()));
 }
 
@@ -96,7 +101,10 @@ TEST(h264_annexb_start_code_split_at_every_position) {
     for (size_t cut2 = cut; cut2 < bytes.size(); ++cut2) {
       std::vector<size_t> sizes = {cut, cut2 - cut, bytes.size() - cut2};
       size_t i = 0;
-      auto next = [&] { size_t s = sizes[std::min(i++, sizes.size() - 1)]; return s ? s : 1; };
+      auto next = [&] {
+        size_t s = sizes[std::min(i++, sizes.size() - 1)];
+        return s ? s : 1;
+      };
       CHECK(scan_chunked(bytes, next) == expected);
     }
   }

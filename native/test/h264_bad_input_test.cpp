@@ -14,13 +14,28 @@ namespace {
 void parse_everything(const std::vector<uint8_t>& nal, h264::ParameterSets& sets) {
   if (nal.empty()) return;
   auto v = view(nal);
-  try { h264::parse_sps(v); } catch (const Error&) {}
-  try { h264::parse_pps(v, nullptr); } catch (const Error&) {}
-  try { sets.put_sps(v); } catch (const Error&) {}
-  try { sets.put_pps(v); } catch (const Error&) {}
+  try {
+    h264::parse_sps(v);
+  } catch (const Error&) {
+  }
+  try {
+    h264::parse_pps(v, nullptr);
+  } catch (const Error&) {
+  }
+  try {
+    sets.put_sps(v);
+  } catch (const Error&) {
+  }
+  try {
+    sets.put_pps(v);
+  } catch (const Error&) {
+  }
   (void)h264::find_recovery_point(v);
   if (h264::has_slice_header(v.type())) {
-    try { h264::parse_slice_header(v, sets); } catch (const Error&) {}
+    try {
+      h264::parse_slice_header(v, sets);
+    } catch (const Error&) {
+    }
   }
 }
 
@@ -115,5 +130,6 @@ TEST(h264_malformed_sei_yields_no_recovery_point) {
     CHECK(rp->exact_match);
     CHECK(!rp->broken_link);
   }
-  CHECK(!h264::find_recovery_point(view(std::vector<uint8_t>{0x67, 0x06, 0x01, 0xC4, 0x80})).has_value());  // not an SEI
+  CHECK(
+      !h264::find_recovery_point(view(std::vector<uint8_t>{0x67, 0x06, 0x01, 0xC4, 0x80})).has_value());  // not an SEI
 }

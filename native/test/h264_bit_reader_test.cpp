@@ -113,7 +113,11 @@ TEST(h264_bit_reader_matches_a_bitwise_reference) {
           for (unsigned i = 0; i < n; ++i) want = (want << 1) | uint64_t(ref_bit());
         if (short_read) {
           bool threw = false;
-          try { r.bits(n); } catch (const Error&) { threw = true; }
+          try {
+            r.bits(n);
+          } catch (const Error&) {
+            threw = true;
+          }
           CHECK(threw);
           break;
         }
@@ -129,14 +133,20 @@ TEST(h264_bit_reader_matches_a_bitwise_reference) {
           uint64_t suffix = 0;
           for (unsigned i = 0; i < zeros && !fails; ++i) {
             int b = ref_bit();
-            if (b < 0) fails = true;
-            else suffix = (suffix << 1) | uint64_t(b);
+            if (b < 0)
+              fails = true;
+            else
+              suffix = (suffix << 1) | uint64_t(b);
           }
           want = (uint64_t(1) << zeros) - 1 + suffix;
         }
         if (fails) {
           bool threw = false;
-          try { r.ue(); } catch (const Error&) { threw = true; }
+          try {
+            r.ue();
+          } catch (const Error&) {
+            threw = true;
+          }
           CHECK(threw);
           break;
         }

@@ -77,7 +77,8 @@ std::vector<uint8_t> craft_sps(const SpsOptions& o) {
   w.flag(true);  // direct_8x8_inference
   bool crop = o.crop[0] || o.crop[1] || o.crop[2] || o.crop[3];
   w.flag(crop);
-  if (crop) for (uint32_t c : o.crop) w.ue(c);
+  if (crop)
+    for (uint32_t c : o.crop) w.ue(c);
   w.flag(o.vui);
   if (o.vui) {
     w.flag(true);  // aspect_ratio_info_present
@@ -120,8 +121,8 @@ std::vector<uint8_t> craft_sps(const SpsOptions& o) {
       }
     }
     if (o.hrd) w.flag(false);  // low_delay_hrd
-    w.flag(true);  // pic_struct_present
-    w.flag(true);  // bitstream_restriction
+    w.flag(true);              // pic_struct_present
+    w.flag(true);              // bitstream_restriction
     w.flag(true);
     w.ue(2);
     w.ue(1);
@@ -181,7 +182,10 @@ TEST(h264_sps_crafted_high_profile_with_scaling_lists_and_hrd) {
   o.vui = true;
   o.extended_sar = true;
   o.hrd = true;
-  o.crop[0] = 2; o.crop[1] = 3; o.crop[2] = 1; o.crop[3] = 4;
+  o.crop[0] = 2;
+  o.crop[1] = 3;
+  o.crop[2] = 1;
+  o.crop[3] = 4;
   h264::Sps sps = h264::parse_sps(view(craft_sps(o)));
   CHECK_EQ(sps.id, 3u);
   CHECK_EQ(sps.chroma_format_idc, 2u);
@@ -304,7 +308,7 @@ TEST(h264_pps_parses_fixture_and_crafted_sets) {
     CHECK_EQ(pps.sps_id, 0u);
     CHECK(pps.entropy_coding_mode);  // x264 High uses CABAC
     CHECK(pps.transform_8x8_mode);
-    CHECK(pps.weighted_pred);        // x264 --weightp default is on for P frames
+    CHECK(pps.weighted_pred);  // x264 --weightp default is on for P frames
     found = true;
     break;
   }
@@ -312,13 +316,13 @@ TEST(h264_pps_parses_fixture_and_crafted_sets) {
 
   // Slice groups of map type 6 and a missing transform_8x8_mode (Baseline style PPS).
   BitWriter w;
-  w.ue(7);   // pps id
-  w.ue(2);   // sps id
+  w.ue(7);  // pps id
+  w.ue(2);  // sps id
   w.flag(false);
   w.flag(true);
-  w.ue(3);   // 4 slice groups
-  w.ue(6);   // explicit map
-  w.ue(9);   // 10 map units
+  w.ue(3);              // 4 slice groups
+  w.ue(6);              // explicit map
+  w.ue(9);              // 10 map units
   w.bits(20, 0x12345);  // 10 x 2-bit ids
   w.ue(2);
   w.ue(0);
@@ -360,15 +364,15 @@ TEST(h264_parameter_sets_report_changes_by_bytes) {
   o.height_map_units = 45;
   o.crop[3] = 0;
   std::vector<uint8_t> b = craft_sps(o);
-  CHECK(sets.put_sps(view(a)));       // first: a change from nothing
-  CHECK(!sets.put_sps(view(a)));      // repeat: no change
+  CHECK(sets.put_sps(view(a)));   // first: a change from nothing
+  CHECK(!sets.put_sps(view(a)));  // repeat: no change
   CHECK_EQ(sets.sps(3)->width, 1920u);
   CHECK(sets.put_sps(view(b)));
   CHECK_EQ(sets.sps(3)->width, 1280u);
   CHECK(*sets.sps_bytes(3) == b);
   std::vector<uint8_t> garbage = {0x67, 0x4D, 0x00, 0x28, 0x00};  // id is an over-long ue
   CHECK_THROWS(sets.put_sps(view(garbage)));
-  CHECK(*sets.sps_bytes(3) == b);     // unchanged after the failure
+  CHECK(*sets.sps_bytes(3) == b);  // unchanged after the failure
   CHECK(sets.sps(0) == nullptr);
   CHECK(sets.pps(300) == nullptr);
 }

@@ -195,7 +195,10 @@ TEST(h264_first_slice_of_new_picture_rules) {
   CHECK(differs([](auto& c) { c.delta_pic_order_cnt_bottom = 1; }));
   CHECK(differs([](auto& c) { c.nal_type = h264::kNalIdr; }));
   CHECK(!differs([](auto& c) { c.delta_pic_order_cnt[0] = 3; }));  // only poc type 1 reads it
-  CHECK(!differs([](auto& c) { c.frame_num = 6; c.redundant_pic_cnt = 1; }));
+  CHECK(!differs([](auto& c) {
+    c.frame_num = 6;
+    c.redundant_pic_cnt = 1;
+  }));
   h264::SliceHeader idr1 = frame(h264::kNalIdr, 3, 0), idr2 = idr1;
   idr2.idr_pic_id = 1;
   CHECK(h264::first_slice_of_new_picture(idr1, idr2, sps));

@@ -22,7 +22,8 @@ TEST(mp4_init_segment_structure) {
   auto mehd = find_boxes(init, "moov/mvex/mehd");
   CHECK_EQ(mehd.size(), size_t(1));
   CHECK_EQ(get_be32(&init[mehd[0].offset + 12]), uint32_t(10000));  // 10 s in the movie timescale
-  for (auto& stsz : find_boxes(init, "moov/trak/mdia/minf/stbl/stsz")) CHECK_EQ(get_be32(&init[stsz.offset + 16]), uint32_t(0));
+  for (auto& stsz : find_boxes(init, "moov/trak/mdia/minf/stbl/stsz"))
+    CHECK_EQ(get_be32(&init[stsz.offset + 16]), uint32_t(0));
   CHECK_EQ(find_boxes(init, "moov/trak/mdia/minf/stbl/stco").size(), size_t(2));
   CHECK_EQ(find_boxes(init, "moov/trak/mdia/minf/stbl/stsd/avc1/avcC").size(), size_t(2));
 
@@ -62,16 +63,16 @@ TEST(mp4_fragmented_one_gop_per_fragment_in_time_order) {
   CHECK_EQ(sidx.size(), size_t(2));
   for (size_t t = 0; t < sidx.size() && moofs.size() == 20; ++t) {
     const uint8_t* p = &bytes[sidx[t].offset + 8];
-    CHECK_EQ(int(p[0]), 1);                          // version 1
-    CHECK_EQ(get_be32(p + 4), uint32_t(t + 1));      // reference_ID: the track
-    CHECK_EQ(get_be32(p + 8), uint32_t(90000));      // timescale
-    CHECK_EQ(get_be16(p + 30), uint16_t(10));        // reference_count
+    CHECK_EQ(int(p[0]), 1);                                                // version 1
+    CHECK_EQ(get_be32(p + 4), uint32_t(t + 1));                            // reference_ID: the track
+    CHECK_EQ(get_be32(p + 8), uint32_t(90000));                            // timescale
+    CHECK_EQ(get_be16(p + 30), uint16_t(10));                              // reference_count
     size_t at = sidx[t].offset + sidx[t].size + size_t(get_be64(p + 20));  // first_offset
     for (int k = 0; k < 10; ++k) {
       const uint8_t* r = p + 32 + 12 * k;
-      CHECK_EQ(at, moofs[size_t(2 * k) + t].offset);     // the track's GOP k
-      CHECK_EQ(get_be32(r + 4), uint32_t(30 * 3000));    // a GOP of 30 frames
-      CHECK_EQ(get_be32(r + 8), uint32_t(0x90000000));   // starts with a SAP of type 1
+      CHECK_EQ(at, moofs[size_t(2 * k) + t].offset);    // the track's GOP k
+      CHECK_EQ(get_be32(r + 4), uint32_t(30 * 3000));   // a GOP of 30 frames
+      CHECK_EQ(get_be32(r + 8), uint32_t(0x90000000));  // starts with a SAP of type 1
       at += get_be32(r) & 0x7FFFFFFF;
     }
     CHECK_EQ(at, bytes.size());

@@ -43,9 +43,11 @@ TEST(mp4_progressive_moov_precedes_mdat) {
   CHECK_EQ(std::string(reinterpret_cast<const char*>(&bytes[hdlr[1].offset + 32])), std::string("cabin"));
   auto names = find_boxes(bytes, "moov/trak/udta/name");
   CHECK_EQ(names.size(), size_t(2));
-  CHECK_EQ(std::string(reinterpret_cast<const char*>(&bytes[names[0].offset + 8]), names[0].size - 8), std::string("road"));
+  CHECK_EQ(std::string(reinterpret_cast<const char*>(&bytes[names[0].offset + 8]), names[0].size - 8),
+           std::string("road"));
   // Both tracks enabled (flags 7).
-  for (auto& tkhd : find_boxes(bytes, "moov/trak/tkhd")) CHECK_EQ(get_be32(&bytes[tkhd.offset + 8]) & 0xFFFFFF, uint32_t(7));
+  for (auto& tkhd : find_boxes(bytes, "moov/trak/tkhd"))
+    CHECK_EQ(get_be32(&bytes[tkhd.offset + 8]) & 0xFFFFFF, uint32_t(7));
 }
 
 TEST(mp4_progressive_mdat_is_borrowed_sample_bytes) {

@@ -62,7 +62,8 @@ void check_truncations(const std::vector<uint8_t>& whole, bool fragmented) {
       bool at_boundary = false;
       for (size_t e : ends) at_boundary = at_boundary || (cut >= e && cut < e + 8 && e >= ends[1]);
       if (!fragmented || !at_boundary) {
-        fail(__FILE__, __LINE__, "truncated at " + std::to_string(cut) + " of " + std::to_string(whole.size()) + " read as valid");
+        fail(__FILE__, __LINE__,
+             "truncated at " + std::to_string(cut) + " of " + std::to_string(whole.size()) + " read as valid");
         return;
       }
       ++ok_cuts;
@@ -125,9 +126,15 @@ TEST(mp4_reader_corrupted_metadata_never_crashes) {
         // Mostly the metadata (moov, or moofs for fragmented), where parsing decisions live.
         size_t at = kind == 0 ? rng() % meta_end : rng() % bytes.size();
         switch (rng() % 3) {
-          case 0: bytes[at] ^= uint8_t(1 << (rng() % 8)); break;
-          case 1: bytes[at] = 0xFF; break;
-          default: bytes[at] = 0; break;
+          case 0:
+            bytes[at] ^= uint8_t(1 << (rng() % 8));
+            break;
+          case 1:
+            bytes[at] = 0xFF;
+            break;
+          default:
+            bytes[at] = 0;
+            break;
         }
       }
       if (try_read(bytes) == Outcome::Other) ++others;

@@ -42,7 +42,10 @@ void add_fixture_track(TestMovie& tm, const std::string& fixture, uint32_t track
   track.timescale = 90000;
 
   // Group NALs into frames first (sizes), then fill one buffer so spans stay valid.
-  struct Frame { std::vector<size_t> nals; bool idr = false; };
+  struct Frame {
+    std::vector<size_t> nals;
+    bool idr = false;
+  };
   std::vector<Frame> frames;
   std::vector<size_t> pending;  // SEI etc. before the frame's first slice
   size_t total = 0;
@@ -74,9 +77,16 @@ void add_fixture_track(TestMovie& tm, const std::string& fixture, uint32_t track
     total += 4 + nals[n].size;
   }
   // SPS dimensions are not parsed here: the fixtures' sizes are known from their names.
-  if (fixture.find("1080p") != std::string::npos) { track.width = 1920; track.height = 1080; }
-  else if (fixture.find("720p") != std::string::npos) { track.width = 1280; track.height = 720; }
-  else { track.width = 640; track.height = 480; }
+  if (fixture.find("1080p") != std::string::npos) {
+    track.width = 1920;
+    track.height = 1080;
+  } else if (fixture.find("720p") != std::string::npos) {
+    track.width = 1280;
+    track.height = 720;
+  } else {
+    track.width = 640;
+    track.height = 480;
+  }
 
   auto bytes = std::make_unique<std::vector<uint8_t>>();
   bytes->reserve(total);
@@ -133,7 +143,10 @@ void find_in(const std::vector<uint8_t>& file, size_t begin, size_t end, const s
     uint64_t size = get_be32(&file[pos]);
     std::string type(reinterpret_cast<const char*>(&file[pos + 4]), 4);
     size_t header = 8;
-    if (size == 1) { size = get_be64(&file[pos + 8]); header = 16; }
+    if (size == 1) {
+      size = get_be64(&file[pos + 8]);
+      header = 16;
+    }
     if (size == 0) size = end - pos;
     if (size < header || pos + size > end) return;
     if (type == path[depth]) {
@@ -189,9 +202,8 @@ void check_same_samples(const mp4::Track& expected, const mp4::Track& actual) {
     if (!same && ++mismatches <= 3) {
       fail(__FILE__, __LINE__,
            "sample " + std::to_string(i) + " differs: dts " + std::to_string(a.dts) + "/" + std::to_string(e.dts) +
-               " pts " + std::to_string(a.pts) + "/" + std::to_string(e.pts) + " size " +
-               std::to_string(a.data.size) + "/" + std::to_string(e.data.size) + " sync " +
-               std::to_string(a.sync) + "/" + std::to_string(e.sync));
+               " pts " + std::to_string(a.pts) + "/" + std::to_string(e.pts) + " size " + std::to_string(a.data.size) +
+               "/" + std::to_string(e.data.size) + " sync " + std::to_string(a.sync) + "/" + std::to_string(e.sync));
     }
   }
   CHECK_EQ(mismatches, size_t(0));

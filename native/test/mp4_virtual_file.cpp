@@ -114,8 +114,10 @@ TEST(mp4_virtual_file_write_more_pieces_than_iov_max) {
   for (size_t i = 0; i < store.size(); ++i) store[i] = uint8_t(i * 31);
   mp4::VirtualFile file;
   for (size_t i = 0; i < 5000; ++i) {
-    if (i % 2) file.append_generated({uint8_t(i), uint8_t(i >> 8)});
-    else file.append_span(ByteSpan{store.data() + 4 * i, 3});  // gaps keep them apart
+    if (i % 2)
+      file.append_generated({uint8_t(i), uint8_t(i >> 8)});
+    else
+      file.append_span(ByteSpan{store.data() + 4 * i, 3});  // gaps keep them apart
   }
   CHECK_EQ(file.piece_count(), size_t(5000));
   int fd = temp_fd();

@@ -35,10 +35,11 @@ std::string outcome(const std::shared_ptr<SegmentStore>& store, const ClipReques
     std::sort(origins.begin(), origins.end());
     for (uint32_t o : origins) out << "origin " << o << "\n";
     for (const auto& r : cut.tracks)
-      out << r.name << " " << r.first_pts_us << " " << r.end_pts_us << " " << r.frames << " " << r.dropped_leading << " "
-          << r.partial << " " << r.note << "\n";
+      out << r.name << " " << r.first_pts_us << " " << r.end_pts_us << " " << r.frames << " " << r.dropped_leading
+          << " " << r.partial << " " << r.note << "\n";
     for (const mp4::Track& t : cut.movie.tracks) {
-      out << "track " << t.track_id << " " << t.name << " " << t.width << "x" << t.height << " sps " << t.sps.size() << "\n";
+      out << "track " << t.track_id << " " << t.name << " " << t.width << "x" << t.height << " sps " << t.sps.size()
+          << "\n";
       for (const mp4::Edit& e : t.edits) out << "edit " << e.segment_duration << " " << e.media_time << "\n";
       for (const mp4::Sample& s : t.samples)
         out << s.dts << " " << s.pts << " " << s.duration << " " << s.sync << " "

@@ -1,11 +1,10 @@
+#include <algorithm>
 #include <random>
 #include <string>
 
 #include "check.h"
 #include "store/crc32c.h"
 #include "store/record_copy.h"
-
-#include <algorithm>
 
 using ringclip::store::crc32c;
 using ringclip::store::crc32c_extend;
@@ -30,7 +29,8 @@ TEST(crc32c_matches_reference_at_every_length_and_split) {
   std::vector<uint8_t> buf(3 * 8192 * 2 + 777);
   for (auto& b : buf) b = uint8_t(rng());
   // Lengths around the three-way block boundaries, and unaligned starts.
-  for (size_t len : {0ul, 1ul, 7ul, 8ul, 9ul, 255ul, 767ul, 768ul, 769ul, 1000ul, 24575ul, 24576ul, 24577ul, 50000ul, buf.size() - 3}) {
+  for (size_t len : {0ul, 1ul, 7ul, 8ul, 9ul, 255ul, 767ul, 768ul, 769ul, 1000ul, 24575ul, 24576ul, 24577ul, 50000ul,
+                     buf.size() - 3}) {
     for (size_t off : {0ul, 1ul, 3ul}) {
       if (off + len > buf.size()) continue;
       uint32_t want = reference(buf.data() + off, len);

@@ -56,7 +56,7 @@ TEST(horizon_after_a_recent_flush_is_small) {
   std::vector<HorizonSegment> t = full_ring(64);
   std::vector<uint32_t> h;
   CHECK(build_horizon(t, 63, UINT32_MAX, 641, h));  // everything durable
-  CHECK_EQ(h.size(), 5u);                            // current + R
+  CHECK_EQ(h.size(), 5u);                           // current + R
   CHECK(has(h, 63));
   // A segment about to be started is listed even when the prediction would not pick it
   // (the writer skipped pinned segments), and the lookahead continues past it.

@@ -65,7 +65,8 @@ struct Ring {
   void put_header(uint32_t segment, const uint8_t* bytes) const {
     int fd = ::open(path.c_str(), O_WRONLY);
     CHECK(fd >= 0);
-    CHECK(::pwrite(fd, bytes, kSegmentHeaderSize, off_t(kDataOffset + uint64_t(segment) * (1u << 20))) == off_t(kSegmentHeaderSize));
+    CHECK(::pwrite(fd, bytes, kSegmentHeaderSize, off_t(kDataOffset + uint64_t(segment) * (1u << 20))) ==
+          off_t(kSegmentHeaderSize));
     ::close(fd);
   }
 };
@@ -80,7 +81,8 @@ TEST(segment_generation_is_the_segment_seq_on_disk) {
   auto reader = ring.reader();
   CHECK(live(*reader).size() >= 2);
   for (uint32_t i = 0; i < IndexAccess::segments(*reader).size(); ++i)
-    CHECK_EQ(load_segment_generation(reader->segment_data(i)), IndexAccess::segments(*reader)[i].seq);  // 0 for unused ones
+    CHECK_EQ(load_segment_generation(reader->segment_data(i)),
+             IndexAccess::segments(*reader)[i].seq);  // 0 for unused ones
 }
 
 TEST(segment_generation_snapshot_refuses_a_segment_reclaimed_after_the_open) {
@@ -92,7 +94,8 @@ TEST(segment_generation_snapshot_refuses_a_segment_reclaimed_after_the_open) {
   for (uint32_t i : order) CHECK(snapshot.holds(*reader, i));
   const uint32_t oldest = order.front();
   ring.record(3);
-  CHECK(IndexAccess::segments(*ring.writer)[oldest].seq > IndexAccess::segments(*reader)[oldest].seq);  // it was reclaimed
+  CHECK(IndexAccess::segments(*ring.writer)[oldest].seq >
+        IndexAccess::segments(*reader)[oldest].seq);  // it was reclaimed
   CHECK(!snapshot.holds(*reader, oldest));
   CHECK(snapshot.holds(*reader, order.back()));  // still the generation indexed (written on)
   // A fresh open indexes the new generation and holds it.
@@ -109,10 +112,12 @@ TEST(segment_generation_copy_frame_is_the_written_bytes_or_overrun) {
   const uint32_t oldest = order.front(), newest = order.back();
   const IndexEntry& old_frame = IndexAccess::segments(*reader)[oldest].frames[0].back();
   const IndexEntry& new_frame = IndexAccess::segments(*reader)[newest].frames[0].front();
-  std::vector<uint8_t> written(reader->payload(oldest, old_frame), reader->payload(oldest, old_frame) + old_frame.payload_size);
+  std::vector<uint8_t> written(reader->payload(oldest, old_frame),
+                               reader->payload(oldest, old_frame) + old_frame.payload_size);
 
   std::vector<uint8_t> out(old_frame.payload_size);
-  const IndexEntry& found = indexed_frame(*reader, 0, oldest, old_frame.offset + kRecordHeaderSize, old_frame.payload_size);
+  const IndexEntry& found =
+      indexed_frame(*reader, 0, oldest, old_frame.offset + kRecordHeaderSize, old_frame.payload_size);
   CHECK_EQ(&found, &old_frame);
   copy_frame(*reader, snapshot.get(), 0, oldest, found, out.data());
   CHECK(out == written);

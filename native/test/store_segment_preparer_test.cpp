@@ -42,9 +42,9 @@ TEST(preparer_counts_a_mostly_cached_range_as_warm) {
   std::memset(f.data(), 0x5a, kSize);  // every page written and cached
   SegmentPreparer p(f);
   CHECK(p.resident(0, kSize));
-  drop(f, 0, kSize / 8);                // a gap never written: still warm
+  drop(f, 0, kSize / 8);  // a gap never written: still warm
   CHECK(p.resident(0, kSize));
-  drop(f, 0, kSize / 2);                // half gone: cold
+  drop(f, 0, kSize / 2);  // half gone: cold
   CHECK(!p.resident(0, kSize));
   f.close();
   ::unlink(path.c_str());

@@ -58,7 +58,9 @@ exporting::SourceTrack frames_from(int64_t first_us, int count, std::vector<uint
   return t;
 }
 
-std::string temp_path(const char* name) { return std::string("/tmp/ringclip_time_range_") + std::to_string(getpid()) + "_" + name; }
+std::string temp_path(const char* name) {
+  return std::string("/tmp/ringclip_time_range_") + std::to_string(getpid()) + "_" + name;
+}
 
 void write_bytes(const std::string& path, const std::vector<uint8_t>& bytes) {
   std::ofstream out(path, std::ios::binary);
@@ -139,7 +141,8 @@ TEST(a_cut_at_the_ends_of_the_range_converts_without_overflow) {
   }
   // Bounds beyond the timeline are refused before any arithmetic on them.
   exporting::SourceTrack track = frames_from(0, 40, bytes);
-  for (auto [from, to] : {std::pair{INT64_MIN, int64_t(0)}, std::pair{int64_t(0), INT64_MAX}, std::pair{kMinTimelineUs - 1, int64_t(0)}}) {
+  for (auto [from, to] : {std::pair{INT64_MIN, int64_t(0)}, std::pair{int64_t(0), INT64_MAX},
+                          std::pair{kMinTimelineUs - 1, int64_t(0)}}) {
     exporting::CutRequest req;
     req.from_us = from;
     req.to_us = to;
@@ -184,5 +187,7 @@ TEST(mp4_source_times_beyond_the_range_are_refused_and_late_capture_times_ignore
   auto [code, message] = error_of([&] { exporting::Mp4Source::open(path); });
   std::remove(path.c_str());
   CHECK(code == ErrorCode::InvalidData);
-  CHECK(contains(message, "track 'road' has a decode time of 12884901885 ticks (1 ticks/s), which lies outside the timelines ringclip can cut"));
+  CHECK(contains(message,
+                 "track 'road' has a decode time of 12884901885 ticks (1 ticks/s), which lies outside the timelines "
+                 "ringclip can cut"));
 }

@@ -17,28 +17,46 @@ if (!haveChromium && !requireBrowser) {
 export async function launchChromium() {
   const { chromium } = await import('playwright-core');
   // Under `npm run test:asan` the ASan runtime is preloaded into node: not into Chromium.
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(LD_PRELOAD|ASAN_OPTIONS|UBSAN_OPTIONS)$/.test(k))) as Record<string, string>;
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !/^(LD_PRELOAD|ASAN_OPTIONS|UBSAN_OPTIONS)$/.test(k)),
+  ) as Record<string, string>;
   return chromium.launch({
     executablePath: chromiumPath,
     env,
     args: [
-      '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--autoplay-policy=no-user-gesture-required',
     ],
   });
 }
 
 /** Serves a map of paths to bodies on 127.0.0.1, with Range support for media. */
-export async function serve(routes: Record<string, { type: string; body: Buffer | string }>): Promise<{ url: string; server: Server }> {
+export async function serve(
+  routes: Record<string, { type: string; body: Buffer | string }>,
+): Promise<{ url: string; server: Server }> {
   const server = createServer((req, res) => {
     const route = routes[new URL(req.url ?? '/', 'http://x').pathname];
-    if (!route) { res.writeHead(404).end(); return; }
+    if (!route) {
+      res.writeHead(404).end();
+      return;
+    }
     const body = Buffer.isBuffer(route.body) ? route.body : Buffer.from(route.body);
     const range = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '');
     if (range) {
       const start = Number(range[1]);
       const end = range[2] ? Math.min(Number(range[2]), body.length - 1) : body.length - 1;
-      res.writeHead(206, { 'content-type': route.type, 'content-range': `bytes ${start}-${end}/${body.length}`, 'accept-ranges': 'bytes', 'content-length': end - start + 1 });
+      res.writeHead(206, {
+        'content-type': route.type,
+        'content-range': `bytes ${start}-${end}/${body.length}`,
+        'accept-ranges': 'bytes',
+        'content-length': end - start + 1,
+      });
       res.end(body.subarray(start, end + 1));
       return;
     }

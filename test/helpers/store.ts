@@ -7,7 +7,13 @@ import { fixture, splitAccessUnits } from './tools.js';
 export const T0 = Date.parse('2026-01-01T00:00:00Z') * 1000;
 
 /** Feeds a fixture through a write stream. */
-export async function ingestFixture(store: SegmentStore, stream: string, file: string, start = T0, fps = 30): Promise<void> {
+export async function ingestFixture(
+  store: SegmentStore,
+  stream: string,
+  file: string,
+  start = T0,
+  fps = 30,
+): Promise<void> {
   await pipeline(Readable.from([fixture(file)]), store.createWriteStream(stream, { fps, start }));
 }
 
@@ -28,7 +34,10 @@ export function recordInterleaved(
     let bestTime = Infinity;
     for (const f of feeds) {
       const t = start + Math.round((f.next * 1e6) / f.fps);
-      if (t < end && t < bestTime) { best = f; bestTime = t; }
+      if (t < end && t < bestTime) {
+        best = f;
+        bestTime = t;
+      }
     }
     if (!best) break;
     store.write(best.stream, best.units[best.next % best.units.length]!, { pts: bestTime });

@@ -5,9 +5,8 @@
 // - the native warning set (native/warnings.txt) with -Werror under clang++ -fsyntax-only, so
 //   the code is clean for both compilers (the build applies the same set under g++);
 // - native/addon never reaches the store's locks or index (native/core/store/index_access.h);
-// - prettier and clang-format, each on the files of test/lint/formatted.json: the tree was
-//   not reformatted in one sweep (it would collide with parallel work), so a file joins the
-//   list once it is formatted, and stays formatted from then on.
+// - prettier on every TypeScript and JavaScript file git tracks, clang-format on every C++
+//   file under native/ (the whole tree was formatted once; a new file is checked as it lands).
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -15,7 +14,16 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const formatted = JSON.parse(readFileSync(join(root, 'test', 'lint', 'formatted.json'), 'utf8'));
+/** The files git tracks that match `patterns` (lint runs in a checkout). */
+function tracked(...patterns) {
+  const r = spawnSync('git', ['ls-files', '-z', '--', ...patterns], { cwd: root, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`lint: git ls-files failed (lint checks a git checkout): ${r.stderr || r.error}`);
+  return r.stdout.split('\0').filter(Boolean);
+}
+const formatted = {
+  prettier: tracked('*.ts', '*.js', '*.mjs'),
+  clangFormat: tracked('native/*.cpp', 'native/*.h'),
+};
 const failed = [];
 
 function check(name, cmd, args, missing) {

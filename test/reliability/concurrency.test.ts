@@ -22,7 +22,11 @@ const road = splitAccessUnits(fixture(FIXTURES.road));
 
 /** The stored payload of each road unit, from a scratch store. */
 async function roadRefs(): Promise<Buffer[]> {
-  const s = await SegmentStore.create(`${dir}/refs.ring`, { capacity: '12MiB', segmentSize: '1MiB', streams: ['road'] });
+  const s = await SegmentStore.create(`${dir}/refs.ring`, {
+    capacity: '12MiB',
+    segmentSize: '1MiB',
+    streams: ['road'],
+  });
   road.forEach((u, i) => s.write('road', u, { pts: T0 + i * FRAME_US }));
   const refs = [...s.frames({ stream: 'road' })].map((f) => Buffer.from(f.payload));
   await s.close();
@@ -34,26 +38,61 @@ async function roadRefs(): Promise<Buffer[]> {
 const tick = () => new Promise<void>((r) => setImmediate(r));
 
 /** What a reader-worker.mjs thread reports. */
-interface WorkerStats { opens: number; frames: number; matched: number; torn: number; overruns: number; clips: number; clipErrors: string[]; errors: string[] }
+interface WorkerStats {
+  opens: number;
+  frames: number;
+  matched: number;
+  torn: number;
+  overruns: number;
+  clips: number;
+  clipErrors: string[];
+  errors: string[];
+}
 
 describe('readers during wrap', () => {
   it('pinned readers in the writer thread and read-only readers in worker threads, while the ring wraps', async () => {
     const refs = await roadRefs();
     const path = `${dir}/wrap.ring`;
     // 16 segments of 1 MiB: the road stream (~0.5 MB/s) wraps the ring every ~32 s of footage.
-    const store = await SegmentStore.create(path, { capacity: 65536 + 16 * 1048576, segmentSize: '1MiB', streams: ['road'] });
+    const store = await SegmentStore.create(path, {
+      capacity: 65536 + 16 * 1048576,
+      segmentSize: '1MiB',
+      streams: ['road'],
+    });
     let overwritten = 0;
-    store.on('overwrite', (e) => { overwritten += e.frames; });
+    store.on('overwrite', (e) => {
+      overwritten += e.frames;
+    });
     const until = Date.now() + 6000;
-    const workers = [0, 1].map((w) => new Worker(new URL('./reader-worker.mjs', import.meta.url), {
-      workerData: { lib, path, refs, t0: T0, frameUs: FRAME_US, units: road.length, until, out: `${dir}/worker${w}.mp4` },
-    }));
-    const results = workers.map((w) => new Promise<Record<string, unknown>>((resolve, reject) => {
-      w.once('message', resolve);
-      w.once('error', reject);
-    }));
+    const workers = [0, 1].map(
+      (w) =>
+        new Worker(new URL('./reader-worker.mjs', import.meta.url), {
+          workerData: {
+            lib,
+            path,
+            refs,
+            t0: T0,
+            frameUs: FRAME_US,
+            units: road.length,
+            until,
+            out: `${dir}/worker${w}.mp4`,
+          },
+        }),
+    );
+    const results = workers.map(
+      (w) =>
+        new Promise<Record<string, unknown>>((resolve, reject) => {
+          w.once('message', resolve);
+          w.once('error', reject);
+        }),
+    );
 
-    let next = 0, maxWriteMs = 0, mainFrames = 0, mainTorn = 0, clipsDone = 0, inFlight = 0;
+    let next = 0,
+      maxWriteMs = 0,
+      mainFrames = 0,
+      mainTorn = 0,
+      clipsDone = 0,
+      inFlight = 0;
     const writeTimes: number[] = [];
     const write = (n: number) => {
       for (let k = 0; k < n; k++, next++) {
@@ -83,12 +122,14 @@ describe('readers during wrap', () => {
         const from = T0 + (next - 45) * FRAME_US;
         const clip = store.clip({ from, to: from + 1_000_000, allowPartial: true });
         const out = `${dir}/main${exports.length}.mp4`;
-        exports.push(clip.writeMP4(out).then(() => {
-          clip.release();
-          inFlight--;
-          if (clipsDone++ < 3) expect(decodeErrors(out)).toBe('');
-          rmSync(out, { force: true });
-        }));
+        exports.push(
+          clip.writeMP4(out).then(() => {
+            clip.release();
+            inFlight--;
+            if (clipsDone++ < 3) expect(decodeErrors(out)).toBe('');
+            rmSync(out, { force: true });
+          }),
+        );
       }
       write(30);
       await tick();
@@ -99,7 +140,9 @@ describe('readers during wrap', () => {
     writeTimes.sort((a, b) => a - b);
     const p999 = writeTimes[Math.floor(writeTimes.length * 0.999)]!;
     const slow = writeTimes.filter((ms) => ms > 20).length;
-    console.log(`readers-during-wrap: ${JSON.stringify({ framesWritten: next, wraps, overwritten, maxWriteMs, p999, slow, mainFrames, mainTorn, clipsDone, workerStats })}`);
+    console.log(
+      `readers-during-wrap: ${JSON.stringify({ framesWritten: next, wraps, overwritten, maxWriteMs, p999, slow, mainFrames, mainTorn, clipsDone, workerStats })}`,
+    );
     expect(wraps).toBeGreaterThanOrEqual(3);
     expect(mainTorn).toBe(0); // pinned readers never see torn bytes
     expect(clipsDone).toBe(exports.length);
@@ -125,7 +168,11 @@ describe('readers during wrap', () => {
 
 describe('pins against the writer', () => {
   it('readers pinning every reclaimable segment: the writer refuses frames (RingFullError), never blocks, and goes on once they let go', async () => {
-    const store = await SegmentStore.create(`${dir}/pins.ring`, { capacity: 65536 + 3 * 1048576, segmentSize: '1MiB', streams: ['road'] });
+    const store = await SegmentStore.create(`${dir}/pins.ring`, {
+      capacity: 65536 + 3 * 1048576,
+      segmentSize: '1MiB',
+      streams: ['road'],
+    });
     let next = 0;
     const write = () => store.write('road', road[next % road.length]!, { pts: T0 + next++ * FRAME_US });
     for (let i = 0; i < 150; i++) write(); // ~2.5 MB: all 3 segments live
@@ -134,9 +181,16 @@ describe('pins against the writer', () => {
     // "Never blocks" is what the loop shows by returning: each write is refused at once.
     const t = performance.now();
     for (let i = 0; i < 100; i++) {
-      try { write(); } catch (e) { expect((e as Error).name).toBe('RingFullError'); refused++; }
+      try {
+        write();
+      } catch (e) {
+        expect((e as Error).name).toBe('RingFullError');
+        refused++;
+      }
     }
-    console.log(`pins-against-writer: 100 writes with every segment pinned took ${(performance.now() - t).toFixed(1)} ms`);
+    console.log(
+      `pins-against-writer: 100 writes with every segment pinned took ${(performance.now() - t).toFixed(1)} ms`,
+    );
     expect(refused).toBeGreaterThan(0);
     expect(store.info().droppedFrames).toBeGreaterThanOrEqual(refused);
     clips.forEach((c) => c.release());
@@ -148,8 +202,19 @@ describe('pins against the writer', () => {
 
 describe('close while work is in flight', () => {
   async function filled(name: string) {
-    const store = await SegmentStore.create(`${dir}/${name}.ring`, { capacity: '8MiB', segmentSize: '1MiB', streams: ['road', 'cabin'] });
-    recordInterleaved(store, [{ stream: 'road', file: FIXTURES.road, fps: 30 }, { stream: 'cabin', file: FIXTURES.cabin, fps: 30 }], 4);
+    const store = await SegmentStore.create(`${dir}/${name}.ring`, {
+      capacity: '8MiB',
+      segmentSize: '1MiB',
+      streams: ['road', 'cabin'],
+    });
+    recordInterleaved(
+      store,
+      [
+        { stream: 'road', file: FIXTURES.road, fps: 30 },
+        { stream: 'cabin', file: FIXTURES.cabin, fps: 30 },
+      ],
+      4,
+    );
     return store;
   }
 
@@ -176,13 +241,17 @@ describe('close while work is in flight', () => {
   });
 
   it('close() racing untracked exports (VirtualMP4.writeTo): a clear error or a whole file, never a crash', async () => {
-    let whole = 0, refused = 0;
+    let whole = 0,
+      refused = 0;
     for (let i = 0; i < 30; i++) {
       const store = await filled(`race${i}`);
       const clip = store.clip({ from: T0, to: T0 + 2e6 });
       const vf = clip.toVirtualMP4();
       const size = vf.size;
-      const writing = vf.writeTo(`${dir}/race.mp4`).then((n) => n, (e: Error) => e);
+      const writing = vf.writeTo(`${dir}/race.mp4`).then(
+        (n) => n,
+        (e: Error) => e,
+      );
       if (i % 3 === 0) await tick();
       await store.close();
       const r = await writing;
@@ -220,12 +289,23 @@ describe('leaks', () => {
     const env = /libasan/.test(process.env.LD_PRELOAD ?? '')
       ? { ...process.env, ASAN_OPTIONS: `${process.env.ASAN_OPTIONS ?? ''}:quarantine_size_mb=0` }
       : process.env;
-    const r = spawnSync(process.execPath, ['--expose-gc', new URL('./leak-child.mjs', import.meta.url).pathname, lib, dir, '80',
-      `${fixturesDir}/${FIXTURES.road}`], { encoding: 'utf8', env });
+    const r = spawnSync(
+      process.execPath,
+      [
+        '--expose-gc',
+        new URL('./leak-child.mjs', import.meta.url).pathname,
+        lib,
+        dir,
+        '80',
+        `${fixturesDir}/${FIXTURES.road}`,
+      ],
+      { encoding: 'utf8', env },
+    );
     expect(r.stderr).toBe('');
     const { rss } = JSON.parse(r.stdout) as { rss: number[] };
     const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)]!;
-    const early = median(rss.slice(20, 30)), late = median(rss.slice(70, 80));
+    const early = median(rss.slice(20, 30)),
+      late = median(rss.slice(70, 80));
     console.log(`leak: rss MiB at 25 ${(early / 2 ** 20).toFixed(1)}, at 75 ${(late / 2 ** 20).toFixed(1)}`);
     expect(late - early).toBeLessThan(8 * 2 ** 20);
   }, 120_000);
@@ -235,9 +315,13 @@ describe('soak (short)', () => {
   it('6 simulated minutes of dual-stream recording with clips: flat RSS, fixed file size, clean verify', () => {
     // The full hour is `npm run test:soak` (also part of `npm run test:crash`).
     const r = spawnSync(process.execPath, ['--expose-gc', new URL('./soak.mjs', import.meta.url).pathname], {
-      encoding: 'utf8', env: { ...process.env, SOAK_HOURS: '0.1' },
+      encoding: 'utf8',
+      env: { ...process.env, SOAK_HOURS: '0.1' },
     });
-    const summary = JSON.parse(r.stdout.slice(0, r.stdout.lastIndexOf('}') + 1)) as { failures: string[]; wraps: number };
+    const summary = JSON.parse(r.stdout.slice(0, r.stdout.lastIndexOf('}') + 1)) as {
+      failures: string[];
+      wraps: number;
+    };
     expect(summary.failures).toEqual([]);
     expect(summary.wraps).toBeGreaterThan(3);
     expect(r.status).toBe(0);

@@ -31,7 +31,11 @@ const road = splitAccessUnits(fixture(FIXTURES.road));
 
 /** The stored payload of each road unit, from a scratch store. */
 async function roadRefs(): Promise<Buffer[]> {
-  const s = await SegmentStore.create(`${dir}/refs.ring`, { capacity: '12MiB', segmentSize: '1MiB', streams: ['road'] });
+  const s = await SegmentStore.create(`${dir}/refs.ring`, {
+    capacity: '12MiB',
+    segmentSize: '1MiB',
+    streams: ['road'],
+  });
   road.forEach((u, i) => s.write('road', u, { pts: T0 + i * FRAME_US }));
   const refs = [...s.frames({ stream: 'road' })].map((f) => Buffer.from(f.payload));
   await s.close();
@@ -49,54 +53,76 @@ function message<T>(p: ChildProcess): Promise<T> {
   return new Promise((resolve, reject) => {
     const onExit = (code: number | null) => reject(new Error(`child exited (${code}) before answering`));
     p.once('exit', onExit);
-    p.once('message', (m) => { p.off('exit', onExit); resolve(m as T); });
+    p.once('message', (m) => {
+      p.off('exit', onExit);
+      resolve(m as T);
+    });
   });
 }
 
 interface ReaderStats {
-  opens: number; framesVerified: number; framesDiffering: number; frameOverruns: number; followFrames: number; followOverruns: number;
-  clipsVerified: number; clipsDiffering: number; clipOverruns: number; refusedExportsLeftAFile: number; clipRangeErrors: number;
-  h264Builds: number; h264Overruns: number;
-  virtualReadsVerified: number; virtualReadsDiffering: number; virtualOverruns: number; otherErrors: string[];
+  opens: number;
+  framesVerified: number;
+  framesDiffering: number;
+  frameOverruns: number;
+  followFrames: number;
+  followOverruns: number;
+  clipsVerified: number;
+  clipsDiffering: number;
+  clipOverruns: number;
+  refusedExportsLeftAFile: number;
+  clipRangeErrors: number;
+  h264Builds: number;
+  h264Overruns: number;
+  virtualReadsVerified: number;
+  virtualReadsDiffering: number;
+  virtualOverruns: number;
+  otherErrors: string[];
   firstDifferences: string[];
 }
 
 describe('readers in other processes while the ring wraps', () => {
-  it('two read-only reader processes get the bytes written for each pts or an OverrunError, never other bytes', async () => {
-    const refs = await roadRefs();
-    const path = `${dir}/ring.ring`;
-    const writer = child('./ring-writer-process.mjs');
-    writer.send({ lib, path, units: road, t0: T0, frameUs: FRAME_US, segments: SEGMENTS });
-    expect(await message(writer)).toBe('ready');
+  it(
+    'two read-only reader processes get the bytes written for each pts or an OverrunError, never other bytes',
+    async () => {
+      const refs = await roadRefs();
+      const path = `${dir}/ring.ring`;
+      const writer = child('./ring-writer-process.mjs');
+      writer.send({ lib, path, units: road, t0: T0, frameUs: FRAME_US, segments: SEGMENTS });
+      expect(await message(writer)).toBe('ready');
 
-    const until = Date.now() + SECONDS * 1000;
-    const readers = [0, 1].map((r) => {
-      const p = child('./ring-reader-process.mjs');
-      p.send({ lib, path, refs, t0: T0, frameUs: FRAME_US, until, out: `${dir}/reader${r}.mp4` });
-      return message<ReaderStats>(p);
-    });
-    const stats = await Promise.all(readers);
-    writer.send('stop');
-    const written = await message<{ framesWritten: number; overwritten: number; verifyOk: boolean }>(writer);
+      const until = Date.now() + SECONDS * 1000;
+      const readers = [0, 1].map((r) => {
+        const p = child('./ring-reader-process.mjs');
+        p.send({ lib, path, refs, t0: T0, frameUs: FRAME_US, until, out: `${dir}/reader${r}.mp4` });
+        return message<ReaderStats>(p);
+      });
+      const stats = await Promise.all(readers);
+      writer.send('stop');
+      const written = await message<{ framesWritten: number; overwritten: number; verifyOk: boolean }>(writer);
 
-    const sum = (k: keyof ReaderStats) => stats.reduce((n, s) => n + (s[k] as number), 0);
-    const laps = Math.floor(written.overwritten / road.length);
-    console.log(`cross-process readers: ${JSON.stringify({ seconds: SECONDS, written, stats })}`);
+      const sum = (k: keyof ReaderStats) => stats.reduce((n, s) => n + (s[k] as number), 0);
+      const laps = Math.floor(written.overwritten / road.length);
+      console.log(`cross-process readers: ${JSON.stringify({ seconds: SECONDS, written, stats })}`);
 
-    expect(stats.flatMap((s) => s.otherErrors)).toEqual([]);
-    // Never other bytes, by any path.
-    expect(stats.flatMap((s) => s.firstDifferences)).toEqual([]);
-    expect(sum('framesDiffering')).toBe(0);
-    expect(sum('clipsDiffering')).toBe(0);
-    expect(sum('virtualReadsDiffering')).toBe(0);
-    expect(sum('refusedExportsLeftAFile')).toBe(0);
-    // The race happened (reads were refused) and the readers still read a lot.
-    expect(laps).toBeGreaterThan(10);
-    expect(sum('frameOverruns') + sum('followOverruns') + sum('clipOverruns') + sum('virtualOverruns')).toBeGreaterThan(0);
-    expect(sum('framesVerified')).toBeGreaterThan(10_000);
-    expect(sum('followFrames')).toBeGreaterThan(0);
-    expect(sum('clipsVerified')).toBeGreaterThan(0);
-    expect(sum('virtualReadsVerified')).toBeGreaterThan(0);
-    expect(written.verifyOk).toBe(true);
-  }, (SECONDS + 90) * 1000);
+      expect(stats.flatMap((s) => s.otherErrors)).toEqual([]);
+      // Never other bytes, by any path.
+      expect(stats.flatMap((s) => s.firstDifferences)).toEqual([]);
+      expect(sum('framesDiffering')).toBe(0);
+      expect(sum('clipsDiffering')).toBe(0);
+      expect(sum('virtualReadsDiffering')).toBe(0);
+      expect(sum('refusedExportsLeftAFile')).toBe(0);
+      // The race happened (reads were refused) and the readers still read a lot.
+      expect(laps).toBeGreaterThan(10);
+      expect(
+        sum('frameOverruns') + sum('followOverruns') + sum('clipOverruns') + sum('virtualOverruns'),
+      ).toBeGreaterThan(0);
+      expect(sum('framesVerified')).toBeGreaterThan(10_000);
+      expect(sum('followFrames')).toBeGreaterThan(0);
+      expect(sum('clipsVerified')).toBeGreaterThan(0);
+      expect(sum('virtualReadsVerified')).toBeGreaterThan(0);
+      expect(written.verifyOk).toBe(true);
+    },
+    (SECONDS + 90) * 1000,
+  );
 });

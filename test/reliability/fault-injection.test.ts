@@ -7,7 +7,18 @@
  * refused files left byte-identical.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SegmentStore, StoreFormatError, StoreIoError, formatVersion } from '../../lib/index.js';
 import { T0, recordInterleaved } from '../helpers/store.js';
@@ -17,12 +28,16 @@ import { randInt, rng, scratchDir } from './crash-model.js';
 const dir = scratchDir('ringclip-faults-');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const DATA = 65536, SEG = 1 << 20, SEG_HEADER = 64;
+const DATA = 65536,
+  SEG = 1 << 20,
+  SEG_HEADER = 64;
 
 /** The record header size of this format version, read off a clean file (56 in v1, 64 in v2):
  *  the one that makes the first record's span reach the second record. */
 function recordHeaderSize(file: Buffer): number {
-  const at = DATA + SEG_HEADER, payload = file.readUInt32LE(at + 40), seq = file.readBigUInt64LE(at + 8);
+  const at = DATA + SEG_HEADER,
+    payload = file.readUInt32LE(at + 40),
+    seq = file.readBigUInt64LE(at + 8);
   for (const h of [56, 64, 72, 80]) {
     const next = at + ((h + payload + 7) & ~7);
     if (file.readUInt32LE(next) === 0x52524352 && file.readBigUInt64LE(next + 8) === seq + 1n) return h;
@@ -31,7 +46,14 @@ function recordHeaderSize(file: Buffer): number {
 }
 
 /** Where every record of a clean store file sits (the format of docs/FORMAT.md). */
-interface RecordAt { segment: number; offset: number; span: number; stream: number; pts: number; type: number }
+interface RecordAt {
+  segment: number;
+  offset: number;
+  span: number;
+  stream: number;
+  pts: number;
+  type: number;
+}
 function mapRecords(file: Buffer): RecordAt[] {
   const REC_HEADER = recordHeaderSize(file);
   const out: RecordAt[] = [];
@@ -44,7 +66,14 @@ function mapRecords(file: Buffer): RecordAt[] {
       if (file.readUInt32LE(at) !== 0x52524352 || file.readBigUInt64LE(at + 8) !== expect) break;
       const payload = file.readUInt32LE(at + 40);
       const span = (REC_HEADER + payload + 7) & ~7;
-      out.push({ segment: seg, offset: at, span, stream: file[at + 52]!, pts: Number(file.readBigInt64LE(at + 24)), type: file[at + 53]! });
+      out.push({
+        segment: seg,
+        offset: at,
+        span,
+        stream: file[at + 52]!,
+        pts: Number(file.readBigInt64LE(at + 24)),
+        type: file[at + 53]!,
+      });
       off += span;
       expect++;
     }
@@ -54,8 +83,19 @@ function mapRecords(file: Buffer): RecordAt[] {
 
 async function cleanStore(name: string) {
   const path = `${dir}/${name}.ring`;
-  const store = await SegmentStore.create(path, { capacity: DATA + 8 * SEG, segmentSize: '1MiB', streams: ['road', 'cabin'] });
-  recordInterleaved(store, [{ stream: 'road', file: FIXTURES.road, fps: 30 }, { stream: 'cabin', file: FIXTURES.cabin, fps: 30 }], 9);
+  const store = await SegmentStore.create(path, {
+    capacity: DATA + 8 * SEG,
+    segmentSize: '1MiB',
+    streams: ['road', 'cabin'],
+  });
+  recordInterleaved(
+    store,
+    [
+      { stream: 'road', file: FIXTURES.road, fps: 30 },
+      { stream: 'cabin', file: FIXTURES.cabin, fps: 30 },
+    ],
+    9,
+  );
   const payloads = new Map<string, Buffer>();
   for (const [s, stream] of store.streams.entries()) {
     for (const f of store.frames({ stream })) payloads.set(`${s}:${f.pts}`, Buffer.from(f.payload));
@@ -71,7 +111,9 @@ describe('bit flips and zeroed pages anywhere in the file', () => {
     expect(records.filter((r) => r.type === 0).length).toBe(clean.payloads.size);
     const r = rng(4242);
     const failures: string[] = [];
-    let trials = 0, damagedSeen = 0, keptUndamaged = 0;
+    let trials = 0,
+      damagedSeen = 0,
+      keptUndamaged = 0;
     for (let trial = 0; trial < 120; trial++) {
       const img = Buffer.from(clean.bytes);
       const hits: Array<[number, number]> = []; // damaged byte ranges
@@ -101,7 +143,10 @@ describe('bit flips and zeroed pages anywhere in the file', () => {
         for (const f of lazy.frames({ stream })) if (!clean.payloads.get(`${s}:${f.pts}`)?.equals(f.payload)) wrong++;
       }
       const lv = lazy.verify();
-      if (lv.badRecords < wrong) failures.push(`trial ${trial}: default open returns ${wrong} records with other bytes, verify() finds ${lv.badRecords}`);
+      if (lv.badRecords < wrong)
+        failures.push(
+          `trial ${trial}: default open returns ${wrong} records with other bytes, verify() finds ${lv.badRecords}`,
+        );
       const lazyDamage = records.some((rec) => hits.some(([a, b]) => a < rec.offset + rec.span && b > rec.offset));
       if (lazyDamage && lazy.recovery.damagedRecords + lazy.recovery.tornTailRecords === 0 && lv.ok) {
         failures.push(`trial ${trial}: damage neither reported by a default open nor found by verify()`);
@@ -114,7 +159,8 @@ describe('bit flips and zeroed pages anywhere in the file', () => {
         for (const f of store.frames({ stream })) {
           const k = `${s}:${f.pts}`;
           got.add(k);
-          if (!clean.payloads.get(k)?.equals(f.payload)) failures.push(`trial ${trial}: ${k} returned with other bytes`);
+          if (!clean.payloads.get(k)?.equals(f.payload))
+            failures.push(`trial ${trial}: ${k} returned with other bytes`);
         }
       }
       const damaged = records.filter((rec) => hits.some(([a, b]) => a < rec.offset + rec.span && b > rec.offset));
@@ -122,15 +168,18 @@ describe('bit flips and zeroed pages anywhere in the file', () => {
       for (const rec of undamagedFrames) {
         // A record's parameter sets live in its segment's config record: undamaged frames are
         // kept even when that one is hit (they are then listed but not clippable).
-        if (!got.has(`${rec.stream}:${rec.pts}`)) failures.push(`trial ${trial}: undamaged record ${rec.stream}:${rec.pts} lost`);
+        if (!got.has(`${rec.stream}:${rec.pts}`))
+          failures.push(`trial ${trial}: undamaged record ${rec.stream}:${rec.pts} lost`);
         else keptUndamaged++;
       }
       const rep = store.recovery;
       const v = store.verify();
-      if (v.badRecords !== 0) failures.push(`trial ${trial}: verify finds ${v.badRecords} bad records among those returned`);
+      if (v.badRecords !== 0)
+        failures.push(`trial ${trial}: verify finds ${v.badRecords} bad records among those returned`);
       if (damaged.length > 0) {
         damagedSeen++;
-        if (rep.damagedRecords + rep.tornTailRecords === 0) failures.push(`trial ${trial}: ${damaged.length} damaged records, none reported`);
+        if (rep.damagedRecords + rep.tornTailRecords === 0)
+          failures.push(`trial ${trial}: ${damaged.length} damaged records, none reported`);
         // verify() lists skipped damage (holes); damage in the last record of a segment is
         // reported by recovery as a torn tail instead.
         const onlyTails = rep.damagedRecords === 0;
@@ -188,21 +237,29 @@ describe('hostile environments: a clear error, no crash, nothing else touched', 
     try {
       if (mounted) {
         writeFileSync(`${mnt}/neighbour.bin`, Buffer.alloc(1 << 20, 7));
-        await expect(SegmentStore.create(`${mnt}/big.ring`, { capacity: '16MiB', segmentSize: '1MiB', streams: ['road'] }))
-          .rejects.toThrow(/cannot preallocate store .*No space left on device.*no room for the preallocation/);
-        await expect(SegmentStore.create(`${mnt}/big.ring`, { capacity: '16MiB', segmentSize: '1MiB', streams: ['road'] }))
-          .rejects.toBeInstanceOf(StoreIoError);
+        await expect(
+          SegmentStore.create(`${mnt}/big.ring`, { capacity: '16MiB', segmentSize: '1MiB', streams: ['road'] }),
+        ).rejects.toThrow(/cannot preallocate store .*No space left on device.*no room for the preallocation/);
+        await expect(
+          SegmentStore.create(`${mnt}/big.ring`, { capacity: '16MiB', segmentSize: '1MiB', streams: ['road'] }),
+        ).rejects.toBeInstanceOf(StoreIoError);
         expect(readdirSync(mnt)).toEqual(['neighbour.bin']);
         expect(readFileSync(`${mnt}/neighbour.bin`).equals(Buffer.alloc(1 << 20, 7))).toBe(true);
         // A store that fits is fine on the same disk.
-        const ok = await SegmentStore.create(`${mnt}/fits.ring`, { capacity: '4MiB', segmentSize: '1MiB', streams: ['road'] });
+        const ok = await SegmentStore.create(`${mnt}/fits.ring`, {
+          capacity: '4MiB',
+          segmentSize: '1MiB',
+          streams: ['road'],
+        });
         await ok.close();
       } else {
         // Not permitted to mount here: a child whose file size limit is 4 MiB (ulimit -f) gets EFBIG.
         const script = `import('${new URL('../../dist/index.js', import.meta.url).pathname}').then(async ({ SegmentStore }) => {
           try { await SegmentStore.create('${mnt}/big.ring', { capacity: '16MiB', segmentSize: '1MiB', streams: ['road'] }); console.log('created'); }
           catch (e) { console.log(e.name + ': ' + e.message); } })`;
-        const r = spawnSync('bash', ['-c', `ulimit -f 4096; exec "${process.execPath}" -e "$0"`, script], { encoding: 'utf8' });
+        const r = spawnSync('bash', ['-c', `ulimit -f 4096; exec "${process.execPath}" -e "$0"`, script], {
+          encoding: 'utf8',
+        });
         expect(r.stdout).toMatch(/StoreIoError: cannot preallocate store .*File too large/);
         expect(existsSync(`${mnt}/big.ring`)).toBe(false);
       }
@@ -212,8 +269,19 @@ describe('hostile environments: a clear error, no crash, nothing else touched', 
   });
 
   it('a clip export that does not fit the disk (a 3 MiB tmpfs): refused before a byte is written, the earlier clip intact', async () => {
-    const store = await SegmentStore.create(`${dir}/export-src.ring`, { capacity: '16MiB', segmentSize: '1MiB', streams: ['road', 'cabin'] });
-    recordInterleaved(store, [{ stream: 'road', file: FIXTURES.road, fps: 30 }, { stream: 'cabin', file: FIXTURES.cabin, fps: 30 }], 9);
+    const store = await SegmentStore.create(`${dir}/export-src.ring`, {
+      capacity: '16MiB',
+      segmentSize: '1MiB',
+      streams: ['road', 'cabin'],
+    });
+    recordInterleaved(
+      store,
+      [
+        { stream: 'road', file: FIXTURES.road, fps: 30 },
+        { stream: 'cabin', file: FIXTURES.cabin, fps: 30 },
+      ],
+      9,
+    );
     const mnt = `${dir}/small-export-disk`;
     mkdirSync(mnt);
     const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=3m', 'tmpfs', mnt]).status === 0;
@@ -233,7 +301,9 @@ describe('hostile environments: a clear error, no crash, nothing else touched', 
       try {
         const size = big.toVirtualMP4().size;
         expect(size).toBeGreaterThan(3 << 20);
-        const refusal = new RegExp(`cannot write '.*': cannot reserve the ${size} bytes of the export: No space left on device`);
+        const refusal = new RegExp(
+          `cannot write '.*': cannot reserve the ${size} bytes of the export: No space left on device`,
+        );
         // Over the earlier clip: it stays byte for byte what it was.
         await expect(big.writeMP4(`${mnt}/event.mp4`)).rejects.toThrow(refusal);
         await expect(big.writeMP4(`${mnt}/event.mp4`)).rejects.toBeInstanceOf(StoreIoError);
@@ -246,8 +316,12 @@ describe('hostile environments: a clear error, no crash, nothing else touched', 
         const fresh = openSync(`${mnt}/by-fd.mp4`, 'w');
         const appended = openSync(`${mnt}/event.mp4`, 'a');
         try {
-          await expect(big.writeMP4(fresh)).rejects.toThrow(new RegExp(`cannot write to descriptor ${fresh}: cannot reserve the ${size} bytes`));
-          await expect(big.writeMP4(appended)).rejects.toThrow(/cannot reserve the \d+ bytes of the export: No space left on device/);
+          await expect(big.writeMP4(fresh)).rejects.toThrow(
+            new RegExp(`cannot write to descriptor ${fresh}: cannot reserve the ${size} bytes`),
+          );
+          await expect(big.writeMP4(appended)).rejects.toThrow(
+            /cannot reserve the \d+ bytes of the export: No space left on device/,
+          );
         } finally {
           closeSync(fresh);
           closeSync(appended);
@@ -278,7 +352,10 @@ describe('hostile environments: a clear error, no crash, nothing else touched', 
       try { await SegmentStore.create('${ro}/x.ring', { capacity: '4MiB', segmentSize: '1MiB', streams: ['a'] }); console.log('created'); }
       catch (e) { console.log(e.name + ': ' + e.message); } })`;
     const asRoot = process.getuid?.() === 0;
-    const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', ...(asRoot ? { uid: 65534, gid: 65534 } : {}) });
+    const r = spawnSync(process.execPath, ['-e', script], {
+      encoding: 'utf8',
+      ...(asRoot ? { uid: 65534, gid: 65534 } : {}),
+    });
     if (r.stdout.includes('Cannot find module') || r.stderr.includes('EACCES')) {
       console.log(`read-only directory: could not run as uid 65534 here: ${r.stderr.slice(0, 200)}`);
       return; // dist/ not readable by nobody on this machine
@@ -290,7 +367,15 @@ describe('hostile environments: a clear error, no crash, nothing else touched', 
   it('refused files are left byte-identical (writable open attempts included)', async () => {
     const clean = await cleanStore('refused');
     const cases: Array<[string, (b: Buffer) => Buffer, RegExp]> = [
-      ['other version', (b) => { b.writeUInt32LE(formatVersion + 1, 8); b.writeUInt32LE(formatVersion + 1, 4096 + 8); return b; }, new RegExp(`format version ${formatVersion + 1}`)],
+      [
+        'other version',
+        (b) => {
+          b.writeUInt32LE(formatVersion + 1, 8);
+          b.writeUInt32LE(formatVersion + 1, 4096 + 8);
+          return b;
+        },
+        new RegExp(`format version ${formatVersion + 1}`),
+      ],
       ['all-zero header', (b) => b.fill(0, 0, 8192), /header is all zeros/],
       ['truncated', (b) => b.subarray(0, b.length - 4096), /truncated or extended/],
       ['extended', (b) => Buffer.concat([b, Buffer.alloc(4096)]), /truncated or extended/],

@@ -16,7 +16,15 @@ import { ClipRangeError, SegmentStore } from '../../lib/index.js';
 import { T0 } from '../helpers/store.js';
 import { FIXTURES, decodeErrors, fixture, splitAccessUnits } from '../helpers/tools.js';
 import {
-  HEADER_BYTES, type MixPolicy, changedPages, crashImage, newestSlot, randInt, rng, scratchDir, tearHeaderSlot,
+  HEADER_BYTES,
+  type MixPolicy,
+  changedPages,
+  crashImage,
+  newestSlot,
+  randInt,
+  rng,
+  scratchDir,
+  tearHeaderSlot,
 } from './crash-model.js';
 
 const IMAGES = Number(process.env.RINGCLIP_CRASH_IMAGES ?? 1000);
@@ -45,20 +53,61 @@ const payloadRef: Array<Map<number, Buffer>> = SOURCES.map(() => new Map());
 const POLICIES: MixPolicy[] = ['uniform', 'mostly-old', 'mostly-new', 'prefix', 'newest-or-durable'];
 
 interface Stats {
-  images: number; timelines: number; crashPoints: number; flushes: number; reopens: number; protects: number;
-  wrapsBetweenFlushes: number; tornHeaders: number; writableOpens: number; lossyImages: number; reportedLoss: number;
-  damagedRanges: number; tornTails: number; internalHeaderWrites: number; requiredChecked: number; ffmpegDecoded: number; clipsRefusedNoRap: number; clipsRefusedNoConfig: number; overReported: number; changedPagesMax: number;
-  segmentsFromIndex: number; segmentsScanned: number; indexBlocksRefused: number;
+  images: number;
+  timelines: number;
+  crashPoints: number;
+  flushes: number;
+  reopens: number;
+  protects: number;
+  wrapsBetweenFlushes: number;
+  tornHeaders: number;
+  writableOpens: number;
+  lossyImages: number;
+  reportedLoss: number;
+  damagedRanges: number;
+  tornTails: number;
+  internalHeaderWrites: number;
+  requiredChecked: number;
+  ffmpegDecoded: number;
+  clipsRefusedNoRap: number;
+  clipsRefusedNoConfig: number;
+  overReported: number;
+  changedPagesMax: number;
+  segmentsFromIndex: number;
+  segmentsScanned: number;
+  indexBlocksRefused: number;
 }
 const stats: Stats = {
-  images: 0, timelines: 0, crashPoints: 0, flushes: 0, reopens: 0, protects: 0, wrapsBetweenFlushes: 0,
-  tornHeaders: 0, writableOpens: 0, lossyImages: 0, reportedLoss: 0, damagedRanges: 0, tornTails: 0, internalHeaderWrites: 0,
-  requiredChecked: 0, ffmpegDecoded: 0, clipsRefusedNoRap: 0, clipsRefusedNoConfig: 0, overReported: 0, changedPagesMax: 0,
-  segmentsFromIndex: 0, segmentsScanned: 0, indexBlocksRefused: 0,
+  images: 0,
+  timelines: 0,
+  crashPoints: 0,
+  flushes: 0,
+  reopens: 0,
+  protects: 0,
+  wrapsBetweenFlushes: 0,
+  tornHeaders: 0,
+  writableOpens: 0,
+  lossyImages: 0,
+  reportedLoss: 0,
+  damagedRanges: 0,
+  tornTails: 0,
+  internalHeaderWrites: 0,
+  requiredChecked: 0,
+  ffmpegDecoded: 0,
+  clipsRefusedNoRap: 0,
+  clipsRefusedNoConfig: 0,
+  overReported: 0,
+  changedPagesMax: 0,
+  segmentsFromIndex: 0,
+  segmentsScanned: 0,
+  indexBlocksRefused: 0,
 };
 const failures: string[] = [];
 let failureCount = 0;
-const fail = (where: string, what: string) => { failureCount++; if (failures.length < 40) failures.push(`${where}: ${what}`); };
+const fail = (where: string, what: string) => {
+  failureCount++;
+  if (failures.length < 40) failures.push(`${where}: ${what}`);
+};
 // RINGCLIP_CRASH_DUMP=DIR keeps each failing crashed image there (named after the image) for debugging.
 const DUMP = process.env.RINGCLIP_CRASH_DUMP;
 
@@ -111,18 +160,31 @@ class Timeline {
   readonly prepareAhead: 'discard' | 'auto';
 
   async start() {
-    this.store = await SegmentStore.create(this.path, { capacity: this.capacity, segmentSize: '1MiB', streams: STREAMS, prepareAhead: this.prepareAhead });
-    this.store.on('overwrite', () => { this.overwritesSinceDurable++; });
+    this.store = await SegmentStore.create(this.path, {
+      capacity: this.capacity,
+      segmentSize: '1MiB',
+      streams: STREAMS,
+      prepareAhead: this.prepareAhead,
+    });
+    this.store.on('overwrite', () => {
+      this.overwritesSinceDurable++;
+    });
     this.markDurable();
     this.sawHeaderWrites();
   }
 
-  image(): Buffer { return readFileSync(this.path); }
+  image(): Buffer {
+    return readFileSync(this.path);
+  }
 
   headerImage(): Buffer {
     const out = Buffer.alloc(HEADER_BYTES);
     const fd = openSync(this.path, 'r');
-    try { readSync(fd, out, 0, HEADER_BYTES, 0); } finally { closeSync(fd); }
+    try {
+      readSync(fd, out, 0, HEADER_BYTES, 0);
+    } finally {
+      closeSync(fd);
+    }
     return out;
   }
 
@@ -136,7 +198,8 @@ class Timeline {
   checkInternalHeaderWrite() {
     const n = this.store.headerWrites;
     if (n === this.headerWritesSeen) return;
-    if (n !== this.headerWritesSeen + 1) throw new Error(`${n - this.headerWritesSeen} header writes inside one write()`);
+    if (n !== this.headerWritesSeen + 1)
+      throw new Error(`${n - this.headerWritesSeen} header writes inside one write()`);
     stats.internalHeaderWrites++;
     this.headerBefore = this.headerNow;
     this.protBefore = [...this.protNow];
@@ -146,7 +209,9 @@ class Timeline {
 
   liveKeys(): Set<string> {
     const out = new Set<string>();
-    SOURCES.forEach((src, s) => { for (const f of this.store.frames({ stream: src.name })) out.add(key(s, f.pts)); });
+    SOURCES.forEach((src, s) => {
+      for (const f of this.store.frames({ stream: src.name })) out.add(key(s, f.pts));
+    });
     return out;
   }
 
@@ -169,8 +234,10 @@ class Timeline {
         const unit = i % src.units.length;
         let stored = false;
         try {
-          stored = src.kind === 'video' ? this.store.write(src.name, src.units[unit]!, { pts })
-            : this.store.writeMetadata(src.name, src.units[unit]!, { pts, format: 'camm' });
+          stored =
+            src.kind === 'video'
+              ? this.store.write(src.name, src.units[unit]!, { pts })
+              : this.store.writeMetadata(src.name, src.units[unit]!, { pts, format: 'camm' });
         } catch (e) {
           // No room (everything protected or pinned): the frame is not stored; allowed.
           if (!/no segment can be reclaimed/.test(String(e))) throw e;
@@ -208,7 +275,10 @@ class Timeline {
   headerChanged(before: Buffer, protBefore: number[]) {
     this.headerBefore = before;
     this.protBefore = protBefore;
-    this.protNow = this.store.protections().map((p) => p.id).sort((a, b) => a - b);
+    this.protNow = this.store
+      .protections()
+      .map((p) => p.id)
+      .sort((a, b) => a - b);
     this.image().copy(this.durable, 0, 0, HEADER_BYTES);
     this.snapsBeforeHeader = this.snapNo;
     this.sawHeaderWrites();
@@ -237,7 +307,9 @@ class Timeline {
     await this.store.close();
     const before = this.image().subarray(0, HEADER_BYTES);
     this.store = await SegmentStore.open(this.path, { prepareAhead: this.prepareAhead });
-    this.store.on('overwrite', () => { this.overwritesSinceDurable++; });
+    this.store.on('overwrite', () => {
+      this.overwritesSinceDurable++;
+    });
     // A new drive starts at a random access point (both fixtures: GOP of 30, IDR first).
     this.next = this.next.map((n) => Math.ceil(n / 30) * 30 + 30);
     this.markDurable();
@@ -256,7 +328,10 @@ class Timeline {
     const windowRecords = this.writtenSinceDurable.size + (this.durableKeys.size - required.size) + 2 * segmentsStarted;
     const changed = changedPages(this.durable, [...this.snaps.map((s) => s.img), current]);
     // A crash during the last header write: the data pages are as they were when it began.
-    const changedBeforeHeader = changedPages(this.durable, this.snaps.filter((s) => s.no < this.snapsBeforeHeader).map((s) => s.img));
+    const changedBeforeHeader = changedPages(
+      this.durable,
+      this.snaps.filter((s) => s.no < this.snapsBeforeHeader).map((s) => s.img),
+    );
     stats.changedPagesMax = Math.max(stats.changedPagesMax, changed.length);
     for (let n = 0; n < imagesWanted; n++) {
       const imageNo = stats.images++;
@@ -273,8 +348,14 @@ class Timeline {
       }
       const writable = this.r() < 0.25;
       await checkImage(img, {
-        where, required, written: this.written, live, windowRecords,
-        protections: torn ? this.protBefore : this.protNow, torn, writable,
+        where,
+        required,
+        written: this.written,
+        live,
+        windowRecords,
+        protections: torn ? this.protBefore : this.protNow,
+        torn,
+        writable,
         ffmpeg: ffmpegEvery > 0 && imageNo % ffmpegEvery === 0,
       });
     }
@@ -282,8 +363,15 @@ class Timeline {
 }
 
 interface Expect {
-  where: string; required: Set<string>; written: Map<string, number>; live: Set<string>; windowRecords: number;
-  protections: number[]; torn: boolean; writable: boolean; ffmpeg: boolean;
+  where: string;
+  required: Set<string>;
+  written: Map<string, number>;
+  live: Set<string>;
+  windowRecords: number;
+  protections: number[];
+  torn: boolean;
+  writable: boolean;
+  ffmpeg: boolean;
 }
 
 async function checkImage(img: Buffer, e: Expect) {
@@ -311,7 +399,10 @@ async function checkImageAt(path: string, e: Expect) {
     const got = readBack(store, e);
     for (const k of e.required) {
       stats.requiredChecked++;
-      if (!got.has(k)) { fail(e.where, `durable record ${k} is missing after recovery`); break; }
+      if (!got.has(k)) {
+        fail(e.where, `durable record ${k} is missing after recovery`);
+        break;
+      }
     }
     const lost = [...e.live].filter((k) => !got.has(k)).length;
     const rec = store.recovery;
@@ -331,13 +422,20 @@ async function checkImageAt(path: string, e: Expect) {
     // damaged. Counted here; the records returned are still all correct.
     if (reported > e.windowRecords) stats.overReported++;
     for (const d of rec.damaged) {
-      if (d.bytes <= 0 || (d.from !== null && d.to !== null && d.to < d.from)) fail(e.where, `bad damage range ${JSON.stringify(d)}`);
+      if (d.bytes <= 0 || (d.from !== null && d.to !== null && d.to < d.from))
+        fail(e.where, `bad damage range ${JSON.stringify(d)}`);
     }
     const v = store.verify();
     if (v.badRecords !== 0) fail(e.where, `verify: ${v.badRecords} records fail their CRC`);
-    const prot = store.protections().map((p) => p.id).sort((a, b) => a - b);
+    const prot = store
+      .protections()
+      .map((p) => p.id)
+      .sort((a, b) => a - b);
     if (JSON.stringify(prot) !== JSON.stringify(e.protections)) {
-      fail(e.where, `protections ${JSON.stringify(prot)}, expected ${JSON.stringify(e.protections)}${e.torn ? ' (torn header)' : ''}`);
+      fail(
+        e.where,
+        `protections ${JSON.stringify(prot)}, expected ${JSON.stringify(e.protections)}${e.torn ? ' (torn header)' : ''}`,
+      );
     }
     if (e.torn && !rec.usedBackupHeader) fail(e.where, 'a torn header slot was not reported (usedBackupHeader false)');
     if (e.ffmpeg) await decodeClip(store, e.where, e.required);
@@ -346,7 +444,8 @@ async function checkImageAt(path: string, e: Expect) {
       await store.close();
       store = await SegmentStore.open(path, { readOnly: true });
       const again = readBack(store, e);
-      if (again.size !== got.size || [...got].some((k) => !again.has(k))) fail(e.where, 'a writable open changed what a reopen sees');
+      if (again.size !== got.size || [...got].some((k) => !again.has(k)))
+        fail(e.where, 'a writable open changed what a reopen sees');
       if (store.recovery.tornTailRecords !== 0) fail(e.where, 'the torn tail cut by a writable open is seen again');
     }
   } finally {
@@ -362,7 +461,10 @@ function readBack(store: SegmentStore, e: Expect): Set<string> {
     for (const f of store.frames({ stream: src.name })) {
       const k = key(s, f.pts);
       const unit = e.written.get(k);
-      if (unit === undefined) { fail(e.where, `record ${k} was never written`); continue; }
+      if (unit === undefined) {
+        fail(e.where, `record ${k} was never written`);
+        continue;
+      }
       const ref = payloadRef[s]!.get(unit)!;
       if (!ref.equals(f.payload)) fail(e.where, `record ${k}: payload differs from what was written`);
       if (f.dts <= lastDts) fail(e.where, `record ${k}: frames out of decode order`);
@@ -384,7 +486,10 @@ async function decodeClip(store: SegmentStore, where: string, required: Set<stri
     if (!r) continue;
     // Recovered footage may start after a hole with no random access point: nothing of it
     // can be decoded, and the clip is refused (ClipRangeError); that is not a failure.
-    if (![...store.frames({ stream: name })].some((f) => f.randomAccess)) { stats.clipsRefusedNoRap++; continue; }
+    if (![...store.frames({ stream: name })].some((f) => f.randomAccess)) {
+      stats.clipsRefusedNoRap++;
+      continue;
+    }
     const out = `${dir}/clip.mp4`;
     const video = SOURCES.find((src) => src.name === name)?.kind === 'video';
     let clip;
@@ -395,7 +500,10 @@ async function decodeClip(store: SegmentStore, where: string, required: Set<stri
       // durable) cannot be described: refused, counted. Durable samples must always clip.
       const s = SOURCES.findIndex((src) => src.name === name);
       const durable = [...store.frames({ stream: name })].some((f) => required.has(key(s, f.pts)));
-      if (!video && !durable && err instanceof ClipRangeError) { stats.clipsRefusedNoConfig++; continue; }
+      if (!video && !durable && err instanceof ClipRangeError) {
+        stats.clipsRefusedNoConfig++;
+        continue;
+      }
       fail(where, `clip of '${name}' failed: ${(err as Error).message}`);
       continue;
     }
@@ -414,7 +522,8 @@ async function decodeClip(store: SegmentStore, where: string, required: Set<stri
 }
 
 // The test stores' layout (docs/FORMAT.md): segments of 1 MiB after a 64 KiB file header.
-const SEGMENTS_AT = 65536, SEGMENT_BYTES = 1048576;
+const SEGMENTS_AT = 65536,
+  SEGMENT_BYTES = 1048576;
 
 /** Of `candidates`, the segments the durable image had written whose header has changed since: reclaimed. */
 function reclaimedSince(durable: Buffer, current: Buffer, candidates: number[]): number[] {
@@ -437,7 +546,7 @@ describe('a segment reclaimed in place after the last flush', () => {
   // the durable, old header) while later pages of the segment hold new records. Recovery
   // took those for damaged records of the old generation: frames came back out of decode
   // order, and the ring's ordinary overwrites were reported as hundreds of damaged records.
-  it('its new records are not taken for the old generation\'s', async () => {
+  it("its new records are not taken for the old generation's", async () => {
     const tl = new Timeline(100_000);
     await tl.start();
     tl.writeBatch(150); // ~3 MB: the 3 segments are live
@@ -454,8 +563,15 @@ describe('a segment reclaimed in place after the last flush', () => {
       const required = new Set([...durableKeys].filter((k) => live.has(k)));
       const before = failureCount;
       await checkImage(img, {
-        where: `reclaimed segment ${seg}`, required, written: tl.written, live, windowRecords: 0,
-        protections: [], torn: false, writable: false, ffmpeg: true,
+        where: `reclaimed segment ${seg}`,
+        required,
+        written: tl.written,
+        live,
+        windowRecords: 0,
+        protections: [],
+        torn: false,
+        writable: false,
+        ffmpeg: true,
       });
       expect(failures.slice(0)).toEqual([]);
       expect(failureCount).toBe(before);
@@ -498,8 +614,15 @@ describe('a segment reclaimed outside the reclaim horizon of the last flush', ()
       const required = new Set([...durableKeys].filter((k) => live.has(k)));
       const before = failureCount;
       await checkImage(img, {
-        where: `segment ${seg} reclaimed after the flush`, required, written: tl.written, live, windowRecords: 0,
-        protections: [], torn: false, writable: false, ffmpeg: false,
+        where: `segment ${seg} reclaimed after the flush`,
+        required,
+        written: tl.written,
+        live,
+        windowRecords: 0,
+        protections: [],
+        torn: false,
+        writable: false,
+        ffmpeg: false,
       });
       expect(failures.slice(0)).toEqual([]);
       expect(failureCount).toBe(before);

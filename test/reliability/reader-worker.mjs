@@ -23,7 +23,10 @@ while (Date.now() < until) {
     for (const f of store.frames({ stream: 'road', skipOverwritten: true })) check(f);
     const road = [];
     try {
-      for (const f of store.frames({ stream: 'road' })) { check(f); road.push(f); }
+      for (const f of store.frames({ stream: 'road' })) {
+        check(f);
+        road.push(f);
+      }
     } catch (e) {
       if (!(e instanceof OverrunError)) throw e;
       stats.overruns++;

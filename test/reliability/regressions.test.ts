@@ -7,7 +7,9 @@ const scripts = ['repro-writemp4-pins.mjs', 'repro-durable-skip-crc.mjs'];
 
 describe.each(scripts)('%s', (script) => {
   it('stays fixed', () => {
-    const r = spawnSync(process.execPath, ['--expose-gc', new URL(script, import.meta.url).pathname], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, ['--expose-gc', new URL(script, import.meta.url).pathname], {
+      encoding: 'utf8',
+    });
     expect(r.stderr + r.stdout).toMatch(/^ok: /m);
     expect(r.status).toBe(0);
   });

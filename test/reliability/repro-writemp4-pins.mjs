@@ -14,7 +14,11 @@ const dir = mkdtempSync(join(tmpdir(), 'ringclip-pins-'));
 const bytes = readFileSync(join(root, 'test/fixtures/road_1080p30_high_gop30.h264'));
 const units = splitAccessUnits(bytes);
 const T0 = Date.parse('2026-01-01T00:00:00Z') * 1000;
-const store = await SegmentStore.create(join(dir, 'r.ring'), { capacity: 65536 + 3 * 1048576, segmentSize: '1MiB', streams: ['road'] });
+const store = await SegmentStore.create(join(dir, 'r.ring'), {
+  capacity: 65536 + 3 * 1048576,
+  segmentSize: '1MiB',
+  streams: ['road'],
+});
 let i = 0;
 const write = () => store.write('road', units[i % units.length], { pts: T0 + i++ * 33333 });
 for (; i < 150;) write(); // ~2.5 MB: the 3 segments are live
@@ -24,7 +28,11 @@ for (let k = 0; k < 2; k++) {
   clip.release();
 }
 let refused = null;
-try { for (let k = 0; k < 400; k++) write(); } catch (e) { refused = `${e.name}: ${e.message}`; }
+try {
+  for (let k = 0; k < 400; k++) write();
+} catch (e) {
+  refused = `${e.name}: ${e.message}`;
+}
 await store.close();
 rmSync(dir, { recursive: true, force: true });
 if (refused) {

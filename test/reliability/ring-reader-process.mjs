@@ -9,9 +9,24 @@ const { lib, path, refs, t0, frameUs, until, out } = await new Promise((resolve)
 const { SegmentStore, OverrunError, ClipRangeError } = await import(lib);
 const unitOf = (pts) => Math.round((pts - t0) / frameUs) % refs.length;
 const stats = {
-  opens: 0, framesVerified: 0, framesDiffering: 0, frameOverruns: 0, followFrames: 0, followOverruns: 0,
-  clipsVerified: 0, clipsDiffering: 0, clipOverruns: 0, refusedExportsLeftAFile: 0, clipRangeErrors: 0, h264Builds: 0, h264Overruns: 0,
-  virtualReadsVerified: 0, virtualReadsDiffering: 0, virtualOverruns: 0, otherErrors: [], firstDifferences: [],
+  opens: 0,
+  framesVerified: 0,
+  framesDiffering: 0,
+  frameOverruns: 0,
+  followFrames: 0,
+  followOverruns: 0,
+  clipsVerified: 0,
+  clipsDiffering: 0,
+  clipOverruns: 0,
+  refusedExportsLeftAFile: 0,
+  clipRangeErrors: 0,
+  h264Builds: 0,
+  h264Overruns: 0,
+  virtualReadsVerified: 0,
+  virtualReadsDiffering: 0,
+  virtualOverruns: 0,
+  otherErrors: [],
+  firstDifferences: [],
 };
 
 function checkFrame(f) {
@@ -24,11 +39,24 @@ function checkFrame(f) {
 
 /** What a differing frame holds instead: whose bytes (the unit sharing the longest prefix). */
 function describeDifference(f) {
-  const prefix = (r) => { let k = 0; while (k < Math.min(r.length, f.payload.length) && r[k] === f.payload[k]) k++; return k; };
-  let likeUnit = -1, like = 0;
-  refs.forEach((r, u) => { const k = prefix(r); if (k > like) { like = k; likeUnit = u; } });
-  return `pts ${f.pts} (unit ${unitOf(f.pts)}, ${f.payload.length} bytes): first ${prefix(refs[unitOf(f.pts)])} bytes as written, ` +
-    `first ${like} bytes those of unit ${likeUnit}; open #${stats.opens}`;
+  const prefix = (r) => {
+    let k = 0;
+    while (k < Math.min(r.length, f.payload.length) && r[k] === f.payload[k]) k++;
+    return k;
+  };
+  let likeUnit = -1,
+    like = 0;
+  refs.forEach((r, u) => {
+    const k = prefix(r);
+    if (k > like) {
+      like = k;
+      likeUnit = u;
+    }
+  });
+  return (
+    `pts ${f.pts} (unit ${unitOf(f.pts)}, ${f.payload.length} bytes): first ${prefix(refs[unitOf(f.pts)])} bytes as written, ` +
+    `first ${like} bytes those of unit ${likeUnit}; open #${stats.opens}`
+  );
 }
 
 /** The mdat payload of an MP4 file held in `bytes` (null when there is none). */
@@ -36,7 +64,10 @@ function mdat(bytes) {
   for (let at = 0; at + 8 <= bytes.length;) {
     let size = bytes.readUInt32BE(at);
     let header = 8;
-    if (size === 1) { size = Number(bytes.readBigUInt64BE(at + 8)); header = 16; }
+    if (size === 1) {
+      size = Number(bytes.readBigUInt64BE(at + 8));
+      header = 16;
+    }
     if (size < header) return null;
     if (bytes.toString('latin1', at + 4, at + 8) === 'mdat') return bytes.subarray(at + header, at + size);
     at += size;

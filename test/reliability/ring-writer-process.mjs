@@ -5,12 +5,23 @@ import { setImmediate as tick } from 'node:timers/promises';
 
 let stopping = false;
 process.on('message', async (m) => {
-  if (m === 'stop') { stopping = true; return; }
+  if (m === 'stop') {
+    stopping = true;
+    return;
+  }
   const { lib, path, units, t0, frameUs, segments } = m;
   const { SegmentStore } = await import(lib);
-  const store = await SegmentStore.create(path, { capacity: 65536 + segments * 1048576, segmentSize: '1MiB', streams: ['road'] });
-  let overwritten = 0, next = 0, ready = false;
-  store.on('overwrite', (e) => { overwritten += e.frames; });
+  const store = await SegmentStore.create(path, {
+    capacity: 65536 + segments * 1048576,
+    segmentSize: '1MiB',
+    streams: ['road'],
+  });
+  let overwritten = 0,
+    next = 0,
+    ready = false;
+  store.on('overwrite', (e) => {
+    overwritten += e.frames;
+  });
   while (!stopping) {
     for (let k = 0; k < 200; k++, next++) store.write('road', units[next % units.length], { pts: t0 + next * frameUs });
     if (!ready && overwritten > 0) {

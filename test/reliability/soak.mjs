@@ -21,7 +21,8 @@ const ffmpeg = require('@ffmpeg-installer/ffmpeg').path;
 
 const HOURS = Number(process.env.SOAK_HOURS ?? 1);
 const RING_MIB = Number(process.env.SOAK_RING_MIB ?? 32);
-const FPS = 30, FRAME_US = 1e6 / FPS;
+const FPS = 30,
+  FRAME_US = 1e6 / FPS;
 const T0 = Date.parse('2026-01-01T00:00:00Z') * 1000;
 const dir = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'ringclip-soak-'));
 const path = join(dir, 'soak.ring');
@@ -32,18 +33,29 @@ const sources = [
 ];
 
 const failures = [];
-const fail = (what) => { if (failures.length < 20) failures.push(what); };
+const fail = (what) => {
+  if (failures.length < 20) failures.push(what);
+};
 const capacity = 65536 + RING_MIB * 1048576;
 let store = await SegmentStore.create(path, { capacity, segmentSize: '2MiB', streams: ['road', 'cabin'] });
 const size0 = statSync(path).size;
 let overwritten = 0;
-const onOverwrite = (e) => { overwritten += e.frames; };
+const onOverwrite = (e) => {
+  overwritten += e.frames;
+};
 store.on('overwrite', onOverwrite);
 
 const started = Date.now();
 const totalFrames = Math.round(HOURS * 3600 * FPS);
 const rss = [];
-let clips = 0, clipErrors = 0, decoded = 0, refused = 0, flushes = 0, protections = 0, reopens = 0, bytesWritten = 0;
+let clips = 0,
+  clipErrors = 0,
+  decoded = 0,
+  refused = 0,
+  flushes = 0,
+  protections = 0,
+  reopens = 0,
+  bytesWritten = 0;
 let inflight = null;
 const held = [];
 let next = 0; // frame index of both streams (they share a clock); after a reopen, a GOP boundary
@@ -76,25 +88,42 @@ for (let f = 0; f < totalFrames; f++, next++) {
     }
     const out = join(dir, `clip${clips % 2}.mp4`);
     const check = clips % 60 === 0;
-    inflight = clip.writeMP4(out).then(() => {
-      clip.release();
-      // writeMP4() releases the MP4 it builds once written (RELIABILITY.md, former gap 4), so
-      // no pin outlives the clip; this gc() only keeps the heap small. SOAK_NO_GC=1 runs
-      // without it, to show that the pins do not pile up.
-      if (!process.env.SOAK_NO_GC) globalThis.gc?.();
-      clips++;
-      if (check) {
-        const r = spawnSync(ffmpeg, ['-v', 'error', '-xerror', '-i', out, '-map', '0', '-f', 'null', '-'], { encoding: 'utf8' });
-        decoded++;
-        if (r.status !== 0 || r.stderr.trim()) fail(`clip at ${simS}s: ffmpeg: ${r.stderr.slice(0, 200)}`);
-      }
-    }, (e) => { clipErrors++; fail(`clip at ${simS}s: ${e.message}`); });
+    inflight = clip.writeMP4(out).then(
+      () => {
+        clip.release();
+        // writeMP4() releases the MP4 it builds once written (RELIABILITY.md, former gap 4), so
+        // no pin outlives the clip; this gc() only keeps the heap small. SOAK_NO_GC=1 runs
+        // without it, to show that the pins do not pile up.
+        if (!process.env.SOAK_NO_GC) globalThis.gc?.();
+        clips++;
+        if (check) {
+          const r = spawnSync(ffmpeg, ['-v', 'error', '-xerror', '-i', out, '-map', '0', '-f', 'null', '-'], {
+            encoding: 'utf8',
+          });
+          decoded++;
+          if (r.status !== 0 || r.stderr.trim()) fail(`clip at ${simS}s: ffmpeg: ${r.stderr.slice(0, 200)}`);
+        }
+      },
+      (e) => {
+        clipErrors++;
+        fail(`clip at ${simS}s: ${e.message}`);
+      },
+    );
   }
   if (simS % 300 === 0) {
     // An event: the last 6 s kept for 2 min (the cap is 30 % of the ring, ~10 s of footage).
-    try { held.push({ p: store.protect({ from: pts - 6e6, to: pts }), until: simS + 120 }); protections++; } catch (e) { fail(`protect: ${e.message}`); }
+    try {
+      held.push({ p: store.protect({ from: pts - 6e6, to: pts }), until: simS + 120 });
+      protections++;
+    } catch (e) {
+      fail(`protect: ${e.message}`);
+    }
   }
-  for (let i = held.length - 1; i >= 0; i--) if (held[i].until <= simS) { held[i].p.release(); held.splice(i, 1); }
+  for (let i = held.length - 1; i >= 0; i--)
+    if (held[i].until <= simS) {
+      held[i].p.release();
+      held.splice(i, 1);
+    }
   if (simS % 1200 === 0) {
     if (inflight) await inflight;
     inflight = null;
@@ -120,7 +149,8 @@ const info = store.info();
 await store.close();
 const again = await SegmentStore.open(path, { readOnly: true });
 const verify2 = again.verify();
-if (!verify2.ok || again.recovery.damagedRecords !== 0 || again.recovery.tornTailRecords !== 0) fail('reopen: not clean');
+if (!verify2.ok || again.recovery.damagedRecords !== 0 || again.recovery.tornTailRecords !== 0)
+  fail('reopen: not clean');
 await again.close();
 if (statSync(path).size !== size0) fail('file size changed');
 
@@ -128,11 +158,32 @@ const seconds = (Date.now() - started) / 1000;
 const mib = (x) => Math.round((x / 2 ** 20) * 10) / 10;
 const warm = rss.slice(Math.min(5, rss.length - 1));
 const summary = {
-  simulatedHours: HOURS, wallSeconds: seconds, speedup: Math.round((HOURS * 3600) / seconds), ringMiB: RING_MIB,
-  framesWritten: totalFrames * 2, gibWritten: Math.round((bytesWritten / 2 ** 30) * 100) / 100, overwritten,
-  wraps: Math.floor(bytesWritten / (RING_MIB * 1048576)), flushes, clips, decoded, clipErrors, protections, reopens,
-  refusedRingFull: refused, records: verify.records, rssMiB: { first: mib(rss[0] ?? 0), afterWarmup: mib(warm[0] ?? 0), min: mib(Math.min(...warm)), max: mib(Math.max(...warm)), last: mib(rss.at(-1) ?? 0) },
-  fileSize: size0, streams: info.streams.map((s) => ({ name: s.name, frames: s.frames })), failures,
+  simulatedHours: HOURS,
+  wallSeconds: seconds,
+  speedup: Math.round((HOURS * 3600) / seconds),
+  ringMiB: RING_MIB,
+  framesWritten: totalFrames * 2,
+  gibWritten: Math.round((bytesWritten / 2 ** 30) * 100) / 100,
+  overwritten,
+  wraps: Math.floor(bytesWritten / (RING_MIB * 1048576)),
+  flushes,
+  clips,
+  decoded,
+  clipErrors,
+  protections,
+  reopens,
+  refusedRingFull: refused,
+  records: verify.records,
+  rssMiB: {
+    first: mib(rss[0] ?? 0),
+    afterWarmup: mib(warm[0] ?? 0),
+    min: mib(Math.min(...warm)),
+    max: mib(Math.max(...warm)),
+    last: mib(rss.at(-1) ?? 0),
+  },
+  fileSize: size0,
+  streams: info.streams.map((s) => ({ name: s.name, frames: s.frames })),
+  failures,
 };
 console.log(JSON.stringify(summary, null, 1));
 rmSync(dir, { recursive: true, force: true });

@@ -16,7 +16,8 @@ std::string make_etag(const mp4::VirtualFile& file, uint64_t source_identity, ui
   h = (h * 0x100000001b3ull) ^ crc;
   h = (h * 0x100000001b3ull) ^ file.size();
   char buf[64];
-  std::snprintf(buf, sizeof buf, "\"rc%u-%u-%016llx\"", mp4::kWriterVersion, variant, static_cast<unsigned long long>(h));
+  std::snprintf(buf, sizeof buf, "\"rc%u-%u-%016llx\"", mp4::kWriterVersion, variant,
+                static_cast<unsigned long long>(h));
   return buf;
 }
 

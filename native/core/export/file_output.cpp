@@ -41,8 +41,9 @@ std::string reserve(int fd, uint64_t from, uint64_t to, off_t size, uint64_t exp
 
 void check_not_source(int fd, FileIdentity source, const std::string& what) {
   if (source.known() && file_identity(fd) == source)
-    throw Error(ErrorCode::InvalidArgument, "refusing to write the export over " + what +
-                                                ": it is the file the export reads from (the store or the source MP4); choose another path");
+    throw Error(ErrorCode::InvalidArgument,
+                "refusing to write the export over " + what +
+                    ": it is the file the export reads from (the store or the source MP4); choose another path");
 }
 
 }  // namespace
@@ -71,7 +72,8 @@ void write_file(const mp4::VirtualFile& file, const std::string& path, FileIdent
   const off_t size = off_t(file.size());
   // Before any byte of an existing file changes: a disk without room leaves it as it was.
   if (regular) {
-    std::string refused = reserve(fd, uint64_t(std::min<off_t>(st.st_size, size)), uint64_t(size), st.st_size, file.size());
+    std::string refused =
+        reserve(fd, uint64_t(std::min<off_t>(st.st_size, size)), uint64_t(size), st.st_size, file.size());
     if (!refused.empty()) {
       ::close(fd);
       if (created) ::unlink(path.c_str());
@@ -101,8 +103,10 @@ void write_file(const mp4::VirtualFile& file, const std::string& path, FileIdent
       check_source();
     } catch (...) {
       // Best effort: the refusal is the error to report.
-      if (created) ::unlink(path.c_str());
-      else if (regular) (void)!::ftruncate(fd, 0);
+      if (created)
+        ::unlink(path.c_str());
+      else if (regular)
+        (void)!::ftruncate(fd, 0);
       ::close(fd);
       throw;
     }
@@ -110,7 +114,8 @@ void write_file(const mp4::VirtualFile& file, const std::string& path, FileIdent
   if (::close(fd) != 0) throw io_error(path, std::strerror(errno));
 }
 
-void write_descriptor(const mp4::VirtualFile& file, int fd, FileIdentity source, const std::function<void()>& check_source) {
+void write_descriptor(const mp4::VirtualFile& file, int fd, FileIdentity source,
+                      const std::function<void()>& check_source) {
   const std::string what = "descriptor " + std::to_string(fd);
   check_not_source(fd, source, what);
   if (check_source) check_source();
@@ -120,7 +125,8 @@ void write_descriptor(const mp4::VirtualFile& file, int fd, FileIdentity source,
     // Where the bytes will land: the end for O_APPEND, the current position otherwise.
     int flags = ::fcntl(fd, F_GETFL);
     at = flags >= 0 && (flags & O_APPEND) ? st.st_size : ::lseek(fd, 0, SEEK_CUR);
-    std::string refused = at < 0 ? std::string() : reserve(fd, uint64_t(at), uint64_t(at) + file.size(), st.st_size, file.size());
+    std::string refused =
+        at < 0 ? std::string() : reserve(fd, uint64_t(at), uint64_t(at) + file.size(), st.st_size, file.size());
     if (!refused.empty()) throw Error(ErrorCode::Io, "cannot write to " + what + ": " + refused);
   }
   file.write_to_fd(fd);

@@ -5,9 +5,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <cstring>
 
 #include "mp4/movie_boxes.h"
@@ -33,7 +33,8 @@ bool usable_track_name(const std::string& name) {
   if (!std::isalnum(static_cast<unsigned char>(name.front()))) return false;
   std::string lower;
   for (unsigned char c : name) lower += char(std::tolower(c));
-  for (const char* boilerplate : {"handler", "media video", "iso video", "video media", "mainconcept", "gpac", "l-smash", "bento4"})
+  for (const char* boilerplate :
+       {"handler", "media video", "iso video", "video media", "mainconcept", "gpac", "l-smash", "bento4"})
     if (lower.find(boilerplate) != std::string::npos) return false;
   return true;
 }
@@ -43,17 +44,34 @@ std::string dropped_text(const mp4::SkippedTrack& t) {
   constexpr uint32_t kSound = 0x736f756e, kVideo = 0x76696465;  // 'soun', 'vide'
   std::string codec;
   switch (t.sample_entry) {
-    case 0x6d703461: codec = "MPEG-4 audio (not AAC)"; break;  // 'mp4a' whose esds names another codec
-    case 0x4f707573: codec = "Opus"; break;   // 'Opus'
-    case 0x61632d33: codec = "AC-3"; break;   // 'ac-3'
-    case 0x68766331: case 0x68657631: codec = "HEVC"; break;  // 'hvc1', 'hev1'
-    case 0x61763031: codec = "AV1"; break;    // 'av01'
-    case 0: codec = "empty"; break;
-    default: codec = "'" + mp4::fourcc_text(t.sample_entry) + "'";
+    case 0x6d703461:
+      codec = "MPEG-4 audio (not AAC)";
+      break;  // 'mp4a' whose esds names another codec
+    case 0x4f707573:
+      codec = "Opus";
+      break;  // 'Opus'
+    case 0x61632d33:
+      codec = "AC-3";
+      break;  // 'ac-3'
+    case 0x68766331:
+    case 0x68657631:
+      codec = "HEVC";
+      break;  // 'hvc1', 'hev1'
+    case 0x61763031:
+      codec = "AV1";
+      break;  // 'av01'
+    case 0:
+      codec = "empty";
+      break;
+    default:
+      codec = "'" + mp4::fourcc_text(t.sample_entry) + "'";
   }
-  std::string what = t.handler == kSound ? "" : t.handler == kVideo ? " video" : " '" + mp4::fourcc_text(t.handler) + "'";
-  std::string why = t.handler == kSound ? "ringclip carries AAC audio only" : t.handler == kVideo ? "only H.264 video is supported"
-                                                                           : "ringclip carries camm metadata only";
+  std::string what = t.handler == kSound   ? ""
+                     : t.handler == kVideo ? " video"
+                                           : " '" + mp4::fourcc_text(t.handler) + "'";
+  std::string why = t.handler == kSound   ? "ringclip carries AAC audio only"
+                    : t.handler == kVideo ? "only H.264 video is supported"
+                                          : "ringclip carries camm metadata only";
   return "dropped the " + codec + what + " track " + std::to_string(t.track_id) + ": " + why;
 }
 
@@ -77,7 +95,8 @@ std::shared_ptr<Mp4Source> Mp4Source::open(const std::string& path) {
                    uint64_t(st.st_mtim.tv_nsec) ^ (uint64_t(st.st_ino) << 20);
   if (src->size_ < 8) {
     ::close(fd);
-    throw Error(ErrorCode::InvalidData, "'" + path + "' is not an MP4: " + std::to_string(src->size_) + " bytes is too short");
+    throw Error(ErrorCode::InvalidData,
+                "'" + path + "' is not an MP4: " + std::to_string(src->size_) + " bytes is too short");
   }
   void* p = ::mmap(nullptr, src->size_, PROT_READ, MAP_PRIVATE, fd, 0);
   ::close(fd);  // the mapping keeps the file
@@ -106,7 +125,8 @@ std::optional<int64_t> Mp4Source::reference_origin_us() const {
     if (t.track_id != ref.track_id || t.samples.empty()) continue;
     mp4::PresentationStart start = mp4::presentation_start(t, movie_.timescale);
     __int128 origin = __int128(ref.unix_us) - start.delay_us -
-                      (__int128(to_us(int64_t(std::min<uint64_t>(ref.media_time, INT64_MAX)), t.timescale)) - to_us(start.media_time, t.timescale));
+                      (__int128(to_us(int64_t(std::min<uint64_t>(ref.media_time, INT64_MAX)), t.timescale)) -
+                       to_us(start.media_time, t.timescale));
     if (origin <= 0 || origin > kMaxTimeUs) return std::nullopt;
     return int64_t(origin);
   }
@@ -124,13 +144,14 @@ void Mp4Source::build_tracks() {
     SourceTrack st;
     // Named from what it is when the file's name is unusable; unique either way (a clip's
     // streams are chosen by name).
-    const std::string base = usable_track_name(t.name)                 ? t.name
+    const std::string base = usable_track_name(t.name)            ? t.name
                              : t.kind == mp4::TrackKind::Audio    ? "audio"
                              : t.kind == mp4::TrackKind::Metadata ? "metadata"
                                                                   : "video";
     st.kind = t.kind;
     st.name = base;
-    for (int n = 2; std::any_of(tracks_.begin(), tracks_.end(), [&](const SourceTrack& o) { return o.name == st.name; }); ++n)
+    for (int n = 2;
+         std::any_of(tracks_.begin(), tracks_.end(), [&](const SourceTrack& o) { return o.name == st.name; }); ++n)
       st.name = base + "-" + std::to_string(n);
     // Presentation on the movie timeline: an empty edit delays the track; the first media
     // edit says which media time is presented first. Sums are kept in 128 bits: a file's
@@ -139,7 +160,8 @@ void Mp4Source::build_tracks() {
     int64_t media_start = t.samples.front().pts;
     bool have_media = false;
     for (const mp4::Edit& e : t.edits) {
-      if (e.media_time < 0 && !have_media) delay_us += mp4::rescale(e.segment_duration, movie_.timescale, 1000000);
+      if (e.media_time < 0 && !have_media)
+        delay_us += mp4::rescale(e.segment_duration, movie_.timescale, 1000000);
       else if (!have_media) {
         media_start = e.media_time;
         have_media = true;
@@ -154,22 +176,25 @@ void Mp4Source::build_tracks() {
     auto timeline_us = [&](int64_t ticks, const char* what) -> int64_t {
       __int128 us = shift + to_us(ticks, t.timescale);
       if (us < kMinTimelineUs || us > kMaxTimeUs)
-        throw Error(ErrorCode::InvalidData, "track '" + st.name + "' has a " + what + " time of " + std::to_string(ticks) + " ticks (" +
-                                                std::to_string(t.timescale) + " ticks/s), which lies outside the timelines ringclip can cut (" +
-                                                std::to_string(kMinTimelineUs) + " to " + std::to_string(kMaxTimeUs) + " µs)");
+        throw Error(ErrorCode::InvalidData,
+                    "track '" + st.name + "' has a " + what + " time of " + std::to_string(ticks) + " ticks (" +
+                        std::to_string(t.timescale) + " ticks/s), which lies outside the timelines ringclip can cut (" +
+                        std::to_string(kMinTimelineUs) + " to " + std::to_string(kMaxTimeUs) + " µs)");
       return int64_t(us);
     };
     // The edit says what the file presents: a stream-copied cut (ffmpeg -ss) keeps the GOP
     // before its start in the media and hides it with the edit. Clips present only that window.
     if (have_media) {
       st.presented_from_us = timeline_us(media_start, "presentation");
-      if (presented_us > 0 && st.presented_from_us + presented_us <= kMaxTimeUs) st.presented_to_us = st.presented_from_us + int64_t(presented_us);
+      if (presented_us > 0 && st.presented_from_us + presented_us <= kMaxTimeUs)
+        st.presented_to_us = st.presented_from_us + int64_t(presented_us);
     }
     st.matrix = t.matrix;
     st.colour = t.colour;
     // One configuration per sample entry (id = entry index + 1).
     st.configs.push_back(config_of(1, mp4::first_description(t)));
-    for (size_t k = 0; k < t.later_descriptions.size(); ++k) st.configs.push_back(config_of(uint32_t(k + 2), t.later_descriptions[k]));
+    for (size_t k = 0; k < t.later_descriptions.size(); ++k)
+      st.configs.push_back(config_of(uint32_t(k + 2), t.later_descriptions[k]));
     st.samples.reserve(t.samples.size());
     for (const mp4::Sample& s : t.samples) {
       SourceSample ss;
@@ -191,7 +216,8 @@ std::vector<const SourceSample*> Mp4Source::samples(uint32_t track, int64_t from
   const SourceTrack& t = tracks_[track];
   std::vector<const SourceSample*> out;
   for (const SourceSample& s : t.samples)
-    if (s.pts_us >= std::max(from_us, t.presented_from_us) && s.pts_us < std::min(to_us, t.presented_to_us)) out.push_back(&s);
+    if (s.pts_us >= std::max(from_us, t.presented_from_us) && s.pts_us < std::min(to_us, t.presented_to_us))
+      out.push_back(&s);
   return out;
 }
 

@@ -37,9 +37,9 @@ class Mp4Source {
   // track number it does not have.
   std::vector<const SourceSample*> samples(uint32_t track, int64_t from_us, int64_t to_us) const;
   uint64_t size() const { return size_; }
-  const uint8_t* data() const { return data_; }  // the read-only mapping of the whole file
+  const uint8_t* data() const { return data_; }    // the read-only mapping of the whole file
   uint64_t identity() const { return identity_; }  // changes when the file does (size, mtime, inode)
-  FileIdentity file() const { return file_; }       // the file itself (device, inode)
+  FileIdentity file() const { return file_; }      // the file itself (device, inode)
 
  private:
   Mp4Source() = default;

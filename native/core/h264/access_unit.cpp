@@ -11,7 +11,9 @@ namespace ringclip::h264 {
 
 namespace {
 
-[[noreturn]] void invalid(const std::string& what) { throw Error(ErrorCode::InvalidData, "H.264 access unit: " + what); }
+[[noreturn]] void invalid(const std::string& what) {
+  throw Error(ErrorCode::InvalidData, "H.264 access unit: " + what);
+}
 
 bool is_intra(uint8_t slice_type) { return slice_type == kSliceI || slice_type == kSliceSI; }
 
@@ -39,7 +41,8 @@ AccessUnit analyze_access_unit(std::vector<NalView> nals, ParameterSets& sets, P
       if (first_slice == SIZE_MAX) {
         first_slice = i;  // its type comes with its full header below
       } else {
-        if ((type == kNalIdr) != (nals[first_slice].type() == kNalIdr)) invalid("IDR and non-IDR slices in one picture");
+        if ((type == kNalIdr) != (nals[first_slice].type() == kNalIdr))
+          invalid("IDR and non-IDR slices in one picture");
         // The other slices' types decide whether the picture is intra; their first fields suffice.
         if (all_intra && !is_intra(peek_slice_prefix(nal).slice_type)) all_intra = false;
       }

@@ -27,14 +27,14 @@ struct AccessUnit {
   std::vector<NalView> nals;  // every NAL unit of the unit in order (AUD, SPS, PPS, SEI, slices, others)
   RandomAccess random_access = RandomAccess::None;
   uint32_t recovery_frame_cnt = 0;  // for RandomAccess::Recovery
-  int32_t poc = 0;                   // picture order count (8.2.1)
-  bool poc_reset = false;            // IDR or MMCO5: presentation order restarts here
+  int32_t poc = 0;                  // picture order count (8.2.1)
+  bool poc_reset = false;           // IDR or MMCO5: presentation order restarts here
   uint32_t sps_id = 0;
   uint32_t pps_id = 0;
   bool parameter_sets_changed = false;  // an SPS/PPS in this unit differs from the one before
   uint8_t primary_slice_type = 0;       // slice_type % 5 of the first slice
   uint8_t nal_ref_idc = 0;
-  uint32_t slice_count = 0;           // NAL units with a slice header (types 1, 2, 5)
+  uint32_t slice_count = 0;  // NAL units with a slice header (types 1, 2, 5)
 };
 
 // Analyzes the NAL units of one complete access unit (what store.write() receives): updates
@@ -100,8 +100,8 @@ class AccessUnitAssembler {
 class PresentationOrder {
  public:
   struct Released {
-    uint64_t token;             // what the caller passed to push()
-    uint64_t decode_index;      // 0, 1, 2, ...
+    uint64_t token;               // what the caller passed to push()
+    uint64_t decode_index;        // 0, 1, 2, ...
     uint64_t presentation_index;  // includes the constant delay
   };
   using Callback = std::function<void(const Released&)>;
@@ -122,11 +122,16 @@ class PresentationOrder {
 
   uint32_t depth_;
   Callback on_release_;
-  struct Pending { uint64_t token; uint64_t decode_index; int32_t poc; uint64_t slot; };
-  std::deque<Pending> pending_;    // frames not yet released, in decode order
+  struct Pending {
+    uint64_t token;
+    uint64_t decode_index;
+    int32_t poc;
+    uint64_t slot;
+  };
+  std::deque<Pending> pending_;  // frames not yet released, in decode order
   uint64_t next_decode_ = 0;
-  uint64_t next_slot_ = 0;         // presentation slot the next assignment gets
-  uint32_t waiting_ = 0;           // frames in pending_ without a slot (all of the current period)
+  uint64_t next_slot_ = 0;  // presentation slot the next assignment gets
+  uint32_t waiting_ = 0;    // frames in pending_ without a slot (all of the current period)
 };
 
 }  // namespace ringclip::h264

@@ -10,8 +10,7 @@ namespace {
 
 // NAL unit types that, after a slice, can only belong to the next access unit.
 bool opens_unit_after_slice(uint8_t type) {
-  return type == kNalAud || type == kNalSps || type == kNalPps || type == kNalSei ||
-         (type >= 14 && type <= 18);
+  return type == kNalAud || type == kNalSps || type == kNalPps || type == kNalSei || (type >= 14 && type <= 18);
 }
 
 }  // namespace

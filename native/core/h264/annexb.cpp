@@ -39,7 +39,8 @@ const uint8_t* find_start_code_sse2(const uint8_t* p, const uint8_t* end) {
     __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
     __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 1));
     __m128i c = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 2));
-    __m128i hit = _mm_and_si128(_mm_and_si128(_mm_cmpeq_epi8(a, zero), _mm_cmpeq_epi8(b, zero)), _mm_cmpeq_epi8(c, one));
+    __m128i hit =
+        _mm_and_si128(_mm_and_si128(_mm_cmpeq_epi8(a, zero), _mm_cmpeq_epi8(b, zero)), _mm_cmpeq_epi8(c, one));
     unsigned mask = unsigned(_mm_movemask_epi8(hit));
     if (mask) return p + __builtin_ctz(mask);
     p += 16;

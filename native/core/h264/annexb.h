@@ -1,7 +1,8 @@
 #pragma once
 // Annex B byte streams: NAL units separated by 00 00 01 or 00 00 00 01 start codes.
 // Both entry points find start codes with vector compares of the whole 00 00 01 pattern
-// (SSE2/AVX2; memchr for zero bytes elsewhere; never a byte-at-a-time loop) and strip trailing_zero_8bits from the end of each NAL unit.
+// (SSE2/AVX2; memchr for zero bytes elsewhere; never a byte-at-a-time loop) and strip trailing_zero_8bits from the end
+// of each NAL unit.
 #include <cstdint>
 #include <functional>
 #include <vector>
@@ -23,7 +24,7 @@ class AnnexBScanner {
  public:
   using Callback = std::function<void(const NalView&)>;
   void feed(const uint8_t* data, size_t size, const Callback& on_nal);
-  void finish(const Callback& on_nal);  // reports the last NAL unit; the scanner can be reused
+  void finish(const Callback& on_nal);                 // reports the last NAL unit; the scanner can be reused
   uint64_t skipped_bytes() const { return skipped_; }  // bytes before the first start code
 
  private:

@@ -29,7 +29,10 @@ struct NalView {
   size_t size = 0;
   uint8_t type() const { return data[0] & 0x1f; }
   uint8_t ref_idc() const { return (data[0] >> 5) & 3; }
-  bool is_vcl() const { uint8_t t = type(); return t >= 1 && t <= 5; }
+  bool is_vcl() const {
+    uint8_t t = type();
+    return t >= 1 && t <= 5;
+  }
 };
 
 }  // namespace ringclip::h264

@@ -35,10 +35,10 @@ struct Sps {
   bool direct_8x8_inference = false;
   uint32_t pic_width_in_mbs = 0;
   uint32_t pic_height_in_map_units = 0;
-  uint32_t coded_width = 0;   // in pixels, before cropping
+  uint32_t coded_width = 0;  // in pixels, before cropping
   uint32_t coded_height = 0;
   uint32_t crop_left = 0, crop_right = 0, crop_top = 0, crop_bottom = 0;  // in pixels
-  uint32_t width = 0;         // displayed size, after cropping
+  uint32_t width = 0;                                                     // displayed size, after cropping
   uint32_t height = 0;
   // VUI
   bool vui_present = false;
@@ -129,8 +129,14 @@ class ParameterSets {
  private:
   uint64_t version_ = next_version();
   static uint64_t next_version();
-  struct StoredSps { Sps parsed; std::vector<uint8_t> bytes; };
-  struct StoredPps { Pps parsed; std::vector<uint8_t> bytes; };
+  struct StoredSps {
+    Sps parsed;
+    std::vector<uint8_t> bytes;
+  };
+  struct StoredPps {
+    Pps parsed;
+    std::vector<uint8_t> bytes;
+  };
   std::array<std::optional<StoredSps>, 32> sps_;
   std::array<std::optional<StoredPps>, 256> pps_;
 };

@@ -18,7 +18,9 @@ constexpr size_t kHeaderBytes = 256;
 // for small frames, where the header is all the parsing there is.
 constexpr size_t kShortHeaderBytes = 48;
 
-[[noreturn]] void invalid(const std::string& what) { throw Error(ErrorCode::InvalidData, "H.264 slice header: " + what); }
+[[noreturn]] void invalid(const std::string& what) {
+  throw Error(ErrorCode::InvalidData, "H.264 slice header: " + what);
+}
 
 bool is_p(uint8_t t) { return t == kSliceP || t == kSliceSP; }
 bool is_b(uint8_t t) { return t == kSliceB; }
@@ -32,7 +34,7 @@ SlicePrefix read_prefix(BitReader& r) {
 }
 
 void skip_ref_pic_list_modification(BitReader& r) {
-  if (!r.flag()) return;  // ref_pic_list_modification_flag_lX
+  if (!r.flag()) return;          // ref_pic_list_modification_flag_lX
   for (int i = 0; i < 33; ++i) {  // at most num_ref_idx_active + 1 entries
     uint32_t idc = r.ue_max(5, "modification_of_pic_nums_idc");
     if (idc == 3) return;
@@ -131,7 +133,8 @@ SliceHeader parse_rbsp(const NalView& nal, const SliceSetLookup& lookup, const u
   SlicePrefix prefix = read_prefix(r);
   const SliceSets sets = lookup(prefix.pps_id);
   if (!sets.pps) invalid("names missing PPS " + std::to_string(prefix.pps_id));
-  if (!sets.sps) invalid("PPS " + std::to_string(prefix.pps_id) + " names missing SPS " + std::to_string(sets.pps->sps_id));
+  if (!sets.sps)
+    invalid("PPS " + std::to_string(prefix.pps_id) + " names missing SPS " + std::to_string(sets.pps->sps_id));
   const Pps& pps = *sets.pps;
   const Sps& sps = *sets.sps;
   sh.first_mb_in_slice = prefix.first_mb_in_slice;

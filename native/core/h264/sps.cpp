@@ -16,8 +16,19 @@ namespace {
 // Profiles whose SPS carries chroma_format_idc, bit depths and scaling matrices.
 bool has_chroma_format_fields(uint8_t profile) {
   switch (profile) {
-    case 100: case 110: case 122: case 244: case 44: case 83: case 86:
-    case 118: case 128: case 138: case 139: case 134: case 135:
+    case 100:
+    case 110:
+    case 122:
+    case 244:
+    case 44:
+    case 83:
+    case 86:
+    case 118:
+    case 128:
+    case 138:
+    case 139:
+    case 134:
+    case 135:
       return true;
     default:
       return false;
@@ -63,19 +74,40 @@ void derive_size(Sps& sps, bool cropping, uint32_t crop[4]) {
 // MaxDpbMbs of Table A-1 by level_idc; 0 for unknown levels.
 uint32_t max_dpb_mbs(uint8_t level_idc) {
   switch (level_idc) {
-    case 9: case 10: return 396;  // 9 = level 1b
-    case 11: return 900;
-    case 12: case 13: case 20: return 2376;
-    case 21: return 4752;
-    case 22: case 30: return 8100;
-    case 31: return 18000;
-    case 32: return 20480;
-    case 40: case 41: return 32768;
-    case 42: return 34816;
-    case 50: return 110400;
-    case 51: case 52: return 184320;
-    case 60: case 61: case 62: return 696320;
-    default: return 0;
+    case 9:
+    case 10:
+      return 396;  // 9 = level 1b
+    case 11:
+      return 900;
+    case 12:
+    case 13:
+    case 20:
+      return 2376;
+    case 21:
+      return 4752;
+    case 22:
+    case 30:
+      return 8100;
+    case 31:
+      return 18000;
+    case 32:
+      return 20480;
+    case 40:
+    case 41:
+      return 32768;
+    case 42:
+      return 34816;
+    case 50:
+      return 110400;
+    case 51:
+    case 52:
+      return 184320;
+    case 60:
+    case 61:
+    case 62:
+      return 696320;
+    default:
+      return 0;
   }
 }
 

@@ -11,9 +11,9 @@ namespace {
 constexpr uint32_t kExtendedSar = 255;
 
 // Table E-1: sample aspect ratios for aspect_ratio_idc 1..16.
-constexpr uint16_t kSarTable[17][2] = {
-    {0, 0},   {1, 1},   {12, 11}, {10, 11}, {16, 11}, {40, 33}, {24, 11}, {20, 11}, {32, 11},
-    {80, 33}, {18, 11}, {15, 11}, {64, 33}, {160, 99}, {4, 3},  {3, 2},   {2, 1}};
+constexpr uint16_t kSarTable[17][2] = {{0, 0},   {1, 1},    {12, 11}, {10, 11}, {16, 11}, {40, 33},
+                                       {24, 11}, {20, 11},  {32, 11}, {80, 33}, {18, 11}, {15, 11},
+                                       {64, 33}, {160, 99}, {4, 3},   {3, 2},   {2, 1}};
 
 // hrd_parameters() (E.1.2): nothing in it matters to ringclip, but it must be walked to
 // reach the fields after it.
@@ -21,8 +21,8 @@ void skip_hrd(BitReader& r) {
   uint32_t cpb_cnt = r.ue_max(31, "cpb_cnt_minus1") + 1;
   r.skip(4 + 4);  // bit_rate_scale, cpb_size_scale
   for (uint32_t i = 0; i < cpb_cnt; ++i) {
-    r.ue();  // bit_rate_value_minus1
-    r.ue();  // cpb_size_value_minus1
+    r.ue();     // bit_rate_value_minus1
+    r.ue();     // cpb_size_value_minus1
     r.skip(1);  // cbr_flag
   }
   // initial_cpb_removal_delay_length_minus1, cpb_removal_delay_length_minus1,
@@ -74,7 +74,7 @@ void parse_fields(BitReader& r, Sps& sps) {
   if (sps.nal_hrd_present || sps.vcl_hrd_present) sps.low_delay_hrd = r.flag();
   sps.pic_struct_present = r.flag();
   if (r.flag()) {  // bitstream_restriction_flag
-    r.skip(1);  // motion_vectors_over_pic_boundaries_flag
+    r.skip(1);     // motion_vectors_over_pic_boundaries_flag
     r.ue_max(16, "max_bytes_per_pic_denom");
     r.ue_max(16, "max_bits_per_mb_denom");
     r.ue_max(16, "log2_max_mv_length_horizontal");

@@ -25,7 +25,10 @@ class StagedSets {
 
   // Stores the staged sets (in unit order) into `sets`; `nals` are the unit's NAL units.
   void commit(ParameterSets& sets, const std::vector<NalView>& nals) const;
-  void clear() { sps_.clear(); pps_.clear(); }
+  void clear() {
+    sps_.clear();
+    pps_.clear();
+  }
 
  private:
   template <typename T>

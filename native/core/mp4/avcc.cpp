@@ -21,7 +21,10 @@ class SpsBits {
 
   uint32_t bit() {
     if (bit_ == 0) {
-      if (!load_byte()) { failed = true; return 0; }
+      if (!load_byte()) {
+        failed = true;
+        return 0;
+      }
     }
     --bit_;
     return (current_ >> bit_) & 1;
@@ -29,7 +32,10 @@ class SpsBits {
   uint32_t ue() {
     int leading_zeros = 0;
     while (!failed && bit() == 0) {
-      if (++leading_zeros > 31) { failed = true; return 0; }
+      if (++leading_zeros > 31) {
+        failed = true;
+        return 0;
+      }
     }
     if (failed) return 0;
     uint64_t value = 0;
@@ -71,9 +77,9 @@ struct ChromaFormat {
 // profiles ue(chroma_format_idc) [u(1) separate_colour_plane if 3], ue(luma), ue(chroma).
 ChromaFormat read_chroma_format(const std::vector<uint8_t>& sps) {
   ChromaFormat format;
-  SpsBits bits(sps, 1);  // from byte 1 so the emulation-prevention state sees every byte
+  SpsBits bits(sps, 1);                     // from byte 1 so the emulation-prevention state sees every byte
   for (int i = 0; i < 24; ++i) bits.bit();  // profile_idc, constraint flags, level_idc
-  bits.ue();  // seq_parameter_set_id
+  bits.ue();                                // seq_parameter_set_id
   uint32_t chroma = bits.ue();
   if (chroma == 3) bits.bit();  // separate_colour_plane_flag
   uint32_t luma = bits.ue();
@@ -93,7 +99,8 @@ std::vector<uint8_t> build_avcc(const Track& track) {
   return build_avcc(track.sps, track.pps);
 }
 
-std::vector<uint8_t> build_avcc(const std::vector<std::vector<uint8_t>>& sps_list, const std::vector<std::vector<uint8_t>>& pps_list) {
+std::vector<uint8_t> build_avcc(const std::vector<std::vector<uint8_t>>& sps_list,
+                                const std::vector<std::vector<uint8_t>>& pps_list) {
   struct Sets {
     const std::vector<std::vector<uint8_t>>& sps;
     const std::vector<std::vector<uint8_t>>& pps;
@@ -111,11 +118,11 @@ std::vector<uint8_t> build_avcc(const std::vector<std::vector<uint8_t>>& sps_lis
   for (auto& p : track.pps) total += 2 + p.size();
   out.reserve(total);
   BoxWriter w(out);
-  w.u8(1);          // configurationVersion
-  w.u8(first[1]);   // AVCProfileIndication
-  w.u8(first[2]);   // profile_compatibility (the constraint flags byte)
-  w.u8(first[3]);   // AVCLevelIndication
-  w.u8(0xFC | 3);   // lengthSizeMinusOne = 3: samples carry 4-byte NAL lengths
+  w.u8(1);         // configurationVersion
+  w.u8(first[1]);  // AVCProfileIndication
+  w.u8(first[2]);  // profile_compatibility (the constraint flags byte)
+  w.u8(first[3]);  // AVCLevelIndication
+  w.u8(0xFC | 3);  // lengthSizeMinusOne = 3: samples carry 4-byte NAL lengths
   w.u8(uint8_t(0xE0 | track.sps.size()));
   for (auto& s : track.sps) {
     if (s.size() > 0xFFFF) throw Error(ErrorCode::InvalidArgument, "SPS larger than 65535 bytes");

@@ -22,13 +22,44 @@ class ByteReader {
  public:
   ByteReader(ByteSpan bytes, uint32_t box_type) : bytes_(bytes), box_type_(box_type) {}
 
-  uint8_t u8() { need(1); return bytes_.data[pos_++]; }
-  uint16_t u16() { need(2); uint16_t v = get_be16(bytes_.data + pos_); pos_ += 2; return v; }
-  uint32_t u24() { need(3); uint32_t v = (uint32_t(bytes_.data[pos_]) << 16) | get_be16(bytes_.data + pos_ + 1); pos_ += 3; return v; }
-  uint32_t u32() { need(4); uint32_t v = get_be32(bytes_.data + pos_); pos_ += 4; return v; }
-  uint64_t u64() { need(8); uint64_t v = get_be64(bytes_.data + pos_); pos_ += 8; return v; }
-  ByteSpan bytes(size_t n) { need(n); ByteSpan s{bytes_.data + pos_, n}; pos_ += n; return s; }
-  void skip(size_t n) { need(n); pos_ += n; }
+  uint8_t u8() {
+    need(1);
+    return bytes_.data[pos_++];
+  }
+  uint16_t u16() {
+    need(2);
+    uint16_t v = get_be16(bytes_.data + pos_);
+    pos_ += 2;
+    return v;
+  }
+  uint32_t u24() {
+    need(3);
+    uint32_t v = (uint32_t(bytes_.data[pos_]) << 16) | get_be16(bytes_.data + pos_ + 1);
+    pos_ += 3;
+    return v;
+  }
+  uint32_t u32() {
+    need(4);
+    uint32_t v = get_be32(bytes_.data + pos_);
+    pos_ += 4;
+    return v;
+  }
+  uint64_t u64() {
+    need(8);
+    uint64_t v = get_be64(bytes_.data + pos_);
+    pos_ += 8;
+    return v;
+  }
+  ByteSpan bytes(size_t n) {
+    need(n);
+    ByteSpan s{bytes_.data + pos_, n};
+    pos_ += n;
+    return s;
+  }
+  void skip(size_t n) {
+    need(n);
+    pos_ += n;
+  }
   size_t remaining() const { return bytes_.size - pos_; }
   size_t position() const { return pos_; }
   ByteSpan rest() const { return ByteSpan{bytes_.data + pos_, bytes_.size - pos_}; }

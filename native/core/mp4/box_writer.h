@@ -17,13 +17,22 @@ class BoxWriter {
   std::vector<uint8_t>& buffer() { return out_; }
 
   void u8(uint8_t v) { out_.push_back(v); }
-  void u16(uint16_t v) { uint8_t b[2] = {uint8_t(v >> 8), uint8_t(v)}; raw(b, 2); }
-  void u24(uint32_t v) { uint8_t b[3] = {uint8_t(v >> 16), uint8_t(v >> 8), uint8_t(v)}; raw(b, 3); }
+  void u16(uint16_t v) {
+    uint8_t b[2] = {uint8_t(v >> 8), uint8_t(v)};
+    raw(b, 2);
+  }
+  void u24(uint32_t v) {
+    uint8_t b[3] = {uint8_t(v >> 16), uint8_t(v >> 8), uint8_t(v)};
+    raw(b, 3);
+  }
   void u32(uint32_t v) {
     uint8_t b[4] = {uint8_t(v >> 24), uint8_t(v >> 16), uint8_t(v >> 8), uint8_t(v)};
     raw(b, 4);
   }
-  void u64(uint64_t v) { u32(uint32_t(v >> 32)); u32(uint32_t(v)); }
+  void u64(uint64_t v) {
+    u32(uint32_t(v >> 32));
+    u32(uint32_t(v));
+  }
   void fourcc(const char (&code)[5]) { raw(reinterpret_cast<const uint8_t*>(code), 4); }
   void zeros(size_t n) { out_.insert(out_.end(), n, 0); }
   void raw(const uint8_t* data, size_t size) { out_.insert(out_.end(), data, data + size); }
@@ -47,9 +56,15 @@ class BoxWriter {
 
   void patch_u32(size_t at, uint32_t v) {
     uint8_t* p = out_.data() + at;
-    p[0] = uint8_t(v >> 24); p[1] = uint8_t(v >> 16); p[2] = uint8_t(v >> 8); p[3] = uint8_t(v);
+    p[0] = uint8_t(v >> 24);
+    p[1] = uint8_t(v >> 16);
+    p[2] = uint8_t(v >> 8);
+    p[3] = uint8_t(v);
   }
-  void patch_u64(size_t at, uint64_t v) { patch_u32(at, uint32_t(v >> 32)); patch_u32(at + 4, uint32_t(v)); }
+  void patch_u64(size_t at, uint64_t v) {
+    patch_u32(at, uint32_t(v >> 32));
+    patch_u32(at + 4, uint32_t(v));
+  }
 
  private:
   std::vector<uint8_t>& out_;

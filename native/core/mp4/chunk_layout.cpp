@@ -37,7 +37,8 @@ MdatLayout layout_chunks(const Movie& movie, double chunk_seconds) {
         chunk.bytes += track.samples[i].data.size;
         ++i;
       } while (i < track.samples.size() && track.samples[i].dts - chunk_dts < span &&
-               track.samples[i].description == track.samples[chunk.first_sample].description);  // stsc: one entry per chunk
+               track.samples[i].description ==
+                   track.samples[chunk.first_sample].description);  // stsc: one entry per chunk
       chunk.sample_count = uint32_t(i - chunk.first_sample);
       layout.chunks.push_back(chunk);
     }

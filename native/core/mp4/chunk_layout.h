@@ -14,9 +14,9 @@ struct Chunk {
   uint32_t track = 0;         // index into movie.tracks
   uint32_t first_sample = 0;  // index into the track's samples
   uint32_t sample_count = 0;
-  uint64_t offset = 0;        // from the start of the mdat payload
+  uint64_t offset = 0;  // from the start of the mdat payload
   uint64_t bytes = 0;
-  double start_seconds = 0;   // on the movie timeline; only used for ordering
+  double start_seconds = 0;  // on the movie timeline; only used for ordering
 };
 
 struct MdatLayout {

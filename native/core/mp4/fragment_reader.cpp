@@ -38,8 +38,8 @@ TrackState* find_track(std::vector<TrackState>& tracks, uint32_t track_id) {
 
 // Reads one trun; `position` is where its data starts unless it carries a data_offset,
 // and is left where its data ends.
-void read_trun(ReadContext& context, const Box& box, TrackState& state, const TrafDefaults& defaults,
-               uint64_t base, uint64_t& position, uint64_t& dts) {
+void read_trun(ReadContext& context, const Box& box, TrackState& state, const TrafDefaults& defaults, uint64_t base,
+               uint64_t& position, uint64_t& dts) {
   ByteReader r(box.payload, box.type);
   r.u8();  // version: 0 and 1 differ only in the sign of offsets, read alike below
   uint32_t flags = r.u24();
@@ -51,8 +51,8 @@ void read_trun(ReadContext& context, const Box& box, TrackState& state, const Tr
   }
   bool has_first_flags = flags & kTrunFirstSampleFlags;
   uint32_t first_flags = has_first_flags ? r.u32() : 0;
-  size_t per_sample = 4 * (((flags & kTrunDuration) != 0) + ((flags & kTrunSize) != 0) +
-                           ((flags & kTrunFlags) != 0) + ((flags & kTrunCompositionOffset) != 0));
+  size_t per_sample = 4 * (((flags & kTrunDuration) != 0) + ((flags & kTrunSize) != 0) + ((flags & kTrunFlags) != 0) +
+                           ((flags & kTrunCompositionOffset) != 0));
   r.need_entries(count, per_sample);
   context.take_samples(count);
 
@@ -107,8 +107,8 @@ void read_traf(ReadContext& context, const Box& traf, uint64_t moof_offset, bool
   if (flags & kTfhdSampleDescriptionIndex) description_index = tfhd.u32();
   const size_t descriptions = 1 + state->track.later_descriptions.size();
   if (description_index == 0 || description_index > descriptions)
-    throw_invalid("a traf of track " + std::to_string(track_id) + " names sample description " + std::to_string(description_index) +
-                  " of " + std::to_string(descriptions));
+    throw_invalid("a traf of track " + std::to_string(track_id) + " names sample description " +
+                  std::to_string(description_index) + " of " + std::to_string(descriptions));
   TrafDefaults defaults{state->trex.duration, state->trex.size, state->trex.flags, description_index - 1};
   if (flags & kTfhdDefaultDuration) defaults.duration = tfhd.u32();
   if (flags & kTfhdDefaultSize) defaults.size = tfhd.u32();

@@ -84,8 +84,8 @@ bool FragmentStreamReader::parse_one() {
     BoxHeader next = peek_box(p + box.size, left - size_t(box.size));
     if (next.size == 0 || next.size > left - box.size) return false;  // its mdat is not whole yet
     if (next.type != fourcc("mdat"))
-      fail("moof at offset " + std::to_string(stream_offset_ + consumed_) + " is followed by " + fourcc_name(next.type) +
-           ", not by its mdat");
+      fail("moof at offset " + std::to_string(stream_offset_ + consumed_) + " is followed by " +
+           fourcc_name(next.type) + ", not by its mdat");
     read_fragment_pair(ByteSpan{p, size_t(box.size + next.size)});
     consumed_ += size_t(box.size + next.size);
     return true;

@@ -72,8 +72,8 @@ void check_ranges(const Movie& movie, const std::vector<FragmentRange>& ranges) 
 constexpr size_t kSidxFirstOffset = 28;
 
 struct SegmentReference {
-  uint64_t offset;  // of the subsegment, from the first fragment's start
-  uint64_t size;    // bytes
+  uint64_t offset;                // of the subsegment, from the first fragment's start
+  uint64_t size;                  // bytes
   int64_t earliest_pts, end_pts;  // what its samples present, in the track's timescale
   bool starts_with_sap;
 };
@@ -88,8 +88,8 @@ std::vector<uint8_t> build_segment_index(const Track& track, const std::vector<S
   w.u32(track.track_id);  // reference_ID
   w.u32(track.timescale);
   w.u64(uint64_t(refs.front().earliest_pts));  // earliest_presentation_time
-  w.u64(0);                   // first_offset: patched once every sidx's size is known
-  w.u16(0);                   // reserved
+  w.u64(0);                                    // first_offset: patched once every sidx's size is known
+  w.u16(0);                                    // reserved
   w.u16(uint16_t(refs.size()));
   for (size_t i = 0; i < refs.size(); ++i) {
     const SegmentReference& r = refs[i];
@@ -97,8 +97,8 @@ std::vector<uint8_t> build_segment_index(const Track& track, const std::vector<S
     // the first's time plus the durations before it.
     const int64_t duration = (i + 1 < refs.size() ? refs[i + 1].earliest_pts : r.end_pts) - r.earliest_pts;
     if (r.size > 0x7FFFFFFF || duration < 0 || duration > INT64_C(0xFFFFFFFF)) return {};
-    w.u32(uint32_t(r.size));      // reference_type 0 (media), referenced_size
-    w.u32(uint32_t(duration));    // subsegment_duration
+    w.u32(uint32_t(r.size));    // reference_type 0 (media), referenced_size
+    w.u32(uint32_t(duration));  // subsegment_duration
     // starts_with_SAP, SAP_type 1 (a sync sample: decoding starts there), SAP_delta_time 0.
     w.u32(r.starts_with_sap ? 0x90000000u : 0);
   }
@@ -142,7 +142,10 @@ void append_fragment(VirtualFile& out, const Movie& movie, const std::vector<Fra
   w.u32(sequence_number);
   w.close(mfhd);
 
-  struct DataOffsetSlot { size_t position; uint64_t payload_offset; };
+  struct DataOffsetSlot {
+    size_t position;
+    uint64_t payload_offset;
+  };
   std::vector<DataOffsetSlot> slots;  // one per traf
   size_t traf_count = 0;
   for (const FragmentRange& r : ranges) traf_count += r.first < r.last ? 1 : 0;
@@ -212,12 +215,16 @@ void append_fragment(VirtualFile& out, const Movie& movie, const std::vector<Fra
 }
 
 // Tracks rarely have aligned keyframes (two cameras, two encoders), so a fragment holds
-// one GOP of one track (audio and metadata: one second): every traf starts at a sync sample, and fragments are ordered by
-// the time of their first sample on the movie timeline so both tracks advance together.
+// one GOP of one track (audio and metadata: one second): every traf starts at a sync sample, and fragments are ordered
+// by the time of their first sample on the movie timeline so both tracks advance together.
 VirtualFile build_fragmented(const Movie& movie, const FragmentedOptions& options) {
   std::vector<uint8_t> init = build_init_segment(movie, options);
 
-  struct Gop { uint32_t track; size_t first, last; double start_seconds; };
+  struct Gop {
+    uint32_t track;
+    size_t first, last;
+    double start_seconds;
+  };
   std::vector<Gop> gops;
   size_t sample_count = 0;
   for (const Track& t : movie.tracks) sample_count += t.samples.size();
@@ -232,7 +239,8 @@ VirtualFile build_fragmented(const Movie& movie, const FragmentedOptions& option
     const bool video = track.kind == TrackKind::Video;
     for (size_t s = 1; s <= track.samples.size(); ++s) {
       if (s < track.samples.size() && !track.samples[s].sync) continue;
-      if (s < track.samples.size() && !video && track.samples[s].dts - track.samples[first].dts < int64_t(track.timescale))
+      if (s < track.samples.size() && !video &&
+          track.samples[s].dts - track.samples[first].dts < int64_t(track.timescale))
         continue;
       // A leading non-sync run (a clip that does not start on a keyframe) still needs a home.
       // Never before the track's previous GOP, so a track's fragments stay in sample order.

@@ -37,9 +37,9 @@ void read_tkhd(const Box& box, Track& track, uint32_t& width, uint32_t& height) 
   r.u24();
   r.skip(version == 1 ? 16 : 8);  // creation, modification
   track.track_id = r.u32();
-  r.skip(4);                      // reserved
-  r.skip(version == 1 ? 8 : 4);   // duration
-  r.skip(8 + 8);                  // reserved, layer/group/volume
+  r.skip(4);                     // reserved
+  r.skip(version == 1 ? 8 : 4);  // duration
+  r.skip(8 + 8);                 // reserved, layer/group/volume
   for (uint32_t& m : track.matrix) m = r.u32();
   width = r.u32() >> 16;
   height = r.u32() >> 16;
@@ -100,7 +100,7 @@ void read_avc_entry(ReadContext& context, const Box& entry, SampleDescription& d
   fields.skip(6 + 2 + 16);  // reserved, data_reference_index, pre_defined/reserved
   d.width = fields.u16();
   d.height = fields.u16();
-  fields.skip(50);          // resolutions, reserved, frame_count, compressorname, depth, pre_defined
+  fields.skip(50);  // resolutions, reserved, frame_count, compressorname, depth, pre_defined
   bool has_avcc = false;
   Box child;
   BoxIterator children(context.file, fields.rest(), entry.type);
@@ -145,9 +145,9 @@ std::vector<uint8_t> read_esds(const Box& box) {
   descriptor_length(r);
   r.skip(2);  // ES_ID
   uint8_t flags = r.u8();
-  if (flags & 0x80) r.skip(2);         // dependsOn_ES_ID
-  if (flags & 0x40) r.skip(r.u8());    // URL
-  if (flags & 0x20) r.skip(2);         // OCR_ES_Id
+  if (flags & 0x80) r.skip(2);       // dependsOn_ES_ID
+  if (flags & 0x40) r.skip(r.u8());  // URL
+  if (flags & 0x20) r.skip(2);       // OCR_ES_Id
   if (r.u8() != 0x04) throw_invalid("esds without a DecoderConfigDescriptor");
   descriptor_length(r);
   const uint8_t object_type = r.u8();
@@ -170,8 +170,10 @@ bool read_mp4a_entry(ReadContext& context, const Box& entry, SampleDescription& 
   d.channels = fields.u16();
   fields.skip(2 + 4);  // sample size, compression id, packet size
   d.sample_rate = fields.u32() >> 16;
-  if (version == 1) fields.skip(16);
-  else if (version == 2) fields.skip(36);
+  if (version == 1)
+    fields.skip(16);
+  else if (version == 2)
+    fields.skip(36);
   BoxIterator children(context.file, fields.rest(), entry.type);
   Box child;
   while (children.next(child)) {
@@ -217,8 +219,8 @@ void read_stsd(ReadContext& context, const Box& box, TrackState& state) {
       if (!kind) return;  // another codec: skipped
       state.track.kind = *kind;
     } else if (kind != state.track.kind) {
-      throw_invalid("sample entry " + std::to_string(k + 1) + " of a " + fourcc_name(state.sample_entry) + " track is " +
-                    fourcc_name(entry.type));
+      throw_invalid("sample entry " + std::to_string(k + 1) + " of a " + fourcc_name(state.sample_entry) +
+                    " track is " + fourcc_name(entry.type));
     }
     SampleDescription d;
     if (*kind == TrackKind::Video) {
@@ -262,15 +264,34 @@ void read_stbl(ReadContext& context, const Box& stbl, TrackState& state) {
   SampleTableBoxes& t = state.tables;
   while (it.next(box)) {
     switch (box.type) {
-      case fourcc("stsd"): read_stsd(context, box, state); break;
-      case fourcc("stts"): t.stts = box.payload; break;
-      case fourcc("ctts"): t.ctts = box.payload; break;
-      case fourcc("stss"): t.stss = box.payload; break;
-      case fourcc("stsc"): t.stsc = box.payload; break;
-      case fourcc("stsz"): t.stsz = box.payload; break;
-      case fourcc("stco"): t.chunk_offsets = box.payload; t.co64 = false; break;
-      case fourcc("co64"): t.chunk_offsets = box.payload; t.co64 = true; break;
-      default: break;
+      case fourcc("stsd"):
+        read_stsd(context, box, state);
+        break;
+      case fourcc("stts"):
+        t.stts = box.payload;
+        break;
+      case fourcc("ctts"):
+        t.ctts = box.payload;
+        break;
+      case fourcc("stss"):
+        t.stss = box.payload;
+        break;
+      case fourcc("stsc"):
+        t.stsc = box.payload;
+        break;
+      case fourcc("stsz"):
+        t.stsz = box.payload;
+        break;
+      case fourcc("stco"):
+        t.chunk_offsets = box.payload;
+        t.co64 = false;
+        break;
+      case fourcc("co64"):
+        t.chunk_offsets = box.payload;
+        t.co64 = true;
+        break;
+      default:
+        break;
     }
   }
 }
@@ -316,8 +337,10 @@ void read_trak(ReadContext& context, const Box& trak, TrackState& state) {
   // track; metadata entries come under 'meta' (camm's own choice), 'camm' or 'data'.
   if (state.supported) {
     const TrackKind kind = state.track.kind;
-    if ((kind == TrackKind::Video && handler != fourcc("vide")) || (kind == TrackKind::Audio && handler != fourcc("soun")) ||
-        (kind == TrackKind::Metadata && handler != fourcc("meta") && handler != fourcc("camm") && handler != fourcc("data")))
+    if ((kind == TrackKind::Video && handler != fourcc("vide")) ||
+        (kind == TrackKind::Audio && handler != fourcc("soun")) ||
+        (kind == TrackKind::Metadata && handler != fourcc("meta") && handler != fourcc("camm") &&
+         handler != fourcc("data")))
       state.supported = false;
   }
   if (!state.supported) return;

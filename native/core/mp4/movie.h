@@ -20,7 +20,7 @@ struct Sample {
   // Which sample entry (stsd) decodes it: 0 the track's own sps/pps/size, k > 0 the track's
   // later_descriptions[k - 1]. Consecutive samples on one entry share chunks and trafs.
   uint32_t description = 0;
-  ByteSpan data;          // the sample bytes: NAL units with 4-byte big-endian length prefixes
+  ByteSpan data;  // the sample bytes: NAL units with 4-byte big-endian length prefixes
 };
 
 // What a track carries (hdlr handler, media header, sample entry).
@@ -45,14 +45,14 @@ struct SampleDescription {
   // Audio: the AudioSpecificConfig (esds DecoderSpecificInfo). Metadata: the sample entry's
   // bytes after data_reference_index (none for camm).
   std::vector<uint8_t> config;
-  uint32_t format = 0;  // metadata: the sample entry type ('camm')
+  uint32_t format = 0;                     // metadata: the sample entry type ('camm')
   uint32_t sample_rate = 0, channels = 0;  // audio
 };
 
 struct Track {
   uint32_t track_id = 1;
-  std::string name;            // "road", "cabin": written to hdlr name and udta so ffprobe shows it
-  uint32_t timescale = 90000;  // audio: the sample rate
+  std::string name;                // "road", "cabin": written to hdlr name and udta so ffprobe shows it
+  uint32_t timescale = 90000;      // audio: the sample rate
   uint32_t width = 0, height = 0;  // displayed size (after cropping)
   uint32_t sar_width = 1, sar_height = 1;
   std::vector<std::vector<uint8_t>> sps;  // raw NAL units, header byte first, no start code
@@ -64,23 +64,23 @@ struct Track {
   uint32_t format = 0;
   uint32_t sample_rate = 0, channels = 0;
   std::vector<SampleDescription> later_descriptions;  // stsd entries after the first
-  std::vector<Sample> samples;            // in decode order
-  std::vector<Edit> edits;                // empty: no edit list
+  std::vector<Sample> samples;                        // in decode order
+  std::vector<Edit> edits;                            // empty: no edit list
   // tkhd display matrix (a, b, u, c, d, v, x, y, w as stored, 16.16 and 2.30): a camera
   // mounted rotated says so here. Unity by default.
   std::array<uint32_t, 9> matrix{0x00010000, 0, 0, 0, 0x00010000, 0, 0, 0, 0x40000000};
-  std::vector<uint8_t> colour;            // a source's colr box payload, written as it came; empty: none
+  std::vector<uint8_t> colour;  // a source's colr box payload, written as it came; empty: none
 };
 
 // A track of an input the reader does not return (audio, other codecs): said, not hidden.
 struct SkippedTrack {
   uint32_t track_id = 0;
-  uint32_t handler = 0;      // hdlr handler_type: 'soun', 'vide', 'text'...
-  uint32_t sample_entry = 0; // stsd's first entry type: 'mp4a', 'hvc1'...; 0 when none
+  uint32_t handler = 0;       // hdlr handler_type: 'soun', 'vide', 'text'...
+  uint32_t sample_entry = 0;  // stsd's first entry type: 'mp4a', 'hvc1'...; 0 when none
 };
 
 struct Movie {
-  uint32_t timescale = 1000;   // movie timescale (mvhd, elst segment durations)
+  uint32_t timescale = 1000;  // movie timescale (mvhd, elst segment durations)
   // µs since the Unix epoch (capture time) of the movie's presentation time 0. Written as
   // 1904-based whole seconds in mvhd, and to the µs in a top-level prft (docs/TIME.md).
   int64_t creation_time_us = 0;
@@ -100,6 +100,7 @@ std::string fourcc_text(uint32_t v);
 
 // avcC (ISO/IEC 14496-15 5.3.3.1) from the track's SPS/PPS; High-profile fields included.
 std::vector<uint8_t> build_avcc(const Track& track);
-std::vector<uint8_t> build_avcc(const std::vector<std::vector<uint8_t>>& sps, const std::vector<std::vector<uint8_t>>& pps);
+std::vector<uint8_t> build_avcc(const std::vector<std::vector<uint8_t>>& sps,
+                                const std::vector<std::vector<uint8_t>>& pps);
 
 }  // namespace ringclip::mp4

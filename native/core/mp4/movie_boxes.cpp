@@ -53,24 +53,24 @@ uint32_t display_width_16_16(const Track& track) {
 
 void write_avc1(BoxWriter& w, const SampleDescription& track, const std::vector<uint8_t>& colour) {
   size_t avc1 = w.open("avc1");
-  w.zeros(6);      // reserved
-  w.u16(1);        // data_reference_index: the single dref entry (this file)
-  w.u16(0);        // pre_defined
-  w.u16(0);        // reserved
-  w.zeros(12);     // pre_defined
+  w.zeros(6);   // reserved
+  w.u16(1);     // data_reference_index: the single dref entry (this file)
+  w.u16(0);     // pre_defined
+  w.u16(0);     // reserved
+  w.zeros(12);  // pre_defined
   w.u16(uint16_t(track.width));
   w.u16(uint16_t(track.height));
   w.u32(0x00480000);  // 72 dpi, the value the spec mandates
   w.u32(0x00480000);
-  w.u32(0);        // reserved
-  w.u16(1);        // frame_count: one frame per sample
+  w.u32(0);  // reserved
+  w.u16(1);  // frame_count: one frame per sample
   static constexpr char kCompressor[] = "ringclip";
   uint8_t compressor[32] = {};
   compressor[0] = sizeof kCompressor - 1;  // a Pascal string
   std::memcpy(compressor + 1, kCompressor, sizeof kCompressor - 1);
   w.raw(compressor, sizeof compressor);
-  w.u16(0x0018);   // depth: colour, no alpha
-  w.u16(0xFFFF);   // pre_defined = -1
+  w.u16(0x0018);  // depth: colour, no alpha
+  w.u16(0xFFFF);  // pre_defined = -1
   size_t avcc = w.open("avcC");
   std::vector<uint8_t> config = build_avcc(track.sps, track.pps);
   w.raw(config.data(), config.size());
@@ -103,7 +103,7 @@ void write_descriptor_header(BoxWriter& w, uint8_t tag, uint32_t length) {
 void write_mp4a(BoxWriter& w, const SampleDescription& d) {
   size_t mp4a = w.open("mp4a");
   w.zeros(6);
-  w.u16(1);  // data_reference_index
+  w.u16(1);    // data_reference_index
   w.zeros(8);  // reserved
   w.u16(uint16_t(d.channels));
   w.u16(16);  // samplesize
@@ -118,19 +118,19 @@ void write_mp4a(BoxWriter& w, const SampleDescription& d) {
   const uint32_t decoder_config = 13 + 5 + decoder_specific;
   const uint32_t sl_config = 1;
   write_descriptor_header(w, 0x03, 3 + 5 + decoder_config + 5 + sl_config);  // ES_Descriptor
-  w.u16(0);  // ES_ID
-  w.u8(0);   // no dependency, URL or OCR stream
-  write_descriptor_header(w, 0x04, decoder_config);  // DecoderConfigDescriptor
+  w.u16(0);                                                                  // ES_ID
+  w.u8(0);                                                                   // no dependency, URL or OCR stream
+  write_descriptor_header(w, 0x04, decoder_config);                          // DecoderConfigDescriptor
   w.u8(0x40);  // objectTypeIndication: Audio ISO/IEC 14496-3
   w.u8(0x15);  // streamType 5 (audio) << 2 | reserved 1
   w.u8(0);     // bufferSizeDB (24 bits): unknown
   w.u16(0);
-  w.u32(0);    // maxBitrate: unknown
-  w.u32(0);    // avgBitrate: unknown
+  w.u32(0);                                            // maxBitrate: unknown
+  w.u32(0);                                            // avgBitrate: unknown
   write_descriptor_header(w, 0x05, decoder_specific);  // DecoderSpecificInfo: the AudioSpecificConfig
   w.raw(d.config.data(), d.config.size());
   write_descriptor_header(w, 0x06, 1);  // SLConfigDescriptor
-  w.u8(0x02);  // predefined: MP4 files
+  w.u8(0x02);                           // predefined: MP4 files
   w.close(esds);
   w.close(mp4a);
 }
@@ -217,11 +217,14 @@ void validate_movie(const Movie& movie) {
         if (t.pps.empty()) throw Error(ErrorCode::InvalidArgument, "track " + t.name + " has no PPS");
         break;
       case TrackKind::Audio:
-        if (t.config.empty() || t.config.size() > 0xFFFF || t.channels == 0 || t.channels > 0xFFFF || t.sample_rate == 0)
-          throw Error(ErrorCode::InvalidArgument, "audio track " + t.name + " has no AudioSpecificConfig, channels or rate");
+        if (t.config.empty() || t.config.size() > 0xFFFF || t.channels == 0 || t.channels > 0xFFFF ||
+            t.sample_rate == 0)
+          throw Error(ErrorCode::InvalidArgument,
+                      "audio track " + t.name + " has no AudioSpecificConfig, channels or rate");
         break;
       case TrackKind::Metadata:
-        if (t.format == 0) throw Error(ErrorCode::InvalidArgument, "metadata track " + t.name + " has no sample entry type");
+        if (t.format == 0)
+          throw Error(ErrorCode::InvalidArgument, "metadata track " + t.name + " has no sample entry type");
         break;
     }
     if (t.width > 0xFFFF || t.height > 0xFFFF)
@@ -300,15 +303,15 @@ void write_mvhd(BoxWriter& w, const Movie& movie, uint64_t duration) {
   w.u16(0x0100);      // volume 1.0
   w.zeros(10);        // reserved
   write_matrix(w);
-  w.zeros(24);        // pre_defined
+  w.zeros(24);  // pre_defined
   uint32_t next_track_id = 0;
   for (const Track& t : movie.tracks) next_track_id = std::max(next_track_id, t.track_id);
   w.u32(next_track_id + 1);
   w.close(mvhd);
 }
 
-size_t open_trak_until_stbl(BoxWriter& w, const Movie& movie, const Track& track,
-                            const TrakDurations& durations, size_t (&open_boxes)[3]) {
+size_t open_trak_until_stbl(BoxWriter& w, const Movie& movie, const Track& track, const TrakDurations& durations,
+                            size_t (&open_boxes)[3]) {
   uint64_t created = unix_us_to_mp4_seconds(movie.creation_time_us);
   size_t trak = w.open("trak");
 
@@ -327,12 +330,12 @@ size_t open_trak_until_stbl(BoxWriter& w, const Movie& movie, const Track& track
     w.u32(0);
     w.u32(uint32_t(durations.tkhd));
   }
-  w.zeros(8);   // reserved
-  w.u16(0);     // layer
-  w.u16(0);     // alternate_group: 0 = every track plays, none replaces another
+  w.zeros(8);                                          // reserved
+  w.u16(0);                                            // layer
+  w.u16(0);                                            // alternate_group: 0 = every track plays, none replaces another
   w.u16(track.kind == TrackKind::Audio ? 0x0100 : 0);  // volume: 1.0 for audio, 0 otherwise
-  w.u16(0);     // reserved
-  for (uint32_t v : track.matrix) w.u32(v);  // a rotated source stays rotated
+  w.u16(0);                                            // reserved
+  for (uint32_t v : track.matrix) w.u32(v);            // a rotated source stays rotated
   const bool video = track.kind == TrackKind::Video;
   w.u32(video ? display_width_16_16(track) : 0);  // only visual tracks have a size
   w.u32(video ? track.height << 16 : 0);
@@ -372,7 +375,7 @@ size_t open_trak_until_stbl(BoxWriter& w, const Movie& movie, const Track& track
   size_t minf = w.open("minf");
   if (video) {
     size_t vmhd = w.open_full("vmhd", 0, 1);  // flags 1 is mandated for vmhd
-    w.zeros(8);  // graphicsmode copy, opcolor 0,0,0
+    w.zeros(8);                               // graphicsmode copy, opcolor 0,0,0
     w.close(vmhd);
   } else if (track.kind == TrackKind::Audio) {
     size_t smhd = w.open_full("smhd", 0, 0);

@@ -46,8 +46,8 @@ void write_trak(BoxWriter& w, const Movie& movie, const Track& track, const Trak
                 WriteTables&& write_tables);
 
 // Pieces of write_trak, exposed so the template stays tiny.
-size_t open_trak_until_stbl(BoxWriter& w, const Movie& movie, const Track& track,
-                            const TrakDurations& durations, size_t (&open_boxes)[3]);
+size_t open_trak_until_stbl(BoxWriter& w, const Movie& movie, const Track& track, const TrakDurations& durations,
+                            size_t (&open_boxes)[3]);
 void close_trak(BoxWriter& w, const Track& track, const size_t (&open_boxes)[3], size_t trak);
 
 template <typename WriteTables>

@@ -22,7 +22,7 @@ struct ProducerReference {
 // far finer than a µs, so µs → NTP → µs is exact. The 32-bit seconds wrap in 2036 (NTP
 // era 1, RFC 5905): seconds below 2^31 are read as era 1, so 1968..2104 is expressible.
 bool ntp_expressible(int64_t unix_us);
-uint64_t unix_us_to_ntp(int64_t unix_us);  // requires ntp_expressible()
+uint64_t unix_us_to_ntp(int64_t unix_us);             // requires ntp_expressible()
 std::optional<int64_t> ntp_to_unix_us(uint64_t ntp);  // nullopt: 0, or outside 1970..kMaxTimeUs
 
 // Version 1 (64-bit media_time), flags 0. Writes nothing (returns false) for a time NTP

@@ -12,8 +12,8 @@ namespace ringclip::mp4 {
 ByteSpan ReadContext::sample_bytes(uint64_t offset, uint64_t size, uint32_t track_id) const {
   if (offset > file.size || size > file.size - offset)
     throw_invalid("truncated: a sample of track " + std::to_string(track_id) + " lies outside the file (bytes " +
-                  std::to_string(offset) + ".." + std::to_string(offset + size) + " of " +
-                  std::to_string(file.size) + ")");
+                  std::to_string(offset) + ".." + std::to_string(offset + size) + " of " + std::to_string(file.size) +
+                  ")");
   return ByteSpan{file.data + offset, size_t(size)};
 }
 

@@ -22,7 +22,7 @@ struct TrexDefaults {
 
 struct TrackState {
   Track track;
-  bool supported = false;  // H.264 (avc1/avc3 with avcC), AAC (mp4a/esds) or camm: the tracks we return
+  bool supported = false;                  // H.264 (avc1/avc3 with avcC), AAC (mp4a/esds) or camm: the tracks we return
   uint32_t handler = 0, sample_entry = 0;  // what a track left out was (reported, not returned)
   SampleTableBoxes tables;
   TrexDefaults trex;

@@ -112,7 +112,8 @@ void read_locations(ReadContext& context, TrackState& state) {
   auto read_description = [&] {
     uint32_t index = stsc.u32();
     if (index == 0 || index > descriptions)
-      throw_invalid("stsc names sample description " + std::to_string(index) + " of " + std::to_string(descriptions) + in_track(state));
+      throw_invalid("stsc names sample description " + std::to_string(index) + " of " + std::to_string(descriptions) +
+                    in_track(state));
     description = index - 1;
   };
   uint32_t next_first_chunk = 0;  // first_chunk of the entry after the current one
@@ -143,8 +144,8 @@ void read_locations(ReadContext& context, TrackState& state) {
     }
   }
   if (sample < samples.size())
-    throw_invalid("chunks hold " + std::to_string(sample) + " of " + std::to_string(samples.size()) +
-                  " samples" + in_track(state));
+    throw_invalid("chunks hold " + std::to_string(sample) + " of " + std::to_string(samples.size()) + " samples" +
+                  in_track(state));
 }
 
 }  // namespace

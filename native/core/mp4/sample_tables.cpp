@@ -119,8 +119,7 @@ void write_stsz(BoxWriter& w, const Track& track) {
   w.close(stsz);
 }
 
-ChunkOffsetTable write_chunk_offsets(BoxWriter& w, uint32_t track_index, const MdatLayout& layout,
-                                     bool co64) {
+ChunkOffsetTable write_chunk_offsets(BoxWriter& w, uint32_t track_index, const MdatLayout& layout, bool co64) {
   size_t box = co64 ? w.open_full("co64", 0, 0) : w.open_full("stco", 0, 0);
   ChunkOffsetTable table;
   table.wide = co64;
@@ -143,8 +142,8 @@ ChunkOffsetTable write_chunk_offsets(BoxWriter& w, uint32_t track_index, const M
 
 }  // namespace
 
-ChunkOffsetTable write_sample_tables(BoxWriter& w, const Track& track, uint32_t track_index,
-                                     const MdatLayout& layout, bool co64) {
+ChunkOffsetTable write_sample_tables(BoxWriter& w, const Track& track, uint32_t track_index, const MdatLayout& layout,
+                                     bool co64) {
   write_stts(w, track);
   write_ctts_if_needed(w, track);
   write_stss_if_needed(w, track);

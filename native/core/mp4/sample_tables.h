@@ -14,11 +14,11 @@ namespace ringclip::mp4 {
 struct ChunkOffsetTable {
   size_t position = 0;  // of the first entry
   uint32_t count = 0;
-  bool wide = false;    // co64
+  bool wide = false;  // co64
 };
 
-ChunkOffsetTable write_sample_tables(BoxWriter& w, const Track& track, uint32_t track_index,
-                                     const MdatLayout& layout, bool co64);
+ChunkOffsetTable write_sample_tables(BoxWriter& w, const Track& track, uint32_t track_index, const MdatLayout& layout,
+                                     bool co64);
 // Adds `base` to every entry of `table`.
 void rebase_chunk_offsets(BoxWriter& w, const ChunkOffsetTable& table, uint64_t base);
 

@@ -67,7 +67,9 @@ __attribute__((target("sse4.2"))) uint32_t crc_chain(uint32_t c, const uint8_t* 
 
 struct ShiftTable {
   uint32_t t[4][256];
-  uint32_t apply(uint32_t x) const { return t[0][x & 0xff] ^ t[1][(x >> 8) & 0xff] ^ t[2][(x >> 16) & 0xff] ^ t[3][x >> 24]; }
+  uint32_t apply(uint32_t x) const {
+    return t[0][x & 0xff] ^ t[1][(x >> 8) & 0xff] ^ t[2][(x >> 16) & 0xff] ^ t[3][x >> 24];
+  }
 };
 
 ShiftTable make_shift_table(size_t zero_bytes) {
@@ -96,7 +98,7 @@ ShiftTable make_shift_table(size_t zero_bytes) {
 constexpr size_t kLongBlock = 8192, kShortBlock = 256;
 
 __attribute__((target("sse4.2"))) uint32_t crc_three_way(uint32_t c, const uint8_t*& p, size_t& n, size_t block,
-                                                          const ShiftTable& shift) {
+                                                         const ShiftTable& shift) {
   while (n >= 3 * block) {
     uint64_t c0 = c, c1 = 0, c2 = 0;
     const uint8_t* end = p + block;

@@ -10,11 +10,10 @@ namespace ringclip::store {
 namespace {
 
 // Header slot field offsets.
-constexpr size_t kHMagic = 0, kHVersion = 8, kHCrc = 12, kHGeneration = 16, kHFileSize = 24,
-                 kHDataOffset = 32, kHSegmentSize = 40, kHSegmentCount = 44, kHCreated = 48,
-                 kHProtectCap = 56, kHStreamCount = 64, kHNextDrive = 68, kHProtectionCount = 72,
-                 kHFlushPolicy = 76, kHFlushInterval = 80, kHStreams = 128, kHStreamEntry = 32,
-                 kHProtections = kHStreams + kMaxStreams * kHStreamEntry, kHProtectionEntry = 32;
+constexpr size_t kHMagic = 0, kHVersion = 8, kHCrc = 12, kHGeneration = 16, kHFileSize = 24, kHDataOffset = 32,
+                 kHSegmentSize = 40, kHSegmentCount = 44, kHCreated = 48, kHProtectCap = 56, kHStreamCount = 64,
+                 kHNextDrive = 68, kHProtectionCount = 72, kHFlushPolicy = 76, kHFlushInterval = 80, kHStreams = 128,
+                 kHStreamEntry = 32, kHProtections = kHStreams + kMaxStreams * kHStreamEntry, kHProtectionEntry = 32;
 constexpr size_t kHCounters = kHProtections + kMaxProtections * kHProtectionEntry, kHCounterEntry = 24;
 constexpr size_t kHDurable = kHCounters + kMaxStreams * kHCounterEntry, kHHorizonCount = kHDurable + 8,
                  kHHorizon = kHHorizonCount + 4;
@@ -29,9 +28,12 @@ constexpr size_t kRHeaderCrc = 56, kRHeaderCrcFrom = 8;
 
 const char* stream_kind_name(StreamKind kind) {
   switch (kind) {
-    case StreamKind::Video: return "video";
-    case StreamKind::Audio: return "audio";
-    case StreamKind::Metadata: return "metadata";
+    case StreamKind::Video:
+      return "video";
+    case StreamKind::Audio:
+      return "audio";
+    case StreamKind::Metadata:
+      return "metadata";
   }
   return "unknown";
 }
@@ -110,9 +112,8 @@ SlotProblem decode_header(const uint8_t* slot, Header& out, uint32_t* version_se
   uint32_t protection_count = load_le<uint32_t>(slot + kHProtectionCount);
   uint64_t data_offset = load_le<uint64_t>(slot + kHDataOffset);
   if (data_offset != kDataOffset || stream_count == 0 || stream_count > kMaxStreams ||
-      protection_count > kMaxProtections || h.segment_size < kMinSegmentSize ||
-      h.segment_size > kMaxSegmentSize || h.segment_count < kMinSegments ||
-      h.file_size < kDataOffset + uint64_t(h.segment_size) * h.segment_count ||
+      protection_count > kMaxProtections || h.segment_size < kMinSegmentSize || h.segment_size > kMaxSegmentSize ||
+      h.segment_count < kMinSegments || h.file_size < kDataOffset + uint64_t(h.segment_size) * h.segment_count ||
       h.file_size - (kDataOffset + uint64_t(h.segment_size) * h.segment_count) >= h.segment_size ||
       uint32_t(h.flush_policy) > 2)
     return SlotProblem::Fields;
@@ -129,8 +130,8 @@ SlotProblem decode_header(const uint8_t* slot, Header& out, uint32_t* version_se
   }
   for (uint32_t i = 0; i < protection_count; ++i) {
     const uint8_t* p = slot + kHProtections + i * kHProtectionEntry;
-    h.protections.push_back({load_le<uint64_t>(p), load_le<int64_t>(p + 8), load_le<int64_t>(p + 16),
-                             load_le<int64_t>(p + 24)});
+    h.protections.push_back(
+        {load_le<uint64_t>(p), load_le<int64_t>(p + 8), load_le<int64_t>(p + 16), load_le<int64_t>(p + 24)});
   }
   for (uint32_t i = 0; i < stream_count; ++i) {
     const uint8_t* p = slot + kHCounters + i * kHCounterEntry;

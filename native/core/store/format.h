@@ -36,7 +36,7 @@ constexpr uint32_t kMinSegments = 2;
 
 constexpr uint32_t kSegmentMagic = 0x47534352;  // "RCSG"
 constexpr uint32_t kSegmentHeaderSize = 64;
-constexpr uint32_t kRecordMagic = 0x52524352;   // "RCRR"
+constexpr uint32_t kRecordMagic = 0x52524352;  // "RCRR"
 constexpr uint32_t kRecordHeaderSize = 64;
 // The reclaim horizon kept in the header holds at most this many segment indices; a
 // horizon that would not fit is stored as "every segment" (kHorizonAll).
@@ -57,7 +57,7 @@ const char* stream_kind_name(StreamKind kind);  // "video", "audio", "metadata"
 
 struct Protection {
   uint64_t id = 0;
-  int64_t from_us = 0;       // what the caller asked for
+  int64_t from_us = 0;  // what the caller asked for
   int64_t to_us = 0;
   int64_t covered_from_us = 0;  // back to each stream's random access point at or before from_us
 };
@@ -102,11 +102,11 @@ enum class SlotProblem { None, Zero, Magic, Version, Crc, Fields };
 SlotProblem decode_header(const uint8_t* slot, Header& out, uint32_t* version_seen);
 
 struct SegmentHeader {
-  uint64_t segment_seq = 0;      // 1, 2, 3... in the order segments were started; 0 = never used
-  uint64_t first_record_seq = 0; // the sequence number the first record must carry
-  uint32_t segment_index = 0;    // where it sits in the file (guards against misplaced copies)
-  uint32_t drive_id = 0;         // the drive that started this segment
-  int64_t started_us = 0;        // wall clock when the writer started it
+  uint64_t segment_seq = 0;       // 1, 2, 3... in the order segments were started; 0 = never used
+  uint64_t first_record_seq = 0;  // the sequence number the first record must carry
+  uint32_t segment_index = 0;     // where it sits in the file (guards against misplaced copies)
+  uint32_t drive_id = 0;          // the drive that started this segment
+  int64_t started_us = 0;         // wall clock when the writer started it
 };
 void encode_segment_header(const SegmentHeader& h, uint8_t* at);
 bool decode_segment_header(const uint8_t* at, SegmentHeader& out);
@@ -133,7 +133,7 @@ inline uint32_t record_span(uint32_t payload_size) {
 // Writes header fields and the header CRC (bytes 56..60, over header bytes 8..56); the
 // record CRC (bytes 4..8, over header bytes 8..64 and the payload) is added by seal_record.
 void encode_record_header(const RecordHeader& h, uint8_t* at);
-void seal_record(uint8_t* at);  // computes and stores the record CRC once the payload is in place
+void seal_record(uint8_t* at);                // computes and stores the record CRC once the payload is in place
 void seal_record(uint8_t* at, uint32_t crc);  // stores a record CRC computed while the record was written
 // Parses a header without checking any CRC (recovery decides what to do with each failure).
 bool decode_record_header(const uint8_t* at, RecordHeader& out);

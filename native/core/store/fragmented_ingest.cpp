@@ -7,8 +7,7 @@
 
 namespace ringclip::store {
 
-FragmentedIngest::FragmentedIngest(SegmentStore& store, Options options)
-    : store_(store), options_(std::move(options)) {
+FragmentedIngest::FragmentedIngest(SegmentStore& store, Options options) : store_(store), options_(std::move(options)) {
   for (const auto& [name, stream] : options_.tracks)
     if (stream >= store_.streams().size())
       throw Error(ErrorCode::InvalidArgument, "track '" + name + "' is mapped to stream " + std::to_string(stream) +
@@ -25,8 +24,10 @@ void FragmentedIngest::on_init(const std::vector<mp4::Track>& tracks, const mp4:
   tracks_.clear();
   reports_.clear();
   if (!again) {
-    if (options_.origin_us != kNoOrigin) origin_us_ = options_.origin_us;
-    else if (header.creation_time_us > 0 && header.creation_time_us <= kMaxTimeUs) origin_us_ = header.creation_time_us;
+    if (options_.origin_us != kNoOrigin)
+      origin_us_ = options_.origin_us;
+    else if (header.creation_time_us > 0 && header.creation_time_us <= kMaxTimeUs)
+      origin_us_ = header.creation_time_us;
   }
   for (const mp4::Track& t : tracks) {
     TrackReport report;
@@ -45,14 +46,16 @@ void FragmentedIngest::on_init(const std::vector<mp4::Track>& tracks, const mp4:
         throw Error(ErrorCode::InvalidData, "tracks '" + other.name + "' and '" + t.name + "' both go to stream '" +
                                                 store_.streams()[size_t(report.stream)].name + "'");
     if (t.timescale == 0) throw Error(ErrorCode::InvalidData, "MP4: track '" + t.name + "' has timescale 0");
-    TrackWriter w{t.track_id, t.timescale, mp4::presentation_start(t, header.timescale), t.kind, report.stream, nullptr, {}, 0};
+    TrackWriter w{
+        t.track_id, t.timescale, mp4::presentation_start(t, header.timescale), t.kind, report.stream, nullptr, {}, 0};
     w.descriptions.push_back(mp4::first_description(t));
     for (const mp4::SampleDescription& d : t.later_descriptions) w.descriptions.push_back(d);
     if (report.stream >= 0) {
       const StreamKind kind = store_.streams()[size_t(report.stream)].kind;
       if (kind != StreamKind(t.kind))
-        throw Error(ErrorCode::InvalidData, std::string("MP4: track '") + t.name + "' carries " + stream_kind_name(StreamKind(t.kind)) +
-                                                ", but stream '" + store_.streams()[size_t(report.stream)].name + "' records " +
+        throw Error(ErrorCode::InvalidData, std::string("MP4: track '") + t.name + "' carries " +
+                                                stream_kind_name(StreamKind(t.kind)) + ", but stream '" +
+                                                store_.streams()[size_t(report.stream)].name + "' records " +
                                                 stream_kind_name(kind));
       if (t.kind == mp4::TrackKind::Video) {
         w.writer = std::make_unique<SampleWriter>(store_, uint32_t(report.stream));
@@ -90,7 +93,8 @@ void FragmentedIngest::on_samples(size_t index, const std::vector<mp4::Sample>& 
     if (!ref_track)
       throw Error(ErrorCode::InvalidData, "MP4: a prft names track " + std::to_string(reference->track_id) +
                                               ", which is not a track of the init segment ringclip reads");
-    if (reference->media_time > uint64_t(INT64_MAX)) throw Error(ErrorCode::InvalidData, "MP4: prft media time out of range");
+    if (reference->media_time > uint64_t(INT64_MAX))
+      throw Error(ErrorCode::InvalidData, "MP4: prft media time out of range");
     origin_us_ = __int128(reference->unix_us) - movie_us(*ref_track, int64_t(reference->media_time));
     exact_ = true;
   }
@@ -111,15 +115,19 @@ void FragmentedIngest::on_samples(size_t index, const std::vector<mp4::Sample>& 
     }
     if (s.description >= w.descriptions.size())
       throw Error(ErrorCode::InvalidData, "MP4: a sample of track '" + report.name + "' names sample entry " +
-                                              std::to_string(s.description + 1) + ", which its init segment does not have");
+                                              std::to_string(s.description + 1) +
+                                              ", which its init segment does not have");
     if (w.kind != mp4::TrackKind::Video) {
       const mp4::SampleDescription& d = w.descriptions[s.description];
       WriteResult r = w.kind == mp4::TrackKind::Audio
-                          ? store_.write_audio(uint32_t(w.stream), s.data.data, s.data.size, d.config.data(), d.config.size(), pts, pts)
-                          : store_.write_metadata(uint32_t(w.stream), s.data.data, s.data.size, d.format, d.config.data(),
-                                                  d.config.size(), pts, pts);
-      if (r.stored) ++report.stored;
-      else ++report.dropped;
+                          ? store_.write_audio(uint32_t(w.stream), s.data.data, s.data.size, d.config.data(),
+                                               d.config.size(), pts, pts)
+                          : store_.write_metadata(uint32_t(w.stream), s.data.data, s.data.size, d.format,
+                                                  d.config.data(), d.config.size(), pts, pts);
+      if (r.stored)
+        ++report.stored;
+      else
+        ++report.dropped;
       continue;
     }
     if (s.description != w.configured) {
@@ -128,8 +136,10 @@ void FragmentedIngest::on_samples(size_t index, const std::vector<mp4::Sample>& 
       w.configured = s.description;
     }
     WriteResult r = w.writer->write(s.data, pts, dts, pts);
-    if (r.stored) ++report.stored;
-    else ++report.dropped;
+    if (r.stored)
+      ++report.stored;
+    else
+      ++report.dropped;
   }
 }
 

@@ -66,7 +66,8 @@ class FragmentedIngest : private mp4::FragmentStreamReader::Listener {
     uint32_t configured = 0;
   };
   void on_init(const std::vector<mp4::Track>& tracks, const mp4::MovieHeader& header, uint32_t skipped_tracks) override;
-  void on_samples(size_t index, const std::vector<mp4::Sample>& samples, const mp4::ProducerReference* reference) override;
+  void on_samples(size_t index, const std::vector<mp4::Sample>& samples,
+                  const mp4::ProducerReference* reference) override;
   // The movie time (µs) of a track's media time, as its edit list places it.
   __int128 movie_us(const TrackWriter& track, int64_t ticks) const;
   int64_t capture_us(const TrackWriter& track, int64_t ticks) const;

@@ -21,7 +21,8 @@ std::string quoted_names(const SegmentStore& store, const std::vector<uint32_t>&
 }
 
 // The pts range of the frames of `streams` the index places in `segment` (INT64_MAX/MIN when none).
-std::pair<int64_t, int64_t> indexed_range(const SegmentStore& store, uint32_t segment, const std::vector<uint32_t>& streams) {
+std::pair<int64_t, int64_t> indexed_range(const SegmentStore& store, uint32_t segment,
+                                          const std::vector<uint32_t>& streams) {
   int64_t lo = INT64_MAX, hi = INT64_MIN;
   for (uint32_t s : streams)
     for (const IndexEntry& e : IndexAccess::segments(store)[segment].frames[s]) {
@@ -33,9 +34,11 @@ std::pair<int64_t, int64_t> indexed_range(const SegmentStore& store, uint32_t se
 
 Error overwritten(const SegmentStore& store, uint32_t segment, const std::string& what) {
   return Error(ErrorCode::Overrun,
-               what + " was overwritten by loop recording while it was being read: this store is open read-only "
-                      "and reads the file as of its open, and the writer has since reclaimed that part of the ring "
-                      "(segment " + std::to_string(segment) + "); open the store again to read what it holds now");
+               what +
+                   " was overwritten by loop recording while it was being read: this store is open read-only "
+                   "and reads the file as of its open, and the writer has since reclaimed that part of the ring "
+                   "(segment " +
+                   std::to_string(segment) + "); open the store again to read what it holds now");
 }
 
 }  // namespace
@@ -71,23 +74,25 @@ const IndexEntry& indexed_frame(const SegmentStore& store, uint32_t stream, uint
   store.check_open();
   // A segment's entries of one stream are in record order, so their offsets grow: one
   // binary search tells whether the row names a frame this index holds.
-  if (stream < store.streams().size() && segment < IndexAccess::segments(store).size() && payload_offset >= kRecordHeaderSize) {
+  if (stream < store.streams().size() && segment < IndexAccess::segments(store).size() &&
+      payload_offset >= kRecordHeaderSize) {
     const std::vector<IndexEntry>& frames = IndexAccess::segments(store)[segment].frames[stream];
     const uint64_t offset = payload_offset - kRecordHeaderSize;
     auto it = std::lower_bound(frames.begin(), frames.end(), offset,
                                [](const IndexEntry& e, uint64_t at) { return e.offset < at; });
     if (it != frames.end() && it->offset == offset && it->payload_size == size) return *it;
   }
-  throw Error(ErrorCode::InvalidArgument, "no indexed frame of stream " + std::to_string(stream) + " with " +
-                                              std::to_string(size) + " bytes at offset " + std::to_string(payload_offset) +
-                                              " of segment " + std::to_string(segment));
+  throw Error(ErrorCode::InvalidArgument,
+              "no indexed frame of stream " + std::to_string(stream) + " with " + std::to_string(size) +
+                  " bytes at offset " + std::to_string(payload_offset) + " of segment " + std::to_string(segment));
 }
 
 void copy_frame(const SegmentStore& store, const GenerationSnapshot* snapshot, uint32_t stream, uint32_t segment,
                 const IndexEntry& frame, uint8_t* out) {
   auto refused = [&] {
-    return overwritten(store, segment, "the frame of '" + store.streams().at(stream).name + "' at " +
-                                           exporting::format_time_us(frame.pts_us));
+    return overwritten(
+        store, segment,
+        "the frame of '" + store.streams().at(stream).name + "' at " + exporting::format_time_us(frame.pts_us));
   };
   if (snapshot && !snapshot->holds(store, segment)) throw refused();
   std::memcpy(out, store.payload(segment, frame), frame.payload_size);

@@ -9,8 +9,8 @@ namespace ringclip::store {
 namespace {
 
 // Footer field offsets (the footer is the segment's last 64 bytes).
-constexpr uint32_t kFMagic = 0, kFCrc = 4, kFSegmentSeq = 8, kFFirstRecord = 16, kFRecordCount = 24,
-                   kFRecordsEnd = 28, kFParameterBytes = 32, kFBlockSize = 36, kFVersion = 40, kFDrive = 44;
+constexpr uint32_t kFMagic = 0, kFCrc = 4, kFSegmentSeq = 8, kFFirstRecord = 16, kFRecordCount = 24, kFRecordsEnd = 28,
+                   kFParameterBytes = 32, kFBlockSize = 36, kFVersion = 40, kFDrive = 44;
 
 // The CRC covers the block and the footer after its CRC field: a block torn by a power
 // loss, or half overwritten by a later generation, fails it.

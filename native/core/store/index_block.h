@@ -20,7 +20,7 @@ constexpr uint32_t kIndexEntrySize = 32;
 struct IndexBlockEntry {
   int64_t dts_us = 0;
   int64_t pts_us = 0;
-  uint32_t offset = 0;        // of the record within its segment
+  uint32_t offset = 0;  // of the record within its segment
   uint32_t payload_size = 0;
   uint32_t config_id = 0;
   uint8_t stream = 0;
@@ -32,9 +32,9 @@ struct IndexFooter {
   uint64_t segment_seq = 0;       // the generation it indexes: must equal the segment header's
   uint64_t first_record_seq = 0;  // likewise
   uint32_t record_count = 0;
-  uint32_t records_end = 0;       // where the segment's records end (its `used` bytes)
-  uint32_t parameter_bytes = 0;   // payload bytes of its parameter-set records, after the entries
-  uint32_t block_size = 0;        // entries + parameter payloads + padding, before the footer
+  uint32_t records_end = 0;      // where the segment's records end (its `used` bytes)
+  uint32_t parameter_bytes = 0;  // payload bytes of its parameter-set records, after the entries
+  uint32_t block_size = 0;       // entries + parameter payloads + padding, before the footer
   uint32_t drive_id = 0;
 };
 

@@ -44,9 +44,9 @@ bool LiveFragmenter::read_new(Track& t, uint32_t max_frames, Step& step) {
   if (st.reclaimed_until_dts_us > t.cursor) {
     // Frames after the cursor were reclaimed before this follower read them.
     if (!skip_overwritten_)
-      throw Error(ErrorCode::Overrun, "the live stream of '" + st.name + "' fell behind the ring's wrap: frames up to " +
-                                          exporting::format_time_us(st.reclaimed_until_dts_us) +
-                                          " were overwritten before it read them");
+      throw Error(ErrorCode::Overrun,
+                  "the live stream of '" + st.name + "' fell behind the ring's wrap: frames up to " +
+                      exporting::format_time_us(st.reclaimed_until_dts_us) + " were overwritten before it read them");
     t.cursor = st.reclaimed_until_dts_us;
     t.need_key = true;
     step.skipped_frames += t.gop.size() + t.waiting.size();
@@ -203,7 +203,8 @@ void LiveFragmenter::append_fragment(size_t index, std::vector<Frame>& frames, i
   // 90 kHz ticks alone would round it (docs/TIME.md).
   std::vector<uint8_t> prft;
   mp4::BoxWriter w(prft);
-  if (mp4::write_prft(w, mp4::ProducerReference{track.track_id, frames.front().dts, uint64_t(track.samples.front().dts)}))
+  if (mp4::write_prft(w,
+                      mp4::ProducerReference{track.track_id, frames.front().dts, uint64_t(track.samples.front().dts)}))
     out.append_generated(std::move(prft));
   std::vector<mp4::FragmentRange> ranges(m.tracks.size());
   ranges[index] = {0, n};

@@ -43,8 +43,8 @@ class LiveFragmenter {
     Final,    // the stream ends: the GOPs in progress, their last frame lasting as the one before
   };
   struct Step {
-    std::vector<uint8_t> bytes;  // init segment and/or fragments in order; empty: nothing ready
-    bool more = false;           // frames beyond the batch are waiting: poll again at once
+    std::vector<uint8_t> bytes;     // init segment and/or fragments in order; empty: nothing ready
+    bool more = false;              // frames beyond the batch are waiting: poll again at once
     int64_t origin_us = INT64_MIN;  // set on the step that carries the init segment
     uint64_t skipped_frames = 0;    // lost to the writer's wrap (skip_overwritten)
     uint64_t held_frames = 0;       // read but not sent yet (GOPs in progress)
@@ -67,7 +67,7 @@ class LiveFragmenter {
     // Waiting for a random access point (the start, or after a skip). After a flush of the
     // GOP in progress it stays false: the rest of that GOP continues in the next fragment.
     bool need_key = true;
-    uint32_t config = 0;   // of the first random access point: the track's sample entry
+    uint32_t config = 0;  // of the first random access point: the track's sample entry
     std::vector<Frame> gop;
     std::vector<Frame> waiting;  // frames read before the init segment could go out
   };

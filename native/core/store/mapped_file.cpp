@@ -45,7 +45,9 @@ MappedFile MappedFile::create(const std::string& path, uint64_t size) {
   f.path_ = path;
   f.fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (f.fd_ < 0) {
-    if (errno == EEXIST) throw Error(ErrorCode::InvalidArgument, "cannot create store '" + path + "': the file already exists (open it, or remove it first)");
+    if (errno == EEXIST)
+      throw Error(ErrorCode::InvalidArgument,
+                  "cannot create store '" + path + "': the file already exists (open it, or remove it first)");
     throw_errno("cannot create store", path, errno);
   }
   if (::flock(f.fd_, LOCK_EX | LOCK_NB) != 0) throw_errno("cannot lock new store", path, errno);
@@ -80,14 +82,18 @@ MappedFile MappedFile::open(const std::string& path, Mode mode) {
   }
   if (mode == Mode::ReadWrite && ::flock(f.fd_, LOCK_EX | LOCK_NB) != 0) {
     if (errno == EWOULDBLOCK)
-      throw Error(ErrorCode::Locked, "store '" + path + "' is open for writing by another process (or another SegmentStore in this one); open it read-only, or close the writer first");
+      throw Error(ErrorCode::Locked, "store '" + path +
+                                         "' is open for writing by another process (or another SegmentStore in this "
+                                         "one); open it read-only, or close the writer first");
     throw_errno("cannot lock store", path, errno);
   }
   struct stat st;
   if (::fstat(f.fd_, &st) != 0) throw_errno("cannot stat store", path, errno);
   if (!S_ISREG(st.st_mode)) throw Error(ErrorCode::InvalidArgument, "'" + path + "' is not a regular file");
   f.size_ = uint64_t(st.st_size);
-  if (f.size_ < 8192) throw Error(ErrorCode::Format, "'" + path + "' is not a ringclip store: " + std::to_string(f.size_) + " bytes is smaller than a store header");
+  if (f.size_ < 8192)
+    throw Error(ErrorCode::Format, "'" + path + "' is not a ringclip store: " + std::to_string(f.size_) +
+                                       " bytes is smaller than a store header");
   f.map(mode);
   return f;
 }

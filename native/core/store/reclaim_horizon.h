@@ -12,10 +12,10 @@ namespace ringclip::store {
 struct HorizonSegment {
   bool live = false;
   bool protected_ = false;
-  uint64_t seq = 0;               // segment_seq (0: free)
+  uint64_t seq = 0;  // segment_seq (0: free)
   uint64_t first_record_seq = 0;
   uint64_t next_record_seq = 0;
-  bool has_holes = false;         // recovery skipped damaged records in it
+  bool has_holes = false;  // recovery skipped damaged records in it
   // Its index block is written. The block is written after the segment's last record, so
   // a flush whose watermark equals next_record_seq may have begun before it: such a
   // segment stays listed until a watermark passes it.

@@ -24,7 +24,8 @@ void SampleWriter::configure(const std::vector<std::vector<uint8_t>>& sps,
     throw Error(ErrorCode::InvalidData, "the track's configuration (avcC) holds no SPS or no PPS");
   for (const auto* list : {&sps, &pps})
     for (const std::vector<uint8_t>& nal : *list)
-      if (nal.empty()) throw Error(ErrorCode::InvalidData, "the track's configuration (avcC) holds an empty parameter set");
+      if (nal.empty())
+        throw Error(ErrorCode::InvalidData, "the track's configuration (avcC) holds an empty parameter set");
   avcc_.clear();
   if (sps == sps_ && pps == pps_) return;
   sps_ = sps;
@@ -39,11 +40,13 @@ WriteResult SampleWriter::write(ByteSpan sample, int64_t pts_us, int64_t dts_us,
   bool sets_in_band = false;
   for (size_t at = 0; at < sample.size;) {
     if (sample.size - at < 4)
-      throw Error(ErrorCode::InvalidData, "the sample (" + std::to_string(sample.size) + " bytes) ends inside a NAL length prefix");
+      throw Error(ErrorCode::InvalidData,
+                  "the sample (" + std::to_string(sample.size) + " bytes) ends inside a NAL length prefix");
     uint32_t n = get_be32(sample.data + at);
     if (n == 0 || n > sample.size - at - 4)
-      throw Error(ErrorCode::InvalidData, "the sample's NAL length " + std::to_string(n) + " at byte " + std::to_string(at) +
-                                              " runs past its " + std::to_string(sample.size) + " bytes");
+      throw Error(ErrorCode::InvalidData, "the sample's NAL length " + std::to_string(n) + " at byte " +
+                                              std::to_string(at) + " runs past its " + std::to_string(sample.size) +
+                                              " bytes");
     h264::NalView nal{sample.data + at + 4, n};
     sets_in_band = sets_in_band || nal.type() == h264::kNalSps;
     nals_.push_back(nal);

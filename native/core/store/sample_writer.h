@@ -31,7 +31,7 @@ class SampleWriter {
   uint32_t stream_;
   std::vector<std::vector<uint8_t>> sps_, pps_;
   std::vector<uint8_t> avcc_;  // the avcC the sets came from, when they came from one
-  bool send_sets_ = false;  // the configuration has not reached the store yet
+  bool send_sets_ = false;     // the configuration has not reached the store yet
   std::vector<h264::NalView> nals_;
 };
 

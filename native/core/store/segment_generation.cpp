@@ -15,7 +15,8 @@ constexpr size_t kSegmentSeqOffset = 8;  // docs/FORMAT.md, "Segments"
 // 4 KiB, so every 8-byte field of their header is aligned. The store format is little-endian,
 // as is every CPU we build for (util/bytes.h).
 uint64_t load_u64(const uint8_t* at) {
-  return std::atomic_ref<uint64_t>(*reinterpret_cast<uint64_t*>(const_cast<uint8_t*>(at))).load(std::memory_order_acquire);
+  return std::atomic_ref<uint64_t>(*reinterpret_cast<uint64_t*>(const_cast<uint8_t*>(at)))
+      .load(std::memory_order_acquire);
 }
 
 std::array<uint64_t, kSegmentHeaderSize / 8> load_header(const uint8_t* segment) {
@@ -43,7 +44,8 @@ GenerationSnapshot::GenerationSnapshot(const SegmentStore& store) : expected_(In
     // Copy the header first, then decode the copy: the mapping may change between two reads.
     const std::array<uint64_t, kSegmentHeaderSize / 8> words = load_header(store.segment_data(i));
     SegmentHeader sh;
-    const bool decodes = decode_segment_header(reinterpret_cast<const uint8_t*>(words.data()), sh) && sh.segment_index == i;
+    const bool decodes =
+        decode_segment_header(reinterpret_cast<const uint8_t*>(words.data()), sh) && sh.segment_index == i;
     // A header that decodes with another segment_seq was written after the open read it, and
     // an all-zero one was emptied since (recovery salvages no segment whose header is all
     // zeros): `seq`, the indexed generation, never matches again, so every read is refused.

@@ -41,9 +41,13 @@ void SegmentPreparer::prepare(uint32_t segment, uint64_t offset, uint64_t length
   enqueue({Job::Prepare, segment, offset, length, discard, isolate});
 }
 
-void SegmentPreparer::release(uint64_t offset, uint64_t length) { enqueue({Job::Release, UINT32_MAX, offset, length, false, false}); }
+void SegmentPreparer::release(uint64_t offset, uint64_t length) {
+  enqueue({Job::Release, UINT32_MAX, offset, length, false, false});
+}
 
-void SegmentPreparer::restore(uint64_t offset, uint64_t length) { enqueue({Job::Restore, UINT32_MAX, offset, length, false, false}); }
+void SegmentPreparer::restore(uint64_t offset, uint64_t length) {
+  enqueue({Job::Restore, UINT32_MAX, offset, length, false, false});
+}
 
 void SegmentPreparer::wait_discarded(uint32_t segment) {
   std::unique_lock<std::mutex> lock(mutex_);
@@ -112,9 +116,12 @@ void SegmentPreparer::execute(const Job& job) {
     int a = ::madvise(at, job.length, MADV_DONTNEED);
     int b = ::posix_fadvise(file_.fd(), off_t(job.offset), off_t(job.length), POSIX_FADV_DONTNEED);
     std::lock_guard<std::mutex> lock(mutex_);
-    if (a != 0) refused(errno);
-    else if (b != 0) refused(b);
-    else stats_.ranges_released++;
+    if (a != 0)
+      refused(errno);
+    else if (b != 0)
+      refused(b);
+    else
+      stats_.ranges_released++;
     return;
   }
   // While the segment is being written, a fault on a page not yet in the cache (the writer
@@ -136,8 +143,10 @@ void SegmentPreparer::execute(const Job& job) {
       err = rc == 0 ? 0 : errno;
     }
     std::lock_guard<std::mutex> lock(mutex_);
-    if (rc != 0) refused(err);
-    else stats_.segments_discarded++;
+    if (rc != 0)
+      refused(err);
+    else
+      stats_.segments_discarded++;
     // The writer may write into the segment from here on; done_ is notified by run().
     discarding_ = UINT32_MAX;
   }
@@ -151,8 +160,10 @@ void SegmentPreparer::execute(const Job& job) {
   int rc = ::madvise(at, job.length, MADV_POPULATE_WRITE);
   int err = rc == 0 ? 0 : errno;
   std::lock_guard<std::mutex> lock(mutex_);
-  if (rc != 0) refused(err);
-  else stats_.segments_prepared++;
+  if (rc != 0)
+    refused(err);
+  else
+    stats_.segments_prepared++;
 }
 
 }  // namespace ringclip::store

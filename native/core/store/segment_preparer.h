@@ -22,10 +22,10 @@
 namespace ringclip::store {
 
 struct PreparerStats {
-  uint64_t segments_prepared = 0;  // populated ahead of the writer
-  uint64_t segments_discarded = 0; // old blocks dropped first (no read-back)
-  uint64_t ranges_released = 0;    // page-cache drops of durable old segments
-  uint64_t hint_failures = 0;      // a call the kernel refused (the writer then faults as before)
+  uint64_t segments_prepared = 0;   // populated ahead of the writer
+  uint64_t segments_discarded = 0;  // old blocks dropped first (no read-back)
+  uint64_t ranges_released = 0;     // page-cache drops of durable old segments
+  uint64_t hint_failures = 0;       // a call the kernel refused (the writer then faults as before)
   int last_errno = 0;
 };
 

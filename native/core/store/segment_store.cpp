@@ -6,8 +6,8 @@
 #include <cstring>
 
 #include "audio/aac.h"
-#include "mp4/movie.h"
 #include "h264/annexb.h"
+#include "mp4/movie.h"
 #include "store/crc32c.h"
 #include "store/index_block.h"
 #include "store/reclaim_horizon.h"
@@ -71,18 +71,20 @@ std::unique_ptr<SegmentStore> SegmentStore::create(const std::string& path, cons
                                                 std::to_string(o.segment_size) + " bytes");
   if (o.streams.empty() || o.streams.size() > kMaxStreams)
     throw Error(ErrorCode::InvalidArgument, "a store records 1 to 16 streams, got " + std::to_string(o.streams.size()));
-  if (o.kinds.size() > o.streams.size())
-    throw Error(ErrorCode::InvalidArgument, "more stream kinds than streams");
+  if (o.kinds.size() > o.streams.size()) throw Error(ErrorCode::InvalidArgument, "more stream kinds than streams");
   for (StreamKind k : o.kinds)
-    if (uint8_t(k) > kMaxStreamKind) throw Error(ErrorCode::InvalidArgument, "stream kind " + std::to_string(int(k)) + " is unknown");
+    if (uint8_t(k) > kMaxStreamKind)
+      throw Error(ErrorCode::InvalidArgument, "stream kind " + std::to_string(int(k)) + " is unknown");
   for (size_t i = 0; i < o.streams.size(); ++i)
     for (size_t j = 0; j < i; ++j)
-      if (o.streams[i] == o.streams[j]) throw Error(ErrorCode::InvalidArgument, "stream '" + o.streams[i] + "' is listed twice");
+      if (o.streams[i] == o.streams[j])
+        throw Error(ErrorCode::InvalidArgument, "stream '" + o.streams[i] + "' is listed twice");
   uint64_t min_capacity = kDataOffset + uint64_t(o.segment_size) * kMinSegments;
   if (o.capacity < min_capacity)
-    throw Error(ErrorCode::InvalidArgument, "capacity " + std::to_string(o.capacity) + " bytes is too small: with segments of " +
-                                                std::to_string(o.segment_size) + " bytes it must be at least " +
-                                                std::to_string(min_capacity) + " bytes (64 KiB of header and 2 segments)");
+    throw Error(ErrorCode::InvalidArgument,
+                "capacity " + std::to_string(o.capacity) + " bytes is too small: with segments of " +
+                    std::to_string(o.segment_size) + " bytes it must be at least " + std::to_string(min_capacity) +
+                    " bytes (64 KiB of header and 2 segments)");
   if (!(o.protect_cap_fraction >= 0 && o.protect_cap_fraction <= 0.9))
     throw Error(ErrorCode::InvalidArgument, "protectCap must be between 0 and 0.9 of the capacity");
 
@@ -100,8 +102,8 @@ std::unique_ptr<SegmentStore> SegmentStore::create(const std::string& path, cons
   s->header_.kinds.resize(o.streams.size(), StreamKind::Video);
   s->segments_.resize(s->header_.segment_count);
   s->header_.durable_record_seq = s->durable_seq_;
-  s->header_.horizon_all = !build_horizon(std::vector<HorizonSegment>(s->header_.segment_count), UINT32_MAX,
-                                          UINT32_MAX, s->durable_seq_, s->header_.horizon);
+  s->header_.horizon_all = !build_horizon(std::vector<HorizonSegment>(s->header_.segment_count), UINT32_MAX, UINT32_MAX,
+                                          s->durable_seq_, s->header_.horizon);
   uint8_t slot[kHeaderSlotSize];
   encode_header(s->header_, slot);  // validates names before anything touches the disk
   s->file_ = MappedFile::create(path, o.capacity);
@@ -138,10 +140,12 @@ std::unique_ptr<SegmentStore> SegmentStore::open(const std::string& path, const 
     if (pa == SlotProblem::Version || pb == SlotProblem::Version)
       throw Error(ErrorCode::Format, "'" + path + "' is a ringclip store of format version " +
                                          std::to_string(pa == SlotProblem::Version ? version_a : version_b) +
-                                         "; this ringclip reads versions " + std::to_string(kOldestReadableFormatVersion) + " to " +
+                                         "; this ringclip reads versions " +
+                                         std::to_string(kOldestReadableFormatVersion) + " to " +
                                          std::to_string(kFormatVersion) +
-                                         (std::max(version_a, version_b) > kFormatVersion ? " (a newer ringclip wrote it: upgrade)"
-                                                                                          : " (version 1 stores cannot be converted: record anew)"));
+                                         (std::max(version_a, version_b) > kFormatVersion
+                                              ? " (a newer ringclip wrote it: upgrade)"
+                                              : " (version 1 stores cannot be converted: record anew)"));
     if (pa == SlotProblem::Zero && pb == SlotProblem::Zero)
       throw Error(ErrorCode::Format, "'" + path + "' is not a ringclip store: its header is all zeros");
     if (pa == SlotProblem::Magic && pb == SlotProblem::Magic)
@@ -182,8 +186,8 @@ std::unique_ptr<SegmentStore> SegmentStore::open(const std::string& path, const 
       // Asked now, before the page cache holds pages of them: free segments with blocks
       // that hold data (SEEK_DATA; never-written ones are unwritten extents).
       for (uint32_t i = 0; i < s->header_.segment_count; ++i)
-        s->stale_[i] = !s->segments_[i].live() &&
-                       s->preparer_->holds_data(s->segment_offset(i), s->header_.segment_size);
+        s->stale_[i] =
+            !s->segments_[i].live() && s->preparer_->holds_data(s->segment_offset(i), s->header_.segment_size);
     }
     s->seal_recovered_segments();
     if (s->durable_seq_ < s->next_record_seq_) {
@@ -212,15 +216,16 @@ void SegmentStore::check_open() const {
 
 void SegmentStore::check_writable() const {
   check_open();
-  if (!file_.writable()) throw Error(ErrorCode::InvalidArgument, "the store '" + file_.path() + "' was opened read-only");
+  if (!file_.writable())
+    throw Error(ErrorCode::InvalidArgument, "the store '" + file_.path() + "' was opened read-only");
 }
 
 std::vector<HorizonSegment> SegmentStore::horizon_table() const {
   std::vector<HorizonSegment> table(segments_.size());
   for (uint32_t i = 0; i < segments_.size(); ++i) {
     const Segment& seg = segments_[i];
-    table[i] = {seg.live(), seg.live() && segment_protected(i), seg.seq, seg.first_record_seq, seg.next_record_seq,
-                seg.suspect || !seg.holes.empty(), seg.sealed};
+    table[i] = {seg.live(),          seg.live() && segment_protected(i), seg.seq,   seg.first_record_seq,
+                seg.next_record_seq, seg.suspect || !seg.holes.empty(),  seg.sealed};
   }
   return table;
 }
@@ -352,8 +357,9 @@ WriteResult SegmentStore::write(uint32_t stream, const uint8_t* data, size_t siz
   nal_scratch_.clear();
   h264::for_each_nal(data, size, [&](const h264::NalView& nal) { nal_scratch_.push_back(nal); });
   if (nal_scratch_.empty())
-    throw Error(ErrorCode::InvalidData, "the access unit (" + std::to_string(size) +
-                                            " bytes) holds no NAL unit: Annex B input starts with 00 00 01 or 00 00 00 01");
+    throw Error(ErrorCode::InvalidData,
+                "the access unit (" + std::to_string(size) +
+                    " bytes) holds no NAL unit: Annex B input starts with 00 00 01 or 00 00 00 01");
   // The scratch list goes into the unit and comes back: no allocation per write.
   return store_nal_units(st, stream, nal_scratch_, pts_us, dts_us, capture_us);
 }
@@ -381,7 +387,8 @@ WriteResult SegmentStore::write_metadata(uint32_t stream, const uint8_t* sample,
   for (int shift = 24; shift >= 0; shift -= 8) {
     const uint8_t ch = uint8_t(format >> shift);
     if (ch < 0x20 || ch > 0x7E)
-      throw Error(ErrorCode::InvalidArgument, "a metadata format is a four-character code of printable ASCII (such as 'camm')");
+      throw Error(ErrorCode::InvalidArgument,
+                  "a metadata format is a four-character code of printable ASCII (such as 'camm')");
   }
   if (entry_size > 4096) throw Error(ErrorCode::InvalidArgument, "a metadata sample entry body has at most 4096 bytes");
   StreamConfig c;
@@ -399,8 +406,8 @@ WriteResult SegmentStore::store_timed_sample(uint32_t stream, StreamConfig&& con
   // The last configuration is the one almost every sample has: no comparison beyond it.
   const StreamConfig* last = st.config_id ? this->config(stream, st.config_id) : nullptr;
   const uint32_t config_id = last && last->same_content(config) ? st.config_id : config_matching(stream, config);
-  WriteResult r = store_access_unit(stream, config_id, PayloadSource{nullptr, data}, uint32_t(size), pts_us, pts_us,
-                                    capture_us, 1);
+  WriteResult r =
+      store_access_unit(stream, config_id, PayloadSource{nullptr, data}, uint32_t(size), pts_us, pts_us, capture_us, 1);
   st.config_id = config_id;
   return r;
 }
@@ -508,7 +515,8 @@ WriteResult SegmentStore::append(uint32_t stream, const h264::AccessUnit& unit, 
     st.dropped_frames++;  // undecodable: nothing before it to decode from
     return WriteResult{};
   }
-  if (!config(stream, config_id)) throw Error(ErrorCode::InvalidArgument, "no configuration " + std::to_string(config_id));
+  if (!config(stream, config_id))
+    throw Error(ErrorCode::InvalidArgument, "no configuration " + std::to_string(config_id));
   uint32_t payload = 0;
   for (const h264::NalView& nal : unit.nals)
     if (!is_parameter_set(nal.type())) payload += 4 + uint32_t(nal.size);
@@ -522,10 +530,13 @@ WriteResult SegmentStore::append_stored(uint32_t stream, const StreamConfig& sou
   check_writable();
   StreamState& st = streams_.at(stream);
   check_frame_times(st, pts_us, dts_us, capture_us);
-  if (random_access > 2) throw Error(ErrorCode::InvalidArgument, "random access kind " + std::to_string(random_access) + " is not 0, 1 or 2");
+  if (random_access > 2)
+    throw Error(ErrorCode::InvalidArgument,
+                "random access kind " + std::to_string(random_access) + " is not 0, 1 or 2");
   if (source_config.kind != st.kind)
-    throw Error(ErrorCode::InvalidArgument, std::string("a stored ") + stream_kind_name(source_config.kind) + " sample cannot go into " +
-                                                stream_kind_name(st.kind) + " stream '" + st.name + "'");
+    throw Error(ErrorCode::InvalidArgument, std::string("a stored ") + stream_kind_name(source_config.kind) +
+                                                " sample cannot go into " + stream_kind_name(st.kind) + " stream '" +
+                                                st.name + "'");
   if (st.kind != StreamKind::Video) {
     if (size == 0) throw Error(ErrorCode::InvalidData, "a stored sample of '" + st.name + "' is empty");
     uint32_t config_id = config_matching(stream, source_config);
@@ -578,13 +589,13 @@ WriteResult SegmentStore::store_access_unit(uint32_t stream, uint32_t config_id,
   if (uint64_t(span) + config_span > room) {
     st.dropped_frames++;
     throw Error(ErrorCode::InvalidArgument, "an access unit of " + std::to_string(payload) +
-                                                " bytes does not fit a segment of " + std::to_string(header_.segment_size) +
+                                                " bytes does not fit a segment of " +
+                                                std::to_string(header_.segment_size) +
                                                 " bytes; create the store with a larger segmentSize (up to 64 MiB)");
   }
   bool need_config = current_ == UINT32_MAX || segments_[current_].config_written[stream] != config_id;
   uint32_t needed = span + (need_config ? config_span : 0);
-  if (current_ == UINT32_MAX ||
-      !fits_current(needed, need_config ? 2 : 1, need_config ? config_payload : 0)) {
+  if (current_ == UINT32_MAX || !fits_current(needed, need_config ? 2 : 1, need_config ? config_payload : 0)) {
     try {
       start_segment(capture_us);
     } catch (const Error&) {
@@ -628,7 +639,8 @@ WriteResult SegmentStore::store_access_unit(uint32_t stream, uint32_t config_id,
   return result;
 }
 
-void SegmentStore::write_config_record(uint32_t stream, const StreamConfig& config, int64_t pts_us, int64_t capture_us) {
+void SegmentStore::write_config_record(uint32_t stream, const StreamConfig& config, int64_t pts_us,
+                                       int64_t capture_us) {
   RecordHeader rh;
   rh.dts_us = pts_us;
   rh.pts_us = pts_us;
@@ -665,7 +677,8 @@ void SegmentStore::seal_recovered_segments() {
   std::vector<uint32_t> unsealed, outside;
   for (uint32_t i = 0; i < segments_.size(); ++i) {
     const Segment& seg = segments_[i];
-    if (!seg.live() || seg.sealed || seg.suspect || !seg.holes.empty() || seg.next_record_seq == seg.first_record_seq) continue;
+    if (!seg.live() || seg.sealed || seg.suspect || !seg.holes.empty() || seg.next_record_seq == seg.first_record_seq)
+      continue;
     unsealed.push_back(i);
     if (!in_durable_horizon(i)) outside.push_back(i);
   }
@@ -697,9 +710,11 @@ void SegmentStore::seal_segment(uint32_t index) {
       entries.push_back({e.dts_us, e.pts_us, e.offset, e.payload_size, e.config_id, uint8_t(s), RecordType::AccessUnit,
                          e.random_access});
   for (const ParameterRecord& p : seg.parameter_records)
-    entries.push_back({p.pts_us, p.pts_us, p.offset, p.payload_size, p.config_id, p.stream, RecordType::ParameterSets, 0});
+    entries.push_back(
+        {p.pts_us, p.pts_us, p.offset, p.payload_size, p.config_id, p.stream, RecordType::ParameterSets, 0});
   // Records follow each other in sequence order: the offset orders them.
-  std::sort(entries.begin(), entries.end(), [](const IndexBlockEntry& a, const IndexBlockEntry& b) { return a.offset < b.offset; });
+  std::sort(entries.begin(), entries.end(),
+            [](const IndexBlockEntry& a, const IndexBlockEntry& b) { return a.offset < b.offset; });
   // A segment the index does not fully describe (a format-2 segment written to its end, a
   // recovered one that lost records) stays unsealed: open keeps scanning it.
   if (entries.size() != count) return;
@@ -710,7 +725,8 @@ void SegmentStore::seal_segment(uint32_t index) {
   parameters.reserve(seg.parameter_bytes);
   for (const IndexBlockEntry& e : entries)
     if (e.type == RecordType::ParameterSets)
-      parameters.insert(parameters.end(), base + e.offset + kRecordHeaderSize, base + e.offset + kRecordHeaderSize + e.payload_size);
+      parameters.insert(parameters.end(), base + e.offset + kRecordHeaderSize,
+                        base + e.offset + kRecordHeaderSize + e.payload_size);
   IndexFooter f;
   f.segment_seq = seg.seq;
   f.first_record_seq = seg.first_record_seq;
@@ -810,13 +826,15 @@ void SegmentStore::start_segment(int64_t capture_us) {
   if (index == UINT32_MAX) {
     uint32_t pinned = 0, held = 0;
     for (uint32_t i = 0; i < segments_.size(); ++i) {
-      if (segments_[i].pins) pinned++;
-      else if (segment_protected(i)) held++;
+      if (segments_[i].pins)
+        pinned++;
+      else if (segment_protected(i))
+        held++;
     }
-    throw Error(ErrorCode::NoSpace, "no segment can be reclaimed: of " + std::to_string(segments_.size()) +
-                                        " segments, " + std::to_string(held) + " are protected and " +
-                                        std::to_string(pinned) +
-                                        " are pinned by readers; release a protection or a clip (the frame was not stored)");
+    throw Error(ErrorCode::NoSpace,
+                "no segment can be reclaimed: of " + std::to_string(segments_.size()) + " segments, " +
+                    std::to_string(held) + " are protected and " + std::to_string(pinned) +
+                    " are pinned by readers; release a protection or a clip (the frame was not stored)");
   }
   // Bytes written into a segment the durable header does not list could overwrite records
   // that open would trust without reading: list it first (docs/FORMAT.md, "Reclaim horizon").
@@ -911,7 +929,8 @@ SegmentStore::NextSegmentPlan SegmentStore::plan_next_segment(uint32_t starting)
     return plan;
   }
   // Old footage whose pages are resident costs no read: the writer overwrites it in place.
-  if (header_.segment_count < kMinSegmentsToReclaimAhead || !(prepare_ == PrepareAhead::Discard || cold(plan.segment))) {
+  if (header_.segment_count < kMinSegmentsToReclaimAhead ||
+      !(prepare_ == PrepareAhead::Discard || cold(plan.segment))) {
     plan.segment = UINT32_MAX;
     return plan;
   }
@@ -921,8 +940,7 @@ SegmentStore::NextSegmentPlan SegmentStore::plan_next_segment(uint32_t starting)
 }
 
 bool SegmentStore::cold(uint32_t segment) const {
-  return segments_[segment].live() &&
-         !preparer_->resident(segment_offset(segment), header_.segment_size);
+  return segments_[segment].live() && !preparer_->resident(segment_offset(segment), header_.segment_size);
 }
 
 void SegmentStore::begin_next_segment(const NextSegmentPlan& plan) {
@@ -939,8 +957,7 @@ void SegmentStore::begin_next_segment(const NextSegmentPlan& plan) {
   reserve_ = plan.segment;
   isolated_[plan.segment] = plan.isolate;
   stale_[plan.segment] = false;
-  preparer_->prepare(plan.segment, segment_offset(plan.segment), header_.segment_size,
-                     plan.discard, plan.isolate);
+  preparer_->prepare(plan.segment, segment_offset(plan.segment), header_.segment_size, plan.discard, plan.isolate);
 }
 
 void SegmentStore::invalidate_segment_header(uint32_t index) {
@@ -1057,10 +1074,12 @@ uint64_t SegmentStore::protect(int64_t from_us, int64_t to_us) {
             header_.segment_size;  // + the segment being filled
   }
   if (held > header_.protect_cap_bytes)
-    throw Error(ErrorCode::ProtectionLimit,
-                "protecting this range would hold about " + std::to_string(held >> 20) + " MiB of footage (with the ranges already protected), over the cap of " +
-                    std::to_string(header_.protect_cap_bytes >> 20) +
-                    " MiB; release a protection, protect a shorter range, or create the store with a larger protectCap");
+    throw Error(
+        ErrorCode::ProtectionLimit,
+        "protecting this range would hold about " + std::to_string(held >> 20) +
+            " MiB of footage (with the ranges already protected), over the cap of " +
+            std::to_string(header_.protect_cap_bytes >> 20) +
+            " MiB; release a protection, protect a shorter range, or create the store with a larger protectCap");
   if (header_.protections.size() >= kMaxProtections)
     throw Error(ErrorCode::ProtectionLimit, "at most 64 protections can be held at once; release one first");
   header_.protections.push_back(p);
@@ -1209,14 +1228,15 @@ void SegmentStore::verify_index_block(uint32_t index, VerifyReport& r) const {
   for (uint32_t k = 0; k < f.record_count; ++k) {
     IndexBlockEntry e = decode_index_entry(block + uint64_t(k) * kIndexEntrySize);
     RecordHeader rh;
-    bool same = uint64_t(e.offset) + kRecordHeaderSize <= header_.segment_size && decode_record_header(base + e.offset, rh) &&
-                rh.seq == f.first_record_seq + k && rh.payload_size == e.payload_size && rh.stream == e.stream &&
-                rh.type == e.type && rh.config_id == e.config_id &&
+    bool same = uint64_t(e.offset) + kRecordHeaderSize <= header_.segment_size &&
+                decode_record_header(base + e.offset, rh) && rh.seq == f.first_record_seq + k &&
+                rh.payload_size == e.payload_size && rh.stream == e.stream && rh.type == e.type &&
+                rh.config_id == e.config_id &&
                 (e.type != RecordType::AccessUnit ||
                  (rh.dts_us == e.dts_us && rh.pts_us == e.pts_us && rh.random_access == e.random_access));
     if (!same) {
-      problem("disagrees with record " + std::to_string(f.first_record_seq + k) + " at offset " + std::to_string(e.offset) +
-              "; open with verify: 'full' to index the segment from its records");
+      problem("disagrees with record " + std::to_string(f.first_record_seq + k) + " at offset " +
+              std::to_string(e.offset) + "; open with verify: 'full' to index the segment from its records");
       r.bad_records++;
       return;
     }

@@ -32,7 +32,7 @@ namespace ringclip::store {
 struct IndexEntry {
   int64_t dts_us;
   int64_t pts_us;
-  uint32_t offset;        // of the record within its segment
+  uint32_t offset;  // of the record within its segment
   uint32_t payload_size;
   uint32_t config_id;
   uint8_t random_access;  // h264::RandomAccess
@@ -53,12 +53,13 @@ struct StreamConfig {
   std::vector<uint8_t> config;
   uint32_t format = 0;  // metadata: the sample entry type ('camm')
   uint32_t sample_rate = 0, channels = 0, frame_samples = 0, object_type = 0;  // audio, from the config
-  std::string codec() const;  // "avc1.64001f", "mp4a.40.2", "camm"
+  std::string codec() const;                                                   // "avc1.64001f", "mp4a.40.2", "camm"
   void describe(const h264::Sps& parsed);  // size, aspect, profile and level from the parsed SPS
   // Audio: rate, channels and frame length from `config`; throws Error(InvalidData).
   void describe_audio();
   bool same_content(const StreamConfig& other) const {
-    return kind == other.kind && sps == other.sps && pps == other.pps && config == other.config && format == other.format;
+    return kind == other.kind && sps == other.sps && pps == other.pps && config == other.config &&
+           format == other.format;
   }
   // The payload of its record (docs/FORMAT.md, "Records"): video, length-prefixed SPS and
   // PPS; audio, the AudioSpecificConfig; metadata, the 4-byte entry type and the body.
@@ -116,7 +117,7 @@ struct OverwriteEvent {
 struct DamageRange {
   uint32_t segment;
   uint64_t bytes;
-  uint64_t records;  // lost record count, from the sequence-number gap (0 if unknown)
+  uint64_t records;        // lost record count, from the sequence-number gap (0 if unknown)
   int64_t from_us, to_us;  // between the neighbouring good records (INT64_MIN/MAX when unknown)
 };
 
@@ -149,9 +150,9 @@ struct StreamState {
   // The latest decode time among this stream's reclaimed frames: a live follower whose
   // cursor is before it lost frames to the wrap (store/live_fragmenter.h).
   int64_t reclaimed_until_dts_us = INT64_MIN;
-  uint64_t dropped_frames = 0;      // not stored: before the first random access point, or no room
-  uint64_t rejected_units = 0;      // not stored: did not parse
-  bool have_parameter_sets = false; // write(): an SPS/PPS has been seen since the drive began
+  uint64_t dropped_frames = 0;       // not stored: before the first random access point, or no room
+  uint64_t rejected_units = 0;       // not stored: did not parse
+  bool have_parameter_sets = false;  // write(): an SPS/PPS has been seen since the drive began
 };
 
 struct WriteResult {
@@ -213,12 +214,12 @@ class SegmentStore {
   WriteResult write_nal_units(uint32_t stream, std::vector<h264::NalView>& nals, int64_t pts_us, int64_t dts_us,
                               int64_t capture_us);
   // A unit already analyzed; `sets` holds its parameter sets as they were when it was parsed.
-  WriteResult append(uint32_t stream, const h264::AccessUnit& unit, const h264::ParameterSets& sets,
-                     int64_t pts_us, int64_t dts_us, int64_t capture_us);
+  WriteResult append(uint32_t stream, const h264::AccessUnit& unit, const h264::ParameterSets& sets, int64_t pts_us,
+                     int64_t dts_us, int64_t capture_us);
   // The same with the configuration taken earlier (config_for): streaming ingest holds
   // units for reordering while later units may already redefine a parameter set.
-  WriteResult append(uint32_t stream, const h264::AccessUnit& unit, uint32_t config_id, int64_t pts_us,
-                     int64_t dts_us, int64_t capture_us);
+  WriteResult append(uint32_t stream, const h264::AccessUnit& unit, uint32_t config_id, int64_t pts_us, int64_t dts_us,
+                     int64_t capture_us);
   // The stream's configuration for a unit parsed with `sets`: every SPS and PPS the stream
   // holds (what one avcC can carry), a configuration seen before reused by its id. Throws
   // Error(InvalidData) when the unit's own SPS or PPS is missing.
@@ -256,7 +257,9 @@ class SegmentStore {
   bool pin_if_live(uint32_t segment, uint64_t seq);
 
   // Durability. dirty_ranges() (JS thread) lists what to msync; sync() (any thread) does it.
-  struct Range { uint64_t offset, length; };
+  struct Range {
+    uint64_t offset, length;
+  };
   std::vector<Range> take_dirty_ranges();
   void sync(const std::vector<Range>& ranges) const;
   // A flush's sync off the writing thread: holds the mapping (close() waits for it), and
@@ -267,7 +270,10 @@ class SegmentStore {
   // the outcome. Flushes may complete out of order: the durable watermark advances (and the
   // header is rewritten, synchronously) only once every earlier flush has completed too.
   // After a failed flush the watermark no longer advances until close() syncs everything.
-  struct FlushTicket { uint64_t watermark; std::vector<Range> ranges; };
+  struct FlushTicket {
+    uint64_t watermark;
+    std::vector<Range> ranges;
+  };
   FlushTicket begin_flush();
   void end_flush(uint64_t watermark, bool ok);
   uint64_t durable_record_seq() const { return durable_seq_; }
@@ -285,7 +291,7 @@ class SegmentStore {
   // (the core's readers only), which holds the store's mutex.
   const Header& header() const { return header_; }
   const std::vector<StreamState>& streams() const { return streams_; }
-  std::vector<uint32_t> live_segments_in_order() const;  // oldest first (writing thread, or under the mutex)
+  std::vector<uint32_t> live_segments_in_order() const;            // oldest first (writing thread, or under the mutex)
   const StreamConfig* config(uint32_t stream, uint32_t id) const;  // writing thread, or under the mutex
   // A copy of a configuration, taken under the store's mutex (any thread); nullopt when unknown.
   std::optional<StreamConfig> config_copy(uint32_t stream, uint32_t id) const;
@@ -300,13 +306,18 @@ class SegmentStore {
   // A whole segment's bytes in the mapping, for views that live as long as the store is
   // open. Throws Closed once closed, InvalidArgument for a segment the store does not have.
   ByteSpan segment_bytes(uint32_t segment) const;
-  const uint8_t* payload(uint32_t segment, const IndexEntry& e) const { return segment_data(segment) + e.offset + kRecordHeaderSize; }
+  const uint8_t* payload(uint32_t segment, const IndexEntry& e) const {
+    return segment_data(segment) + e.offset + kRecordHeaderSize;
+  }
   uint32_t stream_id(const std::string& name) const;  // throws InvalidArgument listing the streams
   const std::string& path() const { return file_.path(); }
   FileIdentity file_identity() const { return ringclip::file_identity(file_.fd()); }
 
   // A full CRC pass over every indexed record.
-  struct VerifyReport { uint64_t records = 0, bytes = 0, bad_records = 0; std::vector<std::string> problems; };
+  struct VerifyReport {
+    uint64_t records = 0, bytes = 0, bad_records = 0;
+    std::vector<std::string> problems;
+  };
   VerifyReport verify() const;
 
  private:
@@ -318,8 +329,8 @@ class SegmentStore {
   StreamState& checked_stream(uint32_t stream, int64_t pts_us, int64_t dts_us, int64_t capture_us,
                               StreamKind kind = StreamKind::Video);
   // write_audio()'s and write_metadata()'s shared rest: the configuration, then the record.
-  WriteResult store_timed_sample(uint32_t stream, StreamConfig&& config, const uint8_t* data, size_t size, int64_t pts_us,
-                                 int64_t capture_us);
+  WriteResult store_timed_sample(uint32_t stream, StreamConfig&& config, const uint8_t* data, size_t size,
+                                 int64_t pts_us, int64_t capture_us);
   // The shared rest of both: analysis and append.
   WriteResult store_nal_units(StreamState& st, uint32_t stream, std::vector<h264::NalView>& nals, int64_t pts_us,
                               int64_t dts_us, int64_t capture_us);
@@ -327,7 +338,7 @@ class SegmentStore {
     uint32_t index;
     SegmentHeader header;
   };
-  void recover();                      // open: rebuild the index (store_recovery.cpp)
+  void recover();                               // open: rebuild the index (store_recovery.cpp)
   bool check_payloads(uint32_t segment) const;  // open: CRC-check this segment's payloads in full
   void salvage_segment(uint32_t index, std::vector<Candidate>& live);
   // Records of this segment's generation have seq in [sh.first_record_seq, end_seq): the
@@ -414,7 +425,7 @@ class SegmentStore {
   std::vector<StreamState> streams_;
   std::vector<Segment> segments_;
   std::vector<std::vector<StreamConfig>> configs_;  // per stream, by id order
-  uint32_t current_ = UINT32_MAX;    // segment being written
+  uint32_t current_ = UINT32_MAX;                   // segment being written
   uint64_t next_segment_seq_ = 1;
   uint64_t next_record_seq_ = 1;
   uint32_t drive_id_ = 0;
@@ -422,19 +433,23 @@ class SegmentStore {
   std::vector<Range> dirty_;
   std::vector<h264::NalView> nal_scratch_;
   RecoveryReport recovery_;
-  bool verify_full_ = false;             // open option: check every payload
-  uint64_t durable_seq_ = 1;             // records below it are durable (carried in every header write)
-  struct PendingFlush { uint64_t watermark; bool done; };
-  std::vector<PendingFlush> flushes_;    // in begin order (writing thread only)
+  bool verify_full_ = false;  // open option: check every payload
+  uint64_t durable_seq_ = 1;  // records below it are durable (carried in every header write)
+  struct PendingFlush {
+    uint64_t watermark;
+    bool done;
+  };
+  std::vector<PendingFlush> flushes_;  // in begin order (writing thread only)
   bool flush_failed_ = false;
   uint64_t header_writes_ = 0;
   bool opened_ = false;
   bool drive_header_pending_ = false;  // start_drive() ran; its header is written before the first segment
   PrepareAhead prepare_ = PrepareAhead::Auto;
   std::unique_ptr<SegmentPreparer> preparer_;  // writable stores only
-  uint32_t reserve_ = UINT32_MAX;               // free segment being prepared for the writer
-  std::vector<bool> isolated_;                  // prepared isolated (no read-around) until sealed
-  std::vector<bool> stale_;                     // free at open, yet its blocks hold old bytes  // construction completed: close() may write (a failed open writes nothing)
+  uint32_t reserve_ = UINT32_MAX;              // free segment being prepared for the writer
+  std::vector<bool> isolated_;                 // prepared isolated (no read-around) until sealed
+  std::vector<bool> stale_;  // free at open, yet its blocks hold old bytes  // construction completed: close() may
+                             // write (a failed open writes nothing)
   mutable std::mutex mutex_;
   mutable std::shared_mutex mapping_lock_;
 };

@@ -15,8 +15,8 @@ struct ClipRequest {
   int64_t from_us = 0;
   int64_t to_us = 0;
   std::vector<uint32_t> streams;
-  bool exact = false;          // edit lists start presentation exactly at from_us
-  bool allow_partial = false;  // clip what remains of a partly overwritten range
+  bool exact = false;                                      // edit lists start presentation exactly at from_us
+  bool allow_partial = false;                              // clip what remains of a partly overwritten range
   int64_t timelapse_every_us = 0, timelapse_frame_us = 0;  // > 0: a key-frame timelapse (export/timelapse.h)
   bool read_all_segments = false;  // tests: hand the cutter every retained frame, the reference for skipping
 };

@@ -30,15 +30,19 @@ class SegmentPin {
 
 CopyResult copy_records(SegmentStore& source, SegmentStore& destination, const CopyRequest& request) {
   if (&source == &destination) throw Error(ErrorCode::InvalidArgument, "copyTo(): the destination is the store itself");
-  if (!destination.writable()) throw Error(ErrorCode::InvalidArgument, "copyTo(): the destination store was opened read-only");
+  if (!destination.writable())
+    throw Error(ErrorCode::InvalidArgument, "copyTo(): the destination store was opened read-only");
   // A read-only handle's footage can be reclaimed by the writer in another process while
   // it is copied, and a record already appended cannot be taken back: copy from the writer.
   if (!source.writable())
-    throw Error(ErrorCode::InvalidArgument, "copyTo(): the source store was opened read-only (its writer may reclaim what is being copied); copy from the writable handle");
+    throw Error(ErrorCode::InvalidArgument,
+                "copyTo(): the source store was opened read-only (its writer may reclaim what is being copied); copy "
+                "from the writable handle");
   if (source.closed() || destination.closed()) throw Error(ErrorCode::Closed, "copyTo(): the store is closed");
   std::vector<std::pair<uint32_t, uint32_t>> streams = request.streams;
   if (streams.empty())
-    for (uint32_t s = 0; s < source.streams().size(); ++s) streams.push_back({s, destination.stream_id(source.streams()[s].name)});
+    for (uint32_t s = 0; s < source.streams().size(); ++s)
+      streams.push_back({s, destination.stream_id(source.streams()[s].name)});
   CopyResult result;
   std::vector<uint32_t> order;
   {
@@ -56,7 +60,8 @@ CopyResult copy_records(SegmentStore& source, SegmentStore& destination, const C
     for (const auto& [from, to] : streams)
       for (const IndexEntry& e : seg.frames[from])
         if (e.pts_us >= request.from_us && e.pts_us < request.to_us) pending.push_back({from, to, &e});
-    std::sort(pending.begin(), pending.end(), [](const Pending& a, const Pending& b) { return a.entry->offset < b.entry->offset; });
+    std::sort(pending.begin(), pending.end(),
+              [](const Pending& a, const Pending& b) { return a.entry->offset < b.entry->offset; });
     for (const Pending& p : pending) {
       const IndexEntry& e = *p.entry;
       const StreamConfig* config = source.config(p.source_stream, e.config_id);
@@ -73,8 +78,8 @@ CopyResult copy_records(SegmentStore& source, SegmentStore& destination, const C
       }
       WriteResult w;
       try {
-        w = destination.append_stored(p.destination_stream, *config, source.payload(segment, e), e.payload_size, e.pts_us,
-                                      e.dts_us, e.pts_us, e.random_access);
+        w = destination.append_stored(p.destination_stream, *config, source.payload(segment, e), e.payload_size,
+                                      e.pts_us, e.dts_us, e.pts_us, e.random_access);
       } catch (const Error& err) {
         if (err.code() != ErrorCode::NoSpace) throw;
         result.not_stored++;

@@ -22,10 +22,10 @@ struct CopyRequest {
 };
 
 struct CopyResult {
-  uint64_t frames = 0;        // stored in the destination
-  uint64_t bytes = 0;         // their payload bytes
-  uint64_t not_stored = 0;    // refused by the destination: before a stream's first random access
-                              // point there, or no segment it could reclaim (counted in its stats)
+  uint64_t frames = 0;      // stored in the destination
+  uint64_t bytes = 0;       // their payload bytes
+  uint64_t not_stored = 0;  // refused by the destination: before a stream's first random access
+                            // point there, or no segment it could reclaim (counted in its stats)
 };
 
 // Source and destination are different writable stores (a read-only source could be

@@ -61,17 +61,20 @@ void SegmentStore::recover() {
   const uint32_t size = header_.segment_size;
   for (uint32_t i = 0; i < header_.segment_count; ++i) {
     uint64_t at = segment_offset(i);
-    file_.prefetch(at, 4096);                 // segment header
-    file_.prefetch(at + size - 4096, 4096);   // index footer
+    file_.prefetch(at, 4096);                // segment header
+    file_.prefetch(at + size - 4096, 4096);  // index footer
   }
   std::vector<Candidate> live;
   std::vector<uint32_t> damaged_headers;
   for (uint32_t i = 0; i < header_.segment_count; ++i) {
     SegmentHeader sh;
-    if (decode_segment_header(segment_data(i), sh) && sh.segment_index == i) live.push_back({i, sh});
-    else damaged_headers.push_back(i);
+    if (decode_segment_header(segment_data(i), sh) && sh.segment_index == i)
+      live.push_back({i, sh});
+    else
+      damaged_headers.push_back(i);
   }
-  std::sort(live.begin(), live.end(), [](const Candidate& a, const Candidate& b) { return a.header.segment_seq < b.header.segment_seq; });
+  std::sort(live.begin(), live.end(),
+            [](const Candidate& a, const Candidate& b) { return a.header.segment_seq < b.header.segment_seq; });
   for (uint32_t i : damaged_headers) salvage_segment(i, live);
   std::sort(live.begin(), live.end(), [](const Candidate& a, const Candidate& b) {
     return a.header.segment_seq != b.header.segment_seq ? a.header.segment_seq < b.header.segment_seq
@@ -81,8 +84,10 @@ void SegmentStore::recover() {
   for (const Candidate& c : live) {
     uint64_t at = segment_offset(c.index);
     uint32_t block = check_payloads(c.index) ? 0 : peek_index_block_size(segment_data(c.index), size);
-    if (block) file_.prefetch(at + size - kIndexFooterSize - block, block + kIndexFooterSize);
-    else file_.prefetch(at, size);
+    if (block)
+      file_.prefetch(at + size - kIndexFooterSize - block, block + kIndexFooterSize);
+    else
+      file_.prefetch(at, size);
   }
   for (size_t k = 0; k < live.size(); ++k) {
     const Candidate& c = live[k];
@@ -146,7 +151,9 @@ void SegmentStore::scan_segment(uint32_t index, const SegmentHeader& sh, uint64_
     if (uint64_t(at) + kRecordHeaderSize > size) return false;
     if (!decode_record_header(base + at, rh)) return false;
     if (rh.payload_size > size - at - kRecordHeaderSize) return false;
-    if (rh.seq < min_seq || rh.seq >= end_seq || rh.stream >= streams_.size() || uint8_t(rh.type) > 1 || rh.random_access > 2) return false;
+    if (rh.seq < min_seq || rh.seq >= end_seq || rh.stream >= streams_.size() || uint8_t(rh.type) > 1 ||
+        rh.random_access > 2)
+      return false;
     return whole(at, rh);
   };
 
@@ -269,7 +276,8 @@ bool SegmentStore::load_index_block(uint32_t index, const SegmentHeader& sh, uin
       parameters += e.payload_size;
       continue;
     }
-    seg.frames[e.stream].push_back({e.dts_us, e.pts_us, e.offset, e.payload_size, e.config_id, e.random_access, {0, 0, 0}});
+    seg.frames[e.stream].push_back(
+        {e.dts_us, e.pts_us, e.offset, e.payload_size, e.config_id, e.random_access, {0, 0, 0}});
     seg.note_frame(sh.drive_id, e.stream, e.pts_us);
   }
   recovery_.records_kept += f.record_count;
@@ -310,8 +318,10 @@ void SegmentStore::load_config(uint32_t segment, uint32_t stream, uint32_t confi
     uint32_t n = get_be32(p);
     if (n == 0 || n > uint64_t(end - p - 4)) break;
     std::vector<uint8_t> nal(p + 4, p + 4 + n);
-    if ((nal[0] & 0x1f) == 7) c.sps.push_back(std::move(nal));
-    else if ((nal[0] & 0x1f) == 8) c.pps.push_back(std::move(nal));
+    if ((nal[0] & 0x1f) == 7)
+      c.sps.push_back(std::move(nal));
+    else if ((nal[0] & 0x1f) == 8)
+      c.pps.push_back(std::move(nal));
     p += 4 + n;
   }
   if (c.sps.empty() || c.pps.empty()) return;

@@ -10,13 +10,13 @@
 namespace ringclip::store {
 
 StreamIngest::StreamIngest(SegmentStore& store, uint32_t stream, double fps, int64_t start_us)
-    : store_(store),
-      stream_(stream),
-      fps_(fps),
-      start_us_(start_us),
-      assembler_([this](const h264::AccessUnit& unit) { on_unit(unit); }) {
-  if (stream >= store.streams().size()) throw Error(ErrorCode::InvalidArgument, "no stream number " + std::to_string(stream));
-  if (fps < 0 || fps > 1000 || std::isnan(fps)) throw Error(ErrorCode::InvalidArgument, "fps must be between 0 (exclusive) and 1000");
+    : store_(store), stream_(stream), fps_(fps), start_us_(start_us), assembler_([this](const h264::AccessUnit& unit) {
+        on_unit(unit);
+      }) {
+  if (stream >= store.streams().size())
+    throw Error(ErrorCode::InvalidArgument, "no stream number " + std::to_string(stream));
+  if (fps < 0 || fps > 1000 || std::isnan(fps))
+    throw Error(ErrorCode::InvalidArgument, "fps must be between 0 (exclusive) and 1000");
   check_time("a write stream's start", start_us);
 }
 
@@ -91,11 +91,13 @@ void StreamIngest::on_unit(const h264::AccessUnit& unit) {
     if (fps_ == 0) {
       fps_ = sps ? sps->vui_fps() : 0;
       if (!(fps_ > 0 && fps_ <= 1000))
-        throw Error(ErrorCode::InvalidArgument, "stream '" + store_.streams()[stream_].name +
-                                                    "' carries no frame rate (no VUI timing in its SPS): give the frame rate (fps) explicitly");
+        throw Error(ErrorCode::InvalidArgument,
+                    "stream '" + store_.streams()[stream_].name +
+                        "' carries no frame rate (no VUI timing in its SPS): give the frame rate (fps) explicitly");
     }
     depth_ = sps ? sps->reorder_depth() : 0;
-    order_ = std::make_unique<h264::PresentationOrder>(depth_, [this](const h264::PresentationOrder::Released& r) { on_release(r); });
+    order_ = std::make_unique<h264::PresentationOrder>(
+        depth_, [this](const h264::PresentationOrder::Released& r) { on_release(r); });
   }
   Held h;
   h.token = next_token_++;
@@ -113,8 +115,10 @@ void StreamIngest::on_release(const h264::PresentationOrder::Released& r) {
   int64_t dts = frame_time("decode", r.decode_index);
   int64_t pts = frame_time("presentation", r.presentation_index);
   WriteResult w = store_.append(stream_, h.unit, h.config_id, pts, dts, pts);
-  if (w.stored) stored_++;
-  else dropped_++;
+  if (w.stored)
+    stored_++;
+  else
+    dropped_++;
   give_back_buffer(std::move(h.bytes));
 }
 
@@ -130,10 +134,10 @@ int64_t StreamIngest::frame_time(const char* what, uint64_t index) const {
     std::snprintf(value, sizeof value, std::fabs(time_us) < 1e18 ? "%.0f" : "%.6g", time_us);
     std::snprintf(fps, sizeof fps, "%g", fps_);
     throw Error(ErrorCode::InvalidArgument,
-                "stream '" + store_.streams()[stream_].name + "': the " + what + " time of frame " + std::to_string(index) +
-                    " (from the start " + iso_time_us(start_us_) + " at " + fps + " fps" +
-                    (depth_ ? ", " + std::to_string(depth_) + " frames of reordering" : std::string()) + ") is " + value +
-                    " µs, outside the times ringclip holds: " + time_range_text());
+                "stream '" + store_.streams()[stream_].name + "': the " + what + " time of frame " +
+                    std::to_string(index) + " (from the start " + iso_time_us(start_us_) + " at " + fps + " fps" +
+                    (depth_ ? ", " + std::to_string(depth_) + " frames of reordering" : std::string()) + ") is " +
+                    value + " µs, outside the times ringclip holds: " + time_range_text());
   }
   const int64_t us = start_us_ + int64_t(std::llround(offset_us));
   check_time(what, us);  // rounding at the very edge of the range

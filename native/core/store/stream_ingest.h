@@ -29,13 +29,13 @@ class StreamIngest {
  private:
   struct Held {
     uint64_t token;
-    uint32_t config_id;           // taken when the unit was parsed: later units may redefine a set
-    h264::AccessUnit unit;        // views point into bytes
-    std::vector<uint8_t> bytes;   // taken over from the assembler, not copied (views may also borrow the chunk)
+    uint32_t config_id;          // taken when the unit was parsed: later units may redefine a set
+    h264::AccessUnit unit;       // views point into bytes
+    std::vector<uint8_t> bytes;  // taken over from the assembler, not copied (views may also borrow the chunk)
   };
   void on_unit(const h264::AccessUnit& unit);
   bool in_chunk(const uint8_t* p) const { return p >= chunk_begin_ && p < chunk_end_; }
-  void own_held();  // the chunk ends: held units copy the bytes they borrowed from it
+  void own_held();                           // the chunk ends: held units copy the bytes they borrowed from it
   std::vector<uint8_t> take_spare_buffer();  // empty when none is spare
   void give_back_buffer(std::vector<uint8_t> buffer);
   void on_release(const h264::PresentationOrder::Released& r);

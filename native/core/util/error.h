@@ -7,16 +7,16 @@
 namespace ringclip {
 
 enum class ErrorCode {
-  InvalidArgument,   // a caller passed something the API does not allow
-  InvalidData,       // bytes that are not what they claim (bad H.264, bad MP4, bad record)
-  Format,            // a store file that is not a ringclip store or of another version
-  Io,                // the operating system refused (open, mmap, fallocate, msync, write)
-  Locked,            // another process holds the store for writing
-  NoSpace,           // the ring has no reclaimable segment (all protected or pinned)
-  Range,             // a time range with no retained footage
-  ProtectionLimit,   // protecting more than the configured cap
-  Closed,            // the store was closed
-  Overrun,           // a follower fell behind the ring's wrap
+  InvalidArgument,  // a caller passed something the API does not allow
+  InvalidData,      // bytes that are not what they claim (bad H.264, bad MP4, bad record)
+  Format,           // a store file that is not a ringclip store or of another version
+  Io,               // the operating system refused (open, mmap, fallocate, msync, write)
+  Locked,           // another process holds the store for writing
+  NoSpace,          // the ring has no reclaimable segment (all protected or pinned)
+  Range,            // a time range with no retained footage
+  ProtectionLimit,  // protecting more than the configured cap
+  Closed,           // the store was closed
+  Overrun,          // a follower fell behind the ring's wrap
 };
 
 const char* error_code_name(ErrorCode code);

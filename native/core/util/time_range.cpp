@@ -40,9 +40,9 @@ void check_time(const char* what, int64_t us) {
 
 void check_timeline_time(const char* what, int64_t us) {
   if (us >= kMinTimelineUs && us <= kMaxTimeUs) return;
-  throw Error(ErrorCode::InvalidArgument, std::string(what) + " " + std::to_string(us) +
-                                              " µs is outside the timelines ringclip holds: " + std::to_string(kMinTimelineUs) +
-                                              " to " + std::to_string(kMaxTimeUs) + " µs");
+  throw Error(ErrorCode::InvalidArgument,
+              std::string(what) + " " + std::to_string(us) + " µs is outside the timelines ringclip holds: " +
+                  std::to_string(kMinTimelineUs) + " to " + std::to_string(kMaxTimeUs) + " µs");
 }
 
 }  // namespace ringclip

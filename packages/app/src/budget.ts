@@ -41,7 +41,11 @@ export const STORE_HEADER = 64 * 1024;
 export const MIN_SEGMENTS = 4;
 
 /** The ring's capacity for a budget (whole segments). */
-export function ringCapacity(budget: number, reserve = DEFAULT_CLIP_RESERVE, segmentSize = segmentSizeFor(budget)): number {
+export function ringCapacity(
+  budget: number,
+  reserve = DEFAULT_CLIP_RESERVE,
+  segmentSize = segmentSizeFor(budget),
+): number {
   const segs = Math.max(MIN_SEGMENTS, Math.floor((budget * (1 - reserve) - STORE_HEADER) / segmentSize));
   return STORE_HEADER + segs * segmentSize;
 }

@@ -26,25 +26,41 @@ export class CloudLink {
   /** Starts the upload queue (uploads left from an earlier run resume) and pending deletes. */
   start(): void {
     const { state, emit } = this.#ctx;
-    const queue = new UploadQueue(state.paths.queue, () => this.client(), () => this.canUpload, this.#ctx.options.upload);
+    const queue = new UploadQueue(
+      state.paths.queue,
+      () => this.client(),
+      () => this.canUpload,
+      this.#ctx.options.upload,
+    );
     queue.on('progress', (e) => emit('transfer', { kind: 'upload', id: e.id, done: e.sent, total: e.size }));
     queue.on('uploaded', (e) => {
       const c = state.lib.clips.find((x) => x.id === e.id);
-      if (c) { c.uploaded = true; state.saveLibrary(); }
+      if (c) {
+        c.uploaded = true;
+        state.saveLibrary();
+      }
       emit('uploaded', { id: e.id });
     });
-    queue.on('retry', (e) => emit('error', new Error(`upload of ${e.id} failed (attempt ${e.attempts}, retry in ${e.delayMs} ms): ${e.error}`)));
+    queue.on('retry', (e) =>
+      emit(
+        'error',
+        new Error(`upload of ${e.id} failed (attempt ${e.attempts}, retry in ${e.delayMs} ms): ${e.error}`),
+      ),
+    );
     this.#queue = queue;
     queue.start();
     void this.flushDeletes();
   }
 
-  async stop(): Promise<void> { await this.#queue?.stop(); }
+  async stop(): Promise<void> {
+    await this.#queue?.stop();
+  }
 
   client(): CloudClient | null {
     const s = this.#ctx.state.settings.cloud;
     if (!s) return null;
-    if (!this.#client || this.#client.url !== s.url || this.#client.token !== s.token) this.#client = new CloudClient(s.url, s.token);
+    if (!this.#client || this.#client.url !== s.url || this.#client.token !== s.token)
+      this.#client = new CloudClient(s.url, s.token);
     return this.#client;
   }
 
@@ -59,13 +75,20 @@ export class CloudLink {
     return me;
   }
 
-  get network(): Network { return this.#network; }
-  get allowCellular(): boolean { return this.#ctx.state.settings.allowCellular; }
-  get canUpload(): boolean { return this.#network === 'wifi' || (this.#network === 'cellular' && this.allowCellular); }
+  get network(): Network {
+    return this.#network;
+  }
+  get allowCellular(): boolean {
+    return this.#ctx.state.settings.allowCellular;
+  }
+  get canUpload(): boolean {
+    return this.#network === 'wifi' || (this.#network === 'cellular' && this.allowCellular);
+  }
 
   /** The phone's internet link (simulated): uploads run on Wi-Fi, or cellular if allowed. */
   setNetwork(network: Network): void {
-    if (!['wifi', 'cellular', 'offline'].includes(network)) throw new RangeError(`network is wifi, cellular or offline, got ${network}`);
+    if (!['wifi', 'cellular', 'offline'].includes(network))
+      throw new RangeError(`network is wifi, cellular or offline, got ${network}`);
     this.#network = network;
     this.queue.poke(true);
     if (network !== 'offline') void this.flushDeletes();

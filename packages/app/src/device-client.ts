@@ -20,7 +20,14 @@ export interface DeviceStatus {
   streams?: Array<{ name: string; kind: 'video' | 'audio' | 'metadata'; recording: boolean }>;
 }
 
-export interface DeviceDrive { id: number; from: string | null; to: string | null; frames: number; streams: string[]; current: boolean }
+export interface DeviceDrive {
+  id: number;
+  from: string | null;
+  to: string | null;
+  frames: number;
+  streams: string[];
+  current: boolean;
+}
 
 export interface DeviceEventJson {
   id: string;
@@ -52,7 +59,12 @@ export interface DeviceSettingsJson {
 }
 
 /** What a clip or footage download says about itself (device headers X-Clip-*). */
-export interface ClipHeaders { start: number | null; end: number | null; partial: boolean; etag: string | null }
+export interface ClipHeaders {
+  start: number | null;
+  end: number | null;
+  partial: boolean;
+  etag: string | null;
+}
 
 export const isoToMicros = (s: string | null | undefined): number | null => {
   if (!s) return null;
@@ -84,20 +96,29 @@ export class DeviceClient {
   /** Pairs with the code the device shows; keeps and returns the token. */
   async pair(code: string, name = 'ringclip-app'): Promise<string> {
     const r = await json<{ token: string }>(`${this.url}/pair`, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code, name }),
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ code, name }),
     });
     this.token = r.token;
     return r.token;
   }
 
-  status(signal?: AbortSignal): Promise<DeviceStatus> { return json(`${this.url}/status`, { headers: this.#headers(), signal }); }
+  status(signal?: AbortSignal): Promise<DeviceStatus> {
+    return json(`${this.url}/status`, { headers: this.#headers(), signal });
+  }
 
-  settings(signal?: AbortSignal): Promise<DeviceSettingsJson> { return json(`${this.url}/settings`, { headers: this.#headers(), signal }); }
+  settings(signal?: AbortSignal): Promise<DeviceSettingsJson> {
+    return json(`${this.url}/settings`, { headers: this.#headers(), signal });
+  }
 
   /** Changes some of the device's settings; returns them all. */
   updateSettings(patch: Partial<DeviceSettingsJson>, signal?: AbortSignal): Promise<DeviceSettingsJson> {
     return json(`${this.url}/settings`, {
-      method: 'PATCH', headers: this.#headers({ 'content-type': 'application/json' }), body: JSON.stringify(patch), signal,
+      method: 'PATCH',
+      headers: this.#headers({ 'content-type': 'application/json' }),
+      body: JSON.stringify(patch),
+      signal,
     });
   }
 
@@ -106,18 +127,36 @@ export class DeviceClient {
   }
 
   /** The device's events; `trace: true` includes each one's G-sensor trace (the clip has it too). */
-  async events(options: { unacknowledged?: boolean; trace?: boolean; signal?: AbortSignal } = {}): Promise<DeviceEventJson[]> {
+  async events(
+    options: { unacknowledged?: boolean; trace?: boolean; signal?: AbortSignal } = {},
+  ): Promise<DeviceEventJson[]> {
     const q = `?trace=${options.trace === true}${options.unacknowledged ? '&unacknowledged=true' : ''}`;
-    return (await json<{ events: DeviceEventJson[] }>(`${this.url}/events${q}`, { headers: this.#headers(), signal: options.signal })).events;
+    return (
+      await json<{ events: DeviceEventJson[] }>(`${this.url}/events${q}`, {
+        headers: this.#headers(),
+        signal: options.signal,
+      })
+    ).events;
   }
 
   async ack(id: string, signal?: AbortSignal): Promise<DeviceEventJson> {
-    return json(`${this.url}/events/${encodeURIComponent(id)}/ack`, { method: 'POST', headers: this.#headers(), signal });
+    return json(`${this.url}/events/${encodeURIComponent(id)}/ack`, {
+      method: 'POST',
+      headers: this.#headers(),
+      signal,
+    });
   }
 
   /** Downloads an event's clip (road + cabin MP4) to `path`. */
-  async eventClip(id: string, path: string, options: { onProgress?: Progress; signal?: AbortSignal } = {}): Promise<ClipHeaders & { bytes: number }> {
-    const res = await request(`${this.url}/events/${encodeURIComponent(id)}/clip`, { headers: this.#headers(), signal: options.signal });
+  async eventClip(
+    id: string,
+    path: string,
+    options: { onProgress?: Progress; signal?: AbortSignal } = {},
+  ): Promise<ClipHeaders & { bytes: number }> {
+    const res = await request(`${this.url}/events/${encodeURIComponent(id)}/clip`, {
+      headers: this.#headers(),
+      signal: options.signal,
+    });
     const h = clipHeaders(res);
     return { ...h, bytes: await saveBody(res, path, options.onProgress) };
   }
@@ -130,15 +169,26 @@ export class DeviceClient {
   }
 
   /** Downloads footage still in device memory as an MP4 cut (keyframe-aligned). */
-  async footage(from: number, to: number, path: string, options: { streams?: string[]; onProgress?: Progress; signal?: AbortSignal } = {}): Promise<ClipHeaders & { bytes: number }> {
-    const res = await request(this.footageUrl(from, to, options.streams), { headers: this.#headers(), signal: options.signal });
+  async footage(
+    from: number,
+    to: number,
+    path: string,
+    options: { streams?: string[]; onProgress?: Progress; signal?: AbortSignal } = {},
+  ): Promise<ClipHeaders & { bytes: number }> {
+    const res = await request(this.footageUrl(from, to, options.streams), {
+      headers: this.#headers(),
+      signal: options.signal,
+    });
     const h = clipHeaders(res);
     return { ...h, bytes: await saveBody(res, path, options.onProgress) };
   }
 
   /** The live fragmented MP4 of the given streams (one response, both tracks). */
   async live(streams: string[], signal?: AbortSignal): Promise<Response> {
-    return request(`${this.url}/live?streams=${encodeURIComponent(streams.join(','))}`, { headers: this.#headers(), signal });
+    return request(`${this.url}/live?streams=${encodeURIComponent(streams.join(','))}`, {
+      headers: this.#headers(),
+      signal,
+    });
   }
 }
 

@@ -14,14 +14,22 @@ import { driveViews } from './drives.js';
 import { eventClipMetadata } from './event-meta.js';
 import { merge } from './timeline.js';
 
-export interface FilledSpan { drive: number; from: number; to: number; bytes: number }
+export interface FilledSpan {
+  drive: number;
+  from: number;
+  to: number;
+  bytes: number;
+}
 
 /**
  * The live stream to the phone, as the Stream button shows it: off (no link), connecting,
  * streaming, paused (by the user, or auto-stream is off) or reconnecting (the stream
  * dropped; the link retries). `why` says it in words.
  */
-export interface StreamState { state: 'off' | 'connecting' | 'streaming' | 'paused' | 'reconnecting'; why: string }
+export interface StreamState {
+  state: 'off' | 'connecting' | 'streaming' | 'paused' | 'reconnecting';
+  why: string;
+}
 
 export class DeviceLink {
   #ctx: AppContext;
@@ -44,9 +52,13 @@ export class DeviceLink {
   #liveNow: string[] | null = null;
   #liveRestart: AbortController | null = null;
 
-  constructor(ctx: AppContext) { this.#ctx = ctx; }
+  constructor(ctx: AppContext) {
+    this.#ctx = ctx;
+  }
 
-  get connected(): boolean { return this.#connected; }
+  get connected(): boolean {
+    return this.#connected;
+  }
 
   /**
    * Connects to the dashcam (Wi-Fi): pairs with `code` unless a token from an earlier
@@ -83,13 +95,17 @@ export class DeviceLink {
   }
 
   /** Auto-stream at connect (a setting, on by default); off: streaming waits for stream(). */
-  get autoStream(): boolean { return this.#ctx.state.settings.autoStream !== false; }
+  get autoStream(): boolean {
+    return this.#ctx.state.settings.autoStream !== false;
+  }
   setAutoStream(on: boolean): void {
     this.#ctx.state.settings.autoStream = on;
     this.#ctx.state.saveSettings();
   }
 
-  get streamState(): StreamState { return { ...this.#streamState }; }
+  get streamState(): StreamState {
+    return { ...this.#streamState };
+  }
 
   #setStreamState(state: StreamState['state'], why: string): void {
     if (this.#streamState.state === state && this.#streamState.why === why) return;
@@ -106,7 +122,9 @@ export class DeviceLink {
     link.signal.addEventListener('abort', () => abort.abort(), { once: true });
     this.#streamAbort = abort;
     this.#setStreamState('connecting', 'starting the live stream');
-    this.#streaming = this.#liveLoop(this.#client, abort.signal).finally(() => { this.#streaming = null; });
+    this.#streaming = this.#liveLoop(this.#client, abort.signal).finally(() => {
+      this.#streaming = null;
+    });
   }
 
   /** Pauses the live stream; the link stays (events and clips go on). Resolves when it stopped. */
@@ -149,7 +167,9 @@ export class DeviceLink {
     return this.#client;
   }
 
-  get paired(): boolean { return this.#ctx.state.settings.device !== null; }
+  get paired(): boolean {
+    return this.#ctx.state.settings.device !== null;
+  }
 
   /**
    * The cameras asked for plus the companion streams (cabin audio, telemetry) that both the
@@ -239,7 +259,8 @@ export class DeviceLink {
       } catch (err) {
         if (signal.aborted) break;
         // A lost link is the live loop's to report; anything else is an error.
-        if (!(err instanceof Error && /fetch failed|ECONNREFUSED|socket/i.test(err.message))) this.#ctx.emit('error', err as Error);
+        if (!(err instanceof Error && /fetch failed|ECONNREFUSED|socket/i.test(err.message)))
+          this.#ctx.emit('error', err as Error);
       }
       await sleep(this.#ctx.options.eventPollMs ?? 2000, signal);
     }
@@ -249,7 +270,9 @@ export class DeviceLink {
   async syncEvents(signal?: AbortSignal): Promise<ClipRecord[]> {
     while (this.#eventBusy) await this.#eventBusy;
     let done!: () => void;
-    this.#eventBusy = new Promise((r) => { done = r; });
+    this.#eventBusy = new Promise((r) => {
+      done = r;
+    });
     try {
       const device = this.client();
       const out: ClipRecord[] = [];
@@ -280,14 +303,26 @@ export class DeviceLink {
     if (!rec) {
       const file = `${id}.mp4`;
       const h = await device.eventClip(e.id, state.clipPath(file), {
-        signal, onProgress: (done, total) => emit('transfer', { kind: 'download', id, done, total }),
+        signal,
+        onProgress: (done, total) => emit('transfer', { kind: 'download', id, done, total }),
       });
       const time = isoToMicros(e.time)!;
       const start = h.start ?? isoToMicros(e.window.from)!;
       const meta = eventClipMetadata(e, start);
       rec = {
-        id, kind: e.kind, source: 'event', deviceEvent: e.id, from: start, to: h.end ?? isoToMicros(e.window.to)!, time, drive: e.drive,
-        file, bytes: h.bytes, createdAt: Date.now(), uploaded: false, meta,
+        id,
+        kind: e.kind,
+        source: 'event',
+        deviceEvent: e.id,
+        from: start,
+        to: h.end ?? isoToMicros(e.window.to)!,
+        time,
+        drive: e.drive,
+        file,
+        bytes: h.bytes,
+        createdAt: Date.now(),
+        uploaded: false,
+        meta,
       };
       clips.add(rec);
       emit('event-clip', rec);
@@ -307,7 +342,8 @@ export class DeviceLink {
     const seen = new Set<number>();
     for (const dd of r.drives) {
       seen.add(dd.id);
-      const from = isoToMicros(dd.from), to = isoToMicros(dd.to);
+      const from = isoToMicros(dd.from),
+        to = isoToMicros(dd.to);
       const d = state.driveRecord(dd.id);
       d.device = from !== null && to !== null ? { from, to, checkedAt: now } : null;
     }
@@ -332,8 +368,10 @@ export class DeviceLink {
     for (const view of driveViews(this.#ctx)) {
       if (options.drive !== undefined && view.id !== options.drive) continue;
       // Gaps common to the streams the phone streams (a gap in one stream only is filled for all).
-      const gaps = merge(cameras.flatMap((s) => view.recoverable[s] ?? []), 0)
-        .filter((g) => g.to - g.from >= (options.minGapMs ?? 500) * 1000);
+      const gaps = merge(
+        cameras.flatMap((s) => view.recoverable[s] ?? []),
+        0,
+      ).filter((g) => g.to - g.from >= (options.minGapMs ?? 500) * 1000);
       for (const g of gaps) {
         // Not the live edge of the current drive: the live stream is filling that.
         if (this.#connected && view.to !== null && g.from >= view.to - 2e6) continue;
@@ -351,13 +389,22 @@ export class DeviceLink {
       let h;
       try {
         h = await device.footage(g.from, g.to, path, {
-          streams, onProgress: (done, total) => emit('transfer', { kind: 'download', id: file, done, total }),
+          streams,
+          onProgress: (done, total) => emit('transfer', { kind: 'download', id: file, done, total }),
         });
       } catch (err) {
         if (err instanceof HttpError && err.status === 404) continue; // overwritten on the device meanwhile
         throw err;
       }
-      const rec: FillRecord = { file, drive: view.id, from: h.start ?? g.from, to: h.end ?? g.to, streams, bytes: statSync(path).size, createdAt: Date.now() };
+      const rec: FillRecord = {
+        file,
+        drive: view.id,
+        from: h.start ?? g.from,
+        to: h.end ?? g.to,
+        streams,
+        bytes: statSync(path).size,
+        createdAt: Date.now(),
+      };
       state.lib.fills.push(rec);
       const filled = { drive: view.id, from: rec.from, to: rec.to, bytes: rec.bytes };
       out.push(filled);
@@ -376,7 +423,9 @@ export class DeviceLink {
     this.#ctx.state.saveSettings();
   }
 
-  get autoFillGaps(): boolean { return this.#ctx.state.settings.autoFillGaps !== false; }
+  get autoFillGaps(): boolean {
+    return this.#ctx.state.settings.autoFillGaps !== false;
+  }
 
   /**
    * After a (re)connect: fetch what the phone missed (drops, the end of a drive, drives
@@ -404,6 +453,8 @@ export class DeviceLink {
           this.#ctx.emit('error', new Error(`automatic gap fill: ${(err as Error).message}`, { cause: err }));
         }
       } while (this.#fillAgain && !signal.aborted);
-    })().finally(() => { this.#filling = null; });
+    })().finally(() => {
+      this.#filling = null;
+    });
   }
 }

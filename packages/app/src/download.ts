@@ -19,10 +19,18 @@ export async function saveBody(res: Response, path: string, onProgress?: Progres
     },
   });
   try {
-    await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), count, createWriteStream(part));
+    await pipeline(
+      Readable.fromWeb(res.body as import('node:stream/web').ReadableStream),
+      count,
+      createWriteStream(part),
+    );
     if (total !== null && done !== total) throw new Error(`the download ended after ${done} of ${total} bytes`);
     const fh = await open(part, 'r+');
-    try { await fh.sync(); } finally { await fh.close(); }
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
     renameSync(part, path);
     return done;
   } catch (err) {

@@ -1,5 +1,14 @@
 export { PhoneApp } from './app.js';
-export type { PhoneAppOptions, PhoneAppEvents, ClipRecord, ClipView, DriveView, Network, BudgetView, HoursThatFit } from './app.js';
+export type {
+  PhoneAppOptions,
+  PhoneAppEvents,
+  ClipRecord,
+  ClipView,
+  DriveView,
+  Network,
+  BudgetView,
+  HoursThatFit,
+} from './app.js';
 export type { FilledSpan, StreamState } from './device-link.js';
 export type { ClipRange } from './clip-shelf.js';
 export { DeviceClient, isoToMicros, microsToIso } from './device-client.js';

@@ -45,7 +45,15 @@ export interface ClipRecord {
   meta: ClipMetadata;
 }
 
-export interface FillRecord { file: string; drive: number; from: number; to: number; streams: string[]; bytes: number; createdAt: number }
+export interface FillRecord {
+  file: string;
+  drive: number;
+  from: number;
+  to: number;
+  streams: string[];
+  bytes: number;
+  createdAt: number;
+}
 
 export interface DriveRecord {
   id: number;
@@ -80,7 +88,14 @@ export class AppState {
 
   constructor(readonly dataDir: string) {
     const d = dataDir;
-    this.paths = { settings: join(d, 'settings.json'), library: join(d, 'library.json'), queue: join(d, 'queue.json'), clips: join(d, 'clips'), fills: join(d, 'fills'), tmp: join(d, 'tmp') };
+    this.paths = {
+      settings: join(d, 'settings.json'),
+      library: join(d, 'library.json'),
+      queue: join(d, 'queue.json'),
+      clips: join(d, 'clips'),
+      fills: join(d, 'fills'),
+      tmp: join(d, 'tmp'),
+    };
   }
 
   /** Reads the state (installing the app on first open) and drops what a crash left half done. */
@@ -90,13 +105,28 @@ export class AppState {
     rmSync(p.tmp, { recursive: true, force: true });
     mkdirSync(p.tmp);
     this.settings = readJson<Settings>(p.settings, {
-      version: 1, phoneStorage: parseSize(install.phoneStorage, 'phoneStorage'), budget: { share: DEFAULT_SHARE },
-      allowCellular: false, device: null, cloud: null, ringGeneration: 1, autoFillGaps: install.autoFillGaps, autoStream: install.autoStream,
+      version: 1,
+      phoneStorage: parseSize(install.phoneStorage, 'phoneStorage'),
+      budget: { share: DEFAULT_SHARE },
+      allowCellular: false,
+      device: null,
+      cloud: null,
+      ringGeneration: 1,
+      autoFillGaps: install.autoFillGaps,
+      autoStream: install.autoStream,
     });
     this.saveSettings();
-    this.lib = readJson<Library>(p.library, { version: 1, clips: [], fills: [], drives: [], eventClips: {}, pendingDeletes: [] });
+    this.lib = readJson<Library>(p.library, {
+      version: 1,
+      clips: [],
+      fills: [],
+      drives: [],
+      eventClips: {},
+      pendingDeletes: [],
+    });
     // Downloads that never completed (.part) are not clips.
-    for (const dir of [p.clips, p.fills]) for (const f of readdirSync(dir)) if (f.endsWith('.part')) rmSync(join(dir, f), { force: true });
+    for (const dir of [p.clips, p.fills])
+      for (const f of readdirSync(dir)) if (f.endsWith('.part')) rmSync(join(dir, f), { force: true });
     for (const c of this.lib.clips) if (c.file && !existsSync(join(p.clips, c.file))) c.file = null;
     this.lib.fills = this.lib.fills.filter((f) => existsSync(join(p.fills, f.file)));
     for (const d of this.lib.drives) {
@@ -106,16 +136,29 @@ export class AppState {
     this.#open = true;
   }
 
-  ringPath(gen = this.settings.ringGeneration): string { return join(this.dataDir, `phone-${gen}.ring`); }
-  clipPath(file: string): string { return join(this.paths.clips, file); }
-  fillPath(file: string): string { return join(this.paths.fills, file); }
+  ringPath(gen = this.settings.ringGeneration): string {
+    return join(this.dataDir, `phone-${gen}.ring`);
+  }
+  clipPath(file: string): string {
+    return join(this.paths.clips, file);
+  }
+  fillPath(file: string): string {
+    return join(this.paths.fills, file);
+  }
 
-  saveSettings(): void { writeJsonAtomic(this.paths.settings, this.settings); }
-  saveLibrary(): void { writeJsonAtomic(this.paths.library, this.lib); }
+  saveSettings(): void {
+    writeJsonAtomic(this.paths.settings, this.settings);
+  }
+  saveLibrary(): void {
+    writeJsonAtomic(this.paths.library, this.lib);
+  }
   /** Drive ranges from live writes are saved at most once a second. */
   saveSoon(): void {
     if (this.#saveTimer) return;
-    this.#saveTimer = setTimeout(() => { this.#saveTimer = null; if (this.#open) this.saveLibrary(); }, 1000);
+    this.#saveTimer = setTimeout(() => {
+      this.#saveTimer = null;
+      if (this.#open) this.saveLibrary();
+    }, 1000);
     this.#saveTimer.unref();
   }
 

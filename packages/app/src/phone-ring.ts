@@ -39,18 +39,31 @@ export class PhoneRing {
   #held: Buffer[] = [];
   #heldBytes = 0;
 
-  constructor(ctx: AppContext) { this.#ctx = ctx; }
+  constructor(ctx: AppContext) {
+    this.#ctx = ctx;
+  }
 
   /** The open ring (null once closed). */
-  get store(): SegmentStore | null { return this.#store; }
-  get capacity(): number { return this.#store ? this.#store.info().capacity : 0; }
-  get segmentSize(): number { return this.#store ? this.#store.info().segmentSize : 0; }
+  get store(): SegmentStore | null {
+    return this.#store;
+  }
+  get capacity(): number {
+    return this.#store ? this.#store.info().capacity : 0;
+  }
+  get segmentSize(): number {
+    return this.#store ? this.#store.info().segmentSize : 0;
+  }
 
   async open(capacity: number, budgetBytes: number): Promise<void> {
     const path = this.#ctx.state.ringPath();
     this.#store = existsSync(path)
       ? await SegmentStore.open(path)
-      : await SegmentStore.create(path, { capacity, segmentSize: segmentSizeFor(budgetBytes), streams: RING_STREAMS, protectCap: 0 });
+      : await SegmentStore.create(path, {
+          capacity,
+          segmentSize: segmentSizeFor(budgetBytes),
+          streams: RING_STREAMS,
+          protectCap: 0,
+        });
     this.#watch(this.#store);
     const missing = RING_STREAM_NAMES.filter((s) => !this.#store!.streams.includes(s));
     if (missing.length === 0) return;
@@ -60,7 +73,12 @@ export class PhoneRing {
     try {
       await this.resize(this.#store.info().capacity, budgetBytes);
     } catch (err) {
-      this.#ctx.emit('error', new Error(`the phone ring could not gain the streams ${missing.join(', ')} (it keeps its footage and goes on without them): ${(err as Error).message}`));
+      this.#ctx.emit(
+        'error',
+        new Error(
+          `the phone ring could not gain the streams ${missing.join(', ')} (it keeps its footage and goes on without them): ${(err as Error).message}`,
+        ),
+      );
     }
   }
 
@@ -71,7 +89,9 @@ export class PhoneRing {
   }
 
   /** Resolves when no resize is running (clips wait for one). */
-  idle(): Promise<void> { return this.#settled; }
+  idle(): Promise<void> {
+    return this.#settled;
+  }
 
   #watch(store: SegmentStore): void {
     store.on('overwrite', (e) => this.#ctx.emit('overwrite', e));
@@ -90,9 +110,16 @@ export class PhoneRing {
     const run = async () => {
       const old = this.#store!;
       const gen = state.settings.ringGeneration + 1;
-      const next = await SegmentStore.create(state.ringPath(gen), { capacity, segmentSize: segmentSizeFor(budgetBytes), streams: RING_STREAMS, protectCap: 0 });
+      const next = await SegmentStore.create(state.ringPath(gen), {
+        capacity,
+        segmentSize: segmentSizeFor(budgetBytes),
+        streams: RING_STREAMS,
+        protectCap: 0,
+      });
       const lost: OverwriteEvent[] = [];
-      const collect = (e: OverwriteEvent) => { lost.push(e); };
+      const collect = (e: OverwriteEvent) => {
+        lost.push(e);
+      };
       next.on('overwrite', collect);
       try {
         old.copyTo(next);
@@ -116,8 +143,13 @@ export class PhoneRing {
       emit('evicted', { what: 'ring', id: `phone-${gen - 1}.ring`, bytes: 0 });
       state.saveLibrary();
     };
-    this.#migrating = run().finally(() => { this.#migrating = null; });
-    this.#settled = this.#migrating.then(() => undefined, () => undefined);
+    this.#migrating = run().finally(() => {
+      this.#migrating = null;
+    });
+    this.#settled = this.#migrating.then(
+      () => undefined,
+      () => undefined,
+    );
     try {
       await this.#migrating;
     } finally {
@@ -133,7 +165,9 @@ export class PhoneRing {
     this.#live = { drive, init: [], initDone: false, ring: null, ingest: null };
   }
 
-  endLive(): void { this.#live = null; }
+  endLive(): void {
+    this.#live = null;
+  }
 
   /**
    * One chunk of the device's live fMP4 into the ring, then the drive's range grows by the
@@ -145,7 +179,13 @@ export class PhoneRing {
     if (!live.initDone) live.init.push(chunk);
     if (this.#migrating) {
       if (this.#heldBytes + chunk.length > LIVE_HOLD_BYTES) {
-        if (this.#heldBytes <= LIVE_HOLD_BYTES) this.#ctx.emit('error', new Error(`live footage arriving during the ring resize was not kept beyond ${LIVE_HOLD_BYTES} bytes: gap fill fetches it from the device`));
+        if (this.#heldBytes <= LIVE_HOLD_BYTES)
+          this.#ctx.emit(
+            'error',
+            new Error(
+              `live footage arriving during the ring resize was not kept beyond ${LIVE_HOLD_BYTES} bytes: gap fill fetches it from the device`,
+            ),
+          );
         this.#heldBytes = LIVE_HOLD_BYTES + 1;
         return;
       }

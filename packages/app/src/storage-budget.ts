@@ -6,10 +6,26 @@
  */
 import { rmSync } from 'node:fs';
 import type { AppContext } from './app-context.js';
-import { budgetBytes, DEFAULT_CLIP_RESERVE, parseBudget, ringCapacity, STORE_HEADER, type BudgetSetting } from './budget.js';
+import {
+  budgetBytes,
+  DEFAULT_CLIP_RESERVE,
+  parseBudget,
+  ringCapacity,
+  STORE_HEADER,
+  type BudgetSetting,
+} from './budget.js';
 import type { ClipRecord, FillRecord } from './library.js';
 
-export interface BudgetView { bytes: number; share: number; setting: BudgetSetting; used: number; ring: number; clips: number; fills: number; phoneStorage: number }
+export interface BudgetView {
+  bytes: number;
+  share: number;
+  setting: BudgetSetting;
+  used: number;
+  ring: number;
+  clips: number;
+  fills: number;
+  phoneStorage: number;
+}
 
 /** Hours of driving that fit, at the rate measured in the ring (null before any footage). */
 export interface HoursThatFit {
@@ -26,15 +42,25 @@ export interface HoursThatFit {
 export class StorageBudget {
   #ctx: AppContext;
 
-  constructor(ctx: AppContext) { this.#ctx = ctx; }
+  constructor(ctx: AppContext) {
+    this.#ctx = ctx;
+  }
 
-  get #reserve(): number { return this.#ctx.options.clipReserve ?? DEFAULT_CLIP_RESERVE; }
+  get #reserve(): number {
+    return this.#ctx.options.clipReserve ?? DEFAULT_CLIP_RESERVE;
+  }
 
   /** The budget in bytes and what uses it. */
   view(): BudgetView {
     const { settings } = this.#ctx.state;
     const bytes = this.bytes;
-    return { bytes, share: bytes / settings.phoneStorage, setting: settings.budget, ...this.usage(), phoneStorage: settings.phoneStorage };
+    return {
+      bytes,
+      share: bytes / settings.phoneStorage,
+      setting: settings.budget,
+      ...this.usage(),
+      phoneStorage: settings.phoneStorage,
+    };
   }
 
   get bytes(): number {
@@ -66,7 +92,9 @@ export class StorageBudget {
   }
 
   /** The ring's size for the budget with the clip reserve free. */
-  ringCapacity(): number { return ringCapacity(this.bytes, this.#reserve); }
+  ringCapacity(): number {
+    return ringCapacity(this.bytes, this.#reserve);
+  }
 
   /** Changes the budget ('40%', 0.4, '2GiB', bytes). Shrinking drops the oldest drive footage first. */
   async set(value: string | number): Promise<BudgetView> {
@@ -89,7 +117,9 @@ export class StorageBudget {
       this.#dropFill(f);
     }
     while (over() > 0) {
-      const c = state.lib.clips.filter((x) => x.file && x.uploaded && !cloud.queue.has(x.id)).sort((a, b) => a.createdAt - b.createdAt)[0];
+      const c = state.lib.clips
+        .filter((x) => x.file && x.uploaded && !cloud.queue.has(x.id))
+        .sort((a, b) => a.createdAt - b.createdAt)[0];
       if (!c) break;
       this.#evictClip(c);
     }
@@ -114,12 +144,14 @@ export class StorageBudget {
   async #grow(budget: number): Promise<void> {
     const { ring } = this.#ctx;
     if (!ring.store) return;
-    const capacity = ring.capacity, seg = ring.segmentSize;
+    const capacity = ring.capacity,
+      seg = ring.segmentSize;
     const u = this.usage();
     const full = this.ringCapacity();
     const room = budget - u.clips - u.fills;
     const want = Math.min(full, STORE_HEADER + Math.floor((room - STORE_HEADER) / seg) * seg);
-    if (want > capacity && (want === full || want - capacity >= Math.max(seg, capacity / 8))) await ring.resize(want, budget);
+    if (want > capacity && (want === full || want - capacity >= Math.max(seg, capacity / 8)))
+      await ring.resize(want, budget);
   }
 
   #dropFill(f: FillRecord): void {

@@ -1,9 +1,15 @@
 /** Time spans (µs since the epoch, [from, to)) and the small algebra drives need. */
-export interface Span { from: number; to: number }
+export interface Span {
+  from: number;
+  to: number;
+}
 
 /** Sorted, merged copy; spans closer than `slack` µs are joined. */
 export function merge(spans: Span[], slack = 0): Span[] {
-  const s = spans.filter((x) => x.to > x.from).map((x) => ({ ...x })).sort((a, b) => a.from - b.from);
+  const s = spans
+    .filter((x) => x.to > x.from)
+    .map((x) => ({ ...x }))
+    .sort((a, b) => a.from - b.from);
   const out: Span[] = [];
   for (const x of s) {
     const last = out[out.length - 1];
@@ -31,10 +37,12 @@ export function subtract(a: Span[], b: Span[]): Span[] {
 
 export function intersect(a: Span[], b: Span[]): Span[] {
   const out: Span[] = [];
-  for (const x of merge(a)) for (const y of merge(b)) {
-    const from = Math.max(x.from, y.from), to = Math.min(x.to, y.to);
-    if (to > from) out.push({ from, to });
-  }
+  for (const x of merge(a))
+    for (const y of merge(b)) {
+      const from = Math.max(x.from, y.from),
+        to = Math.min(x.to, y.to);
+      if (to > from) out.push({ from, to });
+    }
   return merge(out);
 }
 

@@ -56,19 +56,39 @@ export class UploadQueue extends EventEmitter<UploadQueueEvents> {
     this.path = path;
     this.#cloud = cloud;
     this.#allowed = allowed;
-    this.#opts = { chunkSize: options.chunkSize ?? 1 << 20, backoffMs: options.backoffMs ?? 1000, maxBackoffMs: options.maxBackoffMs ?? 300_000 };
+    this.#opts = {
+      chunkSize: options.chunkSize ?? 1 << 20,
+      backoffMs: options.backoffMs ?? 1000,
+      maxBackoffMs: options.maxBackoffMs ?? 300_000,
+    };
     this.#entries = readJson<{ version: 1; entries: QueueEntry[] }>(path, { version: 1, entries: [] }).entries;
   }
 
-  #save(): void { writeJsonAtomic(this.path, { version: 1, entries: this.#entries }); }
+  #save(): void {
+    writeJsonAtomic(this.path, { version: 1, entries: this.#entries });
+  }
 
-  get entries(): readonly QueueEntry[] { return this.#entries; }
-  has(id: string): boolean { return this.#entries.some((e) => e.id === id); }
+  get entries(): readonly QueueEntry[] {
+    return this.#entries;
+  }
+  has(id: string): boolean {
+    return this.#entries.some((e) => e.id === id);
+  }
 
   /** Queues a clip file (no-op when it is queued already). */
   add(id: string, path: string, meta: ClipMetadata): void {
     if (this.has(id)) return;
-    this.#entries.push({ id, path, size: statSync(path).size, meta, metaSent: false, attempts: 0, nextAttemptAt: 0, lastError: null, queuedAt: Date.now() });
+    this.#entries.push({
+      id,
+      path,
+      size: statSync(path).size,
+      meta,
+      metaSent: false,
+      attempts: 0,
+      nextAttemptAt: 0,
+      lastError: null,
+      queuedAt: Date.now(),
+    });
     this.#save();
     this.poke();
   }
@@ -93,7 +113,9 @@ export class UploadQueue extends EventEmitter<UploadQueueEvents> {
   start(): void {
     if (this.#running) return;
     this.#stopped = false;
-    this.#running = this.#loop().finally(() => { this.#running = null; });
+    this.#running = this.#loop().finally(() => {
+      this.#running = null;
+    });
   }
 
   /** Stops the worker, interrupting an upload in flight (it resumes at the next start). */
@@ -115,8 +137,14 @@ export class UploadQueue extends EventEmitter<UploadQueueEvents> {
 
   #sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const t = setTimeout(() => { this.#wake = null; resolve(); }, ms);
-      this.#wake = () => { clearTimeout(t); resolve(); };
+      const t = setTimeout(() => {
+        this.#wake = null;
+        resolve();
+      }, ms);
+      this.#wake = () => {
+        clearTimeout(t);
+        resolve();
+      };
     });
   }
 
@@ -150,11 +178,15 @@ export class UploadQueue extends EventEmitter<UploadQueueEvents> {
         }
         const aborted = this.#abort.signal.aborted;
         if (!aborted) entry.attempts++;
-        const delay = aborted ? 0 : Math.min(this.#opts.maxBackoffMs, this.#opts.backoffMs * 2 ** (entry.attempts - 1)) * (0.5 + Math.random() / 2);
+        const delay = aborted
+          ? 0
+          : Math.min(this.#opts.maxBackoffMs, this.#opts.backoffMs * 2 ** (entry.attempts - 1)) *
+            (0.5 + Math.random() / 2);
         entry.nextAttemptAt = Date.now() + delay;
         entry.lastError = msg;
         this.#save();
-        if (!aborted) this.emit('retry', { id: entry.id, attempts: entry.attempts, delayMs: Math.round(delay), error: msg });
+        if (!aborted)
+          this.emit('retry', { id: entry.id, attempts: entry.attempts, delayMs: Math.round(delay), error: msg });
       } finally {
         this.#current = null;
         this.#abort = null;
@@ -177,7 +209,10 @@ export class UploadQueue extends EventEmitter<UploadQueueEvents> {
       const end = Math.min(e.size, offset + this.#opts.chunkSize);
       try {
         const r = await cloud.putChunk(e.id, e.path, offset, end, e.size, signal);
-        if (r.state !== 'uploading') { offset = e.size; break; }
+        if (r.state !== 'uploading') {
+          offset = e.size;
+          break;
+        }
         offset = r.offset;
       } catch (err) {
         if (err instanceof HttpError && err.status === 409 && err.code === 'offset_mismatch') {

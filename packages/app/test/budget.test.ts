@@ -15,7 +15,14 @@ describe('budget', () => {
       expect(app.budget().share).toBe(0.5);
       const cap = app.ring!.info().capacity;
       expect(cap).toBeLessThanOrEqual(32 * 2 ** 20);
-      recordInterleaved(app.ring!, [{ stream: 'road', file: FIXTURES.cabin, fps: 30 }, { stream: 'cabin', file: FIXTURES.cabin, fps: 30 }], 20);
+      recordInterleaved(
+        app.ring!,
+        [
+          { stream: 'road', file: FIXTURES.cabin, fps: 30 },
+          { stream: 'cabin', file: FIXTURES.cabin, fps: 30 },
+        ],
+        20,
+      );
       const video = () => app.ring!.info().streams.filter((s) => s.kind === 'video');
       const before = video().map((s) => [s.first, s.last]);
       const b = await app.setBudget('10%');
@@ -45,15 +52,35 @@ describe('a phone ring from before cabin audio and telemetry', () => {
     const tmp = scratch();
     const old = join(tmp.dir, 'phone', 'phone-1.ring');
     mkdirSync(dirname(old), { recursive: true });
-    const ring = await SegmentStore.create(old, { capacity: '16MiB', segmentSize: '1MiB', streams: ['road', 'cabin'], protectCap: 0 });
-    recordInterleaved(ring, [{ stream: 'road', file: FIXTURES.cabin, fps: 30 }, { stream: 'cabin', file: FIXTURES.cabin, fps: 30 }], 5);
-    const frames = (s: SegmentStore) => ['road', 'cabin'].map((name) => [...s.frames({ stream: name })].map((f) => `${f.pts} ${Buffer.from(f.payload).toString('base64')}`));
+    const ring = await SegmentStore.create(old, {
+      capacity: '16MiB',
+      segmentSize: '1MiB',
+      streams: ['road', 'cabin'],
+      protectCap: 0,
+    });
+    recordInterleaved(
+      ring,
+      [
+        { stream: 'road', file: FIXTURES.cabin, fps: 30 },
+        { stream: 'cabin', file: FIXTURES.cabin, fps: 30 },
+      ],
+      5,
+    );
+    const frames = (s: SegmentStore) =>
+      ['road', 'cabin'].map((name) =>
+        [...s.frames({ stream: name })].map((f) => `${f.pts} ${Buffer.from(f.payload).toString('base64')}`),
+      );
     const before = frames(ring);
     await ring.close();
     const app = await openApp(tmp.dir, { phoneStorage: '64MiB' });
     try {
       expect(app.ring!.streams).toEqual(['road', 'cabin', 'cabin-audio', 'telemetry']);
-      expect(app.ring!.streamKinds).toEqual({ road: 'video', cabin: 'video', 'cabin-audio': 'audio', telemetry: 'metadata' });
+      expect(app.ring!.streamKinds).toEqual({
+        road: 'video',
+        cabin: 'video',
+        'cabin-audio': 'audio',
+        telemetry: 'metadata',
+      });
       expect(frames(app.ring!)).toEqual(before);
       expect(before[0]!.length).toBe(150);
       expect(existsSync(old)).toBe(false); // the old ring went once copied
@@ -71,7 +98,8 @@ describe('budget change in the default setup (road streamed, cabin empty)', () =
     try {
       // Only the road camera reaches the phone: its cabin stream stays empty.
       recordInterleaved(app.ring!, [{ stream: 'road', file: FIXTURES.cabin, fps: 30 }], 20);
-      const frames = () => [...app.ring!.frames({ stream: 'road' })].map((f) => `${f.pts} ${Buffer.from(f.payload).toString('base64')}`);
+      const frames = () =>
+        [...app.ring!.frames({ stream: 'road' })].map((f) => `${f.pts} ${Buffer.from(f.payload).toString('base64')}`);
       const before = frames();
       expect(before.length).toBe(600);
       expect(app.ring!.info().streams.find((s) => s.name === 'cabin')!.frames).toBe(0);
@@ -97,7 +125,8 @@ describe('the ring follows the budget', () => {
       recordInterleaved(app.ring!, [{ stream: 'road', file: FIXTURES.cabin, fps: 30 }], 20);
       // Clips the user keeps (not uploaded: never evicted) fill the reserve and more.
       const ids: string[] = [];
-      while (app.ring!.info().capacity === full && ids.length < 40) ids.push((await app.clip({ from: T0, to: T0 + 20e6 })).id);
+      while (app.ring!.info().capacity === full && ids.length < 40)
+        ids.push((await app.clip({ from: T0, to: T0 + 20e6 })).id);
       const shrunk = app.ring!.info().capacity;
       expect(shrunk).toBeLessThan(full);
       expect(app.budget().used).toBeLessThanOrEqual(app.budget().bytes);
@@ -132,8 +161,15 @@ describe('hours that fit', () => {
       expect(fit.budget! * 3600).toBeCloseTo(estimate, -1); // no clips: the ring is the budget's
       // Now fill it: drive on until loop recording has gone round the ring twice.
       let overwritten = 0;
-      app.ring!.on('overwrite', (e) => { overwritten += e.frames; });
-      recordInterleaved(app.ring!, [{ stream: 'road', file: FIXTURES.cabin, fps: 30 }], Math.ceil(estimate * 2.2), T0 + 20e6);
+      app.ring!.on('overwrite', (e) => {
+        overwritten += e.frames;
+      });
+      recordInterleaved(
+        app.ring!,
+        [{ stream: 'road', file: FIXTURES.cabin, fps: 30 }],
+        Math.ceil(estimate * 2.2),
+        T0 + 20e6,
+      );
       expect(overwritten).toBeGreaterThan(0);
       const held = app.ring!.retention().footage;
       expect(Math.abs(estimate - held) / held).toBeLessThan(0.1);
@@ -143,4 +179,3 @@ describe('hours that fit', () => {
     }
   });
 });
-

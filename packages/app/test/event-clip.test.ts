@@ -56,7 +56,11 @@ describe('event clips (real device + real cloud)', () => {
       await until(() => app.connected, 10_000, 'connected');
       const summary = await dev.device.run(drive(), { speed: 8, duration: '50s' });
       expect(summary.events.map((e) => e.kind)).toEqual(['hard-brake', 'collision']);
-      await until(async () => (await app.clips()).filter((c) => c.source === 'event').length === 2, 30_000, 'event clips');
+      await until(
+        async () => (await app.clips()).filter((c) => c.source === 'event').length === 2,
+        30_000,
+        'event clips',
+      );
       await app.uploaded(undefined, 30_000);
       // the device released its protections: every event acknowledged
       expect(dev.device.events.every((e) => e.acknowledged && e.protectionId === null)).toBe(true);
@@ -116,7 +120,12 @@ describe('event clips (real device + real cloud)', () => {
     try {
       await app.connect(dev.url, CODE);
       const running = dev.device.run(cruise(30), { speed: 2 });
-      const live = (what: string) => until(() => app.streamState.state === 'streaming' && app.streamState.why.includes(what) && app.streamState, 15_000, what);
+      const live = (what: string) =>
+        until(
+          () => app.streamState.state === 'streaming' && app.streamState.why.includes(what) && app.streamState,
+          15_000,
+          what,
+        );
       await live('road + cabin + cabin-audio + telemetry');
       await app.setDeviceSettings({ cabinAudio: false });
       // the device stops writing the sound: the phone asks for the other streams again
@@ -131,13 +140,25 @@ describe('event clips (real device + real cloud)', () => {
     }
   });
 
-  it('reads and changes the paired device\'s settings: event clip length, cabin audio, GPS rate', async () => {
+  it("reads and changes the paired device's settings: event clip length, cabin audio, GPS rate", async () => {
     const app = await openApp(tmp.dir);
     try {
-      expect(await app.deviceSettings()).toEqual({ eventBeforeSeconds: 3, eventAfterSeconds: 3, cabinAudio: true, gpsHz: 10 });
-      expect(await app.setDeviceSettings({ eventBeforeSeconds: 25, eventAfterSeconds: 15 })).toEqual({ eventBeforeSeconds: 25, eventAfterSeconds: 15, cabinAudio: true, gpsHz: 10 });
+      expect(await app.deviceSettings()).toEqual({
+        eventBeforeSeconds: 3,
+        eventAfterSeconds: 3,
+        cabinAudio: true,
+        gpsHz: 10,
+      });
+      expect(await app.setDeviceSettings({ eventBeforeSeconds: 25, eventAfterSeconds: 15 })).toEqual({
+        eventBeforeSeconds: 25,
+        eventAfterSeconds: 15,
+        cabinAudio: true,
+        gpsHz: 10,
+      });
       expect(dev.device.settings).toMatchObject({ eventBeforeSeconds: 25, eventAfterSeconds: 15 });
-      await expect(app.setDeviceSettings({ gpsHz: 20 })).rejects.toThrow(/PATCH \/settings: 400 gpsHz is an integer from 1 to 10/);
+      await expect(app.setDeviceSettings({ gpsHz: 20 })).rejects.toThrow(
+        /PATCH \/settings: 400 gpsHz is an integer from 1 to 10/,
+      );
       expect(dev.device.settings.gpsHz).toBe(10);
     } finally {
       await app.close();

@@ -21,11 +21,17 @@ export function scratch(prefix = 'ringclip-app-'): { dir: string; cleanup: () =>
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-export async function startDevice(dir: string, extra: Partial<DashcamOptions> = {}): Promise<{ device: Dashcam; url: string }> {
+export async function startDevice(
+  dir: string,
+  extra: Partial<DashcamOptions> = {},
+): Promise<{ device: Dashcam; url: string }> {
   const device = new Dashcam({
     dataDir: join(dir, 'device'),
     memory: { capacity: '32MiB', segmentSize: '1MiB', protectCap: 0.5 },
-    cameras: [{ name: 'road', width: 320, height: 180, fps: 30 }, { name: 'cabin', width: 160, height: 96, fps: 15 }],
+    cameras: [
+      { name: 'road', width: 320, height: 180, fps: 30 },
+      { name: 'cabin', width: 160, height: 96, fps: 15 },
+    ],
     clipWindow: { before: 3, after: 3 },
     startTime: T0,
     pairingCode: CODE,
@@ -45,17 +51,30 @@ export async function startCloud(dir: string): Promise<{ server: Server; url: st
 
 export function openApp(dir: string, extra: Partial<PhoneAppOptions> = {}): Promise<PhoneApp> {
   return PhoneApp.open({
-    dataDir: join(dir, 'phone'), phoneStorage: '48MiB', eventPollMs: 150, reconnectMs: 200,
-    upload: { chunkSize: 64 * 1024, backoffMs: 100, maxBackoffMs: 1000 }, ...extra,
+    dataDir: join(dir, 'phone'),
+    phoneStorage: '48MiB',
+    eventPollMs: 150,
+    reconnectMs: 200,
+    upload: { chunkSize: 64 * 1024, backoffMs: 100, maxBackoffMs: 1000 },
+    ...extra,
   });
 }
 
 export const drive = (name = 'hard-brake-collision'): Scenario => loadScenario(name);
 
 /** A steady drive without events (for filling stores). */
-export const cruise = (seconds: number): Scenario => ({ name: 'cruise', duration: `${seconds}s`, steps: [{ at: '0s', type: 'speed', to: 50, accel: 0.2 }] } as unknown as Scenario);
+export const cruise = (seconds: number): Scenario =>
+  ({
+    name: 'cruise',
+    duration: `${seconds}s`,
+    steps: [{ at: '0s', type: 'speed', to: 50, accel: 0.2 }],
+  }) as unknown as Scenario;
 
-export async function until<T>(fn: () => T | undefined | null | false | Promise<T | undefined | null | false>, ms = 30_000, what = 'condition'): Promise<T> {
+export async function until<T>(
+  fn: () => T | undefined | null | false | Promise<T | undefined | null | false>,
+  ms = 30_000,
+  what = 'condition',
+): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
     const v = await fn();

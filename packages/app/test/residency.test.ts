@@ -42,11 +42,17 @@ describe('budget, loop recording and deletion rules (real device + real cloud)',
       await app.connect(dev.url, CODE);
       await until(() => app.connected, 10_000, 'connected');
       const first = await dev.device.run(drive(), { speed: 10, duration: '45s' });
-      await until(async () => (await app.clips()).filter((c) => c.source === 'event').length === first.events.length, 20_000, 'event clips');
+      await until(
+        async () => (await app.clips()).filter((c) => c.source === 'event').length === first.events.length,
+        20_000,
+        'event clips',
+      );
       const eventClips = (await app.clips()).filter((c) => c.source === 'event');
       expect(eventClips.length).toBe(2);
       // keep driving until the phone's ring has wrapped
-      for (let i = 0; i < 6 && overwrites.length === 0; i++) { await dev.device.run(cruise(40), { speed: 12 }); }
+      for (let i = 0; i < 6 && overwrites.length === 0; i++) {
+        await dev.device.run(cruise(40), { speed: 12 });
+      }
       await until(() => overwrites.length > 0, 10_000, 'phone ring wraps');
       const d = app.drives();
       const oldest = Math.min(...d.map((x) => x.onPhone.road![0]?.from ?? Infinity));
@@ -88,7 +94,11 @@ describe('budget, loop recording and deletion rules (real device + real cloud)',
 
   it('resumes an interrupted upload without a duplicate; delete removes the cloud copy; uninstall + reinstall lists the cloud clips', async () => {
     const dataDir = join(tmp.dir, 'phone-upload');
-    let app = await openApp(tmp.dir, { dataDir, network: 'offline', upload: { chunkSize: 16 * 1024, backoffMs: 100, maxBackoffMs: 500 } });
+    let app = await openApp(tmp.dir, {
+      dataDir,
+      network: 'offline',
+      upload: { chunkSize: 16 * 1024, backoffMs: 100, maxBackoffMs: 500 },
+    });
     await app.connect(dev.url, CODE);
     await until(() => app.connected, 10_000, 'connected');
     await dev.device.run(cruise(12), { speed: 10 });
@@ -99,7 +109,11 @@ describe('budget, loop recording and deletion rules (real device + real cloud)',
     expect(clip.bytes).toBeGreaterThan(5 * 16 * 1024);
     // online, signed in: interrupt (close the app) after some chunks
     app.setNetwork('wifi');
-    const partial = new Promise<number>((resolve) => app.on('transfer', (e) => { if (e.kind === 'upload' && e.done >= 3 * 16 * 1024 && e.done < e.total!) resolve(e.done); }));
+    const partial = new Promise<number>((resolve) =>
+      app.on('transfer', (e) => {
+        if (e.kind === 'upload' && e.done >= 3 * 16 * 1024 && e.done < e.total!) resolve(e.done);
+      }),
+    );
     await app.signIn(cloud.url, cloud.token);
     await partial;
     await app.close();
@@ -110,7 +124,9 @@ describe('budget, loop recording and deletion rules (real device + real cloud)',
     // reopen: the queue survived and resumes from the server's offset
     app = await openApp(tmp.dir, { dataDir });
     const sent: number[] = [];
-    app.on('transfer', (e) => { if (e.kind === 'upload') sent.push(e.done); });
+    app.on('transfer', (e) => {
+      if (e.kind === 'upload') sent.push(e.done);
+    });
     await app.uploaded(clip.id, 30_000);
     expect(sent[0]).toBe(mid!.offset);
     const listed = (await api.list()).filter((c) => c.id === clip.id);

@@ -6,7 +6,9 @@ import { CODE, cruise, openApp, scratch, startDevice, until } from './helpers.js
 describe('the Stream button (real device)', () => {
   const tmp = scratch();
   let dev: Awaited<ReturnType<typeof startDevice>>;
-  beforeAll(async () => { dev = await startDevice(tmp.dir); });
+  beforeAll(async () => {
+    dev = await startDevice(tmp.dir);
+  });
   afterAll(async () => {
     await dev.device.powerOff();
     tmp.cleanup();
@@ -35,7 +37,11 @@ describe('the Stream button (real device)', () => {
       // Paused: no video, but the link still carries events (a clip button press on the device).
       dev.device.manualClip(2);
       await dev.device.run(cruise(3), { speed: 8 });
-      await until(async () => (await app.clips()).some((c) => c.source === 'event'), 15_000, 'the event clip while paused');
+      await until(
+        async () => (await app.clips()).some((c) => c.source === 'event'),
+        15_000,
+        'the event clip while paused',
+      );
       expect(frames()).toBe(paused);
       expect(states.map((s) => s.state)).toEqual(['paused', 'connecting', 'streaming', 'paused']);
       await app.disconnect();

@@ -9,12 +9,18 @@ import { checkKey, type BlobStore } from './blob.js';
 export class LocalBlobStore implements BlobStore {
   readonly kind = 'local' as const;
   readonly root: string;
-  constructor(root: string) { this.root = root; }
+  constructor(root: string) {
+    this.root = root;
+  }
 
-  async init(): Promise<void> { await mkdir(this.root, { recursive: true }); }
+  async init(): Promise<void> {
+    await mkdir(this.root, { recursive: true });
+  }
   async close(): Promise<void> {}
 
-  #path(key: string): string { return join(this.root, checkKey(key)); }
+  #path(key: string): string {
+    return join(this.root, checkKey(key));
+  }
 
   async putFile(key: string, file: string, move = false): Promise<void> {
     // A delete elsewhere may prune an empty folder of this key's path between mkdir and the
@@ -32,7 +38,11 @@ export class LocalBlobStore implements BlobStore {
     const dest = this.#path(key);
     await mkdir(dirname(dest), { recursive: true });
     const fh = await open(file, 'r');
-    try { await fh.sync(); } finally { await fh.close(); }
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
     try {
       await rename(file, dest);
     } catch (e) {
@@ -47,7 +57,11 @@ export class LocalBlobStore implements BlobStore {
     try {
       await copyFile(file, tmp);
       const fh = await open(tmp, 'r');
-      try { await fh.sync(); } finally { await fh.close(); }
+      try {
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
       await rename(tmp, dest);
     } catch (e) {
       await rm(tmp, { force: true });
@@ -58,9 +72,15 @@ export class LocalBlobStore implements BlobStore {
     if (endExclusive <= start) return (await import('node:stream')).Readable.from([]);
     return createReadStream(this.#path(key), { start, end: endExclusive - 1 });
   }
-  async download(key: string, file: string): Promise<void> { await copyFile(this.#path(key), file); }
+  async download(key: string, file: string): Promise<void> {
+    await copyFile(this.#path(key), file);
+  }
   async size(key: string): Promise<number | null> {
-    try { return (await stat(this.#path(key))).size; } catch { return null; }
+    try {
+      return (await stat(this.#path(key))).size;
+    } catch {
+      return null;
+    }
   }
   async delete(key: string): Promise<void> {
     const p = this.#path(key);
@@ -83,7 +103,11 @@ export class LocalBlobStore implements BlobStore {
     const out: string[] = [];
     const walk = async (dir: string) => {
       let entries;
-      try { entries = await readdir(dir, { withFileTypes: true }); } catch { return; }
+      try {
+        entries = await readdir(dir, { withFileTypes: true });
+      } catch {
+        return;
+      }
       for (const e of entries) {
         const p = join(dir, e.name);
         if (e.isDirectory()) await walk(p);
@@ -93,5 +117,7 @@ export class LocalBlobStore implements BlobStore {
     await walk(this.root);
     return out.filter((k) => k.startsWith(prefix)).sort();
   }
-  localPath(key: string): string { return this.#path(key); }
+  localPath(key: string): string {
+    return this.#path(key);
+  }
 }

@@ -7,8 +7,14 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import {
-  CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, HeadBucketCommand, HeadObjectCommand,
-  ListObjectsV2Command, PutObjectCommand, S3Client,
+  CreateBucketCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
 } from '@aws-sdk/client-s3';
 import { checkKey, type BlobStore } from './blob.js';
 import type { S3Config } from './config.js';
@@ -26,14 +32,19 @@ export class S3BlobStore implements BlobStore {
       endpoint: c.endpoint,
       region: c.region,
       forcePathStyle: c.forcePathStyle,
-      credentials: c.accessKeyId && c.secretAccessKey ? { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey } : undefined,
+      credentials:
+        c.accessKeyId && c.secretAccessKey
+          ? { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey }
+          : undefined,
       // Checksums on every request are not understood by every S3-compatible server.
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
     });
   }
 
-  #key(key: string): string { return this.prefix + checkKey(key); }
+  #key(key: string): string {
+    return this.prefix + checkKey(key);
+  }
 
   async init(): Promise<void> {
     try {
@@ -44,18 +55,28 @@ export class S3BlobStore implements BlobStore {
       });
     }
   }
-  async close(): Promise<void> { this.client.destroy(); }
+  async close(): Promise<void> {
+    this.client.destroy();
+  }
 
   // `move` (BlobStore.putFile) does not apply: the file is uploaded and stays for the local cache.
   async putFile(key: string, file: string): Promise<void> {
     const { size } = await stat(file);
-    await this.client.send(new PutObjectCommand({
-      Bucket: this.bucket, Key: this.#key(key), Body: createReadStream(file), ContentLength: size, ContentType: 'application/octet-stream',
-    }));
+    await this.client.send(
+      new PutObjectCommand({
+        Bucket: this.bucket,
+        Key: this.#key(key),
+        Body: createReadStream(file),
+        ContentLength: size,
+        ContentType: 'application/octet-stream',
+      }),
+    );
   }
   async readRange(key: string, start: number, endExclusive: number): Promise<Readable> {
     if (endExclusive <= start) return Readable.from([]);
-    const r = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.#key(key), Range: `bytes=${start}-${endExclusive - 1}` }));
+    const r = await this.client.send(
+      new GetObjectCommand({ Bucket: this.bucket, Key: this.#key(key), Range: `bytes=${start}-${endExclusive - 1}` }),
+    );
     return r.Body as Readable;
   }
   async download(key: string, file: string): Promise<void> {
@@ -67,7 +88,8 @@ export class S3BlobStore implements BlobStore {
       const piece = 8 * 1024 * 1024;
       for (let at = 0; at < size; at += piece) {
         const body = await this.readRange(key, at, Math.min(size, at + piece));
-        for await (const chunk of body) if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
+        for await (const chunk of body)
+          if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
       }
     } finally {
       await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve())));
@@ -91,11 +113,15 @@ export class S3BlobStore implements BlobStore {
     const out: string[] = [];
     let token: string | undefined;
     do {
-      const r = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.prefix + prefix, ContinuationToken: token }));
+      const r = await this.client.send(
+        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.prefix + prefix, ContinuationToken: token }),
+      );
       for (const o of r.Contents ?? []) if (o.Key) out.push(o.Key.slice(this.prefix.length));
       token = r.IsTruncated ? r.NextContinuationToken : undefined;
     } while (token);
     return out.sort();
   }
-  localPath(): null { return null; }
+  localPath(): null {
+    return null;
+  }
 }

@@ -36,5 +36,6 @@ export function checkKey(key: string): string {
 
 export const keys = {
   clip: (userId: string, clipId: string) => checkKey(`clips/${userId}/${clipId}.mp4`),
-  part: (userId: string, clipId: string, start: number, nonce: string) => checkKey(`parts/${userId}/${clipId}/${start}-${nonce}`),
+  part: (userId: string, clipId: string, start: number, nonce: string) =>
+    checkKey(`parts/${userId}/${clipId}/${start}-${nonce}`),
 };

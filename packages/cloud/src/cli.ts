@@ -24,7 +24,9 @@ function parse(argv: string[]): { args: string[]; flags: Record<string, string> 
     const a = argv[i];
     if (a === '--help' || a === '-h') flags.help = '1';
     else if (a.startsWith('--')) {
-      const [k, v] = a.includes('=') ? [a.slice(2, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a.slice(2), argv[++i]];
+      const [k, v] = a.includes('=')
+        ? [a.slice(2, a.indexOf('=')), a.slice(a.indexOf('=') + 1)]
+        : [a.slice(2), argv[++i]];
       if (v === undefined) throw new Error(`${a} needs a value`);
       flags[k] = v;
     } else args.push(a);
@@ -34,7 +36,8 @@ function parse(argv: string[]): { args: string[]; flags: Record<string, string> 
 
 function configFrom(flags: Record<string, string>): Config {
   const o: Partial<Config> = {};
-  for (const k of Object.keys(flags)) if (!['port', 'host', 'data', 'help'].includes(k)) throw new Error(`unknown option --${k}`);
+  for (const k of Object.keys(flags))
+    if (!['port', 'host', 'data', 'help'].includes(k)) throw new Error(`unknown option --${k}`);
   if (flags.port !== undefined) {
     const p = Number(flags.port);
     if (!Number.isInteger(p) || p < 0 || p > 65535) throw new Error(`--port must be 0-65535, got ${flags.port}`);
@@ -47,14 +50,22 @@ function configFrom(flags: Record<string, string>): Config {
 
 async function main(): Promise<number> {
   const { args, flags } = parse(process.argv.slice(2));
-  if (flags.help || args.length === 0) { console.log(USAGE); return args.length === 0 && !flags.help ? 2 : 0; }
+  if (flags.help || args.length === 0) {
+    console.log(USAGE);
+    return args.length === 0 && !flags.help ? 2 : 0;
+  }
   const [cmd, sub, arg] = args;
   if (cmd === 'serve' && args.length === 1) {
     const config = configFrom(flags);
     const server = await createServer(config);
     const url = await server.listen();
-    console.log(`ringclip-cloud listening on ${url} (metadata: ${server.service.meta.kind}, clips: ${server.service.blobs.kind}, data: ${config.dataDir})`);
-    const stop = async () => { await server.close(); process.exit(0); };
+    console.log(
+      `ringclip-cloud listening on ${url} (metadata: ${server.service.meta.kind}, clips: ${server.service.blobs.kind}, data: ${config.dataDir})`,
+    );
+    const stop = async () => {
+      await server.close();
+      process.exit(0);
+    };
     process.once('SIGINT', () => void stop());
     process.once('SIGTERM', () => void stop());
     return -1;
@@ -68,7 +79,10 @@ async function main(): Promise<number> {
         const { token } = await svc.createToken(arg);
         console.log(token);
       } else {
-        if (!(await meta.revokeToken(hashToken(arg)))) { console.error('ringclip-cloud: no such live token'); return 1; }
+        if (!(await meta.revokeToken(hashToken(arg)))) {
+          console.error('ringclip-cloud: no such live token');
+          return 1;
+        }
         console.log('revoked');
       }
     } finally {
@@ -81,7 +95,12 @@ async function main(): Promise<number> {
   return 2;
 }
 
-main().then((code) => { if (code >= 0) process.exitCode = code; }, (e: Error) => {
-  console.error(`ringclip-cloud: ${e.message}`);
-  process.exitCode = 1;
-});
+main().then(
+  (code) => {
+    if (code >= 0) process.exitCode = code;
+  },
+  (e: Error) => {
+    console.error(`ringclip-cloud: ${e.message}`);
+    process.exitCode = 1;
+  },
+);

@@ -103,7 +103,10 @@ export function loadConfig(overrides: Partial<Config> = {}, env: NodeJS.ProcessE
     logger: env.RINGCLIP_LOG === '1',
   };
   const c = { ...base, ...overrides };
-  if (!/^[a-z_][a-z0-9_]{0,40}$/.test(c.databaseSchema)) throw new Error(`DATABASE_SCHEMA must be a plain lower-case SQL identifier, got ${JSON.stringify(c.databaseSchema)}`);
+  if (!/^[a-z_][a-z0-9_]{0,40}$/.test(c.databaseSchema))
+    throw new Error(
+      `DATABASE_SCHEMA must be a plain lower-case SQL identifier, got ${JSON.stringify(c.databaseSchema)}`,
+    );
   c.dataDir = resolve(c.dataDir);
   return c;
 }

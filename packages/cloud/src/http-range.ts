@@ -10,11 +10,17 @@ import type { ContentRange, VideoSource } from './service.js';
  * rangeResponse() (the device's Wi-Fi API answers from the same one). Views of a virtual
  * file go to the socket as they are: no copy, one corked write of a few large views.
  */
-export async function sendVideo(req: FastifyRequest, reply: FastifyReply, src: VideoSource, cacheControl = 'private, no-cache'): Promise<FastifyReply> {
+export async function sendVideo(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  src: VideoSource,
+  cacheControl = 'private, no-cache',
+): Promise<FastifyReply> {
   const answer = rangeResponse(req.headers, { size: src.size, etag: src.etag, lastModified: src.lastModified });
   reply.header('cache-control', cacheControl);
   if (answer.status === 304) return reply.code(304).headers(answer.headers).send();
-  if (answer.status === 416) throw new HttpError(416, 'range', `the range starts past the end of the file (${src.size} bytes)`, answer.headers);
+  if (answer.status === 416)
+    throw new HttpError(416, 'range', `the range starts past the end of the file (${src.size} bytes)`, answer.headers);
   reply.code(answer.status).headers(answer.headers).header('content-type', src.contentType);
   if (req.method === 'HEAD' || answer.end === answer.start) return reply.send();
   const body = await src.body(answer.start, answer.end);
@@ -34,11 +40,14 @@ export function uploadRange(header: string | undefined, contentLength: string | 
     const m = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(header.trim());
     if (!m) throw badRequest('Content-Range must be "bytes START-END/TOTAL" (END inclusive; TOTAL known)');
     const r = { start: Number(m[1]), end: Number(m[2]), total: Number(m[3]) };
-    if (r.end < r.start || r.end >= r.total || !Number.isSafeInteger(r.total)) throw badRequest(`Content-Range ${header} is not a valid range of the file`);
-    if (contentLength !== undefined && Number(contentLength) !== r.end - r.start + 1) throw badRequest('Content-Length does not match Content-Range');
+    if (r.end < r.start || r.end >= r.total || !Number.isSafeInteger(r.total))
+      throw badRequest(`Content-Range ${header} is not a valid range of the file`);
+    if (contentLength !== undefined && Number(contentLength) !== r.end - r.start + 1)
+      throw badRequest('Content-Length does not match Content-Range');
     return r;
   }
-  if (contentLength === undefined) throw new HttpError(411, 'length_required', 'send Content-Length (whole file) or Content-Range (a chunk)');
+  if (contentLength === undefined)
+    throw new HttpError(411, 'length_required', 'send Content-Length (whole file) or Content-Range (a chunk)');
   const n = Number(contentLength);
   if (!Number.isSafeInteger(n) || n < 0) throw badRequest('bad Content-Length');
   return { start: 0, end: n - 1, total: n };

@@ -33,10 +33,14 @@ export class LocalCopies {
     this.dir = dir;
     this.maxBytes = maxBytes;
   }
-  async init(): Promise<void> { await mkdir(this.dir, { recursive: true }); }
+  async init(): Promise<void> {
+    await mkdir(this.dir, { recursive: true });
+  }
 
   /** name: a server-made file name for this stored version (user, clip, content hash) */
-  #path(name: string) { return join(this.dir, `${name}.mp4`); }
+  #path(name: string) {
+    return join(this.dir, `${name}.mp4`);
+  }
 
   async get(key: string, name: string): Promise<string> {
     const local = this.#blobs.localPath(key);
@@ -78,7 +82,10 @@ export class LocalCopies {
 
   /** Adopts a file just validated (upload, trim) so the first read needs no download. */
   async adopt(key: string, name: string, file: string): Promise<void> {
-    if (this.#blobs.localPath(key)) { await rm(file, { force: true }); return; }
+    if (this.#blobs.localPath(key)) {
+      await rm(file, { force: true });
+      return;
+    }
     await rename(file, this.#path(name));
     this.#evictSoon();
   }
@@ -86,7 +93,9 @@ export class LocalCopies {
   #evictSoon(): void {
     this.evict().catch((e: unknown) => {
       this.evictionFailures++;
-      process.emitWarning(`the local clip cache could not evict: ${(e as Error).message}`, { code: 'RINGCLIP_CACHE_EVICT' });
+      process.emitWarning(`the local clip cache could not evict: ${(e as Error).message}`, {
+        code: 'RINGCLIP_CACHE_EVICT',
+      });
     });
   }
 
@@ -103,7 +112,8 @@ export class LocalCopies {
   }
 
   async drop(namePrefix: string): Promise<void> {
-    for (const f of await unlessMissing(readdir(this.dir), [] as string[])) if (f.startsWith(namePrefix)) await rm(join(this.dir, f), { force: true });
+    for (const f of await unlessMissing(readdir(this.dir), [] as string[]))
+      if (f.startsWith(namePrefix)) await rm(join(this.dir, f), { force: true });
   }
 
   async evict(): Promise<void> {

@@ -6,8 +6,19 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import {
-  CLIP_COLUMNS, MIGRATIONS, SCHEMA_SQL, clipFromRow, clipToParams, listWhere, shareFromRow,
-  type ClipRow, type ClipState, type ListQuery, type MetaStore, type ShareRow, type User,
+  CLIP_COLUMNS,
+  MIGRATIONS,
+  SCHEMA_SQL,
+  clipFromRow,
+  clipToParams,
+  listWhere,
+  shareFromRow,
+  type ClipRow,
+  type ClipState,
+  type ListQuery,
+  type MetaStore,
+  type ShareRow,
+  type User,
 } from './meta.js';
 
 // BIGINT columns come back as strings by default; all of ours are ms or byte counts < 2^53.
@@ -29,7 +40,10 @@ async function inTransaction(pool: pg.Pool, work: (c: pg.PoolClient) => Promise<
       await c.query('ROLLBACK');
     } catch (rollback) {
       c.release(rollback as Error);
-      throw new AggregateError([e, rollback], `${(e as Error).message} (and the rollback failed: ${(rollback as Error).message})`);
+      throw new AggregateError(
+        [e, rollback],
+        `${(e as Error).message} (and the rollback failed: ${(rollback as Error).message})`,
+      );
     }
     c.release();
     throw e;
@@ -59,29 +73,55 @@ export class PostgresMetaStore implements MetaStore {
       }
     });
   }
-  async close(): Promise<void> { await this.pool.end(); }
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
 
-  async #one<T>(sql: string, params: unknown[]): Promise<T | undefined> { return (await this.pool.query(sql, params)).rows[0] as T | undefined; }
+  async #one<T>(sql: string, params: unknown[]): Promise<T | undefined> {
+    return (await this.pool.query(sql, params)).rows[0] as T | undefined;
+  }
 
   async ensureUser(name: string): Promise<User> {
-    await this.pool.query('INSERT INTO users (id, name, created_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING', [randomUUID(), name, Date.now()]);
-    const r = (await this.#one<{ id: string; name: string; created_at: number }>('SELECT * FROM users WHERE name = $1', [name]))!;
+    await this.pool.query(
+      'INSERT INTO users (id, name, created_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING',
+      [randomUUID(), name, Date.now()],
+    );
+    const r = (await this.#one<{ id: string; name: string; created_at: number }>(
+      'SELECT * FROM users WHERE name = $1',
+      [name],
+    ))!;
     return { id: r.id, name: r.name, createdAt: r.created_at };
   }
   async getUser(id: string): Promise<User | null> {
-    const r = await this.#one<{ id: string; name: string; created_at: number }>('SELECT * FROM users WHERE id = $1', [id]);
+    const r = await this.#one<{ id: string; name: string; created_at: number }>('SELECT * FROM users WHERE id = $1', [
+      id,
+    ]);
     return r ? { id: r.id, name: r.name, createdAt: r.created_at } : null;
   }
   async addToken(hash: string, userId: string, label: string): Promise<void> {
-    await this.pool.query('INSERT INTO tokens (hash, user_id, label, created_at) VALUES ($1, $2, $3, $4)', [hash, userId, label, Date.now()]);
+    await this.pool.query('INSERT INTO tokens (hash, user_id, label, created_at) VALUES ($1, $2, $3, $4)', [
+      hash,
+      userId,
+      label,
+      Date.now(),
+    ]);
   }
   async userByToken(hash: string): Promise<User | null> {
     const r = await this.#one<{ id: string; name: string; created_at: number }>(
-      'SELECT u.* FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.hash = $1 AND t.revoked_at IS NULL', [hash]);
+      'SELECT u.* FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.hash = $1 AND t.revoked_at IS NULL',
+      [hash],
+    );
     return r ? { id: r.id, name: r.name, createdAt: r.created_at } : null;
   }
   async revokeToken(hash: string): Promise<boolean> {
-    return ((await this.pool.query('UPDATE tokens SET revoked_at = $1 WHERE hash = $2 AND revoked_at IS NULL', [Date.now(), hash])).rowCount ?? 0) > 0;
+    return (
+      ((
+        await this.pool.query('UPDATE tokens SET revoked_at = $1 WHERE hash = $2 AND revoked_at IS NULL', [
+          Date.now(),
+          hash,
+        ])
+      ).rowCount ?? 0) > 0
+    );
   }
 
   async insertClip(row: ClipRow): Promise<boolean> {
@@ -94,9 +134,14 @@ export class PostgresMetaStore implements MetaStore {
   }
   async updateClip(row: ClipRow): Promise<boolean> {
     const p = clipToParams({ ...row, version: row.version + 1 }).slice(2);
-    const sets = CLIP_COLUMNS.slice(2).map((c, i) => `${c} = $${i + 1}`).join(', ');
+    const sets = CLIP_COLUMNS.slice(2)
+      .map((c, i) => `${c} = $${i + 1}`)
+      .join(', ');
     const n = p.length;
-    const r = await this.pool.query(`UPDATE clips SET ${sets} WHERE user_id = $${n + 1} AND id = $${n + 2} AND version = $${n + 3}`, [...p, row.userId, row.id, row.version]);
+    const r = await this.pool.query(
+      `UPDATE clips SET ${sets} WHERE user_id = $${n + 1} AND id = $${n + 2} AND version = $${n + 3}`,
+      [...p, row.userId, row.id, row.version],
+    );
     const ok = (r.rowCount ?? 0) > 0;
     if (ok) row.version += 1;
     return ok;
@@ -112,29 +157,47 @@ export class PostgresMetaStore implements MetaStore {
     return (await this.pool.query(sql, params)).rows.map(clipFromRow);
   }
   async clipsInState(state: ClipState, limit: number): Promise<ClipRow[]> {
-    return (await this.pool.query('SELECT * FROM clips WHERE state = $1 LIMIT $2', [state, limit])).rows.map(clipFromRow);
+    return (await this.pool.query('SELECT * FROM clips WHERE state = $1 LIMIT $2', [state, limit])).rows.map(
+      clipFromRow,
+    );
   }
 
   async addShare(s: ShareRow): Promise<void> {
-    await this.pool.query('INSERT INTO shares (id, hash, user_id, clip_id, created_at, expires_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7)',
-      [s.id, s.hash, s.userId, s.clipId, s.createdAt, s.expiresAt, s.revokedAt]);
+    await this.pool.query(
+      'INSERT INTO shares (id, hash, user_id, clip_id, created_at, expires_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7)',
+      [s.id, s.hash, s.userId, s.clipId, s.createdAt, s.expiresAt, s.revokedAt],
+    );
   }
   async shareByHash(hash: string): Promise<ShareRow | null> {
     const r = await this.#one('SELECT * FROM shares WHERE hash = $1', [hash]);
     return r ? shareFromRow(r) : null;
   }
   async listShares(userId: string, clipId: string): Promise<ShareRow[]> {
-    return (await this.pool.query('SELECT * FROM shares WHERE user_id = $1 AND clip_id = $2 ORDER BY created_at DESC', [userId, clipId])).rows.map(shareFromRow);
+    return (
+      await this.pool.query('SELECT * FROM shares WHERE user_id = $1 AND clip_id = $2 ORDER BY created_at DESC', [
+        userId,
+        clipId,
+      ])
+    ).rows.map(shareFromRow);
   }
   async revokeShare(userId: string, clipId: string, shareId: string, at: number): Promise<boolean> {
-    const r = await this.pool.query('UPDATE shares SET revoked_at = COALESCE(revoked_at, $1) WHERE user_id = $2 AND clip_id = $3 AND id = $4', [at, userId, clipId, shareId]);
+    const r = await this.pool.query(
+      'UPDATE shares SET revoked_at = COALESCE(revoked_at, $1) WHERE user_id = $2 AND clip_id = $3 AND id = $4',
+      [at, userId, clipId, shareId],
+    );
     return (r.rowCount ?? 0) > 0;
   }
   async revokeShares(userId: string, clipId: string, at: number): Promise<void> {
-    await this.pool.query('UPDATE shares SET revoked_at = COALESCE(revoked_at, $1) WHERE user_id = $2 AND clip_id = $3', [at, userId, clipId]);
+    await this.pool.query(
+      'UPDATE shares SET revoked_at = COALESCE(revoked_at, $1) WHERE user_id = $2 AND clip_id = $3',
+      [at, userId, clipId],
+    );
   }
   async setting(key: string, value: string): Promise<string> {
-    await this.pool.query('INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING', [key, value]);
+    await this.pool.query('INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING', [
+      key,
+      value,
+    ]);
     return (await this.#one<{ value: string }>('SELECT value FROM settings WHERE key = $1', [key]))!.value;
   }
 }

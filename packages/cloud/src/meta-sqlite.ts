@@ -2,8 +2,19 @@
 import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
 import {
-  CLIP_COLUMNS, MIGRATIONS, SCHEMA_SQL, clipFromRow, clipToParams, listWhere, shareFromRow,
-  type ClipRow, type ClipState, type ListQuery, type MetaStore, type ShareRow, type User,
+  CLIP_COLUMNS,
+  MIGRATIONS,
+  SCHEMA_SQL,
+  clipFromRow,
+  clipToParams,
+  listWhere,
+  shareFromRow,
+  type ClipRow,
+  type ClipState,
+  type ListQuery,
+  type MetaStore,
+  type ShareRow,
+  type User,
 } from './meta.js';
 
 export class SqliteMetaStore implements MetaStore {
@@ -28,36 +39,59 @@ export class SqliteMetaStore implements MetaStore {
       }
     })();
   }
-  async close(): Promise<void> { this.#db.close(); }
+  async close(): Promise<void> {
+    this.#db.close();
+  }
 
   // Each statement is compiled once: preparing it again on every call was ~6 % of a ranged
   // video GET's CPU (token and clip lookups) in bench/suites/10-serve.js's profile.
   #statements = new Map<string, Database.Statement>();
   #sql(text: string): Database.Statement {
     let s = this.#statements.get(text);
-    if (!s) { s = this.#db.prepare(text); this.#statements.set(text, s); }
+    if (!s) {
+      s = this.#db.prepare(text);
+      this.#statements.set(text, s);
+    }
     return s;
   }
 
   async ensureUser(name: string): Promise<User> {
-    this.#sql('INSERT INTO users (id, name, created_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING').run(randomUUID(), name, Date.now());
-    const r = this.#sql('SELECT * FROM users WHERE name = ?').get(name) as { id: string; name: string; created_at: number };
+    this.#sql('INSERT INTO users (id, name, created_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING').run(
+      randomUUID(),
+      name,
+      Date.now(),
+    );
+    const r = this.#sql('SELECT * FROM users WHERE name = ?').get(name) as {
+      id: string;
+      name: string;
+      created_at: number;
+    };
     return { id: r.id, name: r.name, createdAt: r.created_at };
   }
   async getUser(id: string): Promise<User | null> {
-    const r = this.#sql('SELECT * FROM users WHERE id = ?').get(id) as { id: string; name: string; created_at: number } | undefined;
-    return r ? { id: r.id, name: r.name, createdAt: r.created_at } : null;
-  }
-  async addToken(hash: string, userId: string, label: string): Promise<void> {
-    this.#sql('INSERT INTO tokens (hash, user_id, label, created_at) VALUES (?, ?, ?, ?)').run(hash, userId, label, Date.now());
-  }
-  async userByToken(hash: string): Promise<User | null> {
-    const r = this.#sql('SELECT u.* FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.hash = ? AND t.revoked_at IS NULL').get(hash) as
+    const r = this.#sql('SELECT * FROM users WHERE id = ?').get(id) as
       { id: string; name: string; created_at: number } | undefined;
     return r ? { id: r.id, name: r.name, createdAt: r.created_at } : null;
   }
+  async addToken(hash: string, userId: string, label: string): Promise<void> {
+    this.#sql('INSERT INTO tokens (hash, user_id, label, created_at) VALUES (?, ?, ?, ?)').run(
+      hash,
+      userId,
+      label,
+      Date.now(),
+    );
+  }
+  async userByToken(hash: string): Promise<User | null> {
+    const r = this.#sql(
+      'SELECT u.* FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.hash = ? AND t.revoked_at IS NULL',
+    ).get(hash) as { id: string; name: string; created_at: number } | undefined;
+    return r ? { id: r.id, name: r.name, createdAt: r.created_at } : null;
+  }
   async revokeToken(hash: string): Promise<boolean> {
-    return this.#sql('UPDATE tokens SET revoked_at = ? WHERE hash = ? AND revoked_at IS NULL').run(Date.now(), hash).changes > 0;
+    return (
+      this.#sql('UPDATE tokens SET revoked_at = ? WHERE hash = ? AND revoked_at IS NULL').run(Date.now(), hash)
+        .changes > 0
+    );
   }
 
   async insertClip(row: ClipRow): Promise<boolean> {
@@ -70,8 +104,16 @@ export class SqliteMetaStore implements MetaStore {
   }
   async updateClip(row: ClipRow): Promise<boolean> {
     const p = clipToParams({ ...row, version: row.version + 1 });
-    const sets = CLIP_COLUMNS.slice(2).map((c) => `${c} = ?`).join(', ');
-    const ok = this.#sql(`UPDATE clips SET ${sets} WHERE user_id = ? AND id = ? AND version = ?`).run(...p.slice(2), row.userId, row.id, row.version).changes > 0;
+    const sets = CLIP_COLUMNS.slice(2)
+      .map((c) => `${c} = ?`)
+      .join(', ');
+    const ok =
+      this.#sql(`UPDATE clips SET ${sets} WHERE user_id = ? AND id = ? AND version = ?`).run(
+        ...p.slice(2),
+        row.userId,
+        row.id,
+        row.version,
+      ).changes > 0;
     if (ok) row.version += 1;
     return ok;
   }
@@ -83,28 +125,41 @@ export class SqliteMetaStore implements MetaStore {
   }
   async listClips(userId: string, q: ListQuery): Promise<ClipRow[]> {
     const { sql, params } = listWhere(userId, q, () => '?');
-    return this.#sql(sql).all(...params).map(clipFromRow);
+    return this.#sql(sql)
+      .all(...params)
+      .map(clipFromRow);
   }
   async clipsInState(state: ClipState, limit: number): Promise<ClipRow[]> {
     return this.#sql('SELECT * FROM clips WHERE state = ? LIMIT ?').all(state, limit).map(clipFromRow);
   }
 
   async addShare(s: ShareRow): Promise<void> {
-    this.#sql('INSERT INTO shares (id, hash, user_id, clip_id, created_at, expires_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
-      .run(s.id, s.hash, s.userId, s.clipId, s.createdAt, s.expiresAt, s.revokedAt);
+    this.#sql(
+      'INSERT INTO shares (id, hash, user_id, clip_id, created_at, expires_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    ).run(s.id, s.hash, s.userId, s.clipId, s.createdAt, s.expiresAt, s.revokedAt);
   }
   async shareByHash(hash: string): Promise<ShareRow | null> {
     const r = this.#sql('SELECT * FROM shares WHERE hash = ?').get(hash);
     return r ? shareFromRow(r) : null;
   }
   async listShares(userId: string, clipId: string): Promise<ShareRow[]> {
-    return this.#sql('SELECT * FROM shares WHERE user_id = ? AND clip_id = ? ORDER BY created_at DESC').all(userId, clipId).map(shareFromRow);
+    return this.#sql('SELECT * FROM shares WHERE user_id = ? AND clip_id = ? ORDER BY created_at DESC')
+      .all(userId, clipId)
+      .map(shareFromRow);
   }
   async revokeShare(userId: string, clipId: string, shareId: string, at: number): Promise<boolean> {
-    return this.#sql('UPDATE shares SET revoked_at = COALESCE(revoked_at, ?) WHERE user_id = ? AND clip_id = ? AND id = ?').run(at, userId, clipId, shareId).changes > 0;
+    return (
+      this.#sql(
+        'UPDATE shares SET revoked_at = COALESCE(revoked_at, ?) WHERE user_id = ? AND clip_id = ? AND id = ?',
+      ).run(at, userId, clipId, shareId).changes > 0
+    );
   }
   async revokeShares(userId: string, clipId: string, at: number): Promise<void> {
-    this.#sql('UPDATE shares SET revoked_at = COALESCE(revoked_at, ?) WHERE user_id = ? AND clip_id = ?').run(at, userId, clipId);
+    this.#sql('UPDATE shares SET revoked_at = COALESCE(revoked_at, ?) WHERE user_id = ? AND clip_id = ?').run(
+      at,
+      userId,
+      clipId,
+    );
   }
   async setting(key: string, value: string): Promise<string> {
     this.#sql('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING').run(key, value);

@@ -7,7 +7,14 @@
 
 export type ClipState = 'uploading' | 'processing' | 'ready' | 'failed' | 'deleting';
 
-export interface Location { lat: number; lon: number; accuracy?: number; heading?: number; speed?: number; altitude?: number }
+export interface Location {
+  lat: number;
+  lon: number;
+  accuracy?: number;
+  heading?: number;
+  speed?: number;
+  altitude?: number;
+}
 
 export interface TrackInfo {
   /** 'road' | 'cabin' (ringclip clips) or the file's own track name */
@@ -23,7 +30,11 @@ export interface TrackInfo {
   duration: number;
 }
 
-export interface UploadPart { start: number; end: number; key: string }
+export interface UploadPart {
+  start: number;
+  end: number;
+  key: string;
+}
 
 export interface ClipMeta {
   kind?: string;
@@ -41,7 +52,13 @@ export interface ClipMeta {
   hasAudio?: boolean;
 }
 
-export interface TrimSpec { sourceId: string; from: number; to: number; exact: boolean; tracks: Array<'road' | 'cabin'> }
+export interface TrimSpec {
+  sourceId: string;
+  from: number;
+  to: number;
+  exact: boolean;
+  tracks: Array<'road' | 'cabin'>;
+}
 
 export interface ClipRow {
   userId: string;
@@ -67,7 +84,11 @@ export interface ClipRow {
   version: number;
 }
 
-export interface User { id: string; name: string; createdAt: number }
+export interface User {
+  id: string;
+  name: string;
+  createdAt: number;
+}
 
 export interface ShareRow {
   id: string;
@@ -125,11 +146,48 @@ export interface MetaStore {
 }
 
 /** Column order shared by both SQL implementations. */
-export const CLIP_COLUMNS = ['user_id', 'id', 'state', 'time', 'kind', 'meta', 'size', 'received', 'parts', 'sha256', 'duration', 'tracks', 'blob_key', 'trim', 'error', 'created_at', 'updated_at', 'version'] as const;
+export const CLIP_COLUMNS = [
+  'user_id',
+  'id',
+  'state',
+  'time',
+  'kind',
+  'meta',
+  'size',
+  'received',
+  'parts',
+  'sha256',
+  'duration',
+  'tracks',
+  'blob_key',
+  'trim',
+  'error',
+  'created_at',
+  'updated_at',
+  'version',
+] as const;
 
 export function clipToParams(r: ClipRow): unknown[] {
-  return [r.userId, r.id, r.state, r.time, r.kind, JSON.stringify(r.meta), r.size, r.received, JSON.stringify(r.parts), r.sha256, r.duration,
-    JSON.stringify(r.tracks), r.blobKey, r.trim ? JSON.stringify(r.trim) : null, r.error, r.createdAt, r.updatedAt, r.version];
+  return [
+    r.userId,
+    r.id,
+    r.state,
+    r.time,
+    r.kind,
+    JSON.stringify(r.meta),
+    r.size,
+    r.received,
+    JSON.stringify(r.parts),
+    r.sha256,
+    r.duration,
+    JSON.stringify(r.tracks),
+    r.blobKey,
+    r.trim ? JSON.stringify(r.trim) : null,
+    r.error,
+    r.createdAt,
+    r.updatedAt,
+    r.version,
+  ];
 }
 
 // A row's columns are typed by the driver (SQLite or PostgreSQL), not by TypeScript: this
@@ -138,15 +196,37 @@ export function clipToParams(r: ClipRow): unknown[] {
 export function clipFromRow(x: any): ClipRow {
   const n = (v: unknown) => (v === null || v === undefined ? null : Number(v));
   return {
-    userId: x.user_id, id: x.id, state: x.state, time: Number(x.time), kind: x.kind, meta: JSON.parse(x.meta),
-    size: n(x.size), received: Number(x.received), parts: JSON.parse(x.parts), sha256: x.sha256 ?? null, duration: n(x.duration),
-    tracks: JSON.parse(x.tracks), blobKey: x.blob_key ?? null, trim: x.trim ? JSON.parse(x.trim) : null, error: x.error ?? null,
-    createdAt: Number(x.created_at), updatedAt: Number(x.updated_at), version: Number(x.version),
+    userId: x.user_id,
+    id: x.id,
+    state: x.state,
+    time: Number(x.time),
+    kind: x.kind,
+    meta: JSON.parse(x.meta),
+    size: n(x.size),
+    received: Number(x.received),
+    parts: JSON.parse(x.parts),
+    sha256: x.sha256 ?? null,
+    duration: n(x.duration),
+    tracks: JSON.parse(x.tracks),
+    blobKey: x.blob_key ?? null,
+    trim: x.trim ? JSON.parse(x.trim) : null,
+    error: x.error ?? null,
+    createdAt: Number(x.created_at),
+    updatedAt: Number(x.updated_at),
+    version: Number(x.version),
   };
 }
 
 export function shareFromRow(x: any): ShareRow {
-  return { id: x.id, hash: x.hash, userId: x.user_id, clipId: x.clip_id, createdAt: Number(x.created_at), expiresAt: Number(x.expires_at), revokedAt: x.revoked_at === null ? null : Number(x.revoked_at) };
+  return {
+    id: x.id,
+    hash: x.hash,
+    userId: x.user_id,
+    clipId: x.clip_id,
+    createdAt: Number(x.created_at),
+    expiresAt: Number(x.expires_at),
+    revokedAt: x.revoked_at === null ? null : Number(x.revoked_at),
+  };
 }
 /* eslint-enable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-argument */
 
@@ -187,7 +267,10 @@ export const MIGRATIONS: Array<{ name: string; sqlite: string; postgres: string 
 export function listWhere(userId: string, q: ListQuery, ph: (i: number) => string): { sql: string; params: unknown[] } {
   const params: unknown[] = [userId];
   const cond = [`user_id = ${ph(1)}`];
-  const add = (v: unknown) => { params.push(v); return ph(params.length); };
+  const add = (v: unknown) => {
+    params.push(v);
+    return ph(params.length);
+  };
   cond.push(`state IN (${q.states.map((s) => add(s)).join(', ')})`);
   if (q.kinds?.length) cond.push(`kind IN (${q.kinds.map((k) => add(k)).join(', ')})`);
   if (q.from !== undefined) cond.push(`time >= ${add(q.from)}`);

@@ -12,8 +12,15 @@ export class PgBossQueue implements Queue {
 
   constructor(connectionString: string, schema: string, pollSeconds: number) {
     this.boss = new PgBoss({
-      connectionString, schema, max: 4, supervise: true, schedule: false,
-      retryLimit: 4, retryDelay: 1, retryBackoff: true, expireInSeconds: 15 * 60,
+      connectionString,
+      schema,
+      max: 4,
+      supervise: true,
+      schedule: false,
+      retryLimit: 4,
+      retryDelay: 1,
+      retryBackoff: true,
+      expireInSeconds: 15 * 60,
       pollingIntervalSeconds: Math.max(0.5, pollSeconds),
     });
     this.boss.on('error', (e) => console.error(`ringclip-cloud: queue: ${e.message}`));
@@ -44,7 +51,11 @@ export class PgBossQueue implements Queue {
       await this.#ensureQueue(name);
       const id = await this.boss.work<JobData>(name, { batchSize: 1, pollingIntervalSeconds: 0.5 }, async (jobs) => {
         this.#active++;
-        try { for (const j of jobs) await handler(name, j.data); } finally { this.#active--; }
+        try {
+          for (const j of jobs) await handler(name, j.data);
+        } finally {
+          this.#active--;
+        }
       });
       this.#workers.set(name, id);
     }
@@ -64,5 +75,7 @@ export class PgBossQueue implements Queue {
       await new Promise((r) => setTimeout(r, 100));
     }
   }
-  async stop(): Promise<void> { await this.boss.stop({ graceful: true, wait: true, timeout: 10_000 }); }
+  async stop(): Promise<void> {
+    await this.boss.stop({ graceful: true, wait: true, timeout: 10_000 });
+  }
 }

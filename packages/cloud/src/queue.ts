@@ -5,7 +5,10 @@
  * re-sends the jobs of rows still 'processing' or 'deleting'.
  */
 export type JobName = 'trim' | 'delete';
-export interface JobData { userId: string; clipId: string }
+export interface JobData {
+  userId: string;
+  clipId: string;
+}
 export type JobHandler = (name: JobName, data: JobData) => Promise<void>;
 
 export interface Queue {
@@ -28,9 +31,14 @@ export class LocalQueue implements Queue {
   #timers = new Set<NodeJS.Timeout>();
   #waiters: Array<() => void> = [];
   readonly concurrency: number;
-  constructor(concurrency = 2) { this.concurrency = concurrency; }
+  constructor(concurrency = 2) {
+    this.concurrency = concurrency;
+  }
 
-  async start(handler: JobHandler): Promise<void> { this.#handler = handler; this.#pump(); }
+  async start(handler: JobHandler): Promise<void> {
+    this.#handler = handler;
+    this.#pump();
+  }
   async send(name: JobName, data: JobData): Promise<void> {
     const key = `${name}:${data.userId}:${data.clipId}`;
     if (this.#keys.has(key)) return;
@@ -43,22 +51,34 @@ export class LocalQueue implements Queue {
       const job = this.#pending.shift()!;
       this.#running++;
       const key = `${job.name}:${job.data.userId}:${job.data.clipId}`;
-      this.#handler(job.name, job.data).then(
-        () => { this.#keys.delete(key); },
-        (e) => {
-          if (job.attempt >= 4 || this.#stopped) {
+      this.#handler(job.name, job.data)
+        .then(
+          () => {
             this.#keys.delete(key);
-            console.error(`ringclip-cloud: ${job.name} job for ${job.data.clipId} failed: ${(e as Error).message}`);
-            return;
-          }
-          const t = setTimeout(() => { this.#timers.delete(t); this.#pending.push({ ...job, attempt: job.attempt + 1 }); this.#pump(); }, 200 * 2 ** job.attempt);
-          this.#timers.add(t);
-        },
-      ).finally(() => {
-        this.#running--;
-        this.#pump();
-        if (this.#running === 0 && this.#pending.length === 0 && this.#timers.size === 0) for (const w of this.#waiters.splice(0)) w();
-      });
+          },
+          (e) => {
+            if (job.attempt >= 4 || this.#stopped) {
+              this.#keys.delete(key);
+              console.error(`ringclip-cloud: ${job.name} job for ${job.data.clipId} failed: ${(e as Error).message}`);
+              return;
+            }
+            const t = setTimeout(
+              () => {
+                this.#timers.delete(t);
+                this.#pending.push({ ...job, attempt: job.attempt + 1 });
+                this.#pump();
+              },
+              200 * 2 ** job.attempt,
+            );
+            this.#timers.add(t);
+          },
+        )
+        .finally(() => {
+          this.#running--;
+          this.#pump();
+          if (this.#running === 0 && this.#pending.length === 0 && this.#timers.size === 0)
+            for (const w of this.#waiters.splice(0)) w();
+        });
     }
   }
   idle(): Promise<void> {

@@ -14,7 +14,9 @@ export const SHARE_SHAPE = /^[A-Za-z0-9_-]{43}$/;
 
 export class UrlSigner {
   #key: Buffer;
-  constructor(secret: string) { this.#key = Buffer.from(secret, 'utf8'); }
+  constructor(secret: string) {
+    this.#key = Buffer.from(secret, 'utf8');
+  }
   sign(parts: string[]): string {
     return createHmac('sha256', this.#key).update(parts.join('\n')).digest('base64url');
   }

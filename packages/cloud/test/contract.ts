@@ -45,7 +45,10 @@ export function defineContract(name: string, make: () => Promise<Backend | null>
     /** blob keys of one clip (parts and stored file) */
     const blobsOf = async (userName: 'alice' | 'bob', id: string) => {
       const user = await server.service.meta.ensureUser(userName);
-      const all = [...(await server.service.blobs.list(`clips/${user.id}/`)), ...(await server.service.blobs.list(`parts/${user.id}/`))];
+      const all = [
+        ...(await server.service.blobs.list(`clips/${user.id}/`)),
+        ...(await server.service.blobs.list(`parts/${user.id}/`)),
+      ];
       return all.filter((k) => k.includes(id));
     };
 
@@ -63,18 +66,29 @@ export function defineContract(name: string, make: () => Promise<Backend | null>
       const wrong = new Api(server.url, `rc_${randomBytes(32).toString('base64url')}`);
       const malformed = new Api(server.url, 'hello');
       const routes: Array<[string, string, unknown?]> = [
-        ['GET', '/v1/me'], ['GET', '/v1/clips'], ['GET', `/v1/clips/${id}`], ['HEAD', `/v1/clips/${id}`], ['PUT', `/v1/clips/${id}`, Buffer.from('x')],
-        ['PUT', `/v1/clips/${id}/metadata`, { kind: 'manual' }], ['GET', `/v1/clips/${id}/video?track=both`], ['GET', `/v1/clips/${id}/video?track=road`],
+        ['GET', '/v1/me'],
+        ['GET', '/v1/clips'],
+        ['GET', `/v1/clips/${id}`],
+        ['HEAD', `/v1/clips/${id}`],
+        ['PUT', `/v1/clips/${id}`, Buffer.from('x')],
+        ['PUT', `/v1/clips/${id}/metadata`, { kind: 'manual' }],
+        ['GET', `/v1/clips/${id}/video?track=both`],
+        ['GET', `/v1/clips/${id}/video?track=road`],
         ['HEAD', `/v1/clips/${id}/video?track=both`],
-        ['POST', `/v1/clips/${id}/trim`, { from: 0, to: 1 }], ['POST', `/v1/clips/${id}/share`, {}], ['GET', `/v1/clips/${id}/shares`],
-        ['DELETE', `/v1/clips/${id}/shares/${randomUUID()}`], ['DELETE', `/v1/clips/${id}`],
+        ['POST', `/v1/clips/${id}/trim`, { from: 0, to: 1 }],
+        ['POST', `/v1/clips/${id}/share`, {}],
+        ['GET', `/v1/clips/${id}/shares`],
+        ['DELETE', `/v1/clips/${id}/shares/${randomUUID()}`],
+        ['DELETE', `/v1/clips/${id}`],
       ];
       for (const api of [anon, wrong, malformed]) {
         for (const [method, path, body] of routes) {
           const isJson = body !== undefined && !Buffer.isBuffer(body);
           const res = await api.fetch(path, {
-            method, body: body === undefined ? undefined : isJson ? JSON.stringify(body) : (body as Buffer),
-            headers: body === undefined ? {} : { 'content-type': isJson ? 'application/json' : 'application/octet-stream' },
+            method,
+            body: body === undefined ? undefined : isJson ? JSON.stringify(body) : (body as Buffer),
+            headers:
+              body === undefined ? {} : { 'content-type': isJson ? 'application/json' : 'application/octet-stream' },
           });
           expect(res.status, `${method} ${path}`).toBe(401);
           if (method !== 'HEAD') expect((await res.json()).error.code).toBe('unauthorized');
@@ -88,14 +102,29 @@ export function defineContract(name: string, make: () => Promise<Backend | null>
     it('uploads a clip idempotently: a retry never duplicates, other bytes under the same id conflict', async (ctx) => {
       if (!backend) return ctx.skip();
       const id = randomUUID();
-      const m = await alice.metadata(id, { kind: 'hard_brake', time: '2026-03-01T10:00:00Z', eventOffset: 3, location: { lat: 52.52, lon: 13.4 }, gsensor: trace(6) });
+      const m = await alice.metadata(id, {
+        kind: 'hard_brake',
+        time: '2026-03-01T10:00:00Z',
+        eventOffset: 3,
+        location: { lat: 52.52, lon: 13.4 },
+        gsensor: trace(6),
+      });
       expect(m.status).toBe(200);
       expect(m.body.state).toBe('uploading');
       const first = await alice.upload(id, clip6);
       expect(first.status).toBe(201);
       expect(first.res.headers.get('location')).toBe(`/v1/clips/${id}`);
       const c = first.body;
-      expect(c).toMatchObject({ id, state: 'ready', kind: 'hard_brake', time: '2026-03-01T10:00:00.000Z', eventOffset: 3, size: clip6.length, sha256: sha(clip6), location: { lat: 52.52, lon: 13.4 } });
+      expect(c).toMatchObject({
+        id,
+        state: 'ready',
+        kind: 'hard_brake',
+        time: '2026-03-01T10:00:00.000Z',
+        eventOffset: 3,
+        size: clip6.length,
+        sha256: sha(clip6),
+        location: { lat: 52.52, lon: 13.4 },
+      });
       expect(c.duration).toBeCloseTo(6, 1);
       expect(c.tracks.map((t: { role: string }) => t.role)).toEqual(['road', 'cabin']);
       expect(c.tracks[0]).toMatchObject({ name: 'road', width: 1920, height: 1080, offset: 0 });
@@ -124,8 +153,21 @@ export function defineContract(name: string, make: () => Promise<Backend | null>
       if (!backend) return ctx.skip();
       const id = randomUUID();
       for (const [meta, msg] of [
-        [{ kind: 'Hard Brake!' }, /kind/], [{ time: 'yesterday' }, /ISO 8601/], [{ location: { lat: 100, lon: 0 } }, /location.lat/],
-        [{ gsensor: [[0, 1, 2]] }, /gsensor\[0\]/], [{ gsensor: [[1, 0, 0, 0], [0, 0, 0, 0]] }, /backwards/], [{ colour: 'red' }, /unknown metadata field/], [[1], /object/],
+        [{ kind: 'Hard Brake!' }, /kind/],
+        [{ time: 'yesterday' }, /ISO 8601/],
+        [{ location: { lat: 100, lon: 0 } }, /location.lat/],
+        [{ gsensor: [[0, 1, 2]] }, /gsensor\[0\]/],
+        [
+          {
+            gsensor: [
+              [1, 0, 0, 0],
+              [0, 0, 0, 0],
+            ],
+          },
+          /backwards/,
+        ],
+        [{ colour: 'red' }, /unknown metadata field/],
+        [[1], /object/],
       ] as const) {
         const r = await alice.metadata(id, meta);
         expect(r.status, JSON.stringify(meta)).toBe(400);
@@ -144,7 +186,13 @@ export function defineContract(name: string, make: () => Promise<Backend | null>
       const { token } = await server.service.createToken(`lister-${randomBytes(3).toString('hex')}`);
       const api = new Api(server.url, token);
       const ids: string[] = [];
-      for (let i = 0; i < 5; i++) ids.push(await uploaded(api, clip3, { kind: i % 2 ? 'collision' : 'hard_brake', time: new Date(Date.UTC(2026, 0, 1 + i)).toISOString() }));
+      for (let i = 0; i < 5; i++)
+        ids.push(
+          await uploaded(api, clip3, {
+            kind: i % 2 ? 'collision' : 'hard_brake',
+            time: new Date(Date.UTC(2026, 0, 1 + i)).toISOString(),
+          }),
+        );
       const all = await api.json('/v1/clips');
       expect(all.body.clips.map((c: { id: string }) => c.id)).toEqual([...ids].reverse());
       expect(all.body.clips[0]).not.toHaveProperty('gsensor');
@@ -215,14 +263,24 @@ export function defineContract(name: string, make: () => Promise<Backend | null>
       const sent = 1_500_000;
       const url = new URL(`/v1/clips/${id}`, server.url);
       await new Promise<void>((resolve) => {
-        const req = request(url, { method: 'PUT', headers: { ...alice.headers(), 'content-type': 'application/octet-stream', 'content-length': String(total) } });
+        const req = request(url, {
+          method: 'PUT',
+          headers: { ...alice.headers(), 'content-type': 'application/octet-stream', 'content-length': String(total) },
+        });
         req.on('error', () => resolve());
         req.on('response', () => resolve());
-        req.write(clip6.subarray(0, sent), () => setTimeout(() => { req.destroy(); resolve(); }, 300));
+        req.write(clip6.subarray(0, sent), () =>
+          setTimeout(() => {
+            req.destroy();
+            resolve();
+          }, 300),
+        );
       });
       const offset = await until(async () => {
         const h = await alice.fetch(`/v1/clips/${id}`, { method: 'HEAD' });
-        return h.status === 200 && Number(h.headers.get('upload-offset')) > 0 ? Number(h.headers.get('upload-offset')) : null;
+        return h.status === 200 && Number(h.headers.get('upload-offset')) > 0
+          ? Number(h.headers.get('upload-offset'))
+          : null;
       });
       expect(offset).toBeLessThanOrEqual(sent);
       expect((await alice.json(`/v1/clips/${id}`)).body.state).toBe('uploading');
@@ -264,9 +322,18 @@ export function defineContract(name: string, make: () => Promise<Backend | null>
       const longId = randomUUID();
       const status = await new Promise<number>((resolve, reject) => {
         const req = request(new URL(`/v1/clips/${longId}`, server.url), {
-          method: 'PUT', headers: { ...alice.headers(), 'content-type': 'application/octet-stream', 'content-range': `bytes 0-999/${clip3.length}`, 'transfer-encoding': 'chunked' },
+          method: 'PUT',
+          headers: {
+            ...alice.headers(),
+            'content-type': 'application/octet-stream',
+            'content-range': `bytes 0-999/${clip3.length}`,
+            'transfer-encoding': 'chunked',
+          },
         });
-        req.on('response', (res) => { res.resume(); resolve(res.statusCode!); });
+        req.on('response', (res) => {
+          res.resume();
+          resolve(res.statusCode!);
+        });
         req.on('error', reject);
         req.end(clip3.subarray(0, 5000));
       });
@@ -274,7 +341,11 @@ export function defineContract(name: string, make: () => Promise<Backend | null>
       expect((await alice.fetch(`/v1/clips/${longId}`, { method: 'HEAD' })).headers.get('upload-offset')).toBe('0');
       expect(await blobsOf('alice', longId)).toEqual([]);
       // JSON where the video belongs
-      const j = await alice.json(`/v1/clips/${randomUUID()}`, { method: 'PUT', body: '{}', headers: { 'content-type': 'application/json' } });
+      const j = await alice.json(`/v1/clips/${randomUUID()}`, {
+        method: 'PUT',
+        body: '{}',
+        headers: { 'content-type': 'application/json' },
+      });
       expect(j.status).toBe(415);
     });
 
@@ -291,13 +362,20 @@ export function defineContract(name: string, make: () => Promise<Backend | null>
       expect(Buffer.from(await both.arrayBuffer())).toEqual(clip6.subarray(100, 1100));
       const suffix = await alice.fetch(`/v1/clips/${id}/video?track=both`, { headers: { range: 'bytes=-10' } });
       expect(Buffer.from(await suffix.arrayBuffer())).toEqual(clip6.subarray(clip6.length - 10));
-      expect((await alice.fetch(`/v1/clips/${id}/video?track=both`, { headers: { 'if-none-match': etag } })).status).toBe(304);
-      const bad = await alice.fetch(`/v1/clips/${id}/video?track=both`, { headers: { range: `bytes=${clip6.length}-` } });
+      expect(
+        (await alice.fetch(`/v1/clips/${id}/video?track=both`, { headers: { 'if-none-match': etag } })).status,
+      ).toBe(304);
+      const bad = await alice.fetch(`/v1/clips/${id}/video?track=both`, {
+        headers: { range: `bytes=${clip6.length}-` },
+      });
       expect(bad.status).toBe(416);
       expect(bad.headers.get('content-range')).toBe(`bytes */${clip6.length}`);
       const head = await alice.fetch(`/v1/clips/${id}/video?track=cabin`, { method: 'HEAD' });
       expect(head.status).toBe(200);
-      for (const [track, width] of [['road', 1920], ['cabin', 1280]] as const) {
+      for (const [track, width] of [
+        ['road', 1920],
+        ['cabin', 1280],
+      ] as const) {
         const res = await alice.fetch(`/v1/clips/${id}/video?track=${track}`);
         expect(res.status).toBe(200);
         expect(res.headers.get('content-type')).toBe('video/mp4');
@@ -307,11 +385,19 @@ export function defineContract(name: string, make: () => Promise<Backend | null>
         expect(tag).toMatch(/^"[^"]+"$/);
         // ranged pieces put back together are the same file
         const mid = Math.floor(body.length / 2);
-        const p1 = await alice.fetch(`/v1/clips/${id}/video?track=${track}`, { headers: { range: `bytes=0-${mid - 1}` } });
-        const p2 = await alice.fetch(`/v1/clips/${id}/video?track=${track}`, { headers: { range: `bytes=${mid}-`, 'if-range': tag } });
+        const p1 = await alice.fetch(`/v1/clips/${id}/video?track=${track}`, {
+          headers: { range: `bytes=0-${mid - 1}` },
+        });
+        const p2 = await alice.fetch(`/v1/clips/${id}/video?track=${track}`, {
+          headers: { range: `bytes=${mid}-`, 'if-range': tag },
+        });
         expect(p2.status).toBe(206);
-        expect(sha(Buffer.concat([Buffer.from(await p1.arrayBuffer()), Buffer.from(await p2.arrayBuffer())]))).toBe(sha(body)); // (toEqual on MBs is slow)
-        expect((await alice.fetch(`/v1/clips/${id}/video?track=${track}`, { headers: { 'if-none-match': tag } })).status).toBe(304);
+        expect(sha(Buffer.concat([Buffer.from(await p1.arrayBuffer()), Buffer.from(await p2.arrayBuffer())]))).toBe(
+          sha(body),
+        ); // (toEqual on MBs is slow)
+        expect(
+          (await alice.fetch(`/v1/clips/${id}/video?track=${track}`, { headers: { 'if-none-match': tag } })).status,
+        ).toBe(304);
         const file = join(tmp.dir, `${id}-${track}.mp4`);
         writeFileSync(file, body);
         const probe = ffprobe(file);
@@ -322,7 +408,9 @@ export function defineContract(name: string, make: () => Promise<Backend | null>
       expect((await alice.fetch(`/v1/clips/${id}/video?track=rear`)).status).toBe(400);
       // a cabin-only clip has no road track
       const cab = await uploaded(alice, cabinOnly);
-      expect((await alice.json(`/v1/clips/${cab}`)).body.tracks.map((t: { role: string }) => t.role)).toEqual(['cabin']);
+      expect((await alice.json(`/v1/clips/${cab}`)).body.tracks.map((t: { role: string }) => t.role)).toEqual([
+        'cabin',
+      ]);
       expect((await alice.fetch(`/v1/clips/${cab}/video?track=road`)).status).toBe(404);
       expect((await alice.fetch(`/v1/clips/${cab}/video?track=cabin`)).status).toBe(200);
     });
@@ -345,9 +433,17 @@ export function defineContract(name: string, make: () => Promise<Backend | null>
     it('trims on the server into a new clip, keyframe-aligned or frame-exact', async (ctx) => {
       if (!backend) return ctx.skip();
       const id = await uploaded(alice, clip6, { kind: 'collision', eventOffset: 3, gsensor: trace(6) });
-      const exact = await alice.json(`/v1/clips/${id}/trim?wait=30`, { method: 'POST', body: JSON.stringify({ from: 2.5, to: 4, exact: true }), headers: { 'content-type': 'application/json' } });
+      const exact = await alice.json(`/v1/clips/${id}/trim?wait=30`, {
+        method: 'POST',
+        body: JSON.stringify({ from: 2.5, to: 4, exact: true }),
+        headers: { 'content-type': 'application/json' },
+      });
       expect(exact.status, JSON.stringify(exact.body)).toBe(201);
-      expect(exact.body).toMatchObject({ state: 'ready', kind: 'collision', trimmedFrom: { id, from: 2.5, to: 4, exact: true } });
+      expect(exact.body).toMatchObject({
+        state: 'ready',
+        kind: 'collision',
+        trimmedFrom: { id, from: 2.5, to: 4, exact: true },
+      });
       expect(exact.body.duration).toBeCloseTo(1.5, 2);
       expect(exact.body.id).not.toBe(id);
       const file = join(tmp.dir, 'trim-exact.mp4');
@@ -358,10 +454,18 @@ export function defineContract(name: string, make: () => Promise<Backend | null>
       // keyframe-aligned (default), one track, client-chosen id: the retry returns the same clip
       const tid = randomUUID();
       const body = JSON.stringify({ from: 2.5, to: 4, tracks: ['cabin'], id: tid });
-      const kf = await alice.json(`/v1/clips/${id}/trim`, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
+      const kf = await alice.json(`/v1/clips/${id}/trim`, {
+        method: 'POST',
+        body,
+        headers: { 'content-type': 'application/json' },
+      });
       expect([201, 202]).toContain(kf.status);
       expect(kf.body.id).toBe(tid);
-      const again = await alice.json(`/v1/clips/${id}/trim`, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
+      const again = await alice.json(`/v1/clips/${id}/trim`, {
+        method: 'POST',
+        body,
+        headers: { 'content-type': 'application/json' },
+      });
       expect(again.body.id).toBe(tid);
       const done = await until(async () => {
         const r = await alice.json(`/v1/clips/${tid}`);
@@ -370,8 +474,18 @@ export function defineContract(name: string, make: () => Promise<Backend | null>
       expect(done.tracks.map((t: { role: string }) => t.role)).toEqual(['cabin']);
       expect(done.duration).toBeCloseTo(2, 2); // from the key frame at 2 s (GOP 30 at 30 fps)
       expect(done.eventOffset).toBeCloseTo(1, 5);
-      for (const [b, code] of [[{ from: 3, to: 2 }, 400], [{ from: 'a', to: 2 }, 400], [{ from: 0, to: 1, tracks: ['rear'] }, 400], [{ from: 60, to: 70 }, 422], [{ from: 0, to: 1, speed: 2 }, 400]] as const) {
-        const r = await alice.json(`/v1/clips/${id}/trim`, { method: 'POST', body: JSON.stringify(b), headers: { 'content-type': 'application/json' } });
+      for (const [b, code] of [
+        [{ from: 3, to: 2 }, 400],
+        [{ from: 'a', to: 2 }, 400],
+        [{ from: 0, to: 1, tracks: ['rear'] }, 400],
+        [{ from: 60, to: 70 }, 422],
+        [{ from: 0, to: 1, speed: 2 }, 400],
+      ] as const) {
+        const r = await alice.json(`/v1/clips/${id}/trim`, {
+          method: 'POST',
+          body: JSON.stringify(b),
+          headers: { 'content-type': 'application/json' },
+        });
         expect(r.status, JSON.stringify(b)).toBe(code);
       }
     });
@@ -379,7 +493,11 @@ export function defineContract(name: string, make: () => Promise<Backend | null>
     it('shares with an unguessable, expiring, revocable link to a read-only viewer', async (ctx) => {
       if (!backend) return ctx.skip();
       const id = await uploaded(alice, clip3, { kind: 'hard_brake', gsensor: trace(3) });
-      const s = await alice.json(`/v1/clips/${id}/share`, { method: 'POST', body: JSON.stringify({ expiresIn: 3600 }), headers: { 'content-type': 'application/json' } });
+      const s = await alice.json(`/v1/clips/${id}/share`, {
+        method: 'POST',
+        body: JSON.stringify({ expiresIn: 3600 }),
+        headers: { 'content-type': 'application/json' },
+      });
       expect(s.status).toBe(201);
       expect(s.body.url).toBe(`${server.url}/s/${s.body.token}`);
       expect(Buffer.from(s.body.token, 'base64url').length).toBeGreaterThanOrEqual(16);
@@ -400,9 +518,14 @@ export function defineContract(name: string, make: () => Promise<Backend | null>
       expect(JSON.stringify(list.body)).not.toContain(s.body.token);
       // revoke
       expect((await alice.fetch(`/v1/clips/${id}/shares/${s.body.id}`, { method: 'DELETE' })).status).toBe(204);
-      for (const p of ['', '/clip', '/video?track=road']) expect((await anon.fetch(`/s/${s.body.token}${p}`)).status).toBe(410);
+      for (const p of ['', '/clip', '/video?track=road'])
+        expect((await anon.fetch(`/s/${s.body.token}${p}`)).status).toBe(410);
       // expire
-      const short = await alice.json(`/v1/clips/${id}/share`, { method: 'POST', body: JSON.stringify({ expiresIn: 1 }), headers: { 'content-type': 'application/json' } });
+      const short = await alice.json(`/v1/clips/${id}/share`, {
+        method: 'POST',
+        body: JSON.stringify({ expiresIn: 1 }),
+        headers: { 'content-type': 'application/json' },
+      });
       expect((await anon.fetch(`/s/${short.body.token}/clip`)).status).toBe(200);
       await new Promise((r) => setTimeout(r, 1100));
       expect((await anon.fetch(`/s/${short.body.token}/clip`)).status).toBe(410);
@@ -411,7 +534,15 @@ export function defineContract(name: string, make: () => Promise<Backend | null>
       expect((await anon.fetch(`/s/${randomBytes(32).toString('base64url')}`)).status).toBe(404);
       expect((await anon.fetch('/s/..%2F..%2Fetc%2Fpasswd')).status).toBe(404);
       for (const b of [{ expiresIn: 0 }, { expiresIn: 1e12 }, { expiresAt: '2000-01-01T00:00:00Z' }]) {
-        expect((await alice.json(`/v1/clips/${id}/share`, { method: 'POST', body: JSON.stringify(b), headers: { 'content-type': 'application/json' } })).status).toBe(400);
+        expect(
+          (
+            await alice.json(`/v1/clips/${id}/share`, {
+              method: 'POST',
+              body: JSON.stringify(b),
+              headers: { 'content-type': 'application/json' },
+            })
+          ).status,
+        ).toBe(400);
       }
     });
 
@@ -430,7 +561,11 @@ export function defineContract(name: string, make: () => Promise<Backend | null>
       await same('/v1/clips/ID', { method: 'HEAD' });
       await same('/v1/clips/ID/video?track=both');
       await same('/v1/clips/ID/video?track=cabin');
-      await same('/v1/clips/ID/trim', { method: 'POST', body: JSON.stringify({ from: 0, to: 1 }), headers: { 'content-type': 'application/json' } });
+      await same('/v1/clips/ID/trim', {
+        method: 'POST',
+        body: JSON.stringify({ from: 0, to: 1 }),
+        headers: { 'content-type': 'application/json' },
+      });
       await same('/v1/clips/ID/share', { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
       await same('/v1/clips/ID/shares');
       await same('/v1/clips/ID', { method: 'DELETE' });
@@ -449,7 +584,11 @@ export function defineContract(name: string, make: () => Promise<Backend | null>
       if (!backend) return ctx.skip();
       const id = await uploaded(alice, clip3, { kind: 'manual' });
       await alice.fetch(`/v1/clips/${id}/video?track=cabin`); // warm the caches
-      const s = await alice.json(`/v1/clips/${id}/share`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
+      const s = await alice.json(`/v1/clips/${id}/share`, {
+        method: 'POST',
+        body: '{}',
+        headers: { 'content-type': 'application/json' },
+      });
       const signed = (await alice.json(`/v1/clips/${id}`)).body.video.road;
       expect((await blobsOf('alice', id)).length).toBe(1);
       expect((await alice.fetch(`/v1/clips/${id}`, { method: 'DELETE' })).status).toBe(204);
@@ -459,7 +598,10 @@ export function defineContract(name: string, make: () => Promise<Backend | null>
       expect([404, 410]).toContain((await anon.fetch(`/s/${s.body.token}/clip`)).status); // 410 (revoked) until the queued delete removes it: 404
       expect((await alice.fetch(`/v1/clips/${id}`, { method: 'DELETE' })).status).toBe(404);
       await until(async () => (await blobsOf('alice', id)).length === 0);
-      await until(async () => (await server.service.meta.getClip((await server.service.meta.ensureUser('alice')).id, id)) === null);
+      await until(
+        async () =>
+          (await server.service.meta.getClip((await server.service.meta.ensureUser('alice')).id, id)) === null,
+      );
       expect(await server.service.meta.shareByHash(createHash('sha256').update(s.body.token).digest('hex'))).toBeNull();
       // an unfinished upload can be deleted too (its parts go)
       const up = randomUUID();
@@ -480,7 +622,9 @@ export function defineContract(name: string, make: () => Promise<Backend | null>
       const reader = async (rid: string, bytes: Buffer) => {
         while (!stop) {
           const at = Math.floor(Math.random() * (bytes.length - 5000));
-          const r = await alice.fetch(`/v1/clips/${rid}/video?track=both`, { headers: { range: `bytes=${at}-${at + 4999}` } });
+          const r = await alice.fetch(`/v1/clips/${rid}/video?track=both`, {
+            headers: { range: `bytes=${at}-${at + 4999}` },
+          });
           expect(r.status).toBe(206);
           expect(Buffer.from(await r.arrayBuffer())).toEqual(bytes.subarray(at, at + 5000));
           const t = await alice.fetch(`/v1/clips/${rid}/video?track=cabin`, { headers: { range: 'bytes=0-65535' } });
@@ -493,7 +637,11 @@ export function defineContract(name: string, make: () => Promise<Backend | null>
         const id = ids[i]!;
         await alice.metadata(id, { kind: 'manual', time: new Date(Date.UTC(2025, 5, 1, 0, 0, i)).toISOString() });
         let last;
-        for (let at = 0; at < bytes.length; at += chunk) last = await alice.upload(id, bytes.subarray(at, Math.min(bytes.length, at + chunk)), { start: at, total: bytes.length });
+        for (let at = 0; at < bytes.length; at += chunk)
+          last = await alice.upload(id, bytes.subarray(at, Math.min(bytes.length, at + chunk)), {
+            start: at,
+            total: bytes.length,
+          });
         expect(last!.status).toBe(201);
       });
       const readLoops = [reader(readers[0]!, clip6), reader(readers[1]!, clip3), reader(readers[0]!, clip6)];

@@ -9,8 +9,19 @@ import { baseUrl } from '../src/routes/util.js';
 import { Api, makeClip, sqliteBackend, tempDir, until, type Backend } from './helpers.js';
 import type { Server } from '../src/server.js';
 
-const walkDirs = (dir: string): string[] => [dir, ...readdirSync(dir).map((n) => join(dir, n)).filter((p) => statSync(p).isDirectory()).flatMap(walkDirs)];
-const walk = (dir: string): string[] => walkDirs(dir).flatMap((d) => readdirSync(d).map((n) => join(d, n)).filter((p) => statSync(p).isFile()));
+const walkDirs = (dir: string): string[] => [
+  dir,
+  ...readdirSync(dir)
+    .map((n) => join(dir, n))
+    .filter((p) => statSync(p).isDirectory())
+    .flatMap(walkDirs),
+];
+const walk = (dir: string): string[] =>
+  walkDirs(dir).flatMap((d) =>
+    readdirSync(d)
+      .map((n) => join(d, n))
+      .filter((p) => statSync(p).isFile()),
+  );
 
 describe('headers', () => {
   const tmp = tempDir();
@@ -67,13 +78,16 @@ describe('headers', () => {
       },
     });
     const res = await fetch(`${server.url}/v1/clips/6a1c2b3d-0000-4000-8000-000000000002/metadata`, {
-      method: 'PUT', body, headers: { 'content-type': 'application/json' }, duplex: 'half',
+      method: 'PUT',
+      body,
+      headers: { 'content-type': 'application/json' },
+      duplex: 'half',
     } as RequestInit);
     expect(res.status).toBe(401);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('unauthorized');
   });
 
-  it('share links come from this server, never from the request\'s Host; trusting Host is opt-in', async () => {
+  it("share links come from this server, never from the request's Host; trusting Host is opt-in", async () => {
     const { bytes } = await makeClip(tmp.dir, 2);
     const id = '6a1c2b3d-0000-4000-8000-000000000003';
     expect((await api.upload(id, bytes)).status).toBeLessThan(300);
@@ -82,10 +96,16 @@ describe('headers', () => {
     const { port } = new URL(server.url);
     const raw = await new Promise<string>((resolve, reject) => {
       const body = '{}';
-      const socket = connect(Number(port), '127.0.0.1', () => socket.write(`POST /v1/clips/${id}/share HTTP/1.1\r\nHost: evil.example\r\n` +
-        `authorization: Bearer ${token}\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`));
+      const socket = connect(Number(port), '127.0.0.1', () =>
+        socket.write(
+          `POST /v1/clips/${id}/share HTTP/1.1\r\nHost: evil.example\r\n` +
+            `authorization: Bearer ${token}\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`,
+        ),
+      );
       let got = '';
-      socket.on('data', (d) => { got += String(d); });
+      socket.on('data', (d) => {
+        got += String(d);
+      });
       socket.on('end', () => resolve(got));
       socket.on('error', reject);
     });
@@ -95,13 +115,15 @@ describe('headers', () => {
     // the rule itself: public URL > trusted Host > own loopback address > refuse
     const req = { protocol: 'http', host: 'evil.example' } as FastifyRequest;
     const config = loadConfig({}, {});
-    expect(baseUrl({ ...config, publicUrl: 'https://clips.example/' }, req, 'http://127.0.0.1:8080')).toBe('https://clips.example');
+    expect(baseUrl({ ...config, publicUrl: 'https://clips.example/' }, req, 'http://127.0.0.1:8080')).toBe(
+      'https://clips.example',
+    );
     expect(baseUrl({ ...config, trustHost: true }, req, 'http://127.0.0.1:8080')).toBe('http://evil.example');
     expect(baseUrl(config, req, 'http://127.0.0.1:8080')).toBe('http://127.0.0.1:8080');
     expect(() => baseUrl(config, req, 'http://0.0.0.0:8080')).toThrow(/RINGCLIP_PUBLIC_URL/);
   });
 
-  it('a per-track video\'s strong ETag follows its bytes, not the stored file\'s modification time', async () => {
+  it("a per-track video's strong ETag follows its bytes, not the stored file's modification time", async () => {
     const { bytes } = await makeClip(tmp.dir, 2);
     const id = '6a1c2b3d-0000-4000-8000-000000000004';
     expect((await api.upload(id, bytes)).status).toBeLessThan(300);
@@ -131,4 +153,3 @@ describe('headers', () => {
     expect(walk(blobs).filter((f) => f.includes(id))).toEqual([]);
   });
 });
-

@@ -9,7 +9,10 @@ import { Api, makeClip, sqliteBackend, tempDir, until } from './helpers.js';
 
 const tmp = tempDir();
 const backend = sqliteBackend();
-afterAll(async () => { await backend.cleanup(); tmp.cleanup(); });
+afterAll(async () => {
+  await backend.cleanup();
+  tmp.cleanup();
+});
 
 describe('embedded back end after a crash', () => {
   it('finishes an interrupted delete and trim on the next start and drops abandoned uploads; data survives restarts', async () => {
@@ -29,9 +32,24 @@ describe('embedded back end after a crash', () => {
     const trimId = randomUUID();
     const now = Date.now();
     await s.service.meta.insertClip({
-      userId: user.id, id: trimId, state: 'processing', time: now, kind: 'manual', meta: {}, size: null, received: 0, parts: [], sha256: null,
-      duration: null, tracks: [], blobKey: null, trim: { sourceId: id, from: 0.5, to: 2, exact: true, tracks: ['road', 'cabin'] }, error: null,
-      createdAt: now, updatedAt: now, version: 0,
+      userId: user.id,
+      id: trimId,
+      state: 'processing',
+      time: now,
+      kind: 'manual',
+      meta: {},
+      size: null,
+      received: 0,
+      parts: [],
+      sha256: null,
+      duration: null,
+      tracks: [],
+      blobKey: null,
+      trim: { sourceId: id, from: 0.5, to: 2, exact: true, tracks: ['road', 'cabin'] },
+      error: null,
+      createdAt: now,
+      updatedAt: now,
+      version: 0,
     });
     // an upload abandoned half-way
     const abandoned = randomUUID();
@@ -43,7 +61,10 @@ describe('embedded back end after a crash', () => {
       const api = new Api(s.url, token);
       await until(async () => (await s.service.blobs.size(`clips/${user.id}/${victim}.mp4`)) === null);
       expect((await api.json(`/v1/clips/${victim}`)).status).toBe(404);
-      const t = await until(async () => { const r = await api.json(`/v1/clips/${trimId}`); return r.body.state === 'ready' ? r.body : null; });
+      const t = await until(async () => {
+        const r = await api.json(`/v1/clips/${trimId}`);
+        return r.body.state === 'ready' ? r.body : null;
+      });
       expect(t.duration).toBeCloseTo(1.5, 2);
       expect((await api.json(`/v1/clips/${id}`)).body.state).toBe('ready');
       await until(async () => (await s.service.blobs.list(`parts/${user.id}/${abandoned}/`)).length === 0);

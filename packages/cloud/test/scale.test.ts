@@ -47,7 +47,9 @@ describe('PostgreSQL + S3 with several instances', () => {
     const done = await onB.upload(id, clip.subarray(half), { start: half, total: clip.length });
     expect(done.status).toBe(201);
     for (const api of [onA, onB]) {
-      expect(sha(Buffer.from(await (await api.fetch(`/v1/clips/${id}/video?track=both`)).arrayBuffer()))).toBe(sha(clip));
+      expect(sha(Buffer.from(await (await api.fetch(`/v1/clips/${id}/video?track=both`)).arrayBuffer()))).toBe(
+        sha(clip),
+      );
       const cab = await api.fetch(`/v1/clips/${id}/video?track=cabin`, { headers: { range: 'bytes=0-1023' } });
       expect(cab.status).toBe(206);
     }
@@ -62,9 +64,16 @@ describe('PostgreSQL + S3 with several instances', () => {
     const onB = new Api(b.url, token);
     const id = randomUUID();
     expect((await onA.upload(id, clip)).status).toBe(201);
-    const t = await onA.json(`/v1/clips/${id}/trim`, { method: 'POST', body: JSON.stringify({ from: 1, to: 3, exact: true }), headers: { 'content-type': 'application/json' } });
+    const t = await onA.json(`/v1/clips/${id}/trim`, {
+      method: 'POST',
+      body: JSON.stringify({ from: 1, to: 3, exact: true }),
+      headers: { 'content-type': 'application/json' },
+    });
     expect([201, 202]).toContain(t.status);
-    const trimmed = await until(async () => { const r = await onB.json(`/v1/clips/${t.body.id}`); return r.body.state === 'ready' ? r.body : null; });
+    const trimmed = await until(async () => {
+      const r = await onB.json(`/v1/clips/${t.body.id}`);
+      return r.body.state === 'ready' ? r.body : null;
+    });
     expect(trimmed.duration).toBeCloseTo(2, 2);
 
     // A crash lost a trim's job: the row still says 'processing'. A new instance picks it up.
@@ -72,13 +81,31 @@ describe('PostgreSQL + S3 with several instances', () => {
     const lost = randomUUID();
     const now = Date.now();
     await a.service.meta.insertClip({
-      userId: user.id, id: lost, state: 'processing', time: now, kind: 'manual', meta: {}, size: null, received: 0, parts: [], sha256: null,
-      duration: null, tracks: [], blobKey: null, trim: { sourceId: id, from: 0, to: 1, exact: false, tracks: ['road'] }, error: null,
-      createdAt: now, updatedAt: now, version: 0,
+      userId: user.id,
+      id: lost,
+      state: 'processing',
+      time: now,
+      kind: 'manual',
+      meta: {},
+      size: null,
+      received: 0,
+      parts: [],
+      sha256: null,
+      duration: null,
+      tracks: [],
+      blobKey: null,
+      trim: { sourceId: id, from: 0, to: 1, exact: false, tracks: ['road'] },
+      error: null,
+      createdAt: now,
+      updatedAt: now,
+      version: 0,
     });
     const c = await backend.start();
     try {
-      const r = await until(async () => { const x = await onA.json(`/v1/clips/${lost}`); return x.body.state === 'ready' ? x.body : null; });
+      const r = await until(async () => {
+        const x = await onA.json(`/v1/clips/${lost}`);
+        return x.body.state === 'ready' ? x.body : null;
+      });
       expect(r.tracks.map((x: { role: string }) => x.role)).toEqual(['road']);
     } finally {
       await c.close();
@@ -101,7 +128,10 @@ describe('PostgreSQL + S3 with several instances', () => {
     const blobs = b.service.blobs;
     const readRange = blobs.readRange.bind(blobs);
     let fromS3 = 0;
-    blobs.readRange = async (key, start, end) => { fromS3++; return readRange(key, start, end); };
+    blobs.readRange = async (key, start, end) => {
+      fromS3++;
+      return readRange(key, start, end);
+    };
     try {
       const both = await onB.fetch(`/v1/clips/${id}/video?track=both`);
       expect(both.status).toBe(200);
@@ -112,7 +142,7 @@ describe('PostgreSQL + S3 with several instances', () => {
     expect(fromS3).toBe(0);
   });
 
-  it('a delete on one instance removes the clip from every instance\'s local cache (LISTEN/NOTIFY)', async (ctx) => {
+  it("a delete on one instance removes the clip from every instance's local cache (LISTEN/NOTIFY)", async (ctx) => {
     if (!backend) return ctx.skip();
     const onA = new Api(a.url, token);
     const onB = new Api(b.url, token);

@@ -18,17 +18,33 @@ if (!shared && params.has('token')) {
   history.replaceState(null, '', location.pathname + (params.toString() ? `?${params}` : ''));
 }
 
-const state = { clip: null, cursor: null, kind: '', items: [], offsets: { road: 0, cabin: 0, audio: 0 }, duration: 0, dragging: false, tel: null };
+const state = {
+  clip: null,
+  cursor: null,
+  kind: '',
+  items: [],
+  offsets: { road: 0, cabin: 0, audio: 0 },
+  duration: 0,
+  dragging: false,
+  tel: null,
+};
 
 async function api(path, init = {}) {
   const headers = { ...(init.headers || {}) };
   const token = localStorage.getItem(TOKEN_KEY);
   if (!shared && token) headers.authorization = `Bearer ${token}`;
   const res = await fetch(path, { ...init, headers });
-  if (res.status === 401 && !shared) { signOut('Your token was not accepted.'); throw new Error('unauthorized'); }
+  if (res.status === 401 && !shared) {
+    signOut('Your token was not accepted.');
+    throw new Error('unauthorized');
+  }
   if (!res.ok && res.status !== 204) {
     let msg = `${res.status}`;
-    try { msg = (await res.json()).error.message; } catch { /* not JSON */ }
+    try {
+      msg = (await res.json()).error.message;
+    } catch {
+      /* not JSON */
+    }
     throw new Error(msg);
   }
   return res.status === 204 ? null : res.json();
@@ -49,20 +65,36 @@ function clock(s) {
   if (!Number.isFinite(s)) s = 0;
   return `${Math.floor(s / 60)}:${pad(Math.floor(s % 60))}.${Math.floor((s * 10) % 10)}`;
 }
-function duration(s) { return s == null ? '–' : s < 60 ? `${s.toFixed(1)} s` : `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`; }
+function duration(s) {
+  return s == null ? '–' : s < 60 ? `${s.toFixed(1)} s` : `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
+}
 function when(iso) {
-  return new Date(iso).toLocaleString(undefined, { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+  return new Date(iso).toLocaleString(undefined, {
+    year: 'numeric',
+    month: 'short',
+    day: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+  });
 }
 const kindLabel = (k) => k.replace(/_/g, ' ');
 
 // ---- list ------------------------------------------------------------------------------
 async function loadList(reset) {
-  if (reset) { state.cursor = null; state.items = []; $('clips').replaceChildren(); }
+  if (reset) {
+    state.cursor = null;
+    state.items = [];
+    $('clips').replaceChildren();
+  }
   const q = new URLSearchParams({ limit: '50' });
   if (state.cursor) q.set('cursor', state.cursor);
   if (state.kind) q.set('kind', state.kind);
   const page = await api(`/v1/clips?${q}`);
-  for (const c of page.clips) { state.items.push(c); $('clips').append(listItem(c)); }
+  for (const c of page.clips) {
+    state.items.push(c);
+    $('clips').append(listItem(c));
+  }
   state.cursor = page.nextCursor;
   $('more').hidden = !page.nextCursor;
   $('empty').hidden = state.items.length > 0;
@@ -91,13 +123,21 @@ function listItem(c) {
 // ---- player ----------------------------------------------------------------------------
 const road = () => $('road');
 const cabin = () => $('cabin');
-function players() { return [road(), cabin()].filter((v) => !v.closest('figure').hidden); }
+function players() {
+  return [road(), cabin()].filter((v) => !v.closest('figure').hidden);
+}
 /** The cabin microphone: its own <audio> element, following the videos like the cabin video does. */
 const sound = () => $('sound-track');
 /** Everything that plays: the videos (the first is the clock) and the audio when the clip has it. */
-function media() { return sound().getAttribute('src') ? [...players(), sound()] : players(); }
-function master() { return players()[0]; }
-function roleOf(v) { return v.id === 'sound-track' ? 'audio' : v.id; }
+function media() {
+  return sound().getAttribute('src') ? [...players(), sound()] : players();
+}
+function master() {
+  return players()[0];
+}
+function roleOf(v) {
+  return v.id === 'sound-track' ? 'audio' : v.id;
+}
 /** clip time (s from the clip start) of a video element */
 const clipTime = (v) => v.currentTime + state.offsets[roleOf(v)];
 
@@ -125,14 +165,26 @@ function showClip(c) {
     v.pause();
     const has = roles.has(v.id) && c.video;
     v.closest('figure').hidden = !has;
-    if (has) { v.src = c.video[v.id]; v.load(); } else { v.removeAttribute('src'); v.load(); }
+    if (has) {
+      v.src = c.video[v.id];
+      v.load();
+    } else {
+      v.removeAttribute('src');
+      v.load();
+    }
   }
   document.querySelector('.videos').classList.toggle('single', players().length < 2);
   $('play').textContent = '▶';
   // Sound: the cabin microphone's track, muted until the user asks (browsers allow sound only
   // after a user action).
   sound().pause();
-  if (c.video && c.video.audio) { sound().src = c.video.audio; sound().load(); } else { sound().removeAttribute('src'); sound().load(); }
+  if (c.video && c.video.audio) {
+    sound().src = c.video.audio;
+    sound().load();
+  } else {
+    sound().removeAttribute('src');
+    sound().load();
+  }
   $('sound').hidden = !(c.video && c.video.audio);
   setSound(false);
   state.tel = null;
@@ -161,7 +213,11 @@ function setSound(on) {
   $('sound').textContent = on ? 'Sound on' : 'Sound off';
 }
 
-function drawAll() { drawPlot(); drawSpeed(); drawRoute(); }
+function drawAll() {
+  drawPlot();
+  drawSpeed();
+  drawRoute();
+}
 
 async function playAll() {
   const vs = media();
@@ -183,14 +239,22 @@ function pauseAll() {
 }
 /** Seeks every video to one clip time and waits until they all have it. */
 function seekAll(t) {
-  return Promise.all(media().map((v) => new Promise((resolve) => {
-    const target = Math.max(0, t - state.offsets[roleOf(v)]);
-    if (Math.abs(v.currentTime - target) < 0.001 && v.readyState >= 2) return resolve();
-    const done = () => { v.removeEventListener('seeked', done); resolve(); };
-    v.addEventListener('seeked', done);
-    v.currentTime = target;
-    setTimeout(done, 3000);
-  })));
+  return Promise.all(
+    media().map(
+      (v) =>
+        new Promise((resolve) => {
+          const target = Math.max(0, t - state.offsets[roleOf(v)]);
+          if (Math.abs(v.currentTime - target) < 0.001 && v.readyState >= 2) return resolve();
+          const done = () => {
+            v.removeEventListener('seeked', done);
+            resolve();
+          };
+          v.addEventListener('seeked', done);
+          v.currentTime = target;
+          setTimeout(done, 3000);
+        }),
+    ),
+  );
 }
 
 // Keeps the followers within a frame of the master: small drift is trimmed by a slight
@@ -214,7 +278,9 @@ function tick() {
   drawCursor();
   const m = master();
   if (m && !m.paused && !m.ended) requestAnimationFrame(tick);
-  else if (m && m.ended) { pauseAll(); }
+  else if (m && m.ended) {
+    pauseAll();
+  }
 }
 function updateClock() {
   const m = master();
@@ -261,10 +327,16 @@ function drawChart(id, emptyId, g, axes, unit) {
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
   ctx.clearRect(0, 0, w, h);
   const t1 = Math.max(state.duration, g[g.length - 1][0]);
-  let lo = Infinity, hi = -Infinity;
-  for (const s of g) for (let i = 1; i <= axes.length; i++) { lo = Math.min(lo, s[i]); hi = Math.max(hi, s[i]); }
+  let lo = Infinity,
+    hi = -Infinity;
+  for (const s of g)
+    for (let i = 1; i <= axes.length; i++) {
+      lo = Math.min(lo, s[i]);
+      hi = Math.max(hi, s[i]);
+    }
   const padY = Math.max(0.1, (hi - lo) * 0.08);
-  lo -= padY; hi += padY;
+  lo -= padY;
+  hi += padY;
   const X = (t) => left + (t / t1) * (w - left - right);
   const Y = (v) => top + (1 - (v - lo) / (hi - lo)) * (h - top - bottom);
   ctx.font = '11px system-ui, sans-serif';
@@ -273,18 +345,27 @@ function drawChart(id, emptyId, g, axes, unit) {
   ctx.lineWidth = 1;
   const stepY = niceStep((hi - lo) / 4);
   for (let v = Math.ceil(lo / stepY) * stepY; v <= hi; v += stepY) {
-    ctx.beginPath(); ctx.moveTo(left, Y(v)); ctx.lineTo(w - right, Y(v)); ctx.stroke();
+    ctx.beginPath();
+    ctx.moveTo(left, Y(v));
+    ctx.lineTo(w - right, Y(v));
+    ctx.stroke();
     ctx.fillText(`${+v.toFixed(2)}${unit}`, 2, Y(v) + 4);
   }
   const stepT = niceStep(t1 / 8);
   for (let t = 0; t <= t1 + 1e-9; t += stepT) {
-    ctx.beginPath(); ctx.moveTo(X(t), top); ctx.lineTo(X(t), h - bottom); ctx.stroke();
+    ctx.beginPath();
+    ctx.moveTo(X(t), top);
+    ctx.lineTo(X(t), h - bottom);
+    ctx.stroke();
     ctx.fillText(`${+t.toFixed(1)}s`, X(t) - 8, h - 5);
   }
   if (c.eventOffset != null) {
     ctx.strokeStyle = '#ff5d5d';
     ctx.setLineDash([4, 4]);
-    ctx.beginPath(); ctx.moveTo(X(c.eventOffset), top); ctx.lineTo(X(c.eventOffset), h - bottom); ctx.stroke();
+    ctx.beginPath();
+    ctx.moveTo(X(c.eventOffset), top);
+    ctx.lineTo(X(c.eventOffset), h - bottom);
+    ctx.stroke();
     ctx.setLineDash([]);
   }
   axes.forEach((axis, i) => {
@@ -313,7 +394,10 @@ function drawCursor() {
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.strokeStyle = '#ffffff';
     ctx.lineWidth = 1.5;
-    ctx.beginPath(); ctx.moveTo(x, top); ctx.lineTo(x, h - bottom); ctx.stroke();
+    ctx.beginPath();
+    ctx.moveTo(x, top);
+    ctx.lineTo(x, h - bottom);
+    ctx.stroke();
     canvas.dataset.cursor = t.toFixed(3);
   }
   moveRouteMarker(t);
@@ -337,9 +421,12 @@ function drawRoute() {
   const xs = pts.map((p) => p[2] * k);
   const ys = pts.map((p) => p[1]);
   const [x0, x1, y0, y1] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
-  const W = 320, H = 200, pad = 14;
+  const W = 320,
+    H = 200,
+    pad = 14;
   const scale = Math.min((W - 2 * pad) / Math.max(x1 - x0, 1e-9), (H - 2 * pad) / Math.max(y1 - y0, 1e-9));
-  const ox = (W - (x1 - x0) * scale) / 2, oy = (H - (y1 - y0) * scale) / 2;
+  const ox = (W - (x1 - x0) * scale) / 2,
+    oy = (H - (y1 - y0) * scale) / 2;
   const screen = pts.map((p, i) => [ox + (xs[i] - x0) * scale, H - (oy + (ys[i] - y0) * scale), p[0]]);
   const line = document.createElementNS(SVG, 'polyline');
   line.setAttribute('class', 'line');
@@ -360,8 +447,10 @@ function drawRoute() {
   moveRouteMarker(m ? clipTime(m) : 0);
 }
 function haversine(a, b) {
-  const r = Math.PI / 180, R = 6371e3;
-  const dlat = (b[1] - a[1]) * r, dlon = (b[2] - a[2]) * r;
+  const r = Math.PI / 180,
+    R = 6371e3;
+  const dlat = (b[1] - a[1]) * r,
+    dlon = (b[2] - a[2]) * r;
   const h = Math.sin(dlat / 2) ** 2 + Math.cos(a[1] * r) * Math.cos(b[1] * r) * Math.sin(dlon / 2) ** 2;
   return 2 * R * Math.asin(Math.sqrt(h));
 }
@@ -371,7 +460,8 @@ function moveRouteMarker(t) {
   const s = route.screen;
   let i = 0;
   while (i < s.length - 1 && s[i + 1][2] <= t) i++;
-  const a = s[i], b = s[Math.min(i + 1, s.length - 1)];
+  const a = s[i],
+    b = s[Math.min(i + 1, s.length - 1)];
   const f = b[2] > a[2] ? Math.max(0, Math.min(1, (t - a[2]) / (b[2] - a[2]))) : 0;
   route.pos.setAttribute('cx', (a[0] + (b[0] - a[0]) * f).toFixed(1));
   route.pos.setAttribute('cy', (a[1] + (b[1] - a[1]) * f).toFixed(1));
@@ -381,10 +471,14 @@ function moveRouteMarker(t) {
 function routeTimeAt(e) {
   const svg = $('route');
   const p = new DOMPoint(e.clientX, e.clientY).matrixTransform(svg.getScreenCTM().inverse());
-  let best = null, bestD = Infinity;
+  let best = null,
+    bestD = Infinity;
   for (const [x, y, t] of route.screen) {
     const d = (x - p.x) ** 2 + (y - p.y) ** 2;
-    if (d < bestD) { bestD = d; best = t; }
+    if (d < bestD) {
+      bestD = d;
+      best = t;
+    }
   }
   return best;
 }
@@ -394,7 +488,11 @@ async function share() {
   const c = state.clip;
   $('share').disabled = true;
   try {
-    const s = await api(`/v1/clips/${c.id}/share`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ expiresIn: 7 * 86400 }) });
+    const s = await api(`/v1/clips/${c.id}/share`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ expiresIn: 7 * 86400 }),
+    });
     $('share-url').value = s.url;
     $('share-open').href = s.url;
     $('share-expires').textContent = when(s.expiresAt);
@@ -411,7 +509,11 @@ async function remove() {
   const c = state.clip;
   if (!confirm(`Delete this clip permanently? This removes the video, its data and every share link.`)) return;
   await api(`/v1/clips/${c.id}`, { method: 'DELETE' });
-  for (const v of [road(), cabin()]) { v.pause(); v.removeAttribute('src'); v.load(); }
+  for (const v of [road(), cabin()]) {
+    v.pause();
+    v.removeAttribute('src');
+    v.load();
+  }
   state.clip = null;
   $('clip').hidden = true;
   $('placeholder').hidden = false;
@@ -434,7 +536,10 @@ function showPreview(t, clientX) {
   if (!role || !state.duration) return;
   const pv = $('preview-video');
   const src = state.clip.video[role];
-  if (pv.getAttribute('src') !== src) { pv.src = src; scrub.busy = false; }
+  if (pv.getAttribute('src') !== src) {
+    pv.src = src;
+    scrub.busy = false;
+  }
   const wrap = $('seek').getBoundingClientRect();
   const fig = $('preview');
   fig.hidden = false;
@@ -451,7 +556,10 @@ function hidePreview() {
 function nextPreview() {
   const pv = $('preview-video');
   const role = previewRole();
-  if (scrub.want === null || !role) { scrub.busy = false; return; }
+  if (scrub.want === null || !role) {
+    scrub.busy = false;
+    return;
+  }
   const t = scrub.want;
   scrub.want = null;
   scrub.busy = true;
@@ -469,7 +577,9 @@ function nextPreview() {
   const failed = () => {
     done();
     scrub.busy = false;
-    console.warn(`preview: the ${role} video could not be read (${pv.error ? pv.error.message || pv.error.code : 'unknown'})`);
+    console.warn(
+      `preview: the ${role} video could not be read (${pv.error ? pv.error.message || pv.error.code : 'unknown'})`,
+    );
   };
   pv.addEventListener('seeked', drawn);
   pv.addEventListener('error', failed);
@@ -482,8 +592,12 @@ function seekTimeAt(clientX) {
 
 // ---- wiring ------------------------------------------------------------------------------
 function wire() {
-  $('seek').addEventListener('pointermove', (e) => showPreview(state.dragging ? (+$('seek').value / 1000) * state.duration : seekTimeAt(e.clientX), e.clientX));
-  $('seek').addEventListener('pointerleave', () => { if (!state.dragging) hidePreview(); });
+  $('seek').addEventListener('pointermove', (e) =>
+    showPreview(state.dragging ? (+$('seek').value / 1000) * state.duration : seekTimeAt(e.clientX), e.clientX),
+  );
+  $('seek').addEventListener('pointerleave', () => {
+    if (!state.dragging) hidePreview();
+  });
   $('play').addEventListener('click', () => (master() && !master().paused ? pauseAll() : playAll()));
   $('seek').addEventListener('input', () => {
     state.dragging = true;
@@ -498,7 +612,11 @@ function wire() {
     hidePreview();
     await seekAll(t);
     state.dragging = false;
-    if (playing) tick(); else { updateClock(); drawCursor(); }
+    if (playing) tick();
+    else {
+      updateClock();
+      drawCursor();
+    }
   });
   // Clicking a plot or the route seeks both cameras to that moment.
   for (const id of ['plot', 'speed']) {
@@ -509,30 +627,51 @@ function wire() {
       const { left, right, w } = plotGeometry(id);
       const t = Math.max(0, Math.min(state.duration, ((e.clientX - r.left - left) / (w - left - right)) * chart.t1));
       await seekAll(t);
-      updateClock(); drawCursor();
+      updateClock();
+      drawCursor();
     });
   }
   $('route').addEventListener('click', async (e) => {
     if (!route) return;
     const t = Math.max(0, Math.min(state.duration, routeTimeAt(e)));
     await seekAll(t);
-    updateClock(); drawCursor();
+    updateClock();
+    drawCursor();
   });
   $('sound').addEventListener('click', () => setSound($('sound').getAttribute('aria-pressed') !== 'true'));
   for (const v of [road(), cabin()]) {
-    v.addEventListener('timeupdate', () => { if (v === master()) { updateClock(); drawCursor(); } });
+    v.addEventListener('timeupdate', () => {
+      if (v === master()) {
+        updateClock();
+        drawCursor();
+      }
+    });
     v.addEventListener('error', async () => {
       // a signed URL may have expired during a long session: fetch fresh ones and resume
       if (!state.clip || !v.getAttribute('src') || shared) return;
       const t = master() ? clipTime(master()) : 0;
-      try { const c = await api(`/v1/clips/${state.clip.id}`); if (c.video) { showClip(c); await seekAll(t); } } catch { /* gone */ }
+      try {
+        const c = await api(`/v1/clips/${state.clip.id}`);
+        if (c.video) {
+          showClip(c);
+          await seekAll(t);
+        }
+      } catch {
+        /* gone */
+      }
     });
   }
-  window.addEventListener('resize', () => { drawPlot(); drawSpeed(); });
+  window.addEventListener('resize', () => {
+    drawPlot();
+    drawSpeed();
+  });
   $('share').addEventListener('click', share);
   $('delete').addEventListener('click', remove);
   $('more').addEventListener('click', () => loadList(false));
-  $('kind-filter').addEventListener('change', () => { state.kind = $('kind-filter').value; loadList(true); });
+  $('kind-filter').addEventListener('change', () => {
+    state.kind = $('kind-filter').value;
+    loadList(true);
+  });
   $('logout').addEventListener('click', () => signOut());
   $('login-form').addEventListener('submit', async (e) => {
     e.preventDefault();
@@ -543,7 +682,10 @@ function wire() {
 }
 
 async function startOwner() {
-  if (!localStorage.getItem(TOKEN_KEY)) { signOut(); return; }
+  if (!localStorage.getItem(TOKEN_KEY)) {
+    signOut();
+    return;
+  }
   try {
     const me = await api('/v1/me');
     $('user').textContent = me.name;
@@ -557,7 +699,10 @@ async function startOwner() {
   }
 }
 
-function showFatal(message) { $('fatal').textContent = message; $('fatal').hidden = false; }
+function showFatal(message) {
+  $('fatal').textContent = message;
+  $('fatal').hidden = false;
+}
 
 async function startShared() {
   $('mode').textContent = 'shared clip';
@@ -566,7 +711,12 @@ async function startShared() {
   $('list-pane').hidden = true;
   $('share').hidden = true;
   $('delete').hidden = true;
-  try { showClip(await api(`/s/${shared}/clip`)); } catch (e) { $('app').hidden = true; showFatal(`This link does not work: ${e.message}`); }
+  try {
+    showClip(await api(`/s/${shared}/clip`));
+  } catch (e) {
+    $('app').hidden = true;
+    showFatal(`This link does not work: ${e.message}`);
+  }
 }
 
 wire();

@@ -11,11 +11,17 @@ const statusEl = document.getElementById('status');
 const live = { ready: false, ended: null, latency: {}, samples: {}, first: {}, errors: [] };
 window.ringclipLive = live;
 
-function say(text) { statusEl.textContent = text; }
+function say(text) {
+  statusEl.textContent = text;
+}
 
 const u32 = (b, i) => ((b[i] << 24) >>> 0) + (b[i + 1] << 16) + (b[i + 2] << 8) + b[i + 3];
 const type = (b, i) => String.fromCharCode(b[i + 4], b[i + 5], b[i + 6], b[i + 7]);
-const find = (b, name) => { for (let i = 0; i + 4 <= b.length; i++) if (b[i] === name.charCodeAt(0) && String.fromCharCode(b[i], b[i + 1], b[i + 2], b[i + 3]) === name) return i; return -1; };
+const find = (b, name) => {
+  for (let i = 0; i + 4 <= b.length; i++)
+    if (b[i] === name.charCodeAt(0) && String.fromCharCode(b[i], b[i + 1], b[i + 2], b[i + 3]) === name) return i;
+  return -1;
+};
 const hex = (n) => n.toString(16).padStart(2, '0');
 
 /** prft: NTP 32.32 seconds since 1900 (era 1 below 2^31) and the media time it names. */
@@ -30,7 +36,10 @@ function readPrft(b) {
 
 async function play(stream, box) {
   const video = document.createElement('video');
-  video.muted = true; video.autoplay = true; video.playsInline = true; video.dataset.stream = stream;
+  video.muted = true;
+  video.autoplay = true;
+  video.playsInline = true;
+  video.dataset.stream = stream;
   const label = document.createElement('p');
   label.className = 'latency';
   box.append(video, label);
@@ -41,10 +50,14 @@ async function play(stream, box) {
   const res = await fetch(`/l/${token}/stream?stream=${encodeURIComponent(stream)}`);
   if (!res.ok) throw new Error(`${stream}: HTTP ${res.status}`);
   const reader = res.body.getReader();
-  let buf = new Uint8Array(0), sb = null, timescale = 90000;
+  let buf = new Uint8Array(0),
+    sb = null,
+    timescale = 90000;
   const anchors = [];
   const pending = [];
-  const pump = () => { if (sb && !sb.updating && pending.length) sb.appendBuffer(pending.shift()); };
+  const pump = () => {
+    if (sb && !sb.updating && pending.length) sb.appendBuffer(pending.shift());
+  };
 
   // The frame on screen: its capture time from the latest prft at or before it.
   const onFrame = (_now, meta) => {
@@ -67,7 +80,8 @@ async function play(stream, box) {
     const { value, done } = await reader.read();
     if (done) break;
     const joined = new Uint8Array(buf.length + value.length);
-    joined.set(buf); joined.set(value, buf.length);
+    joined.set(buf);
+    joined.set(value, buf.length);
     buf = joined;
     let media = [];
     while (buf.length >= 8) {
@@ -77,7 +91,12 @@ async function play(stream, box) {
       const b = buf.subarray(0, size);
       const t = type(buf, 0);
       buf = buf.slice(size);
-      if (t === 'prft') { anchors.push(readPrft(b)); live.first[stream] ??= anchors[0].captureMs; if (anchors.length > 64) anchors.shift(); continue; }
+      if (t === 'prft') {
+        anchors.push(readPrft(b));
+        live.first[stream] ??= anchors[0].captureMs;
+        if (anchors.length > 64) anchors.shift();
+        continue;
+      }
       if (t === 'moov' && !sb) {
         const a = find(b, 'avcC');
         const codec = `avc1.${hex(b[a + 5])}${hex(b[a + 6])}${hex(b[a + 7])}`;
@@ -88,15 +107,29 @@ async function play(stream, box) {
           const r = video.buffered;
           // Stay at the live edge: start at the first picture, jump over a gap (the relay
           // skipped ahead), and keep only the last 30 s in the buffer.
-          if (r.length && (video.currentTime < r.start(r.length - 1) || r.end(r.length - 1) - video.currentTime > 4)) video.currentTime = Math.max(r.start(r.length - 1), r.end(r.length - 1) - 1);
-          if (r.length && video.currentTime - r.start(0) > 60 && !sb.updating) { sb.remove(r.start(0), video.currentTime - 30); return; }
+          if (r.length && (video.currentTime < r.start(r.length - 1) || r.end(r.length - 1) - video.currentTime > 4))
+            video.currentTime = Math.max(r.start(r.length - 1), r.end(r.length - 1) - 1);
+          if (r.length && video.currentTime - r.start(0) > 60 && !sb.updating) {
+            sb.remove(r.start(0), video.currentTime - 30);
+            return;
+          }
           pump();
         });
         live.ready = true;
         say('live');
       }
       media.push(b.slice());
-      if (t === 'mdat' || t === 'moov') { const all = new Uint8Array(media.reduce((n, x) => n + x.length, 0)); let o = 0; for (const x of media) { all.set(x, o); o += x.length; } pending.push(all); media = []; pump(); }
+      if (t === 'mdat' || t === 'moov') {
+        const all = new Uint8Array(media.reduce((n, x) => n + x.length, 0));
+        let o = 0;
+        for (const x of media) {
+          all.set(x, o);
+          o += x.length;
+        }
+        pending.push(all);
+        media = [];
+        pump();
+      }
     }
     video.play().catch((e) => live.errors.push(String(e)));
   }
@@ -104,16 +137,31 @@ async function play(stream, box) {
 
 async function main() {
   const res = await fetch(`/l/${token}/info`);
-  if (!res.ok) { live.ended = res.status; say(res.status === 410 ? 'This link no longer works.' : 'No such live link.'); return; }
+  if (!res.ok) {
+    live.ended = res.status;
+    say(res.status === 410 ? 'This link no longer works.' : 'No such live link.');
+    return;
+  }
   const info = await res.json();
-  if (info.event) document.getElementById('title').textContent = `Live view after a ${info.event.kind.replace(/[-_]/g, ' ')} at ${new Date(info.event.time).toLocaleTimeString()}`;
+  if (info.event)
+    document.getElementById('title').textContent =
+      `Live view after a ${info.event.kind.replace(/[-_]/g, ' ')} at ${new Date(info.event.time).toLocaleTimeString()}`;
   say(`waiting for the camera… (link valid until ${new Date(info.expiresAt).toLocaleString()})`);
   const box = document.getElementById('videos');
-  await Promise.all(info.streams.map((s) => play(s, box).catch((e) => { live.errors.push(String(e)); })));
+  await Promise.all(
+    info.streams.map((s) =>
+      play(s, box).catch((e) => {
+        live.errors.push(String(e));
+      }),
+    ),
+  );
   // Every stream ended: the link was revoked or expired, or the relay stopped.
   const again = await fetch(`/l/${token}/info`);
   live.ended = again.status;
   say(again.ok ? 'the camera stopped sending' : 'This link no longer works.');
 }
 
-main().catch((e) => { live.errors.push(String(e)); say(`error: ${e.message}`); });
+main().catch((e) => {
+  live.errors.push(String(e));
+  say(`error: ${e.message}`);
+});

@@ -64,19 +64,32 @@ abstract class BaseCamera implements Camera {
   protected index = 0;
   protected startUs = 0;
   protected intervalUs: number | null = null;
-  constructor(readonly name: string, readonly fps: number, readonly width: number, readonly height: number) {}
+  constructor(
+    readonly name: string,
+    readonly fps: number,
+    readonly width: number,
+    readonly height: number,
+  ) {}
   start(startUs: number): void {
     this.startUs = startUs;
     this.index = 0;
   }
   setTimelapse(intervalUs: number | null, startUs: number): void {
-    if (intervalUs !== null && !(intervalUs >= 1e6 / this.fps)) throw new RangeError(`a timelapse interval is at least one frame (${Math.round(1e6 / this.fps)} µs), got ${intervalUs}`);
+    if (intervalUs !== null && !(intervalUs >= 1e6 / this.fps))
+      throw new RangeError(
+        `a timelapse interval is at least one frame (${Math.round(1e6 / this.fps)} µs), got ${intervalUs}`,
+      );
     this.intervalUs = intervalUs;
     this.start(startUs);
   }
-  get timelapse(): boolean { return this.intervalUs !== null; }
+  get timelapse(): boolean {
+    return this.intervalUs !== null;
+  }
   get nextPts(): number {
-    return this.startUs + (this.intervalUs !== null ? this.index * this.intervalUs : Math.round((this.index * 1e6) / this.fps));
+    return (
+      this.startUs +
+      (this.intervalUs !== null ? this.index * this.intervalUs : Math.round((this.index * 1e6) / this.fps))
+    );
   }
   capture(state: Omit<SceneState, 'timeUs'>): Picture {
     const pts = this.nextPts;
@@ -99,11 +112,20 @@ export class SyntheticCamera extends BaseCamera {
   readonly encoder: SyntheticH264Encoder;
   private fresh = true;
   private forceIdr = false;
-  constructor(name: string, options: { width: number; height: number; fps: number; gopSeconds: number; scene: 'road' | 'cabin' }) {
+  constructor(
+    name: string,
+    options: { width: number; height: number; fps: number; gopSeconds: number; scene: 'road' | 'cabin' },
+  ) {
     super(name, options.fps, options.width, options.height);
-    this.scene = options.scene === 'cabin' ? new CabinScene(name, options.width, options.height) : new RoadScene(name, options.width, options.height);
+    this.scene =
+      options.scene === 'cabin'
+        ? new CabinScene(name, options.width, options.height)
+        : new RoadScene(name, options.width, options.height);
     this.encoder = new SyntheticH264Encoder({
-      width: options.width, height: options.height, fps: options.fps, gop: Math.max(1, Math.round(options.gopSeconds * options.fps)),
+      width: options.width,
+      height: options.height,
+      fps: options.fps,
+      gop: Math.max(1, Math.round(options.gopSeconds * options.fps)),
     });
   }
   override start(startUs: number): void {
@@ -154,11 +176,15 @@ export class ReplayCamera extends BaseCamera {
 export function createCamera(options: CameraOptions): Camera {
   const defaults = CAMERA_DEFAULTS[options.name] ?? CAMERA_DEFAULTS.road!;
   const fps = options.fps ?? defaults.fps;
-  if (!(typeof fps === 'number' && fps > 0 && fps <= 120)) throw new RangeError(`camera '${options.name}': fps must be from 0 to 120, got ${fps}`);
+  if (!(typeof fps === 'number' && fps > 0 && fps <= 120))
+    throw new RangeError(`camera '${options.name}': fps must be from 0 to 120, got ${fps}`);
   if (options.replay) return new ReplayCamera(options.name, options.replay, fps);
   const scene = options.scene ?? (options.name === 'cabin' ? 'cabin' : 'road');
   return new SyntheticCamera(options.name, {
-    width: options.width ?? defaults.width, height: options.height ?? defaults.height, fps,
-    gopSeconds: options.gopSeconds ?? 1, scene,
+    width: options.width ?? defaults.width,
+    height: options.height ?? defaults.height,
+    fps,
+    gopSeconds: options.gopSeconds ?? 1,
+    scene,
   });
 }

@@ -51,9 +51,17 @@ async function main(argv: string[]): Promise<number> {
     args = parseArgs({
       args: rest,
       options: {
-        scenario: { type: 'string' }, duration: { type: 'string' }, speed: { type: 'string' }, memory: { type: 'string' },
-        data: { type: 'string' }, port: { type: 'string' }, exit: { type: 'boolean' }, 'pairing-code': { type: 'string' },
-        road: { type: 'string' }, cabin: { type: 'string' }, json: { type: 'boolean' },
+        scenario: { type: 'string' },
+        duration: { type: 'string' },
+        speed: { type: 'string' },
+        memory: { type: 'string' },
+        data: { type: 'string' },
+        port: { type: 'string' },
+        exit: { type: 'boolean' },
+        'pairing-code': { type: 'string' },
+        road: { type: 'string' },
+        cabin: { type: 'string' },
+        json: { type: 'boolean' },
       },
       strict: true,
     }).values;
@@ -69,7 +77,8 @@ async function main(argv: string[]): Promise<number> {
   const speed = args.speed === undefined ? 20 : args.speed === 'max' ? Infinity : Number(args.speed);
   if (!(speed > 0)) throw new Error(`--speed must be a number above 0 or 'max', got ${args.speed}`);
   const port = args.port === undefined ? 0 : Number(args.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be 0 to 65535, got ${args.port}`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`--port must be 0 to 65535, got ${args.port}`);
   const dataDir = args.data ?? mkdtempSync(join(tmpdir(), 'ringclip-device-'));
   const json = args.json === true;
   const out = (line: string, obj: object) => process.stdout.write(json ? `${JSON.stringify(obj)}\n` : `${line}\n`);
@@ -81,16 +90,34 @@ async function main(argv: string[]): Promise<number> {
     ...(args['pairing-code'] ? { pairingCode: args['pairing-code'] } : {}),
   });
   const describe = (e: DeviceEvent) => `${e.kind}${e.peakG !== null ? ` (peak ${e.peakG.toFixed(2)} g)` : ''}`;
-  device.on('event', (e) => out(`event ${e.id} ${microsToIso(e.time)} ${describe(e)} — clip ${microsToIso(e.from)} to ${microsToIso(e.to)}${e.protectionId === null ? ` [${e.note}]` : ''}`, { type: 'event', id: e.id, kind: e.kind, time: microsToIso(e.time), peakG: e.peakG }));
+  device.on('event', (e) =>
+    out(
+      `event ${e.id} ${microsToIso(e.time)} ${describe(e)} — clip ${microsToIso(e.from)} to ${microsToIso(e.to)}${e.protectionId === null ? ` [${e.note}]` : ''}`,
+      { type: 'event', id: e.id, kind: e.kind, time: microsToIso(e.time), peakG: e.peakG },
+    ),
+  );
   device.on('error', (err) => process.stderr.write(`error: ${err.message}\n`));
 
   await device.powerOn();
   const rec = device.recovery;
   const addr = await device.startServer({ port });
-  out(`internal memory: ${join(dataDir, 'memory.ring')} (drive ${device.drive}${rec ? `, recovered ${rec.recordsKept} records${rec.tornTailRecords ? `, cut a torn tail of ${rec.tornTailRecords}` : ''}` : ', new'})`, { type: 'power', data: dataDir, drive: device.drive, recovery: rec });
-  out(`wi-fi api: ${addr.url}  pairing code: ${device.pairingCode}`, { type: 'api', url: addr.url, port: addr.port, pairingCode: device.pairingCode });
+  out(
+    `internal memory: ${join(dataDir, 'memory.ring')} (drive ${device.drive}${rec ? `, recovered ${rec.recordsKept} records${rec.tornTailRecords ? `, cut a torn tail of ${rec.tornTailRecords}` : ''}` : ', new'})`,
+    { type: 'power', data: dataDir, drive: device.drive, recovery: rec },
+  );
+  out(`wi-fi api: ${addr.url}  pairing code: ${device.pairingCode}`, {
+    type: 'api',
+    url: addr.url,
+    port: addr.port,
+    pairingCode: device.pairingCode,
+  });
   const duration = args.duration !== undefined ? seconds(args.duration, '--duration') : scenarioDuration(scenario);
-  out(`driving '${scenario.name}' for ${duration} s at ${speed === Infinity ? 'max' : `${speed}x`} speed`, { type: 'start', scenario: scenario.name, duration, speed });
+  out(`driving '${scenario.name}' for ${duration} s at ${speed === Infinity ? 'max' : `${speed}x`} speed`, {
+    type: 'start',
+    scenario: scenario.name,
+    duration,
+    speed,
+  });
 
   let stopping = false;
   const stop = async (abrupt = false) => {
@@ -105,18 +132,34 @@ async function main(argv: string[]): Promise<number> {
   const s = await device.run(scenario, { speed, duration });
   const st = device.status();
   const summary = {
-    type: 'summary', scenario: s.scenario, from: microsToIso(s.from), to: microsToIso(s.to), realSeconds: s.realMs / 1000,
+    type: 'summary',
+    scenario: s.scenario,
+    from: microsToIso(s.from),
+    to: microsToIso(s.to),
+    realSeconds: s.realMs / 1000,
     speedAchieved: Math.round(((s.to - s.from) / 1000 / Math.max(1, s.realMs)) * 10) / 10,
-    frames: s.frames, bytes: s.bytes, audio: s.audio, telemetry: s.telemetry, events: s.events.map((e) => ({ id: e.id, kind: e.kind, time: microsToIso(e.time) })),
-    overwrittenFrames: s.overwrittenFrames, dropped: s.dropped, storage: st.storage, drive: st.drive,
+    frames: s.frames,
+    bytes: s.bytes,
+    audio: s.audio,
+    telemetry: s.telemetry,
+    events: s.events.map((e) => ({ id: e.id, kind: e.kind, time: microsToIso(e.time) })),
+    overwrittenFrames: s.overwrittenFrames,
+    dropped: s.dropped,
+    storage: st.storage,
+    drive: st.drive,
   };
-  out([
-    `summary: ${s.scenario}, ${((s.to - s.from) / 1e6).toFixed(0)} s of driving in ${(s.realMs / 1000).toFixed(1)} s (${summary.speedAchieved}x)`,
-    `  frames: ${Object.entries(s.frames).map(([k, v]) => `${k} ${v} (${formatBytes(s.bytes[k]!)})`).join(', ')}`,
-    `  cabin audio: ${s.audio.frames} AAC frames (${formatBytes(s.audio.bytes)}); telemetry: ${s.telemetry.samples} camm samples, ${s.telemetry.gps} of them GPS fixes (${formatBytes(s.telemetry.bytes)})`,
-    `  events: ${s.events.length ? s.events.map((e) => `${e.id} ${e.kind}`).join(', ') : 'none'}`,
-    `  memory: ${formatBytes(st.storage.used)} of ${formatBytes(st.storage.capacity)} used, ${formatBytes(st.storage.protected)} protected, ${s.overwrittenFrames} frames overwritten`,
-  ].join('\n'), summary);
+  out(
+    [
+      `summary: ${s.scenario}, ${((s.to - s.from) / 1e6).toFixed(0)} s of driving in ${(s.realMs / 1000).toFixed(1)} s (${summary.speedAchieved}x)`,
+      `  frames: ${Object.entries(s.frames)
+        .map(([k, v]) => `${k} ${v} (${formatBytes(s.bytes[k]!)})`)
+        .join(', ')}`,
+      `  cabin audio: ${s.audio.frames} AAC frames (${formatBytes(s.audio.bytes)}); telemetry: ${s.telemetry.samples} camm samples, ${s.telemetry.gps} of them GPS fixes (${formatBytes(s.telemetry.bytes)})`,
+      `  events: ${s.events.length ? s.events.map((e) => `${e.id} ${e.kind}`).join(', ') : 'none'}`,
+      `  memory: ${formatBytes(st.storage.used)} of ${formatBytes(st.storage.capacity)} used, ${formatBytes(st.storage.protected)} protected, ${s.overwrittenFrames} frames overwritten`,
+    ].join('\n'),
+    summary,
+  );
   if (args.exit) {
     await device.powerOff();
     return 0;
@@ -127,7 +170,10 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-main(process.argv.slice(2)).then((code) => process.exit(code), (err: unknown) => {
-  process.stderr.write(`ringclip-device: ${(err as Error).message}\n`);
-  process.exit(1);
-});
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`ringclip-device: ${(err as Error).message}\n`);
+    process.exit(1);
+  },
+);

@@ -11,12 +11,16 @@ export class VirtualClock {
   constructor(startUs: number) {
     this.#now = Math.round(startUs);
   }
-  now(): number { return this.#now; }
+  now(): number {
+    return this.#now;
+  }
   /** Moves the clock forward (never back). */
   advanceTo(us: number): void {
     if (us > this.#now) this.#now = Math.round(us);
   }
-  toDate(): Date { return new Date(Math.floor(this.#now / 1000)); }
+  toDate(): Date {
+    return new Date(Math.floor(this.#now / 1000));
+  }
 }
 
 /** Keeps virtual time at `speed` x real time; `Infinity` runs flat out (still yielding to I/O). */
@@ -24,7 +28,10 @@ export class Pacer {
   #realStart = performance.now();
   #virtStart: number;
   #lastYield = performance.now();
-  constructor(readonly speed: number, virtStartUs: number) {
+  constructor(
+    readonly speed: number,
+    virtStartUs: number,
+  ) {
     if (!(speed > 0)) throw new RangeError(`speed must be above 0 (Infinity: as fast as possible), got ${speed}`);
     this.#virtStart = virtStartUs;
   }

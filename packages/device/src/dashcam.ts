@@ -5,7 +5,15 @@
  * timestamp (footage, events, traces) reads as if it ran in real time.
  */
 import { EventEmitter } from 'node:events';
-import { ProtectionLimitError, RingFullError, toMicros, type OverwriteEvent, type RecoveryReport, type SegmentStore, type TimeInput } from 'ringclip';
+import {
+  ProtectionLimitError,
+  RingFullError,
+  toMicros,
+  type OverwriteEvent,
+  type RecoveryReport,
+  type SegmentStore,
+  type TimeInput,
+} from 'ringclip';
 import { GpsReceiver } from './gps.js';
 import { CABIN_AUDIO_STREAM, loadAacLoop, Microphone } from './microphone.js';
 import { Route } from './route.js';
@@ -154,26 +162,40 @@ export class Dashcam extends EventEmitter<DashcamEvents> {
 
   constructor(options: DashcamOptions) {
     super();
-    if (!options || typeof options.dataDir !== 'string' || !options.dataDir) throw new TypeError('Dashcam needs { dataDir }');
+    if (!options || typeof options.dataDir !== 'string' || !options.dataDir)
+      throw new TypeError('Dashcam needs { dataDir }');
     this.options = options;
     const cams = options.cameras ?? [{ name: 'road' }, { name: 'cabin' }];
-    if (cams.length === 0 || new Set(cams.map((c) => c.name)).size !== cams.length) throw new RangeError('cameras must have distinct names');
+    if (cams.length === 0 || new Set(cams.map((c) => c.name)).size !== cams.length)
+      throw new RangeError('cameras must have distinct names');
     this.cameras = cams.map((c) => createCamera(c));
     this.#detector = new EventDetector(options.detection);
     this.#factory = applySettings(SETTINGS_DEFAULTS, {
-      ...(options.clipWindow?.before !== undefined ? { eventBeforeSeconds: seconds(options.clipWindow.before, 'clipWindow.before') } : {}),
-      ...(options.clipWindow?.after !== undefined ? { eventAfterSeconds: seconds(options.clipWindow.after, 'clipWindow.after') } : {}),
+      ...(options.clipWindow?.before !== undefined
+        ? { eventBeforeSeconds: seconds(options.clipWindow.before, 'clipWindow.before') }
+        : {}),
+      ...(options.clipWindow?.after !== undefined
+        ? { eventAfterSeconds: seconds(options.clipWindow.after, 'clipWindow.after') }
+        : {}),
       ...options.settings,
     });
     this.#microphone = new Microphone(loadAacLoop(options.cabinAudioAsset));
     this.#flushEvery = seconds(options.flushEvery, 'flushEvery', 1) * 1e6;
     const p = options.parking ?? {};
-    this.#parking = { intervalSeconds: p.intervalSeconds ?? 1, threshold: p.threshold ?? 0.3, clipSeconds: p.clipSeconds ?? 20, beforeSeconds: p.beforeSeconds ?? 5 };
+    this.#parking = {
+      intervalSeconds: p.intervalSeconds ?? 1,
+      threshold: p.threshold ?? 0.3,
+      clipSeconds: p.clipSeconds ?? 20,
+      beforeSeconds: p.beforeSeconds ?? 5,
+    };
     const k = this.#parking;
-    if (!(k.intervalSeconds > 0 && k.intervalSeconds <= 60)) throw new RangeError(`parking.intervalSeconds is from 0 to 60, got ${k.intervalSeconds}`);
+    if (!(k.intervalSeconds > 0 && k.intervalSeconds <= 60))
+      throw new RangeError(`parking.intervalSeconds is from 0 to 60, got ${k.intervalSeconds}`);
     if (!(k.threshold > 0)) throw new RangeError(`parking.threshold is above 0 g, got ${k.threshold}`);
-    if (!(k.clipSeconds >= 10 && k.clipSeconds <= 30)) throw new RangeError(`parking.clipSeconds is from 10 to 30, got ${k.clipSeconds}`);
-    if (!(k.beforeSeconds >= 0 && k.beforeSeconds < k.clipSeconds)) throw new RangeError(`parking.beforeSeconds is from 0 to clipSeconds, got ${k.beforeSeconds}`);
+    if (!(k.clipSeconds >= 10 && k.clipSeconds <= 30))
+      throw new RangeError(`parking.clipSeconds is from 10 to 30, got ${k.clipSeconds}`);
+    if (!(k.beforeSeconds >= 0 && k.beforeSeconds < k.clipSeconds))
+      throw new RangeError(`parking.beforeSeconds is from 0 to clipSeconds, got ${k.beforeSeconds}`);
   }
 
   /** The user's settings (GET /settings). */
@@ -191,9 +213,13 @@ export class Dashcam extends EventEmitter<DashcamEvents> {
   }
 
   /** In parking mode (keyframe timelapse, parking threshold armed). */
-  get parked(): boolean { return this.#parked; }
+  get parked(): boolean {
+    return this.#parked;
+  }
 
-  get powered(): boolean { return this.#store !== null; }
+  get powered(): boolean {
+    return this.#store !== null;
+  }
   /** Internal memory (while powered). */
   get store(): SegmentStore {
     this.#requirePower();
@@ -207,19 +233,35 @@ export class Dashcam extends EventEmitter<DashcamEvents> {
     return this.#clock;
   }
   /** Device time, µs since the epoch. */
-  now(): number { return this.clock.now(); }
-  get drive(): number { return this.#drive; }
+  now(): number {
+    return this.clock.now();
+  }
+  get drive(): number {
+    return this.#drive;
+  }
   get pairingCode(): string {
     if (!this.#pairing) throw new Error('the dashcam is powered off');
     return this.#pairing.code;
   }
-  /** @internal */ get pairing(): Pairing { return this.#pairing!; }
-  get events(): DeviceEvent[] { return this.#log?.list() ?? []; }
-  event(id: string): DeviceEvent | undefined { return this.#log?.get(id); }
+  /** @internal */ get pairing(): Pairing {
+    return this.#pairing!;
+  }
+  get events(): DeviceEvent[] {
+    return this.#log?.list() ?? [];
+  }
+  event(id: string): DeviceEvent | undefined {
+    return this.#log?.get(id);
+  }
   /** Device time up to which footage is durable (flushed). */
-  get durableUntil(): number | null { return this.#durableUntil; }
-  get recovery(): RecoveryReport | null { return this.#recovery; }
-  get recording(): boolean { return this.#loop !== null; }
+  get durableUntil(): number | null {
+    return this.#durableUntil;
+  }
+  get recovery(): RecoveryReport | null {
+    return this.#recovery;
+  }
+  get recording(): boolean {
+    return this.#loop !== null;
+  }
 
   /** Powers on: opens (recovers) or creates internal memory and starts a new drive. */
   async powerOn(options: { at?: TimeInput } = {}): Promise<void> {
@@ -241,8 +283,12 @@ export class Dashcam extends EventEmitter<DashcamEvents> {
     this.#drive = info.currentDrive;
     // Footage times only move forward: a new drive starts after the last stored frame.
     const last = Math.max(0, ...info.streams.map((s) => s.last ?? 0));
-    const wanted = options.at !== undefined ? toMicros(options.at, 'at')
-      : recovery === null && this.options.startTime !== undefined ? toMicros(this.options.startTime, 'startTime') : Date.now() * 1000;
+    const wanted =
+      options.at !== undefined
+        ? toMicros(options.at, 'at')
+        : recovery === null && this.options.startTime !== undefined
+          ? toMicros(this.options.startTime, 'startTime')
+          : Date.now() * 1000;
     const start = Math.max(wanted, last ? last + 1e6 : 0);
     this.#clock = new VirtualClock(start);
     this.#lastFlush = start;
@@ -299,12 +345,16 @@ export class Dashcam extends EventEmitter<DashcamEvents> {
     validateScenario(scenario);
     await this.#halt();
     const speed = options.speed ?? 20;
-    const durationUs = (options.duration !== undefined ? seconds(options.duration, 'duration') : scenarioDuration(scenario)) * 1e6;
+    const durationUs =
+      (options.duration !== undefined ? seconds(options.duration, 'duration') : scenarioDuration(scenario)) * 1e6;
     const from = this.now();
     const eventsBefore = new Set(this.events.map((e) => e.id));
-    const frames0 = this.cameras.map((c) => c.stats.pictures), bytes0 = this.cameras.map((c) => c.stats.bytes);
-    const dropped0 = this.#dropped, over0 = this.#overwritten;
-    const audio0 = { ...this.#audio }, telemetry0 = { ...this.#telemetry!.stats };
+    const frames0 = this.cameras.map((c) => c.stats.pictures),
+      bytes0 = this.cameras.map((c) => c.stats.bytes);
+    const dropped0 = this.#dropped,
+      over0 = this.#overwritten;
+    const audio0 = { ...this.#audio },
+      telemetry0 = { ...this.#telemetry!.stats };
     const t0 = performance.now();
     this.#model = new DriveModel(scenario, { speedKmh: 0, distanceM: this.#model.state.distanceM });
     // A scenario that says where it starts drives the same route every time; one that does
@@ -314,13 +364,22 @@ export class Dashcam extends EventEmitter<DashcamEvents> {
     const to = await this.#start(from + durationUs, speed, options.signal);
     this.#model = new DriveModel(PARKED, { distanceM: this.#model.state.distanceM });
     return {
-      scenario: scenario.name, from, to, realMs: Math.round(performance.now() - t0), speed,
+      scenario: scenario.name,
+      from,
+      to,
+      realMs: Math.round(performance.now() - t0),
+      speed,
       frames: Object.fromEntries(this.cameras.map((c, i) => [c.name, c.stats.pictures - frames0[i]])),
       bytes: Object.fromEntries(this.cameras.map((c, i) => [c.name, c.stats.bytes - bytes0[i]])),
       audio: { frames: this.#audio.frames - audio0.frames, bytes: this.#audio.bytes - audio0.bytes },
-      telemetry: ((t) => ({ samples: t.samples - telemetry0.samples, gps: t.gps - telemetry0.gps, bytes: t.bytes - telemetry0.bytes }))(this.#telemetry!.stats),
+      telemetry: ((t) => ({
+        samples: t.samples - telemetry0.samples,
+        gps: t.gps - telemetry0.gps,
+        bytes: t.bytes - telemetry0.bytes,
+      }))(this.#telemetry!.stats),
       events: this.events.filter((e) => !eventsBefore.has(e.id)),
-      dropped: this.#dropped - dropped0 + this.#telemetry!.stats.dropped - telemetry0.dropped, overwrittenFrames: this.#overwritten - over0,
+      dropped: this.#dropped - dropped0 + this.#telemetry!.stats.dropped - telemetry0.dropped,
+      overwrittenFrames: this.#overwritten - over0,
     };
   }
 
@@ -330,11 +389,16 @@ export class Dashcam extends EventEmitter<DashcamEvents> {
    */
   park(speed = 1): void {
     this.#requirePower();
-    void this.#halt().then(() => {
-      this.#model = new DriveModel(PARKED, { distanceM: this.#model.state.distanceM });
-      this.#setParked(true);
-      return this.#start(Infinity, speed);
-    }).then(() => undefined, (e: unknown) => this.emit('error', e as Error));
+    void this.#halt()
+      .then(() => {
+        this.#model = new DriveModel(PARKED, { distanceM: this.#model.state.distanceM });
+        this.#setParked(true);
+        return this.#start(Infinity, speed);
+      })
+      .then(
+        () => undefined,
+        (e: unknown) => this.emit('error', e as Error),
+      );
   }
 
   #setParked(parked: boolean): void {
@@ -355,31 +419,41 @@ export class Dashcam extends EventEmitter<DashcamEvents> {
     }
     const magnitude = Math.hypot(g.x, g.y, g.z - 1);
     if (magnitude < this.#parking.threshold) return;
-    const before = this.#parking.beforeSeconds * 1e6, after = (this.#parking.clipSeconds - this.#parking.beforeSeconds) * 1e6;
+    const before = this.#parking.beforeSeconds * 1e6,
+      after = (this.#parking.clipSeconds - this.#parking.beforeSeconds) * 1e6;
     this.#newEvent('parking-bump', t, t, Math.round(magnitude * 1000) / 1000, t - before, t + after);
     this.#fullRateUntil = t + after;
     for (const cam of this.cameras) cam.setTimelapse(null, t);
   }
 
   /** Stops advancing time (the device holds its state; footage stays as recorded). */
-  async stopRecording(): Promise<void> { await this.#halt(); }
+  async stopRecording(): Promise<void> {
+    await this.#halt();
+  }
 
   async #halt(): Promise<void> {
     if (!this.#loop) return;
     this.#stop = true;
-    try { await this.#loop; } finally { this.#stop = false; }
+    try {
+      await this.#loop;
+    } finally {
+      this.#stop = false;
+    }
     if (this.#flushing) await this.#flushing;
   }
 
   /** Records until endUs (device time) or a stop; resolves with the device time reached. */
   #start(endUs: number, speed: number, signal?: AbortSignal): Promise<number> {
-    const p = this.#record(endUs, speed, signal).finally(() => { if (this.#loop === p) this.#loop = null; });
+    const p = this.#record(endUs, speed, signal).finally(() => {
+      if (this.#loop === p) this.#loop = null;
+    });
     this.#loop = p;
     return p;
   }
 
   async #record(endUs: number, speed: number, signal?: AbortSignal): Promise<number> {
-    const clock = this.clock, store = this.store;
+    const clock = this.clock,
+      store = this.store;
     const pacer = new Pacer(speed, clock.now());
     while (clock.now() < endUs && !this.#stop && !signal?.aborted) {
       const t = clock.now() + GSENSOR_PERIOD_US;
@@ -400,10 +474,17 @@ export class Dashcam extends EventEmitter<DashcamEvents> {
         // Flushes run off the JS thread while recording goes on; one at a time.
         if (this.#flushing) await this.#flushing;
         this.#lastFlush = t;
-        const p: Promise<void> = store.flush()
-          .then(() => { if (this.#store === store) this.#durableUntil = t; })
-          .catch((err: unknown) => { this.emit('error', err as Error); })
-          .finally(() => { if (this.#flushing === p) this.#flushing = null; });
+        const p: Promise<void> = store
+          .flush()
+          .then(() => {
+            if (this.#store === store) this.#durableUntil = t;
+          })
+          .catch((err: unknown) => {
+            this.emit('error', err as Error);
+          })
+          .finally(() => {
+            if (this.#flushing === p) this.#flushing = null;
+          });
         this.#flushing = p;
       }
       await pacer.wait(t);
@@ -488,7 +569,15 @@ export class Dashcam extends EventEmitter<DashcamEvents> {
     // A trigger inside a detected event's window extends that event rather than making another.
     const open = this.#open.find((e) => DETECTED.has(e.kind) && d.time <= e.to);
     if (open) this.#extend(open, d, d.time + eventAfterSeconds * 1e6);
-    else this.#newEvent(d.kind, d.time, d.detectedAt, d.peak, d.time - eventBeforeSeconds * 1e6, d.time + eventAfterSeconds * 1e6);
+    else
+      this.#newEvent(
+        d.kind,
+        d.time,
+        d.detectedAt,
+        d.peak,
+        d.time - eventBeforeSeconds * 1e6,
+        d.time + eventAfterSeconds * 1e6,
+      );
   }
 
   #extend(e: DeviceEvent, d: Detection, to: number): void {
@@ -508,12 +597,27 @@ export class Dashcam extends EventEmitter<DashcamEvents> {
     this.emit('event-extended', e);
   }
 
-  #newEvent(kind: DeviceEvent['kind'], time: number, detectedAt: number, peakG: number | null, from: number, to: number): DeviceEvent {
+  #newEvent(
+    kind: DeviceEvent['kind'],
+    time: number,
+    detectedAt: number,
+    peakG: number | null,
+    from: number,
+    to: number,
+  ): DeviceEvent {
     const log = this.#log!;
     // The history reaches back MAX_EVENT_SECONDS: a manual clip of older footage has the trace of its recent part.
-    const past = this.#history.filter((g) => g.t >= Math.max(from, this.now() - MAX_EVENT_SECONDS * 1e6) && g.t <= Math.min(to, this.now()));
+    const past = this.#history.filter(
+      (g) => g.t >= Math.max(from, this.now() - MAX_EVENT_SECONDS * 1e6) && g.t <= Math.min(to, this.now()),
+    );
     const e = log.add({
-      kind, time, detectedAt, peakG, from, to, drive: this.#drive,
+      kind,
+      time,
+      detectedAt,
+      peakG,
+      from,
+      to,
+      drive: this.#drive,
       trace: { hz: GSENSOR_HZ, start: past[0]?.t ?? time, samples: past.map(sample) },
     });
     if (DETECTED.has(kind)) e.triggers = [{ kind: kind as EventKind, time, detectedAt, peakG: peakG! }];
@@ -537,14 +641,16 @@ export class Dashcam extends EventEmitter<DashcamEvents> {
 
   /** The clip button: keeps the last `secondsBack` seconds (default manualClipSeconds, 20). */
   manualClip(secondsBack = this.options.manualClipSeconds ?? 20): DeviceEvent {
-    if (!(typeof secondsBack === 'number' && secondsBack > 0 && secondsBack <= 600)) throw new RangeError(`a manual clip is up to 10 min long, got ${secondsBack} s`);
+    if (!(typeof secondsBack === 'number' && secondsBack > 0 && secondsBack <= 600))
+      throw new RangeError(`a manual clip is up to 10 min long, got ${secondsBack} s`);
     const now = this.now();
     return this.#newEvent('manual', now, now, null, now - secondsBack * 1e6, now);
   }
 
   /** A manual clip of any range of footage (past, or reaching into the next minutes). */
   clipRange(from: TimeInput, to: TimeInput): DeviceEvent {
-    const f = toMicros(from, 'from'), t = toMicros(to, 'to');
+    const f = toMicros(from, 'from'),
+      t = toMicros(to, 'to');
     if (!(t > f && t - f <= 600e6)) throw new RangeError('a manual clip ends after it starts and is up to 10 min long');
     const now = this.now();
     return this.#newEvent('manual', f, now, null, f, t);
@@ -594,8 +700,12 @@ export class Dashcam extends EventEmitter<DashcamEvents> {
       time: this.now(),
       drive: this.#drive,
       storage: {
-        capacity: info.capacity, used: info.used, protected: info.protectedBytes, protectCap: info.protectCapBytes,
-        protections: info.protections, overwrittenFrames: info.overwrittenFrames,
+        capacity: info.capacity,
+        used: info.used,
+        protected: info.protectedBytes,
+        protectCap: info.protectCapBytes,
+        protections: info.protections,
+        overwrittenFrames: info.overwrittenFrames,
         droppedFrames: info.droppedFrames + this.#dropped + this.#telemetry!.stats.dropped,
         // Hours of driving the memory holds at the rate recorded so far (null before footage).
         hoursThatFit: ((r) => (r.fullSeconds === null ? null : r.fullSeconds / 3600))(this.store.retention()),
@@ -605,7 +715,13 @@ export class Dashcam extends EventEmitter<DashcamEvents> {
       durableUntil: this.#durableUntil,
       cameras: this.cameras.map((c) => {
         const rec = info.streams.find((x) => x.name === c.name);
-        return { name: c.name, width: rec?.width || c.width, height: rec?.height || c.height, fps: c.fps, codec: rec?.codec ?? null };
+        return {
+          name: c.name,
+          width: rec?.width || c.width,
+          height: rec?.height || c.height,
+          fps: c.fps,
+          codec: rec?.codec ?? null,
+        };
       }),
       events: { total: events.length, unacknowledged: events.filter((e) => !e.acknowledged).length },
       // Every stream of internal memory and whether it is written now: a live viewer asks only

@@ -65,12 +65,24 @@ export class EventDetector {
     const o = { ...DEFAULT_DETECTION, ...options };
     const num = (v: number | undefined, d: number, what: string) => {
       const x = v ?? d;
-      if (!(typeof x === 'number' && x >= 0 && Number.isFinite(x))) throw new RangeError(`detection ${what} must be a non-negative number, got ${v}`);
+      if (!(typeof x === 'number' && x >= 0 && Number.isFinite(x)))
+        throw new RangeError(`detection ${what} must be a non-negative number, got ${v}`);
       return x;
     };
-    const rule = (kind: EventKind, r: { threshold?: number; minMs?: number }, d: { threshold?: number; minMs?: number }, value: Rule['value']): Rule => ({
-      kind, threshold: num(r.threshold, d.threshold!, `${kind}.threshold`), minUs: num(r.minMs, d.minMs ?? 0, `${kind}.minMs`) * 1000,
-      value, onset: null, peak: 0, fired: false, quietSince: null,
+    const rule = (
+      kind: EventKind,
+      r: { threshold?: number; minMs?: number },
+      d: { threshold?: number; minMs?: number },
+      value: Rule['value'],
+    ): Rule => ({
+      kind,
+      threshold: num(r.threshold, d.threshold!, `${kind}.threshold`),
+      minUs: num(r.minMs, d.minMs ?? 0, `${kind}.minMs`) * 1000,
+      value,
+      onset: null,
+      peak: 0,
+      fired: false,
+      quietSince: null,
     });
     this.#rules = [
       rule('collision', o.collision, DEFAULT_DETECTION.collision, (s) => s.mag),
@@ -104,7 +116,10 @@ export class EventDetector {
       const v = r.value(smooth);
       if (v >= r.threshold) {
         r.quietSince = null;
-        if (r.onset === null) { r.onset = s.t; r.peak = v; }
+        if (r.onset === null) {
+          r.onset = s.t;
+          r.peak = v;
+        }
         r.peak = Math.max(r.peak, v);
         if (!r.fired && s.t - r.onset >= r.minUs) {
           r.fired = true;
@@ -114,7 +129,11 @@ export class EventDetector {
         if (!r.fired) r.onset = null;
         else {
           r.quietSince ??= s.t;
-          if (s.t - r.quietSince >= this.#rearmUs) { r.fired = false; r.onset = null; r.quietSince = null; }
+          if (s.t - r.quietSince >= this.#rearmUs) {
+            r.fired = false;
+            r.onset = null;
+            r.quietSince = null;
+          }
         }
       }
     }

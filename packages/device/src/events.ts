@@ -44,7 +44,11 @@ export interface DeviceEvent {
   trace: { hz: number; start: number; samples: Array<[number, number, number]> };
 }
 
-interface EventsFile { version: 1; nextId: number; events: DeviceEvent[] }
+interface EventsFile {
+  version: 1;
+  nextId: number;
+  events: DeviceEvent[];
+}
 
 /** Acknowledged events kept for the history (the oldest go first). */
 const KEEP_ACKNOWLEDGED = 500;
@@ -88,7 +92,16 @@ export class EventLog {
       }
     }
     for (const p of held.values()) {
-      const e = this.add({ kind: 'recovered', time: p.from, detectedAt: p.from, peakG: null, from: p.from, to: p.to, drive, trace: { hz: 100, start: p.from, samples: [] } });
+      const e = this.add({
+        kind: 'recovered',
+        time: p.from,
+        detectedAt: p.from,
+        peakG: null,
+        from: p.from,
+        to: p.to,
+        drive,
+        trace: { hz: 100, start: p.from, samples: [] },
+      });
       e.protectionId = p.id;
       e.complete = true;
       this.#protections.set(p.id, p);
@@ -98,10 +111,16 @@ export class EventLog {
     this.save();
   }
 
-  add(init: Pick<DeviceEvent, 'kind' | 'time' | 'detectedAt' | 'peakG' | 'from' | 'to' | 'drive' | 'trace'>): DeviceEvent {
+  add(
+    init: Pick<DeviceEvent, 'kind' | 'time' | 'detectedAt' | 'peakG' | 'from' | 'to' | 'drive' | 'trace'>,
+  ): DeviceEvent {
     const e: DeviceEvent = {
-      id: `ev-${String(this.#nextId++).padStart(6, '0')}`, ...init,
-      complete: false, acknowledged: false, acknowledgedAt: null, protectionId: null,
+      id: `ev-${String(this.#nextId++).padStart(6, '0')}`,
+      ...init,
+      complete: false,
+      acknowledged: false,
+      acknowledgedAt: null,
+      protectionId: null,
     };
     this.#events.push(e);
     return e;

@@ -19,7 +19,9 @@ export interface GSample {
 /** A seeded PRNG (mulberry32) with a normal deviate, so scenarios replay identically. */
 export class Random {
   #s: number;
-  constructor(seed: number) { this.#s = seed >>> 0 || 1; }
+  constructor(seed: number) {
+    this.#s = seed >>> 0 || 1;
+  }
   next(): number {
     let t = (this.#s = (this.#s + 0x6d2b79f5) >>> 0);
     t = Math.imul(t ^ (t >>> 15), t | 1);
@@ -27,7 +29,8 @@ export class Random {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   }
   normal(): number {
-    const u = Math.max(1e-12, this.next()), v = this.next();
+    const u = Math.max(1e-12, this.next()),
+      v = this.next();
     return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
   }
 }
@@ -37,7 +40,9 @@ export class Random {
  * `z` (g), then one sample per line. Returned with t relative (µs from the start).
  */
 export function readGSensorCsv(path: string): Array<{ dt: number; x: number; y: number; z: number }> {
-  const lines = readFileSync(path, 'utf8').split(/\r?\n/).filter((l) => l.trim() && !l.startsWith('#'));
+  const lines = readFileSync(path, 'utf8')
+    .split(/\r?\n/)
+    .filter((l) => l.trim() && !l.startsWith('#'));
   if (lines.length === 0) throw new Error(`${path}: no samples`);
   const head = lines[0]!.split(',').map((s) => s.trim().toLowerCase());
   const hasHeader = head.includes('x');
@@ -47,7 +52,8 @@ export function readGSensorCsv(path: string): Array<{ dt: number; x: number; y: 
   return lines.slice(hasHeader ? 1 : 0).map((line, i) => {
     const f = line.split(',').map(Number);
     const s = { dt: Math.round(f[ct]! * 1e6), x: f[cx]!, y: f[cy]!, z: f[cz]! };
-    if (![s.dt, s.x, s.y, s.z].every(Number.isFinite)) throw new Error(`${path}: line ${i + (hasHeader ? 2 : 1)} is not four numbers`);
+    if (![s.dt, s.x, s.y, s.z].every(Number.isFinite))
+      throw new Error(`${path}: line ${i + (hasHeader ? 2 : 1)} is not four numbers`);
     return s;
   });
 }

@@ -26,7 +26,11 @@ export function defaultSegmentSize(capacity: number): number {
 /** The streams internal memory records: camera names, and the microphone's and telemetry's streams with their kinds. */
 export type MemoryStreams = CreateOptions['streams'];
 
-export async function openMemory(dir: string, streams: MemoryStreams, options: MemoryOptions = {}): Promise<{ store: SegmentStore; created: boolean; recovery: RecoveryReport | null }> {
+export async function openMemory(
+  dir: string,
+  streams: MemoryStreams,
+  options: MemoryOptions = {},
+): Promise<{ store: SegmentStore; created: boolean; recovery: RecoveryReport | null }> {
   mkdirSync(dir, { recursive: true });
   const path = join(dir, MEMORY_FILE);
   if (existsSync(path)) {
@@ -34,7 +38,9 @@ export async function openMemory(dir: string, streams: MemoryStreams, options: M
     const missing = streams.map((s) => (typeof s === 'string' ? s : s.name)).filter((s) => !store.streams.includes(s));
     if (missing.length) {
       await store.close();
-      throw new Error(`internal memory ${path} records ${store.streams.join(', ')}, not ${missing.join(', ')}: use another data directory`);
+      throw new Error(
+        `internal memory ${path} records ${store.streams.join(', ')}, not ${missing.join(', ')}: use another data directory`,
+      );
     }
     return { store, created: false, recovery: store.recovery };
   }

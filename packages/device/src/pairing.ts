@@ -8,7 +8,10 @@ import { createHash, randomBytes, randomInt, timingSafeEqual } from 'node:crypto
 import { join } from 'node:path';
 import { readJson, writeJsonAtomic } from './persist.js';
 
-interface PairingFile { version: 1; tokens: Array<{ sha256: string; pairedAt: string; name?: string }> }
+interface PairingFile {
+  version: 1;
+  tokens: Array<{ sha256: string; pairedAt: string; name?: string }>;
+}
 
 const MAX_FAILURES = 5;
 const LOCKOUT_MS = 30_000;
@@ -24,7 +27,8 @@ export class Pairing {
 
   constructor(dir: string, code?: string) {
     this.path = join(dir, 'pairing.json');
-    if (code !== undefined && !/^\d{6}$/.test(code)) throw new RangeError(`a pairing code is 6 digits, got ${JSON.stringify(code)}`);
+    if (code !== undefined && !/^\d{6}$/.test(code))
+      throw new RangeError(`a pairing code is 6 digits, got ${JSON.stringify(code)}`);
     this.code = code ?? String(randomInt(0, 1_000_000)).padStart(6, '0');
     this.#tokens = readJson<PairingFile>(this.path, { version: 1, tokens: [] }).tokens;
   }
@@ -44,7 +48,11 @@ export class Pairing {
     }
     this.#failures = 0;
     const token = randomBytes(32).toString('base64url');
-    this.#tokens.push({ sha256: sha256(token), pairedAt: new Date().toISOString(), ...(name ? { name: String(name).slice(0, 64) } : {}) });
+    this.#tokens.push({
+      sha256: sha256(token),
+      pairedAt: new Date().toISOString(),
+      ...(name ? { name: String(name).slice(0, 64) } : {}),
+    });
     writeJsonAtomic(this.path, { version: 1, tokens: this.#tokens } satisfies PairingFile);
     return { token };
   }
@@ -55,5 +63,7 @@ export class Pairing {
     return this.#tokens.some((t) => timingSafeEqual(Buffer.from(t.sha256, 'hex'), h));
   }
 
-  get paired(): number { return this.#tokens.length; }
+  get paired(): number {
+    return this.#tokens.length;
+  }
 }

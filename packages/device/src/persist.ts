@@ -13,7 +13,11 @@ export function writeJsonAtomic(path: string, value: unknown): void {
   }
   renameSync(tmp, path);
   const dir = openSync(dirname(path), 'r');
-  try { fsyncSync(dir); } finally { closeSync(dir); }
+  try {
+    fsyncSync(dir);
+  } finally {
+    closeSync(dir);
+  }
 }
 
 export function readJson<T>(path: string, fallback: T): T {

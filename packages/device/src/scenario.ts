@@ -18,7 +18,14 @@ export type Step =
   /** a pothole: a vertical jolt of `depth` g (default 0.8) */
   | { at: number | string; type: 'pothole'; depth?: number }
   /** an impact of `peak` g lasting `duration` (default 60 ms); the speed becomes `to` (default 0) */
-  | { at: number | string; type: 'collision'; peak?: number; direction?: 'front' | 'rear' | 'left' | 'right'; duration?: number | string; to?: number };
+  | {
+      at: number | string;
+      type: 'collision';
+      peak?: number;
+      direction?: 'front' | 'rear' | 'left' | 'right';
+      duration?: number | string;
+      to?: number;
+    };
 
 export interface Scenario {
   name: string;
@@ -65,7 +72,8 @@ export const BUILT_IN = ['commute', 'hard-brake-collision', 'parked-bump'] as co
 /** Loads a scenario from a file path or a built-in name; validates it. */
 export function loadScenario(fileOrName: string): Scenario {
   const path = existsSync(fileOrName) ? fileOrName : `${SCENARIO_DIR}${fileOrName}.json`;
-  if (!existsSync(path)) throw new Error(`no scenario '${fileOrName}': give a JSON file or one of ${BUILT_IN.join(', ')}`);
+  if (!existsSync(path))
+    throw new Error(`no scenario '${fileOrName}': give a JSON file or one of ${BUILT_IN.join(', ')}`);
   const s = JSON.parse(readFileSync(path, 'utf8')) as Scenario;
   if (s.gsensorCsv && !s.gsensorCsv.startsWith('/')) s.gsensorCsv = new URL(s.gsensorCsv, `file://${path}`).pathname;
   return validateScenario(s);
@@ -78,10 +86,13 @@ export function validateScenario(s: Scenario): Scenario {
   if (typeof s.name !== 'string' || !s.name) throw new Error('scenario.name must be a non-empty string');
   if (!Array.isArray(s.steps)) throw new Error('scenario.steps must be an array (it may be empty)');
   s.steps.forEach((st, i) => {
-    if (!st || !KINDS.has(st.type)) throw new Error(`step ${i}: type must be one of ${[...KINDS].join(', ')}, got ${JSON.stringify(st?.type)}`);
+    if (!st || !KINDS.has(st.type))
+      throw new Error(`step ${i}: type must be one of ${[...KINDS].join(', ')}, got ${JSON.stringify(st?.type)}`);
     seconds(st.at, `step ${i}.at`);
-    if (st.type === 'speed' && !(typeof st.to === 'number' && st.to >= 0 && st.to <= 250)) throw new Error(`step ${i}: speed.to is km/h from 0 to 250`);
-    if (st.type === 'turn' && !(typeof st.lateral === 'number' && Math.abs(st.lateral) <= 2)) throw new Error(`step ${i}: turn.lateral is g from -2 to 2`);
+    if (st.type === 'speed' && !(typeof st.to === 'number' && st.to >= 0 && st.to <= 250))
+      throw new Error(`step ${i}: speed.to is km/h from 0 to 250`);
+    if (st.type === 'turn' && !(typeof st.lateral === 'number' && Math.abs(st.lateral) <= 2))
+      throw new Error(`step ${i}: turn.lateral is g from -2 to 2`);
   });
   if (s.duration !== undefined) seconds(s.duration, 'scenario.duration');
   if (s.repeat) seconds(s.repeat.period, 'scenario.repeat.period');
@@ -101,7 +112,14 @@ export interface VehicleState {
   distanceM: number;
 }
 
-interface Impulse { start: number; end: number; x: number; y: number; z: number; shape: 'sine' | 'pothole' }
+interface Impulse {
+  start: number;
+  end: number;
+  x: number;
+  y: number;
+  z: number;
+  shape: 'sine' | 'pothole';
+}
 
 const G = 9.80665;
 
@@ -128,9 +146,14 @@ export class DriveModel {
    * The lateral acceleration of the last step's manoeuvres (g, + left), without road or sensor
    * noise: what turns the car, so the GPS route bends where the G-sensor shows a turn.
    */
-  get lateralG(): number { return this.#lateral; }
+  get lateralG(): number {
+    return this.#lateral;
+  }
 
-  constructor(readonly scenario: Scenario, initial?: Partial<VehicleState>) {
+  constructor(
+    readonly scenario: Scenario,
+    initial?: Partial<VehicleState>,
+  ) {
     this.#steps = scenario.steps.map((st) => ({ ...st, t: seconds(st.at, 'at') })).sort((a, b) => a.t - b.t);
     this.#rand = new Random(scenario.seed ?? 1);
     this.#noise = scenario.roadNoise ?? 0.04;
@@ -166,17 +189,28 @@ export class DriveModel {
     if (this.state.speedKmh !== this.#target) {
       const dv = this.#rate * G * dt * 3.6; // km/h this step
       const before = this.state.speedKmh;
-      this.state.speedKmh = this.#target > before ? Math.min(this.#target, before + dv) : Math.max(this.#target, before - dv);
+      this.state.speedKmh =
+        this.#target > before ? Math.min(this.#target, before + dv) : Math.max(this.#target, before - dv);
       along = (this.state.speedKmh - before) / 3.6 / dt / G;
     }
-    let x = along, y = 0, z = 0;
-    if (this.#potholeRate && v0 > 2 && this.#rand.next() < this.#potholeRate * dt) this.#pothole(t, this.#potholeDepth * (0.6 + 0.4 * this.#rand.next()));
+    let x = along,
+      y = 0,
+      z = 0;
+    if (this.#potholeRate && v0 > 2 && this.#rand.next() < this.#potholeRate * dt)
+      this.#pothole(t, this.#potholeDepth * (0.6 + 0.4 * this.#rand.next()));
     this.#impulses = this.#impulses.filter((p) => p.end > t - dt);
     for (const p of this.#impulses) {
       if (t < p.start || t > p.end) continue;
       const phase = (t - p.start) / (p.end - p.start);
-      const k = p.shape === 'sine' ? Math.sin(Math.PI * phase) : phase < 0.5 ? Math.sin(2 * Math.PI * phase) : -0.6 * Math.sin(2 * Math.PI * (phase - 0.5));
-      x += p.x * k; y += p.y * k; z += p.z * k;
+      const k =
+        p.shape === 'sine'
+          ? Math.sin(Math.PI * phase)
+          : phase < 0.5
+            ? Math.sin(2 * Math.PI * phase)
+            : -0.6 * Math.sin(2 * Math.PI * (phase - 0.5));
+      x += p.x * k;
+      y += p.y * k;
+      z += p.z * k;
     }
     this.#lateral = y;
     const v = this.state.speedKmh / 3.6;

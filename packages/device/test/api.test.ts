@@ -24,7 +24,8 @@ afterAll(async () => {
   tmp.cleanup();
 });
 
-const get = (path: string, headers: Record<string, string> = {}) => fetch(`${base}${path}`, { headers: { authorization: `Bearer ${token}`, ...headers } });
+const get = (path: string, headers: Record<string, string> = {}) =>
+  fetch(`${base}${path}`, { headers: { authorization: `Bearer ${token}`, ...headers } });
 
 describe('Wi-Fi API', () => {
   it('binds to 127.0.0.1 only', () => {
@@ -33,7 +34,15 @@ describe('Wi-Fi API', () => {
   });
 
   it('refuses every request without the token (401), and a wrong pairing code (403)', async () => {
-    for (const path of ['/status', '/settings', '/drives', '/events', '/live?stream=road', `/footage?stream=road&from=${iso(T0)}&to=${iso(T0 + 2e6)}`, '/events/ev-000001/clip']) {
+    for (const path of [
+      '/status',
+      '/settings',
+      '/drives',
+      '/events',
+      '/live?stream=road',
+      `/footage?stream=road&from=${iso(T0)}&to=${iso(T0 + 2e6)}`,
+      '/events/ev-000001/clip',
+    ]) {
       const r = await fetch(`${base}${path}`);
       expect(r.status, path).toBe(401);
       expect(r.headers.get('www-authenticate')).toMatch(/^Bearer/);
@@ -43,13 +52,21 @@ describe('Wi-Fi API', () => {
       await bad.body?.cancel();
     }
     expect((await fetch(`${base}/events/ev-000001/ack`, { method: 'POST' })).status).toBe(401);
-    const wrong = await fetch(`${base}/pair`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code: '000000' }) });
+    const wrong = await fetch(`${base}/pair`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ code: '000000' }),
+    });
     expect(wrong.status).toBe(403);
   });
 
   it('pairs with the code the device shows', async () => {
     expect(cam.pairingCode).toBe('424242');
-    const r = await fetch(`${base}/pair`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code: cam.pairingCode, name: 'test phone' }) });
+    const r = await fetch(`${base}/pair`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ code: cam.pairingCode, name: 'test phone' }),
+    });
     expect(r.status).toBe(201);
     token = (await r.json()).token;
     expect(token).toMatch(/^[\w-]{40,}$/);
@@ -57,25 +74,57 @@ describe('Wi-Fi API', () => {
 
   it('GET /status, /drives, /events', async () => {
     const status = await (await get('/status')).json();
-    expect(status).toMatchObject({ powered: true, drive: 1, oldestFootage: iso(T0), storage: { capacity: 32 * 2 ** 20 }, events: { total: 2, unacknowledged: 2 } });
+    expect(status).toMatchObject({
+      powered: true,
+      drive: 1,
+      oldestFootage: iso(T0),
+      storage: { capacity: 32 * 2 ** 20 },
+      events: { total: 2, unacknowledged: 2 },
+    });
     expect(status.storage.protected).toBeGreaterThan(0);
     const drives = await (await get('/drives')).json();
-    expect(drives.drives).toEqual([expect.objectContaining({ id: 1, from: iso(T0), current: true, streams: ['road', 'cabin', 'cabin-audio', 'telemetry'] })]);
+    expect(drives.drives).toEqual([
+      expect.objectContaining({
+        id: 1,
+        from: iso(T0),
+        current: true,
+        streams: ['road', 'cabin', 'cabin-audio', 'telemetry'],
+      }),
+    ]);
     const { events } = await (await get('/events')).json();
     expect(events.map((e: { kind: string }) => e.kind)).toEqual(['hard-brake', 'collision']);
     const t = Date.parse(events[1].time) * 1000;
     expect(Math.abs(t - (T0 + 40e6))).toBeLessThan(0.5e6);
-    expect(events[1]).toMatchObject({ id: 'ev-000002', acknowledged: false, protected: true, complete: true, window: { from: iso(t - 3e6), to: iso(t + 3e6) } });
+    expect(events[1]).toMatchObject({
+      id: 'ev-000002',
+      acknowledged: false,
+      protected: true,
+      complete: true,
+      window: { from: iso(t - 3e6), to: iso(t + 3e6) },
+    });
     expect(events[1].trace.samples.length).toBeGreaterThan(500);
     expect((await get('/events/nope')).status).toBe(404);
   });
 
   it('GET and PATCH /settings: all or nothing, a clear 400, used by the next event', async () => {
-    const patch = (body: unknown) => fetch(`${base}/settings`, { method: 'PATCH', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    expect(await (await get('/settings')).json()).toEqual({ eventBeforeSeconds: 3, eventAfterSeconds: 3, cabinAudio: true, gpsHz: 10 });
+    const patch = (body: unknown) =>
+      fetch(`${base}/settings`, {
+        method: 'PATCH',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    expect(await (await get('/settings')).json()).toEqual({
+      eventBeforeSeconds: 3,
+      eventAfterSeconds: 3,
+      cabinAudio: true,
+      gpsHz: 10,
+    });
     const bad = await patch({ eventBeforeSeconds: 30, gpsHz: 0 });
     expect(bad.status).toBe(400);
-    expect(await bad.json()).toEqual({ error: 'bad_request', message: 'gpsHz is an integer from 1 to 10 (fixes per second), got 0' });
+    expect(await bad.json()).toEqual({
+      error: 'bad_request',
+      message: 'gpsHz is an integer from 1 to 10 (fixes per second), got 0',
+    });
     expect((await patch([1])).status).toBe(400);
     expect((await get('/settings')).status).toBe(200);
     expect(cam.settings.eventBeforeSeconds).toBe(3);
@@ -112,7 +161,11 @@ describe('Wi-Fi API', () => {
     expect(Buffer.from(await suffix.arrayBuffer()).equals(body.subarray(size - 100))).toBe(true);
     expect((await get(url, { 'if-none-match': etag })).status).toBe(304);
     const head = await fetch(`${base}${url}`, { method: 'HEAD', headers: { authorization: `Bearer ${token}` } });
-    expect([head.status, head.headers.get('content-length'), head.headers.get('etag')]).toEqual([200, String(size), etag]);
+    expect([head.status, head.headers.get('content-length'), head.headers.get('etag')]).toEqual([
+      200,
+      String(size),
+      etag,
+    ]);
     // a token in the query works for media elements that cannot set headers
     const viaQuery = await fetch(`${base}${url}&access_token=${token}`, { headers: { range: 'bytes=0-7' } });
     expect(viaQuery.status).toBe(206);
@@ -134,9 +187,17 @@ describe('Wi-Fi API', () => {
     expect(r.status).toBe(200);
     writeFileSync(`${tmp.dir}/ev2.mp4`, Buffer.from(await r.arrayBuffer()));
     expect(decodeErrors(`${tmp.dir}/ev2.mp4`)).toBe('');
-    expect(ffprobe(`${tmp.dir}/ev2.mp4`).streams.map((s) => s.tags?.handler_name)).toEqual(['road', 'cabin', 'cabin-audio', 'telemetry']);
+    expect(ffprobe(`${tmp.dir}/ev2.mp4`).streams.map((s) => s.tags?.handler_name)).toEqual([
+      'road',
+      'cabin',
+      'cabin-audio',
+      'telemetry',
+    ]);
     const protections = cam.store.protections().length;
-    const ack = await fetch(`${base}/events/ev-000002/ack`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+    const ack = await fetch(`${base}/events/ev-000002/ack`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}` },
+    });
     expect(ack.status).toBe(200);
     expect(await ack.json()).toMatchObject({ id: 'ev-000002', acknowledged: true, protected: false });
     expect(cam.store.protections()).toHaveLength(protections - 1);
@@ -145,7 +206,10 @@ describe('Wi-Fi API', () => {
   });
 
   it('an event whose window is still being recorded answers 409 with Retry-After', async () => {
-    await cam.run({ name: 'bump', duration: 1, steps: [{ at: 0.5, type: 'collision', peak: 3, to: 0 }] }, { speed: Infinity });
+    await cam.run(
+      { name: 'bump', duration: 1, steps: [{ at: 0.5, type: 'collision', peak: 3, to: 0 }] },
+      { speed: Infinity },
+    );
     const e = cam.events.at(-1)!;
     expect([e.kind, e.complete]).toEqual(['collision', false]);
     const early = await get(`/events/${e.id}/clip`);
@@ -161,12 +225,21 @@ describe('Wi-Fi API', () => {
     expect(m.complete).toBe(true);
     expect((await get(`/events/${m.id}`)).status).toBe(200);
     // the app can ask for one too: the last N seconds, or a past range (say, to keep a cabin view it wants)
-    const post = (body: object) => fetch(`${base}/events`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const post = (body: object) =>
+      fetch(`${base}/events`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
     const last = await post({ seconds: 5 });
     expect(last.status).toBe(201);
     expect(await last.json()).toMatchObject({ kind: 'manual', complete: true, protected: true });
     const range = await (await post({ from: iso(T0 + 20e6), to: iso(T0 + 25e6) })).json();
-    expect(range).toMatchObject({ kind: 'manual', window: { from: iso(T0 + 20e6), to: iso(T0 + 25e6) }, protected: true });
+    expect(range).toMatchObject({
+      kind: 'manual',
+      window: { from: iso(T0 + 20e6), to: iso(T0 + 25e6) },
+      protected: true,
+    });
     expect((await post({ seconds: -1 })).status).toBe(400);
     expect((await post({ from: 'x', to: 'y' })).status).toBe(400);
   });
@@ -215,7 +288,10 @@ describe('live with sound and telemetry', () => {
     await drive;
     writeFileSync(`${tmp.dir}/live-av.mp4`, Buffer.concat(chunks));
     const probe = ffprobe(`${tmp.dir}/live-av.mp4`);
-    expect(probe.streams.map((s) => [s.codec_type, s.codec_tag_string])).toEqual([['video', 'avc1'], ['audio', 'mp4a'], ['data', 'camm']]);
+    expect(probe.streams.map((s) => [s.codec_type, s.codec_tag_string])).toEqual([
+      ['video', 'avc1'],
+      ['audio', 'mp4a'],
+      ['data', 'camm'],
+    ]);
   });
 });
-

@@ -18,8 +18,13 @@ let child: ChildProcess | null = null;
 
 /** The CLI runs from dist/: build it when a source file is newer. */
 beforeAll(() => {
-  const newest = (dir: string): number => Math.max(0, ...readdirSync(dir, { withFileTypes: true }).map((d) =>
-    d.isDirectory() ? newest(`${dir}/${d.name}`) : statSync(`${dir}/${d.name}`).mtimeMs));
+  const newest = (dir: string): number =>
+    Math.max(
+      0,
+      ...readdirSync(dir, { withFileTypes: true }).map((d) =>
+        d.isDirectory() ? newest(`${dir}/${d.name}`) : statSync(`${dir}/${d.name}`).mtimeMs,
+      ),
+    );
   if (!existsSync(`${pkg}dist/cli.js`) || newest(`${pkg}src`) > statSync(`${pkg}dist/cli.js`).mtimeMs) {
     const tsc = fileURLToPath(new URL('../../../node_modules/typescript/bin/tsc', import.meta.url));
     const r = spawnSync(process.execPath, [tsc, '-p', `${pkg}tsconfig.json`], { encoding: 'utf8' });
@@ -36,16 +41,38 @@ const cli = (args: string[]) => spawnSync(process.execPath, [`${pkg}dist/cli.js`
 describe('ringclip-device simulate', () => {
   it('drives a built-in scenario, prints events and a summary, and leaves a store `ringclip info` opens', () => {
     const data = `${tmp.dir}/commute`;
-    const r = cli(['simulate', '--scenario', 'commute', '--duration', '3m', '--speed', 'max', '--memory', '16MiB', '--data', data,
-      '--road', '320x180@30', '--cabin', '160x96@15', '--exit']);
+    const r = cli([
+      'simulate',
+      '--scenario',
+      'commute',
+      '--duration',
+      '3m',
+      '--speed',
+      'max',
+      '--memory',
+      '16MiB',
+      '--data',
+      data,
+      '--road',
+      '320x180@30',
+      '--cabin',
+      '160x96@15',
+      '--exit',
+    ]);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/pairing code: \d{6}/);
     expect(r.stdout).toMatch(/summary: commute, 180 s of driving/);
     expect(r.stdout).toMatch(/events: none/);
     // 180 s: 46.875 AAC frames a second, 100 G-sensor samples and 10 GPS fixes a second.
-    expect(r.stdout).toMatch(/cabin audio: 843[78] AAC frames \(.*\); telemetry: 19800 camm samples, 1800 of them GPS fixes \(386\.7 KiB\)/);
+    expect(r.stdout).toMatch(
+      /cabin audio: 843[78] AAC frames \(.*\); telemetry: 19800 camm samples, 1800 of them GPS fixes \(386\.7 KiB\)/,
+    );
     expect(r.stdout).not.toMatch(/^event /m);
-    const info = spawnSync(process.execPath, [fileURLToPath(new URL('../../../dist/cli/main.js', import.meta.url)), 'info', `${data}/memory.ring`, '--json'], { encoding: 'utf8' });
+    const info = spawnSync(
+      process.execPath,
+      [fileURLToPath(new URL('../../../dist/cli/main.js', import.meta.url)), 'info', `${data}/memory.ring`, '--json'],
+      { encoding: 'utf8' },
+    );
     expect(info.status, info.stderr).toBe(0);
     const json = JSON.parse(info.stdout);
     expect(json.streams.map((s: { name: string }) => s.name)).toEqual(['road', 'cabin', 'cabin-audio', 'telemetry']);
@@ -64,10 +91,35 @@ describe('ringclip-device simulate', () => {
 describe('power cut (kill -9 of the device process)', () => {
   it('keeps all flushed footage and the unacknowledged events; the next power-on is a new drive', async () => {
     const data = `${tmp.dir}/data`;
-    child = spawn(process.execPath, [`${pkg}dist/cli.js`, 'simulate', '--scenario', 'hard-brake-collision', '--duration', '10m', '--speed', '10',
-      '--memory', '128MiB', '--data', data, '--pairing-code', '111111', '--road', '320x180@30', '--cabin', '160x96@15', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child = spawn(
+      process.execPath,
+      [
+        `${pkg}dist/cli.js`,
+        'simulate',
+        '--scenario',
+        'hard-brake-collision',
+        '--duration',
+        '10m',
+        '--speed',
+        '10',
+        '--memory',
+        '128MiB',
+        '--data',
+        data,
+        '--pairing-code',
+        '111111',
+        '--road',
+        '320x180@30',
+        '--cabin',
+        '160x96@15',
+        '--json',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let stderr = '';
-    child.stderr!.on('data', (d) => { stderr += d; });
+    child.stderr!.on('data', (d) => {
+      stderr += d;
+    });
     const lines = createInterface({ input: child.stdout! });
     let url = '';
     const kinds: string[] = [];
@@ -80,7 +132,13 @@ describe('power cut (kill -9 of the device process)', () => {
     expect(kinds, stderr).toEqual(['hard-brake', 'collision']);
     // (a moment more of recording, then the cut)
     await new Promise((r) => setTimeout(r, 300));
-    const { token } = await (await fetch(`${url}/pair`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"code":"111111"}' })).json();
+    const { token } = await (
+      await fetch(`${url}/pair`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"code":"111111"}',
+      })
+    ).json();
     const status = await (await fetch(`${url}/status`, { headers: { authorization: `Bearer ${token}` } })).json();
     const durable = Date.parse(status.durableUntil) * 1000;
     expect(status.events.unacknowledged).toBe(2);
@@ -95,8 +153,16 @@ describe('power cut (kill -9 of the device process)', () => {
       const info = cam.store.info();
       for (const s of info.streams) expect(s.last!, s.name).toBeGreaterThanOrEqual(durable - 70_000);
       expect(cam.store.verify().ok).toBe(true);
-      expect(cam.events.map((e) => [e.kind, e.acknowledged, e.protectionId !== null])).toEqual([['hard-brake', false, true], ['collision', false, true]]);
-      expect(cam.store.protections().map((p) => p.id).sort()).toEqual(cam.events.map((e) => e.protectionId).sort());
+      expect(cam.events.map((e) => [e.kind, e.acknowledged, e.protectionId !== null])).toEqual([
+        ['hard-brake', false, true],
+        ['collision', false, true],
+      ]);
+      expect(
+        cam.store
+          .protections()
+          .map((p) => p.id)
+          .sort(),
+      ).toEqual(cam.events.map((e) => e.protectionId).sort());
       // The hard brake's clip (its window, from the drive's start (20 s before a brake at 15 s
       // reaches before it) to its end, was recorded before the cut) decodes cleanly.
       const e = cam.events[0]!;

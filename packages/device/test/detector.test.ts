@@ -4,7 +4,16 @@
  */
 import { writeFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DriveModel, EventDetector, gSensorCsv, loadScenario, scenarioDuration, type Detection, type GSample, type Scenario } from '../src/index.js';
+import {
+  DriveModel,
+  EventDetector,
+  gSensorCsv,
+  loadScenario,
+  scenarioDuration,
+  type Detection,
+  type GSample,
+  type Scenario,
+} from '../src/index.js';
 import { seconds } from '../src/scenario.js';
 import { scratch, T0 } from './helpers.js';
 
@@ -12,7 +21,11 @@ const tmp = scratch();
 afterAll(() => tmp.cleanup());
 
 /** Drives the G-sensor alone through a scenario; returns the detections and the samples. */
-function drive(s: Scenario, options: ConstructorParameters<typeof EventDetector>[0] = {}, keep = false): { events: Detection[]; samples: GSample[] } {
+function drive(
+  s: Scenario,
+  options: ConstructorParameters<typeof EventDetector>[0] = {},
+  keep = false,
+): { events: Detection[]; samples: GSample[] } {
   const model = new DriveModel(s);
   const det = new EventDetector(options);
   const events: Detection[] = [];
@@ -50,12 +63,21 @@ describe('event detection', () => {
 
   it('a one-hour normal drive with frequent potholes and rough road gives no false events', () => {
     const s: Scenario = {
-      name: 'hour', duration: '1h', seed: 99, roadNoise: 0.06, potholes: { every: '20s', depth: 1.2 }, repeat: { period: '150s' },
+      name: 'hour',
+      duration: '1h',
+      seed: 99,
+      roadNoise: 0.06,
+      potholes: { every: '20s', depth: 1.2 },
+      repeat: { period: '150s' },
       steps: [
-        { at: 0, type: 'speed', to: 50, accel: 0.25 }, { at: 20, type: 'speed', to: 90, accel: 0.2 },
-        { at: 40, type: 'turn', lateral: 0.35, duration: 3 }, { at: 50, type: 'pothole', depth: 1.6 },
-        { at: 60, type: 'speed', to: 0, accel: 0.3 }, { at: 80, type: 'speed', to: 30, accel: 0.3 },
-        { at: 95, type: 'turn', lateral: -0.38, duration: 2 }, { at: 110, type: 'speed', to: 0, accel: 0.3 },
+        { at: 0, type: 'speed', to: 50, accel: 0.25 },
+        { at: 20, type: 'speed', to: 90, accel: 0.2 },
+        { at: 40, type: 'turn', lateral: 0.35, duration: 3 },
+        { at: 50, type: 'pothole', depth: 1.6 },
+        { at: 60, type: 'speed', to: 0, accel: 0.3 },
+        { at: 80, type: 'speed', to: 30, accel: 0.3 },
+        { at: 95, type: 'turn', lateral: -0.38, duration: 2 },
+        { at: 110, type: 'speed', to: 0, accel: 0.3 },
       ],
     };
     const { events } = drive(s);
@@ -64,7 +86,9 @@ describe('event detection', () => {
 
   it('hard acceleration and sharp turns, one event per incident (debounced)', () => {
     const s: Scenario = {
-      name: 'mixed', duration: 70, seed: 3,
+      name: 'mixed',
+      duration: 70,
+      seed: 3,
       steps: [
         { at: 1, type: 'speed', to: 80, accel: 0.5 }, // a hard acceleration lasting ~4.5 s: one event
         { at: 15, type: 'turn', lateral: 0.6, duration: 3 }, // a sharp left
@@ -74,8 +98,11 @@ describe('event detection', () => {
         { at: 51, type: 'collision', peak: 3.5, direction: 'left' }, // a second impact, 1 s later: the same incident
       ],
       expect: [
-        { kind: 'hard-acceleration', at: 1 }, { kind: 'sharp-turn', at: 15 }, { kind: 'sharp-turn', at: 25 },
-        { kind: 'hard-brake', at: 35 }, { kind: 'collision', at: 50 },
+        { kind: 'hard-acceleration', at: 1 },
+        { kind: 'sharp-turn', at: 15 },
+        { kind: 'sharp-turn', at: 25 },
+        { kind: 'hard-brake', at: 35 },
+        { kind: 'collision', at: 50 },
       ],
     };
     const { events } = drive(s);
@@ -87,14 +114,22 @@ describe('event detection', () => {
 
   it('thresholds are what they say: 0.4 g for 150 ms brakes, 0.38 g does not; 2.5 g collides, 2.3 g does not', () => {
     const det = new EventDetector({ smoothingMs: 10 });
-    const feed = (xs: Array<[number, number, number]>, from: number) => xs.flatMap(([x, y, z], i) => det.push({ t: from + i * 10_000, x, y, z }));
+    const feed = (xs: Array<[number, number, number]>, from: number) =>
+      xs.flatMap(([x, y, z], i) => det.push({ t: from + i * 10_000, x, y, z }));
     const quiet = (n: number) => Array.from({ length: n }, () => [0, 0, 1] as [number, number, number]);
     // 14 samples (140 ms) at 0.5 g: too short
-    expect(feed([...Array.from({ length: 14 }, () => [-0.5, 0, 1] as [number, number, number]), ...quiet(300)], T0)).toEqual([]);
+    expect(
+      feed([...Array.from({ length: 14 }, () => [-0.5, 0, 1] as [number, number, number]), ...quiet(300)], T0),
+    ).toEqual([]);
     // 0.38 g for 2 s: not hard
-    expect(feed([...Array.from({ length: 200 }, () => [-0.38, 0, 1] as [number, number, number]), ...quiet(300)], T0 + 10e6)).toEqual([]);
+    expect(
+      feed([...Array.from({ length: 200 }, () => [-0.38, 0, 1] as [number, number, number]), ...quiet(300)], T0 + 10e6),
+    ).toEqual([]);
     // 0.4 g: after 150 ms
-    const brake = feed([...Array.from({ length: 30 }, () => [-0.4, 0, 1] as [number, number, number]), ...quiet(300)], T0 + 20e6);
+    const brake = feed(
+      [...Array.from({ length: 30 }, () => [-0.4, 0, 1] as [number, number, number]), ...quiet(300)],
+      T0 + 20e6,
+    );
     expect(brake.map((e) => [e.kind, (e.detectedAt - e.time) / 1000])).toEqual([['hard-brake', 150]]);
     expect(feed([[2.3, 0, 1], ...quiet(300)], T0 + 30e6)).toEqual([]);
     expect(feed([[0, 0, 3.5], ...quiet(300)], T0 + 40e6).map((e) => e.kind)).toEqual(['collision']);

@@ -13,7 +13,10 @@ const tmp = scratch();
 afterAll(() => tmp.cleanup());
 
 const cruise = (duration: number): Scenario => ({
-  name: 'cruise', duration, seed: 5, potholes: { every: '30s' },
+  name: 'cruise',
+  duration,
+  seed: 5,
+  potholes: { every: '30s' },
   steps: [{ at: 0, type: 'speed', to: 50, accel: 0.2 }],
 });
 
@@ -26,7 +29,10 @@ describe('Dashcam', () => {
     cam.on('event', (e) => seen.push(e.kind));
     const s = await cam.run(loadScenario('hard-brake-collision'), { speed: Infinity });
     expect(seen).toEqual(['hard-brake', 'collision']);
-    expect(s.events.map((e) => [e.kind, Math.round((e.time - T0) / 1e6)])).toEqual([['hard-brake', 15], ['collision', 40]]);
+    expect(s.events.map((e) => [e.kind, Math.round((e.time - T0) / 1e6)])).toEqual([
+      ['hard-brake', 15],
+      ['collision', 40],
+    ]);
     expect(s.frames).toEqual({ road: 1800, cabin: 900 });
     for (const e of s.events) {
       expect(e.complete && !e.acknowledged && e.protectionId !== null).toBe(true);
@@ -36,15 +42,28 @@ describe('Dashcam', () => {
     }
     const info = cam.store.info();
     // 60 s: 46.875 AAC frames a second from power-on; 100 G-sensor samples and 10 GPS fixes a second.
-    expect(info.streams.map((x) => [x.name, x.kind, x.frames])).toEqual([['road', 'video', 1800], ['cabin', 'video', 900], ['cabin-audio', 'audio', 2813], ['telemetry', 'metadata', 6600]]);
-    expect(info.streams.slice(0, 2).map((x) => [x.width, x.height])).toEqual([[320, 180], [160, 96]]);
+    expect(info.streams.map((x) => [x.name, x.kind, x.frames])).toEqual([
+      ['road', 'video', 1800],
+      ['cabin', 'video', 900],
+      ['cabin-audio', 'audio', 2813],
+      ['telemetry', 'metadata', 6600],
+    ]);
+    expect(info.streams.slice(0, 2).map((x) => [x.width, x.height])).toEqual([
+      [320, 180],
+      [160, 96],
+    ]);
     expect(info.protections).toBe(2);
     // The collision clip, both cameras, straight from internal memory.
     const clip = cam.store.clip({ from: s.events[1]!.from, to: s.events[1]!.to });
     await clip.writeMP4(`${dir}/collision.mp4`);
     clip.release();
     expect(decodeErrors(`${dir}/collision.mp4`)).toBe('');
-    expect(ffprobe(`${dir}/collision.mp4`).streams.map((x) => [x.codec_type, x.width, x.height])).toEqual([['video', 320, 180], ['video', 160, 96], ['audio', undefined, undefined], ['data', undefined, undefined]]);
+    expect(ffprobe(`${dir}/collision.mp4`).streams.map((x) => [x.codec_type, x.width, x.height])).toEqual([
+      ['video', 320, 180],
+      ['video', 160, 96],
+      ['audio', undefined, undefined],
+      ['data', undefined, undefined],
+    ]);
     await cam.powerOff();
     // events.json is next to the store
     expect(JSON.parse(readFileSync(`${dir}/events.json`, 'utf8')).events).toHaveLength(2);
@@ -92,7 +111,12 @@ describe('Dashcam', () => {
     await cam.powerOn();
     expect(cam.drive).toBe(2);
     expect(cam.now()).toBeGreaterThan(T0 + 3e6);
-    expect(cam.event(e.id)).toMatchObject({ kind: 'manual', acknowledged: false, complete: true, protectionId: e.protectionId });
+    expect(cam.event(e.id)).toMatchObject({
+      kind: 'manual',
+      acknowledged: false,
+      complete: true,
+      protectionId: e.protectionId,
+    });
     await cam.run(cruise(2), { speed: Infinity });
     const drives = cam.store.info().drives;
     expect(drives.map((d) => d.id)).toEqual([1, 2]);
@@ -131,10 +155,15 @@ describe('Dashcam', () => {
 
   it('a camera can replay an H.264 recording in a loop', async () => {
     const dir = `${tmp.dir}/replay`;
-    const cam = new Dashcam(smallDevice(dir, {
-      memory: { capacity: '64MiB', segmentSize: '4MiB' },
-      cameras: [{ name: 'road', replay: `${fixturesDir}/${FIXTURES.road}`, fps: 30 }, { name: 'cabin', width: 160, height: 96, fps: 15 }],
-    }));
+    const cam = new Dashcam(
+      smallDevice(dir, {
+        memory: { capacity: '64MiB', segmentSize: '4MiB' },
+        cameras: [
+          { name: 'road', replay: `${fixturesDir}/${FIXTURES.road}`, fps: 30 },
+          { name: 'cabin', width: 160, height: 96, fps: 15 },
+        ],
+      }),
+    );
     await cam.powerOn();
     await cam.run(cruise(12), { speed: Infinity }); // the fixture is 10 s: it loops
     const road = cam.store.info().streams[0]!;

@@ -7,7 +7,14 @@ import { writeFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BitWriter } from '../src/h264/bitwriter.js';
 import { NAL, writeNal } from '../src/h264/nal.js';
-import { createCamera, SyntheticCamera, SyntheticH264Encoder, YuvFrame, fillRect, splitAccessUnits } from '../src/index.js';
+import {
+  createCamera,
+  SyntheticCamera,
+  SyntheticH264Encoder,
+  YuvFrame,
+  fillRect,
+  splitAccessUnits,
+} from '../src/index.js';
 import { decodeErrors, ffmpegPath, ffprobe, scratch, T0 } from './helpers.js';
 
 const tmp = scratch();
@@ -16,7 +23,16 @@ afterAll(() => tmp.cleanup());
 function unescape(nal: Buffer): Buffer {
   const out: number[] = [];
   for (let i = 0; i < nal.length; i++) {
-    if (i >= 2 && nal[i] === 3 && nal[i - 1] === 0 && nal[i - 2] === 0 && out.length >= 2 && out[out.length - 1] === 0 && out[out.length - 2] === 0) continue;
+    if (
+      i >= 2 &&
+      nal[i] === 3 &&
+      nal[i - 1] === 0 &&
+      nal[i - 2] === 0 &&
+      out.length >= 2 &&
+      out[out.length - 1] === 0 &&
+      out[out.length - 2] === 0
+    )
+      continue;
     out.push(nal[i]!);
   }
   return Buffer.from(out);
@@ -25,7 +41,9 @@ function unescape(nal: Buffer): Buffer {
 /** Records `n` pictures of a synthetic camera; returns the stream and the rendered frames. */
 function record(cam: SyntheticCamera, n: number, speedKmh = 50): { file: string; rendered: Buffer[]; sizes: number[] } {
   cam.start(T0);
-  const aus: Buffer[] = [], rendered: Buffer[] = [], sizes: number[] = [];
+  const aus: Buffer[] = [],
+    rendered: Buffer[] = [],
+    sizes: number[] = [];
   for (let i = 0; i < n; i++) {
     const pic = cam.capture({ distanceM: (i * speedKmh) / 3.6 / cam.fps, speedKmh });
     aus.push(Buffer.from(pic.data));
@@ -38,7 +56,9 @@ function record(cam: SyntheticCamera, n: number, speedKmh = 50): { file: string;
 }
 
 function decodeRaw(file: string): Buffer {
-  const r = spawnSync(ffmpegPath, ['-v', 'error', '-i', file, '-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-'], { maxBuffer: 1 << 30 });
+  const r = spawnSync(ffmpegPath, ['-v', 'error', '-i', file, '-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-'], {
+    maxBuffer: 1 << 30,
+  });
   if (r.status !== 0) throw new Error(r.stderr.toString());
   return r.stdout;
 }
@@ -49,15 +69,23 @@ describe('synthetic H.264 encoder', () => {
     const out = Buffer.alloc(100);
     const end = writeNal(out, 0, 3, NAL.SLICE, rbsp);
     const payload = out.subarray(5, end);
-    for (let i = 0; i + 2 < payload.length; i++) expect(payload[i] === 0 && payload[i + 1] === 0 && payload[i + 2]! <= 3 && payload[i + 2] !== 3).toBe(false);
+    for (let i = 0; i + 2 < payload.length; i++)
+      expect(payload[i] === 0 && payload[i + 1] === 0 && payload[i + 2]! <= 3 && payload[i + 2] !== 3).toBe(false);
     expect(unescape(payload)).toEqual(rbsp);
   });
 
   it('Exp-Golomb codes', () => {
     const b = new BitWriter(16);
-    b.ue(0); b.ue(1); b.ue(2); b.ue(25); b.se(-1); b.trailing();
+    b.ue(0);
+    b.ue(1);
+    b.ue(2);
+    b.ue(25);
+    b.se(-1);
+    b.trailing();
     // 1 | 010 | 011 | 000011010 | 011 | 1 + pad
-    expect([...b.bytes()].map((x) => x.toString(2).padStart(8, '0')).join('')).toBe('1' + '010' + '011' + '000011010' + '011' + '1' + '0000');
+    expect([...b.bytes()].map((x) => x.toString(2).padStart(8, '0')).join('')).toBe(
+      '1' + '010' + '011' + '000011010' + '011' + '1' + '0000',
+    );
   });
 
   it('decoded frames equal the rendered frames, bit for bit (road 320x180: cropped height, 2 GOPs)', () => {
@@ -67,7 +95,8 @@ describe('synthetic H.264 encoder', () => {
     const raw = decodeRaw(file);
     const frame = rendered[0]!.length;
     expect(raw.length).toBe(frame * 75);
-    for (let i = 0; i < 75; i++) expect(raw.subarray(i * frame, (i + 1) * frame).equals(rendered[i]!), `frame ${i}`).toBe(true);
+    for (let i = 0; i < 75; i++)
+      expect(raw.subarray(i * frame, (i + 1) * frame).equals(rendered[i]!), `frame ${i}`).toBe(true);
   });
 
   it('decoded frames equal the rendered frames at the default sizes (road 1280x720@30, cabin 640x360@15 — 368 coded rows)', () => {
@@ -92,7 +121,25 @@ describe('synthetic H.264 encoder', () => {
     const { file } = record(cam, 31);
     // Frame 30 as decoded by ffmpeg carries the clock of 08:00:01.000: its overlay equals a
     // fresh render of that moment, and differs from the first frame's (08:00:00.000).
-    const r = spawnSync(ffmpegPath, ['-v', 'error', '-i', file, '-vf', 'select=eq(n\\,30)', '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-'], { maxBuffer: 1 << 26 });
+    const r = spawnSync(
+      ffmpegPath,
+      [
+        '-v',
+        'error',
+        '-i',
+        file,
+        '-vf',
+        'select=eq(n\\,30)',
+        '-frames:v',
+        '1',
+        '-f',
+        'rawvideo',
+        '-pix_fmt',
+        'yuv420p',
+        '-',
+      ],
+      { maxBuffer: 1 << 26 },
+    );
     expect(r.status).toBe(0);
     const decodedTop = r.stdout.subarray(0, 640 * 24);
     const at = (us: number) => {
@@ -114,7 +161,11 @@ describe('synthetic H.264 encoder', () => {
     const idr2 = enc.encode(f, [], true);
     expect(idr.idr && idr2.idr && !p.idr).toBe(true);
     expect(p.data.length).toBeLessThan(16);
-    expect(splitAccessUnits(Buffer.concat([idr.data, p.data, idr2.data])).map((u) => u.idr)).toEqual([true, false, true]);
+    expect(splitAccessUnits(Buffer.concat([idr.data, p.data, idr2.data])).map((u) => u.idr)).toEqual([
+      true,
+      false,
+      true,
+    ]);
     writeFileSync(`${tmp.dir}/tiny.h264`, Buffer.concat([idr.data, p.data, idr2.data]));
     expect(decodeErrors(`${tmp.dir}/tiny.h264`)).toBe('');
   });

@@ -39,7 +39,12 @@ describe('parking mode', () => {
       expect(road.end!).toBeGreaterThanOrEqual(e.time + 14e6);
       clip.release();
       expect(decodeErrors(out)).toBe('');
-      expect(ffprobe(out).streams.map((s) => s.tags?.handler_name)).toEqual(['road', 'cabin', 'cabin-audio', 'telemetry']);
+      expect(ffprobe(out).streams.map((s) => s.tags?.handler_name)).toEqual([
+        'road',
+        'cabin',
+        'cabin-audio',
+        'telemetry',
+      ]);
       // A timelapse has no sound: the microphone starts with the full-rate footage after the bump.
       const audio = [...device.store.frames({ stream: 'cabin-audio', from: e.from, to: e.to })];
       expect(audio[0]!.pts).toBeGreaterThanOrEqual(e.time);
@@ -52,16 +57,28 @@ describe('parking mode', () => {
 
   it('a parked night stays within its storage budget: hours of parking per GiB', async () => {
     // The default cameras (road 1280x720 at 30 fps, cabin 640x360 at 15 fps).
-    const device = new Dashcam({ ...smallDevice(join(tmp.dir, 'night')), cameras: undefined, memory: { capacity: '256MiB', segmentSize: '4MiB' } });
+    const device = new Dashcam({
+      ...smallDevice(join(tmp.dir, 'night')),
+      cameras: undefined,
+      memory: { capacity: '256MiB', segmentSize: '4MiB' },
+    });
     await device.powerOn();
     try {
-      const drive = await device.run({ name: 'cruise', duration: '20s', steps: [{ at: '0s', type: 'speed', to: 50 }] } as never, { speed: Infinity });
+      const drive = await device.run(
+        { name: 'cruise', duration: '20s', steps: [{ at: '0s', type: 'speed', to: 50 }] } as never,
+        { speed: Infinity },
+      );
       const drivingBytes = Object.values(drive.bytes).reduce((a, b) => a + b, 0) / 20;
-      const parked = await device.run({ name: 'night', parked: true, roadNoise: 0, duration: '600s', steps: [] } as never, { speed: Infinity });
+      const parked = await device.run(
+        { name: 'night', parked: true, roadNoise: 0, duration: '600s', steps: [] } as never,
+        { speed: Infinity },
+      );
       expect(parked.events).toEqual([]);
       const parkedBytes = Object.values(parked.bytes).reduce((a, b) => a + b, 0) / 600;
       const hoursPerGiB = 2 ** 30 / (parkedBytes * 3600);
-      console.log(`parking: ${(parkedBytes * 3600 / 2 ** 20).toFixed(1)} MiB per hour (${hoursPerGiB.toFixed(1)} h per GiB); driving ${(drivingBytes * 3600 / 2 ** 20).toFixed(0)} MiB per hour`);
+      console.log(
+        `parking: ${((parkedBytes * 3600) / 2 ** 20).toFixed(1)} MiB per hour (${hoursPerGiB.toFixed(1)} h per GiB); driving ${((drivingBytes * 3600) / 2 ** 20).toFixed(0)} MiB per hour`,
+      );
       // The stated budget (docs/device-api.md, "Parking mode"): about 4 hours of parking per
       // GiB with the default cameras (held to 3.5 here), under a twentieth of driving's bitrate.
       expect(hoursPerGiB).toBeGreaterThanOrEqual(3.5);

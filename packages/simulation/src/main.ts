@@ -28,7 +28,9 @@ async function main(): Promise<number> {
 }
 
 main().then(
-  (code) => { process.exitCode = code; },
+  (code) => {
+    process.exitCode = code;
+  },
   (err: unknown) => {
     if (err instanceof UsageError) {
       process.stderr.write(`ringclip-sim: ${err.message}\n(npm start -- --help lists the options)\n`);

@@ -78,11 +78,23 @@ export function parseOptions(argv: string[]): SimulationOptions | 'help' {
     ({ values } = parseArgs({
       args: argv,
       options: {
-        scenario: { type: 'string' }, duration: { type: 'string' }, speed: { type: 'string' },
-        'device-memory': { type: 'string' }, 'phone-storage': { type: 'string' }, cameras: { type: 'string' },
-        connectivity: { type: 'boolean' }, 'data-budget': { type: 'string' }, 'phone-later': { type: 'boolean' },
-        cloud: { type: 'string' }, 'database-url': { type: 'string' }, 'cloud-port': { type: 'string' }, 'device-port': { type: 'string' }, data: { type: 'string' },
-        exit: { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+        scenario: { type: 'string' },
+        duration: { type: 'string' },
+        speed: { type: 'string' },
+        'device-memory': { type: 'string' },
+        'phone-storage': { type: 'string' },
+        cameras: { type: 'string' },
+        connectivity: { type: 'boolean' },
+        'data-budget': { type: 'string' },
+        'phone-later': { type: 'boolean' },
+        cloud: { type: 'string' },
+        'database-url': { type: 'string' },
+        'cloud-port': { type: 'string' },
+        'device-port': { type: 'string' },
+        data: { type: 'string' },
+        exit: { type: 'boolean' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
       },
       strict: true,
     }));
@@ -93,11 +105,13 @@ export function parseOptions(argv: string[]): SimulationOptions | 'help' {
   const num = (v: string | undefined, name: string, dflt: number, min: number, max: number) => {
     if (v === undefined) return dflt;
     const n = Number(v);
-    if (!Number.isFinite(n) || n < min || n > max) throw new UsageError(`--${name} must be a number from ${min} to ${max}, got '${v}'`);
+    if (!Number.isFinite(n) || n < min || n > max)
+      throw new UsageError(`--${name} must be a number from ${min} to ${max}, got '${v}'`);
     return n;
   };
   const cameras = values.cameras ?? 'default';
-  if (cameras !== 'default' && cameras !== 'small') throw new UsageError(`--cameras is default or small, got '${cameras}'`);
+  if (cameras !== 'default' && cameras !== 'small')
+    throw new UsageError(`--cameras is default or small, got '${cameras}'`);
   const cloud = values.cloud ?? 'sqlite';
   if (cloud !== 'sqlite' && cloud !== 'postgres') throw new UsageError(`--cloud is sqlite or postgres, got '${cloud}'`);
   return {

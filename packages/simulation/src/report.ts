@@ -62,9 +62,22 @@ export class Reporter {
     this.endProgress();
     const t = (us: number | null) => (us === null ? '-' : microsToIso(us).slice(11, 23));
     const header = ['residency', 'what', 'id', 'kind', 'from (UTC)', 'to (UTC)', 'size', 'note'];
-    const body = rows.map((r) => [r.residency, r.what, r.id, r.kind, t(r.from), t(r.to), r.bytes === null ? '-' : formatBytes(r.bytes), r.note]);
+    const body = rows.map((r) => [
+      r.residency,
+      r.what,
+      r.id,
+      r.kind,
+      t(r.from),
+      t(r.to),
+      r.bytes === null ? '-' : formatBytes(r.bytes),
+      r.note,
+    ]);
     const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
-    const fmt = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+    const fmt = (cells: string[]) =>
+      cells
+        .map((c, i) => c.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd();
     this.#out.write(`\n${fmt(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n`);
     for (const b of body) this.#out.write(`${fmt(b)}\n`);
   }

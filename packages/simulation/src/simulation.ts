@@ -39,8 +39,23 @@ export interface SimulationSummary {
   scenario: string;
   expected: Array<{ kind: string; at: string }>;
   drive: { from: number; to: number; frames: Record<string, number> };
-  device: { drives: Array<{ id: number; first: number | null; last: number | null }>; events: Array<Pick<DeviceEvent, 'id' | 'kind' | 'time' | 'from' | 'to' | 'acknowledged' | 'location'>> };
-  phone: { budget: number; clips: Array<{ id: string; kind: string; source: string; from: number | null; to: number | null; bytes: number | null; uploaded: boolean; path: string | null }> };
+  device: {
+    drives: Array<{ id: number; first: number | null; last: number | null }>;
+    events: Array<Pick<DeviceEvent, 'id' | 'kind' | 'time' | 'from' | 'to' | 'acknowledged' | 'location'>>;
+  };
+  phone: {
+    budget: number;
+    clips: Array<{
+      id: string;
+      kind: string;
+      source: string;
+      from: number | null;
+      to: number | null;
+      bytes: number | null;
+      uploaded: boolean;
+      path: string | null;
+    }>;
+  };
   /** stores: where the cloud kept them (--cloud) */
   cloud: { url: string; stores: 'sqlite' | 'postgres'; clips: CloudClip[] };
   /** the emergency live link, when the scenario has emergency contacts and a collision */
@@ -93,17 +108,26 @@ export async function runSimulation(options: SimulationOptions, report: Reporter
     await device?.stopServer().catch(() => {});
     await device?.powerOff().catch(() => {});
     await cloud?.close().catch(() => {});
-    await backend?.close(!temporary).catch((e: unknown) => report.line('cloud', `could not clean up the PostgreSQL/s3rver run: ${(e as Error).message}`));
+    await backend
+      ?.close(!temporary)
+      .catch((e: unknown) =>
+        report.line('cloud', `could not clean up the PostgreSQL/s3rver run: ${(e as Error).message}`),
+      );
     if (temporary) rmSync(root, { recursive: true, force: true });
   };
 
   try {
     // 1. The cloud, on 127.0.0.1: embedded SQLite and a local folder, or PostgreSQL + s3rver.
     backend = options.cloud === 'postgres' ? await postgresBackend(options.databaseUrl, dirs.cloud) : null;
-    cloud = await createServer(loadConfig({ dataDir: dirs.cloud, port: options.cloudPort, host: '127.0.0.1' }, backend?.env ?? {}));
+    cloud = await createServer(
+      loadConfig({ dataDir: dirs.cloud, port: options.cloudPort, host: '127.0.0.1' }, backend?.env ?? {}),
+    );
     const cloudUrl = await cloud.listen();
     const { token } = await cloud.service.createToken('driver');
-    report.line('cloud', `service up at ${cloudUrl} (${backend?.description ?? `SQLite + local folder in ${dirs.cloud}`})`);
+    report.line(
+      'cloud',
+      `service up at ${cloudUrl} (${backend?.description ?? `SQLite + local folder in ${dirs.cloud}`})`,
+    );
 
     // 2. The dashcam powers on: a new drive recorded into its internal memory.
     device = new Dashcam({
@@ -115,9 +139,23 @@ export async function runSimulation(options: SimulationOptions, report: Reporter
     await device.powerOn();
     const { url: deviceUrl } = await device.startServer({ port: options.devicePort });
     const info = device.store.info();
-    report.line('device', `powered on: drive ${device.drive}, ${formatBytes(info.capacity)} internal memory, cameras ${device.cameras.map((c) => c.name).join(' + ')}; Wi-Fi API ${deviceUrl}, pairing code ${device.pairingCode}`);
-    device.on('event', (e) => report.line('device', `${e.kind} at ${microsToIso(e.time)} (${e.peakG?.toFixed(2) ?? '-'} g): footage ${microsToIso(e.from).slice(11, 19)}..${microsToIso(e.to).slice(11, 19)} protected in internal memory`));
-    device.on('event-extended', (e) => { const x = e.triggers!.at(-1)!; report.line('device', `${x.kind} at ${microsToIso(x.time)} (${x.peakG.toFixed(2)} g) inside the ${e.kind} clip: extended it to ${microsToIso(e.to).slice(11, 19)}`); });
+    report.line(
+      'device',
+      `powered on: drive ${device.drive}, ${formatBytes(info.capacity)} internal memory, cameras ${device.cameras.map((c) => c.name).join(' + ')}; Wi-Fi API ${deviceUrl}, pairing code ${device.pairingCode}`,
+    );
+    device.on('event', (e) =>
+      report.line(
+        'device',
+        `${e.kind} at ${microsToIso(e.time)} (${e.peakG?.toFixed(2) ?? '-'} g): footage ${microsToIso(e.from).slice(11, 19)}..${microsToIso(e.to).slice(11, 19)} protected in internal memory`,
+      ),
+    );
+    device.on('event-extended', (e) => {
+      const x = e.triggers!.at(-1)!;
+      report.line(
+        'device',
+        `${x.kind} at ${microsToIso(x.time)} (${x.peakG.toFixed(2)} g) inside the ${e.kind} clip: extended it to ${microsToIso(e.to).slice(11, 19)}`,
+      );
+    });
     device.on('overwrite', (e) => report.line('device', `loop recording overwrote ${e.frames} old ${e.stream} frames`));
 
     // Emergency contacts (the scenario's): a webhook inbox stands in for their phones, and
@@ -126,7 +164,13 @@ export async function runSimulation(options: SimulationOptions, report: Reporter
     if (sim.contacts.length) {
       live = new LiveRun(report, join(root, 'viewers'), () => device!.clock.now(), speed, sim.lateViewerMs);
       const inbox = await live.inbox.start();
-      for (const c of sim.contacts) contacts.push({ name: c.name, ...(c.phone ? { phone: c.phone } : {}), ...(c.email ? { email: c.email } : {}), ...(c.webhook ? { webhook: inbox } : {}) });
+      for (const c of sim.contacts)
+        contacts.push({
+          name: c.name,
+          ...(c.phone ? { phone: c.phone } : {}),
+          ...(c.email ? { email: c.email } : {}),
+          ...(c.webhook ? { webhook: inbox } : {}),
+        });
     }
     if (sim.connectivity) {
       uplink = new UplinkRun(device, cloudUrl, token, sim.connectivity.monthlyBudget, contacts, report);
@@ -136,7 +180,13 @@ export async function runSimulation(options: SimulationOptions, report: Reporter
 
     // 3. The phone app: paired over Wi-Fi, signed in to the cloud. It streams the road camera
     //    live; the cabin camera stays in device memory until a clip is made of it.
-    app = await PhoneApp.open({ dataDir: dirs.phone, phoneStorage: options.phoneStorage, liveStreams: ['road'], eventPollMs: 250, reconnectMs: 250 });
+    app = await PhoneApp.open({
+      dataDir: dirs.phone,
+      phoneStorage: options.phoneStorage,
+      liveStreams: ['road'],
+      eventPollMs: 250,
+      reconnectMs: 250,
+    });
     await app.signIn(cloudUrl, token);
     app.setEmergency({ contacts });
     const phoneUploads: string[] = [];
@@ -150,12 +200,26 @@ export async function runSimulation(options: SimulationOptions, report: Reporter
       report.line('phone', `signed in to the cloud; stays away from the dashcam during the drive (no Wi-Fi link)`);
     } else {
       await connectPhone();
-      report.line('phone', `paired with the dashcam and signed in to the cloud; budget ${formatBytes(app.budget().bytes)} (${Math.round(app.budget().share * 100)} % of ${formatBytes(app.phoneStorage)}); streaming the road camera live`);
+      report.line(
+        'phone',
+        `paired with the dashcam and signed in to the cloud; budget ${formatBytes(app.budget().bytes)} (${Math.round(app.budget().share * 100)} % of ${formatBytes(app.phoneStorage)}); streaming the road camera live`,
+      );
     }
-    if (contacts.length) report.line('phone', `emergency contacts: ${contacts.map((c) => c.name).join(', ')} (a collision publishes a live link to them)`);
-    app.on('event-clip', (c) => report.line('phone', `saved the ${c.kind} clip from the dashcam (${formatBytes(c.bytes)}, road + cabin + cabin audio + telemetry), acknowledged it, queued it for upload`));
+    if (contacts.length)
+      report.line(
+        'phone',
+        `emergency contacts: ${contacts.map((c) => c.name).join(', ')} (a collision publishes a live link to them)`,
+      );
+    app.on('event-clip', (c) =>
+      report.line(
+        'phone',
+        `saved the ${c.kind} clip from the dashcam (${formatBytes(c.bytes)}, road + cabin + cabin audio + telemetry), acknowledged it, queued it for upload`,
+      ),
+    );
     app.on('uploaded', ({ id }) => report.line('cloud', `stored clip ${id} permanently`));
-    app.on('evicted', (e) => report.line('phone', `storage budget full: removed ${e.what} ${e.id} (${formatBytes(e.bytes)}) from the phone`));
+    app.on('evicted', (e) =>
+      report.line('phone', `storage budget full: removed ${e.what} ${e.id} (${formatBytes(e.bytes)}) from the phone`),
+    );
     app.on('error', (e) => report.line('phone', `error: ${e.message}`));
 
     // 4. The drive, at simulated speed, with a progress bar in device time.
@@ -171,7 +235,11 @@ export async function runSimulation(options: SimulationOptions, report: Reporter
     } finally {
       clearInterval(timer);
     }
-    report.progress(1, 1, `done: ${((run.to - run.from) / 1e6).toFixed(0)} s driven in ${(run.realMs / 1000).toFixed(1)} s`);
+    report.progress(
+      1,
+      1,
+      `done: ${((run.to - run.from) / 1e6).toFixed(0)} s driven in ${(run.realMs / 1000).toFixed(1)} s`,
+    );
     report.endProgress();
 
     // 5. Every event clip reaches the phone; then a manual clip of cabin footage the phone
@@ -180,9 +248,14 @@ export async function runSimulation(options: SimulationOptions, report: Reporter
     // dashcam until it is recorded: the drive ended first.)
     const events = run.events;
     const complete = events.filter((e) => e.to <= run.to);
-    for (const e of events) if (e.to > run.to) report.line('device', `the ${e.kind} window ends after the drive: its clip stays protected in internal memory`);
+    for (const e of events)
+      if (e.to > run.to)
+        report.line('device', `the ${e.kind} window ends after the drive: its clip stays protected in internal memory`);
     // The live link ends with the drive here: revoked, and checked to answer 410.
-    const liveSummary = await live?.finish((id) => (app!.liveLinks.some((l) => l.id === id) ? app!.revokeLiveLink(id) : revokeInCloud(cloudUrl, token, id))) ?? null;
+    const liveSummary =
+      (await live?.finish((id) =>
+        app!.liveLinks.some((l) => l.id === id) ? app!.revokeLiveLink(id) : revokeInCloud(cloudUrl, token, id),
+      )) ?? null;
     if (uplink) await uplink.uplink.drained(120_000);
     if (sim.phoneLater) {
       await connectPhone();
@@ -190,19 +263,41 @@ export async function runSimulation(options: SimulationOptions, report: Reporter
       await app.syncEvents();
     }
     // Every complete event's clip is somewhere safe: the phone has it, or the dashcam uploaded it (both acknowledge it).
-    await until(() => complete.every((e) => device!.event(e.id)?.acknowledged), 120_000, 'every event clip on the phone or in the cloud');
+    await until(
+      () => complete.every((e) => device!.event(e.id)?.acknowledged),
+      120_000,
+      'every event clip on the phone or in the cloud',
+    );
     const anchor = events[events.length - 1]?.time ?? run.to - 10e6;
-    const cabinFrom = Math.max(run.from, anchor - 8e6), cabinTo = Math.min(run.to, anchor + 2e6);
-    const manual = await app.clip({ from: cabinFrom, to: cabinTo, fromDevice: true, streams: ['cabin'], title: 'Cabin view recovered from the dashcam' });
-    report.line('phone', `made a manual clip of cabin footage from device memory (${formatBytes(manual.bytes)}, ${microsToIso(manual.from).slice(11, 19)}..${microsToIso(manual.to).slice(11, 19)})`);
+    const cabinFrom = Math.max(run.from, anchor - 8e6),
+      cabinTo = Math.min(run.to, anchor + 2e6);
+    const manual = await app.clip({
+      from: cabinFrom,
+      to: cabinTo,
+      fromDevice: true,
+      streams: ['cabin'],
+      title: 'Cabin view recovered from the dashcam',
+    });
+    report.line(
+      'phone',
+      `made a manual clip of cabin footage from device memory (${formatBytes(manual.bytes)}, ${microsToIso(manual.from).slice(11, 19)}..${microsToIso(manual.to).slice(11, 19)})`,
+    );
     await app.uploaded(undefined, 180_000);
 
     // Hours that fit, at the bitrates just recorded (Nexar's storage setting shows this).
     const fit = app.hoursThatFit();
     const deviceHours = device.status().storage.hoursThatFit;
-    const hours = (h: number | null) => (h === null ? '?' : h < 1 ? `${Math.round(h * 60)} min` : `${h >= 10 ? h.toFixed(0) : h.toFixed(1)} h`);
-    if (fit.bytesPerSecond !== null) report.line('phone', `hours that fit: ${hours(fit.budget)} of driving in the ${formatBytes(app.budget().bytes)} budget at the measured ${((fit.bytesPerSecond * 8) / 1e6).toFixed(1)} Mbit/s (road), ${formatBytes(fit.clipReserveBytes)} kept for clips`);
-    report.line('device', `hours that fit: ${hours(deviceHours)} of driving in ${formatBytes(device.store.info().capacity)} internal memory (road + cabin)`);
+    const hours = (h: number | null) =>
+      h === null ? '?' : h < 1 ? `${Math.round(h * 60)} min` : `${h >= 10 ? h.toFixed(0) : h.toFixed(1)} h`;
+    if (fit.bytesPerSecond !== null)
+      report.line(
+        'phone',
+        `hours that fit: ${hours(fit.budget)} of driving in the ${formatBytes(app.budget().bytes)} budget at the measured ${((fit.bytesPerSecond * 8) / 1e6).toFixed(1)} Mbit/s (road), ${formatBytes(fit.clipReserveBytes)} kept for clips`,
+      );
+    report.line(
+      'device',
+      `hours that fit: ${hours(deviceHours)} of driving in ${formatBytes(device.store.info().capacity)} internal memory (road + cabin)`,
+    );
 
     // 6. The summary: what each residency holds.
     await app.refreshDeviceDrives();
@@ -210,15 +305,32 @@ export async function runSimulation(options: SimulationOptions, report: Reporter
     const phoneClips = await app.clips();
     const summary: SimulationSummary = {
       scenario: scenario.name,
-      expected: ((scenario as unknown as { expect?: Array<{ kind: string; at: string }> }).expect ?? []),
+      expected: (scenario as unknown as { expect?: Array<{ kind: string; at: string }> }).expect ?? [],
       drive: { from: run.from, to: run.to, frames: run.frames },
       device: {
         drives: device.store.info().drives.map((d) => ({ id: d.id, first: d.first, last: d.last })),
-        events: device.events.map((e) => ({ id: e.id, kind: e.kind, time: e.time, from: e.from, to: e.to, acknowledged: e.acknowledged, location: e.location ?? null })),
+        events: device.events.map((e) => ({
+          id: e.id,
+          kind: e.kind,
+          time: e.time,
+          from: e.from,
+          to: e.to,
+          acknowledged: e.acknowledged,
+          location: e.location ?? null,
+        })),
       },
       phone: {
         budget: app.budget().bytes,
-        clips: phoneClips.map((c) => ({ id: c.id, kind: c.kind, source: c.source, from: c.from, to: c.to, bytes: c.bytes, uploaded: c.uploaded, path: c.path })),
+        clips: phoneClips.map((c) => ({
+          id: c.id,
+          kind: c.kind,
+          source: c.source,
+          from: c.from,
+          to: c.to,
+          bytes: c.bytes,
+          uploaded: c.uploaded,
+          path: c.path,
+        })),
       },
       cloud: { url: cloudUrl, stores: options.cloud, clips: cloudClips },
       live: liveSummary,
@@ -249,32 +361,94 @@ function rows(device: Dashcam, app: PhoneApp, s: SimulationSummary): ResidencyRo
   const out: ResidencyRow[] = [];
   const info = device.store.info();
   for (const d of info.drives) {
-    out.push({ residency: 'device', what: 'drive', id: `#${d.id}`, kind: d.streams.join('+'), from: d.first, to: d.last, bytes: null, note: `${d.frames} frames in ${formatBytes(info.used)} of ${formatBytes(info.capacity)} internal memory` });
+    out.push({
+      residency: 'device',
+      what: 'drive',
+      id: `#${d.id}`,
+      kind: d.streams.join('+'),
+      from: d.first,
+      to: d.last,
+      bytes: null,
+      note: `${d.frames} frames in ${formatBytes(info.used)} of ${formatBytes(info.capacity)} internal memory`,
+    });
   }
   for (const e of device.events) {
-    const by = e.cloudClip && s.uplink?.clips.includes(e.cloudClip) ? 'uploaded by the dashcam itself' : 'acknowledged by the phone';
-    out.push({ residency: 'device', what: 'clip', id: e.id, kind: e.kind, from: e.from, to: e.to, bytes: null, note: e.acknowledged ? `${by}: protection released` : 'protected until the phone has it' });
+    const by =
+      e.cloudClip && s.uplink?.clips.includes(e.cloudClip)
+        ? 'uploaded by the dashcam itself'
+        : 'acknowledged by the phone';
+    out.push({
+      residency: 'device',
+      what: 'clip',
+      id: e.id,
+      kind: e.kind,
+      from: e.from,
+      to: e.to,
+      bytes: null,
+      note: e.acknowledged ? `${by}: protection released` : 'protected until the phone has it',
+    });
   }
   for (const d of app.drives()) {
-    const streams = Object.entries(d.onPhone).filter(([, list]) => list.length > 0).map(([stream]) => stream);
-    const missing = Object.entries(d.recoverable).filter(([, list]) => list.length > 0).map(([stream]) => stream);
+    const streams = Object.entries(d.onPhone)
+      .filter(([, list]) => list.length > 0)
+      .map(([stream]) => stream);
+    const missing = Object.entries(d.recoverable)
+      .filter(([, list]) => list.length > 0)
+      .map(([stream]) => stream);
     out.push({
-      residency: 'phone', what: 'drive', id: `#${d.id}`, kind: streams.join('+'), from: d.from, to: d.to, bytes: null,
-      note: missing.length ? `the device still has the rest (${missing.join(', ')})` : d.onDevice ? 'complete' : 'the device no longer has the rest',
+      residency: 'phone',
+      what: 'drive',
+      id: `#${d.id}`,
+      kind: streams.join('+'),
+      from: d.from,
+      to: d.to,
+      bytes: null,
+      note: missing.length
+        ? `the device still has the rest (${missing.join(', ')})`
+        : d.onDevice
+          ? 'complete'
+          : 'the device no longer has the rest',
     });
   }
   for (const c of s.phone.clips) {
-    out.push({ residency: 'phone', what: 'clip', id: c.id.slice(0, 8), kind: c.kind, from: c.from, to: c.to, bytes: c.bytes, note: `${c.source === 'device' ? 'from device memory' : c.source}; ${c.uploaded ? 'uploaded' : 'not yet uploaded'}` });
+    out.push({
+      residency: 'phone',
+      what: 'clip',
+      id: c.id.slice(0, 8),
+      kind: c.kind,
+      from: c.from,
+      to: c.to,
+      bytes: c.bytes,
+      note: `${c.source === 'device' ? 'from device memory' : c.source}; ${c.uploaded ? 'uploaded' : 'not yet uploaded'}`,
+    });
   }
   for (const c of s.cloud.clips) {
     const t = Date.parse(c.time) * 1000 - Math.round((c.eventOffset ?? 0) * 1e6);
     const by = s.uplink?.clips.includes(c.id) ? '; uploaded by the dashcam (cellular)' : '';
-    out.push({ residency: 'cloud', what: 'clip', id: c.id.slice(0, 8), kind: c.kind, from: t, to: t + c.duration * 1e6, bytes: c.size, note: `${c.tracks.map((x) => x.role).join(' + ')}; ${c.state}${by}` });
+    out.push({
+      residency: 'cloud',
+      what: 'clip',
+      id: c.id.slice(0, 8),
+      kind: c.kind,
+      from: t,
+      to: t + c.duration * 1e6,
+      bytes: c.size,
+      note: `${c.tracks.map((x) => x.role).join(' + ')}; ${c.state}${by}`,
+    });
   }
   if (s.live) {
-    const lags = s.live.viewers.map((v) => v.medianLagSeconds).filter((x) => x !== null).map((x) => x.toFixed(2));
+    const lags = s.live.viewers
+      .map((v) => v.medianLagSeconds)
+      .filter((x) => x !== null)
+      .map((x) => x.toFixed(2));
     out.push({
-      residency: 'cloud', what: 'live', id: s.live.id.slice(0, 8), kind: `live ${s.live.streams.join('+')}`, from: null, to: null, bytes: s.live.viewers.reduce((n, v) => n + v.bytes, 0),
+      residency: 'cloud',
+      what: 'live',
+      id: s.live.id.slice(0, 8),
+      kind: `live ${s.live.streams.join('+')}`,
+      from: null,
+      to: null,
+      bytes: s.live.viewers.reduce((n, v) => n + v.bytes, 0),
       note: `from the ${s.live.by}; ${s.live.viewers.length} viewers (${lags.join(' s, ')} s behind at arrival); ${s.live.notices.length} webhook notices; revoked → ${s.live.afterRevoke}`,
     });
   }

@@ -26,7 +26,10 @@ export function clipRoutes(app: FastifyInstance, svc: Service): void {
   app.head<{ Params: Params }>('/v1/clips/:id', async (req, reply) => {
     const user = await svc.authenticate(req.headers.authorization, req);
     const row = await svc.clip(user, req.params.id);
-    return reply.headers({ ...uploadHeaders(row), 'cache-control': 'no-store' }).code(200).send();
+    return reply
+      .headers({ ...uploadHeaders(row), 'cache-control': 'no-store' })
+      .code(200)
+      .send();
   });
 
   app.put<{ Params: Params }>('/v1/clips/:id/metadata', { bodyLimit: BODY_LIMITS.metadata }, async (req) => {

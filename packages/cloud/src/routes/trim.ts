@@ -9,7 +9,8 @@ export function trimRoutes(app: FastifyInstance, svc: Service): void {
   app.post<{ Params: Params; Querystring: { wait?: string } }>('/v1/clips/:id/trim', async (req, reply) => {
     const user = await svc.authenticate(req.headers.authorization, req);
     const body = req.body;
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest('send a JSON object { from, to, exact?, tracks?, id?, kind?, title? }');
+    if (typeof body !== 'object' || body === null || Array.isArray(body))
+      throw badRequest('send a JSON object { from, to, exact?, tracks?, id?, kind?, title? }');
     const wait = intParam(req.query.wait, 'wait', 0, 60, 0);
     let row = await svc.trim(user, req.params.id, body as Record<string, unknown>);
     if (wait > 0 && row.state === 'processing') row = await svc.waitFor(user, row.id, wait);

@@ -10,16 +10,30 @@ import type { Params } from './util.js';
 export function uploadRoutes(app: FastifyInstance, svc: Service): void {
   app.put<{ Params: Params }>('/v1/clips/:id', async (req, reply) => {
     const body = req.body as Readable | undefined;
-    const drain = () => { if (body && typeof body.resume === 'function') body.resume(); };
+    const drain = () => {
+      if (body && typeof body.resume === 'function') body.resume();
+    };
     let user;
     try {
       user = await svc.authenticate(req.headers.authorization, req);
-    } catch (e) { drain(); throw e; }
-    if (!body || typeof (body).pipe !== 'function') {
-      throw new HttpError(415, 'unsupported_media_type', 'upload the MP4 as application/octet-stream or video/mp4 (metadata goes to PUT /v1/clips/:id/metadata)');
+    } catch (e) {
+      drain();
+      throw e;
+    }
+    if (!body || typeof body.pipe !== 'function') {
+      throw new HttpError(
+        415,
+        'unsupported_media_type',
+        'upload the MP4 as application/octet-stream or video/mp4 (metadata goes to PUT /v1/clips/:id/metadata)',
+      );
     }
     let range;
-    try { range = uploadRange(req.headers['content-range'], req.headers['content-length']); } catch (e) { drain(); throw e; }
+    try {
+      range = uploadRange(req.headers['content-range'], req.headers['content-length']);
+    } catch (e) {
+      drain();
+      throw e;
+    }
     const { row, created } = await svc.receive(user, req.params.id, range, body);
     reply.headers(uploadHeaders(row));
     if (row.state === 'uploading') return reply.code(202).send(svc.view(row));

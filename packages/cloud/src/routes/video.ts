@@ -5,7 +5,10 @@ import type { Service } from '../service.js';
 import type { Params } from './util.js';
 
 export function videoRoutes(app: FastifyInstance, svc: Service): void {
-  const handler = async (req: FastifyRequest<{ Params: Params; Querystring: Record<string, string> }>, reply: FastifyReply) => {
+  const handler = async (
+    req: FastifyRequest<{ Params: Params; Querystring: Record<string, string> }>,
+    reply: FastifyReply,
+  ) => {
     const q = req.query;
     // The bearer token's user or the signed URL's (server.ts found it for the request budget).
     const user = (await svc.whoIs(req)) ?? (await svc.authenticate(req.headers.authorization, req));

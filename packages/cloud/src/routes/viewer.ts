@@ -11,13 +11,17 @@ const FILES: Record<string, string> = {
 };
 const cache = new Map<string, Buffer>();
 
-export const CSP = "default-src 'self'; media-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+export const CSP =
+  "default-src 'self'; media-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 export function sendPage(reply: FastifyReply, name: keyof typeof FILES) {
   const type = FILES[name];
   if (!type) return reply.code(404).send();
   let body = cache.get(name);
-  if (!body) { body = readFileSync(WEB + name); cache.set(name, body); }
+  if (!body) {
+    body = readFileSync(WEB + name);
+    cache.set(name, body);
+  }
   return reply
     .header('content-type', type)
     .header('cache-control', 'no-cache')
@@ -29,5 +33,7 @@ export function sendPage(reply: FastifyReply, name: keyof typeof FILES) {
 
 export function viewerRoutes(app: FastifyInstance): void {
   app.get('/', (_req, reply) => sendPage(reply, 'index.html'));
-  app.get<{ Params: { file: string } }>('/web/:file', (req, reply) => sendPage(reply, Object.hasOwn(FILES, req.params.file) ? req.params.file : ''));
+  app.get<{ Params: { file: string } }>('/web/:file', (req, reply) =>
+    sendPage(reply, Object.hasOwn(FILES, req.params.file) ? req.params.file : ''),
+  );
 }

@@ -45,7 +45,9 @@ export class ServiceContext {
       await step();
     } catch (err) {
       this.backgroundFailures++;
-      console.error(`ringclip-cloud: ${what} failed (${this.backgroundFailures} best-effort failures so far): ${(err as Error).message}`);
+      console.error(
+        `ringclip-cloud: ${what} failed (${this.backgroundFailures} best-effort failures so far): ${(err as Error).message}`,
+      );
     }
   }
 
@@ -71,7 +73,23 @@ export function copyName(row: ClipRow): string {
 export function newRow(user: User, id: string): ClipRow {
   const now = Date.now();
   return {
-    userId: user.id, id, state: 'uploading', time: now, kind: 'manual', meta: {}, size: null, received: 0, parts: [],
-    sha256: null, duration: null, tracks: [], blobKey: null, trim: null, error: null, createdAt: now, updatedAt: now, version: 0,
+    userId: user.id,
+    id,
+    state: 'uploading',
+    time: now,
+    kind: 'manual',
+    meta: {},
+    size: null,
+    received: 0,
+    parts: [],
+    sha256: null,
+    duration: null,
+    tracks: [],
+    blobKey: null,
+    trim: null,
+    error: null,
+    createdAt: now,
+    updatedAt: now,
+    version: 0,
   };
 }

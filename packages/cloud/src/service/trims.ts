@@ -16,38 +16,66 @@ export class Trims {
 
   async trim(user: User, rawId: string, body: Record<string, unknown>): Promise<ClipRow> {
     const src = await this.ctx.clip(user, rawId, ['ready', 'processing', 'failed']);
-    if (src.state !== 'ready') throw new HttpError(409, 'not_ready', `the clip is ${src.state}: it cannot be trimmed yet`);
+    if (src.state !== 'ready')
+      throw new HttpError(409, 'not_ready', `the clip is ${src.state}: it cannot be trimmed yet`);
     const allowed = new Set(['from', 'to', 'exact', 'tracks', 'id', 'kind', 'title']);
-    for (const k of Object.keys(body)) if (!allowed.has(k)) throw badRequest(`unknown trim field '${k}': allowed are ${[...allowed].join(', ')}`);
+    for (const k of Object.keys(body))
+      if (!allowed.has(k)) throw badRequest(`unknown trim field '${k}': allowed are ${[...allowed].join(', ')}`);
     const num = (v: unknown, what: string) => {
-      if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw badRequest(`${what} must be a number of seconds from the clip's start`);
+      if (typeof v !== 'number' || !Number.isFinite(v) || v < 0)
+        throw badRequest(`${what} must be a number of seconds from the clip's start`);
       return v;
     };
     const from = num(body.from, 'from');
     const to = num(body.to, 'to');
     if (to <= from) throw badRequest(`'to' (${to}) must be after 'from' (${from})`);
-    if (src.duration !== null && from >= src.duration) throw new HttpError(422, 'out_of_range', `the clip is ${src.duration} s long: from=${from} is past its end`);
-    if (body.exact !== undefined && typeof body.exact !== 'boolean') throw badRequest('exact must be true (start exactly at from) or false (start at the key frame at or before from)');
+    if (src.duration !== null && from >= src.duration)
+      throw new HttpError(422, 'out_of_range', `the clip is ${src.duration} s long: from=${from} is past its end`);
+    if (body.exact !== undefined && typeof body.exact !== 'boolean')
+      throw badRequest(
+        'exact must be true (start exactly at from) or false (start at the key frame at or before from)',
+      );
     const roles = src.tracks.map((t) => t.role);
     let tracks = roles;
     if (body.tracks !== undefined) {
-      if (!Array.isArray(body.tracks) || body.tracks.length === 0 || !body.tracks.every((t: unknown) => roles.includes(t as (typeof roles)[number]))) {
+      if (
+        !Array.isArray(body.tracks) ||
+        body.tracks.length === 0 ||
+        !body.tracks.every((t: unknown) => roles.includes(t as (typeof roles)[number]))
+      ) {
         throw badRequest(`tracks must list some of this clip's tracks: ${roles.join(', ')}`);
       }
       tracks = [...new Set(body.tracks as Array<'road' | 'cabin'>)];
     }
-    if (body.kind !== undefined && (typeof body.kind !== 'string' || !KIND.test(body.kind))) throw badRequest('kind must be a short lower-case word');
-    if (body.title !== undefined && (typeof body.title !== 'string' || body.title.length > 200)) throw badRequest('title must be a string of at most 200 characters');
+    if (body.kind !== undefined && (typeof body.kind !== 'string' || !KIND.test(body.kind)))
+      throw badRequest('kind must be a short lower-case word');
+    if (body.title !== undefined && (typeof body.title !== 'string' || body.title.length > 200))
+      throw badRequest('title must be a string of at most 200 characters');
     const id = body.id === undefined ? randomUUID() : clipId(body.id);
-    const spec: TrimSpec = { sourceId: src.id, from, to: src.duration !== null ? Math.min(to, src.duration + 1) : to, exact: body.exact === true, tracks };
+    const spec: TrimSpec = {
+      sourceId: src.id,
+      from,
+      to: src.duration !== null ? Math.min(to, src.duration + 1) : to,
+      exact: body.exact === true,
+      tracks,
+    };
     const row = newRow(user, id);
     Object.assign(row, {
-      state: 'processing', kind: (body.kind as string) ?? src.kind, time: src.time, trim: spec,
-      meta: { ...src.meta, title: (body.title) ?? src.meta.title, eventOffset: undefined },
+      state: 'processing',
+      kind: (body.kind as string) ?? src.kind,
+      time: src.time,
+      trim: spec,
+      meta: { ...src.meta, title: body.title ?? src.meta.title, eventOffset: undefined },
     });
     if (!(await this.ctx.meta.insertClip(row))) {
       const existing = await this.ctx.meta.getClip(user.id, id);
-      if (existing && existing.state !== 'deleting' && existing.trim && JSON.stringify(existing.trim) === JSON.stringify(spec)) return existing; // idempotent retry
+      if (
+        existing &&
+        existing.state !== 'deleting' &&
+        existing.trim &&
+        JSON.stringify(existing.trim) === JSON.stringify(spec)
+      )
+        return existing; // idempotent retry
       throw new HttpError(409, 'exists', 'a different clip with this id already exists');
     }
     await this.ctx.queue.send('trim', { userId: user.id, clipId: id });
@@ -83,7 +111,8 @@ export class Trims {
         ({ offset: startOffset, duration: cutDuration } = await cutTrim(path, src.tracks, row.trim, out));
       } catch (e) {
         const err = e as { code?: string; message: string };
-        if (e instanceof HttpError || err.code === 'ERR_CLIP_RANGE' || err.code === 'ERR_INVALID_ARGUMENT') return fail(err.message);
+        if (e instanceof HttpError || err.code === 'ERR_CLIP_RANGE' || err.code === 'ERR_INVALID_ARGUMENT')
+          return fail(err.message);
         throw e;
       }
       const info = await inspect(out);
@@ -95,9 +124,20 @@ export class Trims {
       const end = startOffset + cutDuration;
       const ev = src.meta.eventOffset;
       Object.assign(row, {
-        state: 'ready', blobKey: key, sha256: sha.digest('hex'), size, received: size, tracks: info.tracks, duration: cutDuration,
+        state: 'ready',
+        blobKey: key,
+        sha256: sha.digest('hex'),
+        size,
+        received: size,
+        tracks: info.tracks,
+        duration: cutDuration,
         // The cut carries the camm and audio samples of its range (the engine cuts them with the video).
-        meta: { ...row.meta, hasTelemetry: info.telemetry, hasAudio: info.audio, eventOffset: ev !== undefined && ev >= startOffset && ev <= end ? ev - startOffset : undefined },
+        meta: {
+          ...row.meta,
+          hasTelemetry: info.telemetry,
+          hasAudio: info.audio,
+          eventOffset: ev !== undefined && ev >= startOffset && ev <= end ? ev - startOffset : undefined,
+        },
         updatedAt: Date.now(),
       });
       if (!(await this.ctx.meta.updateClip(row))) {
@@ -106,7 +146,9 @@ export class Trims {
         if (!now || now.state === 'deleting') await this.ctx.blobs.delete(key);
         return;
       }
-      await this.ctx.bestEffort(`keeping a local copy of trim ${row.id}`, () => this.ctx.copies.adopt(key, copyName(row), out));
+      await this.ctx.bestEffort(`keeping a local copy of trim ${row.id}`, () =>
+        this.ctx.copies.adopt(key, copyName(row), out),
+      );
     } finally {
       await rm(out, { force: true });
     }

@@ -15,7 +15,11 @@ import type { ClipMeta, ClipRow, User } from '../meta.js';
 import { clipId } from '../validate.js';
 import { copyName, newRow, type ServiceContext } from './context.js';
 
-export interface ContentRange { start: number; end: number; total: number }
+export interface ContentRange {
+  start: number;
+  end: number;
+  total: number;
+}
 
 export class Uploads {
   constructor(private readonly ctx: ServiceContext) {}
@@ -48,28 +52,56 @@ export class Uploads {
    * PUT /v1/clips/:id: one chunk (Content-Range) or the whole file. Returns the row and
    * whether this request completed the upload.
    */
-  async receive(user: User, rawId: string, range: ContentRange, body: Readable): Promise<{ row: ClipRow; created: boolean }> {
+  async receive(
+    user: User,
+    rawId: string,
+    range: ContentRange,
+    body: Readable,
+  ): Promise<{ row: ClipRow; created: boolean }> {
     const id = clipId(rawId);
     if (range.total > this.ctx.config.maxClipBytes) {
       body.resume();
-      throw new HttpError(413, 'too_large', `clips are at most ${this.ctx.config.maxClipBytes} bytes; this one is ${range.total}`);
+      throw new HttpError(
+        413,
+        'too_large',
+        `clips are at most ${this.ctx.config.maxClipBytes} bytes; this one is ${range.total}`,
+      );
     }
-    if (range.total === 0) { body.resume(); throw badRequest('an empty file is not a clip'); }
+    if (range.total === 0) {
+      body.resume();
+      throw badRequest('an empty file is not a clip');
+    }
     let row = await this.#getOrCreate(user, id);
-    if (row.state === 'deleting') { body.resume(); throw notFound(); }
+    if (row.state === 'deleting') {
+      body.resume();
+      throw notFound();
+    }
     if (row.state !== 'uploading') return { row: await this.#repeatOfComplete(row, range, body), created: false };
     if (row.size !== null && row.size !== range.total) {
       body.resume();
-      throw new HttpError(409, 'size_mismatch', `this upload was started with a total size of ${row.size} bytes, not ${range.total}: DELETE the clip to start over`, uploadHeaders(row));
+      throw new HttpError(
+        409,
+        'size_mismatch',
+        `this upload was started with a total size of ${row.size} bytes, not ${range.total}: DELETE the clip to start over`,
+        uploadHeaders(row),
+      );
     }
     if (range.start > row.received) {
       body.resume();
-      throw new HttpError(409, 'offset_mismatch', `the server has ${row.received} bytes of this upload: send from byte ${row.received}`, uploadHeaders({ ...row, size: range.total }));
+      throw new HttpError(
+        409,
+        'offset_mismatch',
+        `the server has ${row.received} bytes of this upload: send from byte ${row.received}`,
+        uploadHeaders({ ...row, size: range.total }),
+      );
     }
     if (row.size === null) {
       row.size = range.total;
       if (!(await this.ctx.meta.updateClip(row))) row = (await this.ctx.meta.getClip(user.id, id))!;
-      if (row.size !== range.total) { body.resume(); throw new HttpError(409, 'size_mismatch', 'a concurrent upload declared another size', uploadHeaders(row)); }
+      if (row.size !== range.total) {
+        body.resume();
+        throw new HttpError(409, 'size_mismatch', 'a concurrent upload declared another size', uploadHeaders(row));
+      }
     }
     if (range.end + 1 > row.received) {
       await this.#storeChunk(row, range, body);
@@ -77,7 +109,8 @@ export class Uploads {
     } else {
       body.resume(); // every byte of this chunk was already stored: a retry
     }
-    if (row.state === 'uploading' && row.received === row.size) return { row: await this.#finalize(row), created: true };
+    if (row.state === 'uploading' && row.received === row.size)
+      return { row: await this.#finalize(row), created: true };
     return { row, created: false };
   }
 
@@ -85,7 +118,10 @@ export class Uploads {
     // A retry of an upload that already completed (its response was lost): same size and,
     // for a whole-file PUT, the same bytes -> the clip as it is; anything else conflicts.
     const conflict = () => new HttpError(409, 'exists', 'a different clip with this id already exists');
-    if (row.trim || row.size !== range.total) { body.resume(); throw conflict(); }
+    if (row.trim || row.size !== range.total) {
+      body.resume();
+      throw conflict();
+    }
     if (range.start === 0 && range.end + 1 === range.total && row.sha256) {
       const h = createHash('sha256');
       for await (const c of body) h.update(c as Buffer);
@@ -108,7 +144,11 @@ export class Uploads {
         const from = Math.max(0, skip - seen);
         const room = want - seen;
         seen += chunk.length;
-        if (seen > want) { tooLong = true; done(new Error('body longer than Content-Range')); return; }
+        if (seen > want) {
+          tooLong = true;
+          done(new Error('body longer than Content-Range'));
+          return;
+        }
         const part = chunk.subarray(from, Math.max(from, Math.min(chunk.length, room)));
         kept += part.length;
         done(null, part);
@@ -152,7 +192,12 @@ export class Uploads {
       if (!(await this.ctx.meta.updateClip(row))) {
         await this.ctx.blobs.delete(key);
         const now = await this.ctx.meta.getClip(row.userId, row.id);
-        throw new HttpError(409, 'offset_mismatch', 'a concurrent request stored part of this upload: ask HEAD for the offset and resume', now ? uploadHeaders(now) : {});
+        throw new HttpError(
+          409,
+          'offset_mismatch',
+          'a concurrent request stored part of this upload: ask HEAD for the offset and resume',
+          now ? uploadHeaders(now) : {},
+        );
       }
     } finally {
       await rm(tmp, { force: true });
@@ -178,13 +223,19 @@ export class Uploads {
         const now = await this.ctx.meta.getClip(row.userId, row.id);
         if (now && now.version !== row.version) {
           if (now.state === 'ready') return now;
-          throw new HttpError(409, 'conflict', 'another request is finishing this upload: ask HEAD /v1/clips/:id for its state', uploadHeaders(now));
+          throw new HttpError(
+            409,
+            'conflict',
+            'another request is finishing this upload: ask HEAD /v1/clips/:id for its state',
+            uploadHeaders(now),
+          );
         }
         throw e;
       } finally {
         await new Promise<void>((res, rej) => out.end((e?: Error | null) => (e ? rej(e) : res())));
       }
-      if ((await stat(file)).size !== row.size) throw new Error(`assembled ${(await stat(file)).size} bytes, expected ${row.size}`);
+      if ((await stat(file)).size !== row.size)
+        throw new Error(`assembled ${(await stat(file)).size} bytes, expected ${row.size}`);
       let info;
       try {
         info = await inspect(file);
@@ -201,7 +252,13 @@ export class Uploads {
       const parts = row.parts;
       row.meta = { ...row.meta, hasTelemetry: info.telemetry, hasAudio: info.audio };
       Object.assign(row, {
-        state: 'ready', blobKey: key, sha256: sha, tracks: info.tracks, duration: info.duration, parts: [], received: row.size,
+        state: 'ready',
+        blobKey: key,
+        sha256: sha,
+        tracks: info.tracks,
+        duration: info.duration,
+        parts: [],
+        received: row.size,
         updatedAt: Date.now(),
       });
       if (row.meta.time === undefined) row.time = info.origin > 0 ? Math.round(info.origin / 1000) : row.createdAt;
@@ -210,8 +267,11 @@ export class Uploads {
         if (now?.state === 'ready') return now;
         throw new HttpError(409, 'conflict', 'the clip changed while it was being stored: retry');
       }
-      for (const p of parts) await this.ctx.bestEffort(`deleting upload part ${p.key}`, () => this.ctx.blobs.delete(p.key));
-      await this.ctx.bestEffort(`keeping a local copy of clip ${row.id}`, () => this.ctx.copies.adopt(key, copyName(row), file));
+      for (const p of parts)
+        await this.ctx.bestEffort(`deleting upload part ${p.key}`, () => this.ctx.blobs.delete(p.key));
+      await this.ctx.bestEffort(`keeping a local copy of clip ${row.id}`, () =>
+        this.ctx.copies.adopt(key, copyName(row), file),
+      );
       return row;
     } finally {
       await rm(file, { force: true });
@@ -219,13 +279,17 @@ export class Uploads {
   }
 
   async #forget(row: ClipRow): Promise<void> {
-    for (const p of row.parts) await this.ctx.bestEffort(`deleting upload part ${p.key}`, () => this.ctx.blobs.delete(p.key));
+    for (const p of row.parts)
+      await this.ctx.bestEffort(`deleting upload part ${p.key}`, () => this.ctx.blobs.delete(p.key));
     await this.ctx.meta.deleteClip(row.userId, row.id);
   }
 }
 
 export function uploadHeaders(row: Pick<ClipRow, 'received' | 'size' | 'state'>): Record<string, string> {
-  const h: Record<string, string> = { 'upload-offset': String(row.state === 'uploading' ? row.received : row.size ?? 0), 'clip-state': row.state };
+  const h: Record<string, string> = {
+    'upload-offset': String(row.state === 'uploading' ? row.received : (row.size ?? 0)),
+    'clip-state': row.state,
+  };
   if (row.size !== null) h['upload-length'] = String(row.size);
   if (row.state === 'uploading' && row.received > 0) h.range = `bytes=0-${row.received - 1}`;
   return h;

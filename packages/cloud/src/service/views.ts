@@ -59,7 +59,14 @@ export class Views {
       duration: r.duration,
       size: ready ? r.size : null,
       sha256: r.sha256,
-      tracks: r.tracks.map((t) => ({ role: t.role, name: t.name, width: t.width, height: t.height, offset: t.offset, duration: t.duration })),
+      tracks: r.tracks.map((t) => ({
+        role: t.role,
+        name: t.name,
+        width: t.width,
+        height: t.height,
+        offset: t.offset,
+        duration: t.duration,
+      })),
       location: r.meta.location ?? null,
       hasTrace: !!r.meta.hasTelemetry,
       hasAudio: !!r.meta.hasAudio,
@@ -69,7 +76,11 @@ export class Views {
     };
     if (r.state === 'uploading') v.upload = { received: r.received, size: r.size };
     if (ready) {
-      const tracks: Track[] = ['both', ...r.tracks.map((t) => t.role), ...(r.meta.hasAudio ? (['audio'] as const) : [])];
+      const tracks: Track[] = [
+        'both',
+        ...r.tracks.map((t) => t.role),
+        ...(r.meta.hasAudio ? (['audio'] as const) : []),
+      ];
       v.video = Object.fromEntries(tracks.map((t) => [t, videoBase ? videoBase(t) : this.auth.videoUrl(r, t)]));
     }
     return v;
@@ -87,11 +98,15 @@ export class Views {
       const local = this.ctx.blobs.localPath(key) ?? (await this.ctx.copies.peek(copyName(row)));
       const map = local ? await this.ctx.virtual.get(`${copyName(row)}/both`, local, null) : null;
       return {
-        size: row.size!, etag: `"${row.sha256.slice(0, 40)}"`, contentType: 'video/mp4', lastModified: row.updatedAt,
+        size: row.size!,
+        etag: `"${row.sha256.slice(0, 40)}"`,
+        contentType: 'video/mp4',
+        lastModified: row.updatedAt,
         body: (s, e) => (map ? map.slice(s, e) : this.ctx.blobs.readRange(key, s, e)),
       };
     }
-    if (track !== 'road' && track !== 'cabin' && track !== 'audio') throw badRequest(`track must be road, cabin, audio or both, got ${JSON.stringify(track)}`);
+    if (track !== 'road' && track !== 'cabin' && track !== 'audio')
+      throw badRequest(`track must be road, cabin, audio or both, got ${JSON.stringify(track)}`);
     // audio: the cabin microphone's track alone, for the viewer's <audio> element (which
     // follows the videos' clock as the cabin video follows the road one).
     const t = track === 'audio' ? null : row.tracks.find((x) => x.role === track);
@@ -103,7 +118,10 @@ export class Views {
     // version: the tag says just that, never a local copy's path or modification time.
     const etag = `"${row.sha256.slice(0, 32)}-${track}-w${mp4WriterVersion}"`;
     return {
-      size: map.size, etag, contentType: 'video/mp4', lastModified: row.updatedAt,
+      size: map.size,
+      etag,
+      contentType: 'video/mp4',
+      lastModified: row.updatedAt,
       body: (s, e) => map.slice(s, e),
     };
   }

@@ -24,7 +24,9 @@ export interface AccessUnit {
  */
 export function splitAccessUnits(data: Buffer): AccessUnit[] {
   const units: AccessUnit[] = [];
-  let start = -1, sawSlice = false, idr = false;
+  let start = -1,
+    sawSlice = false,
+    idr = false;
   for (const { at, header } of nalStarts(data)) {
     const type = data[header]! & 0x1f;
     const isSlice = type === 1 || type === 5;

@@ -25,9 +25,21 @@ export interface EncoderOptions {
 const LOG2_MAX_FRAME_NUM = 16;
 const LEVELS: Array<[number, number, number]> = [
   // level_idc, MaxFS (MBs), MaxMBPS
-  [10, 99, 1485], [11, 396, 3000], [12, 396, 6000], [13, 396, 11880], [20, 396, 11880], [21, 792, 19800],
-  [22, 1620, 20250], [30, 1620, 40500], [31, 3600, 108000], [32, 5120, 216000], [40, 8192, 245760],
-  [42, 8704, 522240], [50, 22080, 589824], [51, 36864, 983040], [52, 36864, 2073600],
+  [10, 99, 1485],
+  [11, 396, 3000],
+  [12, 396, 6000],
+  [13, 396, 11880],
+  [20, 396, 11880],
+  [21, 792, 19800],
+  [22, 1620, 20250],
+  [30, 1620, 40500],
+  [31, 3600, 108000],
+  [32, 5120, 216000],
+  [40, 8192, 245760],
+  [42, 8704, 522240],
+  [50, 22080, 589824],
+  [51, 36864, 983040],
+  [52, 36864, 2073600],
 ];
 
 export function levelFor(mbs: number, fps: number): number {
@@ -70,11 +82,21 @@ export class SyntheticH264Encoder {
 
   constructor(options: EncoderOptions) {
     const { width, height, fps, gop } = options;
-    if (!Number.isInteger(width) || !Number.isInteger(height) || width < 16 || height < 16 || width % 2 || height % 2 || width > 4096 || height > 2304) {
+    if (
+      !Number.isInteger(width) ||
+      !Number.isInteger(height) ||
+      width < 16 ||
+      height < 16 ||
+      width % 2 ||
+      height % 2 ||
+      width > 4096 ||
+      height > 2304
+    ) {
       throw new RangeError(`encoder size must be even, from 16x16 to 4096x2304, got ${width}x${height}`);
     }
     if (!(fps > 0 && fps <= 240)) throw new RangeError(`encoder fps must be from 0 to 240, got ${fps}`);
-    if (!Number.isInteger(gop) || gop < 1 || gop > 65535) throw new RangeError(`gop must be 1 to 65535 pictures, got ${gop}`);
+    if (!Number.isInteger(gop) || gop < 1 || gop > 65535)
+      throw new RangeError(`gop must be 1 to 65535 pictures, got ${gop}`);
     this.options = { ...options };
     this.mbw = Math.ceil(width / 16);
     this.mbh = Math.ceil(height / 16);
@@ -108,10 +130,14 @@ export class SyntheticH264Encoder {
     b.ue(this.mbh - 1);
     b.flag(1); // frame_mbs_only_flag
     b.flag(1); // direct_8x8_inference_flag
-    const cropRight = (this.codedWidth - width) / 2, cropBottom = (this.codedHeight - height) / 2;
+    const cropRight = (this.codedWidth - width) / 2,
+      cropBottom = (this.codedHeight - height) / 2;
     if (cropRight || cropBottom) {
       b.flag(1);
-      b.ue(0); b.ue(cropRight); b.ue(0); b.ue(cropBottom);
+      b.ue(0);
+      b.ue(cropRight);
+      b.ue(0);
+      b.ue(cropBottom);
     } else b.flag(0);
     b.flag(1); // vui_parameters_present_flag
     b.flag(0); // aspect_ratio_info_present_flag
@@ -119,7 +145,8 @@ export class SyntheticH264Encoder {
     b.flag(0); // video_signal_type_present_flag
     b.flag(0); // chroma_loc_info_present_flag
     b.flag(1); // timing_info_present_flag
-    const units = 1000, scale = Math.round(fps * 2000);
+    const units = 1000,
+      scale = Math.round(fps * 2000);
     b.u(32, units); // num_units_in_tick
     b.u(32, scale); // time_scale (two ticks per frame)
     b.flag(1); // fixed_frame_rate_flag
@@ -128,8 +155,10 @@ export class SyntheticH264Encoder {
     b.flag(0); // pic_struct_present_flag
     b.flag(1); // bitstream_restriction_flag
     b.flag(1); // motion_vectors_over_pic_boundaries_flag
-    b.ue(0); b.ue(0); // max_bytes_per_pic_denom, max_bits_per_mb_denom
-    b.ue(16); b.ue(16); // log2_max_mv_length_horizontal/vertical
+    b.ue(0);
+    b.ue(0); // max_bytes_per_pic_denom, max_bits_per_mb_denom
+    b.ue(16);
+    b.ue(16); // log2_max_mv_length_horizontal/vertical
     b.ue(0); // max_num_reorder_frames
     b.ue(1); // max_dec_frame_buffering
     b.trailing();
@@ -143,10 +172,13 @@ export class SyntheticH264Encoder {
     b.flag(0); // entropy_coding_mode_flag: CAVLC
     b.flag(0); // bottom_field_pic_order_in_frame_present_flag
     b.ue(0); // num_slice_groups_minus1
-    b.ue(0); b.ue(0); // num_ref_idx_l0/l1_default_active_minus1
+    b.ue(0);
+    b.ue(0); // num_ref_idx_l0/l1_default_active_minus1
     b.flag(0); // weighted_pred_flag
     b.u(2, 0); // weighted_bipred_idc
-    b.se(0); b.se(0); b.se(0); // pic_init_qp_minus26, pic_init_qs_minus26, chroma_qp_index_offset
+    b.se(0);
+    b.se(0);
+    b.se(0); // pic_init_qp_minus26, pic_init_qs_minus26, chroma_qp_index_offset
     b.flag(1); // deblocking_filter_control_present_flag
     b.flag(0); // constrained_intra_pred_flag
     b.flag(0); // redundant_pic_cnt_present_flag
@@ -166,7 +198,9 @@ export class SyntheticH264Encoder {
    */
   encode(frame: YuvFrame, dirty: Rect[] | 'all' = 'all', forceIdr = false): EncodedPicture {
     if (frame.codedWidth !== this.codedWidth || frame.codedHeight !== this.codedHeight) {
-      throw new RangeError(`frame is ${frame.codedWidth}x${frame.codedHeight} coded, the encoder ${this.codedWidth}x${this.codedHeight}`);
+      throw new RangeError(
+        `frame is ${frame.codedWidth}x${frame.codedHeight} coded, the encoder ${this.codedWidth}x${this.codedHeight}`,
+      );
     }
     const idr = forceIdr || this.nextIsIdr;
     if (idr) {
@@ -188,7 +222,10 @@ export class SyntheticH264Encoder {
       b.flag(0); // ref_pic_list_modification_flag_l0
     }
     // dec_ref_pic_marking (every picture is a reference picture)
-    if (idr) { b.flag(0); b.flag(0); } // no_output_of_prior_pics_flag, long_term_reference_flag
+    if (idr) {
+      b.flag(0);
+      b.flag(0);
+    } // no_output_of_prior_pics_flag, long_term_reference_flag
     else b.flag(0); // adaptive_ref_pic_marking_mode_flag: sliding window
     b.se(0); // slice_qp_delta
     b.ue(1); // disable_deblocking_filter_idc: off (I_PCM and copies stay exact)
@@ -219,7 +256,9 @@ export class SyntheticH264Encoder {
     }
     b.trailing();
     const rbsp = b.bytes();
-    const out = Buffer.allocUnsafe(nalBound(rbsp.length) + (idr ? nalBound(this.sps.length) + nalBound(this.pps.length) : 0));
+    const out = Buffer.allocUnsafe(
+      nalBound(rbsp.length) + (idr ? nalBound(this.sps.length) + nalBound(this.pps.length) : 0),
+    );
     let at = 0;
     if (idr) {
       at = writeNal(out, at, 3, NAL.SPS, this.sps);
@@ -235,45 +274,74 @@ export class SyntheticH264Encoder {
   private pcm(b: BitWriter, f: YuvFrame, mb: number): void {
     b.alignZero();
     // Gathered four samples at a time into an aligned block, then one copy into the NAL.
-    const mx = mb % this.mbw, my = (mb / this.mbw) | 0;
-    const W4 = this.codedWidth >> 2, CW4 = W4 >> 1;
+    const mx = mb % this.mbw,
+      my = (mb / this.mbw) | 0;
+    const W4 = this.codedWidth >> 2,
+      CW4 = W4 >> 1;
     const blk = this.block32;
-    const Y = f.y32, U = f.u32, V = f.v32;
-    let s = my * 16 * W4 + mx * 4, o = 0;
+    const Y = f.y32,
+      U = f.u32,
+      V = f.v32;
+    let s = my * 16 * W4 + mx * 4,
+      o = 0;
     for (let r = 0; r < 16; r++, s += W4) {
-      blk[o++] = Y[s]!; blk[o++] = Y[s + 1]!; blk[o++] = Y[s + 2]!; blk[o++] = Y[s + 3]!;
+      blk[o++] = Y[s]!;
+      blk[o++] = Y[s + 1]!;
+      blk[o++] = Y[s + 2]!;
+      blk[o++] = Y[s + 3]!;
     }
     s = my * 8 * CW4 + mx * 2;
-    for (let r = 0; r < 8; r++, s += CW4) { blk[o++] = U[s]!; blk[o++] = U[s + 1]!; }
+    for (let r = 0; r < 8; r++, s += CW4) {
+      blk[o++] = U[s]!;
+      blk[o++] = U[s + 1]!;
+    }
     s = my * 8 * CW4 + mx * 2;
-    for (let r = 0; r < 8; r++, s += CW4) { blk[o++] = V[s]!; blk[o++] = V[s + 1]!; }
+    for (let r = 0; r < 8; r++, s += CW4) {
+      blk[o++] = V[s]!;
+      blk[o++] = V[s + 1]!;
+    }
     b.buf.set(this.block8, b.pos);
     b.pos += 384;
   }
 
   private copyToRef(f: YuvFrame, mb: number): void {
-    const mx = mb % this.mbw, my = (mb / this.mbw) | 0;
-    const W = this.codedWidth, CW = W >> 1;
-    const Y = f.y, R = this.refY;
+    const mx = mb % this.mbw,
+      my = (mb / this.mbw) | 0;
+    const W = this.codedWidth,
+      CW = W >> 1;
+    const Y = f.y,
+      R = this.refY;
     let s = my * 16 * W + mx * 16;
     for (let r = 0; r < 16; r++, s += W) for (let c = 0; c < 16; c++) R[s + c] = Y[s + c]!;
-    const U = f.u, V = f.v, RU = this.refU, RV = this.refV;
+    const U = f.u,
+      V = f.v,
+      RU = this.refU,
+      RV = this.refV;
     s = my * 8 * CW + mx * 8;
     for (let r = 0; r < 8; r++, s += CW) {
-      for (let c = 0; c < 8; c++) { RU[s + c] = U[s + c]!; RV[s + c] = V[s + c]!; }
+      for (let c = 0; c < 8; c++) {
+        RU[s + c] = U[s + c]!;
+        RV[s + c] = V[s + c]!;
+      }
     }
   }
 
   private differs(f: YuvFrame, mb: number): boolean {
     // Compared four samples at a time: rows of a macroblock start at multiples of 8 bytes.
-    const mx = mb % this.mbw, my = (mb / this.mbw) | 0;
-    const W4 = this.codedWidth >> 2, CW4 = W4 >> 1;
-    const Y = f.y32, R = this.refY32;
+    const mx = mb % this.mbw,
+      my = (mb / this.mbw) | 0;
+    const W4 = this.codedWidth >> 2,
+      CW4 = W4 >> 1;
+    const Y = f.y32,
+      R = this.refY32;
     let s = my * 16 * W4 + mx * 4;
     for (let r = 0; r < 16; r++, s += W4) {
       if (Y[s] !== R[s] || Y[s + 1] !== R[s + 1] || Y[s + 2] !== R[s + 2] || Y[s + 3] !== R[s + 3]) return true;
     }
-    const U = f.u32, V = f.v32, RU = this.refU32, RV = this.refV32;
+    const U = f.u32,
+      V = f.v32,
+      RU = this.refU32,
+      RV = this.refV32;
     s = my * 8 * CW4 + mx * 2;
     for (let r = 0; r < 8; r++, s += CW4) {
       if (U[s] !== RU[s] || U[s + 1] !== RU[s + 1] || V[s] !== RV[s] || V[s + 1] !== RV[s + 1]) return true;
@@ -288,8 +356,10 @@ export class SyntheticH264Encoder {
     const rects = dirty === 'all' ? [{ x: 0, y: 0, w: this.codedWidth, h: this.codedHeight }] : dirty;
     let n = 0;
     for (const r of rects) {
-      const x0 = Math.max(0, Math.floor(r.x / 16)), y0 = Math.max(0, Math.floor(r.y / 16));
-      const x1 = Math.min(this.mbw, Math.ceil((r.x + r.w) / 16)), y1 = Math.min(this.mbh, Math.ceil((r.y + r.h) / 16));
+      const x0 = Math.max(0, Math.floor(r.x / 16)),
+        y0 = Math.max(0, Math.floor(r.y / 16));
+      const x1 = Math.min(this.mbw, Math.ceil((r.x + r.w) / 16)),
+        y1 = Math.min(this.mbh, Math.ceil((r.y + r.h) / 16));
       for (let my = y0; my < y1; my++) {
         for (let mx = x0; mx < x1; mx++) {
           const mb = my * this.mbw + mx;
@@ -300,8 +370,10 @@ export class SyntheticH264Encoder {
       }
     }
     for (const r of rects) {
-      const x0 = Math.max(0, Math.floor(r.x / 16)), y0 = Math.max(0, Math.floor(r.y / 16));
-      const x1 = Math.min(this.mbw, Math.ceil((r.x + r.w) / 16)), y1 = Math.min(this.mbh, Math.ceil((r.y + r.h) / 16));
+      const x0 = Math.max(0, Math.floor(r.x / 16)),
+        y0 = Math.max(0, Math.floor(r.y / 16));
+      const x1 = Math.min(this.mbw, Math.ceil((r.x + r.w) / 16)),
+        y1 = Math.min(this.mbh, Math.ceil((r.y + r.h) / 16));
       for (let my = y0; my < y1; my++) mark.fill(0, my * this.mbw + x0, my * this.mbw + Math.max(x0, x1));
     }
     return list.subarray(0, n).sort();

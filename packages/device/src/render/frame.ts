@@ -31,27 +31,49 @@ export class YuvFrame {
     this.v32 = new Uint32Array(this.v.buffer);
   }
 
-  get mbWidth(): number { return this.codedWidth / 16; }
-  get mbHeight(): number { return this.codedHeight / 16; }
+  get mbWidth(): number {
+    return this.codedWidth / 16;
+  }
+  get mbHeight(): number {
+    return this.codedHeight / 16;
+  }
 
   /** The displayed picture as ffmpeg's rawvideo yuv420p writes it (Y, then U, then V, cropped). */
   displayed(): Buffer {
-    const w = this.width, h = this.height, cw = w / 2, ch = h / 2;
+    const w = this.width,
+      h = this.height,
+      cw = w / 2,
+      ch = h / 2;
     const out = Buffer.allocUnsafe(w * h + 2 * cw * ch);
     let o = 0;
-    for (let r = 0; r < h; r++) { out.set(this.y.subarray(r * this.codedWidth, r * this.codedWidth + w), o); o += w; }
+    for (let r = 0; r < h; r++) {
+      out.set(this.y.subarray(r * this.codedWidth, r * this.codedWidth + w), o);
+      o += w;
+    }
     for (const plane of [this.u, this.v]) {
-      for (let r = 0; r < ch; r++) { out.set(plane.subarray((r * this.codedWidth) / 2, (r * this.codedWidth) / 2 + cw), o); o += cw; }
+      for (let r = 0; r < ch; r++) {
+        out.set(plane.subarray((r * this.codedWidth) / 2, (r * this.codedWidth) / 2 + cw), o);
+        o += cw;
+      }
     }
     return out;
   }
 }
 
 /** A rectangle in luma pixels: [x, x + w) x [y, y + h). */
-export interface Rect { x: number; y: number; w: number; h: number }
+export interface Rect {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
 
 /** A color in video-range YCbCr. */
-export interface Color { y: number; u: number; v: number }
+export interface Color {
+  y: number;
+  u: number;
+  v: number;
+}
 
 export function rgb(r: number, g: number, b: number): Color {
   // BT.601 limited range: what decoders assume without VUI color information.
@@ -64,12 +86,17 @@ export function rgb(r: number, g: number, b: number): Color {
 
 /** Fills a rectangle (clipped to the coded picture; chroma at even coordinates). */
 export function fillRect(f: YuvFrame, x: number, y: number, w: number, h: number, c: Color): void {
-  let x0 = Math.max(0, Math.floor(x)), y0 = Math.max(0, Math.floor(y));
-  let x1 = Math.min(f.codedWidth, Math.floor(x + w)), y1 = Math.min(f.codedHeight, Math.floor(y + h));
+  let x0 = Math.max(0, Math.floor(x)),
+    y0 = Math.max(0, Math.floor(y));
+  let x1 = Math.min(f.codedWidth, Math.floor(x + w)),
+    y1 = Math.min(f.codedHeight, Math.floor(y + h));
   if (x1 <= x0 || y1 <= y0) return;
   const W = f.codedWidth;
   for (let r = y0; r < y1; r++) f.y.fill(c.y, r * W + x0, r * W + x1);
-  x0 >>= 1; y0 >>= 1; x1 = (x1 + 1) >> 1; y1 = (y1 + 1) >> 1;
+  x0 >>= 1;
+  y0 >>= 1;
+  x1 = (x1 + 1) >> 1;
+  y1 = (y1 + 1) >> 1;
   const CW = W >> 1;
   for (let r = y0; r < y1; r++) {
     f.u.fill(c.u, r * CW + x0, r * CW + x1);

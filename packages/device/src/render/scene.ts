@@ -41,7 +41,10 @@ class Overlay {
   readonly rect: Rect;
   private lines: number;
   private prev: string[] | null = null;
-  constructor(readonly name: string, frame: YuvFrame) {
+  constructor(
+    readonly name: string,
+    frame: YuvFrame,
+  ) {
     this.scale = Math.max(1, Math.round(frame.width / 420));
     const sample = `${name.toUpperCase()} ${clockText(0)}`;
     const line = textSize(`${sample} 000 KM/H`, this.scale);
@@ -56,7 +59,10 @@ class Overlay {
     this.prev = null;
   }
   draw(f: YuvFrame, state: SceneState): Rect[] {
-    const s = this.scale, pad = 2 * s, cell = (GLYPH_W + 1) * s, lineH = (GLYPH_H + 3) * s;
+    const s = this.scale,
+      pad = 2 * s,
+      cell = (GLYPH_W + 1) * s,
+      lineH = (GLYPH_H + 3) * s;
     const name = this.name.toUpperCase();
     const time = clockText(state.timeUs);
     const speed = `${String(Math.round(state.speedKmh)).padStart(3, ' ')} KM/H`;
@@ -97,7 +103,11 @@ export class RoadScene implements Scene {
   private roadColor = rgb(90, 90, 95);
   private grass = rgb(60, 120, 50);
 
-  constructor(readonly name: string, width: number, height: number) {
+  constructor(
+    readonly name: string,
+    width: number,
+    height: number,
+  ) {
     this.frame = new YuvFrame(width, height);
     this.overlay = new Overlay(name, this.frame);
     this.horizon = Math.round(height * 0.42);
@@ -114,7 +124,9 @@ export class RoadScene implements Scene {
   }
 
   renderFull(state: SceneState): void {
-    const f = this.frame, W = f.width, H = f.codedHeight;
+    const f = this.frame,
+      W = f.width,
+      H = f.codedHeight;
     for (let y = 0; y < this.horizon; y++) {
       const t = y / this.horizon;
       fillRect(f, 0, y, W, 1, rgb(70 + 100 * t, 120 + 90 * t, 200 + 40 * t));
@@ -134,8 +146,12 @@ export class RoadScene implements Scene {
   }
 
   render(state: SceneState): Rect[] {
-    const f = this.frame, W = f.width, b = this.band;
-    const camHeight = 1.3, period = 12, dash = 3;
+    const f = this.frame,
+      W = f.width,
+      b = this.band;
+    const camHeight = 1.3,
+      period = 12,
+      dash = 3;
     for (let y = b.y; y < b.y + b.h; y++) {
       const hw = this.roadHalfWidth(y);
       fillRect(f, b.x, y, b.w, 1, this.grass);
@@ -158,15 +174,21 @@ export class CabinScene implements Scene {
   private overlay: Overlay;
   private window: Rect;
 
-  constructor(readonly name: string, width: number, height: number) {
+  constructor(
+    readonly name: string,
+    width: number,
+    height: number,
+  ) {
     this.frame = new YuvFrame(width, height);
     this.overlay = new Overlay(name, this.frame);
     const top = Math.ceil((this.overlay.rect.h + 4) / 16) * 16;
-    this.window = { x: 0, y: top, w: width, h: Math.max(16, Math.round(height * 0.25 / 16) * 16) };
+    this.window = { x: 0, y: top, w: width, h: Math.max(16, Math.round((height * 0.25) / 16) * 16) };
   }
 
   renderFull(state: SceneState): void {
-    const f = this.frame, W = f.width, H = f.codedHeight;
+    const f = this.frame,
+      W = f.width,
+      H = f.codedHeight;
     fillRect(f, 0, 0, W, H, rgb(45, 45, 60));
     const seat = rgb(110, 70, 50);
     const seatTop = this.window.y + this.window.h + Math.round(H * 0.08);
@@ -175,7 +197,10 @@ export class CabinScene implements Scene {
     fillRect(f, W * 0.15, seatTop - H * 0.06, W * 0.2, H * 0.06, rgb(90, 60, 45)); // headrests
     fillRect(f, W * 0.65, seatTop - H * 0.06, W * 0.2, H * 0.06, rgb(90, 60, 45));
     // steering wheel: a ring
-    const cx = W * 0.25, cy = H * 0.8, r = H * 0.16, t = Math.max(2, H * 0.025);
+    const cx = W * 0.25,
+      cy = H * 0.8,
+      r = H * 0.16,
+      t = Math.max(2, H * 0.025);
     for (let y = Math.floor(cy - r); y <= cy + r; y++) {
       const dy = y - cy;
       const outer = Math.sqrt(Math.max(0, r * r - dy * dy));
@@ -191,7 +216,8 @@ export class CabinScene implements Scene {
   }
 
   render(state: SceneState): Rect[] {
-    const f = this.frame, w = this.window;
+    const f = this.frame,
+      w = this.window;
     fillRect(f, w.x, w.y, w.w, w.h, rgb(150, 190, 230));
     const pxPerM = f.width / 20; // 20 m of roadside across the window
     const period = 8 * pxPerM;
