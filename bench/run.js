@@ -19,6 +19,19 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
 const args = process.argv.slice(2);
 const flag = (f) => args.includes(f);
+const KNOWN = ['--ci', '--readme', '--update-baseline', '--verbose', '--help', '-h'];
+const unknown = args.filter((a) => !KNOWN.includes(a) && !a.startsWith('--only=') && !a.startsWith('--readme='));
+if (flag('--help') || flag('-h') || unknown.length > 0) {
+  // The usage is this file's header comment (one place to keep it true).
+  const lines = readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1);
+  const usage = lines
+    .slice(0, lines.findIndex((l) => !l.startsWith('//')))
+    .map((l) => l.replace(/^\/\/ ?/, ''))
+    .join('\n');
+  if (unknown.length > 0) console.error(`bench: unknown option ${unknown.map((a) => `'${a}'`).join(', ')}\n`);
+  console.log(usage);
+  process.exit(unknown.length > 0 ? 2 : 0);
+}
 const only = (args.find((a) => a.startsWith('--only=')) || '').slice(7).split(',').filter(Boolean);
 const ci = flag('--ci');
 
