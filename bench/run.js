@@ -23,9 +23,14 @@ const KNOWN = ['--ci', '--readme', '--update-baseline', '--verbose', '--help', '
 const unknown = args.filter((a) => !KNOWN.includes(a) && !a.startsWith('--only=') && !a.startsWith('--readme='));
 if (flag('--help') || flag('-h') || unknown.length > 0) {
   // The usage is this file's header comment (one place to keep it true).
-  const lines = readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1);
+  const lines = readFileSync(fileURLToPath(import.meta.url), 'utf8')
+    .split('\n')
+    .slice(1);
   const usage = lines
-    .slice(0, lines.findIndex((l) => !l.startsWith('//')))
+    .slice(
+      0,
+      lines.findIndex((l) => !l.startsWith('//')),
+    )
     .map((l) => l.replace(/^\/\/ ?/, ''))
     .join('\n');
   if (unknown.length > 0) console.error(`bench: unknown option ${unknown.map((a) => `'${a}'`).join(', ')}\n`);
