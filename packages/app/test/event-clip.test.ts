@@ -30,6 +30,9 @@ function expectDashcamTracks(file: string, start: number, seconds: number): void
   expect(streams.map((s) => s.codec_tag_string)).toEqual(['avc1', 'avc1', 'mp4a', 'camm']);
   const errors = syncErrors(file, start);
   expect(errors.length).toBeGreaterThanOrEqual(seconds - 1);
+  console.log(
+    `A/V sync of ${file.split('/').pop()}: ${errors.length} clicks, largest offset ${Math.max(...errors.map(Math.abs))} µs`,
+  );
   for (const e of errors) expect(Math.abs(e)).toBeLessThan(FRAME_US);
 }
 
