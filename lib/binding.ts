@@ -116,6 +116,8 @@ export interface NativeFragmentedIngest {
 export interface NativeClip {
   info(): { tracks: ClipTrack[]; start?: number; end?: number; partial?: boolean };
   build(kind: 'mp4' | 'fmp4' | 'h264', options?: { track?: number; forceCo64?: boolean }): NativeVirtualFile;
+  /** segments: 5 numbers per segment (offset, size, key frame end, start µs, duration µs) */
+  hls(openEnd: boolean): { file: NativeVirtualFile; initSize: number; segments: Float64Array; codecs: string; width: number; height: number; origin: number; dropped: string[] };
   release(): void;
 }
 

@@ -5,6 +5,7 @@
 import type { NativeClip, NativeStore, NativeVirtualFile } from './binding.js';
 import { withCallerStack } from './caller-stack.js';
 import { InvalidArgumentError, StoreClosedError } from './errors.js';
+import { HlsRendition } from './hls.js';
 import type { SegmentStore } from './segment-store.js';
 import { parseDuration, toMicros, type TimeInput } from './units.js';
 
@@ -174,6 +175,17 @@ export class Clip {
     if (format !== 'mp4') throw new InvalidArgumentError(`format must be 'mp4' or 'h264', got ${JSON.stringify(format)}`);
     const kind = options.fragmented ? 'fmp4' : 'mp4';
     return new VirtualMP4(this.#clip.build(kind, { forceCo64: options.forceCo64 === true }), 'video/mp4');
+  }
+
+  /**
+   * One camera of the clip as an HLS rendition (media and I-frame playlists over a virtual
+   * fMP4, one segment per GOP): the clip must hold one video stream (and any audio: it is
+   * muxed in; timed metadata is left out). `live`: the footage is still being recorded (an
+   * open drive): an EVENT playlist whose last, still growing, GOP is not listed yet.
+   */
+  toHls(options: { live?: boolean } = {}): HlsRendition {
+    if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('toHls() takes { live?: boolean }');
+    return new HlsRendition(this.#clip, options.live === true);
   }
 
   /** The clip as a virtual file: size and ETag known up front, any byte range readable. */

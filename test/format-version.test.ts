@@ -17,7 +17,7 @@ afterAll(() => tmp.cleanup());
 const GOLDEN = {
   formatVersion: 4,
   segmentBytes: 'd8e5f54e44ea933a78092722addb0bb16fd5174694699fc9b72cae9aa89caa18',
-  mp4WriterVersion: 3,
+  mp4WriterVersion: 4,
   clipBytes: '0eacbe093e85b86037d849dac03c4f0f1fe53542a064815d7575ab935e73de07',
 };
 

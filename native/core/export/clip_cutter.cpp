@@ -506,14 +506,22 @@ CutResult cut_clip(const std::vector<SourceTrack>& tracks, const CutRequest& req
     }
   }
   if (video_tracks > 0 && videos_chosen == 0) throw *first_empty;
-  // One timeline for all tracks (the capture clock): zero at the earliest presented frame,
-  // or exactly at `from` for exact cuts. Each track's edit list places it on that timeline.
-  int64_t t0 = INT64_MAX, t_end = INT64_MIN;
+  // One timeline for all tracks (the capture clock): zero where every video track has a
+  // frame to present (the latest of their first presentable frames), or exactly at `from`
+  // for exact cuts. Each track's edit list places it on that timeline, so the first sample
+  // every track presents is at time 0: no empty edit delays a camera that started later
+  // (ExoPlayer ignores those, and Safari stalls on a first presentation time above 0).
+  // The earlier camera decodes from its kept key frame and presents from time 0. Only when
+  // the tracks do not overlap at all does the timeline start at the earliest frame.
+  int64_t t0 = INT64_MAX, t_end = INT64_MIN, latest_from = INT64_MIN, earliest_end = INT64_MAX;
   for (const auto& s : chosen) {
     if (!s) continue;
     t0 = std::min(t0, s->present_from);
     t_end = std::max(t_end, s->present_end);
+    latest_from = std::max(latest_from, s->present_from);
+    earliest_end = std::min(earliest_end, s->present_end);
   }
+  if (videos_chosen > 0 && latest_from < earliest_end) t0 = latest_from;
   if (videos_chosen == 0) {
     t0 = req.from_us;
     t_end = req.to_us;
@@ -581,7 +589,7 @@ CutResult cut_clip(const std::vector<SourceTrack>& tracks, const CutRequest& req
     for (size_t k = 0; k + 1 < t.samples.size(); ++k)
       t.samples[k].duration = uint32_t(std::max<int64_t>(1, t.samples[k + 1].dts - t.samples[k].dts));
     t.samples.back().duration = uint32_t(to_ticks(s.frame_us));
-    int64_t present_from = req.exact ? std::max(s.present_from, req.from_us) : s.present_from;
+    int64_t present_from = std::max(s.present_from, t0);
     int64_t present_end = req.exact ? std::min(s.present_end, req.to_us) : s.present_end;
     if (present_from > t0) t.edits.push_back({uint64_t(to_ticks(present_from - t0)), -1});
     if (present_end > present_from) t.edits.push_back({uint64_t(to_ticks(present_end - present_from)), to_ticks(present_from - base)});

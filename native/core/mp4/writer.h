@@ -14,7 +14,9 @@ namespace ringclip::mp4 {
 
 // Bumped whenever the bytes we write for the same samples change (ETags include it).
 // 2: a top-level prft (capture time to the µs). 3: audio (mp4a) and metadata (camm) tracks.
-constexpr uint32_t kWriterVersion = 3;
+// 4: every track presents its first sample at time 0 (no leading empty edit when the
+// cameras overlap: the clip starts where all of them have a frame).
+constexpr uint32_t kWriterVersion = 4;
 
 struct ProgressiveOptions {
   bool force_co64 = false;  // tests: exercise the 64-bit chunk offsets without 4 GiB of data

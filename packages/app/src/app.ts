@@ -120,6 +120,8 @@ export class PhoneApp extends EventEmitter<PhoneAppEvents> {
   clips(): Promise<ClipView[]> { return this.#app.clips.list(); }
   /** Where to play a clip: the phone's file, or the cloud's (signed) video URL. */
   playUrl(id: string): Promise<string | null> { return this.#app.clips.playUrl(id); }
+  /** Saves a clip (both cameras, or one with the audio) to `out`, from the phone or the cloud. */
+  download(id: string, track: 'both' | 'road' | 'cabin', out: string): Promise<{ bytes: number; from: 'phone' | 'cloud' }> { return this.#app.clips.download(id, track, out); }
   /** Deletes a clip from the phone AND permanently from the cloud. */
   delete(id: string): Promise<void> { return this.#app.clips.delete(id); }
 

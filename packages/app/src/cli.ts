@@ -4,6 +4,7 @@
  * ringclip-app clips | drives | budget [--set 40%]
  * ringclip-app clip --from T --to T [--from-device]
  * ringclip-app device-settings [--set eventBeforeSeconds=30 --set cabinAudio=false ...]
+ * ringclip-app download ID [--track road|cabin|both] --out FILE
  * ringclip-app delete ID | uninstall
  * Common: --data DIR (default $RINGCLIP_APP_DATA or ~/.ringclip-app), --phone-storage SIZE.
  */
@@ -13,12 +14,14 @@ import { parseArgs } from 'node:util';
 import { PhoneApp } from './app.js';
 import { microsToIso } from './device-client.js';
 
-const USAGE = `usage: ringclip-app <connect|clips|drives|budget|clip|device-settings|delete|uninstall> [options]
+const USAGE = `usage: ringclip-app <connect|clips|drives|budget|clip|download|device-settings|delete|uninstall> [options]
   connect --device URL [--code CODE] [--cloud URL --token TOKEN] [--cellular]
   clips | drives | budget [--set 40%|2GiB]
   clip --from TIME --to TIME [--from-device]
   device-settings [--set NAME=VALUE ...]   the paired dashcam's settings: eventBeforeSeconds,
                   eventAfterSeconds (event clip length), cabinAudio (true|false), gpsHz (1-10)
+  download ID --out FILE [--track road|cabin|both]   a clip to a file: both cameras (default), or one
+                  camera with the clip's audio and telemetry (from the phone, else the cloud)
   delete ID
   uninstall
   --data DIR   app storage (default $RINGCLIP_APP_DATA or ~/.ringclip-app)
@@ -48,7 +51,7 @@ async function main(argv: string[]): Promise<number> {
     args: argv, allowPositionals: true,
     options: {
       device: { type: 'string' }, code: { type: 'string' }, cloud: { type: 'string' }, token: { type: 'string' }, cellular: { type: 'boolean' },
-      from: { type: 'string' }, to: { type: 'string' }, 'from-device': { type: 'boolean' }, set: { type: 'string', multiple: true },
+      from: { type: 'string' }, to: { type: 'string' }, 'from-device': { type: 'boolean' }, set: { type: 'string', multiple: true }, track: { type: 'string' }, out: { type: 'string' },
       data: { type: 'string' }, 'phone-storage': { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     },
   });
@@ -96,6 +99,14 @@ async function main(argv: string[]): Promise<number> {
         if (!values.from || !values.to) throw new Error('clip needs --from and --to');
         const c = await app.clip({ from: time(values.from), to: time(values.to), fromDevice: values['from-device'] });
         console.log(c.id);
+        return 0;
+      }
+      case 'download': {
+        if (!arg || !values.out) throw new Error('download needs a clip id and --out FILE');
+        const track = values.track ?? 'both';
+        if (track !== 'both' && track !== 'road' && track !== 'cabin') throw new Error(`--track is road, cabin or both, got '${track}'`);
+        const r = await app.download(arg, track, values.out);
+        console.log(`${values.out}: ${r.bytes} bytes (from the ${r.from})`);
         return 0;
       }
       case 'device-settings': {

@@ -174,6 +174,37 @@ export class ClipShelf {
     return (await cloud.client()?.videoUrl(id)) ?? null;
   }
 
+  /**
+   * Saves a clip to `out`: both cameras as stored, or one camera with the clip's audio and
+   * telemetry (a file every player takes: Media3 plays only the first of two video tracks).
+   * From the phone's copy when it has one (cut by the engine, nothing re-encoded), else the
+   * cloud's download.
+   */
+  async download(id: string, track: 'both' | 'road' | 'cabin', out: string): Promise<{ bytes: number; from: 'phone' | 'cloud' }> {
+    if (track !== 'both' && track !== 'road' && track !== 'cabin') throw new Error(`--track is road, cabin or both, got '${String(track)}'`);
+    const { state, cloud } = this.#ctx;
+    const c = state.lib.clips.find((x) => x.id === id);
+    if (c?.file) {
+      const src = await Mp4Source.open(state.clipPath(c.file));
+      try {
+        const names = src.tracks.map((t) => t.name);
+        if (track !== 'both' && !names.includes(track)) throw new Error(`clip ${id} has no ${track} camera: it has ${names.join(', ')}`);
+        const streams = track === 'both' ? names : src.tracks.filter((t) => t.name === track || t.kind !== 'video').map((t) => t.name);
+        const clip = src.clip({ from: { offset: 0 }, to: { offset: 7 * 86400 }, streams, allowPartial: true });
+        try {
+          return { bytes: (await clip.writeMP4(out)).bytes, from: 'phone' };
+        } finally {
+          clip.release();
+        }
+      } finally {
+        src.close();
+      }
+    }
+    const client = cloud.client();
+    if (!client) throw new Error(`clip ${id} is not on the phone, and the app is not signed in to the cloud`);
+    return { bytes: await client.download(id, track, out), from: 'cloud' };
+  }
+
   /** Deletes a clip from the phone AND permanently from the cloud. */
   async delete(id: string): Promise<void> {
     const { state, cloud, budget } = this.#ctx;

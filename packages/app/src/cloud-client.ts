@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { open } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { HttpError, json, request } from './http.js';
 
 export interface CloudClip {
@@ -107,6 +108,14 @@ export class CloudClient {
       if (err instanceof HttpError && err.status === 404) return false;
       throw err;
     }
+  }
+
+  /** GET /v1/clips/:id/download?track=: the clip (both) or one camera with its audio, written to `out`. */
+  async download(id: string, track: 'both' | 'road' | 'cabin', out: string, signal?: AbortSignal): Promise<number> {
+    const res = await request(`${this.url}/v1/clips/${id}/download?track=${track}`, { headers: this.#h(), signal });
+    const bytes = Buffer.from(await res.arrayBuffer());
+    await writeFile(out, bytes);
+    return bytes.length;
   }
 
   /** The clip's video (both tracks) as the cloud serves it (a signed URL when ready). */

@@ -2,7 +2,7 @@
  * What the service asks of the ringclip engine: validate and describe an MP4, cut a trim,
  * and build per-track virtual MP4s for browsers.
  */
-import { InvalidDataError, Mp4Source, RingclipError } from 'ringclip';
+import { InvalidDataError, Mp4Source, RingclipError, type HlsRendition } from 'ringclip';
 import { HttpError } from './errors.js';
 import type { TrackInfo, TrimSpec } from './meta.js';
 import { ViewMap } from './view-map.js';
@@ -84,15 +84,19 @@ export class VirtualCache {
   readonly max: number;
   constructor(max = 64) { this.max = max; }
 
-  /** trackName null: the stored file itself, as it is. */
-  get(key: string, path: string, trackName: string | null): Promise<ViewMap> {
+  /**
+   * trackName null: the stored file itself, as it is. `withAudio`: the camera's track with
+   * the file's audio and metadata tracks (a per-camera download), else the camera alone.
+   */
+  get(key: string, path: string, trackName: string | null, withAudio = false): Promise<ViewMap> {
     const hit = this.#map.get(key);
     if (hit) { this.#map.delete(key); this.#map.set(key, hit); return hit; }
     const p = (async () => {
       const src = await Mp4Source.open(path);
       try {
         if (trackName === null) return new ViewMap(src.views());
-        const clip = src.clip({ from: { offset: 0 }, to: { offset: 7 * 86400 }, streams: [trackName], allowPartial: true });
+        const streams = withAudio ? src.tracks.filter((t) => t.name === trackName || t.kind !== 'video').map((t) => t.name) : [trackName];
+        const clip = src.clip({ from: { offset: 0 }, to: { offset: 7 * 86400 }, streams, allowPartial: true });
         const v = clip.toVirtualMP4();
         clip.release();
         return new ViewMap(v.views(0));
@@ -102,6 +106,43 @@ export class VirtualCache {
     })();
     this.#map.set(key, p);
     p.catch(() => this.#map.delete(key));
+    while (this.#map.size > this.max) this.#map.delete(this.#map.keys().next().value!);
+    return p;
+  }
+  /** forget every entry of a clip (delete) */
+  drop(prefix: string): void {
+    for (const k of [...this.#map.keys()]) if (k.startsWith(prefix)) this.#map.delete(k);
+  }
+}
+
+/** A bounded LRU of per-camera HLS renditions of stored clips, keyed like VirtualCache. */
+export class HlsCache {
+  #map = new Map<string, Promise<HlsRendition>>();
+  readonly max: number;
+  constructor(max = 32) { this.max = max; }
+
+  /** The camera `trackName` of the file at `path` with its audio, as an HLS rendition. */
+  get(key: string, path: string, trackName: string): Promise<HlsRendition> {
+    const hit = this.#map.get(key);
+    if (hit) { this.#map.delete(key); this.#map.set(key, hit); return hit; }
+    const p = (async () => {
+      const src = await Mp4Source.open(path);
+      try {
+        const streams = src.tracks.filter((t) => t.name === trackName || t.kind === 'audio').map((t) => t.name);
+        const clip = src.clip({ from: { offset: 0 }, to: { offset: 7 * 86400 }, streams, allowPartial: true });
+        try {
+          return clip.toHls();
+        } finally {
+          clip.release();
+        }
+      } finally {
+        src.close(); // the rendition holds the mapping for as long as it lives
+      }
+    })();
+    this.#map.set(key, p);
+    p.catch(() => this.#map.delete(key));
+    // An evicted rendition's pins and mapping go when requests still serving it are done
+    // with it (garbage collection), not under them.
     while (this.#map.size > this.max) this.#map.delete(this.#map.keys().next().value!);
     return p;
   }

@@ -8,16 +8,18 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
+import type { HlsRendition } from 'ringclip';
 import type { BlobStore } from './blob.js';
 import { keys } from './blob.js';
 import type { Config } from './config.js';
 import { HttpError, notFound } from './errors.js';
 import { LocalInvalidation, type Invalidation } from './invalidation.js';
 import { LocalCopies } from './local-copies.js';
-import { VirtualCache } from './media.js';
+import { HlsCache, VirtualCache } from './media.js';
 import type { ClipMeta, ClipRow, ClipState, MetaStore, User } from './meta.js';
 import type { JobData, JobName, Queue } from './queue.js';
 import { Auth } from './service/auth.js';
+import { HlsViews } from './service/hls.js';
 import { ServiceContext, copyName, type Track } from './service/context.js';
 import { Shares } from './service/shares.js';
 import { Trims } from './service/trims.js';
@@ -36,7 +38,9 @@ export class Service {
   readonly queue: Queue;
   readonly copies: LocalCopies;
   readonly virtual = new VirtualCache();
+  readonly hlsCache = new HlsCache();
   #ctx: ServiceContext;
+  #hls: HlsViews;
   #auth: Auth;
   #views: Views;
   #uploads: Uploads;
@@ -56,6 +60,7 @@ export class Service {
     this.#ctx = new ServiceContext(config, meta, blobs, queue, this.copies, this.virtual, join(config.dataDir, 'staging'));
     this.#auth = new Auth(this.#ctx);
     this.#views = new Views(this.#ctx, this.#auth);
+    this.#hls = new HlsViews(this.#ctx, this.hlsCache);
     this.#uploads = new Uploads(this.#ctx);
     this.#trims = new Trims(this.#ctx);
     this.#shares = new Shares(this.#ctx);
@@ -112,6 +117,14 @@ export class Service {
   view(r: ClipRow, full = true, videoBase: ((t: Track) => string) | null = null) { return this.#views.view(r, full, videoBase); }
   /** What GET …/video serves: the stored file as is (both) or a per-track virtual MP4 cut by the engine. */
   video(row: ClipRow, track: string): Promise<VideoSource> { return this.#views.video(row, track); }
+  /** One camera of a clip (with its audio) as an HLS rendition. */
+  hls(row: ClipRow, role: string): Promise<HlsRendition> { return this.#hls.rendition(row, role); }
+  /** Part of a rendition's fMP4 (a segment, the init, the whole file) as a range-readable source. */
+  hlsVideo(row: ClipRow, role: string, hls: HlsRendition, part: { start: number; end: number }): VideoSource { return this.#hls.video(row, role, hls, part); }
+  /** The signed query every URI of a clip's HLS playlists carries. */
+  hlsQuery(row: ClipRow): string { return this.#auth.hlsQuery(row); }
+  /** GET …/download: the stored file (both) or one camera with the clip's audio and telemetry. */
+  download(row: ClipRow, track: string): Promise<VideoSource> { return this.#hls.download(row, track, () => this.#views.video(row, 'both')); }
 
   // ---- uploads (service/uploads.ts) ---------------------------------------------------
 
@@ -145,7 +158,10 @@ export class Service {
       row.updatedAt = Date.now();
       if (await this.meta.updateClip(row)) {
         await this.meta.revokeShares(user.id, id, Date.now());
-        if (row.sha256) this.virtual.drop(copyName(row));
+        if (row.sha256) {
+          this.virtual.drop(copyName(row));
+          this.hlsCache.drop(copyName(row));
+        }
         await this.queue.send('delete', { userId: user.id, clipId: id });
         // Every instance stops serving from its views and drops its local copy now, not
         // when the job runs (the job announces it again once the bytes are gone).
@@ -170,6 +186,7 @@ export class Service {
   /** A deleted clip's local copy and views on this instance. */
   async #forgetLocal(userId: string, id: string): Promise<void> {
     this.virtual.drop(`${userId}-${id}-`);
+    this.hlsCache.drop(`${userId}-${id}-`);
     await this.copies.drop(`${userId}-${id}-`);
   }
 

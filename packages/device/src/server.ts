@@ -7,6 +7,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { ClipRangeError, InvalidArgumentError, microsToIso, rangeResponse, toMicros, type Clip, type LiveMP4Stream, type VirtualMP4 } from 'ringclip';
 import type { Dashcam } from './dashcam.js';
 import type { DeviceEvent } from './events.js';
+import { HlsApiError, hlsRoutes } from './hls-routes.js';
 
 export interface ServerOptions {
   /** TCP port (default 0: any free port) */
@@ -50,6 +51,9 @@ function parseTime(v: unknown, what: string): number {
 
 const CHUNK = 1 << 20;
 
+/** What #serveFile sends by range: a VirtualMP4, or a slice of one (an HLS segment). */
+type RangeFile = Pick<VirtualMP4, 'size' | 'etag' | 'contentType' | 'read'>;
+
 export class WifiApi {
   readonly app: FastifyInstance;
   #port: number;
@@ -91,6 +95,8 @@ export class WifiApi {
     app.setErrorHandler((err: Error & { statusCode?: number }, _req, reply) => {
       if (err instanceof ApiError) {
         void reply.code(err.status).headers(err.headers).send({ error: err.code, message: err.message });
+      } else if (err instanceof HlsApiError) {
+        void reply.code(err.status).send({ error: err.code, message: err.message });
       } else if (err instanceof ClipRangeError) {
         void reply.code(404).send({ error: 'no_footage', message: err.message });
       } else if (err instanceof InvalidArgumentError) {
@@ -194,22 +200,45 @@ export class WifiApi {
         const wait = Math.max(1, Math.ceil((e.to - device.now()) / 1e6));
         throw new ApiError(409, 'recording', `the event's window is still being recorded (until ${iso(e.to)})`, { 'retry-after': String(wait) });
       }
-      const clip = device.store.clip({ from: e.from, to: e.to, streams: [...device.store.streams], allowPartial: true });
-      return this.#serve(req, reply, clip, `${e.id}.mp4`);
+      const track = (req.query as Record<string, string | undefined>).track ?? 'both';
+      const cameras = device.store.streams.filter((s) => device.store.streamKinds[s] === 'video');
+      if (track !== 'both' && !cameras.includes(track)) throw new ApiError(400, 'bad_request', `track must be both or a camera (${cameras.join(', ')}), got ${JSON.stringify(track)}`);
+      // One camera: its video with the clip's audio and metadata, a file every player takes
+      // (Media3 plays only the first of two video tracks).
+      const streams = track === 'both' ? [...device.store.streams] : device.store.streams.filter((s) => s === track || device.store.streamKinds[s] !== 'video');
+      const clip = device.store.clip({ from: e.from, to: e.to, streams, allowPartial: true });
+      return this.#serve(req, reply, clip, track === 'both' ? `${e.id}.mp4` : `${e.id}-${track}.mp4`);
     });
+
+    const footageRange = (q: Record<string, string | undefined>) => {
+      const from = parseTime(q.from, 'from'), to = parseTime(q.to, 'to');
+      if (to <= from) throw new ApiError(400, 'bad_request', "'to' must be after 'from'");
+      if (to - from > 3600e6) throw new ApiError(400, 'bad_request', 'at most one hour of footage per request');
+      return { from, to };
+    };
 
     app.get('/footage', async (req, reply) => {
       const q = req.query as Record<string, string | undefined>;
       const list = (q.streams ?? q.stream ?? '').split(',').map((s) => s.trim()).filter(Boolean);
       const streams = list.length ? list : [...device.store.streams];
       for (const s of streams) if (!device.store.streams.includes(s)) throw new ApiError(400, 'bad_request', `unknown stream '${s}': this device records ${device.store.streams.join(', ')}`);
-      const from = parseTime(q.from, 'from'), to = parseTime(q.to, 'to');
-      if (to <= from) throw new ApiError(400, 'bad_request', "'to' must be after 'from'");
-      if (to - from > 3600e6) throw new ApiError(400, 'bad_request', 'at most one hour of footage per request');
+      const { from, to } = footageRange(q);
       const align = q.align === 'exact' ? 'exact' : 'keyframe';
       const clip = device.store.clip({ from, to, streams, align, allowPartial: q.partial === 'true' || q.partial === '1' });
       return this.#serve(req, reply, clip, `footage-${streams.join('+')}.mp4`);
     });
+
+    hlsRoutes(app, device, (req, reply, hls, part, filename) => {
+      // A segment is a slice of the rendition's virtual fMP4: its own size, and an ETag
+      // that names the slice of those bytes.
+      const whole = hls.file;
+      const slice: RangeFile = {
+        size: part.end - part.start, contentType: whole.contentType,
+        etag: part.start === 0 && part.end === whole.size ? whole.etag : `${whole.etag.slice(0, -1)}-${part.start}-${part.end}"`,
+        read: (s, e = part.end - part.start) => whole.read(part.start + s, part.start + Math.min(e, part.end - part.start)),
+      };
+      return this.#serveFile(req, reply, slice, () => hls.release(), filename, {});
+    }, footageRange);
 
     app.get('/live', async (req, reply) => {
       const q = req.query as Record<string, string | undefined>;
@@ -240,19 +269,25 @@ export class WifiApi {
       clip.release();
       throw err;
     }
+    return this.#serveFile(req, reply, file, () => clip.release(), filename, {
+      'x-clip-start': iso(clip.start) ?? '', 'x-clip-end': iso(clip.end) ?? '', 'x-clip-partial': String(clip.partial),
+    });
+  }
+
+  /** A virtual file by range; `release` once its bytes are sent (or not needed). */
+  #serveFile(req: FastifyRequest, reply: FastifyReply, file: RangeFile, release: () => void, filename: string, extra: Record<string, string>): FastifyReply {
     // Ranges and conditional requests: the engine's one reading of RFC 9110 (the cloud's too).
     const answer = rangeResponse(req.headers, { size: file.size, etag: file.etag });
     const headers: Record<string, string> = {
       'content-type': file.contentType, 'cache-control': 'private, no-cache', ...answer.headers,
-      'content-disposition': `inline; filename="${filename}"`,
-      'x-clip-start': iso(clip.start) ?? '', 'x-clip-end': iso(clip.end) ?? '', 'x-clip-partial': String(clip.partial),
+      'content-disposition': `inline; filename="${filename}"`, ...extra,
     };
     if (answer.status === 304) {
-      clip.release();
+      release();
       return reply.code(304).headers({ ...answer.headers, 'cache-control': headers['cache-control'] }).send();
     }
     if (answer.status === 416) {
-      clip.release();
+      release();
       return reply.code(416).headers(answer.headers).send({ error: 'range_not_satisfiable', message: `the file has ${file.size} bytes` });
     }
     reply.code(answer.status);
@@ -268,7 +303,7 @@ export class WifiApi {
         } catch (err) { this.destroy(err as Error); }
       },
     });
-    body.once('close', () => clip.release());
+    body.once('close', release);
     if (req.method === 'HEAD') {
       // The headers of the GET, Content-Length included, and no body.
       body.destroy();

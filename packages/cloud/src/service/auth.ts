@@ -30,6 +30,13 @@ export class Auth {
     return `${base}/v1/clips/${row.id}/video?track=${track}&u=${row.userId}&exp=${exp}&sig=${sig}`;
   }
 
+  /** The query of a signed HLS link (every playlist and fMP4 of the clip): `track=hls&u=…&exp=…&sig=…`. */
+  hlsQuery(row: ClipRow): string {
+    const exp = String(Math.floor(Date.now() / 1000) + this.ctx.config.videoUrlTtl);
+    const sig = this.ctx.signer.sign(['video', row.userId, row.id, 'hls', exp]);
+    return new URLSearchParams({ track: 'hls', u: row.userId, exp, sig }).toString();
+  }
+
   /** A signed video URL's user, when its signature and expiry hold. */
   async userFromSignature(id: string, q: Record<string, unknown>): Promise<User | null> {
     const { u, exp, sig, track } = q as Record<string, string | undefined>;
