@@ -41,7 +41,8 @@ export function hlsRoutes(app: FastifyInstance, device: Dashcam, serveFile: Serv
     const drive = info.drives.find((d) => String(d.id) === id);
     if (!drive) throw new HlsApiError(404, 'no_drive', `no drive '${id}': GET /drives lists them`);
     if (drive.first === null || drive.last === null) throw new HlsApiError(404, 'no_footage', `drive ${id} has no footage left`);
-    const live = drive.id === info.currentDrive && device.recording;
+    // The drive since power-on is open until power-off, recording or not: it may still grow.
+    const live = drive.id === info.currentDrive && device.powered;
     if (!live) return { from: drive.first, to: drive.last + 1, live, name: `drive-${id}` };
     // Up to what every stream has recorded, so a listed GOP already has all of its audio.
     let to = Infinity;
