@@ -39,9 +39,15 @@ const NAME = /^[\w.]{1,64}$/;
 const seconds = (us: number) => (us / 1e6).toFixed(6);
 
 function withQuery(uri: string, query: string | undefined): string {
-  if (typeof uri !== 'string' || uri === '' || /[\s"]/.test(uri)) throw new InvalidArgumentError(`an HLS URI is a non-empty string without spaces or quotes, got ${JSON.stringify(uri)}`);
+  if (typeof uri !== 'string' || uri === '' || /[\s"]/.test(uri))
+    throw new InvalidArgumentError(
+      `an HLS URI is a non-empty string without spaces or quotes, got ${JSON.stringify(uri)}`,
+    );
   if (query === undefined || query === '') return uri;
-  if (typeof query !== 'string' || /[\s"#]/.test(query)) throw new InvalidArgumentError(`an HLS query is a string without spaces, quotes or '#', got ${JSON.stringify(query)}`);
+  if (typeof query !== 'string' || /[\s"#]/.test(query))
+    throw new InvalidArgumentError(
+      `an HLS query is a string without spaces, quotes or '#', got ${JSON.stringify(query)}`,
+    );
   return `${uri}${uri.includes('?') ? '&' : '?'}${query.replace(/^\?/, '')}`;
 }
 
@@ -77,22 +83,28 @@ export class HlsRendition {
     this.#table = h.segments;
   }
 
-  get segmentCount(): number { return this.#table.length / FIELDS; }
+  get segmentCount(): number {
+    return this.#table.length / FIELDS;
+  }
 
   /** The segments (one per GOP), in order. */
   get segments(): HlsSegment[] {
     const t = this.#table;
     const out: HlsSegment[] = [];
-    for (let i = 0; i < t.length; i += FIELDS) out.push({ offset: t[i]!, size: t[i + 1]!, keyFrameEnd: t[i + 2]!, start: t[i + 3]!, duration: t[i + 4]! });
+    for (let i = 0; i < t.length; i += FIELDS)
+      out.push({ offset: t[i]!, size: t[i + 1]!, keyFrameEnd: t[i + 2]!, start: t[i + 3]!, duration: t[i + 4]! });
     return out;
   }
 
   /** Bits per second: the largest segment's rate (BANDWIDTH) and the whole file's (AVERAGE-BANDWIDTH). */
   get bandwidth(): { peak: number; average: number } {
     const t = this.#table;
-    let peak = 0, bytes = 0, us = 0;
+    let peak = 0,
+      bytes = 0,
+      us = 0;
     for (let i = 0; i < t.length; i += FIELDS) {
-      const size = t[i + 1]!, duration = t[i + 4]!;
+      const size = t[i + 1]!,
+        duration = t[i + 4]!;
       if (duration > 0) peak = Math.max(peak, (size * 8e6) / duration);
       bytes += size;
       us += duration;
@@ -109,12 +121,23 @@ export class HlsRendition {
   }
 
   #header(lines: string[], options: HlsPlaylistOptions, iframes: boolean): void {
-    if (!options || typeof options.name !== 'string' || !NAME.test(options.name)) throw new InvalidArgumentError(`an HLS name is 1-64 letters, digits, '_' or '.', got ${JSON.stringify(options?.name)}`);
-    lines.push('#EXTM3U', '#EXT-X-VERSION:7', `#EXT-X-TARGETDURATION:${this.#targetDuration()}`, '#EXT-X-MEDIA-SEQUENCE:0');
+    if (!options || typeof options.name !== 'string' || !NAME.test(options.name))
+      throw new InvalidArgumentError(
+        `an HLS name is 1-64 letters, digits, '_' or '.', got ${JSON.stringify(options?.name)}`,
+      );
+    lines.push(
+      '#EXTM3U',
+      '#EXT-X-VERSION:7',
+      `#EXT-X-TARGETDURATION:${this.#targetDuration()}`,
+      '#EXT-X-MEDIA-SEQUENCE:0',
+    );
     lines.push(`#EXT-X-PLAYLIST-TYPE:${this.live ? 'EVENT' : 'VOD'}`, '#EXT-X-INDEPENDENT-SEGMENTS');
     if (iframes) lines.push('#EXT-X-I-FRAMES-ONLY');
     lines.push(`#EXT-X-MAP:URI="${withQuery(`${options.name}-init.mp4`, options.query)}"`);
-    if (this.origin > 0 && this.#table.length > 0) lines.push(`#EXT-X-PROGRAM-DATE-TIME:${new Date(Math.floor((this.origin + this.#table[3]!) / 1000)).toISOString()}`);
+    if (this.origin > 0 && this.#table.length > 0)
+      lines.push(
+        `#EXT-X-PROGRAM-DATE-TIME:${new Date(Math.floor((this.origin + this.#table[3]!) / 1000)).toISOString()}`,
+      );
   }
 
   /** The media playlist: one segment per GOP (EXTINF, `<name>-<n>.m4s`); ENDLIST unless live. */
@@ -135,7 +158,11 @@ export class HlsRendition {
     this.#header(lines, options, true);
     const t = this.#table;
     for (let i = 0; i < t.length; i += FIELDS) {
-      lines.push(`#EXTINF:${seconds(t[i + 4]!)},`, `#EXT-X-BYTERANGE:${t[i + 2]! - t[i]!}@0`, withQuery(`${options.name}-${i / FIELDS}.m4s`, options.query));
+      lines.push(
+        `#EXTINF:${seconds(t[i + 4]!)},`,
+        `#EXT-X-BYTERANGE:${t[i + 2]! - t[i]!}@0`,
+        withQuery(`${options.name}-${i / FIELDS}.m4s`, options.query),
+      );
     }
     if (!this.live) lines.push('#EXT-X-ENDLIST');
     return `${lines.join('\n')}\n`;
@@ -147,7 +174,8 @@ export class HlsRendition {
    * `file`; null for any other name (a segment not listed, another camera).
    */
   part(uri: string, name: string): { start: number; end: number } | null {
-    if (typeof uri !== 'string' || typeof name !== 'string') throw new InvalidArgumentError('part(uri, name) takes two strings');
+    if (typeof uri !== 'string' || typeof name !== 'string')
+      throw new InvalidArgumentError('part(uri, name) takes two strings');
     if (uri === `${name}.mp4`) return { start: 0, end: this.file.size };
     if (uri === `${name}-init.mp4`) return { start: 0, end: this.initSize };
     const m = /^(.+)-(0|[1-9]\d{0,8})\.m4s$/.exec(uri);
@@ -161,13 +189,18 @@ export class HlsRendition {
   get iframeBandwidth(): number {
     const t = this.#table;
     let peak = 0;
-    for (let i = 0; i < t.length; i += FIELDS) if (t[i + 4]! > 0) peak = Math.max(peak, ((t[i + 2]! - t[i]!) * 8e6) / t[i + 4]!);
+    for (let i = 0; i < t.length; i += FIELDS)
+      if (t[i + 4]! > 0) peak = Math.max(peak, ((t[i + 2]! - t[i]!) * 8e6) / t[i + 4]!);
     return Math.ceil(peak);
   }
 
   /** Lets go of the footage the file points into (pins) now rather than at collection. */
-  release(): void { this.file.release(); }
-  [Symbol.dispose](): void { this.release(); }
+  release(): void {
+    this.file.release();
+  }
+  [Symbol.dispose](): void {
+    this.release();
+  }
 }
 
 /** A camera of a master playlist: its name, its rendition, and the URIs of its two playlists. */
@@ -186,31 +219,42 @@ export interface HlsCamera {
  * plus one EXT-X-I-FRAME-STREAM-INF per camera for trick play.
  */
 export function masterPlaylist(cameras: HlsCamera[], options: { query?: string } = {}): string {
-  if (!Array.isArray(cameras) || cameras.length === 0) throw new InvalidArgumentError('masterPlaylist() needs at least one camera');
+  if (!Array.isArray(cameras) || cameras.length === 0)
+    throw new InvalidArgumentError('masterPlaylist() needs at least one camera');
   const names = new Set<string>();
   for (const c of cameras) {
-    if (!c || typeof c.name !== 'string' || !/^[\w.-]{1,64}$/.test(c.name)) throw new InvalidArgumentError(`a camera name is 1-64 letters, digits, '_', '.' or '-', got ${JSON.stringify(c?.name)}`);
+    if (!c || typeof c.name !== 'string' || !/^[\w.-]{1,64}$/.test(c.name))
+      throw new InvalidArgumentError(
+        `a camera name is 1-64 letters, digits, '_', '.' or '-', got ${JSON.stringify(c?.name)}`,
+      );
     if (names.has(c.name)) throw new InvalidArgumentError(`camera '${c.name}' is listed twice`);
     names.add(c.name);
-    if (!(c.rendition instanceof HlsRendition)) throw new InvalidArgumentError(`camera '${c.name}' needs an HlsRendition (clip.toHls())`);
+    if (!(c.rendition instanceof HlsRendition))
+      throw new InvalidArgumentError(`camera '${c.name}' needs an HlsRendition (clip.toHls())`);
   }
   const q = options.query;
   const lines = ['#EXTM3U', '#EXT-X-VERSION:7', '#EXT-X-INDEPENDENT-SEGMENTS'];
   const group = 'cameras';
   cameras.forEach((c, i) => {
     const uri = i === 0 ? '' : `,URI="${withQuery(c.playlist, q)}"`;
-    lines.push(`#EXT-X-MEDIA:TYPE=VIDEO,GROUP-ID="${group}",NAME="${c.name}",DEFAULT=${i === 0 ? 'YES' : 'NO'},AUTOSELECT=YES${uri}`);
+    lines.push(
+      `#EXT-X-MEDIA:TYPE=VIDEO,GROUP-ID="${group}",NAME="${c.name}",DEFAULT=${i === 0 ? 'YES' : 'NO'},AUTOSELECT=YES${uri}`,
+    );
   });
   const first = cameras[0]!;
   const peak = Math.max(...cameras.map((c) => c.rendition.bandwidth.peak));
   const average = Math.max(...cameras.map((c) => c.rendition.bandwidth.average));
   const codecs = [...new Set(cameras.flatMap((c) => c.rendition.codecs.split(',')))].join(',');
   const r = first.rendition;
-  lines.push(`#EXT-X-STREAM-INF:BANDWIDTH=${Math.max(1, peak)},AVERAGE-BANDWIDTH=${Math.max(1, average)},CODECS="${codecs}",RESOLUTION=${r.width}x${r.height},VIDEO="${group}"`);
+  lines.push(
+    `#EXT-X-STREAM-INF:BANDWIDTH=${Math.max(1, peak)},AVERAGE-BANDWIDTH=${Math.max(1, average)},CODECS="${codecs}",RESOLUTION=${r.width}x${r.height},VIDEO="${group}"`,
+  );
   lines.push(withQuery(first.playlist, q));
   for (const c of cameras) {
     const video = c.rendition.codecs.split(',')[0];
-    lines.push(`#EXT-X-I-FRAME-STREAM-INF:BANDWIDTH=${Math.max(1, c.rendition.iframeBandwidth)},CODECS="${video}",RESOLUTION=${c.rendition.width}x${c.rendition.height},URI="${withQuery(c.iframes, q)}"`);
+    lines.push(
+      `#EXT-X-I-FRAME-STREAM-INF:BANDWIDTH=${Math.max(1, c.rendition.iframeBandwidth)},CODECS="${video}",RESOLUTION=${c.rendition.width}x${c.rendition.height},URI="${withQuery(c.iframes, q)}"`,
+    );
   }
   return `${lines.join('\n')}\n`;
 }

@@ -15,8 +15,19 @@ const tmp = tempDir();
 let store: SegmentStore;
 
 beforeAll(async () => {
-  store = await SegmentStore.create(join(tmp.dir, 'h.ring'), { capacity: '64MiB', segmentSize: '4MiB', streams: ['road', 'cabin'] });
-  recordInterleaved(store, [{ stream: 'road', file: FIXTURES.road, fps: 30 }, { stream: 'cabin', file: FIXTURES.cabin, fps: 30 }], 10);
+  store = await SegmentStore.create(join(tmp.dir, 'h.ring'), {
+    capacity: '64MiB',
+    segmentSize: '4MiB',
+    streams: ['road', 'cabin'],
+  });
+  recordInterleaved(
+    store,
+    [
+      { stream: 'road', file: FIXTURES.road, fps: 30 },
+      { stream: 'cabin', file: FIXTURES.cabin, fps: 30 },
+    ],
+    10,
+  );
 });
 afterAll(async () => {
   await store.close();
@@ -42,12 +53,19 @@ describe('HLS from the index', () => {
     const text = hls.mediaPlaylist({ name: 'road', query: 'access_token=abc' });
     const lines = text.trim().split('\n');
     expect(lines.slice(0, 7)).toEqual([
-      '#EXTM3U', '#EXT-X-VERSION:7', '#EXT-X-TARGETDURATION:1', '#EXT-X-MEDIA-SEQUENCE:0', '#EXT-X-PLAYLIST-TYPE:VOD', '#EXT-X-INDEPENDENT-SEGMENTS',
+      '#EXTM3U',
+      '#EXT-X-VERSION:7',
+      '#EXT-X-TARGETDURATION:1',
+      '#EXT-X-MEDIA-SEQUENCE:0',
+      '#EXT-X-PLAYLIST-TYPE:VOD',
+      '#EXT-X-INDEPENDENT-SEGMENTS',
       '#EXT-X-MAP:URI="road-init.mp4?access_token=abc"',
     ]);
     expect(lines).toContain('#EXT-X-PROGRAM-DATE-TIME:2026-01-01T00:00:00.000Z');
     expect(lines.at(-1)).toBe('#EXT-X-ENDLIST');
-    expect(lines.filter((l) => l.endsWith('.m4s?access_token=abc'))).toEqual([...Array(10).keys()].map((n) => `road-${n}.m4s?access_token=abc`));
+    expect(lines.filter((l) => l.endsWith('.m4s?access_token=abc'))).toEqual(
+      [...Array(10).keys()].map((n) => `road-${n}.m4s?access_token=abc`),
+    );
     let at = hls.initSize;
     hls.segments.forEach((s, n) => {
       expect(s.offset).toBe(at);
@@ -71,16 +89,31 @@ describe('HLS from the index', () => {
       '/road.m3u8': { type: 'application/vnd.apple.mpegurl', body: hls.mediaPlaylist({ name: 'road' }) },
       '/road-init.mp4': { type: 'video/mp4', body: hls.file.read(0, hls.initSize) },
     };
-    hls.segments.forEach((s, n) => (routes[`/road-${n}.m4s`] = { type: 'video/mp4', body: hls.file.read(s.offset, s.offset + s.size) }));
+    hls.segments.forEach(
+      (s, n) => (routes[`/road-${n}.m4s`] = { type: 'video/mp4', body: hls.file.read(s.offset, s.offset + s.size) }),
+    );
     const { url, server } = await serve(routes);
     try {
-      const r = await runAsync(ffmpegPath, ['-v', 'error', '-xerror', '-i', `${url}/road.m3u8`, '-map', '0:v', '-f', 'framemd5', '-']);
+      const r = await runAsync(ffmpegPath, [
+        '-v',
+        'error',
+        '-xerror',
+        '-i',
+        `${url}/road.m3u8`,
+        '-map',
+        '0:v',
+        '-f',
+        'framemd5',
+        '-',
+      ]);
       expect(r.stderr).toBe('');
       const frames = r.stdout.split('\n').filter((l) => /^\d/.test(l));
       expect(frames.length).toBe(300);
       const mp4 = join(tmp.dir, 'road.mp4');
       writeFileSync(mp4, hls.file.read(0));
-      const direct = run(ffmpegPath, ['-v', 'error', '-i', mp4, '-map', '0:v', '-f', 'framemd5', '-']).stdout.split('\n').filter((l) => /^\d/.test(l));
+      const direct = run(ffmpegPath, ['-v', 'error', '-i', mp4, '-map', '0:v', '-f', 'framemd5', '-'])
+        .stdout.split('\n')
+        .filter((l) => /^\d/.test(l));
       expect(frames.map((l) => l.split(',').at(-1))).toEqual(direct.map((l) => l.split(',').at(-1)));
     } finally {
       server.close();
@@ -92,7 +125,9 @@ describe('HLS from the index', () => {
     const hls = rendition('cabin');
     const text = hls.iframePlaylist({ name: 'cabin' });
     expect(text).toContain('#EXT-X-I-FRAMES-ONLY');
-    const ranges = [...text.matchAll(/#EXT-X-BYTERANGE:(\d+)@0\ncabin-(\d+)\.m4s/g)].map((m) => [Number(m[1]), Number(m[2])] as const);
+    const ranges = [...text.matchAll(/#EXT-X-BYTERANGE:(\d+)@0\ncabin-(\d+)\.m4s/g)].map(
+      (m) => [Number(m[1]), Number(m[2])] as const,
+    );
     expect(ranges.length).toBe(10);
     const init = hls.file.read(0, hls.initSize);
     for (const [length, n] of ranges.slice(0, 3)) {
@@ -109,18 +144,31 @@ describe('HLS from the index', () => {
   });
 
   it('a master playlist lists the cameras as angles and one I-frame stream each; URIs carry the query', () => {
-    const road = rendition('road'), cabin = rendition('cabin');
-    const text = masterPlaylist([
-      { name: 'road', rendition: road, playlist: 'road.m3u8', iframes: 'road.iframes.m3u8' },
-      { name: 'cabin', rendition: cabin, playlist: 'cabin.m3u8', iframes: 'cabin.iframes.m3u8' },
-    ], { query: 'u=1&sig=x' });
+    const road = rendition('road'),
+      cabin = rendition('cabin');
+    const text = masterPlaylist(
+      [
+        { name: 'road', rendition: road, playlist: 'road.m3u8', iframes: 'road.iframes.m3u8' },
+        { name: 'cabin', rendition: cabin, playlist: 'cabin.m3u8', iframes: 'cabin.iframes.m3u8' },
+      ],
+      { query: 'u=1&sig=x' },
+    );
     expect(text).toContain('#EXT-X-MEDIA:TYPE=VIDEO,GROUP-ID="cameras",NAME="road",DEFAULT=YES,AUTOSELECT=YES\n');
-    expect(text).toContain('#EXT-X-MEDIA:TYPE=VIDEO,GROUP-ID="cameras",NAME="cabin",DEFAULT=NO,AUTOSELECT=YES,URI="cabin.m3u8?u=1&sig=x"');
-    expect(text).toMatch(/#EXT-X-STREAM-INF:BANDWIDTH=\d+,AVERAGE-BANDWIDTH=\d+,CODECS="avc1\.[0-9a-f]{6},avc1\.[0-9a-f]{6}",RESOLUTION=1920x1080,VIDEO="cameras"\nroad\.m3u8\?u=1&sig=x\n/);
+    expect(text).toContain(
+      '#EXT-X-MEDIA:TYPE=VIDEO,GROUP-ID="cameras",NAME="cabin",DEFAULT=NO,AUTOSELECT=YES,URI="cabin.m3u8?u=1&sig=x"',
+    );
+    expect(text).toMatch(
+      /#EXT-X-STREAM-INF:BANDWIDTH=\d+,AVERAGE-BANDWIDTH=\d+,CODECS="avc1\.[0-9a-f]{6},avc1\.[0-9a-f]{6}",RESOLUTION=1920x1080,VIDEO="cameras"\nroad\.m3u8\?u=1&sig=x\n/,
+    );
     expect(text.match(/#EXT-X-I-FRAME-STREAM-INF:/g)?.length).toBe(2);
     expect(text).toContain('URI="cabin.iframes.m3u8?u=1&sig=x"');
     expect(() => masterPlaylist([])).toThrow(InvalidArgumentError);
-    expect(() => masterPlaylist([{ name: 'road', rendition: road, playlist: 'a', iframes: 'b' }, { name: 'road', rendition: cabin, playlist: 'a', iframes: 'b' }])).toThrow(/twice/);
+    expect(() =>
+      masterPlaylist([
+        { name: 'road', rendition: road, playlist: 'a', iframes: 'b' },
+        { name: 'road', rendition: cabin, playlist: 'a', iframes: 'b' },
+      ]),
+    ).toThrow(/twice/);
     expect(() => road.mediaPlaylist({ name: 'has space' })).toThrow(InvalidArgumentError);
     road.release();
     cabin.release();
@@ -147,7 +195,11 @@ describe('HLS from the index', () => {
   });
 
   it('every export presents its first sample at time 0 on every track (a cabin that starts later too)', async () => {
-    const late = await SegmentStore.create(join(tmp.dir, 'late.ring'), { capacity: '64MiB', segmentSize: '4MiB', streams: ['road', 'cabin'] });
+    const late = await SegmentStore.create(join(tmp.dir, 'late.ring'), {
+      capacity: '64MiB',
+      segmentSize: '4MiB',
+      streams: ['road', 'cabin'],
+    });
     try {
       // The cabin camera starts 0.4 s after the road camera.
       recordInterleaved(late, [{ stream: 'road', file: FIXTURES.road, fps: 30 }], 6);
@@ -162,7 +214,10 @@ describe('HLS from the index', () => {
         await clip.writeMP4(file, output);
         clip.release();
         const probe = ffprobe(file);
-        const packets = JSON.parse(run(ffprobePath, ['-v', 'error', '-show_entries', 'packet=stream_index,pts_time', '-of', 'json', file]).stdout).packets as Array<{ stream_index: number; pts_time: string }>;
+        const packets = JSON.parse(
+          run(ffprobePath, ['-v', 'error', '-show_entries', 'packet=stream_index,pts_time', '-of', 'json', file])
+            .stdout,
+        ).packets as Array<{ stream_index: number; pts_time: string }>;
         for (const s of probe.streams) {
           const pts = packets.filter((p) => p.stream_index === s.index).map((p) => Number(p.pts_time));
           // The first presented packet of every track is at 0. A fragmented file's edit list

@@ -54,12 +54,16 @@ HlsLayout build_hls_layout(const Movie& movie, const HlsOptions& options) {
   const Track* video = nullptr;
   for (const Track& t : movie.tracks) {
     if (t.kind != TrackKind::Video) continue;
-    if (video) throw Error(ErrorCode::InvalidArgument, "an HLS rendition carries one camera: the clip has '" + video->name + "' and '" + t.name + "'");
+    if (video)
+      throw Error(ErrorCode::InvalidArgument,
+                  "an HLS rendition carries one camera: the clip has '" + video->name + "' and '" + t.name + "'");
     video = &t;
   }
   if (!video) throw Error(ErrorCode::InvalidArgument, "an HLS rendition needs a video track: the clip has none");
-  if (video->samples.empty()) throw Error(ErrorCode::InvalidArgument, "the video track '" + video->name + "' has no samples");
-  if (!video->samples.front().sync) throw Error(ErrorCode::InvalidArgument, "the video track '" + video->name + "' does not start at a key frame");
+  if (video->samples.empty())
+    throw Error(ErrorCode::InvalidArgument, "the video track '" + video->name + "' has no samples");
+  if (!video->samples.front().sync)
+    throw Error(ErrorCode::InvalidArgument, "the video track '" + video->name + "' does not start at a key frame");
   // The camera first (its bytes lead each mdat, so a key frame is the moof's first sample
   // data), then the audio; timed metadata is not something HLS players take.
   m.tracks.push_back(*video);
@@ -134,7 +138,8 @@ HlsLayout build_hls_layout(const Movie& movie, const HlsOptions& options) {
     seg.size = out.file.size() - seg.offset;
     seg.key_frame_end = seg.offset + (seg.size - payload) + v.samples[first].data.size;
     seg.start_us = rescale_signed(v.samples[first].dts, v.timescale, kMicros);
-    const int64_t end_ticks = final_gop ? v.samples[last - 1].dts + int64_t(v.samples[last - 1].duration) : v.samples[last].dts;
+    const int64_t end_ticks =
+        final_gop ? v.samples[last - 1].dts + int64_t(v.samples[last - 1].duration) : v.samples[last].dts;
     seg.duration_us = rescale_signed(end_ticks, v.timescale, kMicros) - seg.start_us;
     out.segments.push_back(seg);
   }

@@ -24,9 +24,9 @@ struct HlsSegment {
 
 struct HlsLayout {
   VirtualFile file;
-  uint64_t init_size = 0;             // ftyp + prft + moov
-  std::vector<HlsSegment> segments;   // one per GOP of the video track, in order
-  std::string codecs;                 // RFC 6381, for CODECS: "avc1.64001f,mp4a.40.2"
+  uint64_t init_size = 0;            // ftyp + prft + moov
+  std::vector<HlsSegment> segments;  // one per GOP of the video track, in order
+  std::string codecs;                // RFC 6381, for CODECS: "avc1.64001f,mp4a.40.2"
   uint32_t width = 0, height = 0;
   // The capture time (µs since the epoch) of the layout's time 0 (0 when unknown).
   int64_t origin_us = 0;

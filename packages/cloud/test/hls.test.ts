@@ -15,7 +15,8 @@ const ctx = useSqliteService();
 function ffmpeg(args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(ffmpegPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '', stderr = '';
+    let stdout = '',
+      stderr = '';
     child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
     child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
     child.once('error', reject);
@@ -38,7 +39,9 @@ describe('cloud HLS and per-camera downloads', () => {
     expect(master.status).toBe(200);
     expect(master.headers.get('content-type')).toMatch(/^application\/vnd\.apple\.mpegurl/);
     const text = await master.text();
-    expect(text).toMatch(/#EXT-X-MEDIA:TYPE=VIDEO,GROUP-ID="cameras",NAME="cabin",DEFAULT=NO,AUTOSELECT=YES,URI="cabin\.m3u8\?track=hls&u=[^&]+&exp=\d+&sig=[\w-]+"/);
+    expect(text).toMatch(
+      /#EXT-X-MEDIA:TYPE=VIDEO,GROUP-ID="cameras",NAME="cabin",DEFAULT=NO,AUTOSELECT=YES,URI="cabin\.m3u8\?track=hls&u=[^&]+&exp=\d+&sig=[\w-]+"/,
+    );
     const query = /road\.m3u8\?(\S+)/.exec(text)![1]!;
     // Without the header: the signed query alone opens the playlists and segments.
     const base = `${ctx.server.url}/v1/clips/${id}/hls`;
@@ -53,7 +56,18 @@ describe('cloud HLS and per-camera downloads', () => {
     expect(Buffer.from(await seg.arrayBuffer()).toString()).toBe('moof');
     expect(seg.headers.get('etag')).toMatch(/^"[0-9a-f]{32}-hls-road-\d+-\d+-w\d+"$/);
     // ffmpeg over 127.0.0.1 with -xerror, from the signed master: 4 s of road at 30 fps.
-    const r = await ffmpeg(['-v', 'error', '-xerror', '-i', `${base}/master.m3u8?${query}`, '-map', '0:v:0', '-f', 'framemd5', '-']);
+    const r = await ffmpeg([
+      '-v',
+      'error',
+      '-xerror',
+      '-i',
+      `${base}/master.m3u8?${query}`,
+      '-map',
+      '0:v:0',
+      '-f',
+      'framemd5',
+      '-',
+    ]);
     expect(r.stderr).toBe('');
     expect(r.stdout.split('\n').filter((l) => /^\d/.test(l)).length).toBe(120);
     // The I-frame playlist: one key frame a second.
@@ -82,7 +96,9 @@ describe('cloud HLS and per-camera downloads', () => {
     const file = join(ctx.tmp.dir, 'cabin.mp4');
     writeFileSync(file, Buffer.from(await r.arrayBuffer()));
     const probe = ffprobe(file);
-    expect(probe.streams.map((s) => [s.codec_name, s.tags?.handler_name, Number(s.start_time)])).toEqual([['h264', 'cabin', 0]]);
+    expect(probe.streams.map((s) => [s.codec_name, s.tags?.handler_name, Number(s.start_time)])).toEqual([
+      ['h264', 'cabin', 0],
+    ]);
     const both = await ctx.api.fetch(`/v1/clips/${id}/download`);
     expect(both.headers.get('content-disposition')).toBe(`attachment; filename="${id}.mp4"`);
     expect(Number(both.headers.get('content-length'))).toBe((await ctx.api.json(`/v1/clips/${id}`)).body.size);

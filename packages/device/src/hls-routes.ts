@@ -8,13 +8,23 @@ import { masterPlaylist, type HlsRendition } from 'ringclip';
 import type { Dashcam } from './dashcam.js';
 
 export class HlsApiError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
   }
 }
 
 /** Serves bytes [part.start, part.end) of the rendition's file by range, then releases it. */
-export type ServeFile = (req: FastifyRequest, reply: FastifyReply, rendition: HlsRendition, part: { start: number; end: number }, filename: string) => FastifyReply;
+export type ServeFile = (
+  req: FastifyRequest,
+  reply: FastifyReply,
+  rendition: HlsRendition,
+  part: { start: number; end: number },
+  filename: string,
+) => FastifyReply;
 type Range = { from: number; to: number; live: boolean; name: string };
 
 const PLAYLIST = 'application/vnd.apple.mpegurl';
@@ -32,7 +42,12 @@ export function playlistQuery(req: FastifyRequest): string {
   return params.toString();
 }
 
-export function hlsRoutes(app: FastifyInstance, device: Dashcam, serveFile: ServeFile, parseRange: (q: Record<string, string | undefined>) => { from: number; to: number }): void {
+export function hlsRoutes(
+  app: FastifyInstance,
+  device: Dashcam,
+  serveFile: ServeFile,
+  parseRange: (q: Record<string, string | undefined>) => { from: number; to: number },
+): void {
   const cameras = () => device.store.streams.filter((s) => device.store.streamKinds[s] === 'video');
   const audio = () => device.store.streams.filter((s) => device.store.streamKinds[s] === 'audio');
 
@@ -40,7 +55,8 @@ export function hlsRoutes(app: FastifyInstance, device: Dashcam, serveFile: Serv
     const info = device.store.info();
     const drive = info.drives.find((d) => String(d.id) === id);
     if (!drive) throw new HlsApiError(404, 'no_drive', `no drive '${id}': GET /drives lists them`);
-    if (drive.first === null || drive.last === null) throw new HlsApiError(404, 'no_footage', `drive ${id} has no footage left`);
+    if (drive.first === null || drive.last === null)
+      throw new HlsApiError(404, 'no_footage', `drive ${id} has no footage left`);
     // The drive since power-on is open until power-off, recording or not: it may still grow.
     const live = drive.id === info.currentDrive && device.powered;
     if (!live) return { from: drive.first, to: drive.last + 1, live, name: `drive-${id}` };
@@ -50,12 +66,23 @@ export function hlsRoutes(app: FastifyInstance, device: Dashcam, serveFile: Serv
       const last = device.store.lastDts(s);
       if (last !== null) to = Math.min(to, last);
     }
-    return { from: drive.first, to: Number.isFinite(to) ? Math.max(to, drive.first + 1) : drive.last + 1, live, name: `drive-${id}` };
+    return {
+      from: drive.first,
+      to: Number.isFinite(to) ? Math.max(to, drive.first + 1) : drive.last + 1,
+      live,
+      name: `drive-${id}`,
+    };
   };
 
   const rendition = (range: Range, camera: string): HlsRendition => {
-    if (!cameras().includes(camera)) throw new HlsApiError(404, 'no_camera', `no camera '${camera}': this device records ${cameras().join(', ')}`);
-    const clip = device.store.clip({ from: range.from, to: range.to, streams: [camera, ...audio()], allowPartial: true });
+    if (!cameras().includes(camera))
+      throw new HlsApiError(404, 'no_camera', `no camera '${camera}': this device records ${cameras().join(', ')}`);
+    const clip = device.store.clip({
+      from: range.from,
+      to: range.to,
+      streams: [camera, ...audio()],
+      allowPartial: true,
+    });
     try {
       return clip.toHls({ live: range.live });
     } finally {
@@ -64,14 +91,22 @@ export function hlsRoutes(app: FastifyInstance, device: Dashcam, serveFile: Serv
   };
 
   const playlist = (reply: FastifyReply, text: string, live: boolean) =>
-    reply.code(200).headers({ 'content-type': PLAYLIST, 'cache-control': live ? 'no-cache' : 'private, no-cache' }).send(text);
+    reply
+      .code(200)
+      .headers({ 'content-type': PLAYLIST, 'cache-control': live ? 'no-cache' : 'private, no-cache' })
+      .send(text);
 
   const serve = (range: (req: FastifyRequest) => Range) => async (req: FastifyRequest, reply: FastifyReply) => {
     const file = (req.params as { file: string }).file;
     const r = range(req);
     const query = playlistQuery(req);
     if (file === 'master.m3u8') {
-      const list = cameras().map((name) => ({ name, rendition: rendition(r, name), playlist: `${name}.m3u8`, iframes: `${name}.iframes.m3u8` }));
+      const list = cameras().map((name) => ({
+        name,
+        rendition: rendition(r, name),
+        playlist: `${name}.m3u8`,
+        iframes: `${name}.iframes.m3u8`,
+      }));
       try {
         return playlist(reply, masterPlaylist(list, { query }), r.live);
       } finally {
@@ -79,25 +114,44 @@ export function hlsRoutes(app: FastifyInstance, device: Dashcam, serveFile: Serv
       }
     }
     const m = /^([\w.]+?)(?:(\.iframes\.m3u8|\.m3u8)|(\.mp4|-init\.mp4|-\d+\.m4s))$/.exec(file);
-    if (!m) throw new HlsApiError(404, 'not_found', `no HLS file '${file}': master.m3u8, <camera>.m3u8, <camera>.iframes.m3u8, <camera>-init.mp4, <camera>-<n>.m4s or <camera>.mp4`);
+    if (!m)
+      throw new HlsApiError(
+        404,
+        'not_found',
+        `no HLS file '${file}': master.m3u8, <camera>.m3u8, <camera>.iframes.m3u8, <camera>-init.mp4, <camera>-<n>.m4s or <camera>.mp4`,
+      );
     const camera = m[1]!;
     const hls = rendition(r, camera);
     if (m[3]) {
       const part = hls.part(file, camera);
       if (!part) {
         hls.release();
-        throw new HlsApiError(404, 'no_segment', `no segment '${file}': the playlist lists ${hls.segmentCount} (${camera}-0.m4s to ${camera}-${hls.segmentCount - 1}.m4s)`);
+        throw new HlsApiError(
+          404,
+          'no_segment',
+          `no segment '${file}': the playlist lists ${hls.segmentCount} (${camera}-0.m4s to ${camera}-${hls.segmentCount - 1}.m4s)`,
+        );
       }
       return serveFile(req, reply, hls, part, m[3] === '.mp4' ? `${r.name}-${camera}.mp4` : `${r.name}-${file}`);
     }
     try {
       const options = { name: camera, query };
-      return playlist(reply, m[2] === '.iframes.m3u8' ? hls.iframePlaylist(options) : hls.mediaPlaylist(options), r.live);
+      return playlist(
+        reply,
+        m[2] === '.iframes.m3u8' ? hls.iframePlaylist(options) : hls.mediaPlaylist(options),
+        r.live,
+      );
     } finally {
       hls.release();
     }
   };
 
-  app.get('/drives/:id/hls/:file', serve((req) => driveRange((req.params as { id: string }).id)));
-  app.get('/footage/hls/:file', serve((req) => ({ ...parseRange(req.query as Record<string, string | undefined>), live: false, name: 'footage' })));
+  app.get(
+    '/drives/:id/hls/:file',
+    serve((req) => driveRange((req.params as { id: string }).id)),
+  );
+  app.get(
+    '/footage/hls/:file',
+    serve((req) => ({ ...parseRange(req.query as Record<string, string | undefined>), live: false, name: 'footage' })),
+  );
 }

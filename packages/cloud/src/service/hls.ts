@@ -14,8 +14,10 @@ export class HlsViews {
   ) {}
 
   #track(row: ClipRow, role: string) {
-    if (row.state !== 'ready' || !row.blobKey || !row.sha256) throw new HttpError(409, 'not_ready', `the clip is ${row.state}: its video is not available yet`);
-    if (role !== 'road' && role !== 'cabin') throw badRequest(`track must be road or cabin, got ${JSON.stringify(role)}`);
+    if (row.state !== 'ready' || !row.blobKey || !row.sha256)
+      throw new HttpError(409, 'not_ready', `the clip is ${row.state}: its video is not available yet`);
+    if (role !== 'road' && role !== 'cabin')
+      throw badRequest(`track must be road or cabin, got ${JSON.stringify(role)}`);
     const t = row.tracks.find((x) => x.role === role);
     if (!t) throw new HttpError(404, 'no_such_track', `this clip has no ${role} track`);
     return t;
@@ -33,7 +35,10 @@ export class HlsViews {
   video(row: ClipRow, role: string, hls: HlsRendition, part: { start: number; end: number }): VideoSource {
     const views = new ViewMap(hls.file.views(part.start, part.end));
     return {
-      size: views.size, etag: `"${row.sha256!.slice(0, 32)}-hls-${role}-${part.start}-${part.end}-w${mp4WriterVersion}"`, contentType: 'video/mp4', lastModified: row.updatedAt,
+      size: views.size,
+      etag: `"${row.sha256!.slice(0, 32)}-hls-${role}-${part.start}-${part.end}-w${mp4WriterVersion}"`,
+      contentType: 'video/mp4',
+      lastModified: row.updatedAt,
       body: (s, e) => views.slice(s, e),
     };
   }
@@ -46,7 +51,10 @@ export class HlsViews {
     const path = await this.ctx.copies.get(row.blobKey!, name);
     const map = await this.ctx.virtual.get(`${name}/download/${track}`, path, t.name, true);
     return {
-      size: map.size, etag: `"${row.sha256!.slice(0, 32)}-download-${track}-w${mp4WriterVersion}"`, contentType: 'video/mp4', lastModified: row.updatedAt,
+      size: map.size,
+      etag: `"${row.sha256!.slice(0, 32)}-download-${track}-w${mp4WriterVersion}"`,
+      contentType: 'video/mp4',
+      lastModified: row.updatedAt,
       body: (s, e) => map.slice(s, e),
     };
   }
