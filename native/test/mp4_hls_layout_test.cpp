@@ -20,7 +20,8 @@ TEST(mp4_hls_layout_one_segment_per_gop) {
   CHECK_EQ(hls.width, uint32_t(1920));
   // The init: no mehd, no sidx, no edit list (a growing recording keeps these bytes).
   std::vector<uint8_t> init(bytes.begin(), bytes.begin() + long(hls.init_size));
-  CHECK_EQ(top_level_types(init).back(), std::string("moov"));
+  const std::vector<std::string> types = top_level_types(init);
+  CHECK_EQ(types.back(), std::string("moov"));
   CHECK(find_boxes(init, "moov/mvex/mehd").empty());
   CHECK(find_boxes(init, "moov/trak/edts").empty());
   uint64_t at = hls.init_size;
