@@ -1,6 +1,9 @@
 // build_hls_layout: one fragment per GOP, byte ranges that parse back, key frame ranges that
 // end at the key frame, and an open end whose listed bytes never change as it grows.
+#include <algorithm>
+#include <chrono>
 #include <cstring>
+#include <iostream>
 
 #include "check.h"
 #include "mp4/hls_layout.h"
@@ -77,4 +80,41 @@ TEST(mp4_hls_layout_refuses_two_cameras) {
     refused = e.code() == ErrorCode::InvalidArgument && std::string(e.what()).find("one camera") != std::string::npos;
   }
   CHECK(refused);
+}
+
+// The layout of a 1-hour drive's camera (108,000 frames, 3,600 GOPs) is built on every
+// playlist request of the device: printed, not asserted (a wall-clock bound fails on a
+// loaded machine, not on slow code).
+TEST(mp4_perf_hls_layout_one_hour) {
+  static std::vector<uint8_t> bytes(8 * 1024);
+  put_be32(bytes.data(), uint32_t(bytes.size() - 4));
+  mp4::Movie movie;
+  mp4::Track t;
+  t.name = "road";
+  t.width = 1280;
+  t.height = 720;
+  t.sps = {{0x67, 100, 0, 31, 0xAC, 0xD9, 0x40, 0x78}};
+  t.pps = {{0x68, 0xEB, 0xE3, 0xCB}};
+  for (int i = 0; i < 108000; ++i) {
+    mp4::Sample s;
+    s.dts = s.pts = int64_t(i) * 3000;
+    s.duration = 3000;
+    s.sync = i % 30 == 0;
+    s.data = ByteSpan{bytes.data(), 1000 + size_t(i % 7) * 1000};
+    t.samples.push_back(s);
+  }
+  movie.tracks.push_back(std::move(t));
+  std::vector<double> millis;
+  size_t segments = 0;
+  for (int run = 0; run < 9; ++run) {
+    auto start = std::chrono::steady_clock::now();
+    mp4::HlsLayout hls = mp4::build_hls_layout(movie);
+    auto end = std::chrono::steady_clock::now();
+    segments = hls.segments.size();
+    millis.push_back(std::chrono::duration<double, std::milli>(end - start).count());
+  }
+  std::sort(millis.begin(), millis.end());
+  std::cout << "  build_hls_layout 1 h (108000 frames): median " << millis[millis.size() / 2] << " ms, " << segments
+            << " segments\n";
+  CHECK_EQ(segments, size_t(3600));
 }
