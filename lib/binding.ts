@@ -14,17 +14,32 @@ export interface NativeBinding {
   NativeMp4Source: { open(path: string): NativeMp4Source };
   setErrorClasses(classes: Record<string, unknown>): void;
   detach(buffer: ArrayBuffer): void;
-  parseAdts(bytes: Uint8Array): { config: Buffer; sampleRate: number; channels: number; frameSamples: number; frames: Array<[number, number]> };
+  parseAdts(bytes: Uint8Array): {
+    config: Buffer;
+    sampleRate: number;
+    channels: number;
+    frameSamples: number;
+    frames: Array<[number, number]>;
+  };
   formatVersion: number;
   mp4WriterVersion: number;
   crc32cHardware: boolean;
 }
 
 export interface NativeStoreClass {
-  create(path: string, options: {
-    capacity: number; segmentSize: number; streams: string[]; kinds: number[]; protectCap: number;
-    flushPolicy: number; flushIntervalMs: number; prepareAhead: number;
-  }): NativeStore;
+  create(
+    path: string,
+    options: {
+      capacity: number;
+      segmentSize: number;
+      streams: string[];
+      kinds: number[];
+      protectCap: number;
+      flushPolicy: number;
+      flushIntervalMs: number;
+      prepareAhead: number;
+    },
+  ): NativeStore;
   /** prepareAhead: 0 auto, 1 discard, 2 off (lib/segment-store.ts PrepareAhead). */
   open(path: string, writable: boolean, verifyFull: boolean, prepareAhead: number): NativeStore;
 }
@@ -34,7 +49,14 @@ export interface NativeStore {
   /** flags as write() */
   writeAudio(stream: number, frame: Uint8Array, config: Uint8Array, pts: number, capture: number): number;
   /** flags as write(); format: the sample entry's four-character code as a number */
-  writeMetadata(stream: number, sample: Uint8Array, format: number, entry: Uint8Array, pts: number, capture: number): number;
+  writeMetadata(
+    stream: number,
+    sample: Uint8Array,
+    format: number,
+    entry: Uint8Array,
+    pts: number,
+    capture: number,
+  ): number;
   takeEvents(): Array<{ stream: string; from: number; to: number; frames: number }>;
   copyTo(destination: NativeStore, from: number, to: number): CopyResult;
   info(): Omit<StoreInfo, 'path' | 'formatVersion'>;
@@ -49,7 +71,10 @@ export interface NativeStore {
   listFramesAfter(stream: number, afterDts: number, max: number): Float64Array;
   /** [from, to, frames] triples */
   spans(stream: number, from: number, to: number, maxGap: number): Float64Array;
-  streamConfig(stream: number, config: number): { sps: Buffer[]; pps: Buffer[]; width: number; height: number; codec: string } | null;
+  streamConfig(
+    stream: number,
+    config: number,
+  ): { sps: Buffer[]; pps: Buffer[]; width: number; height: number; codec: string } | null;
   lastDts(stream: number): number | null;
   pinIfLive(segment: number, seq: number): boolean;
   unpin(segment: number): void;
@@ -58,27 +83,76 @@ export interface NativeStore {
   readFrame(stream: number, segment: number, payloadOffset: number, size: number): Buffer;
   createIngest(stream: number, fps: number, start: number): NativeIngest;
   createSampleWriter(stream: number): NativeSampleWriter;
-  createFragmentedIngest(tracks: Array<[string, number]>, origin: number | null, skipStored: boolean): NativeFragmentedIngest;
+  createFragmentedIngest(
+    tracks: Array<[string, number]>,
+    origin: number | null,
+    skipStored: boolean,
+  ): NativeFragmentedIngest;
   createLiveFragmenter(streams: number[], cursors: number[], skipOverwritten: boolean): NativeLiveFragmenter;
   /** timelapseEvery > 0: a key-frame timelapse (one IDR per timelapseEvery µs, each shown timelapseFrame µs) */
-  clip(request: { from: number; to: number; streams: number[]; exact: boolean; allowPartial: boolean; timelapseEvery: number; timelapseFrame: number }): NativeClip;
+  clip(request: {
+    from: number;
+    to: number;
+    streams: number[];
+    exact: boolean;
+    allowPartial: boolean;
+    timelapseEvery: number;
+    timelapseFrame: number;
+  }): NativeClip;
   headerWrites(): number;
   prepareStats(): PrepareStats;
-  header(): { streams: string[]; kinds: Array<'video' | 'audio' | 'metadata'>; capacity: number; segmentSize: number; createdUs: number; flushPolicy: number; flushIntervalMs: number; writable: boolean };
+  header(): {
+    streams: string[];
+    kinds: Array<'video' | 'audio' | 'metadata'>;
+    capacity: number;
+    segmentSize: number;
+    createdUs: number;
+    flushPolicy: number;
+    flushIntervalMs: number;
+    writable: boolean;
+  };
 }
 
 export interface NativeMp4Source {
   /** the file's own bytes [start, end) as one view of its mapping (none when empty) */
   views(start: number, end: number): Uint8Array[];
-  info(): { origin: number; size: number; tracks: Array<{ name: string; kind: 'video' | 'audio' | 'metadata'; codec?: string; sampleRate: number; channels: number; width: number; height: number; samples: number; syncSamples: number; first: number; last: number }>; dropped: string[] };
-  clip(request: { from: number; to: number; tracks: number[]; exact: boolean; allowPartial: boolean; timelapseEvery: number; timelapseFrame: number }): NativeClip;
+  info(): {
+    origin: number;
+    size: number;
+    tracks: Array<{
+      name: string;
+      kind: 'video' | 'audio' | 'metadata';
+      codec?: string;
+      sampleRate: number;
+      channels: number;
+      width: number;
+      height: number;
+      samples: number;
+      syncSamples: number;
+      first: number;
+      last: number;
+    }>;
+    dropped: string[];
+  };
+  clip(request: {
+    from: number;
+    to: number;
+    tracks: number[];
+    exact: boolean;
+    allowPartial: boolean;
+    timelapseEvery: number;
+    timelapseFrame: number;
+  }): NativeClip;
   samples(track: number, from: number, to: number): { pts: Float64Array; data: Buffer[] };
   close(): void;
 }
 
 export interface NativeLiveFragmenter {
   /** flush: 0 whole GOPs only, 1 also the GOPs in progress (continued later), 2 final */
-  poll(maxFrames: number, flush: number): { bytes: Buffer | null; more: boolean; origin: number | null; skipped: number; held: number };
+  poll(
+    maxFrames: number,
+    flush: number,
+  ): { bytes: Buffer | null; more: boolean; origin: number | null; skipped: number; held: number };
 }
 
 export interface NativeIngest {
@@ -110,12 +184,28 @@ export interface FragmentedIngestTrackStats {
 export interface NativeFragmentedIngest {
   push(data: Uint8Array): void;
   finish(): void;
-  stats(): { fragments: number; skippedTracks: number; exactTime: boolean; tracks: Array<Omit<FragmentedIngestTrackStats, 'stream'> & { stream: number }> };
+  stats(): {
+    fragments: number;
+    skippedTracks: number;
+    exactTime: boolean;
+    tracks: Array<Omit<FragmentedIngestTrackStats, 'stream'> & { stream: number }>;
+  };
 }
 
 export interface NativeClip {
   info(): { tracks: ClipTrack[]; start?: number; end?: number; partial?: boolean };
   build(kind: 'mp4' | 'fmp4' | 'h264', options?: { track?: number; forceCo64?: boolean }): NativeVirtualFile;
+  /** segments: 5 numbers per segment (offset, size, key frame end, start µs, duration µs) */
+  hls(openEnd: boolean): {
+    file: NativeVirtualFile;
+    initSize: number;
+    segments: Float64Array;
+    codecs: string;
+    width: number;
+    height: number;
+    origin: number;
+    dropped: string[];
+  };
   release(): void;
 }
 

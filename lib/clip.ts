@@ -5,6 +5,7 @@
 import type { NativeClip, NativeStore, NativeVirtualFile } from './binding.js';
 import { withCallerStack } from './caller-stack.js';
 import { InvalidArgumentError, StoreClosedError } from './errors.js';
+import { HlsRendition } from './hls.js';
 import type { SegmentStore } from './segment-store.js';
 import { parseDuration, toMicros, type TimeInput } from './units.js';
 
@@ -29,15 +30,21 @@ export interface ClipOptions {
 }
 
 /** The native request fields of options.timelapse (zeros: a clip). @internal */
-export function timelapseRequest(options: Pick<ClipOptions, 'timelapse' | 'align'>): { timelapseEvery: number; timelapseFrame: number } {
+export function timelapseRequest(options: Pick<ClipOptions, 'timelapse' | 'align'>): {
+  timelapseEvery: number;
+  timelapseFrame: number;
+} {
   const t = options.timelapse;
   if (t === undefined) return { timelapseEvery: 0, timelapseFrame: 0 };
   if (typeof t !== 'object' || t === null) throw new InvalidArgumentError("timelapse is { every?: '1s', fps?: 30 }");
-  if (options.align === 'exact') throw new InvalidArgumentError("a timelapse shows whole key frames: align 'exact' does not apply");
+  if (options.align === 'exact')
+    throw new InvalidArgumentError("a timelapse shows whole key frames: align 'exact' does not apply");
   const every = Math.round(parseDuration(t.every ?? '1s', 'timelapse.every') * 1000);
-  if (every < 1000) throw new InvalidArgumentError(`timelapse.every must be at least 1ms, got ${JSON.stringify(t.every)}`);
+  if (every < 1000)
+    throw new InvalidArgumentError(`timelapse.every must be at least 1ms, got ${JSON.stringify(t.every)}`);
   const fps = t.fps ?? 30;
-  if (typeof fps !== 'number' || !(fps > 0 && fps <= 240)) throw new InvalidArgumentError(`timelapse.fps is a number from 0 (exclusive) to 240, got ${JSON.stringify(fps)}`);
+  if (typeof fps !== 'number' || !(fps > 0 && fps <= 240))
+    throw new InvalidArgumentError(`timelapse.fps is a number from 0 (exclusive) to 240, got ${JSON.stringify(fps)}`);
   return { timelapseEvery: every, timelapseFrame: Math.round(1e6 / fps) };
 }
 
@@ -79,13 +86,19 @@ export class VirtualMP4 {
     this.#file = file;
     this.contentType = contentType;
   }
-  get size(): number { return this.#file.size; }
+  get size(): number {
+    return this.#file.size;
+  }
   /** Strong ETag: changes whenever the bytes would (includes the MP4 writer's format version). */
-  get etag(): string { return this.#file.etag; }
+  get etag(): string {
+    return this.#file.etag;
+  }
   /** Bytes [start, end) — end exclusive, as in Buffer.subarray. */
   read(start: number, end: number = this.size): Buffer {
     if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start) {
-      throw new InvalidArgumentError(`read(start, end) needs whole numbers with 0 <= start <= end, got ${start}, ${end}`);
+      throw new InvalidArgumentError(
+        `read(start, end) needs whole numbers with 0 <= start <= end, got ${start}, ${end}`,
+      );
     }
     return this.#file.read(start, Math.min(end, this.size));
   }
@@ -98,7 +111,9 @@ export class VirtualMP4 {
    */
   views(start: number, end: number = this.size): Uint8Array[] {
     if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start) {
-      throw new InvalidArgumentError(`views(start, end) needs whole numbers with 0 <= start <= end, got ${start}, ${end}`);
+      throw new InvalidArgumentError(
+        `views(start, end) needs whole numbers with 0 <= start <= end, got ${start}, ${end}`,
+      );
     }
     return this.#file.views(start, Math.min(end, this.size));
   }
@@ -112,14 +127,25 @@ export class VirtualMP4 {
   }
   /** Lets go of the footage this file points into (its pins) now rather than at garbage
    *  collection. A write in flight finishes first; reads afterwards fail. */
-  release(): void { this.#file.release(); }
-  [Symbol.dispose](): void { this.release(); }
+  release(): void {
+    this.#file.release();
+  }
+  [Symbol.dispose](): void {
+    this.release();
+  }
 }
 
 export class Clip {
   #native: NativeClip | null;
   #store: SegmentStore | null;
-  #info: { tracks: ClipTrack[]; start?: number; end?: number; partial?: boolean; empty?: Array<{ stream: string; reason: string }>; dropped?: string[] };
+  #info: {
+    tracks: ClipTrack[];
+    start?: number;
+    end?: number;
+    partial?: boolean;
+    empty?: Array<{ stream: string; reason: string }>;
+    dropped?: string[];
+  };
 
   /** @internal */
   constructor(native: NativeClip, store: SegmentStore | null) {
@@ -130,18 +156,29 @@ export class Clip {
 
   /** @internal */
   static fromStore(store: SegmentStore, native: NativeStore, options: ClipOptions): Clip {
-    if (!options || options.from === undefined || options.to === undefined) throw new InvalidArgumentError('clip() needs { from, to }');
+    if (!options || options.from === undefined || options.to === undefined)
+      throw new InvalidArgumentError('clip() needs { from, to }');
     const from = toMicros(options.from, 'from');
     const to = toMicros(options.to, 'to');
     if (to <= from) throw new InvalidArgumentError(`clip(): 'to' must be after 'from'`);
     const timelapse = timelapseRequest(options);
-    const names = options.streams ?? store.streams.filter((s) => !timelapse.timelapseEvery || store.streamKinds[s] === 'video');
-    if (!Array.isArray(names) || names.length === 0) throw new InvalidArgumentError('clip(): streams must list at least one stream');
+    const names =
+      options.streams ?? store.streams.filter((s) => !timelapse.timelapseEvery || store.streamKinds[s] === 'video');
+    if (!Array.isArray(names) || names.length === 0)
+      throw new InvalidArgumentError('clip(): streams must list at least one stream');
     if (new Set(names).size !== names.length) throw new InvalidArgumentError('clip(): a stream is listed twice');
     const align = options.align ?? 'keyframe';
-    if (align !== 'keyframe' && align !== 'exact') throw new InvalidArgumentError(`align must be 'keyframe' or 'exact', got ${JSON.stringify(align)}`);
+    if (align !== 'keyframe' && align !== 'exact')
+      throw new InvalidArgumentError(`align must be 'keyframe' or 'exact', got ${JSON.stringify(align)}`);
     const streams = names.map((n) => store.streamId(n));
-    const clip = native.clip({ from, to, streams, exact: align === 'exact', allowPartial: options.allowPartial === true, ...timelapse });
+    const clip = native.clip({
+      from,
+      to,
+      streams,
+      exact: align === 'exact',
+      allowPartial: options.allowPartial === true,
+      ...timelapse,
+    });
     return new Clip(clip, store);
   }
 
@@ -150,34 +187,66 @@ export class Clip {
     return this.#native;
   }
 
-  get tracks(): ClipTrack[] { return this.#info.tracks; }
+  get tracks(): ClipTrack[] {
+    return this.#info.tracks;
+  }
   /** Start and end of the clip's timeline (µs since the epoch). */
-  get start(): number | undefined { return this.#info.start; }
-  get end(): number | undefined { return this.#info.end; }
+  get start(): number | undefined {
+    return this.#info.start;
+  }
+  get end(): number | undefined {
+    return this.#info.end;
+  }
   /** True when part of the requested range was no longer retained (allowPartial). */
-  get partial(): boolean { return this.#info.partial === true; }
+  get partial(): boolean {
+    return this.#info.partial === true;
+  }
   /** Streams asked for that had nothing in the range (allowPartial), and what they retain. */
-  get empty(): Array<{ stream: string; reason: string }> { return this.#info.empty ?? []; }
+  get empty(): Array<{ stream: string; reason: string }> {
+    return this.#info.empty ?? [];
+  }
   /**
    * Tracks of the source the clip does not carry, each with the reason, e.g. "dropped the
    * Opus track 2: ringclip carries AAC audio only". Empty when nothing was.
    */
-  get dropped(): readonly string[] { return this.#info.dropped ?? []; }
+  get dropped(): readonly string[] {
+    return this.#info.dropped ?? [];
+  }
 
   #build(options: OutputOptions = {}): VirtualMP4 {
     const format = options.format ?? 'mp4';
     if (format === 'h264') {
-      const index = this.tracks.findIndex((t) => (options.stream === undefined ? t.kind === 'video' : t.name === options.stream));
-      if (index < 0) throw new InvalidArgumentError(`the clip has no stream '${options.stream}': it has ${this.tracks.map((t) => t.name).join(', ')}`);
+      const index = this.tracks.findIndex((t) =>
+        options.stream === undefined ? t.kind === 'video' : t.name === options.stream,
+      );
+      if (index < 0)
+        throw new InvalidArgumentError(
+          `the clip has no stream '${options.stream}': it has ${this.tracks.map((t) => t.name).join(', ')}`,
+        );
       return new VirtualMP4(this.#clip.build('h264', { track: index }), 'video/h264');
     }
-    if (format !== 'mp4') throw new InvalidArgumentError(`format must be 'mp4' or 'h264', got ${JSON.stringify(format)}`);
+    if (format !== 'mp4')
+      throw new InvalidArgumentError(`format must be 'mp4' or 'h264', got ${JSON.stringify(format)}`);
     const kind = options.fragmented ? 'fmp4' : 'mp4';
     return new VirtualMP4(this.#clip.build(kind, { forceCo64: options.forceCo64 === true }), 'video/mp4');
   }
 
+  /**
+   * One camera of the clip as an HLS rendition (media and I-frame playlists over a virtual
+   * fMP4, one segment per GOP): the clip must hold one video stream (and any audio: it is
+   * muxed in; timed metadata is left out). `live`: the footage is still being recorded (an
+   * open drive): an EVENT playlist whose last, still growing, GOP is not listed yet.
+   */
+  toHls(options: { live?: boolean } = {}): HlsRendition {
+    if (typeof options !== 'object' || options === null)
+      throw new InvalidArgumentError('toHls() takes { live?: boolean }');
+    return new HlsRendition(this.#clip, options.live === true);
+  }
+
   /** The clip as a virtual file: size and ETag known up front, any byte range readable. */
-  toVirtualMP4(options: OutputOptions = {}): VirtualMP4 { return this.#build(options); }
+  toVirtualMP4(options: OutputOptions = {}): VirtualMP4 {
+    return this.#build(options);
+  }
 
   /** Writes the clip to a path or file descriptor with scatter I/O straight from the store. */
   async writeMP4(target: string | number, options: OutputOptions = {}): Promise<{ bytes: number }> {
@@ -201,5 +270,7 @@ export class Clip {
     this.#native.release();
     this.#native = null;
   }
-  [Symbol.dispose](): void { this.release(); }
+  [Symbol.dispose](): void {
+    this.release();
+  }
 }

@@ -4,6 +4,8 @@ export { Clip, VirtualMP4 } from './clip.js';
 export type { ClipOptions, ClipTrack, OutputOptions } from './clip.js';
 export { Protection } from './protection.js';
 export { Mp4Source } from './mp4-source.js';
+export { HlsRendition, masterPlaylist } from './hls.js';
+export type { HlsSegment, HlsPlaylistOptions, HlsCamera } from './hls.js';
 export type { LiveFrame, FollowOptions, LiveMP4Stream, LiveMP4Options } from './live.js';
 export type { Mp4SourceTrack } from './mp4-source.js';
 export { parseAdts } from './stream-kinds.js';

@@ -17,7 +17,7 @@ afterAll(() => tmp.cleanup());
 const GOLDEN = {
   formatVersion: 4,
   segmentBytes: 'd8e5f54e44ea933a78092722addb0bb16fd5174694699fc9b72cae9aa89caa18',
-  mp4WriterVersion: 3,
+  mp4WriterVersion: 4,
   clipBytes: '0eacbe093e85b86037d849dac03c4f0f1fe53542a064815d7575ab935e73de07',
 };
 
@@ -25,14 +25,27 @@ describe('format versions', () => {
   it('the store format and the MP4 output match their versions', async () => {
     const path = `${tmp.dir}/golden.ring`;
     const store = await SegmentStore.create(path, {
-      capacity: '16MiB', segmentSize: '4MiB',
+      capacity: '16MiB',
+      segmentSize: '4MiB',
       streams: ['road', 'cabin', { name: 'mic', kind: 'audio' }, { name: 'telemetry', kind: 'metadata' }],
     });
-    recordInterleaved(store, [{ stream: 'road', file: FIXTURES.road, fps: 30 }, { stream: 'cabin', file: FIXTURES.cabin, fps: 30 }], 2);
+    recordInterleaved(
+      store,
+      [
+        { stream: 'road', file: FIXTURES.road, fps: 30 },
+        { stream: 'cabin', file: FIXTURES.cabin, fps: 30 },
+      ],
+      2,
+    );
     // Audio and metadata records (their payloads are not decoded by the store: fixed bytes).
     const asc = Buffer.from([0x11, 0x88]); // AAC-LC, 48 kHz, mono
-    for (let k = 0; k < 94; k++) store.writeAudio('mic', Buffer.alloc(40 + (k % 7), k), { pts: T0 + Math.round((k * 1024e6) / 48000), config: asc });
-    for (let k = 0; k < 200; k++) store.writeMetadata('telemetry', Buffer.alloc(16, k), { pts: T0 + k * 10_000 + 5_000, format: 'camm' });
+    for (let k = 0; k < 94; k++)
+      store.writeAudio('mic', Buffer.alloc(40 + (k % 7), k), {
+        pts: T0 + Math.round((k * 1024e6) / 48000),
+        config: asc,
+      });
+    for (let k = 0; k < 200; k++)
+      store.writeMetadata('telemetry', Buffer.alloc(16, k), { pts: T0 + k * 10_000 + 5_000, format: 'camm' });
     const clip = store.clip({ from: T0 + 0.5e6, to: T0 + 1.5e6, streams: ['road', 'cabin', 'mic', 'telemetry'] });
     const mp4 = clip.toVirtualMP4().read(0);
     clip.release();

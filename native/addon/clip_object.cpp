@@ -12,6 +12,7 @@ Napi::Function ClipObject::Define(Napi::Env env) {
                      {
                          InstanceMethod<&ClipObject::Info>("info"),
                          InstanceMethod<&ClipObject::Build>("build"),
+                         InstanceMethod<&ClipObject::Hls>("hls"),
                          InstanceMethod<&ClipObject::Release>("release"),
                      });
 }

@@ -153,6 +153,7 @@ class ClipObject : public Napi::ObjectWrap<ClipObject> {
  private:
   Napi::Value Info(const Napi::CallbackInfo& info);
   Napi::Value Build(const Napi::CallbackInfo& info);
+  Napi::Value Hls(const Napi::CallbackInfo& info);  // clip_hls.cpp
   Napi::Value Release(const Napi::CallbackInfo& info);
   std::shared_ptr<store::SegmentStore> store_;
   std::shared_ptr<void> source_;  // what the movie's spans point into

@@ -1,5 +1,5 @@
 /** Real validators and fixtures for the tests: ffmpeg/ffprobe from npm packages. */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -38,6 +38,41 @@ export function run(cmd: string, args: string[], input?: Buffer): { status: numb
   const r = spawnSync(cmd, args, { input, maxBuffer: 256 * 1024 * 1024, encoding: 'buffer' });
   if (r.error) throw r.error;
   return { status: r.status ?? -1, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
+}
+
+/** run(), without blocking this process: for tools that fetch from a server the test itself runs. */
+export function runAsync(
+  cmd: string,
+  args: string[],
+  options: { stopAfterMs?: number } = {},
+): Promise<{ status: number; stdout: string; stderr: string; stopped: boolean }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // A player of a live stream never ends by itself: stopped (SIGINT) after the given time.
+    let stopped = false;
+    const timer =
+      options.stopAfterMs === undefined
+        ? null
+        : setTimeout(() => {
+            stopped = true;
+            child.kill('SIGINT');
+            setTimeout(() => child.kill('SIGKILL'), 2000).unref();
+          }, options.stopAfterMs);
+    const out: Buffer[] = [],
+      err: Buffer[] = [];
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    child.once('error', reject);
+    child.once('close', (code) => {
+      if (timer) clearTimeout(timer);
+      resolve({
+        status: code ?? -1,
+        stdout: Buffer.concat(out).toString(),
+        stderr: Buffer.concat(err).toString(),
+        stopped,
+      });
+    });
+  });
 }
 
 export interface ProbedStream {

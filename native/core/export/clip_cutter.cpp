@@ -10,7 +10,6 @@
 #include "audio/aac.h"
 #include "export/timelapse.h"
 #include "h264/parameter_sets.h"
-
 #include "mp4/movie_time.h"
 #include "util/error.h"
 #include "util/time_range.h"
@@ -55,17 +54,18 @@ Selected select(const SourceTrack& track, const CutRequest& asked, CutTrackRepor
   // overflow. Sources refuse such times when they take them in; this keeps the cutter safe
   // for a source that did not.
   if (!all.empty() && (std::min(earliest, earliest_dts) < kMinTimelineUs || std::max(latest, latest_dts) > kMaxTimeUs))
-    throw Error(ErrorCode::InvalidData, "'" + name + "' holds frames timed from " + std::to_string(std::min(earliest, earliest_dts)) +
-                                            " to " + std::to_string(std::max(latest, latest_dts)) +
-                                            " µs, outside the timelines ringclip holds (" + std::to_string(kMinTimelineUs) + " to " +
-                                            std::to_string(kMaxTimeUs) + " µs)");
+    throw Error(ErrorCode::InvalidData,
+                "'" + name + "' holds frames timed from " + std::to_string(std::min(earliest, earliest_dts)) + " to " +
+                    std::to_string(std::max(latest, latest_dts)) + " µs, outside the timelines ringclip holds (" +
+                    std::to_string(kMinTimelineUs) + " to " + std::to_string(kMaxTimeUs) + " µs)");
   auto retained = [&] {
-    return retained_from > retained_to ? std::string("nothing of '" + name + "' is retained")
-                       : "'" + name + "' retains " + format_time_us(retained_from) + " to " + format_time_us(retained_to);
+    return retained_from > retained_to
+               ? std::string("nothing of '" + name + "' is retained")
+               : "'" + name + "' retains " + format_time_us(retained_from) + " to " + format_time_us(retained_to);
   };
   auto nothing = [&]() -> Error {
-    return Error(ErrorCode::Range, "no retained footage of '" + name + "' between " + format_time_us(asked.from_us) + " and " +
-                                       format_time_us(asked.to_us) + ": " + retained());
+    return Error(ErrorCode::Range, "no retained footage of '" + name + "' between " + format_time_us(asked.from_us) +
+                                       " and " + format_time_us(asked.to_us) + ": " + retained());
   };
   if (req.to_us <= req.from_us) throw nothing();
   // Start: the last random access point at or before `from` from which decoding reaches
@@ -88,15 +88,17 @@ Selected select(const SourceTrack& track, const CutRequest& asked, CutTrackRepor
     if (start < 0) {
       for (const SourceSample& s : all)
         if (s.pts_us >= req.from_us && s.pts_us < req.to_us)
-          throw Error(ErrorCode::Range, "the footage of '" + name + "' between " + format_time_us(req.from_us) + " and " +
-                                            format_time_us(req.to_us) +
-                                            " cannot be decoded: no random access point (key frame) before or in it is retained (" +
-                                            retained() + ")");
+          throw Error(ErrorCode::Range,
+                      "the footage of '" + name + "' between " + format_time_us(req.from_us) + " and " +
+                          format_time_us(req.to_us) +
+                          " cannot be decoded: no random access point (key frame) before or in it is retained (" +
+                          retained() + ")");
       throw nothing();
     }
     if (!req.allow_partial)
       throw Error(ErrorCode::Range, "footage of '" + name + "' from " + format_time_us(req.from_us) +
-                                        " is no longer retained (" + retained() + "); pass allowPartial to clip what remains, from " +
+                                        " is no longer retained (" + retained() +
+                                        "); pass allowPartial to clip what remains, from " +
                                         format_time_us(all[start].pts_us));
     partial = true;
     note = "starts at " + format_time_us(all[start].pts_us) + " instead of " + format_time_us(req.from_us) +
@@ -105,8 +107,9 @@ Selected select(const SourceTrack& track, const CutRequest& asked, CutTrackRepor
     // Asked from before what the source presents (its edit list starts later): the clip
     // cannot show that beginning either, as for footage no longer retained.
     if (!req.allow_partial)
-      throw Error(ErrorCode::Range, "footage of '" + name + "' from " + format_time_us(asked.from_us) + " is not in the source (" +
-                                        retained() + "); pass allowPartial to clip what it presents, from " +
+      throw Error(ErrorCode::Range, "footage of '" + name + "' from " + format_time_us(asked.from_us) +
+                                        " is not in the source (" + retained() +
+                                        "); pass allowPartial to clip what it presents, from " +
                                         format_time_us(req.from_us));
     partial = true;
     note = "starts at " + format_time_us(req.from_us) + " instead of " + format_time_us(asked.from_us) +
@@ -119,7 +122,8 @@ Selected select(const SourceTrack& track, const CutRequest& asked, CutTrackRepor
   for (const SourceConfig& c : track.configs)
     if (c.id == rap.config && !c.sps.empty() && !c.pps.empty()) sel.config = &c;
   if (!sel.config)
-    throw Error(ErrorCode::InvalidData, "the parameter sets of '" + name + "' at " + format_time_us(rap.pts_us) + " are missing");
+    throw Error(ErrorCode::InvalidData,
+                "the parameter sets of '" + name + "' at " + format_time_us(rap.pts_us) + " are missing");
   auto config_of = [&](uint32_t id) -> const SourceConfig* {
     for (const SourceConfig& c : track.configs)
       if (c.id == id && !c.sps.empty() && !c.pps.empty()) return &c;
@@ -255,7 +259,8 @@ bool select_timed_from(const std::vector<SourceSample>& all, const SourceTrack& 
     }
   const bool audio = track.kind == mp4::TrackKind::Audio;
   size_t begin = first;
-  if (first > 0 && first <= all.size() && (first == all.size() || !all[first].after_gap) && all[first - 1].pts_us < hi) {
+  if (first > 0 && first <= all.size() && (first == all.size() || !all[first].after_gap) &&
+      all[first - 1].pts_us < hi) {
     // Covers `lo` (its successor starts at or after it): presented from `lo`; audio keeps
     // one more before it to prime the decoder.
     begin = first - 1;
@@ -310,7 +315,8 @@ bool select_timed(const SourceTrack& track, int64_t from_us, int64_t to_us, Time
   sel.owned = unconfigured ? std::make_shared<std::vector<SourceSample>>(std::move(usable)) : nullptr;
   if (unconfigured) {
     rep.partial = true;
-    rep.note = std::to_string(unconfigured) + " samples of '" + track.name + "' left out: their configuration record is missing (damaged)";
+    rep.note = std::to_string(unconfigured) + " samples of '" + track.name +
+               "' left out: their configuration record is missing (damaged)";
   }
   return select_timed_from(sel.owned ? *sel.owned : track.samples, track, from_us, to_us, sel, rep);
 }
@@ -329,7 +335,9 @@ std::vector<uint32_t> describe_timed(const SourceTrack& track, const std::vector
     const SourceConfig* c = nullptr;
     for (const SourceConfig& x : track.configs)
       if (x.id == s->config) c = &x;
-    if (!c) throw Error(ErrorCode::InvalidData, "the configuration of '" + track.name + "' at " + format_time_us(s->pts_us) + " is missing");
+    if (!c)
+      throw Error(ErrorCode::InvalidData,
+                  "the configuration of '" + track.name + "' at " + format_time_us(s->pts_us) + " is missing");
     uint32_t k = 0;
     while (k < entries.size() && !(entries[k]->config == c->config && entries[k]->format == c->format)) ++k;
     if (k == entries.size()) entries.push_back(c);
@@ -337,8 +345,10 @@ std::vector<uint32_t> describe_timed(const SourceTrack& track, const std::vector
   }
   for (size_t k = 0; k < entries.size(); ++k) {
     mp4::SampleDescription d = description_of(*entries[k]);
-    if (k == 0) mp4::set_first_description(out, std::move(d));
-    else out.later_descriptions.push_back(std::move(d));
+    if (k == 0)
+      mp4::set_first_description(out, std::move(d));
+    else
+      out.later_descriptions.push_back(std::move(d));
   }
   return index;
 }
@@ -364,7 +374,8 @@ mp4::Track timed_track(const TimedSelection& s, uint32_t track_id, int64_t t0, u
   }
   for (size_t i = 0; i + 1 < t.samples.size(); ++i)
     t.samples[i].duration = uint32_t(std::clamp<int64_t>(t.samples[i + 1].dts - t.samples[i].dts, 1, UINT32_MAX));
-  t.samples.back().duration = uint32_t(std::clamp<int64_t>(to_track_ticks(s.last_duration_us, t.timescale), 1, UINT32_MAX));
+  t.samples.back().duration =
+      uint32_t(std::clamp<int64_t>(to_track_ticks(s.last_duration_us, t.timescale), 1, UINT32_MAX));
   auto movie_ticks = [&](int64_t us) { return uint64_t(mp4::rescale_signed(us, 1000000, movie_timescale)); };
   if (s.present_from > t0) t.edits.push_back({movie_ticks(s.present_from - t0), -1});
   t.edits.push_back({movie_ticks(s.present_end - s.present_from), to_track_ticks(s.present_from - base, t.timescale)});
@@ -379,7 +390,7 @@ mp4::Track timed_track(const TimedSelection& s, uint32_t track_id, int64_t t0, u
 // it fits. Fills the track's first entry (sps, pps, size) and later_descriptions; returns
 // each sample's entry index.
 std::vector<uint32_t> describe_video_samples(const SourceTrack& track, const std::vector<const SourceSample*>& samples,
-                                       mp4::Track& out) {
+                                             mp4::Track& out) {
   auto config_of = [&](uint32_t id) -> const SourceConfig& {
     for (const SourceConfig& c : track.configs)
       if (c.id == id) return c;
@@ -414,8 +425,10 @@ std::vector<uint32_t> describe_video_samples(const SourceTrack& track, const std
     d.height = entries[k].first->height;
     d.sar_width = entries[k].first->sar_width;
     d.sar_height = entries[k].first->sar_height;
-    if (k == 0) mp4::set_first_description(out, std::move(d));
-    else out.later_descriptions.push_back(std::move(d));
+    if (k == 0)
+      mp4::set_first_description(out, std::move(d));
+    else
+      out.later_descriptions.push_back(std::move(d));
   }
   return index;
 }
@@ -423,7 +436,8 @@ std::vector<uint32_t> describe_video_samples(const SourceTrack& track, const std
 std::string codec_string(mp4::TrackKind kind, const SourceConfig& c) {
   if (kind == mp4::TrackKind::Metadata) return mp4::fourcc_text(c.format);
   if (kind == mp4::TrackKind::Audio)
-    return c.config.empty() ? "" : audio::codec_string(audio::parse_audio_specific_config(c.config.data(), c.config.size()));
+    return c.config.empty() ? ""
+                            : audio::codec_string(audio::parse_audio_specific_config(c.config.data(), c.config.size()));
   if (c.sps.empty() || c.sps.front().size() < 4) return "";
   char codec[16];
   std::snprintf(codec, sizeof codec, "avc1.%02x%02x%02x", c.sps.front()[1], c.sps.front()[2], c.sps.front()[3]);
@@ -495,8 +509,8 @@ CutResult cut_clip(const std::vector<SourceTrack>& tracks, const CutRequest& req
       // with allow_partial the others are clipped and it is listed as empty.
       if (e.code() != ErrorCode::Range || tracks.size() == 1) throw;
       if (!req.allow_partial)
-        throw Error(ErrorCode::Range, std::string(e.what()) + " (pass allowPartial to clip the other streams without '" +
-                                          t.name + "')");
+        throw Error(ErrorCode::Range,
+                    std::string(e.what()) + " (pass allowPartial to clip the other streams without '" + t.name + "')");
       CutTrackReport empty;
       empty.name = t.name;
       empty.partial = true;
@@ -506,14 +520,22 @@ CutResult cut_clip(const std::vector<SourceTrack>& tracks, const CutRequest& req
     }
   }
   if (video_tracks > 0 && videos_chosen == 0) throw *first_empty;
-  // One timeline for all tracks (the capture clock): zero at the earliest presented frame,
-  // or exactly at `from` for exact cuts. Each track's edit list places it on that timeline.
-  int64_t t0 = INT64_MAX, t_end = INT64_MIN;
+  // One timeline for all tracks (the capture clock): zero where every video track has a
+  // frame to present (the latest of their first presentable frames), or exactly at `from`
+  // for exact cuts. Each track's edit list places it on that timeline, so the first sample
+  // every track presents is at time 0: no empty edit delays a camera that started later
+  // (ExoPlayer ignores those, and Safari stalls on a first presentation time above 0).
+  // The earlier camera decodes from its kept key frame and presents from time 0. Only when
+  // the tracks do not overlap at all does the timeline start at the earliest frame.
+  int64_t t0 = INT64_MAX, t_end = INT64_MIN, latest_from = INT64_MIN, earliest_end = INT64_MAX;
   for (const auto& s : chosen) {
     if (!s) continue;
     t0 = std::min(t0, s->present_from);
     t_end = std::max(t_end, s->present_end);
+    latest_from = std::max(latest_from, s->present_from);
+    earliest_end = std::min(earliest_end, s->present_end);
   }
+  if (videos_chosen > 0 && latest_from < earliest_end) t0 = latest_from;
   if (videos_chosen == 0) {
     t0 = req.from_us;
     t_end = req.to_us;
@@ -542,8 +564,8 @@ CutResult cut_clip(const std::vector<SourceTrack>& tracks, const CutRequest& req
     result.empty.push_back(std::move(empty));
   }
   if (videos_chosen == 0 && std::none_of(timed.begin(), timed.end(), [](const auto& x) { return x.has_value(); }))
-    throw Error(ErrorCode::Range, "nothing of the streams asked for is retained between " + format_time_us(req.from_us) + " and " +
-                                      format_time_us(req.to_us));
+    throw Error(ErrorCode::Range, "nothing of the streams asked for is retained between " +
+                                      format_time_us(req.from_us) + " and " + format_time_us(req.to_us));
   result.start_us = t0;
   result.end_us = t_end;
   result.movie.timescale = kTimescale;
@@ -581,10 +603,11 @@ CutResult cut_clip(const std::vector<SourceTrack>& tracks, const CutRequest& req
     for (size_t k = 0; k + 1 < t.samples.size(); ++k)
       t.samples[k].duration = uint32_t(std::max<int64_t>(1, t.samples[k + 1].dts - t.samples[k].dts));
     t.samples.back().duration = uint32_t(to_ticks(s.frame_us));
-    int64_t present_from = req.exact ? std::max(s.present_from, req.from_us) : s.present_from;
+    int64_t present_from = std::max(s.present_from, t0);
     int64_t present_end = req.exact ? std::min(s.present_end, req.to_us) : s.present_end;
     if (present_from > t0) t.edits.push_back({uint64_t(to_ticks(present_from - t0)), -1});
-    if (present_end > present_from) t.edits.push_back({uint64_t(to_ticks(present_end - present_from)), to_ticks(present_from - base)});
+    if (present_end > present_from)
+      t.edits.push_back({uint64_t(to_ticks(present_end - present_from)), to_ticks(present_from - base)});
     result.movie.tracks.push_back(std::move(t));
   }
   return result;

@@ -14,7 +14,9 @@ namespace ringclip::mp4 {
 
 // Bumped whenever the bytes we write for the same samples change (ETags include it).
 // 2: a top-level prft (capture time to the µs). 3: audio (mp4a) and metadata (camm) tracks.
-constexpr uint32_t kWriterVersion = 3;
+// 4: every track presents its first sample at time 0 (no leading empty edit when the
+// cameras overlap: the clip starts where all of them have a frame).
+constexpr uint32_t kWriterVersion = 4;
 
 struct ProgressiveOptions {
   bool force_co64 = false;  // tests: exercise the 64-bit chunk offsets without 4 GiB of data
@@ -34,7 +36,10 @@ std::vector<uint8_t> build_init_segment(const Movie& movie, const FragmentedOpti
 // One media segment (moof + mdat) holding samples [first, last) of each track, in track
 // order. `sequence_number` is mfhd's. Sample ranges are given per track (same order as
 // movie.tracks); a track with an empty range is left out of the fragment.
-struct FragmentRange { size_t first = 0; size_t last = 0; };
+struct FragmentRange {
+  size_t first = 0;
+  size_t last = 0;
+};
 void append_fragment(VirtualFile& out, const Movie& movie, const std::vector<FragmentRange>& ranges,
                      uint32_t sequence_number);
 // The whole fragmented file: init segment, then one fragment per GOP of each track.

@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { open } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { HttpError, json, request } from './http.js';
 
 export interface CloudClip {
@@ -39,16 +40,23 @@ export class CloudClient {
     this.token = token;
   }
 
-  #h(extra: Record<string, string> = {}) { return { authorization: `Bearer ${this.token}`, ...extra }; }
+  #h(extra: Record<string, string> = {}) {
+    return { authorization: `Bearer ${this.token}`, ...extra };
+  }
 
-  me(signal?: AbortSignal): Promise<{ id: string; name: string }> { return json(`${this.url}/v1/me`, { headers: this.#h(), signal }); }
+  me(signal?: AbortSignal): Promise<{ id: string; name: string }> {
+    return json(`${this.url}/v1/me`, { headers: this.#h(), signal });
+  }
 
   async list(signal?: AbortSignal): Promise<CloudClip[]> {
     const out: CloudClip[] = [];
     let cursor: string | null = null;
     do {
       const q = new URLSearchParams({ limit: '200', ...(cursor ? { cursor } : {}) });
-      const page: { clips: CloudClip[]; nextCursor: string | null } = await json(`${this.url}/v1/clips?${q}`, { headers: this.#h(), signal });
+      const page: { clips: CloudClip[]; nextCursor: string | null } = await json(`${this.url}/v1/clips?${q}`, {
+        headers: this.#h(),
+        signal,
+      });
       out.push(...page.clips);
       cursor = page.nextCursor;
     } while (cursor);
@@ -65,11 +73,18 @@ export class CloudClient {
   }
 
   /** Upload-Offset of a (partial) upload, and the clip's state; null when the server has nothing. */
-  async offset(id: string, signal?: AbortSignal): Promise<{ offset: number; state: string; length: number | null } | null> {
+  async offset(
+    id: string,
+    signal?: AbortSignal,
+  ): Promise<{ offset: number; state: string; length: number | null } | null> {
     try {
       const res = await request(`${this.url}/v1/clips/${id}`, { method: 'HEAD', headers: this.#h(), signal });
       const len = res.headers.get('upload-length');
-      return { offset: Number(res.headers.get('upload-offset') ?? 0), state: res.headers.get('clip-state') ?? 'uploading', length: len ? Number(len) : null };
+      return {
+        offset: Number(res.headers.get('upload-offset') ?? 0),
+        state: res.headers.get('clip-state') ?? 'uploading',
+        length: len ? Number(len) : null,
+      };
     } catch (err) {
       if (err instanceof HttpError && err.status === 404) return null;
       throw err;
@@ -77,11 +92,23 @@ export class CloudClient {
   }
 
   putMetadata(id: string, meta: ClipMetadata, signal?: AbortSignal): Promise<CloudClip> {
-    return json(`${this.url}/v1/clips/${id}/metadata`, { method: 'PUT', headers: this.#h({ 'content-type': 'application/json' }), body: JSON.stringify(meta), signal });
+    return json(`${this.url}/v1/clips/${id}/metadata`, {
+      method: 'PUT',
+      headers: this.#h({ 'content-type': 'application/json' }),
+      body: JSON.stringify(meta),
+      signal,
+    });
   }
 
   /** Sends bytes [start, end) of the file as one Content-Range chunk. */
-  async putChunk(id: string, path: string, start: number, end: number, total: number, signal?: AbortSignal): Promise<{ status: number; offset: number; state: string }> {
+  async putChunk(
+    id: string,
+    path: string,
+    start: number,
+    end: number,
+    total: number,
+    signal?: AbortSignal,
+  ): Promise<{ status: number; offset: number; state: string }> {
     const fh = await open(path, 'r');
     let buf: Buffer;
     try {
@@ -92,11 +119,20 @@ export class CloudClient {
       await fh.close();
     }
     const res = await request(`${this.url}/v1/clips/${id}`, {
-      method: 'PUT', signal, body: buf,
-      headers: this.#h({ 'content-type': 'application/octet-stream', 'content-range': `bytes ${start}-${end - 1}/${total}` }),
+      method: 'PUT',
+      signal,
+      body: buf,
+      headers: this.#h({
+        'content-type': 'application/octet-stream',
+        'content-range': `bytes ${start}-${end - 1}/${total}`,
+      }),
     });
     await res.arrayBuffer();
-    return { status: res.status, offset: Number(res.headers.get('upload-offset') ?? end), state: res.headers.get('clip-state') ?? (res.status === 202 ? 'uploading' : 'ready') };
+    return {
+      status: res.status,
+      offset: Number(res.headers.get('upload-offset') ?? end),
+      state: res.headers.get('clip-state') ?? (res.status === 202 ? 'uploading' : 'ready'),
+    };
   }
 
   /** Deletes the clip permanently; true if it existed. */
@@ -108,6 +144,14 @@ export class CloudClient {
       if (err instanceof HttpError && err.status === 404) return false;
       throw err;
     }
+  }
+
+  /** GET /v1/clips/:id/download?track=: the clip (both) or one camera with its audio, written to `out`. */
+  async download(id: string, track: 'both' | 'road' | 'cabin', out: string, signal?: AbortSignal): Promise<number> {
+    const res = await request(`${this.url}/v1/clips/${id}/download?track=${track}`, { headers: this.#h(), signal });
+    const bytes = Buffer.from(await res.arrayBuffer());
+    await writeFile(out, bytes);
+    return bytes.length;
   }
 
   /** The clip's video (both tracks) as the cloud serves it (a signed URL when ready). */

@@ -2,7 +2,7 @@
  * What the service asks of the ringclip engine: validate and describe an MP4, cut a trim,
  * and build per-track virtual MP4s for browsers.
  */
-import { InvalidDataError, Mp4Source, RingclipError } from 'ringclip';
+import { InvalidDataError, Mp4Source, RingclipError, type HlsRendition } from 'ringclip';
 import { HttpError } from './errors.js';
 import type { TrackInfo, TrimSpec } from './meta.js';
 import { ViewMap } from './view-map.js';
@@ -19,7 +19,9 @@ export interface Inspection {
 
 /** Road is the track named 'road' (ringclip clips), else the first; cabin is 'cabin', else the second. */
 function roles(names: string[]): Array<'road' | 'cabin' | null> {
-  const out: Array<'road' | 'cabin' | null> = names.map((n) => (n === 'road' ? 'road' : n === 'cabin' ? 'cabin' : null));
+  const out: Array<'road' | 'cabin' | null> = names.map((n) =>
+    n === 'road' ? 'road' : n === 'cabin' ? 'cabin' : null,
+  );
   for (const role of ['road', 'cabin'] as const) {
     if (out.includes(role)) continue;
     const i = out.findIndex((r) => r === null);
@@ -57,17 +59,33 @@ export async function inspect(path: string): Promise<Inspection> {
     if (!role) return;
     const tEnd = perTrack.find((p) => p.name === t.name)?.end ?? end;
     const first = Math.max(t.first, start);
-    tracks.push({ name: t.name, role, width: t.width, height: t.height, samples: t.samples, offset: (first - start) / 1e6, duration: (tEnd - first) / 1e6 });
+    tracks.push({
+      name: t.name,
+      role,
+      width: t.width,
+      height: t.height,
+      samples: t.samples,
+      offset: (first - start) / 1e6,
+      duration: (tEnd - first) / 1e6,
+    });
   });
   if (tracks.length === 0) throw new HttpError(422, 'invalid_video', 'the upload has no H.264 video track');
   return {
-    tracks, duration: (end - start) / 1e6, origin: src.origin,
-    telemetry: src.tracks.some((t) => t.kind === 'metadata' && t.codec === 'camm'), audio: src.tracks.some((t) => t.kind === 'audio'),
+    tracks,
+    duration: (end - start) / 1e6,
+    origin: src.origin,
+    telemetry: src.tracks.some((t) => t.kind === 'metadata' && t.codec === 'camm'),
+    audio: src.tracks.some((t) => t.kind === 'audio'),
   };
 }
 
 /** Cuts a trim from a local copy of its source into `out`; returns where it starts (s from the source start). */
-export async function cutTrim(sourcePath: string, tracks: TrackInfo[], spec: TrimSpec, out: string): Promise<{ offset: number; duration: number }> {
+export async function cutTrim(
+  sourcePath: string,
+  tracks: TrackInfo[],
+  spec: TrimSpec,
+  out: string,
+): Promise<{ offset: number; duration: number }> {
   const src = await Mp4Source.open(sourcePath);
   const start = src.start;
   const streams = spec.tracks.map((role) => {
@@ -78,7 +96,12 @@ export async function cutTrim(sourcePath: string, tracks: TrackInfo[], spec: Tri
   // The audio and telemetry (camm) of the cut range go with it: the engine cuts them at the
   // same times as the video.
   for (const t of src.tracks) if (t.kind !== 'video' && !streams.includes(t.name)) streams.push(t.name);
-  const clip = src.clip({ from: { offset: spec.from }, to: { offset: spec.to }, streams, align: spec.exact ? 'exact' : 'keyframe' });
+  const clip = src.clip({
+    from: { offset: spec.from },
+    to: { offset: spec.to },
+    streams,
+    align: spec.exact ? 'exact' : 'keyframe',
+  });
   try {
     await clip.writeMP4(out);
     const from = clip.start ?? start;
@@ -95,15 +118,22 @@ export const AUDIO = Symbol('audio');
 export class VirtualCache {
   #map = new Map<string, Promise<ViewMap>>();
   readonly max: number;
-  constructor(max = 64) { this.max = max; }
+  constructor(max = 64) {
+    this.max = max;
+  }
 
   /**
    * trackName: one track as its own MP4; null: the stored file itself, as it is; AUDIO: the
-   * file's first audio track alone (404 when it has none).
+   * file's first audio track alone (404 when it has none). `withAudio`: the camera's track with
+   * the file's audio and metadata tracks (a per-camera download), else the camera alone.
    */
-  get(key: string, path: string, trackName: string | null | typeof AUDIO): Promise<ViewMap> {
+  get(key: string, path: string, trackName: string | null | typeof AUDIO, withAudio = false): Promise<ViewMap> {
     const hit = this.#map.get(key);
-    if (hit) { this.#map.delete(key); this.#map.set(key, hit); return hit; }
+    if (hit) {
+      this.#map.delete(key);
+      this.#map.set(key, hit);
+      return hit;
+    }
     const p = (async () => {
       const src = await Mp4Source.open(path);
       try {
@@ -114,7 +144,10 @@ export class VirtualCache {
           if (!audio) throw new HttpError(404, 'no_such_track', 'this clip has no audio track');
           stream = audio.name;
         }
-        const clip = src.clip({ from: { offset: 0 }, to: { offset: 7 * 86400 }, streams: [stream], allowPartial: true });
+        const streams = withAudio
+          ? src.tracks.filter((t) => t.name === stream || t.kind !== 'video').map((t) => t.name)
+          : [stream];
+        const clip = src.clip({ from: { offset: 0 }, to: { offset: 7 * 86400 }, streams, allowPartial: true });
         const v = clip.toVirtualMP4();
         clip.release();
         return new ViewMap(v.views(0));
@@ -124,6 +157,49 @@ export class VirtualCache {
     })();
     this.#map.set(key, p);
     p.catch(() => this.#map.delete(key));
+    while (this.#map.size > this.max) this.#map.delete(this.#map.keys().next().value!);
+    return p;
+  }
+  /** forget every entry of a clip (delete) */
+  drop(prefix: string): void {
+    for (const k of [...this.#map.keys()]) if (k.startsWith(prefix)) this.#map.delete(k);
+  }
+}
+
+/** A bounded LRU of per-camera HLS renditions of stored clips, keyed like VirtualCache. */
+export class HlsCache {
+  #map = new Map<string, Promise<HlsRendition>>();
+  readonly max: number;
+  constructor(max = 32) {
+    this.max = max;
+  }
+
+  /** The camera `trackName` of the file at `path` with its audio, as an HLS rendition. */
+  get(key: string, path: string, trackName: string): Promise<HlsRendition> {
+    const hit = this.#map.get(key);
+    if (hit) {
+      this.#map.delete(key);
+      this.#map.set(key, hit);
+      return hit;
+    }
+    const p = (async () => {
+      const src = await Mp4Source.open(path);
+      try {
+        const streams = src.tracks.filter((t) => t.name === trackName || t.kind === 'audio').map((t) => t.name);
+        const clip = src.clip({ from: { offset: 0 }, to: { offset: 7 * 86400 }, streams, allowPartial: true });
+        try {
+          return clip.toHls();
+        } finally {
+          clip.release();
+        }
+      } finally {
+        src.close(); // the rendition holds the mapping for as long as it lives
+      }
+    })();
+    this.#map.set(key, p);
+    p.catch(() => this.#map.delete(key));
+    // An evicted rendition's pins and mapping go when requests still serving it are done
+    // with it (garbage collection), not under them.
     while (this.#map.size > this.max) this.#map.delete(this.#map.keys().next().value!);
     return p;
   }

@@ -12,6 +12,7 @@ import type { MetaStore } from './meta.js';
 import type { Queue } from './queue.js';
 import { LocalQueue } from './queue.js';
 import { clipRoutes } from './routes/clips.js';
+import { hlsRoutes } from './routes/hls.js';
 import { liveRoutes } from './routes/live.js';
 import { shareRoutes } from './routes/share.js';
 import { telemetryRoutes } from './routes/telemetry.js';
@@ -23,7 +24,9 @@ import { Service } from './service.js';
 import { LiveRelay, type LiveRelayOptions } from './service/live.js';
 import { defaultNotifier, type Notifier } from './service/notifier.js';
 
-export async function openStores(config: Config): Promise<{ meta: MetaStore; blobs: BlobStore; queue: Queue; invalidation: Invalidation }> {
+export async function openStores(
+  config: Config,
+): Promise<{ meta: MetaStore; blobs: BlobStore; queue: Queue; invalidation: Invalidation }> {
   await mkdir(config.dataDir, { recursive: true });
   let meta: MetaStore;
   let queue: Queue;
@@ -69,18 +72,28 @@ export interface Server {
 }
 
 /** `live`: the emergency live relay's notifier (default: a log line and webhooks) and limits. */
-export async function createServer(config: Config, live: { notifier?: Notifier; options?: LiveRelayOptions } = {}): Promise<Server> {
+export async function createServer(
+  config: Config,
+  live: { notifier?: Notifier; options?: LiveRelayOptions } = {},
+): Promise<Server> {
   const { meta, blobs, queue, invalidation } = await openStores(config);
   const service = new Service(config, meta, blobs, queue, invalidation);
   await service.start();
   const relay = new LiveRelay(join(config.dataDir, 'live'), live.notifier ?? defaultNotifier(), live.options);
   await relay.start();
   const app = Fastify({
-    logger: config.logger, bodyLimit: BODY_LIMITS.json, exposeHeadRoutes: false, trustProxy: false, forceCloseConnections: true, clientErrorHandler,
+    logger: config.logger,
+    bodyLimit: BODY_LIMITS.json,
+    exposeHeadRoutes: false,
+    trustProxy: false,
+    forceCloseConnections: true,
+    clientErrorHandler,
     // URLs the router refuses before any route (a bad escape, a path segment over 100 characters).
     frameworkErrors: (err, _req, reply) => {
       const status = (err as { statusCode?: number }).statusCode ?? 400;
-      void (reply as FastifyReply).code(status).header('x-content-type-options', 'nosniff')
+      void (reply as FastifyReply)
+        .code(status)
+        .header('x-content-type-options', 'nosniff')
         .send({ error: frameworkRefusal({ statusCode: status, code: err.code, message: err.message }) });
     },
   });
@@ -93,12 +106,20 @@ export async function createServer(config: Config, live: { notifier?: Notifier; 
     const type = req.headers['content-type'] ?? '';
     if (req.method === 'PUT' && req.routeOptions.url === '/v1/clips/:id') {
       if (/^(application\/octet-stream|video\/mp4)\s*(;|$)/i.test(type)) return done(null, payload);
-      return done(new HttpError(415, 'unsupported_media_type', `upload the MP4 as application/octet-stream or video/mp4, not ${type}`));
+      return done(
+        new HttpError(
+          415,
+          'unsupported_media_type',
+          `upload the MP4 as application/octet-stream or video/mp4, not ${type}`,
+        ),
+      );
     }
     // A live link's publisher sends one endless fragmented MP4: a stream, never a parsed body.
     if (req.method === 'PUT' && req.routeOptions.url === '/v1/live/:id/stream') {
       if (/^(application\/octet-stream|video\/mp4)\s*(;|$)/i.test(type)) return done(null, payload);
-      return done(new HttpError(415, 'unsupported_media_type', `send the live fragmented MP4 as video/mp4, not ${type}`));
+      return done(
+        new HttpError(415, 'unsupported_media_type', `send the live fragmented MP4 as video/mp4, not ${type}`),
+      );
     }
     done(new HttpError(415, 'unsupported_media_type', `this route takes a JSON body (application/json), not ${type}`));
   });
@@ -108,8 +129,11 @@ export async function createServer(config: Config, live: { notifier?: Notifier; 
       reply.code(err.status).headers(err.headers);
       if (req.method === 'HEAD') return reply.send();
       if (/^\/[sl]\/[^/]+$/.test(req.url.split('?')[0]!) && req.method === 'GET') {
-        return reply.header('content-type', 'text/html; charset=utf-8').send(
-          `<!doctype html><meta charset="utf-8"><title>ringclip</title><body style="font:16px system-ui;margin:3em"><h1>${err.status === 410 ? 'This link no longer works' : 'Not found'}</h1><p>${escapeHtml(err.message)}.</p>`);
+        return reply
+          .header('content-type', 'text/html; charset=utf-8')
+          .send(
+            `<!doctype html><meta charset="utf-8"><title>ringclip</title><body style="font:16px system-ui;margin:3em"><h1>${err.status === 410 ? 'This link no longer works' : 'Not found'}</h1><p>${escapeHtml(err.message)}.</p>`,
+          );
       }
       return reply.send({ error: { code: err.code, message: err.message } });
     }
@@ -123,10 +147,14 @@ export async function createServer(config: Config, live: { notifier?: Notifier; 
     if (!config.logger) console.error(`ringclip-cloud: ${req.method} ${req.url}:`, err);
     return reply.code(500).send({ error: { code: 'internal', message: 'internal error' } });
   });
-  app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: { code: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` } }));
+  app.setNotFoundHandler((req, reply) =>
+    reply.code(404).send({ error: { code: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` } }),
+  );
 
   // Set before anything else too: videos written straight to the socket skip onSend.
-  app.addHook('onRequest', async (_req, reply) => { reply.header('x-content-type-options', 'nosniff'); });
+  app.addHook('onRequest', async (_req, reply) => {
+    reply.header('x-content-type-options', 'nosniff');
+  });
 
   // A request to the API is authenticated on its headers, before a byte of its body is read
   // or parsed: without a valid token, a 32 MiB JSON body costs nothing. Then it takes one of
@@ -152,23 +180,32 @@ export async function createServer(config: Config, live: { notifier?: Notifier; 
   app.addHook('onSend', async (_req, reply, payload) => {
     reply.header('x-content-type-options', 'nosniff');
     const type = String(reply.getHeader('content-type') ?? '');
-    if (type.startsWith('application/json') && !reply.hasHeader('cache-control')) reply.header('cache-control', 'private, no-store');
+    if (type.startsWith('application/json') && !reply.hasHeader('cache-control'))
+      reply.header('cache-control', 'private, no-store');
     return payload;
   });
 
   const routes: Array<{ method: string; url: string }> = [];
-  app.addHook('onRoute', (r) => { for (const m of [r.method].flat()) routes.push({ method: m, url: r.url }); });
+  app.addHook('onRoute', (r) => {
+    for (const m of [r.method].flat()) routes.push({ method: m, url: r.url });
+  });
   clipRoutes(app, service);
   uploadRoutes(app, service);
   videoRoutes(app, service);
   telemetryRoutes(app, service);
+  hlsRoutes(app, service);
   trimRoutes(app, service);
   shareRoutes(app, service, () => server.url);
   viewerRoutes(app);
   liveRoutes(app, service, relay, () => server.url);
 
   const server: Server = {
-    app, service, config, url: '', routes, live: relay,
+    app,
+    service,
+    config,
+    url: '',
+    routes,
+    live: relay,
     async listen() {
       const url = await app.listen({ host: config.host, port: config.port });
       server.url = url.replace('[::1]', 'localhost');

@@ -8,16 +8,18 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
+import type { HlsRendition } from 'ringclip';
 import type { BlobStore } from './blob.js';
 import { keys } from './blob.js';
 import type { Config } from './config.js';
 import { HttpError, notFound } from './errors.js';
 import { LocalInvalidation, type Invalidation } from './invalidation.js';
 import { LocalCopies } from './local-copies.js';
-import { VirtualCache } from './media.js';
+import { HlsCache, VirtualCache } from './media.js';
 import type { ClipMeta, ClipRow, ClipState, MetaStore, User } from './meta.js';
 import type { JobData, JobName, Queue } from './queue.js';
 import { Auth } from './service/auth.js';
+import { HlsViews } from './service/hls.js';
 import { ServiceContext, copyName, type Track } from './service/context.js';
 import { Shares } from './service/shares.js';
 import { TelemetryService } from './service/telemetry.js';
@@ -47,7 +49,9 @@ export class Service {
   readonly queue: Queue;
   readonly copies: LocalCopies;
   readonly virtual = new VirtualCache();
+  readonly hlsCache = new HlsCache();
   #ctx: ServiceContext;
+  #hls: HlsViews;
   #auth: Auth;
   #views: Views;
   #uploads: Uploads;
@@ -63,7 +67,13 @@ export class Service {
   /** Who each request in flight is (authenticated once, by the budget's hook). */
   #who = new WeakMap<object, Promise<User | null>>();
 
-  constructor(config: Config, meta: MetaStore, blobs: BlobStore, queue: Queue, invalidation: Invalidation = new LocalInvalidation()) {
+  constructor(
+    config: Config,
+    meta: MetaStore,
+    blobs: BlobStore,
+    queue: Queue,
+    invalidation: Invalidation = new LocalInvalidation(),
+  ) {
     this.config = config;
     this.invalidation = invalidation;
     this.budget = new UserBudget(config.userInFlight, config.userQueue);
@@ -71,9 +81,18 @@ export class Service {
     this.blobs = blobs;
     this.queue = queue;
     this.copies = new LocalCopies(blobs, join(config.dataDir, 'cache'), config.cacheBytes);
-    this.#ctx = new ServiceContext(config, meta, blobs, queue, this.copies, this.virtual, join(config.dataDir, 'staging'));
+    this.#ctx = new ServiceContext(
+      config,
+      meta,
+      blobs,
+      queue,
+      this.copies,
+      this.virtual,
+      join(config.dataDir, 'staging'),
+    );
     this.#auth = new Auth(this.#ctx);
     this.#views = new Views(this.#ctx, this.#auth);
+    this.#hls = new HlsViews(this.#ctx, this.hlsCache);
     this.#uploads = new Uploads(this.#ctx);
     this.#trims = new Trims(this.#ctx);
     this.#shares = new Shares(this.#ctx);
@@ -87,18 +106,30 @@ export class Service {
     await rm(this.#ctx.staging, { recursive: true, force: true });
     await mkdir(this.#ctx.staging, { recursive: true });
     await this.copies.init();
-    await this.invalidation.start((userId, id) => this.#forgetLocal(userId, id), async () => { await this.reconcileCopies(); });
+    await this.invalidation.start(
+      (userId, id) => this.#forgetLocal(userId, id),
+      async () => {
+        await this.reconcileCopies();
+      },
+    );
     // Deletes announced while this instance was down: its cache is checked against the rows.
     await this.reconcileCopies();
-    const secret = this.config.secret ?? (await this.meta.setting('url-signing-secret', randomBytes(32).toString('base64url')));
+    const secret =
+      this.config.secret ?? (await this.meta.setting('url-signing-secret', randomBytes(32).toString('base64url')));
     this.#ctx.signer = new UrlSigner(secret);
     await this.queue.start((name, data) => this.#runJob(name, data));
     // Jobs interrupted by a restart: the rows say what is left to do.
-    for (const [state, job] of [['processing', 'trim'], ['deleting', 'delete']] as const) {
-      for (const row of await this.meta.clipsInState(state, 10_000)) await this.queue.send(job, { userId: row.userId, clipId: row.id });
+    for (const [state, job] of [
+      ['processing', 'trim'],
+      ['deleting', 'delete'],
+    ] as const) {
+      for (const row of await this.meta.clipsInState(state, 10_000))
+        await this.queue.send(job, { userId: row.userId, clipId: row.id });
     }
     await this.sweepAbandoned();
-    this.#sweeper = setInterval(() => { void this.#ctx.bestEffort('sweeping abandoned uploads', () => this.sweepAbandoned()); }, 3600_000);
+    this.#sweeper = setInterval(() => {
+      void this.#ctx.bestEffort('sweeping abandoned uploads', () => this.sweepAbandoned());
+    }, 3600_000);
     this.#sweeper.unref();
   }
 
@@ -109,14 +140,19 @@ export class Service {
     for (const row of await this.meta.clipsInState('uploading', 10_000)) {
       if (row.updatedAt >= before) continue;
       row.state = 'deleting';
-      if (await this.meta.updateClip(row)) { await this.queue.send('delete', { userId: row.userId, clipId: row.id }); n++; }
+      if (await this.meta.updateClip(row)) {
+        await this.queue.send('delete', { userId: row.userId, clipId: row.id });
+        n++;
+      }
     }
     return n;
   }
 
   // ---- users and tokens (service/auth.ts) --------------------------------------------
 
-  createToken(userName: string, label = 'cli'): Promise<{ user: User; token: string }> { return this.#auth.createToken(userName, label); }
+  createToken(userName: string, label = 'cli'): Promise<{ user: User; token: string }> {
+    return this.#auth.createToken(userName, label);
+  }
   /** The user of a bearer token (401 otherwise); with `req`, the one its hook found already. */
   authenticate(header: string | undefined, req?: AuthRequest): Promise<User> {
     const known = req && this.#who.get(req.raw);
@@ -133,30 +169,61 @@ export class Service {
       const header = req.headers.authorization;
       const params = req.params as { id?: string };
       if (header) p = this.#auth.authenticate(header);
-      else if (req.routeOptions.url === '/v1/clips/:id/video' && params.id) p = this.#auth.userFromSignature(params.id, req.query as Record<string, unknown>);
+      else if (req.routeOptions.url === '/v1/clips/:id/video' && params.id)
+        p = this.#auth.userFromSignature(params.id, req.query as Record<string, unknown>);
       else p = Promise.resolve(null);
       this.#who.set(req.raw, p);
     }
     return p;
   }
-  videoUrl(row: ClipRow, track: Track, base = ''): string { return this.#auth.videoUrl(row, track, base); }
+  videoUrl(row: ClipRow, track: Track, base = ''): string {
+    return this.#auth.videoUrl(row, track, base);
+  }
   /** A signed video URL's user, when its signature and expiry hold. */
-  userFromSignature(id: string, q: Record<string, unknown>): Promise<User | null> { return this.#auth.userFromSignature(id, q); }
+  userFromSignature(id: string, q: Record<string, unknown>): Promise<User | null> {
+    return this.#auth.userFromSignature(id, q);
+  }
 
   // ---- reading clips (service/views.ts) -----------------------------------------------
 
   /** The clip if it exists for this user and is not being deleted; 404 otherwise. */
-  clip(user: User, id: string, states?: ClipState[]): Promise<ClipRow> { return this.#ctx.clip(user, id, states); }
-  list(user: User, q: Record<string, unknown>) { return this.#views.list(user, q); }
+  clip(user: User, id: string, states?: ClipState[]): Promise<ClipRow> {
+    return this.#ctx.clip(user, id, states);
+  }
+  list(user: User, q: Record<string, unknown>) {
+    return this.#views.list(user, q);
+  }
   /** JSON of a clip (the API's Clip object). */
-  view(r: ClipRow, videoBase: ((t: Track) => string) | null = null) { return this.#views.view(r, videoBase); }
+  view(r: ClipRow, videoBase: ((t: Track) => string) | null = null) {
+    return this.#views.view(r, videoBase);
+  }
   /** What GET …/video serves: the stored file as is (both) or a per-track virtual MP4 cut by the engine. */
-  video(row: ClipRow, track: string): Promise<VideoSource> { return this.#views.video(row, track); }
+  video(row: ClipRow, track: string): Promise<VideoSource> {
+    return this.#views.video(row, track);
+  }
+  /** One camera of a clip (with its audio) as an HLS rendition. */
+  hls(row: ClipRow, role: string): Promise<HlsRendition> {
+    return this.#hls.rendition(row, role);
+  }
+  /** Part of a rendition's fMP4 (a segment, the init, the whole file) as a range-readable source. */
+  hlsVideo(row: ClipRow, role: string, hls: HlsRendition, part: { start: number; end: number }): VideoSource {
+    return this.#hls.video(row, role, hls, part);
+  }
+  /** The signed query every URI of a clip's HLS playlists carries. */
+  hlsQuery(row: ClipRow): string {
+    return this.#auth.hlsQuery(row);
+  }
+  /** GET …/download: the stored file (both) or one camera with the clip's audio and telemetry. */
+  download(row: ClipRow, track: string): Promise<VideoSource> {
+    return this.#hls.download(row, track, () => this.#views.video(row, 'both'));
+  }
 
   // ---- uploads (service/uploads.ts) ---------------------------------------------------
 
   /** PUT /v1/clips/:id/metadata: replaces the clip's metadata (before, during or after the upload). */
-  putMetadata(user: User, rawId: string, meta: ClipMeta): Promise<ClipRow> { return this.#uploads.putMetadata(user, rawId, meta); }
+  putMetadata(user: User, rawId: string, meta: ClipMeta): Promise<ClipRow> {
+    return this.#uploads.putMetadata(user, rawId, meta);
+  }
   /** PUT /v1/clips/:id: one chunk (Content-Range) or the whole file; whether it completed the upload. */
   receive(user: User, rawId: string, range: ContentRange, body: Readable): Promise<{ row: ClipRow; created: boolean }> {
     return this.#uploads.receive(user, rawId, range, body);
@@ -164,9 +231,13 @@ export class Service {
 
   // ---- trims (service/trims.ts) -------------------------------------------------------
 
-  trim(user: User, rawId: string, body: Record<string, unknown>): Promise<ClipRow> { return this.#trims.trim(user, rawId, body); }
+  trim(user: User, rawId: string, body: Record<string, unknown>): Promise<ClipRow> {
+    return this.#trims.trim(user, rawId, body);
+  }
   /** Polls a clip until it leaves 'processing' (any instance may be doing the work). */
-  waitFor(user: User, id: string, seconds: number): Promise<ClipRow> { return this.#trims.waitFor(user, id, seconds); }
+  waitFor(user: User, id: string, seconds: number): Promise<ClipRow> {
+    return this.#trims.waitFor(user, id, seconds);
+  }
 
   async #runJob(name: JobName, data: JobData): Promise<void> {
     if (name === 'trim') return this.#trims.run(data);
@@ -185,7 +256,11 @@ export class Service {
       row.updatedAt = Date.now();
       if (await this.meta.updateClip(row)) {
         await this.meta.revokeShares(user.id, id, Date.now());
-        if (row.sha256) { this.virtual.drop(copyName(row)); this.telemetry.drop(copyName(row)); }
+        if (row.sha256) {
+          this.virtual.drop(copyName(row));
+          this.telemetry.drop(copyName(row));
+          this.hlsCache.drop(copyName(row));
+        }
         await this.queue.send('delete', { userId: user.id, clipId: id });
         // Every instance stops serving from its views and drops its local copy now, not
         // when the job runs (the job announces it again once the bytes are gone).
@@ -211,6 +286,7 @@ export class Service {
   async #forgetLocal(userId: string, id: string): Promise<void> {
     this.virtual.drop(`${userId}-${id}-`);
     this.telemetry.drop(`${userId}-${id}-`);
+    this.hlsCache.drop(`${userId}-${id}-`);
     await this.copies.drop(`${userId}-${id}-`);
   }
 
@@ -228,11 +304,19 @@ export class Service {
 
   // ---- shares (service/shares.ts) -----------------------------------------------------
 
-  share(user: User, rawId: string, body: Record<string, unknown>, base: string) { return this.#shares.share(user, rawId, body, base); }
-  shares(user: User, rawId: string) { return this.#shares.shares(user, rawId); }
-  revokeShare(user: User, rawId: string, shareId: string): Promise<void> { return this.#shares.revokeShare(user, rawId, shareId); }
+  share(user: User, rawId: string, body: Record<string, unknown>, base: string) {
+    return this.#shares.share(user, rawId, body, base);
+  }
+  shares(user: User, rawId: string) {
+    return this.#shares.shares(user, rawId);
+  }
+  revokeShare(user: User, rawId: string, shareId: string): Promise<void> {
+    return this.#shares.revokeShare(user, rawId, shareId);
+  }
   /** The clip behind a share token; 404 for unknown tokens, 410 for expired or revoked ones. */
-  shared(token: string) { return this.#shares.shared(token); }
+  shared(token: string) {
+    return this.#shares.shared(token);
+  }
 
   async stop(): Promise<void> {
     if (this.#sweeper) clearInterval(this.#sweeper);
