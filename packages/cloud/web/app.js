@@ -656,8 +656,9 @@ function wire() {
           showClip(c);
           await seekAll(t);
         }
-      } catch {
-        /* gone */
+      } catch (e) {
+        // deleted meanwhile, or the network is down: the video stays stopped, and says why
+        console.warn(`the ${v.id} video stopped and its link could not be renewed: ${e.message}`);
       }
     });
   }
