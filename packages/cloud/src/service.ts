@@ -169,7 +169,10 @@ export class Service {
       const header = req.headers.authorization;
       const params = req.params as { id?: string };
       if (header) p = this.#auth.authenticate(header);
-      else if (req.routeOptions.url === '/v1/clips/:id/video' && params.id)
+      else if (
+        (req.routeOptions.url === '/v1/clips/:id/video' || req.routeOptions.url === '/v1/clips/:id/hls/:file') &&
+        params.id
+      )
         p = this.#auth.userFromSignature(params.id, req.query as Record<string, unknown>);
       else p = Promise.resolve(null);
       this.#who.set(req.raw, p);

@@ -21,10 +21,12 @@ export function hlsRoutes(app: FastifyInstance, svc: Service): void {
     '/v1/clips/:id/hls/:file',
     async (req, reply) => {
       const q = req.query;
-      if (!req.headers.authorization && q.sig && q.track !== 'hls')
+      // The bearer token's user, or a signed link's (looked up once, by the request-budget hook
+      // too); a request with neither is a 401 like every other API request.
+      const user = (await svc.whoIs(req)) ?? (await svc.authenticate(req.headers.authorization, req));
+      const signed = !req.headers.authorization;
+      if (signed && q.track !== 'hls')
         throw new HttpError(403, 'wrong_link', 'this link is signed for another video of the clip, not its HLS');
-      const signed = req.headers.authorization ? null : await svc.userFromSignature(req.params.id, q);
-      const user = signed ?? (await svc.authenticate(req.headers.authorization));
       const row = await svc.clip(user, req.params.id);
       const query = signed
         ? new URLSearchParams({ track: 'hls', u: q.u!, exp: q.exp!, sig: q.sig! }).toString()
@@ -70,7 +72,7 @@ export function hlsRoutes(app: FastifyInstance, svc: Service): void {
     req: FastifyRequest<{ Params: Params; Querystring: Record<string, string> }>,
     reply: FastifyReply,
   ) => {
-    const user = await svc.authenticate(req.headers.authorization);
+    const user = await svc.authenticate(req.headers.authorization, req);
     const row = await svc.clip(user, req.params.id);
     const track = req.query.track ?? 'both';
     if (track !== 'both' && track !== 'road' && track !== 'cabin')
