@@ -17,7 +17,7 @@ describe('error codes', () => {
     const enumBody = /enum class ErrorCode \{([^}]*)\}/.exec(source('error.h'))![1];
     const members = [...enumBody.matchAll(/^\s*(\w+),/gm)].map((m) => m[1]);
     const names = new Map(
-      [...source('error.cpp').matchAll(/case ErrorCode::(\w+): return "(\w+)";/g)].map((m) => [m[1], m[2]]),
+      [...source('error.cpp').matchAll(/case ErrorCode::(\w+):\s*return "(\w+)";/g)].map((m) => [m[1], m[2]]),
     );
     expect(members.length).toBeGreaterThan(5);
     expect([...names.keys()].sort()).toEqual([...members].sort());
