@@ -7,7 +7,14 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InvalidArgumentError, InvalidDataError, Mp4Source, SegmentStore, parseAdts } from '../lib/index.js';
+import {
+  InvalidArgumentError,
+  InvalidDataError,
+  Mp4Source,
+  SegmentStore,
+  decodeCamm,
+  parseAdts,
+} from '../lib/index.js';
 import { readMp4Structure } from './helpers/mp4-structure.js';
 import { T0 } from './helpers/store.js';
 import {
@@ -296,6 +303,17 @@ describe('clips carry audio and telemetry in sync', () => {
         ['cabin-audio', 'audio', 'mp4a.40.2'],
         ['telemetry', 'metadata', 'camm'],
       ]);
+      // A viewer reads the camm packets without parsing the container: every one of the
+      // clip's span, or those of a range, each one decodable.
+      const all = source.samples('telemetry');
+      const some = source.samples('telemetry', { from: T0 + 3_000_000, to: T0 + 4_000_000 });
+      expect(all.length).toBeGreaterThan(some.length);
+      expect(some.length).toBeGreaterThan(0);
+      expect(some.every((s) => s.pts >= T0 + 3_000_000 && s.pts < T0 + 4_000_000)).toBe(true);
+      expect(() => decodeCamm(some[0]!.data)).not.toThrow();
+      expect(() => source.samples('nope')).toThrow(
+        /the MP4 has no track 'nope': it has 'road', 'cabin-audio', 'telemetry'/,
+      );
       // The cloud's trim: 3 s to 6 s of the clip, every track again.
       const trim = source.clip({ from: T0 + 3_000_000, to: T0 + 6_000_000, align: 'exact' });
       const file = join(tmp.dir, 'trim.mp4');

@@ -188,6 +188,35 @@ describe('HLS from the index', () => {
     closed.release();
   });
 
+  it('refuses bad names, URIs and queries with what was wrong; part() names only its own files', () => {
+    const road = rendition('road');
+    try {
+      expect(() => road.mediaPlaylist(undefined as never)).toThrow(/an HLS name is 1-64 letters/);
+      expect(() => road.iframePlaylist({ name: 'x'.repeat(65) })).toThrow(/an HLS name is 1-64 letters/);
+      expect(() => road.mediaPlaylist({ name: 'road', query: 'a b' })).toThrow(
+        /an HLS query is a string without spaces/,
+      );
+      expect(() => road.mediaPlaylist({ name: 'road', query: 'a#b' })).toThrow(/without spaces, quotes or '#'/);
+      expect(road.mediaPlaylist({ name: 'road', query: '?a=1' })).toContain('road-init.mp4?a=1');
+      expect(() => road.part(1 as never, 'road')).toThrow(/part\(uri, name\) takes two strings/);
+      expect(road.part('road.mp4', 'road')).toEqual({ start: 0, end: road.file.size });
+      expect(road.part('road-init.mp4', 'road')).toEqual({ start: 0, end: road.initSize });
+      expect(road.part('cabin-0.m4s', 'road')).toBeNull();
+      expect(road.part(`road-${road.segmentCount}.m4s`, 'road')).toBeNull();
+      expect(road.part('road-01.m4s', 'road')).toBeNull();
+      const cam = { rendition: road, playlist: 'road.m3u8', iframes: 'road.iframes.m3u8' };
+      expect(() => masterPlaylist(null as never)).toThrow(/at least one camera/);
+      expect(() => masterPlaylist([{ ...cam, name: 'a b' }])).toThrow(/a camera name is 1-64 letters/);
+      expect(() => masterPlaylist([null as never])).toThrow(/a camera name is 1-64 letters/);
+      expect(() => masterPlaylist([{ ...cam, name: 'road', rendition: {} as never }])).toThrow(/needs an HlsRendition/);
+      expect(() => masterPlaylist([{ ...cam, name: 'road', playlist: 'has space' }])).toThrow(
+        /an HLS URI is a non-empty string/,
+      );
+    } finally {
+      road.release();
+    }
+  });
+
   it('refuses a clip of two cameras, saying why', () => {
     const clip = store.clip({ from: T0, to: T0 + 2e6 });
     expect(() => clip.toHls()).toThrow(/one camera: the clip has 'road' and 'cabin'/);
