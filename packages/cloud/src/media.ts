@@ -6,6 +6,7 @@ import { InvalidDataError, Mp4Source, RingclipError, type HlsRendition } from 'r
 import { HttpError } from './errors.js';
 import type { TrackInfo, TrimSpec } from './meta.js';
 import { ViewMap } from './view-map.js';
+import { PromiseLru } from './promise-lru.js';
 
 export interface Inspection {
   tracks: TrackInfo[];
@@ -116,10 +117,9 @@ export const AUDIO = Symbol('audio');
 
 /** A bounded LRU of per-track virtual MP4s (as their views), keyed by the stored file's identity. */
 export class VirtualCache {
-  #map = new Map<string, Promise<ViewMap>>();
-  readonly max: number;
+  #lru: PromiseLru<ViewMap>;
   constructor(max = 64) {
-    this.max = max;
+    this.#lru = new PromiseLru(max);
   }
 
   /**
@@ -128,13 +128,7 @@ export class VirtualCache {
    * the file's audio and metadata tracks (a per-camera download), else the camera alone.
    */
   get(key: string, path: string, trackName: string | null | typeof AUDIO, withAudio = false): Promise<ViewMap> {
-    const hit = this.#map.get(key);
-    if (hit) {
-      this.#map.delete(key);
-      this.#map.set(key, hit);
-      return hit;
-    }
-    const p = (async () => {
+    return this.#lru.get(key, async () => {
       const src = await Mp4Source.open(path);
       try {
         if (trackName === null) return new ViewMap(src.views());
@@ -154,35 +148,26 @@ export class VirtualCache {
       } finally {
         src.close(); // the views hold the mapping for as long as they live
       }
-    })();
-    this.#map.set(key, p);
-    p.catch(() => this.#map.delete(key));
-    while (this.#map.size > this.max) this.#map.delete(this.#map.keys().next().value!);
-    return p;
+    });
   }
   /** forget every entry of a clip (delete) */
   drop(prefix: string): void {
-    for (const k of [...this.#map.keys()]) if (k.startsWith(prefix)) this.#map.delete(k);
+    this.#lru.drop(prefix);
   }
 }
 
 /** A bounded LRU of per-camera HLS renditions of stored clips, keyed like VirtualCache. */
 export class HlsCache {
-  #map = new Map<string, Promise<HlsRendition>>();
-  readonly max: number;
+  // An evicted rendition's pins and mapping go when requests still serving it are done with
+  // it (garbage collection), not under them.
+  #lru: PromiseLru<HlsRendition>;
   constructor(max = 32) {
-    this.max = max;
+    this.#lru = new PromiseLru(max);
   }
 
   /** The camera `trackName` of the file at `path` with its audio, as an HLS rendition. */
   get(key: string, path: string, trackName: string): Promise<HlsRendition> {
-    const hit = this.#map.get(key);
-    if (hit) {
-      this.#map.delete(key);
-      this.#map.set(key, hit);
-      return hit;
-    }
-    const p = (async () => {
+    return this.#lru.get(key, async () => {
       const src = await Mp4Source.open(path);
       try {
         const streams = src.tracks.filter((t) => t.name === trackName || t.kind === 'audio').map((t) => t.name);
@@ -195,16 +180,10 @@ export class HlsCache {
       } finally {
         src.close(); // the rendition holds the mapping for as long as it lives
       }
-    })();
-    this.#map.set(key, p);
-    p.catch(() => this.#map.delete(key));
-    // An evicted rendition's pins and mapping go when requests still serving it are done
-    // with it (garbage collection), not under them.
-    while (this.#map.size > this.max) this.#map.delete(this.#map.keys().next().value!);
-    return p;
+    });
   }
   /** forget every entry of a clip (delete) */
   drop(prefix: string): void {
-    for (const k of [...this.#map.keys()]) if (k.startsWith(prefix)) this.#map.delete(k);
+    this.#lru.drop(prefix);
   }
 }

@@ -18,6 +18,7 @@ import {
 } from '../telemetry.js';
 import { toCsv, toGpx } from '../telemetry-export.js';
 import { copyName, type ServiceContext } from './context.js';
+import { PromiseLru } from '../promise-lru.js';
 
 /** Bump when the rendered bytes change for the same file and query (it is part of the ETag). */
 const RENDER_VERSION = 1;
@@ -75,7 +76,7 @@ export function telemetryQuery(q: Record<string, unknown>, pathFormat: Telemetry
 }
 
 export class TelemetryService {
-  #decoded = new Map<string, Promise<Telemetry>>();
+  #decoded: PromiseLru<Telemetry>;
   #rendered = new Map<string, RenderedTelemetry>();
   /** How many times a stored file was decoded (the cache makes it once per file). */
   decodes = 0;
@@ -83,21 +84,17 @@ export class TelemetryService {
   constructor(
     private readonly ctx: ServiceContext,
     private readonly maxClips = 16,
-  ) {}
+  ) {
+    this.#decoded = new PromiseLru(maxClips);
+  }
 
   /** The decoded telemetry of a ready clip (shared by concurrent requests). */
   telemetry(row: ClipRow): Promise<Telemetry> {
     if (row.state !== 'ready' || !row.blobKey || !row.sha256)
       throw new HttpError(409, 'not_ready', `the clip is ${row.state}: its telemetry is not available yet`);
     const name = copyName(row);
-    const hit = this.#decoded.get(name);
-    if (hit) {
-      this.#decoded.delete(name);
-      this.#decoded.set(name, hit);
-      return hit;
-    }
     const key = row.blobKey;
-    const p = (async () => {
+    return this.#decoded.get(name, async () => {
       const path = await this.ctx.copies.get(key, name);
       this.decodes++;
       try {
@@ -107,11 +104,7 @@ export class TelemetryService {
           throw new HttpError(422, 'invalid_telemetry', `the clip's telemetry track cannot be read: ${e.message}`);
         throw e;
       }
-    })();
-    this.#decoded.set(name, p);
-    p.catch(() => this.#decoded.delete(name));
-    while (this.#decoded.size > this.maxClips) this.#decoded.delete(this.#decoded.keys().next().value!);
-    return p;
+    });
   }
 
   /** The ETag a request would get, without decoding anything (answers If-None-Match cheaply). */
@@ -180,7 +173,7 @@ export class TelemetryService {
 
   /** forget a clip's entries (delete) */
   drop(prefix: string): void {
-    for (const k of [...this.#decoded.keys()]) if (k.startsWith(prefix)) this.#decoded.delete(k);
+    this.#decoded.drop(prefix);
     for (const k of [...this.#rendered.keys()]) if (k.startsWith(prefix)) this.#rendered.delete(k);
   }
 }
