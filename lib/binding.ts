@@ -14,6 +14,7 @@ export interface NativeBinding {
   NativeMp4Source: { open(path: string): NativeMp4Source };
   setErrorClasses(classes: Record<string, unknown>): void;
   detach(buffer: ArrayBuffer): void;
+  unreleasedNativeBytes(): number;
   parseAdts(bytes: Uint8Array): {
     config: Buffer;
     sampleRate: number;

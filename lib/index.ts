@@ -26,3 +26,10 @@ import { binding } from './binding.js';
 export const formatVersion: number = binding.formatVersion;
 /** Version of the MP4 writer's output (part of every ETag). */
 export const mp4WriterVersion: number = binding.mp4WriterVersion;
+/**
+ * Native bytes (sample tables, file layouts) held by clips, virtual MP4s and HLS renditions
+ * not yet released or collected: a server that forgets release() sees it grow.
+ */
+export function unreleasedNativeBytes(): number {
+  return binding.unreleasedNativeBytes();
+}

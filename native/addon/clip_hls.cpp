@@ -24,7 +24,7 @@ Napi::Value ClipObject::Hls(const Napi::CallbackInfo& info) {
     std::string etag = exporting::make_etag(layout->file, identity_, kHlsVariant + (options.open_end ? 1 : 0));
     Napi::Object vf = addon_data(env).virtual_file.New({});
     auto keep = std::make_shared<std::pair<std::shared_ptr<const void>, std::shared_ptr<void>>>(cut_, source_);
-    VirtualFileObject::Unwrap(vf)->Init(file, keep, store_, etag, source_file_, guard_);
+    VirtualFileObject::Unwrap(vf)->Init(file, keep, mp4::heap_bytes(*movie_), store_, etag, source_file_, guard_);
 
     // Segments as one Float64Array of 5 numbers each: offset, size, key frame end, start
     // (µs), duration (µs): a 1-hour drive has 3600 of them, one allocation instead of 3600.

@@ -29,7 +29,10 @@ void ClipObject::Init(std::shared_ptr<store::SegmentStore> s, std::shared_ptr<vo
   cut_ = std::move(cut);
   movie_ = &cut_->movie;
   identity_ = identity;
+  external_.set(Env(), int64_t(mp4::heap_bytes(*movie_)));
 }
+
+void ClipObject::Finalize(Napi::BasicEnv env) { external_.clear(env); }
 
 Napi::Value ClipObject::Info(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -94,7 +97,8 @@ Napi::Value ClipObject::Build(const Napi::CallbackInfo& info) {
     Napi::Object obj = addon_data(env).virtual_file.New({});
     // The virtual file keeps the clip (its pins) and the source mapping alive.
     auto keep = std::make_shared<std::pair<std::shared_ptr<const void>, std::shared_ptr<void>>>(cut_, source_);
-    VirtualFileObject::Unwrap(obj)->Init(file, keep, store_, built.etag, source_file_, guard_);
+    VirtualFileObject::Unwrap(obj)->Init(file, keep, mp4::heap_bytes(*movie_), store_, built.etag, source_file_,
+                                         guard_);
     return obj;
   });
 }
@@ -104,6 +108,7 @@ Napi::Value ClipObject::Release(const Napi::CallbackInfo& info) {
   cut_.reset();  // pins go when the last virtual file built from this clip goes too
   source_.reset();
   movie_ = nullptr;
+  external_.clear(info.Env());
   return info.Env().Undefined();
 }
 

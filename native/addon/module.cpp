@@ -3,6 +3,7 @@
 
 #include "addon_data.h"
 #include "errors.h"
+#include "external_memory.h"
 #include "mp4/writer.h"
 #include "objects.h"
 #include "store/crc32c.h"
@@ -23,6 +24,10 @@ Napi::Value Detach(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+Napi::Value UnreleasedNativeBytes(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), double(ExternalMemory::held()));
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   AddonData& data = addon_data(env);
   exports.Set("NativeStore", StoreObject::Define(env));
@@ -35,6 +40,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   data.clip = Napi::Persistent(ClipObject::Define(env));
   exports.Set("setErrorClasses", Napi::Function::New(env, SetErrorClasses));
   exports.Set("detach", Napi::Function::New(env, Detach));
+  exports.Set("unreleasedNativeBytes", Napi::Function::New(env, UnreleasedNativeBytes));
   exports.Set("parseAdts", Napi::Function::New(env, ParseAdts));
   exports.Set("formatVersion", Napi::Number::New(env, store::kFormatVersion));
   exports.Set("mp4WriterVersion", Napi::Number::New(env, mp4::kWriterVersion));

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "export/clip_cutter.h"
+#include "external_memory.h"
 #include "mp4/virtual_file.h"
 #include "store/fragmented_ingest.h"
 #include "store/guarded_read.h"
@@ -118,7 +119,8 @@ class VirtualFileObject : public Napi::ObjectWrap<VirtualFileObject> {
   VirtualFileObject(const Napi::CallbackInfo& info);
   // `source_file`: the file the stored bytes come from, which writeTo() refuses to overwrite.
   // `guard`: for a read-only store, checks the borrowed bytes around every read of them.
-  void Init(std::shared_ptr<const mp4::VirtualFile> file, std::shared_ptr<void> keep_alive,
+  // `kept_bytes`: heap bytes `keep_alive` holds (the clip's tables), reported to V8 with the file's.
+  void Init(std::shared_ptr<const mp4::VirtualFile> file, std::shared_ptr<void> keep_alive, size_t kept_bytes,
             std::shared_ptr<store::SegmentStore> store, std::string etag, FileIdentity source_file,
             std::shared_ptr<const store::GenerationGuard> guard);
 
@@ -129,7 +131,9 @@ class VirtualFileObject : public Napi::ObjectWrap<VirtualFileObject> {
   Napi::Value Views(const Napi::CallbackInfo& info);  // virtual_file_views.cpp
   Napi::Value WriteTo(const Napi::CallbackInfo& info);
   Napi::Value Release(const Napi::CallbackInfo& info);
+  void Finalize(Napi::BasicEnv env) override;
   void check_live() const;
+  ExternalMemory external_;
   std::shared_ptr<const mp4::VirtualFile> file_;
   std::shared_ptr<void> keep_alive_;
   std::shared_ptr<store::SegmentStore> store_;           // null for MP4 sources
@@ -155,6 +159,8 @@ class ClipObject : public Napi::ObjectWrap<ClipObject> {
   Napi::Value Build(const Napi::CallbackInfo& info);
   Napi::Value Hls(const Napi::CallbackInfo& info);  // clip_hls.cpp
   Napi::Value Release(const Napi::CallbackInfo& info);
+  void Finalize(Napi::BasicEnv env) override;
+  ExternalMemory external_;
   std::shared_ptr<store::SegmentStore> store_;
   std::shared_ptr<void> source_;  // what the movie's spans point into
   std::shared_ptr<const exporting::CutResult> cut_;

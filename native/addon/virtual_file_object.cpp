@@ -63,8 +63,9 @@ Napi::Function VirtualFileObject::Define(Napi::Env env) {
 VirtualFileObject::VirtualFileObject(const Napi::CallbackInfo& info) : Napi::ObjectWrap<VirtualFileObject>(info) {}
 
 void VirtualFileObject::Init(std::shared_ptr<const mp4::VirtualFile> file, std::shared_ptr<void> keep_alive,
-                             std::shared_ptr<store::SegmentStore> s, std::string etag, FileIdentity source_file,
-                             std::shared_ptr<const store::GenerationGuard> guard) {
+                             size_t kept_bytes, std::shared_ptr<store::SegmentStore> s, std::string etag,
+                             FileIdentity source_file, std::shared_ptr<const store::GenerationGuard> guard) {
+  external_.set(Env(), int64_t(file->heap_bytes() + kept_bytes));
   source_file_ = source_file;
   guard_ = std::move(guard);
   file_ = std::move(file);
@@ -81,8 +82,11 @@ Napi::Value VirtualFileObject::Etag(const Napi::CallbackInfo& info) { return Nap
 Napi::Value VirtualFileObject::Release(const Napi::CallbackInfo& info) {
   file_.reset();  // a WriteWorker in flight holds its own references
   keep_alive_.reset();
+  external_.clear(info.Env());
   return info.Env().Undefined();
 }
+
+void VirtualFileObject::Finalize(Napi::BasicEnv env) { external_.clear(env); }
 
 void VirtualFileObject::check_live() const {
   if (!file_) throw Error(ErrorCode::Closed, "the virtual file was released");

@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { toolEnv } from './tools.js';
 
 export const chromiumPath = '/usr/bin/chromium';
 export const haveChromium = existsSync(chromiumPath);
@@ -16,13 +17,9 @@ if (!haveChromium && !requireBrowser) {
 
 export async function launchChromium() {
   const { chromium } = await import('playwright-core');
-  // Under `npm run test:asan` the ASan runtime is preloaded into node: not into Chromium.
-  const env = Object.fromEntries(
-    Object.entries(process.env).filter(([k]) => !/^(LD_PRELOAD|ASAN_OPTIONS|UBSAN_OPTIONS)$/.test(k)),
-  ) as Record<string, string>;
   return chromium.launch({
     executablePath: chromiumPath,
-    env,
+    env: toolEnv(chromiumPath) as Record<string, string>,
     args: [
       '--no-sandbox',
       '--disable-gpu',

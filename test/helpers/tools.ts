@@ -34,8 +34,23 @@ export function tempDir(prefix = 'ringclip-test-'): { dir: string; cleanup: () =
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
+/**
+ * The environment for a tool this suite runs. `npm run test:asan` preloads the sanitizer
+ * runtimes into node (LD_PRELOAD) for the sanitized addon; the players and parsers are not
+ * built with them, and mediainfo preloaded with libasan hung at start. Node children keep
+ * it: they load the sanitized addon.
+ */
+export function toolEnv(cmd: string): NodeJS.ProcessEnv {
+  if (!process.env.LD_PRELOAD || cmd === process.execPath || cmd === 'node') return process.env;
+  const env = { ...process.env };
+  delete env.LD_PRELOAD;
+  delete env.ASAN_OPTIONS;
+  delete env.UBSAN_OPTIONS;
+  return env;
+}
+
 export function run(cmd: string, args: string[], input?: Buffer): { status: number; stdout: string; stderr: string } {
-  const r = spawnSync(cmd, args, { input, maxBuffer: 256 * 1024 * 1024, encoding: 'buffer' });
+  const r = spawnSync(cmd, args, { input, maxBuffer: 256 * 1024 * 1024, encoding: 'buffer', env: toolEnv(cmd) });
   if (r.error) throw r.error;
   return { status: r.status ?? -1, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
 }
@@ -47,7 +62,7 @@ export function runAsync(
   options: { stopAfterMs?: number } = {},
 ): Promise<{ status: number; stdout: string; stderr: string; stopped: boolean }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: toolEnv(cmd) });
     // A player of a live stream never ends by itself: stopped (SIGINT) after the given time.
     let stopped = false;
     const timer =
