@@ -27,6 +27,10 @@ const lib = new URL('../../dist/index.js', import.meta.url).pathname;
 const FRAME_US = 33_333;
 const SECONDS = Number(process.env.RINGCLIP_READERS_SECONDS ?? 20);
 const SEGMENTS = 6; // of 1 MiB: about 12 s of road footage, a lap every few ms at full speed
+// Under the sanitizers (`npm run test:asan` sets RINGCLIP_SANITIZED) a reader's clip export
+// takes longer than a lap at full speed (every one of ~1,400 exports was refused): the writer
+// pauses 50 ms after each 200 frames, a lap every ~100 ms, still hundreds of laps.
+const PAUSE_MS = process.env.RINGCLIP_SANITIZED ? 50 : 0;
 const road = splitAccessUnits(fixture(FIXTURES.road));
 
 /** The stored payload of each road unit, from a scratch store. */
@@ -88,7 +92,7 @@ describe('readers in other processes while the ring wraps', () => {
       const refs = await roadRefs();
       const path = `${dir}/ring.ring`;
       const writer = child('./ring-writer-process.mjs');
-      writer.send({ lib, path, units: road, t0: T0, frameUs: FRAME_US, segments: SEGMENTS });
+      writer.send({ lib, path, units: road, t0: T0, frameUs: FRAME_US, segments: SEGMENTS, pauseMs: PAUSE_MS });
       expect(await message(writer)).toBe('ready');
 
       const until = Date.now() + SECONDS * 1000;

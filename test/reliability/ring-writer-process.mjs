@@ -1,7 +1,7 @@
 // The recording process of the cross-process reader test: loops a small ring at full speed,
 // writing fixture access units whose stored bytes follow from their pts (unit = pts index
 // modulo the fixture's length). Says 'ready' once the ring has wrapped, and stops on 'stop'.
-import { setImmediate as tick } from 'node:timers/promises';
+import { setTimeout as sleep, setImmediate as tick } from 'node:timers/promises';
 
 let stopping = false;
 process.on('message', async (m) => {
@@ -9,7 +9,7 @@ process.on('message', async (m) => {
     stopping = true;
     return;
   }
-  const { lib, path, units, t0, frameUs, segments } = m;
+  const { lib, path, units, t0, frameUs, segments, pauseMs = 0 } = m;
   const { SegmentStore } = await import(lib);
   const store = await SegmentStore.create(path, {
     capacity: 65536 + segments * 1048576,
@@ -28,7 +28,8 @@ process.on('message', async (m) => {
       ready = true;
       process.send('ready');
     }
-    await tick(); // lets 'stop' in; no pause otherwise
+    // Lets 'stop' in; no pause otherwise, except under the sanitizers (see the test).
+    await (pauseMs > 0 ? sleep(pauseMs) : tick());
   }
   const stats = { framesWritten: next, overwritten, verifyOk: store.verify().ok };
   await store.close();

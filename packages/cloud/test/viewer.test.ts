@@ -53,6 +53,108 @@ describe.skipIf(!haveChromium && !requireBrowser)('web viewer in Chromium', () =
     tmp.cleanup();
   });
 
+  it('streams both cameras as HLS through hls.js (Stream button), in sync, and seeks', async () => {
+    const context = await browser.newContext({ viewport: { width: 1360, height: 1060 } });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    const warnings: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'warning' || m.type() === 'error') warnings.push(m.text());
+    });
+    const failed: string[] = [];
+    page.on('response', (r) => {
+      if (r.status() >= 400) failed.push(`${r.status()} ${new URL(r.url()).pathname}`);
+    });
+    const segments = new Set<string>();
+    page.on('request', (r) => {
+      const m = /\/hls\/((?:road|cabin)-\d+\.m4s)\?/.exec(r.url());
+      if (m) segments.add(m[1]!);
+    });
+    await page.goto(`${server.url}/?token=${token}`);
+    await page.evaluate(() => (window as unknown as { ringclipReady: Promise<void> }).ringclipReady);
+    expect(await page.locator('#clip-title').textContent()).toBe('Hard brake on A100');
+    expect(await page.isVisible('#streaming')).toBe(true);
+    await page.click('#streaming');
+    expect(await page.getAttribute('#streaming', 'aria-pressed')).toBe('true');
+    // Each camera plays from a MediaSource that hls.js fills segment by segment.
+    const state = () =>
+      page.evaluate(() =>
+        ['road', 'cabin'].map((id) => {
+          const v = document.getElementById(id) as HTMLVideoElement;
+          return `${id}: src ${v.src.slice(0, 60)} readyState ${v.readyState} error ${v.error?.code ?? '-'} t ${v.currentTime}`;
+        }),
+      );
+    await page
+      .waitForFunction(
+        () =>
+          ['road', 'cabin'].every((id) => {
+            const v = document.getElementById(id) as HTMLVideoElement;
+            return v.src.startsWith('blob:') && v.readyState >= 2;
+          }),
+        null,
+        { timeout: 20_000 },
+      )
+      .catch(async (e: Error) => {
+        throw new Error(
+          `${e.message}\n${(await state()).join('\n')}\nconsole: ${warnings.join('\n')}\nfailed: ${failed.join(', ')}\nsegments: ${[...segments].join(' ')}`,
+        );
+      });
+    await page.click('#play');
+    const played = await page.evaluate(async () => {
+      const road = document.getElementById('road') as HTMLVideoElement;
+      const cabin = document.getElementById('cabin') as HTMLVideoElement;
+      const out: Array<{ road: number; cabin: number }> = [];
+      const start = performance.now();
+      while (road.currentTime < 2.5 && performance.now() - start < 20_000) {
+        await new Promise((r) => setTimeout(r, 150));
+        out.push({ road: road.currentTime, cabin: cabin.currentTime });
+      }
+      return { out, errors: [road.error?.code, cabin.error?.code], widths: [road.videoWidth, cabin.videoWidth] };
+    });
+    expect(played.errors).toEqual([undefined, undefined]);
+    expect(played.widths).toEqual([1920, 1280]);
+    const steady = played.out.filter((s) => s.road > 0.5);
+    expect(steady.at(-1)!.road).toBeGreaterThan(2);
+    const drift = Math.max(...steady.map((s) => Math.abs(s.road - s.cabin)));
+    console.log(`viewer over HLS: largest road/cabin difference ${(drift * 1000).toFixed(1)} ms`);
+    expect(drift).toBeLessThanOrEqual(2 / 30);
+    // Seeking with the timeline: both cameras land at 6 s of the 8 s clip and play on.
+    await page.evaluate(() => {
+      const seek = document.getElementById('seek') as HTMLInputElement;
+      seek.value = '750';
+      seek.dispatchEvent(new Event('input'));
+      seek.dispatchEvent(new Event('change'));
+    });
+    await page.waitForFunction(
+      () =>
+        ['road', 'cabin'].every((id) => {
+          const v = document.getElementById(id) as HTMLVideoElement;
+          return v.currentTime > 6 && v.currentTime < 7.5 && v.readyState >= 2;
+        }),
+      null,
+      { timeout: 20_000 },
+    );
+    // Segments of both cameras came from the clip's HLS, including ones after the seek.
+    expect([...segments].filter((s) => s.startsWith('road-')).length).toBeGreaterThan(1);
+    expect([...segments].some((s) => s.startsWith('cabin-'))).toBe(true);
+    // Off again: each camera is back on its file, at the same moment.
+    const before = await page.evaluate(() => (document.getElementById('road') as HTMLVideoElement).currentTime);
+    await page.click('#streaming');
+    await page.waitForFunction(
+      () =>
+        ['road', 'cabin'].every((id) => /\/video\?track=/.test((document.getElementById(id) as HTMLVideoElement).src)),
+      null,
+      { timeout: 20_000 },
+    );
+    const after = await page.evaluate(() => (document.getElementById('road') as HTMLVideoElement).currentTime);
+    expect(Math.abs(after - before)).toBeLessThan(1);
+    expect(errors).toEqual([]);
+    expect(failed).toEqual([]);
+    expect(warnings).toEqual([]);
+    await context.close();
+  });
+
   it('lists clips, plays road and cabin in sync with the plot cursor, shares and deletes', async () => {
     const context = await browser.newContext({ viewport: { width: 1360, height: 1060 }, deviceScaleFactor: 1 });
     const page = await context.newPage();

@@ -27,6 +27,7 @@ const state = {
   duration: 0,
   dragging: false,
   tel: null,
+  streaming: false, // cameras played as HLS (the Stream button)
 };
 
 async function api(path, init = {}) {
@@ -161,14 +162,16 @@ function showClip(c) {
   state.duration = c.duration || 0;
   const roles = new Set(c.tracks.map((t) => t.role));
   for (const t of c.tracks) state.offsets[t.role] = t.offset || 0;
+  if (!canStream(c)) state.streaming = false;
+  $('streaming').hidden = !canStream(c);
+  $('streaming').setAttribute('aria-pressed', String(state.streaming));
   for (const v of [road(), cabin()]) {
     v.pause();
     const has = roles.has(v.id) && c.video;
     v.closest('figure').hidden = !has;
-    if (has) {
-      v.src = c.video[v.id];
-      v.load();
-    } else {
+    if (has) void showCamera(v, c);
+    else {
+      detachStream(v);
       v.removeAttribute('src');
       v.load();
     }
@@ -191,6 +194,89 @@ function showClip(c) {
   updateClock();
   drawAll();
   void loadTelemetry(c);
+}
+
+// ---- streaming (HLS) --------------------------------------------------------------------
+// Each camera also plays as HLS (the clip's `hls` links): segment by segment through hls.js
+// wherever Media Source Extensions exist (ManagedMediaSource on iPhones since iOS 17.1),
+// else natively (older iPhones play HLS only). hls.js is fetched the first time streaming
+// is chosen.
+const streams = new Map(); // video element -> its hls.js player
+let hlsJs = null;
+function loadHlsJs() {
+  hlsJs ??= new Promise((resolve, reject) => {
+    const s = document.createElement('script');
+    s.src = '/web/hls.js';
+    s.onload = () => (window.Hls ? resolve(window.Hls) : reject(new Error('hls.js did not define Hls')));
+    s.onerror = () => reject(new Error('/web/hls.js could not be loaded'));
+    document.head.append(s);
+  });
+  return hlsJs;
+}
+const haveMse = () => 'MediaSource' in window || 'ManagedMediaSource' in window;
+const nativeHls = () => road().canPlayType('application/vnd.apple.mpegurl') !== '';
+function canStream(c) {
+  return !!(c && c.hls) && (haveMse() || nativeHls());
+}
+function detachStream(v) {
+  const player = streams.get(v);
+  if (!player) return;
+  player.destroy();
+  streams.delete(v);
+}
+/** Points a camera's video at its file, or at its HLS playlist while streaming is on. */
+async function setCameraSource(v, c) {
+  detachStream(v);
+  const url = state.streaming && c.hls && c.hls[v.id];
+  if (!url || !haveMse()) {
+    v.src = url || c.video[v.id];
+    v.load();
+    return;
+  }
+  const Hls = await loadHlsJs();
+  if (!Hls.isSupported()) throw new Error('this browser has neither HLS nor Media Source Extensions');
+  const player = new Hls({ enableWorker: false });
+  player.on(Hls.Events.ERROR, (_event, data) => {
+    if (data.fatal) console.warn(`the ${v.id} stream failed: ${data.type} ${data.details}`);
+  });
+  streams.set(v, player);
+  player.loadSource(url);
+  player.attachMedia(v);
+}
+/** A camera's source; when its stream cannot start, the camera plays its file instead, and says why. */
+async function showCamera(v, c) {
+  try {
+    await setCameraSource(v, c);
+  } catch (e) {
+    console.warn(`the ${v.id} camera cannot stream (${e.message}): playing its file`);
+    state.streaming = false;
+    $('streaming').setAttribute('aria-pressed', 'false');
+    await setCameraSource(v, c);
+  }
+}
+/** Streaming on or off, at the same moment of the clip, still playing if it was. */
+async function setStreaming(on) {
+  const c = state.clip;
+  if (!c || on === state.streaming) return;
+  const m = master();
+  const t = m ? clipTime(m) : 0;
+  const playing = m && !m.paused;
+  pauseAll();
+  state.streaming = on;
+  $('streaming').setAttribute('aria-pressed', String(on));
+  await Promise.all(
+    players().map(async (v) => {
+      const ready = new Promise((resolve) => v.addEventListener('loadedmetadata', resolve, { once: true }));
+      await showCamera(v, c);
+      await ready;
+    }),
+  );
+  await seekAll(t);
+  if (playing) await playAll();
+  else {
+    updateClock();
+    drawCursor();
+  }
 }
 
 /** The clip's telemetry (GPS, accelerometer) from the API: read from the clip file's camm track. */
@@ -225,7 +311,9 @@ async function playAll() {
   const m = master();
   if (clipTime(m) >= state.duration - 0.05) await seekAll(0);
   else await seekAll(clipTime(m));
-  await Promise.all(vs.map((v) => v.play().catch(() => {})));
+  // A refused play() (autoplay policy, a source that failed) leaves that element paused; the
+  // others play, and the console says why.
+  await Promise.all(vs.map((v) => v.play().catch((e) => console.warn(`${v.id} did not start: ${e.message}`))));
   $('play').textContent = '❚❚';
   $('play').setAttribute('aria-label', 'Pause');
   tick();
@@ -498,7 +586,9 @@ async function share() {
     $('share-expires').textContent = when(s.expiresAt);
     $('share-box').hidden = false;
     $('share-url').select();
-    navigator.clipboard?.writeText(s.url).catch(() => {});
+    navigator.clipboard
+      ?.writeText(s.url)
+      .catch((e) => console.warn(`the link was not copied (${e.message}): select it`));
   } catch (e) {
     alert(`Could not share: ${e.message}`);
   } finally {
@@ -639,6 +729,7 @@ function wire() {
     drawCursor();
   });
   $('sound').addEventListener('click', () => setSound($('sound').getAttribute('aria-pressed') !== 'true'));
+  $('streaming').addEventListener('click', () => setStreaming(!state.streaming));
   for (const v of [road(), cabin()]) {
     v.addEventListener('timeupdate', () => {
       if (v === master()) {

@@ -13,7 +13,7 @@ import type { LiveRelay } from '../service/live.js';
 import { baseUrl } from './util.js';
 
 const WEB = fileURLToPath(new URL('../../web/', import.meta.url));
-/** The player builds a MediaSource: its media element plays a blob: URL, which the viewer's CSP does not allow. */
+/** The viewer's policy (MSE's blob: media included), with no form submissions at all. */
 const LIVE_CSP =
   "default-src 'self'; media-src 'self' blob:; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 const FILES: Record<string, string> = {

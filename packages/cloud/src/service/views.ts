@@ -82,6 +82,17 @@ export class Views {
         ...(r.meta.hasAudio ? (['audio'] as const) : []),
       ];
       v.video = Object.fromEntries(tracks.map((t) => [t, videoBase ? videoBase(t) : this.auth.videoUrl(r, t)]));
+      // HLS of each camera (and the master playlist of both), signed like the video links:
+      // for players that stream by segment (hls.js, Safari's native HLS). Owner views only:
+      // a share link serves its files, not the clip's HLS.
+      if (!videoBase) {
+        const query = this.auth.hlsQuery(r);
+        const base = `/v1/clips/${r.id}/hls/`;
+        v.hls = Object.fromEntries([
+          ['master', `${base}master.m3u8?${query}`],
+          ...r.tracks.map((t) => [t.role, `${base}${t.role}.m3u8?${query}`]),
+        ]);
+      }
     }
     return v;
   }
