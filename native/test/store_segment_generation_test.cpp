@@ -140,6 +140,38 @@ TEST(segment_generation_copy_frame_is_the_written_bytes_or_overrun) {
   CHECK(std::memcmp(fresh.data(), reader->payload(newest, new_frame), fresh.size()) == 0);
 }
 
+// Seen on an AMD EPYC under load: a frame copied while its segment header still showed the
+// indexed generation held another record's bytes (always the first access unit of a segment,
+// which every generation writes at the same offset). The copy also checks the record header
+// it came from: another pts or size there is an overrun, whatever the segment header says.
+TEST(segment_generation_copy_frame_refuses_another_record_at_the_same_offset) {
+  Ring ring;
+  ring.record(3);
+  auto reader = ring.reader();
+  auto snapshot = std::make_shared<const GenerationSnapshot>(*reader);
+  const uint32_t newest = live(*reader).back();
+  const IndexEntry& frame = IndexAccess::segments(*reader)[newest].frames[0].front();
+  std::vector<uint8_t> out(frame.payload_size);
+  copy_frame(*reader, snapshot.get(), 0, newest, frame, out.data());
+  // Another record's header where the indexed one was (a later pts), the segment header untouched.
+  const off_t at = off_t(kDataOffset + uint64_t(newest) * (1u << 20) + frame.offset + 24);
+  const int64_t later = frame.pts_us + 12000000;
+  int fd = ::open(ring.path.c_str(), O_WRONLY);
+  CHECK(fd >= 0);
+  CHECK(::pwrite(fd, &later, sizeof later, at) == off_t(sizeof later));
+  CHECK(snapshot->holds(*reader, newest));
+  bool overrun = false;
+  try {
+    copy_frame(*reader, snapshot.get(), 0, newest, frame, out.data());
+  } catch (const Error& e) {
+    overrun = e.code() == ErrorCode::Overrun;
+  }
+  CHECK(overrun);
+  CHECK(::pwrite(fd, &frame.pts_us, sizeof frame.pts_us, at) == off_t(sizeof frame.pts_us));
+  ::close(fd);
+  copy_frame(*reader, snapshot.get(), 0, newest, frame, out.data());  // the indexed record again
+}
+
 TEST(segment_generation_rows_not_in_the_index_are_invalid_arguments) {
   Ring ring;
   ring.record(3);

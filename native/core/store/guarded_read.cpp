@@ -1,6 +1,7 @@
 #include "store/guarded_read.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <string>
 
@@ -30,6 +31,18 @@ std::pair<int64_t, int64_t> indexed_range(const SegmentStore& store, uint32_t se
       hi = std::max(hi, e.pts_us);
     }
   return {lo, hi};
+}
+
+// The record header at `at` still describes `frame` (pts and payload size), read with
+// aligned atomic loads: the writer may be rewriting it this instant.
+bool same_record(const uint8_t* at, const IndexEntry& frame) {
+  auto load64 = [](const uint8_t* p) {
+    return std::atomic_ref<uint64_t>(*reinterpret_cast<uint64_t*>(const_cast<uint8_t*>(p)))
+        .load(std::memory_order_acquire);
+  };
+  const uint64_t pts = load64(at + 24);
+  const uint64_t size = load64(at + 40) & 0xffffffffu;  // payload_size, then drive_id (little-endian)
+  return int64_t(pts) == frame.pts_us && size == frame.payload_size;
 }
 
 Error overwritten(const SegmentStore& store, uint32_t segment, const std::string& what) {
@@ -97,6 +110,11 @@ void copy_frame(const SegmentStore& store, const GenerationSnapshot* snapshot, u
   if (snapshot && !snapshot->holds(store, segment)) throw refused();
   std::memcpy(out, store.payload(segment, frame), frame.payload_size);
   if (snapshot && !snapshot->holds(store, segment)) throw refused();
+  // And the record the bytes came from is still the indexed one: its header (read after the
+  // copy, like the generation) names the same pts and size. A later generation's record at
+  // the same offset (the first access unit of a segment always starts at the same place)
+  // names another pts.
+  if (snapshot && !same_record(store.segment_data(segment) + frame.offset, frame)) throw refused();
 }
 
 }  // namespace ringclip::store

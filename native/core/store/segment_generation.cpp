@@ -1,6 +1,9 @@
 #include "store/segment_generation.h"
 
 #include <atomic>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 #include "store/format.h"
 #include "store/index_access.h"
@@ -19,8 +22,19 @@ uint64_t load_u64(const uint8_t* at) {
       .load(std::memory_order_acquire);
 }
 
-std::array<uint64_t, kSegmentHeaderSize / 8> load_header(const uint8_t* segment) {
+// Keeps the copy a check follows from completing after the check's loads: a seqlock reader
+// must read the generation after the bytes it validates. On x86 an acquire fence emits
+// nothing, and the loads of a string copy (memcpy's rep movsb) are not ordered like other
+// loads: lfence waits for them.
+void order_after_copy() {
   std::atomic_thread_fence(std::memory_order_acquire);
+#if defined(__x86_64__)
+  _mm_lfence();
+#endif
+}
+
+std::array<uint64_t, kSegmentHeaderSize / 8> load_header(const uint8_t* segment) {
+  order_after_copy();
   std::array<uint64_t, kSegmentHeaderSize / 8> words;
   for (size_t i = 0; i < words.size(); ++i) words[i] = load_u64(segment + 8 * i);
   return words;
@@ -29,9 +43,7 @@ std::array<uint64_t, kSegmentHeaderSize / 8> load_header(const uint8_t* segment)
 }  // namespace
 
 uint64_t load_segment_generation(const uint8_t* segment) {
-  // The fence keeps the copy this call follows from being completed after the load below:
-  // a seqlock reader must read the generation after the bytes it validates.
-  std::atomic_thread_fence(std::memory_order_acquire);
+  order_after_copy();
   return load_u64(segment + kSegmentSeqOffset);
 }
 
