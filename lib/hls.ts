@@ -38,17 +38,37 @@ const FIELDS = 5;
 const NAME = /^[\w.]{1,64}$/;
 const seconds = (us: number) => (us / 1e6).toFixed(6);
 
+/** seconds(), remembering the last answer: GOPs of a camera mostly last the same (an hour: 3,600 of them). */
+function secondsOfRuns(): (us: number) => string {
+  let last = NaN,
+    text = '';
+  return (us) => {
+    if (us !== last) {
+      last = us;
+      text = seconds(us);
+    }
+    return text;
+  };
+}
+
+/** `?query` for URIs without one ('' for none), checked. */
+function querySuffix(query: string | undefined): string {
+  if (query === undefined || query === '') return '';
+  if (typeof query !== 'string' || /[\s"#]/.test(query))
+    throw new InvalidArgumentError(
+      `an HLS query is a string without spaces, quotes or '#', got ${JSON.stringify(query)}`,
+    );
+  return `?${query.replace(/^\?/, '')}`;
+}
+
 function withQuery(uri: string, query: string | undefined): string {
   if (typeof uri !== 'string' || uri === '' || /[\s"]/.test(uri))
     throw new InvalidArgumentError(
       `an HLS URI is a non-empty string without spaces or quotes, got ${JSON.stringify(uri)}`,
     );
-  if (query === undefined || query === '') return uri;
-  if (typeof query !== 'string' || /[\s"#]/.test(query))
-    throw new InvalidArgumentError(
-      `an HLS query is a string without spaces, quotes or '#', got ${JSON.stringify(query)}`,
-    );
-  return `${uri}${uri.includes('?') ? '&' : '?'}${query.replace(/^\?/, '')}`;
+  const suffix = querySuffix(query);
+  if (suffix === '') return uri;
+  return uri.includes('?') ? `${uri}&${suffix.slice(1)}` : `${uri}${suffix}`;
 }
 
 /** One camera of a clip (its video and the clip's audio) as an HLS rendition. */
@@ -145,8 +165,12 @@ export class HlsRendition {
     const lines: string[] = [];
     this.#header(lines, options, false);
     const t = this.#table;
+    // The name and query were checked by #header: each segment URI is `<name>-<n>.m4s` plus
+    // the same suffix (3,600 of them for an hour).
+    const suffix = querySuffix(options.query);
+    const extinf = secondsOfRuns();
     for (let i = 0; i < t.length; i += FIELDS) {
-      lines.push(`#EXTINF:${seconds(t[i + 4]!)},`, withQuery(`${options.name}-${i / FIELDS}.m4s`, options.query));
+      lines.push(`#EXTINF:${extinf(t[i + 4]!)},`, `${options.name}-${i / FIELDS}.m4s${suffix}`);
     }
     if (!this.live) lines.push('#EXT-X-ENDLIST');
     return `${lines.join('\n')}\n`;
@@ -157,11 +181,13 @@ export class HlsRendition {
     const lines: string[] = [];
     this.#header(lines, options, true);
     const t = this.#table;
+    const suffix = querySuffix(options.query);
+    const extinf = secondsOfRuns();
     for (let i = 0; i < t.length; i += FIELDS) {
       lines.push(
-        `#EXTINF:${seconds(t[i + 4]!)},`,
+        `#EXTINF:${extinf(t[i + 4]!)},`,
         `#EXT-X-BYTERANGE:${t[i + 2]! - t[i]!}@0`,
-        withQuery(`${options.name}-${i / FIELDS}.m4s`, options.query),
+        `${options.name}-${i / FIELDS}.m4s${suffix}`,
       );
     }
     if (!this.live) lines.push('#EXT-X-ENDLIST');

@@ -143,8 +143,10 @@ TEST(segment_generation_copy_frame_is_the_written_bytes_or_overrun) {
 // Seen on an AMD EPYC under load: a frame copied while its segment header still showed the
 // indexed generation held another record's bytes (always the first access unit of a segment,
 // which every generation writes at the same offset). The copy also checks the record header
-// it came from: another pts or size there is an overrun, whatever the segment header says.
-TEST(segment_generation_copy_frame_refuses_another_record_at_the_same_offset) {
+// it came from: a whole header of another generation (a sequence number the index did not
+// find in that segment) is an overrun, whatever the segment header says; one of this
+// generation is not, even when its fields disagree with the index (damage verify() reports).
+TEST(segment_generation_copy_frame_refuses_another_generations_record_at_the_same_offset) {
   Ring ring;
   ring.record(3);
   auto reader = ring.reader();
@@ -153,23 +155,45 @@ TEST(segment_generation_copy_frame_refuses_another_record_at_the_same_offset) {
   const IndexEntry& frame = IndexAccess::segments(*reader)[newest].frames[0].front();
   std::vector<uint8_t> out(frame.payload_size);
   copy_frame(*reader, snapshot.get(), 0, newest, frame, out.data());
-  // Another record's header where the indexed one was (a later pts), the segment header untouched.
-  const off_t at = off_t(kDataOffset + uint64_t(newest) * (1u << 20) + frame.offset + 24);
-  const int64_t later = frame.pts_us + 12000000;
-  int fd = ::open(ring.path.c_str(), O_WRONLY);
-  CHECK(fd >= 0);
-  CHECK(::pwrite(fd, &later, sizeof later, at) == off_t(sizeof later));
+  const off_t at = off_t(kDataOffset + uint64_t(newest) * (1u << 20) + frame.offset);
+  uint8_t original[kRecordHeaderSize];
+  std::memcpy(original, reader->segment_data(newest) + frame.offset, kRecordHeaderSize);
+  RecordHeader rh;
+  CHECK(decode_record_header(original, rh));
+  auto put_bytes = [&](const uint8_t* bytes) {
+    int fd = ::open(ring.path.c_str(), O_WRONLY);
+    CHECK(fd >= 0);
+    CHECK(::pwrite(fd, bytes, kRecordHeaderSize, at) == off_t(kRecordHeaderSize));
+    ::close(fd);
+  };
+  auto put = [&](const RecordHeader& h) {
+    uint8_t bytes[kRecordHeaderSize];
+    encode_record_header(h, bytes);
+    put_bytes(bytes);
+  };
+  auto refused = [&] {
+    try {
+      copy_frame(*reader, snapshot.get(), 0, newest, frame, out.data());
+    } catch (const Error& e) {
+      return e.code() == ErrorCode::Overrun;
+    }
+    return false;
+  };
+  // A whole header of a later generation (a later sequence number and pts), the segment header untouched.
+  RecordHeader later = rh;
+  later.seq = IndexAccess::segments(*reader)[newest].next_record_seq + 400;
+  later.pts_us = rh.pts_us + 12000000;
+  put(later);
   CHECK(snapshot->holds(*reader, newest));
-  bool overrun = false;
-  try {
-    copy_frame(*reader, snapshot.get(), 0, newest, frame, out.data());
-  } catch (const Error& e) {
-    overrun = e.code() == ErrorCode::Overrun;
-  }
-  CHECK(overrun);
-  CHECK(::pwrite(fd, &frame.pts_us, sizeof frame.pts_us, at) == off_t(sizeof frame.pts_us));
-  ::close(fd);
-  copy_frame(*reader, snapshot.get(), 0, newest, frame, out.data());  // the indexed record again
+  CHECK(refused());
+  // This generation's record with another pts (as an index block that disagrees would index
+  // it): the bytes are the record's, not refused.
+  RecordHeader moved = rh;
+  moved.pts_us = rh.pts_us + 1;
+  put(moved);
+  CHECK(!refused());
+  put_bytes(original);  // the record as written
+  CHECK(!refused());
 }
 
 TEST(segment_generation_rows_not_in_the_index_are_invalid_arguments) {

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "export/clip_cutter.h"
+#include "store/format.h"
 #include "store/index_access.h"
 #include "util/error.h"
 
@@ -33,16 +34,21 @@ std::pair<int64_t, int64_t> indexed_range(const SegmentStore& store, uint32_t se
   return {lo, hi};
 }
 
-// The record header at `at` still describes `frame` (pts and payload size), read with
-// aligned atomic loads: the writer may be rewriting it this instant.
-bool same_record(const uint8_t* at, const IndexEntry& frame) {
-  auto load64 = [](const uint8_t* p) {
-    return std::atomic_ref<uint64_t>(*reinterpret_cast<uint64_t*>(const_cast<uint8_t*>(p)))
-        .load(std::memory_order_acquire);
-  };
-  const uint64_t pts = load64(at + 24);
-  const uint64_t size = load64(at + 40) & 0xffffffffu;  // payload_size, then drive_id (little-endian)
-  return int64_t(pts) == frame.pts_us && size == frame.payload_size;
+// A whole record header of another generation at `at`: its sequence number is outside the
+// ones the index found in this segment. Its 64 bytes are read with aligned atomic loads (the
+// writer may be storing to them this instant), then decoded. A header that is not whole
+// (being written, or damaged) says nothing: the generation check decides; nor does one of
+// this generation whose fields disagree with an index block (damage verify() reports).
+bool another_generations_record(const SegmentStore& store, uint32_t segment, const uint8_t* at) {
+  uint64_t words[kRecordHeaderSize / 8];
+  for (size_t i = 0; i < kRecordHeaderSize / 8; ++i)
+    words[i] = std::atomic_ref<uint64_t>(*reinterpret_cast<uint64_t*>(const_cast<uint8_t*>(at) + 8 * i))
+                   .load(std::memory_order_acquire);
+  const uint8_t* header = reinterpret_cast<const uint8_t*>(words);
+  RecordHeader rh;
+  if (!decode_record_header(header, rh) || !record_header_crc_ok(header)) return false;
+  const Segment& seg = IndexAccess::segments(store)[segment];
+  return rh.seq < seg.first_record_seq || rh.seq >= seg.next_record_seq;
 }
 
 Error overwritten(const SegmentStore& store, uint32_t segment, const std::string& what) {
@@ -110,11 +116,12 @@ void copy_frame(const SegmentStore& store, const GenerationSnapshot* snapshot, u
   if (snapshot && !snapshot->holds(store, segment)) throw refused();
   std::memcpy(out, store.payload(segment, frame), frame.payload_size);
   if (snapshot && !snapshot->holds(store, segment)) throw refused();
-  // And the record the bytes came from is still the indexed one: its header (read after the
-  // copy, like the generation) names the same pts and size. A later generation's record at
-  // the same offset (the first access unit of a segment always starts at the same place)
-  // names another pts.
-  if (snapshot && !same_record(store.segment_data(segment) + frame.offset, frame)) throw refused();
+  // And the record the bytes came from is not another generation's (read after the copy,
+  // like the generation): the first access unit of a segment always starts at the same
+  // offset, and one was seen there while the segment header still showed the indexed
+  // generation (docs/RELIABILITY.md, "The record, too").
+  if (snapshot && another_generations_record(store, segment, store.segment_data(segment) + frame.offset))
+    throw refused();
 }
 
 }  // namespace ringclip::store
