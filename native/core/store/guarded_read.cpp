@@ -1,7 +1,6 @@
 #include "store/guarded_read.h"
 
 #include <algorithm>
-#include <atomic>
 #include <cstring>
 #include <string>
 
@@ -41,9 +40,7 @@ std::pair<int64_t, int64_t> indexed_range(const SegmentStore& store, uint32_t se
 // this generation whose fields disagree with an index block (damage verify() reports).
 bool another_generations_record(const SegmentStore& store, uint32_t segment, const uint8_t* at) {
   uint64_t words[kRecordHeaderSize / 8];
-  for (size_t i = 0; i < kRecordHeaderSize / 8; ++i)
-    words[i] = std::atomic_ref<uint64_t>(*reinterpret_cast<uint64_t*>(const_cast<uint8_t*>(at) + 8 * i))
-                   .load(std::memory_order_acquire);
+  for (size_t i = 0; i < kRecordHeaderSize / 8; ++i) words[i] = load_mapped_u64(at + 8 * i);
   const uint8_t* header = reinterpret_cast<const uint8_t*>(words);
   RecordHeader rh;
   if (!decode_record_header(header, rh) || !record_header_crc_ok(header)) return false;

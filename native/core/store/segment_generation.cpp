@@ -13,15 +13,6 @@ namespace {
 
 constexpr size_t kSegmentSeqOffset = 8;  // docs/FORMAT.md, "Segments"
 
-// One aligned 8-byte load: the writer may be storing to it this instant, and a value torn
-// between two generations could match neither, or worse. Segments start at multiples of
-// 4 KiB, so every 8-byte field of their header is aligned. The store format is little-endian,
-// as is every CPU we build for (util/bytes.h).
-uint64_t load_u64(const uint8_t* at) {
-  return std::atomic_ref<uint64_t>(*reinterpret_cast<uint64_t*>(const_cast<uint8_t*>(at)))
-      .load(std::memory_order_acquire);
-}
-
 // Keeps the copy a check follows from completing after the check's loads: a seqlock reader
 // must read the generation after the bytes it validates. On x86 an acquire fence emits
 // nothing, and the loads of a string copy (memcpy's rep movsb) are not ordered like other
@@ -36,15 +27,20 @@ void order_after_copy() {
 std::array<uint64_t, kSegmentHeaderSize / 8> load_header(const uint8_t* segment) {
   order_after_copy();
   std::array<uint64_t, kSegmentHeaderSize / 8> words;
-  for (size_t i = 0; i < words.size(); ++i) words[i] = load_u64(segment + 8 * i);
+  for (size_t i = 0; i < words.size(); ++i) words[i] = load_mapped_u64(segment + 8 * i);
   return words;
 }
 
 }  // namespace
 
+uint64_t load_mapped_u64(const uint8_t* at) {
+  return std::atomic_ref<uint64_t>(*reinterpret_cast<uint64_t*>(const_cast<uint8_t*>(at)))
+      .load(std::memory_order_acquire);
+}
+
 uint64_t load_segment_generation(const uint8_t* segment) {
   order_after_copy();
-  return load_u64(segment + kSegmentSeqOffset);
+  return load_mapped_u64(segment + kSegmentSeqOffset);
 }
 
 GenerationSnapshot::GenerationSnapshot(const SegmentStore& store) : expected_(IndexAccess::segments(store).size()) {
