@@ -21,6 +21,7 @@ import { uploadRoutes } from './routes/upload.js';
 import { videoRoutes } from './routes/video.js';
 import { viewerRoutes } from './routes/viewer.js';
 import { Service } from './service.js';
+import { slotOfResponse } from './user-budget.js';
 import { LiveRelay, type LiveRelayOptions } from './service/live.js';
 import { defaultNotifier, type Notifier } from './service/notifier.js';
 
@@ -158,8 +159,9 @@ export async function createServer(
 
   // A request to the API is authenticated on its headers, before a byte of its body is read
   // or parsed: without a valid token, a 32 MiB JSON body costs nothing. Then it takes one of
-  // its user's request slots (user-budget.ts), given back when the response is done: one
-  // user's many connections wait in their own line, not in front of other users.
+  // its user's request slots (user-budget.ts), given back when the response is done (and
+  // while it waits for its client to read): one user's many connections wait in their own
+  // line, not in front of other users.
   // Live links are outside the budget: a publisher's stream lasts as long as the emergency.
   app.addHook('onRequest', async (req, reply) => {
     if (!req.url.startsWith('/v1/')) return;
@@ -170,9 +172,12 @@ export async function createServer(
       return;
     }
     if (req.url.startsWith('/v1/live')) return;
-    const release = await service.budget.acquire(user.id);
-    if (reply.raw.writableFinished || reply.raw.destroyed) release();
-    else reply.raw.once('close', release);
+    const slot = await service.budget.acquire(user.id);
+    if (reply.raw.writableFinished || reply.raw.destroyed) slot.release();
+    else {
+      slotOfResponse.set(reply.raw, slot);
+      reply.raw.once('close', () => slot.release());
+    }
   });
 
   // Every response: its content type is the one given (a video is never sniffed as HTML).

@@ -5,6 +5,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HttpError } from '../errors.js';
+import { TURN_BYTES, sendInTurns } from '../http-range.js';
 import type { ClipRow } from '../meta.js';
 import type { Service } from '../service.js';
 import { telemetryQuery, type TelemetryFormat } from '../service/telemetry.js';
@@ -32,7 +33,9 @@ async function send(svc: Service, req: Req, reply: FastifyReply, row: ClipRow, p
   const out = await svc.telemetry.render(row, q);
   reply.header('content-type', out.contentType);
   if (out.filename) reply.header('content-disposition', `attachment; filename="${out.filename}"`);
-  return reply.send(out.body);
+  if (out.body.length <= TURN_BYTES) return reply.send(out.body);
+  reply.header('content-length', out.body.length);
+  return sendInTurns(reply, [out.body]);
 }
 
 export function telemetryRoutes(app: FastifyInstance, svc: Service): void {

@@ -32,10 +32,14 @@ export interface TelemetryQuery extends Downsampling {
   format: TelemetryFormat;
 }
 
+/** Rendered answers kept (JSON, GPX, CSV), in bytes. */
+const RENDERED_BYTES = 64 * 1024 * 1024;
+
 export interface RenderedTelemetry {
   etag: string;
   contentType: string;
-  body: string;
+  /** UTF-8, encoded once and kept: a CSV of 200,000 samples is 12 MB, re-encoded per request it costs every other request a wait */
+  body: Buffer;
   /** for a download: the file name to suggest */
   filename: string | null;
 }
@@ -78,6 +82,7 @@ export function telemetryQuery(q: Record<string, unknown>, pathFormat: Telemetry
 export class TelemetryService {
   #decoded: PromiseLru<Telemetry>;
   #rendered = new Map<string, RenderedTelemetry>();
+  #renderedBytes = 0;
   /** How many times a stored file was decoded (the cache makes it once per file). */
   decodes = 0;
 
@@ -117,33 +122,43 @@ export class TelemetryService {
     const etag = this.etag(row, q);
     const key = `${copyName(row)}/${etag}`;
     const hit = this.#rendered.get(key);
-    if (hit) return hit;
+    if (hit) {
+      this.#rendered.delete(key); // most recently used last
+      this.#rendered.set(key, hit);
+      return hit;
+    }
     const base = `clip-${row.id}-telemetry`;
     let out: RenderedTelemetry;
     if (q.format === 'gpx') {
       out = {
         etag,
         contentType: 'application/gpx+xml; charset=utf-8',
-        body: toGpx(tel, row.meta.title ?? `ringclip clip ${row.id}`, keptGps(tel.gps, q)),
+        body: Buffer.from(toGpx(tel, row.meta.title ?? `ringclip clip ${row.id}`, keptGps(tel.gps, q))),
         filename: `${base}.gpx`,
       };
     } else if (q.format === 'csv') {
       out = {
         etag,
         contentType: 'text/csv; charset=utf-8',
-        body: toCsv(tel, keptGps(tel.gps, q), keptAccel(tel.accel, q)),
+        body: Buffer.from(toCsv(tel, keptGps(tel.gps, q), keptAccel(tel.accel, q))),
         filename: `${base}.csv`,
       };
     } else {
       out = {
         etag,
         contentType: 'application/json; charset=utf-8',
-        body: JSON.stringify(this.#json(row, tel, q)),
+        body: Buffer.from(JSON.stringify(this.#json(row, tel, q))),
         filename: null,
       };
     }
     this.#rendered.set(key, out);
-    while (this.#rendered.size > this.maxClips * 4) this.#rendered.delete(this.#rendered.keys().next().value!);
+    this.#renderedBytes += out.body.length;
+    // Bounded by bytes, oldest first: one CSV of a long trace can be tens of MB.
+    while (this.#renderedBytes > RENDERED_BYTES && this.#rendered.size > 1) {
+      const [oldest, entry] = this.#rendered.entries().next().value!;
+      this.#rendered.delete(oldest);
+      this.#renderedBytes -= entry.body.length;
+    }
     return out;
   }
 
@@ -174,6 +189,10 @@ export class TelemetryService {
   /** forget a clip's entries (delete) */
   drop(prefix: string): void {
     this.#decoded.drop(prefix);
-    for (const k of [...this.#rendered.keys()]) if (k.startsWith(prefix)) this.#rendered.delete(k);
+    for (const [k, entry] of [...this.#rendered])
+      if (k.startsWith(prefix)) {
+        this.#rendered.delete(k);
+        this.#renderedBytes -= entry.body.length;
+      }
   }
 }
