@@ -35,6 +35,8 @@ let deviceUrl = '';
 let token = '';
 let proxy: Server;
 let proxyUrl = '';
+/** What the proxy forwarded to the device (the requests players made). */
+const proxied: Array<{ path: string; range: string | null }> = [];
 
 /** A page origin for Chromium: the test pages, hls.js from node_modules, and the device API behind it (same origin). */
 function startProxy(): Promise<void> {
@@ -75,6 +77,7 @@ function startProxy(): Promise<void> {
       return;
     }
     // Everything else is the device's Wi-Fi API.
+    proxied.push({ path, range: req.headers.range ?? null });
     void fetch(`${deviceUrl}${path}`, { headers: req.headers.range ? { range: req.headers.range } : {} }).then(
       async (r) => {
         const headers: Record<string, string> = {};
@@ -150,6 +153,43 @@ window.result = (async () => {
   await new Promise((r) => v.addEventListener('seeked', r, { once: true }));
   await wait(target + 0.5);
   return { played, afterSeek: v.currentTime, errors, width: v.videoWidth, live: hls.levels[0] && hls.levels[0].details ? hls.levels[0].details.live : null };
+})();
+</script>`,
+  // Trick play: hls.js's I-frame player (createIFramePlayer) shows the key frame at each
+  // asked time in a second video element, from the master's EXT-X-I-FRAME-STREAM-INF.
+  iframes: `<!doctype html><video id="v" muted playsinline></video><video id="k" muted playsinline></video><script src="/hls.min.js"></script><script>
+window.result = (async () => {
+  const q = new URLSearchParams(location.search);
+  const errors = [];
+  if (!Hls.isSupported()) return { errors: ['hls.js: no MSE'] };
+  const hls = new Hls();
+  hls.on(Hls.Events.ERROR, (_e, d) => { if (d.fatal) errors.push('hls.js ' + d.type + ' ' + d.details); });
+  hls.loadSource(q.get('src'));
+  hls.attachMedia(document.getElementById('v'));
+  await new Promise((r) => hls.on(Hls.Events.MANIFEST_PARSED, r));
+  const variants = hls.iframeVariants.length;
+  const player = hls.createIFramePlayer();
+  if (!player) return { errors: ['no I-frame player'], variants };
+  const k = document.getElementById('k');
+  k.addEventListener('error', () => errors.push('I-frame media error ' + (k.error && k.error.code)));
+  player.on(Hls.Events.ERROR, (_e, d) => errors.push('I-frame player ' + d.type + ' ' + d.details + (d.fatal ? ' (fatal)' : '')));
+  player.attachMedia(k);
+  const frames = [];
+  for (const t of q.get('at').split(',').map(Number)) {
+    // Asked again each second: the first ask may come before the player has its playlist.
+    const t0 = performance.now();
+    let asked = -Infinity;
+    while (Math.abs(k.currentTime - t) > 0.05 || k.seeking || k.readyState < 2) {
+      if (performance.now() - t0 > 15000 || errors.length) break;
+      if (performance.now() - asked > 1000) {
+        player.loadMediaAt(t);
+        asked = performance.now();
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    frames.push({ at: t, currentTime: k.currentTime, readyState: k.readyState, width: k.videoWidth });
+  }
+  return { variants, frames, errors };
 })();
 </script>`,
 };
@@ -511,6 +551,39 @@ describe('playback matrix', () => {
       expect(r.afterSeek as number).toBeGreaterThanOrEqual(seek + 0.5);
       expect(r.live).toBe(drive === 2);
     });
+
+    it.each([1, 2])(
+      "shows the key frames of drive %s's I-frame playlists through hls.js's I-frame player (trick play)",
+      async (drive) => {
+        const at = [1.5, 3.5, 2.5]; // inside GOPs: each needs a key frame of its own
+        const before = proxied.length;
+        const r = await page(
+          `/page/iframes?src=${encodeURIComponent(`/drives/${drive}/hls/master.m3u8?access_token=${token}`)}&at=${at}`,
+        );
+        expect(r.errors).toEqual([]);
+        expect(r.variants).toBe(2); // road and cabin
+        const frames = r.frames as Array<{ at: number; currentTime: number; readyState: number; width: number }>;
+        expect(frames).toHaveLength(at.length);
+        for (const f of frames) {
+          expect(f.readyState).toBeGreaterThanOrEqual(2); // a picture is shown
+          expect(f.width).toBeGreaterThan(0);
+          expect(Math.abs(f.currentTime - f.at)).toBeLessThanOrEqual(0.05); // shown where asked
+        }
+        // The pictures came from the I-frame playlist's ranges: a segment's moof through its key frame.
+        const iframes = await (await fetch(hlsUrl(drive, 'road.iframes.m3u8'))).text();
+        const ranges = new Map(
+          [...iframes.matchAll(/#EXT-X-BYTERANGE:(\d+)@0\n(road-\d+\.m4s)/g)].map((m) => [
+            m[2]!,
+            `bytes=0-${Number(m[1]) - 1}`,
+          ]),
+        );
+        const keyFetches = proxied.slice(before).filter((p) => {
+          const name = /\/(road-\d+\.m4s)\?/.exec(p.path)?.[1];
+          return name !== undefined && p.range === ranges.get(name);
+        });
+        expect(new Set(keyFetches.map((p) => p.path.split('?')[0])).size).toBeGreaterThanOrEqual(at.length);
+      },
+    );
   });
 
   it('the live drive grows: new GOPs on reload, earlier segments unchanged; ENDLIST once recording stops', async () => {

@@ -133,6 +133,7 @@ Selected select(const SourceTrack& track, const CutRequest& asked, CutTrackRepor
   // reference the GOP before it, so they cannot be decoded here.
   bool leading_possible = true;
   uint64_t leading = 0;
+  sel.samples.reserve(all.size() - size_t(start));
   ptrdiff_t last_presented = -1;
   for (ptrdiff_t i = start; i < ptrdiff_t(all.size()); ++i) {
     const SourceSample& s = all[i];

@@ -178,12 +178,14 @@ void append_fragment(VirtualFile& out, const Movie& movie, const std::vector<Fra
       w.u32(uint32_t(run_end - run));
       slots.push_back({w.position(), payload});
       w.u32(0);  // data_offset, patched once the moof size is known
-      for (size_t s = run; s < run_end; ++s) {
+      const size_t entry = any_offset ? 16 : 12;
+      uint8_t* p = w.extend((run_end - run) * entry);
+      for (size_t s = run; s < run_end; ++s, p += entry) {
         const Sample& sample = track.samples[s];
-        w.u32(sample.duration);
-        w.u32(uint32_t(sample.data.size));
-        w.u32(sample.sync ? kSyncSampleFlags : kNonSyncSampleFlags);
-        if (any_offset) w.u32(uint32_t(int32_t(sample.pts - sample.dts)));
+        BoxWriter::put_u32(p, sample.duration);
+        BoxWriter::put_u32(p + 4, uint32_t(sample.data.size));
+        BoxWriter::put_u32(p + 8, sample.sync ? kSyncSampleFlags : kNonSyncSampleFlags);
+        if (any_offset) BoxWriter::put_u32(p + 12, uint32_t(int32_t(sample.pts - sample.dts)));
         payload += sample.data.size;
       }
       w.close(trun);

@@ -40,6 +40,15 @@ exporting::SourceTrack source_track(const SegmentStore& store, const std::vector
   uint64_t expected_seq = 0;
   bool first = true;
   std::vector<uint32_t> config_ids;
+  // Sized once: an hour of a camera is ~108,000 frames, and growing by doubling would move
+  // them (and fault in fresh pages) a dozen times.
+  size_t frames = 0;
+  for (size_t k = first_segment; k < order.size(); ++k) {
+    const Segment& seg = IndexAccess::segments(store)[order[k]];
+    frames += seg.frames[stream].size();
+    if (!seg.frames[stream].empty() && seg.frames[stream].front().dts_us > to_us) break;
+  }
+  track.samples.reserve(frames);
   for (size_t k = first_segment; k < order.size(); ++k) {
     const uint32_t index = order[k];
     const Segment& seg = IndexAccess::segments(store)[index];
