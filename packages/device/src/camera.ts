@@ -92,8 +92,8 @@ abstract class BaseCamera implements Camera {
   /** Pictures handed out (their decode order). */
   #decoded = 0;
   #lastDts = -Infinity;
-  /** The next picture handed out is the first of a recording. */
-  #first = true;
+  /** Decode times run one capture behind capture times (since the recording's first B picture). */
+  #delayed = false;
   /** Pictures flushed by start(), handed out by the next capture(). */
   #queue: Picture[] = [];
   constructor(
@@ -108,11 +108,11 @@ abstract class BaseCamera implements Camera {
   }
   start(startUs: number): void {
     this.#queue.push(...this.flush());
-    // The first picture is decoded before it is shown (by up to a frame), after the last one.
-    if (this.reordering && startUs <= this.#lastDts + 1) startUs = this.#lastDts + 2;
+    // Decode times only move forward (a picture flushed just now may decode before it is shown).
+    if (this.reordering && startUs <= this.#lastDts) startUs = this.#lastDts + 1;
     this.startUs = startUs;
     this.index = 0;
-    this.#first = true;
+    this.#delayed = false;
   }
   setTimelapse(intervalUs: number | null, startUs: number): void {
     if (intervalUs !== null && !(intervalUs >= 1e6 / this.fps))
@@ -150,21 +150,28 @@ abstract class BaseCamera implements Camera {
     return this.flushUnits().map((u) => this.#stamp(u));
   }
   /**
-   * Decode times. Without reordering, the capture time. With it, the picture decoded k-th
-   * takes the capture time of the (k-1)-th capture: a reference picture comes out one
-   * capture early, a B picture at its own capture time, so times strictly increase and no
-   * picture is decoded after it is shown. A recording's first picture, an IDR, is decoded a
-   * frame before it is shown (after the previous recording's last picture).
+   * Decode times. A recording starts with decode time = capture time (its key frame is shown
+   * when it is decoded: an HLS of the drive presents from 0). From its first B picture on, the
+   * picture decoded k-th takes the capture time of the (k-1)-th capture: a reference picture
+   * comes out one capture early, a B picture at its own capture time, so times strictly
+   * increase and no picture is decoded after it is shown. The reference picture decoded
+   * before that first B picture takes the time halfway between its neighbours.
    */
   #stamp(u: Unit): Picture {
     const captured = this.#captured;
+    /** capture time of the k-th capture (k >= captured - 3) */
+    const capture = (k: number) => this.#captures[this.#captures.length - (captured - k)]!;
     const pts = this.#captures[this.#captures.length - (u.previous ? 2 : 1)]!;
+    const k = this.#decoded;
     let dts = pts;
     if (this.reordering) {
-      if (this.#first) dts = Math.max(pts - Math.round(1e6 / this.fps), this.#lastDts + 1);
-      else dts = this.#captures[this.#captures.length - (captured - this.#decoded) - 1]!;
+      if (this.#delayed) dts = capture(k - 1);
+      else if (pts !== capture(k)) {
+        // Decoded ahead of the B picture (capture k) that follows it.
+        dts = Math.ceil((this.#lastDts + capture(k)) / 2);
+        this.#delayed = true;
+      }
     }
-    this.#first = false;
     this.#decoded++;
     this.#lastDts = dts;
     if (u.idr) this.stats.idr++;

@@ -171,6 +171,12 @@ describe('synthetic H.264 encoder', () => {
     expect(expected.slice(0, 31)).toBe('I' + 'BP'.repeat(14) + 'P' + 'I');
     expect(expected.slice(31, 41)).toBe('BPBPBPBPP' + 'I');
     expect(expected.at(-1)).toBe('P');
+    // A recording's key frame decodes when it is shown; the P picture decoded before the first
+    // B picture halfway between them; from then on one capture early.
+    expect(pictures[0]!.dts).toBe(pictures[0]!.pts);
+    expect(pictures[1]!.dts).toBe(Math.ceil((pictures[0]!.pts + pictures[2]!.pts) / 2));
+    expect(pictures[2]!.dts).toBe(pictures[2]!.pts); // B1
+    expect(pictures[3]!.dts).toBe(pictures[1]!.pts); // P4 at P2's capture time
     // Decode order differs from presentation order: a B picture follows the P shown after it.
     expect(pictures.some((p, i) => i > 0 && p.pts < pictures[i - 1]!.pts)).toBe(true);
   });
