@@ -3,7 +3,8 @@
  * by real players on this machine. Outputs: a dual keyframe clip, an exact clip, a fragmented
  * download and a timelapse of a store whose road camera has B-frames and whose cabin camera
  * starts 0.4 s later; a per-camera download (cabin with its audio and telemetry) from the
- * device's Wi-Fi API; HLS of a closed drive and of the drive being recorded, from the device.
+ * device's Wi-Fi API; HLS of a closed drive and of the drive being recorded, from the device,
+ * whose synthetic cameras record with B-frames too.
  * Players: ffmpeg (-xerror, files and HLS URLs over 127.0.0.1), ffprobe (first presented
  * sample at time 0), mp4box.js (GPAC's parser), mediainfo, GStreamer (qtdemux, hlsdemux,
  * avdec_h264) and Chromium (progressive, MSE, hls.js with a seek).
@@ -214,13 +215,14 @@ beforeAll(async () => {
   await write('timelapse', store.clip({ from: T0, to: T0 + 9e6, timelapse: { every: '1s', fps: 10 } }));
   await store.close();
 
-  // The device: a closed drive (1) and the drive it is recording (2).
+  // The device: a closed drive (1) and the drive it is recording (2). Both cameras record with
+  // B-frames, so every row of device output has decode order != presentation order.
   cam = new Dashcam({
     dataDir: join(tmp.dir, 'device'),
     memory: { capacity: '32MiB', segmentSize: '1MiB', protectCap: 0.5 },
     cameras: [
-      { name: 'road', width: 320, height: 180, fps: 30 },
-      { name: 'cabin', width: 160, height: 96, fps: 15 },
+      { name: 'road', width: 320, height: 180, fps: 30, bFrames: 1 },
+      { name: 'cabin', width: 160, height: 96, fps: 15, bFrames: 1 },
     ],
     clipWindow: { before: 3, after: 3 },
     startTime: T0,
@@ -305,6 +307,33 @@ async function mp4boxErrors(path: string): Promise<{ error: string | null; track
 }
 
 describe('playback matrix', () => {
+  it("the device's output has B-frames: B pictures, decode order != presentation order (per-camera download, HLS of both drives)", async () => {
+    const outputs = [files['per-camera download']!, await hlsAsFile(1, 'road'), await hlsAsFile(2, 'cabin')];
+    for (const path of outputs) {
+      const video = ffprobe(path).streams.find((s) => s.codec_name === 'h264')!;
+      const entries = (what: string) =>
+        run(ffprobePath, [
+          '-v',
+          'error',
+          '-select_streams',
+          String(video.index),
+          '-show_entries',
+          what,
+          '-of',
+          'csv=p=0',
+          path,
+        ])
+          .stdout.trim()
+          .split('\n');
+      expect(entries('frame=pict_type').filter((t) => t.startsWith('B')).length, path).toBeGreaterThan(10);
+      const pts = entries('packet=pts_time').map(Number);
+      expect(
+        pts.some((t, i) => i > 0 && t < pts[i - 1]!),
+        path,
+      ).toBe(true);
+    }
+  });
+
   it.each(FILES)(
     'ffmpeg decodes the %s with -xerror; ffprobe: the first presented sample of every track at time 0',
     (name) => {

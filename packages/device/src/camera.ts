@@ -1,7 +1,9 @@
 /**
  * Cameras: each takes pictures at its own size and frame rate and hands out access units
- * (Annex B) with their capture times. A synthetic camera renders a scene and encodes it
- * with the built-in encoder; a replay camera loops an H.264 recording.
+ * (Annex B) in decode order with their capture and decode times. A synthetic camera renders
+ * a scene and encodes it with the built-in encoder (with B-frames if asked: then a picture
+ * comes out one capture late, after the reference picture that follows it); a replay camera
+ * loops an H.264 recording.
  */
 import { readFileSync } from 'node:fs';
 import { splitAccessUnits, type AccessUnit } from './h264/annexb.js';
@@ -20,6 +22,11 @@ export interface CameraOptions {
   scene?: 'road' | 'cabin';
   /** replay an H.264 (Annex B) file in a loop instead of rendering */
   replay?: string;
+  /**
+   * B pictures between reference pictures, 0 (default) or 1: Main profile, decode order
+   * differs from capture order (a synthetic camera only; never in a parking timelapse)
+   */
+  bFrames?: 0 | 1;
 }
 
 export const CAMERA_DEFAULTS: Record<string, Required<Pick<CameraOptions, 'width' | 'height' | 'fps'>>> = {
@@ -31,8 +38,18 @@ export interface Picture {
   stream: string;
   /** capture time, µs since the epoch */
   pts: number;
+  /** decode time, µs: pts, or up to one capture earlier with B-frames; strictly increasing */
+  dts: number;
   data: Buffer;
   idr: boolean;
+}
+
+/** An access unit from a camera's source, before its times are set. */
+interface Unit {
+  data: Buffer;
+  idr: boolean;
+  /** it shows the capture before the current one (a B picture, or one held for it) */
+  previous: boolean;
 }
 
 export interface Camera {
@@ -40,12 +57,17 @@ export interface Camera {
   readonly fps: number;
   readonly width: number;
   readonly height: number;
-  /** Starts a new recording at `startUs` (the next picture is a key frame). */
+  /**
+   * Starts a new recording at `startUs` (the next picture is a key frame). A picture held
+   * for B-frames comes out of the next capture() first.
+   */
   start(startUs: number): void;
   /** Capture time of the next picture. */
   readonly nextPts: number;
-  /** Takes the next picture. */
-  capture(state: Omit<SceneState, 'timeUs'>): Picture;
+  /** Takes the next picture; returns the pictures complete now, in decode order (none to three). */
+  capture(state: Omit<SceneState, 'timeUs'>): Picture[];
+  /** The picture held for B-frames, if any (coded as P): before a stop. */
+  flush(): Picture[];
   /** Makes the next picture a key frame (after a picture could not be stored). */
   requestKeyframe(): void;
   /**
@@ -55,7 +77,7 @@ export interface Camera {
    */
   setTimelapse(intervalUs: number | null, startUs: number): void;
   readonly timelapse: boolean;
-  /** Encoder statistics. */
+  /** Encoder statistics: pictures captured; IDR pictures and bytes handed out. */
   readonly stats: { pictures: number; idr: number; bytes: number; encodeMs: number };
 }
 
@@ -64,15 +86,33 @@ abstract class BaseCamera implements Camera {
   protected index = 0;
   protected startUs = 0;
   protected intervalUs: number | null = null;
+  /** Capture times of the last captures: [count of captures before the first, ...times]. */
+  #captures: number[] = [];
+  #captured = 0;
+  /** Pictures handed out (their decode order). */
+  #decoded = 0;
+  #lastDts = -Infinity;
+  /** Decode times run one capture behind capture times (since the recording's first B picture). */
+  #delayed = false;
+  /** Pictures flushed by start(), handed out by the next capture(). */
+  #queue: Picture[] = [];
   constructor(
     readonly name: string,
     readonly fps: number,
     readonly width: number,
     readonly height: number,
   ) {}
+  /** The pictures are reordered now (B-frames, not a timelapse). */
+  protected get reordering(): boolean {
+    return false;
+  }
   start(startUs: number): void {
+    this.#queue.push(...this.flush());
+    // Decode times only move forward (a picture flushed just now may decode before it is shown).
+    if (this.reordering && startUs <= this.#lastDts) startUs = this.#lastDts + 1;
     this.startUs = startUs;
     this.index = 0;
+    this.#delayed = false;
   }
   setTimelapse(intervalUs: number | null, startUs: number): void {
     if (intervalUs !== null && !(intervalUs >= 1e6 / this.fps))
@@ -91,18 +131,57 @@ abstract class BaseCamera implements Camera {
       (this.intervalUs !== null ? this.index * this.intervalUs : Math.round((this.index * 1e6) / this.fps))
     );
   }
-  capture(state: Omit<SceneState, 'timeUs'>): Picture {
+  capture(state: Omit<SceneState, 'timeUs'>): Picture[] {
     const pts = this.nextPts;
     const t0 = performance.now();
-    const { data, idr } = this.take({ ...state, timeUs: pts });
+    const units = this.take({ ...state, timeUs: pts });
     this.stats.encodeMs += performance.now() - t0;
     this.stats.pictures++;
-    if (idr) this.stats.idr++;
-    this.stats.bytes += data.length;
+    this.#captures.push(pts);
+    this.#captured++;
+    if (this.#captures.length > 3) this.#captures.shift();
     this.index++;
-    return { stream: this.name, pts, data, idr };
+    const out = this.#queue;
+    this.#queue = [];
+    for (const u of units) out.push(this.#stamp(u));
+    return out;
   }
-  protected abstract take(state: SceneState): { data: Buffer; idr: boolean };
+  flush(): Picture[] {
+    return this.flushUnits().map((u) => this.#stamp(u));
+  }
+  /**
+   * Decode times. A recording starts with decode time = capture time (its key frame is shown
+   * when it is decoded: an HLS of the drive presents from 0). From its first B picture on, the
+   * picture decoded k-th takes the capture time of the (k-1)-th capture: a reference picture
+   * comes out one capture early, a B picture at its own capture time, so times strictly
+   * increase and no picture is decoded after it is shown. The reference picture decoded
+   * before that first B picture takes the time halfway between its neighbours.
+   */
+  #stamp(u: Unit): Picture {
+    const captured = this.#captured;
+    /** capture time of the k-th capture (k >= captured - 3) */
+    const capture = (k: number) => this.#captures[this.#captures.length - (captured - k)]!;
+    const pts = this.#captures[this.#captures.length - (u.previous ? 2 : 1)]!;
+    const k = this.#decoded;
+    let dts = pts;
+    if (this.reordering) {
+      if (this.#delayed) dts = capture(k - 1);
+      else if (pts !== capture(k)) {
+        // Decoded ahead of the B picture (capture k) that follows it.
+        dts = Math.ceil((this.#lastDts + capture(k)) / 2);
+        this.#delayed = true;
+      }
+    }
+    this.#decoded++;
+    this.#lastDts = dts;
+    if (u.idr) this.stats.idr++;
+    this.stats.bytes += u.data.length;
+    return { stream: this.name, pts, dts, data: u.data, idr: u.idr };
+  }
+  protected abstract take(state: SceneState): Unit[];
+  protected flushUnits(): Unit[] {
+    return [];
+  }
   abstract requestKeyframe(): void;
 }
 
@@ -114,7 +193,14 @@ export class SyntheticCamera extends BaseCamera {
   private forceIdr = false;
   constructor(
     name: string,
-    options: { width: number; height: number; fps: number; gopSeconds: number; scene: 'road' | 'cabin' },
+    options: {
+      width: number;
+      height: number;
+      fps: number;
+      gopSeconds: number;
+      scene: 'road' | 'cabin';
+      bFrames?: 0 | 1;
+    },
   ) {
     super(name, options.fps, options.width, options.height);
     this.scene =
@@ -126,7 +212,11 @@ export class SyntheticCamera extends BaseCamera {
       height: options.height,
       fps: options.fps,
       gop: Math.max(1, Math.round(options.gopSeconds * options.fps)),
+      bFrames: options.bFrames ?? 0,
     });
+  }
+  protected override get reordering(): boolean {
+    return (this.encoder.options.bFrames ?? 0) > 0 && !this.timelapse;
   }
   override start(startUs: number): void {
     super.start(startUs);
@@ -135,16 +225,20 @@ export class SyntheticCamera extends BaseCamera {
   requestKeyframe(): void {
     this.forceIdr = true;
   }
-  protected take(state: SceneState): { data: Buffer; idr: boolean } {
+  protected take(state: SceneState): Unit[] {
     let dirty;
     if (this.fresh) {
       this.scene.renderFull(state);
       dirty = 'all' as const;
     } else dirty = this.scene.render(state);
-    const pic = this.encoder.encode(this.scene.frame, dirty, this.fresh || this.forceIdr);
+    // A timelapse's pictures are each shown alone: no B pictures (and no reorder delay).
+    const pics = this.encoder.encode(this.scene.frame, dirty, this.fresh || this.forceIdr, !this.timelapse);
     this.fresh = false;
     this.forceIdr = false;
-    return pic;
+    return pics;
+  }
+  protected override flushUnits(): Unit[] {
+    return this.encoder.flush();
   }
 }
 
@@ -166,10 +260,10 @@ export class ReplayCamera extends BaseCamera {
   requestKeyframe(): void {
     while (!this.units[this.next]!.idr) this.next = (this.next + 1) % this.units.length;
   }
-  protected take(): { data: Buffer; idr: boolean } {
+  protected take(): Unit[] {
     const u = this.units[this.next]!;
     this.next = (this.next + 1) % this.units.length;
-    return u;
+    return [{ data: u.data, idr: u.idr, previous: false }];
   }
 }
 
@@ -178,7 +272,14 @@ export function createCamera(options: CameraOptions): Camera {
   const fps = options.fps ?? defaults.fps;
   if (!(typeof fps === 'number' && fps > 0 && fps <= 120))
     throw new RangeError(`camera '${options.name}': fps must be from 0 to 120, got ${fps}`);
-  if (options.replay) return new ReplayCamera(options.name, options.replay, fps);
+  const bFrames = options.bFrames ?? 0;
+  if (bFrames !== 0 && bFrames !== 1)
+    throw new RangeError(`camera '${options.name}': bFrames must be 0 or 1, got ${String(bFrames)}`);
+  if (options.replay) {
+    // A replayed file keeps its own picture types; its units are handed out as captured.
+    if (bFrames) throw new RangeError(`camera '${options.name}': bFrames is for synthetic cameras, not replay`);
+    return new ReplayCamera(options.name, options.replay, fps);
+  }
   const scene = options.scene ?? (options.name === 'cabin' ? 'cabin' : 'road');
   return new SyntheticCamera(options.name, {
     width: options.width ?? defaults.width,
@@ -186,5 +287,6 @@ export function createCamera(options: CameraOptions): Camera {
     fps,
     gopSeconds: options.gopSeconds ?? 1,
     scene,
+    bFrames,
   });
 }

@@ -19,7 +19,7 @@ import { CABIN_AUDIO_STREAM, loadAacLoop, Microphone } from './microphone.js';
 import { Route } from './route.js';
 import { SETTINGS_DEFAULTS, SettingsFile, applySettings, type DeviceSettings } from './settings.js';
 import { TELEMETRY_STREAM, TelemetryWriter, accelerationPacket, storeTelemetry } from './telemetry.js';
-import { createCamera, type Camera, type CameraOptions } from './camera.js';
+import { createCamera, type Camera, type CameraOptions, type Picture } from './camera.js';
 import { Pacer, VirtualClock } from './clock.js';
 import { EventDetector, type Detection, type DetectionOptions, type EventKind } from './detector.js';
 import { EventLog, type DeviceEvent } from './events.js';
@@ -326,6 +326,12 @@ export class Dashcam extends EventEmitter<DashcamEvents> {
     const abrupt = options.abrupt === true;
     await this.#halt();
     await this.stopServer({ abrupt });
+    // A picture held for B-frames is stored on a graceful power-off, lost in a power cut; either
+    // way the next drive starts without it.
+    for (const cam of this.cameras) {
+      const held = cam.flush();
+      if (!abrupt) this.#write(store, cam, held);
+    }
     if (!abrupt) {
       await store.flush();
       this.#durableUntil = this.#clock!.now();
@@ -501,14 +507,25 @@ export class Dashcam extends EventEmitter<DashcamEvents> {
     if (this.#history.length > 2 * keep) this.#history.splice(0, this.#history.length - keep);
   }
 
-  #write(store: SegmentStore, cam: Camera, pic: { stream: string; pts: number; data: Buffer }): void {
-    try {
-      store.write(pic.stream, pic.data, { pts: pic.pts });
-    } catch (err) {
-      if (!(err instanceof RingFullError)) throw err;
-      // Everything is protected: this picture is lost, and the next must not refer to it.
-      this.#dropped++;
-      cam.requestKeyframe();
+  /** Stores a camera's pictures (decode order). */
+  #write(store: SegmentStore, cam: Camera, pictures: Picture[]): void {
+    let lost = false;
+    for (const pic of pictures) {
+      // After a lost picture, the pictures that may refer to it go too, up to a key frame.
+      if (lost && !pic.idr) {
+        this.#dropped++;
+        continue;
+      }
+      try {
+        store.write(pic.stream, pic.data, { pts: pic.pts, dts: pic.dts });
+        lost = false;
+      } catch (err) {
+        if (!(err instanceof RingFullError)) throw err;
+        // Everything is protected: this picture is lost, and the next must not refer to it.
+        this.#dropped++;
+        lost = true;
+        cam.requestKeyframe();
+      }
     }
   }
 

@@ -12,10 +12,23 @@ import {
   SyntheticCamera,
   SyntheticH264Encoder,
   YuvFrame,
+  type Picture,
   fillRect,
   splitAccessUnits,
 } from '../src/index.js';
-import { decodeErrors, ffmpegPath, ffprobe, scratch, T0 } from './helpers.js';
+import { decodeErrors, ffmpegPath, ffprobe, ffprobePath, scratch, T0 } from './helpers.js';
+
+/** The slice type of an access unit's first slice (P or B; I is an IDR here). */
+function sliceType(au: Buffer): 'P' | 'B' | 'I' {
+  const unit = splitAccessUnits(au)[0]!.data;
+  const header = unit.indexOf(Buffer.from([0, 0, 1])) + 3;
+  // first_mb_in_slice is ue(0) = '1', then slice_type ue: '1' 0 (P), '010' 1 (B), '011' 2 (I),
+  // '00110' 5, '00111' 6, '0001000' 7.
+  const bits = [...unit.subarray(header + 1, header + 3)].map((b) => b.toString(2).padStart(8, '0')).join('');
+  const m = /^1(0*)1/.exec(bits)!;
+  const n = parseInt(bits.slice(1 + m[1]!.length, 2 + 2 * m[1]!.length), 2) - 1;
+  return (['P', 'B', 'I'] as const)[n % 5]!;
+}
 
 const tmp = scratch();
 afterAll(() => tmp.cleanup());
@@ -38,27 +51,38 @@ function unescape(nal: Buffer): Buffer {
   return Buffer.from(out);
 }
 
-/** Records `n` pictures of a synthetic camera; returns the stream and the rendered frames. */
-function record(cam: SyntheticCamera, n: number, speedKmh = 50): { file: string; rendered: Buffer[]; sizes: number[] } {
+/**
+ * Records `n` pictures of a synthetic camera (`keyframeAt`: requestKeyframe() before those
+ * captures); returns the stream, the rendered frames (capture order) and the pictures
+ * (decode order, the held one flushed at the end).
+ */
+function record(
+  cam: SyntheticCamera,
+  n: number,
+  speedKmh = 50,
+  keyframeAt: number[] = [],
+): { file: string; rendered: Buffer[]; sizes: number[]; pictures: Picture[] } {
   cam.start(T0);
-  const aus: Buffer[] = [],
-    rendered: Buffer[] = [],
-    sizes: number[] = [];
+  const pictures: Picture[] = [],
+    rendered: Buffer[] = [];
   for (let i = 0; i < n; i++) {
-    const pic = cam.capture({ distanceM: (i * speedKmh) / 3.6 / cam.fps, speedKmh });
-    aus.push(Buffer.from(pic.data));
-    sizes.push(pic.data.length);
+    if (keyframeAt.includes(i)) cam.requestKeyframe();
+    pictures.push(...cam.capture({ distanceM: (i * speedKmh) / 3.6 / cam.fps, speedKmh }));
     rendered.push(cam.scene.frame.displayed());
   }
-  const file = `${tmp.dir}/${cam.name}-${cam.width}x${cam.height}.h264`;
-  writeFileSync(file, Buffer.concat(aus));
-  return { file, rendered, sizes };
+  pictures.push(...cam.flush());
+  const file = `${tmp.dir}/${cam.name}-${cam.width}x${cam.height}-b${cam.encoder.options.bFrames ?? 0}.h264`;
+  writeFileSync(file, Buffer.concat(pictures.map((p) => p.data)));
+  return { file, rendered, sizes: pictures.map((p) => p.data.length), pictures };
 }
 
 function decodeRaw(file: string): Buffer {
-  const r = spawnSync(ffmpegPath, ['-v', 'error', '-i', file, '-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-'], {
-    maxBuffer: 1 << 30,
-  });
+  // passthrough: one output frame per decoded picture, whatever timestamps the raw stream gets.
+  const r = spawnSync(
+    ffmpegPath,
+    ['-v', 'error', '-xerror', '-i', file, '-vsync', 'passthrough', '-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-'],
+    { maxBuffer: 1 << 30 },
+  );
   if (r.status !== 0) throw new Error(r.stderr.toString());
   return r.stdout;
 }
@@ -97,6 +121,97 @@ describe('synthetic H.264 encoder', () => {
     expect(raw.length).toBe(frame * 75);
     for (let i = 0; i < 75; i++)
       expect(raw.subarray(i * frame, (i + 1) * frame).equals(rendered[i]!), `frame ${i}`).toBe(true);
+  });
+
+  /** Checks a camera's decode-order pictures: times, and ffmpeg's decode against the rendered frames. */
+  function expectExact(file: string, rendered: Buffer[], pictures: Picture[]): void {
+    expect(decodeErrors(file)).toBe('');
+    const raw = decodeRaw(file);
+    const frame = rendered[0]!.length;
+    expect(raw.length).toBe(frame * rendered.length);
+    for (let i = 0; i < rendered.length; i++)
+      expect(raw.subarray(i * frame, (i + 1) * frame).equals(rendered[i]!), `frame ${i}`).toBe(true);
+    // Every capture once; decode times strictly increase and never come after capture times.
+    expect(pictures.length).toBe(rendered.length);
+    for (let i = 1; i < pictures.length; i++) expect(pictures[i]!.dts).toBeGreaterThan(pictures[i - 1]!.dts);
+    for (const p of pictures) expect(p.dts).toBeLessThanOrEqual(p.pts);
+    const pts = pictures.map((p) => p.pts);
+    expect(new Set(pts).size).toBe(pts.length);
+  }
+
+  /** ffprobe's picture types in presentation order. */
+  function pictTypes(file: string): string {
+    const r = spawnSync(ffprobePath, ['-v', 'error', '-show_entries', 'frame=pict_type', '-of', 'csv=p=0', file]);
+    if (r.status !== 0) throw new Error(r.stderr.toString());
+    return r.stdout.toString().replace(/[\s,]/g, '');
+  }
+
+  it('with B-frames: Main profile, B pictures out of decode order, decoded frames equal the rendered ones (320x180, 2.5 GOPs, a key frame requested after a held picture)', () => {
+    const cam = new SyntheticCamera('road', {
+      width: 320,
+      height: 180,
+      fps: 30,
+      gopSeconds: 1,
+      scene: 'road',
+      bFrames: 1,
+    });
+    // Capture 39 is held for a B picture when capture 40 must be a key frame: it is coded as P
+    // first. Capture 75 is held at the end: flush() codes it as P.
+    const { file, rendered, pictures } = record(cam, 76, 50, [40]);
+    expectExact(file, rendered, pictures);
+    const probe = ffprobe(file).streams[0]!;
+    expect((probe as unknown as { profile: string }).profile).toBe('Main');
+    // The picture types ffprobe sees, in presentation order, are the ones the camera made.
+    const expected = [...pictures]
+      .sort((a, b) => a.pts - b.pts)
+      .map((p) => (p.idr ? 'I' : sliceType(p.data)))
+      .join('');
+    expect(pictTypes(file)).toBe(expected);
+    // I B P B P ... B P | I ...: the last picture of a GOP and the one before a key frame are P.
+    expect(expected.slice(0, 31)).toBe('I' + 'BP'.repeat(14) + 'P' + 'I');
+    expect(expected.slice(31, 41)).toBe('BPBPBPBPP' + 'I');
+    expect(expected.at(-1)).toBe('P');
+    // A recording's key frame decodes when it is shown; the P picture decoded before the first
+    // B picture halfway between them; from then on one capture early.
+    expect(pictures[0]!.dts).toBe(pictures[0]!.pts);
+    expect(pictures[1]!.dts).toBe(Math.ceil((pictures[0]!.pts + pictures[2]!.pts) / 2));
+    expect(pictures[2]!.dts).toBe(pictures[2]!.pts); // B1
+    expect(pictures[3]!.dts).toBe(pictures[1]!.pts); // P4 at P2's capture time
+    // Decode order differs from presentation order: a B picture follows the P shown after it.
+    expect(pictures.some((p, i) => i > 0 && p.pts < pictures[i - 1]!.pts)).toBe(true);
+  });
+
+  it('with B-frames, a timelapse has none: its pictures decode when shown, and full rate picks up B-frames again', () => {
+    const cam = new SyntheticCamera('road', {
+      width: 160,
+      height: 96,
+      fps: 30,
+      gopSeconds: 1,
+      scene: 'road',
+      bFrames: 1,
+    });
+    cam.start(T0);
+    const pictures: Picture[] = [],
+      rendered: Buffer[] = [];
+    const take = (n: number) => {
+      for (let i = 0; i < n; i++) {
+        pictures.push(...cam.capture({ distanceM: pictures.length, speedKmh: 50 }));
+        rendered.push(cam.scene.frame.displayed());
+      }
+    };
+    take(6); // the 6th capture is held
+    cam.setTimelapse(1e6, cam.nextPts);
+    take(4);
+    const lapse = pictures.slice(6);
+    cam.setTimelapse(null, cam.nextPts);
+    take(8);
+    pictures.push(...cam.flush());
+    const file = `${tmp.dir}/timelapse-b.h264`;
+    writeFileSync(file, Buffer.concat(pictures.map((p) => p.data)));
+    expectExact(file, rendered, pictures);
+    // The held capture came out (as P) with the first timelapse picture; timelapse pictures have dts = pts.
+    expect(lapse.map((p) => p.pts - p.dts)).toEqual([0, 0, 0, 0]);
+    expect(pictTypes(file)).toBe('IBPBPP' + 'IPPP' + 'IBPBPBPP');
   });
 
   it('decoded frames equal the rendered frames at the default sizes (road 1280x720@30, cabin 640x360@15 — 368 coded rows)', () => {
@@ -156,9 +271,11 @@ describe('synthetic H.264 encoder', () => {
     const f = new YuvFrame(64, 48);
     fillRect(f, 0, 0, 64, 48, { y: 100, u: 120, v: 130 });
     const enc = new SyntheticH264Encoder({ width: 64, height: 48, fps: 10, gop: 100 });
-    const idr = enc.encode(f);
-    const p = enc.encode(f, []);
-    const idr2 = enc.encode(f, [], true);
+    const [idr] = enc.encode(f);
+    const [p] = enc.encode(f, []);
+    const [idr2] = enc.encode(f, [], true);
+    if (!idr || !p || !idr2) throw new Error('one picture per frame without B-frames');
+    expect([idr.type, p.type, idr2.type]).toEqual(['I', 'P', 'I']);
     expect(idr.idr && idr2.idr && !p.idr).toBe(true);
     expect(p.data.length).toBeLessThan(16);
     expect(splitAccessUnits(Buffer.concat([idr.data, p.data, idr2.data])).map((u) => u.idr)).toEqual([

@@ -9,6 +9,22 @@
  * is (0,0) by induction — from the previous picture, which decoded to exactly what was
  * rendered; I_PCM carries the samples themselves. So each decoded picture equals the
  * rendered one, bit for bit.
+ *
+ * With `bFrames: 1` the stream is Main profile (still CAVLC) with one non-reference B
+ * picture between reference pictures, so that decode order differs from presentation
+ * order the way real cameras' streams do: captured I0 B1 P2 B3 P4, coded I0 P2 B1 P4 B3.
+ * pic_order_cnt_type 0 (POC = 2 x the picture's place since the IDR) says the order;
+ * max_num_ref_frames 2 keeps both anchors of a B picture; the VUI's max_num_reorder_frames
+ * 1 lets players output one picture late instead of waiting for a full DPB.
+ * A P picture still predicts from the previous reference picture (P2 from I0: the B
+ * picture between is not a reference), so its I_PCM macroblocks are those that changed
+ * over two captures. A B picture codes every macroblock explicitly: B_L0_16x16 with
+ * mvd (0,0) and no residual (its motion vector predictor is (0,0) for the same reason
+ * as P_Skip's), a copy of RefPicList0[0] — the reference picture with the highest POC
+ * below its own, i.e. the picture shown just before it — or I_PCM where it differs from
+ * that picture. B_Skip and B_Direct_16x16 are avoided: spatial direct prediction would
+ * average both anchors. A B picture whose next reference picture would be an IDR (the end
+ * of a GOP, a forced key frame, flush()) is coded as a P picture instead: a GOP stays closed.
  */
 import type { Rect, YuvFrame } from '../render/frame.js';
 import { BitWriter } from './bitwriter.js';
@@ -20,9 +36,19 @@ export interface EncoderOptions {
   fps: number;
   /** Pictures per GOP (an IDR every `gop` pictures). */
   gop: number;
+  /**
+   * Non-reference B pictures between reference pictures: 0 (default: Constrained Baseline,
+   * decode order = presentation order) or 1 (Main profile, one picture of reorder delay).
+   */
+  bFrames?: 0 | 1;
 }
 
 const LOG2_MAX_FRAME_NUM = 16;
+const LOG2_MAX_POC_LSB = 16;
+/** mb_type of I_PCM in I, P and B slices (Tables 7-11, 7-13, 7-14: intra types follow the inter ones). */
+const I_PCM = { I: 25, P: 5 + 25, B: 23 + 25 } as const;
+/** Bytes of one I_PCM macroblock's samples (4:2:0, 8-bit). */
+const PCM_BYTES = 384;
 const LEVELS: Array<[number, number, number]> = [
   // level_idc, MaxFS (MBs), MaxMBPS
   [10, 99, 1485],
@@ -51,8 +77,25 @@ export interface EncodedPicture {
   /** The access unit in Annex B (parameter sets before every IDR). */
   data: Buffer;
   idr: boolean;
+  type: 'I' | 'P' | 'B';
+  /**
+   * It shows the frame given to the encode() call before the one that returned it (a B
+   * picture, or a picture held for one and coded as P), not that call's frame.
+   */
+  previous: boolean;
   /** Macroblocks coded as I_PCM. */
   pcmMacroblocks: number;
+}
+
+/** A frame held back to be coded after the next reference picture. */
+interface Held {
+  /** Macroblocks (raster order) that differ from the reference picture shown before it. */
+  changed: Int32Array;
+  /** Their samples, PCM_BYTES each, in I_PCM order. */
+  samples: Uint8Array;
+  dirty: Rect[] | 'all';
+  /** Its place in the GOP (for its POC). */
+  index: number;
 }
 
 export class SyntheticH264Encoder {
@@ -79,6 +122,8 @@ export class SyntheticH264Encoder {
   private refU32: Uint32Array;
   private refV32: Uint32Array;
   private changedList: Int32Array;
+  private readonly bFrames: 0 | 1;
+  private held: Held | null = null;
 
   constructor(options: EncoderOptions) {
     const { width, height, fps, gop } = options;
@@ -97,6 +142,9 @@ export class SyntheticH264Encoder {
     if (!(fps > 0 && fps <= 240)) throw new RangeError(`encoder fps must be from 0 to 240, got ${fps}`);
     if (!Number.isInteger(gop) || gop < 1 || gop > 65535)
       throw new RangeError(`gop must be 1 to 65535 pictures, got ${gop}`);
+    const bFrames = options.bFrames ?? 0;
+    if (bFrames !== 0 && bFrames !== 1) throw new RangeError(`bFrames must be 0 or 1, got ${String(bFrames)}`);
+    this.bFrames = bFrames;
     this.options = { ...options };
     this.mbw = Math.ceil(width / 16);
     this.mbh = Math.ceil(height / 16);
@@ -118,13 +166,25 @@ export class SyntheticH264Encoder {
   private buildSps(): Buffer {
     const { width, height, fps } = this.options;
     const b = new BitWriter(64);
-    b.u(8, 66); // profile_idc: Baseline
-    b.u(8, 0xc0); // constraint_set0 + constraint_set1 (Constrained Baseline), reserved zeros
+    const main = this.bFrames > 0;
+    if (main) {
+      b.u(8, 77); // profile_idc: Main (B slices; CAVLC is allowed)
+      b.u(8, 0x40); // constraint_set1 (obeys Main's constraints), reserved zeros
+    } else {
+      b.u(8, 66); // profile_idc: Baseline
+      b.u(8, 0xc0); // constraint_set0 + constraint_set1 (Constrained Baseline), reserved zeros
+    }
     b.u(8, this.level);
     b.ue(0); // seq_parameter_set_id
     b.ue(LOG2_MAX_FRAME_NUM - 4);
-    b.ue(2); // pic_order_cnt_type 2: output order = decode order
-    b.ue(1); // max_num_ref_frames
+    if (main) {
+      b.ue(0); // pic_order_cnt_type 0: pic_order_cnt_lsb in every slice header
+      b.ue(LOG2_MAX_POC_LSB - 4);
+      b.ue(2); // max_num_ref_frames: both anchors of a B picture
+    } else {
+      b.ue(2); // pic_order_cnt_type 2: output order = decode order
+      b.ue(1); // max_num_ref_frames
+    }
     b.flag(0); // gaps_in_frame_num_value_allowed_flag
     b.ue(this.mbw - 1);
     b.ue(this.mbh - 1);
@@ -159,8 +219,8 @@ export class SyntheticH264Encoder {
     b.ue(0); // max_bytes_per_pic_denom, max_bits_per_mb_denom
     b.ue(16);
     b.ue(16); // log2_max_mv_length_horizontal/vertical
-    b.ue(0); // max_num_reorder_frames
-    b.ue(1); // max_dec_frame_buffering
+    b.ue(main ? 1 : 0); // max_num_reorder_frames
+    b.ue(main ? 2 : 1); // max_dec_frame_buffering
     b.trailing();
     return Buffer.from(b.bytes());
   }
@@ -192,70 +252,166 @@ export class SyntheticH264Encoder {
   }
 
   /**
-   * Encodes the next picture. `dirty` lists the areas the renderer may have changed since
-   * the previous picture (ignored for IDR pictures); everything else must be unchanged.
-   * Macroblocks in them whose samples really differ from the reference are coded I_PCM.
+   * Encodes the next frame and returns the pictures it completes, in decode order: one, or
+   * with B-frames none (the frame is held to be a B picture) or two (a reference picture,
+   * then the held picture shown before it). `dirty` lists the areas the renderer may have
+   * changed since the previous frame (ignored for IDR pictures); everything else must be
+   * unchanged. Macroblocks in them whose samples really differ from the reference are coded
+   * I_PCM. `allowB` false codes this frame as a reference picture (a timelapse: every
+   * picture is shown on its own).
    */
-  encode(frame: YuvFrame, dirty: Rect[] | 'all' = 'all', forceIdr = false): EncodedPicture {
+  encode(frame: YuvFrame, dirty: Rect[] | 'all' = 'all', forceIdr = false, allowB = true): EncodedPicture[] {
     if (frame.codedWidth !== this.codedWidth || frame.codedHeight !== this.codedHeight) {
       throw new RangeError(
         `frame is ${frame.codedWidth}x${frame.codedHeight} coded, the encoder ${this.codedWidth}x${this.codedHeight}`,
       );
     }
-    const idr = forceIdr || this.nextIsIdr;
-    if (idr) {
-      this.frameIndex = 0;
-      this.frameNum = 0;
+    if (forceIdr || this.nextIsIdr) {
+      // The held frame cannot be a B picture after an IDR (which empties the decoder's references).
+      const out = this.release(true);
+      out.push(this.codeIdr(frame));
+      return out;
     }
+    const index = this.frameIndex++;
+    const held = this.held;
+    if (this.bFrames && allowB && !held && index % 2 === 1 && index + 1 < this.options.gop) {
+      this.hold(frame, dirty, index);
+      return [];
+    }
+    if (!held) return [this.codeP(frame, dirty, index)];
+    this.held = null;
+    // P predicts from the reference before the held frame: what changed over both frames.
+    const both = held.dirty === 'all' || dirty === 'all' ? 'all' : [...held.dirty, ...dirty];
+    return [this.codeP(frame, both, index), this.codeB(held)];
+  }
+
+  /**
+   * Codes a held frame, if any, as a P picture: before a stop, or a change of rate. It shows
+   * the frame of the last encode() call (`previous` false).
+   */
+  flush(): EncodedPicture[] {
+    return this.release(false);
+  }
+
+  private release(previous: boolean): EncodedPicture[] {
+    const held = this.held;
+    if (!held) return [];
+    this.held = null;
+    const b = this.startSlice('P', held.index);
+    const total = this.mbw * this.mbh;
+    const list = held.changed;
+    b.ensure(list.length * (PCM_BYTES + 6) + 16);
+    let prev = -1;
+    for (let k = 0; k < list.length; k++) {
+      const mb = list[k]!;
+      b.ue(mb - prev - 1); // mb_skip_run
+      b.ue(I_PCM.P);
+      this.pcmFromHeld(b, held.samples, k);
+      this.heldToRef(held.samples, k, mb);
+      prev = mb;
+    }
+    if (prev < total - 1) b.ue(total - 1 - prev);
+    return [this.finish('P', previous, list.length)];
+  }
+
+  private codeIdr(frame: YuvFrame): EncodedPicture {
+    this.frameIndex = 1;
+    this.frameNum = 0;
+    const b = this.startSlice('I', 0);
+    const total = this.mbw * this.mbh;
+    b.ensure(total * (PCM_BYTES + 6));
+    for (let mb = 0; mb < total; mb++) {
+      b.ue(I_PCM.I);
+      this.pcm(b, frame, mb);
+    }
+    this.refY.set(frame.y);
+    this.refU.set(frame.u);
+    this.refV.set(frame.v);
+    return this.finish('I', false, total);
+  }
+
+  private codeP(frame: YuvFrame, dirty: Rect[] | 'all', index: number): EncodedPicture {
+    const b = this.startSlice('P', index);
+    const total = this.mbw * this.mbh;
+    const list = this.findChanged(frame, dirty);
+    b.ensure(list.length * (PCM_BYTES + 6) + 16);
+    let prev = -1;
+    for (let k = 0; k < list.length; k++) {
+      const mb = list[k]!;
+      b.ue(mb - prev - 1); // mb_skip_run
+      b.ue(I_PCM.P);
+      this.pcm(b, frame, mb);
+      this.copyToRef(frame, mb);
+      prev = mb;
+    }
+    if (prev < total - 1) b.ue(total - 1 - prev);
+    return this.finish('P', false, list.length);
+  }
+
+  /** Keeps what a B picture of `frame` needs: its changed macroblocks and their samples. */
+  private hold(frame: YuvFrame, dirty: Rect[] | 'all', index: number): void {
+    const changed = this.findChanged(frame, dirty).slice();
+    const samples = new Uint8Array(changed.length * PCM_BYTES);
+    for (let k = 0; k < changed.length; k++) {
+      this.gather(frame, changed[k]!);
+      samples.set(this.block8, k * PCM_BYTES);
+    }
+    this.held = { changed, samples, dirty: dirty === 'all' ? 'all' : dirty.map((r) => ({ ...r })), index };
+  }
+
+  private codeB(held: Held): EncodedPicture {
+    const b = this.startSlice('B', held.index);
+    const total = this.mbw * this.mbh;
+    const list = held.changed;
+    b.ensure(list.length * (PCM_BYTES + 6) + total + 16);
+    let k = 0;
+    for (let mb = 0; mb < total; mb++) {
+      if (k < list.length && list[k] === mb) {
+        b.ue(0); // mb_skip_run
+        b.ue(I_PCM.B);
+        this.pcmFromHeld(b, held.samples, k++);
+      } else {
+        // mb_skip_run 0 (1), mb_type B_L0_16x16 (010), mvd_l0 (0,0) (1, 1), coded_block_pattern
+        // 0 (1: codeNum 0 of an inter macroblock); no ref_idx_l0 with one entry in RefPicList0.
+        b.u(7, 0b1010111);
+      }
+    }
+    return this.finish('B', true, list.length);
+  }
+
+  /** Resets the bit writer and writes the slice header of a picture of `kind` at GOP place `index`. */
+  private startSlice(kind: 'I' | 'P' | 'B', index: number): BitWriter {
     const b = this.bw;
     b.reset();
-    const total = this.mbw * this.mbh;
-    let pcm = 0;
-    // slice_header
     b.ue(0); // first_mb_in_slice
-    b.ue(idr ? 7 : 5); // slice_type: I or P (all slices of the picture alike)
+    b.ue(kind === 'I' ? 7 : kind === 'P' ? 5 : 6); // slice_type (+5: all slices of the picture alike)
     b.ue(0); // pic_parameter_set_id
     b.u(LOG2_MAX_FRAME_NUM, this.frameNum);
-    if (idr) b.ue(this.idrCount++ & 0xffff); // idr_pic_id
-    if (!idr) {
-      b.flag(0); // num_ref_idx_active_override_flag
+    if (kind === 'I') b.ue(this.idrCount++ & 0xffff); // idr_pic_id (every I picture is an IDR)
+    if (this.bFrames) b.u(LOG2_MAX_POC_LSB, (2 * index) % (1 << LOG2_MAX_POC_LSB)); // pic_order_cnt_lsb
+    if (kind === 'B') b.flag(1); // direct_spatial_mv_pred_flag (no direct macroblock is coded)
+    if (kind !== 'I') {
+      b.flag(0); // num_ref_idx_active_override_flag: the PPS's one entry per list
       b.flag(0); // ref_pic_list_modification_flag_l0
+      if (kind === 'B') b.flag(0); // ref_pic_list_modification_flag_l1
     }
-    // dec_ref_pic_marking (every picture is a reference picture)
-    if (idr) {
+    // dec_ref_pic_marking, in reference pictures only (B pictures have nal_ref_idc 0)
+    if (kind === 'I') {
       b.flag(0);
       b.flag(0);
     } // no_output_of_prior_pics_flag, long_term_reference_flag
-    else b.flag(0); // adaptive_ref_pic_marking_mode_flag: sliding window
+    else if (kind === 'P') b.flag(0); // adaptive_ref_pic_marking_mode_flag: sliding window
     b.se(0); // slice_qp_delta
     b.ue(1); // disable_deblocking_filter_idc: off (I_PCM and copies stay exact)
-    if (idr) {
-      b.ensure(total * 390);
-      for (let mb = 0; mb < total; mb++) {
-        b.ue(25); // mb_type I_PCM
-        this.pcm(b, frame, mb);
-      }
-      pcm = total;
-      this.refY.set(frame.y);
-      this.refU.set(frame.u);
-      this.refV.set(frame.v);
-    } else {
-      const list = this.findChanged(frame, dirty);
-      b.ensure(list.length * 390 + 16);
-      let prev = -1;
-      for (let k = 0; k < list.length; k++) {
-        const mb = list[k]!;
-        b.ue(mb - prev - 1); // mb_skip_run
-        b.ue(30); // mb_type: I_PCM in a P slice (5 + 25)
-        this.pcm(b, frame, mb);
-        this.copyToRef(frame, mb);
-        prev = mb;
-      }
-      if (prev < total - 1) b.ue(total - 1 - prev);
-      pcm = list.length;
-    }
+    return b;
+  }
+
+  /** The slice written so far as an access unit; frame_num moves on after a reference picture. */
+  private finish(kind: 'I' | 'P' | 'B', previous: boolean, pcmMacroblocks: number): EncodedPicture {
+    const b = this.bw;
     b.trailing();
     const rbsp = b.bytes();
+    const idr = kind === 'I';
     const out = Buffer.allocUnsafe(
       nalBound(rbsp.length) + (idr ? nalBound(this.sps.length) + nalBound(this.pps.length) : 0),
     );
@@ -264,15 +420,28 @@ export class SyntheticH264Encoder {
       at = writeNal(out, at, 3, NAL.SPS, this.sps);
       at = writeNal(out, at, 3, NAL.PPS, this.pps);
     }
-    at = writeNal(out, at, idr ? 3 : 2, idr ? NAL.IDR : NAL.SLICE, rbsp);
-    this.frameIndex++;
-    this.frameNum = (this.frameNum + 1) % (1 << LOG2_MAX_FRAME_NUM);
-    return { data: out.subarray(0, at), idr, pcmMacroblocks: pcm };
+    at = writeNal(out, at, idr ? 3 : kind === 'P' ? 2 : 0, idr ? NAL.IDR : NAL.SLICE, rbsp);
+    if (kind !== 'B') this.frameNum = (this.frameNum + 1) % (1 << LOG2_MAX_FRAME_NUM);
+    return { data: out.subarray(0, at), idr, type: kind, previous, pcmMacroblocks };
   }
 
   /** pcm_alignment_zero_bits, then 256 luma and 2 x 64 chroma samples. */
   private pcm(b: BitWriter, f: YuvFrame, mb: number): void {
     b.alignZero();
+    this.gather(f, mb);
+    b.buf.set(this.block8, b.pos);
+    b.pos += PCM_BYTES;
+  }
+
+  /** I_PCM of the k-th changed macroblock of a held frame. */
+  private pcmFromHeld(b: BitWriter, samples: Uint8Array, k: number): void {
+    b.alignZero();
+    b.buf.set(samples.subarray(k * PCM_BYTES, (k + 1) * PCM_BYTES), b.pos);
+    b.pos += PCM_BYTES;
+  }
+
+  /** A macroblock's samples in I_PCM order (16 luma rows, then 8 rows of Cb and of Cr) into block8. */
+  private gather(f: YuvFrame, mb: number): void {
     // Gathered four samples at a time into an aligned block, then one copy into the NAL.
     const mx = mb % this.mbw,
       my = (mb / this.mbw) | 0;
@@ -300,8 +469,21 @@ export class SyntheticH264Encoder {
       blk[o++] = V[s]!;
       blk[o++] = V[s + 1]!;
     }
-    b.buf.set(this.block8, b.pos);
-    b.pos += 384;
+  }
+
+  /** Writes the k-th changed macroblock of a held frame (coded as P) into the reference picture. */
+  private heldToRef(samples: Uint8Array, k: number, mb: number): void {
+    const mx = mb % this.mbw,
+      my = (mb / this.mbw) | 0;
+    const W = this.codedWidth,
+      CW = W >> 1;
+    let o = k * PCM_BYTES;
+    let s = my * 16 * W + mx * 16;
+    for (let r = 0; r < 16; r++, s += W, o += 16) this.refY.set(samples.subarray(o, o + 16), s);
+    s = my * 8 * CW + mx * 8;
+    for (let r = 0; r < 8; r++, s += CW, o += 8) this.refU.set(samples.subarray(o, o + 8), s);
+    s = my * 8 * CW + mx * 8;
+    for (let r = 0; r < 8; r++, s += CW, o += 8) this.refV.set(samples.subarray(o, o + 8), s);
   }
 
   private copyToRef(f: YuvFrame, mb: number): void {
