@@ -7,7 +7,7 @@
  * whose synthetic cameras record with B-frames too.
  * Players: ffmpeg (-xerror, files and HLS URLs over 127.0.0.1), ffprobe (first presented
  * sample at time 0), mp4box.js (GPAC's parser), mediainfo, GStreamer (qtdemux, hlsdemux,
- * avdec_h264) and Chromium (progressive, MSE, hls.js with a seek).
+ * avdec_h264) and Chromium (progressive, MSE, hls.js with a seek, hls.js's I-frame player).
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
