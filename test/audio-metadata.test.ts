@@ -380,3 +380,67 @@ it('an ADTS chunk is written frame by frame, a frame apart', async () => {
     await s.close();
   }
 });
+
+it("a drive's clip holds none of the previous drive's audio or telemetry, however close their records lie", async () => {
+  // Two drives an hour apart: the ring has no gap between them (records follow each other),
+  // the clock does. A clip from the second drive's first moment must not take the first
+  // drive's last audio frame as the one covering that moment, nor as the decoder's pre-roll.
+  const s = await SegmentStore.create(join(tmp.dir, 'drives.ring'), {
+    capacity: '32MiB',
+    segmentSize: '2MiB',
+    streams: ['road', { name: 'cabin-audio', kind: 'audio' }, { name: 'telemetry', kind: 'metadata' }],
+  });
+  try {
+    const video = splitAccessUnits(fixture(FIXTURES.road)).slice(0, 90); // 3 s, key frame each second
+    const adts = parseAdts(clickTrack());
+    const drive = (start: number) => {
+      const events: Array<{ t: number; write: () => void }> = [];
+      video.forEach((unit, i) => {
+        const t = start + Math.round((i * 1e6) / 30);
+        events.push({ t, write: () => s.write('road', unit, { pts: t }) });
+      });
+      for (let k = 0; k * FRAME_US < 3e6; k++) {
+        const t = start + Math.round(k * FRAME_US);
+        events.push({ t, write: () => s.writeAudio('cabin-audio', adts.frames[k]!, { pts: t, config: adts.config }) });
+      }
+      for (let k = 0; k < 30; k++) {
+        const t = start + k * 100_000;
+        events.push({
+          t,
+          write: () =>
+            s.writeMetadata('telemetry', cammGps(t, latAt(k / 10), LON0, 42, 0, 11.1), { pts: t, format: 'camm' }),
+        });
+      }
+      events.sort((a, b) => a.t - b.t);
+      for (const e of events) e.write();
+    };
+    const second = T0 + 3600e6;
+    drive(T0);
+    drive(second);
+    const clip = s.clip({ from: second, to: second + 2e6 });
+    try {
+      const byName = Object.fromEntries(clip.tracks.map((t) => [t.name, t]));
+      expect(byName['road']!.first).toBe(second);
+      expect(byName['cabin-audio']!.first).toBe(second);
+      expect(byName['telemetry']!.first).toBe(second);
+      // 2 s of 1024-sample frames at 48 kHz, and nothing an hour older (no pre-roll across drives).
+      expect(byName['cabin-audio']!.samples).toBe(Math.ceil(2e6 / FRAME_US));
+      const path = join(tmp.dir, 'second-drive.mp4');
+      await clip.writeMP4(path);
+      const streams = ffprobe(path).streams as Array<{ codec_type: string; duration?: string }>;
+      for (const st of streams.filter((x) => x.codec_type !== 'data')) expect(Number(st.duration)).toBeLessThan(2.2);
+      // The HLS rendition (no edit lists): its time 0 is the drive's first moment.
+      const hls = clip.toHls();
+      try {
+        expect(hls.origin).toBe(second);
+        expect(hls.segments.reduce((sum, g) => sum + g.duration, 0)).toBeLessThan(2.2e6);
+      } finally {
+        hls.release();
+      }
+    } finally {
+      clip.release();
+    }
+  } finally {
+    await s.close();
+  }
+});

@@ -234,6 +234,10 @@ struct EntrySets {
   }
 };
 
+// How far apart two timed samples (telemetry) may lie and still be one run: a GPS fix holds
+// until the next, which comes at 1 Hz at the slowest setting.
+constexpr int64_t kTimedContinuityUs = 5'000'000;
+
 // An audio or metadata track's part of a clip: the samples presented in [from, to) of the
 // clip's span. Every sample is a random access point; AAC frames also overlap their
 // predecessor (the MDCT window), so one frame before the span is kept as pre-roll and the
@@ -259,13 +263,26 @@ bool select_timed_from(const std::vector<SourceSample>& all, const SourceTrack& 
       break;
     }
   const bool audio = track.kind == mp4::TrackKind::Audio;
+  // Records of a stream follow each other in the ring even when hours lie between them (the
+  // dashcam was off between two drives: no gap in the ring, one in the clock). A sample
+  // continues the one before it only within two of its frames (audio) or a few seconds (a
+  // telemetry fix holds until the next); else the earlier one covers nothing after it.
+  int64_t max_step = kTimedContinuityUs;
+  if (audio && first > 0) {
+    for (const SourceConfig& c : track.configs)
+      if (c.id == all[first - 1].config && c.sample_rate && c.frame_samples)
+        max_step = 2 * (int64_t(c.frame_samples) * 1000000 / c.sample_rate + 1);
+  }
+  auto continues = [&](size_t i) {  // does sample i continue sample i - 1?
+    return !all[i].after_gap && all[i].pts_us - all[i - 1].pts_us <= max_step;
+  };
   size_t begin = first;
-  if (first > 0 && first <= all.size() && (first == all.size() || !all[first].after_gap) &&
-      all[first - 1].pts_us < hi) {
+  if (first > 0 && first <= all.size() && all[first - 1].pts_us < hi &&
+      (first == all.size() ? lo - all[first - 1].pts_us <= max_step : continues(first))) {
     // Covers `lo` (its successor starts at or after it): presented from `lo`; audio keeps
     // one more before it to prime the decoder.
     begin = first - 1;
-    if (audio && begin > 0 && !all[begin].after_gap) --begin;
+    if (audio && begin > 0 && continues(begin)) --begin;
   }
   int64_t step = INT64_MAX;
   for (size_t i = begin; i < all.size() && all[i].pts_us < hi; ++i) {
