@@ -2,7 +2,7 @@
 // ffmpeg, and the row format every suite returns.
 import Benchmark from 'benchmark';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -200,4 +200,28 @@ export function dropFromCache(path) {
 export function median(values) {
   const s = [...values].sort((a, b) => a - b);
   return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+/**
+ * The CPU's last-level cache in bytes (Linux sysfs: the highest cache level of cpu0), or 0
+ * when the kernel does not say. Copy floors must not fit in it: a 64 MiB floor swung from 13
+ * to 26 GB/s between two runs on a machine whose cache held most of it.
+ */
+export function lastLevelCacheBytes() {
+  const dir = '/sys/devices/system/cpu/cpu0/cache';
+  let best = { level: 0, bytes: 0 };
+  if (!existsSync(dir)) return 0; // no sysfs cache description (not Linux): the caller's minimum applies
+  for (const e of readdirSync(dir).filter((name) => /^index\d+$/.test(name))) {
+    const level = Number(readFileSync(`${dir}/${e}/level`, 'utf8'));
+    const m = /^(\d+)([KMG]?)/.exec(readFileSync(`${dir}/${e}/size`, 'utf8').trim());
+    if (!m) continue;
+    const bytes = Number(m[1]) * { '': 1, K: 1024, M: 1 << 20, G: 1 << 30 }[m[2]];
+    if (level > best.level || (level === best.level && bytes > best.bytes)) best = { level, bytes };
+  }
+  return best.bytes;
+}
+
+/** Bytes a copy floor's destination spans: twice the last-level cache, at least `minimum`. */
+export function copyFloorBytes(minimum = 64 << 20) {
+  return Math.max(minimum, Math.ceil((2 * lastLevelCacheBytes()) / (1 << 20)) << 20);
 }
