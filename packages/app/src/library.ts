@@ -98,13 +98,8 @@ export class AppState {
     };
   }
 
-  /** Reads the state (installing the app on first open) and drops what a crash left half done. */
-  load(install: { phoneStorage: number | string; autoFillGaps: boolean; autoStream: boolean }): void {
-    const p = this.paths;
-    for (const dir of [this.dataDir, p.clips, p.fills, p.tmp]) mkdirSync(dir, { recursive: true });
-    rmSync(p.tmp, { recursive: true, force: true });
-    mkdirSync(p.tmp);
-    this.settings = readJson<Settings>(p.settings, {
+  #defaultSettings(install: { phoneStorage: number | string; autoFillGaps: boolean; autoStream: boolean }): Settings {
+    return {
       version: 1,
       phoneStorage: parseSize(install.phoneStorage, 'phoneStorage'),
       budget: { share: DEFAULT_SHARE },
@@ -114,7 +109,24 @@ export class AppState {
       ringGeneration: 1,
       autoFillGaps: install.autoFillGaps,
       autoStream: install.autoStream,
-    });
+    };
+  }
+
+  /** Reads the state (installing the app on first open) and drops what a crash left half done. */
+  load(install: { phoneStorage: number | string; autoFillGaps: boolean; autoStream: boolean }): void {
+    const p = this.paths;
+    for (const dir of [this.dataDir, p.clips, p.fills, p.tmp]) mkdirSync(dir, { recursive: true });
+    rmSync(p.tmp, { recursive: true, force: true });
+    mkdirSync(p.tmp);
+    // Fields a settings file lacks (written by an older app, or by hand) take their defaults;
+    // the optional ones stay absent (absent means on), as the app reads them.
+    const stored = readJson<Partial<Settings> | null>(p.settings, null);
+    const defaults = this.#defaultSettings(install);
+    if (stored) {
+      delete defaults.autoFillGaps;
+      delete defaults.autoStream;
+    }
+    this.settings = { ...defaults, ...stored };
     this.saveSettings();
     this.lib = readJson<Library>(p.library, {
       version: 1,

@@ -2,12 +2,14 @@
  * Test harness: clips made by the engine from the repository's fixtures, and a running
  * service on 127.0.0.1 for each back end (SQLite + folder; PostgreSQL + s3rver).
  */
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { SegmentStore } from '../../../lib/index.js';
 import { T0, recordInterleaved } from '../../../test/helpers/store.js';
 import { FIXTURES } from '../../../test/helpers/tools.js';
@@ -206,4 +208,34 @@ export function useSqliteService(): { tmp: { dir: string }; server: Server; api:
     tmp.cleanup();
   });
   return ctx;
+}
+
+/**
+ * The phone app's CLI (`ringclip-app`, packages/app/dist/cli.js), built from its sources
+ * before the tests when they are newer; run() starts it in a child process, asynchronously:
+ * the server answering it runs in the test's process.
+ */
+export function useAppCli(): (args: string[]) => Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const app = fileURLToPath(new URL('../../app/', import.meta.url));
+  beforeAll(() => {
+    const cli = `${app}dist/cli.js`;
+    const newest = Math.max(
+      ...readdirSync(`${app}src`, { recursive: true }).map((f) => statSync(`${app}src/${String(f)}`).mtimeMs),
+    );
+    if (existsSync(cli) && statSync(cli).mtimeMs >= newest) return;
+    const r = spawnSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: app, encoding: 'utf8' });
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+  }, 120_000);
+  return (args) =>
+    new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, [`${app}dist/cli.js`, ...args], {
+        env: { ...process.env, RINGCLIP_APP_DATA: '' },
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.on('error', reject);
+      child.on('close', (status) => resolve({ status, stdout, stderr }));
+    });
 }

@@ -4,16 +4,25 @@
  * tied to the bytes; exports are GPX 1.1 (parsed here by a real XML parser) and CSV; the
  * legacy gsensor metadata field is accepted and never kept, and old rows are migrated.
  */
-import { spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Api, T0, makeClip, pgUrl, postgresAvailable, sqliteBackend, tempDir, trace, type Backend } from './helpers.js';
+import {
+  Api,
+  T0,
+  makeClip,
+  pgUrl,
+  postgresAvailable,
+  sqliteBackend,
+  tempDir,
+  trace,
+  useAppCli,
+  type Backend,
+} from './helpers.js';
 import { makeTelemetryClip, route } from './telemetry-fixture.js';
 import type { Server } from '../src/server.js';
 import { PostgresMetaStore } from '../src/meta-postgres.js';
@@ -246,29 +255,7 @@ describe('exports', () => {
 });
 
 describe('ringclip-app export-telemetry (the app CLI, from its built dist/)', () => {
-  const app = fileURLToPath(new URL('../../app/', import.meta.url));
-  beforeAll(() => {
-    const cli = `${app}dist/cli.js`;
-    const newest = Math.max(
-      ...readdirSync(`${app}src`, { recursive: true }).map((f) => statSync(`${app}src/${String(f)}`).mtimeMs),
-    );
-    if (existsSync(cli) && statSync(cli).mtimeMs >= newest) return;
-    const r = spawnSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: app, encoding: 'utf8' });
-    expect(r.status, r.stdout + r.stderr).toBe(0);
-  }, 120_000);
-  // Asynchronous: the server answering the CLI runs in this process.
-  const run = (args: string[]) =>
-    new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-      const child = spawn(process.execPath, [`${app}dist/cli.js`, ...args], {
-        env: { ...process.env, RINGCLIP_APP_DATA: '' },
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      child.on('error', reject);
-      child.on('close', (status) => resolve({ status, stdout, stderr }));
-    });
+  const run = useAppCli();
 
   it('writes the GPX of a cloud clip, with the cloud given or the one the app signed in to', async () => {
     const out = join(tmp.dir, 'route.gpx');

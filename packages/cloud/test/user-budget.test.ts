@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SHARE_WINDOW_MS, UserBudget } from '../src/user-budget.js';
-import { Api, makeClip, sqliteBackend, tempDir, type Backend } from './helpers.js';
+import { Api, makeClip, sqliteBackend, tempDir, until, type Backend } from './helpers.js';
 import type { Server } from '../src/server.js';
 
 describe('UserBudget', () => {
@@ -110,14 +110,6 @@ describe('UserBudget', () => {
   });
 });
 
-/** Waits (polling) until `condition` holds; fails after 10 s. */
-async function until(condition: () => boolean): Promise<void> {
-  for (let i = 0; !condition(); i++) {
-    if (i > 500) throw new Error(`not reached in 10 s: ${condition.toString()}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 describe('the budget in the service', () => {
   const tmp = tempDir();
   let backend: Backend;
@@ -161,13 +153,13 @@ describe('the budget in the service', () => {
     });
     upload.write(body.subarray(0, body.length >> 1));
     const aliceId = (await server.service.authenticate(`Bearer ${alice.token}`)).id;
-    await until(() => server.service.budget.load(aliceId).active === 1);
+    await until(async () => server.service.budget.load(aliceId).active === 1);
     let waitedDone = false;
     const waited = alice.json('/v1/clips').then((r) => {
       waitedDone = true;
       return r;
     });
-    await until(() => server.service.budget.load(aliceId).waiting === 1);
+    await until(async () => server.service.budget.load(aliceId).waiting === 1);
     const refused = await alice.json('/v1/clips');
     expect(refused.status).toBe(429);
     expect(refused.res.headers.get('retry-after')).toBe('1');
@@ -194,14 +186,14 @@ describe('the budget in the service', () => {
     expect(open.status).toBe(200);
     const aliceId = (await server.service.authenticate(`Bearer ${alice.token}`)).id;
     // Once the sockets' buffers are full the response waits for its client, off the budget.
-    await until(() => server.service.budget.load(aliceId).active === 0);
+    await until(async () => server.service.budget.load(aliceId).active === 0);
     const list = await alice.json('/v1/clips');
     expect(list.status).toBe(200);
     // The client reads again: the response takes a slot again and finishes whole.
     const bytes = Buffer.from(await open.arrayBuffer());
     expect(bytes.length).toBe(Number(open.headers.get('content-length')));
     expect(bytes.subarray(4, 8).toString('latin1')).toBe('ftyp');
-    await until(() => server.service.budget.load(aliceId).active === 0);
+    await until(async () => server.service.budget.load(aliceId).active === 0);
     expect(server.service.budget.refused).toBe(1); // the one of the test before
   }, 60_000);
 });
