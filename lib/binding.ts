@@ -22,6 +22,8 @@ export interface NativeBinding {
     frameSamples: number;
     frames: Array<[number, number]>;
   };
+  /** the per-segment lines of a media (iframes false) or I-frame playlist, from NativeClip.hls()'s table */
+  hlsSegmentLines(table: Float64Array, iframes: boolean, name: string, suffix: string): string;
   formatVersion: number;
   mp4WriterVersion: number;
   crc32cHardware: boolean;

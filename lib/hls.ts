@@ -5,7 +5,7 @@
  * playlists are text made from the segment table the engine computes, and the fMP4 is a
  * VirtualMP4 served by range like every other export. Layout: docs/MP4.md, "HLS".
  */
-import type { NativeClip } from './binding.js';
+import { binding, type NativeClip } from './binding.js';
 import { VirtualMP4 } from './clip.js';
 import { InvalidArgumentError } from './errors.js';
 
@@ -36,20 +36,6 @@ export interface HlsPlaylistOptions {
 
 const FIELDS = 5;
 const NAME = /^[\w.]{1,64}$/;
-const seconds = (us: number) => (us / 1e6).toFixed(6);
-
-/** seconds(), remembering the last answer: GOPs of a camera mostly last the same (an hour: 3,600 of them). */
-function secondsOfRuns(): (us: number) => string {
-  let last = NaN,
-    text = '';
-  return (us) => {
-    if (us !== last) {
-      last = us;
-      text = seconds(us);
-    }
-    return text;
-  };
-}
 
 /** `?query` for URIs without one ('' for none), checked. */
 function querySuffix(query: string | undefined): string {
@@ -162,36 +148,21 @@ export class HlsRendition {
 
   /** The media playlist: one segment per GOP (EXTINF, `<name>-<n>.m4s`); ENDLIST unless live. */
   mediaPlaylist(options: HlsPlaylistOptions): string {
-    const lines: string[] = [];
-    this.#header(lines, options, false);
-    const t = this.#table;
-    // The name and query were checked by #header: each segment URI is `<name>-<n>.m4s` plus
-    // the same suffix (3,600 of them for an hour).
-    const suffix = querySuffix(options.query);
-    const extinf = secondsOfRuns();
-    for (let i = 0; i < t.length; i += FIELDS) {
-      lines.push(`#EXTINF:${extinf(t[i + 4]!)},`, `${options.name}-${i / FIELDS}.m4s${suffix}`);
-    }
-    if (!this.live) lines.push('#EXT-X-ENDLIST');
-    return `${lines.join('\n')}\n`;
+    return this.#playlist(options, false);
   }
 
   /** The I-frame playlist (EXT-X-I-FRAMES-ONLY): of each segment, its moof through its key frame's bytes (EXT-X-BYTERANGE). */
   iframePlaylist(options: HlsPlaylistOptions): string {
+    return this.#playlist(options, true);
+  }
+
+  #playlist(options: HlsPlaylistOptions, iframes: boolean): string {
     const lines: string[] = [];
-    this.#header(lines, options, true);
-    const t = this.#table;
-    const suffix = querySuffix(options.query);
-    const extinf = secondsOfRuns();
-    for (let i = 0; i < t.length; i += FIELDS) {
-      lines.push(
-        `#EXTINF:${extinf(t[i + 4]!)},`,
-        `#EXT-X-BYTERANGE:${t[i + 2]! - t[i]!}@0`,
-        `${options.name}-${i / FIELDS}.m4s${suffix}`,
-      );
-    }
-    if (!this.live) lines.push('#EXT-X-ENDLIST');
-    return `${lines.join('\n')}\n`;
+    this.#header(lines, options, iframes);
+    // The name and query were checked by #header; the segment lines (3,600 segments for an
+    // hour) are written by the core from the table (mp4/hls_playlist.h).
+    const body = binding.hlsSegmentLines(this.#table, iframes, options.name, querySuffix(options.query));
+    return `${lines.join('\n')}\n${body}${this.live ? '' : '#EXT-X-ENDLIST\n'}`;
   }
 
   /**

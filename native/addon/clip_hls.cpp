@@ -5,6 +5,7 @@
 #include "errors.h"
 #include "export/etag.h"
 #include "mp4/hls_layout.h"
+#include "mp4/hls_playlist.h"
 #include "objects.h"
 
 namespace ringclip::addon {
@@ -50,6 +51,29 @@ Napi::Value ClipObject::Hls(const Napi::CallbackInfo& info) {
     for (size_t i = 0; i < layout->dropped.size(); ++i) dropped.Set(uint32_t(i), layout->dropped[i]);
     o.Set("dropped", dropped);
     return o;
+  });
+}
+
+// hlsSegmentLines(table, iframes, name, suffix): the per-segment lines of a media or I-frame
+// playlist (mp4/hls_playlist.h) from the Float64Array hls() returned.
+Napi::Value HlsSegmentLines(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    Napi::Float64Array table = info[0].As<Napi::Float64Array>();
+    const size_t n = table.ElementLength() / 5;
+    std::vector<mp4::HlsSegment> segments(n);
+    const double* t = table.Data();
+    for (size_t i = 0; i < n; ++i) {
+      segments[i].offset = uint64_t(t[i * 5 + 0]);
+      segments[i].size = uint64_t(t[i * 5 + 1]);
+      segments[i].key_frame_end = uint64_t(t[i * 5 + 2]);
+      segments[i].start_us = int64_t(t[i * 5 + 3]);
+      segments[i].duration_us = int64_t(t[i * 5 + 4]);
+    }
+    const auto kind = info[1].ToBoolean() ? mp4::HlsPlaylistKind::IFrames : mp4::HlsPlaylistKind::Media;
+    std::string lines = mp4::hls_segment_lines(segments, kind, info[2].As<Napi::String>().Utf8Value(),
+                                               info[3].As<Napi::String>().Utf8Value());
+    return Napi::String::New(env, lines);
   });
 }
 
