@@ -380,6 +380,8 @@ mp4::Track timed_track(const TimedSelection& s, uint32_t track_id, int64_t t0, u
   const std::vector<uint32_t> descriptions = describe_timed(*s.track, s.samples, t);
   t.timescale = t.kind == mp4::TrackKind::Audio && t.sample_rate ? t.sample_rate : kTimescale;
   const int64_t base = s.samples.front()->pts_us;
+  t.samples.reserve(s.samples.size());
+  uint32_t last_origin = UINT32_MAX;
   for (size_t i = 0; i < s.samples.size(); ++i) {
     const SourceSample* src = s.samples[i];
     mp4::Sample sm;
@@ -388,7 +390,10 @@ mp4::Track timed_track(const TimedSelection& s, uint32_t track_id, int64_t t0, u
     sm.description = descriptions[i];
     sm.data = src->data;
     t.samples.push_back(sm);
-    if (std::find(origins.begin(), origins.end(), src->origin) == origins.end()) origins.push_back(src->origin);
+    // Samples come segment by segment: the list of origins is searched once per segment.
+    if (src->origin != last_origin && std::find(origins.begin(), origins.end(), src->origin) == origins.end())
+      origins.push_back(src->origin);
+    last_origin = src->origin;
   }
   for (size_t i = 0; i + 1 < t.samples.size(); ++i)
     t.samples[i].duration = uint32_t(std::clamp<int64_t>(t.samples[i + 1].dts - t.samples[i].dts, 1, UINT32_MAX));
@@ -607,6 +612,7 @@ CutResult cut_clip(const std::vector<SourceTrack>& tracks, const CutRequest& req
     const std::vector<uint32_t> descriptions = describe_video_samples(*s.track, s.samples, t);
     int64_t base = s.samples.front()->dts_us;
     t.samples.reserve(s.samples.size());
+    uint32_t last_origin = UINT32_MAX;
     for (const SourceSample* src : s.samples) {
       mp4::Sample sm;
       sm.dts = to_ticks(src->dts_us - base);
@@ -615,8 +621,11 @@ CutResult cut_clip(const std::vector<SourceTrack>& tracks, const CutRequest& req
       sm.description = descriptions[t.samples.size()];
       sm.data = src->data;
       t.samples.push_back(sm);
-      if (std::find(result.origins.begin(), result.origins.end(), src->origin) == result.origins.end())
+      // Samples come segment by segment: the list of origins is searched once per segment.
+      if (src->origin != last_origin &&
+          std::find(result.origins.begin(), result.origins.end(), src->origin) == result.origins.end())
         result.origins.push_back(src->origin);
+      last_origin = src->origin;
     }
     for (size_t k = 0; k + 1 < t.samples.size(); ++k)
       t.samples[k].duration = uint32_t(std::max<int64_t>(1, t.samples[k + 1].dts - t.samples[k].dts));

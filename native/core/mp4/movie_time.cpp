@@ -14,7 +14,7 @@ uint64_t rescale(uint64_t value, uint32_t from, uint32_t to) {
   return scaled > UINT64_MAX ? UINT64_MAX : uint64_t(scaled);
 }
 
-int64_t rescale_signed(int64_t value, uint32_t from, uint32_t to) {
+int64_t rescale_signed_wide(int64_t value, uint32_t from, uint32_t to) {
   if (from == 0) return 0;
   __int128 product = static_cast<__int128>(value) * to;
   __int128 half = from / 2;
