@@ -118,9 +118,10 @@ export function ffprobe(
 
 /**
  * ffmpeg decodes the file strictly; returns stderr (empty when clean). `allowed` lists
- * messages that are expected for that input (each use says why).
+ * messages that are expected for that input (each use says why); `outputArgs` go to the null
+ * output (each use says why).
  */
-export function decodeErrors(file: string, allowed: RegExp[] = []): string {
+export function decodeErrors(file: string, allowed: RegExp[] = [], outputArgs: string[] = []): string {
   // A stream that starts late (a parking clip's cabin audio starts at the bump, up to 30 s in)
   // holds up ffmpeg's muxer: the other streams' packets queue meanwhile (camm at 100 Hz), past
   // its default queue of 128 packets. A player has no such queue.
@@ -134,6 +135,7 @@ export function decodeErrors(file: string, allowed: RegExp[] = []): string {
     '0',
     '-max_muxing_queue_size',
     '8192',
+    ...outputArgs,
     '-f',
     'null',
     '-',
