@@ -225,3 +225,23 @@ export function lastLevelCacheBytes() {
 export function copyFloorBytes(minimum = 64 << 20) {
   return Math.max(minimum, Math.ceil((2 * lastLevelCacheBytes()) / (1 << 20)) << 20);
 }
+
+/**
+ * A copy floor's destination: a ring spanning copyFloorBytes(), written on from one copy to
+ * the next as a store writes its ring, so that the floor measures writing memory no cache
+ * holds (a fresh Buffer.concat each time reuses what the allocator just freed: cache-hot,
+ * and it swung ~3x between runs). copy(bytes) appends one buffer; text names the ring.
+ */
+export function floorRing() {
+  const size = copyFloorBytes();
+  const ring = Buffer.alloc(size, 1);
+  let at = 0;
+  return {
+    size,
+    text: `a ${size >> 20} MiB ring`,
+    copy(bytes) {
+      if (at + bytes.length > size) at = 0;
+      at += bytes.copy(ring, at);
+    },
+  };
+}

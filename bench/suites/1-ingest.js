@@ -2,7 +2,7 @@
 // the engine finds access units) and through write() of access units split beforehand in JS.
 // Baseline: Buffer.copy of the same bytes into a ring-sized buffer (memcpy floor), in the same run.
 import { SegmentStore } from '../../dist/index.js';
-import { CABIN, MB, ROAD, T0, copyFloorBytes, fixture, fmt, measure, row, units } from '../lib/common.js';
+import { CABIN, MB, ROAD, T0, fixture, floorRing, fmt, measure, row, units } from '../lib/common.js';
 
 export const title = 'ingest';
 
@@ -18,14 +18,9 @@ export async function run(ctx) {
   // fits the caches of today's server CPUs (260 MiB on one machine here), and its floor swung
   // 6.8 -> 21.8 GB/s between runs. (Copying into one small sink again and again measures the
   // cache, not storage: that figure is printed beside, for reference.)
-  const RING = copyFloorBytes();
-  const ringText = `a ${RING >> 20} MiB ring`;
-  const ring = Buffer.alloc(RING, 1);
-  let ringAt = 0;
-  const intoRing = (u) => {
-    if (ringAt + u.length > RING) ringAt = 0;
-    ringAt += u.copy(ring, ringAt);
-  };
+  const floorDest = floorRing();
+  const ringText = floorDest.text;
+  const intoRing = (u) => floorDest.copy(u);
   const sink = Buffer.alloc(bytes);
   const hot = await measure(ctx, 'Buffer.copy of road+cabin into one cache-resident sink', () => {
     road.copy(sink, 0);

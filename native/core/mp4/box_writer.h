@@ -38,6 +38,7 @@ class BoxWriter {
   // resize + memcpy: vector::insert of a range is several times slower for the 4-byte
   // fields a trun writes per sample (an hour of video: 400,000 of them).
   void raw(const uint8_t* data, size_t size) {
+    if (size == 0) return;  // data may be null then: memcpy must not see it
     const size_t at = out_.size();
     out_.resize(at + size);
     std::memcpy(out_.data() + at, data, size);
