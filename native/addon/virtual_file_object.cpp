@@ -102,7 +102,7 @@ Napi::Value VirtualFileObject::Read(const Napi::CallbackInfo& info) {
     if (end > file_->size()) end = file_->size();
     if (start > end) start = end;
     Napi::Buffer<uint8_t> out = Napi::Buffer<uint8_t>::New(env, size_t(end - start));
-    store::read_mapped(store_.get(), guard_.get(), [&] { file_->copy(start, end, out.Data()); });
+    store::copy_mapped(store_.get(), guard_.get(), *file_, start, end, out.Data());
     return out;
   });
 }

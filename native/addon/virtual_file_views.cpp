@@ -29,7 +29,7 @@ Napi::Value VirtualFileObject::Views(const Napi::CallbackInfo& info) {
     if (start == end) return out;
     if (store_) {
       Napi::Buffer<uint8_t> copy = Napi::Buffer<uint8_t>::New(env, size_t(end - start));
-      store::read_mapped(store_.get(), guard_.get(), [&] { file_->copy(start, end, copy.Data()); });
+      store::copy_mapped(store_.get(), guard_.get(), *file_, start, end, copy.Data());
       out.Set(uint32_t(0), copy);
       return out;
     }

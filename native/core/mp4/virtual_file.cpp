@@ -58,14 +58,16 @@ void VirtualFile::append_file(VirtualFile&& other) {
   other.size_ = 0;
 }
 
+size_t VirtualFile::first_piece(uint64_t start) const {
+  auto it = std::upper_bound(pieces_.begin(), pieces_.end(), start,
+                             [](uint64_t offset, const Piece& p) { return offset < p.offset; });
+  return size_t(it - pieces_.begin()) - 1;  // pieces_[0].offset is 0 <= start
+}
+
 void VirtualFile::read(uint64_t start, uint64_t end, const std::function<void(ByteSpan)>& emit) const {
   end = std::min(end, size_);
   if (start >= end) return;
-  // The last piece starting at or before `start`.
-  auto it = std::upper_bound(pieces_.begin(), pieces_.end(), start,
-                             [](uint64_t offset, const Piece& p) { return offset < p.offset; });
-  --it;
-  for (; it != pieces_.end() && it->offset < end; ++it) {
+  for (auto it = pieces_.begin() + ptrdiff_t(first_piece(start)); it != pieces_.end() && it->offset < end; ++it) {
     uint64_t from = std::max(start, it->offset) - it->offset;
     uint64_t to = std::min<uint64_t>(end - it->offset, it->span.size);
     emit(ByteSpan{it->span.data + from, size_t(to - from)});

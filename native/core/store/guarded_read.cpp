@@ -73,6 +73,30 @@ void GenerationGuard::check(const SegmentStore& store) const {
   }
 }
 
+void GenerationGuard::check_records(const SegmentStore& store, const mp4::VirtualFile& file, uint64_t start,
+                                    uint64_t end) const {
+  const uint64_t segment_size = store.header().segment_size;
+  file.for_each_piece(start, end, [&](ByteSpan piece) {
+    for (uint32_t segment : segments_) {
+      const uint8_t* base = store.segment_data(segment);
+      if (piece.data < base + kRecordHeaderSize || piece.data >= base + segment_size) continue;
+      // A piece that starts a frame's payload: its record header lies right before it.
+      const uint64_t record = uint64_t(piece.data - base) - kRecordHeaderSize;
+      for (uint32_t stream : streams_) {
+        const std::vector<IndexEntry>& frames = IndexAccess::segments(store)[segment].frames[stream];
+        auto it = std::lower_bound(frames.begin(), frames.end(), record,
+                                   [](const IndexEntry& e, uint64_t at) { return e.offset < at; });
+        if (it == frames.end() || it->offset != record) continue;
+        if (another_generations_record(store, segment, base + record))
+          throw overwritten(
+              store, segment,
+              "the frame of '" + store.streams().at(stream).name + "' at " + exporting::format_time_us(it->pts_us));
+      }
+      return;
+    }
+  });
+}
+
 void read_guarded(const GenerationGuard* guard, const SegmentStore* store, const std::function<void()>& read) {
   if (!guard) return read();
   guard->check(*store);

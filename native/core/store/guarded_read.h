@@ -9,6 +9,7 @@
 #include <memory>
 #include <vector>
 
+#include "mp4/virtual_file.h"
 #include "store/segment_generation.h"
 #include "store/segment_store.h"
 
@@ -23,6 +24,13 @@ class GenerationGuard {
   // Throws Error(Overrun) when a segment no longer holds its indexed generation. After a
   // copy it is the check that counts; before one it saves copying bytes bound to be refused.
   void check(const SegmentStore& store) const;
+  // After copying [start, end) of `file`: Error(Overrun) when a frame it copied from a
+  // guarded segment sits under a whole record header of another generation (a sequence
+  // number the index did not find in that segment), as copy_frame() checks for frames().
+  // The segment header can still show the indexed generation then (docs/RELIABILITY.md,
+  // "The record, too"). Pieces that are not indexed frames (generated boxes, parts of a
+  // frame) are not records: they are left to check().
+  void check_records(const SegmentStore& store, const mp4::VirtualFile& file, uint64_t start, uint64_t end) const;
 
  private:
   std::shared_ptr<const GenerationSnapshot> snapshot_;

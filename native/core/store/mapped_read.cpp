@@ -23,6 +23,14 @@ void read_mapped(const SegmentStore* store, const GenerationGuard* guard, const 
   with_mapping(store, "the store is closed", [&] { read_guarded(guard, store, read); });
 }
 
+void copy_mapped(const SegmentStore* store, const GenerationGuard* guard, const mp4::VirtualFile& file, uint64_t start,
+                 uint64_t end, uint8_t* out) {
+  read_mapped(store, guard, [&] {
+    file.copy(start, end, out);
+    if (guard) guard->check_records(*store, file, start, end);
+  });
+}
+
 exporting::ClipFile build_clip_file(const SegmentStore* store, const GenerationGuard* guard, const mp4::Movie& movie,
                                     const exporting::ClipFileRequest& request, uint64_t source_identity) {
   exporting::ClipFile out;
@@ -37,7 +45,14 @@ void write_mapped(const SegmentStore* store, const GenerationGuard* guard, const
                   const std::string& path, int fd, FileIdentity source_file) {
   with_mapping(store, "the store was closed before the clip was written", [&] {
     std::function<void()> check_source;
-    if (guard) check_source = [&] { guard->check(*store); };
+    // Before the write (cheap: segment generations) and after it (also every frame's record).
+    bool written = false;
+    if (guard)
+      check_source = [&] {
+        guard->check(*store);
+        if (written) guard->check_records(*store, file, 0, file.size());
+        written = true;
+      };
     if (fd >= 0)
       exporting::write_descriptor(file, fd, source_file, check_source);
     else

@@ -20,6 +20,11 @@ namespace ringclip::store {
 // Runs `read` (which copies bytes out of the mapping) between the guard's checks.
 void read_mapped(const SegmentStore* store, const GenerationGuard* guard, const std::function<void()>& read);
 
+// Copies [start, end) of `file` into `out` as read_mapped() runs a read, the guard also
+// vouching for the record of every frame copied (GenerationGuard::check_records).
+void copy_mapped(const SegmentStore* store, const GenerationGuard* guard, const mp4::VirtualFile& file, uint64_t start,
+                 uint64_t end, uint8_t* out);
+
 // A clip's file (export/clip_file.h); its raw H.264, which reads sample bytes, read as read_mapped() does.
 exporting::ClipFile build_clip_file(const SegmentStore* store, const GenerationGuard* guard, const mp4::Movie& movie,
                                     const exporting::ClipFileRequest& request, uint64_t source_identity);
