@@ -266,6 +266,8 @@ afterAll(async () => {
   tmp.cleanup();
 });
 
+/** The end of every GStreamer pipeline here: H.264 decoded by libav into a sink that discards it. */
+const GST_DECODE = ['h264parse', '!', 'avdec_h264', '!', 'fakesink'];
 const FILES = ['dual keyframe clip', 'exact clip', 'fragmented download', 'per-camera download', 'timelapse'];
 const hlsUrl = (drive: number, file: string, base = deviceUrl) =>
   `${base}/drives/${drive}/hls/${file}?access_token=${token}`;
@@ -468,11 +470,7 @@ describe('playback matrix', () => {
         '!',
         'queue',
         '!',
-        'h264parse',
-        '!',
-        'avdec_h264',
-        '!',
-        'fakesink',
+        ...GST_DECODE,
       ]);
       expect(r.stderr + r.stdout).not.toMatch(/ERROR/);
       expect(r.status).toBe(0);
@@ -502,11 +500,7 @@ describe('playback matrix', () => {
               '!',
               'qtdemux',
               '!',
-              'h264parse',
-              '!',
-              'avdec_h264',
-              '!',
-              'fakesink',
+              ...GST_DECODE,
               'sync=false',
             ]
           : [

@@ -207,7 +207,7 @@ export function median(values) {
  * when the kernel does not say. Copy floors must not fit in it: a 64 MiB floor swung from 13
  * to 26 GB/s between two runs on a machine whose cache held most of it.
  */
-export function lastLevelCacheBytes() {
+function lastLevelCacheBytes() {
   const dir = '/sys/devices/system/cpu/cpu0/cache';
   let best = { level: 0, bytes: 0 };
   if (!existsSync(dir)) return 0; // no sysfs cache description (not Linux): the caller's minimum applies
@@ -222,7 +222,7 @@ export function lastLevelCacheBytes() {
 }
 
 /** Bytes a copy floor's destination spans: twice the last-level cache, at least `minimum`. */
-export function copyFloorBytes(minimum = 64 << 20) {
+function copyFloorBytes(minimum = 64 << 20) {
   return Math.max(minimum, Math.ceil((2 * lastLevelCacheBytes()) / (1 << 20)) << 20);
 }
 

@@ -18,17 +18,15 @@ export async function run(ctx) {
   // fits the caches of today's server CPUs (260 MiB on one machine here), and its floor swung
   // 6.8 -> 21.8 GB/s between runs. (Copying into one small sink again and again measures the
   // cache, not storage: that figure is printed beside, for reference.)
-  const floorDest = floorRing();
-  const ringText = floorDest.text;
-  const intoRing = (u) => floorDest.copy(u);
+  const ring = floorRing();
   const sink = Buffer.alloc(bytes);
   const hot = await measure(ctx, 'Buffer.copy of road+cabin into one cache-resident sink', () => {
     road.copy(sink, 0);
     cabin.copy(sink, road.length);
   });
-  const floor = await measure(ctx, `Buffer.copy of road+cabin into ${ringText}`, () => {
-    intoRing(road);
-    intoRing(cabin);
+  const floor = await measure(ctx, `Buffer.copy of road+cabin into ${ring.text}`, () => {
+    ring.copy(road);
+    ring.copy(cabin);
   });
 
   // 1. createWriteStream: the whole 10 s road and cabin fixtures as one chunk each.
@@ -64,7 +62,7 @@ export async function run(ctx) {
       value: bytes / viaStream.mean / MB,
       unit: 'MB/s',
       extra: `${fmt(frames / viaStream.mean)} frames/s; cache-resident copy ${fmt(bytes / hot.mean / MB)} MB/s`,
-      baseline: `Buffer.copy of the same bytes into ${ringText} (memcpy floor)`,
+      baseline: `Buffer.copy of the same bytes into ${ring.text} (memcpy floor)`,
       baselineValue: bytes / floor.mean / MB,
       baselineUnit: 'MB/s',
       ratio: floor.mean / viaStream.mean,
@@ -96,10 +94,10 @@ export async function run(ctx) {
     { slow: true },
   );
   // Same bytes, one Buffer.copy per access unit (the floor for per-unit calls).
-  const floorUnits = await measure(ctx, `Buffer.copy per unit into ${ringText}`, () => {
+  const floorUnits = await measure(ctx, `Buffer.copy per unit into ${ring.text}`, () => {
     for (let k = 0; k < 300; k++) {
-      intoRing(roadUnits[k]);
-      intoRing(cabinUnits[k]);
+      ring.copy(roadUnits[k]);
+      ring.copy(cabinUnits[k]);
     }
   });
   rows.push(
@@ -108,7 +106,7 @@ export async function run(ctx) {
       value: bytes / viaWrite.mean / MB,
       unit: 'MB/s',
       extra: `${fmt(frames / viaWrite.mean)} frames/s`,
-      baseline: `Buffer.copy per access unit into ${ringText} (memcpy floor)`,
+      baseline: `Buffer.copy per access unit into ${ring.text} (memcpy floor)`,
       baselineValue: bytes / floorUnits.mean / MB,
       baselineUnit: 'MB/s',
       ratio: floorUnits.mean / viaWrite.mean,
@@ -139,8 +137,8 @@ export async function run(ctx) {
       store3.write('cabin', batch[i], { pts });
     }
   });
-  const floorSmall = await measure(ctx, `Buffer.copy 1000 small units into ${ringText}`, () => {
-    for (let i = 0; i < BATCH; i++) intoRing(batch[i]);
+  const floorSmall = await measure(ctx, `Buffer.copy 1000 small units into ${ring.text}`, () => {
+    for (let i = 0; i < BATCH; i++) ring.copy(batch[i]);
   });
   const info3 = store3.info().streams[0];
   if (info3.rejectedUnits || info3.droppedFrames)
@@ -153,7 +151,7 @@ export async function run(ctx) {
       value: perSec,
       unit: 'units/s',
       extra: `${fmt(smallBytes / viaSmall.mean / MB)} MB/s`,
-      baseline: `Buffer.copy per unit into ${ringText}`,
+      baseline: `Buffer.copy per unit into ${ring.text}`,
       baselineValue: BATCH / floorSmall.mean,
       baselineUnit: 'units/s',
       ratio: floorSmall.mean / viaSmall.mean,

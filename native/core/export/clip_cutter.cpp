@@ -234,6 +234,13 @@ struct EntrySets {
   }
 };
 
+// Adds a sample's origin (the store segment it pins) to `origins` once. Samples come segment
+// by segment, so the list is searched only when the origin changes (`last`, per track).
+void note_origin(std::vector<uint32_t>& origins, uint32_t& last, uint32_t origin) {
+  if (origin != last && std::find(origins.begin(), origins.end(), origin) == origins.end()) origins.push_back(origin);
+  last = origin;
+}
+
 // How far apart two timed samples (telemetry) may lie and still be one run: a GPS fix holds
 // until the next, which comes at 1 Hz at the slowest setting.
 constexpr int64_t kTimedContinuityUs = 5'000'000;
@@ -390,10 +397,7 @@ mp4::Track timed_track(const TimedSelection& s, uint32_t track_id, int64_t t0, u
     sm.description = descriptions[i];
     sm.data = src->data;
     t.samples.push_back(sm);
-    // Samples come segment by segment: the list of origins is searched once per segment.
-    if (src->origin != last_origin && std::find(origins.begin(), origins.end(), src->origin) == origins.end())
-      origins.push_back(src->origin);
-    last_origin = src->origin;
+    note_origin(origins, last_origin, src->origin);
   }
   for (size_t i = 0; i + 1 < t.samples.size(); ++i)
     t.samples[i].duration = uint32_t(std::clamp<int64_t>(t.samples[i + 1].dts - t.samples[i].dts, 1, UINT32_MAX));
@@ -621,11 +625,7 @@ CutResult cut_clip(const std::vector<SourceTrack>& tracks, const CutRequest& req
       sm.description = descriptions[t.samples.size()];
       sm.data = src->data;
       t.samples.push_back(sm);
-      // Samples come segment by segment: the list of origins is searched once per segment.
-      if (src->origin != last_origin &&
-          std::find(result.origins.begin(), result.origins.end(), src->origin) == result.origins.end())
-        result.origins.push_back(src->origin);
-      last_origin = src->origin;
+      note_origin(result.origins, last_origin, src->origin);
     }
     for (size_t k = 0; k + 1 < t.samples.size(); ++k)
       t.samples[k].duration = uint32_t(std::max<int64_t>(1, t.samples[k + 1].dts - t.samples[k].dts));

@@ -48,6 +48,16 @@ bool another_generations_record(const SegmentStore& store, uint32_t segment, con
   return rh.seq < seg.first_record_seq || rh.seq >= seg.next_record_seq;
 }
 
+// The index entry of `stream` whose record starts `record_offset` bytes into `segment`, or
+// null. A segment's entries of one stream are in record order, so their offsets grow: one
+// binary search tells.
+const IndexEntry* frame_at(const SegmentStore& store, uint32_t stream, uint32_t segment, uint64_t record_offset) {
+  const std::vector<IndexEntry>& frames = IndexAccess::segments(store)[segment].frames[stream];
+  auto it = std::lower_bound(frames.begin(), frames.end(), record_offset,
+                             [](const IndexEntry& e, uint64_t at) { return e.offset < at; });
+  return it != frames.end() && it->offset == record_offset ? &*it : nullptr;
+}
+
 Error overwritten(const SegmentStore& store, uint32_t segment, const std::string& what) {
   return Error(ErrorCode::Overrun,
                what +
@@ -83,14 +93,11 @@ void GenerationGuard::check_records(const SegmentStore& store, const mp4::Virtua
       // A piece that starts a frame's payload: its record header lies right before it.
       const uint64_t record = uint64_t(piece.data - base) - kRecordHeaderSize;
       for (uint32_t stream : streams_) {
-        const std::vector<IndexEntry>& frames = IndexAccess::segments(store)[segment].frames[stream];
-        auto it = std::lower_bound(frames.begin(), frames.end(), record,
-                                   [](const IndexEntry& e, uint64_t at) { return e.offset < at; });
-        if (it == frames.end() || it->offset != record) continue;
-        if (another_generations_record(store, segment, base + record))
+        const IndexEntry* frame = frame_at(store, stream, segment, record);
+        if (frame && another_generations_record(store, segment, base + record))
           throw overwritten(
               store, segment,
-              "the frame of '" + store.streams().at(stream).name + "' at " + exporting::format_time_us(it->pts_us));
+              "the frame of '" + store.streams().at(stream).name + "' at " + exporting::format_time_us(frame->pts_us));
       }
       return;
     }
@@ -112,15 +119,10 @@ void read_guarded(const GenerationGuard* guard, const SegmentStore* store, const
 const IndexEntry& indexed_frame(const SegmentStore& store, uint32_t stream, uint32_t segment, uint64_t payload_offset,
                                 uint64_t size) {
   store.check_open();
-  // A segment's entries of one stream are in record order, so their offsets grow: one
-  // binary search tells whether the row names a frame this index holds.
   if (stream < store.streams().size() && segment < IndexAccess::segments(store).size() &&
       payload_offset >= kRecordHeaderSize) {
-    const std::vector<IndexEntry>& frames = IndexAccess::segments(store)[segment].frames[stream];
-    const uint64_t offset = payload_offset - kRecordHeaderSize;
-    auto it = std::lower_bound(frames.begin(), frames.end(), offset,
-                               [](const IndexEntry& e, uint64_t at) { return e.offset < at; });
-    if (it != frames.end() && it->offset == offset && it->payload_size == size) return *it;
+    const IndexEntry* frame = frame_at(store, stream, segment, payload_offset - kRecordHeaderSize);
+    if (frame && frame->payload_size == size) return *frame;
   }
   throw Error(ErrorCode::InvalidArgument,
               "no indexed frame of stream " + std::to_string(stream) + " with " + std::to_string(size) +

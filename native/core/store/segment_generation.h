@@ -14,15 +14,16 @@
 
 namespace ringclip::store {
 
-// The segment_seq in the header at `segment` (its first byte in the mapping) as the mapping
-// holds it now: 0 for a segment never used or emptied. One 8-byte load with acquire
-// ordering, after an acquire fence: loads of segment bytes before the call are complete
-// before it reads, and loads after it are not performed before it.
 // One aligned 8-byte load of a field of the mapping another process may be storing to this
 // instant (a value torn between two writes could match neither, or worse). Segments start at
 // multiples of 4 KiB and records at multiples of 8 bytes, so their 8-byte fields are aligned;
 // the store format is little-endian, as is every CPU we build for (util/bytes.h).
 uint64_t load_mapped_u64(const uint8_t* at);
+
+// The segment_seq in the header at `segment` (its first byte in the mapping) as the mapping
+// holds it now: 0 for a segment never used or emptied. One 8-byte load with acquire
+// ordering, after an acquire fence: loads of segment bytes before the call are complete
+// before it reads, and loads after it are not performed before it.
 uint64_t load_segment_generation(const uint8_t* segment);
 
 // The generation of each segment that a read-only open indexed, taken right after the open

@@ -81,8 +81,7 @@ export function telemetryQuery(q: Record<string, unknown>, pathFormat: Telemetry
 
 export class TelemetryService {
   #decoded: PromiseLru<Telemetry>;
-  #rendered = new Map<string, RenderedTelemetry>();
-  #renderedBytes = 0;
+  #rendered: PromiseLru<RenderedTelemetry>;
   /** How many times a stored file was decoded (the cache makes it once per file). */
   decodes = 0;
 
@@ -91,6 +90,8 @@ export class TelemetryService {
     private readonly maxClips = 16,
   ) {
     this.#decoded = new PromiseLru(maxClips);
+    // Bounded by bytes too, oldest first: one CSV of a long trace can be tens of MB.
+    this.#rendered = new PromiseLru(maxClips * 4, { weight: (r) => r.body.length, maxWeight: RENDERED_BYTES });
   }
 
   /** The decoded telemetry of a ready clip (shared by concurrent requests). */
@@ -117,49 +118,32 @@ export class TelemetryService {
     return `"${row.sha256!.slice(0, 32)}-t${RENDER_VERSION}-${q.format}-${q.maxPoints}-${q.hz}"`;
   }
 
-  async render(row: ClipRow, q: TelemetryQuery): Promise<RenderedTelemetry> {
-    const tel = await this.telemetry(row);
+  render(row: ClipRow, q: TelemetryQuery): Promise<RenderedTelemetry> {
     const etag = this.etag(row, q);
-    const key = `${copyName(row)}/${etag}`;
-    const hit = this.#rendered.get(key);
-    if (hit) {
-      this.#rendered.delete(key); // most recently used last
-      this.#rendered.set(key, hit);
-      return hit;
-    }
-    const base = `clip-${row.id}-telemetry`;
-    let out: RenderedTelemetry;
-    if (q.format === 'gpx') {
-      out = {
-        etag,
-        contentType: 'application/gpx+xml; charset=utf-8',
-        body: Buffer.from(toGpx(tel, row.meta.title ?? `ringclip clip ${row.id}`, keptGps(tel.gps, q))),
-        filename: `${base}.gpx`,
-      };
-    } else if (q.format === 'csv') {
-      out = {
-        etag,
-        contentType: 'text/csv; charset=utf-8',
-        body: Buffer.from(toCsv(tel, keptGps(tel.gps, q), keptAccel(tel.accel, q))),
-        filename: `${base}.csv`,
-      };
-    } else {
-      out = {
+    return this.#rendered.get(`${copyName(row)}/${etag}`, async () => {
+      const tel = await this.telemetry(row);
+      const base = `clip-${row.id}-telemetry`;
+      if (q.format === 'gpx')
+        return {
+          etag,
+          contentType: 'application/gpx+xml; charset=utf-8',
+          body: Buffer.from(toGpx(tel, row.meta.title ?? `ringclip clip ${row.id}`, keptGps(tel.gps, q))),
+          filename: `${base}.gpx`,
+        };
+      if (q.format === 'csv')
+        return {
+          etag,
+          contentType: 'text/csv; charset=utf-8',
+          body: Buffer.from(toCsv(tel, keptGps(tel.gps, q), keptAccel(tel.accel, q))),
+          filename: `${base}.csv`,
+        };
+      return {
         etag,
         contentType: 'application/json; charset=utf-8',
         body: Buffer.from(JSON.stringify(this.#json(row, tel, q))),
         filename: null,
       };
-    }
-    this.#rendered.set(key, out);
-    this.#renderedBytes += out.body.length;
-    // Bounded by bytes, oldest first: one CSV of a long trace can be tens of MB.
-    while (this.#renderedBytes > RENDERED_BYTES && this.#rendered.size > 1) {
-      const [oldest, entry] = this.#rendered.entries().next().value!;
-      this.#rendered.delete(oldest);
-      this.#renderedBytes -= entry.body.length;
-    }
-    return out;
+    });
   }
 
   #json(row: ClipRow, tel: Telemetry, q: TelemetryQuery) {
@@ -189,10 +173,6 @@ export class TelemetryService {
   /** forget a clip's entries (delete) */
   drop(prefix: string): void {
     this.#decoded.drop(prefix);
-    for (const [k, entry] of [...this.#rendered])
-      if (k.startsWith(prefix)) {
-        this.#rendered.delete(k);
-        this.#renderedBytes -= entry.body.length;
-      }
+    this.#rendered.drop(prefix);
   }
 }

@@ -297,21 +297,12 @@ export class SyntheticH264Encoder {
     const held = this.held;
     if (!held) return [];
     this.held = null;
-    const b = this.startSlice('P', held.index);
-    const total = this.mbw * this.mbh;
-    const list = held.changed;
-    b.ensure(list.length * (PCM_BYTES + 6) + 16);
-    let prev = -1;
-    for (let k = 0; k < list.length; k++) {
-      const mb = list[k]!;
-      b.ue(mb - prev - 1); // mb_skip_run
-      b.ue(I_PCM.P);
-      this.pcmFromHeld(b, held.samples, k);
-      this.heldToRef(held.samples, k, mb);
-      prev = mb;
-    }
-    if (prev < total - 1) b.ue(total - 1 - prev);
-    return [this.finish('P', previous, list.length)];
+    return [
+      this.codeChangedP(held.index, held.changed, previous, (b, k, mb) => {
+        this.pcmFromHeld(b, held.samples, k);
+        this.heldToRef(held.samples, k, mb);
+      }),
+    ];
   }
 
   private codeIdr(frame: YuvFrame): EncodedPicture {
@@ -331,21 +322,35 @@ export class SyntheticH264Encoder {
   }
 
   private codeP(frame: YuvFrame, dirty: Rect[] | 'all', index: number): EncodedPicture {
+    return this.codeChangedP(index, this.findChanged(frame, dirty), false, (b, _k, mb) => {
+      this.pcm(b, frame, mb);
+      this.copyToRef(frame, mb);
+    });
+  }
+
+  /**
+   * A P picture: P_Skip everywhere but the macroblocks of `list` (in raster order), each
+   * I_PCM with the samples `code` writes (which also updates the reference picture).
+   */
+  private codeChangedP(
+    index: number,
+    list: Int32Array,
+    previous: boolean,
+    code: (b: BitWriter, k: number, mb: number) => void,
+  ): EncodedPicture {
     const b = this.startSlice('P', index);
     const total = this.mbw * this.mbh;
-    const list = this.findChanged(frame, dirty);
     b.ensure(list.length * (PCM_BYTES + 6) + 16);
     let prev = -1;
     for (let k = 0; k < list.length; k++) {
       const mb = list[k]!;
       b.ue(mb - prev - 1); // mb_skip_run
       b.ue(I_PCM.P);
-      this.pcm(b, frame, mb);
-      this.copyToRef(frame, mb);
+      code(b, k, mb);
       prev = mb;
     }
     if (prev < total - 1) b.ue(total - 1 - prev);
-    return this.finish('P', false, list.length);
+    return this.finish('P', previous, list.length);
   }
 
   /** Keeps what a B picture of `frame` needs: its changed macroblocks and their samples. */
