@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SegmentStore } from '../lib/index.js';
-import { haveChromium, launchChromium, requireBrowser, serve } from './helpers/browser.js';
+import { haveChromium, requireBrowser, resultOfPage, serve } from './helpers/browser.js';
 import { T0, recordInterleaved } from './helpers/store.js';
 import { FIXTURES, decodeErrors, tempDir } from './helpers/tools.js';
 
@@ -67,13 +67,9 @@ describe.skipIf(!haveChromium && !requireBrowser)('a real browser plays ringclip
       '/': { type: 'text/html', body: page },
       '/clip.mp4': { type: 'video/mp4', body: mp4 },
     });
-    const browser = await launchChromium();
     try {
-      const tab = await browser.newPage();
-      await tab.goto(`${url}/?type=${encodeURIComponent(type)}`);
-      return await tab.evaluate(() => (window as unknown as { result: Promise<Record<string, unknown>> }).result);
+      return await resultOfPage(`${url}/?type=${encodeURIComponent(type)}`);
     } finally {
-      await browser.close();
       server.close();
     }
   }

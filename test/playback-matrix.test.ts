@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SegmentStore } from '../lib/index.js';
 import { Dashcam, loadScenario } from '../packages/device/src/index.js';
-import { haveChromium, launchChromium, requireBrowser } from './helpers/browser.js';
+import { haveChromium, requireBrowser, resultOfPage } from './helpers/browser.js';
 import { T0, ingestFixture } from './helpers/store.js';
 import { FIXTURES, decodeErrors, ffmpegPath, ffprobe, ffprobePath, run, runAsync, tempDir } from './helpers/tools.js';
 
@@ -524,16 +524,7 @@ describe('playback matrix', () => {
   );
 
   describe.skipIf(!haveChromium && !requireBrowser)('Chromium', () => {
-    async function page(path: string) {
-      const browser = await launchChromium();
-      try {
-        const tab = await browser.newPage();
-        await tab.goto(`${proxyUrl}${path}`);
-        return await tab.evaluate(() => (window as unknown as { result: Promise<Record<string, unknown>> }).result);
-      } finally {
-        await browser.close();
-      }
-    }
+    const page = (path: string) => resultOfPage(`${proxyUrl}${path}`);
 
     it.each(['dual keyframe clip', 'exact clip', 'per-camera download', 'timelapse'])(
       'plays the %s progressively',

@@ -15,9 +15,13 @@ if (!haveChromium && !requireBrowser) {
   console.warn(`browser tests skipped: ${chromiumPath} is missing (apt-get install chromium, as .ci/run does)`);
 }
 
+/** What each launched browser printed (its stderr, through playwright's logger), for crash reports. */
+const browserOutput = new WeakMap<object, string[]>();
+
 export async function launchChromium() {
   const { chromium } = await import('playwright-core');
-  return chromium.launch({
+  const output: string[] = [];
+  const browser = await chromium.launch({
     executablePath: chromiumPath,
     env: toolEnv(chromiumPath) as Record<string, string>,
     args: [
@@ -30,7 +34,53 @@ export async function launchChromium() {
       '--disable-sync',
       '--autoplay-policy=no-user-gesture-required',
     ],
+    logger: {
+      isEnabled: (name) => name === 'browser',
+      log: (_name, _severity, message) => {
+        output.push(String(message));
+        if (output.length > 100) output.shift();
+      },
+    },
   });
+  browserOutput.set(browser, output);
+  return browser;
+}
+
+/** The last lines a browser printed, to explain a crash. */
+export function browserLog(browser: object): string {
+  return (browserOutput.get(browser) ?? []).join('\n');
+}
+
+/**
+ * Loads `url` in a fresh browser and returns what the page's `window.result` promise
+ * resolves to. A browser that dies before the page has loaded (seen once in CI: "Target
+ * page, context or browser has been closed" from goto, 2 s after launch, beside another
+ * test worker; never reproduced alone) has not seen our bytes yet: that attempt is
+ * reported on stderr with the browser's own output and made once more in a new browser.
+ * Anything after the page loaded is the test's verdict and is never retried.
+ */
+export async function resultOfPage(url: string): Promise<Record<string, unknown>> {
+  for (let attempt = 1; ; attempt++) {
+    const browser = await launchChromium();
+    let loaded = false;
+    try {
+      const tab = await browser.newPage();
+      await tab.goto(url);
+      loaded = true;
+      return await tab.evaluate(() => (window as unknown as { result: Promise<Record<string, unknown>> }).result);
+    } catch (e) {
+      const closed = /has been closed|crash/i.test(String((e as Error).message));
+      if (loaded || !closed || attempt > 1) {
+        (e as Error).message += `\nbrowser output:\n${browserLog(browser)}`;
+        throw e;
+      }
+      console.warn(
+        `Chromium closed before ${url} loaded (${(e as Error).message.split('\n')[0]}); launching a new one. Its output:\n${browserLog(browser)}`,
+      );
+    } finally {
+      await browser.close().catch((e: Error) => console.warn(`closing Chromium: ${e.message}`));
+    }
+  }
 }
 
 /** Serves a map of paths to bodies on 127.0.0.1, with Range support for media. */
