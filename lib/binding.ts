@@ -200,7 +200,10 @@ export interface NativeClip {
   build(kind: 'mp4' | 'fmp4' | 'h264', options?: { track?: number; forceCo64?: boolean }): NativeVirtualFile;
   /** segments: 5 numbers per segment (offset, size, key frame end, start µs, duration µs) */
   hls(openEnd: boolean): {
-    file: NativeVirtualFile;
+    /** builds the rendition's fMP4 on demand; holds the clip's footage until released */
+    plan: NativeHlsPlan;
+    /** bytes of that fMP4 */
+    size: number;
     initSize: number;
     segments: Float64Array;
     codecs: string;
@@ -209,6 +212,12 @@ export interface NativeClip {
     origin: number;
     dropped: string[];
   };
+  release(): void;
+}
+
+export interface NativeHlsPlan {
+  /** the rendition's virtual fMP4, built now (a playlist alone never needs it) */
+  file(): NativeVirtualFile;
   release(): void;
 }
 

@@ -5,7 +5,7 @@
  * playlists are text made from the segment table the engine computes, and the fMP4 is a
  * VirtualMP4 served by range like every other export. Layout: docs/MP4.md, "HLS".
  */
-import { binding, type NativeClip } from './binding.js';
+import { binding, type NativeClip, type NativeHlsPlan } from './binding.js';
 import { VirtualMP4 } from './clip.js';
 import { InvalidArgumentError } from './errors.js';
 
@@ -59,8 +59,8 @@ function withQuery(uri: string, query: string | undefined): string {
 
 /** One camera of a clip (its video and the clip's audio) as an HLS rendition. */
 export class HlsRendition {
-  /** the virtual fragmented MP4 every segment is a byte range of */
-  readonly file: VirtualMP4;
+  /** bytes of the rendition's fMP4 (`file.size`, known without building it) */
+  readonly size: number;
   /** bytes of the init segment (ftyp, prft, moov) at the start of the file: EXT-X-MAP */
   readonly initSize: number;
   /** RFC 6381 codecs, for CODECS: 'avc1.64001f,mp4a.40.2' */
@@ -74,11 +74,14 @@ export class HlsRendition {
   /** tracks of the clip left out (timed metadata), each with why */
   readonly dropped: readonly string[];
   readonly #table: Float64Array;
+  readonly #plan: NativeHlsPlan;
+  #file: VirtualMP4 | undefined;
 
   /** @internal */
   constructor(native: NativeClip, live: boolean) {
     const h = native.hls(live);
-    this.file = new VirtualMP4(h.file, 'video/mp4');
+    this.#plan = h.plan;
+    this.size = h.size;
     this.initSize = h.initSize;
     this.codecs = h.codecs;
     this.width = h.width;
@@ -87,6 +90,15 @@ export class HlsRendition {
     this.live = live;
     this.dropped = Object.freeze([...h.dropped]);
     this.#table = h.segments;
+  }
+
+  /**
+   * The virtual fragmented MP4 every segment is a byte range of. Built on first use: the
+   * playlists come from the segment table alone, so a playlist request lays out no file.
+   */
+  get file(): VirtualMP4 {
+    this.#file ??= new VirtualMP4(this.#plan.file(), 'video/mp4');
+    return this.#file;
   }
 
   get segmentCount(): number {
@@ -173,7 +185,7 @@ export class HlsRendition {
   part(uri: string, name: string): { start: number; end: number } | null {
     if (typeof uri !== 'string' || typeof name !== 'string')
       throw new InvalidArgumentError('part(uri, name) takes two strings');
-    if (uri === `${name}.mp4`) return { start: 0, end: this.file.size };
+    if (uri === `${name}.mp4`) return { start: 0, end: this.size };
     if (uri === `${name}-init.mp4`) return { start: 0, end: this.initSize };
     const m = /^(.+)-(0|[1-9]\d{0,8})\.m4s$/.exec(uri);
     if (!m || m[1] !== name) return null;
@@ -193,7 +205,8 @@ export class HlsRendition {
 
   /** Lets go of the footage the file points into (pins) now rather than at collection. */
   release(): void {
-    this.file.release();
+    this.#file?.release();
+    this.#plan.release();
   }
   [Symbol.dispose](): void {
     this.release();

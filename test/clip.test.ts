@@ -2,7 +2,18 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClipRangeError, SegmentStore } from '../lib/index.js';
 import { T0, ingestFixture, recordInterleaved } from './helpers/store.js';
-import { FIXTURES, decodeErrors, ffprobe, fixturesDir, frameHashes, tempDir } from './helpers/tools.js';
+import {
+  FIXTURES,
+  decodeErrors,
+  ffprobe,
+  ffprobePath,
+  fixture,
+  fixturesDir,
+  frameHashes,
+  run,
+  splitAccessUnits,
+  tempDir,
+} from './helpers/tools.js';
 
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
@@ -243,6 +254,62 @@ describe('partly overwritten ranges', () => {
     expect(decodeErrors(out)).toBe('');
     // Nothing in any stream is still an error, allowPartial or not.
     expect(() => store.clip({ from: T0 + 60e6, to: T0 + 62e6, allowPartial: true })).toThrow(/no retained footage/);
+    await store.close();
+  });
+});
+
+describe('decode times closer than a tick of the file clock', () => {
+  // The store keeps decode times to the µs; MP4 tracks count 90 kHz ticks (11.1 µs). Frames
+  // written 1 µs apart fell on one tick: samples of no duration, made one tick long, which
+  // put every later frame of the file (of the fragment) that much late.
+  it('move the later frame to the next tick: every export decodes, decode times increase, later frames keep their times', async () => {
+    const store = await SegmentStore.create(`${tmp.dir}/ticks.ring`, {
+      capacity: '16MiB',
+      segmentSize: '1MiB',
+      streams: ['cabin'],
+    });
+    const units = splitAccessUnits(fixture(FIXTURES.cabin)).slice(0, 60);
+    let pts = T0;
+    const times: number[] = [];
+    units.forEach((u, k) => {
+      // Frames 10 and 11 each 1 µs after the one before: 9, 10 and 11 within one tick.
+      if (k > 0) pts += k === 10 || k === 11 ? 1 : 33333;
+      store.write('cabin', u, { pts });
+      times.push(pts);
+    });
+    const clip = store.clip({ from: T0, to: pts + 1 });
+    for (const [name, options] of [
+      ['progressive', {}],
+      ['fragmented', { fragmented: true }],
+    ] as const) {
+      const out = `${tmp.dir}/ticks-${name}.mp4`;
+      await clip.writeMP4(out, options);
+      // In the file's own time base: ffmpeg's default output rate (a guessed 30 fps) would put
+      // frames µs apart on one output tick again, a complaint of its null muxer, not the file.
+      expect(decodeErrors(out, [], ['-enc_time_base', '-1']), name).toBe('');
+      const r = run(ffprobePath, [
+        '-v',
+        'error',
+        '-select_streams',
+        'v',
+        '-show_entries',
+        'packet=dts',
+        '-of',
+        'csv=p=0',
+        out,
+      ]);
+      const dts = r.stdout.trim().split('\n').map(Number);
+      expect(dts.length, name).toBe(60);
+      for (let i = 1; i < dts.length; i++) expect(dts[i], `${name} packet ${i}`).toBeGreaterThan(dts[i - 1]!);
+      // Only those frames moved: every later one decodes at its own time, no tick late (a
+      // sample of one tick's duration would otherwise push all of them later).
+      for (let i = 12; i < dts.length; i++)
+        expect(dts[i], `${name} packet ${i}`).toBe(Math.round(((times[i]! - T0) * 9) / 100));
+    }
+    const hls = clip.toHls();
+    expect(hls.file.size).toBe(hls.size);
+    hls.release();
+    clip.release();
     await store.close();
   });
 });

@@ -6,7 +6,14 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HlsRendition, InvalidArgumentError, SegmentStore, masterPlaylist } from '../lib/index.js';
+import {
+  HlsRendition,
+  InvalidArgumentError,
+  SegmentStore,
+  StoreClosedError,
+  masterPlaylist,
+  unreleasedNativeBytes,
+} from '../lib/index.js';
 import { serve } from './helpers/browser.js';
 import { T0, recordInterleaved } from './helpers/store.js';
 import { FIXTURES, ffmpegPath, ffprobe, ffprobePath, run, runAsync, tempDir } from './helpers/tools.js';
@@ -172,6 +179,33 @@ describe('HLS from the index', () => {
     expect(() => road.mediaPlaylist({ name: 'has space' })).toThrow(InvalidArgumentError);
     road.release();
     cabin.release();
+  });
+
+  it('lays out the fMP4 only when a byte of it is asked for: playlists come from the segment table alone', () => {
+    const before = unreleasedNativeBytes();
+    const hls = rendition('cabin');
+    const planned = unreleasedNativeBytes();
+    expect(planned).toBeGreaterThan(before); // the clip's tables, held for the file until release()
+    const text = hls.mediaPlaylist({ name: 'cabin' }) + hls.iframePlaylist({ name: 'cabin' });
+    expect(text).toContain('cabin-9.m4s');
+    expect(hls.part('cabin.mp4', 'cabin')).toEqual({ start: 0, end: hls.size });
+    expect(unreleasedNativeBytes()).toBe(planned); // no file yet
+    const file = hls.file;
+    expect(unreleasedNativeBytes()).toBeGreaterThan(planned); // now its pieces
+    expect(hls.file).toBe(file); // built once
+    expect(file.size).toBe(hls.size);
+    const last = hls.segments.at(-1)!;
+    expect(last.offset + last.size).toBe(hls.size);
+    expect(file.read(last.offset + 4, last.offset + 8).toString()).toBe('moof');
+    hls.release();
+    expect(unreleasedNativeBytes()).toBe(before);
+    expect(() => file.read(0, 8)).toThrow(/released/);
+    // Released before its file was built: the file can no longer be made.
+    const unbuilt = rendition('cabin');
+    unbuilt.release();
+    expect(unreleasedNativeBytes()).toBe(before);
+    expect(() => unbuilt.file).toThrow(StoreClosedError);
+    expect(() => unbuilt.file).toThrow(/the HLS rendition was released/);
   });
 
   it('live: an EVENT playlist without ENDLIST whose GOP still recording is not listed', () => {

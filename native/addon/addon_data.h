@@ -9,7 +9,7 @@ namespace ringclip::addon {
 
 struct AddonData {
   std::map<std::string, Napi::FunctionReference> error_classes;
-  Napi::FunctionReference ingest, sample_writer, fragmented_ingest, live_fragmenter, virtual_file, clip;
+  Napi::FunctionReference ingest, sample_writer, fragmented_ingest, live_fragmenter, virtual_file, clip, hls_plan;
 };
 
 inline AddonData& addon_data(Napi::Env env) {

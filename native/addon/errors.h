@@ -3,6 +3,9 @@
 // time, as better-sqlite3 does), so callers catch RingclipError subclasses with stable codes.
 #include <napi.h>
 
+#include <stdexcept>
+#include <string>
+
 #include "util/error.h"
 
 namespace ringclip::addon {
@@ -20,6 +23,10 @@ auto guarded(Napi::Env env, F&& body) -> decltype(body()) {
     throw_js(env, e);
   } catch (const std::bad_alloc&) {
     throw to_js_error(env, ErrorCode::Io, "out of memory");
+  } catch (const std::logic_error& e) {
+    // A broken invariant of the core (a bug, never bad input): a JS Error that says so,
+    // not a process ended by an exception crossing into Node.
+    throw Napi::Error::New(env, std::string("ringclip internal error: ") + e.what());
   }
 }
 

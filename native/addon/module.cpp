@@ -38,6 +38,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   data.live_fragmenter = Napi::Persistent(LiveFragmenterObject::Define(env));
   data.virtual_file = Napi::Persistent(VirtualFileObject::Define(env));
   data.clip = Napi::Persistent(ClipObject::Define(env));
+  data.hls_plan = Napi::Persistent(HlsPlanObject::Define(env));
   exports.Set("setErrorClasses", Napi::Function::New(env, SetErrorClasses));
   exports.Set("detach", Napi::Function::New(env, Detach));
   exports.Set("unreleasedNativeBytes", Napi::Function::New(env, UnreleasedNativeBytes));

@@ -4,9 +4,11 @@
 #include <napi.h>
 
 #include <memory>
+#include <optional>
 
 #include "export/clip_cutter.h"
 #include "external_memory.h"
+#include "mp4/hls_layout.h"
 #include "mp4/virtual_file.h"
 #include "store/fragmented_ingest.h"
 #include "store/guarded_read.h"
@@ -170,6 +172,33 @@ class ClipObject : public Napi::ObjectWrap<ClipObject> {
   uint64_t identity_ = 0;
   FileIdentity source_file_;
   bool released_ = false;
+};
+
+// One camera of a clip as an HLS rendition, planned (mp4/hls_layout.h): holds what the
+// rendition's file is built from (the clip's movie and pins) until release().
+class HlsPlanObject : public Napi::ObjectWrap<HlsPlanObject> {
+ public:
+  struct Plan {
+    std::shared_ptr<const mp4::HlsLayout> layout;
+    std::shared_ptr<const exporting::CutResult> cut;
+    std::shared_ptr<void> source;
+    const mp4::Movie* movie = nullptr;  // cut's or source's
+    std::shared_ptr<store::SegmentStore> store;
+    std::shared_ptr<const store::GenerationGuard> guard;
+    uint64_t identity = 0;
+    FileIdentity source_file;
+    bool open_end = false;
+  };
+  static Napi::Function Define(Napi::Env env);
+  HlsPlanObject(const Napi::CallbackInfo& info);
+  void Init(Plan plan);
+
+ private:
+  Napi::Value File(const Napi::CallbackInfo& info);
+  Napi::Value Release(const Napi::CallbackInfo& info);
+  void Finalize(Napi::BasicEnv env) override;
+  ExternalMemory external_;
+  std::optional<Plan> plan_;
 };
 
 Napi::Function DefineMp4Source(Napi::Env env);

@@ -1,4 +1,4 @@
-// build_hls_layout: one fragment per GOP, byte ranges that parse back, key frame ranges that
+// plan_hls_layout / build_hls_file: one fragment per GOP, byte ranges that parse back, key frame ranges that
 // end at the key frame, and an open end whose listed bytes never change as it grows.
 #include <algorithm>
 #include <chrono>
@@ -16,18 +16,20 @@ using namespace ringclip::test;
 
 TEST(mp4_hls_layout_one_segment_per_gop) {
   TestMovie tm = fixture_movie({"road_1080p30_high_gop30.h264"});
-  mp4::HlsLayout hls = mp4::build_hls_layout(tm.movie);
-  std::vector<uint8_t> bytes = materialise(hls.file);
+  mp4::HlsLayout hls = mp4::plan_hls_layout(tm.movie);
+  std::vector<uint8_t> bytes = materialise(mp4::build_hls_file(tm.movie, hls));
+  CHECK_EQ(bytes.size(), hls.file_size);      // the plan's size is the file's
   CHECK_EQ(hls.segments.size(), size_t(10));  // 300 frames, a key frame every 30
   CHECK_EQ(hls.codecs.substr(0, 5), std::string("avc1."));
   CHECK_EQ(hls.width, uint32_t(1920));
   // The init: no mehd, no sidx, no edit list (a growing recording keeps these bytes).
-  std::vector<uint8_t> init(bytes.begin(), bytes.begin() + long(hls.init_size));
+  std::vector<uint8_t> init(bytes.begin(), bytes.begin() + long(hls.init.size()));
+  CHECK(init == hls.init);
   const std::vector<std::string> types = top_level_types(init);
   CHECK_EQ(types.back(), std::string("moov"));
   CHECK(find_boxes(init, "moov/mvex/mehd").empty());
   CHECK(find_boxes(init, "moov/trak/edts").empty());
-  uint64_t at = hls.init_size;
+  uint64_t at = hls.init.size();
   int64_t time = 0;
   for (const mp4::HlsSegment& s : hls.segments) {
     CHECK_EQ(s.offset, at);  // contiguous, in order
@@ -61,11 +63,12 @@ TEST(mp4_hls_layout_open_end_keeps_listed_bytes) {
   open.open_end = true;
   TestMovie shorter = fixture_movie({"road_1080p30_high_gop30.h264"});
   shorter.movie.tracks[0].samples.resize(200);  // the same drive, earlier: 6 GOPs and 20 frames
-  mp4::HlsLayout early = mp4::build_hls_layout(shorter.movie, open);
-  mp4::HlsLayout later = mp4::build_hls_layout(tm.movie, open);
+  mp4::HlsLayout early = mp4::plan_hls_layout(shorter.movie, open);
+  mp4::HlsLayout later = mp4::plan_hls_layout(tm.movie, open);
   CHECK_EQ(early.segments.size(), size_t(6));  // the GOP still recording is not listed
   CHECK_EQ(later.segments.size(), size_t(9));
-  std::vector<uint8_t> a = materialise(early.file), b = materialise(later.file);
+  std::vector<uint8_t> a = materialise(mp4::build_hls_file(shorter.movie, early)),
+                       b = materialise(mp4::build_hls_file(tm.movie, later));
   const uint64_t listed = early.segments.back().offset + early.segments.back().size;
   CHECK(a.size() >= listed && b.size() >= listed);
   CHECK(std::memcmp(a.data(), b.data(), size_t(listed)) == 0);
@@ -75,16 +78,16 @@ TEST(mp4_hls_layout_refuses_two_cameras) {
   TestMovie tm = fixture_movie({"road_1080p30_high_gop30.h264", "cabin_720p30_main_gop30.h264"});
   bool refused = false;
   try {
-    mp4::build_hls_layout(tm.movie);
+    mp4::plan_hls_layout(tm.movie);
   } catch (const Error& e) {
     refused = e.code() == ErrorCode::InvalidArgument && std::string(e.what()).find("one camera") != std::string::npos;
   }
   CHECK(refused);
 }
 
-// The layout of a 1-hour drive's camera (108,000 frames, 3,600 GOPs) is built on every
-// playlist request of the device: printed, not asserted (a wall-clock bound fails on a
-// loaded machine, not on slow code).
+// The layout of a 1-hour drive's camera (108,000 frames, 3,600 GOPs) is planned on every
+// playlist request of the device, and built for a segment: printed, not asserted (a
+// wall-clock bound fails on a loaded machine, not on slow code).
 TEST(mp4_perf_hls_layout_one_hour) {
   static std::vector<uint8_t> bytes(8 * 1024);
   put_be32(bytes.data(), uint32_t(bytes.size() - 4));
@@ -104,17 +107,22 @@ TEST(mp4_perf_hls_layout_one_hour) {
     t.samples.push_back(s);
   }
   movie.tracks.push_back(std::move(t));
-  std::vector<double> millis;
+  std::vector<double> plan_ms, build_ms;
   size_t segments = 0;
   for (int run = 0; run < 9; ++run) {
     auto start = std::chrono::steady_clock::now();
-    mp4::HlsLayout hls = mp4::build_hls_layout(movie);
-    auto end = std::chrono::steady_clock::now();
+    mp4::HlsLayout hls = mp4::plan_hls_layout(movie);
+    auto planned = std::chrono::steady_clock::now();
+    mp4::VirtualFile file = mp4::build_hls_file(movie, hls);
+    auto built = std::chrono::steady_clock::now();
+    CHECK_EQ(file.size(), hls.file_size);
     segments = hls.segments.size();
-    millis.push_back(std::chrono::duration<double, std::milli>(end - start).count());
+    plan_ms.push_back(std::chrono::duration<double, std::milli>(planned - start).count());
+    build_ms.push_back(std::chrono::duration<double, std::milli>(built - planned).count());
   }
-  std::sort(millis.begin(), millis.end());
-  std::cout << "  build_hls_layout 1 h (108000 frames): median " << millis[millis.size() / 2] << " ms, " << segments
-            << " segments\n";
+  std::sort(plan_ms.begin(), plan_ms.end());
+  std::sort(build_ms.begin(), build_ms.end());
+  std::cout << "  HLS layout 1 h (108000 frames): plan median " << plan_ms[plan_ms.size() / 2] << " ms, file "
+            << build_ms[build_ms.size() / 2] << " ms, " << segments << " segments\n";
   CHECK_EQ(segments, size_t(3600));
 }

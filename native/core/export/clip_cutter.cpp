@@ -12,6 +12,7 @@
 #include "h264/parameter_sets.h"
 #include "mp4/movie_time.h"
 #include "util/error.h"
+#include "util/scratch.h"
 #include "util/time_range.h"
 
 namespace ringclip::exporting {
@@ -19,7 +20,9 @@ namespace {
 
 constexpr uint32_t kTimescale = 90000;
 
-int64_t to_ticks(int64_t us) { return mp4::rescale_signed(us, 1000000, kTimescale); }
+__attribute__((always_inline)) inline int64_t to_ticks(int64_t us) {
+  return mp4::rescale_signed(us, 1000000, kTimescale);
+}
 
 struct Selected {
   const SourceTrack* track;
@@ -40,7 +43,12 @@ Selected select(const SourceTrack& track, const CutRequest& asked, CutTrackRepor
   req.to_us = std::min(req.to_us, track.presented_to_us);
   int64_t retained_from = INT64_MAX, retained_to = INT64_MIN;  // presented by the source
   int64_t earliest = INT64_MAX, latest = INT64_MIN, earliest_dts = INT64_MAX, latest_dts = INT64_MIN;
-  for (const SourceSample& s : all) {
+  // Start: the last random access point at or before `from` from which decoding reaches
+  // `from` without a gap (searched in the same pass, up to the first frame decoded at `to`).
+  ptrdiff_t start = -1;
+  bool searching = true;
+  for (ptrdiff_t i = 0; i < ptrdiff_t(all.size()); ++i) {
+    const SourceSample& s = all[i];
     if (s.pts_us >= track.presented_from_us && s.pts_us < track.presented_to_us) {
       retained_from = std::min(retained_from, s.pts_us);
       retained_to = std::max(retained_to, s.pts_us);
@@ -49,6 +57,10 @@ Selected select(const SourceTrack& track, const CutRequest& asked, CutTrackRepor
     latest = std::max(latest, s.pts_us);
     earliest_dts = std::min(earliest_dts, s.dts_us);
     latest_dts = std::max(latest_dts, s.dts_us);
+    searching = searching && s.dts_us < req.to_us;
+    if (!searching) continue;
+    if (s.after_gap && start >= 0 && s.pts_us <= req.from_us) start = -1;
+    if (s.random_access && s.pts_us <= req.from_us) start = i;
   }
   // The cut subtracts and rescales these times: outside the timeline range that could
   // overflow. Sources refuse such times when they take them in; this keeps the cutter safe
@@ -68,15 +80,7 @@ Selected select(const SourceTrack& track, const CutRequest& asked, CutTrackRepor
                                        " and " + format_time_us(asked.to_us) + ": " + retained());
   };
   if (req.to_us <= req.from_us) throw nothing();
-  // Start: the last random access point at or before `from` from which decoding reaches
-  // `from` without a gap; else (partial) the first one after `from`.
-  ptrdiff_t start = -1;
-  for (ptrdiff_t i = 0; i < ptrdiff_t(all.size()); ++i) {
-    const SourceSample& s = all[i];
-    if (s.dts_us >= req.to_us) break;
-    if (s.after_gap && start >= 0 && s.pts_us <= req.from_us) start = -1;
-    if (s.random_access && s.pts_us <= req.from_us) start = i;
-  }
+  // No start before `from`: (partial) the first one after it.
   bool partial = false;
   std::string note;
   if (start < 0) {
@@ -133,14 +137,25 @@ Selected select(const SourceTrack& track, const CutRequest& asked, CutTrackRepor
   // reference the GOP before it, so they cannot be decoded here.
   bool leading_possible = true;
   uint64_t leading = 0;
+  sel.samples = Scratch<const SourceSample*>::take();
   sel.samples.reserve(all.size() - size_t(start));
   ptrdiff_t last_presented = -1;
+  // Gathered as samples are taken, as of the last one presented before `to`: the latest pts
+  // so far (the end below), the smallest positive dts step (a frame duration robust to
+  // gaps) and what the track presents of the span. One pass: an hour is 108,000 samples.
+  int64_t taken_max = INT64_MIN, max_at_last = INT64_MIN;
+  int64_t step = INT64_MAX, step_at_last = INT64_MAX;
+  int64_t lo = INT64_MAX, hi = INT64_MIN;
+  const SourceSample* previous = nullptr;
+  uint32_t known_config = rap.config;  // checked above; samples come in runs of one configuration
   for (ptrdiff_t i = start; i < ptrdiff_t(all.size()); ++i) {
     const SourceSample& s = all[i];
     // Past `to`, only what the frames before it may still need: up to the next random
     // access point (nothing after one presents before it; see the end below).
     if (s.dts_us >= req.to_us && (s.random_access || last_presented < 0)) break;
-    if (i > start && (s.after_gap || !config_of(s.config))) {
+    const bool configured = s.config == known_config || config_of(s.config);
+    if (configured) known_config = s.config;
+    if (i > start && (s.after_gap || !configured)) {
       if (s.pts_us < req.to_us) {
         partial = true;
         note += std::string(note.empty() ? "" : "; ") + "ends at " + format_time_us(s.pts_us) +
@@ -154,7 +169,18 @@ Selected select(const SourceTrack& track, const CutRequest& asked, CutTrackRepor
       continue;
     }
     sel.samples.push_back(&s);
-    if (s.pts_us < req.to_us) last_presented = ptrdiff_t(sel.samples.size()) - 1;
+    if (previous && s.dts_us > previous->dts_us) step = std::min(step, s.dts_us - previous->dts_us);
+    previous = &s;
+    taken_max = std::max(taken_max, s.pts_us);
+    if (s.pts_us < req.to_us) {
+      last_presented = ptrdiff_t(sel.samples.size()) - 1;
+      max_at_last = taken_max;
+      step_at_last = step;
+      if (s.pts_us >= track.presented_from_us) {
+        lo = std::min(lo, s.pts_us);
+        hi = std::max(hi, s.pts_us);
+      }
+    }
   }
   if (last_presented < 0) throw nothing();
   // The end: after the last frame presented before `to` come, in decode order, frames it
@@ -163,29 +189,23 @@ Selected select(const SourceTrack& track, const CutRequest& asked, CutTrackRepor
   // every frame presented before the latest of them: it ends where everything after it in
   // decode order presents after everything before it.
   {
-    const size_t n = sel.samples.size();
-    std::vector<int64_t> min_after(n + 1, INT64_MAX);  // min pts of samples [k, n)
-    for (size_t k = n; k-- > 0;) min_after[k] = std::min(min_after[k + 1], sel.samples[k]->pts_us);
-    int64_t max_before = INT64_MIN;
-    size_t end = 0;
-    for (; end < n; ++end) {
-      if (end > size_t(last_presented) && min_after[end] > max_before) break;
+    const size_t n = sel.samples.size(), tail = size_t(last_presented) + 1;
+    int64_t max_before = max_at_last;  // latest pts of samples [0, end)
+    step = step_at_last;
+    // Only the few samples after the last presented one (up to the next random access
+    // point) can be cut: the minimum pts of each suffix, over them alone. They present at
+    // or after `to`: they change the step, not what the track presents.
+    std::vector<int64_t> min_after(n - tail + 1, INT64_MAX);  // min pts of samples [tail + k, n)
+    for (size_t k = n; k-- > tail;) min_after[k - tail] = std::min(min_after[k - tail + 1], sel.samples[k]->pts_us);
+    size_t end = tail;
+    for (; end < n && min_after[end - tail] <= max_before; ++end) {
       max_before = std::max(max_before, sel.samples[end]->pts_us);
+      const int64_t d = sel.samples[end]->dts_us - sel.samples[end - 1]->dts_us;
+      if (d > 0) step = std::min(step, d);
     }
     sel.samples.resize(end);
   }
-  int64_t step = INT64_MAX;  // a frame duration robust to gaps: the smallest positive dts step
-  for (size_t i = 1; i < sel.samples.size(); ++i) {
-    int64_t d = sel.samples[i]->dts_us - sel.samples[i - 1]->dts_us;
-    if (d > 0) step = std::min(step, d);
-  }
   sel.frame_us = step == INT64_MAX ? 33333 : step;
-  int64_t lo = INT64_MAX, hi = INT64_MIN;
-  for (const SourceSample* s : sel.samples) {
-    if (s->pts_us >= req.to_us || s->pts_us < track.presented_from_us) continue;
-    lo = std::min(lo, s->pts_us);
-    hi = std::max(hi, s->pts_us);
-  }
   if (hi + sel.frame_us <= req.from_us) throw nothing();
   sel.present_from = lo;
   sel.present_end = hi + sel.frame_us;
@@ -233,6 +253,67 @@ struct EntrySets {
     for (const auto& b : c.pps) pps.emplace(set_id(b, false), &b);
   }
 };
+
+// The sample entries of a clip's video track, decided sample by sample as the clip takes
+// them (one pass over an hour's samples, not another to describe them): consecutive
+// configurations share an entry while their sets fit in it, so a stream that carries
+// several PPS at once, or repeats its sets, keeps one; a set redefined (new bytes for an
+// id) starts another, or goes back to an earlier one it fits.
+class VideoSampleEntries {
+ public:
+  explicit VideoSampleEntries(const SourceTrack& track) : track_(track) {}
+
+  // The entry of the next sample, configured by `config` (runs of one configuration take
+  // the inline test alone).
+  __attribute__((always_inline)) uint32_t entry_of(uint32_t config) {
+    if (!entries_.empty() && config == previous_config_) return current_;
+    return entry_of_new(config);
+  }
+
+  // Fills the track's first entry (sps, pps, size) and later_descriptions.
+  void describe(mp4::Track& out) const;
+
+ private:
+  uint32_t entry_of_new(uint32_t config) {
+    const SourceConfig& c = config_of(config);
+    if (entries_.empty() || !entries_[current_].fits(c)) {
+      current_ = uint32_t(entries_.size());
+      for (uint32_t k = 0; k < entries_.size(); ++k)
+        if (entries_[k].fits(c)) {
+          current_ = k;
+          break;
+        }
+      if (current_ == entries_.size()) entries_.push_back(EntrySets{{}, {}, &c});
+    }
+    entries_[current_].add(c);
+    previous_config_ = config;
+    return current_;
+  }
+  const SourceConfig& config_of(uint32_t id) const {
+    for (const SourceConfig& c : track_.configs)
+      if (c.id == id) return c;
+    throw Error(ErrorCode::InvalidData, "the parameter sets of '" + track_.name + "' are missing");  // select() checked
+  }
+  const SourceTrack& track_;
+  std::vector<EntrySets> entries_;
+  uint32_t previous_config_ = 0, current_ = 0;
+};
+
+void VideoSampleEntries::describe(mp4::Track& out) const {
+  for (size_t k = 0; k < entries_.size(); ++k) {
+    mp4::SampleDescription d;
+    for (const auto& [id, bytes] : entries_[k].sps) d.sps.push_back(*bytes);
+    for (const auto& [id, bytes] : entries_[k].pps) d.pps.push_back(*bytes);
+    d.width = entries_[k].first->width;
+    d.height = entries_[k].first->height;
+    d.sar_width = entries_[k].first->sar_width;
+    d.sar_height = entries_[k].first->sar_height;
+    if (k == 0)
+      mp4::set_first_description(out, std::move(d));
+    else
+      out.later_descriptions.push_back(std::move(d));
+  }
+}
 
 // Adds a sample's origin (the store segment it pins) to `origins` once. Samples come segment
 // by segment, so the list is searched only when the origin changes (`last`, per track).
@@ -379,7 +460,7 @@ std::vector<uint32_t> describe_timed(const SourceTrack& track, const std::vector
 }
 
 mp4::Track timed_track(const TimedSelection& s, uint32_t track_id, int64_t t0, uint32_t movie_timescale,
-                       std::vector<uint32_t>& origins) {
+                       std::vector<uint32_t>& origins, CutTrackReport& report) {
   mp4::Track t;
   t.track_id = track_id;
   t.name = s.track->name;
@@ -393,9 +474,12 @@ mp4::Track timed_track(const TimedSelection& s, uint32_t track_id, int64_t t0, u
     const SourceSample* src = s.samples[i];
     mp4::Sample sm;
     sm.dts = sm.pts = to_track_ticks(src->pts_us - base, t.timescale);
+    // Two samples on one tick of the track's clock (µs apart): the later moves to the next.
+    if (i > 0 && sm.dts <= t.samples.back().dts) sm.dts = sm.pts = t.samples.back().dts + 1;
     sm.sync = true;
     sm.description = descriptions[i];
     sm.data = src->data;
+    report.bytes += src->data.size;
     t.samples.push_back(sm);
     note_origin(origins, last_origin, src->origin);
   }
@@ -411,52 +495,15 @@ mp4::Track timed_track(const TimedSelection& s, uint32_t track_id, int64_t t0, u
 
 }  // namespace
 
-// The sample entries of a clip track: consecutive configurations share an entry while their
-// sets fit in it, so a stream that carries several PPS at once, or repeats its sets, keeps
-// one; a set redefined (new bytes for an id) starts another, or goes back to an earlier one
-// it fits. Fills the track's first entry (sps, pps, size) and later_descriptions; returns
-// each sample's entry index.
+// The sample entries of a clip track (VideoSampleEntries): fills the track's first entry
+// and later_descriptions; returns each sample's entry index.
 std::vector<uint32_t> describe_video_samples(const SourceTrack& track, const std::vector<const SourceSample*>& samples,
                                              mp4::Track& out) {
-  auto config_of = [&](uint32_t id) -> const SourceConfig& {
-    for (const SourceConfig& c : track.configs)
-      if (c.id == id) return c;
-    throw Error(ErrorCode::InvalidData, "the parameter sets of '" + track.name + "' are missing");  // select() checked
-  };
-  std::vector<EntrySets> entries;
+  VideoSampleEntries entries(track);
   std::vector<uint32_t> index;
   index.reserve(samples.size());
-  uint32_t previous_config = 0, current = 0;
-  for (const SourceSample* s : samples) {
-    if (entries.empty() || s->config != previous_config) {
-      const SourceConfig& c = config_of(s->config);
-      if (entries.empty() || !entries[current].fits(c)) {
-        current = uint32_t(entries.size());
-        for (uint32_t k = 0; k < entries.size(); ++k)
-          if (entries[k].fits(c)) {
-            current = k;
-            break;
-          }
-        if (current == entries.size()) entries.push_back(EntrySets{{}, {}, &c});
-      }
-      entries[current].add(c);
-      previous_config = s->config;
-    }
-    index.push_back(current);
-  }
-  for (size_t k = 0; k < entries.size(); ++k) {
-    mp4::SampleDescription d;
-    for (const auto& [id, bytes] : entries[k].sps) d.sps.push_back(*bytes);
-    for (const auto& [id, bytes] : entries[k].pps) d.pps.push_back(*bytes);
-    d.width = entries[k].first->width;
-    d.height = entries[k].first->height;
-    d.sar_width = entries[k].first->sar_width;
-    d.sar_height = entries[k].first->sar_height;
-    if (k == 0)
-      mp4::set_first_description(out, std::move(d));
-    else
-      out.later_descriptions.push_back(std::move(d));
-  }
+  for (const SourceSample* s : samples) index.push_back(entries.entry_of(s->config));
+  entries.describe(out);
   return index;
 }
 
@@ -601,7 +648,9 @@ CutResult cut_clip(const std::vector<SourceTrack>& tracks, const CutRequest& req
   for (size_t i = 0; i < tracks.size(); ++i) {
     if (timed[i]) {
       result.tracks.push_back(reports[i]);
-      result.movie.tracks.push_back(timed_track(*timed[i], track_id++, t0, kTimescale, result.origins));
+      result.movie.tracks.push_back(
+          timed_track(*timed[i], track_id++, t0, kTimescale, result.origins, result.tracks.back()));
+      result.tracks.back().sync_samples = result.movie.tracks.back().samples.size();  // every one
       continue;
     }
     if (!chosen[i]) continue;
@@ -613,23 +662,36 @@ CutResult cut_clip(const std::vector<SourceTrack>& tracks, const CutRequest& req
     t.matrix = s.track->matrix;
     t.colour = s.track->colour;
     t.timescale = kTimescale;
-    const std::vector<uint32_t> descriptions = describe_video_samples(*s.track, s.samples, t);
+    VideoSampleEntries entries(*s.track);
     int64_t base = s.samples.front()->dts_us;
     t.samples.reserve(s.samples.size());
     uint32_t last_origin = UINT32_MAX;
+    CutTrackReport& report = result.tracks.back();
     for (const SourceSample* src : s.samples) {
       mp4::Sample sm;
       sm.dts = to_ticks(src->dts_us - base);
       sm.pts = to_ticks(src->pts_us - base);
+      // Decode times a few µs apart (a source may store them so) can fall on one 90 kHz
+      // tick: a sample of no duration, stretched to one tick, put every later sample a tick
+      // late. The later one moves to the next tick instead, with its presentation time.
+      if (!t.samples.empty() && sm.dts <= t.samples.back().dts) {
+        const int64_t move = t.samples.back().dts + 1 - sm.dts;
+        sm.dts += move;
+        sm.pts += move;
+      }
       sm.sync = src->random_access != 0;
-      sm.description = descriptions[t.samples.size()];
+      sm.description = entries.entry_of(src->config);
       sm.data = src->data;
+      report.bytes += src->data.size;
+      report.sync_samples += sm.sync ? 1 : 0;
+      // Each sample lasts until the next one decodes (in the same pass: the previous entry
+      // is still in cache).
+      if (!t.samples.empty()) t.samples.back().duration = uint32_t(std::max<int64_t>(1, sm.dts - t.samples.back().dts));
       t.samples.push_back(sm);
       note_origin(result.origins, last_origin, src->origin);
     }
-    for (size_t k = 0; k + 1 < t.samples.size(); ++k)
-      t.samples[k].duration = uint32_t(std::max<int64_t>(1, t.samples[k + 1].dts - t.samples[k].dts));
     t.samples.back().duration = uint32_t(to_ticks(s.frame_us));
+    entries.describe(t);
     int64_t present_from = std::max(s.present_from, t0);
     int64_t present_end = req.exact ? std::min(s.present_end, req.to_us) : s.present_end;
     if (present_from > t0) t.edits.push_back({uint64_t(to_ticks(present_from - t0)), -1});
@@ -637,6 +699,8 @@ CutResult cut_clip(const std::vector<SourceTrack>& tracks, const CutRequest& req
       t.edits.push_back({uint64_t(to_ticks(present_end - present_from)), to_ticks(present_from - base)});
     result.movie.tracks.push_back(std::move(t));
   }
+  for (auto& s : chosen)
+    if (s) Scratch<const SourceSample*>::give(std::move(s->samples));
   return result;
 }
 

@@ -64,7 +64,9 @@ struct CutTrackReport {
   mp4::TrackKind kind = mp4::TrackKind::Video;
   int64_t first_pts_us = 0;
   int64_t end_pts_us = 0;
-  uint64_t frames = 0;
+  uint64_t frames = 0;        // the movie track's samples
+  uint64_t bytes = 0;         // of those samples, counted as they are taken (info() reports them)
+  uint64_t sync_samples = 0;  // random access points among them
   uint64_t dropped_leading = 0;
   bool partial = false;
   std::string note;

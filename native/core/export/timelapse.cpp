@@ -71,6 +71,7 @@ CutResult cut_timelapse(const std::vector<SourceTrack>& tracks, const CutRequest
     t.colour = track.colour;
     t.timescale = kTimescale;
     const std::vector<uint32_t> descriptions = describe_video_samples(track, chosen, t);
+    CutTrackReport rep;
     const int64_t frame = to_ticks(req.timelapse_frame_us);
     for (size_t i = 0; i < chosen.size(); ++i) {
       mp4::Sample sm;
@@ -79,16 +80,17 @@ CutResult cut_timelapse(const std::vector<SourceTrack>& tracks, const CutRequest
       sm.sync = true;
       sm.description = descriptions[i];
       sm.data = chosen[i]->data;
+      rep.bytes += sm.data.size;
       t.samples.push_back(sm);
       if (std::find(result.origins.begin(), result.origins.end(), chosen[i]->origin) == result.origins.end())
         result.origins.push_back(chosen[i]->origin);
     }
     first_picture_us = std::min(first_picture_us, chosen.front()->pts_us);
-    CutTrackReport rep;
     rep.name = track.name;
     rep.first_pts_us = chosen.front()->pts_us;
     rep.end_pts_us = chosen.back()->pts_us + req.timelapse_every_us;
     rep.frames = chosen.size();
+    rep.sync_samples = chosen.size();
     result.tracks.push_back(rep);
     result.movie.tracks.push_back(std::move(t));
   }

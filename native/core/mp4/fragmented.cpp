@@ -1,6 +1,7 @@
 // Fragmented MP4: an init segment (ftyp + moov with empty sample tables + mvex) and media
 // segments (moof + mdat). This is what MSE players and DASH/HLS-fMP4 packagers consume.
 #include <algorithm>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -55,17 +56,37 @@ void write_mvex(BoxWriter& w, const Movie& movie, const FragmentedOptions& optio
   w.close(mvex);
 }
 
-void check_ranges(const Movie& movie, const std::vector<FragmentRange>& ranges) {
-  if (ranges.size() != movie.tracks.size())
+void check_ranges(const std::vector<FragmentTrack>& tracks, const std::vector<FragmentRange>& ranges) {
+  if (ranges.size() != tracks.size())
     throw Error(ErrorCode::InvalidArgument, "append_fragment needs one range per track");
   for (size_t i = 0; i < ranges.size(); ++i) {
     const FragmentRange& r = ranges[i];
-    if (r.first > r.last || r.last > movie.tracks[i].samples.size())
-      throw Error(ErrorCode::InvalidArgument, "fragment range outside the samples of track " + movie.tracks[i].name);
-    if (r.first < r.last && movie.tracks[i].samples[r.first].dts < 0)
-      throw Error(ErrorCode::InvalidArgument, "negative decode time in track " + movie.tracks[i].name);
+    const Track& t = *tracks[i].track;
+    if (r.first > r.last || r.last > t.samples.size())
+      throw Error(ErrorCode::InvalidArgument, "fragment range outside the samples of track " + t.name);
+    if (r.first < r.last && t.samples[r.first].dts + tracks[i].dts_shift < 0)
+      throw Error(ErrorCode::InvalidArgument, "negative decode time in track " + t.name);
   }
 }
+
+// Box sizes of a fragment (ISO/IEC 14496-12 8.8): a full box header is 12 bytes.
+constexpr uint64_t kMoofAndMfhd = 8 + 16;
+constexpr uint64_t kTrafHeader = 8 + 16 + 20 + 20;  // traf, tfhd (track_ID), tfdt v1, trun (count, data_offset)
+constexpr uint64_t kTfhdDescription = 4;            // tfhd's sample_description_index
+uint64_t trun_entry_size(bool composition_offsets) { return composition_offsets ? 16 : 12; }
+
+// A traf per run of samples on one sample description, from `run`: its end, and whether
+// any of its samples is presented at another time than it is decoded (trun needs offsets).
+size_t run_end(const Track& track, size_t run, size_t last, bool& composition_offsets) {
+  size_t end = run + 1;
+  while (end < last && track.samples[end].description == track.samples[run].description) ++end;
+  composition_offsets = false;
+  for (size_t s = run; s < end; ++s)
+    composition_offsets = composition_offsets || track.samples[s].pts != track.samples[s].dts;
+  return end;
+}
+
+bool large_mdat(uint64_t payload) { return payload > uint64_t(UINT32_MAX) - 8; }
 
 // Where a version-1 sidx holds first_offset: after the box header (8), version and flags
 // (4), reference_ID (4), timescale (4) and earliest_presentation_time (8).
@@ -128,14 +149,38 @@ std::vector<uint8_t> build_init_segment(const Movie& movie, const FragmentedOpti
   return out;
 }
 
+FragmentSize fragment_size(const std::vector<FragmentTrack>& tracks, const std::vector<FragmentRange>& ranges) {
+  check_ranges(tracks, ranges);
+  FragmentSize size;
+  size.header = kMoofAndMfhd;
+  for (size_t i = 0; i < ranges.size(); ++i) {
+    const Track& track = *tracks[i].track;
+    for (size_t run = ranges[i].first; run < ranges[i].last;) {
+      bool offsets = false;
+      const size_t end = run_end(track, run, ranges[i].last, offsets);
+      size.header += kTrafHeader + (track.samples[run].description ? kTfhdDescription : 0) +
+                     (end - run) * trun_entry_size(offsets);
+      for (size_t s = run; s < end; ++s) size.payload += track.samples[s].data.size;
+      run = end;
+    }
+  }
+  size.header += large_mdat(size.payload) ? 16 : 8;
+  return size;
+}
+
 void append_fragment(VirtualFile& out, const Movie& movie, const std::vector<FragmentRange>& ranges,
                      uint32_t sequence_number) {
-  check_ranges(movie, ranges);
-  size_t sample_count = 0;
-  for (const FragmentRange& r : ranges) sample_count += r.last - r.first;
+  std::vector<FragmentTrack> tracks;
+  tracks.reserve(movie.tracks.size());
+  for (const Track& t : movie.tracks) tracks.push_back({&t, 0});
+  append_fragment(out, tracks, ranges, sequence_number);
+}
 
+void append_fragment(VirtualFile& out, const std::vector<FragmentTrack>& tracks,
+                     const std::vector<FragmentRange>& ranges, uint32_t sequence_number) {
+  const FragmentSize planned = fragment_size(tracks, ranges);
   std::vector<uint8_t> header;
-  header.reserve(64 + ranges.size() * 96 + sample_count * 16 + 16);
+  header.reserve(size_t(planned.header));
   BoxWriter w(header);
   size_t moof = w.open("moof");
   size_t mfhd = w.open_full("mfhd", 0, 0);
@@ -153,15 +198,13 @@ void append_fragment(VirtualFile& out, const Movie& movie, const std::vector<Fra
   uint64_t payload = 0;
   for (size_t i = 0; i < ranges.size(); ++i) {
     const FragmentRange& r = ranges[i];
-    const Track& track = movie.tracks[i];
+    const Track& track = *tracks[i].track;
     // One traf per run of samples on one sample description: tfhd names the description
     // for all of its samples (a stream whose parameter sets changed inside the range).
     for (size_t run = r.first; run < r.last;) {
-      size_t run_end = run + 1;
-      while (run_end < r.last && track.samples[run_end].description == track.samples[run].description) ++run_end;
-      const uint32_t description = track.samples[run].description;
       bool any_offset = false;
-      for (size_t s = run; s < run_end; ++s) any_offset = any_offset || track.samples[s].pts != track.samples[s].dts;
+      const size_t end = run_end(track, run, r.last, any_offset);
+      const uint32_t description = track.samples[run].description;
 
       size_t traf = w.open("traf");
       size_t tfhd = w.open_full("tfhd", 0, kTfhdDefaultBaseIsMoof | (description ? kTfhdSampleDescriptionIndex : 0));
@@ -169,18 +212,18 @@ void append_fragment(VirtualFile& out, const Movie& movie, const std::vector<Fra
       if (description) w.u32(description + 1);
       w.close(tfhd);
       size_t tfdt = w.open_full("tfdt", 1, 0);
-      w.u64(uint64_t(track.samples[run].dts));
+      w.u64(uint64_t(track.samples[run].dts + tracks[i].dts_shift));
       w.close(tfdt);
 
       uint32_t flags = kTrunDataOffset | kTrunSampleDuration | kTrunSampleSize | kTrunSampleFlags;
       if (any_offset) flags |= kTrunCompositionOffset;
       size_t trun = w.open_full("trun", any_offset ? 1 : 0, flags);
-      w.u32(uint32_t(run_end - run));
+      w.u32(uint32_t(end - run));
       slots.push_back({w.position(), payload});
       w.u32(0);  // data_offset, patched once the moof size is known
-      const size_t entry = any_offset ? 16 : 12;
-      uint8_t* p = w.extend((run_end - run) * entry);
-      for (size_t s = run; s < run_end; ++s, p += entry) {
+      const size_t entry = trun_entry_size(any_offset);
+      uint8_t* p = w.extend((end - run) * entry);
+      for (size_t s = run; s < end; ++s, p += entry) {
         const Sample& sample = track.samples[s];
         BoxWriter::put_u32(p, sample.duration);
         BoxWriter::put_u32(p + 4, uint32_t(sample.data.size));
@@ -190,19 +233,18 @@ void append_fragment(VirtualFile& out, const Movie& movie, const std::vector<Fra
       }
       w.close(trun);
       w.close(traf);
-      run = run_end;
+      run = end;
     }
   }
   w.close(moof);
 
-  const bool large_mdat = payload > uint64_t(UINT32_MAX) - 8;
-  const uint64_t mdat_header_size = large_mdat ? 16 : 8;
+  const uint64_t mdat_header_size = large_mdat(payload) ? 16 : 8;
   for (size_t i = 0; i < slots.size(); ++i) {
     uint64_t data_offset = header.size() + mdat_header_size + slots[i].payload_offset;
     if (data_offset > INT32_MAX) throw Error(ErrorCode::InvalidArgument, "fragment larger than 2 GiB");
     w.patch_u32(slots[i].position, uint32_t(data_offset));
   }
-  if (large_mdat) {
+  if (mdat_header_size == 16) {
     w.u32(1);
     w.fourcc("mdat");
     w.u64(mdat_header_size + payload);
@@ -210,9 +252,15 @@ void append_fragment(VirtualFile& out, const Movie& movie, const std::vector<Fra
     w.u32(uint32_t(mdat_header_size + payload));
     w.fourcc("mdat");
   }
+  // fragment_size() is what playlists list: the bytes written must be what it said.
+  if (header.size() != planned.header || payload != planned.payload)
+    throw std::logic_error("a fragment's size differs from fragment_size(): " + std::to_string(header.size()) + " + " +
+                           std::to_string(payload) + " bytes, not " + std::to_string(planned.header) + " + " +
+                           std::to_string(planned.payload));
   out.append_generated(std::move(header));
   for (size_t i = 0; i < ranges.size(); ++i) {
-    for (size_t s = ranges[i].first; s < ranges[i].last; ++s) out.append_span(movie.tracks[i].samples[s].data);
+    const Track& track = *tracks[i].track;
+    for (size_t s = ranges[i].first; s < ranges[i].last; ++s) out.append_span(track.samples[s].data);
   }
 }
 

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <stdexcept>
 
 #include "mp4/movie_time.h"
 #include "mp4/writer.h"
@@ -47,10 +48,8 @@ std::string audio_codec(const Track& t) {
 
 }  // namespace
 
-HlsLayout build_hls_layout(const Movie& movie, const HlsOptions& options) {
+HlsLayout plan_hls_layout(const Movie& movie, const HlsOptions& options) {
   HlsLayout out;
-  Movie m;
-  m.timescale = movie.timescale;
   const Track* video = nullptr;
   for (const Track& t : movie.tracks) {
     if (t.kind != TrackKind::Video) continue;
@@ -66,89 +65,118 @@ HlsLayout build_hls_layout(const Movie& movie, const HlsOptions& options) {
     throw Error(ErrorCode::InvalidArgument, "the video track '" + video->name + "' does not start at a key frame");
   // The camera first (its bytes lead each mdat, so a key frame is the moof's first sample
   // data), then the audio; timed metadata is not something HLS players take.
-  m.tracks.push_back(*video);
-  for (const Track& t : movie.tracks) {
-    if (t.kind == TrackKind::Audio) m.tracks.push_back(t);
+  for (size_t i = 0; i < movie.tracks.size(); ++i)
+    if (&movie.tracks[i] == video) out.track_indices.push_back(i);
+  for (size_t i = 0; i < movie.tracks.size(); ++i) {
+    const Track& t = movie.tracks[i];
+    if (t.kind == TrackKind::Audio) out.track_indices.push_back(i);
     if (t.kind == TrackKind::Metadata)
       out.dropped.push_back("left out the metadata track '" + t.name + "': HLS renditions carry video and audio");
   }
   // One timeline without edit lists (MSE players ignore them): each track's decode times
   // moved to where its edits put them, and all of them later by what the earliest decode
-  // time lies before 0 (a B-frame stream's key frame decodes before it is presented).
-  std::vector<int64_t> offsets(m.tracks.size());
+  // time lies before 0 (a B-frame stream's key frame decodes before it is presented). The
+  // move is a per-track shift of tfdt (FragmentTrack), not a shifted copy of the samples.
+  const size_t n = out.track_indices.size();
+  std::vector<int64_t> offsets(n);
   int64_t shift_us = 0;
-  for (size_t i = 0; i < m.tracks.size(); ++i) {
-    const Track& t = m.tracks[i];
+  for (size_t i = 0; i < n; ++i) {
+    const Track& t = movie.tracks[out.track_indices[i]];
     offsets[i] = track_offset_us(t, movie.timescale);
     if (t.samples.empty()) continue;
     shift_us = std::max(shift_us, -(offsets[i] + rescale_signed(t.samples.front().dts, t.timescale, kMicros)));
   }
-  for (size_t i = 0; i < m.tracks.size(); ++i) {
-    Track& t = m.tracks[i];
-    const int64_t add = rescale_signed(offsets[i] + shift_us, kMicros, t.timescale);
-    for (Sample& s : t.samples) {
-      s.dts += add;
-      s.pts += add;
-    }
-    t.edits.clear();
+  std::vector<FragmentTrack> tracks(n);
+  Movie header;  // the init's tracks: the same entries, no samples, no edits
+  header.timescale = movie.timescale;
+  for (size_t i = 0; i < n; ++i) {
+    const Track& t = movie.tracks[out.track_indices[i]];
+    out.dts_shifts.push_back(rescale_signed(offsets[i] + shift_us, kMicros, t.timescale));
+    tracks[i] = FragmentTrack{&t, out.dts_shifts.back()};
+    header.tracks.push_back(copy_without_samples(t));
+    header.tracks.back().edits.clear();
   }
   out.origin_us = movie.creation_time_us > 0 ? movie.creation_time_us - shift_us : 0;
-  m.creation_time_us = out.origin_us;
+  header.creation_time_us = out.origin_us;
 
   FragmentedOptions fo;
   fo.known_duration = false;  // mehd would change as a recording grows
   fo.segment_index = false;   // the playlist is the index
-  out.file.append_generated(build_init_segment(m, fo));
-  out.init_size = out.file.size();
+  out.init = build_init_segment(header, fo);
 
-  const Track& v = m.tracks.front();
-  std::vector<size_t> gop_starts;
-  for (size_t s = 0; s < v.samples.size(); ++s)
-    if (v.samples[s].sync) gop_starts.push_back(s);
-  gop_starts.push_back(v.samples.size());
-  const size_t listed = options.open_end ? gop_starts.size() - 2 : gop_starts.size() - 1;
-
-  std::vector<FragmentRange> ranges(m.tracks.size());
-  std::vector<size_t> audio_next(m.tracks.size(), 0);
-  out.segments.reserve(listed);
-  out.file.reserve(2 * listed + v.samples.size() + 1);
-  for (size_t g = 0; g < listed; ++g) {
-    const size_t first = gop_starts[g], last = gop_starts[g + 1];
+  const Track& v = *video;
+  const int64_t v_shift = out.dts_shifts[0];
+  auto micros = [](const Track& t, int64_t ticks) { return rescale_signed(ticks, t.timescale, kMicros); };
+  // GOP by GOP, each found where the previous one ends and sized while its samples are
+  // in cache (one pass over an hour's 108,000 samples, not one to find GOPs and another to
+  // size them). An open end lists every GOP but the last, which may still grow.
+  std::vector<FragmentRange> ranges(n);
+  std::vector<size_t> audio_next(n, 0);
+  out.segments.reserve(v.samples.size() / 16 + 1);
+  out.ranges.reserve((v.samples.size() / 16 + 1) * n);
+  uint64_t at = out.init.size();
+  for (size_t first = 0, g = 0; first < v.samples.size(); first = ranges[0].last, ++g) {
+    size_t last = first + 1;
+    while (last < v.samples.size() && !v.samples[last].sync) ++last;
     const bool final_gop = last == v.samples.size();
+    if (final_gop && options.open_end) break;
     // Audio decoded before the next key frame goes with this GOP (the last takes the rest;
     // the first also what comes before it).
-    const int64_t boundary_us = final_gop ? INT64_MAX : rescale_signed(v.samples[last].dts, v.timescale, kMicros);
-    std::fill(ranges.begin(), ranges.end(), FragmentRange{});
+    const int64_t boundary_us = final_gop ? INT64_MAX : micros(v, v.samples[last].dts + v_shift);
     ranges[0] = FragmentRange{first, last};
-    uint64_t payload = 0;
-    for (size_t k = first; k < last; ++k) payload += v.samples[k].data.size;
-    for (size_t i = 1; i < m.tracks.size(); ++i) {
-      const Track& a = m.tracks[i];
+    for (size_t i = 1; i < n; ++i) {
+      const Track& a = *tracks[i].track;
       size_t end = audio_next[i];
-      while (end < a.samples.size() && rescale_signed(a.samples[end].dts, a.timescale, kMicros) < boundary_us) {
-        payload += a.samples[end].data.size;
-        ++end;
-      }
+      while (end < a.samples.size() && micros(a, a.samples[end].dts + tracks[i].dts_shift) < boundary_us) ++end;
       ranges[i] = FragmentRange{audio_next[i], end};
       audio_next[i] = end;
     }
+    const FragmentSize size = fragment_size(tracks, ranges);
     HlsSegment seg;
-    seg.offset = out.file.size();
-    append_fragment(out.file, m, ranges, uint32_t(g + 1));
-    seg.size = out.file.size() - seg.offset;
-    seg.key_frame_end = seg.offset + (seg.size - payload) + v.samples[first].data.size;
-    seg.start_us = rescale_signed(v.samples[first].dts, v.timescale, kMicros);
+    seg.offset = at;
+    seg.size = size.header + size.payload;
+    seg.key_frame_end = seg.offset + size.header + v.samples[first].data.size;
+    seg.start_us = micros(v, v.samples[first].dts + v_shift);
     const int64_t end_ticks =
         final_gop ? v.samples[last - 1].dts + int64_t(v.samples[last - 1].duration) : v.samples[last].dts;
-    seg.duration_us = rescale_signed(end_ticks, v.timescale, kMicros) - seg.start_us;
+    seg.duration_us = micros(v, end_ticks + v_shift) - seg.start_us;
+    at += seg.size;
     out.segments.push_back(seg);
+    out.ranges.insert(out.ranges.end(), ranges.begin(), ranges.end());
   }
+  out.file_size = at;
 
   out.codecs = video_codec(v);
-  for (size_t i = 1; i < m.tracks.size(); ++i) out.codecs += "," + audio_codec(m.tracks[i]);
+  for (size_t i = 1; i < n; ++i) out.codecs += "," + audio_codec(*tracks[i].track);
   out.width = v.width;
   out.height = v.height;
   return out;
+}
+
+VirtualFile build_hls_file(const Movie& movie, const HlsLayout& layout) {
+  const size_t n = layout.track_indices.size();
+  std::vector<FragmentTrack> tracks(n);
+  size_t samples = 0;
+  for (size_t i = 0; i < n; ++i) {
+    if (layout.track_indices[i] >= movie.tracks.size())
+      throw std::logic_error("build_hls_file: the layout was planned from another movie");
+    tracks[i] = FragmentTrack{&movie.tracks[layout.track_indices[i]], layout.dts_shifts[i]};
+    samples += tracks[i].track->samples.size();
+  }
+  VirtualFile file;
+  file.reserve(2 * layout.segments.size() + samples + 1);
+  file.append_generated(layout.init);
+  std::vector<FragmentRange> ranges(n);
+  for (size_t g = 0; g < layout.segments.size(); ++g) {
+    std::copy_n(layout.ranges.begin() + ptrdiff_t(g * n), n, ranges.begin());
+    append_fragment(file, tracks, ranges, uint32_t(g + 1));
+    const HlsSegment& seg = layout.segments[g];
+    if (file.size() != seg.offset + seg.size)
+      throw std::logic_error("build_hls_file: segment " + std::to_string(g) + " ends at " +
+                             std::to_string(file.size()) + ", its playlist entry at " +
+                             std::to_string(seg.offset + seg.size));
+  }
+  return file;
 }
 
 }  // namespace ringclip::mp4

@@ -11,6 +11,7 @@
 
 #include "mp4/movie.h"
 #include "mp4/virtual_file.h"
+#include "mp4/writer.h"
 
 namespace ringclip::mp4 {
 
@@ -22,9 +23,13 @@ struct HlsSegment {
   int64_t duration_us = 0;     // to the next GOP (the last: to the end of its last frame)
 };
 
+// The rendition as a table: what its playlists list, computed from the samples' sizes
+// alone (mp4/writer.h fragment_size()); build_hls_file() makes the bytes it describes when
+// a byte of them is asked for. A playlist request, the most frequent (a live one is polled
+// every few seconds by every player), builds no file.
 struct HlsLayout {
-  VirtualFile file;
-  uint64_t init_size = 0;            // ftyp + prft + moov
+  std::vector<uint8_t> init;         // ftyp + prft + moov: EXT-X-MAP
+  uint64_t file_size = 0;            // the init and every listed fragment
   std::vector<HlsSegment> segments;  // one per GOP of the video track, in order
   std::string codecs;                // RFC 6381, for CODECS: "avc1.64001f,mp4a.40.2"
   uint32_t width = 0, height = 0;
@@ -32,6 +37,12 @@ struct HlsLayout {
   int64_t origin_us = 0;
   // Tracks of the clip the layout leaves out (a camm metadata track), each with why.
   std::vector<std::string> dropped;
+  // How build_hls_file() lays the fragments out: the movie's tracks it takes (the camera
+  // first, then the audio), how far each one's decode times move on the rendition's
+  // timeline (its timescale), and each segment's sample range per track (segment-major).
+  std::vector<size_t> track_indices;
+  std::vector<int64_t> dts_shifts;
+  std::vector<FragmentRange> ranges;
 };
 
 struct HlsOptions {
@@ -43,6 +54,10 @@ struct HlsOptions {
 // `movie`: exactly one H.264 track (the camera) and any audio tracks; metadata tracks are
 // left out (listed in `dropped`). Throws Error(InvalidArgument) for no video track or more
 // than one, or a video track that does not start at a sync sample.
-HlsLayout build_hls_layout(const Movie& movie, const HlsOptions& options = {});
+HlsLayout plan_hls_layout(const Movie& movie, const HlsOptions& options = {});
+
+// The fMP4 the layout describes (init, then one fragment per segment, each where the table
+// says), its sample bytes spans of `movie`'s: the movie the layout was planned from.
+VirtualFile build_hls_file(const Movie& movie, const HlsLayout& layout);
 
 }  // namespace ringclip::mp4

@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cstdint>
+#include <cstring>
 
 #include "util/error.h"
 
@@ -28,9 +29,21 @@ void append_seconds(std::string& out, int64_t us) {
 
 std::string hls_segment_lines(const std::vector<HlsSegment>& segments, HlsPlaylistKind kind, std::string_view name,
                               std::string_view suffix) {
-  std::string out;
   const bool iframes = kind == HlsPlaylistKind::IFrames;
-  out.reserve(segments.size() * (40 + name.size() + suffix.size() + (iframes ? 32 : 0)));
+  // Written through a pointer into a buffer sized for the longest possible lines (numbers
+  // of 20 digits), then cut to length: an hour has 3,600 segments, and appending piece by
+  // piece checked the capacity a dozen times a line.
+  constexpr size_t kNumber = 20;
+  const size_t line_bound = sizeof("#EXTINF:") + kNumber + 8 + 2 +
+                            (iframes ? sizeof("#EXT-X-BYTERANGE:") + kNumber + 3 : 0) + name.size() + 1 + kNumber + 4 +
+                            suffix.size() + 1;
+  std::string out(segments.size() * line_bound, '\0');
+  char* p = out.data();
+  auto put = [&p](std::string_view text) {
+    std::memcpy(p, text.data(), text.size());
+    p += text.size();
+  };
+  auto put_uint = [&p](uint64_t v) { p = std::to_chars(p, p + kNumber, v).ptr; };
   // Durations repeat (a camera's GOPs mostly last the same): the EXTINF line is reused.
   int64_t last_us = 0;
   std::string extinf;
@@ -42,19 +55,20 @@ std::string hls_segment_lines(const std::vector<HlsSegment>& segments, HlsPlayli
       append_seconds(extinf, s.duration_us);
       extinf.append(",\n");
     }
-    out.append(extinf);
+    put(extinf);
     if (iframes) {
-      out.append("#EXT-X-BYTERANGE:");
-      append_uint(out, s.key_frame_end - s.offset);
-      out.append("@0\n");
+      put("#EXT-X-BYTERANGE:");
+      put_uint(s.key_frame_end - s.offset);
+      put("@0\n");
     }
-    out.append(name);
-    out.push_back('-');
-    append_uint(out, i);
-    out.append(".m4s");
-    out.append(suffix);
-    out.push_back('\n');
+    put(name);
+    *p++ = '-';
+    put_uint(i);
+    put(".m4s");
+    put(suffix);
+    *p++ = '\n';
   }
+  out.resize(size_t(p - out.data()));
   return out;
 }
 

@@ -172,6 +172,34 @@ std::string fourcc_text(uint32_t v) {
   return s;
 }
 
+Track copy_without_samples(const Track& t) {
+  // Every field but `samples`: a field added to Track must be copied here too (the size
+  // check stops a build that forgot, with the 64-bit libstdc++ ringclip is built with).
+#if defined(__GLIBCXX__) && defined(__x86_64__)
+  static_assert(sizeof(Track) == 296, "a field was added to mp4::Track: copy it in copy_without_samples()");
+#endif
+  Track out;
+  out.track_id = t.track_id;
+  out.name = t.name;
+  out.timescale = t.timescale;
+  out.width = t.width;
+  out.height = t.height;
+  out.sar_width = t.sar_width;
+  out.sar_height = t.sar_height;
+  out.sps = t.sps;
+  out.pps = t.pps;
+  out.kind = t.kind;
+  out.config = t.config;
+  out.format = t.format;
+  out.sample_rate = t.sample_rate;
+  out.channels = t.channels;
+  out.later_descriptions = t.later_descriptions;
+  out.edits = t.edits;
+  out.matrix = t.matrix;
+  out.colour = t.colour;
+  return out;
+}
+
 SampleDescription first_description(const Track& track) {
   SampleDescription d;
   d.sps = track.sps;

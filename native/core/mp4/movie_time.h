@@ -18,7 +18,7 @@ int64_t rescale_signed_wide(int64_t value, uint32_t from, uint32_t to);
 // The same, inline with a 64-bit path for the values clips hold (µs of a few centuries):
 // a clip of an hour converts ~200,000 times, and a 128-bit division per call was a tenth of
 // its cost; inlined with constant clocks, the division becomes a multiplication.
-inline int64_t rescale_signed(int64_t value, uint32_t from, uint32_t to) {
+__attribute__((always_inline)) inline int64_t rescale_signed(int64_t value, uint32_t from, uint32_t to) {
   if (from == 0) return 0;
   const uint64_t magnitude = value < 0 ? 0 - uint64_t(value) : uint64_t(value);
   uint64_t product;

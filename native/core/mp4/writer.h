@@ -42,6 +42,23 @@ struct FragmentRange {
 };
 void append_fragment(VirtualFile& out, const Movie& movie, const std::vector<FragmentRange>& ranges,
                      uint32_t sequence_number);
+// A track of a fragment, and how far its decode times move on the fragment's timeline (in
+// the track's timescale): HLS lays a clip's tracks out on one timeline without edit lists
+// by shifting them, which touches tfdt alone, not a copy of every sample.
+struct FragmentTrack {
+  const Track* track = nullptr;
+  int64_t dts_shift = 0;
+};
+void append_fragment(VirtualFile& out, const std::vector<FragmentTrack>& tracks,
+                     const std::vector<FragmentRange>& ranges, uint32_t sequence_number);
+// The bytes append_fragment() writes for these ranges, without writing them: the moof and
+// mdat header (`header`) and the samples (`payload`). A playlist of fragments lists their
+// offsets from this, and the file built later lands exactly there.
+struct FragmentSize {
+  uint64_t header = 0;
+  uint64_t payload = 0;
+};
+FragmentSize fragment_size(const std::vector<FragmentTrack>& tracks, const std::vector<FragmentRange>& ranges);
 // The whole fragmented file: init segment, then one fragment per GOP of each track.
 VirtualFile build_fragmented(const Movie& movie, const FragmentedOptions& options = {});
 

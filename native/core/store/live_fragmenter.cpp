@@ -184,6 +184,15 @@ void LiveFragmenter::append_fragment(size_t index, std::vector<Frame>& frames, i
     mp4::Sample s;
     s.dts = int64_t(ticks(f.dts, track.timescale));
     s.pts = int64_t(ticks(f.pts, track.timescale));
+    // Decode times µs apart can fall on one tick (a sample of no duration; tfdt and the
+    // durations would disagree): the later one moves to the next tick, with its
+    // presentation time.
+    int64_t& last = tracks_[index].last_dts_ticks;
+    if (s.dts <= last) {
+      s.pts += last + 1 - s.dts;
+      s.dts = last + 1;
+    }
+    last = s.dts;
     s.sync = f.random_access != 0;
     s.data = ByteSpan{f.payload.data(), f.payload.size()};
     track.samples.push_back(s);

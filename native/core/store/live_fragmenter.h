@@ -69,7 +69,8 @@ class LiveFragmenter {
     bool need_key = true;
     uint32_t config = 0;  // of the first random access point: the track's sample entry
     std::vector<Frame> gop;
-    std::vector<Frame> waiting;  // frames read before the init segment could go out
+    std::vector<Frame> waiting;          // frames read before the init segment could go out
+    int64_t last_dts_ticks = INT64_MIN;  // of the last sample sent: the next decodes later
   };
   bool read_new(Track& t, uint32_t max_frames, Step& step);
   // One frame into its track's fragments (the GOP it ends goes out; a new configuration
