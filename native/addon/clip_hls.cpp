@@ -40,7 +40,7 @@ Napi::Value HlsPlanObject::File(const Napi::CallbackInfo& info) {
     const Plan& p = *plan_;
     if (p.store && p.store->closed()) throw Error(ErrorCode::Closed, "the store is closed");
     auto file = std::make_shared<const mp4::VirtualFile>(mp4::build_hls_file(*p.movie, *p.layout));
-    std::string etag = exporting::make_etag(*file, p.identity, kHlsVariant + (p.open_end ? 1 : 0));
+    std::string etag = exporting::make_etag(*file, p.identity(), kHlsVariant + (p.open_end ? 1 : 0));
     Napi::Object vf = addon_data(env).virtual_file.New({});
     auto keep = std::make_shared<std::pair<std::shared_ptr<const void>, std::shared_ptr<void>>>(p.cut, p.source);
     VirtualFileObject::Unwrap(vf)->Init(file, keep, mp4::heap_bytes(*p.movie), p.store, etag, p.source_file, p.guard);

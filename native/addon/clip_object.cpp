@@ -19,15 +19,15 @@ Napi::Function ClipObject::Define(Napi::Env env) {
 ClipObject::ClipObject(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ClipObject>(info) {}
 
 void ClipObject::Init(std::shared_ptr<store::SegmentStore> s, std::shared_ptr<void> source_keep_alive,
-                      std::shared_ptr<const exporting::CutResult> cut, uint64_t identity, FileIdentity source_file,
-                      std::shared_ptr<const store::GenerationGuard> guard) {
+                      std::shared_ptr<const exporting::CutResult> cut, std::function<uint64_t()> identity,
+                      FileIdentity source_file, std::shared_ptr<const store::GenerationGuard> guard) {
   source_file_ = source_file;
   guard_ = std::move(guard);
   store_ = std::move(s);
   source_ = std::move(source_keep_alive);
   cut_ = std::move(cut);
   movie_ = &cut_->movie;
-  identity_ = identity;
+  identity_ = std::move(identity);
   external_.set(Env(), int64_t(mp4::heap_bytes(*movie_)));
 }
 
@@ -92,7 +92,7 @@ Napi::Value ClipObject::Build(const Napi::CallbackInfo& info) {
     request.format = exporting::clip_format(info[0].As<Napi::String>());
     request.force_co64 = o.Get("forceCo64").ToBoolean();
     if (o.Has("track")) request.track = o.Get("track").As<Napi::Number>().Uint32Value();
-    exporting::ClipFile built = store::build_clip_file(store_.get(), guard_.get(), *movie_, request, identity_);
+    exporting::ClipFile built = store::build_clip_file(store_.get(), guard_.get(), *movie_, request, identity_());
     auto file = std::make_shared<const mp4::VirtualFile>(std::move(built.file));
     Napi::Object obj = addon_data(env).virtual_file.New({});
     // The virtual file keeps the clip (its pins) and the source mapping alive.
@@ -107,6 +107,7 @@ Napi::Value ClipObject::Release(const Napi::CallbackInfo& info) {
   released_ = true;
   cut_.reset();  // pins go when the last virtual file built from this clip goes too
   source_.reset();
+  identity_ = nullptr;  // it holds the store clip (and so its pins) too
   movie_ = nullptr;
   external_.clear(info.Env());
   return info.Env().Undefined();

@@ -124,7 +124,8 @@ class Mp4SourceObject : public Napi::ObjectWrap<Mp4SourceObject> {
       for (uint32_t i = 0; i < indexes.Length(); ++i) tracks.push_back(indexes.Get(i).As<Napi::Number>().Uint32Value());
       auto cut = std::make_shared<const exporting::CutResult>(source_->cut(tracks, req));
       Napi::Object obj = addon_data(env).clip.New({});
-      ClipObject::Unwrap(obj)->Init(nullptr, source_, cut, source_->identity(), source_->file());
+      ClipObject::Unwrap(obj)->Init(
+          nullptr, source_, cut, [identity = source_->identity()] { return identity; }, source_->file());
       return obj;
     });
   }

@@ -3,6 +3,7 @@
 // lib/), calls the core once, and converts the result back. No logic lives here.
 #include <napi.h>
 
+#include <functional>
 #include <memory>
 #include <optional>
 
@@ -153,9 +154,11 @@ class ClipObject : public Napi::ObjectWrap<ClipObject> {
   // the input MP4's mapping; `cut` may alias it.
   // `source_file` is the store file or the input MP4 (exports never overwrite it).
   // `guard` (read-only stores) checks the clip's segments around every read of their bytes.
+  // `identity` says what the clip's ETags are made of (store::StoreClip::identity()), asked
+  // only when a file is built.
   void Init(std::shared_ptr<store::SegmentStore> s, std::shared_ptr<void> source_keep_alive,
-            std::shared_ptr<const exporting::CutResult> cut, uint64_t identity, FileIdentity source_file,
-            std::shared_ptr<const store::GenerationGuard> guard = nullptr);
+            std::shared_ptr<const exporting::CutResult> cut, std::function<uint64_t()> identity,
+            FileIdentity source_file, std::shared_ptr<const store::GenerationGuard> guard = nullptr);
 
  private:
   Napi::Value Info(const Napi::CallbackInfo& info);
@@ -169,7 +172,7 @@ class ClipObject : public Napi::ObjectWrap<ClipObject> {
   std::shared_ptr<const exporting::CutResult> cut_;
   std::shared_ptr<const store::GenerationGuard> guard_;
   const mp4::Movie* movie_ = nullptr;
-  uint64_t identity_ = 0;
+  std::function<uint64_t()> identity_;
   FileIdentity source_file_;
   bool released_ = false;
 };
@@ -185,7 +188,7 @@ class HlsPlanObject : public Napi::ObjectWrap<HlsPlanObject> {
     const mp4::Movie* movie = nullptr;  // cut's or source's
     std::shared_ptr<store::SegmentStore> store;
     std::shared_ptr<const store::GenerationGuard> guard;
-    uint64_t identity = 0;
+    std::function<uint64_t()> identity;
     FileIdentity source_file;
     bool open_end = false;
   };

@@ -85,7 +85,8 @@ Napi::Value StoreObject::Clip(const Napi::CallbackInfo& info) {
     if (generations_)
       guard = std::make_shared<const store::GenerationGuard>(generations_, clip->cut().origins, req.streams);
     Napi::Object obj = addon_data(env).clip.New({});
-    ClipObject::Unwrap(obj)->Init(store_, clip, cut, clip->identity(), store_->file_identity(), std::move(guard));
+    ClipObject::Unwrap(obj)->Init(
+        store_, clip, cut, [clip] { return clip->identity(); }, store_->file_identity(), std::move(guard));
     return obj;
   });
 }

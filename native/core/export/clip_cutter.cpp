@@ -664,6 +664,7 @@ CutResult cut_clip(const std::vector<SourceTrack>& tracks, const CutRequest& req
     t.timescale = kTimescale;
     VideoSampleEntries entries(*s.track);
     int64_t base = s.samples.front()->dts_us;
+    t.samples = Scratch<mp4::Sample>::take();
     t.samples.reserve(s.samples.size());
     uint32_t last_origin = UINT32_MAX;
     CutTrackReport& report = result.tracks.back();

@@ -22,7 +22,16 @@ size_t first_needed_segment(const SegmentStore& store, const std::vector<uint32_
                             int64_t from_us, int64_t to_us) {
   size_t first = 0;
   for (size_t k = 0; k < order.size(); ++k) {
-    for (const IndexEntry& e : IndexAccess::segments(store)[order[k]].frames[stream]) {
+    const Segment& seg = IndexAccess::segments(store)[order[k]];
+    const std::vector<IndexEntry>& frames = seg.frames[stream];
+    // A segment presenting nothing at or before `from` cannot hold the key frame: only
+    // where `to` falls matters there, and decode times increase, so its last entry says.
+    // (An hour-long clip from its first frame scanned all 108,000 entries, now one segment's.)
+    if (seg.min_pts_us > from_us) {
+      if (!frames.empty() && frames.back().dts_us >= to_us) return first;
+      continue;
+    }
+    for (const IndexEntry& e : frames) {
       if (e.dts_us >= to_us) return first;
       if (e.random_access && e.pts_us <= from_us) first = k;
     }
@@ -193,10 +202,25 @@ StoreClip::StoreClip(std::shared_ptr<SegmentStore> owner, const ClipRequest& req
   for (exporting::SourceTrack& t : tracks) Scratch<exporting::SourceSample>::give(std::move(t.samples));
   for (uint32_t seg : cut_.origins) IndexAccess::pin_locked(store, seg);
   pinned_ = cut_.origins;
-  identity_ = clip_identity(store, cut_);
 }
 
-StoreClip::~StoreClip() { release(); }
+uint64_t StoreClip::identity() const {
+  std::call_once(identity_once_, [&] {
+    // The segments are pinned (their sequence numbers cannot change) while the clip holds
+    // them; the index they are read from is the store's, under its mutex.
+    if (!store_) throw Error(ErrorCode::Closed, "the clip was released");
+    std::lock_guard<std::mutex> lock(IndexAccess::mutex(*store_));
+    if (store_->closed()) throw Error(ErrorCode::Closed, "the store is closed");
+    identity_ = clip_identity(*store_, cut_);
+  });
+  return identity_;
+}
+
+StoreClip::~StoreClip() {
+  release();
+  // The clip's sample tables go back for the next clip (util/scratch.h).
+  for (mp4::Track& t : cut_.movie.tracks) Scratch<mp4::Sample>::give(std::move(t.samples));
+}
 
 void StoreClip::release() {
   if (!store_) return;

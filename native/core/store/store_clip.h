@@ -4,6 +4,7 @@
 // until it is released or destroyed.
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 #include "export/clip_cutter.h"
@@ -37,15 +38,18 @@ class StoreClip {
   bool skipped_segments() const { return skipped_segments_; }
   // Identifies the stored bytes the clip shows: the same footage of the same store gives
   // the same value, and a segment rewritten since (loop recording) another. Its ETags
-  // (export/clip_file.h) are made of it.
-  uint64_t identity() const { return identity_; }
+  // (export/clip_file.h) are made of it. Computed when first asked (an export's ETag), not
+  // for every clip: a pass over every sample that a playlist request has no use for.
+  // Throws Error(Closed) once the store is closed.
+  uint64_t identity() const;
 
  private:
   std::shared_ptr<SegmentStore> store_;
   std::vector<uint32_t> pinned_;
   exporting::CutResult cut_;
   bool skipped_segments_ = false;
-  uint64_t identity_ = 0;
+  mutable std::once_flag identity_once_;
+  mutable uint64_t identity_ = 0;
 };
 
 }  // namespace ringclip::store

@@ -4,8 +4,9 @@
 // selected sample, ...) in a few milliseconds; freed, glibc returns such blocks to the
 // kernel, and the next clip takes a page fault for every 4 KiB of them again: half of an
 // hour-long clip's time, measured (bench "HLS playlists of a 1-hour drive"). A few vectors
-// of each type are kept for the next use instead, each up to kMaxKeptBytes, so a thread
-// holds at most a few times that after the largest clip it made.
+// of each type are kept for the next use instead, each up to kMaxKeptBytes (~3 hours of a
+// camera's samples), so a thread holds at most kKept times that per type after the largest
+// clips it made: ~35 MB after an hour of two cameras with audio.
 #include <cstddef>
 #include <utility>
 #include <vector>
@@ -15,7 +16,7 @@ namespace ringclip {
 template <typename T>
 class Scratch {
  public:
-  static constexpr size_t kMaxKeptBytes = size_t(64) << 20;
+  static constexpr size_t kMaxKeptBytes = size_t(16) << 20;
   static constexpr size_t kKept = 4;
 
   // An empty vector, with the capacity of one kept earlier when there is one.
