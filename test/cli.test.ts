@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ringclipInProcess } from './helpers/cli.js';
-import { FIXTURES, decodeErrors, ffprobe, fixturesDir, frameHashes, tempDir } from './helpers/tools.js';
+import { FIXTURES, decodeErrors, ffprobe, fixturesDir, frameHashes, ownStderr, tempDir } from './helpers/tools.js';
 
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
@@ -10,7 +10,7 @@ const cli = new URL('../dist/cli/main.js', import.meta.url).pathname;
 // The installed command in a child process, for what only it shows (its exit status).
 function ringclipCommand(...args: string[]) {
   const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  return { status: r.status, stdout: r.stdout, stderr: ownStderr(r.stderr) };
 }
 // The rest runs the same CLI code in this process: faster, and counted by coverage.
 const ringclip = ringclipInProcess;

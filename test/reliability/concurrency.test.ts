@@ -11,7 +11,7 @@ import { Worker } from 'node:worker_threads';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SegmentStore, StoreClosedError } from '../../lib/index.js';
 import { T0, recordInterleaved } from '../helpers/store.js';
-import { FIXTURES, decodeErrors, fixture, fixturesDir, splitAccessUnits } from '../helpers/tools.js';
+import { FIXTURES, decodeErrors, fixture, fixturesDir, ownStderr, splitAccessUnits } from '../helpers/tools.js';
 import { scratchDir } from './crash-model.js';
 
 const dir = scratchDir('ringclip-conc-');
@@ -301,7 +301,7 @@ describe('leaks', () => {
       ],
       { encoding: 'utf8', env },
     );
-    expect(r.stderr).toBe('');
+    expect(ownStderr(r.stderr)).toBe('');
     const { rss } = JSON.parse(r.stdout) as { rss: number[] };
     const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)]!;
     const early = median(rss.slice(20, 30)),

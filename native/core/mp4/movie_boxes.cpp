@@ -179,20 +179,11 @@ Track copy_without_samples(const Track& t) {
   static_assert(sizeof(Track) == 296, "a field was added to mp4::Track: copy it in copy_without_samples()");
 #endif
   Track out;
+  set_first_description(out, first_description(t));
   out.track_id = t.track_id;
   out.name = t.name;
   out.timescale = t.timescale;
-  out.width = t.width;
-  out.height = t.height;
-  out.sar_width = t.sar_width;
-  out.sar_height = t.sar_height;
-  out.sps = t.sps;
-  out.pps = t.pps;
   out.kind = t.kind;
-  out.config = t.config;
-  out.format = t.format;
-  out.sample_rate = t.sample_rate;
-  out.channels = t.channels;
   out.later_descriptions = t.later_descriptions;
   out.edits = t.edits;
   out.matrix = t.matrix;

@@ -3,7 +3,7 @@
  * ringclip-device: the dashcam simulator.
  *
  *   ringclip-device simulate --scenario FILE|NAME [--duration 30m] [--speed 20] [--memory 2GiB]
- *                            [--port N] [--data DIR] [--exit] [--pairing-code 123456] [--json]
+ *                            [--port N] [--data DIR] [--exit] [--pairing-code 123456] [--b-frames] [--json]
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,14 +26,17 @@ const USAGE = `usage: ringclip-device simulate --scenario FILE|NAME [options]
   --pairing-code CODE   the 6-digit code to show (default: random)
   --road WxH@FPS        road camera (default 1280x720@30)
   --cabin WxH@FPS       cabin camera (default 640x360@15)
+  --b-frames            both cameras code one B picture between references (Main profile), as
+                        many real dashcam encoders do; default: none (Baseline-like I and P only)
   --json                print events and the summary as JSON lines
 `;
 
-function camera(spec: string | undefined, name: string) {
-  if (!spec) return { name };
+function camera(spec: string | undefined, name: string, bFrames: boolean) {
+  const b = bFrames ? { bFrames: 1 as const } : {};
+  if (!spec) return { name, ...b };
   const m = /^(\d+)x(\d+)(?:@(\d+(?:\.\d+)?))?$/.exec(spec);
   if (!m) throw new Error(`--${name} must look like 1280x720@30, got ${spec}`);
-  return { name, width: Number(m[1]), height: Number(m[2]), ...(m[3] ? { fps: Number(m[3]) } : {}) };
+  return { name, width: Number(m[1]), height: Number(m[2]), ...(m[3] ? { fps: Number(m[3]) } : {}), ...b };
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -61,6 +64,7 @@ async function main(argv: string[]): Promise<number> {
         'pairing-code': { type: 'string' },
         road: { type: 'string' },
         cabin: { type: 'string' },
+        'b-frames': { type: 'boolean' },
         json: { type: 'boolean' },
       },
       strict: true,
@@ -86,7 +90,10 @@ async function main(argv: string[]): Promise<number> {
   const device = new Dashcam({
     dataDir,
     memory: { capacity: args.memory ?? '2GiB' },
-    cameras: [camera(args.road, 'road'), camera(args.cabin, 'cabin')],
+    cameras: [
+      camera(args.road, 'road', args['b-frames'] === true),
+      camera(args.cabin, 'cabin', args['b-frames'] === true),
+    ],
     ...(args['pairing-code'] ? { pairingCode: args['pairing-code'] } : {}),
   });
   const describe = (e: DeviceEvent) => `${e.kind}${e.peakG !== null ? ` (peak ${e.peakG.toFixed(2)} g)` : ''}`;

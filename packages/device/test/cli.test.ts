@@ -10,7 +10,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Dashcam } from '../src/index.js';
-import { decodeErrors, scratch, smallDevice } from './helpers.js';
+import { decodeErrors, ffprobePath, scratch, smallDevice } from './helpers.js';
 
 const pkg = fileURLToPath(new URL('..', import.meta.url));
 const tmp = scratch();
@@ -78,6 +78,48 @@ describe('ringclip-device simulate', () => {
     expect(json.streams.map((s: { name: string }) => s.name)).toEqual(['road', 'cabin', 'cabin-audio', 'telemetry']);
     expect(json.streams.slice(0, 2).map((s: { width: number }) => s.width)).toEqual([320, 160]);
     expect(json.overwrittenFrames).toBeGreaterThan(0); // 3 minutes through 16 MiB: it looped
+  });
+
+  it('--b-frames: both cameras record with B pictures, and a clip of the store decodes', () => {
+    const data = `${tmp.dir}/bframes`;
+    const r = cli(
+      ['simulate', '--scenario', 'commute', '--duration', '20s', '--speed', 'max', '--memory', '16MiB'].concat([
+        '--data',
+        data,
+        '--road',
+        '320x180@30',
+        '--cabin',
+        '160x96@15',
+        '--b-frames',
+        '--exit',
+      ]),
+    );
+    expect(r.status, r.stderr).toBe(0);
+    const out = `${tmp.dir}/bframes.mp4`;
+    const clip = spawnSync(
+      process.execPath,
+      [fileURLToPath(new URL('../../../dist/cli/main.js', import.meta.url)), 'clip', `${data}/memory.ring`].concat([
+        '--from',
+        '+2',
+        '--to',
+        '+8',
+        '--streams',
+        'road,cabin',
+        '-o',
+        out,
+      ]),
+      { encoding: 'utf8' },
+    );
+    expect(clip.status, clip.stderr).toBe(0);
+    expect(decodeErrors(out)).toBe('');
+    for (const stream of ['0', '1']) {
+      const types = spawnSync(
+        ffprobePath,
+        ['-v', 'error', '-select_streams', stream, '-show_entries', 'frame=pict_type', '-of', 'csv=p=0', out],
+        { encoding: 'utf8' },
+      ).stdout;
+      expect(types.split('\n').filter((t) => t.trim() === 'B').length, `stream ${stream}`).toBeGreaterThan(10);
+    }
   });
 
   it('prints usage errors with exit status 2', () => {
