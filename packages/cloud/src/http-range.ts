@@ -7,20 +7,44 @@ import type { ContentRange, VideoSource } from './service.js';
 import { slotOfResponse } from './user-budget.js';
 
 /**
- * The most of one response that goes to its socket in one turn of the event loop (nginx's
+ * The most of one response that goes to its socket in one write (nginx's
  * sendfile_max_chunk, for the same reason): a client that reads as fast as loopback lets it
- * would otherwise get megabytes copied into its socket per turn, and every other request on
- * the server (another user's list) would wait behind that copy. Measured here (2 cores,
- * another user pulling video, telemetry and CSV over 8 connections): another user's list
- * took 28 ms for 1.2 ms alone with whole-response writes, 1.9 ms with 256 KiB turns, 1.5 ms
- * with 64 KiB; serving stayed at 0.9-1.5x nginx (bench/suites/10-serve.js).
+ * would otherwise get megabytes copied into its socket at once, and every other request on
+ * the server (another user's list) would wait behind that copy.
  */
-export const TURN_BYTES = 64 * 1024;
+export const TURN_BYTES = 128 * 1024;
+
+/**
+ * The most that all responses together write in one turn of the event loop: what bounds
+ * another request's wait, however many responses are streaming (per response alone, the
+ * bound grew with their number: 8 connections × 64 KiB). Measured on session 10's machine
+ * (an AMD EPYC VM, 2 cores; nginx itself swings 1,430-1,950 1 MiB ranges/s between runs):
+ * 64 KiB per response per turn gave 1 MiB ranges at 0.56-0.62x nginx; 256 KiB writes with
+ * no shared bound 0.92x (session 9 measured another user's list at 1.9 ms with those, 1.5
+ * with 64 KiB, 1.2 alone);
+ * 256 KiB writes in 512 KiB turns 0.85x with that list at 1.95x its time alone (the test's
+ * limit is 2); 128 KiB writes in 256 KiB turns 0.53-0.84x with the list at 1.47-1.50x.
+ */
+export const TURN_BUDGET_BYTES = 256 * 1024;
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
+/** Bytes written this turn by every response (reset by the next turn's first immediate). */
+let spentThisTurn = 0;
+let resetQueued = false;
+function spend(bytes: number): void {
+  spentThisTurn += bytes;
+  if (resetQueued) return;
+  resetQueued = true;
+  setImmediate(() => {
+    spentThisTurn = 0;
+    resetQueued = false;
+  });
+}
+
 /**
- * Writes `views` to the response at most TURN_BYTES per turn (waiting for 'drain' when the
+ * Writes `views` to the response at most TURN_BYTES per turn, within the turn's budget for
+ * all responses (TURN_BUDGET_BYTES), waiting for 'drain' when the
  * socket is full, with the user's budget slot given back meanwhile), then ends it; stops
  * early when the client goes away.
  */
@@ -28,8 +52,12 @@ export async function writeInTurns(res: ServerResponse, views: readonly Uint8Arr
   const slot = slotOfResponse.get(res);
   for (const view of views) {
     for (let at = 0; at < view.length; at += TURN_BYTES) {
+      // This turn's budget spent by others: wait for the next (its reset runs first).
+      while (spentThisTurn >= TURN_BUDGET_BYTES) await nextTurn();
       if (res.destroyed) return;
-      if (!res.write(view.subarray(at, at + TURN_BYTES))) {
+      const chunk = view.subarray(at, at + TURN_BYTES);
+      spend(chunk.length);
+      if (!res.write(chunk)) {
         const drained = new Promise<void>((resolve) => {
           const done = () => {
             res.off('drain', done).off('close', done);
