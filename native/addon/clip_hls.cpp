@@ -1,7 +1,7 @@
 // NativeClip.hls(openEnd): one camera of the clip as an HLS rendition (mp4/hls_layout.h):
 // the table of its segments, from which lib/hls.ts writes the playlists, and a plan that
-// builds the virtual fragmented MP4 when a byte of it is asked for. Kept apart from clip_object.cpp: one concern per
-// file.
+// builds the virtual fragmented MP4 when a byte of it is asked for. Kept apart from
+// clip_object.cpp: one concern per file.
 #include "addon_data.h"
 #include "errors.h"
 #include "export/etag.h"
