@@ -218,6 +218,8 @@ export interface NativeClip {
 export interface NativeHlsPlan {
   /** the rendition's virtual fMP4, built now (a playlist alone never needs it) */
   file(): NativeVirtualFile;
+  /** segment n's fragment alone as its own file (n < 0: the init segment) */
+  part(n: number): NativeVirtualFile;
   release(): void;
 }
 

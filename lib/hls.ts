@@ -187,11 +187,33 @@ export class HlsRendition {
       throw new InvalidArgumentError('part(uri, name) takes two strings');
     if (uri === `${name}.mp4`) return { start: 0, end: this.size };
     if (uri === `${name}-init.mp4`) return { start: 0, end: this.initSize };
+    const n = this.#segmentNumber(uri, name);
+    if (n === null) return null;
+    const i = n * FIELDS;
+    return { start: this.#table[i]!, end: this.#table[i]! + this.#table[i + 1]! };
+  }
+
+  /** n of `<name>-<n>.m4s` when the playlist lists it; null otherwise. */
+  #segmentNumber(uri: string, name: string): number | null {
     const m = /^(.+)-(0|[1-9]\d{0,8})\.m4s$/.exec(uri);
     if (!m || m[1] !== name) return null;
-    const i = Number(m[2]) * FIELDS;
-    if (i >= this.#table.length) return null;
-    return { start: this.#table[i]!, end: this.#table[i]! + this.#table[i + 1]! };
+    const n = Number(m[2]);
+    return n < this.segmentCount ? n : null;
+  }
+
+  /**
+   * The file a playlist URI names, built alone (`part()` names its bytes in `file`): the
+   * init segment or one segment's fragment lays out that part only, not the whole
+   * rendition, so a server that makes a rendition per request serves a segment of an hour
+   * for the cost of one GOP. The same bytes as `file` holds there; its own size and ETag.
+   * `<name>.mp4` is `file` itself; null for any other name.
+   */
+  partFile(uri: string, name: string): VirtualMP4 | null {
+    if (typeof uri !== 'string' || typeof name !== 'string')
+      throw new InvalidArgumentError('partFile(uri, name) takes two strings');
+    if (uri === `${name}.mp4`) return this.file;
+    const n = uri === `${name}-init.mp4` ? -1 : this.#segmentNumber(uri, name);
+    return n === null ? null : new VirtualMP4(this.#plan.part(n), 'video/mp4');
   }
 
   /** Bits per second of the I-frame playlist's ranges (its BANDWIDTH in a master playlist). */

@@ -208,6 +208,28 @@ describe('HLS from the index', () => {
     expect(() => unbuilt.file).toThrow(/the HLS rendition was released/);
   });
 
+  it('partFile(): the init and each segment built alone, the same bytes as the whole file holds there', () => {
+    const hls = rendition('road', true);
+    const whole = hls.file.read(0);
+    const etags = new Set<string>();
+    const uris = ['road-init.mp4', ...[...Array(hls.segmentCount).keys()].map((n) => `road-${n}.m4s`)];
+    for (const uri of uris) {
+      const range = hls.part(uri, 'road')!;
+      const part = hls.partFile(uri, 'road')!;
+      expect(part.size, uri).toBe(range.end - range.start);
+      expect(part.read(0).equals(whole.subarray(range.start, range.end)), uri).toBe(true);
+      etags.add(part.etag);
+      part.release();
+    }
+    expect(etags.size).toBe(uris.length);
+    expect(hls.partFile('road.mp4', 'road')).toBe(hls.file);
+    expect(hls.partFile(`road-${hls.segmentCount}.m4s`, 'road')).toBeNull(); // the GOP still recording
+    expect(hls.partFile('cabin-0.m4s', 'road')).toBeNull();
+    expect(() => hls.partFile(0 as never, 'road')).toThrow(/takes two strings/);
+    hls.release();
+    expect(() => hls.partFile('road-0.m4s', 'road')).toThrow(/the HLS rendition was released/);
+  });
+
   it('live: an EVENT playlist without ENDLIST whose GOP still recording is not listed', () => {
     const hls = rendition('road', true);
     const text = hls.mediaPlaylist({ name: 'road' });

@@ -198,8 +198,11 @@ class HlsPlanObject : public Napi::ObjectWrap<HlsPlanObject> {
 
  private:
   Napi::Value File(const Napi::CallbackInfo& info);
+  Napi::Value Part(const Napi::CallbackInfo& info);
   Napi::Value Release(const Napi::CallbackInfo& info);
   void Finalize(Napi::BasicEnv env) override;
+  void check_usable() const;
+  Napi::Value Wrap(Napi::Env env, mp4::VirtualFile built, uint32_t variant) const;
   ExternalMemory external_;
   std::optional<Plan> plan_;
 };

@@ -55,6 +55,20 @@ TEST(mp4_hls_layout_one_segment_per_gop) {
   }
   mp4::Movie whole = mp4::read_movie(as_span(bytes));
   check_same_samples(tm.movie.tracks[0], whole.tracks[0]);
+  // Each part built alone is what the whole file holds there.
+  CHECK(materialise(mp4::build_hls_part(tm.movie, hls, -1)) == hls.init);
+  for (size_t g = 0; g < hls.segments.size(); ++g) {
+    const mp4::HlsSegment& s = hls.segments[g];
+    CHECK(materialise(mp4::build_hls_part(tm.movie, hls, ptrdiff_t(g))) ==
+          std::vector<uint8_t>(bytes.begin() + long(s.offset), bytes.begin() + long(s.offset + s.size)));
+  }
+  bool refused = false;
+  try {
+    mp4::build_hls_part(tm.movie, hls, ptrdiff_t(hls.segments.size()));
+  } catch (const Error& e) {
+    refused = e.code() == ErrorCode::InvalidArgument;
+  }
+  CHECK(refused);
 }
 
 TEST(mp4_hls_layout_open_end_keeps_listed_bytes) {

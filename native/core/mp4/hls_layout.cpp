@@ -153,29 +153,60 @@ HlsLayout plan_hls_layout(const Movie& movie, const HlsOptions& options) {
   return out;
 }
 
-VirtualFile build_hls_file(const Movie& movie, const HlsLayout& layout) {
-  const size_t n = layout.track_indices.size();
-  std::vector<FragmentTrack> tracks(n);
-  size_t samples = 0;
-  for (size_t i = 0; i < n; ++i) {
+namespace {
+
+// The layout's tracks, as the fragments take them.
+std::vector<FragmentTrack> fragment_tracks(const Movie& movie, const HlsLayout& layout) {
+  std::vector<FragmentTrack> tracks(layout.track_indices.size());
+  for (size_t i = 0; i < tracks.size(); ++i) {
     if (layout.track_indices[i] >= movie.tracks.size())
-      throw std::logic_error("build_hls_file: the layout was planned from another movie");
+      throw std::logic_error("an HLS layout used with another movie than the one it was planned from");
     tracks[i] = FragmentTrack{&movie.tracks[layout.track_indices[i]], layout.dts_shifts[i]};
-    samples += tracks[i].track->samples.size();
   }
+  return tracks;
+}
+
+// Segment g's fragment, appended to `file`; it must come out the size the table says.
+void append_segment(VirtualFile& file, const std::vector<FragmentTrack>& tracks, const HlsLayout& layout, size_t g) {
+  const size_t n = tracks.size();
+  const std::vector<FragmentRange> ranges(layout.ranges.begin() + ptrdiff_t(g * n),
+                                          layout.ranges.begin() + ptrdiff_t((g + 1) * n));
+  const uint64_t before = file.size();
+  append_fragment(file, tracks, ranges, uint32_t(g + 1));
+  if (file.size() - before != layout.segments[g].size)
+    throw std::logic_error("HLS segment " + std::to_string(g) + " came out " + std::to_string(file.size() - before) +
+                           " bytes, its playlist entry says " + std::to_string(layout.segments[g].size));
+}
+
+}  // namespace
+
+VirtualFile build_hls_file(const Movie& movie, const HlsLayout& layout) {
+  const std::vector<FragmentTrack> tracks = fragment_tracks(movie, layout);
+  size_t samples = 0;
+  for (const FragmentTrack& t : tracks) samples += t.track->samples.size();
   VirtualFile file;
   file.reserve(2 * layout.segments.size() + samples + 1);
   file.append_generated(layout.init);
-  std::vector<FragmentRange> ranges(n);
   for (size_t g = 0; g < layout.segments.size(); ++g) {
-    std::copy_n(layout.ranges.begin() + ptrdiff_t(g * n), n, ranges.begin());
-    append_fragment(file, tracks, ranges, uint32_t(g + 1));
-    const HlsSegment& seg = layout.segments[g];
-    if (file.size() != seg.offset + seg.size)
-      throw std::logic_error("build_hls_file: segment " + std::to_string(g) + " ends at " +
-                             std::to_string(file.size()) + ", its playlist entry at " +
-                             std::to_string(seg.offset + seg.size));
+    append_segment(file, tracks, layout, g);
+    if (file.size() != layout.segments[g].offset + layout.segments[g].size)
+      throw std::logic_error("HLS segment " + std::to_string(g) + " ends at " + std::to_string(file.size()) +
+                             ", its playlist entry at " +
+                             std::to_string(layout.segments[g].offset + layout.segments[g].size));
   }
+  return file;
+}
+
+VirtualFile build_hls_part(const Movie& movie, const HlsLayout& layout, ptrdiff_t segment) {
+  VirtualFile file;
+  if (segment < 0) {
+    file.append_generated(layout.init);
+    return file;
+  }
+  if (size_t(segment) >= layout.segments.size())
+    throw Error(ErrorCode::InvalidArgument, "no HLS segment " + std::to_string(segment) + ": the rendition has " +
+                                                std::to_string(layout.segments.size()));
+  append_segment(file, fragment_tracks(movie, layout), layout, size_t(segment));
   return file;
 }
 

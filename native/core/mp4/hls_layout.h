@@ -5,6 +5,7 @@
 // entries of its I-frame playlist (a fragment's moof through its key frame). Nothing is
 // stored: the file is generated boxes plus spans of the source, like every other export.
 // Layout and reasons: docs/MP4.md, "HLS".
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -59,5 +60,10 @@ HlsLayout plan_hls_layout(const Movie& movie, const HlsOptions& options = {});
 // The fMP4 the layout describes (init, then one fragment per segment, each where the table
 // says), its sample bytes spans of `movie`'s: the movie the layout was planned from.
 VirtualFile build_hls_file(const Movie& movie, const HlsLayout& layout);
+
+// One part of that file alone, as its own file: the init segment (`segment` < 0) or the
+// fragment of segment `segment`, byte for byte what build_hls_file() holds there. A segment
+// request lays out one GOP, not the hour around it.
+VirtualFile build_hls_part(const Movie& movie, const HlsLayout& layout, ptrdiff_t segment);
 
 }  // namespace ringclip::mp4

@@ -4,7 +4,7 @@
  * The drive being recorded is an EVENT playlist that grows. docs/device-api.md, "HLS".
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { masterPlaylist, type HlsRendition } from 'ringclip';
+import { masterPlaylist, type HlsRendition, type VirtualMP4 } from 'ringclip';
 import type { Dashcam } from './dashcam.js';
 
 export class HlsApiError extends Error {
@@ -22,7 +22,7 @@ export type ServeFile = (
   req: FastifyRequest,
   reply: FastifyReply,
   rendition: HlsRendition,
-  part: { start: number; end: number },
+  part: VirtualMP4,
   filename: string,
 ) => FastifyReply;
 type Range = { from: number; to: number; live: boolean; name: string };
@@ -123,7 +123,8 @@ export function hlsRoutes(
     const camera = m[1]!;
     const hls = rendition(r, camera);
     if (m[3]) {
-      const part = hls.part(file, camera);
+      // The part alone: a segment of an hour-long drive lays out its GOP, not the hour.
+      const part = hls.partFile(file, camera);
       if (!part) {
         hls.release();
         throw new HlsApiError(

@@ -333,22 +333,19 @@ export class WifiApi {
     hlsRoutes(
       app,
       device,
-      (req, reply, hls, part, filename) => {
-        // A segment is a slice of the rendition's virtual fMP4: its own size, and an ETag
-        // that names the slice of those bytes.
-        const whole = hls.file;
-        const slice: RangeFile = {
-          size: part.end - part.start,
-          contentType: whole.contentType,
-          etag:
-            part.start === 0 && part.end === whole.size
-              ? whole.etag
-              : `${whole.etag.slice(0, -1)}-${part.start}-${part.end}"`,
-          read: (s, e = part.end - part.start) =>
-            whole.read(part.start + s, part.start + Math.min(e, part.end - part.start)),
-        };
-        return this.#serveFile(req, reply, slice, () => hls.release(), filename, {});
-      },
+      (req, reply, hls, part, filename) =>
+        // A part of the rendition built alone (its own size and ETag).
+        this.#serveFile(
+          req,
+          reply,
+          part,
+          () => {
+            part.release();
+            hls.release();
+          },
+          filename,
+          {},
+        ),
       footageRange,
     );
 
