@@ -53,13 +53,11 @@ Napi::Value ClipObject::Info(const Napi::CallbackInfo& info) {
     to.Set("bytes", double(r.bytes));
     to.Set("syncSamples", double(r.sync_samples));
     to.Set("timescale", t.timescale);
-    {
-      to.Set("first", double(r.first_pts_us));
-      to.Set("end", double(r.end_pts_us));
-      to.Set("droppedLeading", double(r.dropped_leading));
-      to.Set("partial", r.partial);
-      to.Set("note", r.note);
-    }
+    to.Set("first", double(r.first_pts_us));
+    to.Set("end", double(r.end_pts_us));
+    to.Set("droppedLeading", double(r.dropped_leading));
+    to.Set("partial", r.partial);
+    to.Set("note", r.note);
     tracks.Set(uint32_t(i), to);
   }
   o.Set("tracks", tracks);

@@ -53,7 +53,8 @@ void append_fragment(VirtualFile& out, const std::vector<FragmentTrack>& tracks,
                      const std::vector<FragmentRange>& ranges, uint32_t sequence_number);
 // The bytes append_fragment() writes for these ranges, without writing them: the moof and
 // mdat header (`header`) and the samples (`payload`). A playlist of fragments lists their
-// offsets from this, and the file built later lands exactly there.
+// offsets from this; whoever builds the file later checks it lands exactly there
+// (mp4/hls_layout.cpp), so the live and recording paths do not size each fragment twice.
 struct FragmentSize {
   uint64_t header = 0;
   uint64_t payload = 0;
