@@ -143,6 +143,7 @@ describe.skipIf(!haveChromium && !requireBrowser)('web viewer in Chromium', () =
     await page.click('#streaming');
     await page.waitForFunction(
       () =>
+        document.getElementById('streaming')!.getAttribute('aria-busy') === 'false' &&
         ['road', 'cabin'].every((id) => /\/video\?track=/.test((document.getElementById(id) as HTMLVideoElement).src)),
       null,
       { timeout: 20_000 },

@@ -263,7 +263,18 @@ async function setStreaming(on) {
   const playing = m && !m.paused;
   pauseAll();
   state.streaming = on;
-  $('streaming').setAttribute('aria-pressed', String(on));
+  const button = $('streaming');
+  button.setAttribute('aria-pressed', String(on));
+  // Busy until both cameras are loaded again and back at the moment they were at: until
+  // then their time is the new source's 0 (a test, like a screen reader, waits for this).
+  button.setAttribute('aria-busy', 'true');
+  try {
+    await switchSources(c, t, playing);
+  } finally {
+    button.setAttribute('aria-busy', 'false');
+  }
+}
+async function switchSources(c, t, playing) {
   await Promise.all(
     players().map(async (v) => {
       const ready = new Promise((resolve) => v.addEventListener('loadedmetadata', resolve, { once: true }));
