@@ -119,6 +119,8 @@ export interface NativeStore {
 export interface NativeMp4Source {
   /** the file's own bytes [start, end) as one view of its mapping (none when empty) */
   views(start: number, end: number): Uint8Array[];
+  /** the file's own bytes [start, end) to a non-blocking socket by sendfile: the bytes it took */
+  sendTo(socket: number, start: number, end: number): number;
   info(): {
     origin: number;
     size: number;
@@ -229,6 +231,8 @@ export interface NativeVirtualFile {
   read(start: number, end: number): Buffer;
   /** views of [start, end): zero-copy for MP4 sources, one checked copy for ring stores */
   views(start: number, end: number): Uint8Array[];
+  /** [start, end) to a non-blocking socket by sendfile (MP4 sources only): the bytes it took */
+  sendTo(socket: number, start: number, end: number): number;
   writeTo(target: string | number): Promise<number>;
   /** drops this object's hold on the clip's footage (a write in flight keeps its own) */
   release(): void;

@@ -7,6 +7,7 @@ import { withCallerStack } from './caller-stack.js';
 import { InvalidArgumentError, StoreClosedError } from './errors.js';
 import { HlsRendition } from './hls.js';
 import type { SegmentStore } from './segment-store.js';
+import { checkSendArguments } from './socket-send.js';
 import { parseDuration, toMicros, type TimeInput } from './units.js';
 
 export interface ClipOptions {
@@ -116,6 +117,20 @@ export class VirtualMP4 {
       );
     }
     return this.#file.views(start, Math.min(end, this.size));
+  }
+  /**
+   * Sends bytes [start, end) (end clamped to the size) to a connected, non-blocking socket
+   * (a descriptor: sendableDescriptor(socket) gives a Node socket's when it is safe to write
+   * past Node) and returns how many it took: fewer than asked when the socket is full — wait
+   * until it can take more, then go on from there. The stored samples go by sendfile(2), the
+   * kernel sending the file's pages as a static file server does, with no copy in this process;
+   * only the generated boxes are copied. For files of an Mp4Source's clips; a ring store's
+   * clip is refused (InvalidArgumentError: read it with views() or read()). A socket that
+   * fails (the peer has gone) is an IoError.
+   */
+  sendTo(socket: number, start: number, end: number = this.size): number {
+    checkSendArguments(socket, start, end);
+    return this.#file.sendTo(socket, start, Math.min(end, this.size));
   }
   /** Writes the whole file (scatter I/O, off the JS thread); resolves with the byte count. */
   writeTo(target: string | number): Promise<number> {

@@ -18,6 +18,7 @@ export type * from './types.js';
 export { encodeCamm, decodeCamm, cammPacketSize, gpsEpochSeconds, unixMicrosFromGps, CAMM_FORMAT } from './camm.js';
 export type { CammPacket, CammType, CammVector } from './camm.js';
 export { rangeResponse } from './http-range.js';
+export { sendableDescriptor } from './socket-send.js';
 export type { RangeRepresentation, RangeResponse } from './http-range.js';
 export { parseSize, parseDuration, toMicros, microsToIso, formatBytes, MIN_TIME_US, MAX_TIME_US } from './units.js';
 export type { TimeInput, TimeRule } from './units.js';

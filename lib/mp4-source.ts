@@ -6,6 +6,7 @@ import { resolve } from 'node:path';
 import { binding, type NativeMp4Source } from './binding.js';
 import { Clip, timelapseRequest, type ClipOptions } from './clip.js';
 import { InvalidArgumentError, StoreClosedError } from './errors.js';
+import { checkSendArguments } from './socket-send.js';
 import { toMicros, type TimeInput } from './units.js';
 
 // A file without a capture time has its own timeline, which may start before 0 (frames an
@@ -78,6 +79,17 @@ export class Mp4Source {
     }
     if (!this.#native) throw new StoreClosedError(`the MP4 source '${this.path}' is closed`);
     return this.#native.views(start, end);
+  }
+
+  /**
+   * The file's own bytes [start, end) (end clamped to the size) to a connected, non-blocking
+   * socket by sendfile(2), as VirtualMP4.sendTo does: the bytes the socket took, fewer than
+   * asked when it is full.
+   */
+  sendTo(socket: number, start = 0, end: number = this.size): number {
+    checkSendArguments(socket, start, end);
+    if (!this.#native) throw new StoreClosedError(`the MP4 source '${this.path}' is closed`);
+    return this.#native.sendTo(socket, start, Math.min(end, this.size));
   }
 
   /**

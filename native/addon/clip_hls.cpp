@@ -45,7 +45,9 @@ Napi::Value HlsPlanObject::Wrap(Napi::Env env, mp4::VirtualFile built, uint32_t 
   std::string etag = exporting::make_etag(*file, p.identity(), variant);
   Napi::Object vf = addon_data(env).virtual_file.New({});
   auto keep = std::make_shared<std::pair<std::shared_ptr<const void>, std::shared_ptr<void>>>(p.cut, p.source);
-  VirtualFileObject::Unwrap(vf)->Init(file, keep, mp4::heap_bytes(*p.movie), p.store, etag, p.source_file, p.guard);
+  VirtualFileObject* object = VirtualFileObject::Unwrap(vf);
+  object->Init(file, keep, mp4::heap_bytes(*p.movie), p.store, etag, p.source_file, p.guard);
+  object->SetMp4Source(p.mp4_source);
   return vf;
 }
 
@@ -90,7 +92,7 @@ Napi::Value ClipObject::Hls(const Napi::CallbackInfo& info) {
     auto layout = std::make_shared<const mp4::HlsLayout>(mp4::plan_hls_layout(*movie_, options));
     Napi::Object plan = addon_data(env).hls_plan.New({});
     HlsPlanObject::Unwrap(plan)->Init(
-        {layout, cut_, source_, movie_, store_, guard_, identity_, source_file_, options.open_end});
+        {layout, cut_, source_, mp4_source_, movie_, store_, guard_, identity_, source_file_, options.open_end});
 
     // Segments as one Float64Array of 5 numbers each: offset, size, key frame end, start
     // (µs), duration (µs): a 1-hour drive has 3600 of them, one allocation instead of 3600.

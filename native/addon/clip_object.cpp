@@ -95,8 +95,9 @@ Napi::Value ClipObject::Build(const Napi::CallbackInfo& info) {
     Napi::Object obj = addon_data(env).virtual_file.New({});
     // The virtual file keeps the clip (its pins) and the source mapping alive.
     auto keep = std::make_shared<std::pair<std::shared_ptr<const void>, std::shared_ptr<void>>>(cut_, source_);
-    VirtualFileObject::Unwrap(obj)->Init(file, keep, mp4::heap_bytes(*movie_), store_, built.etag, source_file_,
-                                         guard_);
+    VirtualFileObject* vf = VirtualFileObject::Unwrap(obj);
+    vf->Init(file, keep, mp4::heap_bytes(*movie_), store_, built.etag, source_file_, guard_);
+    vf->SetMp4Source(mp4_source_);
     return obj;
   });
 }
@@ -105,6 +106,7 @@ Napi::Value ClipObject::Release(const Napi::CallbackInfo& info) {
   released_ = true;
   cut_.reset();  // pins go when the last virtual file built from this clip goes too
   source_.reset();
+  mp4_source_.reset();
   identity_ = nullptr;  // it holds the store clip (and so its pins) too
   movie_ = nullptr;
   external_.clear(info.Env());

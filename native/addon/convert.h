@@ -71,5 +71,12 @@ inline int64_t to_safe_int64(const Napi::Value& v, const char* what) { return to
 inline uint64_t to_safe_uint64(const Napi::Value& v, const char* what) {
   return to_safe_uint64(number_of(v, what), what);
 }
+// A file descriptor (a socket to send to): a whole number within int.
+inline int to_socket(const Napi::Value& v) {
+  uint64_t fd = to_safe_uint64(v, "socket");
+  if (fd > uint64_t(INT32_MAX))
+    throw Error(ErrorCode::InvalidArgument, "socket: " + std::to_string(fd) + " is not a descriptor");
+  return int(fd);
+}
 
 }  // namespace ringclip::addon

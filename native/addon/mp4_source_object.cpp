@@ -5,6 +5,7 @@
 #include "errors.h"
 #include "export/mp4_source.h"
 #include "export/sample_stats.h"
+#include "export/socket_send.h"
 #include "mp4_source_views.h"
 #include "objects.h"
 
@@ -22,6 +23,7 @@ class Mp4SourceObject : public Napi::ObjectWrap<Mp4SourceObject> {
                            InstanceMethod<&Mp4SourceObject::Samples>("samples"),
                            InstanceMethod<&Mp4SourceObject::Close>("close"),
                            InstanceMethod<&Mp4SourceObject::Views>("views"),
+                           InstanceMethod<&Mp4SourceObject::SendTo>("sendTo"),
                        });
   }
   Mp4SourceObject(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Mp4SourceObject>(info) {}
@@ -71,13 +73,26 @@ class Mp4SourceObject : public Napi::ObjectWrap<Mp4SourceObject> {
     return o;
   }
 
-  // Drops this object's hold on the mapping; clips cut from it keep their own.
+  // sendTo(fd, start, end): the file's own bytes to a non-blocking socket by sendfile(2);
+  // the bytes the socket took (fewer than asked when it is full).
+  Napi::Value SendTo(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    return guarded(env, [&]() -> Napi::Value {
+      if (!source_) throw Error(ErrorCode::Closed, "the MP4 source is closed");
+      int socket = to_socket(info[0]);
+      uint64_t start = to_safe_uint64(info[1], "start");
+      uint64_t end = to_safe_uint64(info[2], "end");
+      return Napi::Number::New(env, double(exporting::send_to_socket(socket, *source_, start, end).bytes));
+    });
+  }
+
   Napi::Value Views(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!source_) throw to_js_error(env, ErrorCode::Closed, "the MP4 source is closed");
     return guarded(env, [&]() -> Napi::Value { return mp4_source_views(env, source_, info[0], info[1]); });
   }
 
+  // Drops this object's hold on the mapping; clips cut from it keep their own.
   Napi::Value Close(const Napi::CallbackInfo& info) {
     source_.reset();
     return info.Env().Undefined();
@@ -126,6 +141,7 @@ class Mp4SourceObject : public Napi::ObjectWrap<Mp4SourceObject> {
       Napi::Object obj = addon_data(env).clip.New({});
       ClipObject::Unwrap(obj)->Init(
           nullptr, source_, cut, [identity = source_->identity()] { return identity; }, source_->file());
+      ClipObject::Unwrap(obj)->SetMp4Source(source_);
       return obj;
     });
   }

@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "export/clip_cutter.h"
+#include "export/mp4_source.h"
 #include "external_memory.h"
 #include "mp4/hls_layout.h"
 #include "mp4/virtual_file.h"
@@ -127,12 +128,15 @@ class VirtualFileObject : public Napi::ObjectWrap<VirtualFileObject> {
   void Init(std::shared_ptr<const mp4::VirtualFile> file, std::shared_ptr<void> keep_alive, size_t kept_bytes,
             std::shared_ptr<store::SegmentStore> store, std::string etag, FileIdentity source_file,
             std::shared_ptr<const store::GenerationGuard> guard);
+  // A clip of an MP4 source: the source its spans point into, which sendTo() sends them from.
+  void SetMp4Source(std::shared_ptr<const exporting::Mp4Source> source) { mp4_source_ = std::move(source); }
 
  private:
   Napi::Value Size(const Napi::CallbackInfo& info);
   Napi::Value Etag(const Napi::CallbackInfo& info);
   Napi::Value Read(const Napi::CallbackInfo& info);
-  Napi::Value Views(const Napi::CallbackInfo& info);  // virtual_file_views.cpp
+  Napi::Value Views(const Napi::CallbackInfo& info);   // virtual_file_views.cpp
+  Napi::Value SendTo(const Napi::CallbackInfo& info);  // virtual_file_send.cpp
   Napi::Value WriteTo(const Napi::CallbackInfo& info);
   Napi::Value Release(const Napi::CallbackInfo& info);
   void Finalize(Napi::BasicEnv env) override;
@@ -140,8 +144,9 @@ class VirtualFileObject : public Napi::ObjectWrap<VirtualFileObject> {
   ExternalMemory external_;
   std::shared_ptr<const mp4::VirtualFile> file_;
   std::shared_ptr<void> keep_alive_;
-  std::shared_ptr<store::SegmentStore> store_;           // null for MP4 sources
-  std::shared_ptr<const store::GenerationGuard> guard_;  // null unless the store is read-only
+  std::shared_ptr<store::SegmentStore> store_;              // null for MP4 sources
+  std::shared_ptr<const store::GenerationGuard> guard_;     // null unless the store is read-only
+  std::shared_ptr<const exporting::Mp4Source> mp4_source_;  // null for ring stores
   std::string etag_;
   FileIdentity source_file_;
 };
@@ -159,6 +164,8 @@ class ClipObject : public Napi::ObjectWrap<ClipObject> {
   void Init(std::shared_ptr<store::SegmentStore> s, std::shared_ptr<void> source_keep_alive,
             std::shared_ptr<const exporting::CutResult> cut, std::function<uint64_t()> identity,
             FileIdentity source_file, std::shared_ptr<const store::GenerationGuard> guard = nullptr);
+  // A clip of an MP4 source: the files built from it can be sent to a socket by sendfile.
+  void SetMp4Source(std::shared_ptr<const exporting::Mp4Source> source) { mp4_source_ = std::move(source); }
 
  private:
   Napi::Value Info(const Napi::CallbackInfo& info);
@@ -168,7 +175,8 @@ class ClipObject : public Napi::ObjectWrap<ClipObject> {
   void Finalize(Napi::BasicEnv env) override;
   ExternalMemory external_;
   std::shared_ptr<store::SegmentStore> store_;
-  std::shared_ptr<void> source_;  // what the movie's spans point into
+  std::shared_ptr<void> source_;                            // what the movie's spans point into
+  std::shared_ptr<const exporting::Mp4Source> mp4_source_;  // null for ring stores
   std::shared_ptr<const exporting::CutResult> cut_;
   std::shared_ptr<const store::GenerationGuard> guard_;
   const mp4::Movie* movie_ = nullptr;
@@ -185,7 +193,8 @@ class HlsPlanObject : public Napi::ObjectWrap<HlsPlanObject> {
     std::shared_ptr<const mp4::HlsLayout> layout;
     std::shared_ptr<const exporting::CutResult> cut;
     std::shared_ptr<void> source;
-    const mp4::Movie* movie = nullptr;  // cut's or source's
+    std::shared_ptr<const exporting::Mp4Source> mp4_source;  // null for ring stores
+    const mp4::Movie* movie = nullptr;                       // cut's or source's
     std::shared_ptr<store::SegmentStore> store;
     std::shared_ptr<const store::GenerationGuard> guard;
     std::function<uint64_t()> identity;

@@ -55,6 +55,7 @@ Napi::Function VirtualFileObject::Define(Napi::Env env) {
                          InstanceAccessor<&VirtualFileObject::Etag>("etag"),
                          InstanceMethod<&VirtualFileObject::Read>("read"),
                          InstanceMethod<&VirtualFileObject::Views>("views"),
+                         InstanceMethod<&VirtualFileObject::SendTo>("sendTo"),
                          InstanceMethod<&VirtualFileObject::WriteTo>("writeTo"),
                          InstanceMethod<&VirtualFileObject::Release>("release"),
                      });
@@ -82,6 +83,7 @@ Napi::Value VirtualFileObject::Etag(const Napi::CallbackInfo& info) { return Nap
 Napi::Value VirtualFileObject::Release(const Napi::CallbackInfo& info) {
   file_.reset();  // a WriteWorker in flight holds its own references
   keep_alive_.reset();
+  mp4_source_.reset();
   external_.clear(info.Env());
   return info.Env().Undefined();
 }

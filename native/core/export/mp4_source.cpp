@@ -83,23 +83,20 @@ std::shared_ptr<Mp4Source> Mp4Source::open(const std::string& path) {
     if (errno == ENOENT) throw Error(ErrorCode::InvalidArgument, "no file at '" + path + "'");
     throw Error(ErrorCode::Io, "cannot open '" + path + "': " + std::strerror(errno));
   }
-  struct stat st;
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
-    throw Error(ErrorCode::InvalidArgument, "'" + path + "' is not a regular file");
-  }
+  // Owned by the source from here: its destructor closes it on every way out.
   std::shared_ptr<Mp4Source> src(new Mp4Source());
+  src->fd_ = fd;
+  struct stat st;
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+    throw Error(ErrorCode::InvalidArgument, "'" + path + "' is not a regular file");
   src->size_ = uint64_t(st.st_size);
   src->file_ = FileIdentity{uint64_t(st.st_dev), uint64_t(st.st_ino)};
   src->identity_ = uint64_t(st.st_size) * 1099511628211ull ^ uint64_t(st.st_mtim.tv_sec) * 1000000007ull ^
                    uint64_t(st.st_mtim.tv_nsec) ^ (uint64_t(st.st_ino) << 20);
-  if (src->size_ < 8) {
-    ::close(fd);
+  if (src->size_ < 8)
     throw Error(ErrorCode::InvalidData,
                 "'" + path + "' is not an MP4: " + std::to_string(src->size_) + " bytes is too short");
-  }
   void* p = ::mmap(nullptr, src->size_, PROT_READ, MAP_PRIVATE, fd, 0);
-  ::close(fd);  // the mapping keeps the file
   if (p == MAP_FAILED) throw Error(ErrorCode::Io, "cannot map '" + path + "': " + std::strerror(errno));
   src->data_ = static_cast<const uint8_t*>(p);
   try {
@@ -113,6 +110,7 @@ std::shared_ptr<Mp4Source> Mp4Source::open(const std::string& path) {
 
 Mp4Source::~Mp4Source() {
   if (data_) ::munmap(const_cast<uint8_t*>(data_), size_);
+  if (fd_ >= 0) ::close(fd_);
 }
 
 std::optional<int64_t> Mp4Source::reference_origin_us() const {

@@ -37,7 +37,10 @@ class Mp4Source {
   // track number it does not have.
   std::vector<const SourceSample*> samples(uint32_t track, int64_t from_us, int64_t to_us) const;
   uint64_t size() const { return size_; }
-  const uint8_t* data() const { return data_; }    // the read-only mapping of the whole file
+  const uint8_t* data() const { return data_; }  // the read-only mapping of the whole file
+  // The file, open for reading for as long as the source lives: what sendfile(2) sends the
+  // mapping's bytes from (socket_send.h).
+  int fd() const { return fd_; }
   uint64_t identity() const { return identity_; }  // changes when the file does (size, mtime, inode)
   FileIdentity file() const { return file_; }      // the file itself (device, inode)
 
@@ -47,6 +50,7 @@ class Mp4Source {
   std::optional<int64_t> reference_origin_us() const;  // from the file's prft, when it has a usable one
   const uint8_t* data_ = nullptr;
   uint64_t size_ = 0;
+  int fd_ = -1;
   mp4::Movie movie_;
   int64_t origin_us_ = 0;
   std::vector<SourceTrack> tracks_;

@@ -130,8 +130,9 @@ export class VirtualCache {
   get(key: string, path: string, trackName: string | null | typeof AUDIO, withAudio = false): Promise<ViewMap> {
     return this.#lru.get(key, async () => {
       const src = await Mp4Source.open(path);
+      // The stored file as it is: the source stays open to send from (closed when collected).
+      if (trackName === null) return new ViewMap(src.views(), (fd, s, e) => src.sendTo(fd, s, e));
       try {
-        if (trackName === null) return new ViewMap(src.views());
         let stream = trackName;
         if (stream === AUDIO) {
           const audio = src.tracks.find((t) => t.kind === 'audio');
@@ -144,7 +145,8 @@ export class VirtualCache {
         const clip = src.clip({ from: { offset: 0 }, to: { offset: 7 * 86400 }, streams, allowPartial: true });
         const v = clip.toVirtualMP4();
         clip.release();
-        return new ViewMap(v.views(0));
+        // The file object stays to send from; its views hold the mapping for the fallback.
+        return new ViewMap(v.views(0), (fd, s, e) => v.sendTo(fd, s, e));
       } finally {
         src.close(); // the views hold the mapping for as long as they live
       }

@@ -1,16 +1,23 @@
+/** The engine's zero-copy send of a file's bytes [start, end) to a socket: the bytes it took. */
+export type SendTo = (socket: number, start: number, end: number) => number;
+
 /**
  * A video as the list of its views (engine: VirtualMP4.views() for a per-track MP4,
  * Mp4Source.views() for the stored file), made once per file and sliced per request: a range
  * GET finds its first view by binary search and hands subarrays of the mapped file to the
- * socket. No copy, no allocation per byte served.
+ * socket. No copy, no allocation per byte served. With `sendTo` (the engine object the views
+ * came from), a response sends its bytes by sendfile instead, and writes views only while
+ * the socket is full (http-range.ts).
  */
 export class ViewMap {
   readonly size: number;
+  readonly sendTo: SendTo | undefined;
   /** views[i] starts at offsets[i] of the file */
   readonly #views: Uint8Array[];
   readonly #offsets: number[] = [];
 
-  constructor(views: Uint8Array[]) {
+  constructor(views: Uint8Array[], sendTo?: SendTo) {
+    this.sendTo = sendTo;
     this.#views = views;
     let at = 0;
     for (const v of views) {

@@ -33,13 +33,17 @@ export class HlsViews {
 
   /** Bytes [part.start, part.end) of the rendition's fMP4 (a segment, the init, the whole file) for the HTTP layer. */
   video(row: ClipRow, role: string, hls: HlsRendition, part: { start: number; end: number }): VideoSource {
-    const views = new ViewMap(hls.file.views(part.start, part.end));
+    const file = hls.file;
+    const views = new ViewMap(file.views(part.start, part.end), (fd, s, e) =>
+      file.sendTo(fd, part.start + s, part.start + e),
+    );
     return {
       size: views.size,
       etag: `"${row.sha256!.slice(0, 32)}-hls-${role}-${part.start}-${part.end}-w${mp4WriterVersion}"`,
       contentType: 'video/mp4',
       lastModified: row.updatedAt,
       body: (s, e) => views.slice(s, e),
+      sendTo: views.sendTo,
     };
   }
 
@@ -56,6 +60,7 @@ export class HlsViews {
       contentType: 'video/mp4',
       lastModified: row.updatedAt,
       body: (s, e) => map.slice(s, e),
+      sendTo: map.sendTo,
     };
   }
 }

@@ -7,6 +7,7 @@ import type { ClipRow, User } from '../meta.js';
 import type { Auth } from './auth.js';
 import { VISIBLE, copyName, type ServiceContext, type Track } from './context.js';
 import { KIND, intParam, parseTime } from '../validate.js';
+import type { SendTo } from '../view-map.js';
 
 /** A range-addressable video for the HTTP layer. */
 export interface VideoSource {
@@ -17,6 +18,8 @@ export interface VideoSource {
   lastModified: number;
   /** bytes [start, end): views of a mapped file (sent as they are) or a stream */
   body(start: number, endExclusive: number): Uint8Array[] | Promise<Readable>;
+  /** where the engine can: bytes [start, end) to a socket by sendfile, the bytes it took */
+  sendTo?: SendTo;
 }
 
 export class Views {
@@ -114,6 +117,7 @@ export class Views {
         contentType: 'video/mp4',
         lastModified: row.updatedAt,
         body: (s, e) => (map ? map.slice(s, e) : this.ctx.blobs.readRange(key, s, e)),
+        sendTo: map?.sendTo,
       };
     }
     if (track !== 'road' && track !== 'cabin' && track !== 'audio')
@@ -134,6 +138,7 @@ export class Views {
       contentType: 'video/mp4',
       lastModified: row.updatedAt,
       body: (s, e) => map.slice(s, e),
+      sendTo: map.sendTo,
     };
   }
 }
