@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SegmentStore } from '../lib/index.js';
 import { haveChromium, requireBrowser, resultOfPage, serve } from './helpers/browser.js';
-import { T0, recordInterleaved } from './helpers/store.js';
-import { FIXTURES, decodeErrors, tempDir } from './helpers/tools.js';
+import { T0, recordDualStore } from './helpers/store.js';
+import { decodeErrors, tempDir } from './helpers/tools.js';
 
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
@@ -46,19 +46,7 @@ window.result = (async () => {
 describe.skipIf(!haveChromium && !requireBrowser)('a real browser plays ringclip output', () => {
   let store: SegmentStore;
   beforeAll(async () => {
-    store = await SegmentStore.create(`${tmp.dir}/b.ring`, {
-      capacity: '64MiB',
-      segmentSize: '4MiB',
-      streams: ['road', 'cabin'],
-    });
-    recordInterleaved(
-      store,
-      [
-        { stream: 'road', file: FIXTURES.road, fps: 30 },
-        { stream: 'cabin', file: FIXTURES.cabin, fps: 30 },
-      ],
-      10,
-    );
+    store = await recordDualStore(`${tmp.dir}/b.ring`, 10);
   });
   afterAll(() => store.close());
 

@@ -15,26 +15,14 @@ import {
   unreleasedNativeBytes,
 } from '../lib/index.js';
 import { serve } from './helpers/browser.js';
-import { T0, recordInterleaved } from './helpers/store.js';
+import { T0, recordDualStore, recordInterleaved } from './helpers/store.js';
 import { FIXTURES, ffmpegPath, ffprobe, ffprobePath, run, runAsync, tempDir } from './helpers/tools.js';
 
 const tmp = tempDir();
 let store: SegmentStore;
 
 beforeAll(async () => {
-  store = await SegmentStore.create(join(tmp.dir, 'h.ring'), {
-    capacity: '64MiB',
-    segmentSize: '4MiB',
-    streams: ['road', 'cabin'],
-  });
-  recordInterleaved(
-    store,
-    [
-      { stream: 'road', file: FIXTURES.road, fps: 30 },
-      { stream: 'cabin', file: FIXTURES.cabin, fps: 30 },
-    ],
-    10,
-  );
+  store = await recordDualStore(join(tmp.dir, 'h.ring'), 10);
 });
 afterAll(async () => {
   await store.close();

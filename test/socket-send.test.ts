@@ -13,31 +13,15 @@ import {
   StoreClosedError,
   sendableDescriptor,
 } from '../lib/index.js';
-import { T0, recordInterleaved } from './helpers/store.js';
-import { FIXTURES, tempDir } from './helpers/tools.js';
+import { T0, writeDualMp4 } from './helpers/store.js';
+import { tempDir } from './helpers/tools.js';
 
 const tmp = tempDir();
 let mp4 = '';
 afterAll(() => tmp.cleanup());
 beforeAll(async () => {
-  const store = await SegmentStore.create(`${tmp.dir}/s.ring`, {
-    capacity: '64MiB',
-    segmentSize: '4MiB',
-    streams: ['road', 'cabin'],
-  });
-  recordInterleaved(
-    store,
-    [
-      { stream: 'road', file: FIXTURES.road, fps: 30 },
-      { stream: 'cabin', file: FIXTURES.cabin, fps: 30 },
-    ],
-    5,
-  );
-  const clip = store.clip({ from: T0, to: T0 + 4e6 });
   mp4 = `${tmp.dir}/dual.mp4`;
-  await clip.writeMP4(mp4);
-  clip.release();
-  await store.close();
+  await writeDualMp4(`${tmp.dir}/s.ring`, mp4, 4);
 });
 
 /** A loopback connection: the server's end (to send on) and everything the client receives. */

@@ -4,31 +4,15 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidArgumentError, Mp4Source, SegmentStore, StoreClosedError } from '../lib/index.js';
-import { T0, recordInterleaved } from './helpers/store.js';
+import { T0, recordInterleaved, writeDualMp4 } from './helpers/store.js';
 import { FIXTURES, tempDir } from './helpers/tools.js';
 
 const tmp = tempDir();
 let mp4 = '';
 afterAll(() => tmp.cleanup());
 beforeAll(async () => {
-  const store = await SegmentStore.create(`${tmp.dir}/v.ring`, {
-    capacity: '64MiB',
-    segmentSize: '4MiB',
-    streams: ['road', 'cabin'],
-  });
-  recordInterleaved(
-    store,
-    [
-      { stream: 'road', file: FIXTURES.road, fps: 30 },
-      { stream: 'cabin', file: FIXTURES.cabin, fps: 30 },
-    ],
-    5,
-  );
-  const clip = store.clip({ from: T0, to: T0 + 4e6 });
   mp4 = `${tmp.dir}/dual.mp4`;
-  await clip.writeMP4(mp4);
-  clip.release();
-  await store.close();
+  await writeDualMp4(`${tmp.dir}/v.ring`, mp4, 4);
 });
 
 const join = (views: Uint8Array[]) => Buffer.concat(views);

@@ -2,7 +2,7 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { SegmentStore } from '../../lib/index.js';
-import { fixture, splitAccessUnits } from './tools.js';
+import { FIXTURES, fixture, splitAccessUnits } from './tools.js';
 
 export const T0 = Date.parse('2026-01-01T00:00:00Z') * 1000;
 
@@ -43,4 +43,27 @@ export function recordInterleaved(
     store.write(best.stream, best.units[best.next % best.units.length]!, { pts: bestTime });
     best.next++;
   }
+}
+
+/** A 64 MiB store at `path` with the fixtures' road and cabin cameras, `seconds` of each at 30 fps from T0. */
+export async function recordDualStore(path: string, seconds: number): Promise<SegmentStore> {
+  const store = await SegmentStore.create(path, { capacity: '64MiB', segmentSize: '4MiB', streams: ['road', 'cabin'] });
+  recordInterleaved(
+    store,
+    [
+      { stream: 'road', file: FIXTURES.road, fps: 30 },
+      { stream: 'cabin', file: FIXTURES.cabin, fps: 30 },
+    ],
+    seconds,
+  );
+  return store;
+}
+
+/** The dual MP4 of `seconds` of recordDualStore() footage, written to `mp4` (the store is closed). */
+export async function writeDualMp4(ringPath: string, mp4: string, seconds: number): Promise<void> {
+  const store = await recordDualStore(ringPath, seconds + 1);
+  const clip = store.clip({ from: T0, to: T0 + seconds * 1e6 });
+  await clip.writeMP4(mp4);
+  clip.release();
+  await store.close();
 }
