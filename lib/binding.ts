@@ -15,6 +15,17 @@ export interface NativeBinding {
   setErrorClasses(classes: Record<string, unknown>): void;
   detach(buffer: ArrayBuffer): void;
   unreleasedNativeBytes(): number;
+  /** h264/annexb_units.h: each access unit's place in the bytes and in both orders */
+  parseAnnexB(bytes: Uint8Array): {
+    offsets: Float64Array;
+    sizes: Float64Array;
+    idr: Uint8Array;
+    presentation: Float64Array;
+    reorderDepth: number;
+    fps: number;
+    rejected: number;
+    skipped: number;
+  };
   parseAdts(bytes: Uint8Array): {
     config: Buffer;
     sampleRate: number;

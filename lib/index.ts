@@ -9,6 +9,8 @@ export type { HlsSegment, HlsPlaylistOptions, HlsCamera } from './hls.js';
 export type { LiveFrame, FollowOptions, LiveMP4Stream, LiveMP4Options } from './live.js';
 export type { Mp4SourceTrack } from './mp4-source.js';
 export { parseAdts } from './stream-kinds.js';
+export { parseAnnexB } from './annexb.js';
+export type { AccessUnit, AnnexBStream } from './annexb.js';
 export type { StreamSpec, AdtsChunk } from './stream-kinds.js';
 export { AnnexBWriteStream, FragmentedIngest, FragmentedWriteStream } from './write-stream.js';
 export type { WriteStreamOptions, FragmentedWriteStreamOptions, FragmentedWriteStats } from './write-stream.js';

@@ -44,6 +44,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("unreleasedNativeBytes", Napi::Function::New(env, UnreleasedNativeBytes));
   exports.Set("parseAdts", Napi::Function::New(env, ParseAdts));
   exports.Set("hlsSegmentLines", Napi::Function::New(env, HlsSegmentLines));
+  exports.Set("parseAnnexB", Napi::Function::New(env, ParseAnnexB));
   exports.Set("formatVersion", Napi::Number::New(env, store::kFormatVersion));
   exports.Set("mp4WriterVersion", Napi::Number::New(env, mp4::kWriterVersion));
   exports.Set("crc32cHardware", Napi::Boolean::New(env, store::crc32c_is_hardware()));

@@ -25,6 +25,7 @@ namespace ringclip::addon {
 
 Napi::Value ParseAdts(const Napi::CallbackInfo& info);        // store_timed_writes.cpp
 Napi::Value HlsSegmentLines(const Napi::CallbackInfo& info);  // clip_hls.cpp
+Napi::Value ParseAnnexB(const Napi::CallbackInfo& info);      // annexb_units.cpp
 
 // What a write did, as lib/ reads it: 1 stored, 2 overwrite events to take, 4 a random access point.
 inline Napi::Value write_flags(Napi::Env env, const store::WriteResult& r) {

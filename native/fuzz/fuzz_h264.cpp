@@ -1,5 +1,6 @@
 // libFuzzer target: the Annex B scanner (streaming, arbitrary chunking) feeding the access
-// unit assembler, and the one-shot path of store.write() (for_each_nal + analyze_access_unit).
+// unit assembler, the one-shot path of store.write() (for_each_nal + analyze_access_unit),
+// and parseAnnexB()'s describe_annexb (borrowed views, byte ranges, presentation order).
 // Bad input must end in Error (InvalidData) or be dropped and counted, never in a crash.
 #include <cstddef>
 #include <cstdint>
@@ -7,6 +8,7 @@
 
 #include "h264/access_unit.h"
 #include "h264/annexb.h"
+#include "h264/annexb_units.h"
 #include "util/error.h"
 
 using namespace ringclip;
@@ -45,6 +47,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   try {
     h264::analyze_access_unit(nals, sets, poc);
   } catch (const Error&) {
+  }
+
+  // parseAnnexB(): never throws; every unit lies inside the input, slots are unique.
+  h264::AnnexBDescription d = h264::describe_annexb(data, size);
+  std::vector<bool> seen(d.units.size(), false);
+  for (const h264::DescribedUnit& u : d.units) {
+    if (u.offset > size || u.size > size - u.offset) __builtin_trap();
+    if (u.presentation >= seen.size() || seen[u.presentation]) __builtin_trap();
+    seen[u.presentation] = true;
   }
   return 0;
 }

@@ -6,7 +6,7 @@
  * loops an H.264 recording.
  */
 import { readFileSync } from 'node:fs';
-import { splitAccessUnits, type AccessUnit } from './h264/annexb.js';
+import { parseAnnexB, type AccessUnit } from 'ringclip';
 import { SyntheticH264Encoder } from './h264/encoder.js';
 import { CabinScene, RoadScene, type Scene, type SceneState } from './render/scene.js';
 
@@ -50,6 +50,8 @@ interface Unit {
   idr: boolean;
   /** it shows the capture before the current one (a B picture, or one held for it) */
   previous: boolean;
+  /** times the source set itself (a replayed recording's own order), instead of the capture's */
+  times?: { pts: number; dts: number };
 }
 
 export interface Camera {
@@ -158,6 +160,13 @@ abstract class BaseCamera implements Camera {
    * before that first B picture takes the time halfway between its neighbours.
    */
   #stamp(u: Unit): Picture {
+    if (u.times) {
+      this.#decoded++;
+      this.#lastDts = u.times.dts;
+      if (u.idr) this.stats.idr++;
+      this.stats.bytes += u.data.length;
+      return { stream: this.name, pts: u.times.pts, dts: u.times.dts, data: u.data, idr: u.idr };
+    }
     const captured = this.#captured;
     /** capture time of the k-th capture (k >= captured - 3) */
     const capture = (k: number) => this.#captures[this.#captures.length - (captured - k)]!;
@@ -242,28 +251,76 @@ export class SyntheticCamera extends BaseCamera {
   }
 }
 
-/** Loops an Annex B recording (a new recording starts at its first IDR). */
+/**
+ * Loops an Annex B recording (a new recording starts at its first IDR), its access units
+ * found and ordered by the engine (parseAnnexB): each pass of the file hands them out in
+ * decode order, one a capture, timed as the store times a raw stream — unit u is shown at
+ * base + u.presentation frames and decoded at base + (u.decode − reorder depth) frames — so
+ * a recording with B-frames keeps its own presentation order, and decode times never pass
+ * presentation times.
+ */
 export class ReplayCamera extends BaseCamera {
-  private units: AccessUnit[];
+  private readonly units: AccessUnit[];
+  private readonly depth: number;
   private next = 0;
+  /** µs: where the current pass's first unit is shown */
+  private base = 0;
+  private lastDts = -Infinity;
+  /** the latest presentation time handed out: a unit after a skip must come later */
+  private lastPts = -Infinity;
   constructor(name: string, file: string, fps: number) {
-    const units = splitAccessUnits(readFileSync(file));
-    const first = units.findIndex((u) => u.idr);
+    const stream = parseAnnexB(readFileSync(file));
+    const first = stream.units.findIndex((u) => u.idr);
     if (first < 0) throw new Error(`${file} has no IDR picture: a camera cannot replay it`);
     super(name, fps, 0, 0);
-    this.units = units.slice(first);
+    // Every unit before an IDR is shown before it: from the first IDR on, both orders start at 0.
+    this.units = stream.units
+      .slice(first)
+      .map((u) => ({ ...u, decode: u.decode - first, presentation: u.presentation - first }));
+    this.depth = stream.reorderDepth;
+  }
+  /** µs between pictures: the frame rate's, or a parking timelapse's interval */
+  private get step(): number {
+    return this.intervalUs ?? 1e6 / this.fps;
+  }
+  private at(frames: number): number {
+    return this.base + Math.round(frames * this.step);
   }
   override start(startUs: number): void {
-    super.start(startUs);
+    // A recording's first decode time lies `depth` pictures before it is shown: after the
+    // last one; and its first picture is shown after every picture of the last recording.
+    const earliest = Math.max(this.lastDts + 1 + Math.ceil(this.depth * this.step), this.lastPts + 1);
+    super.start(Number.isFinite(earliest) ? Math.max(startUs, earliest) : startUs);
     this.next = 0;
+    this.base = this.startUs;
   }
   requestKeyframe(): void {
+    const from = this.next;
     while (!this.units[this.next]!.idr) this.next = (this.next + 1) % this.units.length;
+    if (this.next === from) return;
+    // The IDR takes the place of the unit it skips (as if it came next in this pass), later
+    // if a picture already handed out is shown after that.
+    const b = this.units[this.next]!;
+    this.base += Math.round((from - this.next) * this.step);
+    const pts = this.at(b.presentation);
+    if (pts <= this.lastPts) this.base += this.lastPts + 1 - pts;
+    const dts = this.at(b.decode - this.depth);
+    if (dts <= this.lastDts) this.base += this.lastDts + 1 - dts;
   }
   protected take(): Unit[] {
     const u = this.units[this.next]!;
-    this.next = (this.next + 1) % this.units.length;
-    return [{ data: u.data, idr: u.idr, previous: false }];
+    const times = { pts: this.at(u.presentation), dts: this.at(u.decode - this.depth) };
+    this.lastDts = times.dts;
+    this.lastPts = Math.max(this.lastPts, times.pts);
+    this.next++;
+    if (this.next === this.units.length) {
+      // The next pass starts where this one's pictures end.
+      this.base = this.at(this.units.length);
+      this.next = 0;
+    }
+    return [
+      { data: Buffer.from(u.data.buffer, u.data.byteOffset, u.data.byteLength), idr: u.idr, previous: false, times },
+    ];
   }
 }
 
@@ -276,7 +333,7 @@ export function createCamera(options: CameraOptions): Camera {
   if (bFrames !== 0 && bFrames !== 1)
     throw new RangeError(`camera '${options.name}': bFrames must be 0 or 1, got ${String(bFrames)}`);
   if (options.replay) {
-    // A replayed file keeps its own picture types; its units are handed out as captured.
+    // A replayed file keeps its own picture types and order (B-frames if it has them).
     if (bFrames) throw new RangeError(`camera '${options.name}': bFrames is for synthetic cameras, not replay`);
     return new ReplayCamera(options.name, options.replay, fps);
   }

@@ -9,7 +9,6 @@ export { createCamera, SyntheticCamera, ReplayCamera, CAMERA_DEFAULTS } from './
 export type { Camera, CameraOptions, Picture } from './camera.js';
 export { SyntheticH264Encoder, levelFor } from './h264/encoder.js';
 export type { EncoderOptions, EncodedPicture } from './h264/encoder.js';
-export { splitAccessUnits } from './h264/annexb.js';
 export { YuvFrame, rgb, fillRect } from './render/frame.js';
 export type { Rect, Color } from './render/frame.js';
 export { RoadScene, CabinScene, clockText } from './render/scene.js';

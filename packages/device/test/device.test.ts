@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ClipRangeError, SegmentStore } from 'ringclip';
 import { Dashcam, loadScenario, type Scenario } from '../src/index.js';
-import { decodeErrors, ffprobe, FIXTURES, fixturesDir, scratch, smallDevice, T0 } from './helpers.js';
+import { decodeErrors, ffprobe, ffprobePath, FIXTURES, fixturesDir, run, scratch, smallDevice, T0 } from './helpers.js';
 
 const tmp = scratch();
 afterAll(() => tmp.cleanup());
@@ -174,5 +174,58 @@ describe('Dashcam', () => {
     expect(decodeErrors(`${dir}/loop.mp4`)).toBe('');
     await cam.powerOff();
     expect(existsSync(`${dir}/memory.ring`)).toBe(true);
+  });
+
+  it('a camera replays a recording with B-frames in its own presentation order, across the loop', async () => {
+    const dir = `${tmp.dir}/replay-b`;
+    const cam = new Dashcam(
+      smallDevice(dir, {
+        memory: { capacity: '64MiB', segmentSize: '4MiB' },
+        cameras: [
+          { name: 'road', replay: `${fixturesDir}/${FIXTURES.bframes}`, fps: 30 },
+          { name: 'cabin', width: 160, height: 96, fps: 15 },
+        ],
+      }),
+    );
+    await cam.powerOn();
+    await cam.run(cruise(12), { speed: Infinity }); // the fixture is 10 s (B-frames, reorder depth 2): it loops
+    const road = cam.store.info().streams[0]!;
+    expect([road.frames, road.width, road.height]).toEqual([360, 1280, 720]);
+    // decode times strictly increase, never after the picture is shown; B pictures are shown
+    // before the reference decoded ahead of them
+    const frames = [...cam.store.frames({ stream: 'road' })].map((f) => ({ pts: f.pts, dts: f.dts }));
+    let reordered = 0;
+    for (let i = 1; i < frames.length; i++) {
+      expect(frames[i]!.dts, `frame ${i}`).toBeGreaterThan(frames[i - 1]!.dts);
+      if (frames[i]!.pts < frames[i - 1]!.pts) reordered++;
+    }
+    for (const f of frames) expect(f.dts).toBeLessThanOrEqual(f.pts);
+    expect(reordered).toBeGreaterThan(100);
+    // every capture time once: the frames shown are the 30 fps grid, loop point included
+    const shown = frames.map((f) => f.pts).sort((a, b) => a - b);
+    for (let i = 1; i < shown.length; i++)
+      expect(Math.abs(shown[i]! - shown[i - 1]! - 1e6 / 30)).toBeLessThanOrEqual(1);
+    const clip = cam.store.clip({ from: T0 + 8e6, to: T0 + 12e6, streams: ['road'] });
+    await clip.writeMP4(`${dir}/loop.mp4`);
+    clip.release();
+    expect(decodeErrors(`${dir}/loop.mp4`)).toBe('');
+    // a player shows the pictures at steady times in the order it decodes them out
+    const probe = run(ffprobePath, [
+      '-v',
+      'error',
+      '-select_streams',
+      'v:0',
+      '-show_entries',
+      'frame=best_effort_timestamp_time',
+      '-of',
+      'json',
+      `${dir}/loop.mp4`,
+    ]);
+    const times = (JSON.parse(probe.stdout) as { frames: Array<{ best_effort_timestamp_time: string }> }).frames.map(
+      (f) => Number(f.best_effort_timestamp_time),
+    );
+    expect(times.length).toBeGreaterThan(100);
+    for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!, `picture ${i}`).toBeCloseTo(1 / 30, 3);
+    await cam.powerOff();
   });
 });
