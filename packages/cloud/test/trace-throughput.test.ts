@@ -9,6 +9,7 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
+import { setPriority } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -130,6 +131,10 @@ async function loadOf(api: Api, connections: number, paths: string[]) {
     [new URL('./load-user.mjs', import.meta.url).pathname, api.base, api.token!, String(connections), ...paths],
     { stdio: ['pipe', 'pipe', 'inherit'] },
   );
+  // A user's client runs on their own machine, not beside the server: here it shares two
+  // cores with it, so it runs at a lower priority, and what is measured is how the server
+  // shares its turns, not how the kernel shares the cores with a reader of GB/s.
+  setPriority(child.pid!, 10);
   const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
   const report = async () => {
     child.stdin.write('report\n');
@@ -198,8 +203,10 @@ describe("one user's load on their heaviest clip", () => {
       const alone: number[] = [];
       const loaded: number[] = [];
       // Alternating rounds: a burst from elsewhere on the machine lands on one round, not on
-      // one side; the verdict is the median of the rounds' ratios.
-      for (let round = 0; round < 7; round++) {
+      // one side; the verdict is the median of the rounds' ratios. Eleven of them: on two
+      // cores shared with another test file and alice's own reader, single rounds ranged
+      // 0.96-3.08 while the medians of seven ranged 1.31-2.07.
+      for (let round = 0; round < 11; round++) {
         const a = await latencies(25, list);
         load.go();
         await new Promise((ok) => setTimeout(ok, 100));
