@@ -82,7 +82,7 @@ class Mp4SourceObject : public Napi::ObjectWrap<Mp4SourceObject> {
       int socket = to_socket(info[0]);
       uint64_t start = to_safe_uint64(info[1], "start");
       uint64_t end = to_safe_uint64(info[2], "end");
-      return Napi::Number::New(env, double(exporting::send_to_socket(socket, *source_, start, end).bytes));
+      return Napi::Number::New(env, double(exporting::send_to_socket(socket, *source_, start, end)));
     });
   }
 

@@ -19,8 +19,7 @@ Napi::Value VirtualFileObject::SendTo(const Napi::CallbackInfo& info) {
     int socket = to_socket(info[0]);
     uint64_t start = to_safe_uint64(info[1], "start");
     uint64_t end = to_safe_uint64(info[2], "end");
-    exporting::SocketSend sent = exporting::send_to_socket(socket, *file_, start, end, *mp4_source_);
-    return Napi::Number::New(env, double(sent.bytes));
+    return Napi::Number::New(env, double(exporting::send_to_socket(socket, *file_, start, end, *mp4_source_)));
   });
 }
 

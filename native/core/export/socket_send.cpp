@@ -46,26 +46,24 @@ bool send_span(int socket, ByteSpan span, const Mp4Source& source, bool more, ui
 
 }  // namespace
 
-SocketSend send_to_socket(int socket, const mp4::VirtualFile& file, uint64_t start, uint64_t end,
-                          const Mp4Source& source) {
-  SocketSend out;
+uint64_t send_to_socket(int socket, const mp4::VirtualFile& file, uint64_t start, uint64_t end,
+                        const Mp4Source& source) {
+  uint64_t sent = 0;
   if (end > file.size()) end = file.size();
-  if (start >= end) return out;
+  if (start >= end) return sent;
   // read() hands out consecutive slices; the first one that does not fit stops the rest.
+  bool full = false;
   file.read(start, end, [&](ByteSpan span) {
-    if (out.full) return;
-    uint64_t after = start + out.bytes + span.size;
-    out.full = !send_span(socket, span, source, after < end, out.bytes);
+    if (!full) full = !send_span(socket, span, source, start + sent + span.size < end, sent);
   });
-  return out;
+  return sent;
 }
 
-SocketSend send_to_socket(int socket, const Mp4Source& source, uint64_t start, uint64_t end) {
-  SocketSend out;
+uint64_t send_to_socket(int socket, const Mp4Source& source, uint64_t start, uint64_t end) {
+  uint64_t sent = 0;
   if (end > source.size()) end = source.size();
-  if (start >= end) return out;
-  out.full = !send_span(socket, ByteSpan{source.data() + start, size_t(end - start)}, source, false, out.bytes);
-  return out;
+  if (start < end) send_span(socket, ByteSpan{source.data() + start, size_t(end - start)}, source, false, sent);
+  return sent;
 }
 
 }  // namespace ringclip::exporting

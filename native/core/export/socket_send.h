@@ -15,18 +15,15 @@
 
 namespace ringclip::exporting {
 
-struct SocketSend {
-  uint64_t bytes = 0;  // taken by the socket, from the start of the range
-  bool full = false;   // stopped because the socket's buffer is full (EAGAIN): wait, then go on
-};
-
 // Bytes [start, end) of `file`, a clip of `source`: its spans in the source's mapping go by
-// sendfile, any other piece by send. Throws Error(Io) for a socket that fails (the peer
-// reset or closed the connection, not a socket).
-SocketSend send_to_socket(int socket, const mp4::VirtualFile& file, uint64_t start, uint64_t end,
-                          const Mp4Source& source);
+// sendfile, any other piece by send. Returns the bytes the socket took from `start` on:
+// fewer than the range only when its buffer filled (EAGAIN; wait, then go on from there).
+// Throws Error(Io) for a socket that fails (the peer reset or closed the connection, not a
+// socket).
+uint64_t send_to_socket(int socket, const mp4::VirtualFile& file, uint64_t start, uint64_t end,
+                        const Mp4Source& source);
 
 // Bytes [start, end) of the source file itself.
-SocketSend send_to_socket(int socket, const Mp4Source& source, uint64_t start, uint64_t end);
+uint64_t send_to_socket(int socket, const Mp4Source& source, uint64_t start, uint64_t end);
 
 }  // namespace ringclip::exporting

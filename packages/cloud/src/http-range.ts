@@ -5,7 +5,7 @@ import { rangeResponse, sendableDescriptor } from 'ringclip';
 import { HttpError, badRequest } from './errors.js';
 import type { ContentRange, VideoSource } from './service.js';
 import { slotOfResponse } from './user-budget.js';
-import type { SendTo } from './view-map.js';
+import { ViewMap, type SendTo } from './view-map.js';
 
 /**
  * The most of one response that goes to its socket in one write (nginx's
@@ -142,13 +142,7 @@ function written(res: ServerResponse, view: Uint8Array): Promise<void> {
  * headers first, then whatever was written through it. A turn's worth is TURN_BYTES, as
  * for writes, then LONG_TURN_BYTES past a response's first MiB.
  */
-async function sendRange(
-  res: ServerResponse,
-  send: SendTo,
-  views: (start: number, end: number) => Uint8Array[],
-  start: number,
-  end: number,
-): Promise<void> {
+async function sendRange(res: ServerResponse, file: ViewMap, send: SendTo, start: number, end: number): Promise<void> {
   const slot = slotOfResponse.get(res);
   res.flushHeaders();
   for (let at = start; at < end;) {
@@ -174,7 +168,7 @@ async function sendRange(
       // a few KiB through Node, whose write completes when the socket has room again (the
       // wait libuv does for us); then sendfile goes on.
       const upTo = fd === null ? stop : Math.min(stop, at + PROBE_BYTES);
-      const rest = views(at, upTo);
+      const rest = file.slice(at, upTo);
       sendStats.written += upTo - at;
       for (let i = 0; i < rest.length - 1; i++) res.write(rest[i]!);
       const taken = written(res, rest[rest.length - 1]!);
@@ -206,17 +200,13 @@ export async function sendVideo(
     throw new HttpError(416, 'range', `the range starts past the end of the file (${src.size} bytes)`, answer.headers);
   reply.code(answer.status).headers(answer.headers).header('content-type', src.contentType);
   if (req.method === 'HEAD' || answer.end === answer.start) return reply.send();
-  if (src.sendTo) {
-    reply.hijack();
-    const res = reply.raw;
-    res.writeHead(reply.statusCode, reply.getHeaders() as OutgoingHttpHeaders);
-    const views = src.body.bind(src) as (s: number, e: number) => Uint8Array[];
-    await sendRange(res, src.sendTo, views, answer.start, answer.end);
-    return reply;
-  }
-  const body = await src.body(answer.start, answer.end);
-  if (!Array.isArray(body)) return reply.send(body);
-  return sendInTurns(reply, body);
+  if (!(src.body instanceof ViewMap)) return reply.send(await src.body(answer.start, answer.end));
+  if (!src.body.sendTo) return sendInTurns(reply, src.body.slice(answer.start, answer.end));
+  reply.hijack();
+  const res = reply.raw;
+  res.writeHead(reply.statusCode, reply.getHeaders() as OutgoingHttpHeaders);
+  await sendRange(res, src.body, src.body.sendTo, answer.start, answer.end);
+  return reply;
 }
 
 /** Content-Range of an upload chunk: `bytes a-b/total`. Without it the body is the whole file. */

@@ -104,6 +104,10 @@ abstract class BaseCamera implements Camera {
     readonly width: number,
     readonly height: number,
   ) {}
+  /** Decode time of the last picture handed out (-Infinity before the first). */
+  protected get lastDts(): number {
+    return this.#lastDts;
+  }
   /** The pictures are reordered now (B-frames, not a timelapse). */
   protected get reordering(): boolean {
     return false;
@@ -265,7 +269,6 @@ export class ReplayCamera extends BaseCamera {
   private next = 0;
   /** µs: where the current pass's first unit is shown */
   private base = 0;
-  private lastDts = -Infinity;
   /** the latest presentation time handed out: a unit after a skip must come later */
   private lastPts = -Infinity;
   constructor(name: string, file: string, fps: number) {
@@ -310,7 +313,6 @@ export class ReplayCamera extends BaseCamera {
   protected take(): Unit[] {
     const u = this.units[this.next]!;
     const times = { pts: this.at(u.presentation), dts: this.at(u.decode - this.depth) };
-    this.lastDts = times.dts;
     this.lastPts = Math.max(this.lastPts, times.pts);
     this.next++;
     if (this.next === this.units.length) {

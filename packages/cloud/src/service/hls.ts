@@ -42,8 +42,7 @@ export class HlsViews {
       etag: `"${row.sha256!.slice(0, 32)}-hls-${role}-${part.start}-${part.end}-w${mp4WriterVersion}"`,
       contentType: 'video/mp4',
       lastModified: row.updatedAt,
-      body: (s, e) => views.slice(s, e),
-      sendTo: views.sendTo,
+      body: views,
     };
   }
 
@@ -59,8 +58,7 @@ export class HlsViews {
       etag: `"${row.sha256!.slice(0, 32)}-download-${track}-w${mp4WriterVersion}"`,
       contentType: 'video/mp4',
       lastModified: row.updatedAt,
-      body: (s, e) => map.slice(s, e),
-      sendTo: map.sendTo,
+      body: map,
     };
   }
 }

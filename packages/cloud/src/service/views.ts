@@ -7,7 +7,7 @@ import type { ClipRow, User } from '../meta.js';
 import type { Auth } from './auth.js';
 import { VISIBLE, copyName, type ServiceContext, type Track } from './context.js';
 import { KIND, intParam, parseTime } from '../validate.js';
-import type { SendTo } from '../view-map.js';
+import type { ViewMap } from '../view-map.js';
 
 /** A range-addressable video for the HTTP layer. */
 export interface VideoSource {
@@ -16,10 +16,11 @@ export interface VideoSource {
   etag: string;
   contentType: string;
   lastModified: number;
-  /** bytes [start, end): views of a mapped file (sent as they are) or a stream */
-  body(start: number, endExclusive: number): Uint8Array[] | Promise<Readable>;
-  /** where the engine can: bytes [start, end) to a socket by sendfile, the bytes it took */
-  sendTo?: SendTo;
+  /**
+   * The bytes: a file on this machine as the views of its mapping (sent by sendfile where the
+   * engine can), or a stream of bytes [start, end) of a file that is not (S3).
+   */
+  body: ViewMap | ((start: number, endExclusive: number) => Promise<Readable>);
 }
 
 export class Views {
@@ -116,8 +117,7 @@ export class Views {
         etag: `"${row.sha256.slice(0, 40)}"`,
         contentType: 'video/mp4',
         lastModified: row.updatedAt,
-        body: (s, e) => (map ? map.slice(s, e) : this.ctx.blobs.readRange(key, s, e)),
-        sendTo: map?.sendTo,
+        body: map ?? ((s, e) => this.ctx.blobs.readRange(key, s, e)),
       };
     }
     if (track !== 'road' && track !== 'cabin' && track !== 'audio')
@@ -137,8 +137,7 @@ export class Views {
       etag,
       contentType: 'video/mp4',
       lastModified: row.updatedAt,
-      body: (s, e) => map.slice(s, e),
-      sendTo: map.sendTo,
+      body: map,
     };
   }
 }
